@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IEntityRegistry} from "./interfaces/IEntityRegistry.sol";
+import {ITwinRegistry} from "./interfaces/ITwinRegistry.sol";
+
+/**
+ * @title TwinRegistry
+ * @notice One ERC-721 token per physical device, its token ID the DeviceID; sale and purchase with pull payments,
+ * the device's software-update history, and its state as security entities, owners and manufacturers set it.
+ * @dev Every state change emits {TwinStateChanged} indexed by twin and by owner: that event is the owner's
+ * notification. Entity roles are read from the {EntityRegistry}; relayed calls from the trusted ERC-2771
+ * forwarder act for their signer.
+ */
+contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardTransient {
+    /// @dev Packed into three storage slots; the owner lives in ERC-721's own storage.
+    struct TwinRecord {
+        address deviceSigner;
+        TwinState state;
+        bool forSale;
+        uint32 updateCount;
+        uint32 updatesAtSuspension;
+        bool reviewRequested;
+        uint96 price;
+        address manufacturer;
+        bytes32 staticHash;
+    }
+
+    /// @notice Longest update component or version, in bytes.
+    uint256 public constant MAX_LABEL_LENGTH = 64;
+    /// @notice Longest CID (static document, update artifact), in bytes.
+    uint256 public constant MAX_CID_LENGTH = 128;
+    /// @notice Longest state-change reason or review note, in bytes.
+    uint256 public constant MAX_REASON_LENGTH = 256;
+
+    bytes32 private constant _DEFAULT_ADMIN_ROLE = 0x00;
+
+    IEntityRegistry private immutable _entities;
+    mapping(uint256 deviceId => TwinRecord) private _twins;
+    mapping(address account => uint256 amount) private _proceeds;
+    uint256 private _totalMinted;
+
+    modifier onlyTwinOwner(uint256 deviceId) {
+        _checkTwinOwner(deviceId);
+        _;
+    }
+
+    /**
+     * @param entities the entity registry holding roles and registrations.
+     * @param trustedForwarder the ERC-2771 forwarder whose relayed calls act for their signer.
+     */
+    constructor(
+        IEntityRegistry entities,
+        address trustedForwarder
+    ) ERC721("IoT Device Twin", "TWIN") ERC2771Context(trustedForwarder) {
+        _entities = entities;
+    }
+
+    /// @notice The entity registry this contract reads roles from.
+    function entityRegistry() external view returns (IEntityRegistry) {
+        return _entities;
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function mint(
+        uint256 deviceId,
+        DeviceIdentity calldata identity,
+        bytes32 staticHash,
+        string calldata staticCid,
+        address deviceSigner,
+        uint96 price
+    ) external {
+        address manufacturer = _msgSender();
+        _checkEntityRole(manufacturer, IEntityRegistry.EntityRole.Manufacturer);
+        if (identity.macAddress == bytes6(0) || bytes(identity.serialNumber).length == 0) {
+            revert TwinRegistryInvalidIdentity();
+        }
+        uint256 computed = computeDeviceId(identity);
+        if (computed != deviceId) revert TwinRegistryDeviceIdMismatch(deviceId, computed);
+        if (_ownerOf(deviceId) != address(0)) revert TwinRegistryDuplicateTwin(deviceId);
+        uint256 cidLength = bytes(staticCid).length;
+        if (staticHash == bytes32(0) || cidLength == 0 || cidLength > MAX_CID_LENGTH) {
+            revert TwinRegistryInvalidStaticDocument(staticHash, cidLength);
+        }
+        if (deviceSigner == address(0)) revert TwinRegistryInvalidDeviceSigner(deviceSigner);
+
+        TwinRecord storage twin = _twins[deviceId];
+        twin.deviceSigner = deviceSigner;
+        twin.manufacturer = manufacturer;
+        twin.staticHash = staticHash;
+        if (price != 0) {
+            twin.forSale = true;
+            twin.price = price;
+        }
+        unchecked {
+            ++_totalMinted;
+        }
+        _mint(manufacturer, deviceId);
+        emit TwinMinted(deviceId, manufacturer, deviceSigner, staticHash, staticCid, price);
+        if (price != 0) emit TwinListed(deviceId, manufacturer, price);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function list(uint256 deviceId, uint96 price) external onlyTwinOwner(deviceId) {
+        TwinRecord storage twin = _twins[deviceId];
+        if (twin.state != TwinState.Active) revert TwinRegistryTwinNotActive(deviceId, twin.state);
+        if (price == 0) revert TwinRegistryInvalidPrice(price);
+        twin.forSale = true;
+        twin.price = price;
+        emit TwinListed(deviceId, _msgSender(), price);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function delist(uint256 deviceId) external onlyTwinOwner(deviceId) {
+        TwinRecord storage twin = _twins[deviceId];
+        if (!twin.forSale) revert TwinRegistryNotForSale(deviceId);
+        twin.forSale = false;
+        emit TwinDelisted(deviceId, _msgSender());
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function buy(uint256 deviceId) external payable nonReentrant {
+        address seller = _existingOwner(deviceId);
+        TwinRecord storage twin = _twins[deviceId];
+        if (twin.state != TwinState.Active) revert TwinRegistryTwinNotActive(deviceId, twin.state);
+        if (!twin.forSale) revert TwinRegistryNotForSale(deviceId);
+        address buyer = _msgSender();
+        _checkEntityRole(buyer, IEntityRegistry.EntityRole.Owner);
+        if (buyer == seller) revert TwinRegistrySelfPurchase(deviceId, buyer);
+        uint256 price = twin.price;
+        if (msg.value != price) revert TwinRegistryIncorrectPayment(deviceId, price, msg.value);
+
+        twin.forSale = false;
+        _proceeds[seller] += price;
+        _transfer(seller, buyer, deviceId);
+        emit TwinPurchased(deviceId, seller, buyer, price);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function withdraw() external nonReentrant {
+        address account = _msgSender();
+        uint256 amount = _proceeds[account];
+        if (amount == 0) revert TwinRegistryNothingToWithdraw(account);
+        _proceeds[account] = 0;
+        emit ProceedsWithdrawn(account, amount);
+        (bool sent, ) = payable(account).call{value: amount}("");
+        if (!sent) revert TwinRegistryWithdrawalFailed(account, amount);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function setDeviceSigner(uint256 deviceId, address newSigner) external onlyTwinOwner(deviceId) {
+        TwinRecord storage twin = _twins[deviceId];
+        _checkNotDeactivated(deviceId, twin.state);
+        if (newSigner == address(0)) revert TwinRegistryInvalidDeviceSigner(newSigner);
+        address previousSigner = twin.deviceSigner;
+        if (previousSigner == newSigner) return;
+        twin.deviceSigner = newSigner;
+        emit DeviceSignerChanged(deviceId, _msgSender(), previousSigner, newSigner);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function recordUpdate(
+        uint256 deviceId,
+        string calldata component,
+        string calldata version,
+        bytes32 artifactHash,
+        string calldata artifactCid
+    ) external onlyTwinOwner(deviceId) {
+        TwinRecord storage twin = _twins[deviceId];
+        _checkNotDeactivated(deviceId, twin.state);
+        if (bytes(component).length == 0 || bytes(version).length == 0) revert TwinRegistryInvalidUpdate();
+        _checkLength(0, component, MAX_LABEL_LENGTH);
+        _checkLength(1, version, MAX_LABEL_LENGTH);
+        _checkLength(2, artifactCid, MAX_CID_LENGTH);
+        uint32 index = ++twin.updateCount;
+        emit DeviceUpdateRecorded(deviceId, _msgSender(), index, component, version, artifactHash, artifactCid);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function setState(uint256 deviceId, TwinState newState, string calldata reason) external {
+        address caller = _msgSender();
+        _checkEntityRole(caller, IEntityRegistry.EntityRole.SecurityEntity);
+        if (newState != TwinState.Active && newState != TwinState.Suspended && newState != TwinState.Unknown) {
+            revert TwinRegistryInvalidStateTransition(deviceId, newState);
+        }
+        _changeState(deviceId, newState, caller, reason);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function reportLost(uint256 deviceId, string calldata reason) external onlyTwinOwner(deviceId) {
+        _changeState(deviceId, TwinState.Lost, _msgSender(), reason);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function deactivate(uint256 deviceId, string calldata reason) external {
+        _existingOwner(deviceId);
+        address caller = _msgSender();
+        bool isManufacturer = caller == _twins[deviceId].manufacturer && _entities.isApproved(caller);
+        if (!isManufacturer && !_entities.hasRole(_DEFAULT_ADMIN_ROLE, caller)) {
+            revert TwinRegistryUnauthorizedDeactivation(deviceId, caller);
+        }
+        _changeState(deviceId, TwinState.Deactivated, caller, reason);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function requestReview(uint256 deviceId, string calldata note) external onlyTwinOwner(deviceId) {
+        TwinRecord storage twin = _twins[deviceId];
+        uint32 updatesSinceSuspension = twin.updateCount - twin.updatesAtSuspension;
+        if (twin.state != TwinState.Suspended || updatesSinceSuspension == 0) {
+            revert TwinRegistryReviewNotAllowed(deviceId, twin.state, updatesSinceSuspension);
+        }
+        _checkLength(3, note, MAX_REASON_LENGTH);
+        if (twin.reviewRequested) return;
+        twin.reviewRequested = true;
+        emit ReviewRequested(deviceId, _msgSender(), twin.updateCount, note);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function computeDeviceId(DeviceIdentity calldata identity) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode(identity)));
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function twinOf(uint256 deviceId) external view returns (Twin memory) {
+        address owner = _existingOwner(deviceId);
+        TwinRecord storage twin = _twins[deviceId];
+        return
+            Twin({
+                owner: owner,
+                deviceSigner: twin.deviceSigner,
+                manufacturer: twin.manufacturer,
+                state: twin.state,
+                forSale: twin.forSale,
+                price: twin.forSale ? twin.price : 0,
+                staticHash: twin.staticHash,
+                updateCount: twin.updateCount,
+                reviewRequested: twin.reviewRequested
+            });
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function exists(uint256 deviceId) external view returns (bool) {
+        return _ownerOf(deviceId) != address(0);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function proceedsOf(address account) external view returns (uint256) {
+        return _proceeds[account];
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function totalMinted() external view returns (uint256) {
+        return _totalMinted;
+    }
+
+    /**
+     * @dev The one path every state change takes: refuses a deactivated twin, returns without an event when the
+     * state does not change, takes the twin off the market when it stops being Active (a listing never outlives
+     * a suspension), and arms the review check on suspension.
+     */
+    function _changeState(uint256 deviceId, TwinState newState, address by, string calldata reason) private {
+        address owner = _existingOwner(deviceId);
+        _checkLength(3, reason, MAX_REASON_LENGTH);
+        TwinRecord storage twin = _twins[deviceId];
+        TwinState previousState = twin.state;
+        _checkNotDeactivated(deviceId, previousState);
+        if (previousState == newState) return;
+
+        twin.state = newState;
+        twin.reviewRequested = false;
+        if (newState == TwinState.Suspended) twin.updatesAtSuspension = twin.updateCount;
+        emit TwinStateChanged(deviceId, owner, by, previousState, newState, reason);
+        if (newState != TwinState.Active) _endListing(twin, deviceId, owner);
+    }
+
+    /**
+     * @dev Every ownership change but the mint goes only to an approved entity, never moves a deactivated twin,
+     * and ends any listing.
+     */
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
+        if (_ownerOf(tokenId) != address(0)) {
+            TwinRecord storage twin = _twins[tokenId];
+            _checkNotDeactivated(tokenId, twin.state);
+            if (!_entities.isApproved(to)) revert TwinRegistryUnauthorizedEntity(to, 0);
+            _endListing(twin, tokenId, _ownerOf(tokenId));
+        }
+        return super._update(to, tokenId, auth);
+    }
+
+    /// @dev Takes a listed twin off the market, with a {TwinDelisted} event; nothing when it is not listed.
+    function _endListing(TwinRecord storage twin, uint256 deviceId, address owner) private {
+        if (!twin.forSale) return;
+        twin.forSale = false;
+        emit TwinDelisted(deviceId, owner);
+    }
+
+    /// @dev The owner of `deviceId`, reverting with {TwinRegistryNonexistentTwin} when there is no such twin.
+    function _existingOwner(uint256 deviceId) private view returns (address owner) {
+        owner = _ownerOf(deviceId);
+        if (owner == address(0)) revert TwinRegistryNonexistentTwin(deviceId);
+    }
+
+    function _checkTwinOwner(uint256 deviceId) private view {
+        address caller = _msgSender();
+        if (_existingOwner(deviceId) != caller) revert TwinRegistryNotTwinOwner(deviceId, caller);
+    }
+
+    function _checkEntityRole(address account, IEntityRegistry.EntityRole role) private view {
+        if (!_entities.hasEntityRole(account, role)) revert TwinRegistryUnauthorizedEntity(account, uint8(role));
+    }
+
+    function _checkNotDeactivated(uint256 deviceId, TwinState state) private pure {
+        if (state == TwinState.Deactivated) revert TwinRegistryTwinDeactivated(deviceId);
+    }
+
+    function _checkLength(uint8 field, string calldata value, uint256 max) private pure {
+        uint256 length = bytes(value).length;
+        if (length > max) revert TwinRegistryFieldTooLong(field, length);
+    }
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
+    }
+}

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title ITwinRegistry
+ * @notice The digital twins of physical devices (seed 001, contracts V.2 to V.4): one ERC-721 token per device
+ * whose token ID is the DeviceID, with its sale and purchase, its software-update history and its state.
+ */
+interface ITwinRegistry {
+    /// @notice A device's state (seed 001 section VII). `Deactivated` is final.
+    enum TwinState {
+        Active,
+        Suspended,
+        Unknown,
+        Deactivated,
+        Lost
+    }
+
+    /**
+     * @notice The identity parameters of a device's static information; their hash is the DeviceID.
+     * @dev DeviceID = uint256(keccak256(abi.encode(macAddress, serialNumber, manufacturer, hardwareModel,
+     * hardwareRevision, memoryBytes, osName, osVersion))). Price and IP address are not identity.
+     */
+    struct DeviceIdentity {
+        bytes6 macAddress;
+        string serialNumber;
+        string manufacturer;
+        string hardwareModel;
+        string hardwareRevision;
+        uint64 memoryBytes;
+        string osName;
+        string osVersion;
+    }
+
+    /// @notice A twin's on-chain record, as {twinOf} returns it.
+    struct Twin {
+        address owner;
+        address deviceSigner;
+        address manufacturer;
+        TwinState state;
+        bool forSale;
+        uint96 price;
+        bytes32 staticHash;
+        uint32 updateCount;
+        bool reviewRequested;
+    }
+
+    /// @notice No twin has token ID `deviceId`.
+    error TwinRegistryNonexistentTwin(uint256 deviceId);
+
+    /// @notice A twin with token ID `deviceId` already exists.
+    error TwinRegistryDuplicateTwin(uint256 deviceId);
+
+    /// @notice The claimed DeviceID `claimed` is not the hash `computed` of the identity parameters.
+    error TwinRegistryDeviceIdMismatch(uint256 claimed, uint256 computed);
+
+    /// @notice The identity has no MAC address or no serial number.
+    error TwinRegistryInvalidIdentity();
+
+    /// @notice The static document hash is zero or its CID is empty or longer than {MAX_CID_LENGTH}.
+    error TwinRegistryInvalidStaticDocument(bytes32 staticHash, uint256 cidLength);
+
+    /// @notice The device signer is the zero address.
+    error TwinRegistryInvalidDeviceSigner(address signer);
+
+    /// @notice `account` is not an approved entity with the role this action needs (an `EntityRole` value).
+    error TwinRegistryUnauthorizedEntity(address account, uint8 role);
+
+    /// @notice `account` is not the owner of twin `deviceId`.
+    error TwinRegistryNotTwinOwner(uint256 deviceId, address account);
+
+    /// @notice `account` may not deactivate twin `deviceId` (only its manufacturer or an admin may).
+    error TwinRegistryUnauthorizedDeactivation(uint256 deviceId, address account);
+
+    /// @notice Twin `deviceId` is in `state`, and the action needs it Active.
+    error TwinRegistryTwinNotActive(uint256 deviceId, TwinState state);
+
+    /// @notice Twin `deviceId` is deactivated: nothing about it changes any more.
+    error TwinRegistryTwinDeactivated(uint256 deviceId);
+
+    /// @notice A security entity may set only Active, Suspended or Unknown; `state` is none of these.
+    error TwinRegistryInvalidStateTransition(uint256 deviceId, TwinState state);
+
+    /// @notice A review needs a suspended twin with an update recorded since the suspension.
+    error TwinRegistryReviewNotAllowed(uint256 deviceId, TwinState state, uint32 updatesSinceSuspension);
+
+    /// @notice Twin `deviceId` is not listed for sale.
+    error TwinRegistryNotForSale(uint256 deviceId);
+
+    /// @notice A listing price must be above zero and fit in 96 bits.
+    error TwinRegistryInvalidPrice(uint256 price);
+
+    /// @notice A purchase must pay exactly the price: `sent` was paid for a twin priced `price`.
+    error TwinRegistryIncorrectPayment(uint256 deviceId, uint256 price, uint256 sent);
+
+    /// @notice The seller tried to buy its own twin.
+    error TwinRegistrySelfPurchase(uint256 deviceId, address account);
+
+    /// @notice `account` has no proceeds to withdraw.
+    error TwinRegistryNothingToWithdraw(address account);
+
+    /// @notice Sending `amount` wei of proceeds to `account` failed.
+    error TwinRegistryWithdrawalFailed(address account, uint256 amount);
+
+    /// @notice A text field (`field`: 0 component, 1 version, 2 CID, 3 reason) is longer than allowed.
+    error TwinRegistryFieldTooLong(uint8 field, uint256 length);
+
+    /// @notice The update's component or version is empty.
+    error TwinRegistryInvalidUpdate();
+
+    /// @notice Manufacturer `manufacturer` created twin `deviceId` with its static document and device signer.
+    event TwinMinted(
+        uint256 indexed deviceId,
+        address indexed manufacturer,
+        address indexed deviceSigner,
+        bytes32 staticHash,
+        string staticCid,
+        uint256 price
+    );
+
+    /// @notice `seller` listed twin `deviceId` at `price` wei (also emitted when the price changes).
+    event TwinListed(uint256 indexed deviceId, address indexed seller, uint256 price);
+
+    /// @notice `seller` withdrew twin `deviceId` from sale.
+    event TwinDelisted(uint256 indexed deviceId, address indexed seller);
+
+    /// @notice `buyer` bought twin `deviceId` from `seller` for `price` wei.
+    event TwinPurchased(uint256 indexed deviceId, address indexed seller, address indexed buyer, uint256 price);
+
+    /// @notice `account` withdrew `amount` wei of sale proceeds.
+    event ProceedsWithdrawn(address indexed account, uint256 amount);
+
+    /// @notice The owner `owner` changed the key twin `deviceId`'s agent signs with.
+    event DeviceSignerChanged(uint256 indexed deviceId, address indexed owner, address previousSigner, address newSigner);
+
+    /// @notice The owner recorded update number `index` (from 1) of twin `deviceId`.
+    event DeviceUpdateRecorded(
+        uint256 indexed deviceId,
+        address indexed owner,
+        uint32 indexed index,
+        string component,
+        string version,
+        bytes32 artifactHash,
+        string artifactCid
+    );
+
+    /// @notice Twin `deviceId` of `owner` went from `previousState` to `newState`, set by `by` for `reason`.
+    event TwinStateChanged(
+        uint256 indexed deviceId,
+        address indexed owner,
+        address indexed by,
+        TwinState previousState,
+        TwinState newState,
+        string reason
+    );
+
+    /// @notice The owner of suspended twin `deviceId` asked the security entities to review it.
+    event ReviewRequested(uint256 indexed deviceId, address indexed owner, uint32 updateCount, string note);
+
+    /**
+     * @notice Creates the twin of a device: mints token `deviceId` to the caller and lists it at `price` if
+     * `price` is not zero.
+     *
+     * Requirements:
+     * - the caller is an approved manufacturer;
+     * - `deviceId` equals {computeDeviceId} of `identity` and no twin has it yet;
+     * - `identity` has a MAC address and a serial number;
+     * - `staticHash` is not zero and `staticCid` is 1 to 128 bytes; `deviceSigner` is not zero.
+     *
+     * Emits a {TwinMinted} event (and {TwinListed} when `price` is not zero).
+     */
+    function mint(
+        uint256 deviceId,
+        DeviceIdentity calldata identity,
+        bytes32 staticHash,
+        string calldata staticCid,
+        address deviceSigner,
+        uint96 price
+    ) external;
+
+    /**
+     * @notice Lists twin `deviceId` for sale at `price` wei, or changes the price of its listing.
+     *
+     * Requirements:
+     * - the caller owns the twin and the twin is Active;
+     * - `price` is above zero.
+     *
+     * Emits a {TwinListed} event.
+     */
+    function list(uint256 deviceId, uint96 price) external;
+
+    /**
+     * @notice Withdraws twin `deviceId` from sale.
+     *
+     * Requirements:
+     * - the caller owns the twin and the twin is listed.
+     *
+     * Emits a {TwinDelisted} event.
+     */
+    function delist(uint256 deviceId) external;
+
+    /**
+     * @notice Buys listed twin `deviceId`, paying exactly its price; the seller's proceeds wait for {withdraw}.
+     * @dev Over- or under-payment reverts, so a price change between signing and mining never costs the buyer.
+     *
+     * Requirements:
+     * - the twin is listed and Active;
+     * - the caller is an approved owner and not the seller;
+     * - `msg.value` equals the price.
+     *
+     * Emits a {TwinPurchased} event.
+     */
+    function buy(uint256 deviceId) external payable;
+
+    /**
+     * @notice Sends the caller all of its sale proceeds (pull payment).
+     *
+     * Requirements:
+     * - the caller has proceeds; the transfer succeeds.
+     *
+     * Emits a {ProceedsWithdrawn} event.
+     */
+    function withdraw() external;
+
+    /**
+     * @notice Changes the address whose signatures the oracle accepts as twin `deviceId`'s own data.
+     *
+     * Requirements:
+     * - the caller owns the twin; the twin is not deactivated; `newSigner` is not zero.
+     *
+     * Emits a {DeviceSignerChanged} event.
+     */
+    function setDeviceSigner(uint256 deviceId, address newSigner) external;
+
+    /**
+     * @notice Records a software or library update installed on device `deviceId`.
+     *
+     * Requirements:
+     * - the caller owns the twin; the twin is not deactivated;
+     * - `component` and `version` are 1 to 64 bytes; `artifactCid` is at most 128 bytes.
+     *
+     * Emits a {DeviceUpdateRecorded} event.
+     */
+    function recordUpdate(
+        uint256 deviceId,
+        string calldata component,
+        string calldata version,
+        bytes32 artifactHash,
+        string calldata artifactCid
+    ) external;
+
+    /**
+     * @notice Sets twin `deviceId` to Active, Suspended or Unknown after analysing its data; a no-op when the twin
+     * is already in `newState`.
+     *
+     * Requirements:
+     * - the caller is an approved security entity;
+     * - `newState` is Active, Suspended or Unknown; the twin is not deactivated;
+     * - `reason` (hash or CID of the evidence) is at most 256 bytes.
+     *
+     * Emits a {TwinStateChanged} event when the state changes.
+     */
+    function setState(uint256 deviceId, TwinState newState, string calldata reason) external;
+
+    /**
+     * @notice Reports device `deviceId` lost; a no-op when it is already Lost.
+     *
+     * Requirements:
+     * - the caller owns the twin; the twin is not deactivated; `reason` is at most 256 bytes.
+     *
+     * Emits a {TwinStateChanged} event when the state changes.
+     */
+    function reportLost(uint256 deviceId, string calldata reason) external;
+
+    /**
+     * @notice Ends the life of device `deviceId`: its twin becomes Deactivated for good and leaves the market.
+     *
+     * Requirements:
+     * - the caller is the twin's manufacturer (still approved) or holds the admin role;
+     * - the twin is not already deactivated; `reason` is at most 256 bytes.
+     *
+     * Emits a {TwinStateChanged} event.
+     */
+    function deactivate(uint256 deviceId, string calldata reason) external;
+
+    /**
+     * @notice Asks the security entities to review suspended twin `deviceId` after the owner remediated it.
+     *
+     * Requirements:
+     * - the caller owns the twin; the twin is Suspended;
+     * - the owner recorded at least one update since the suspension; `note` is at most 256 bytes.
+     *
+     * Emits a {ReviewRequested} event.
+     */
+    function requestReview(uint256 deviceId, string calldata note) external;
+
+    /// @notice The DeviceID of `identity`: the hash of its identity parameters.
+    function computeDeviceId(DeviceIdentity calldata identity) external pure returns (uint256);
+
+    /**
+     * @notice The record of twin `deviceId`.
+     *
+     * Requirements:
+     * - the twin exists.
+     */
+    function twinOf(uint256 deviceId) external view returns (Twin memory);
+
+    /// @notice Whether twin `deviceId` exists.
+    function exists(uint256 deviceId) external view returns (bool);
+
+    /// @notice Sale proceeds `account` can withdraw, in wei.
+    function proceedsOf(address account) external view returns (uint256);
+
+    /// @notice How many twins have been minted.
+    function totalMinted() external view returns (uint256);
+}

@@ -1,0 +1,49 @@
+import { assertNodeVersion } from './twin-core/src/runtime/assertNodeVersion';
+assertNodeVersion(22, 'The twin registry');
+
+import '@nomicfoundation/hardhat-toolbox';
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from 'hardhat/builtin-tasks/task-names';
+import { subtask, type HardhatUserConfig } from 'hardhat/config';
+import type { NetworksUserConfig } from 'hardhat/types';
+import { loadChainConfig } from './twin-core/src/config/chainConfig';
+import './tasks';
+
+/** The one Solidity compiler: the `solc` npm package (soljson.js), so compiling never downloads anything. */
+const SOLC_VERSION = '0.8.30';
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
+  const solc = require('solc') as { version(): string };
+  const longVersion = solc.version().replace(/\.Emscripten\.clang$/, '');
+  if (args.solcVersion !== SOLC_VERSION || !longVersion.startsWith(`${SOLC_VERSION}+`)) {
+    throw new Error(`Only solc ${SOLC_VERSION} is installed (npm package solc@${longVersion}); asked for ${args.solcVersion}.`);
+  }
+  return { compilerPath: require.resolve('solc/soljson.js'), isSolcJs: true, version: SOLC_VERSION, longVersion };
+});
+
+const chain = loadChainConfig();
+const networks: NetworksUserConfig = {
+  hardhat: { chainId: 31337 },
+  localhost: { url: process.env.LOCAL_RPC_URL ?? 'http://127.0.0.1:8545', chainId: 31337 },
+};
+if (chain.rpcUrl !== undefined) {
+  networks.external = { url: chain.rpcUrl, accounts: chain.privateKeys, ...(chain.chainId ? { chainId: chain.chainId } : {}) };
+}
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun' },
+  },
+  networks,
+  typechain: { outDir: 'typechain-types', target: 'ethers-v6' },
+  gasReporter: {
+    enabled: process.env.REPORT_GAS === 'true',
+    currency: 'USD',
+    noColors: process.env.CI === 'true',
+    outputFile: process.env.GAS_REPORT_FILE,
+    excludeContracts: ['ReentrantSeller'],
+  },
+  mocha: { timeout: 120_000 },
+};
+
+export default config;

@@ -1,0 +1,95 @@
+import { task } from 'hardhat/config';
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import { confirm, parseAddress, resolveSigner, runTask, taskError } from './lib/cli';
+import { ENTITY_ROLE_NAMES, ENTITY_ROLES, ENTITY_STATUS_NAMES } from './lib/names';
+import { loadRegistry } from './lib/registry';
+
+/** Grants an operational role of the entity registry (`ORACLE_ROLE`, `REGISTRAR_ROLE`). */
+export async function grantRole(
+  hre: HardhatRuntimeEnvironment,
+  role: 'ORACLE_ROLE' | 'REGISTRAR_ROLE',
+  account: string,
+  from: string,
+) {
+  return runTask(async () => {
+    const { entities } = await loadRegistry(hre);
+    const admin = await resolveSigner(hre, from);
+    const target = parseAddress(hre, 'account', account);
+    const tx = await confirm(entities.connect(admin).grantRole(await entities[role](), target));
+    console.log(`${role} granted to ${target} (tx ${tx.hash})`);
+    return tx;
+  });
+}
+
+task('register', 'Submits an entity registration for the --from account')
+  .addParam('role', 'manufacturer | owner | security')
+  .addParam('name', 'Display name (1-64 bytes)')
+  .addOptionalParam('profileHash', 'keccak256/sha-256 of the profile document (0x + 64 hex)', `0x${'0'.repeat(64)}`)
+  .addOptionalParam('profileCid', 'IPFS CID of the profile document', '')
+  .addOptionalParam('from', 'Account: index or address', '0')
+  .setAction((args: { role: string; name: string; profileHash: string; profileCid: string; from: string }, hre) =>
+    runTask(async () => {
+      const role = ENTITY_ROLES[args.role as keyof typeof ENTITY_ROLES];
+      if (role === undefined) throw taskError(`--role must be manufacturer, owner or security, got "${args.role}".`);
+      if (!/^0x[0-9a-fA-F]{64}$/.test(args.profileHash)) throw taskError(`--profile-hash must be 0x + 64 hex digits, got "${args.profileHash}".`);
+      const { entities } = await loadRegistry(hre);
+      const signer = await resolveSigner(hre, args.from);
+      const tx = await confirm(entities.connect(signer).register(role, args.name, args.profileHash, args.profileCid));
+      console.log(`${signer.address} registered as ${args.role} "${args.name}", pending approval (tx ${tx.hash})`);
+      return { account: signer.address, ...tx };
+    }),
+  );
+
+task('approve', 'Approves a registered entity and gives it its entity ID (registrar only)')
+  .addParam('account', 'Address of the entity')
+  .addOptionalParam('from', 'Registrar account: index or address', '0')
+  .setAction((args: { account: string; from: string }, hre) =>
+    runTask(async () => {
+      const { entities } = await loadRegistry(hre);
+      const registrar = await resolveSigner(hre, args.from);
+      const account = parseAddress(hre, 'account', args.account);
+      const tx = await confirm(entities.connect(registrar).approve(account));
+      const entityId = await entities.entityIdOf(account);
+      console.log(`${account} approved with entity ID ${entityId} (tx ${tx.hash})`);
+      return { account, entityId, ...tx };
+    }),
+  );
+
+task('revoke', 'Revokes an entity (registrar only)')
+  .addParam('account', 'Address of the entity')
+  .addOptionalParam('reason', 'Why', '')
+  .addOptionalParam('from', 'Registrar account: index or address', '0')
+  .setAction((args: { account: string; reason: string; from: string }, hre) =>
+    runTask(async () => {
+      const { entities } = await loadRegistry(hre);
+      const registrar = await resolveSigner(hre, args.from);
+      const account = parseAddress(hre, 'account', args.account);
+      const tx = await confirm(entities.connect(registrar).revoke(account, args.reason));
+      console.log(`${account} revoked (tx ${tx.hash})`);
+      return { account, ...tx };
+    }),
+  );
+
+task('show-entity', 'Shows an entity by address or entity ID')
+  .addParam('entity', 'Address or entity ID')
+  .setAction((args: { entity: string }, hre) =>
+    runTask(async () => {
+      const { entities } = await loadRegistry(hre);
+      let account: string;
+      if (/^\d+$/.test(args.entity)) [account] = await entities.entityById(BigInt(args.entity));
+      else account = parseAddress(hre, 'entity', args.entity);
+      const entity = await entities.entityOf(account);
+      const shown = {
+        account,
+        entityId: entity.id,
+        role: ENTITY_ROLE_NAMES[Number(entity.role)],
+        status: ENTITY_STATUS_NAMES[Number(entity.status)],
+        name: entity.name,
+        profileHash: entity.profileHash,
+        profileCid: entity.profileCid,
+        registeredAt: entity.registeredAt === 0n ? null : new Date(Number(entity.registeredAt) * 1000).toISOString(),
+      };
+      for (const [key, value] of Object.entries(shown)) console.log(`${key.padEnd(13)} ${value ?? '-'}`);
+      return shown;
+    }),
+  );

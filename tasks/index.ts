@@ -1,0 +1,7 @@
+// Every Hardhat task of the twin registry; hardhat.config.ts imports this file.
+import './deploy';
+import './entities';
+import './twins';
+import './market';
+import './lifecycle';
+import './start';

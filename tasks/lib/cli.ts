@@ -1,0 +1,83 @@
+import { HardhatPluginError } from 'hardhat/plugins';
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
+import { BaseError } from '../../twin-core/src/errors/BaseError';
+
+const PLUGIN = 'twin-registry';
+
+/** A task failed for a reason the user can fix; Hardhat prints the message without a stack trace. */
+export function taskError(message: string): HardhatPluginError {
+  return new HardhatPluginError(PLUGIN, message);
+}
+
+/**
+ * The signer `from` names: an index into the network's accounts (`0`, `1`, …) or one of their addresses.
+ *
+ * @example
+ * const manufacturer = await resolveSigner(hre, args.from)
+ */
+export async function resolveSigner(hre: HardhatRuntimeEnvironment, from: string): Promise<HardhatEthersSigner> {
+  const signers = await hre.ethers.getSigners();
+  if (/^\d+$/.test(from)) {
+    const signer = signers[Number(from)];
+    if (signer === undefined) {
+      throw taskError(`--from ${from}: network ${hre.network.name} has ${signers.length} account(s) (0..${signers.length - 1}).`);
+    }
+    return signer;
+  }
+  if (!hre.ethers.isAddress(from)) throw taskError(`--from must be an account index or an address, got "${from}".`);
+  const signer = signers.find((candidate) => candidate.address.toLowerCase() === from.toLowerCase());
+  if (signer === undefined) throw taskError(`--from ${from}: no key for this address on network ${hre.network.name}.`);
+  return signer;
+}
+
+/** Reads an address parameter, naming it when it is not one. */
+export function parseAddress(hre: HardhatRuntimeEnvironment, name: string, value: string): string {
+  if (!hre.ethers.isAddress(value)) throw taskError(`--${name} must be an address, got "${value}".`);
+  return hre.ethers.getAddress(value);
+}
+
+/** Reads an amount in ether (e.g. `0.5`) as wei, naming the parameter when it is not one. */
+export function parseEther(hre: HardhatRuntimeEnvironment, name: string, value: string): bigint {
+  try {
+    const wei = hre.ethers.parseEther(value);
+    if (wei < 0n) throw new Error('negative');
+    return wei;
+  } catch {
+    throw taskError(`--${name} must be an amount in ether such as 0.5, got "${value}".`);
+  }
+}
+
+/** A revert decoded by the contract ABI, as `Name(arg, …)`; otherwise the error's own short message. */
+export function describeError(error: unknown): string {
+  const revert = (error as { revert?: { name: string; args: readonly unknown[] } }).revert;
+  if (revert) return `${revert.name}(${revert.args.map((arg) => String(arg)).join(', ')})`;
+  if (error instanceof BaseError) return error.message;
+  const shortMessage = (error as { shortMessage?: string }).shortMessage;
+  return shortMessage ?? (error as Error).message ?? String(error);
+}
+
+/**
+ * Runs a task body; any failure becomes one clear message (a decoded contract error when there is one) and
+ * no stack trace.
+ *
+ * @example
+ * task('list').setAction((args, hre) => runTask(async () => { … }))
+ */
+export async function runTask<result>(body: () => Promise<result>): Promise<result> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof HardhatPluginError) throw error;
+    throw new HardhatPluginError(PLUGIN, describeError(error), error as Error);
+  }
+}
+
+/** Sends a transaction and waits for it; returns its hash and gas used for the task's report. */
+export async function confirm(
+  sent: Promise<{ wait(): Promise<{ hash: string; gasUsed: bigint; blockNumber: number } | null> }>,
+): Promise<{ hash: string; gasUsed: bigint; blockNumber: number }> {
+  const receipt = await (await sent).wait();
+  if (receipt === null) throw taskError('The transaction was dropped before it was mined.');
+  return { hash: receipt.hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+}

@@ -1,0 +1,126 @@
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import {
+  deploymentPath,
+  DeploymentError,
+  readDeployment,
+  writeDeployment,
+  type Deployment,
+} from '../../twin-core/src/deployment/deployment';
+import type { EntityRegistry, SnapshotAnchor, TwinForwarder, TwinRegistry } from '../../typechain-types';
+
+/** The registry's contracts on one network, typed, connected to the default signer. */
+export type Registry = {
+  deployment: Deployment;
+  forwarder: TwinForwarder;
+  entities: EntityRegistry;
+  twins: TwinRegistry;
+  anchor: SnapshotAnchor;
+};
+
+/** Parameters of {@link deployRegistry}. */
+export type DeployRegistryParameters = {
+  /** Receives the admin and registrar roles (default: the first signer). */
+  admin?: string;
+  /** Receives the oracle role when given. */
+  oracle?: string;
+  /** Write `deployments/<network>.json` (default: true except on the in-process network). */
+  write?: boolean;
+  /**
+   * Network name to record (default: the current one). `hardhat start` deploys on the in-process chain it serves
+   * and records it as `localhost`, the name clients reach it by.
+   */
+  networkName?: string;
+};
+
+/** The in-process chain lives as long as the process: its deployment is remembered here, never in a file. */
+const inProcess = new WeakMap<HardhatRuntimeEnvironment, Deployment>();
+
+/**
+ * Deploys the forwarder, the entity registry, the twin registry and the snapshot anchor, and records where.
+ *
+ * @example
+ * const deployment = await deployRegistry(hre, { oracle: oracleAddress })
+ */
+export async function deployRegistry(
+  hre: HardhatRuntimeEnvironment,
+  parameters: DeployRegistryParameters = {},
+): Promise<Deployment> {
+  const { ethers, network } = hre;
+  const [deployer] = await ethers.getSigners();
+  if (deployer === undefined) throw new DeploymentError(`No signer on network ${network.name}: set PRIVATE_KEY.`);
+  const admin = parameters.admin ?? deployer.address;
+
+  const forwarder = await ethers.deployContract('TwinForwarder', [], deployer);
+  const receipt = await forwarder.deploymentTransaction()!.wait();
+  const forwarderAddress = await forwarder.getAddress();
+  const entities = await ethers.deployContract('EntityRegistry', [deployer.address, forwarderAddress], deployer);
+  const entitiesAddress = await entities.getAddress();
+  const twins = await ethers.deployContract('TwinRegistry', [entitiesAddress, forwarderAddress], deployer);
+  const anchor = await ethers.deployContract('SnapshotAnchor', [entitiesAddress, forwarderAddress], deployer);
+  await Promise.all([entities.waitForDeployment(), twins.waitForDeployment(), anchor.waitForDeployment()]);
+
+  const registry = await ethers.getContractAt('EntityRegistry', entitiesAddress, deployer);
+  if (parameters.oracle !== undefined) {
+    await (await registry.grantRole(await registry.ORACLE_ROLE(), parameters.oracle)).wait();
+  }
+  if (admin.toLowerCase() !== deployer.address.toLowerCase()) {
+    for (const role of [await registry.REGISTRAR_ROLE(), await registry.DEFAULT_ADMIN_ROLE()]) {
+      await (await registry.grantRole(role, admin)).wait();
+    }
+    for (const role of [await registry.REGISTRAR_ROLE(), await registry.DEFAULT_ADMIN_ROLE()]) {
+      await (await registry.renounceRole(role, deployer.address)).wait();
+    }
+  }
+
+  const networkName = parameters.networkName ?? network.name;
+  const deployment: Deployment = {
+    network: networkName,
+    chainId: Number((await ethers.provider.getNetwork()).chainId),
+    deploymentBlock: receipt!.blockNumber,
+    deployedAt: new Date().toISOString(),
+    deployer: deployer.address,
+    contracts: {
+      TwinForwarder: forwarderAddress,
+      EntityRegistry: entitiesAddress,
+      TwinRegistry: await twins.getAddress(),
+      SnapshotAnchor: await anchor.getAddress(),
+    },
+  };
+  if (parameters.write ?? networkName !== 'hardhat') writeDeployment(deploymentPath(networkName), deployment);
+  if (network.name === 'hardhat') inProcess.set(hre, deployment);
+  return deployment;
+}
+
+/**
+ * The registry on the current network: from `deployments/<network>.json`, checked against the chain (same chain
+ * ID, code at every address). On the in-process network it deploys on first use.
+ *
+ * @example
+ * const { twins } = await loadRegistry(hre)
+ */
+export async function loadRegistry(hre: HardhatRuntimeEnvironment): Promise<Registry> {
+  const { ethers, network } = hre;
+  let deployment = network.name === 'hardhat' ? inProcess.get(hre) : undefined;
+  if (deployment === undefined) {
+    deployment = network.name === 'hardhat' ? await deployRegistry(hre) : readDeployment(deploymentPath(network.name));
+  }
+  const chainId = Number((await ethers.provider.getNetwork()).chainId);
+  if (chainId !== deployment.chainId) {
+    throw new DeploymentError(`Deployment for ${network.name} is for chain ${deployment.chainId}, but the node is chain ${chainId}.`);
+  }
+  for (const [name, address] of Object.entries(deployment.contracts)) {
+    if ((await ethers.provider.getCode(address)) === '0x') {
+      throw new DeploymentError(`No ${name} contract at ${address} on ${network.name}.`, {
+        details: 'the chain was reset since the deployment: deploy again (npx hardhat deploy --network <network>)',
+      });
+    }
+  }
+  const { contracts } = deployment;
+  return {
+    deployment,
+    forwarder: await ethers.getContractAt('TwinForwarder', contracts.TwinForwarder),
+    entities: await ethers.getContractAt('EntityRegistry', contracts.EntityRegistry),
+    twins: await ethers.getContractAt('TwinRegistry', contracts.TwinRegistry),
+    anchor: await ethers.getContractAt('SnapshotAnchor', contracts.SnapshotAnchor),
+  };
+}

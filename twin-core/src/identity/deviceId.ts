@@ -1,0 +1,88 @@
+import { keccak_256 } from '@noble/hashes/sha3';
+import { abiEncodeDynamicTuple } from '../encoding/abiEncode';
+import { fromHex, toHex, type Hex } from '../encoding/hex';
+import { BaseError } from '../errors/BaseError';
+import { deviceIdentitySchema, type DeviceIdentity, type DeviceIdentityInput } from './schema';
+
+/** The identity parameters are invalid; the message names each bad field. */
+export class InvalidDeviceIdentityError extends BaseError {
+  override name = 'InvalidDeviceIdentityError';
+}
+
+/** A DeviceID given as text is neither 0x + 64 hex digits nor a decimal uint256. */
+export class InvalidDeviceIdError extends BaseError {
+  override name = 'InvalidDeviceIdError';
+}
+
+/**
+ * Validates and normalises identity parameters, naming every bad field.
+ *
+ * @example
+ * const identity = parseDeviceIdentity(JSON.parse(text).identity)
+ */
+export function parseDeviceIdentity(input: unknown): DeviceIdentity {
+  const result = deviceIdentitySchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new InvalidDeviceIdentityError('Invalid device identity.', {
+    metaMessages: result.error.issues.map((issue) => `${issue.path.join('.') || 'identity'}: ${issue.message}`),
+  });
+}
+
+/** The identity as the contract's `DeviceIdentity` struct takes it (MAC as bytes6, memory as uint64). */
+export function identityToContractStruct(identity: DeviceIdentity) {
+  return {
+    macAddress: `0x${identity.macAddress.replace(/:/g, '')}` as Hex,
+    serialNumber: identity.serialNumber,
+    manufacturer: identity.manufacturer,
+    hardwareModel: identity.hardwareModel,
+    hardwareRevision: identity.hardwareRevision,
+    memoryBytes: BigInt(identity.memoryBytes),
+    osName: identity.osName,
+    osVersion: identity.osVersion,
+  };
+}
+
+/**
+ * The DeviceID: keccak256 of the ABI-encoded identity parameters, exactly as `TwinRegistry.computeDeviceId`
+ * computes it on chain. It is the twin's ERC-721 token ID. Accepts raw input and normalises it first.
+ *
+ * @example
+ * const deviceId = computeDeviceId(identity) // 0x… as a bigint
+ * formatDeviceId(deviceId) // '0x5f…' (66 characters), the form used in MQTT topics and URLs
+ */
+export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bigint {
+  const identity = parseDeviceIdentity(input);
+  const struct = identityToContractStruct(identity);
+  const encoded = abiEncodeDynamicTuple([
+    { type: 'bytes6', value: fromHex(struct.macAddress) },
+    { type: 'string', value: struct.serialNumber },
+    { type: 'string', value: struct.manufacturer },
+    { type: 'string', value: struct.hardwareModel },
+    { type: 'string', value: struct.hardwareRevision },
+    { type: 'uint64', value: struct.memoryBytes },
+    { type: 'string', value: struct.osName },
+    { type: 'string', value: struct.osVersion },
+  ]);
+  return BigInt(toHex(keccak_256(encoded)));
+}
+
+/** A DeviceID as 0x + 64 lower-case hex digits: its form in MQTT topics, URLs and files. */
+export function formatDeviceId(deviceId: bigint): Hex {
+  if (deviceId < 0n || deviceId >= 1n << 256n) throw new InvalidDeviceIdError(`DeviceID out of range: ${deviceId}`);
+  return `0x${deviceId.toString(16).padStart(64, '0')}`;
+}
+
+/**
+ * Reads a DeviceID written as 0x + 64 hex digits or as a decimal uint256.
+ *
+ * @example
+ * parseDeviceId(topic.split('/')[1])
+ */
+export function parseDeviceId(text: string): bigint {
+  const value = text.trim();
+  if (/^0x[0-9a-fA-F]{64}$/.test(value)) return BigInt(value);
+  if (/^[0-9]{1,78}$/.test(value) && BigInt(value) < 1n << 256n) return BigInt(value);
+  throw new InvalidDeviceIdError('Invalid DeviceID.', {
+    details: `expected 0x followed by 64 hex digits or a decimal uint256, got ${JSON.stringify(text)}`,
+  });
+}

@@ -1,0 +1,19 @@
+/**
+ * @twin-registry/core: what every component of the twin registry shares. The device agent imports only modules
+ * with pure-JavaScript dependencies (everything here but `merkle/snapshotTree`).
+ */
+export * from './errors/BaseError';
+export * from './runtime/assertNodeVersion';
+export * from './config/errors';
+export * from './config/loadConfig';
+export * from './config/chainConfig';
+export * from './encoding/hex';
+export * from './encoding/abiEncode';
+export * from './encoding/canonicalJson';
+export * from './encoding/rawCid';
+export * from './identity/schema';
+export * from './identity/deviceId';
+export * from './static/schema';
+export * from './static/staticDocument';
+export * from './merkle/snapshotLeaf';
+export * from './deployment/deployment';

@@ -1,0 +1,40 @@
+import { keccak_256 } from '@noble/hashes/sha3';
+import { utf8ToBytes } from '@noble/hashes/utils';
+import { canonicalJson } from '../encoding/canonicalJson';
+import { toHex, type Hex } from '../encoding/hex';
+import { BaseError } from '../errors/BaseError';
+import { staticDocumentSchema, type StaticDocument } from './schema';
+
+/** A static document does not match the schema; the message names each bad field. */
+export class InvalidStaticDocumentError extends BaseError {
+  override name = 'InvalidStaticDocumentError';
+}
+
+/**
+ * Validates and normalises a static document, naming every bad field.
+ *
+ * @example
+ * const document = parseStaticDocument(JSON.parse(readFileSync(file, 'utf8')))
+ */
+export function parseStaticDocument(input: unknown): StaticDocument {
+  const result = staticDocumentSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new InvalidStaticDocumentError('Invalid static document.', {
+    metaMessages: result.error.issues.map((issue) => `${issue.path.join('.') || 'document'}: ${issue.message}`),
+  });
+}
+
+/** The exact bytes stored on IPFS for a static document: its canonical JSON in UTF-8. */
+export function encodeStaticDocument(document: StaticDocument): Uint8Array {
+  return utf8ToBytes(canonicalJson(document));
+}
+
+/**
+ * The `staticHash` recorded at mint: keccak256 of the document's canonical JSON bytes.
+ *
+ * @example
+ * const staticHash = hashStaticDocument(parseStaticDocument(json))
+ */
+export function hashStaticDocument(document: StaticDocument): Hex {
+  return toHex(keccak_256(encodeStaticDocument(document)));
+}
