@@ -10,12 +10,12 @@ const ZERO_HASH = `0x${'0'.repeat(64)}`;
 task('record-update', 'Records a software or library update installed on a device (owner only)')
   .addParam('device', 'DeviceID')
   .addParam('component', 'What was updated (e.g. openssl, kernel, agent)')
-  .addParam('version', 'Version installed')
+  .addParam('release', 'Version installed (`version` is a Hardhat global flag)')
   .addOptionalParam('artifactHash', 'Hash of the installed artifact (0x + 64 hex)', ZERO_HASH)
   .addOptionalParam('artifactCid', 'IPFS CID of the artifact or its release notes', '')
   .addOptionalParam('from', 'Owner account: index or address', '0')
   .setAction(
-    (args: { device: string; component: string; version: string; artifactHash: string; artifactCid: string; from: string }, hre) =>
+    (args: { device: string; component: string; release: string; artifactHash: string; artifactCid: string; from: string }, hre) =>
       runTask(async () => {
         const deviceId = deviceParam(args.device);
         if (!/^0x[0-9a-fA-F]{64}$/.test(args.artifactHash)) {
@@ -24,10 +24,10 @@ task('record-update', 'Records a software or library update installed on a devic
         const { twins } = await loadRegistry(hre);
         const owner = await resolveSigner(hre, args.from);
         const tx = await confirm(
-          twins.connect(owner).recordUpdate(deviceId, args.component, args.version, args.artifactHash, args.artifactCid),
+          twins.connect(owner).recordUpdate(deviceId, args.component, args.release, args.artifactHash, args.artifactCid),
         );
         const index = (await twins.twinOf(deviceId)).updateCount;
-        console.log(`Update #${index} of ${formatDeviceId(deviceId)}: ${args.component} ${args.version} (tx ${tx.hash})`);
+        console.log(`Update #${index} of ${formatDeviceId(deviceId)}: ${args.component} ${args.release} (tx ${tx.hash})`);
         return { index, ...tx };
       }),
   );
