@@ -82,15 +82,12 @@ describe('Configuration', function () {
         expect(error.message).to.include(error.issues[0]);
       });
 
-      it('names every bad field at once', function () {
-        const error = configErrorOf(() => loadConfig({ schema, env, environment: { SERVICE_PORT: 'abc', SERVICE_HOST: '' } }));
-        expect(error.issues).to.have.lengthOf(1);
-        const both = configErrorOf(() =>
-          loadConfig({ schema, env, environment: { SERVICE_PORT: 'abc' }, file: configFile(JSON.stringify({ host: '' })) }),
-        );
-        expect(both.issues).to.have.lengthOf(2);
-        expect(both.message).to.include('SERVICE_PORT:').and.to.include('(got "abc")');
-        expect(both.message).to.include('host (in ').and.to.include('(got "")');
+      it('names every bad field at once, from the environment and the file', function () {
+        const file = configFile(JSON.stringify({ host: '' }));
+        const error = configErrorOf(() => loadConfig({ schema, env, environment: { SERVICE_PORT: 'abc' }, file }));
+        expect(error.issues).to.have.lengthOf(2);
+        expect(error.message).to.match(/^SERVICE_PORT: .*\(got "abc"\)$/m);
+        expect(error.message).to.include(`host (in ${file}): `).and.to.include('(got "")');
       });
     });
 
@@ -98,7 +95,9 @@ describe('Configuration', function () {
       it('names the key and the file and shows the value', function () {
         const file = configFile(JSON.stringify({ port: 'eighty' }));
         const error = configErrorOf(() => loadConfig({ schema, env, environment: {}, file }));
-        expect(error.issues[0]).to.equal(`port (in ${file}): ${error.issues[0]!.split(': ').slice(1).join(': ').replace(/ \(got .*$/, '')} (got "eighty")`);
+        expect(error.issues).to.have.lengthOf(1);
+        expect(error.issues[0]!.startsWith(`port (in ${file}): `)).to.equal(true);
+        expect(error.issues[0]!.endsWith(' (got "eighty")')).to.equal(true);
         expect(error.message).to.include(`port (in ${file})`).and.to.include('(got "eighty")');
       });
     });

@@ -46,7 +46,9 @@ export function loadConfig<schema extends z.ZodType>(parameters: LoadConfigParam
       try {
         parsed = JSON.parse(text);
       } catch (error) {
-        throw new ConfigError(source, [`file: ${file} is not valid JSON (${(error as Error).message})`]);
+        // The parser's message quotes the text around the error, which may hold a secret.
+        const reason = secrets.length > 0 ? '' : ` (${(error as Error).message})`;
+        throw new ConfigError(source, [`file: ${file} is not valid JSON${reason}`]);
       }
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         throw new ConfigError(source, [`file: ${file} must hold a JSON object`]);
@@ -70,7 +72,12 @@ export function loadConfig<schema extends z.ZodType>(parameters: LoadConfigParam
     const key = String(issue.path[0] ?? '');
     const field = [origins.get(key) ?? (key || 'config'), ...issue.path.slice(1).map(String)].join('.');
     const value = issue.path.reduce<unknown>((at, part) => (at as Record<PropertyKey, unknown>)?.[part as PropertyKey], raw);
-    const shown = secrets.includes(key) ? '<redacted>' : JSON.stringify(value);
+    const shown =
+      key === ''
+        ? JSON.stringify(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, secrets.includes(k) ? '<redacted>' : v])))
+        : secrets.includes(key)
+          ? '<redacted>'
+          : JSON.stringify(value);
     return `${field}: ${issue.message} (got ${shown})`;
   });
   throw new ConfigError(source, issues);

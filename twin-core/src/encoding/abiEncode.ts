@@ -54,7 +54,7 @@ export function abiEncode(parameters: AbiParameter[]): Uint8Array {
       }
       heads.push(padRight(parameter.value));
     } else {
-      if (parameter.value >= 1n << UINT_BITS[parameter.type]!) {
+      if (parameter.value < 0n || parameter.value >= 1n << UINT_BITS[parameter.type]!) {
         throw new RangeError(`${parameter.type} out of range: ${parameter.value}`);
       }
       heads.push(uintToWord(parameter.value));

@@ -1,0 +1,4 @@
+// solidity-coverage: measure the registry's contracts, not the test-only doubles.
+module.exports = {
+  skipFiles: ['test/'],
+};
