@@ -15,7 +15,9 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   const solc = require('solc') as { version(): string };
   const longVersion = solc.version().replace(/\.Emscripten\.clang$/, '');
   if (args.solcVersion !== SOLC_VERSION || !longVersion.startsWith(`${SOLC_VERSION}+`)) {
-    throw new Error(`Only solc ${SOLC_VERSION} is installed (npm package solc@${longVersion}); asked for ${args.solcVersion}.`);
+    throw new Error(
+      `Only solc ${SOLC_VERSION} is installed (npm package solc@${longVersion}); asked for ${args.solcVersion}.`,
+    );
   }
   return { compilerPath: require.resolve('solc/soljson.js'), isSolcJs: true, version: SOLC_VERSION, longVersion };
 });
@@ -26,7 +28,11 @@ const networks: NetworksUserConfig = {
   localhost: { url: process.env.LOCAL_RPC_URL ?? 'http://127.0.0.1:8545', chainId: 31337 },
 };
 if (chain.rpcUrl !== undefined) {
-  networks.external = { url: chain.rpcUrl, accounts: chain.privateKeys, ...(chain.chainId ? { chainId: chain.chainId } : {}) };
+  networks.external = {
+    url: chain.rpcUrl,
+    accounts: chain.privateKeys,
+    ...(chain.chainId ? { chainId: chain.chainId } : {}),
+  };
 }
 
 const config: HardhatUserConfig = {

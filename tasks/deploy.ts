@@ -3,7 +3,10 @@ import { deploymentPath } from '../twin-core/src/deployment/deployment';
 import { parseAddress, runTask } from './lib/cli';
 import { deployRegistry } from './lib/registry';
 
-task('deploy', 'Deploys the forwarder, entity registry, twin registry and snapshot anchor; writes deployments/<network>.json')
+task(
+  'deploy',
+  'Deploys the forwarder, entity registry, twin registry and snapshot anchor; writes deployments/<network>.json',
+)
   .addOptionalParam('admin', 'Address that receives the admin and registrar roles (default: the deployer)')
   .addOptionalParam('oracle', 'Address that receives the oracle role')
   .setAction((args: { admin?: string; oracle?: string }, hre) =>
@@ -12,8 +15,11 @@ task('deploy', 'Deploys the forwarder, entity registry, twin registry and snapsh
         admin: args.admin === undefined ? undefined : parseAddress(hre, 'admin', args.admin),
         oracle: args.oracle === undefined ? undefined : parseAddress(hre, 'oracle', args.oracle),
       });
-      console.log(`Deployed on ${deployment.network} (chain ${deployment.chainId}, block ${deployment.deploymentBlock}):`);
-      for (const [name, address] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(15)} ${address}`);
+      console.log(
+        `Deployed on ${deployment.network} (chain ${deployment.chainId}, block ${deployment.deploymentBlock}):`,
+      );
+      for (const [name, address] of Object.entries(deployment.contracts))
+        console.log(`  ${name.padEnd(15)} ${address}`);
       if (hre.network.name !== 'hardhat') console.log(`Written to ${deploymentPath(hre.network.name)}`);
       return deployment;
     }),

@@ -31,7 +31,8 @@ task('register', 'Submits an entity registration for the --from account')
     runTask(async () => {
       const role = ENTITY_ROLES[args.role as keyof typeof ENTITY_ROLES];
       if (role === undefined) throw taskError(`--role must be manufacturer, owner or security, got "${args.role}".`);
-      if (!/^0x[0-9a-fA-F]{64}$/.test(args.profileHash)) throw taskError(`--profile-hash must be 0x + 64 hex digits, got "${args.profileHash}".`);
+      if (!/^0x[0-9a-fA-F]{64}$/.test(args.profileHash))
+        throw taskError(`--profile-hash must be 0x + 64 hex digits, got "${args.profileHash}".`);
       const { entities } = await loadRegistry(hre);
       const signer = await resolveSigner(hre, args.from);
       const tx = await confirm(entities.connect(signer).register(role, args.name, args.profileHash, args.profileCid));

@@ -15,7 +15,17 @@ task('record-update', 'Records a software or library update installed on a devic
   .addOptionalParam('artifactCid', 'IPFS CID of the artifact or its release notes', '')
   .addOptionalParam('from', 'Owner account: index or address', '0')
   .setAction(
-    (args: { device: string; component: string; release: string; artifactHash: string; artifactCid: string; from: string }, hre) =>
+    (
+      args: {
+        device: string;
+        component: string;
+        release: string;
+        artifactHash: string;
+        artifactCid: string;
+        from: string;
+      },
+      hre,
+    ) =>
       runTask(async () => {
         const deviceId = deviceParam(args.device);
         if (!/^0x[0-9a-fA-F]{64}$/.test(args.artifactHash)) {
@@ -24,10 +34,14 @@ task('record-update', 'Records a software or library update installed on a devic
         const { twins } = await loadRegistry(hre);
         const owner = await resolveSigner(hre, args.from);
         const tx = await confirm(
-          twins.connect(owner).recordUpdate(deviceId, args.component, args.release, args.artifactHash, args.artifactCid),
+          twins
+            .connect(owner)
+            .recordUpdate(deviceId, args.component, args.release, args.artifactHash, args.artifactCid),
         );
         const index = (await twins.twinOf(deviceId)).updateCount;
-        console.log(`Update #${index} of ${formatDeviceId(deviceId)}: ${args.component} ${args.release} (tx ${tx.hash})`);
+        console.log(
+          `Update #${index} of ${formatDeviceId(deviceId)}: ${args.component} ${args.release} (tx ${tx.hash})`,
+        );
         return { index, ...tx };
       }),
   );
@@ -40,7 +54,9 @@ task('set-state', "Sets a twin's state to active, suspended or unknown (security
   .setAction((args: { device: string; state: string; reason: string; from: string }, hre) =>
     runTask(async () => {
       const deviceId = deviceParam(args.device);
-      const state = ['active', 'suspended', 'unknown'].includes(args.state) ? TWIN_STATE_NAMES.indexOf(args.state as never) : -1;
+      const state = ['active', 'suspended', 'unknown'].includes(args.state)
+        ? TWIN_STATE_NAMES.indexOf(args.state as never)
+        : -1;
       if (state < 0) throw taskError(`--state must be active, suspended or unknown, got "${args.state}".`);
       const { twins } = await loadRegistry(hre);
       const security = await resolveSigner(hre, args.from);

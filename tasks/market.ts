@@ -47,15 +47,21 @@ task('buy', 'Buys a listed twin, paying its current price (approved owner only)'
       const twin = await twins.twinOf(deviceId);
       if (!twin.forSale) throw taskError(`Twin ${formatDeviceId(deviceId)} is not for sale.`);
       if (args.maxPrice !== undefined && twin.price > parseEther(hre, 'max-price', args.maxPrice)) {
-        throw taskError(`Twin ${formatDeviceId(deviceId)} costs ${hre.ethers.formatEther(twin.price)} ETH, above --max-price ${args.maxPrice}.`);
+        throw taskError(
+          `Twin ${formatDeviceId(deviceId)} costs ${hre.ethers.formatEther(twin.price)} ETH, above --max-price ${
+            args.maxPrice
+          }.`,
+        );
       }
       const tx = await confirm(twins.connect(buyer).buy(deviceId, { value: twin.price }));
-      console.log(`Bought twin ${formatDeviceId(deviceId)} for ${hre.ethers.formatEther(twin.price)} ETH (tx ${tx.hash})`);
+      console.log(
+        `Bought twin ${formatDeviceId(deviceId)} for ${hre.ethers.formatEther(twin.price)} ETH (tx ${tx.hash})`,
+      );
       return { price: twin.price, ...tx };
     }),
   );
 
-task('withdraw', 'Withdraws the --from account\'s sale proceeds')
+task('withdraw', "Withdraws the --from account's sale proceeds")
   .addOptionalParam('from', 'Seller account: index or address', '0')
   .setAction((args: { from: string }, hre) =>
     runTask(async () => {

@@ -34,7 +34,11 @@ task('start', 'Starts the local chain on 127.0.0.1, deploys the registry to it a
 subtask(TASK_NODE_SERVER_READY).setAction(async (args, hre, runSuper) => {
   await runSuper(args);
   if (startOptions === undefined) return;
-  const deployment = await deployRegistry(hre, { networkName: 'localhost', write: true, oracle: await address(hre, DEMO_ACCOUNTS.oracle) });
+  const deployment = await deployRegistry(hre, {
+    networkName: 'localhost',
+    write: true,
+    oracle: await address(hre, DEMO_ACCOUNTS.oracle),
+  });
   console.log(`Registry deployed; addresses written to ${deploymentPath('localhost')}:`);
   for (const [name, value] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(15)} ${value}`);
   if (startOptions.demo) await registerDemo(hre);
@@ -50,7 +54,11 @@ async function registerDemo(hre: HardhatRuntimeEnvironment): Promise<void> {
   const signers = await hre.ethers.getSigners();
   const { entities, twins } = await loadRegistry(hre);
   const cast = [
-    { index: DEMO_ACCOUNTS.manufacturer, role: ENTITY_ROLES.manufacturer, name: 'Raspberry Pi Ltd (demo manufacturer)' },
+    {
+      index: DEMO_ACCOUNTS.manufacturer,
+      role: ENTITY_ROLES.manufacturer,
+      name: 'Raspberry Pi Ltd (demo manufacturer)',
+    },
     { index: DEMO_ACCOUNTS.owner, role: ENTITY_ROLES.owner, name: 'Alice (demo owner)' },
     { index: DEMO_ACCOUNTS.secondOwner, role: ENTITY_ROLES.owner, name: 'Bob (demo owner)' },
     { index: DEMO_ACCOUNTS.security, role: ENTITY_ROLES.security, name: 'Twin SOC (demo security entity)' },
@@ -66,7 +74,9 @@ async function registerDemo(hre: HardhatRuntimeEnvironment): Promise<void> {
   }
   console.log(`  #${DEMO_ACCOUNTS.deviceSigner} ${signers[DEMO_ACCOUNTS.deviceSigner]!.address} demo device signer`);
 
-  const document = parseStaticDocument(JSON.parse(readFileSync(join(__dirname, '..', 'examples', 'static', 'pi4-garden.json'), 'utf8')));
+  const document = parseStaticDocument(
+    JSON.parse(readFileSync(join(__dirname, '..', 'examples', 'static', 'pi4-garden.json'), 'utf8')),
+  );
   const deviceId = computeDeviceId(document.identity);
   await (
     await twins

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { task } from 'hardhat/config';
-import { computeDeviceId, formatDeviceId, identityToContractStruct, parseDeviceId } from '../twin-core/src/identity/deviceId';
+import {
+  computeDeviceId,
+  formatDeviceId,
+  identityToContractStruct,
+  parseDeviceId,
+} from '../twin-core/src/identity/deviceId';
 import { rawCidV1 } from '../twin-core/src/encoding/rawCid';
 import { encodeStaticDocument, hashStaticDocument, parseStaticDocument } from '../twin-core/src/static/staticDocument';
 import { confirm, parseAddress, parseEther, resolveSigner, runTask, taskError } from './lib/cli';
@@ -20,7 +25,10 @@ task('mint', 'Creates the twin of a device from its static-document JSON file (a
   .addParam('static', 'Path to the static document JSON (schemaVersion 1)')
   .addParam('signer', "Address of the device's agent key (see `agent identity`)")
   .addOptionalParam('price', 'Initial price in ether; 0 mints without listing', '0')
-  .addOptionalParam('cid', 'IPFS CID of the document (default: its CIDv1 raw/sha2-256, as `ipfs add --cid-version 1 --raw-leaves` gives)')
+  .addOptionalParam(
+    'cid',
+    'IPFS CID of the document (default: its CIDv1 raw/sha2-256, as `ipfs add --cid-version 1 --raw-leaves` gives)',
+  )
   .addOptionalParam('from', 'Manufacturer account: index or address', '0')
   .setAction((args: { static: string; signer: string; price: string; cid?: string; from: string }, hre) =>
     runTask(async () => {
@@ -88,13 +96,26 @@ task('show-twin', "Shows a twin's on-chain record and its update and state histo
           block: event.blockNumber,
         })),
       };
-      for (const key of ['deviceId', 'owner', 'manufacturer', 'deviceSigner', 'state', 'forSale', 'price', 'staticHash', 'staticCid', 'reviewRequested'] as const) {
+      for (const key of [
+        'deviceId',
+        'owner',
+        'manufacturer',
+        'deviceSigner',
+        'state',
+        'forSale',
+        'price',
+        'staticHash',
+        'staticCid',
+        'reviewRequested',
+      ] as const) {
         console.log(`${key.padEnd(16)} ${shown[key]}`);
       }
       console.log(`updates (${shown.updates.length}):`);
-      for (const update of shown.updates) console.log(`  #${update.index} ${update.component} ${update.version} ${update.artifactHash}`);
+      for (const update of shown.updates)
+        console.log(`  #${update.index} ${update.component} ${update.version} ${update.artifactHash}`);
       console.log(`state changes (${shown.states.length}):`);
-      for (const change of shown.states) console.log(`  ${change.from} -> ${change.to} by ${change.by}: ${change.reason}`);
+      for (const change of shown.states)
+        console.log(`  ${change.from} -> ${change.to} by ${change.by}: ${change.reason}`);
       return shown;
     }),
   );
@@ -124,7 +145,9 @@ task('set-signer', "Changes the key a twin's device agent signs with (owner only
       const deviceId = deviceParam(args.device);
       const { twins } = await loadRegistry(hre);
       const owner = await resolveSigner(hre, args.from);
-      const tx = await confirm(twins.connect(owner).setDeviceSigner(deviceId, parseAddress(hre, 'signer', args.signer)));
+      const tx = await confirm(
+        twins.connect(owner).setDeviceSigner(deviceId, parseAddress(hre, 'signer', args.signer)),
+      );
       console.log(`Device signer of ${formatDeviceId(deviceId)} set to ${args.signer} (tx ${tx.hash})`);
       return tx;
     }),

@@ -42,8 +42,14 @@ export async function registryFixture() {
     await ethers.getSigners();
   const forwarder = await ethers.deployContract('TwinForwarder');
   const entities = await ethers.deployContract('EntityRegistry', [admin!.address, await forwarder.getAddress()]);
-  const twins = await ethers.deployContract('TwinRegistry', [await entities.getAddress(), await forwarder.getAddress()]);
-  const anchor = await ethers.deployContract('SnapshotAnchor', [await entities.getAddress(), await forwarder.getAddress()]);
+  const twins = await ethers.deployContract('TwinRegistry', [
+    await entities.getAddress(),
+    await forwarder.getAddress(),
+  ]);
+  const anchor = await ethers.deployContract('SnapshotAnchor', [
+    await entities.getAddress(),
+    await forwarder.getAddress(),
+  ]);
   await entities.grantRole(await entities.ORACLE_ROLE(), oracle!.address);
 
   const cast = [

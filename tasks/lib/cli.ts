@@ -21,7 +21,9 @@ export async function resolveSigner(hre: HardhatRuntimeEnvironment, from: string
   if (/^\d+$/.test(from)) {
     const signer = signers[Number(from)];
     if (signer === undefined) {
-      throw taskError(`--from ${from}: network ${hre.network.name} has ${signers.length} account(s) (0..${signers.length - 1}).`);
+      throw taskError(
+        `--from ${from}: network ${hre.network.name} has ${signers.length} account(s) (0..${signers.length - 1}).`,
+      );
     }
     return signer;
   }

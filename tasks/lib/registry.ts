@@ -106,7 +106,9 @@ export async function loadRegistry(hre: HardhatRuntimeEnvironment): Promise<Regi
   }
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   if (chainId !== deployment.chainId) {
-    throw new DeploymentError(`Deployment for ${network.name} is for chain ${deployment.chainId}, but the node is chain ${chainId}.`);
+    throw new DeploymentError(
+      `Deployment for ${network.name} is for chain ${deployment.chainId}, but the node is chain ${chainId}.`,
+    );
   }
   for (const [name, address] of Object.entries(deployment.contracts)) {
     if ((await ethers.provider.getCode(address)) === '0x') {

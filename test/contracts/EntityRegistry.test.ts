@@ -121,7 +121,9 @@ describe('EntityRegistry', function () {
         const { entities, owner } = await loadFixture(registryFixture);
         const id = await entities.entityIdOf(owner.address);
         await entities.revoke(owner.address, 'audit');
-        await expect(entities.approve(owner.address)).to.emit(entities, 'EntityApproved').withArgs(owner.address, id, Role.Owner, anyAddress());
+        await expect(entities.approve(owner.address))
+          .to.emit(entities, 'EntityApproved')
+          .withArgs(owner.address, id, Role.Owner, anyAddress());
         expect(await entities.entityIdOf(owner.address)).to.equal(id);
         expect(await entities.entityCount()).to.equal(4n);
       });
@@ -165,7 +167,9 @@ describe('EntityRegistry', function () {
         expect(await entities.isApproved(owner.address)).to.equal(false);
         expect(await entities.hasEntityRole(owner.address, Role.Owner)).to.equal(false);
         expect(await entities.entityIdOf(owner.address)).to.equal(id);
-        await expect(entities.revoke(pending.address, 'spam')).to.emit(entities, 'EntityRevoked').withArgs(pending.address, 0, admin.address, 'spam');
+        await expect(entities.revoke(pending.address, 'spam'))
+          .to.emit(entities, 'EntityRevoked')
+          .withArgs(pending.address, 0, admin.address, 'spam');
       });
     });
 
@@ -195,8 +199,12 @@ describe('EntityRegistry', function () {
   describe('views', function () {
     it('entityById reverts for an ID nobody holds', async function () {
       const { entities } = await loadFixture(registryFixture);
-      await expect(entities.entityById(0)).to.be.revertedWithCustomError(entities, 'EntityRegistryNonexistentEntityId').withArgs(0);
-      await expect(entities.entityById(99)).to.be.revertedWithCustomError(entities, 'EntityRegistryNonexistentEntityId').withArgs(99);
+      await expect(entities.entityById(0))
+        .to.be.revertedWithCustomError(entities, 'EntityRegistryNonexistentEntityId')
+        .withArgs(0);
+      await expect(entities.entityById(99))
+        .to.be.revertedWithCustomError(entities, 'EntityRegistryNonexistentEntityId')
+        .withArgs(99);
     });
 
     it('entityOf is all zero for an unknown account', async function () {

@@ -23,9 +23,21 @@ describe('Relayed calls through the ERC-2771 forwarder', function () {
     it('acts for the owner on the twin registry (list) and for a security entity (setState)', async function () {
       const { forwarder, twins, owner, security, relayer, twin } = await loadFixture(ownedFixture);
       const to = await twins.getAddress();
-      const list = await signForwardRequest(forwarder, owner, to, twins.interface.encodeFunctionData('list', [twin.deviceId, 5n]));
-      await expect(forwarder.connect(relayer).execute(list)).to.emit(twins, 'TwinListed').withArgs(twin.deviceId, owner.address, 5n);
-      const suspend = await signForwardRequest(forwarder, security, to, twins.interface.encodeFunctionData('setState', [twin.deviceId, State.Suspended, 'cid']));
+      const list = await signForwardRequest(
+        forwarder,
+        owner,
+        to,
+        twins.interface.encodeFunctionData('list', [twin.deviceId, 5n]),
+      );
+      await expect(forwarder.connect(relayer).execute(list))
+        .to.emit(twins, 'TwinListed')
+        .withArgs(twin.deviceId, owner.address, 5n);
+      const suspend = await signForwardRequest(
+        forwarder,
+        security,
+        to,
+        twins.interface.encodeFunctionData('setState', [twin.deviceId, State.Suspended, 'cid']),
+      );
       await expect(forwarder.connect(relayer).execute(suspend))
         .to.emit(twins, 'TwinStateChanged')
         .withArgs(twin.deviceId, owner.address, security.address, State.Active, State.Suspended, 'cid');
@@ -34,15 +46,27 @@ describe('Relayed calls through the ERC-2771 forwarder', function () {
     it('acts for the oracle on the snapshot anchor', async function () {
       const { forwarder, anchor, oracle, relayer } = await loadFixture(registryFixture);
       const root = ethers.keccak256(ethers.toUtf8Bytes('root'));
-      const request = await signForwardRequest(forwarder, oracle, await anchor.getAddress(), anchor.interface.encodeFunctionData('anchor', [root, 3, 'bafy-manifest']));
-      await expect(forwarder.connect(relayer).execute(request)).to.emit(anchor, 'BatchAnchored').withArgs(1, root, oracle.address, 3, 'bafy-manifest');
+      const request = await signForwardRequest(
+        forwarder,
+        oracle,
+        await anchor.getAddress(),
+        anchor.interface.encodeFunctionData('anchor', [root, 3, 'bafy-manifest']),
+      );
+      await expect(forwarder.connect(relayer).execute(request))
+        .to.emit(anchor, 'BatchAnchored')
+        .withArgs(1, root, oracle.address, 3, 'bafy-manifest');
     });
   });
 
   describe('when the signed call is not allowed for the signer', function () {
     it('reverts and consumes no nonce', async function () {
       const { forwarder, twins, stranger, relayer, twin } = await loadFixture(mintedFixture);
-      const request = await signForwardRequest(forwarder, stranger, await twins.getAddress(), twins.interface.encodeFunctionData('list', [twin.deviceId, 5n]));
+      const request = await signForwardRequest(
+        forwarder,
+        stranger,
+        await twins.getAddress(),
+        twins.interface.encodeFunctionData('list', [twin.deviceId, 5n]),
+      );
       await expect(forwarder.connect(relayer).execute(request)).to.be.reverted;
       expect(await forwarder.nonces(stranger.address)).to.equal(0n);
       expect((await twins.twinOf(twin.deviceId)).forSale).to.equal(false);
@@ -54,10 +78,9 @@ describe('Relayed calls through the ERC-2771 forwarder', function () {
       const { forwarder, entities, stranger, relayer, owner } = await loadFixture(registryFixture);
       const data = entities.interface.encodeFunctionData('updateProfile', ['Hijacked', ethers.ZeroHash, '']);
       const request = await signForwardRequest(forwarder, stranger, await entities.getAddress(), data);
-      await expect(forwarder.connect(relayer).execute({ ...request, from: owner.address })).to.be.revertedWithCustomError(
-        forwarder,
-        'ERC2771ForwarderInvalidSigner',
-      );
+      await expect(
+        forwarder.connect(relayer).execute({ ...request, from: owner.address }),
+      ).to.be.revertedWithCustomError(forwarder, 'ERC2771ForwarderInvalidSigner');
       expect((await entities.entityOf(owner.address)).name).to.equal('Alice');
     });
 
@@ -66,14 +89,19 @@ describe('Relayed calls through the ERC-2771 forwarder', function () {
       const data = entities.interface.encodeFunctionData('updateProfile', ['Alice 2', ethers.ZeroHash, '']);
       const request = await signForwardRequest(forwarder, owner, await entities.getAddress(), data);
       await forwarder.connect(relayer).execute(request);
-      await expect(forwarder.connect(relayer).execute(request)).to.be.revertedWithCustomError(forwarder, 'ERC2771ForwarderInvalidSigner');
+      await expect(forwarder.connect(relayer).execute(request)).to.be.revertedWithCustomError(
+        forwarder,
+        'ERC2771ForwarderInvalidSigner',
+      );
     });
 
     it('rejects an expired request', async function () {
       const { forwarder, entities, owner, relayer } = await loadFixture(registryFixture);
       const data = entities.interface.encodeFunctionData('updateProfile', ['Alice 3', ethers.ZeroHash, '']);
       const request = await signForwardRequest(forwarder, owner, await entities.getAddress(), data, { deadline: 1 });
-      await expect(forwarder.connect(relayer).execute(request)).to.be.revertedWithCustomError(forwarder, 'ERC2771ForwarderExpiredRequest').withArgs(1);
+      await expect(forwarder.connect(relayer).execute(request))
+        .to.be.revertedWithCustomError(forwarder, 'ERC2771ForwarderExpiredRequest')
+        .withArgs(1);
     });
 
     it('refuses a forwarder the registry does not trust', async function () {

@@ -73,7 +73,9 @@ describe('SnapshotAnchor', function () {
 
       it('reverts for an empty or too long manifest CID', async function () {
         const { anchor, oracle } = await loadFixture(registryFixture);
-        await expect(anchor.connect(oracle).anchor(ethers.id('r'), 1, '')).to.be.revertedWithCustomError(anchor, 'SnapshotAnchorInvalidManifestCid').withArgs(0);
+        await expect(anchor.connect(oracle).anchor(ethers.id('r'), 1, ''))
+          .to.be.revertedWithCustomError(anchor, 'SnapshotAnchorInvalidManifestCid')
+          .withArgs(0);
         await expect(anchor.connect(oracle).anchor(ethers.id('r'), 1, 'b'.repeat(129)))
           .to.be.revertedWithCustomError(anchor, 'SnapshotAnchorInvalidManifestCid')
           .withArgs(129);
@@ -92,7 +94,9 @@ describe('SnapshotAnchor', function () {
     it('accepts every leaf of an anchored batch with its proof', async function () {
       const { anchor, batchA, treeA } = await loadFixture(anchoredFixture);
       for (const [index, leaf] of batchA.entries()) {
-        expect(await anchor.verifySnapshot(treeA.root, treeA.proof(index), leaf.deviceId, leaf.sequence, leaf.snapshotHash)).to.equal(true);
+        expect(
+          await anchor.verifySnapshot(treeA.root, treeA.proof(index), leaf.deviceId, leaf.sequence, leaf.snapshotHash),
+        ).to.equal(true);
       }
     });
 
@@ -102,25 +106,37 @@ describe('SnapshotAnchor', function () {
       const tree = buildSnapshotTree([leaf!]);
       expect(tree.root).to.equal(hashSnapshotLeaf(leaf!));
       await anchor.connect(oracle).anchor(tree.root, 1, MANIFEST);
-      expect(await anchor.verifySnapshot(tree.root, [], leaf!.deviceId, leaf!.sequence, leaf!.snapshotHash)).to.equal(true);
+      expect(await anchor.verifySnapshot(tree.root, [], leaf!.deviceId, leaf!.sequence, leaf!.snapshotHash)).to.equal(
+        true,
+      );
     });
 
     it('rejects a tampered leaf: another hash, sequence or device', async function () {
       const { anchor, batchA, treeA } = await loadFixture(anchoredFixture);
       const leaf = batchA[2]!;
       const proof = treeA.proof(2);
-      expect(await anchor.verifySnapshot(treeA.root, proof, leaf.deviceId, leaf.sequence, ethers.id('forged'))).to.equal(false);
-      expect(await anchor.verifySnapshot(treeA.root, proof, leaf.deviceId, leaf.sequence + 1n, leaf.snapshotHash)).to.equal(false);
-      expect(await anchor.verifySnapshot(treeA.root, proof, leaf.deviceId + 1n, leaf.sequence, leaf.snapshotHash)).to.equal(false);
+      expect(
+        await anchor.verifySnapshot(treeA.root, proof, leaf.deviceId, leaf.sequence, ethers.id('forged')),
+      ).to.equal(false);
+      expect(
+        await anchor.verifySnapshot(treeA.root, proof, leaf.deviceId, leaf.sequence + 1n, leaf.snapshotHash),
+      ).to.equal(false);
+      expect(
+        await anchor.verifySnapshot(treeA.root, proof, leaf.deviceId + 1n, leaf.sequence, leaf.snapshotHash),
+      ).to.equal(false);
     });
 
     it('rejects a proof from another batch, and any proof against a root never anchored', async function () {
       const { anchor, batchB, treeA, treeB } = await loadFixture(anchoredFixture);
       const leafB = batchB[1]!;
-      expect(await anchor.verifySnapshot(treeA.root, treeB.proof(1), leafB.deviceId, leafB.sequence, leafB.snapshotHash)).to.equal(false);
+      expect(
+        await anchor.verifySnapshot(treeA.root, treeB.proof(1), leafB.deviceId, leafB.sequence, leafB.snapshotHash),
+      ).to.equal(false);
       const stray = buildSnapshotTree(leaves(3, 'never anchored'));
       const leaf = leaves(3, 'never anchored')[0]!;
-      expect(await anchor.verifySnapshot(stray.root, stray.proof(0), leaf.deviceId, leaf.sequence, leaf.snapshotHash)).to.equal(false);
+      expect(
+        await anchor.verifySnapshot(stray.root, stray.proof(0), leaf.deviceId, leaf.sequence, leaf.snapshotHash),
+      ).to.equal(false);
       expect(await anchor.batchOf(stray.root)).to.deep.equal([0n, 0n, 0n, 0n]);
     });
 

@@ -37,8 +37,12 @@ describe('TwinRegistry: device updates and state', function () {
 
       it('reverts for an empty component or version', async function () {
         const { twins, owner, twin } = await loadFixture(ownedFixture);
-        await expect(twins.connect(owner).recordUpdate(twin.deviceId, '', '1', ARTIFACT, '')).to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidUpdate');
-        await expect(twins.connect(owner).recordUpdate(twin.deviceId, 'x', '', ARTIFACT, '')).to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidUpdate');
+        await expect(
+          twins.connect(owner).recordUpdate(twin.deviceId, '', '1', ARTIFACT, ''),
+        ).to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidUpdate');
+        await expect(
+          twins.connect(owner).recordUpdate(twin.deviceId, 'x', '', ARTIFACT, ''),
+        ).to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidUpdate');
       });
 
       it('reverts with TwinRegistryFieldTooLong naming the field', async function () {
@@ -91,7 +95,10 @@ describe('TwinRegistry: device updates and state', function () {
 
       it('does nothing and emits nothing when the state is unchanged', async function () {
         const { twins, security, twin } = await loadFixture(ownedFixture);
-        await expect(twins.connect(security).setState(twin.deviceId, State.Active, EVIDENCE)).not.to.emit(twins, 'TwinStateChanged');
+        await expect(twins.connect(security).setState(twin.deviceId, State.Active, EVIDENCE)).not.to.emit(
+          twins,
+          'TwinStateChanged',
+        );
       });
 
       it('can bring a lost device back to Active', async function () {
@@ -131,7 +138,9 @@ describe('TwinRegistry: device updates and state', function () {
         await expect(twins.connect(security).setState(twin.deviceId, State.Suspended, 'r'.repeat(257)))
           .to.be.revertedWithCustomError(twins, 'TwinRegistryFieldTooLong')
           .withArgs(3, 257);
-        await expect(twins.connect(security).setState(1n, State.Suspended, '')).to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin').withArgs(1n);
+        await expect(twins.connect(security).setState(1n, State.Suspended, ''))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin')
+          .withArgs(1n);
         await twins.connect(admin).deactivate(twin.deviceId, 'eol');
         await expect(twins.connect(security).setState(twin.deviceId, State.Active, ''))
           .to.be.revertedWithCustomError(twins, 'TwinRegistryTwinDeactivated')
@@ -163,17 +172,29 @@ describe('TwinRegistry: device updates and state', function () {
         const { twins, owner, manufacturer, twin } = await loadFixture(ownedFixture);
         await expect(twins.connect(manufacturer).deactivate(twin.deviceId, 'end of support'))
           .to.emit(twins, 'TwinStateChanged')
-          .withArgs(twin.deviceId, owner.address, manufacturer.address, State.Active, State.Deactivated, 'end of support');
+          .withArgs(
+            twin.deviceId,
+            owner.address,
+            manufacturer.address,
+            State.Active,
+            State.Deactivated,
+            'end of support',
+          );
         await expect(twins.connect(manufacturer).deactivate(twin.deviceId, 'again'))
           .to.be.revertedWithCustomError(twins, 'TwinRegistryTwinDeactivated')
           .withArgs(twin.deviceId);
-        await expect(twins.connect(owner).reportLost(twin.deviceId, '')).to.be.revertedWithCustomError(twins, 'TwinRegistryTwinDeactivated');
+        await expect(twins.connect(owner).reportLost(twin.deviceId, '')).to.be.revertedWithCustomError(
+          twins,
+          'TwinRegistryTwinDeactivated',
+        );
       });
 
       it('takes a listed twin off the market', async function () {
         const { twins, owner, admin, twin, price } = await loadFixture(ownedFixture);
         await twins.connect(owner).list(twin.deviceId, price);
-        await expect(twins.connect(admin).deactivate(twin.deviceId, 'recall')).to.emit(twins, 'TwinDelisted').withArgs(twin.deviceId, owner.address);
+        await expect(twins.connect(admin).deactivate(twin.deviceId, 'recall'))
+          .to.emit(twins, 'TwinDelisted')
+          .withArgs(twin.deviceId, owner.address);
         expect((await twins.twinOf(twin.deviceId)).forSale).to.equal(false);
       });
     });
@@ -196,7 +217,9 @@ describe('TwinRegistry: device updates and state', function () {
 
       it('reverts for a twin that does not exist', async function () {
         const { twins, admin } = await loadFixture(ownedFixture);
-        await expect(twins.connect(admin).deactivate(5n, '')).to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin').withArgs(5n);
+        await expect(twins.connect(admin).deactivate(5n, ''))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin')
+          .withArgs(5n);
       });
     });
   });
@@ -213,7 +236,14 @@ describe('TwinRegistry: device updates and state', function () {
         await expect(twins.connect(owner).requestReview(twin.deviceId, 'again')).not.to.emit(twins, 'ReviewRequested');
         await expect(twins.connect(security).setState(twin.deviceId, State.Active, 'behaviour back to baseline'))
           .to.emit(twins, 'TwinStateChanged')
-          .withArgs(twin.deviceId, owner.address, security.address, State.Suspended, State.Active, 'behaviour back to baseline');
+          .withArgs(
+            twin.deviceId,
+            owner.address,
+            security.address,
+            State.Suspended,
+            State.Active,
+            'behaviour back to baseline',
+          );
         expect((await twins.twinOf(twin.deviceId)).reviewRequested).to.equal(false);
       });
     });
@@ -258,7 +288,10 @@ describe('TwinRegistry: device updates and state', function () {
         .to.emit(twins, 'DeviceSignerChanged')
         .withArgs(twin.deviceId, owner.address, deviceSigner.address, stranger.address);
       expect((await twins.twinOf(twin.deviceId)).deviceSigner).to.equal(stranger.address);
-      await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, stranger.address)).not.to.emit(twins, 'DeviceSignerChanged');
+      await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, stranger.address)).not.to.emit(
+        twins,
+        'DeviceSignerChanged',
+      );
     });
 
     it('reverts for the zero address, a non-owner and a deactivated twin', async function () {

@@ -28,8 +28,12 @@ describe('TwinRegistry: sale and purchase', function () {
     describe('when the owner lists an Active twin', function () {
       it('puts it on sale at the price and emits TwinListed; listing again changes the price', async function () {
         const { twins, manufacturer, twin } = await loadFixture(mintedFixture);
-        await expect(twins.connect(manufacturer).list(twin.deviceId, PRICE)).to.emit(twins, 'TwinListed').withArgs(twin.deviceId, manufacturer.address, PRICE);
-        await expect(twins.connect(manufacturer).list(twin.deviceId, PRICE * 2n)).to.emit(twins, 'TwinListed').withArgs(twin.deviceId, manufacturer.address, PRICE * 2n);
+        await expect(twins.connect(manufacturer).list(twin.deviceId, PRICE))
+          .to.emit(twins, 'TwinListed')
+          .withArgs(twin.deviceId, manufacturer.address, PRICE);
+        await expect(twins.connect(manufacturer).list(twin.deviceId, PRICE * 2n))
+          .to.emit(twins, 'TwinListed')
+          .withArgs(twin.deviceId, manufacturer.address, PRICE * 2n);
         const record = await twins.twinOf(twin.deviceId);
         expect(record.forSale).to.equal(true);
         expect(record.price).to.equal(PRICE * 2n);
@@ -39,7 +43,9 @@ describe('TwinRegistry: sale and purchase', function () {
     describe('when the listing is not allowed', function () {
       it('reverts for a zero price', async function () {
         const { twins, manufacturer, twin } = await loadFixture(mintedFixture);
-        await expect(twins.connect(manufacturer).list(twin.deviceId, 0)).to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidPrice').withArgs(0);
+        await expect(twins.connect(manufacturer).list(twin.deviceId, 0))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidPrice')
+          .withArgs(0);
       });
 
       it('reverts for a caller who is not the owner', async function () {
@@ -51,7 +57,9 @@ describe('TwinRegistry: sale and purchase', function () {
 
       it('reverts for a twin that does not exist', async function () {
         const { twins, manufacturer } = await loadFixture(mintedFixture);
-        await expect(twins.connect(manufacturer).list(42n, PRICE)).to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin').withArgs(42n);
+        await expect(twins.connect(manufacturer).list(42n, PRICE))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin')
+          .withArgs(42n);
       });
 
       it('reverts for a twin that is not Active', async function () {
@@ -67,7 +75,9 @@ describe('TwinRegistry: sale and purchase', function () {
   describe('delist', function () {
     it('takes a listed twin off sale and emits TwinDelisted', async function () {
       const { twins, manufacturer, twin } = await loadFixture(listedFixture);
-      await expect(twins.connect(manufacturer).delist(twin.deviceId)).to.emit(twins, 'TwinDelisted').withArgs(twin.deviceId, manufacturer.address);
+      await expect(twins.connect(manufacturer).delist(twin.deviceId))
+        .to.emit(twins, 'TwinDelisted')
+        .withArgs(twin.deviceId, manufacturer.address);
       const record = await twins.twinOf(twin.deviceId);
       expect(record.forSale).to.equal(false);
       expect(record.price).to.equal(0n);
@@ -75,7 +85,9 @@ describe('TwinRegistry: sale and purchase', function () {
 
     it('reverts for a twin that is not listed, and for a caller who is not the owner', async function () {
       const { twins, manufacturer, owner, twin } = await loadFixture(mintedFixture);
-      await expect(twins.connect(manufacturer).delist(twin.deviceId)).to.be.revertedWithCustomError(twins, 'TwinRegistryNotForSale').withArgs(twin.deviceId);
+      await expect(twins.connect(manufacturer).delist(twin.deviceId))
+        .to.be.revertedWithCustomError(twins, 'TwinRegistryNotForSale')
+        .withArgs(twin.deviceId);
       await expect(twins.connect(owner).delist(twin.deviceId))
         .to.be.revertedWithCustomError(twins, 'TwinRegistryNotTwinOwner')
         .withArgs(twin.deviceId, owner.address);
@@ -87,7 +99,9 @@ describe('TwinRegistry: sale and purchase', function () {
       it('moves the twin, credits the seller, ends the listing and emits TwinPurchased', async function () {
         const { twins, manufacturer, owner, twin } = await loadFixture(listedFixture);
         const tx = twins.connect(owner).buy(twin.deviceId, { value: PRICE });
-        await expect(tx).to.emit(twins, 'TwinPurchased').withArgs(twin.deviceId, manufacturer.address, owner.address, PRICE);
+        await expect(tx)
+          .to.emit(twins, 'TwinPurchased')
+          .withArgs(twin.deviceId, manufacturer.address, owner.address, PRICE);
         await expect(tx).to.emit(twins, 'Transfer').withArgs(manufacturer.address, owner.address, twin.deviceId);
         await expect(tx).not.to.emit(twins, 'TwinDelisted');
         await expect(tx).to.changeEtherBalances([owner, twins], [-PRICE, PRICE]);
@@ -131,8 +145,12 @@ describe('TwinRegistry: sale and purchase', function () {
     describe('when the twin is not for sale', function () {
       it('reverts for an unlisted twin and for a twin that does not exist', async function () {
         const { twins, owner, twin } = await loadFixture(mintedFixture);
-        await expect(twins.connect(owner).buy(twin.deviceId, { value: PRICE })).to.be.revertedWithCustomError(twins, 'TwinRegistryNotForSale').withArgs(twin.deviceId);
-        await expect(twins.connect(owner).buy(7n, { value: PRICE })).to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin').withArgs(7n);
+        await expect(twins.connect(owner).buy(twin.deviceId, { value: PRICE }))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistryNotForSale')
+          .withArgs(twin.deviceId);
+        await expect(twins.connect(owner).buy(7n, { value: PRICE }))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin')
+          .withArgs(7n);
       });
 
       it('reverts with TwinRegistryTwinNotActive for a suspended twin, and the suspension ends the listing', async function () {
@@ -144,7 +162,10 @@ describe('TwinRegistry: sale and purchase', function () {
           .to.be.revertedWithCustomError(twins, 'TwinRegistryTwinNotActive')
           .withArgs(twin.deviceId, State.Suspended);
         await twins.connect(security).setState(twin.deviceId, State.Active, 'cleared');
-        await expect(twins.connect(owner).buy(twin.deviceId, { value: PRICE })).to.be.revertedWithCustomError(twins, 'TwinRegistryNotForSale');
+        await expect(twins.connect(owner).buy(twin.deviceId, { value: PRICE })).to.be.revertedWithCustomError(
+          twins,
+          'TwinRegistryNotForSale',
+        );
       });
     });
   });
@@ -193,7 +214,9 @@ describe('TwinRegistry: sale and purchase', function () {
         await twins.connect(secondOwner).buy(twin.deviceId, { value: PRICE });
         await seller.setMode(3, 0);
         const sellerAddress = await seller.getAddress();
-        await expect(seller.withdraw()).to.be.revertedWithCustomError(twins, 'TwinRegistryWithdrawalFailed').withArgs(sellerAddress, PRICE);
+        await expect(seller.withdraw())
+          .to.be.revertedWithCustomError(twins, 'TwinRegistryWithdrawalFailed')
+          .withArgs(sellerAddress, PRICE);
         expect(await twins.proceedsOf(sellerAddress)).to.equal(PRICE);
         await seller.setMode(0, 0);
         await expect(seller.withdraw()).to.changeEtherBalance(sellerAddress, PRICE);
@@ -215,7 +238,11 @@ describe('TwinRegistry: sale and purchase', function () {
       it('moves an unlisted twin without TwinDelisted, also by safeTransferFrom and by an approved operator', async function () {
         const { twins, owner, secondOwner, relayer, twin } = await loadFixture(ownedFixture);
         await twins.connect(owner).setApprovalForAll(relayer.address, true);
-        await expect(twins.connect(relayer)['safeTransferFrom(address,address,uint256)'](owner.address, secondOwner.address, twin.deviceId))
+        await expect(
+          twins
+            .connect(relayer)
+            ['safeTransferFrom(address,address,uint256)'](owner.address, secondOwner.address, twin.deviceId),
+        )
           .to.emit(twins, 'Transfer')
           .and.not.to.emit(twins, 'TwinDelisted');
         expect(await twins.ownerOf(twin.deviceId)).to.equal(secondOwner.address);

@@ -8,7 +8,11 @@ describe('TwinRegistry: mint', function () {
   describe('when an approved manufacturer mints with matching parameters', function () {
     it('creates the twin, records its static document and signer, and emits TwinMinted', async function () {
       const { twins, manufacturer, deviceSigner, twin } = await loadFixture(registryFixture);
-      await expect(twins.connect(manufacturer).mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n))
+      await expect(
+        twins
+          .connect(manufacturer)
+          .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n),
+      )
         .to.emit(twins, 'TwinMinted')
         .withArgs(twin.deviceId, manufacturer.address, deviceSigner.address, twin.staticHash, twin.staticCid, 0n)
         .and.to.emit(twins, 'Transfer')
@@ -31,7 +35,11 @@ describe('TwinRegistry: mint', function () {
     it('lists the twin at the initial price when one is given', async function () {
       const { twins, manufacturer, deviceSigner, twin } = await loadFixture(registryFixture);
       const price = ethers.parseEther('0.25');
-      await expect(twins.connect(manufacturer).mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, price))
+      await expect(
+        twins
+          .connect(manufacturer)
+          .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, price),
+      )
         .to.emit(twins, 'TwinListed')
         .withArgs(twin.deviceId, manufacturer.address, price);
       const record = await twins.twinOf(twin.deviceId);
@@ -43,7 +51,9 @@ describe('TwinRegistry: mint', function () {
       const { twins, manufacturer, deviceSigner } = await loadFixture(registryFixture);
       for (const { document } of exampleDocuments()) {
         const twin = mintArguments(document);
-        await twins.connect(manufacturer).mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n);
+        await twins
+          .connect(manufacturer)
+          .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n);
         expect(await twins.ownerOf(twin.deviceId)).to.equal(manufacturer.address);
       }
       expect(await twins.totalMinted()).to.equal(BigInt(exampleDocuments().length));
@@ -54,7 +64,11 @@ describe('TwinRegistry: mint', function () {
     it('reverts with TwinRegistryDeviceIdMismatch carrying both values', async function () {
       const { twins, manufacturer, deviceSigner, twin, document } = await loadFixture(registryFixture);
       const other = computeDeviceId({ ...document.identity, serialNumber: 'another-serial' });
-      await expect(twins.connect(manufacturer).mint(other, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n))
+      await expect(
+        twins
+          .connect(manufacturer)
+          .mint(other, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n),
+      )
         .to.be.revertedWithCustomError(twins, 'TwinRegistryDeviceIdMismatch')
         .withArgs(other, twin.deviceId);
     });
@@ -63,7 +77,11 @@ describe('TwinRegistry: mint', function () {
   describe('when the twin already exists', function () {
     it('reverts with TwinRegistryDuplicateTwin', async function () {
       const { twins, manufacturer, deviceSigner, twin } = await loadFixture(mintedFixture);
-      await expect(twins.connect(manufacturer).mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n))
+      await expect(
+        twins
+          .connect(manufacturer)
+          .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n),
+      )
         .to.be.revertedWithCustomError(twins, 'TwinRegistryDuplicateTwin')
         .withArgs(twin.deviceId);
     });
@@ -73,7 +91,11 @@ describe('TwinRegistry: mint', function () {
     it('reverts with TwinRegistryUnauthorizedEntity for an owner, a pending account and a stranger', async function () {
       const { twins, owner, pending, stranger, deviceSigner, twin } = await loadFixture(registryFixture);
       for (const caller of [owner, pending, stranger]) {
-        await expect(twins.connect(caller).mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n))
+        await expect(
+          twins
+            .connect(caller)
+            .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n),
+        )
           .to.be.revertedWithCustomError(twins, 'TwinRegistryUnauthorizedEntity')
           .withArgs(caller.address, 1);
       }
@@ -82,7 +104,11 @@ describe('TwinRegistry: mint', function () {
     it('reverts for a revoked manufacturer', async function () {
       const { twins, entities, manufacturer, deviceSigner, twin } = await loadFixture(registryFixture);
       await entities.revoke(manufacturer.address, 'licence withdrawn');
-      await expect(twins.connect(manufacturer).mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n))
+      await expect(
+        twins
+          .connect(manufacturer)
+          .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n),
+      )
         .to.be.revertedWithCustomError(twins, 'TwinRegistryUnauthorizedEntity')
         .withArgs(manufacturer.address, 1);
     });
@@ -91,10 +117,16 @@ describe('TwinRegistry: mint', function () {
   describe('when the parameters are incomplete', function () {
     it('reverts with TwinRegistryInvalidIdentity without MAC or serial', async function () {
       const { twins, manufacturer, deviceSigner, twin } = await loadFixture(registryFixture);
-      for (const identity of [{ ...twin.identity, macAddress: '0x000000000000' }, { ...twin.identity, serialNumber: '' }]) {
+      for (const identity of [
+        { ...twin.identity, macAddress: '0x000000000000' },
+        { ...twin.identity, serialNumber: '' },
+      ]) {
         const deviceId = await twins.computeDeviceId(identity);
-        await expect(twins.connect(manufacturer).mint(deviceId, identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n))
-          .to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidIdentity');
+        await expect(
+          twins
+            .connect(manufacturer)
+            .mint(deviceId, identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n),
+        ).to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidIdentity');
       }
     });
 
@@ -106,7 +138,9 @@ describe('TwinRegistry: mint', function () {
         [twin.staticHash, 'b'.repeat(129), 129],
       ];
       for (const [hash, cid, length] of cases) {
-        await expect(twins.connect(manufacturer).mint(twin.deviceId, twin.identity, hash, cid, deviceSigner.address, 0n))
+        await expect(
+          twins.connect(manufacturer).mint(twin.deviceId, twin.identity, hash, cid, deviceSigner.address, 0n),
+        )
           .to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidStaticDocument')
           .withArgs(hash, length);
       }
@@ -114,7 +148,11 @@ describe('TwinRegistry: mint', function () {
 
     it('reverts with TwinRegistryInvalidDeviceSigner for the zero address', async function () {
       const { twins, manufacturer, twin } = await loadFixture(registryFixture);
-      await expect(twins.connect(manufacturer).mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, ethers.ZeroAddress, 0n))
+      await expect(
+        twins
+          .connect(manufacturer)
+          .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, ethers.ZeroAddress, 0n),
+      )
         .to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidDeviceSigner')
         .withArgs(ethers.ZeroAddress);
     });
@@ -123,7 +161,9 @@ describe('TwinRegistry: mint', function () {
   describe('views', function () {
     it('twinOf reverts with TwinRegistryNonexistentTwin for an unknown DeviceID', async function () {
       const { twins, twin } = await loadFixture(registryFixture);
-      await expect(twins.twinOf(twin.deviceId)).to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin').withArgs(twin.deviceId);
+      await expect(twins.twinOf(twin.deviceId))
+        .to.be.revertedWithCustomError(twins, 'TwinRegistryNonexistentTwin')
+        .withArgs(twin.deviceId);
       expect(await twins.exists(twin.deviceId)).to.equal(false);
     });
 

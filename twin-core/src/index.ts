@@ -3,6 +3,7 @@
  * with pure-JavaScript dependencies (everything here but `merkle/snapshotTree`).
  */
 export * from './errors/BaseError';
+export * from './errors/parseOrThrow';
 export * from './runtime/assertNodeVersion';
 export * from './config/errors';
 export * from './config/loadConfig';

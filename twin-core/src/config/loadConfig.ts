@@ -71,13 +71,18 @@ export function loadConfig<schema extends z.ZodType>(parameters: LoadConfigParam
   const issues = result.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? '');
     const field = [origins.get(key) ?? (key || 'config'), ...issue.path.slice(1).map(String)].join('.');
-    const value = issue.path.reduce<unknown>((at, part) => (at as Record<PropertyKey, unknown>)?.[part as PropertyKey], raw);
+    const value = issue.path.reduce<unknown>(
+      (at, part) => (at as Record<PropertyKey, unknown>)?.[part as PropertyKey],
+      raw,
+    );
     const shown =
       key === ''
-        ? JSON.stringify(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, secrets.includes(k) ? '<redacted>' : v])))
+        ? JSON.stringify(
+            Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, secrets.includes(k) ? '<redacted>' : v])),
+          )
         : secrets.includes(key)
-          ? '<redacted>'
-          : JSON.stringify(value);
+        ? '<redacted>'
+        : JSON.stringify(value);
     return `${field}: ${issue.message} (got ${shown})`;
   });
   throw new ConfigError(source, issues);

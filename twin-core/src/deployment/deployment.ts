@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { BaseError } from '../errors/BaseError';
+import { parseOrThrow } from '../errors/parseOrThrow';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
 
@@ -62,13 +63,12 @@ export function readDeployment(file: string): Deployment {
   } catch (error) {
     throw new DeploymentError('Deployment file is not JSON.', { details: file, cause: error });
   }
-  const result = deploymentSchema.safeParse(json);
-  if (!result.success) {
-    throw new DeploymentError(`Invalid deployment file ${file}.`, {
-      metaMessages: result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    });
-  }
-  return result.data;
+  return parseOrThrow(
+    deploymentSchema,
+    json,
+    'deployment',
+    (lines) => new DeploymentError(`Invalid deployment file ${file}.`, { metaMessages: lines }),
+  );
 }
 
 /** Writes a deployment file atomically (write then rename), creating its directory. */

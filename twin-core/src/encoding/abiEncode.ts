@@ -67,4 +67,3 @@ export function abiEncode(parameters: AbiParameter[]): Uint8Array {
 export function abiEncodeDynamicTuple(fields: AbiParameter[]): Uint8Array {
   return concat([uintToWord(BigInt(WORD)), abiEncode(fields)]);
 }
-

@@ -2,6 +2,7 @@ import { keccak_256 } from '@noble/hashes/sha3';
 import { abiEncodeDynamicTuple } from '../encoding/abiEncode';
 import { fromHex, toHex, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
+import { parseOrThrow } from '../errors/parseOrThrow';
 import { deviceIdentitySchema, type DeviceIdentity, type DeviceIdentityInput } from './schema';
 
 /** The identity parameters are invalid; the message names each bad field. */
@@ -21,11 +22,12 @@ export class InvalidDeviceIdError extends BaseError {
  * const identity = parseDeviceIdentity(JSON.parse(text).identity)
  */
 export function parseDeviceIdentity(input: unknown): DeviceIdentity {
-  const result = deviceIdentitySchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new InvalidDeviceIdentityError('Invalid device identity.', {
-    metaMessages: result.error.issues.map((issue) => `${issue.path.join('.') || 'identity'}: ${issue.message}`),
-  });
+  return parseOrThrow(
+    deviceIdentitySchema,
+    input,
+    'identity',
+    (lines) => new InvalidDeviceIdentityError('Invalid device identity.', { metaMessages: lines }),
+  );
 }
 
 /** The identity as the contract's `DeviceIdentity` struct takes it (MAC as bytes6, memory as uint64). */

@@ -11,14 +11,11 @@ const identityText = (max: number) =>
 export const macAddressSchema = z
   .string()
   .trim()
-  .regex(/^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/, 'must be a MAC address such as dc:a6:32:01:02:03')
-  .transform((value) =>
-    value
-      .replace(/[:-]/g, '')
-      .toLowerCase()
-      .match(/../g)!
-      .join(':'),
+  .regex(
+    /^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/,
+    'must be a MAC address such as dc:a6:32:01:02:03',
   )
+  .transform((value) => value.replace(/[:-]/g, '').toLowerCase().match(/../g)!.join(':'))
   .refine((value) => value !== '00:00:00:00:00:00', 'must not be all zeros');
 
 /**

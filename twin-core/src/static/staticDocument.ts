@@ -3,6 +3,7 @@ import { utf8ToBytes } from '@noble/hashes/utils';
 import { canonicalJson } from '../encoding/canonicalJson';
 import { toHex, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
+import { parseOrThrow } from '../errors/parseOrThrow';
 import { staticDocumentSchema, type StaticDocument } from './schema';
 
 /** A static document does not match the schema; the message names each bad field. */
@@ -17,11 +18,12 @@ export class InvalidStaticDocumentError extends BaseError {
  * const document = parseStaticDocument(JSON.parse(readFileSync(file, 'utf8')))
  */
 export function parseStaticDocument(input: unknown): StaticDocument {
-  const result = staticDocumentSchema.safeParse(input);
-  if (result.success) return result.data;
-  throw new InvalidStaticDocumentError('Invalid static document.', {
-    metaMessages: result.error.issues.map((issue) => `${issue.path.join('.') || 'document'}: ${issue.message}`),
-  });
+  return parseOrThrow(
+    staticDocumentSchema,
+    input,
+    'document',
+    (lines) => new InvalidStaticDocumentError('Invalid static document.', { metaMessages: lines }),
+  );
 }
 
 /** The exact bytes stored on IPFS for a static document: its canonical JSON in UTF-8. */
