@@ -29,7 +29,9 @@ task('register', 'Submits an entity registration for the --from account')
   .addOptionalParam('from', 'Account: index or address', '0')
   .setAction((args: { role: string; name: string; profileHash: string; profileCid: string; from: string }, hre) =>
     runTask(async () => {
-      const role = ENTITY_ROLES[args.role as keyof typeof ENTITY_ROLES];
+      const role = Object.hasOwn(ENTITY_ROLES, args.role)
+        ? ENTITY_ROLES[args.role as keyof typeof ENTITY_ROLES]
+        : undefined;
       if (role === undefined) throw taskError(`--role must be manufacturer, owner or security, got "${args.role}".`);
       if (!/^0x[0-9a-fA-F]{64}$/.test(args.profileHash))
         throw taskError(`--profile-hash must be 0x + 64 hex digits, got "${args.profileHash}".`);

@@ -1,6 +1,7 @@
 import { task } from 'hardhat/config';
 import { formatDeviceId } from '../twin-core/src/identity/deviceId';
 import { confirm, parseEther, resolveSigner, runTask, taskError } from './lib/cli';
+import { TWIN_STATE_NAMES } from './lib/names';
 import { loadRegistry } from './lib/registry';
 import { deviceParam } from './twins';
 
@@ -45,6 +46,13 @@ task('buy', 'Buys a listed twin, paying its current price (approved owner only)'
       const { twins } = await loadRegistry(hre);
       const buyer = await resolveSigner(hre, args.from);
       const twin = await twins.twinOf(deviceId);
+      if (twin.state !== 0n) {
+        throw taskError(
+          `Twin ${formatDeviceId(deviceId)} is ${
+            TWIN_STATE_NAMES[Number(twin.state)]
+          }: only an active twin can be bought.`,
+        );
+      }
       if (!twin.forSale) throw taskError(`Twin ${formatDeviceId(deviceId)} is not for sale.`);
       if (args.maxPrice !== undefined && twin.price > parseEther(hre, 'max-price', args.maxPrice)) {
         throw taskError(

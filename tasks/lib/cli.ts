@@ -1,9 +1,13 @@
 import { HardhatPluginError } from 'hardhat/plugins';
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
+import type { Interface } from 'ethers';
 import { BaseError } from '../../twin-core/src/errors/BaseError';
 
 const PLUGIN = 'twin-registry';
+/** Prices are uint96 wei on chain. */
+const MAX_PRICE_WEI = 1n << 96n;
+const MAX_PRICE_ETHER = '79228162514.26';
 
 /** A task failed for a reason the user can fix; Hardhat prints the message without a stack trace. */
 export function taskError(message: string): HardhatPluginError {
@@ -43,17 +47,44 @@ export function parseAddress(hre: HardhatRuntimeEnvironment, name: string, value
 export function parseEther(hre: HardhatRuntimeEnvironment, name: string, value: string): bigint {
   try {
     const wei = hre.ethers.parseEther(value);
-    if (wei < 0n) throw new Error('negative');
-    return wei;
+    if (wei >= 0n && wei < MAX_PRICE_WEI) return wei;
   } catch {
-    throw taskError(`--${name} must be an amount in ether such as 0.5, got "${value}".`);
+    // reported below
   }
+  throw taskError(`--${name} must be an amount in ether from 0 to ${MAX_PRICE_ETHER}, such as 0.5; got "${value}".`);
+}
+/** ABIs whose custom errors {@link describeError} decodes, by contract name; {@link loadRegistry} fills it. */
+export const knownContractErrors = new Map<string, Interface>();
+
+/** The revert data an error carries, looking through the errors it wraps (Hardhat, ethers and JSON-RPC nest it). */
+function revertData(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let current = error as Record<string, any> | undefined;
+  while (current !== null && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const data = typeof current.data === 'string' ? current.data : current.data?.data;
+    if (typeof data === 'string' && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
+    current = current.parent ?? current.cause ?? current.error ?? current.info?.error;
+  }
+  return undefined;
 }
 
 /** A revert decoded by the contract ABI, as `Name(arg, …)`; otherwise the error's own short message. */
 export function describeError(error: unknown): string {
   const revert = (error as { revert?: { name: string; args: readonly unknown[] } }).revert;
   if (revert) return `${revert.name}(${revert.args.map((arg) => String(arg)).join(', ')})`;
+  const data = revertData(error);
+  if (data !== undefined) {
+    for (const contractInterface of knownContractErrors.values()) {
+      let decoded: ReturnType<Interface['parseError']> = null;
+      try {
+        decoded = contractInterface.parseError(data);
+      } catch {
+        // malformed arguments for that selector: try the next ABI
+      }
+      if (decoded) return `${decoded.name}(${decoded.args.map((arg) => String(arg)).join(', ')})`;
+    }
+  }
   if (error instanceof BaseError) return error.message;
   const shortMessage = (error as { shortMessage?: string }).shortMessage;
   return shortMessage ?? (error as Error).message ?? String(error);

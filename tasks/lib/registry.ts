@@ -6,6 +6,7 @@ import {
   writeDeployment,
   type Deployment,
 } from '../../twin-core/src/deployment/deployment';
+import { knownContractErrors } from './cli';
 import type { EntityRegistry, SnapshotAnchor, TwinForwarder, TwinRegistry } from '../../typechain-types';
 
 /** The registry's contracts on one network, typed, connected to the default signer. */
@@ -33,7 +34,7 @@ export type DeployRegistryParameters = {
 };
 
 /** The in-process chain lives as long as the process: its deployment is remembered here, never in a file. */
-const inProcess = new WeakMap<HardhatRuntimeEnvironment, Deployment>();
+const inProcess = new WeakMap<object, Deployment>();
 
 /**
  * Deploys the forwarder, the entity registry, the twin registry and the snapshot anchor, and records where.
@@ -87,7 +88,7 @@ export async function deployRegistry(
     },
   };
   if (parameters.write ?? networkName !== 'hardhat') writeDeployment(deploymentPath(networkName), deployment);
-  if (network.name === 'hardhat') inProcess.set(hre, deployment);
+  if (network.name === 'hardhat') inProcess.set(network.provider, deployment);
   return deployment;
 }
 
@@ -100,7 +101,7 @@ export async function deployRegistry(
  */
 export async function loadRegistry(hre: HardhatRuntimeEnvironment): Promise<Registry> {
   const { ethers, network } = hre;
-  let deployment = network.name === 'hardhat' ? inProcess.get(hre) : undefined;
+  let deployment = network.name === 'hardhat' ? inProcess.get(network.provider) : undefined;
   if (deployment === undefined) {
     deployment = network.name === 'hardhat' ? await deployRegistry(hre) : readDeployment(deploymentPath(network.name));
   }
@@ -118,11 +119,16 @@ export async function loadRegistry(hre: HardhatRuntimeEnvironment): Promise<Regi
     }
   }
   const { contracts } = deployment;
-  return {
+  const registry: Registry = {
     deployment,
     forwarder: await ethers.getContractAt('TwinForwarder', contracts.TwinForwarder),
     entities: await ethers.getContractAt('EntityRegistry', contracts.EntityRegistry),
     twins: await ethers.getContractAt('TwinRegistry', contracts.TwinRegistry),
     anchor: await ethers.getContractAt('SnapshotAnchor', contracts.SnapshotAnchor),
   };
+  knownContractErrors.set('TwinForwarder', registry.forwarder.interface);
+  knownContractErrors.set('EntityRegistry', registry.entities.interface);
+  knownContractErrors.set('TwinRegistry', registry.twins.interface);
+  knownContractErrors.set('SnapshotAnchor', registry.anchor.interface);
+  return registry;
 }

@@ -9,6 +9,7 @@ import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
+import * as registryModule from '../../tasks/lib/registry';
 import type { EntityRegistry, TwinRegistry } from '../../typechain-types';
 import { exampleDocuments, Role, State } from '../fixtures';
 
@@ -23,6 +24,21 @@ async function expectTaskError(promise: Promise<unknown>, ...fragments: string[]
   expect(caught, 'the task should have failed').to.be.instanceOf(HardhatPluginError);
   const error = caught as HardhatPluginError;
   for (const fragment of fragments) expect(error.message).to.include(fragment);
+  return error;
+}
+
+/**
+ * Expects a task to fail on a contract revert, named and with exactly these arguments. Accepts both the ABI-decoded
+ * form (`Name(0xAbC…, 1)`) and the in-process node's own (`reverted with custom error 'Name("0xAbC…", 1)'`).
+ * With no arguments given, only the name is checked.
+ */
+async function expectRevert(promise: Promise<unknown>, name: string, ...args: (string | number | bigint)[]) {
+  const error = await expectTaskError(promise, `${name}(`);
+  if (args.length > 0) {
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const list = args.map((arg) => `"?${escape(String(arg))}"?`).join(',\\s*');
+    expect(error.message).to.match(new RegExp(`${escape(name)}\\(${list}\\)`));
+  }
   return error;
 }
 
@@ -63,8 +79,20 @@ describe('Hardhat tasks (in-process network)', function () {
       logged.push(parts.map(String).join(' '));
     };
     signers = await ethers.getSigners();
-    [admin, oracle, manufacturer, alice, bob, security, deviceSigner, newDeviceSigner, pendingManufacturer, secondOracle, revoked, stranger] =
-      signers;
+    [
+      admin,
+      oracle,
+      manufacturer,
+      alice,
+      bob,
+      security,
+      deviceSigner,
+      newDeviceSigner,
+      pendingManufacturer,
+      secondOracle,
+      revoked,
+      stranger,
+    ] = signers;
   });
 
   after(function () {
@@ -135,9 +163,11 @@ describe('Hardhat tasks (in-process network)', function () {
       const tx = (await hre.run('grant-oracle', { account: secondOracle.address })) as { hash: string };
       expect(tx.hash).to.match(/^0x[0-9a-f]{64}$/);
       expect(await entities.hasRole(oracleRole, secondOracle.address)).to.equal(true);
-      await expectTaskError(
+      await expectRevert(
         hre.run('grant-oracle', { account: stranger.address, from: '3' }),
-        `AccessControlUnauthorizedAccount(${alice.address}`,
+        'AccessControlUnauthorizedAccount',
+        alice.address,
+        await entities.getRoleAdmin(oracleRole),
       );
       expect(await entities.hasRole(oracleRole, stranger.address)).to.equal(false);
     });
@@ -192,7 +222,10 @@ describe('Hardhat tasks (in-process network)', function () {
     });
 
     it('show-entity: shows an entity by address and by entity ID', async function () {
-      const byAddress = (await hre.run('show-entity', { entity: manufacturer.address.toLowerCase() })) as Record<string, unknown>;
+      const byAddress = (await hre.run('show-entity', { entity: manufacturer.address.toLowerCase() })) as Record<
+        string,
+        unknown
+      >;
       expect(byAddress).to.include({
         account: manufacturer.address,
         entityId: 1n,
@@ -204,9 +237,18 @@ describe('Hardhat tasks (in-process network)', function () {
       expect(Number.isNaN(Date.parse(byAddress.registeredAt as string))).to.equal(false);
 
       const byId = (await hre.run('show-entity', { entity: '4' })) as Record<string, unknown>;
-      expect(byId).to.include({ account: security.address, entityId: 4n, role: 'security', status: 'approved', name: 'Twin SOC' });
+      expect(byId).to.include({
+        account: security.address,
+        entityId: 4n,
+        role: 'security',
+        status: 'approved',
+        name: 'Twin SOC',
+      });
 
-      const pending = (await hre.run('show-entity', { entity: pendingManufacturer.address })) as Record<string, unknown>;
+      const pending = (await hre.run('show-entity', { entity: pendingManufacturer.address })) as Record<
+        string,
+        unknown
+      >;
       expect(pending).to.include({ status: 'pending', role: 'manufacturer', entityId: 0n });
 
       const unknown = (await hre.run('show-entity', { entity: stranger.address })) as Record<string, unknown>;
@@ -224,7 +266,7 @@ describe('Hardhat tasks (in-process network)', function () {
       const shown = (await hre.run('show-entity', { entity: revoked.address })) as Record<string, unknown>;
       expect(shown.status).to.equal('revoked');
       // Revoked entities cannot be revoked again: the revert is decoded by name.
-      await expectTaskError(hre.run('revoke', { account: revoked.address }), `EntityRegistryNotApproved(${revoked.address})`);
+      await expectRevert(hre.run('revoke', { account: revoked.address }), 'EntityRegistryNotApproved', revoked.address);
     });
 
     it('mint: creates a twin from a static document, listed at --price', async function () {
@@ -252,7 +294,12 @@ describe('Hardhat tasks (in-process network)', function () {
 
     it('mint: without --price the twin is not listed; --cid overrides the computed CID', async function () {
       const cid = 'bafkreiexplicitcidforthetest';
-      const result = (await hre.run('mint', { static: weather.file, signer: deviceSigner.address, cid, from: '2' })) as {
+      const result = (await hre.run('mint', {
+        static: weather.file,
+        signer: deviceSigner.address,
+        cid,
+        from: '2',
+      })) as {
         deviceId: string;
         staticCid: string;
       };
@@ -264,9 +311,10 @@ describe('Hardhat tasks (in-process network)', function () {
       const shown = (await hre.run('show-twin', { device: weather.deviceId })) as { staticCid: string };
       expect(shown.staticCid).to.equal(cid);
       // Minting the same device twice is refused by the contract, decoded by name.
-      await expectTaskError(
+      await expectRevert(
         hre.run('mint', { static: weather.file, signer: deviceSigner.address, from: '2' }),
-        `TwinRegistryDuplicateTwin(${BigInt(weather.deviceId)})`,
+        'TwinRegistryDuplicateTwin',
+        BigInt(weather.deviceId),
       );
     });
 
@@ -284,7 +332,11 @@ describe('Hardhat tasks (in-process network)', function () {
       await hre.run('delist', { device: garden.deviceId, from: manufacturer.address });
       expect((await twins.twinOf(garden.deviceId)).forSale).to.equal(false);
       await expectTaskError(hre.run('buy', { device: garden.deviceId, from: '3' }), 'is not for sale');
-      await expectTaskError(hre.run('delist', { device: garden.deviceId, from: '2' }), 'TwinRegistryNotForSale');
+      await expectRevert(
+        hre.run('delist', { device: garden.deviceId, from: '2' }),
+        'TwinRegistryNotForSale',
+        BigInt(garden.deviceId),
+      );
       await hre.run('list', { device: garden.deviceId, price: '1', from: '2' });
       const twin = await twins.twinOf(garden.deviceId);
       expect(twin.forSale).to.equal(true);
@@ -322,23 +374,30 @@ describe('Hardhat tasks (in-process network)', function () {
       const after = await ethers.provider.getBalance(manufacturer.address);
       expect(after - before).to.equal(ethers.parseEther('1') - receipt.gasUsed * receipt.gasPrice);
       expect(await twins.proceedsOf(manufacturer.address)).to.equal(0n);
-      await expectTaskError(hre.run('withdraw', { from: '2' }), `TwinRegistryNothingToWithdraw(${manufacturer.address})`);
+      await expectRevert(hre.run('withdraw', { from: '2' }), 'TwinRegistryNothingToWithdraw', manufacturer.address);
     });
 
     it('transfer: gives a twin to another approved entity, never to an unapproved one', async function () {
-      await expectTaskError(
+      await expectRevert(
         hre.run('transfer', { device: garden.deviceId, to: pendingManufacturer.address, from: '3' }),
-        `TwinRegistryUnauthorizedEntity(${pendingManufacturer.address}, 0)`,
+        'TwinRegistryUnauthorizedEntity',
+        pendingManufacturer.address,
+        0,
       );
-      await expectTaskError(hre.run('transfer', { device: garden.deviceId, to: 'bob', from: '3' }), '--to must be an address');
+      await expectTaskError(
+        hre.run('transfer', { device: garden.deviceId, to: 'bob', from: '3' }),
+        '--to must be an address',
+      );
       await hre.run('transfer', { device: garden.deviceId, to: bob.address, from: '3' });
       expect((await twins.twinOf(garden.deviceId)).owner).to.equal(bob.address);
     });
 
     it('set-signer: changes the device signer (owner only)', async function () {
-      await expectTaskError(
+      await expectRevert(
         hre.run('set-signer', { device: garden.deviceId, signer: newDeviceSigner.address, from: '3' }),
-        `TwinRegistryNotTwinOwner(${BigInt(garden.deviceId)}, ${alice.address})`,
+        'TwinRegistryNotTwinOwner',
+        BigInt(garden.deviceId),
+        alice.address,
       );
       await hre.run('set-signer', { device: garden.deviceId, signer: newDeviceSigner.address, from: '4' });
       expect((await twins.twinOf(garden.deviceId)).deviceSigner).to.equal(newDeviceSigner.address);
@@ -349,7 +408,7 @@ describe('Hardhat tasks (in-process network)', function () {
       const result = (await hre.run('record-update', {
         device: garden.deviceId,
         component: 'openssl',
-        version: '3.0.15',
+        release: '3.0.15',
         artifactHash,
         artifactCid: 'bafkreiopenssl',
         from: '4',
@@ -360,9 +419,11 @@ describe('Hardhat tasks (in-process network)', function () {
 
     it('set-state: a security entity suspends a twin, which leaves the market', async function () {
       await hre.run('list', { device: garden.deviceId, price: '3', from: '4' });
-      await expectTaskError(
+      await expectRevert(
         hre.run('set-state', { device: garden.deviceId, state: 'suspended', from: '4' }),
-        `TwinRegistryUnauthorizedEntity(${bob.address}, ${Role.SecurityEntity})`,
+        'TwinRegistryUnauthorizedEntity',
+        bob.address,
+        Role.SecurityEntity,
       );
       await hre.run('set-state', { device: garden.deviceId, state: 'suspended', reason: 'ipfs://evidence', from: '5' });
       const twin = await twins.twinOf(garden.deviceId);
@@ -371,51 +432,69 @@ describe('Hardhat tasks (in-process network)', function () {
     });
 
     it('a suspended twin can neither be listed nor bought', async function () {
-      await expectTaskError(
+      await expectRevert(
         hre.run('list', { device: garden.deviceId, price: '1', from: '4' }),
-        `TwinRegistryTwinNotActive(${BigInt(garden.deviceId)}, ${State.Suspended})`,
+        'TwinRegistryTwinNotActive',
+        BigInt(garden.deviceId),
+        State.Suspended,
       );
-      // The task checks the listing before sending: a suspended twin is never listed.
-      await expectTaskError(hre.run('buy', { device: garden.deviceId, from: '3' }), `Twin ${garden.deviceId} is not for sale.`);
+      // The task checks the state before sending, and says why.
+      await expectTaskError(
+        hre.run('buy', { device: garden.deviceId, from: '3' }),
+        `Twin ${garden.deviceId} is suspended: only an active twin can be bought.`,
+      );
       expect((await twins.twinOf(garden.deviceId)).owner).to.equal(bob.address);
     });
 
     it('request-review: needs an update since the suspension, then flags the twin for review', async function () {
-      await expectTaskError(
+      await expectRevert(
         hre.run('request-review', { device: garden.deviceId, from: '4' }),
-        `TwinRegistryReviewNotAllowed(${BigInt(garden.deviceId)}, ${State.Suspended}, 0)`,
+        'TwinRegistryReviewNotAllowed',
+        BigInt(garden.deviceId),
+        State.Suspended,
+        0,
       );
-      await hre.run('record-update', { device: garden.deviceId, component: 'kernel', version: '6.6.74', from: '4' });
+      await hre.run('record-update', { device: garden.deviceId, component: 'kernel', release: '6.6.74', from: '4' });
       await hre.run('request-review', { device: garden.deviceId, note: 'patched', from: '4' });
       expect((await twins.twinOf(garden.deviceId)).reviewRequested).to.equal(true);
     });
 
     it('set-state: a security entity reactivates the twin', async function () {
-      await hre.run('set-state', { device: garden.deviceId, state: 'active', reason: 'reviewed', from: security.address });
+      await hre.run('set-state', {
+        device: garden.deviceId,
+        state: 'active',
+        reason: 'reviewed',
+        from: security.address,
+      });
       const twin = await twins.twinOf(garden.deviceId);
       expect(twin.state).to.equal(BigInt(State.Active));
       expect(twin.reviewRequested).to.equal(false);
     });
 
     it('report-lost: the owner reports the device lost', async function () {
-      await expectTaskError(
+      await expectRevert(
         hre.run('report-lost', { device: garden.deviceId, from: '3' }),
-        `TwinRegistryNotTwinOwner(${BigInt(garden.deviceId)}, ${alice.address})`,
+        'TwinRegistryNotTwinOwner',
+        BigInt(garden.deviceId),
+        alice.address,
       );
       await hre.run('report-lost', { device: garden.deviceId, reason: 'stolen from the shed', from: '4' });
       expect((await twins.twinOf(garden.deviceId)).state).to.equal(BigInt(State.Lost));
     });
 
     it('deactivate: its manufacturer ends the twin for good', async function () {
-      await expectTaskError(
+      await expectRevert(
         hre.run('deactivate', { device: garden.deviceId, from: '4' }),
-        `TwinRegistryUnauthorizedDeactivation(${BigInt(garden.deviceId)}, ${bob.address})`,
+        'TwinRegistryUnauthorizedDeactivation',
+        BigInt(garden.deviceId),
+        bob.address,
       );
       await hre.run('deactivate', { device: garden.deviceId, reason: 'end of life', from: '2' });
       expect((await twins.twinOf(garden.deviceId)).state).to.equal(BigInt(State.Deactivated));
-      await expectTaskError(
+      await expectRevert(
         hre.run('transfer', { device: garden.deviceId, to: alice.address, from: '4' }),
-        `TwinRegistryTwinDeactivated(${BigInt(garden.deviceId)})`,
+        'TwinRegistryTwinDeactivated',
+        BigInt(garden.deviceId),
       );
     });
 
@@ -438,7 +517,14 @@ describe('Hardhat tasks (in-process network)', function () {
         staticHash: string;
         staticCid: string | null;
         reviewRequested: boolean;
-        updates: { index: number; component: string; version: string; artifactHash: string; artifactCid: string; block: number }[];
+        updates: {
+          index: number;
+          component: string;
+          version: string;
+          artifactHash: string;
+          artifactCid: string;
+          block: number;
+        }[];
         states: { from: string; to: string; by: string; reason: string; block: number }[];
       };
       expect(shown).to.include({
@@ -476,7 +562,7 @@ describe('Hardhat tasks (in-process network)', function () {
 
     it('show-twin: an unknown twin is a decoded contract error', async function () {
       const unknown = formatDeviceId(123n);
-      await expectTaskError(hre.run('show-twin', { device: unknown }), `TwinRegistryNonexistentTwin(123)`);
+      await expectRevert(hre.run('show-twin', { device: unknown }), 'TwinRegistryNonexistentTwin', 123);
     });
 
     describe('failures give one clear HardhatPluginError', function () {
@@ -500,33 +586,52 @@ describe('Hardhat tasks (in-process network)', function () {
         for (const task of ['show-twin', 'delist', 'report-lost', 'deactivate', 'request-review']) {
           await expectTaskError(hre.run(task, { device: 'my-pi' }), '--device must be a DeviceID', '"my-pi"');
         }
-        await expectTaskError(hre.run('list', { device: '0x1234', price: '1' }), '--device must be a DeviceID', '"0x1234"');
+        await expectTaskError(
+          hre.run('list', { device: '0x1234', price: '1' }),
+          '--device must be a DeviceID',
+          '"0x1234"',
+        );
       });
 
       it('--from out of range, not an account, or without a key', async function () {
-        await expectTaskError(hre.run('withdraw', { from: '99' }), '--from 99: network hardhat has 20 account(s) (0..19).');
-        await expectTaskError(hre.run('withdraw', { from: 'me' }), '--from must be an account index or an address, got "me".');
+        await expectTaskError(
+          hre.run('withdraw', { from: '99' }),
+          '--from 99: network hardhat has 20 account(s) (0..19).',
+        );
+        await expectTaskError(
+          hre.run('withdraw', { from: 'me' }),
+          '--from must be an account index or an address, got "me".',
+        );
         const keyless = ethers.Wallet.createRandom().address;
-        await expectTaskError(hre.run('withdraw', { from: keyless }), `--from ${keyless}: no key for this address on network hardhat.`);
+        await expectTaskError(
+          hre.run('withdraw', { from: keyless }),
+          `--from ${keyless}: no key for this address on network hardhat.`,
+        );
       });
 
       it('minting from an unapproved account is a contract revert decoded by name', async function () {
-        const error = await expectTaskError(
+        const error = await expectRevert(
           hre.run('mint', { static: examples[0]!.file, signer: deviceSigner.address, from: '8' }),
           'TwinRegistryUnauthorizedEntity',
+          pendingManufacturer.address,
+          Role.Manufacturer,
         );
-        expect(error.message).to.include(`TwinRegistryUnauthorizedEntity(${pendingManufacturer.address}, ${Role.Manufacturer})`);
+        expect(error.message).to.include('TwinRegistryUnauthorizedEntity');
       });
 
       it('buying from an account that is not an approved owner is a decoded revert', async function () {
         await hre.run('list', { device: weather.deviceId, price: '0.1', from: '2' });
-        await expectTaskError(
+        await expectRevert(
           hre.run('buy', { device: weather.deviceId, from: '8' }),
-          `TwinRegistryUnauthorizedEntity(${pendingManufacturer.address}, ${Role.Owner})`,
+          'TwinRegistryUnauthorizedEntity',
+          pendingManufacturer.address,
+          Role.Owner,
         );
-        await expectTaskError(
+        await expectRevert(
           hre.run('buy', { device: weather.deviceId, from: '2' }),
           'TwinRegistryUnauthorizedEntity',
+          manufacturer.address,
+          Role.Owner,
         );
       });
 
@@ -547,23 +652,46 @@ describe('Hardhat tasks (in-process network)', function () {
 
           const notJson = join(directory, 'not.json');
           writeFileSync(notJson, '{ not json');
-          await expectTaskError(hre.run('mint', { static: notJson, signer: deviceSigner.address, from: '2' }), `--static ${notJson}:`);
+          await expectTaskError(
+            hre.run('mint', { static: notJson, signer: deviceSigner.address, from: '2' }),
+            `--static ${notJson}:`,
+          );
           const missing = join(directory, 'missing.json');
-          await expectTaskError(hre.run('mint', { static: missing, signer: deviceSigner.address, from: '2' }), `--static ${missing}:`, 'ENOENT');
+          await expectTaskError(
+            hre.run('mint', { static: missing, signer: deviceSigner.address, from: '2' }),
+            `--static ${missing}:`,
+            'ENOENT',
+          );
         } finally {
           rmSync(directory, { recursive: true, force: true });
         }
       });
 
       it('a bad --signer, --price or --max-price', async function () {
-        await expectTaskError(hre.run('mint', { static: garden.file, signer: '0xnope', from: '2' }), '--signer must be an address, got "0xnope".');
+        await expectTaskError(
+          hre.run('mint', { static: garden.file, signer: '0xnope', from: '2' }),
+          '--signer must be an address, got "0xnope".',
+        );
         await expectTaskError(
           hre.run('mint', { static: garden.file, signer: deviceSigner.address, price: 'one', from: '2' }),
-          '--price must be an amount in ether such as 0.5, got "one".',
+          '--price must be an amount in ether from 0 to 79228162514.26, such as 0.5; got "one".',
         );
-        await expectTaskError(hre.run('list', { device: weather.deviceId, price: '-1', from: '2' }), '--price must be an amount in ether');
-        await expectTaskError(hre.run('list', { device: weather.deviceId, price: '0', from: '2' }), '--price must be above zero.');
-        await expectTaskError(hre.run('buy', { device: weather.deviceId, maxPrice: 'cheap', from: '3' }), '--max-price must be an amount in ether');
+        await expectTaskError(
+          hre.run('list', { device: weather.deviceId, price: '-1', from: '2' }),
+          '--price must be an amount in ether',
+        );
+        await expectTaskError(
+          hre.run('list', { device: weather.deviceId, price: '0', from: '2' }),
+          '--price must be above zero.',
+        );
+        await expectTaskError(
+          hre.run('list', { device: weather.deviceId, price: '79228162515', from: '2' }),
+          '--price must be an amount in ether from 0 to 79228162514.26',
+        );
+        await expectTaskError(
+          hre.run('buy', { device: weather.deviceId, maxPrice: 'cheap', from: '3' }),
+          '--max-price must be an amount in ether',
+        );
       });
 
       it('a bad --state or --artifact-hash', async function () {
@@ -574,7 +702,13 @@ describe('Hardhat tasks (in-process network)', function () {
           );
         }
         await expectTaskError(
-          hre.run('record-update', { device: weather.deviceId, component: 'a', version: '1', artifactHash: 'abc', from: '2' }),
+          hre.run('record-update', {
+            device: weather.deviceId,
+            component: 'a',
+            release: '1',
+            artifactHash: 'abc',
+            from: '2',
+          }),
           '--artifact-hash must be 0x + 64 hex digits, got "abc".',
         );
         expect((await twins.twinOf(weather.deviceId)).state).to.equal(BigInt(State.Active));
@@ -585,13 +719,15 @@ describe('Hardhat tasks (in-process network)', function () {
         await expectTaskError(hre.run('revoke', { account: '' }), '--account must be an address');
         await expectTaskError(hre.run('grant-oracle', { account: '0x12' }), '--account must be an address');
         await expectTaskError(hre.run('show-entity', { entity: 'bob' }), '--entity must be an address, got "bob".');
-        await expectTaskError(hre.run('show-entity', { entity: '999' }), 'EntityRegistryNonexistentEntityId(999)');
+        await expectRevert(hre.run('show-entity', { entity: '999' }), 'EntityRegistryNonexistentEntityId', 999);
       });
 
       it('approving from a non-registrar is a decoded AccessControl revert', async function () {
-        await expectTaskError(
+        await expectRevert(
           hre.run('approve', { account: pendingManufacturer.address, from: '2' }),
-          `AccessControlUnauthorizedAccount(${manufacturer.address}`,
+          'AccessControlUnauthorizedAccount',
+          manufacturer.address,
+          await entities.REGISTRAR_ROLE(),
         );
         expect(await entities.isApproved(pendingManufacturer.address)).to.equal(false);
       });

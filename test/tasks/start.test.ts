@@ -1,0 +1,252 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import hre from 'hardhat';
+import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
+import { hashStaticDocument } from '../../twin-core/src/static/staticDocument';
+import { exampleDocuments } from '../fixtures';
+
+const ROOT = join(__dirname, '..', '..');
+const READY_TIMEOUT_MS = 90_000;
+const COMMAND_TIMEOUT_MS = 60_000;
+
+/** A TCP port nobody listens on right now: listen on port 0, read the port, close. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** The environment of the child processes: ours, without anything that would pick another network. */
+function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const environment: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: '0' };
+  for (const key of ['HARDHAT_NETWORK', 'RPC_URL', 'PRIVATE_KEY', 'CHAIN_ID']) delete environment[key];
+  return environment;
+}
+
+/** Runs `npx hardhat <args>` to completion (bounded), in its own process group. */
+async function hardhat(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['hardhat', ...args], {
+      cwd: ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      killGroup(child, 'SIGKILL');
+      reject(new Error(`npx hardhat ${args.join(' ')} took over ${COMMAND_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
+    }, COMMAND_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** The value printed on `key`'s line of show-twin's output. */
+function field(output: string, key: string): string | undefined {
+  return new RegExp(`^${key}\\s+(\\S+)\\s*$`, 'm').exec(output)?.[1];
+}
+
+describe('hardhat start (end to end, real processes)', function () {
+  this.timeout(180_000);
+
+  const garden = exampleDocuments().find((example) => example.file.endsWith('pi4-garden.json'))!;
+  const demoDeviceId = formatDeviceId(computeDeviceId(garden.document.identity));
+  let deploymentsDir: string;
+  let port: number;
+  let env: NodeJS.ProcessEnv;
+  let node: ChildProcess | undefined;
+  let nodeOutput = '';
+  let nodeErrors = '';
+  let nodeExited: Promise<void> = Promise.resolve();
+  let manufacturer: string;
+
+  before(async function () {
+    deploymentsDir = mkdtempSync(join(tmpdir(), 'twin-start-'));
+    port = await freePort();
+    env = childEnvironment({ DEPLOYMENTS_DIR: deploymentsDir, LOCAL_RPC_URL: `http://127.0.0.1:${port}` });
+    manufacturer = (await hre.ethers.getSigners())[2]!.address; // DEMO_ACCOUNTS.manufacturer: same default accounts
+
+    const child = spawn('npx', ['hardhat', 'start', '--port', String(port)], {
+      cwd: ROOT,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    node = child;
+    nodeExited = new Promise((resolve) => child.on('close', () => resolve()));
+    child.stdout!.on('data', (chunk: Buffer) => (nodeOutput += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (nodeErrors += chunk.toString()));
+
+    await new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (nodeOutput.includes('Ready.')) {
+          clearInterval(poll);
+          resolve();
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          clearInterval(poll);
+          reject(
+            new Error(
+              `hardhat start exited (${
+                child.exitCode ?? child.signalCode
+              }) before it was ready:\n${nodeOutput}\n${nodeErrors}`,
+            ),
+          );
+        } else if (Date.now() - started > READY_TIMEOUT_MS) {
+          clearInterval(poll);
+          reject(new Error(`hardhat start was not ready within ${READY_TIMEOUT_MS} ms:\n${nodeOutput}\n${nodeErrors}`));
+        }
+      }, 100);
+    });
+  });
+
+  after(async function () {
+    if (node !== undefined) {
+      killGroup(node, 'SIGTERM');
+      const killed = await Promise.race([
+        nodeExited.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+      ]);
+      if (!killed) {
+        killGroup(node, 'SIGKILL');
+        await nodeExited;
+      }
+    }
+    if (deploymentsDir !== undefined) rmSync(deploymentsDir, { recursive: true, force: true });
+  });
+
+  it('serves on the chosen port, deploys, and announces the demo twin', function () {
+    expect(nodeOutput).to.include(`http://127.0.0.1:${port}`);
+    expect(nodeOutput).to.include(`addresses written to ${join(deploymentsDir, 'localhost.json')}`);
+    expect(nodeOutput).to.include(`Demo twin ${demoDeviceId}`);
+  });
+
+  it('writes DEPLOYMENTS_DIR/localhost.json for chain 31337, with code at every address', async function () {
+    const deployment = JSON.parse(readFileSync(join(deploymentsDir, 'localhost.json'), 'utf8')) as {
+      network: string;
+      chainId: number;
+      contracts: Record<string, string>;
+    };
+    expect(deployment.network).to.equal('localhost');
+    expect(deployment.chainId).to.equal(31337);
+    expect(Object.keys(deployment.contracts).sort()).to.deep.equal([
+      'EntityRegistry',
+      'SnapshotAnchor',
+      'TwinForwarder',
+      'TwinRegistry',
+    ]);
+    const provider = new hre.ethers.JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { staticNetwork: true });
+    try {
+      for (const [name, address] of Object.entries(deployment.contracts)) {
+        expect(nodeOutput, name).to.include(address);
+        expect(await provider.getCode(address), name).to.not.equal('0x');
+      }
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it('show-twin over localhost shows the demo twin: owned by the manufacturer, active, listed at 1.0', async function () {
+    const { code, stdout, stderr } = await hardhat(
+      ['show-twin', '--network', 'localhost', '--device', demoDeviceId],
+      env,
+    );
+    expect(code, stderr).to.equal(0);
+    expect(field(stdout, 'deviceId')).to.equal(demoDeviceId);
+    expect(field(stdout, 'owner')).to.equal(manufacturer);
+    expect(field(stdout, 'manufacturer')).to.equal(manufacturer);
+    expect(field(stdout, 'state')).to.equal('active');
+    expect(field(stdout, 'forSale')).to.equal('true');
+    expect(field(stdout, 'price')).to.equal('1.0');
+    expect(field(stdout, 'staticHash')).to.equal(hashStaticDocument(garden.document));
+  });
+
+  it('a write task over localhost (list --price 2 --from 2) changes what show-twin shows', async function () {
+    const listed = await hardhat(
+      ['list', '--network', 'localhost', '--device', demoDeviceId, '--price', '2', '--from', '2'],
+      env,
+    );
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(listed.stdout).to.include(`Twin ${demoDeviceId} listed at 2 ETH`);
+
+    const { code, stdout, stderr } = await hardhat(
+      ['show-twin', '--network', 'localhost', '--device', demoDeviceId],
+      env,
+    );
+    expect(code, stderr).to.equal(0);
+    expect(field(stdout, 'price')).to.equal('2.0');
+    expect(field(stdout, 'forSale')).to.equal('true');
+    expect(field(stdout, 'owner')).to.equal(manufacturer);
+  });
+
+  it("the README's purchase over localhost: Alice (#3) buys, the manufacturer (#2) withdraws", async function () {
+    const alice = (await hre.ethers.getSigners())[3]!.address;
+    const refused = await hardhat(
+      ['buy', '--network', 'localhost', '--device', demoDeviceId, '--max-price', '1', '--from', '3'],
+      env,
+    );
+    expect(refused.code).to.not.equal(0);
+    expect(`${refused.stdout}\n${refused.stderr}`).to.include('costs 2.0 ETH, above --max-price 1');
+
+    const bought = await hardhat(['buy', '--network', 'localhost', '--device', demoDeviceId, '--from', '3'], env);
+    expect(bought.code, bought.stderr).to.equal(0);
+    expect(bought.stdout).to.include(`Bought twin ${demoDeviceId} for 2.0 ETH`);
+
+    const withdrawn = await hardhat(['withdraw', '--network', 'localhost', '--from', '2'], env);
+    expect(withdrawn.code, withdrawn.stderr).to.equal(0);
+    expect(withdrawn.stdout).to.include(`Withdrew 2.0 ETH to ${manufacturer}`);
+
+    const { code, stdout, stderr } = await hardhat(
+      ['show-twin', '--network', 'localhost', '--device', demoDeviceId],
+      env,
+    );
+    expect(code, stderr).to.equal(0);
+    expect(field(stdout, 'owner')).to.equal(alice);
+    expect(field(stdout, 'forSale')).to.equal('false');
+    expect(field(stdout, 'state')).to.equal('active');
+  });
+
+  it('a failing task over localhost exits non-zero with the contract error by name', async function () {
+    // Account 4 (the demo owner Bob) does not own the demo twin.
+    const { code, stdout, stderr } = await hardhat(
+      ['list', '--network', 'localhost', '--device', demoDeviceId, '--price', '3', '--from', '4'],
+      env,
+    );
+    expect(code).to.not.equal(0);
+    expect(`${stdout}\n${stderr}`).to.include('TwinRegistryNotTwinOwner');
+  });
+});
