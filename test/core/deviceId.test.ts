@@ -13,6 +13,7 @@ import {
 } from '../../twin-core/src/identity/deviceId';
 import type { DeviceIdentity, DeviceIdentityInput } from '../../twin-core/src/identity/schema';
 import { exampleDocuments, registryFixture } from '../fixtures';
+import { thrownBy } from '../helpers/thrownBy';
 
 const IDENTITY_TUPLE = 'tuple(bytes6,string,string,string,string,uint64,string,string)';
 
@@ -43,15 +44,6 @@ function baseIdentity(): DeviceIdentityInput {
   return { ...(first!.json as { identity: DeviceIdentityInput }).identity };
 }
 
-/** Runs `action` and returns what it threw; fails the test when it throws nothing. */
-function thrownBy(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  expect.fail('expected the call to throw');
-}
 
 describe('DeviceID', function () {
   const examples = exampleDocuments();

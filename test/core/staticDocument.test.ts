@@ -10,6 +10,7 @@ import {
   parseStaticDocument,
 } from '../../twin-core/src/static/staticDocument';
 import { exampleDocuments } from '../fixtures';
+import { thrownBy } from '../helpers/thrownBy';
 
 type Json = Record<string, unknown>;
 
@@ -28,15 +29,6 @@ function reverseKeys(value: unknown): unknown {
   return value;
 }
 
-/** Runs `action` and returns what it threw; fails the test when it throws nothing. */
-function thrownBy(action: () => unknown): Error {
-  try {
-    action();
-  } catch (error) {
-    return error as Error;
-  }
-  expect.fail('expected the call to throw');
-}
 
 /** Decodes RFC 4648 base32 (lower case, no padding): an implementation independent of rawCidV1's encoder. */
 function decodeBase32(text: string): Uint8Array {

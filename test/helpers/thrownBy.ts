@@ -1,0 +1,11 @@
+import { expect } from 'chai';
+
+/** Runs `action` and returns what it threw; fails the test when it throws nothing. */
+export function thrownBy(action: () => unknown): Error {
+  try {
+    action();
+  } catch (error) {
+    return error as Error;
+  }
+  expect.fail('expected the call to throw');
+}
