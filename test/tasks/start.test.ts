@@ -98,7 +98,9 @@ describe('hardhat start (end to end, real processes)', function () {
     // solidity-coverage swaps instrumented (oversized) bytecode into the artifacts the child process would deploy;
     // this test measures processes, not coverage, so it runs under `npm test` only.
     if ((hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) {
-      console.log('    skipped: hardhat start end to end does not run under solidity-coverage (instrumented artifacts)');
+      console.log(
+        '    skipped: hardhat start end to end does not run under solidity-coverage (instrumented artifacts)',
+      );
       this.skip();
     }
     deploymentsDir = mkdtempSync(join(tmpdir(), 'twin-start-'));
@@ -254,5 +256,29 @@ describe('hardhat start (end to end, real processes)', function () {
     );
     expect(code).to.not.equal(0);
     expect(`${stdout}\n${stderr}`).to.include('TwinRegistryNotTwinOwner');
+  });
+
+  it('works on an "external" chain given by RPC_URL and PRIVATE_KEY: deploy, then read back', async function () {
+    const { mnemonic, path } = hre.config.networks.hardhat.accounts as { mnemonic: string; path: string };
+    const key = hre.ethers.HDNodeWallet.fromPhrase(mnemonic, undefined, `${path}/0`).privateKey;
+    const external = childEnvironment({ DEPLOYMENTS_DIR: deploymentsDir, LOCAL_RPC_URL: `http://127.0.0.1:${port}` });
+    external.RPC_URL = `http://127.0.0.1:${port}`;
+    external.PRIVATE_KEY = key;
+    const deployed = await hardhat(['deploy', '--network', 'external'], external);
+    expect(deployed.code, deployed.stderr).to.equal(0);
+    expect(deployed.stdout + deployed.stderr).not.to.contain(key.slice(2));
+    const file = JSON.parse(readFileSync(join(deploymentsDir, 'external.json'), 'utf8')) as {
+      chainId: number;
+      network: string;
+    };
+    expect(file).to.include({ chainId: 31337, network: 'external' });
+    const shown = await hardhat(['show-entity', '--network', 'external', '--entity', manufacturer], external);
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect(field(shown.stdout, 'status')).to.equal('none'); // a fresh registry: nobody registered yet
+
+    external.PRIVATE_KEY = '0xnot-a-key';
+    const refused = await hardhat(['deploy', '--network', 'external'], external);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr + refused.stdout).to.contain('PRIVATE_KEY');
   });
 });
