@@ -1,0 +1,46 @@
+/** Where a collector reads the system from. Tests point these at fixture trees; on a device they are the real roots. */
+export type SystemPaths = {
+  /** procfs root (default `/proc`). */
+  proc: string;
+  /** sysfs root (default `/sys`). */
+  sys: string;
+  /** configuration root holding `os-release`, `resolv.conf`, `hostname` (default `/etc`). */
+  etc: string;
+  /** device nodes root, for `/dev/kmsg` (default `/dev`). */
+  dev: string;
+};
+
+export const DEFAULT_SYSTEM_PATHS: SystemPaths = { proc: '/proc', sys: '/sys', etc: '/etc', dev: '/dev' };
+
+/** A sensor a device adds by configuration: a number read from a file (sysfs/IIO style), scaled. */
+export type FileSensorPlugin = { name: string; unit: string; file: string; scale: number; offset: number };
+
+/** A sensor a device adds in code: a JavaScript module whose exported `read()` resolves to a number. */
+export type ModuleSensorPlugin = { name: string; unit: string; module: string };
+
+export type SensorPlugin = FileSensorPlugin | ModuleSensorPlugin;
+
+/** A TLS server whose protocol, cipher and certificate the snapshot reports. */
+export type TlsServer = { host: string; port: number; servername?: string | undefined };
+
+/** Everything a collector needs besides the system itself. */
+export type CollectOptions = {
+  paths: SystemPaths;
+  /** Longest a single probe may take before it is reported unavailable, ms. */
+  probeTimeoutMs: number;
+  /** Longest an external command (`dmesg`, `resolvectl`) may run, ms. */
+  commandTimeoutMs: number;
+  /** Rows of the process table kept (by CPU then memory). */
+  processLimit: number;
+  /** Sockets kept in the snapshot. */
+  socketLimit: number;
+  /** Processes whose shared libraries are listed (the largest by resident memory). */
+  sharedLibrariesProcessLimit: number;
+  /** Lines of the kernel message buffer kept (the most recent). */
+  kernelLogLines: number;
+  tlsServers: TlsServer[];
+  sensorPlugins: SensorPlugin[];
+  owner: { ownerId: string | null; location: { latitude: number; longitude: number } | null };
+  /** Wall clock in ms; injected so tests control time. */
+  now: () => number;
+};

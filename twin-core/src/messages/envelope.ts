@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { staticDocumentSchema } from '../static/schema';
+import { snapshotBodySchema } from './snapshot';
+import { telemetryBodySchema } from './telemetry';
+
+/** Version of the message schemas (envelope and bodies); a message states the version it follows. */
+export const MESSAGE_SCHEMA_VERSION = 1;
+
+/** The message kinds a device publishes, one MQTT topic each: `twins/{deviceId}/{kind}`. */
+export const DEVICE_MESSAGE_KINDS = ['static', 'snapshot', 'telemetry', 'status'] as const;
+export type DeviceMessageKind = (typeof DEVICE_MESSAGE_KINDS)[number];
+
+/**
+ * `twins/{deviceId}/status`, retained. `online` announces `willSeq`: the sequence number of the signed `offline`
+ * last-will message the broker publishes if the device drops, so a receiver accepts that one lower number.
+ */
+export const statusBodySchema = z.discriminatedUnion('state', [
+  z.object({
+    state: z.literal('online'),
+    agentVersion: z.string().max(32),
+    willSeq: z.number().int().nonnegative(),
+    intervals: z.object({ snapshotSeconds: z.number().positive(), telemetrySeconds: z.number().positive() }),
+  }),
+  z.object({ state: z.literal('offline'), reason: z.enum(['shutdown', 'connection-lost']) }),
+]);
+export type StatusBody = z.output<typeof statusBodySchema>;
+
+const deviceIdHex = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lower-case hex digits');
+const signature = z.string().regex(/^0x[0-9a-f]{130}$/, 'must be a 65-byte signature as 0x + 130 hex digits');
+
+function envelope<kind extends DeviceMessageKind, body extends z.ZodType>(kind: kind, body: body) {
+  return z.object({
+    v: z.literal(MESSAGE_SCHEMA_VERSION),
+    kind: z.literal(kind),
+    deviceId: deviceIdHex,
+    /** Strictly increasing per device across every kind, persisted across restarts. */
+    seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** When the device produced the message (ISO 8601, UTC). */
+    ts: z.iso.datetime(),
+    body,
+    /** EIP-191 signature by the device key over {@link hashDeviceMessage} of everything else. */
+    sig: signature,
+  });
+}
+
+export const staticMessageSchema = envelope('static', staticDocumentSchema);
+export const snapshotMessageSchema = envelope('snapshot', snapshotBodySchema);
+export const telemetryMessageSchema = envelope('telemetry', telemetryBodySchema);
+export const statusMessageSchema = envelope('status', statusBodySchema);
+
+/** Any signed device message, told apart by `kind`. */
+export const deviceMessageSchema = z.discriminatedUnion('kind', [
+  staticMessageSchema,
+  snapshotMessageSchema,
+  telemetryMessageSchema,
+  statusMessageSchema,
+]);
+export type DeviceMessage = z.output<typeof deviceMessageSchema>;
+export type StaticMessage = z.output<typeof staticMessageSchema>;
+export type SnapshotMessage = z.output<typeof snapshotMessageSchema>;
+export type TelemetryMessage = z.output<typeof telemetryMessageSchema>;
+export type StatusMessage = z.output<typeof statusMessageSchema>;
+
+/** A message before signing. */
+export type UnsignedDeviceMessage = DistributiveOmit<DeviceMessage, 'sig'>;
+type DistributiveOmit<type, key extends PropertyKey> = type extends unknown ? Omit<type, key> : never;
+
+/** The schema of each kind's message. */
+export const DEVICE_MESSAGE_SCHEMAS = {
+  static: staticMessageSchema,
+  snapshot: snapshotMessageSchema,
+  telemetry: telemetryMessageSchema,
+  status: statusMessageSchema,
+} as const;

@@ -1,0 +1,61 @@
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { keccak_256 } from '@noble/hashes/sha3';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { canonicalJson } from '../encoding/canonicalJson';
+import { fromHex, toHex, type Hex } from '../encoding/hex';
+import type { DeviceMessage, UnsignedDeviceMessage } from '../messages/envelope';
+import { publicKeyToAddress, type PrivateKey } from './deviceKey';
+
+/**
+ * The hash a device signs: keccak256 of the canonical JSON of the message without its `sig`.
+ *
+ * @example
+ * hashDeviceMessage({ v: 1, kind: 'telemetry', deviceId, seq, ts, body })
+ */
+export function hashDeviceMessage(message: UnsignedDeviceMessage | DeviceMessage): Hex {
+  const { sig: _signature, ...unsigned } = message as DeviceMessage;
+  return toHex(keccak_256(utf8ToBytes(canonicalJson(unsigned))));
+}
+
+/** EIP-191 (`personal_sign`) digest of a 32-byte hash: what `ethers.verifyMessage(getBytes(hash), sig)` checks. */
+function eip191Digest(hash: Hex): Uint8Array {
+  const bytes = fromHex(hash);
+  return keccak_256(concatBytes(utf8ToBytes(`\x19Ethereum Signed Message:\n${bytes.length}`), bytes));
+}
+
+/**
+ * Signs a message with the device key: an EIP-191 signature (r ‖ s ‖ v, v = 27/28) over its canonical hash.
+ *
+ * @example
+ * const message = signDeviceMessage({ v: 1, kind: 'status', deviceId, seq, ts, body }, key)
+ */
+export function signDeviceMessage<message extends UnsignedDeviceMessage>(
+  message: message,
+  key: PrivateKey,
+): message & { sig: Hex } {
+  const signature = secp256k1.sign(eip191Digest(hashDeviceMessage(message)), fromHex(key), { lowS: true });
+  const bytes = concatBytes(signature.toCompactRawBytes(), new Uint8Array([27 + signature.recovery]));
+  return { ...message, sig: toHex(bytes) };
+}
+
+/**
+ * The address that signed a device message, or undefined when the signature is malformed. The caller compares it
+ * with the twin's `deviceSigner` on chain.
+ *
+ * @example
+ * if (recoverMessageSigner(message) !== twin.deviceSigner) reject('bad-signature')
+ */
+export function recoverMessageSigner(message: DeviceMessage): Hex | undefined {
+  try {
+    const bytes = fromHex(message.sig);
+    if (bytes.length !== 65) return undefined;
+    const v = bytes[64]!;
+    const recovery = v >= 27 ? v - 27 : v;
+    if (recovery !== 0 && recovery !== 1) return undefined;
+    const signature = secp256k1.Signature.fromCompact(bytes.slice(0, 64)).addRecoveryBit(recovery);
+    const publicKey = signature.recoverPublicKey(eip191Digest(hashDeviceMessage(message)));
+    return publicKeyToAddress(publicKey.toRawBytes(false));
+  } catch {
+    return undefined;
+  }
+}
