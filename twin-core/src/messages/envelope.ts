@@ -12,13 +12,14 @@ export type DeviceMessageKind = (typeof DEVICE_MESSAGE_KINDS)[number];
 
 /**
  * `twins/{deviceId}/status`, retained. `online` announces `willSeq`: the sequence number of the signed `offline`
- * last-will message the broker publishes if the device drops, so a receiver accepts that one lower number.
+ * last-will message the broker publishes if the device drops, so a receiver accepts that one lower number (null
+ * when there is no will, as for simulated devices sharing one connection).
  */
 export const statusBodySchema = z.discriminatedUnion('state', [
   z.object({
     state: z.literal('online'),
     agentVersion: z.string().max(32),
-    willSeq: z.number().int().nonnegative(),
+    willSeq: z.number().int().nonnegative().nullable(),
     intervals: z.object({ snapshotSeconds: z.number().positive(), telemetrySeconds: z.number().positive() }),
   }),
   z.object({ state: z.literal('offline'), reason: z.enum(['shutdown', 'connection-lost']) }),
