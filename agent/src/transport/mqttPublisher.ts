@@ -146,7 +146,12 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     if (final !== undefined && this.connected) await this.publishDirect(final).catch(() => undefined);
     const client = this.client;
     this.client = undefined;
-    if (client !== undefined) await client.endAsync();
+    if (client !== undefined) {
+      // A clean close waits for the broker; a dead or reconnecting connection is closed at once.
+      const graceful = this.connected ? client.endAsync(false) : Promise.reject(new Error('not connected'));
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close timed out')), 5_000).unref());
+      await Promise.race([graceful, timeout]).catch(() => client.endAsync(true));
+    }
     this.connected = false;
     this.parameters.outbox.close();
   }

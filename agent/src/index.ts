@@ -1,0 +1,16 @@
+/**
+ * @twin-registry/agent: the device agent and the device simulator, as a library. The CLI is `twin-agent`.
+ */
+export * from './config';
+export * from './errors';
+export * from './log';
+export * from './identity/keyStore';
+export * from './identity/sequenceStore';
+export * from './device/deviceChannel';
+export * from './commands/handleCommand';
+export * from './transport/outbox';
+export * from './transport/mqttPublisher';
+export * from './collect/context';
+export * from './collect/createCollector';
+export * from './runAgent';
+export * from './runSimulator';

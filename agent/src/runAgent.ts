@@ -1,0 +1,242 @@
+import { join } from 'node:path';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import type { StaticDocument } from '../../twin-core/src/static/schema';
+import { deviceTopic } from '../../twin-core/src/messages/topics';
+import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
+import { telemetryBodySchema } from '../../twin-core/src/messages/telemetry';
+import { privateKeyToAddress, type PrivateKey } from '../../twin-core/src/signing/deviceKey';
+import { handleCommand } from './commands/handleCommand';
+import type { AgentConfig } from './config';
+import type { CollectOptions } from './collect/context';
+import { createCollector } from './collect/createCollector';
+import { DeviceChannel } from './device/deviceChannel';
+import { loadOrCreateDeviceKey } from './identity/keyStore';
+import { SequenceStore } from './identity/sequenceStore';
+import { silentLogger, type Logger } from './log';
+import { MqttPublisher } from './transport/mqttPublisher';
+import { Outbox } from './transport/outbox';
+
+/** The agent's version, reported in its online status. */
+export const AGENT_VERSION = '0.1.0';
+
+/** Timers the run loop uses; tests inject fake ones to control time. */
+export type Timers = {
+  setTimeout: (callback: () => void, ms: number) => unknown;
+  clearTimeout: (handle: unknown) => void;
+  now: () => number;
+};
+
+const realTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  now: () => Date.now(),
+};
+
+/** What the collectors need, from the agent configuration. */
+export function collectOptionsFromConfig(config: AgentConfig, now: () => number = Date.now): CollectOptions {
+  return {
+    paths: { proc: config.procRoot, sys: config.sysRoot, etc: config.etcRoot, dev: config.devRoot },
+    probeTimeoutMs: config.probeTimeoutMs,
+    commandTimeoutMs: config.commandTimeoutMs,
+    processLimit: config.processLimit,
+    socketLimit: config.socketLimit,
+    sharedLibrariesProcessLimit: config.sharedLibrariesProcessLimit,
+    kernelLogLines: config.kernelLogLines,
+    tlsServers: config.tlsServers,
+    sensorPlugins: config.sensors,
+    owner: { ownerId: config.ownerId, location: config.location },
+    now,
+  };
+}
+
+/** The device's identity as the agent sees it: key, DeviceID, signer address and static document. */
+export type DeviceIdentityInfo = {
+  key: PrivateKey;
+  keyCreated: boolean;
+  deviceId: Hex;
+  signer: Hex;
+  staticDocument: StaticDocument;
+};
+
+/**
+ * Reads the device's static document and loads (or creates) its key: everything `agent identity` prints and the
+ * twin needs at mint.
+ *
+ * @example
+ * const { deviceId, signer } = await readDeviceIdentity(config)
+ */
+export async function readDeviceIdentity(config: AgentConfig, environment: NodeJS.ProcessEnv = process.env): Promise<DeviceIdentityInfo> {
+  const collector = createCollector(collectOptionsFromConfig(config));
+  const staticDocument = await collector.staticDocument({
+    identity: config.identity,
+    ...(config.staticIp !== undefined ? { network: { staticIp: config.staticIp } } : {}),
+  });
+  const { key, created } = loadOrCreateDeviceKey({
+    file: join(config.dataDir, 'device.key'),
+    fromEnvironment: environment.TWIN_AGENT_DEVICE_KEY,
+  });
+  return {
+    key,
+    keyCreated: created,
+    deviceId: formatDeviceId(computeDeviceId(staticDocument.identity)),
+    signer: privateKeyToAddress(key),
+    staticDocument,
+  };
+}
+
+/** MQTT client options from the configuration: credentials, TLS files, client ID, keep-alive. */
+export function mqttOptionsFromConfig(config: AgentConfig, clientId: string): IClientOptions {
+  return {
+    clientId: config.mqttClientId ?? clientId,
+    keepalive: config.mqttKeepaliveSeconds,
+    ...(config.mqttUsername !== undefined ? { username: config.mqttUsername } : {}),
+    ...(config.mqttPassword !== undefined ? { password: config.mqttPassword } : {}),
+    ...(config.mqttCaFile !== undefined ? { ca: readFileSync(config.mqttCaFile) } : {}),
+    ...(config.mqttCertFile !== undefined ? { cert: readFileSync(config.mqttCertFile) } : {}),
+    ...(config.mqttKeyFile !== undefined ? { key: readFileSync(config.mqttKeyFile) } : {}),
+    rejectUnauthorized: config.mqttRejectUnauthorized,
+  };
+}
+
+/** Parameters of {@link runAgent}. */
+export type RunAgentParameters = {
+  config: AgentConfig;
+  log?: Logger;
+  timers?: Timers;
+  /** MQTT transport override (tests). */
+  connect?: (url: string, options: IClientOptions) => MqttClient;
+  environment?: NodeJS.ProcessEnv;
+};
+
+/** A running agent. */
+export type RunningAgent = {
+  deviceId: Hex;
+  signer: Hex;
+  publisher: MqttPublisher;
+  /** Collects and enqueues a snapshot now. */
+  snapshotNow(): Promise<void>;
+  /** Counters: rejected commands by reason, collection failures. */
+  counters: { commandsRejected: Record<string, number>; collectionFailures: number };
+  /** Publishes the offline status and closes the connection; stored messages stay for the next run. */
+  stop(): Promise<void>;
+};
+
+/**
+ * The agent loop: publishes the static document (retained) at start and every `staticIntervalHours`, telemetry
+ * every `telemetryIntervalSeconds`, a full snapshot every `snapshotIntervalSeconds`, a retained online status at
+ * each connect with a signed offline last will, and obeys the command topic. A collection never overlaps the
+ * previous one of its kind; a failure is logged and counted, never fatal.
+ *
+ * @example
+ * const agent = await runAgent({ config: loadAgentConfig(), log: createLogger() })
+ * process.on('SIGTERM', () => agent.stop())
+ */
+export async function runAgent(parameters: RunAgentParameters): Promise<RunningAgent> {
+  const { config, log = silentLogger, timers = realTimers } = parameters;
+  const identity = await readDeviceIdentity(config, parameters.environment);
+  const { deviceId, key } = identity;
+  const collector = createCollector(collectOptionsFromConfig(config, timers.now));
+  const sequence = new SequenceStore(join(config.dataDir, 'sequence'));
+  const channel = new DeviceChannel({ deviceId, key, sequence, now: timers.now });
+  const outbox = new Outbox({ directory: join(config.dataDir, 'outbox'), maxMessages: config.outboxMaxMessages, fsync: config.outboxFsync });
+  const intervals = { snapshotSeconds: config.snapshotIntervalSeconds, telemetrySeconds: config.telemetryIntervalSeconds };
+  const counters = { commandsRejected: {} as Record<string, number>, collectionFailures: 0 };
+
+  const will = channel.entry('status', { state: 'offline', reason: 'connection-lost' });
+  const willSeq = JSON.parse(will.payload).seq as number;
+  const onlineStatus = () =>
+    channel.entry('status', { state: 'online', agentVersion: AGENT_VERSION, willSeq, intervals: { ...intervals } });
+  const publisher = new MqttPublisher({
+    url: config.mqttUrl,
+    options: {
+      ...mqttOptionsFromConfig(config, `twin-agent-${deviceId.slice(2, 18)}`),
+      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
+    },
+    outbox,
+    subscriptions: [deviceTopic(deviceId, 'command')],
+    onConnect: () => [onlineStatus()],
+    reconnectMinMs: config.reconnectMinMs,
+    reconnectMaxMs: config.reconnectMaxMs,
+    ...(parameters.connect ? { connect: parameters.connect } : {}),
+  });
+  publisher.on('connect', () => log('info', 'connected to broker', { url: config.mqttUrl, pending: outbox.size }));
+  publisher.on('disconnect', (reason) => log('warn', 'broker connection lost', { reason, pending: outbox.size }));
+  publisher.on('transportError', (error) => log('warn', 'mqtt error', { error: error.message }));
+
+  const busy = { snapshot: false, telemetry: false };
+  async function collectAndSend(kind: 'snapshot' | 'telemetry'): Promise<void> {
+    if (busy[kind]) return;
+    busy[kind] = true;
+    try {
+      if (kind === 'snapshot') publisher.enqueue(channel.entry('snapshot', snapshotBodySchema.parse(await collector.snapshot())));
+      else publisher.enqueue(channel.entry('telemetry', telemetryBodySchema.parse(await collector.telemetry())));
+    } catch (error) {
+      counters.collectionFailures++;
+      log('error', `${kind} collection failed`, { error: (error as Error).message });
+    } finally {
+      busy[kind] = false;
+    }
+  }
+  async function sendStatic(): Promise<void> {
+    try {
+      const { staticDocument } = await readDeviceIdentity(config, parameters.environment);
+      publisher.enqueue(channel.entry('static', staticDocument));
+    } catch (error) {
+      counters.collectionFailures++;
+      log('error', 'static document collection failed', { error: (error as Error).message });
+    }
+  }
+
+  const handles = new Map<string, unknown>();
+  let stopped = false;
+  function every(name: string, seconds: () => number, action: () => Promise<void>): void {
+    const tick = () => {
+      if (stopped) return;
+      handles.set(name, timers.setTimeout(tick, seconds() * 1000));
+      void action();
+    };
+    handles.set(name, timers.setTimeout(tick, seconds() * 1000));
+  }
+
+  publisher.on('message', (topic, payload) => {
+    void handleCommand(payload, {
+      'collect-snapshot': () => collectAndSend('snapshot'),
+      'publish-static': () => sendStatic(),
+      'set-intervals': (command) => {
+        if (command.snapshotSeconds !== undefined) intervals.snapshotSeconds = command.snapshotSeconds;
+        if (command.telemetrySeconds !== undefined) intervals.telemetrySeconds = command.telemetrySeconds;
+        publisher.publishDirect(onlineStatus()).catch(() => undefined);
+      },
+      ping: () => {
+        publisher.publishDirect(onlineStatus()).catch(() => undefined);
+      },
+    }).then((result) => {
+      if (result.ok) return log('info', 'command executed', { topic, command: result.command.command });
+      counters.commandsRejected[result.reason] = (counters.commandsRejected[result.reason] ?? 0) + 1;
+      log('warn', 'command rejected', { topic, reason: result.reason, detail: result.detail });
+    });
+  });
+
+  publisher.enqueue(channel.entry('static', identity.staticDocument));
+  publisher.start();
+  every('telemetry', () => intervals.telemetrySeconds, () => collectAndSend('telemetry'));
+  every('snapshot', () => intervals.snapshotSeconds, () => collectAndSend('snapshot'));
+  every('static', () => config.staticIntervalHours * 3600, sendStatic);
+  void collectAndSend('snapshot');
+
+  return {
+    deviceId,
+    signer: identity.signer,
+    publisher,
+    snapshotNow: () => collectAndSend('snapshot'),
+    counters,
+    async stop() {
+      stopped = true;
+      for (const handle of handles.values()) timers.clearTimeout(handle);
+      await publisher.stop(channel.entry('status', { state: 'offline', reason: 'shutdown' }));
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import type { DeviceMessage } from '../../twin-core/src/messages/envelope';
+import type { AgentConfig } from './config';
+import { DeviceChannel } from './device/deviceChannel';
+import { SequenceStore } from './identity/sequenceStore';
+import { silentLogger, type Logger } from './log';
+import { AGENT_VERSION, mqttOptionsFromConfig } from './runAgent';
+import { createSimulation } from './simulate/createSimulation';
+import { MqttPublisher } from './transport/mqttPublisher';
+import { Outbox } from './transport/outbox';
+
+/** Parameters of {@link runSimulator}. */
+export type RunSimulatorParameters = {
+  config: AgentConfig;
+  devices: number;
+  /** Telemetry messages per second per device. */
+  ratePerSecond: number;
+  /** Scenario: `normal`, one behaviour name, or `mixed`. */
+  scenario: string;
+  seed: string | number;
+  /** Seconds between two full snapshots of one device (default: the config's snapshot interval). */
+  snapshotIntervalSeconds?: number;
+  /** Stop after this many seconds (default: run until stopped). */
+  durationSeconds?: number;
+  /** How often the simulation is stepped, ms (default 100). */
+  stepMs?: number;
+  log?: Logger;
+  connect?: (url: string, options: IClientOptions) => MqttClient;
+};
+
+/** A running simulator. */
+export type RunningSimulator = {
+  deviceIds: Hex[];
+  publisher: MqttPublisher;
+  /** Messages produced so far, by kind. */
+  produced: { telemetry: number; snapshot: number; static: number; status: number };
+  /** Resolves when `durationSeconds` is over (never without one). */
+  finished: Promise<void>;
+  stop(): Promise<void>;
+};
+
+/**
+ * Runs N virtual devices in this process over one MQTT connection: each publishes its signed static document and
+ * online status, then telemetry and snapshots on the wall clock as the simulation produces them, each labelled with
+ * its ground truth, through the same store-and-forward outbox a real agent uses.
+ *
+ * @example
+ * const simulator = await runSimulator({ config, devices: 1000, ratePerSecond: 1, scenario: 'mixed', seed: 42 })
+ */
+export async function runSimulator(parameters: RunSimulatorParameters): Promise<RunningSimulator> {
+  const { config, log = silentLogger } = parameters;
+  const stepMs = parameters.stepMs ?? 100;
+  const startTimeMs = Date.now();
+  const simulation = createSimulation({
+    devices: parameters.devices,
+    ratePerSecond: parameters.ratePerSecond,
+    snapshotIntervalSeconds: parameters.snapshotIntervalSeconds ?? config.snapshotIntervalSeconds,
+    scenario: parameters.scenario as never,
+    seed: parameters.seed,
+    startTimeMs,
+  });
+  const sequence = new SequenceStore(join(config.dataDir, 'simulator-sequence'), 100_000);
+  const channels = simulation.devices.map(
+    (device) => new DeviceChannel({ deviceId: device.deviceId as Hex, key: device.privateKey, sequence }),
+  );
+  const outbox = new Outbox({
+    directory: join(config.dataDir, 'simulator-outbox'),
+    maxMessages: config.outboxMaxMessages,
+    fsync: false,
+  });
+  const publisher = new MqttPublisher({
+    url: config.mqttUrl,
+    options: mqttOptionsFromConfig(config, `twin-simulator-${process.pid}`),
+    outbox,
+    maxInFlight: 1_000,
+    reconnectMinMs: config.reconnectMinMs,
+    reconnectMaxMs: config.reconnectMaxMs,
+    ...(parameters.connect ? { connect: parameters.connect } : {}),
+  });
+  publisher.on('transportError', (error) => log('warn', 'mqtt error', { error: error.message }));
+  publisher.on('disconnect', (reason) => log('warn', 'broker connection lost', { reason, pending: outbox.size }));
+  const produced = { telemetry: 0, snapshot: 0, static: 0, status: 0 };
+  const send = (message: DeviceMessage) => {
+    publisher.enqueue(channels[0]!.toEntry(message));
+    produced[message.kind]++;
+  };
+
+  for (const [index, device] of simulation.devices.entries()) {
+    send(channels[index]!.message('static', device.staticDocument));
+    send(
+      channels[index]!.message('status', {
+        state: 'online',
+        agentVersion: AGENT_VERSION,
+        willSeq: null,
+        intervals: {
+          snapshotSeconds: parameters.snapshotIntervalSeconds ?? config.snapshotIntervalSeconds,
+          telemetrySeconds: 1 / parameters.ratePerSecond,
+        },
+      }),
+    );
+  }
+  publisher.start();
+
+  let timer: NodeJS.Timeout | undefined;
+  let resolveFinished: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  const tick = () => {
+    const now = Date.now();
+    for (const message of simulation.step(now)) {
+      const channel = channels[message.deviceIndex]!;
+      send(message.kind === 'telemetry' ? channel.message('telemetry', message.body as never) : channel.message('snapshot', message.body as never));
+    }
+    if (parameters.durationSeconds !== undefined && now - startTimeMs >= parameters.durationSeconds * 1000) {
+      resolveFinished();
+      return;
+    }
+    timer = setTimeout(tick, stepMs);
+  };
+  timer = setTimeout(tick, stepMs);
+
+  return {
+    deviceIds: channels.map((channel) => channel.deviceId),
+    publisher,
+    produced,
+    finished,
+    async stop() {
+      if (timer !== undefined) clearTimeout(timer);
+      resolveFinished();
+      for (const channel of channels) {
+        const offline = channel.entry('status', { state: 'offline', reason: 'shutdown' });
+        await publisher.publishDirect(offline).catch(() => undefined);
+      }
+      await publisher.stop();
+    },
+  };
+}
+
