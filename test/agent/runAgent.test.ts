@@ -21,6 +21,8 @@ describe('The agent loop against a real broker (aedes)', function () {
       .filter((packet) => packet.topic.startsWith('twins/') && !packet.topic.endsWith('/command'))
       .map((packet) => ({ topic: packet.topic, retain: packet.retain, message: deviceMessageSchema.parse(JSON.parse(packet.payload)) }));
   const ofKind = (kind: DeviceMessage['kind']) => messages().filter((entry) => entry.message.kind === kind);
+  /** The state of a status message (undefined for other kinds). */
+  const stateOf = (message: DeviceMessage) => (message.kind === 'status' ? message.body.state : undefined);
 
   before(async () => {
     broker = await startAedes();
@@ -86,14 +88,14 @@ describe('The agent loop against a real broker (aedes)', function () {
   });
 
   it('announces a signed offline last will and, on a clean stop, a shutdown status', async function () {
-    const online = ofKind('status').find(({ message }) => message.body.state === 'online')!.message;
+    const online = ofKind('status').find(({ message }) => stateOf(message) === 'online')!.message;
     const willSeq = online.kind === 'status' && online.body.state === 'online' ? online.body.willSeq : null;
     expect(willSeq).to.be.a('number');
     expect(willSeq).to.be.lessThan(online.seq);
     await agent!.stop();
     agent = undefined;
-    await waitUntil(() => ofKind('status').some(({ message }) => message.body.state === 'offline'), 5_000, 'the offline status');
-    const offline = ofKind('status').find(({ message }) => message.body.state === 'offline')!;
+    await waitUntil(() => ofKind('status').some(({ message }) => stateOf(message) === 'offline'), 5_000, 'the offline status');
+    const offline = ofKind('status').find(({ message }) => stateOf(message) === 'offline')!;
     expect(offline.message.body).to.deep.equal({ state: 'offline', reason: 'shutdown' });
     expect(offline.retain).to.equal(true);
   });
