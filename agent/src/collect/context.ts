@@ -1,3 +1,5 @@
+import type { NetworkInterfaceInfo } from 'node:os';
+
 /** Where a collector reads the system from. Tests point these at fixture trees; on a device they are the real roots. */
 export type SystemPaths = {
   /** procfs root (default `/proc`). */
@@ -10,6 +12,7 @@ export type SystemPaths = {
   dev: string;
 };
 
+/** The real roots, as on a device. */
 export const DEFAULT_SYSTEM_PATHS: SystemPaths = { proc: '/proc', sys: '/sys', etc: '/etc', dev: '/dev' };
 
 /** A sensor a device adds by configuration: a number read from a file (sysfs/IIO style), scaled. */
@@ -18,6 +21,7 @@ export type FileSensorPlugin = { name: string; unit: string; file: string; scale
 /** A sensor a device adds in code: a JavaScript module whose exported `read()` resolves to a number. */
 export type ModuleSensorPlugin = { name: string; unit: string; module: string };
 
+/** A device-specific sensor added by configuration or code. */
 export type SensorPlugin = FileSensorPlugin | ModuleSensorPlugin;
 
 /** A TLS server whose protocol, cipher and certificate the snapshot reports. */
@@ -43,4 +47,24 @@ export type CollectOptions = {
   owner: { ownerId: string | null; location: { latitude: number; longitude: number } | null };
   /** Wall clock in ms; injected so tests control time. */
   now: () => number;
+  /** Overrides of what node's `os` module reports; absent on a device. */
+  host?: HostHooks | undefined;
+};
+
+/**
+ * What node's `os` module reports about the host. The collector calls `os` itself unless a hook is given here;
+ * tests that point {@link SystemPaths} at a fixture tree give matching hooks so the fixture is self-consistent.
+ */
+export type HostHooks = {
+  /** `uname -m` (default `os.machine()`). */
+  machine?: () => string;
+  /** Addresses of each interface (default `os.networkInterfaces()`). */
+  networkInterfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** Fallbacks when /proc/sys/kernel has no answer (default `os.hostname()`, `os.type()`, `os.release()`, `os.version()`). */
+  hostname?: () => string;
+  type?: () => string;
+  release?: () => string;
+  version?: () => string;
+  /** Runs an external command (`dmesg`, `resolvectl`) with a timeout (default child_process.execFile). */
+  runCommand?: (file: string, args: string[], timeoutMs: number) => Promise<string>;
 };
