@@ -32,7 +32,18 @@ Options:
   --help
 `;
 
-type Flags = { config?: string; print?: boolean; 'static-out'?: string; devices?: string; rate?: string; profile?: string; seed?: string; duration?: string; 'snapshot-interval'?: string; help?: boolean };
+type Flags = {
+  config?: string;
+  print?: boolean;
+  'static-out'?: string;
+  devices?: string;
+  rate?: string;
+  profile?: string;
+  seed?: string;
+  duration?: string;
+  'snapshot-interval'?: string;
+  help?: boolean;
+};
 
 /** Runs the CLI; returns the exit code. Errors print their message only (TWIN_AGENT_DEBUG=1 adds the stack). */
 export async function main(argv: string[], environment: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -88,7 +99,11 @@ export async function main(argv: string[], environment: NodeJS.ProcessEnv = proc
   }
 }
 
-async function identity(config: AgentConfig, environment: NodeJS.ProcessEnv, staticOut: string | undefined): Promise<number> {
+async function identity(
+  config: AgentConfig,
+  environment: NodeJS.ProcessEnv,
+  staticOut: string | undefined,
+): Promise<number> {
   const info = await readDeviceIdentity(config, environment);
   const bytes = encodeStaticDocument(info.staticDocument);
   if (staticOut !== undefined) writeFileSync(staticOut, `${JSON.stringify(info.staticDocument, null, 2)}\n`);
@@ -115,7 +130,8 @@ async function once(config: AgentConfig, environment: NodeJS.ProcessEnv, print: 
     await agent.snapshotNow();
     const drained = await agent.publisher.drain(30_000);
     await agent.stop();
-    if (!drained) process.stderr.write('twin-agent once: broker unreachable; the snapshot waits in the outbox for the next run\n');
+    if (!drained)
+      process.stderr.write('twin-agent once: broker unreachable; the snapshot waits in the outbox for the next run\n');
     return drained ? 0 : 1;
   }
   const info = await readDeviceIdentity(config, environment);
@@ -130,7 +146,11 @@ async function once(config: AgentConfig, environment: NodeJS.ProcessEnv, print: 
   return 0;
 }
 
-async function run(config: AgentConfig, environment: NodeJS.ProcessEnv, log: ReturnType<typeof createLogger>): Promise<number> {
+async function run(
+  config: AgentConfig,
+  environment: NodeJS.ProcessEnv,
+  log: ReturnType<typeof createLogger>,
+): Promise<number> {
   const agent = await runAgent({ config, environment, log });
   log('info', 'agent running', { deviceId: agent.deviceId, signer: agent.signer, broker: config.mqttUrl });
   await new Promise<void>((resolve) => {
@@ -170,7 +190,8 @@ async function simulate(config: AgentConfig, flags: Flags, log: ReturnType<typeo
       process.once('SIGTERM', resolve);
     }),
   ]);
-  await simulator.publisher.drain(10_000);
+  await simulator.signed(60_000);
+  await simulator.publisher.drain(30_000);
   await simulator.stop();
   log('info', 'simulator stopped', { produced: simulator.produced, ...simulator.publisher.stats() });
   return 0;

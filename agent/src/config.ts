@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
 import { deviceIdentitySchema } from '../../twin-core/src/identity/schema';
 
-const boolean = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')]);
+const boolean = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'),
+]);
 const positive = z.coerce.number().positive();
 const count = z.coerce.number().int().positive();
 const path = z.string().min(1);
@@ -69,7 +72,9 @@ const sensorPlugin = z.union([
  */
 export const agentConfigSchema = z.object({
   /** Broker URL: mqtt://, mqtts:// (TLS), ws:// or wss:// (default mqtt://127.0.0.1:1883). */
-  mqttUrl: z.url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' }).default('mqtt://127.0.0.1:1883'),
+  mqttUrl: z
+    .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+    .default('mqtt://127.0.0.1:1883'),
   mqttUsername: z.string().min(1).optional(),
   /** Never logged. */
   mqttPassword: z.string().min(1).optional(),
@@ -134,7 +139,10 @@ export type AgentConfig = z.output<typeof agentConfigSchema>;
 
 /** Environment variable of each config key: `TWIN_AGENT_` + UPPER_SNAKE. */
 export const AGENT_CONFIG_ENV: Record<string, string> = Object.fromEntries(
-  Object.keys(agentConfigSchema.shape).map((key) => [`TWIN_AGENT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, key]),
+  Object.keys(agentConfigSchema.shape).map((key) => [
+    `TWIN_AGENT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+    key,
+  ]),
 );
 
 /**
@@ -144,7 +152,9 @@ export const AGENT_CONFIG_ENV: Record<string, string> = Object.fromEntries(
  * @example
  * const config = loadAgentConfig({ file: args.config ?? process.env.TWIN_AGENT_CONFIG })
  */
-export function loadAgentConfig(parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {}): AgentConfig {
+export function loadAgentConfig(
+  parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
+): AgentConfig {
   return loadConfig({
     schema: agentConfigSchema,
     env: AGENT_CONFIG_ENV,

@@ -13,7 +13,10 @@ const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 }
  * const log = createLogger(process.env.TWIN_AGENT_LOG_LEVEL as LogLevel)
  * log('warn', 'probe timed out', { probe: 'tls' })
  */
-export function createLogger(minimum: LogLevel = 'info', write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+export function createLogger(
+  minimum: LogLevel = 'info',
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
   const threshold = ORDER[minimum] ?? ORDER.info;
   return (level, message, fields = {}) => {
     if (ORDER[level] < threshold) return;

@@ -68,7 +68,10 @@ export type DeviceIdentityInfo = {
  * @example
  * const { deviceId, signer } = await readDeviceIdentity(config)
  */
-export async function readDeviceIdentity(config: AgentConfig, environment: NodeJS.ProcessEnv = process.env): Promise<DeviceIdentityInfo> {
+export async function readDeviceIdentity(
+  config: AgentConfig,
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<DeviceIdentityInfo> {
   const collector = createCollector(collectOptionsFromConfig(config));
   const staticDocument = await collector.staticDocument({
     identity: config.identity,
@@ -141,8 +144,15 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   const collector = createCollector(collectOptionsFromConfig(config, timers.now));
   const sequence = new SequenceStore(join(config.dataDir, 'sequence'));
   const channel = new DeviceChannel({ deviceId, key, sequence, now: timers.now });
-  const outbox = new Outbox({ directory: join(config.dataDir, 'outbox'), maxMessages: config.outboxMaxMessages, fsync: config.outboxFsync });
-  const intervals = { snapshotSeconds: config.snapshotIntervalSeconds, telemetrySeconds: config.telemetryIntervalSeconds };
+  const outbox = new Outbox({
+    directory: join(config.dataDir, 'outbox'),
+    maxMessages: config.outboxMaxMessages,
+    fsync: config.outboxFsync,
+  });
+  const intervals = {
+    snapshotSeconds: config.snapshotIntervalSeconds,
+    telemetrySeconds: config.telemetryIntervalSeconds,
+  };
   const counters = { commandsRejected: {} as Record<string, number>, collectionFailures: 0 };
 
   const will = channel.entry('status', { state: 'offline', reason: 'connection-lost' });
@@ -171,7 +181,8 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     if (busy[kind]) return;
     busy[kind] = true;
     try {
-      if (kind === 'snapshot') publisher.enqueue(channel.entry('snapshot', snapshotBodySchema.parse(await collector.snapshot())));
+      if (kind === 'snapshot')
+        publisher.enqueue(channel.entry('snapshot', snapshotBodySchema.parse(await collector.snapshot())));
       else publisher.enqueue(channel.entry('telemetry', telemetryBodySchema.parse(await collector.telemetry())));
     } catch (error) {
       counters.collectionFailures++;
@@ -222,8 +233,16 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
 
   publisher.enqueue(channel.entry('static', identity.staticDocument));
   publisher.start();
-  every('telemetry', () => intervals.telemetrySeconds, () => collectAndSend('telemetry'));
-  every('snapshot', () => intervals.snapshotSeconds, () => collectAndSend('snapshot'));
+  every(
+    'telemetry',
+    () => intervals.telemetrySeconds,
+    () => collectAndSend('telemetry'),
+  );
+  every(
+    'snapshot',
+    () => intervals.snapshotSeconds,
+    () => collectAndSend('snapshot'),
+  );
   every('static', () => config.staticIntervalHours * 3600, sendStatic);
   void collectAndSend('snapshot');
 

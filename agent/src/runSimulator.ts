@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Hex } from '../../twin-core/src/encoding/hex';
-import type { DeviceMessage } from '../../twin-core/src/messages/envelope';
+import type { UnsignedDeviceMessage } from '../../twin-core/src/messages/envelope';
 import type { AgentConfig } from './config';
-import { DeviceChannel } from './device/deviceChannel';
+import { DeviceChannel, entryFor } from './device/deviceChannel';
+import { SignerPool } from './device/signerPool';
 import { SequenceStore } from './identity/sequenceStore';
 import { silentLogger, type Logger } from './log';
 import { AGENT_VERSION, mqttOptionsFromConfig } from './runAgent';
@@ -26,6 +27,8 @@ export type RunSimulatorParameters = {
   durationSeconds?: number;
   /** How often the simulation is stepped, ms (default 100). */
   stepMs?: number;
+  /** Signing worker threads (default: the machine's available parallelism). */
+  signingWorkers?: number;
   log?: Logger;
   connect?: (url: string, options: IClientOptions) => MqttClient;
 };
@@ -38,6 +41,8 @@ export type RunningSimulator = {
   produced: { telemetry: number; snapshot: number; static: number; status: number };
   /** Resolves when `durationSeconds` is over (never without one). */
   finished: Promise<void>;
+  /** Waits until every message produced so far is signed and in the outbox (at most `timeoutMs`). */
+  signed(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -82,22 +87,29 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   publisher.on('transportError', (error) => log('warn', 'mqtt error', { error: error.message }));
   publisher.on('disconnect', (reason) => log('warn', 'broker connection lost', { reason, pending: outbox.size }));
   const produced = { telemetry: 0, snapshot: 0, static: 0, status: 0 };
-  const send = (message: DeviceMessage) => {
-    publisher.enqueue(channels[0]!.toEntry(message));
-    produced[message.kind]++;
+  // Signing is the heavy part (a secp256k1 signature and a keccak hash per message): it runs on worker threads, one
+  // lane per device so each device's messages keep their order; the event loop stays free for MQTT.
+  const signer = new SignerPool(parameters.signingWorkers === undefined ? {} : { size: parameters.signingWorkers });
+  let backlogWarned = false;
+  const send = (index: number, unsigned: UnsignedDeviceMessage) => {
+    produced[unsigned.kind]++;
+    signer.sign(index, unsigned, channels[index]!.key).then(
+      (payload) => publisher.enqueue(entryFor(unsigned, payload)),
+      (error: Error) => log('warn', 'signing failed', { error: error.message }),
+    );
   };
 
+  const snapshotSeconds = parameters.snapshotIntervalSeconds ?? config.snapshotIntervalSeconds;
   for (const [index, device] of simulation.devices.entries()) {
-    send(channels[index]!.message('static', device.staticDocument));
+    const channel = channels[index]!;
+    send(index, channel.unsigned('static', device.staticDocument));
     send(
-      channels[index]!.message('status', {
+      index,
+      channel.unsigned('status', {
         state: 'online',
         agentVersion: AGENT_VERSION,
         willSeq: null,
-        intervals: {
-          snapshotSeconds: parameters.snapshotIntervalSeconds ?? config.snapshotIntervalSeconds,
-          telemetrySeconds: 1 / parameters.ratePerSecond,
-        },
+        intervals: { snapshotSeconds, telemetrySeconds: 1 / parameters.ratePerSecond },
       }),
     );
   }
@@ -110,7 +122,18 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     const now = Date.now();
     for (const message of simulation.step(now)) {
       const channel = channels[message.deviceIndex]!;
-      send(message.kind === 'telemetry' ? channel.message('telemetry', message.body as never) : channel.message('snapshot', message.body as never));
+      send(
+        message.deviceIndex,
+        message.kind === 'telemetry'
+          ? channel.unsigned('telemetry', message.body)
+          : channel.unsigned('snapshot', message.body),
+      );
+    }
+    if (signer.backlog > 10 * parameters.devices && !backlogWarned) {
+      backlogWarned = true;
+      log('warn', 'the simulator falls behind real time: lower --rate or --devices', {
+        waitingForSignatures: signer.backlog,
+      });
     }
     if (parameters.durationSeconds !== undefined && now - startTimeMs >= parameters.durationSeconds * 1000) {
       resolveFinished();
@@ -120,14 +143,23 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   };
   timer = setTimeout(tick, stepMs);
 
+  /** Resolves when every message produced so far is signed and stored (bounded by `timeoutMs`). */
+  const signed = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (signer.backlog > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+
   return {
     deviceIds: channels.map((channel) => channel.deviceId),
     publisher,
     produced,
     finished,
+    signed,
     async stop() {
       if (timer !== undefined) clearTimeout(timer);
       resolveFinished();
+      await signed(30_000);
+      await signer.close();
       for (const channel of channels) {
         const offline = channel.entry('status', { state: 'offline', reason: 'shutdown' });
         await publisher.publishDirect(offline).catch(() => undefined);
@@ -136,4 +168,3 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     },
   };
 }
-

@@ -37,12 +37,21 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
   };
 
   before(function () {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'agent', 'tsconfig.json')], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'agent', 'tsconfig.json')],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
     directory = mkdtempSync(join(tmpdir(), 'agent-cli-'));
     configFile = join(directory, 'agent.json');
     writeFileSync(
       configFile,
-      JSON.stringify({ dataDir: join(directory, 'data'), identity, ownerId: 'owner-7', location: { latitude: 52.37, longitude: 4.9 } }),
+      JSON.stringify({
+        dataDir: join(directory, 'data'),
+        identity,
+        ownerId: 'owner-7',
+        location: { latitude: 52.37, longitude: 4.9 },
+      }),
     );
   });
   after(() => rmSync(directory, { recursive: true, force: true }));
@@ -51,7 +60,12 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
     it('prints the DeviceID of the static document and the signer of a key it keeps with mode 0600', function () {
       const run = agent(['identity', '--config', configFile, '--static-out', join(directory, 'static.json')]);
       expect(run.status, run.stderr).to.equal(0);
-      const printed = JSON.parse(run.stdout) as { deviceId: string; deviceSigner: string; identity: unknown; staticCid: string };
+      const printed = JSON.parse(run.stdout) as {
+        deviceId: string;
+        deviceSigner: string;
+        identity: unknown;
+        staticCid: string;
+      };
       expect(printed.deviceId).to.equal(formatDeviceId(computeDeviceId(printed.identity as never)));
       expect(printed.staticCid).to.match(/^bafkrei[a-z2-7]{52}$/);
       expect(statSync(join(directory, 'data', 'device.key')).mode & 0o777).to.equal(0o600);
@@ -80,13 +94,17 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
         expect(body.processes.available && body.processes.value.list.length).to.be.greaterThan(0);
         expect(body.network.available && body.network.value.interfaces.length).to.be.greaterThan(0);
         expect(body.memory.available && body.memory.value.totalKiB).to.be.greaterThan(0);
-        const { deviceSigner } = JSON.parse(agent(['identity', '--config', configFile]).stdout) as { deviceSigner: string };
+        const { deviceSigner } = JSON.parse(agent(['identity', '--config', configFile]).stdout) as {
+          deviceSigner: string;
+        };
         expect(ethers.verifyMessage(ethers.getBytes(hashDeviceMessage(message)), message.sig)).to.equal(deviceSigner);
       });
     }
 
     it('numbers consecutive runs with strictly increasing sequence numbers', function () {
-      const seqs = [0, 1].map(() => (JSON.parse(agent(['once', '--print', '--config', configFile]).stdout) as { seq: number }).seq);
+      const seqs = [0, 1].map(
+        () => (JSON.parse(agent(['once', '--print', '--config', configFile]).stdout) as { seq: number }).seq,
+      );
       expect(seqs[1]).to.be.greaterThan(seqs[0]!);
     });
   });
@@ -111,7 +129,11 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
 
     it('names each identity field the device cannot provide and the config key to set', function () {
       const empty = mkdtempSync(join(tmpdir(), 'empty-proc-'));
-      const run = agent(['identity'], { TWIN_AGENT_DATA_DIR: join(directory, 'data'), TWIN_AGENT_PROC_ROOT: empty, TWIN_AGENT_SYS_ROOT: empty });
+      const run = agent(['identity'], {
+        TWIN_AGENT_DATA_DIR: join(directory, 'data'),
+        TWIN_AGENT_PROC_ROOT: empty,
+        TWIN_AGENT_SYS_ROOT: empty,
+      });
       rmSync(empty, { recursive: true, force: true });
       expect(run.status).to.equal(2);
       expect(run.stderr).to.contain('identity.serialNumber');
@@ -147,9 +169,18 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
       expect(result.status, result.stderr).to.equal(0);
       const modules = JSON.parse(require('node:fs').readFileSync(out, 'utf8')) as string[];
       const packages = new Set(
-        modules.filter((file) => file.includes('node_modules')).map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)![1]!),
+        modules
+          .filter((file) => file.includes('node_modules'))
+          .map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)![1]!),
       );
-      for (const forbidden of ['hardhat', 'ethers', 'helia', 'kubo-rpc-client', 'express', '@openzeppelin/merkle-tree']) {
+      for (const forbidden of [
+        'hardhat',
+        'ethers',
+        'helia',
+        'kubo-rpc-client',
+        'express',
+        '@openzeppelin/merkle-tree',
+      ]) {
         expect(packages.has(forbidden), forbidden).to.equal(false);
       }
       expect(packages.has('zod')).to.equal(true);

@@ -19,7 +19,11 @@ describe('The agent loop against a real broker (aedes)', function () {
   const messages = () =>
     broker.received
       .filter((packet) => packet.topic.startsWith('twins/') && !packet.topic.endsWith('/command'))
-      .map((packet) => ({ topic: packet.topic, retain: packet.retain, message: deviceMessageSchema.parse(JSON.parse(packet.payload)) }));
+      .map((packet) => ({
+        topic: packet.topic,
+        retain: packet.retain,
+        message: deviceMessageSchema.parse(JSON.parse(packet.payload)),
+      }));
   const ofKind = (kind: DeviceMessage['kind']) => messages().filter((entry) => entry.message.kind === kind);
   /** The state of a status message (undefined for other kinds). */
   const stateOf = (message: DeviceMessage) => (message.kind === 'status' ? message.body.state : undefined);
@@ -50,9 +54,16 @@ describe('The agent loop against a real broker (aedes)', function () {
   it('publishes the static document, the online status, telemetry and snapshots, each signed by the device key', async function () {
     const base = config();
     agent = await runAgent({
-      config: { ...base, identity: { serialNumber: 'loop-1', manufacturer: 'Lab', hardwareModel: 'Box', hardwareRevision: '1' } },
+      config: {
+        ...base,
+        identity: { serialNumber: 'loop-1', manufacturer: 'Lab', hardwareModel: 'Box', hardwareRevision: '1' },
+      },
     });
-    await waitUntil(() => ofKind('snapshot').length >= 1 && ofKind('telemetry').length >= 3, 20_000, 'a snapshot and telemetry');
+    await waitUntil(
+      () => ofKind('snapshot').length >= 1 && ofKind('telemetry').length >= 3,
+      20_000,
+      'a snapshot and telemetry',
+    );
 
     const all = messages();
     for (const { topic, message } of all) {
@@ -78,7 +89,11 @@ describe('The agent loop against a real broker (aedes)', function () {
     const commander: MqttClient = connect(broker.url);
     await new Promise((resolve) => commander.once('connect', resolve));
     const before = ofKind('snapshot').length;
-    commander.publish(deviceTopic(agent!.deviceId, 'command'), JSON.stringify({ command: 'collect-snapshot', requestId: 'r1' }), { qos: 1 });
+    commander.publish(
+      deviceTopic(agent!.deviceId, 'command'),
+      JSON.stringify({ command: 'collect-snapshot', requestId: 'r1' }),
+      { qos: 1 },
+    );
     commander.publish(deviceTopic(agent!.deviceId, 'command'), '{"command":"format-disk"}', { qos: 1 });
     commander.publish(deviceTopic(agent!.deviceId, 'command'), 'not json', { qos: 1 });
     await waitUntil(() => ofKind('snapshot').length > before, 10_000, 'the commanded snapshot');
@@ -94,7 +109,11 @@ describe('The agent loop against a real broker (aedes)', function () {
     expect(willSeq).to.be.lessThan(online.seq);
     await agent!.stop();
     agent = undefined;
-    await waitUntil(() => ofKind('status').some(({ message }) => stateOf(message) === 'offline'), 5_000, 'the offline status');
+    await waitUntil(
+      () => ofKind('status').some(({ message }) => stateOf(message) === 'offline'),
+      5_000,
+      'the offline status',
+    );
     const offline = ofKind('status').find(({ message }) => stateOf(message) === 'offline')!;
     expect(offline.message.body).to.deep.equal({ state: 'offline', reason: 'shutdown' });
     expect(offline.retain).to.equal(true);
@@ -103,18 +122,35 @@ describe('The agent loop against a real broker (aedes)', function () {
   it('has the broker publish the will when the connection drops', async function () {
     const base = config();
     agent = await runAgent({
-      config: { ...base, identity: { serialNumber: 'loop-2', manufacturer: 'Lab', hardwareModel: 'Box', hardwareRevision: '1' } },
+      config: {
+        ...base,
+        identity: { serialNumber: 'loop-2', manufacturer: 'Lab', hardwareModel: 'Box', hardwareRevision: '1' },
+      },
     });
-    await waitUntil(() => messages().some(({ message }) => message.deviceId === agent!.deviceId && message.kind === 'status'), 10_000, 'online');
-    const online = messages().find(({ message }) => message.deviceId === agent!.deviceId && message.kind === 'status')!.message;
+    await waitUntil(
+      () => messages().some(({ message }) => message.deviceId === agent!.deviceId && message.kind === 'status'),
+      10_000,
+      'online',
+    );
+    const online = messages().find(
+      ({ message }) => message.deviceId === agent!.deviceId && message.kind === 'status',
+    )!.message;
     // Kill the TCP connection under the client, as a power cut would.
     (agent.publisher as unknown as { client: { stream: { destroy(): void } } }).client.stream.destroy();
     await waitUntil(
-      () => messages().some(({ message }) => message.deviceId === agent!.deviceId && message.body && (message.body as { reason?: string }).reason === 'connection-lost'),
+      () =>
+        messages().some(
+          ({ message }) =>
+            message.deviceId === agent!.deviceId &&
+            message.body &&
+            (message.body as { reason?: string }).reason === 'connection-lost',
+        ),
       10_000,
       'the last will',
     );
-    const will = messages().find(({ message }) => (message.body as { reason?: string }).reason === 'connection-lost')!.message;
+    const will = messages().find(
+      ({ message }) => (message.body as { reason?: string }).reason === 'connection-lost',
+    )!.message;
     expect(online.kind === 'status' && online.body.state === 'online' && online.body.willSeq).to.equal(will.seq);
     expect(ethers.verifyMessage(ethers.getBytes(hashDeviceMessage(will)), will.sig)).to.equal(agent.signer);
   });

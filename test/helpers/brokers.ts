@@ -93,7 +93,10 @@ export async function startAedes(port?: number): Promise<AedesBroker> {
 
 type AedesInstance = {
   handle: (socket: unknown) => void;
-  on(event: 'publish', listener: (packet: { topic: string; payload: Buffer; retain: boolean }, client: unknown) => void): void;
+  on(
+    event: 'publish',
+    listener: (packet: { topic: string; payload: Buffer; retain: boolean }, client: unknown) => void,
+  ): void;
   close(callback: () => void): void;
 };
 
@@ -114,7 +117,13 @@ export type MosquittoParameters = {
 };
 
 /** A real Mosquitto broker process. */
-export type MosquittoBroker = { port: number; url: string; directory: string; start(): Promise<void>; stop(): Promise<void> };
+export type MosquittoBroker = {
+  port: number;
+  url: string;
+  directory: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
 
 /**
  * Starts Debian's mosquitto on 127.0.0.1 with a generated configuration.
@@ -128,7 +137,13 @@ export async function startMosquitto(parameters: MosquittoParameters = {}): Prom
   const port = parameters.port ?? (await freePort());
   const directory = mkdtempSync(join(tmpdir(), 'mosquitto-'));
   // Started as root, mosquitto drops to user `mosquitto`, who cannot read our 0700 temp files: stay who we are.
-  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest stderr', 'log_type error', `user ${userInfo().username}`];
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'log_dest stderr',
+    'log_type error',
+    `user ${userInfo().username}`,
+  ];
   if (parameters.tls) {
     lines.push(
       `cafile ${parameters.tls.caFile}`,
@@ -138,7 +153,8 @@ export async function startMosquitto(parameters: MosquittoParameters = {}): Prom
       'use_identity_as_username true',
     );
   }
-  if (parameters.persistence) lines.push('persistence true', `persistence_location ${directory}/`, 'autosave_interval 1');
+  if (parameters.persistence)
+    lines.push('persistence true', `persistence_location ${directory}/`, 'autosave_interval 1');
   const configFile = join(directory, 'mosquitto.conf');
   writeFileSync(configFile, `${lines.join('\n')}\n`);
   let child: ChildProcess | undefined;

@@ -21,11 +21,30 @@ function openssl(args: string[], cwd: string): void {
 }
 
 function issue(cwd: string, name: string, subject: string, caName: string, extensions: string): void {
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], cwd);
+  openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', subject, '-out', `${name}.csr`],
+    cwd,
+  );
   writeFileSync(join(cwd, `${name}.ext`), extensions);
   openssl(
-    ['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-days', '2',
-      '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`],
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${caName}.crt`,
+      '-CAkey',
+      `${caName}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    ],
     cwd,
   );
 }
@@ -39,10 +58,32 @@ function issue(cwd: string, name: string, subject: string, caName: string, exten
 export function createTestPki(): TestPki {
   const directory = mkdtempSync(join(tmpdir(), 'pki-'));
   for (const ca of ['ca', 'stranger-ca']) {
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '2',
-      '-subj', `/CN=Twin Test ${ca}`], directory);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.crt`,
+        '-days',
+        '2',
+        '-subj',
+        `/CN=Twin Test ${ca}`,
+      ],
+      directory,
+    );
   }
-  issue(directory, 'server', '/CN=127.0.0.1', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  issue(
+    directory,
+    'server',
+    '/CN=127.0.0.1',
+    'ca',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  );
   issue(directory, 'client', '/CN=device-0001', 'ca', 'extendedKeyUsage=clientAuth\n');
   issue(directory, 'stranger', '/CN=intruder', 'stranger-ca', 'extendedKeyUsage=clientAuth\n');
   const file = (name: string) => join(directory, name);

@@ -2,7 +2,9 @@ import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import { commandSchema, type Command } from '../../../twin-core/src/messages/command';
 
 /** What the agent does for each command, one handler per kind. */
-export type CommandHandlers = { [kind in Command['command']]: (command: Extract<Command, { command: kind }>) => void | Promise<void> };
+export type CommandHandlers = {
+  [kind in Command['command']]: (command: Extract<Command, { command: kind }>) => void | Promise<void>;
+};
 
 /** Why a command was refused, for the rejection counters. */
 export type CommandRejection = 'not-json' | 'invalid-command';

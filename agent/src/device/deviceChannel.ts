@@ -39,9 +39,9 @@ export class DeviceChannel {
     return this.parameters.deviceId;
   }
 
-  /** The signed message of `kind` with `body` and the next sequence number (or `seq` when given). */
-  message<kind extends DeviceMessageKind>(kind: kind, body: BodyOf<kind>, seq?: number): Extract<DeviceMessage, { kind: kind }> {
-    const unsigned = {
+  /** The message of `kind` with `body` and the next sequence number (or `seq` when given), not yet signed. */
+  unsigned<kind extends DeviceMessageKind>(kind: kind, body: BodyOf<kind>, seq?: number): UnsignedDeviceMessage {
+    return {
       v: MESSAGE_SCHEMA_VERSION,
       kind,
       deviceId: this.parameters.deviceId,
@@ -49,7 +49,23 @@ export class DeviceChannel {
       ts: new Date((this.parameters.now ?? Date.now)()).toISOString(),
       body,
     } as UnsignedDeviceMessage;
-    return signDeviceMessage(unsigned, this.parameters.key) as Extract<DeviceMessage, { kind: kind }>;
+  }
+
+  /** The signed message of `kind` with `body` and the next sequence number (or `seq` when given). */
+  message<kind extends DeviceMessageKind>(
+    kind: kind,
+    body: BodyOf<kind>,
+    seq?: number,
+  ): Extract<DeviceMessage, { kind: kind }> {
+    return signDeviceMessage(this.unsigned(kind, body, seq), this.parameters.key) as Extract<
+      DeviceMessage,
+      { kind: kind }
+    >;
+  }
+
+  /** The device's signing key (the simulator hands it to its signing workers). */
+  get key(): PrivateKey {
+    return this.parameters.key;
   }
 
   /** The outbox entry carrying a signed message of `kind`; `static` and `status` are retained. */
@@ -59,10 +75,15 @@ export class DeviceChannel {
 
   /** The outbox entry of an already signed message. */
   toEntry(message: DeviceMessage): OutboxEntry {
-    return {
-      topic: deviceTopic(message.deviceId as Hex, message.kind),
-      payload: JSON.stringify(message),
-      retain: message.kind === 'static' || message.kind === 'status',
-    };
+    return entryFor(message, JSON.stringify(message));
   }
+}
+
+/** The outbox entry carrying `payload`, the JSON of `message`: its topic, and retained for `static` and `status`. */
+export function entryFor(message: Pick<DeviceMessage, 'deviceId' | 'kind'>, payload: string): OutboxEntry {
+  return {
+    topic: deviceTopic(message.deviceId as Hex, message.kind),
+    payload,
+    retain: message.kind === 'static' || message.kind === 'status',
+  };
 }

@@ -33,7 +33,8 @@ export function loadOrCreateDeviceKey(parameters: LoadDeviceKeyParameters): { ke
     const text = readFileSync(file, 'utf8').trim();
     if (!isPrivateKey(text)) {
       throw new AgentError(`The device key file ${file} does not hold a private key.`, {
-        details: 'expected 0x followed by 64 hex digits; move the file away to generate a new key (the twin must then be given the new signer)',
+        details:
+          'expected 0x followed by 64 hex digits; move the file away to generate a new key (the twin must then be given the new signer)',
       });
     }
     return { key: text, created: false };

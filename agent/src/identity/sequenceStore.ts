@@ -18,10 +18,7 @@ export class SequenceStore {
    * @param file where the lease is kept.
    * @param blockSize how many numbers one write leases (default 1,000).
    */
-  constructor(
-    private readonly file: string,
-    private readonly blockSize = 1_000,
-  ) {
+  constructor(private readonly file: string, private readonly blockSize = 1_000) {
     let stored = 0;
     try {
       const text = readFileSync(file, 'utf8').trim();

@@ -126,7 +126,9 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     const client = this.client;
     if (client === undefined || !this.connected) return Promise.reject(new Error('not connected'));
     return new Promise((resolve, reject) => {
-      client.publish(entry.topic, entry.payload, { qos: 1, retain: entry.retain }, (error) => (error ? reject(error) : resolve()));
+      client.publish(entry.topic, entry.payload, { qos: 1, retain: entry.retain }, (error) =>
+        error ? reject(error) : resolve(),
+      );
     });
   }
 
@@ -149,7 +151,9 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     if (client !== undefined) {
       // A clean close waits for the broker; a dead or reconnecting connection is closed at once.
       const graceful = this.connected ? client.endAsync(false) : Promise.reject(new Error('not connected'));
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('close timed out')), 5_000).unref());
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('close timed out')), 5_000).unref(),
+      );
       await Promise.race([graceful, timeout]).catch(() => client.endAsync(true));
     }
     this.connected = false;

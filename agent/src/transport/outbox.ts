@@ -203,7 +203,8 @@ export class Outbox {
       this.lastSegmentNumber = number;
     }
     const head = this.segments[0];
-    this.headOffset = head !== undefined && head.number === pointer.headSegment ? Math.min(pointer.headOffset, head.entries.length) : 0;
+    this.headOffset =
+      head !== undefined && head.number === pointer.headSegment ? Math.min(pointer.headOffset, head.entries.length) : 0;
     this.pending = this.segments.reduce((sum, segment) => sum + segment.entries.length, 0) - this.headOffset;
     this.tailWritable = false;
     this.deleteConsumedSegments();

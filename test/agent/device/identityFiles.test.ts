@@ -44,7 +44,10 @@ describe('Device key and sequence files', function () {
       const file = join(directory, 'device.key');
       expect(loadOrCreateDeviceKey({ file, fromEnvironment: key })).to.deep.equal({ key, created: false });
       expect(() => statSync(file)).to.throw();
-      expect(() => loadOrCreateDeviceKey({ file, fromEnvironment: '0x1234' })).to.throw(AgentError, 'TWIN_AGENT_DEVICE_KEY');
+      expect(() => loadOrCreateDeviceKey({ file, fromEnvironment: '0x1234' })).to.throw(
+        AgentError,
+        'TWIN_AGENT_DEVICE_KEY',
+      );
     });
   });
 

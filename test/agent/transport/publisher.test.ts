@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { connect, type MqttClient } from 'mqtt';
-import { startAedes, mosquittoPath, startMosquitto, type AedesBroker, type MosquittoBroker } from '../../helpers/brokers';
+import {
+  startAedes,
+  mosquittoPath,
+  startMosquitto,
+  type AedesBroker,
+  type MosquittoBroker,
+} from '../../helpers/brokers';
 import { shouldSurviveBrokerRestart, type RestartableBroker } from './publisherBehaviour';
 
 /** A receiver with a persistent session (MQTT 3.1.1, clean: false) that records telemetry sequence numbers. */
@@ -14,7 +20,9 @@ function persistentReceiver(url: string, seqs: number[], options: Record<string,
       ...options,
     });
     client.on('message', (_topic, payload) => seqs.push((JSON.parse(payload.toString()) as { seq: number }).seq));
-    client.once('connect', () => client.subscribe('twins/+/telemetry', { qos: 1 }, (error) => (error ? reject(error) : resolve(client))));
+    client.once('connect', () =>
+      client.subscribe('twins/+/telemetry', { qos: 1 }, (error) => (error ? reject(error) : resolve(client))),
+    );
     client.once('error', reject);
   });
 }
@@ -30,7 +38,9 @@ describe('MqttPublisher against real brokers', function () {
       stop: () => broker.stop(),
       start: () => broker.start(),
       receivedSeqs: () =>
-        broker.received.filter((packet) => packet.topic.endsWith('/telemetry')).map((packet) => (JSON.parse(packet.payload) as { seq: number }).seq),
+        broker.received
+          .filter((packet) => packet.topic.endsWith('/telemetry'))
+          .map((packet) => (JSON.parse(packet.payload) as { seq: number }).seq),
     }));
   });
 
@@ -57,11 +67,13 @@ describe('MqttPublisher against real brokers', function () {
       expect(receiver?.connected).to.equal(true);
     });
 
-    shouldSurviveBrokerRestart((): RestartableBroker => ({
-      url: broker.url,
-      stop: () => broker.stop(),
-      start: () => broker.start(),
-      receivedSeqs: () => seqs,
-    }));
+    shouldSurviveBrokerRestart(
+      (): RestartableBroker => ({
+        url: broker.url,
+        stop: () => broker.stop(),
+        start: () => broker.start(),
+        receivedSeqs: () => seqs,
+      }),
+    );
   });
 });

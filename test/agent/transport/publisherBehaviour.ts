@@ -103,7 +103,11 @@ export function shouldSurviveBrokerRestart(getBroker: () => RestartableBroker): 
       expect(outbox.size).to.be.greaterThan(0);
       await broker.start();
 
-      await waitUntil(() => sent.every((seq) => broker.receivedSeqs().includes(seq)), 30_000, 'every message after the restart');
+      await waitUntil(
+        () => sent.every((seq) => broker.receivedSeqs().includes(seq)),
+        30_000,
+        'every message after the restart',
+      );
       await waitUntil(() => outbox.size === 0, 10_000, 'the outbox to drain');
       const firstDeliveries = [...new Set(broker.receivedSeqs())];
       expect(firstDeliveries).to.deep.equal(sent);

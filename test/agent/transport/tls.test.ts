@@ -22,7 +22,9 @@ describe('MQTT over TLS with a client certificate (Mosquitto)', function () {
       this.skip();
     }
     pki = createTestPki();
-    broker = await startMosquitto({ tls: { caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile } });
+    broker = await startMosquitto({
+      tls: { caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
+    });
     directory = mkdtempSync(join(tmpdir(), 'tls-agent-'));
   });
   after(async () => {
@@ -51,7 +53,9 @@ describe('MQTT over TLS with a client certificate (Mosquitto)', function () {
     });
     subscriber.on('message', (_topic, payload) => received.push(payload.toString()));
     await new Promise<void>((resolve, reject) => {
-      subscriber.once('connect', () => subscriber.subscribe('twins/#', { qos: 1 }, (error) => (error ? reject(error) : resolve())));
+      subscriber.once('connect', () =>
+        subscriber.subscribe('twins/#', { qos: 1 }, (error) => (error ? reject(error) : resolve())),
+      );
       subscriber.once('error', reject);
     });
     const publisher = new MqttPublisher({

@@ -1,0 +1,64 @@
+/**
+ * Agent footprint benchmark (issue 3): CPU milliseconds and peak RSS per full snapshot of the real collector on this
+ * machine, and per telemetry reading. A measurement to report, not a test.
+ *
+ * @example
+ * npm run bench:agent                                   # builds, then this and the simulator benchmark
+ * node agent/dist/agent/bench/snapshot.js --snapshots 50 # after npm run build:agent
+ */
+import { performance } from 'node:perf_hooks';
+import { loadAgentConfig } from '../src/config';
+import { createCollector } from '../src/collect/createCollector';
+import { collectOptionsFromConfig } from '../src/runAgent';
+
+function flag(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const snapshots = flag('snapshots', 20);
+  const readings = flag('telemetry', 100);
+  const config = loadAgentConfig({ environment: { ...process.env, TWIN_AGENT_DATA_DIR: '/tmp/twin-agent-bench' } });
+  const collector = createCollector(collectOptionsFromConfig(config));
+  const cpuMs: number[] = [];
+  const wallMs: number[] = [];
+  let processes = 0;
+  for (let index = 0; index < snapshots + 1; index++) {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const body = await collector.snapshot();
+    const used = process.cpuUsage(cpu);
+    if (index === 0) continue; // the first one pays for JIT warm-up and has no rates yet
+    cpuMs.push((used.user + used.system) / 1000);
+    wallMs.push(performance.now() - started);
+    processes = body.processes.available ? body.processes.value.tasks.total : 0;
+  }
+  const telemetryCpu = process.cpuUsage();
+  for (let index = 0; index < readings; index++) await collector.telemetry();
+  const telemetryUsed = process.cpuUsage(telemetryCpu);
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const rows = [
+    ['full snapshot, CPU ms (median)', median(cpuMs).toFixed(1)],
+    ['full snapshot, CPU ms (max)', Math.max(...cpuMs).toFixed(1)],
+    ['full snapshot, wall ms (median)', median(wallMs).toFixed(1)],
+    ['telemetry reading, CPU ms (mean)', ((telemetryUsed.user + telemetryUsed.system) / 1000 / readings).toFixed(2)],
+    ['peak RSS of the process, MiB', peakRssMiB.toFixed(1)],
+    ['processes on this machine', String(processes)],
+    ['Node.js', process.version],
+  ];
+  console.log(`Agent footprint over ${snapshots} snapshots and ${readings} telemetry readings`);
+  for (const [label, value] of rows) console.log(`  ${label!.padEnd(36)} ${value}`);
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exitCode = 1;
+});
