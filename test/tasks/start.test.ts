@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -8,25 +7,12 @@ import hre from 'hardhat';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { exampleDocuments } from '../fixtures';
+import { freePort } from '../helpers/brokers';
 
 const ROOT = join(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 90_000;
 const COMMAND_TIMEOUT_MS = 60_000;
 
-/** A TCP port nobody listens on right now: listen on port 0, read the port, close. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** The environment of the child processes: ours, without anything that would pick another network. */
 function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
