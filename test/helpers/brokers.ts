@@ -62,7 +62,7 @@ export type AedesBroker = {
  * @example
  * const broker = await startAedes(); … await broker.stop(); await broker.start() // a restart on the same port
  */
-export async function startAedes(port?: number): Promise<AedesBroker> {
+export async function startAedes(port?: number, credentials?: { username: string; password: string }): Promise<AedesBroker> {
   const { Aedes } = require('aedes') as { Aedes: { createBroker(): Promise<AedesInstance> } };
   const chosen = port ?? (await freePort());
   let server: Server | undefined;
@@ -74,6 +74,10 @@ export async function startAedes(port?: number): Promise<AedesBroker> {
     received,
     async start() {
       broker = await Aedes.createBroker();
+      if (credentials) {
+        broker.authenticate = (_client, username, password, callback) =>
+          callback(null, username === credentials.username && password?.toString() === credentials.password);
+      }
       broker.on('publish', (packet, client) => {
         if (client) received.push({ topic: packet.topic, payload: packet.payload.toString(), retain: packet.retain });
       });
@@ -93,6 +97,12 @@ export async function startAedes(port?: number): Promise<AedesBroker> {
 
 type AedesInstance = {
   handle: (socket: unknown) => void;
+  authenticate: (
+    client: unknown,
+    username: string | undefined,
+    password: Buffer | undefined,
+    callback: (error: Error | null, ok: boolean) => void,
+  ) => void;
   on(
     event: 'publish',
     listener: (packet: { topic: string; payload: Buffer; retain: boolean }, client: unknown) => void,

@@ -89,12 +89,20 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
 
   /** Connects (and keeps reconnecting until {@link stop}). */
   start(): void {
+    this.stopping = false;
+    this.createClient(this.reconnectMinMs);
+  }
+
+  private createClient(reconnectPeriod: number): void {
     const connect = this.parameters.connect ?? mqttConnect;
     const client = connect(this.parameters.url, {
       protocolVersion: 4,
       clean: true,
       queueQoSZero: false,
-      reconnectPeriod: this.reconnectMinMs,
+      reconnectPeriod,
+      // A refused CONNACK (bad credentials, not authorised) is retried with backoff too: a device must not give up
+      // for good, since the broker's user list may be fixed at any time.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       ...this.parameters.options,
     });
