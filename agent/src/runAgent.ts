@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import type { StaticDocument } from '../../twin-core/src/static/schema';
@@ -58,25 +59,48 @@ export type DeviceIdentityInfo = {
   keyCreated: boolean;
   deviceId: Hex;
   signer: Hex;
+  /** The static document the twin was (or will be) minted from: collected once, then kept in the data directory. */
   staticDocument: StaticDocument;
+  /** The DeviceID the device would have if its static parameters were read again, when that differs. */
+  identityDrift?: Hex | undefined;
 };
+
+/** The file keeping the device's static document, so every publication has the hash recorded at mint. */
+export function staticDocumentFile(config: AgentConfig): string {
+  return join(config.dataDir, 'static-document.json');
+}
 
 /**
  * Reads the device's static document and loads (or creates) its key: everything `agent identity` prints and the
- * twin needs at mint.
+ * twin needs at mint. The document is collected on first use and kept in `dataDir/static-document.json`: a static
+ * document must stay byte-identical, or its hash would no longer match the one recorded at mint. Later reads collect
+ * again only to report drift (e.g. an OS upgrade changed the identity parameters).
  *
  * @example
  * const { deviceId, signer } = await readDeviceIdentity(config)
  */
-export async function readDeviceIdentity(
-  config: AgentConfig,
-  environment: NodeJS.ProcessEnv = process.env,
-): Promise<DeviceIdentityInfo> {
+export async function readDeviceIdentity(config: AgentConfig, environment: NodeJS.ProcessEnv = process.env): Promise<DeviceIdentityInfo> {
   const collector = createCollector(collectOptionsFromConfig(config));
-  const staticDocument = await collector.staticDocument({
-    identity: config.identity,
-    ...(config.staticIp !== undefined ? { network: { staticIp: config.staticIp } } : {}),
-  });
+  const collected = () =>
+    collector.staticDocument({
+      identity: config.identity,
+      ...(config.staticIp !== undefined ? { network: { staticIp: config.staticIp } } : {}),
+    });
+  const file = staticDocumentFile(config);
+  let staticDocument: StaticDocument;
+  let identityDrift: Hex | undefined;
+  if (existsSync(file)) {
+    staticDocument = parseStaticDocument(JSON.parse(readFileSync(file, 'utf8')));
+    const current = await collected().then(
+      (document) => formatDeviceId(computeDeviceId(document.identity)),
+      () => undefined,
+    );
+    if (current !== undefined && current !== formatDeviceId(computeDeviceId(staticDocument.identity))) identityDrift = current;
+  } else {
+    staticDocument = await collected();
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${JSON.stringify(staticDocument, null, 2)}\n`);
+  }
   const { key, created } = loadOrCreateDeviceKey({
     file: join(config.dataDir, 'device.key'),
     fromEnvironment: environment.TWIN_AGENT_DEVICE_KEY,
@@ -87,6 +111,7 @@ export async function readDeviceIdentity(
     deviceId: formatDeviceId(computeDeviceId(staticDocument.identity)),
     signer: privateKeyToAddress(key),
     staticDocument,
+    ...(identityDrift !== undefined ? { identityDrift } : {}),
   };
 }
 
@@ -141,6 +166,13 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   const { config, log = silentLogger, timers = realTimers } = parameters;
   const identity = await readDeviceIdentity(config, parameters.environment);
   const { deviceId, key } = identity;
+  if (identity.identityDrift !== undefined) {
+    log('warn', 'the static parameters read now give another DeviceID than the minted document; it is kept', {
+      deviceId,
+      nowReads: identity.identityDrift,
+      remedy: `record the change as an update, or mint a new twin from a fresh document (delete ${staticDocumentFile(config)})`,
+    });
+  }
   const collector = createCollector(collectOptionsFromConfig(config, timers.now));
   const sequence = new SequenceStore(join(config.dataDir, 'sequence'));
   const channel = new DeviceChannel({ deviceId, key, sequence, now: timers.now });
@@ -192,13 +224,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     }
   }
   async function sendStatic(): Promise<void> {
-    try {
-      const { staticDocument } = await readDeviceIdentity(config, parameters.environment);
-      publisher.enqueue(channel.entry('static', staticDocument));
-    } catch (error) {
-      counters.collectionFailures++;
-      log('error', 'static document collection failed', { error: (error as Error).message });
-    }
+    publisher.enqueue(channel.entry('static', identity.staticDocument));
   }
 
   const handles = new Map<string, unknown>();

@@ -38,11 +38,11 @@ describe('The agent loop against a real broker (aedes)', function () {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  function config() {
+  function config(dataDir = directory) {
     return loadAgentConfig({
       environment: {
         TWIN_AGENT_MQTT_URL: broker.url,
-        TWIN_AGENT_DATA_DIR: directory,
+        TWIN_AGENT_DATA_DIR: dataDir,
         TWIN_AGENT_TELEMETRY_INTERVAL_SECONDS: '0.2',
         TWIN_AGENT_SNAPSHOT_INTERVAL_SECONDS: '2',
         TWIN_AGENT_OWNER_ID: 'owner-42',
@@ -120,7 +120,7 @@ describe('The agent loop against a real broker (aedes)', function () {
   });
 
   it('has the broker publish the will when the connection drops', async function () {
-    const base = config();
+    const base = config(join(directory, 'second-device'));
     agent = await runAgent({
       config: {
         ...base,
@@ -153,5 +153,30 @@ describe('The agent loop against a real broker (aedes)', function () {
     )!.message;
     expect(online.kind === 'status' && online.body.state === 'online' && online.body.willSeq).to.equal(will.seq);
     expect(ethers.verifyMessage(ethers.getBytes(hashDeviceMessage(will)), will.sig)).to.equal(agent.signer);
+  });
+});
+
+describe('The static document the agent publishes', function () {
+  it('is collected once and kept, so its hash stays the one recorded at mint', async function () {
+    const { readDeviceIdentity, staticDocumentFile } = await import('../../agent/src/runAgent');
+    const { hashStaticDocument } = await import('../../twin-core/src/static/staticDocument');
+    const directory = mkdtempSync(join(tmpdir(), 'agent-static-'));
+    try {
+      const identity = { serialNumber: 'keep-1', manufacturer: 'Lab', hardwareModel: 'Box', hardwareRevision: '1' };
+      const config = { ...loadAgentConfig({ environment: { TWIN_AGENT_DATA_DIR: directory } }), identity };
+      const first = await readDeviceIdentity(config, {});
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = await readDeviceIdentity(config, {});
+      expect(second.staticDocument.collectedAt).to.equal(first.staticDocument.collectedAt);
+      expect(hashStaticDocument(second.staticDocument)).to.equal(hashStaticDocument(first.staticDocument));
+      expect(second.identityDrift).to.equal(undefined);
+      // The device now reads another serial number: the kept document still wins, and the drift is reported.
+      const drifted = await readDeviceIdentity({ ...config, identity: { ...identity, serialNumber: 'keep-2' } }, {});
+      expect(drifted.deviceId).to.equal(first.deviceId);
+      expect(drifted.identityDrift).to.be.a('string').and.not.equal(first.deviceId);
+      expect(staticDocumentFile(config)).to.equal(join(directory, 'static-document.json'));
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
