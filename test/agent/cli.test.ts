@@ -130,7 +130,7 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
     it('names each identity field the device cannot provide and the config key to set', function () {
       const empty = mkdtempSync(join(tmpdir(), 'empty-proc-'));
       const run = agent(['identity'], {
-        TWIN_AGENT_DATA_DIR: join(directory, 'data'),
+        TWIN_AGENT_DATA_DIR: join(directory, 'fresh-data'),
         TWIN_AGENT_PROC_ROOT: empty,
         TWIN_AGENT_SYS_ROOT: empty,
       });
