@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
 
-const boolean = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')]);
+const boolean = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'),
+]);
 const count = z.coerce.number().int().positive();
 const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
 
@@ -12,13 +15,17 @@ const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed 
  */
 export const oracleConfigSchema = z.object({
   /** JSON-RPC endpoint of the chain (default the local chain of `npm start`). */
-  rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s) or ws(s) URL' }).default('http://127.0.0.1:8545'),
+  rpcUrl: z
+    .url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s) or ws(s) URL' })
+    .default('http://127.0.0.1:8545'),
   /** The oracle's signing key: holds ORACLE_ROLE and pays for anchoring. Never logged. */
   oracleKey: privateKey,
   /** Deployment file with the contract addresses (default deployments/localhost.json). */
   deploymentFile: z.string().min(1).default(join('deployments', 'localhost.json')),
   /** Broker URL: mqtt://, mqtts://, ws:// or wss:// (default mqtt://127.0.0.1:1883). */
-  mqttUrl: z.url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' }).default('mqtt://127.0.0.1:1883'),
+  mqttUrl: z
+    .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+    .default('mqtt://127.0.0.1:1883'),
   mqttUsername: z.string().min(1).optional(),
   /** Never logged. */
   mqttPassword: z.string().min(1).optional(),
@@ -27,9 +34,15 @@ export const oracleConfigSchema = z.object({
   mqttKeyFile: z.string().min(1).optional(),
   mqttRejectUnauthorized: boolean.default(true),
   /** Shared-subscription group: oracle instances in one group split the messages (default `oracle`). */
-  mqttShareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -').default('oracle'),
+  mqttShareGroup: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
+    .default('oracle'),
   /** MQTT protocol version: 5 (default) or 4 for brokers without MQTT 5 (shared subscriptions need broker support). */
-  mqttProtocolVersion: z.coerce.number().pipe(z.union([z.literal(4), z.literal(5)])).default(5),
+  mqttProtocolVersion: z.coerce
+    .number()
+    .pipe(z.union([z.literal(4), z.literal(5)]))
+    .default(5),
   /** Kubo RPC API URL; without it the oracle runs an embedded Helia node under the data directory. */
   ipfsApiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   /** A batch closes at this many snapshots (default 1,024)… */
@@ -52,7 +65,10 @@ export type OracleConfig = z.output<typeof oracleConfigSchema>;
 /** Environment variable of each config key. */
 export const ORACLE_CONFIG_ENV: Record<string, string> = {
   ...Object.fromEntries(
-    Object.keys(oracleConfigSchema.shape).map((key) => [`ORACLE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, key]),
+    Object.keys(oracleConfigSchema.shape).map((key) => [
+      `ORACLE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+      key,
+    ]),
   ),
   RPC_URL: 'rpcUrl',
   MQTT_URL: 'mqttUrl',
@@ -66,7 +82,9 @@ export const ORACLE_CONFIG_ENV: Record<string, string> = {
  * @example
  * const config = loadOracleConfig({ file: process.env.ORACLE_CONFIG })
  */
-export function loadOracleConfig(parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {}): OracleConfig {
+export function loadOracleConfig(
+  parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
+): OracleConfig {
   return loadConfig({
     schema: oracleConfigSchema,
     env: ORACLE_CONFIG_ENV,

@@ -6,15 +6,25 @@ const KEY = `0x${'11'.repeat(32)}`;
 
 describe('Oracle configuration', function () {
   it('reads the environment with documented defaults', function () {
-    const config = loadOracleConfig({ environment: { ORACLE_ORACLE_KEY: KEY, RPC_URL: 'http://127.0.0.1:9545', ORACLE_BATCH_SIZE: '16' } });
-    expect(config).to.include({ rpcUrl: 'http://127.0.0.1:9545', batchSize: 16, batchAgeMs: 5_000, mqttShareGroup: 'oracle', confirmations: 1 });
+    const config = loadOracleConfig({
+      environment: { ORACLE_ORACLE_KEY: KEY, RPC_URL: 'http://127.0.0.1:9545', ORACLE_BATCH_SIZE: '16' },
+    });
+    expect(config).to.include({
+      rpcUrl: 'http://127.0.0.1:9545',
+      batchSize: 16,
+      batchAgeMs: 5_000,
+      mqttShareGroup: 'oracle',
+      confirmations: 1,
+    });
     expect(config.ipfsApiUrl).to.equal(undefined);
   });
 
   it('names each bad value, and never prints the key', function () {
     let error: unknown;
     try {
-      loadOracleConfig({ environment: { ORACLE_ORACLE_KEY: '0x1234', ORACLE_BATCH_AGE_MS: 'soon', MQTT_URL: 'http://x' } });
+      loadOracleConfig({
+        environment: { ORACLE_ORACLE_KEY: '0x1234', ORACLE_BATCH_AGE_MS: 'soon', MQTT_URL: 'http://x' },
+      });
     } catch (caught) {
       error = caught;
     }

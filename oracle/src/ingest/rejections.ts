@@ -49,6 +49,9 @@ export class RejectionCounter {
 
   /** Every reason with its count (zeros included), for metrics. */
   snapshot(): Record<RejectionReason, number> {
-    return Object.fromEntries(REJECTION_REASONS.map((reason) => [reason, this.count(reason)])) as Record<RejectionReason, number>;
+    return Object.fromEntries(REJECTION_REASONS.map((reason) => [reason, this.count(reason)])) as Record<
+      RejectionReason,
+      number
+    >;
   }
 }

@@ -51,8 +51,8 @@ export async function validateMessage(
 ): Promise<{ ok: true; message: DeviceMessage; signer: string } | { ok: false; rejection: Rejection }> {
   const { topic, payload, twins, ledger } = parameters;
   const topicParts = parseDeviceTopic(topic);
-  const reject = (reason: Rejection["reason"], detail: string, deviceId: string | undefined = topicParts?.deviceId) =>
-    ({ ok: false, rejection: { reason, detail, deviceId } }) as const;
+  const reject = (reason: Rejection['reason'], detail: string, deviceId: string | undefined = topicParts?.deviceId) =>
+    ({ ok: false, rejection: { reason, detail, deviceId } } as const);
 
   if (payload.length > parameters.maxPayloadBytes) {
     return reject('oversize', `${payload.length} bytes > ${parameters.maxPayloadBytes}`);
@@ -64,19 +64,29 @@ export async function validateMessage(
     return reject('not-json', (error as Error).message.slice(0, 120));
   }
   const parsed = deviceMessageSchema.safeParse(json);
-  if (!parsed.success) return reject('invalid-schema', formatIssues(parsed.error.issues, 'message').slice(0, 3).join('; '));
+  if (!parsed.success)
+    return reject('invalid-schema', formatIssues(parsed.error.issues, 'message').slice(0, 3).join('; '));
   const message = parsed.data;
   if (topicParts === undefined || topicParts.deviceId !== message.deviceId || topicParts.kind !== message.kind) {
-    return reject('topic-mismatch', `${message.kind} message of ${message.deviceId} on topic ${topic}`, message.deviceId);
+    return reject(
+      'topic-mismatch',
+      `${message.kind} message of ${message.deviceId} on topic ${topic}`,
+      message.deviceId,
+    );
   }
   const signer = recoverMessageSigner(message);
-  if (signer === undefined) return reject('bad-signature', 'the signature does not recover an address', message.deviceId);
+  if (signer === undefined)
+    return reject('bad-signature', 'the signature does not recover an address', message.deviceId);
 
   const twin = await twins.twin(message.deviceId);
   if (twin === undefined) return reject('unknown-twin', 'no twin with this DeviceID on chain', message.deviceId);
   if (twin.state === DEACTIVATED) return reject('deactivated-twin', 'the twin is deactivated', message.deviceId);
   if (signer.toLowerCase() !== twin.deviceSigner.toLowerCase()) {
-    return reject('wrong-signer', `signed by ${signer}, the twin's device signer is ${twin.deviceSigner}`, message.deviceId);
+    return reject(
+      'wrong-signer',
+      `signed by ${signer}, the twin's device signer is ${twin.deviceSigner}`,
+      message.deviceId,
+    );
   }
 
   const last = ledger.last(message.deviceId, message.kind);
@@ -92,7 +102,8 @@ export async function validateMessage(
   }
   if (message.kind === 'static') {
     const computed = formatDeviceId(computeDeviceId(message.body.identity));
-    if (computed !== message.deviceId) return reject('device-id-mismatch', `the document hashes to ${computed}`, message.deviceId);
+    if (computed !== message.deviceId)
+      return reject('device-id-mismatch', `the document hashes to ${computed}`, message.deviceId);
     const hash = hashStaticDocument(message.body);
     if (hash.toLowerCase() !== twin.staticHash.toLowerCase()) {
       return reject('static-hash-mismatch', `document hash ${hash}, minted ${twin.staticHash}`, message.deviceId);

@@ -14,13 +14,26 @@ const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 describe('validateMessage (the oracle ingest checks)', function () {
   const device = createVirtualDevice('validate', 1);
   let seq = 100;
-  const channel = new DeviceChannel({ deviceId: device.deviceId, key: device.privateKey, sequence: { next: () => seq++ }, now: () => NOW });
-  const twin: TwinRecord = { deviceSigner: device.address, state: 0, staticHash: hashStaticDocument(device.staticDocument) };
+  const channel = new DeviceChannel({
+    deviceId: device.deviceId,
+    key: device.privateKey,
+    sequence: { next: () => seq++ },
+    now: () => NOW,
+  });
+  const twin: TwinRecord = {
+    deviceSigner: device.address,
+    state: 0,
+    staticHash: hashStaticDocument(device.staticDocument),
+  };
   const twins = new Map<string, TwinRecord>([[device.deviceId, twin]]);
   const seen = new Map<string, number>();
   const ledger: SequenceLedger = { last: (id, kind) => seen.get(`${id}:${kind}`), willSeq: () => undefined };
 
-  async function judge(topic: string, payload: Buffer | string, overrides: { twins?: Map<string, TwinRecord>; now?: number } = {}) {
+  async function judge(
+    topic: string,
+    payload: Buffer | string,
+    overrides: { twins?: Map<string, TwinRecord>; now?: number } = {},
+  ) {
     return validateMessage({
       topic,
       payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
@@ -47,7 +60,11 @@ describe('validateMessage (the oracle ingest checks)', function () {
     const cases: [string, () => Promise<Awaited<ReturnType<typeof judge>>>, string][] = [
       ['oversize', () => judge(telemetryEntry().topic, Buffer.alloc(64 * 1024 + 1, 0x20)), 'oversize'],
       ['malformed JSON', () => judge(telemetryEntry().topic, '{"v":1,'), 'not-json'],
-      ['wrong schema', () => judge(telemetryEntry().topic, JSON.stringify({ v: 1, kind: 'telemetry', deviceId: device.deviceId })), 'invalid-schema'],
+      [
+        'wrong schema',
+        () => judge(telemetryEntry().topic, JSON.stringify({ v: 1, kind: 'telemetry', deviceId: device.deviceId })),
+        'invalid-schema',
+      ],
       [
         'another device topic',
         () => judge(deviceTopic(`0x${'ab'.repeat(32)}` as Hex, 'telemetry'), telemetryEntry().payload),
@@ -56,7 +73,12 @@ describe('validateMessage (the oracle ingest checks)', function () {
       [
         'a forged signature (another key)',
         async () => {
-          const forger = new DeviceChannel({ deviceId: device.deviceId, key: generatePrivateKey(), sequence: { next: () => seq++ }, now: () => NOW });
+          const forger = new DeviceChannel({
+            deviceId: device.deviceId,
+            key: generatePrivateKey(),
+            sequence: { next: () => seq++ },
+            now: () => NOW,
+          });
           const entry = forger.entry('telemetry', telemetryBody(2));
           return judge(entry.topic, entry.payload);
         },
@@ -91,13 +113,24 @@ describe('validateMessage (the oracle ingest checks)', function () {
         },
         'device-id-mismatch',
       ],
-      ['an unknown twin', () => judge(telemetryEntry().topic, telemetryEntry().payload, { twins: new Map() }), 'unknown-twin'],
+      [
+        'an unknown twin',
+        () => judge(telemetryEntry().topic, telemetryEntry().payload, { twins: new Map() }),
+        'unknown-twin',
+      ],
       [
         'a deactivated twin',
-        () => judge(telemetryEntry().topic, telemetryEntry().payload, { twins: new Map([[device.deviceId, { ...twin, state: 3 }]]) }),
+        () =>
+          judge(telemetryEntry().topic, telemetryEntry().payload, {
+            twins: new Map([[device.deviceId, { ...twin, state: 3 }]]),
+          }),
         'deactivated-twin',
       ],
-      ['a stale message', () => judge(telemetryEntry().topic, telemetryEntry().payload, { now: NOW + 3_600_000 }), 'stale'],
+      [
+        'a stale message',
+        () => judge(telemetryEntry().topic, telemetryEntry().payload, { now: NOW + 3_600_000 }),
+        'stale',
+      ],
       [
         'a static document whose hash is not the minted one',
         async () => {

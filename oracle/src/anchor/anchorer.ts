@@ -1,0 +1,192 @@
+import { Contract, keccak256, type Provider, type TransactionReceipt, type Wallet } from 'ethers';
+import { BaseError } from '../../../twin-core/src/errors/BaseError';
+import type { Hex } from '../../../twin-core/src/encoding/hex';
+
+/** The SnapshotAnchor functions and error the anchorer uses. */
+const ANCHOR_ABI = [
+  'function anchor(bytes32 root, uint32 leafCount, string manifestCid) returns (uint64)',
+  'function batchOf(bytes32 root) view returns (tuple(uint64 batchId, uint32 leafCount, uint48 anchoredAt, uint64 blockNumber))',
+  'error SnapshotAnchorDuplicateRoot(bytes32 root, uint64 batchId)',
+  'error SnapshotAnchorUnauthorizedOracle(address account)',
+];
+
+/** An anchoring the chain refused for good (not a network problem): e.g. the key lacks the oracle role. */
+export class AnchorRejectedError extends BaseError {
+  override name = 'AnchorRejectedError';
+}
+
+/** Where a batch ended up on chain. */
+export type AnchorResult = { batchId: bigint; txHash: Hex | null; blockNumber: number; gasUsed: bigint | null };
+
+/** Parameters of {@link Anchorer}. */
+export type AnchorerParameters = {
+  /** The oracle's wallet, connected to the chain's provider; it holds ORACLE_ROLE. */
+  wallet: Wallet;
+  /** SnapshotAnchor address. */
+  anchorAddress: string;
+  /** Blocks on top of the anchoring block before a batch is final. */
+  confirmations: number;
+  /** Backoff between attempts while the RPC endpoint fails, ms (defaults 500 and 30,000). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** How often to poll for the receipt and confirmations, ms (default 250). */
+  pollMs?: number;
+  /** Called on each failed attempt that will be retried. */
+  onRetry?: (error: Error, attempt: number, waitMs: number) => void;
+  sleep?: (ms: number) => Promise<void>;
+};
+
+/**
+ * Anchors batch roots in SnapshotAnchor, one transaction each, and waits until it is final. The transaction is
+ * signed once (explicit nonce, estimated gas and fees) and the same signed bytes are re-broadcast on every retry, so
+ * an RPC outage, a timeout or a restart never sends a second transaction for the same batch; a root the chain already
+ * holds is reported as anchored. Network failures are retried with exponential backoff until they pass.
+ *
+ * @example
+ * const anchorer = new Anchorer({ wallet, anchorAddress: deployment.contracts.SnapshotAnchor, confirmations: 2 })
+ * const { txHash, blockNumber } = await anchorer.anchor(tree.root, tree.leafCount, manifestCid)
+ */
+export class Anchorer {
+  private readonly contract: Contract;
+  private readonly provider: Provider;
+
+  constructor(private readonly parameters: AnchorerParameters) {
+    if (parameters.wallet.provider === null) throw new BaseError('The oracle wallet has no provider.');
+    this.provider = parameters.wallet.provider;
+    this.contract = new Contract(parameters.anchorAddress, ANCHOR_ABI, parameters.wallet);
+  }
+
+  /** Anchors `root`, retrying through outages, and resolves once the batch is final. */
+  async anchor(root: Hex, leafCount: number, manifestCid: string): Promise<AnchorResult> {
+    const existing = await this.retrying(() => this.anchored(root));
+    if (existing !== undefined) return existing;
+    const raw = await this.retrying(() => this.signAnchor(root, leafCount, manifestCid));
+    const hash = (await this.retrying(
+      async () =>
+        (
+          await this.provider.broadcastTransaction(raw).catch((error: Error) => this.alreadyKnown(error, raw))
+        ).hash,
+    )) as Hex;
+    const receipt = await this.retrying(() => this.confirmedReceipt(hash, raw));
+    if (receipt.status !== 1) {
+      const again = await this.retrying(() => this.anchored(root));
+      if (again !== undefined) return again;
+      throw new AnchorRejectedError('The anchoring transaction reverted.', { details: `tx ${hash}` });
+    }
+    const batch = await this.retrying(() => this.anchored(root));
+    return { batchId: batch?.batchId ?? 0n, txHash: hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+  }
+
+  private get wallet(): Wallet {
+    return this.parameters.wallet;
+  }
+
+  /** The batch of `root` when the chain holds it and it is final. */
+  private async anchored(root: Hex): Promise<AnchorResult | undefined> {
+    const batch = (await this.contract.getFunction('batchOf').staticCall(root)) as {
+      batchId: bigint;
+      blockNumber: bigint;
+    };
+    if (batch.batchId === 0n) return undefined;
+    const head = await this.provider.getBlockNumber();
+    if (head - Number(batch.blockNumber) < this.parameters.confirmations) {
+      throw new RetryableError(`batch ${batch.batchId} has ${head - Number(batch.blockNumber)} confirmations`, true);
+    }
+    return { batchId: batch.batchId, txHash: null, blockNumber: Number(batch.blockNumber), gasUsed: null };
+  }
+
+  private async signAnchor(root: Hex, leafCount: number, manifestCid: string): Promise<string> {
+    const call = this.contract.getFunction('anchor');
+    try {
+      const transaction = await call.populateTransaction(root, leafCount, manifestCid);
+      const gasLimit = await this.wallet.estimateGas(transaction);
+      const populated = await this.wallet.populateTransaction({
+        ...transaction,
+        gasLimit: (gasLimit * 12n) / 10n,
+        nonce: await this.provider.getTransactionCount(this.wallet.address, 'pending'),
+      });
+      return await this.wallet.signTransaction(populated);
+    } catch (error) {
+      const reason =
+        this.contract.interface.parseError((error as { data?: string }).data ?? '0x') ??
+        decodeNested(this.contract, error);
+      if (reason?.name === 'SnapshotAnchorDuplicateRoot') throw new RetryableError('root anchored meanwhile');
+      if (reason !== null && reason !== undefined) {
+        throw new AnchorRejectedError(`SnapshotAnchor refused the batch: ${reason.name}(${reason.args.join(', ')}).`);
+      }
+      throw error;
+    }
+  }
+
+  private alreadyKnown(error: Error, raw: string): { hash: string } {
+    if (/already known|nonce too low|known transaction/i.test(error.message)) {
+      return { hash: transactionHash(raw) };
+    }
+    throw error;
+  }
+
+  private async confirmedReceipt(hash: Hex, raw: string): Promise<TransactionReceipt> {
+    const receipt = await this.provider.getTransactionReceipt(hash);
+    if (receipt === null) {
+      // Not mined (yet, or dropped by a restarted node): broadcast the same signed bytes again, then keep waiting.
+      await this.provider.broadcastTransaction(raw).catch(() => undefined);
+      throw new RetryableError(`tx ${hash} not mined yet`, true);
+    }
+    const head = await this.provider.getBlockNumber();
+    if (head - receipt.blockNumber < this.parameters.confirmations) {
+      throw new RetryableError(
+        `tx ${hash} has ${head - receipt.blockNumber} of ${this.parameters.confirmations} confirmations`,
+        true,
+      );
+    }
+    return receipt;
+  }
+
+  /** Runs `step` until it succeeds; waiting is polled quickly, failures back off exponentially. */
+  private async retrying<result>(step: () => Promise<result>): Promise<result> {
+    const { retryMinMs = 500, retryMaxMs = 30_000, pollMs = 250 } = this.parameters;
+    const sleep = this.parameters.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+    let wait = retryMinMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (error instanceof AnchorRejectedError) throw error;
+        if (error instanceof RetryableError && error.polling) {
+          await sleep(pollMs);
+          continue;
+        }
+        this.parameters.onRetry?.(error as Error, attempt, wait);
+        await sleep(wait);
+        wait = Math.min(retryMaxMs, wait * 2);
+      }
+    }
+  }
+}
+
+/** A condition that passes with time (waiting for a block, a node coming back). */
+class RetryableError extends Error {
+  constructor(message: string, readonly polling = false) {
+    super(message);
+  }
+}
+
+function decodeNested(contract: Contract, error: unknown) {
+  let current = error as Record<string, unknown> | undefined;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const data = typeof current.data === 'string' ? current.data : undefined;
+    if (data && data.length >= 10) {
+      try {
+        return contract.interface.parseError(data);
+      } catch {
+        return null;
+      }
+    }
+    current = (current.error ?? current.info ?? current.cause) as Record<string, unknown> | undefined;
+  }
+  return null;
+}
+
+function transactionHash(raw: string): string {
+  return keccak256(raw);
+}

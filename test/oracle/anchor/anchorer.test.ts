@@ -1,0 +1,149 @@
+import { loadFixture } from '@nomicfoundation/hardhat-toolbox/network-helpers';
+import { expect } from 'chai';
+import { ethers, network } from 'hardhat';
+import { Anchorer, AnchorRejectedError } from '../../../oracle/src/anchor/anchorer';
+import { buildSnapshotTree } from '../../../twin-core/src/merkle/snapshotTree';
+import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { registryFixture } from '../../fixtures';
+
+const ORACLE_KEY = ethers.Wallet.createRandom().privateKey;
+
+async function anchorerFixture() {
+  const fixture = await registryFixture();
+  const wallet = new ethers.Wallet(ORACLE_KEY, ethers.provider);
+  await fixture.admin.sendTransaction({ to: wallet.address, value: ethers.parseEther('1') });
+  await fixture.entities.grantRole(await fixture.entities.ORACLE_ROLE(), wallet.address);
+  return { ...fixture, wallet };
+}
+
+function tree(salt: string) {
+  return buildSnapshotTree(
+    Array.from({ length: 5 }, (_, index) => ({
+      deviceId: BigInt(index + 1),
+      sequence: BigInt(index),
+      snapshotHash: ethers.id(`${salt}-${index}`) as Hex,
+    })),
+  );
+}
+
+/** Mines a block every few ms while `during` runs, as a chain with its own block time would. */
+async function withBlocks<result>(during: () => Promise<result>): Promise<result> {
+  const miner = setInterval(() => void network.provider.send('evm_mine', []), 20);
+  try {
+    return await during();
+  } finally {
+    clearInterval(miner);
+  }
+}
+
+describe('Anchorer', function () {
+  describe('when the oracle anchors a new root', function () {
+    it('sends one transaction and resolves once it has the configured confirmations', async function () {
+      const { anchor, wallet } = await loadFixture(anchorerFixture);
+      const anchorer = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 3, pollMs: 10 });
+      const batch = tree('first');
+      const nonceBefore = await ethers.provider.getTransactionCount(wallet.address);
+      const result = await withBlocks(() => anchorer.anchor(batch.root, batch.leafCount, 'bafy-manifest'));
+      expect(result.batchId).to.equal(1n);
+      expect(result.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(await ethers.provider.getBlockNumber()).to.be.greaterThanOrEqual(result.blockNumber + 3);
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonceBefore + 1);
+      expect(await anchor.isAnchored(batch.root)).to.equal(true);
+      expect(result.gasUsed).to.be.greaterThan(0n);
+    });
+  });
+
+  describe('when the root is already on chain (a restart after sending)', function () {
+    it('reports the existing batch and sends nothing', async function () {
+      const { anchor, wallet } = await loadFixture(anchorerFixture);
+      const anchorer = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 0, pollMs: 10 });
+      const batch = tree('again');
+      await anchorer.anchor(batch.root, batch.leafCount, 'bafy-1');
+      const nonce = await ethers.provider.getTransactionCount(wallet.address);
+      const again = await anchorer.anchor(batch.root, batch.leafCount, 'bafy-1');
+      expect(again.batchId).to.equal(1n);
+      expect(again.txHash).to.equal(null);
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce);
+    });
+  });
+
+  describe('when the key lacks the oracle role', function () {
+    it('fails for good with the contract error named, without retrying', async function () {
+      const { anchor } = await loadFixture(anchorerFixture);
+      const stranger = new ethers.Wallet(ethers.Wallet.createRandom().privateKey, ethers.provider);
+      const retries: string[] = [];
+      const anchorer = new Anchorer({
+        wallet: stranger,
+        anchorAddress: await anchor.getAddress(),
+        confirmations: 0,
+        onRetry: (error) => retries.push(error.message),
+      });
+      const batch = tree('refused');
+      let error: unknown;
+      try {
+        await anchorer.anchor(batch.root, batch.leafCount, 'bafy-x');
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(AnchorRejectedError);
+      expect((error as Error).message).to.contain('SnapshotAnchorUnauthorizedOracle');
+      expect(retries).to.deep.equal([]);
+    });
+  });
+});
+
+describe('Anchorer through an RPC outage (in-process JSON-RPC server behind a TCP proxy)', function () {
+  this.timeout(60_000);
+
+  it('retries with backoff while the endpoint is unreachable and anchors exactly once when it returns', async function () {
+    const hre = await import('hardhat');
+    const { TASK_NODE_CREATE_SERVER } = await import('hardhat/builtin-tasks/task-names');
+    const { freePort } = await import('../../helpers/brokers');
+    const { startTcpProxy } = await import('../../helpers/tcpProxy');
+    const { anchor } = await loadFixture(anchorerFixture);
+    const serverPort = await freePort();
+    const server = (await hre.run(TASK_NODE_CREATE_SERVER, {
+      hostname: '127.0.0.1',
+      port: serverPort,
+      provider: hre.network.provider,
+    })) as {
+      listen(): Promise<unknown>;
+      close(): Promise<void>;
+    };
+    await server.listen();
+    const proxy = await startTcpProxy(serverPort);
+    const provider = new ethers.JsonRpcProvider(proxy.url, 31337, {
+      staticNetwork: true,
+      polling: true,
+      pollingInterval: 50,
+    });
+    try {
+      const wallet = new ethers.Wallet(ORACLE_KEY, provider);
+      const retries: number[] = [];
+      const anchorer = new Anchorer({
+        wallet,
+        anchorAddress: await anchor.getAddress(),
+        confirmations: 0,
+        retryMinMs: 50,
+        retryMaxMs: 400,
+        pollMs: 20,
+        onRetry: (_error, attempt, waitMs) => retries.push(waitMs),
+      });
+      const nonce = await provider.getTransactionCount(wallet.address);
+      await proxy.cut();
+      const batch = tree('outage');
+      const anchoring = anchorer.anchor(batch.root, batch.leafCount, 'bafy-outage');
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      expect(retries.length).to.be.greaterThan(2);
+      expect(retries[retries.length - 1]).to.equal(400);
+      await proxy.restore();
+      const result = await anchoring;
+      expect(result.batchId).to.equal(1n);
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+    } finally {
+      provider.destroy();
+      await proxy.close();
+      await server.close();
+    }
+  });
+});
