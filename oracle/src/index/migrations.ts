@@ -1,0 +1,170 @@
+/**
+ * One forward step of the index schema. Versions start at 1 and increase by one; a migration never changes once
+ * released: a later change is a new migration.
+ */
+export type Migration = {
+  version: number;
+  name: string;
+  /** SQL run in one transaction with the version's row in `schema_version`. */
+  sql: string;
+};
+
+/**
+ * Conventions: DeviceIDs are `0x` + 64 lower-case hex digits; hashes lower-case hex; addresses EIP-55 checksummed
+ * and compared case-insensitively (`COLLATE NOCASE`); wei amounts decimal text (they exceed 2^53); times integer
+ * milliseconds since the epoch; block numbers integers.
+ */
+const INITIAL = `
+CREATE TABLE twins (
+  device_id        TEXT PRIMARY KEY NOT NULL CHECK (device_id GLOB '0x*' AND length(device_id) = 66),
+  owner            TEXT NOT NULL COLLATE NOCASE,
+  manufacturer     TEXT NOT NULL COLLATE NOCASE,
+  device_signer    TEXT NOT NULL COLLATE NOCASE,
+  state            TEXT NOT NULL CHECK (state IN ('active', 'suspended', 'unknown', 'deactivated', 'lost')),
+  for_sale         INTEGER NOT NULL CHECK (for_sale IN (0, 1)),
+  price            TEXT NOT NULL,
+  static_hash      TEXT NOT NULL,
+  static_cid       TEXT NOT NULL,
+  update_count     INTEGER NOT NULL DEFAULT 0,
+  review_requested INTEGER NOT NULL DEFAULT 0 CHECK (review_requested IN (0, 1)),
+  minted_block     INTEGER NOT NULL,
+  updated_block    INTEGER NOT NULL
+);
+CREATE INDEX twins_owner ON twins (owner);
+CREATE INDEX twins_manufacturer ON twins (manufacturer);
+CREATE INDEX twins_state ON twins (state);
+CREATE INDEX twins_for_sale ON twins (for_sale) WHERE for_sale = 1;
+
+CREATE TABLE twin_updates (
+  device_id     TEXT NOT NULL REFERENCES twins (device_id),
+  update_index  INTEGER NOT NULL,
+  component     TEXT NOT NULL,
+  version       TEXT NOT NULL,
+  artifact_hash TEXT NOT NULL,
+  artifact_cid  TEXT NOT NULL,
+  block         INTEGER NOT NULL,
+  tx            TEXT NOT NULL,
+  PRIMARY KEY (device_id, update_index)
+);
+CREATE INDEX twin_updates_block ON twin_updates (block);
+
+CREATE TABLE twin_state_changes (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_id  TEXT NOT NULL REFERENCES twins (device_id),
+  previous   TEXT NOT NULL,
+  new        TEXT NOT NULL,
+  changed_by TEXT NOT NULL COLLATE NOCASE,
+  reason     TEXT NOT NULL,
+  block      INTEGER NOT NULL,
+  tx         TEXT NOT NULL,
+  log_index  INTEGER NOT NULL,
+  UNIQUE (block, log_index)
+);
+CREATE INDEX twin_state_changes_device ON twin_state_changes (device_id, block);
+
+CREATE TABLE batches (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  root           TEXT UNIQUE,
+  manifest_cid   TEXT,
+  leaf_count     INTEGER NOT NULL DEFAULT 0,
+  status         TEXT NOT NULL CHECK (status IN ('open', 'submitted', 'confirmed', 'failed')),
+  tx_hash        TEXT,
+  block          INTEGER,
+  gas_used       TEXT,
+  chain_batch_id INTEGER,
+  failure        TEXT,
+  created_at     INTEGER NOT NULL,
+  confirmed_at   INTEGER
+);
+CREATE INDEX batches_status ON batches (status);
+
+CREATE TABLE snapshots (
+  device_id    TEXT NOT NULL,
+  seq          INTEGER NOT NULL CHECK (seq >= 0),
+  collected_at INTEGER NOT NULL,
+  hash         TEXT NOT NULL,
+  cid          TEXT NOT NULL,
+  batch_id     INTEGER REFERENCES batches (id),
+  leaf_index   INTEGER,
+  proof        TEXT,
+  received_at  INTEGER NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX snapshots_time ON snapshots (device_id, collected_at);
+CREATE INDEX snapshots_batch ON snapshots (batch_id);
+CREATE INDEX snapshots_unbatched ON snapshots (received_at) WHERE batch_id IS NULL;
+
+CREATE VIEW latest_snapshots AS
+  SELECT s.* FROM snapshots s
+  WHERE s.seq = (SELECT max(seq) FROM snapshots l WHERE l.device_id = s.device_id);
+
+CREATE TABLE rejections (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  at        INTEGER NOT NULL,
+  device_id TEXT,
+  reason    TEXT NOT NULL,
+  detail    TEXT NOT NULL
+);
+CREATE INDEX rejections_reason ON rejections (reason, at);
+
+CREATE TABLE notifications (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner      TEXT NOT NULL COLLATE NOCASE,
+  device_id  TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  payload    TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  block      INTEGER,
+  tx         TEXT,
+  log_index  INTEGER,
+  UNIQUE (block, log_index)
+);
+CREATE INDEX notifications_owner ON notifications (owner, id);
+
+CREATE TABLE chain_cursor (
+  name                 TEXT PRIMARY KEY NOT NULL,
+  last_processed_block INTEGER NOT NULL,
+  last_block_hash      TEXT,
+  updated_at           INTEGER NOT NULL
+);
+`;
+
+/** What the chain mirror needs beyond the tables above: entities, and the log of applied events it rewinds by. */
+const MIRROR_BOOKKEEPING = `
+CREATE TABLE entities (
+  account         TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+  entity_id       INTEGER,
+  role            TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'revoked')),
+  name            TEXT NOT NULL,
+  profile_hash    TEXT NOT NULL,
+  profile_cid     TEXT NOT NULL,
+  registered_block INTEGER NOT NULL,
+  updated_block   INTEGER NOT NULL
+);
+CREATE INDEX entities_role ON entities (role, status);
+
+CREATE TABLE chain_events (
+  block      INTEGER NOT NULL,
+  log_index  INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  tx         TEXT NOT NULL,
+  contract   TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  subject    TEXT NOT NULL COLLATE NOCASE,
+  payload    TEXT NOT NULL,
+  PRIMARY KEY (block, log_index)
+) WITHOUT ROWID;
+CREATE INDEX chain_events_subject ON chain_events (subject, block, log_index);
+`;
+
+/**
+ * Every migration, in order. Version 1 holds the index proper; version 2 adds the chain mirror's bookkeeping.
+ *
+ * @example
+ * const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
+  { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
+];

@@ -1,0 +1,183 @@
+import { expect } from 'chai';
+import {
+  createChainMirror,
+  type ChainMirror,
+  type ChainMirrorOptions,
+} from '../../../oracle/src/chain/createChainMirror';
+import type { StateChangeEvent } from '../../../oracle/src/chain/events';
+import { openIndex, type Index } from '../../../oracle/src/index/openIndex';
+import { getTwin, TWIN_STATES } from '../../../oracle/src/index/twins';
+import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
+import { exampleDocuments, mintArguments } from '../../fixtures';
+import { tempDirectory } from '../index/tempIndex';
+import { CAST, deployOnNode, mined, type NodeRegistry } from './deployOnNode';
+import { startHardhatNode, type HardhatNode } from './hardhatNode';
+
+/** The confirmation depth of the harness's main mirror. */
+export const CONFIRMATIONS = 3;
+/** The mirrors' clock: notification and confirmation times. */
+export const NOW = Date.parse('2026-05-01T10:00:00.000Z');
+/** The chain-derived tables two mirrors of the same chain must agree on. */
+export const TABLES = [
+  'twins',
+  'twin_updates',
+  'twin_state_changes',
+  'entities',
+  'notifications',
+  'chain_events',
+  'batches',
+];
+
+const ORDER: Record<string, string> = {
+  twins: 'device_id',
+  twin_updates: 'device_id, update_index',
+  twin_state_changes: 'block, log_index',
+  entities: 'account',
+  notifications: 'block, log_index',
+  chain_events: 'block, log_index',
+  batches: 'id',
+};
+
+/** Every row of the chain-derived tables in a stable order (row ids left out), to compare two indexes. */
+export function dump(index: Index): Record<string, unknown[]> {
+  return Object.fromEntries(
+    TABLES.map((table) => [
+      table,
+      (index.db.prepare(`SELECT * FROM ${table} ORDER BY ${ORDER[table]}`).all() as Record<string, unknown>[]).map(
+        (row) => Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'id' || table === 'batches')),
+      ),
+    ]),
+  );
+}
+
+/** Row counts of the chain-derived tables. */
+export function counts(index: Index): Record<string, number> {
+  return Object.fromEntries(
+    TABLES.map((table) => [table, (index.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n]),
+  );
+}
+
+/** A node with the registry deployed, an index on a temp file and a mirror of it with {@link CONFIRMATIONS}. */
+export type MirrorHarness = {
+  node: HardhatNode;
+  registry: NodeRegistry;
+  /** The example twins' mint arguments and DeviceIDs (0x + 64 hex). */
+  minted: ReturnType<typeof mintArguments>[];
+  ids: string[];
+  file: string;
+  index: Index;
+  mirror: ChainMirror;
+  /** What the mirrors built with {@link MirrorHarness.options} published and reported. */
+  published: StateChangeEvent[];
+  errors: unknown[];
+  /** Mirror options on this node and deployment, the harness's index, clock and recorders, then `overrides`. */
+  options(overrides?: Partial<ChainMirrorOptions>): ChainMirrorOptions;
+  /** Closes the index and mirror and opens them again on the same file (a restart). */
+  restart(): Promise<void>;
+  /** Mines until the last transaction has {@link CONFIRMATIONS}, then syncs `target` (default: the main mirror). */
+  settle(target?: ChainMirror): ReturnType<ChainMirror['syncOnce']>;
+  /** Asserts that `target`'s twin equals what the contract's `twinOf` returns. */
+  expectMirrors(target: Index, deviceId: string): Promise<void>;
+  /** Mints the example twins from the manufacturer, the second one listed at `secondPrice`. */
+  mintExamples(secondPrice: bigint): Promise<Awaited<ReturnType<typeof mined>>[]>;
+  close(): Promise<void>;
+};
+
+/**
+ * Starts a Hardhat node, deploys the registry with its cast, and opens an index and a mirror.
+ *
+ * @example
+ * before(async () => (harness = await startMirrorHarness())); after(() => harness.close())
+ */
+export async function startMirrorHarness(): Promise<MirrorHarness> {
+  const node = await startHardhatNode();
+  let registry: NodeRegistry;
+  try {
+    registry = await deployOnNode(node);
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+  const temp = tempDirectory('twin-mirror-');
+  const minted = exampleDocuments().map((example) => mintArguments(example.document));
+  const harness: MirrorHarness = {
+    node,
+    registry,
+    minted,
+    ids: minted.map((twin) => formatDeviceId(twin.deviceId)),
+    file: temp.file,
+    index: openIndex(temp.file),
+    mirror: undefined as unknown as ChainMirror,
+    published: [],
+    errors: [],
+    options: (overrides = {}) => ({
+      provider: node.provider,
+      deployment: registry.deployment,
+      index: harness.index,
+      confirmations: CONFIRMATIONS,
+      batchBlocks: 5,
+      now: () => NOW,
+      onStateChange: (event) => void harness.published.push(event),
+      onError: (error) => void harness.errors.push(error),
+      ...overrides,
+    }),
+    async restart() {
+      await harness.mirror.stop();
+      harness.index.close();
+      harness.index = openIndex(temp.file);
+      harness.mirror = createChainMirror(harness.options());
+    },
+    async settle(target = harness.mirror) {
+      await node.mine(CONFIRMATIONS - 1);
+      return target.syncOnce();
+    },
+    async expectMirrors(target, deviceId) {
+      const onChain = await registry.twins.twinOf(deviceId);
+      const twin = getTwin(target, deviceId);
+      expect(twin, deviceId).to.not.equal(undefined);
+      const { owner, deviceSigner, manufacturer, state, forSale, price, staticHash, updateCount, reviewRequested } =
+        twin!;
+      expect({
+        owner,
+        deviceSigner,
+        manufacturer,
+        state,
+        forSale,
+        price,
+        staticHash,
+        updateCount,
+        reviewRequested,
+      }).to.deep.equal({
+        owner: onChain.owner,
+        deviceSigner: onChain.deviceSigner,
+        manufacturer: onChain.manufacturer,
+        state: TWIN_STATES[Number(onChain.state)],
+        forSale: onChain.forSale,
+        price: onChain.price,
+        staticHash: onChain.staticHash,
+        updateCount: Number(onChain.updateCount),
+        reviewRequested: onChain.reviewRequested,
+      });
+    },
+    async mintExamples(secondPrice) {
+      const receipts = [];
+      for (const [i, twin] of minted.entries()) {
+        const price = i === 1 ? secondPrice : 0n;
+        const signer = node.wallet(CAST.deviceSigner).address;
+        const sent = registry.twins
+          .connect(node.wallet(CAST.manufacturer))
+          .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, signer, price);
+        receipts.push(await mined(sent));
+      }
+      return receipts;
+    },
+    async close() {
+      await harness.mirror?.stop();
+      harness.index.close();
+      temp.remove();
+      await node.stop();
+    },
+  };
+  harness.mirror = createChainMirror(harness.options());
+  return harness;
+}
