@@ -38,6 +38,11 @@ export const oracleConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
     .default('oracle'),
+  /**
+   * Subscribe through the shared subscription `$share/<group>/…` (default true) so that instances split the load; false
+   * for a broker without shared subscriptions (aedes), with a single oracle instance.
+   */
+  mqttShared: boolean.default(true),
   /** MQTT protocol version: 5 (default) or 4 for brokers without MQTT 5 (shared subscriptions need broker support). */
   mqttProtocolVersion: z.coerce
     .number()

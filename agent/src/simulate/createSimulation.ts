@@ -91,7 +91,9 @@ export function createSimulation(options: SimulationOptions): Simulation {
 
   const devices: VirtualDevice[] = [];
   for (let index = 0; index < count; index++)
-    devices.push(createVirtualDevice(seed, index, { collectedAtMs: startTimeMs }));
+    // A device's static document is read once, at manufacture: it depends on the seed only, never on when the
+    // simulation starts, so the twin minted from it matches every later run.
+    devices.push(createVirtualDevice(seed, index));
 
   const periodMs = 1000 / ratePerSecond;
   const periodSeconds = 1 / ratePerSecond;

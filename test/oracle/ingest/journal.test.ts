@@ -50,3 +50,18 @@ describe('Journal (write-ahead, before the MQTT acknowledgement)', function () {
     journal.close();
   });
 });
+
+describe('Journal.appendNow (one write, fsync shortly after)', function () {
+  let directory: string;
+  beforeEach(() => (directory = mkdtempSync(join(tmpdir(), 'journal-now-'))));
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('is readable by a new journal at once, as after a kill, in order with awaited appends', async function () {
+    const journal = new Journal({ directory });
+    expect(journal.appendNow('t', 'a', 1)).to.equal(0);
+    expect(await journal.append('t', 'b', 2)).to.equal(1);
+    expect(journal.appendNow('t', 'c', 3)).to.equal(2);
+    expect(new Journal({ directory }).unprocessed().map((entry) => entry.payload)).to.deep.equal(['a', 'b', 'c']);
+    journal.close();
+  });
+});

@@ -1,0 +1,102 @@
+import { utf8ToBytes } from '@noble/hashes/utils';
+import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
+import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
+import { SNAPSHOT_LEAF_TYPES } from '../../../twin-core/src/merkle/snapshotLeaf';
+import { buildSnapshotTree } from '../../../twin-core/src/merkle/snapshotTree';
+import { attachBatch } from '../index/snapshots';
+import { createBatch, getBatch, markBatchConfirmed, markBatchSubmitted } from '../index/batches';
+import type { Index } from '../index/openIndex';
+import type { BlobStore } from '../storage/blobStore';
+import type { Anchorer } from './anchorer';
+import type { BatchManifest, PendingSnapshot } from './batcher';
+
+/** Parameters of {@link anchorBatch}. */
+export type AnchorBatchParameters = {
+  snapshots: PendingSnapshot[];
+  index: Index;
+  store: BlobStore;
+  anchorer: Anchorer;
+  now?: () => number;
+  /** The index batch to reuse when resuming one recorded before a crash. */
+  batchId?: number;
+  /** Called once the batch is final. */
+  onAnchored?: (batch: {
+    batchId: number;
+    root: string;
+    manifestCid: string;
+    leafCount: number;
+    blockNumber: number;
+  }) => void;
+};
+
+/**
+ * Anchors one closed batch: builds its Merkle tree, stores the manifest (every leaf with its snapshot's CID) on IPFS,
+ * records the batch, anchors the root with the manifest CID, and once the transaction is final keeps each leaf's proof
+ * in the index. Idempotent: run again for the same snapshots it finds the root on chain and sends nothing.
+ *
+ * @example
+ * const batcher = new Batcher({ maxSize, maxAgeMs, onBatch: (snapshots) => anchorBatch({ snapshots, index, store, anchorer }) })
+ */
+export async function anchorBatch(
+  parameters: AnchorBatchParameters,
+): Promise<{ batchId: number; root: string; manifestCid: string }> {
+  const { snapshots, index, store, anchorer } = parameters;
+  const tree = buildSnapshotTree(snapshots);
+  const manifest: BatchManifest = {
+    v: 1,
+    createdAt: new Date((parameters.now ?? Date.now)()).toISOString(),
+    root: tree.root,
+    leafEncoding: SNAPSHOT_LEAF_TYPES,
+    leaves: snapshots.map((snapshot) => ({
+      deviceId: formatDeviceId(snapshot.deviceId),
+      seq: snapshot.sequence.toString(),
+      snapshotHash: snapshot.snapshotHash,
+      cid: snapshot.cid,
+    })),
+  };
+  const manifestCid = await store.add(utf8ToBytes(canonicalJson(manifest)));
+  // The batch and every leaf's proof are recorded before the transaction: after a crash the same batch (same leaves,
+  // same order, same root) is anchored again, which the anchorer turns into nothing when the root is on chain.
+  const batch = index.transaction(() => {
+    const created =
+      parameters.batchId ?? createBatch(index, { root: tree.root, manifestCid, leafCount: tree.leafCount }).id;
+    attachBatch(
+      index,
+      created,
+      snapshots.map((snapshot, leafIndex) => ({
+        deviceId: snapshot.deviceId,
+        seq: Number(snapshot.sequence),
+        leafIndex,
+        proof: tree.proof(leafIndex),
+      })),
+    );
+    return created;
+  });
+  const result = await anchorer.anchor(tree.root, tree.leafCount, manifestCid);
+  // The chain mirror may have seen the BatchAnchored event and confirmed the batch already.
+  if (getBatch(index, batch)?.status !== 'confirmed') {
+    if (result.txHash !== null) {
+      markBatchSubmitted(index, batch, {
+        root: tree.root,
+        manifestCid,
+        leafCount: tree.leafCount,
+        txHash: result.txHash,
+      });
+    }
+    const submitted = getBatch(index, batch);
+    markBatchConfirmed(index, batch, {
+      txHash: result.txHash ?? submitted?.txHash ?? `0x${'0'.repeat(64)}`,
+      block: result.blockNumber,
+      ...(result.gasUsed !== null ? { gasUsed: result.gasUsed } : {}),
+      chainBatchId: Number(result.batchId),
+    });
+  }
+  parameters.onAnchored?.({
+    batchId: batch,
+    root: tree.root,
+    manifestCid,
+    leafCount: tree.leafCount,
+    blockNumber: result.blockNumber,
+  });
+  return { batchId: batch, root: tree.root, manifestCid };
+}

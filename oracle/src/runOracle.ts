@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { utf8ToBytes } from '@noble/hashes/utils';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { deploymentPath, readDeployment } from '../../twin-core/src/deployment/deployment';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import { DEVICE_MESSAGE_KINDS, type DeviceMessage } from '../../twin-core/src/messages/envelope';
+import { deviceTopic } from '../../twin-core/src/messages/topics';
+import { hashDeviceMessage } from '../../twin-core/src/signing/messageSignature';
+import { encodeStaticDocument } from '../../twin-core/src/static/staticDocument';
+import { anchorBatch } from './anchor/anchorBatch';
+import { Anchorer } from './anchor/anchorer';
+import { Batcher } from './anchor/batcher';
+import { unbatchedSnapshots, unfinishedBatches } from './anchor/recovery';
+import { createChainMirror, type ChainMirror } from './chain/createChainMirror';
+import type { OracleConfig } from './config';
+import { openIndex } from './index/openIndex';
+import { recordRejection } from './index/rejections';
+import { insertSnapshot } from './index/snapshots';
+import { Journal } from './ingest/journal';
+import { RejectionCounter } from './ingest/rejections';
+import { createTwinDirectory } from './ingest/twinDirectory';
+import { validateMessage, type SequenceLedger } from './ingest/validateMessage';
+import { createBlobStore } from './storage/createBlobStore';
+
+/** A log line sink; never given secrets. */
+export type OracleLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+/** A running oracle. */
+export type RunningOracle = {
+  /** Counters for metrics and tests. */
+  stats(): {
+    received: number;
+    accepted: number;
+    anchoredBatches: number;
+    anchoredSnapshots: number;
+    rejections: Record<string, number>;
+  };
+  mirror: ChainMirror;
+  /** Closes the open batch and waits for it, then stops everything. */
+  stop(): Promise<void>;
+};
+
+/** The MQTT subscriptions: `$share/<group>/twins/+/<kind>` per device kind, or plain topics without a group. */
+export function oracleSubscriptions(shareGroup: string): string[] {
+  return DEVICE_MESSAGE_KINDS.map((kind) => `${shareGroup === '' ? '' : `$share/${shareGroup}/`}twins/+/${kind}`);
+}
+
+/**
+ * Runs the oracle: subscribes to the device topics (a shared subscription splits them between instances), validates
+ * each message, journals what it accepts before the QoS 1 acknowledgement, stores snapshots and static documents on
+ * IPFS, indexes them, batches snapshot leaves and anchors each batch root; follows the chain into the index and
+ * publishes owner notifications to `twins/{deviceId}/notifications`. On start it finishes what a previous run left:
+ * unprocessed journal entries, unfinished batches, unbatched snapshots.
+ *
+ * @example
+ * const oracle = await runOracle(loadOracleConfig(), log)
+ * process.on('SIGTERM', () => oracle.stop())
+ */
+export async function runOracle(config: OracleConfig, log: OracleLog = () => undefined): Promise<RunningOracle> {
+  const deployment = readDeployment(config.deploymentFile || deploymentPath('localhost'));
+  const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, {
+    staticNetwork: true,
+    pollingInterval: 500,
+  });
+  const wallet = new Wallet(config.oracleKey, provider);
+  const index = openIndex(join(config.dataDir, 'index.sqlite'));
+  const store = await createBlobStore({
+    dataDir: join(config.dataDir, 'ipfs'),
+    ...(config.ipfsApiUrl ? { ipfsApiUrl: config.ipfsApiUrl } : {}),
+  });
+  const journal = new Journal({ directory: join(config.dataDir, 'journal') });
+  const twins = createTwinDirectory({ index, provider, twinRegistry: deployment.contracts.TwinRegistry });
+  const counters = { received: 0, accepted: 0, anchoredBatches: 0, anchoredSnapshots: 0 };
+  const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
+
+  const lastSeq = new Map<string, number>();
+  const wills = new Map<string, number>();
+  for (const row of index.statement('SELECT device_id, max(seq) AS seq FROM snapshots GROUP BY device_id').all() as {
+    device_id: string;
+    seq: number;
+  }[]) {
+    lastSeq.set(`${row.device_id}:snapshot`, Number(row.seq));
+  }
+  const ledger: SequenceLedger = { last: (id, kind) => lastSeq.get(`${id}:${kind}`), willSeq: (id) => wills.get(id) };
+
+  const anchorer = new Anchorer({
+    wallet,
+    anchorAddress: deployment.contracts.SnapshotAnchor,
+    confirmations: config.confirmations,
+    onRetry: (error, attempt, waitMs) =>
+      log('warn', 'anchoring retry', { attempt, waitMs, error: error.message.slice(0, 200) }),
+  });
+  const anchor = (snapshots: Parameters<typeof anchorBatch>[0]['snapshots'], batchId?: number) =>
+    anchorBatch({
+      snapshots,
+      index,
+      store,
+      anchorer,
+      ...(batchId !== undefined ? { batchId } : {}),
+      onAnchored: (batch) => {
+        counters.anchoredBatches++;
+        counters.anchoredSnapshots += batch.leafCount;
+        log('info', 'batch anchored', batch);
+      },
+    }).then(
+      () => undefined,
+      (error: Error) => log('error', 'batch not anchored', { error: error.message }),
+    );
+  const batcher = new Batcher({
+    maxSize: config.batchSize,
+    maxAgeMs: config.batchAgeMs,
+    onBatch: (snapshots) => anchor(snapshots),
+  });
+
+  // Finish what a previous run left, in order: unfinished batches, then everything accepted but not yet batched.
+  for (const { batchId, snapshots } of unfinishedBatches(index)) await anchor(snapshots, batchId);
+
+  let client: MqttClient | undefined;
+  const mirror = createChainMirror({
+    provider,
+    deployment,
+    index,
+    confirmations: config.confirmations,
+    onStateChange: (event) => {
+      const deviceId = (event as { deviceId: string }).deviceId as Hex;
+      client?.publish(
+        deviceTopic(deviceId, 'notifications'),
+        JSON.stringify(event, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)),
+        { qos: 1 },
+      );
+    },
+    onError: (error) => log('warn', 'chain mirror error', { error: (error as Error).message }),
+  });
+  await mirror.syncOnce().catch((error: Error) => log('warn', 'chain mirror not synced yet', { error: error.message }));
+  mirror.start(1_000);
+
+  const done = new Set<number>();
+  let processedThrough = journal.processedMark;
+  const finish = (offset: number) => {
+    done.add(offset);
+    while (done.delete(processedThrough + 1)) processedThrough++;
+    journal.markProcessed(processedThrough);
+  };
+  async function processAccepted(
+    offset: number,
+    payload: string,
+    message: DeviceMessage,
+    receivedAt: number,
+  ): Promise<void> {
+    if (message.kind === 'snapshot') {
+      const cid = await store.add(utf8ToBytes(payload));
+      const hash = hashDeviceMessage(message);
+      const { snapshot } = insertSnapshot(index, {
+        deviceId: message.deviceId,
+        seq: message.seq,
+        collectedAt: message.body.collectedAt,
+        hash,
+        cid,
+        receivedAt,
+      });
+      if (snapshot.batchId === null) {
+        batcher.add({
+          deviceId: BigInt(message.deviceId),
+          sequence: BigInt(message.seq),
+          snapshotHash: hash,
+          cid,
+          receivedAt,
+        });
+      }
+    } else if (message.kind === 'static') {
+      await store.add(encodeStaticDocument(message.body));
+    } else if (message.kind === 'status' && message.body.state === 'online' && message.body.willSeq !== null) {
+      wills.set(message.deviceId, message.body.willSeq);
+    }
+    finish(offset);
+  }
+
+  /** Judges a journaled message (or an oversize one, never journaled) and processes it when accepted. */
+  async function judgeAndProcess(
+    offset: number | undefined,
+    topic: string,
+    payload: Buffer,
+    receivedAt: number,
+  ): Promise<void> {
+    try {
+      const verdict = await validateMessage({
+        topic,
+        payload,
+        twins,
+        ledger,
+        maxPayloadBytes: config.maxPayloadBytes,
+        maxClockSkewMs: config.maxClockSkewSeconds * 1000,
+        now: receivedAt,
+      });
+      if (!verdict.ok) {
+        rejections.record(verdict.rejection);
+        try {
+          recordRejection(index, { ...verdict.rejection, at: receivedAt });
+        } catch (error) {
+          log('warn', 'rejection not recorded', { error: (error as Error).message });
+        }
+        if (offset !== undefined) finish(offset);
+        return;
+      }
+      const { message } = verdict;
+      const key = `${message.deviceId}:${message.kind}`;
+      lastSeq.set(key, Math.max(message.seq, lastSeq.get(key) ?? -1));
+      counters.accepted++;
+      await processAccepted(offset!, payload.toString('utf8'), message, receivedAt);
+    } catch (error) {
+      log('error', 'processing failed', { offset, error: (error as Error).message });
+    }
+  }
+
+  const replay = journal.unprocessed();
+  for (const entry of replay)
+    await judgeAndProcess(entry.offset, entry.topic, Buffer.from(entry.payload, 'utf8'), entry.receivedAt);
+  for (const snapshot of unbatchedSnapshots(index)) batcher.add(snapshot);
+
+  const options: IClientOptions = {
+    protocolVersion: config.mqttProtocolVersion,
+    clientId: `twin-oracle-${process.pid}-${Date.now().toString(36)}`,
+    clean: true,
+    reconnectPeriod: 1_000,
+    reconnectOnConnackError: true,
+    ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
+    ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
+    ...(config.mqttCaFile ? { ca: readFileSync(config.mqttCaFile) } : {}),
+    ...(config.mqttCertFile ? { cert: readFileSync(config.mqttCertFile) } : {}),
+    ...(config.mqttKeyFile ? { key: readFileSync(config.mqttKeyFile) } : {}),
+    rejectUnauthorized: config.mqttRejectUnauthorized,
+  };
+  client = connect(config.mqttUrl, options);
+  // mqtt.js sends the QoS 1 acknowledgement when handleMessage calls back: the raw message is journaled first (one
+  // write: it survives a kill of the oracle at any instant), then judged and processed off the receive path.
+  client.handleMessage = (packet, callback) => {
+    const topic = packet.topic;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const receivedAt = Date.now();
+    counters.received++;
+    const offset =
+      payload.length > config.maxPayloadBytes
+        ? undefined
+        : journal.appendNow(topic, payload.toString('utf8'), receivedAt);
+    callback();
+    void judgeAndProcess(offset, topic, payload, receivedAt);
+  };
+  client.on('connect', () => {
+    client!.subscribe(
+      oracleSubscriptions(config.mqttShared ? config.mqttShareGroup : ''),
+      { qos: 1 },
+      (error) => error && log('error', 'subscription refused', { error: error.message }),
+    );
+    log('info', 'oracle subscribed', {
+      broker: config.mqttUrl,
+      group: config.mqttShared ? config.mqttShareGroup : null,
+    });
+  });
+  client.on('error', (error) => log('warn', 'mqtt error', { error: error.message }));
+
+  return {
+    stats: () => ({ ...counters, rejections: rejections.snapshot() }),
+    mirror,
+    async stop() {
+      await client?.endAsync(true);
+      await batcher.flush();
+      mirror.stop();
+      journal.close();
+      await store.close();
+      provider.destroy();
+      index.close();
+    },
+  };
+}

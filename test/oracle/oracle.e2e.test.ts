@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'mqtt';
+import { loadAgentConfig } from '../../agent/src/config';
+import { runSimulator } from '../../agent/src/runSimulator';
+import { createSimulation } from '../../agent/src/simulate/createSimulation';
+import { loadOracleConfig } from '../../oracle/src/config';
+import { getBatch } from '../../oracle/src/index/batches';
+import { openIndex } from '../../oracle/src/index/openIndex';
+import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
+import { writeDeployment } from '../../twin-core/src/deployment/deployment';
+import { identityToContractStruct } from '../../twin-core/src/identity/deviceId';
+import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
+import { deviceTopic } from '../../twin-core/src/messages/topics';
+import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
+import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
+import { CAST, deployOnNode, mined, type NodeRegistry } from './chain/deployOnNode';
+import { startHardhatNode, type HardhatNode } from './chain/hardhatNode';
+
+const SEED = 'oracle-e2e';
+const DEVICES = 4;
+
+describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simulated devices)', function () {
+  this.timeout(180_000);
+  let node: HardhatNode;
+  let registry: NodeRegistry;
+  let broker: AedesBroker;
+  let directory: string;
+  let oracle: RunningOracle | undefined;
+  let miner: NodeJS.Timeout | undefined;
+  let producedSnapshots = 0;
+
+  before(async function () {
+    node = await startHardhatNode();
+    registry = await deployOnNode(node);
+    broker = await startAedes();
+    directory = mkdtempSync(join(tmpdir(), 'oracle-e2e-'));
+    writeDeployment(join(directory, 'deployment.json'), registry.deployment);
+    // Mint the twin of every virtual device the simulator will run, with its own signer.
+    const simulation = createSimulation({
+      devices: DEVICES,
+      ratePerSecond: 1,
+      snapshotIntervalSeconds: 1,
+      scenario: 'normal',
+      seed: SEED,
+      startTimeMs: Date.now(),
+    });
+    const manufacturer = registry.twins.connect(node.wallet(CAST.manufacturer));
+    for (const device of simulation.devices) {
+      await mined(
+        manufacturer.mint(
+          device.deviceId,
+          identityToContractStruct(device.staticDocument.identity),
+          hashStaticDocument(device.staticDocument),
+          rawCidV1(encodeStaticDocument(device.staticDocument)),
+          device.address,
+          0n,
+        ),
+      );
+    }
+    miner = setInterval(() => void node.mine(1).catch(() => undefined), 250);
+  });
+
+  after(async function () {
+    if (miner) clearInterval(miner);
+    await oracle?.stop().catch(() => undefined);
+    await broker?.stop();
+    await node?.stop();
+    if (directory) rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('anchors every snapshot the devices publish, and each proof verifies on chain', async function () {
+    const config = loadOracleConfig({
+      environment: {
+        RPC_URL: node.url,
+        ORACLE_ORACLE_KEY: node.wallet(CAST.oracle).privateKey,
+        ORACLE_DEPLOYMENT_FILE: join(directory, 'deployment.json'),
+        MQTT_URL: broker.url,
+        ORACLE_MQTT_PROTOCOL_VERSION: '4',
+        ORACLE_MQTT_SHARED: 'false',
+        ORACLE_BATCH_SIZE: '8',
+        ORACLE_BATCH_AGE_MS: '500',
+        ORACLE_CONFIRMATIONS: '1',
+        ORACLE_DATA_DIR: join(directory, 'oracle'),
+      },
+    });
+    oracle = await runOracle(
+      config,
+      (level, message, fields) => process.env.ORACLE_TEST_LOG && console.log(level, message, JSON.stringify(fields)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const agentConfig = loadAgentConfig({
+      environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(directory, 'devices') },
+    });
+    const simulator = await runSimulator({
+      config: agentConfig,
+      devices: DEVICES,
+      ratePerSecond: 2,
+      scenario: 'normal',
+      seed: SEED,
+      snapshotIntervalSeconds: 1,
+      durationSeconds: 3,
+    });
+    await simulator.finished;
+    await simulator.signed(30_000);
+    await simulator.publisher.drain(30_000);
+    await simulator.stop();
+    producedSnapshots = simulator.produced.snapshot;
+    expect(producedSnapshots).to.be.greaterThanOrEqual(DEVICES * 2);
+
+    await waitUntil(() => oracle!.stats().anchoredSnapshots >= producedSnapshots, 60_000, 'every snapshot anchored');
+    const stats = oracle.stats();
+    expect(stats.accepted).to.be.greaterThanOrEqual(producedSnapshots);
+    expect(Object.values(stats.rejections).reduce((sum, count) => sum + count, 0)).to.equal(0);
+
+    const index = openIndex(join(config.dataDir, 'index.sqlite'));
+    try {
+      const rows = index
+        .statement('SELECT device_id, seq, hash, batch_id, proof FROM snapshots ORDER BY device_id, seq')
+        .all() as {
+        device_id: string;
+        seq: number;
+        hash: string;
+        batch_id: number;
+        proof: string;
+      }[];
+      expect(rows).to.have.length(producedSnapshots);
+      for (const row of rows) {
+        const batch = getBatch(index, Number(row.batch_id))!;
+        expect(batch.status).to.equal('confirmed');
+        const proof = JSON.parse(row.proof) as string[];
+        expect(await registry.anchor.verifySnapshot(batch.root!, proof, row.device_id, row.seq, row.hash)).to.equal(
+          true,
+        );
+      }
+      const [first] = rows;
+      const batch = getBatch(index, Number(first!.batch_id))!;
+      const tampered = `0x${(BigInt(first!.hash) ^ 1n).toString(16).padStart(64, '0')}`;
+      expect(
+        await registry.anchor.verifySnapshot(
+          batch.root!,
+          JSON.parse(first!.proof),
+          first!.device_id,
+          first!.seq,
+          tampered,
+        ),
+      ).to.equal(false);
+      const duplicates = index.statement('SELECT count(*) AS n FROM batches WHERE status = ?').get('confirmed') as {
+        n: number;
+      };
+      expect(Number(await registry.anchor.batchCount())).to.equal(Number(duplicates.n));
+    } finally {
+      index.close();
+    }
+  });
+
+  it('rejects and counts forged, malformed, wrong-schema and oversize messages, and keeps running', async function () {
+    const before = oracle!.stats();
+    const intruder = connect(broker.url);
+    await new Promise((resolve) => intruder.once('connect', resolve));
+    const deviceId = createSimulation({
+      devices: 1,
+      ratePerSecond: 1,
+      snapshotIntervalSeconds: 30,
+      scenario: 'normal',
+      seed: SEED,
+      startTimeMs: Date.now(),
+    }).devices[0]!.deviceId;
+    const topic = deviceTopic(deviceId, 'telemetry');
+    intruder.publish(topic, 'not json at all', { qos: 1 });
+    intruder.publish(topic, JSON.stringify({ v: 1, kind: 'telemetry', deviceId }), { qos: 1 });
+    intruder.publish(topic, Buffer.alloc(1_048_577, 0x20), { qos: 1 });
+    await waitUntil(() => oracle!.stats().received >= before.received + 3, 20_000, 'the bad messages');
+    await waitUntil(
+      () => {
+        const now = oracle!.stats().rejections;
+        return now['not-json'] >= 1 && now['invalid-schema'] >= 1 && now.oversize >= 1;
+      },
+      10_000,
+      'the rejections to be counted',
+    );
+    await intruder.endAsync();
+  });
+});
