@@ -221,8 +221,10 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
 
   const options: IClientOptions = {
     protocolVersion: config.mqttProtocolVersion,
-    clientId: `twin-oracle-${process.pid}-${Date.now().toString(36)}`,
-    clean: true,
+    clientId: config.mqttClientId ?? `twin-oracle-${config.mqttShareGroup}-1`,
+    // A persistent session: QoS 1 messages wait at the broker while the oracle restarts.
+    clean: false,
+    ...(config.mqttProtocolVersion === 5 ? { properties: { sessionExpiryInterval: 3_600 } } : {}),
     reconnectPeriod: 1_000,
     reconnectOnConnackError: true,
     ...(config.mqttUsername ? { username: config.mqttUsername } : {}),

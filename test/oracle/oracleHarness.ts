@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSimulation } from '../../agent/src/simulate/createSimulation';
+import { openIndex } from '../../oracle/src/index/openIndex';
+import { writeDeployment } from '../../twin-core/src/deployment/deployment';
+import { identityToContractStruct } from '../../twin-core/src/identity/deviceId';
+import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
+import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
+import { CAST, deployOnNode, mined, type NodeRegistry } from './chain/deployOnNode';
+import { startHardhatNode, type HardhatNode } from './chain/hardhatNode';
+
+/** A chain with the registry and the twins of `devices` simulated devices minted, mining a block every 250 ms. */
+export type OracleHarness = {
+  node: HardhatNode;
+  registry: NodeRegistry;
+  directory: string;
+  deploymentFile: string;
+  /** Environment for an oracle instance (its own key of the node's accounts, its own data directory). */
+  oracleEnvironment(brokerUrl: string, extra?: Record<string, string>): Record<string, string>;
+  /** Every snapshot in an oracle's index with its batch root and proof. */
+  anchoredSnapshots(dataDir: string): { deviceId: string; seq: number; hash: string; root: string | null; status: string | null; proof: string[] | null }[];
+  stop(): Promise<void>;
+};
+
+export async function startOracleHarness(seed: string, devices: number): Promise<OracleHarness> {
+  const node = await startHardhatNode();
+  const registry = await deployOnNode(node);
+  const directory = mkdtempSync(join(tmpdir(), 'oracle-harness-'));
+  const deploymentFile = join(directory, 'deployment.json');
+  writeDeployment(deploymentFile, registry.deployment);
+  const simulation = createSimulation({ devices, ratePerSecond: 1, snapshotIntervalSeconds: 1, scenario: 'normal', seed, startTimeMs: Date.now() });
+  const manufacturer = registry.twins.connect(node.wallet(CAST.manufacturer));
+  for (const device of simulation.devices) {
+    await mined(
+      manufacturer.mint(
+        device.deviceId,
+        identityToContractStruct(device.staticDocument.identity),
+        hashStaticDocument(device.staticDocument),
+        rawCidV1(encodeStaticDocument(device.staticDocument)),
+        device.address,
+        0n,
+      ),
+    );
+  }
+  const miner = setInterval(() => void node.mine(1).catch(() => undefined), 250);
+  return {
+    node,
+    registry,
+    directory,
+    deploymentFile,
+    oracleEnvironment: (brokerUrl, extra = {}) => ({
+      RPC_URL: node.url,
+      ORACLE_ORACLE_KEY: node.wallet(CAST.oracle).privateKey,
+      ORACLE_DEPLOYMENT_FILE: deploymentFile,
+      MQTT_URL: brokerUrl,
+      ORACLE_BATCH_SIZE: '8',
+      ORACLE_BATCH_AGE_MS: '500',
+      ORACLE_CONFIRMATIONS: '1',
+      ORACLE_DATA_DIR: join(directory, 'oracle'),
+      ...extra,
+    }),
+    anchoredSnapshots(dataDir) {
+      const index = openIndex(join(dataDir, 'index.sqlite'));
+      try {
+        const rows = index
+          .statement(
+            `SELECT s.device_id, s.seq, s.hash, s.proof, b.root, b.status FROM snapshots s LEFT JOIN batches b ON b.id = s.batch_id ORDER BY s.device_id, s.seq`,
+          )
+          .all() as { device_id: string; seq: number; hash: string; proof: string | null; root: string | null; status: string | null }[];
+        return rows.map((row) => ({
+          deviceId: row.device_id,
+          seq: Number(row.seq),
+          hash: row.hash,
+          root: row.root,
+          status: row.status,
+          proof: row.proof === null ? null : (JSON.parse(row.proof) as string[]),
+        }));
+      } finally {
+        index.close();
+      }
+    },
+    async stop() {
+      clearInterval(miner);
+      await node.stop();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}

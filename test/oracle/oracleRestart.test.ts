@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { loadAgentConfig } from '../../agent/src/config';
+import { runSimulator } from '../../agent/src/runSimulator';
+import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
+import { startOracleHarness, type OracleHarness } from './oracleHarness';
+
+const ROOT = resolve(__dirname, '..', '..');
+const SEED = 'oracle-restart';
+const DEVICES = 4;
+
+function startOracleProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn('npx', ['ts-node', '-T', join('oracle', 'src', 'cli.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, FORCE_COLOR: '0' },
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolveExit) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
+    child.once('exit', () => resolveExit());
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      resolveExit();
+    }
+  });
+}
+
+describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', function () {
+  this.timeout(240_000);
+  let harness: OracleHarness;
+  let broker: AedesBroker;
+  let oracle: ChildProcess | undefined;
+
+  before(async () => {
+    harness = await startOracleHarness(SEED, DEVICES);
+    broker = await startAedes();
+  });
+  after(async () => {
+    if (oracle) await kill(oracle, 'SIGKILL');
+    await broker?.stop();
+    await harness?.stop();
+  });
+
+  it('loses nothing and anchors nothing twice', async function () {
+    const env = harness.oracleEnvironment(broker.url, {
+      ORACLE_MQTT_PROTOCOL_VERSION: '4',
+      ORACLE_MQTT_SHARED: 'false',
+      ORACLE_BATCH_SIZE: '1000',
+      ORACLE_BATCH_AGE_MS: '2500',
+    });
+    const first = startOracleProcess(env);
+    oracle = first.child;
+    await waitUntil(() => first.output().includes('oracle subscribed'), 90_000, `the first oracle to subscribe\n${first.output()}`);
+
+    const agentConfig = loadAgentConfig({ environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(harness.directory, 'devices') } });
+    const simulator = await runSimulator({ config: agentConfig, devices: DEVICES, ratePerSecond: 2, scenario: 'normal', seed: SEED, snapshotIntervalSeconds: 1, durationSeconds: 5 });
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2_000));
+    await kill(oracle, 'SIGKILL'); // mid-stream, with a batch open
+    const killedOutput = first.output();
+    await simulator.finished;
+    await simulator.signed(30_000);
+    await simulator.publisher.drain(30_000);
+    await simulator.stop();
+    const produced = simulator.produced.snapshot;
+
+    const second = startOracleProcess(env);
+    oracle = second.child;
+    const dataDir = join(harness.directory, 'oracle');
+    await waitUntil(
+      () => {
+        const rows = harness.anchoredSnapshots(dataDir);
+        return rows.length >= produced && rows.every((row) => row.status === 'confirmed');
+      },
+      120_000,
+      `every snapshot anchored after the restart\n${second.output()}`,
+    );
+    await kill(oracle, 'SIGTERM');
+    oracle = undefined;
+
+    const rows = harness.anchoredSnapshots(dataDir);
+    expect(rows).to.have.length(produced);
+    expect(killedOutput).to.contain('oracle subscribed');
+    for (const row of rows) {
+      expect(await harness.registry.anchor.verifySnapshot(row.root!, row.proof!, row.deviceId, row.seq, row.hash)).to.equal(true);
+    }
+    // Nothing anchored twice: the leaves of every batch on chain add up to the snapshots, once each.
+    const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
+    const leaves = events.reduce((sum, event) => sum + Number(event.args.leafCount), 0);
+    expect(leaves).to.equal(produced);
+  });
+});
