@@ -47,7 +47,10 @@ export const oracleConfigSchema = z.object({
    * MQTT client ID (default `twin-oracle-<share group>-1`). The session is persistent (clean start off, one hour
    * expiry), so the broker keeps the oracle's messages while it restarts: give each instance its own ID.
    */
-  mqttClientId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _, . or -').optional(),
+  mqttClientId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _, . or -')
+    .optional(),
   /** MQTT protocol version: 5 (default) or 4 for brokers without MQTT 5 (shared subscriptions need broker support). */
   mqttProtocolVersion: z.coerce
     .number()

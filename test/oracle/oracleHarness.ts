@@ -19,7 +19,16 @@ export type OracleHarness = {
   /** Environment for an oracle instance (its own key of the node's accounts, its own data directory). */
   oracleEnvironment(brokerUrl: string, extra?: Record<string, string>): Record<string, string>;
   /** Every snapshot in an oracle's index with its batch root and proof. */
-  anchoredSnapshots(dataDir: string): { deviceId: string; seq: number; hash: string; root: string | null; status: string | null; proof: string[] | null }[];
+  anchoredSnapshots(
+    dataDir: string,
+  ): {
+    deviceId: string;
+    seq: number;
+    hash: string;
+    root: string | null;
+    status: string | null;
+    proof: string[] | null;
+  }[];
   stop(): Promise<void>;
 };
 
@@ -29,7 +38,14 @@ export async function startOracleHarness(seed: string, devices: number): Promise
   const directory = mkdtempSync(join(tmpdir(), 'oracle-harness-'));
   const deploymentFile = join(directory, 'deployment.json');
   writeDeployment(deploymentFile, registry.deployment);
-  const simulation = createSimulation({ devices, ratePerSecond: 1, snapshotIntervalSeconds: 1, scenario: 'normal', seed, startTimeMs: Date.now() });
+  const simulation = createSimulation({
+    devices,
+    ratePerSecond: 1,
+    snapshotIntervalSeconds: 1,
+    scenario: 'normal',
+    seed,
+    startTimeMs: Date.now(),
+  });
   const manufacturer = registry.twins.connect(node.wallet(CAST.manufacturer));
   for (const device of simulation.devices) {
     await mined(
@@ -67,7 +83,14 @@ export async function startOracleHarness(seed: string, devices: number): Promise
           .statement(
             `SELECT s.device_id, s.seq, s.hash, s.proof, b.root, b.status FROM snapshots s LEFT JOIN batches b ON b.id = s.batch_id ORDER BY s.device_id, s.seq`,
           )
-          .all() as { device_id: string; seq: number; hash: string; proof: string | null; root: string | null; status: string | null }[];
+          .all() as {
+          device_id: string;
+          seq: number;
+          hash: string;
+          proof: string | null;
+          root: string | null;
+          status: string | null;
+        }[];
         return rows.map((row) => ({
           deviceId: row.device_id,
           seq: Number(row.seq),

@@ -59,10 +59,24 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
     });
     const first = startOracleProcess(env);
     oracle = first.child;
-    await waitUntil(() => first.output().includes('oracle subscribed'), 90_000, `the first oracle to subscribe\n${first.output()}`);
+    await waitUntil(
+      () => first.output().includes('oracle subscribed'),
+      90_000,
+      `the first oracle to subscribe\n${first.output()}`,
+    );
 
-    const agentConfig = loadAgentConfig({ environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(harness.directory, 'devices') } });
-    const simulator = await runSimulator({ config: agentConfig, devices: DEVICES, ratePerSecond: 2, scenario: 'normal', seed: SEED, snapshotIntervalSeconds: 1, durationSeconds: 5 });
+    const agentConfig = loadAgentConfig({
+      environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(harness.directory, 'devices') },
+    });
+    const simulator = await runSimulator({
+      config: agentConfig,
+      devices: DEVICES,
+      ratePerSecond: 2,
+      scenario: 'normal',
+      seed: SEED,
+      snapshotIntervalSeconds: 1,
+      durationSeconds: 5,
+    });
     await new Promise((resolveWait) => setTimeout(resolveWait, 2_000));
     await kill(oracle, 'SIGKILL'); // mid-stream, with a batch open
     const killedOutput = first.output();
@@ -90,7 +104,9 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
     expect(rows).to.have.length(produced);
     expect(killedOutput).to.contain('oracle subscribed');
     for (const row of rows) {
-      expect(await harness.registry.anchor.verifySnapshot(row.root!, row.proof!, row.deviceId, row.seq, row.hash)).to.equal(true);
+      expect(
+        await harness.registry.anchor.verifySnapshot(row.root!, row.proof!, row.deviceId, row.seq, row.hash),
+      ).to.equal(true);
     }
     // Nothing anchored twice: the leaves of every batch on chain add up to the snapshots, once each.
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);

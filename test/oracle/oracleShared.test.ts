@@ -52,16 +52,32 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
 
-    const agentConfig = loadAgentConfig({ environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(harness.directory, 'devices') } });
-    const simulator = await runSimulator({ config: agentConfig, devices: DEVICES, ratePerSecond: 2, scenario: 'normal', seed: SEED, snapshotIntervalSeconds: 1, durationSeconds: 4 });
+    const agentConfig = loadAgentConfig({
+      environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(harness.directory, 'devices') },
+    });
+    const simulator = await runSimulator({
+      config: agentConfig,
+      devices: DEVICES,
+      ratePerSecond: 2,
+      scenario: 'normal',
+      seed: SEED,
+      snapshotIntervalSeconds: 1,
+      durationSeconds: 4,
+    });
     await simulator.finished;
     await simulator.signed(30_000);
     await simulator.publisher.drain(30_000);
     await simulator.stop();
     const produced = simulator.produced.snapshot;
 
-    await waitUntil(() => oracles.reduce((sum, oracle) => sum + oracle.stats().anchoredSnapshots, 0) >= produced, 90_000, 'every snapshot anchored');
-    const [a, b] = instances.map((instance) => harness.anchoredSnapshots(join(harness.directory, `oracle-${instance.name}`)));
+    await waitUntil(
+      () => oracles.reduce((sum, oracle) => sum + oracle.stats().anchoredSnapshots, 0) >= produced,
+      90_000,
+      'every snapshot anchored',
+    );
+    const [a, b] = instances.map((instance) =>
+      harness.anchoredSnapshots(join(harness.directory, `oracle-${instance.name}`)),
+    );
     expect(a!.length).to.be.greaterThan(0);
     expect(b!.length).to.be.greaterThan(0);
     const keys = (rows: typeof a) => rows!.map((row) => `${row.deviceId}:${row.seq}`);
@@ -70,6 +86,8 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
     expect(a!.length + b!.length).to.equal(produced);
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);
-    expect(oracles.every((oracle) => Object.values(oracle.stats().rejections).every((count) => count === 0))).to.equal(true);
+    expect(oracles.every((oracle) => Object.values(oracle.stats().rejections).every((count) => count === 0))).to.equal(
+      true,
+    );
   });
 });
