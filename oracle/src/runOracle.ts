@@ -4,6 +4,7 @@ import { utf8ToBytes } from '@noble/hashes/utils';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { deploymentPath, readDeployment } from '../../twin-core/src/deployment/deployment';
+import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { DEVICE_MESSAGE_KINDS, type DeviceMessage } from '../../twin-core/src/messages/envelope';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
@@ -18,6 +19,7 @@ import type { OracleConfig } from './config';
 import { openIndex } from './index/openIndex';
 import { recordRejection } from './index/rejections';
 import { insertSnapshot } from './index/snapshots';
+import { recordTelemetryBatch } from './index/telemetry';
 import { Journal } from './ingest/journal';
 import { RejectionCounter } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
@@ -35,6 +37,7 @@ export type RunningOracle = {
     accepted: number;
     anchoredBatches: number;
     anchoredSnapshots: number;
+    telemetryBatches: number;
     rejections: Record<string, number>;
   };
   mirror: ChainMirror;
@@ -72,7 +75,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   });
   const journal = new Journal({ directory: join(config.dataDir, 'journal') });
   const twins = createTwinDirectory({ index, provider, twinRegistry: deployment.contracts.TwinRegistry });
-  const counters = { received: 0, accepted: 0, anchoredBatches: 0, anchoredSnapshots: 0 };
+  const counters = { received: 0, accepted: 0, anchoredBatches: 0, anchoredSnapshots: 0, telemetryBatches: 0 };
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
 
   const lastSeq = new Map<string, number>();
@@ -143,6 +146,32 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     while (done.delete(processedThrough + 1)) processedThrough++;
     journal.markProcessed(processedThrough);
   };
+  let telemetry: { offset: number; message: Extract<DeviceMessage, { kind: 'telemetry' }> }[] = [];
+  /** Stores the buffered telemetry on IPFS as one batch and records its CID (with each device's latest reading). */
+  async function flushTelemetry(): Promise<void> {
+    const batch = telemetry;
+    telemetry = [];
+    if (batch.length === 0) return;
+    try {
+      const cid = await store.add(utf8ToBytes(canonicalJson(batch.map((item) => item.message))));
+      recordTelemetryBatch(index, {
+        cid,
+        messages: batch.map(({ message }) => ({
+          deviceId: message.deviceId,
+          seq: message.seq,
+          ts: message.ts,
+          body: message.body,
+        })),
+      });
+      counters.telemetryBatches++;
+      for (const item of batch) finish(item.offset);
+    } catch (error) {
+      telemetry = [...batch, ...telemetry];
+      log('warn', 'telemetry batch not stored yet', { error: (error as Error).message });
+    }
+  }
+  const telemetryTimer = setInterval(() => void flushTelemetry(), config.batchAgeMs);
+
   async function processAccepted(
     offset: number,
     payload: string,
@@ -169,6 +198,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
           receivedAt,
         });
       }
+    } else if (message.kind === 'telemetry') {
+      // Marked processed only once its batch is on IPFS: a crash before that replays it from the journal.
+      telemetry.push({ offset, message });
+      if (telemetry.length >= config.batchSize) await flushTelemetry();
+      return;
     } else if (message.kind === 'static') {
       await store.add(encodeStaticDocument(message.body));
     } else if (message.kind === 'status' && message.body.state === 'online' && message.body.willSeq !== null) {
@@ -267,6 +301,8 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     mirror,
     async stop() {
       await client?.endAsync(true);
+      clearInterval(telemetryTimer);
+      await flushTelemetry();
       await batcher.flush();
       mirror.stop();
       journal.close();

@@ -157,6 +157,55 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     }
   });
 
+  it('stores telemetry on IPFS in batches and keeps each device latest reading', async function () {
+    const { listTelemetryBatches, latestTelemetry } = await import('../../oracle/src/index/telemetry');
+    await waitUntil(() => oracle!.stats().telemetryBatches >= 1, 20_000, 'a telemetry batch');
+    const index = openIndex(join(directory, 'oracle', 'index.sqlite'));
+    try {
+      const batches = listTelemetryBatches(index);
+      expect(batches.length).to.be.greaterThan(0);
+      expect(batches[0]!.cid).to.match(/^bafk/);
+      const simulation = createSimulation({
+        devices: DEVICES,
+        ratePerSecond: 1,
+        snapshotIntervalSeconds: 30,
+        scenario: 'normal',
+        seed: SEED,
+        startTimeMs: Date.now(),
+      });
+      for (const device of simulation.devices) {
+        const latest = latestTelemetry(index, device.deviceId);
+        expect(latest?.batchCid).to.be.a('string');
+        expect((latest!.body as { network: unknown }).network).to.be.an('object');
+      }
+    } finally {
+      index.close();
+    }
+  });
+
+  it('notifies the owner on twins/{deviceId}/notifications when a security entity suspends the twin', async function () {
+    const deviceId = createSimulation({
+      devices: 1,
+      ratePerSecond: 1,
+      snapshotIntervalSeconds: 30,
+      scenario: 'normal',
+      seed: SEED,
+      startTimeMs: Date.now(),
+    }).devices[0]!.deviceId;
+    const owner = connect(broker.url);
+    const received: string[] = [];
+    owner.on('message', (_topic, payload) => received.push(payload.toString()));
+    await new Promise<void>((resolve) =>
+      owner.once('connect', () => owner.subscribe(deviceTopic(deviceId, 'notifications'), { qos: 1 }, () => resolve())),
+    );
+    await mined(registry.twins.connect(node.wallet(CAST.security)).setState(deviceId, 1, 'bafy-evidence'));
+    await waitUntil(() => received.length > 0, 20_000, 'the notification');
+    const notification = JSON.parse(received[0]!) as Record<string, unknown>;
+    expect(JSON.stringify(notification)).to.contain('bafy-evidence');
+    expect(JSON.stringify(notification).toLowerCase()).to.contain(deviceId.slice(2, 20));
+    await owner.endAsync();
+  });
+
   it('rejects and counts forged, malformed, wrong-schema and oversize messages, and keeps running', async function () {
     const before = oracle!.stats();
     const intruder = connect(broker.url);

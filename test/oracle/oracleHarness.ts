@@ -19,9 +19,7 @@ export type OracleHarness = {
   /** Environment for an oracle instance (its own key of the node's accounts, its own data directory). */
   oracleEnvironment(brokerUrl: string, extra?: Record<string, string>): Record<string, string>;
   /** Every snapshot in an oracle's index with its batch root and proof. */
-  anchoredSnapshots(
-    dataDir: string,
-  ): {
+  anchoredSnapshots(dataDir: string): {
     deviceId: string;
     seq: number;
     hash: string;

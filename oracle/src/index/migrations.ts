@@ -164,7 +164,27 @@ CREATE INDEX chain_events_subject ON chain_events (subject, block, log_index);
  * @example
  * const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version
  */
+/** Telemetry is stored on IPFS in batches (one CID per batch); the latest reading of each device is kept here. */
+const TELEMETRY = `
+CREATE TABLE telemetry_batches (
+  id           INTEGER PRIMARY KEY,
+  cid          TEXT NOT NULL UNIQUE,
+  message_count INTEGER NOT NULL,
+  first_at     INTEGER NOT NULL,
+  last_at      INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL
+);
+CREATE TABLE latest_telemetry (
+  device_id    TEXT PRIMARY KEY NOT NULL,
+  seq          INTEGER NOT NULL,
+  ts           INTEGER NOT NULL,
+  body         TEXT NOT NULL,
+  batch_cid    TEXT
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
+  { version: 3, name: 'telemetry batches and latest telemetry', sql: TELEMETRY },
 ];
