@@ -16,6 +16,9 @@ import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
+import { DeviceChannel } from '../../agent/src/device/deviceChannel';
+import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
+import { telemetryBody } from '../agent/transport/publisherBehaviour';
 import { CAST, deployOnNode, mined, type NodeRegistry } from './chain/deployOnNode';
 import { startHardhatNode, type HardhatNode } from './chain/hardhatNode';
 
@@ -222,15 +225,28 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     intruder.publish(topic, 'not json at all', { qos: 1 });
     intruder.publish(topic, JSON.stringify({ v: 1, kind: 'telemetry', deviceId }), { qos: 1 });
     intruder.publish(topic, Buffer.alloc(1_048_577, 0x20), { qos: 1 });
-    await waitUntil(() => oracle!.stats().received >= before.received + 3, 20_000, 'the bad messages');
+    // A forged message: right device and topic, signed by a key that is not the twin's device signer.
+    const forger = new DeviceChannel({ deviceId, key: generatePrivateKey(), sequence: { next: () => 1e9 } });
+    intruder.publish(topic, forger.entry('telemetry', telemetryBody(1)).payload, { qos: 1 });
+    // A replay: a genuine telemetry message the oracle already accepted, sent again.
+    const genuine = broker.received.find((packet) => packet.topic === topic)!;
+    intruder.publish(topic, genuine.payload, { qos: 1 });
+    await waitUntil(() => oracle!.stats().received >= before.received + 5, 20_000, 'the bad messages');
     await waitUntil(
       () => {
         const now = oracle!.stats().rejections;
-        return now['not-json'] >= 1 && now['invalid-schema'] >= 1 && now.oversize >= 1;
+        return (
+          now['not-json'] >= 1 &&
+          now['invalid-schema'] >= 1 &&
+          now.oversize >= 1 &&
+          now['wrong-signer'] >= 1 &&
+          now.replay >= 1
+        );
       },
       10_000,
       'the rejections to be counted',
     );
+    expect(oracle!.stats().accepted).to.equal(before.accepted);
     await intruder.endAsync();
   });
 });
