@@ -1,93 +1,50 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
-import { loadAgentConfig } from '../../agent/src/config';
-import { runSimulator } from '../../agent/src/runSimulator';
-import { createSimulation } from '../../agent/src/simulate/createSimulation';
 import { loadOracleConfig } from '../../oracle/src/config';
 import { getBatch } from '../../oracle/src/index/batches';
 import { openIndex } from '../../oracle/src/index/openIndex';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
-import { writeDeployment } from '../../twin-core/src/deployment/deployment';
-import { identityToContractStruct } from '../../twin-core/src/identity/deviceId';
-import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
-import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
 import { DeviceChannel } from '../../agent/src/device/deviceChannel';
 import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
 import { telemetryBody } from '../agent/transport/publisherBehaviour';
-import { CAST, deployOnNode, mined, type NodeRegistry } from './chain/deployOnNode';
-import { startHardhatNode, type HardhatNode } from './chain/hardhatNode';
+import { CAST, mined, type NodeRegistry } from './chain/deployOnNode';
+import type { HardhatNode } from './chain/hardhatNode';
+import { startOracleHarness, type OracleHarness } from './oracleHarness';
 
 const SEED = 'oracle-e2e';
 const DEVICES = 4;
 
 describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simulated devices)', function () {
   this.timeout(180_000);
+  let harness: OracleHarness;
   let node: HardhatNode;
   let registry: NodeRegistry;
   let broker: AedesBroker;
   let directory: string;
   let oracle: RunningOracle | undefined;
-  let miner: NodeJS.Timeout | undefined;
   let producedSnapshots = 0;
 
   before(async function () {
-    node = await startHardhatNode();
-    registry = await deployOnNode(node);
+    harness = await startOracleHarness(SEED, DEVICES);
+    ({ node, registry, directory } = harness);
     broker = await startAedes();
-    directory = mkdtempSync(join(tmpdir(), 'oracle-e2e-'));
-    writeDeployment(join(directory, 'deployment.json'), registry.deployment);
-    // Mint the twin of every virtual device the simulator will run, with its own signer.
-    const simulation = createSimulation({
-      devices: DEVICES,
-      ratePerSecond: 1,
-      snapshotIntervalSeconds: 1,
-      scenario: 'normal',
-      seed: SEED,
-      startTimeMs: Date.now(),
-    });
-    const manufacturer = registry.twins.connect(node.wallet(CAST.manufacturer));
-    for (const device of simulation.devices) {
-      await mined(
-        manufacturer.mint(
-          device.deviceId,
-          identityToContractStruct(device.staticDocument.identity),
-          hashStaticDocument(device.staticDocument),
-          rawCidV1(encodeStaticDocument(device.staticDocument)),
-          device.address,
-          0n,
-        ),
-      );
-    }
-    miner = setInterval(() => void node.mine(1).catch(() => undefined), 250);
   });
 
   after(async function () {
-    if (miner) clearInterval(miner);
     await oracle?.stop().catch(() => undefined);
     await broker?.stop();
-    await node?.stop();
-    if (directory) rmSync(directory, { recursive: true, force: true });
+    await harness?.stop();
   });
 
   it('anchors every snapshot the devices publish, and each proof verifies on chain', async function () {
     const config = loadOracleConfig({
-      environment: {
-        RPC_URL: node.url,
-        ORACLE_ORACLE_KEY: node.wallet(CAST.oracle).privateKey,
-        ORACLE_DEPLOYMENT_FILE: join(directory, 'deployment.json'),
-        MQTT_URL: broker.url,
+      environment: harness.oracleEnvironment(broker.url, {
         ORACLE_MQTT_PROTOCOL_VERSION: '4',
         ORACLE_MQTT_SHARED: 'false',
-        ORACLE_BATCH_SIZE: '8',
-        ORACLE_BATCH_AGE_MS: '500',
-        ORACLE_CONFIRMATIONS: '1',
-        ORACLE_DATA_DIR: join(directory, 'oracle'),
-      },
+      }),
     });
     oracle = await runOracle(
       config,
@@ -95,23 +52,7 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
 
-    const agentConfig = loadAgentConfig({
-      environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(directory, 'devices') },
-    });
-    const simulator = await runSimulator({
-      config: agentConfig,
-      devices: DEVICES,
-      ratePerSecond: 2,
-      scenario: 'normal',
-      seed: SEED,
-      snapshotIntervalSeconds: 1,
-      durationSeconds: 3,
-    });
-    await simulator.finished;
-    await simulator.signed(30_000);
-    await simulator.publisher.drain(30_000);
-    await simulator.stop();
-    producedSnapshots = simulator.produced.snapshot;
+    producedSnapshots = await harness.publishFromDevices(broker.url, 3);
     expect(producedSnapshots).to.be.greaterThanOrEqual(DEVICES * 2);
 
     await waitUntil(() => oracle!.stats().anchoredSnapshots >= producedSnapshots, 60_000, 'every snapshot anchored');
@@ -168,14 +109,7 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
       const batches = listTelemetryBatches(index);
       expect(batches.length).to.be.greaterThan(0);
       expect(batches[0]!.cid).to.match(/^bafk/);
-      const simulation = createSimulation({
-        devices: DEVICES,
-        ratePerSecond: 1,
-        snapshotIntervalSeconds: 30,
-        scenario: 'normal',
-        seed: SEED,
-        startTimeMs: Date.now(),
-      });
+      const simulation = { devices: harness.devices };
       for (const device of simulation.devices) {
         const latest = latestTelemetry(index, device.deviceId);
         expect(latest?.batchCid).to.be.a('string');
@@ -187,14 +121,7 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
   });
 
   it('notifies the owner on twins/{deviceId}/notifications when a security entity suspends the twin', async function () {
-    const deviceId = createSimulation({
-      devices: 1,
-      ratePerSecond: 1,
-      snapshotIntervalSeconds: 30,
-      scenario: 'normal',
-      seed: SEED,
-      startTimeMs: Date.now(),
-    }).devices[0]!.deviceId;
+    const deviceId = harness.devices[0]!.deviceId;
     const owner = connect(broker.url);
     const received: string[] = [];
     owner.on('message', (_topic, payload) => received.push(payload.toString()));
@@ -213,14 +140,7 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     const before = oracle!.stats();
     const intruder = connect(broker.url);
     await new Promise((resolve) => intruder.once('connect', resolve));
-    const deviceId = createSimulation({
-      devices: 1,
-      ratePerSecond: 1,
-      snapshotIntervalSeconds: 30,
-      scenario: 'normal',
-      seed: SEED,
-      startTimeMs: Date.now(),
-    }).devices[0]!.deviceId;
+    const deviceId = harness.devices[0]!.deviceId;
     const topic = deviceTopic(deviceId, 'telemetry');
     intruder.publish(topic, 'not json at all', { qos: 1 });
     intruder.publish(topic, JSON.stringify({ v: 1, kind: 'telemetry', deviceId }), { qos: 1 });

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadAgentConfig } from '../../agent/src/config';
+import { runSimulator } from '../../agent/src/runSimulator';
 import { createSimulation } from '../../agent/src/simulate/createSimulation';
 import { openIndex } from '../../oracle/src/index/openIndex';
 import { writeDeployment } from '../../twin-core/src/deployment/deployment';
@@ -18,6 +20,10 @@ export type OracleHarness = {
   deploymentFile: string;
   /** Environment for an oracle instance (its own key of the node's accounts, its own data directory). */
   oracleEnvironment(brokerUrl: string, extra?: Record<string, string>): Record<string, string>;
+  /** Runs the simulated devices (the minted ones) against `brokerUrl` for `seconds`, waits until all is sent, and returns how many snapshots they published. */
+  publishFromDevices(brokerUrl: string, seconds: number, during?: () => Promise<void>): Promise<number>;
+  /** The simulated devices whose twins are minted. */
+  devices: ReturnType<typeof createSimulation>['devices'];
   /** Every snapshot in an oracle's index with its batch root and proof. */
   anchoredSnapshots(dataDir: string): {
     deviceId: string;
@@ -74,6 +80,27 @@ export async function startOracleHarness(seed: string, devices: number): Promise
       ORACLE_DATA_DIR: join(directory, 'oracle'),
       ...extra,
     }),
+    devices: simulation.devices,
+    async publishFromDevices(brokerUrl, seconds, during) {
+      const config = loadAgentConfig({
+        environment: { TWIN_AGENT_MQTT_URL: brokerUrl, TWIN_AGENT_DATA_DIR: join(directory, 'devices') },
+      });
+      const simulator = await runSimulator({
+        config,
+        devices,
+        ratePerSecond: 2,
+        scenario: 'normal',
+        seed,
+        snapshotIntervalSeconds: 1,
+        durationSeconds: seconds,
+      });
+      await during?.();
+      await simulator.finished;
+      await simulator.signed(30_000);
+      await simulator.publisher.drain(30_000);
+      await simulator.stop();
+      return simulator.produced.snapshot;
+    },
     anchoredSnapshots(dataDir) {
       const index = openIndex(join(dataDir, 'index.sqlite'));
       try {

@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { loadAgentConfig } from '../../agent/src/config';
-import { runSimulator } from '../../agent/src/runSimulator';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
 
@@ -65,26 +63,12 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
       `the first oracle to subscribe\n${first.output()}`,
     );
 
-    const agentConfig = loadAgentConfig({
-      environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(harness.directory, 'devices') },
+    let killedOutput = '';
+    const produced = await harness.publishFromDevices(broker.url, 5, async () => {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 2_000));
+      await kill(oracle!, 'SIGKILL'); // mid-stream, with a batch open
+      killedOutput = first.output();
     });
-    const simulator = await runSimulator({
-      config: agentConfig,
-      devices: DEVICES,
-      ratePerSecond: 2,
-      scenario: 'normal',
-      seed: SEED,
-      snapshotIntervalSeconds: 1,
-      durationSeconds: 5,
-    });
-    await new Promise((resolveWait) => setTimeout(resolveWait, 2_000));
-    await kill(oracle, 'SIGKILL'); // mid-stream, with a batch open
-    const killedOutput = first.output();
-    await simulator.finished;
-    await simulator.signed(30_000);
-    await simulator.publisher.drain(30_000);
-    await simulator.stop();
-    const produced = simulator.produced.snapshot;
 
     const second = startOracleProcess(env);
     oracle = second.child;

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { loadAgentConfig } from '../../agent/src/config';
-import { runSimulator } from '../../agent/src/runSimulator';
 import { loadOracleConfig } from '../../oracle/src/config';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
@@ -42,23 +40,7 @@ describe('The oracle through an RPC outage (its JSON-RPC endpoint behind a TCP p
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await proxy.cut();
 
-    const agentConfig = loadAgentConfig({
-      environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(harness.directory, 'devices') },
-    });
-    const simulator = await runSimulator({
-      config: agentConfig,
-      devices: DEVICES,
-      ratePerSecond: 2,
-      scenario: 'normal',
-      seed: SEED,
-      snapshotIntervalSeconds: 1,
-      durationSeconds: 3,
-    });
-    await simulator.finished;
-    await simulator.signed(30_000);
-    await simulator.publisher.drain(30_000);
-    await simulator.stop();
-    const produced = simulator.produced.snapshot;
+    const produced = await harness.publishFromDevices(broker.url, 3);
     await waitUntil(() => oracle!.stats().accepted >= produced, 30_000, 'the snapshots accepted during the outage');
     expect(oracle.stats().anchoredSnapshots).to.equal(0);
 

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { loadAgentConfig } from '../../agent/src/config';
-import { runSimulator } from '../../agent/src/runSimulator';
 import { loadOracleConfig } from '../../oracle/src/config';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
 import { mosquittoPath, startMosquitto, waitUntil, type MosquittoBroker } from '../helpers/brokers';
@@ -52,23 +50,7 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
 
-    const agentConfig = loadAgentConfig({
-      environment: { TWIN_AGENT_MQTT_URL: broker.url, TWIN_AGENT_DATA_DIR: join(harness.directory, 'devices') },
-    });
-    const simulator = await runSimulator({
-      config: agentConfig,
-      devices: DEVICES,
-      ratePerSecond: 2,
-      scenario: 'normal',
-      seed: SEED,
-      snapshotIntervalSeconds: 1,
-      durationSeconds: 4,
-    });
-    await simulator.finished;
-    await simulator.signed(30_000);
-    await simulator.publisher.drain(30_000);
-    await simulator.stop();
-    const produced = simulator.produced.snapshot;
+    const produced = await harness.publishFromDevices(broker.url, 4);
 
     await waitUntil(
       () => oracles.reduce((sum, oracle) => sum + oracle.stats().anchoredSnapshots, 0) >= produced,
