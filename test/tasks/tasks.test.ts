@@ -9,7 +9,6 @@ import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
-import * as registryModule from '../../tasks/lib/registry';
 import type { EntityRegistry, TwinRegistry } from '../../typechain-types';
 import { exampleDocuments, Role, State } from '../fixtures';
 
