@@ -12,6 +12,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
+/** Longest the processed mark waits before it is written, ms. */
+const MARK_DELAY_MS = 100;
+
 /** One accepted message as journaled: its position, topic, raw payload and arrival time. */
 export type JournalEntry = { offset: number; topic: string; payload: string; receivedAt: number };
 
@@ -49,6 +52,8 @@ export class Journal {
     offset: number;
   }[] = [];
   private commitTimer: NodeJS.Timeout | undefined;
+  private markTimer: NodeJS.Timeout | undefined;
+  private persistedMark = -1;
 
   constructor(parameters: JournalParameters) {
     this.directory = parameters.directory;
@@ -58,6 +63,7 @@ export class Journal {
     const segments = this.segmentStarts();
     try {
       this.processedThrough = Number(JSON.parse(readFileSync(join(this.directory, 'processed.json'), 'utf8')).through);
+      this.persistedMark = this.processedThrough;
     } catch {
       this.processedThrough = -1;
     }
@@ -113,18 +119,29 @@ export class Journal {
   markProcessed(offset: number): void {
     if (offset <= this.processedThrough) return;
     this.processedThrough = offset;
+    // Persisted at most every few ms, not per message: a crash only replays a few more (idempotent) entries.
+    this.markTimer ??= setTimeout(() => this.persistMark(), MARK_DELAY_MS);
+  }
+
+  private persistMark(): void {
+    this.markTimer = undefined;
+    const offset = this.processedThrough;
+    if (offset === this.persistedMark) return;
     const file = join(this.directory, 'processed.json');
     writeFileSync(`${file}.tmp`, JSON.stringify({ through: offset }));
     renameSync(`${file}.tmp`, file);
+    this.persistedMark = offset;
     const starts = this.segmentStarts();
     for (let index = 0; index < starts.length - 1; index++) {
       if (starts[index + 1]! - 1 <= offset) unlinkSync(this.segmentFile(starts[index]!));
     }
   }
 
-  /** Commits what is waiting and closes the file. */
+  /** Commits what is waiting, records the processed mark and closes the file. */
   close(): void {
     if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
+    if (this.markTimer !== undefined) clearTimeout(this.markTimer);
+    this.persistMark();
     this.commit();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;

@@ -21,12 +21,23 @@ describe('Journal (write-ahead, before the MQTT acknowledgement)', function () {
     const first = new Journal({ directory, segmentSize: 2 });
     for (let n = 0; n < 5; n++) await first.append('t', `p${n}`, n);
     first.markProcessed(2);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the mark is written within 100 ms
     // no close(): killed
     const second = new Journal({ directory, segmentSize: 2 });
     expect(second.unprocessed().map((entry) => entry.payload)).to.deep.equal(['p3', 'p4']);
     expect(await second.append('t', 'p5', 5)).to.equal(5);
     expect(second.unprocessed().map((entry) => entry.offset)).to.deep.equal([3, 4, 5]);
     second.close();
+  });
+
+  it('replays more, never less, when killed before the processed mark was written', async function () {
+    const first = new Journal({ directory });
+    for (let n = 0; n < 3; n++) await first.append('t', `p${n}`, n);
+    first.markProcessed(1);
+    // killed at once: the mark was not written yet
+    expect(new Journal({ directory }).unprocessed().map((entry) => entry.payload)).to.deep.equal(['p0', 'p1', 'p2']);
+    first.close();
+    expect(new Journal({ directory }).unprocessed().map((entry) => entry.payload)).to.deep.equal(['p2']);
   });
 
   it('drops a line torn by a kill mid-write and continues cleanly', async function () {
@@ -45,6 +56,7 @@ describe('Journal (write-ahead, before the MQTT acknowledgement)', function () {
     for (let n = 0; n < 6; n++) await journal.append('t', `p${n}`, n);
     expect(readdirSync(directory).filter((name) => name.endsWith('.jsonl'))).to.have.length(3);
     journal.markProcessed(3);
+    await new Promise((resolve) => setTimeout(resolve, 150));
     expect(readdirSync(directory).filter((name) => name.endsWith('.jsonl'))).to.have.length(1);
     expect(journal.unprocessed().map((entry) => entry.payload)).to.deep.equal(['p4', 'p5']);
     journal.close();
