@@ -20,6 +20,7 @@ import { openIndex } from './index/openIndex';
 import { recordRejection } from './index/rejections';
 import { insertSnapshot } from './index/snapshots';
 import { recordTelemetryBatch } from './index/telemetry';
+import { loadSequenceLedger, saveSequenceLedger, type LedgerEntry } from './index/sequenceLedger';
 import { Journal } from './ingest/journal';
 import { RejectionCounter } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
@@ -78,14 +79,32 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   const counters = { received: 0, accepted: 0, anchoredBatches: 0, anchoredSnapshots: 0, telemetryBatches: 0 };
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
 
+  // The replay check: the highest number accepted per device and kind, persisted in the index (written every
+  // 500 ms and at stop; a crash can only make it lag, and what it lets through again is processed idempotently).
   const lastSeq = new Map<string, number>();
   const wills = new Map<string, number>();
+  for (const entry of loadSequenceLedger(index)) {
+    if (entry.kind === 'will') wills.set(entry.deviceId, entry.seq);
+    else lastSeq.set(`${entry.deviceId}:${entry.kind}`, entry.seq);
+  }
   for (const row of index.statement('SELECT device_id, max(seq) AS seq FROM snapshots GROUP BY device_id').all() as {
     device_id: string;
     seq: number;
   }[]) {
-    lastSeq.set(`${row.device_id}:snapshot`, Number(row.seq));
+    const key = `${row.device_id}:snapshot`;
+    lastSeq.set(key, Math.max(Number(row.seq), lastSeq.get(key) ?? -1));
   }
+  const dirtyLedger = new Map<string, LedgerEntry>();
+  const saveLedger = () => {
+    const entries = [...dirtyLedger.values()];
+    dirtyLedger.clear();
+    try {
+      saveSequenceLedger(index, entries);
+    } catch (error) {
+      log('warn', 'sequence ledger not saved', { error: (error as Error).message });
+    }
+  };
+  const ledgerTimer = setInterval(saveLedger, 500);
   const ledger: SequenceLedger = { last: (id, kind) => lastSeq.get(`${id}:${kind}`), willSeq: (id) => wills.get(id) };
 
   const anchorer = new Anchorer({
@@ -207,6 +226,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       await store.add(encodeStaticDocument(message.body));
     } else if (message.kind === 'status' && message.body.state === 'online' && message.body.willSeq !== null) {
       wills.set(message.deviceId, message.body.willSeq);
+      dirtyLedger.set(`${message.deviceId}:will`, {
+        deviceId: message.deviceId,
+        kind: 'will',
+        seq: message.body.willSeq,
+      });
     }
     finish(offset);
   }
@@ -241,6 +265,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       const { message } = verdict;
       const key = `${message.deviceId}:${message.kind}`;
       lastSeq.set(key, Math.max(message.seq, lastSeq.get(key) ?? -1));
+      dirtyLedger.set(key, { deviceId: message.deviceId, kind: message.kind, seq: lastSeq.get(key)! });
       counters.accepted++;
       await processAccepted(offset!, payload.toString('utf8'), message, receivedAt);
     } catch (error) {
@@ -302,8 +327,10 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     async stop() {
       await client?.endAsync(true);
       clearInterval(telemetryTimer);
+      clearInterval(ledgerTimer);
       await flushTelemetry();
       await batcher.flush();
+      saveLedger();
       mirror.stop();
       journal.close();
       await store.close();

@@ -169,4 +169,24 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     expect(oracle!.stats().accepted).to.equal(before.accepted);
     await intruder.endAsync();
   });
+
+  it('remembers the sequence numbers it accepted across a restart: a replay after it is still refused', async function () {
+    await oracle!.stop();
+    const config = loadOracleConfig({
+      environment: harness.oracleEnvironment(broker.url, {
+        ORACLE_MQTT_PROTOCOL_VERSION: '4',
+        ORACLE_MQTT_SHARED: 'false',
+      }),
+    });
+    oracle = await runOracle(config);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const topic = deviceTopic(harness.devices[1]!.deviceId, 'telemetry');
+    const genuine = broker.received.find((packet) => packet.topic === topic)!;
+    const intruder = connect(broker.url);
+    await new Promise((resolve) => intruder.once('connect', resolve));
+    intruder.publish(topic, genuine.payload, { qos: 1 });
+    await waitUntil(() => oracle!.stats().rejections.replay >= 1, 20_000, 'the replay to be refused after the restart');
+    expect(oracle!.stats().accepted).to.equal(0);
+    await intruder.endAsync();
+  });
 });

@@ -183,8 +183,19 @@ CREATE TABLE latest_telemetry (
 );
 `;
 
+/** The highest sequence number accepted per device and kind (kind `will`: the announced last-will number). */
+const SEQUENCE_LEDGER = `
+CREATE TABLE sequence_ledger (
+  device_id TEXT NOT NULL,
+  kind      TEXT NOT NULL,
+  seq       INTEGER NOT NULL,
+  PRIMARY KEY (device_id, kind)
+) WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
   { version: 3, name: 'telemetry batches and latest telemetry', sql: TELEMETRY },
+  { version: 4, name: 'sequence ledger', sql: SEQUENCE_LEDGER },
 ];
