@@ -72,7 +72,15 @@ export async function anchorBatch(
     );
     return created;
   });
-  const result = await anchorer.anchor(tree.root, tree.leafCount, manifestCid);
+  // The signed transaction is kept with the batch: after a restart the same bytes are sent again, never a second
+  // transaction for the same root.
+  const signed = (
+    index.statement('SELECT signed_tx FROM batches WHERE id = ?').get(batch) as { signed_tx: string | null }
+  ).signed_tx;
+  const result = await anchorer.anchor(tree.root, tree.leafCount, manifestCid, {
+    signed: signed ?? undefined,
+    onSigned: (raw) => index.statement('UPDATE batches SET signed_tx = ? WHERE id = ?').run(raw, batch),
+  });
   // The chain mirror may have seen the BatchAnchored event and confirmed the batch already.
   if (getBatch(index, batch)?.status !== 'confirmed') {
     if (result.txHash !== null) {

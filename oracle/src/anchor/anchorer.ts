@@ -57,10 +57,21 @@ export class Anchorer {
   }
 
   /** Anchors `root`, retrying through outages, and resolves once the batch is final. */
-  async anchor(root: Hex, leafCount: number, manifestCid: string): Promise<AnchorResult> {
+  async anchor(
+    root: Hex,
+    leafCount: number,
+    manifestCid: string,
+    options: {
+      /** The transaction signed for this root before a restart: re-broadcast as is, never signed anew. */
+      signed?: string | undefined;
+      /** Receives the signed transaction before its first broadcast, to keep it for a restart. */
+      onSigned?: (raw: string) => void;
+    } = {},
+  ): Promise<AnchorResult> {
     const existing = await this.retrying(() => this.anchored(root));
     if (existing !== undefined) return existing;
-    const raw = await this.retrying(() => this.signAnchor(root, leafCount, manifestCid));
+    const raw = options.signed ?? (await this.retrying(() => this.signAnchor(root, leafCount, manifestCid)));
+    if (options.signed === undefined) options.onSigned?.(raw);
     const hash = (await this.retrying(
       async () =>
         (

@@ -198,4 +198,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
   { version: 3, name: 'telemetry batches and latest telemetry', sql: TELEMETRY },
   { version: 4, name: 'sequence ledger', sql: SEQUENCE_LEDGER },
+  { version: 5, name: 'signed anchoring transactions', sql: 'ALTER TABLE batches ADD COLUMN signed_tx TEXT;' },
 ];

@@ -67,6 +67,33 @@ describe('Anchorer', function () {
     });
   });
 
+  describe('when the oracle restarts between signing and sending', function () {
+    it('sends the transaction it kept, never a second one for the same root', async function () {
+      const { anchor, wallet } = await loadFixture(anchorerFixture);
+      const anchorer = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 0, pollMs: 10 });
+      const batch = tree('restart');
+      const nonce = await ethers.provider.getTransactionCount(wallet.address);
+      let kept = '';
+      const crashed = await anchorer
+        .anchor(batch.root, batch.leafCount, 'bafy-r', {
+          onSigned: (raw) => {
+            kept = raw;
+            throw new Error('killed right after keeping the transaction');
+          },
+        })
+        .then(
+          () => 'sent',
+          (error: Error) => error.message,
+        );
+      expect(crashed).to.equal('killed right after keeping the transaction');
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce);
+      const restarted = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 0, pollMs: 10 });
+      const result = await restarted.anchor(batch.root, batch.leafCount, 'bafy-r', { signed: kept });
+      expect(result.txHash).to.equal(ethers.keccak256(kept));
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+    });
+  });
+
   describe('when the key lacks the oracle role', function () {
     it('fails for good with the contract error named, without retrying', async function () {
       const { anchor } = await loadFixture(anchorerFixture);
