@@ -13,7 +13,6 @@ const ROOT = join(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 90_000;
 const COMMAND_TIMEOUT_MS = 60_000;
 
-
 /** The environment of the child processes: ours, without anything that would pick another network. */
 function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: '0' };

@@ -1,61 +1,21 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import hre from 'hardhat';
-import { HardhatPluginError } from 'hardhat/plugins';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import type { EntityRegistry, TwinRegistry } from '../../typechain-types';
-import { exampleDocuments, Role, State } from '../fixtures';
-
-/** Runs a task and expects it to fail with a HardhatPluginError whose message contains every fragment. */
-async function expectTaskError(promise: Promise<unknown>, ...fragments: string[]): Promise<HardhatPluginError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, 'the task should have failed').to.be.instanceOf(HardhatPluginError);
-  const error = caught as HardhatPluginError;
-  for (const fragment of fragments) expect(error.message).to.include(fragment);
-  return error;
-}
-
-/**
- * Expects a task to fail on a contract revert, named and with exactly these arguments. Accepts both the ABI-decoded
- * form (`Name(0xAbC…, 1)`) and the in-process node's own (`reverted with custom error 'Name("0xAbC…", 1)'`).
- * With no arguments given, only the name is checked.
- */
-async function expectRevert(promise: Promise<unknown>, name: string, ...args: (string | number | bigint)[]) {
-  const error = await expectTaskError(promise, `${name}(`);
-  if (args.length > 0) {
-    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const list = args.map((arg) => `"?${escape(String(arg))}"?`).join(',\\s*');
-    expect(error.message).to.match(new RegExp(`${escape(name)}\\(${list}\\)`));
-  }
-  return error;
-}
-
-const examples = exampleDocuments();
-function example(name: string) {
-  const found = examples.find((candidate) => candidate.file.endsWith(`${name}.json`));
-  if (found === undefined) throw new Error(`no example ${name}`);
-  return { ...found, deviceId: formatDeviceId(computeDeviceId(found.document.identity)) };
-}
+import { Role, State } from '../fixtures';
+import { example, expectRevert, expectTaskError, useTaskEnvironment } from './taskHelpers';
 
 const { ethers } = hre;
 const ZERO_HASH = ethers.ZeroHash;
 
 describe('Hardhat tasks (in-process network)', function () {
-  let logged: string[];
-  const originalLog = console.log;
-  const originalDeploymentsDir = process.env.DEPLOYMENTS_DIR;
-  let deploymentsDir: string;
+  const { logged, deploymentsDir } = useTaskEnvironment();
   let signers: HardhatEthersSigner[];
   let admin: HardhatEthersSigner;
   let oracle: HardhatEthersSigner;
@@ -71,12 +31,6 @@ describe('Hardhat tasks (in-process network)', function () {
   let stranger: HardhatEthersSigner;
 
   before(async function () {
-    deploymentsDir = mkdtempSync(join(tmpdir(), 'twin-tasks-'));
-    process.env.DEPLOYMENTS_DIR = deploymentsDir;
-    logged = [];
-    console.log = (...parts: unknown[]) => {
-      logged.push(parts.map(String).join(' '));
-    };
     signers = await ethers.getSigners();
     [
       admin,
@@ -92,13 +46,6 @@ describe('Hardhat tasks (in-process network)', function () {
       revoked,
       stranger,
     ] = signers;
-  });
-
-  after(function () {
-    console.log = originalLog;
-    if (originalDeploymentsDir === undefined) delete process.env.DEPLOYMENTS_DIR;
-    else process.env.DEPLOYMENTS_DIR = originalDeploymentsDir;
-    rmSync(deploymentsDir, { recursive: true, force: true });
   });
 
   describe('deploy --admin', function () {
@@ -152,8 +99,8 @@ describe('Hardhat tasks (in-process network)', function () {
       expect(await entities.hasRole(await entities.ORACLE_ROLE(), oracle.address)).to.equal(true);
       expect(await entities.hasRole(await entities.REGISTRAR_ROLE(), admin.address)).to.equal(true);
       expect(await entities.hasRole(await entities.DEFAULT_ADMIN_ROLE(), admin.address)).to.equal(true);
-      expect(existsSync(join(deploymentsDir, 'hardhat.json'))).to.equal(false);
-      expect(logged.join('\n')).to.include(deployment.contracts.TwinRegistry);
+      expect(existsSync(join(deploymentsDir(), 'hardhat.json'))).to.equal(false);
+      expect(logged().join('\n')).to.include(deployment.contracts.TwinRegistry);
     });
 
     it('grant-oracle: gives an address the oracle role; only an admin may', async function () {
@@ -252,7 +199,7 @@ describe('Hardhat tasks (in-process network)', function () {
 
       const unknown = (await hre.run('show-entity', { entity: stranger.address })) as Record<string, unknown>;
       expect(unknown).to.include({ status: 'none', role: 'none', registeredAt: null });
-      expect(logged.join('\n')).to.match(/status\s+approved/);
+      expect(logged().join('\n')).to.match(/status\s+approved/);
     });
 
     it('revoke: revokes an approved entity', async function () {
@@ -288,7 +235,7 @@ describe('Hardhat tasks (in-process network)', function () {
       expect(twin.price).to.equal(ethers.parseEther('1.5'));
       expect(twin.staticHash).to.equal(hashStaticDocument(garden.document));
       expect(twin.state).to.equal(BigInt(State.Active));
-      expect(logged.join('\n')).to.include(`Minted twin ${garden.deviceId}`);
+      expect(logged().join('\n')).to.include(`Minted twin ${garden.deviceId}`);
     });
 
     it('mint: without --price the twin is not listed; --cid overrides the computed CID', async function () {
@@ -504,7 +451,7 @@ describe('Hardhat tasks (in-process network)', function () {
     });
 
     it('show-twin: returns the record with its update and state histories', async function () {
-      logged.length = 0;
+      logged().length = 0;
       const shown = (await hre.run('show-twin', { device: garden.deviceId })) as {
         deviceId: string;
         owner: string;
@@ -553,7 +500,7 @@ describe('Hardhat tasks (in-process network)', function () {
       ]);
       const blocks = shown.states.map((change) => change.block);
       expect(blocks).to.deep.equal([...blocks].sort((a, b) => a - b));
-      const output = logged.join('\n');
+      const output = logged().join('\n');
       expect(output).to.match(/state\s+deactivated/);
       expect(output).to.include('updates (2):');
       expect(output).to.include('state changes (4):');
@@ -562,174 +509,6 @@ describe('Hardhat tasks (in-process network)', function () {
     it('show-twin: an unknown twin is a decoded contract error', async function () {
       const unknown = formatDeviceId(123n);
       await expectRevert(hre.run('show-twin', { device: unknown }), 'TwinRegistryNonexistentTwin', 123);
-    });
-
-    describe('failures give one clear HardhatPluginError', function () {
-      it('a bad --role', async function () {
-        const error = await expectTaskError(
-          hre.run('register', { role: 'admin', name: 'Eve', from: '11' }),
-          '--role must be manufacturer, owner or security, got "admin".',
-        );
-        expect(error.pluginName).to.equal('twin-registry');
-        expect((await entities.entityOf(stranger.address)).status).to.equal(0n);
-      });
-
-      it('a bad --profile-hash', async function () {
-        await expectTaskError(
-          hre.run('register', { role: 'owner', name: 'Eve', profileHash: '0x1234', from: '11' }),
-          '--profile-hash must be 0x + 64 hex digits',
-        );
-      });
-
-      it('a bad --device', async function () {
-        for (const task of ['show-twin', 'delist', 'report-lost', 'deactivate', 'request-review']) {
-          await expectTaskError(hre.run(task, { device: 'my-pi' }), '--device must be a DeviceID', '"my-pi"');
-        }
-        await expectTaskError(
-          hre.run('list', { device: '0x1234', price: '1' }),
-          '--device must be a DeviceID',
-          '"0x1234"',
-        );
-      });
-
-      it('--from out of range, not an account, or without a key', async function () {
-        await expectTaskError(
-          hre.run('withdraw', { from: '99' }),
-          '--from 99: network hardhat has 20 account(s) (0..19).',
-        );
-        await expectTaskError(
-          hre.run('withdraw', { from: 'me' }),
-          '--from must be an account index or an address, got "me".',
-        );
-        const keyless = ethers.Wallet.createRandom().address;
-        await expectTaskError(
-          hre.run('withdraw', { from: keyless }),
-          `--from ${keyless}: no key for this address on network hardhat.`,
-        );
-      });
-
-      it('minting from an unapproved account is a contract revert decoded by name', async function () {
-        const error = await expectRevert(
-          hre.run('mint', { static: examples[0]!.file, signer: deviceSigner.address, from: '8' }),
-          'TwinRegistryUnauthorizedEntity',
-          pendingManufacturer.address,
-          Role.Manufacturer,
-        );
-        expect(error.message).to.include('TwinRegistryUnauthorizedEntity');
-      });
-
-      it('buying from an account that is not an approved owner is a decoded revert', async function () {
-        await hre.run('list', { device: weather.deviceId, price: '0.1', from: '2' });
-        await expectRevert(
-          hre.run('buy', { device: weather.deviceId, from: '8' }),
-          'TwinRegistryUnauthorizedEntity',
-          pendingManufacturer.address,
-          Role.Owner,
-        );
-        await expectRevert(
-          hre.run('buy', { device: weather.deviceId, from: '2' }),
-          'TwinRegistryUnauthorizedEntity',
-          manufacturer.address,
-          Role.Owner,
-        );
-      });
-
-      it('a --static file that fails validation names the field', async function () {
-        const directory = mkdtempSync(join(tmpdir(), 'twin-static-'));
-        try {
-          const bad = JSON.parse(readFileSync(garden.file, 'utf8')) as { identity: Record<string, unknown> };
-          bad.identity.macAddress = 'not-a-mac';
-          delete bad.identity.serialNumber;
-          const file = join(directory, 'bad.json');
-          writeFileSync(file, JSON.stringify(bad));
-          await expectTaskError(
-            hre.run('mint', { static: file, signer: deviceSigner.address, from: '2' }),
-            'Invalid static document.',
-            'identity.macAddress: must be a MAC address',
-            'identity.serialNumber',
-          );
-
-          const notJson = join(directory, 'not.json');
-          writeFileSync(notJson, '{ not json');
-          await expectTaskError(
-            hre.run('mint', { static: notJson, signer: deviceSigner.address, from: '2' }),
-            `--static ${notJson}:`,
-          );
-          const missing = join(directory, 'missing.json');
-          await expectTaskError(
-            hre.run('mint', { static: missing, signer: deviceSigner.address, from: '2' }),
-            `--static ${missing}:`,
-            'ENOENT',
-          );
-        } finally {
-          rmSync(directory, { recursive: true, force: true });
-        }
-      });
-
-      it('a bad --signer, --price or --max-price', async function () {
-        await expectTaskError(
-          hre.run('mint', { static: garden.file, signer: '0xnope', from: '2' }),
-          '--signer must be an address, got "0xnope".',
-        );
-        await expectTaskError(
-          hre.run('mint', { static: garden.file, signer: deviceSigner.address, price: 'one', from: '2' }),
-          '--price must be an amount in ether from 0 to 79228162514.26, such as 0.5; got "one".',
-        );
-        await expectTaskError(
-          hre.run('list', { device: weather.deviceId, price: '-1', from: '2' }),
-          '--price must be an amount in ether',
-        );
-        await expectTaskError(
-          hre.run('list', { device: weather.deviceId, price: '0', from: '2' }),
-          '--price must be above zero.',
-        );
-        await expectTaskError(
-          hre.run('list', { device: weather.deviceId, price: '79228162515', from: '2' }),
-          '--price must be an amount in ether from 0 to 79228162514.26',
-        );
-        await expectTaskError(
-          hre.run('buy', { device: weather.deviceId, maxPrice: 'cheap', from: '3' }),
-          '--max-price must be an amount in ether',
-        );
-      });
-
-      it('a bad --state or --artifact-hash', async function () {
-        for (const state of ['deactivated', 'lost', 'broken']) {
-          await expectTaskError(
-            hre.run('set-state', { device: weather.deviceId, state, from: '5' }),
-            `--state must be active, suspended or unknown, got "${state}".`,
-          );
-        }
-        await expectTaskError(
-          hre.run('record-update', {
-            device: weather.deviceId,
-            component: 'a',
-            release: '1',
-            artifactHash: 'abc',
-            from: '2',
-          }),
-          '--artifact-hash must be 0x + 64 hex digits, got "abc".',
-        );
-        expect((await twins.twinOf(weather.deviceId)).state).to.equal(BigInt(State.Active));
-      });
-
-      it('a bad --account or --entity', async function () {
-        await expectTaskError(hre.run('approve', { account: 'bob' }), '--account must be an address, got "bob".');
-        await expectTaskError(hre.run('revoke', { account: '' }), '--account must be an address');
-        await expectTaskError(hre.run('grant-oracle', { account: '0x12' }), '--account must be an address');
-        await expectTaskError(hre.run('show-entity', { entity: 'bob' }), '--entity must be an address, got "bob".');
-        await expectRevert(hre.run('show-entity', { entity: '999' }), 'EntityRegistryNonexistentEntityId', 999);
-      });
-
-      it('approving from a non-registrar is a decoded AccessControl revert', async function () {
-        await expectRevert(
-          hre.run('approve', { account: pendingManufacturer.address, from: '2' }),
-          'AccessControlUnauthorizedAccount',
-          manufacturer.address,
-          await entities.REGISTRAR_ROLE(),
-        );
-        expect(await entities.isApproved(pendingManufacturer.address)).to.equal(false);
-      });
     });
   });
 });
