@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { HDNodeWallet } from 'ethers';
 import { TASK_NODE, TASK_NODE_SERVER_READY } from 'hardhat/builtin-tasks/task-names';
 import { subtask, task, types } from 'hardhat/config';
-import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { HardhatNetworkHDAccountsConfig, HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { RunningServices, StartServicesParameters } from '../system/startServices';
 import { computeDeviceId, formatDeviceId, identityToContractStruct } from '../twin-core/src/identity/deviceId';
 import { rawCidV1 } from '../twin-core/src/encoding/rawCid';
 import { encodeStaticDocument, hashStaticDocument, parseStaticDocument } from '../twin-core/src/static/staticDocument';
+import type { StaticDocument } from '../twin-core/src/static/schema';
 import { deploymentPath } from '../twin-core/src/deployment/deployment';
 import { ENTITY_ROLES } from './lib/names';
 import { deployRegistry, loadRegistry } from './lib/registry';
@@ -19,51 +22,181 @@ export const DEMO_ACCOUNTS = {
   secondOwner: 4,
   security: 5,
   deviceSigner: 6,
+  relayer: 7,
 } as const;
 
-let startOptions: { demo: boolean } | undefined;
+/** Seed of the demo's simulated devices: the same twins on every start. */
+export const DEMO_SEED = 'npm-start-demo';
 
-task('start', 'Starts the local chain on 127.0.0.1, deploys the registry to it and registers a demo cast')
+type StartArgs = {
+  port: number;
+  apiPort: number;
+  brokerPort: number;
+  devices: number;
+  dataDir: string;
+  blockTime: number;
+  noDemo: boolean;
+  chainOnly: boolean;
+};
+
+let startOptions: StartArgs | undefined;
+
+task('start', 'Starts the whole system: a local chain, the registry, a demo cast, broker, IPFS, oracle, API, devices')
   .addOptionalParam('port', 'JSON-RPC port', 8545, types.int)
-  .addFlag('noDemo', 'Deploy only: no demo entities and twin')
-  .setAction(async (args: { port: number; noDemo: boolean }, hre) => {
-    startOptions = { demo: !args.noDemo };
+  .addOptionalParam('apiPort', 'API and dashboard port', 8080, types.int)
+  .addOptionalParam('brokerPort', 'Embedded MQTT broker port (unless MQTT_URL is set)', 1883, types.int)
+  .addOptionalParam('devices', 'Simulated devices minted and run', 20, types.int)
+  .addOptionalParam('dataDir', 'Data directory, emptied at start (the chain is new each time)', '.data/demo')
+  .addOptionalParam('blockTime', 'Seconds between blocks mined on the local chain (transactions also mine)', 2, types.int)
+  .addFlag('noDemo', 'Deploy only: no demo entities, twins or services')
+  .addFlag('chainOnly', 'The chain, the registry and the demo cast only: no broker, oracle, API or devices')
+  .setAction(async (args: StartArgs, hre) => {
+    if (process.env.RPC_URL) return startAgainstExternalChain(args);
+    startOptions = args;
     await hre.run(TASK_NODE, { hostname: '127.0.0.1', port: args.port });
   });
 
-subtask(TASK_NODE_SERVER_READY).setAction(async (args, hre, runSuper) => {
-  await runSuper(args);
-  if (startOptions === undefined) return;
-  const deployment = await deployRegistry(hre, {
-    networkName: 'localhost',
-    write: true,
-    oracle: await address(hre, DEMO_ACCOUNTS.oracle),
+subtask(TASK_NODE_SERVER_READY).setAction(
+  async (args: { server: { close(): Promise<void> } }, hre, runSuper) => {
+    await runSuper(args);
+    if (startOptions === undefined) return;
+    const options = startOptions;
+    const deployment = await deployRegistry(hre, {
+      networkName: 'localhost',
+      write: true,
+      oracle: await address(hre, DEMO_ACCOUNTS.oracle),
+    });
+    console.log(`Registry deployed; addresses written to ${deploymentPath('localhost')}:`);
+    for (const [name, value] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(15)} ${value}`);
+    if (options.noDemo) return console.log('\nReady.');
+    const documents = await registerDemo(hre, options.devices);
+    if (options.chainOnly) {
+      return console.log('\nReady. Try: npx hardhat show-twin --network localhost --device <DeviceID above>');
+    }
+    await hre.network.provider.send('evm_setIntervalMining', [options.blockTime * 1000]);
+    const dataDir = resolve(options.dataDir);
+    rmSync(dataDir, { recursive: true, force: true });
+    const services = await startServicesLazily({
+      rpcUrl: `http://127.0.0.1:${options.port}`,
+      deploymentFile: resolve(deploymentPath('localhost')),
+      oracleKey: privateKey(hre, DEMO_ACCOUNTS.oracle),
+      relayerKey: privateKey(hre, DEMO_ACCOUNTS.relayer),
+      dataDir,
+      ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : { brokerPort: options.brokerPort }),
+      ...(process.env.IPFS_API_URL ? { ipfsApiUrl: process.env.IPFS_API_URL } : {}),
+      apiPort: options.apiPort,
+      simulator: {
+        devices: options.devices,
+        seed: DEMO_SEED,
+        scenario: 'mixed',
+        ratePerSecond: 1,
+        snapshotIntervalSeconds: 10,
+        // A quarter of the devices misbehave, in episodes of 20-60 s every 2 minutes: visible within minutes.
+        episodes: { deviceFraction: 0.25, periodSeconds: 120, minSeconds: 20, maxSeconds: 60 },
+      },
+      log: logLine,
+    });
+    // The static documents behind the minted CIDs, so the dashboard shows them before devices republish.
+    for (const document of documents) await services.oracle.store.add(encodeStaticDocument(document));
+    announce(services, dataDir);
+    stopOnSignal(services, args.server);
+  },
+);
+
+/** `npm start` with `RPC_URL`: the services against an external chain whose registry is deployed (no demo). */
+async function startAgainstExternalChain(args: StartArgs): Promise<void> {
+  const oracleKey = process.env.ORACLE_ORACLE_KEY;
+  if (!oracleKey) throw new Error('With RPC_URL, set ORACLE_ORACLE_KEY (the key holding ORACLE_ROLE there).');
+  const dataDir = resolve(args.dataDir);
+  const services = await startServicesLazily({
+    rpcUrl: process.env.RPC_URL!,
+    deploymentFile: resolve(process.env.ORACLE_DEPLOYMENT_FILE ?? deploymentPath('external')),
+    oracleKey,
+    ...(process.env.API_RELAYER_KEY ? { relayerKey: process.env.API_RELAYER_KEY } : {}),
+    dataDir,
+    ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : { brokerPort: args.brokerPort }),
+    ...(process.env.IPFS_API_URL ? { ipfsApiUrl: process.env.IPFS_API_URL } : {}),
+    apiPort: args.apiPort,
+    log: logLine,
   });
-  console.log(`Registry deployed; addresses written to ${deploymentPath('localhost')}:`);
-  for (const [name, value] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(15)} ${value}`);
-  if (startOptions.demo) await registerDemo(hre);
-  console.log('\nReady. Try: npx hardhat show-twin --network localhost --device <DeviceID above>');
-});
+  announce(services, dataDir);
+  stopOnSignal(services);
+  await new Promise(() => undefined);
+}
+
+/** Loads the services only when they start: every other Hardhat command stays fast. */
+async function startServicesLazily(parameters: StartServicesParameters): Promise<RunningServices> {
+  const { startServices } = await import('../system/startServices');
+  return startServices(parameters);
+}
+
+/** Warnings and errors of the services, one JSON line each on stderr (info is quiet: the dashboard shows it). */
+function logLine(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> = {}): void {
+  if (level === 'info' && !process.env.TWIN_VERBOSE) return;
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`);
+}
+
+function announce(services: RunningServices, dataDir: string): void {
+  console.log('\nServices:');
+  console.log(`  MQTT broker     ${services.mqttUrl}${services.broker ? ' (embedded aedes)' : ''}`);
+  console.log(`  IPFS            ${services.oracle.store.kind === 'embedded' ? 'embedded Helia node' : 'Kubo'}`);
+  console.log(`  Oracle          data in ${dataDir}`);
+  console.log(`  API             ${services.api.url}/api/v1 (OpenAPI: ${services.api.url}/api/v1/openapi.json)`);
+  if (services.simulator) console.log(`  Devices         ${services.simulator.deviceIds.length} simulated`);
+  console.log(`\nDashboard: ${services.api.url}/`);
+  console.log('\nReady. Ctrl-C stops everything.');
+}
+
+function stopOnSignal(services: RunningServices, server?: { close(): Promise<void> }): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the devices, API, oracle, broker and chain…`);
+    const forced = setTimeout(() => process.exit(1), 15_000);
+    void services
+      .stop()
+      .then(() => server?.close())
+      .then(
+        () => {
+          clearTimeout(forced);
+          console.log('Stopped.');
+          process.exit(0);
+        },
+        (error: Error) => {
+          console.error(`stop failed: ${error.message}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
 
 async function address(hre: HardhatRuntimeEnvironment, index: number): Promise<string> {
   return (await hre.ethers.getSigners())[index]!.address;
 }
 
-/** Registers and approves one entity of each kind and mints one demo twin, listed for sale. */
-async function registerDemo(hre: HardhatRuntimeEnvironment): Promise<void> {
+/** The private key of the local chain's account `index` (Hardhat's well-known development mnemonic). */
+function privateKey(hre: HardhatRuntimeEnvironment, index: number): string {
+  const accounts = hre.config.networks.hardhat.accounts as HardhatNetworkHDAccountsConfig;
+  return HDNodeWallet.fromPhrase(accounts.mnemonic, accounts.passphrase, `${accounts.path}/${index}`).privateKey;
+}
+
+/**
+ * Registers and approves one entity of each kind, mints the demo twin (listed at 1 ETH) and one twin per simulated
+ * device: the first half go to the two owners, a few of the rest are listed. Returns every minted static document.
+ */
+async function registerDemo(hre: HardhatRuntimeEnvironment, devices: number): Promise<StaticDocument[]> {
   const signers = await hre.ethers.getSigners();
   const { entities, twins } = await loadRegistry(hre);
   const cast = [
-    {
-      index: DEMO_ACCOUNTS.manufacturer,
-      role: ENTITY_ROLES.manufacturer,
-      name: 'Raspberry Pi Ltd (demo manufacturer)',
-    },
+    { index: DEMO_ACCOUNTS.manufacturer, role: ENTITY_ROLES.manufacturer, name: 'Raspberry Pi Ltd (demo manufacturer)' },
     { index: DEMO_ACCOUNTS.owner, role: ENTITY_ROLES.owner, name: 'Alice (demo owner)' },
     { index: DEMO_ACCOUNTS.secondOwner, role: ENTITY_ROLES.owner, name: 'Bob (demo owner)' },
     { index: DEMO_ACCOUNTS.security, role: ENTITY_ROLES.security, name: 'Twin SOC (demo security entity)' },
   ];
-  console.log('\nDemo cast (account index: role):');
+  console.log("\nDemo cast (account index: role; keys: Hardhat's development accounts listed above):");
   console.log(`  #${DEMO_ACCOUNTS.admin} ${signers[DEMO_ACCOUNTS.admin]!.address} admin and registrar`);
   console.log(`  #${DEMO_ACCOUNTS.oracle} ${signers[DEMO_ACCOUNTS.oracle]!.address} oracle`);
   for (const member of cast) {
@@ -73,22 +206,54 @@ async function registerDemo(hre: HardhatRuntimeEnvironment): Promise<void> {
     console.log(`  #${member.index} ${signer.address} ${member.name}`);
   }
   console.log(`  #${DEMO_ACCOUNTS.deviceSigner} ${signers[DEMO_ACCOUNTS.deviceSigner]!.address} demo device signer`);
+  console.log(`  #${DEMO_ACCOUNTS.relayer} ${signers[DEMO_ACCOUNTS.relayer]!.address} API relayer (pays relayed gas)`);
 
-  const document = parseStaticDocument(
-    JSON.parse(readFileSync(join(__dirname, '..', 'examples', 'static', 'pi4-garden.json'), 'utf8')),
-  );
-  const deviceId = computeDeviceId(document.identity);
-  await (
-    await twins
-      .connect(signers[DEMO_ACCOUNTS.manufacturer]!)
-      .mint(
+  const manufacturer = twins.connect(signers[DEMO_ACCOUNTS.manufacturer]!);
+  const mint = async (document: StaticDocument, signer: string, price: bigint) => {
+    const deviceId = computeDeviceId(document.identity);
+    await (
+      await manufacturer.mint(
         deviceId,
         identityToContractStruct(document.identity),
         hashStaticDocument(document),
         rawCidV1(encodeStaticDocument(document)),
-        signers[DEMO_ACCOUNTS.deviceSigner]!.address,
-        hre.ethers.parseEther('1'),
+        signer,
+        price,
       )
-  ).wait();
-  console.log(`\nDemo twin ${formatDeviceId(deviceId)} (examples/static/pi4-garden.json), listed at 1 ETH.`);
+    ).wait();
+    return deviceId;
+  };
+  const garden = parseStaticDocument(
+    JSON.parse(readFileSync(join(__dirname, '..', 'examples', 'static', 'pi4-garden.json'), 'utf8')),
+  );
+  const gardenId = await mint(garden, signers[DEMO_ACCOUNTS.deviceSigner]!.address, hre.ethers.parseEther('1'));
+  console.log(`\nDemo twin ${formatDeviceId(gardenId)} (examples/static/pi4-garden.json), listed at 1 ETH.`);
+
+  const documents = [garden];
+  const { createVirtualDevice } = await import('../agent/src/simulate/device');
+  const owners = [signers[DEMO_ACCOUNTS.owner]!, signers[DEMO_ACCOUNTS.secondOwner]!];
+  for (let index = 0; index < devices; index++) {
+    const device = createVirtualDevice(DEMO_SEED, index);
+    const deviceId = await mint(device.staticDocument, device.address, 0n);
+    documents.push(device.staticDocument);
+    const owner = index < devices / 2 ? owners[index % 2]! : undefined;
+    if (owner !== undefined) {
+      await (
+        await manufacturer['safeTransferFrom(address,address,uint256)'](
+          signers[DEMO_ACCOUNTS.manufacturer]!.address,
+          owner.address,
+          deviceId,
+        )
+      ).wait();
+    } else if (index % 3 === 0) {
+      await (await manufacturer.list(deviceId, hre.ethers.parseEther('0.25'))).wait();
+    }
+  }
+  if (devices > 0) {
+    console.log(
+      `${devices} simulated device twins minted (seed ${JSON.stringify(DEMO_SEED)}): the first half owned by Alice ` +
+        'and Bob, the rest by the manufacturer, some listed at 0.25 ETH.',
+    );
+  }
+  return documents;
 }

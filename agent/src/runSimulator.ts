@@ -8,6 +8,7 @@ import { SignerPool } from './device/signerPool';
 import { SequenceStore } from './identity/sequenceStore';
 import { silentLogger, type Logger } from './log';
 import { AGENT_VERSION, mqttOptionsFromConfig } from './runAgent';
+import type { EpisodeConfig } from './simulate/behaviours';
 import { createSimulation } from './simulate/createSimulation';
 import { MqttPublisher } from './transport/mqttPublisher';
 import { Outbox } from './transport/outbox';
@@ -25,6 +26,8 @@ export type RunSimulatorParameters = {
   snapshotIntervalSeconds?: number;
   /** Stop after this many seconds (default: run until stopped). */
   durationSeconds?: number;
+  /** Episode layout of the anomalies (default: the simulation's). */
+  episodes?: Partial<EpisodeConfig>;
   /** How often the simulation is stepped, ms (default 100). */
   stepMs?: number;
   /** Signing worker threads (default: the machine's available parallelism). */
@@ -65,6 +68,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     scenario: parameters.scenario as never,
     seed: parameters.seed,
     startTimeMs,
+    ...(parameters.episodes === undefined ? {} : { episodes: parameters.episodes }),
   });
   const sequence = new SequenceStore(join(config.dataDir, 'simulator-sequence'), 100_000);
   const channels = simulation.devices.map(

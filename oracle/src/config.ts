@@ -70,6 +70,11 @@ export const oracleConfigSchema = z.object({
   maxPayloadBytes: count.default(1_048_576),
   /** Largest difference between a message's time and the oracle's clock, seconds (default 300). */
   maxClockSkewSeconds: count.default(300),
+  /**
+   * Telemetry readings kept per device in the index for the dashboard's charts (default 120; 0 keeps none). Every
+   * reading also stays on IPFS in its batch. Costs about 1.5 KB per reading: 120 × 10,000 devices ≈ 1.8 GB.
+   */
+  telemetryHistory: z.coerce.number().int().min(0).max(10_000).default(120),
 });
 
 /** The oracle's validated configuration. */

@@ -16,7 +16,7 @@ import { Batcher } from './anchor/batcher';
 import { unbatchedSnapshots, unfinishedBatches } from './anchor/recovery';
 import { createChainMirror, type ChainMirror } from './chain/createChainMirror';
 import type { OracleConfig } from './config';
-import { openIndex } from './index/openIndex';
+import { openIndex, type Index } from './index/openIndex';
 import { recordRejection } from './index/rejections';
 import { insertSnapshot } from './index/snapshots';
 import { recordTelemetryBatch } from './index/telemetry';
@@ -25,6 +25,7 @@ import { Journal } from './ingest/journal';
 import { RejectionCounter } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
 import { validateMessage, type SequenceLedger } from './ingest/validateMessage';
+import type { BlobStore } from './storage/blobStore';
 import { createBlobStore } from './storage/createBlobStore';
 
 /** A log line sink; never given secrets. */
@@ -42,6 +43,10 @@ export type RunningOracle = {
     rejections: Record<string, number>;
   };
   mirror: ChainMirror;
+  /** The oracle's index database: an API in the same process reads it (`runApi({ shared })`). */
+  index: Index;
+  /** The oracle's IPFS store (the embedded Helia node takes no second process). */
+  store: BlobStore;
   /** Closes the open batch and waits for it, then stops everything. */
   stop(): Promise<void>;
 };
@@ -175,6 +180,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       const cid = await store.add(utf8ToBytes(canonicalJson(batch.map((item) => item.message))));
       recordTelemetryBatch(index, {
         cid,
+        keepReadings: config.telemetryHistory,
         messages: batch.map(({ message }) => ({
           deviceId: message.deviceId,
           seq: message.seq,
@@ -324,6 +330,8 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   return {
     stats: () => ({ ...counters, rejections: rejections.snapshot() }),
     mirror,
+    index,
+    store,
     async stop() {
       await client?.endAsync(true);
       clearInterval(telemetryTimer);

@@ -193,10 +193,28 @@ CREATE TABLE sequence_ledger (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Recent telemetry readings per device (what the dashboard's charts start from, and what the API's event feed
+ * follows by rowid; pruned to the newest N per device as batches arrive), and the receive-time index the feed
+ * follows new snapshots by.
+ */
+const TELEMETRY_READINGS = `
+CREATE TABLE telemetry_readings (
+  id        INTEGER PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  seq       INTEGER NOT NULL,
+  ts        INTEGER NOT NULL,
+  body      TEXT NOT NULL,
+  UNIQUE (device_id, seq)
+);
+CREATE INDEX snapshots_received ON snapshots (received_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
   { version: 3, name: 'telemetry batches and latest telemetry', sql: TELEMETRY },
   { version: 4, name: 'sequence ledger', sql: SEQUENCE_LEDGER },
   { version: 5, name: 'signed anchoring transactions', sql: 'ALTER TABLE batches ADD COLUMN signed_tx TEXT;' },
+  { version: 6, name: 'recent telemetry readings, snapshots by receive time', sql: TELEMETRY_READINGS },
 ];

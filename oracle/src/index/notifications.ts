@@ -58,12 +58,16 @@ export type NotificationsQuery = {
   deviceId?: string | bigint;
   /** Only notifications with a larger id: page on with the last id seen. */
   afterId?: number;
+  /** Only notifications with a smaller id: page back with the smallest id seen. */
+  beforeId?: number;
+  /** Newest first (default oldest first). */
+  newestFirst?: boolean;
   /** Default 100, at most 1,000. */
   limit?: number;
 };
 
 /**
- * An owner's notifications, oldest first (the owner's address in any case).
+ * An owner's notifications, oldest first unless `newestFirst` (the owner's address in any case).
  *
  * @example
  * const unseen = notificationsFor(index, owner, { afterId: lastSeen })
@@ -71,14 +75,15 @@ export type NotificationsQuery = {
 export function notificationsFor(index: Index, owner: string, query: NotificationsQuery = {}): IndexedNotification[] {
   const rows = index
     .statement(
-      `SELECT * FROM notifications WHERE owner = ?1 AND id > ?2 AND (?3 IS NULL OR device_id = ?3)
-       ORDER BY id LIMIT ?4`,
+      `SELECT * FROM notifications WHERE owner = ?1 AND id > ?2 AND id < ?5 AND (?3 IS NULL OR device_id = ?3)
+       ORDER BY id ${query.newestFirst === true ? 'DESC' : 'ASC'} LIMIT ?4`,
     )
     .all(
       owner,
       query.afterId ?? 0,
       query.deviceId === undefined ? null : deviceIdKey(query.deviceId),
       pageSize(query.limit, 100, 1_000),
+      query.beforeId ?? Number.MAX_SAFE_INTEGER,
     ) as Row[];
   return rows.map((row) => ({
     id: row.id as number,

@@ -163,6 +163,44 @@ export function listSnapshots(
   return rows.map(snapshotFromRow);
 }
 
+/** Filters and page of {@link pageSnapshots}; times bound `collectedAt`, both ends included. */
+export type PageSnapshotsQuery = {
+  fromTime?: TimeInput;
+  toTime?: TimeInput;
+  /** From 1 (default 1). */
+  page?: number;
+  /** Default 20, at most 500. */
+  pageSize?: number;
+};
+
+/**
+ * A page of a device's snapshots, newest first, and how many match in all (what the API lists).
+ *
+ * @example
+ * const { items, total } = pageSnapshots(index, deviceId, { fromTime: '2026-01-01T00:00:00Z', page: 2 })
+ */
+export function pageSnapshots(
+  index: Index,
+  deviceId: string | bigint,
+  query: PageSnapshotsQuery = {},
+): { items: IndexedSnapshot[]; total: number; page: number; pageSize: number } {
+  const bounds = [
+    deviceIdKey(deviceId),
+    query.fromTime === undefined ? Number.MIN_SAFE_INTEGER : toMillis(query.fromTime, 'fromTime'),
+    query.toTime === undefined ? Number.MAX_SAFE_INTEGER : toMillis(query.toTime, 'toTime'),
+  ];
+  const size = pageSize(query.pageSize, 20, 500);
+  const page = query.page ?? 1;
+  const where = 'WHERE device_id = ? AND collected_at BETWEEN ? AND ?';
+  const { total } = index.statement(`SELECT count(*) AS total FROM snapshots ${where}`).get(...bounds) as {
+    total: number;
+  };
+  const rows = index
+    .statement(`SELECT * FROM snapshots ${where} ORDER BY seq DESC LIMIT ? OFFSET ?`)
+    .all(...bounds, size, (page - 1) * size) as Row[];
+  return { items: rows.map(snapshotFromRow), total: Number(total), page, pageSize: size };
+}
+
 /**
  * Snapshots in no batch yet, oldest received first (what the anchoring resumes with after a restart).
  *

@@ -6,16 +6,30 @@ export type TelemetryBatch = { id: number; cid: string; messageCount: number; fi
 /** The latest telemetry reading of a device: its body as received, and the batch CID once stored. */
 export type LatestTelemetry = { deviceId: string; seq: number; ts: string; body: unknown; batchCid: string | null };
 
+/** A recent telemetry reading kept for charts. */
+export type TelemetryReading = { seq: number; ts: string; body: unknown };
+
+/** Readings kept per device by default in `telemetry_readings` (the charts' history). */
+export const DEFAULT_KEPT_READINGS = 120;
+
 /**
- * Records a stored telemetry batch and points each device's latest reading in it at its CID, in one transaction.
+ * Records a stored telemetry batch and points each device's latest reading in it at its CID, and keeps the newest
+ * `keepReadings` readings of each device for charts (0 keeps none), in one transaction.
  *
  * @example
  * recordTelemetryBatch(index, { cid, messages })
  */
 export function recordTelemetryBatch(
   index: Index,
-  batch: { cid: string; messages: { deviceId: string; seq: number; ts: string; body: unknown }[]; now?: number },
+  batch: {
+    cid: string;
+    messages: { deviceId: string; seq: number; ts: string; body: unknown }[];
+    now?: number;
+    /** Readings kept per device (default {@link DEFAULT_KEPT_READINGS}). */
+    keepReadings?: number;
+  },
 ): number {
+  const keep = batch.keepReadings ?? DEFAULT_KEPT_READINGS;
   return index.transaction(() => {
     const times = batch.messages.map((message) => Date.parse(message.ts));
     const { lastInsertRowid } = index
@@ -29,9 +43,23 @@ export function recordTelemetryBatch(
        ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, ts = excluded.ts, body = excluded.body,
          batch_cid = excluded.batch_cid WHERE excluded.seq >= latest_telemetry.seq`,
     );
+    const reading = index.statement(
+      'INSERT INTO telemetry_readings (device_id, seq, ts, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    const newest = new Map<string, number>();
     for (const message of batch.messages) {
-      latest.run(message.deviceId, message.seq, Date.parse(message.ts), JSON.stringify(message.body), batch.cid);
+      const body = JSON.stringify(message.body);
+      latest.run(message.deviceId, message.seq, Date.parse(message.ts), body, batch.cid);
+      if (keep === 0) continue;
+      reading.run(message.deviceId, message.seq, Date.parse(message.ts), body);
+      newest.set(message.deviceId, Math.max(message.seq, newest.get(message.deviceId) ?? -1));
     }
+    // Prune by rank, not by seq arithmetic: sequence numbers have gaps (other kinds share the counter).
+    const prune = index.statement(
+      `DELETE FROM telemetry_readings WHERE device_id = ? AND seq < (
+         SELECT seq FROM telemetry_readings WHERE device_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+    );
+    for (const deviceId of newest.keys()) prune.run(deviceId, deviceId, keep - 1);
     return Number(lastInsertRowid);
   });
 }
@@ -51,6 +79,23 @@ export function latestTelemetry(index: Index, deviceId: string): LatestTelemetry
     body: JSON.parse(row.body),
     batchCid: row.batch_cid,
   };
+}
+
+/**
+ * The recent readings of `deviceId` kept for charts, oldest first (at most `limit`, default 120).
+ *
+ * @example
+ * const { length } = recentTelemetry(index, deviceId, 60)
+ */
+export function recentTelemetry(index: Index, deviceId: string, limit = DEFAULT_KEPT_READINGS): TelemetryReading[] {
+  const rows = index
+    .statement('SELECT seq, ts, body FROM telemetry_readings WHERE device_id = ? ORDER BY seq DESC LIMIT ?')
+    .all(deviceId, limit) as { seq: number; ts: number; body: string }[];
+  return rows.reverse().map((row) => ({
+    seq: Number(row.seq),
+    ts: new Date(Number(row.ts)).toISOString(),
+    body: JSON.parse(row.body),
+  }));
 }
 
 /** Stored telemetry batches, newest first. */

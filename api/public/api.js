@@ -1,0 +1,113 @@
+// The API client: JSON GETs with the API's error shape, and the server-sent event stream.
+import { queryString } from './format.js';
+
+export const API_BASE = '/api/v1';
+
+/** An error the API answered with (`{ error: { code, message, details } }`), or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(message, { status = 0, code = 'error', details, body } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.body = body;
+  }
+}
+
+/** True for the rejection of a fetch aborted because the view was left. */
+export const isAbort = (error) => error?.name === 'AbortError';
+
+/**
+ * GET `API_BASE + path` with the query parameters; resolves to the parsed JSON body. Rejects with an ApiError
+ * carrying the API's message, or with the AbortError when `signal` aborts.
+ */
+export async function apiGet(path, { query, signal } = {}) {
+  const url = `${API_BASE}${path}${queryString(query)}`;
+  let response;
+  let text;
+  try {
+    response = await fetch(url, { signal, headers: { accept: 'application/json' } });
+    text = await response.text();
+  } catch (error) {
+    if (isAbort(error)) throw error;
+    throw new ApiError(`Cannot reach the API (${error?.message ?? 'network error'}).`, { code: 'network-error' });
+  }
+  let body = null;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+  }
+  if (!response.ok) {
+    const error = body && typeof body === 'object' ? body.error : null;
+    const fallback = `The API answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`;
+    throw new ApiError(typeof error?.message === 'string' && error.message ? error.message : fallback, {
+      status: response.status,
+      code: error?.code ?? 'http-error',
+      details: error?.details,
+      body,
+    });
+  }
+  if (body === null) {
+    throw new ApiError(`The API answered ${url} with a body that is not JSON.`, {
+      status: response.status,
+      code: 'bad-response',
+    });
+  }
+  return body;
+}
+
+/** `/health`, which may answer 503 with the same body when a component is down: both resolve to the body. */
+export async function getHealth({ signal } = {}) {
+  try {
+    return await apiGet('/health', { signal });
+  } catch (error) {
+    if (error instanceof ApiError && error.body && typeof error.body === 'object' && error.body.components) {
+      return error.body;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Opens the event stream `/events` (with optional `deviceId`). `handlers` maps event names to functions of the
+ * parsed data; `onStatus('connecting' | 'open' | 'closed')` follows the connection. Returns the close function.
+ */
+export function openEvents(query, handlers, { onStatus = () => {}, onError = () => {} } = {}) {
+  if (typeof EventSource === 'undefined') {
+    onStatus('closed');
+    return () => {};
+  }
+  const source = new EventSource(`${API_BASE}/events${queryString(query)}`);
+  let closed = false;
+  onStatus('connecting');
+  source.addEventListener('open', () => onStatus('open'));
+  source.addEventListener('error', () => {
+    if (closed) return;
+    onStatus(source.readyState === EventSource.CLOSED ? 'closed' : 'connecting');
+  });
+  for (const [name, handler] of Object.entries(handlers)) {
+    source.addEventListener(name, (event) => {
+      if (closed) return;
+      let data;
+      try {
+        data = JSON.parse(event.data);
+      } catch {
+        return; // not JSON: ignore the message
+      }
+      try {
+        const result = handler(data);
+        if (result && typeof result.catch === 'function') result.catch(onError);
+      } catch (error) {
+        onError(error);
+      }
+    });
+  }
+  return () => {
+    closed = true;
+    source.close();
+  };
+}

@@ -1,0 +1,237 @@
+// `#/twins/<deviceId>`: the merged twin view with live charts, snapshots and their proofs, static data, history.
+import { createTelemetryCharts } from '../charts.js';
+import { addressLink, badge, definitionList, h, hex, replace, stateBadge } from '../dom.js';
+import { formatClock, formatEth, formatNumber, sameHex, shorten } from '../format.js';
+import { stateHistoryTable, updatesTable } from './history.js';
+import { createSnapshotTable } from './snapshots.js';
+import { renderStaticParams } from './static.js';
+
+const TELEMETRY_LIMIT = 120;
+const CHARTS = [
+  ['cpu', 'CPU', 'CPU usage over time, percent'],
+  ['memory', 'Memory', 'Memory used over time, percent'],
+  ['network', 'Network', 'Packets in and out per second, new and failed connections per second'],
+  ['sensors', 'Sensors', 'One line per sensor'],
+];
+
+export async function renderTwin(container, { deviceId }, ctx) {
+  replace(container, h('p', { class: 'muted loading' }, 'Loading twin…'));
+  const base = `/twins/${encodeURIComponent(deviceId)}`;
+  let detail;
+  try {
+    detail = await ctx.get(base);
+  } catch (error) {
+    if (ctx.alive) replace(container, failureCard(deviceId, error));
+    throw error;
+  }
+  if (!ctx.alive) return;
+  const id = detail.twin?.deviceId ?? deviceId;
+
+  const header = h('section', { class: 'card twin-header', 'data-testid': 'twin-header' });
+  const live = createLivePanel();
+  const canvases = {};
+  const chartGrid = h(
+    'div',
+    { class: 'chart-grid' },
+    CHARTS.map(([name, title, description]) => {
+      canvases[name] = h('canvas', {
+        'data-testid': `chart-${name}`,
+        role: 'img',
+        'aria-label': `${title}: ${description}`,
+        'data-points': '0',
+      });
+      return h(
+        'figure',
+        { class: 'card chart-card' },
+        h('figcaption', {}, title),
+        h('div', { class: 'chart-box' }, canvases[name]),
+      );
+    }),
+  );
+  const snapshots = createSnapshotTable(ctx, id);
+  const staticHolder = h('div', { class: 'static-holder' });
+  const histories = h('div', { class: 'two-col' });
+  replace(container, header, live.element, chartGrid, snapshots.element, staticHolder, histories);
+
+  const draw = (data) => {
+    replace(header, headerContent(data));
+    replace(staticHolder, renderStaticParams(data));
+    replace(histories, updatesTable(data.updates), stateHistoryTable(data.stateHistory));
+  };
+  draw(detail);
+  live.setInitial(detail);
+
+  const charts = createTelemetryCharts(canvases);
+  ctx.onCleanup(() => charts.destroy());
+
+  // The stream opens before the recent readings arrive; live readings wait in `buffered` until the charts hold them.
+  let ready = false;
+  const buffered = [];
+  const mine = (data) => data && (data.deviceId == null || sameHex(data.deviceId, id));
+  const refreshDetail = ctx.debounce(400, async () => {
+    const fresh = await ctx.get(base);
+    if (ctx.alive) draw(fresh);
+  });
+  ctx.events(
+    { deviceId: id },
+    {
+      telemetry: (data) => {
+        if (!mine(data)) return;
+        live.received(data);
+        if (ready) charts.append(data);
+        else buffered.push(data);
+      },
+      snapshot: (data) => {
+        if (mine(data)) snapshots.prepend(data);
+      },
+      anchored: (data) => {
+        if (!Array.isArray(data?.deviceIds) || data.deviceIds.some((other) => sameHex(other, id))) snapshots.reload();
+      },
+      state: (data) => {
+        if (!mine(data)) return;
+        const current = header.querySelector('[data-testid="state-badge"]');
+        if (current && data.new != null) current.replaceWith(stateBadge(data.new));
+        refreshDetail();
+      },
+    },
+  );
+
+  ctx.run(snapshots.load);
+  let recent = [];
+  try {
+    const data = await ctx.get(`${base}/telemetry`, { limit: TELEMETRY_LIMIT });
+    recent = Array.isArray(data.items) ? data.items : [];
+  } finally {
+    if (ctx.alive) {
+      charts.load(recent);
+      ready = true;
+      for (const reading of buffered.splice(0)) charts.append(reading);
+    }
+  }
+}
+
+function headerContent(detail) {
+  const twin = detail.twin ?? {};
+  const snapshot = detail.latestSnapshot ?? twin.latestSnapshot;
+  return [
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', {}, 'Twin ', h('span', { class: 'mono', title: twin.deviceId }, shorten(twin.deviceId))),
+      stateBadge(twin.state),
+      twin.reviewRequested ? badge('review requested', 'warn', { 'data-testid': 'review-requested' }) : null,
+    ),
+    h('p', { class: 'device-id mono wrap', 'data-testid': 'device-id' }, twin.deviceId ?? ''),
+    definitionList([
+      ['Owner', entityCell(twin.owner, detail.owner)],
+      ['Manufacturer', entityCell(twin.manufacturer, detail.manufacturer)],
+      [
+        'Listing',
+        twin.forSale
+          ? h(
+              'span',
+              { class: 'price', 'data-testid': 'price', title: `${twin.price} wei` },
+              `for sale at ${formatEth(twin.price)}`,
+            )
+          : h('span', { class: 'muted', 'data-testid': 'price' }, 'not for sale'),
+      ],
+      ['Device signer', hex(twin.deviceSigner, { 'data-testid': 'device-signer' })],
+      ['Static hash', hex(twin.staticHash, { 'data-testid': 'static-hash' })],
+      ['Static CID', twin.staticCid ? h('span', { class: 'mono wrap' }, twin.staticCid) : null],
+      ['Software updates', String(twin.updateCount ?? 0)],
+      ['Minted at block', twin.mintedBlock != null ? String(twin.mintedBlock) : null],
+      ['Updated at block', twin.updatedBlock != null ? String(twin.updatedBlock) : null],
+      [
+        'Latest snapshot',
+        snapshot
+          ? [`#${snapshot.seq} `, snapshot.anchored ? badge('anchored', 'ok') : badge('pending', 'pending')]
+          : h('span', { class: 'muted' }, 'none yet'),
+      ],
+    ]),
+  ];
+}
+
+function entityCell(address, entity) {
+  if (!address) return null;
+  const name = entity?.name;
+  return h('span', {}, addressLink(address, name), name ? [' ', hex(address, { class: 'mono muted' })] : null);
+}
+
+/** The live strip: the latest reading's behaviour label, the count of live readings, the latest values. */
+function createLivePanel() {
+  const behaviour = h('span', { class: 'behaviour', 'data-testid': 'behaviour', 'data-anomalous': 'unknown' }, '—');
+  const scenario = h('span', { class: 'muted scenario' });
+  const count = h('span', { class: 'live-count', 'data-testid': 'live-count', 'aria-live': 'off' }, '0');
+  const latest = h('span', { class: 'latest', 'data-testid': 'latest-reading' }, 'no reading yet');
+  let received = 0;
+
+  const setLabel = (name, anomalous, scenarioName) => {
+    behaviour.textContent = name ?? '—';
+    behaviour.dataset.anomalous = anomalous == null ? 'unknown' : String(Boolean(anomalous));
+    behaviour.classList.toggle('anomalous', anomalous === true);
+    behaviour.title = anomalous ? 'Anomalous behaviour (simulator ground truth)' : 'Behaviour (simulator ground truth)';
+    scenario.textContent = scenarioName ? `scenario ${scenarioName}` : '';
+  };
+  const setReading = (reading) => {
+    const body = reading?.body;
+    if (!body || typeof body !== 'object') return;
+    const net = body.network ?? {};
+    latest.textContent = [
+      `#${reading.seq} at ${formatClock(reading.ts)}`,
+      `CPU ${formatNumber(body.cpuPercent)}%`,
+      `memory ${formatNumber(body.memoryUsedPercent)}%`,
+      `load ${formatNumber(body.load1, 2)}`,
+      `latency ${formatNumber(net.latencyMs)} ms`,
+    ].join(' · ');
+    if (body.label) setLabel(body.label.behaviour, body.label.anomalous, body.label.scenario);
+  };
+
+  const element = h(
+    'section',
+    { class: 'card live-panel', 'aria-label': 'Live telemetry' },
+    h(
+      'div',
+      { class: 'stat' },
+      h('span', { class: 'stat-label' }, 'Behaviour'),
+      h('span', { class: 'stat-value' }, behaviour, ' ', scenario),
+    ),
+    h(
+      'div',
+      { class: 'stat' },
+      h('span', { class: 'stat-label' }, 'Live readings'),
+      h('span', { class: 'stat-value' }, count),
+    ),
+    h(
+      'div',
+      { class: 'stat stat-wide' },
+      h('span', { class: 'stat-label' }, 'Latest reading'),
+      h('span', { class: 'stat-value' }, latest),
+    ),
+  );
+
+  return {
+    element,
+    setInitial(detail) {
+      if (detail.latestTelemetry) setReading(detail.latestTelemetry);
+      if (!detail.latestTelemetry?.body?.label && detail.twin?.behaviour)
+        setLabel(detail.twin.behaviour, detail.twin.anomalous);
+    },
+    received(reading) {
+      received += 1;
+      count.textContent = String(received);
+      setReading(reading);
+    },
+  };
+}
+
+function failureCard(deviceId, error) {
+  const missing = error?.status === 404;
+  return h(
+    'section',
+    { class: 'card empty-page', 'data-testid': missing ? 'not-found' : 'load-failed' },
+    h('h1', {}, missing ? 'Twin not found' : 'Could not load this twin'),
+    h('p', { class: 'mono wrap' }, deviceId),
+    h('p', {}, missing ? 'No twin is registered under this DeviceID.' : error?.message ?? ''),
+    h('p', {}, h('a', { href: '#/' }, 'Back to the twin list')),
+  );
+}

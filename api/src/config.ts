@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadConfig } from '../../twin-core/src/config/loadConfig';
+
+const boolean = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'),
+]);
+const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
+
+/**
+ * The API's configuration: a JSON file (`--config FILE` or `API_CONFIG`) and the environment (`API_` + the key in
+ * UPPER_SNAKE case, plus the shared `RPC_URL`, `MQTT_URL` and `IPFS_API_URL`), the environment winning.
+ */
+export const apiConfigSchema = z.object({
+  /** Interface the HTTP server binds (default 127.0.0.1; 0.0.0.0 to serve the network). */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** HTTP port (default 8080; 0 picks a free one). */
+  port: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /**
+   * The public origin users reach the API at (default `http://<host>:<port>`): the Sign-In with Ethereum domain and
+   * URI are checked against it, so set it behind a proxy.
+   */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** JSON-RPC endpoint of the chain (default the local chain of `npm start`). */
+  rpcUrl: z
+    .url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s) or ws(s) URL' })
+    .default('http://127.0.0.1:8545'),
+  /** Deployment file with the contract addresses (default deployments/localhost.json). */
+  deploymentFile: z.string().min(1).default(join('deployments', 'localhost.json')),
+  /** The oracle's data directory: the API reads its index database (`index.sqlite`) there (default .data/oracle). */
+  oracleDataDir: z.string().min(1).default(join('.data', 'oracle')),
+  /**
+   * Kubo RPC API URL the API reads IPFS through. Required for a standalone API: the embedded Helia node belongs to
+   * the oracle's process (`npm start` runs both in one process and shares it).
+   */
+  ipfsApiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Broker the API publishes device commands to (default mqtt://127.0.0.1:1883). */
+  mqttUrl: z
+    .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+    .default('mqtt://127.0.0.1:1883'),
+  mqttUsername: z.string().min(1).optional(),
+  /** Never logged. */
+  mqttPassword: z.string().min(1).optional(),
+  mqttCaFile: z.string().min(1).optional(),
+  mqttCertFile: z.string().min(1).optional(),
+  mqttKeyFile: z.string().min(1).optional(),
+  mqttRejectUnauthorized: boolean.default(true),
+  /**
+   * The relayer's key: submits users' signed EIP-712 requests through the forwarder and pays their gas. Without it
+   * the relay endpoints answer 503. Never logged.
+   */
+  relayerKey: privateKey.optional(),
+  /** Largest gas a relayed request may ask for (default 1,000,000). */
+  relayMaxGas: z.coerce.number().int().positive().default(1_000_000),
+  /**
+   * HS256 key of the sign-in tokens, at least 32 characters. Instances behind one load balancer share it. Default: a
+   * random key per process (tokens do not survive a restart). Never logged.
+   */
+  jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Lifetime of a sign-in token, seconds (default 900). */
+  tokenTtlSeconds: z.coerce.number().int().min(30).max(86_400).default(900),
+  /** Origins allowed by CORS, comma-separated, `*` for any (default none: same origin only). */
+  corsOrigins: z
+    .union([z.array(z.string()), z.string().transform((value) => value.split(',').map((item) => item.trim()))])
+    .default([])
+    .transform((origins) => origins.filter((origin) => origin !== '')),
+  /** Requests per minute per client address (default 600; the event stream counts once per connection). */
+  rateLimitPerMinute: z.coerce.number().int().positive().default(600),
+  /** Largest JSON request body, bytes (default 64 KiB). */
+  bodyLimitBytes: z.coerce.number().int().min(1_024).max(10_485_760).default(65_536),
+  /** Trust `X-Forwarded-For` from this many proxies in front of the API (default 0). */
+  trustProxy: z.coerce.number().int().min(0).max(10).default(0),
+  /** How often the event feed reads the index for new snapshots, readings, anchors and state changes, ms. */
+  feedIntervalMs: z.coerce.number().int().min(50).max(60_000).default(250),
+});
+
+/** The API's validated configuration. */
+export type ApiConfig = z.output<typeof apiConfigSchema>;
+
+/** Environment variable of each config key. */
+export const API_CONFIG_ENV: Record<string, string> = {
+  ...Object.fromEntries(
+    Object.keys(apiConfigSchema.shape).map((key) => [
+      `API_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+      key,
+    ]),
+  ),
+  RPC_URL: 'rpcUrl',
+  MQTT_URL: 'mqttUrl',
+  IPFS_API_URL: 'ipfsApiUrl',
+};
+
+/**
+ * Loads the API configuration, failing with a message naming each bad field and value (keys, passwords and the
+ * token secret redacted).
+ *
+ * @example
+ * const config = loadApiConfig({ file: process.env.API_CONFIG })
+ */
+export function loadApiConfig(
+  parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
+): ApiConfig {
+  return loadConfig({
+    schema: apiConfigSchema,
+    env: API_CONFIG_ENV,
+    environment: parameters.environment ?? process.env,
+    file: parameters.file,
+    fileOptional: false,
+    secrets: ['relayerKey', 'mqttPassword', 'jwtSecret'],
+    source: 'API configuration',
+  });
+}

@@ -1,0 +1,32 @@
+import type { Contract, JsonRpcProvider } from 'ethers';
+import type { Index } from '../../oracle/src/index/openIndex';
+import type { BlobStore } from '../../oracle/src/storage/blobStore';
+import type { Deployment } from '../../twin-core/src/deployment/deployment';
+import type { ApiConfig } from './config';
+import type { IndexFeed } from './feed/createIndexFeed';
+import type { ApiMetrics } from './metrics/createMetrics';
+
+/** A component's health: up or down, and a line saying why. */
+export type ComponentHealth = { up: boolean; detail: string };
+
+/** What the routes use, built once by `runApi` and shared by every request. */
+export type ApiContext = {
+  config: ApiConfig;
+  deployment: Deployment;
+  provider: JsonRpcProvider;
+  /** `SnapshotAnchor`, read-only (`verifySnapshot`). */
+  anchor: Contract;
+  index: Index;
+  store: BlobStore;
+  feed: IndexFeed;
+  metrics: ApiMetrics;
+  /** Publishes to the broker (QoS 1), resolving once the broker has it. */
+  publish(topic: string, payload: string): Promise<void>;
+  /** Whether the broker connection is up, and to what. */
+  brokerHealth(): ComponentHealth;
+  /** Sign-in; absent when the API cannot check entities (never in practice: the index has them). */
+  auth: import('./auth/createSiweAuth').SiweAuth;
+  /** The relayer; undefined without `relayerKey` (the relay routes answer 503). */
+  relayer: import('./relay/createRelayer').Relayer | undefined;
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+};

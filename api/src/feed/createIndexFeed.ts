@@ -1,0 +1,200 @@
+import { EventEmitter } from 'node:events';
+import type { Index } from '../../../oracle/src/index/openIndex';
+
+/** The events the API streams (`GET /events`), each about one device or one batch. */
+export type FeedEvents = {
+  snapshot: { deviceId: string; seq: number; collectedAt: string; cid: string };
+  telemetry: { deviceId: string; seq: number; ts: string; body: unknown };
+  anchored: {
+    batchId: number;
+    root: string;
+    txHash: string | null;
+    block: number | null;
+    leafCount: number;
+    deviceIds: string[];
+    /** Gas the anchoring transaction used (decimal), when known. */
+    gasUsed: string | null;
+    /** Seconds from the batch's first snapshot arriving to its confirmation. */
+    secondsToAnchor: number | null;
+  };
+  state: { deviceId: string; previous: string; new: string; by: string; reason: string; block: number; tx: string };
+};
+export type FeedEventName = keyof FeedEvents;
+export const FEED_EVENT_NAMES: readonly FeedEventName[] = ['snapshot', 'telemetry', 'anchored', 'state'];
+
+/** A typed emitter of {@link FeedEvents}. */
+export type IndexFeed = {
+  on<name extends FeedEventName>(event: name, listener: (data: FeedEvents[name]) => void): void;
+  off<name extends FeedEventName>(event: name, listener: (data: FeedEvents[name]) => void): void;
+  /** Reads what is new once (the timer calls it; tests may too). */
+  poll(): void;
+  /** Listeners currently attached, all events together. */
+  listenerCount(): number;
+  stop(): void;
+};
+
+/** Options of {@link createIndexFeed}. */
+export type IndexFeedOptions = {
+  index: Index;
+  /** How often the index is read, ms (default 250). */
+  intervalMs?: number;
+  /** Largest rows read per table per poll (default 5,000): a burst is spread over polls, never lost. */
+  maxRows?: number;
+  onError?: (error: unknown) => void;
+};
+
+/**
+ * Follows the oracle's index for what is new, so the API can stream it: snapshots by receive time, telemetry
+ * readings and state changes by row id, anchored batches by confirmation time. It reads the same database whether
+ * the oracle runs in this process or beside it, and starts at the present (no history replay).
+ *
+ * @example
+ * const feed = createIndexFeed({ index })
+ * feed.on('anchored', (batch) => console.log(batch.root))
+ */
+export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
+  const { index } = options;
+  const maxRows = options.maxRows ?? 5_000;
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const scalar = (sql: string) => Number((index.statement(sql).get() as { value: number | null }).value ?? 0);
+  const cursor = {
+    telemetry: scalar('SELECT max(id) AS value FROM telemetry_readings'),
+    state: scalar('SELECT max(id) AS value FROM twin_state_changes'),
+    snapshotAt: scalar('SELECT max(received_at) AS value FROM snapshots'),
+    snapshotKeys: new Set<string>(),
+    anchoredAt: scalar(`SELECT max(confirmed_at) AS value FROM batches WHERE status = 'confirmed'`),
+    anchoredIds: new Set<number>(),
+  };
+  for (const row of index
+    .statement('SELECT device_id, seq FROM snapshots WHERE received_at = ?')
+    .all(cursor.snapshotAt) as { device_id: string; seq: number }[])
+    cursor.snapshotKeys.add(`${row.device_id}:${row.seq}`);
+  for (const row of index
+    .statement(`SELECT id FROM batches WHERE status = 'confirmed' AND confirmed_at = ?`)
+    .all(cursor.anchoredAt) as { id: number }[])
+    cursor.anchoredIds.add(Number(row.id));
+
+  const poll = () => {
+    if (!index.isOpen) return;
+    for (const row of index
+      .statement('SELECT id, device_id, seq, ts, body FROM telemetry_readings WHERE id > ? ORDER BY id LIMIT ?')
+      .all(cursor.telemetry, maxRows) as { id: number; device_id: string; seq: number; ts: number; body: string }[]) {
+      cursor.telemetry = Number(row.id);
+      emitter.emit('telemetry', {
+        deviceId: row.device_id,
+        seq: Number(row.seq),
+        ts: new Date(Number(row.ts)).toISOString(),
+        body: JSON.parse(row.body),
+      });
+    }
+    const snapshots = index
+      .statement(
+        'SELECT device_id, seq, collected_at, cid, received_at FROM snapshots WHERE received_at >= ? ORDER BY received_at LIMIT ?',
+      )
+      .all(cursor.snapshotAt, maxRows) as {
+      device_id: string;
+      seq: number;
+      collected_at: number;
+      cid: string;
+      received_at: number;
+    }[];
+    for (const row of snapshots) {
+      const at = Number(row.received_at);
+      const key = `${row.device_id}:${row.seq}`;
+      if (at === cursor.snapshotAt && cursor.snapshotKeys.has(key)) continue;
+      if (at > cursor.snapshotAt) {
+        cursor.snapshotAt = at;
+        cursor.snapshotKeys.clear();
+      }
+      cursor.snapshotKeys.add(key);
+      emitter.emit('snapshot', {
+        deviceId: row.device_id,
+        seq: Number(row.seq),
+        collectedAt: new Date(Number(row.collected_at)).toISOString(),
+        cid: row.cid,
+      });
+    }
+    const batches = index
+      .statement(
+        `SELECT id, root, tx_hash, block, leaf_count, confirmed_at, gas_used,
+           (SELECT min(received_at) FROM snapshots WHERE batch_id = batches.id) AS first_received FROM batches
+         WHERE status = 'confirmed' AND confirmed_at >= ? ORDER BY confirmed_at, id LIMIT ?`,
+      )
+      .all(cursor.anchoredAt, maxRows) as {
+      id: number;
+      root: string;
+      tx_hash: string | null;
+      block: number | null;
+      leaf_count: number;
+      confirmed_at: number;
+      gas_used: string | null;
+      first_received: number | null;
+    }[];
+    for (const row of batches) {
+      const at = Number(row.confirmed_at);
+      if (at === cursor.anchoredAt && cursor.anchoredIds.has(Number(row.id))) continue;
+      if (at > cursor.anchoredAt) {
+        cursor.anchoredAt = at;
+        cursor.anchoredIds.clear();
+      }
+      cursor.anchoredIds.add(Number(row.id));
+      const devices = index
+        .statement('SELECT DISTINCT device_id FROM snapshots WHERE batch_id = ?')
+        .all(row.id) as { device_id: string }[];
+      emitter.emit('anchored', {
+        batchId: Number(row.id),
+        root: row.root,
+        txHash: row.tx_hash,
+        block: row.block === null ? null : Number(row.block),
+        leafCount: Number(row.leaf_count),
+        deviceIds: devices.map((device) => device.device_id),
+        gasUsed: row.gas_used,
+        secondsToAnchor: row.first_received === null ? null : (at - Number(row.first_received)) / 1000,
+      });
+    }
+    for (const row of index
+      .statement(
+        `SELECT id, device_id, previous, new, changed_by, reason, block, tx FROM twin_state_changes
+         WHERE id > ? ORDER BY id LIMIT ?`,
+      )
+      .all(cursor.state, maxRows) as {
+      id: number;
+      device_id: string;
+      previous: string;
+      new: string;
+      changed_by: string;
+      reason: string;
+      block: number;
+      tx: string;
+    }[]) {
+      cursor.state = Number(row.id);
+      emitter.emit('state', {
+        deviceId: row.device_id,
+        previous: row.previous,
+        new: row.new,
+        by: row.changed_by,
+        reason: row.reason,
+        block: Number(row.block),
+        tx: row.tx,
+      });
+    }
+  };
+  const safePoll = () => {
+    try {
+      poll();
+    } catch (error) {
+      options.onError?.(error);
+    }
+  };
+  const timer = setInterval(safePoll, options.intervalMs ?? 250);
+  timer.unref();
+
+  return {
+    on: (event, listener) => void emitter.on(event, listener as (data: unknown) => void),
+    off: (event, listener) => void emitter.off(event, listener as (data: unknown) => void),
+    poll: safePoll,
+    listenerCount: () => FEED_EVENT_NAMES.reduce((sum, name) => sum + emitter.listenerCount(name), 0),
+    stop: () => clearInterval(timer),
+  };
+}

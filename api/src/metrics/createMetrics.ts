@@ -1,0 +1,114 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Index } from '../../../oracle/src/index/openIndex';
+import { countRejectionsByReason } from '../../../oracle/src/index/rejections';
+import type { IndexFeed } from '../feed/createIndexFeed';
+
+/** The oracle's own counters, when it runs in the API's process. */
+export type OracleStats = () => { received: number; accepted: number; rejections: Record<string, number> };
+
+/** Options of {@link createMetrics}. */
+export type MetricsOptions = { index: Index; feed: IndexFeed; oracleStats?: OracleStats };
+
+/** The API's Prometheus registry and the instruments the routes use. */
+export type ApiMetrics = {
+  registry: Registry;
+  /** Records one answered request (seconds). */
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+};
+
+/**
+ * Prometheus metrics (`GET /metrics`, text format): messages in and rejections by reason (the oracle's counters
+ * when it shares the process, else the index's records), anchored batch sizes, time to anchor and gas spent (from
+ * the anchored batches as they confirm), API latency by route, and the Node process's own metrics.
+ *
+ * @example
+ * const metrics = createMetrics({ index, feed, oracleStats: () => oracle.stats() })
+ * res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+ */
+export function createMetrics(options: MetricsOptions): ApiMetrics {
+  const { index, feed, oracleStats } = options;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'twin_api_process_' });
+
+  new Gauge({
+    name: 'twin_messages_received_total',
+    help: 'Device messages the oracle received from the broker (in-process oracle only; else messages indexed).',
+    registers: [registry],
+    collect() {
+      if (oracleStats !== undefined) return void this.set(oracleStats().received);
+      const snapshots = Number((index.statement('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n);
+      const telemetry = Number(
+        (index.statement('SELECT coalesce(sum(message_count), 0) AS n FROM telemetry_batches').get() as { n: number })
+          .n,
+      );
+      this.set(snapshots + telemetry);
+    },
+  });
+  new Gauge({
+    name: 'twin_messages_accepted_total',
+    help: 'Device messages accepted after validation (in-process oracle only).',
+    registers: [registry],
+    collect() {
+      if (oracleStats !== undefined) this.set(oracleStats().accepted);
+    },
+  });
+  new Gauge({
+    name: 'twin_rejections_total',
+    help: 'Device messages refused, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = oracleStats?.().rejections ?? countRejectionsByReason(index);
+      for (const [reason, count] of Object.entries(counts)) this.set({ reason }, count);
+    },
+  });
+  new Gauge({
+    name: 'twin_snapshots_pending_anchor',
+    help: 'Snapshots accepted whose batch is not confirmed on chain yet.',
+    registers: [registry],
+    collect() {
+      const row = index
+        .statement(
+          `SELECT count(*) AS n FROM snapshots s LEFT JOIN batches b ON b.id = s.batch_id
+           WHERE s.batch_id IS NULL OR b.status <> 'confirmed'`,
+        )
+        .get() as { n: number };
+      this.set(Number(row.n));
+    },
+  });
+  const batchSize = new Histogram({
+    name: 'twin_anchor_batch_size',
+    help: 'Snapshots per anchored batch.',
+    buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536],
+    registers: [registry],
+  });
+  const timeToAnchor = new Histogram({
+    name: 'twin_anchor_time_to_anchor_seconds',
+    help: "Seconds from a batch's first snapshot arriving to its root confirmed on chain.",
+    buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+    registers: [registry],
+  });
+  const gas = new Counter({
+    name: 'twin_anchor_gas_used_total',
+    help: 'Gas spent by anchoring transactions confirmed since the API started.',
+    registers: [registry],
+  });
+  feed.on('anchored', (batch) => {
+    batchSize.observe(batch.leafCount);
+    if (batch.secondsToAnchor !== null) timeToAnchor.observe(batch.secondsToAnchor);
+    if (batch.gasUsed !== null) gas.inc(Number(batch.gasUsed));
+  });
+  const latency = new Histogram({
+    name: 'twin_api_request_duration_seconds',
+    help: 'API request latency by method, route and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeRequest: (method, route, status, seconds) =>
+      latency.observe({ method, route, status: String(status) }, seconds),
+  };
+}

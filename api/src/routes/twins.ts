@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { listTwins as listIndexedTwins } from '../../../oracle/src/index/twins';
+import { recentTelemetry } from '../../../oracle/src/index/telemetry';
+import type { ApiContext } from '../context';
+import { defineRoute } from '../http/defineRoute';
+import { deviceIdParams, errorSchema } from '../schemas/common';
+import { listTwinsQuery, telemetryReadingSchema, twinPageSchema, twinViewSchema } from '../schemas/twins';
+import { requireTwin, twinSummary, twinView } from '../views/twinView';
+
+const notFound = { description: 'No twin with this DeviceID', schema: errorSchema };
+const badInput = { description: 'Invalid input; the message names each bad field', schema: errorSchema };
+
+/**
+ * The twin routes: the list with filters, the merged view of one twin, and its recent telemetry.
+ *
+ * @example
+ * mountRoutes(router, twinRoutes(context))
+ */
+export function twinRoutes(context: ApiContext) {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/twins',
+      operationId: 'listTwins',
+      summary: 'Twins, filtered and paginated',
+      description: 'In mint order. Filters: owner, manufacturer, state, forSale; each matches exactly.',
+      tag: 'twins',
+      query: listTwinsQuery,
+      responses: { 200: { description: 'A page of twins', schema: twinPageSchema }, 400: badInput },
+      handler: ({ query }) => {
+        const page = listIndexedTwins(context.index, query);
+        return { ...page, items: page.items.map((twin) => twinSummary(context.index, twin)) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/twins/:deviceId',
+      operationId: 'getTwin',
+      summary: 'The merged view of one twin',
+      description:
+        'The on-chain record (as mirrored by the oracle), the static document from IPFS, the latest snapshot and ' +
+        'whether it is anchored, the latest telemetry, and the update and state histories.',
+      tag: 'twins',
+      params: deviceIdParams,
+      responses: { 200: { description: 'The twin', schema: twinViewSchema }, 400: badInput, 404: notFound },
+      handler: ({ params }) => twinView({ index: context.index, store: context.store }, params.deviceId),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/twins/:deviceId/telemetry',
+      operationId: 'listTelemetry',
+      summary: 'Recent telemetry readings of a twin, oldest first',
+      description: 'What the charts start from; new readings arrive on `GET /events`.',
+      tag: 'twins',
+      params: deviceIdParams,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(120) }),
+      responses: {
+        200: {
+          description: 'The readings',
+          schema: z.object({ items: z.array(telemetryReadingSchema) }).meta({ id: 'TelemetryPage' }),
+        },
+        400: badInput,
+        404: notFound,
+      },
+      handler: ({ params, query }) => {
+        requireTwin(context.index, params.deviceId);
+        return { items: recentTelemetry(context.index, params.deviceId, query.limit) };
+      },
+    }),
+  ];
+}

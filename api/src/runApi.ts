@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Contract, JsonRpcProvider, Wallet } from 'ethers';
+import { connect, type IClientOptions } from 'mqtt';
+import { getEntity } from '../../oracle/src/index/entities';
+import { openIndex, type Index } from '../../oracle/src/index/openIndex';
+import type { BlobStore } from '../../oracle/src/storage/blobStore';
+import { createBlobStore } from '../../oracle/src/storage/createBlobStore';
+import { readDeployment } from '../../twin-core/src/deployment/deployment';
+import { createSiweAuth } from './auth/createSiweAuth';
+import type { ApiConfig } from './config';
+import type { ApiContext } from './context';
+import { createApp } from './createApp';
+import { ApiError } from './errors';
+import { createIndexFeed } from './feed/createIndexFeed';
+import { createMetrics, type OracleStats } from './metrics/createMetrics';
+import { createRelayer } from './relay/createRelayer';
+
+/** A log line sink; never given secrets. */
+export type ApiLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+/** Parameters of {@link runApi}. */
+export type RunApiParameters = {
+  config: ApiConfig;
+  log?: ApiLog;
+  /**
+   * The oracle's open index and IPFS store when the oracle runs in this process (`npm start`); otherwise the API
+   * opens the index under `oracleDataDir` and reads IPFS through Kubo (`ipfsApiUrl`).
+   */
+  shared?: { index: Index; store: BlobStore; oracleStats?: OracleStats };
+};
+
+/** A running API. */
+export type RunningApi = {
+  /** e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  port: number;
+  server: Server;
+  context: ApiContext;
+  /** Closes the event streams and the server, then what the API opened itself. */
+  stop(): Promise<void>;
+};
+
+const ANCHOR_ABI = [
+  'function verifySnapshot(bytes32 root, bytes32[] proof, uint256 deviceId, uint64 sequence, bytes32 snapshotHash) view returns (bool)',
+];
+
+/**
+ * Runs the API and the dashboard: binds the port, connects to the chain and the broker, follows the index for live
+ * events, and serves until stopped.
+ *
+ * @example
+ * const api = await runApi({ config: loadApiConfig(), log })
+ * console.log(`dashboard at ${api.url}`)
+ */
+export async function runApi(parameters: RunApiParameters): Promise<RunningApi> {
+  const { config, log = () => undefined } = parameters;
+  if (parameters.shared === undefined && config.ipfsApiUrl === undefined) {
+    throw new ApiError('A standalone API reads IPFS through Kubo: set IPFS_API_URL.', {
+      status: 500,
+      code: 'config-invalid',
+      details:
+        "the embedded Helia node belongs to the oracle's process: run the API with it (npm start) or point both " +
+        'at one Kubo node',
+    });
+  }
+  const deployment = readDeployment(config.deploymentFile);
+  const server = createServer();
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const publicUrl = new URL(config.publicUrl ?? url);
+
+  const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, { staticNetwork: true, pollingInterval: 1_000 });
+  const index = parameters.shared?.index ?? openIndex(join(config.oracleDataDir, 'index.sqlite'));
+  const store = parameters.shared?.store ?? (await createBlobStore({ dataDir: '', ipfsApiUrl: config.ipfsApiUrl! }));
+  const feed = createIndexFeed({
+    index,
+    intervalMs: config.feedIntervalMs,
+    onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
+  });
+  const metrics = createMetrics({
+    index,
+    feed,
+    ...(parameters.shared?.oracleStats ? { oracleStats: parameters.shared.oracleStats } : {}),
+  });
+
+  const mqttOptions: IClientOptions = {
+    clientId: `twin-api-${process.pid}-${randomBytes(3).toString('hex')}`,
+    reconnectPeriod: 1_000,
+    connectTimeout: 5_000,
+    ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
+    ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
+    ...(config.mqttCaFile ? { ca: readFileSync(config.mqttCaFile) } : {}),
+    ...(config.mqttCertFile ? { cert: readFileSync(config.mqttCertFile) } : {}),
+    ...(config.mqttKeyFile ? { key: readFileSync(config.mqttKeyFile) } : {}),
+    rejectUnauthorized: config.mqttRejectUnauthorized,
+  };
+  const mqtt = connect(config.mqttUrl, mqttOptions);
+  let brokerError = 'connecting';
+  mqtt.on('error', (error) => (brokerError = error.message));
+  mqtt.on('offline', () => (brokerError = brokerError === 'connecting' ? 'unreachable' : brokerError));
+  mqtt.on('connect', () => (brokerError = ''));
+
+  const secret = config.jwtSecret === undefined ? randomBytes(32) : new TextEncoder().encode(config.jwtSecret);
+  const auth = createSiweAuth({
+    domain: publicUrl.host,
+    uri: publicUrl.origin,
+    chainId: deployment.chainId,
+    secret,
+    tokenTtlSeconds: config.tokenTtlSeconds,
+    lookupEntity: (address) => getEntity(index, address),
+  });
+  const relayer =
+    config.relayerKey === undefined
+      ? undefined
+      : createRelayer({ wallet: new Wallet(config.relayerKey, provider), deployment, maxGas: BigInt(config.relayMaxGas) });
+
+  const context: ApiContext = {
+    config,
+    deployment,
+    provider,
+    anchor: new Contract(deployment.contracts.SnapshotAnchor, ANCHOR_ABI, provider),
+    index,
+    store,
+    feed,
+    metrics,
+    auth,
+    relayer,
+    log,
+    async publish(topic, payload) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          mqtt.publishAsync(topic, payload, { qos: 1 }),
+          new Promise<never>((_resolve, reject) => {
+            timer = setTimeout(() => reject(new Error(`no acknowledgement within 5 s (${brokerError || 'connected'})`)), 5_000);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    brokerHealth: () =>
+      mqtt.connected
+        ? { up: true, detail: `connected to ${new URL(config.mqttUrl).host}` }
+        : { up: false, detail: `${new URL(config.mqttUrl).host}: ${brokerError || 'disconnected'}` },
+  };
+  const app = createApp(context);
+  server.on('request', app);
+  log('info', 'api listening', { url, publicUrl: publicUrl.origin, relayer: relayer !== undefined });
+
+  return {
+    url,
+    port,
+    server,
+    context,
+    async stop() {
+      feed.stop();
+      server.closeIdleConnections();
+      // Event streams never end on their own: close every open connection so the port is freed now.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await mqtt.endAsync(true);
+      provider.destroy();
+      if (parameters.shared === undefined) {
+        index.close();
+        await store.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { getBatch, type IndexedBatch } from '../../../oracle/src/index/batches';
+import { getEntity } from '../../../oracle/src/index/entities';
+import type { Index } from '../../../oracle/src/index/openIndex';
+import { latestSnapshot, type IndexedSnapshot } from '../../../oracle/src/index/snapshots';
+import { latestTelemetry } from '../../../oracle/src/index/telemetry';
+import { listStateChanges, listTwinUpdates } from '../../../oracle/src/index/twinHistory';
+import { getTwin, type IndexedTwin } from '../../../oracle/src/index/twins';
+import type { BlobStore } from '../../../oracle/src/storage/blobStore';
+import { ApiError } from '../errors';
+
+/** What the views read: the oracle's index and the IPFS store. */
+export type ViewSources = { index: Index; store: BlobStore; ipfsTimeoutMs?: number };
+
+/** A batch as the API shows it. */
+export function batchView(batch: IndexedBatch) {
+  return {
+    id: batch.id,
+    chainBatchId: batch.chainBatchId,
+    root: batch.root,
+    manifestCid: batch.manifestCid,
+    leafCount: batch.leafCount,
+    status: batch.status,
+    txHash: batch.txHash,
+    block: batch.block,
+    confirmedAt: batch.confirmedAt,
+  };
+}
+
+/**
+ * A snapshot as the API shows it: `anchored` once its batch's transaction is confirmed.
+ *
+ * @example
+ * const view = snapshotView(index, getSnapshot(index, deviceId, 7)!)
+ */
+export function snapshotView(index: Index, snapshot: IndexedSnapshot) {
+  const batch = snapshot.batchId === null ? undefined : getBatch(index, snapshot.batchId);
+  return {
+    deviceId: snapshot.deviceId,
+    seq: snapshot.seq,
+    collectedAt: snapshot.collectedAt,
+    hash: snapshot.hash,
+    cid: snapshot.cid,
+    receivedAt: snapshot.receivedAt,
+    batchId: snapshot.batchId,
+    anchored: batch?.status === 'confirmed',
+    batch: batch === undefined ? null : batchView(batch),
+  };
+}
+
+/**
+ * A twin as listed: the mirrored chain record, its latest snapshot and the latest behaviour label.
+ *
+ * @example
+ * const items = listTwins(index, query).items.map((twin) => twinSummary(index, twin))
+ */
+export function twinSummary(index: Index, twin: IndexedTwin) {
+  const snapshot = latestSnapshot(index, twin.deviceId);
+  const telemetry = latestTelemetry(index, twin.deviceId);
+  const label = (telemetry?.body as { label?: { behaviour: string; anomalous: boolean } } | undefined)?.label;
+  return {
+    ...twin,
+    price: twin.price.toString(),
+    latestSnapshot:
+      snapshot === undefined
+        ? null
+        : {
+            seq: snapshot.seq,
+            collectedAt: snapshot.collectedAt,
+            anchored: snapshot.batchId !== null && getBatch(index, snapshot.batchId)?.status === 'confirmed',
+          },
+    behaviour: label?.behaviour ?? null,
+    anomalous: label?.anomalous ?? null,
+  };
+}
+
+/** The twin `deviceId` or a 404 `twin-not-found`. */
+export function requireTwin(index: Index, deviceId: Hex): IndexedTwin {
+  const twin = getTwin(index, deviceId);
+  if (twin === undefined) {
+    throw new ApiError('Twin not found.', { status: 404, code: 'twin-not-found', details: { deviceId } });
+  }
+  return twin;
+}
+
+/**
+ * Reads and parses a JSON blob from IPFS within the timeout; the error message on failure.
+ *
+ * @example
+ * const { value, error } = await readJson(store, cid, 2_000)
+ */
+export async function readJson(
+  store: BlobStore,
+  cid: string,
+  timeoutMs: number,
+): Promise<{ value: Record<string, unknown> | null; error: string | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const bytes = await Promise.race([
+      store.get(cid),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`IPFS did not answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { value: JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>, error: null };
+  } catch (error) {
+    return { value: null, error: (error as Error).message.split('\n')[0]! };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The merged view of one twin: the chain record (as mirrored), the static document from IPFS, the latest snapshot
+ * and whether it is anchored, the latest telemetry, the update and state histories, and the two entities.
+ *
+ * @example
+ * res.json(await twinView({ index, store }, deviceId))
+ */
+export async function twinView(sources: ViewSources, deviceId: Hex) {
+  const { index, store } = sources;
+  const twin = requireTwin(index, deviceId);
+  const staticDocument = await readJson(store, twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
+  const snapshot = latestSnapshot(index, deviceId);
+  const telemetry = latestTelemetry(index, deviceId);
+  return {
+    twin: twinSummary(index, twin),
+    static: staticDocument.value,
+    staticError: staticDocument.error,
+    latestSnapshot: snapshot === undefined ? null : snapshotView(index, snapshot),
+    latestTelemetry: telemetry === undefined ? null : { seq: telemetry.seq, ts: telemetry.ts, body: telemetry.body },
+    updates: listTwinUpdates(index, deviceId),
+    stateHistory: listStateChanges(index, deviceId),
+    owner: getEntity(index, twin.owner) ?? null,
+    manufacturer: getEntity(index, twin.manufacturer) ?? null,
+  };
+}

@@ -1,0 +1,147 @@
+import { join } from 'node:path';
+import { loadAgentConfig } from '../agent/src/config';
+import { runSimulator, type RunningSimulator } from '../agent/src/runSimulator';
+import type { EpisodeConfig } from '../agent/src/simulate/behaviours';
+import { loadApiConfig } from '../api/src/config';
+import { runApi, type RunningApi } from '../api/src/runApi';
+import { loadOracleConfig } from '../oracle/src/config';
+import { runOracle, type RunningOracle } from '../oracle/src/runOracle';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embeddedBroker';
+
+/** A log line sink for every service; never given secrets. */
+export type ServiceLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+/** Parameters of {@link startServices}. */
+export type StartServicesParameters = {
+  rpcUrl: string;
+  deploymentFile: string;
+  /** Holds ORACLE_ROLE and pays for anchoring. */
+  oracleKey: string;
+  /** Pays for relayed user requests; without it the relay routes answer 503. */
+  relayerKey?: string;
+  /** Where the oracle (journal, index, IPFS blocks) and the simulator keep their files. */
+  dataDir: string;
+  /** An external broker; without it the embedded broker runs on `brokerPort`. */
+  mqttUrl?: string;
+  brokerPort?: number;
+  /** An external Kubo node; without it the oracle runs the embedded Helia node (shared with the API). */
+  ipfsApiUrl?: string;
+  apiHost?: string;
+  apiPort?: number;
+  /** Simulated devices (their twins must be minted already); none when absent. */
+  simulator?: {
+    devices: number;
+    seed: string | number;
+    scenario?: string;
+    ratePerSecond?: number;
+    snapshotIntervalSeconds?: number;
+    episodes?: Partial<EpisodeConfig>;
+  };
+  /** Environment the oracle and API configs also read (ORACLE_*, API_*; default `process.env`), winning. */
+  environment?: NodeJS.ProcessEnv;
+  log?: ServiceLog;
+};
+
+/** The running services. */
+export type RunningServices = {
+  broker: EmbeddedBroker | undefined;
+  mqttUrl: string;
+  oracle: RunningOracle;
+  api: RunningApi;
+  simulator: RunningSimulator | undefined;
+  /** Stops the simulator, then the API, the oracle and the broker, each once. */
+  stop(): Promise<void>;
+};
+
+/**
+ * Starts the off-chain half of the system against a chain that has the registry deployed: the MQTT broker (embedded
+ * unless external), the oracle with its IPFS store, the API and dashboard sharing the oracle's index and store, and
+ * the simulated devices. What `npm start` runs after its local chain, and what each test of the whole uses.
+ *
+ * @example
+ * const services = await startServices({ rpcUrl, deploymentFile, oracleKey, dataDir: '.data', apiPort: 8080 })
+ * process.once('SIGINT', () => void services.stop())
+ */
+export async function startServices(parameters: StartServicesParameters): Promise<RunningServices> {
+  const log = parameters.log ?? (() => undefined);
+  const environment = parameters.environment ?? process.env;
+  const broker =
+    parameters.mqttUrl === undefined
+      ? await startEmbeddedBroker({ host: '127.0.0.1', port: parameters.brokerPort ?? 1883 })
+      : undefined;
+  const mqttUrl = parameters.mqttUrl ?? broker!.url;
+  const stops: (() => Promise<void>)[] = [];
+  if (broker) stops.unshift(() => broker.stop());
+  try {
+    const oracle = await runOracle(
+      loadOracleConfig({
+        environment: {
+          RPC_URL: parameters.rpcUrl,
+          MQTT_URL: mqttUrl,
+          ...(parameters.ipfsApiUrl ? { IPFS_API_URL: parameters.ipfsApiUrl } : {}),
+          ORACLE_ORACLE_KEY: parameters.oracleKey,
+          ORACLE_DEPLOYMENT_FILE: parameters.deploymentFile,
+          ORACLE_DATA_DIR: join(parameters.dataDir, 'oracle'),
+          // aedes speaks MQTT 3.1.1 without shared subscriptions.
+          ...(broker ? { ORACLE_MQTT_PROTOCOL_VERSION: '4', ORACLE_MQTT_SHARED: 'false' } : {}),
+          ...environment,
+        },
+      }),
+      (level, message, fields) => log(level, `oracle: ${message}`, fields),
+    );
+    stops.unshift(() => oracle.stop());
+    const api = await runApi({
+      config: loadApiConfig({
+        environment: {
+          RPC_URL: parameters.rpcUrl,
+          MQTT_URL: mqttUrl,
+          API_DEPLOYMENT_FILE: parameters.deploymentFile,
+          API_ORACLE_DATA_DIR: join(parameters.dataDir, 'oracle'),
+          API_HOST: parameters.apiHost ?? '127.0.0.1',
+          API_PORT: String(parameters.apiPort ?? 8080),
+          ...(parameters.relayerKey ? { API_RELAYER_KEY: parameters.relayerKey } : {}),
+          ...(parameters.ipfsApiUrl ? { IPFS_API_URL: parameters.ipfsApiUrl } : {}),
+          ...environment,
+        },
+      }),
+      shared: { index: oracle.index, store: oracle.store, oracleStats: () => oracle.stats() },
+      log: (level, message, fields) => log(level, `api: ${message}`, fields),
+    });
+    stops.unshift(() => api.stop());
+    let simulator: RunningSimulator | undefined;
+    if (parameters.simulator !== undefined && parameters.simulator.devices > 0) {
+      const options = parameters.simulator;
+      simulator = await runSimulator({
+        config: loadAgentConfig({
+          environment: { TWIN_AGENT_MQTT_URL: mqttUrl, TWIN_AGENT_DATA_DIR: join(parameters.dataDir, 'simulator') },
+        }),
+        devices: options.devices,
+        seed: options.seed,
+        scenario: options.scenario ?? 'mixed',
+        ratePerSecond: options.ratePerSecond ?? 1,
+        snapshotIntervalSeconds: options.snapshotIntervalSeconds ?? 10,
+        signingWorkers: 1,
+        ...(options.episodes ? { episodes: options.episodes } : {}),
+        log: (level, message, fields) => log(level === 'debug' ? 'info' : level, `simulator: ${message}`, fields),
+      });
+      stops.unshift(() => simulator!.stop());
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      broker,
+      mqttUrl,
+      oracle,
+      api,
+      simulator,
+      stop: () =>
+        (stopping ??= (async () => {
+          for (const stop of stops) {
+            await stop().catch((error: Error) => log('warn', 'stop failed', { error: error.message }));
+          }
+        })()),
+    };
+  } catch (error) {
+    for (const stop of stops) await stop().catch(() => undefined);
+    throw error;
+  }
+}
