@@ -41,6 +41,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
 
     IEntityRegistry private immutable _entities;
     mapping(uint256 deviceId => TwinRecord) private _twins;
+    /// @dev One balance per account: sale proceeds and deposits in, {buyWithBalance} and {withdraw} out.
     mapping(address account => uint256 amount) private _proceeds;
     uint256 private _totalMinted;
 
@@ -124,20 +125,20 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
 
     /// @inheritdoc ITwinRegistry
     function buy(uint256 deviceId) external payable nonReentrant {
-        address seller = _existingOwner(deviceId);
-        TwinRecord storage twin = _twins[deviceId];
-        if (twin.state != TwinState.Active) revert TwinRegistryTwinNotActive(deviceId, twin.state);
-        if (!twin.forSale) revert TwinRegistryNotForSale(deviceId);
-        address buyer = _msgSender();
-        _checkEntityRole(buyer, IEntityRegistry.EntityRole.Owner);
-        if (buyer == seller) revert TwinRegistrySelfPurchase(deviceId, buyer);
-        uint256 price = twin.price;
-        if (msg.value != price) revert TwinRegistryIncorrectPayment(deviceId, price, msg.value);
+        _purchase(deviceId, msg.value, false);
+    }
 
-        twin.forSale = false;
-        _proceeds[seller] += price;
-        _transfer(seller, buyer, deviceId);
-        emit TwinPurchased(deviceId, seller, buyer, price);
+    /// @inheritdoc ITwinRegistry
+    function deposit() external payable {
+        if (msg.value == 0) revert TwinRegistryInvalidDeposit(msg.value);
+        address account = _msgSender();
+        _proceeds[account] += msg.value;
+        emit Deposited(account, msg.value);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function buyWithBalance(uint256 deviceId, uint256 price) external nonReentrant {
+        _purchase(deviceId, price, true);
     }
 
     /// @inheritdoc ITwinRegistry
@@ -255,6 +256,35 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     /// @inheritdoc ITwinRegistry
     function totalMinted() external view returns (uint256) {
         return _totalMinted;
+    }
+
+    /**
+     * @dev The one purchase path: checks the twin, the buyer and that `offered` is exactly the price, takes the
+     * price from the buyer's balance when `fromBalance` (else `msg.value` paid it), credits the seller and moves
+     * the twin.
+     */
+    function _purchase(uint256 deviceId, uint256 offered, bool fromBalance) private {
+        address seller = _existingOwner(deviceId);
+        TwinRecord storage twin = _twins[deviceId];
+        if (twin.state != TwinState.Active) revert TwinRegistryTwinNotActive(deviceId, twin.state);
+        if (!twin.forSale) revert TwinRegistryNotForSale(deviceId);
+        address buyer = _msgSender();
+        _checkEntityRole(buyer, IEntityRegistry.EntityRole.Owner);
+        if (buyer == seller) revert TwinRegistrySelfPurchase(deviceId, buyer);
+        uint256 price = twin.price;
+        if (offered != price) revert TwinRegistryIncorrectPayment(deviceId, price, offered);
+        if (fromBalance) {
+            uint256 balance = _proceeds[buyer];
+            if (balance < price) revert TwinRegistryInsufficientBalance(buyer, balance, price);
+            unchecked {
+                _proceeds[buyer] = balance - price;
+            }
+        }
+
+        twin.forSale = false;
+        _proceeds[seller] += price;
+        _transfer(seller, buyer, deviceId);
+        emit TwinPurchased(deviceId, seller, buyer, price);
     }
 
     /**

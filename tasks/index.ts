@@ -3,5 +3,6 @@ import './deploy';
 import './entities';
 import './twins';
 import './market';
+import './deposit';
 import './lifecycle';
 import './start';

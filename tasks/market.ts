@@ -39,8 +39,9 @@ task('delist', 'Withdraws a twin from sale (owner only)')
 task('buy', 'Buys a listed twin, paying its current price (approved owner only)')
   .addParam('device', 'DeviceID')
   .addOptionalParam('maxPrice', 'Refuse to pay more than this many ether (default: the listed price)')
+  .addFlag('fromBalance', "Pay from the buyer's balance in the registry (see `deposit`) instead of sending ether")
   .addOptionalParam('from', 'Buyer account: index or address', '0')
-  .setAction((args: { device: string; maxPrice?: string; from: string }, hre) =>
+  .setAction((args: { device: string; maxPrice?: string; fromBalance?: boolean; from: string }, hre) =>
     runTask(async () => {
       const deviceId = deviceParam(args.device);
       const { twins } = await loadRegistry(hre);
@@ -61,15 +62,25 @@ task('buy', 'Buys a listed twin, paying its current price (approved owner only)'
           }.`,
         );
       }
-      const tx = await confirm(twins.connect(buyer).buy(deviceId, { value: twin.price }));
-      console.log(
-        `Bought twin ${formatDeviceId(deviceId)} for ${hre.ethers.formatEther(twin.price)} ETH (tx ${tx.hash})`,
-      );
+      const price = hre.ethers.formatEther(twin.price);
+      let tx: Awaited<ReturnType<typeof confirm>>;
+      if (args.fromBalance) {
+        const balance = await twins.proceedsOf(buyer.address);
+        if (balance < twin.price) {
+          const has = hre.ethers.formatEther(balance);
+          throw taskError(`Balance of ${buyer.address} is ${has} ETH, below the price ${price} ETH: deposit first.`);
+        }
+        tx = await confirm(twins.connect(buyer).buyWithBalance(deviceId, twin.price));
+      } else {
+        tx = await confirm(twins.connect(buyer).buy(deviceId, { value: twin.price }));
+      }
+      const paid = args.fromBalance ? ' from its balance' : '';
+      console.log(`Bought twin ${formatDeviceId(deviceId)} for ${price} ETH${paid} (tx ${tx.hash})`);
       return { price: twin.price, ...tx };
     }),
   );
 
-task('withdraw', "Withdraws the --from account's sale proceeds")
+task('withdraw', "Withdraws the --from account's balance: sale proceeds and unspent deposits")
   .addOptionalParam('from', 'Seller account: index or address', '0')
   .setAction((args: { from: string }, hre) =>
     runTask(async () => {

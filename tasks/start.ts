@@ -10,6 +10,7 @@ import { rawCidV1 } from '../twin-core/src/encoding/rawCid';
 import { encodeStaticDocument, hashStaticDocument, parseStaticDocument } from '../twin-core/src/static/staticDocument';
 import type { StaticDocument } from '../twin-core/src/static/schema';
 import { deploymentPath } from '../twin-core/src/deployment/deployment';
+import { runTask, taskError } from './lib/cli';
 import { ENTITY_ROLES } from './lib/names';
 import { deployRegistry, loadRegistry } from './lib/registry';
 
@@ -51,7 +52,7 @@ task('start', 'Starts the whole system: a local chain, the registry, a demo cast
   .addFlag('noDemo', 'Deploy only: no demo entities, twins or services')
   .addFlag('chainOnly', 'The chain, the registry and the demo cast only: no broker, oracle, API or devices')
   .setAction(async (args: StartArgs, hre) => {
-    if (process.env.RPC_URL) return startAgainstExternalChain(args);
+    if (process.env.RPC_URL) return runTask(() => startAgainstExternalChain(args));
     startOptions = args;
     await hre.run(TASK_NODE, { hostname: '127.0.0.1', port: args.port });
   });
@@ -61,6 +62,8 @@ subtask(TASK_NODE_SERVER_READY).setAction(
     await runSuper(args);
     if (startOptions === undefined) return;
     const options = startOptions;
+    // The node would log every JSON-RPC call of the setup, the oracle and the API; TWIN_VERBOSE keeps it.
+    if (!process.env.TWIN_VERBOSE) await hre.network.provider.send('hardhat_setLoggingEnabled', [false]);
     const deployment = await deployRegistry(hre, {
       networkName: 'localhost',
       write: true,
@@ -106,7 +109,7 @@ subtask(TASK_NODE_SERVER_READY).setAction(
 /** `npm start` with `RPC_URL`: the services against an external chain whose registry is deployed (no demo). */
 async function startAgainstExternalChain(args: StartArgs): Promise<void> {
   const oracleKey = process.env.ORACLE_ORACLE_KEY;
-  if (!oracleKey) throw new Error('With RPC_URL, set ORACLE_ORACLE_KEY (the key holding ORACLE_ROLE there).');
+  if (!oracleKey) throw taskError('With RPC_URL, set ORACLE_ORACLE_KEY (the key holding ORACLE_ROLE there).');
   const dataDir = resolve(args.dataDir);
   const services = await startServicesLazily({
     rpcUrl: process.env.RPC_URL!,

@@ -14,7 +14,7 @@ import { createSiweAuth } from './auth/createSiweAuth';
 import type { ApiConfig } from './config';
 import type { ApiContext } from './context';
 import { createApp } from './createApp';
-import { ApiError } from './errors';
+import { BaseError } from '../../twin-core/src/errors/BaseError';
 import { createIndexFeed } from './feed/createIndexFeed';
 import { createMetrics, type OracleStats } from './metrics/createMetrics';
 import { createRelayer } from './relay/createRelayer';
@@ -59,12 +59,10 @@ const ANCHOR_ABI = [
 export async function runApi(parameters: RunApiParameters): Promise<RunningApi> {
   const { config, log = () => undefined } = parameters;
   if (parameters.shared === undefined && config.ipfsApiUrl === undefined) {
-    throw new ApiError('A standalone API reads IPFS through Kubo: set IPFS_API_URL.', {
-      status: 500,
-      code: 'config-invalid',
+    throw new BaseError('A standalone API reads IPFS through Kubo: set IPFS_API_URL.', {
       details:
-        "the embedded Helia node belongs to the oracle's process: run the API with it (npm start) or point both " +
-        'at one Kubo node',
+        "the embedded Helia node belongs to the oracle's process: run the API with it (npm run api -- --with-oracle, " +
+        'or npm start), or point the oracle and the API at one Kubo node',
     });
   }
   const deployment = readDeployment(config.deploymentFile);
@@ -78,7 +76,12 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const publicUrl = new URL(config.publicUrl ?? url);
 
-  const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, { staticNetwork: true, pollingInterval: 1_000 });
+  // No response cache: two relayed sends within ethers' default 250 ms would otherwise read the same account nonce.
+  const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, {
+    staticNetwork: true,
+    pollingInterval: 1_000,
+    cacheTimeout: -1,
+  });
   const index = parameters.shared?.index ?? openIndex(join(config.oracleDataDir, 'index.sqlite'));
   const store = parameters.shared?.store ?? (await createBlobStore({ dataDir: '', ipfsApiUrl: config.ipfsApiUrl! }));
   const feed = createIndexFeed({

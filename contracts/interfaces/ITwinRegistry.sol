@@ -90,16 +90,25 @@ interface ITwinRegistry {
     /// @notice A listing price must be above zero and fit in 96 bits.
     error TwinRegistryInvalidPrice(uint256 price);
 
-    /// @notice A purchase must pay exactly the price: `sent` was paid for a twin priced `price`.
+    /**
+     * @notice A purchase must pay exactly the price: `sent` was paid (with {buy}) or offered (with
+     * {buyWithBalance}) for a twin priced `price`.
+     */
     error TwinRegistryIncorrectPayment(uint256 deviceId, uint256 price, uint256 sent);
+
+    /// @notice A deposit must send some ether; `amount` was sent.
+    error TwinRegistryInvalidDeposit(uint256 amount);
+
+    /// @notice `account` has `balance` wei in the registry, less than the `price` it has to pay.
+    error TwinRegistryInsufficientBalance(address account, uint256 balance, uint256 price);
 
     /// @notice The seller tried to buy its own twin.
     error TwinRegistrySelfPurchase(uint256 deviceId, address account);
 
-    /// @notice `account` has no proceeds to withdraw.
+    /// @notice `account` has no balance to withdraw.
     error TwinRegistryNothingToWithdraw(address account);
 
-    /// @notice Sending `amount` wei of proceeds to `account` failed.
+    /// @notice Sending `amount` wei of balance to `account` failed.
     error TwinRegistryWithdrawalFailed(address account, uint256 amount);
 
     /// @notice A text field (`field`: 0 component, 1 version, 2 CID, 3 reason) is longer than allowed.
@@ -127,7 +136,10 @@ interface ITwinRegistry {
     /// @notice `buyer` bought twin `deviceId` from `seller` for `price` wei.
     event TwinPurchased(uint256 indexed deviceId, address indexed seller, address indexed buyer, uint256 price);
 
-    /// @notice `account` withdrew `amount` wei of sale proceeds.
+    /// @notice `account` deposited `amount` wei into its balance, to pay for purchases with {buyWithBalance}.
+    event Deposited(address indexed account, uint256 amount);
+
+    /// @notice `account` withdrew `amount` wei: its whole balance (sale proceeds and unspent deposits).
     event ProceedsWithdrawn(address indexed account, uint256 amount);
 
     /// @notice The owner `owner` changed the key twin `deviceId`'s agent signs with.
@@ -213,10 +225,38 @@ interface ITwinRegistry {
     function buy(uint256 deviceId) external payable;
 
     /**
-     * @notice Sends the caller all of its sale proceeds (pull payment).
+     * @notice Adds `msg.value` to the caller's balance, the one that holds its sale proceeds, so it can buy with
+     * {buyWithBalance}; {withdraw} pays back what is left.
+     * @dev A relayed request cannot carry the buyer's ether (the relayer would pay it): the buyer deposits
+     * directly, then signs a {buyWithBalance} for the relayer to submit.
      *
      * Requirements:
-     * - the caller has proceeds; the transfer succeeds.
+     * - `msg.value` is above zero.
+     *
+     * Emits a {Deposited} event.
+     */
+    function deposit() external payable;
+
+    /**
+     * @notice Buys listed twin `deviceId` for `price` wei taken from the caller's balance (deposits and sale
+     * proceeds); the seller's proceeds wait for {withdraw}.
+     * @dev `price` must be the listed price, so a price change between signing a relayed request and mining it
+     * never costs the buyer.
+     *
+     * Requirements:
+     * - the twin is listed and Active;
+     * - the caller is an approved owner and not the seller;
+     * - `price` equals the listed price and the caller's balance covers it.
+     *
+     * Emits a {TwinPurchased} event.
+     */
+    function buyWithBalance(uint256 deviceId, uint256 price) external;
+
+    /**
+     * @notice Sends the caller its whole balance: sale proceeds and unspent deposits (pull payment).
+     *
+     * Requirements:
+     * - the caller's balance is above zero; the transfer succeeds.
      *
      * Emits a {ProceedsWithdrawn} event.
      */
@@ -308,7 +348,7 @@ interface ITwinRegistry {
     /// @notice Whether twin `deviceId` exists.
     function exists(uint256 deviceId) external view returns (bool);
 
-    /// @notice Sale proceeds `account` can withdraw, in wei.
+    /// @notice The balance `account` can spend with {buyWithBalance} or {withdraw}: sale proceeds and deposits, in wei.
     function proceedsOf(address account) external view returns (uint256);
 
     /// @notice How many twins have been minted.

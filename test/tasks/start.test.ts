@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import hre from 'hardhat';
@@ -78,6 +79,9 @@ describe('hardhat start (end to end, real processes)', function () {
   let nodeErrors = '';
   let nodeExited: Promise<void> = Promise.resolve();
   let manufacturer: string;
+  let apiPort: number;
+  let brokerPort: number;
+  let dataDir: string;
 
   before(async function () {
     // solidity-coverage swaps instrumented (oversized) bytecode into the artifacts the child process would deploy;
@@ -90,10 +94,16 @@ describe('hardhat start (end to end, real processes)', function () {
     }
     deploymentsDir = mkdtempSync(join(tmpdir(), 'twin-start-'));
     port = await freePort();
+    apiPort = await freePort();
+    brokerPort = await freePort();
+    dataDir = join(deploymentsDir, 'data');
     env = childEnvironment({ DEPLOYMENTS_DIR: deploymentsDir, LOCAL_RPC_URL: `http://127.0.0.1:${port}` });
     manufacturer = (await hre.ethers.getSigners())[2]!.address; // DEMO_ACCOUNTS.manufacturer: same default accounts
 
-    const child = spawn('npx', ['hardhat', 'start', '--port', String(port)], {
+    const args = ['--port', String(port), '--api-port', String(apiPort), '--broker-port', String(brokerPort)];
+    // Hardhat itself, not through npx: the exit code and the signal handling are the task's own.
+    const cli = join(ROOT, 'node_modules', 'hardhat', 'internal', 'cli', 'bootstrap.js');
+    const child = spawn(process.execPath, [cli, 'start', ...args, '--devices', '4', '--data-dir', dataDir], {
       cwd: ROOT,
       env,
       detached: true,
@@ -107,7 +117,7 @@ describe('hardhat start (end to end, real processes)', function () {
     await new Promise<void>((resolve, reject) => {
       const started = Date.now();
       const poll = setInterval(() => {
-        if (nodeOutput.includes('Ready.')) {
+        if (nodeOutput.includes('Ready. Ctrl-C stops everything.')) {
           clearInterval(poll);
           resolve();
         } else if (child.exitCode !== null || child.signalCode !== null) {
@@ -142,10 +152,36 @@ describe('hardhat start (end to end, real processes)', function () {
     if (deploymentsDir !== undefined) rmSync(deploymentsDir, { recursive: true, force: true });
   });
 
-  it('serves on the chosen port, deploys, and announces the demo twin', function () {
+  it('serves on the chosen port, deploys, and announces the demo twin, the dashboard and the accounts', function () {
     expect(nodeOutput).to.include(`http://127.0.0.1:${port}`);
     expect(nodeOutput).to.include(`addresses written to ${join(deploymentsDir, 'localhost.json')}`);
     expect(nodeOutput).to.include(`Demo twin ${demoDeviceId}`);
+    expect(nodeOutput).to.include(`Dashboard: http://127.0.0.1:${apiPort}/`);
+    expect(nodeOutput).to.include(`mqtt://127.0.0.1:${brokerPort} (embedded aedes)`);
+    expect(nodeOutput).to.match(/#5 0x[0-9a-fA-F]{40} Twin SOC \(demo security entity\)/);
+    expect(nodeOutput).to.include('4 simulated device twins minted');
+  });
+
+  it('the whole system comes up: /health all up, and a minted twin gets an anchored, verified snapshot', async function () {
+    const api = `http://127.0.0.1:${apiPort}/api/v1`;
+    const health = (await (await fetch(`${api}/health`)).json()) as { status: string };
+    expect(health.status, JSON.stringify(health)).to.equal('up');
+    const deadline = Date.now() + 90_000;
+    let verified: { deviceId: string; seq: number; verified: boolean } | undefined;
+    while (verified === undefined && Date.now() < deadline) {
+      const twins = (await (await fetch(`${api}/twins?pageSize=50`)).json()) as {
+        items: { deviceId: string; latestSnapshot: { seq: number; anchored: boolean } | null }[];
+      };
+      expect(twins.items).to.have.length(5);
+      const anchored = twins.items.find((twin) => twin.latestSnapshot?.anchored);
+      if (anchored) {
+        const proof = await fetch(`${api}/twins/${anchored.deviceId}/snapshots/${anchored.latestSnapshot!.seq}/proof`);
+        if (proof.status === 200) verified = (await proof.json()) as typeof verified;
+      }
+      if (verified === undefined) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    expect(verified, 'an anchored snapshot within 90 s').to.not.equal(undefined);
+    expect(verified!.verified).to.equal(true);
   });
 
   it('writes DEPLOYMENTS_DIR/localhost.json for chain 31337, with code at every address', async function () {
@@ -265,5 +301,24 @@ describe('hardhat start (end to end, real processes)', function () {
     const refused = await hardhat(['deploy', '--network', 'external'], external);
     expect(refused.code).to.not.equal(0);
     expect(refused.stderr + refused.stdout).to.contain('PRIVATE_KEY');
+  });
+
+  it('stops cleanly on SIGINT (Ctrl-C) and frees every port', async function () {
+    killGroup(node!, 'SIGINT');
+    const exitCode = await new Promise<number | null>((resolve) => {
+      if (node!.exitCode !== null) resolve(node!.exitCode);
+      node!.on('exit', (code) => resolve(code));
+    });
+    await nodeExited;
+    expect(exitCode, `${nodeOutput}\n${nodeErrors}`).to.equal(0);
+    expect(nodeOutput).to.include('Stopped.');
+    for (const freed of [port, apiPort, brokerPort]) {
+      await new Promise<void>((resolve, reject) => {
+        const probe = createServer();
+        probe.once('error', (error) => reject(new Error(`port ${freed} still taken: ${error.message}`)));
+        probe.listen(freed, '127.0.0.1', () => probe.close(() => resolve()));
+      });
+    }
+    node = undefined;
   });
 });

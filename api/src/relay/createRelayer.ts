@@ -1,0 +1,123 @@
+import { getAddress, type Provider, type Signer, type TypedDataDomain } from 'ethers';
+import type { Deployment } from '../../../twin-core/src/deployment/deployment';
+import { TwinForwarder__factory, type TwinForwarder } from '../../../typechain-types';
+import { ApiError } from '../errors';
+import type { PrepareBody, RelayBody, RelayResult, TypedForwardRequest } from './forwardRequest';
+import { prepareRequest } from './prepareRequest';
+import { relayRequest, type RelayExpectation } from './relayRequest';
+import { createSendQueue, type SendQueue } from './sendQueue';
+
+/** Parameters of {@link createRelayer}. */
+export type CreateRelayerParameters = {
+  /** The relayer's key: an ethers Wallet (or any Signer) connected to a provider. It pays the gas. */
+  wallet: Signer;
+  /** Where the registry is: `contracts.TwinForwarder`, `contracts.TwinRegistry` and `chainId` are used. */
+  deployment: Pick<Deployment, 'chainId'> & {
+    contracts: Pick<Deployment['contracts'], 'TwinForwarder' | 'TwinRegistry'>;
+  };
+  /** Most gas a request may ask for (default 500,000). */
+  maxGas?: bigint | number | undefined;
+  /** Confirmations to wait for before answering, at least 1 (default 1). */
+  confirmations?: number | undefined;
+};
+
+/** Relays users' signed requests to the TwinRegistry through the TwinForwarder. */
+export type Relayer = {
+  /** The EIP-712 `ForwardRequest` a user signs for `action`, with its nonce, gas and deadline filled in. */
+  prepare(parameters: PrepareBody): Promise<TypedForwardRequest>;
+  /** Checks a signed request, simulates it, then submits it and waits for its receipt. */
+  relay(body: RelayBody, expect?: RelayExpectation): Promise<RelayResult>;
+};
+
+/** What {@link prepareRequest} and {@link relayRequest} share: the relayer's connections and settings. */
+export type RelayContext = {
+  wallet: Signer;
+  provider: Provider;
+  /** The forwarder, connected to the relayer's wallet. */
+  forwarder: TwinForwarder;
+  /** The TwinRegistry address, checksummed: the only target. */
+  registry: string;
+  maxGas: bigint;
+  confirmations: number;
+  /** The forwarder's EIP-712 domain, read from the chain once. */
+  domain: () => Promise<
+    TypedDataDomain & { name: string; version: string; chainId: number; verifyingContract: string }
+  >;
+  /** Serialises the relayer's sends. */
+  queue: SendQueue;
+  /** `from:nonce` of the requests being relayed now, so a request submitted twice is sent once. */
+  inFlight: Set<string>;
+};
+
+/**
+ * A relayer for the API: `prepare` builds the EIP-712 request a user signs, `relay` checks and submits it with the
+ * relayer's own key, so the registry acts for the user and the API never holds the user's key. Every failure is an
+ * ApiError.
+ *
+ * @example
+ * const relayer = createRelayer({ wallet: new Wallet(key, provider), deployment })
+ * const typed = await relayer.prepare({ from: user, action: 'setState', deviceId, args: { state: 'suspended', reason } })
+ * const signature = await signer.signTypedData(typed.domain, typed.types, typed.message)
+ * const { txHash } = await relayer.relay({ request: typed.message, signature }, { actions: ['setState'], deviceId })
+ */
+export function createRelayer(parameters: CreateRelayerParameters): Relayer {
+  const { wallet, deployment, confirmations = 1 } = parameters;
+  const provider = wallet.provider;
+  if (provider === null) {
+    throw new ApiError('The relayer wallet has no provider.', { status: 500, code: 'relay-misconfigured' });
+  }
+  if (!Number.isInteger(confirmations) || confirmations < 1) {
+    throw new ApiError(`The relayer needs at least 1 confirmation, got ${confirmations}.`, {
+      status: 500,
+      code: 'relay-misconfigured',
+    });
+  }
+  const forwarder = TwinForwarder__factory.connect(deployment.contracts.TwinForwarder, wallet);
+  let domain: ReturnType<RelayContext['domain']> | undefined;
+  const context: RelayContext = {
+    wallet,
+    provider,
+    forwarder,
+    registry: getAddress(deployment.contracts.TwinRegistry),
+    maxGas: BigInt(parameters.maxGas ?? 500_000n),
+    confirmations,
+    domain: () => {
+      domain ??= readDomain(forwarder, deployment.chainId).catch((error: unknown) => {
+        domain = undefined;
+        throw error;
+      });
+      return domain;
+    },
+    queue: createSendQueue(),
+    inFlight: new Set(),
+  };
+  return {
+    prepare: (body) => prepareRequest(context, body),
+    relay: (body, expect) => relayRequest(context, body, expect),
+  };
+}
+
+async function readDomain(forwarder: TwinForwarder, chainId: number) {
+  let domain: Awaited<ReturnType<TwinForwarder['eip712Domain']>>;
+  try {
+    domain = await forwarder.eip712Domain();
+  } catch (error) {
+    throw new ApiError('Cannot read the forwarder from the chain.', {
+      status: 502,
+      code: 'chain-unavailable',
+      cause: error,
+    });
+  }
+  if (Number(domain.chainId) !== chainId) {
+    throw new ApiError(`The forwarder is on chain ${domain.chainId}, the deployment says ${chainId}.`, {
+      status: 500,
+      code: 'relay-misconfigured',
+    });
+  }
+  return {
+    name: domain.name,
+    version: domain.version,
+    chainId,
+    verifyingContract: getAddress(domain.verifyingContract),
+  };
+}
