@@ -124,6 +124,11 @@ export function createApp(context: ApiContext): Express {
 
   app.get('/vendor/chart.umd.js', (_req, res) => res.type('application/javascript').sendFile(CHART_JS));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' }));
-  app.use(errorHandler((level, message, fields) => context.log(level, message, fields)));
+  app.use(
+    errorHandler(
+      (level, message, fields) => context.log(level, message, fields),
+      (code, status) => context.metrics.countError(code, status),
+    ),
+  );
   return app;
 }

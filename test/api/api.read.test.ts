@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { loadApiConfig } from '../../api/src/config';
+import { runApi } from '../../api/src/runApi';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { eventually, nextEvent, startApiHarness, type ApiHarness } from './apiHarness';
 
@@ -234,6 +236,43 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(huge.status).to.equal(413);
       expect(huge.body.error.code).to.equal('payload-too-large');
       expect(unknown.headers.get('ratelimit-policy')).to.match(/^"?\d+/);
+    });
+
+    it('counts refused requests by error code in the metrics', async function () {
+      await h.request('/twins?state=broken');
+      const { body } = await h.request('/metrics');
+      expect(body).to.match(/^twin_api_errors_total\{code="invalid-input",status="400"\} [1-9]/m);
+    });
+
+    it('limits requests per client (429) and answers CORS for configured origins only', async function () {
+      const { index, store } = h.services.oracle;
+      const second = await runApi({
+        config: loadApiConfig({
+          environment: {
+            API_PORT: '0',
+            RPC_URL: h.harness.node.url,
+            MQTT_URL: h.services.mqttUrl,
+            API_DEPLOYMENT_FILE: h.harness.deploymentFile,
+            API_RATE_LIMIT_PER_MINUTE: '3',
+            API_CORS_ORIGINS: 'https://dashboard.example.org',
+          },
+        }),
+        shared: { index, store },
+      });
+      try {
+        const get = (origin: string) => fetch(`${second.url}/api/v1/twins`, { headers: { origin } });
+        const allowed = await get('https://dashboard.example.org');
+        expect(allowed.status).to.equal(200);
+        expect(allowed.headers.get('access-control-allow-origin')).to.equal('https://dashboard.example.org');
+        const other = await get('https://evil.example.org');
+        expect(other.headers.get('access-control-allow-origin')).to.equal(null);
+        await get('https://dashboard.example.org');
+        const limited = await get('https://dashboard.example.org');
+        expect(limited.status).to.equal(429);
+        expect(((await limited.json()) as { error: { code: string } }).error.code).to.equal('rate-limited');
+      } finally {
+        await second.stop();
+      }
     });
 
     it('serves the dashboard and its chart library locally', async function () {

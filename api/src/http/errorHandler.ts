@@ -22,10 +22,11 @@ function fromBodyParser(error: { type?: string; status?: number; message: string
  * internals.
  *
  * @example
- * app.use(errorHandler((level, message, fields) => console.error(message, fields)))
+ * app.use(errorHandler((level, message, fields) => console.error(message, fields), metrics.countError))
  */
 export function errorHandler(
   log: (level: 'error', message: string, fields: Record<string, unknown>) => void,
+  count: (code: string, status: number) => void = () => undefined,
 ): (error: unknown, req: Request, res: Response, next: NextFunction) => void {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
@@ -41,6 +42,7 @@ export function errorHandler(
         error: error instanceof BaseError ? error.shortMessage : (error as Error)?.message,
       });
     }
+    count(apiError.code, apiError.status);
     res.status(apiError.status).json(apiError.body);
   };
 }

@@ -14,6 +14,8 @@ export type ApiMetrics = {
   registry: Registry;
   /** Records one answered request (seconds). */
   observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** Counts one refused or failed request by its error code. */
+  countError(code: string, status: number): void;
 };
 
 /**
@@ -106,9 +108,16 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const errors = new Counter({
+    name: 'twin_api_errors_total',
+    help: 'API requests answered with an error, by error code and status (bad input, auth, relay reverts…).',
+    labelNames: ['code', 'status'],
+    registers: [registry],
+  });
   return {
     registry,
     observeRequest: (method, route, status, seconds) =>
       latency.observe({ method, route, status: String(status) }, seconds),
+    countError: (code, status) => errors.inc({ code, status: String(status) }),
   };
 }
