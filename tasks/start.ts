@@ -48,7 +48,12 @@ task('start', 'Starts the whole system: a local chain, the registry, a demo cast
   .addOptionalParam('brokerPort', 'Embedded MQTT broker port (unless MQTT_URL is set)', 1883, types.int)
   .addOptionalParam('devices', 'Simulated devices minted and run', 20, types.int)
   .addOptionalParam('dataDir', 'Data directory, emptied at start (the chain is new each time)', '.data/demo')
-  .addOptionalParam('blockTime', 'Seconds between blocks mined on the local chain (transactions also mine)', 2, types.int)
+  .addOptionalParam(
+    'blockTime',
+    'Seconds between blocks mined on the local chain (transactions also mine)',
+    2,
+    types.int,
+  )
   .addFlag('noDemo', 'Deploy only: no demo entities, twins or services')
   .addFlag('chainOnly', 'The chain, the registry and the demo cast only: no broker, oracle, API or devices')
   .setAction(async (args: StartArgs, hre) => {
@@ -57,54 +62,52 @@ task('start', 'Starts the whole system: a local chain, the registry, a demo cast
     await hre.run(TASK_NODE, { hostname: '127.0.0.1', port: args.port });
   });
 
-subtask(TASK_NODE_SERVER_READY).setAction(
-  async (args: { server: { close(): Promise<void> } }, hre, runSuper) => {
-    await runSuper(args);
-    if (startOptions === undefined) return;
-    const options = startOptions;
-    // The node would log every JSON-RPC call of the setup, the oracle and the API; TWIN_VERBOSE keeps it.
-    if (!process.env.TWIN_VERBOSE) await hre.network.provider.send('hardhat_setLoggingEnabled', [false]);
-    const deployment = await deployRegistry(hre, {
-      networkName: 'localhost',
-      write: true,
-      oracle: await address(hre, DEMO_ACCOUNTS.oracle),
-    });
-    console.log(`Registry deployed; addresses written to ${deploymentPath('localhost')}:`);
-    for (const [name, value] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(15)} ${value}`);
-    if (options.noDemo) return console.log('\nReady.');
-    const documents = await registerDemo(hre, options.devices);
-    if (options.chainOnly) {
-      return console.log('\nReady. Try: npx hardhat show-twin --network localhost --device <DeviceID above>');
-    }
-    await hre.network.provider.send('evm_setIntervalMining', [options.blockTime * 1000]);
-    const dataDir = resolve(options.dataDir);
-    rmSync(dataDir, { recursive: true, force: true });
-    const services = await startServicesLazily({
-      rpcUrl: `http://127.0.0.1:${options.port}`,
-      deploymentFile: resolve(deploymentPath('localhost')),
-      oracleKey: privateKey(hre, DEMO_ACCOUNTS.oracle),
-      relayerKey: privateKey(hre, DEMO_ACCOUNTS.relayer),
-      dataDir,
-      ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : { brokerPort: options.brokerPort }),
-      ...(process.env.IPFS_API_URL ? { ipfsApiUrl: process.env.IPFS_API_URL } : {}),
-      apiPort: options.apiPort,
-      simulator: {
-        devices: options.devices,
-        seed: DEMO_SEED,
-        scenario: 'mixed',
-        ratePerSecond: 1,
-        snapshotIntervalSeconds: 10,
-        // A quarter of the devices misbehave, in episodes of 20-60 s every 2 minutes: visible within minutes.
-        episodes: { deviceFraction: 0.25, periodSeconds: 120, minSeconds: 20, maxSeconds: 60 },
-      },
-      log: logLine,
-    });
-    // The static documents behind the minted CIDs, so the dashboard shows them before devices republish.
-    for (const document of documents) await services.oracle.store.add(encodeStaticDocument(document));
-    announce(services, dataDir);
-    stopOnSignal(services, args.server);
-  },
-);
+subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Promise<void> } }, hre, runSuper) => {
+  await runSuper(args);
+  if (startOptions === undefined) return;
+  const options = startOptions;
+  // The node would log every JSON-RPC call of the setup, the oracle and the API; TWIN_VERBOSE keeps it.
+  if (!process.env.TWIN_VERBOSE) await hre.network.provider.send('hardhat_setLoggingEnabled', [false]);
+  const deployment = await deployRegistry(hre, {
+    networkName: 'localhost',
+    write: true,
+    oracle: await address(hre, DEMO_ACCOUNTS.oracle),
+  });
+  console.log(`Registry deployed; addresses written to ${deploymentPath('localhost')}:`);
+  for (const [name, value] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(15)} ${value}`);
+  if (options.noDemo) return console.log('\nReady.');
+  const documents = await registerDemo(hre, options.devices);
+  if (options.chainOnly) {
+    return console.log('\nReady. Try: npx hardhat show-twin --network localhost --device <DeviceID above>');
+  }
+  await hre.network.provider.send('evm_setIntervalMining', [options.blockTime * 1000]);
+  const dataDir = resolve(options.dataDir);
+  rmSync(dataDir, { recursive: true, force: true });
+  const services = await startServicesLazily({
+    rpcUrl: `http://127.0.0.1:${options.port}`,
+    deploymentFile: resolve(deploymentPath('localhost')),
+    oracleKey: privateKey(hre, DEMO_ACCOUNTS.oracle),
+    relayerKey: privateKey(hre, DEMO_ACCOUNTS.relayer),
+    dataDir,
+    ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : { brokerPort: options.brokerPort }),
+    ...(process.env.IPFS_API_URL ? { ipfsApiUrl: process.env.IPFS_API_URL } : {}),
+    apiPort: options.apiPort,
+    simulator: {
+      devices: options.devices,
+      seed: DEMO_SEED,
+      scenario: 'mixed',
+      ratePerSecond: 1,
+      snapshotIntervalSeconds: 10,
+      // A quarter of the devices misbehave, in episodes of 20-60 s every 2 minutes: visible within minutes.
+      episodes: { deviceFraction: 0.25, periodSeconds: 120, minSeconds: 20, maxSeconds: 60 },
+    },
+    log: logLine,
+  });
+  // The static documents behind the minted CIDs, so the dashboard shows them before devices republish.
+  for (const document of documents) await services.oracle.store.add(encodeStaticDocument(document));
+  announce(services, dataDir);
+  stopOnSignal(services, args.server);
+});
 
 /** `npm start` with `RPC_URL`: the services against an external chain whose registry is deployed (no demo). */
 async function startAgainstExternalChain(args: StartArgs): Promise<void> {
@@ -194,7 +197,11 @@ async function registerDemo(hre: HardhatRuntimeEnvironment, devices: number): Pr
   const signers = await hre.ethers.getSigners();
   const { entities, twins } = await loadRegistry(hre);
   const cast = [
-    { index: DEMO_ACCOUNTS.manufacturer, role: ENTITY_ROLES.manufacturer, name: 'Raspberry Pi Ltd (demo manufacturer)' },
+    {
+      index: DEMO_ACCOUNTS.manufacturer,
+      role: ENTITY_ROLES.manufacturer,
+      name: 'Raspberry Pi Ltd (demo manufacturer)',
+    },
     { index: DEMO_ACCOUNTS.owner, role: ENTITY_ROLES.owner, name: 'Alice (demo owner)' },
     { index: DEMO_ACCOUNTS.secondOwner, role: ENTITY_ROLES.owner, name: 'Bob (demo owner)' },
     { index: DEMO_ACCOUNTS.security, role: ENTITY_ROLES.security, name: 'Twin SOC (demo security entity)' },

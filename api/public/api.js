@@ -82,7 +82,9 @@ export function openEvents(query, handlers, { onStatus = () => {}, onError = () 
     return () => {};
   }
   // Only the event types handled here: the list pages need no telemetry stream.
-  const source = new EventSource(`${API_BASE}/events${queryString({ ...query, types: Object.keys(handlers).join(',') })}`);
+  const source = new EventSource(
+    `${API_BASE}/events${queryString({ ...query, types: Object.keys(handlers).join(',') })}`,
+  );
   let closed = false;
   onStatus('connecting');
   source.addEventListener('open', () => onStatus('open'));

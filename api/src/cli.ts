@@ -35,7 +35,9 @@ async function main(argv: string[]): Promise<number> {
     let api: RunningApi;
     if (argv.includes('--with-oracle')) {
       const oracleConfig = loadOracleConfig({ file: option(argv, '--oracle-config') ?? process.env.ORACLE_CONFIG });
-      const oracle = await runOracle(oracleConfig, (level, message, fields) => log(level, `oracle: ${message}`, fields));
+      const oracle = await runOracle(oracleConfig, (level, message, fields) =>
+        log(level, `oracle: ${message}`, fields),
+      );
       stopOracle = () => oracle.stop();
       api = await runApi({
         config,

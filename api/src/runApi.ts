@@ -124,7 +124,11 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   const relayer =
     config.relayerKey === undefined
       ? undefined
-      : createRelayer({ wallet: new Wallet(config.relayerKey, provider), deployment, maxGas: BigInt(config.relayMaxGas) });
+      : createRelayer({
+          wallet: new Wallet(config.relayerKey, provider),
+          deployment,
+          maxGas: BigInt(config.relayMaxGas),
+        });
 
   const context: ApiContext = {
     config,
@@ -144,7 +148,10 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
         await Promise.race([
           mqtt.publishAsync(topic, payload, { qos: 1 }),
           new Promise<never>((_resolve, reject) => {
-            timer = setTimeout(() => reject(new Error(`no acknowledgement within 5 s (${brokerError || 'connected'})`)), 5_000);
+            timer = setTimeout(
+              () => reject(new Error(`no acknowledgement within 5 s (${brokerError || 'connected'})`)),
+              5_000,
+            );
           }),
         ]);
       } finally {

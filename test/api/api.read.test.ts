@@ -47,7 +47,9 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(body).to.match(/^twin_anchor_batch_size_count \d+/m);
       expect(body).to.include('# TYPE twin_rejections_total gauge');
       expect(body).to.include('# TYPE twin_anchor_gas_used_total counter');
-      expect(body).to.match(/twin_api_request_duration_seconds_count\{method="GET",route="\/twins",status="200"\} [1-9]/);
+      expect(body).to.match(
+        /twin_api_request_duration_seconds_count\{method="GET",route="\/twins",status="200"\} [1-9]/,
+      );
     });
   });
 
@@ -136,11 +138,11 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(seqs).to.deep.equal([...seqs].sort((a: number, b: number) => b - a));
       expect(all.body.total).to.equal(seqs.length);
       const oldest = all.body.items[all.body.items.length - 1];
-      const bounded = await h.request(
-        `/twins/${h.aliceTwin}/snapshots?to=${encodeURIComponent(oldest.collectedAt)}`,
-      );
+      const bounded = await h.request(`/twins/${h.aliceTwin}/snapshots?to=${encodeURIComponent(oldest.collectedAt)}`);
       expect(bounded.body.items.map((item: { seq: number }) => item.seq)).to.deep.equal([oldest.seq]);
-      const inverted = await h.request(`/twins/${h.aliceTwin}/snapshots?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`);
+      const inverted = await h.request(
+        `/twins/${h.aliceTwin}/snapshots?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
+      );
       expect(inverted.status).to.equal(400);
       expect(inverted.body.error.message).to.include('from');
     });
@@ -165,9 +167,23 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(body.batch.txHash).to.match(/^0x[0-9a-f]{64}$/);
       // Anyone can repeat the check with the values served.
       expect(
-        await h.harness.registry.anchor.verifySnapshot(body.root, body.proof, body.deviceId, body.seq, body.snapshotHash),
+        await h.harness.registry.anchor.verifySnapshot(
+          body.root,
+          body.proof,
+          body.deviceId,
+          body.seq,
+          body.snapshotHash,
+        ),
       ).to.equal(true);
-      expect(await h.harness.registry.anchor.verifySnapshot(body.root, body.proof, body.deviceId, body.seq + 1, body.snapshotHash)).to.equal(false);
+      expect(
+        await h.harness.registry.anchor.verifySnapshot(
+          body.root,
+          body.proof,
+          body.deviceId,
+          body.seq + 1,
+          body.snapshotHash,
+        ),
+      ).to.equal(false);
     });
   });
 
@@ -187,7 +203,12 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
 
   describe('GET /events', function () {
     it('streams telemetry of one twin as server-sent events', async function () {
-      const { contentType, data } = await nextEvent(`${h.api}/events?deviceId=${h.aliceTwin}`, 'telemetry', () => true, 15_000);
+      const { contentType, data } = await nextEvent(
+        `${h.api}/events?deviceId=${h.aliceTwin}`,
+        'telemetry',
+        () => true,
+        15_000,
+      );
       expect(contentType).to.match(/^text\/event-stream/);
       expect(data.deviceId).to.equal(h.aliceTwin);
       expect(data.body).to.have.property('memoryUsedPercent');
@@ -215,10 +236,24 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       const operations = Object.values(body.paths).flatMap((methods) =>
         Object.values(methods as Record<string, { operationId: string }>).map((operation) => operation.operationId),
       );
-      for (const id of ['listTwins', 'getTwin', 'getSnapshotProof', 'commandTwin', 'setTwinState', 'signIn', 'streamEvents', 'getHealth'])
+      for (const id of [
+        'listTwins',
+        'getTwin',
+        'getSnapshotProof',
+        'commandTwin',
+        'setTwinState',
+        'signIn',
+        'streamEvents',
+        'getHealth',
+      ])
         expect(operations).to.include(id);
       const listTwins = body.paths['/api/v1/twins'].get;
-      expect(listTwins.parameters.map((parameter: { name: string }) => parameter.name)).to.include.members(['owner', 'state', 'forSale', 'page']);
+      expect(listTwins.parameters.map((parameter: { name: string }) => parameter.name)).to.include.members([
+        'owner',
+        'state',
+        'forSale',
+        'page',
+      ]);
       expect(body.components.schemas.TwinView.properties).to.have.property('latestSnapshot');
       expect(JSON.stringify(body)).to.not.include('#/$defs/');
     });
@@ -232,7 +267,10 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       const badJson = await h.request('/auth/sign-in', { method: 'POST', body: '{"message": ' });
       expect(badJson.status).to.equal(400);
       expect(badJson.body.error.code).to.equal('invalid-json');
-      const huge = await h.request('/auth/sign-in', { method: 'POST', body: JSON.stringify({ message: 'x'.repeat(100_000) }) });
+      const huge = await h.request('/auth/sign-in', {
+        method: 'POST',
+        body: JSON.stringify({ message: 'x'.repeat(100_000) }),
+      });
       expect(huge.status).to.equal(413);
       expect(huge.body.error.code).to.equal('payload-too-large');
       expect(unknown.headers.get('ratelimit-policy')).to.match(/^"?\d+/);

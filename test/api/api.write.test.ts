@@ -29,7 +29,10 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
     });
     expect(built.status).to.equal(200);
     const signature = await signer.signMessage(built.body.message);
-    return h.request('/auth/sign-in', { method: 'POST', body: JSON.stringify({ message: built.body.message, signature }) });
+    return h.request('/auth/sign-in', {
+      method: 'POST',
+      body: JSON.stringify({ message: built.body.message, signature }),
+    });
   }
 
   const command = (deviceId: string, token: string | undefined, body: unknown = { command: 'collect-snapshot' }) =>
@@ -40,7 +43,14 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
     });
 
   /** Prepares, signs and relays `action` for `wallet` through `path` (default `POST /relay`). */
-  async function relay(wallet: Wallet, action: string, deviceId: string, args: object, path = '/relay', method = 'POST') {
+  async function relay(
+    wallet: Wallet,
+    action: string,
+    deviceId: string,
+    args: object,
+    path = '/relay',
+    method = 'POST',
+  ) {
     const prepared = await h.request('/relay/prepare', {
       method: 'POST',
       body: JSON.stringify({ from: wallet.address, action, deviceId, args }),
@@ -76,7 +86,9 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
     it("publishes the owner's command to the device's command topic", async function () {
       const token = (await signIn(h.wallet(CAST.alice))).body.token;
       const listener = connect(h.services.mqttUrl, { clientId: 'command-listener' });
-      const received = new Promise<string>((resolve) => listener.on('message', (_topic, payload) => resolve(payload.toString())));
+      const received = new Promise<string>((resolve) =>
+        listener.on('message', (_topic, payload) => resolve(payload.toString())),
+      );
       await listener.subscribeAsync(deviceTopic(h.aliceTwin as Hex, 'command'), { qos: 1 });
       try {
         const { status, body } = await command(h.aliceTwin, token, { command: 'set-intervals', snapshotSeconds: 60 });
@@ -144,7 +156,11 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         20_000,
         'the suspended state in the API',
       );
-      expect(twin.body.stateHistory.at(-1)).to.include({ new: 'suspended', reason: 'bafkrei-evidence', by: security.address });
+      expect(twin.body.stateHistory.at(-1)).to.include({
+        new: 'suspended',
+        reason: 'bafkrei-evidence',
+        by: security.address,
+      });
       const notifications = await h.request(`/owners/${h.wallet(CAST.alice).address}/notifications`);
       expect(notifications.status).to.equal(200);
       expect(notifications.body.items[0]).to.include({ kind: 'state-changed', deviceId: h.aliceTwin });
@@ -176,21 +192,33 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       });
       const { domain, types, message } = prepared.body;
       const forged = await h.wallet(CAST.bob).signTypedData(domain, types, message);
-      const refused = await h.request('/relay', { method: 'POST', body: JSON.stringify({ request: message, signature: forged }) });
+      const refused = await h.request('/relay', {
+        method: 'POST',
+        body: JSON.stringify({ request: message, signature: forged }),
+      });
       expect(refused.status).to.equal(401);
       expect(refused.body.error.code).to.equal('relay-signature-invalid');
 
       // Bob does not own the twin: preparing says why at once (the gas estimate reverts)…
       const early = await h.request('/relay/prepare', {
         method: 'POST',
-        body: JSON.stringify({ from: h.wallet(CAST.bob).address, action: 'requestReview', deviceId: h.aliceTwin, args: { note: 'not mine' } }),
+        body: JSON.stringify({
+          from: h.wallet(CAST.bob).address,
+          action: 'requestReview',
+          deviceId: h.aliceTwin,
+          args: { note: 'not mine' },
+        }),
       });
       expect(early.status).to.equal(422);
       expect(JSON.stringify(early.body.error.details)).to.include('TwinRegistryNotTwinOwner');
       // …and a request signed without preparing is dry-run before anything is sent.
       const bob = h.wallet(CAST.bob);
       const forwarder = h.harness.registry.deployment.contracts.TwinForwarder;
-      const nonces = new Contract(forwarder, ['function nonces(address) view returns (uint256)'], h.harness.node.provider);
+      const nonces = new Contract(
+        forwarder,
+        ['function nonces(address) view returns (uint256)'],
+        h.harness.node.provider,
+      );
       const request = {
         from: bob.address,
         to: h.harness.registry.deployment.contracts.TwinRegistry,
@@ -201,7 +229,10 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         data: h.harness.registry.twins.interface.encodeFunctionData('requestReview', [h.aliceTwin, 'not mine']),
       };
       const signed = await bob.signTypedData(domain, FORWARD_REQUEST_TYPES, request);
-      const reverted = await h.request('/relay', { method: 'POST', body: JSON.stringify({ request, signature: signed }) });
+      const reverted = await h.request('/relay', {
+        method: 'POST',
+        body: JSON.stringify({ request, signature: signed }),
+      });
       expect(reverted.status).to.equal(422);
       expect(reverted.body.error.code).to.equal('relay-reverted');
       expect(JSON.stringify(reverted.body.error.details)).to.include('TwinRegistryNotTwinOwner');

@@ -50,7 +50,7 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
     }
   });
 
-  it("opens a twin and sees its static parameters and live telemetry arrive on the charts", async function () {
+  it('opens a twin and sees its static parameters and live telemetry arrive on the charts', async function () {
     await page.locator(`[data-testid=twin-row][data-device-id="${h.aliceTwin}"]`).click();
     await page.waitForURL(`**/#/twins/${h.aliceTwin}`);
     await page.locator('[data-testid=static-params]').waitFor();

@@ -139,9 +139,9 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
         cursor.anchoredIds.clear();
       }
       cursor.anchoredIds.add(Number(row.id));
-      const devices = index
-        .statement('SELECT DISTINCT device_id FROM snapshots WHERE batch_id = ?')
-        .all(row.id) as { device_id: string }[];
+      const devices = index.statement('SELECT DISTINCT device_id FROM snapshots WHERE batch_id = ?').all(row.id) as {
+        device_id: string;
+      }[];
       emitter.emit('anchored', {
         batchId: Number(row.id),
         root: row.root,

@@ -33,8 +33,8 @@ export function errorHandler(
     const apiError =
       error instanceof ApiError
         ? error
-        : (fromBodyParser(error as { type?: string; message: string }) ??
-          new ApiError('Internal error.', { status: 500, code: 'internal-error', cause: error }));
+        : fromBodyParser(error as { type?: string; message: string }) ??
+          new ApiError('Internal error.', { status: 500, code: 'internal-error', cause: error });
     if (apiError.status >= 500 && !(error instanceof ApiError)) {
       log('error', 'request failed', {
         method: req.method,

@@ -37,7 +37,9 @@ export function buildOpenApi(parameters: BuildOpenApiParameters): JsonSchema {
         ...objectParameters(route.params, 'path', convert),
         ...objectParameters(route.query, 'query', convert),
       ],
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: convert(route.body, 'input') } } } } : {}),
+      ...(route.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: convert(route.body, 'input') } } } }
+        : {}),
       ...(route.auth === 'bearer' ? { security: [{ signInToken: [] }] } : {}),
       responses: Object.fromEntries(
         Object.entries(route.responses).map(([status, response]) => [

@@ -84,7 +84,11 @@ export function chainUnavailable(error: unknown): ApiError {
   return new ApiError('The chain node failed to answer.', {
     status: 502,
     code: 'chain-unavailable',
-    details: { reason: String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 300) },
+    details: {
+      reason: String((error as Error)?.message ?? error)
+        .split('\n')[0]!
+        .slice(0, 300),
+    },
     cause: error,
   });
 }

@@ -14,7 +14,12 @@ import { sessionOf } from './auth';
 const commandRequestSchema = z
   .union(
     commandSchema.options.map((option) =>
-      option.extend({ requestId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).optional() }),
+      option.extend({
+        requestId: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+          .optional(),
+      }),
     ) as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]],
   )
   .meta({ id: 'CommandRequest', description: 'collect-snapshot, publish-static, set-intervals or ping' });
@@ -44,7 +49,7 @@ export function commandRoutes(context: ApiContext) {
       operationId: 'commandTwin',
       summary: "Publish a command to the device's command topic",
       description:
-        'For the twin\'s current owner or a security entity, signed in (`POST /auth/sign-in`). Accepted (202) once ' +
+        "For the twin's current owner or a security entity, signed in (`POST /auth/sign-in`). Accepted (202) once " +
         'the broker has it (QoS 1); the device answers on its status or snapshot topic.',
       tag: 'twins',
       auth: 'bearer',
@@ -79,7 +84,10 @@ export function commandRoutes(context: ApiContext) {
             details: { deviceId: params.deviceId, owner: twin.owner, caller: session.address, role: entity.role },
           });
         }
-        const command = commandSchema.parse({ ...(body as object), requestId: (body as { requestId?: string }).requestId ?? randomUUID() });
+        const command = commandSchema.parse({
+          ...(body as object),
+          requestId: (body as { requestId?: string }).requestId ?? randomUUID(),
+        });
         const topic = deviceTopic(params.deviceId, 'command');
         try {
           await context.publish(topic, JSON.stringify(command));
@@ -91,7 +99,11 @@ export function commandRoutes(context: ApiContext) {
             cause: error,
           });
         }
-        context.log('info', 'command published', { deviceId: params.deviceId, command: command.command, by: session.address });
+        context.log('info', 'command published', {
+          deviceId: params.deviceId,
+          command: command.command,
+          by: session.address,
+        });
         return {
           requestId: command.requestId,
           deviceId: params.deviceId,

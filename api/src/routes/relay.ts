@@ -1,7 +1,12 @@
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
-import { prepareBodySchema, relayBodySchema, relayResultSchema, typedForwardRequestSchema } from '../relay/forwardRequest';
+import {
+  prepareBodySchema,
+  relayBodySchema,
+  relayResultSchema,
+  typedForwardRequestSchema,
+} from '../relay/forwardRequest';
 import { deviceIdParams, errorSchema } from '../schemas/common';
 
 const relayResponses = {

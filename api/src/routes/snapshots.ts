@@ -23,7 +23,11 @@ export function snapshotRoutes(context: ApiContext) {
     requireTwin(index, deviceId);
     const snapshot = getSnapshot(index, deviceId, seq);
     if (snapshot === undefined) {
-      throw new ApiError('Snapshot not found.', { status: 404, code: 'snapshot-not-found', details: { deviceId, seq } });
+      throw new ApiError('Snapshot not found.', {
+        status: 404,
+        code: 'snapshot-not-found',
+        details: { deviceId, seq },
+      });
     }
     return snapshot;
   };
@@ -37,7 +41,11 @@ export function snapshotRoutes(context: ApiContext) {
       tag: 'snapshots',
       params: deviceIdParams,
       query: listSnapshotsQuery,
-      responses: { 200: { description: 'A page of snapshots', schema: snapshotPageSchema }, 400: badInput, 404: notFound },
+      responses: {
+        200: { description: 'A page of snapshots', schema: snapshotPageSchema },
+        400: badInput,
+        404: notFound,
+      },
       handler: ({ params, query }) => {
         requireTwin(index, params.deviceId);
         if (query.from !== undefined && query.to !== undefined && Date.parse(query.from) > Date.parse(query.to)) {
@@ -107,22 +115,28 @@ export function snapshotRoutes(context: ApiContext) {
           throw new ApiError('The snapshot is not anchored yet.', {
             status: 409,
             code: 'snapshot-not-anchored',
-            details: { deviceId: params.deviceId, seq: params.seq, batchId: snapshot.batchId, status: batch?.status ?? null },
+            details: {
+              deviceId: params.deviceId,
+              seq: params.seq,
+              batchId: snapshot.batchId,
+              status: batch?.status ?? null,
+            },
           });
         }
-        const leaf = { deviceId: BigInt(snapshot.deviceId), sequence: BigInt(snapshot.seq), snapshotHash: snapshot.hash };
+        const leaf = {
+          deviceId: BigInt(snapshot.deviceId),
+          sequence: BigInt(snapshot.seq),
+          snapshotHash: snapshot.hash,
+        };
         let verified: boolean;
         let block: number;
         try {
           block = await context.provider.getBlockNumber();
-          verified = (await context.anchor.getFunction('verifySnapshot').staticCall(
-            batch.root,
-            snapshot.proof,
-            leaf.deviceId,
-            leaf.sequence,
-            leaf.snapshotHash,
-            { blockTag: block },
-          )) as boolean;
+          verified = (await context.anchor
+            .getFunction('verifySnapshot')
+            .staticCall(batch.root, snapshot.proof, leaf.deviceId, leaf.sequence, leaf.snapshotHash, {
+              blockTag: block,
+            })) as boolean;
         } catch (error) {
           throw new ApiError('The chain did not answer the proof check.', {
             status: 502,

@@ -11,7 +11,12 @@ const componentSchema = z.object({ up: z.boolean(), detail: z.string() });
 const healthSchema = z
   .object({
     status: z.enum(['up', 'degraded']),
-    components: z.object({ chain: componentSchema, broker: componentSchema, ipfs: componentSchema, index: componentSchema }),
+    components: z.object({
+      chain: componentSchema,
+      broker: componentSchema,
+      ipfs: componentSchema,
+      index: componentSchema,
+    }),
   })
   .meta({ id: 'Health' });
 

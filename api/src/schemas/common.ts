@@ -28,7 +28,10 @@ export const addressSchema = z
 export const hashSchema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
 
 /** Wei as a decimal string (JSON cannot carry uint256 numbers). */
-export const weiSchema = z.string().regex(/^[0-9]{1,78}$/).meta({ description: 'Amount in wei, decimal string' });
+export const weiSchema = z
+  .string()
+  .regex(/^[0-9]{1,78}$/)
+  .meta({ description: 'Amount in wei, decimal string' });
 
 /** An ISO 8601 time. */
 export const timeSchema = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 time' });
@@ -48,7 +51,12 @@ export const deviceIdParams = z.object({ deviceId: deviceIdSchema });
 export const addressParams = z.object({ address: addressSchema });
 export const snapshotParams = z.object({
   deviceId: deviceIdSchema,
-  seq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).meta({ description: "The device's sequence number" }),
+  seq: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .meta({ description: "The device's sequence number" }),
 });
 
 /** Every error body: `{ error: { code, message, details } }`. */

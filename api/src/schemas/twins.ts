@@ -55,9 +55,7 @@ export const twinSchema = z
     reviewRequested: z.boolean(),
     mintedBlock: z.number().int(),
     updatedBlock: z.number().int(),
-    latestSnapshot: z
-      .object({ seq: z.number().int(), collectedAt: timeSchema, anchored: z.boolean() })
-      .nullable(),
+    latestSnapshot: z.object({ seq: z.number().int(), collectedAt: timeSchema, anchored: z.boolean() }).nullable(),
     behaviour: z
       .string()
       .nullable()
