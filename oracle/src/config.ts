@@ -64,6 +64,11 @@ export const oracleConfigSchema = z.object({
   batchAgeMs: count.default(5_000),
   /** Blocks on top of the anchoring transaction before a batch is final (default 1). */
   confirmations: z.coerce.number().int().nonnegative().default(1),
+  /**
+   * How often, ms, batches other instances anchored (read from the chain, their manifests from IPFS) are imported
+   * into the index (default 5,000; also once at start). Needs an IPFS node shared with them (`IPFS_API_URL`).
+   */
+  peerBatchIntervalMs: count.default(5_000),
   /** Where the journal, the index database and the IPFS blockstore live (default .data/oracle). */
   dataDir: z.string().min(1).default(join('.data', 'oracle')),
   /** Largest message accepted, bytes (default 1 MiB); larger ones are refused before parsing. */

@@ -13,6 +13,7 @@ import { encodeStaticDocument } from '../../twin-core/src/static/staticDocument'
 import { anchorBatch } from './anchor/anchorBatch';
 import { Anchorer } from './anchor/anchorer';
 import { Batcher } from './anchor/batcher';
+import { createPeerBatchImporter } from './anchor/createPeerBatchImporter';
 import { unbatchedSnapshots, unfinishedBatches } from './anchor/recovery';
 import { createChainMirror, type ChainMirror } from './chain/createChainMirror';
 import type { OracleConfig } from './config';
@@ -40,6 +41,11 @@ export type RunningOracle = {
     anchoredBatches: number;
     anchoredSnapshots: number;
     telemetryBatches: number;
+    /** Batches other instances anchored, imported into this index (with the snapshots they added). */
+    importedBatches: number;
+    importedSnapshots: number;
+    /** Peer batches refused for good (invalid manifest). */
+    peerBatchFailures: number;
     rejections: Record<string, number>;
   };
   mirror: ChainMirror;
@@ -81,7 +87,16 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   });
   const journal = new Journal({ directory: join(config.dataDir, 'journal') });
   const twins = createTwinDirectory({ index, provider, twinRegistry: deployment.contracts.TwinRegistry });
-  const counters = { received: 0, accepted: 0, anchoredBatches: 0, anchoredSnapshots: 0, telemetryBatches: 0 };
+  const counters = {
+    received: 0,
+    accepted: 0,
+    anchoredBatches: 0,
+    anchoredSnapshots: 0,
+    telemetryBatches: 0,
+    importedBatches: 0,
+    importedSnapshots: 0,
+    peerBatchFailures: 0,
+  };
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
 
   // The replay check: the highest number accepted per device and kind, persisted in the index (written every
@@ -92,7 +107,14 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     if (entry.kind === 'will') wills.set(entry.deviceId, entry.seq);
     else lastSeq.set(`${entry.deviceId}:${entry.kind}`, entry.seq);
   }
-  for (const row of index.statement('SELECT device_id, max(seq) AS seq FROM snapshots GROUP BY device_id').all() as {
+  // Snapshots imported from other instances' batches are not this instance's to judge replays by.
+  for (const row of index
+    .statement(
+      `SELECT device_id, max(seq) AS seq FROM snapshots
+       WHERE batch_id IS NULL OR batch_id NOT IN (SELECT batch_id FROM peer_batches WHERE batch_id IS NOT NULL)
+       GROUP BY device_id`,
+    )
+    .all() as {
     device_id: string;
     seq: number;
   }[]) {
@@ -162,6 +184,31 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   });
   await mirror.syncOnce().catch((error: Error) => log('warn', 'chain mirror not synced yet', { error: error.message }));
   mirror.start(1_000);
+
+  // Batches other instances anchored (recorded by the mirror) are imported from their manifests on IPFS.
+  const peerImporter = createPeerBatchImporter({
+    index,
+    store,
+    blockTime: async (block) => {
+      const found = await provider.getBlock(block);
+      if (found === null) throw new Error(`block ${block} not found`);
+      return found.timestamp * 1000;
+    },
+    onResult: (result) => {
+      if (result.outcome === 'imported') {
+        counters.importedBatches++;
+        counters.importedSnapshots += result.insertedSnapshots;
+        log('info', 'peer batch imported', { ...result });
+      } else if (result.outcome === 'failed') {
+        counters.peerBatchFailures++;
+        log('warn', 'peer batch refused', { ...result });
+      } else if (result.outcome === 'deferred') {
+        log('warn', 'peer batch not imported yet', { ...result });
+      }
+    },
+    onError: (error) => log('warn', 'peer batch import pass failed', { error: (error as Error).message }),
+  });
+  peerImporter.start(config.peerBatchIntervalMs);
 
   const done = new Set<number>();
   let processedThrough = journal.processedMark;
@@ -339,6 +386,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       await flushTelemetry();
       await batcher.flush();
       saveLedger();
+      await peerImporter.stop();
       mirror.stop();
       journal.close();
       await store.close();

@@ -1,14 +1,12 @@
 import { utf8ToBytes } from '@noble/hashes/utils';
 import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
-import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
-import { SNAPSHOT_LEAF_TYPES } from '../../../twin-core/src/merkle/snapshotLeaf';
-import { buildSnapshotTree } from '../../../twin-core/src/merkle/snapshotTree';
-import { attachBatch } from '../index/snapshots';
+import { attachBatch, getSnapshot } from '../index/snapshots';
 import { createBatch, getBatch, markBatchConfirmed, markBatchSubmitted } from '../index/batches';
 import type { Index } from '../index/openIndex';
 import type { BlobStore } from '../storage/blobStore';
 import type { Anchorer } from './anchorer';
-import type { BatchManifest, PendingSnapshot } from './batcher';
+import type { PendingSnapshot } from './batcher';
+import { buildBatchManifest } from './batchManifest';
 
 /** Parameters of {@link anchorBatch}. */
 export type AnchorBatchParameters = {
@@ -30,9 +28,10 @@ export type AnchorBatchParameters = {
 };
 
 /**
- * Anchors one closed batch: builds its Merkle tree, stores the manifest (every leaf with its snapshot's CID) on IPFS,
- * records the batch, anchors the root with the manifest CID, and once the transaction is final keeps each leaf's proof
- * in the index. Idempotent: run again for the same snapshots it finds the root on chain and sends nothing.
+ * Anchors one closed batch: builds its Merkle tree, stores the manifest (every leaf with its snapshot's CID,
+ * collection and reception times; see `batchManifest.ts`) on IPFS, records the batch, anchors the root with the
+ * manifest CID, and once the transaction is final keeps each leaf's proof in the index. Idempotent: run again for
+ * the same snapshots it finds the root on chain and sends nothing.
  *
  * @example
  * const batcher = new Batcher({ maxSize, maxAgeMs, onBatch: (snapshots) => anchorBatch({ snapshots, index, store, anchorer }) })
@@ -41,19 +40,14 @@ export async function anchorBatch(
   parameters: AnchorBatchParameters,
 ): Promise<{ batchId: number; root: string; manifestCid: string }> {
   const { snapshots, index, store, anchorer } = parameters;
-  const tree = buildSnapshotTree(snapshots);
-  const manifest: BatchManifest = {
-    v: 1,
-    createdAt: new Date((parameters.now ?? Date.now)()).toISOString(),
-    root: tree.root,
-    leafEncoding: SNAPSHOT_LEAF_TYPES,
-    leaves: snapshots.map((snapshot) => ({
-      deviceId: formatDeviceId(snapshot.deviceId),
-      seq: snapshot.sequence.toString(),
-      snapshotHash: snapshot.snapshotHash,
-      cid: snapshot.cid,
-    })),
-  };
+  // Each leaf carries its collection time from the index, so that other instances importing the batch can index it.
+  const { tree, manifest } = buildBatchManifest(
+    snapshots.map((snapshot) => {
+      const indexed = getSnapshot(index, snapshot.deviceId, Number(snapshot.sequence));
+      return indexed === undefined ? snapshot : { ...snapshot, collectedAt: Date.parse(indexed.collectedAt) };
+    }),
+    (parameters.now ?? Date.now)(),
+  );
   const manifestCid = await store.add(utf8ToBytes(canonicalJson(manifest)));
   // The batch and every leaf's proof are recorded before the transaction: after a crash the same batch (same leaves,
   // same order, same root) is anchored again, which the anchorer turns into nothing when the root is on chain.

@@ -1,4 +1,3 @@
-import type { Hex } from '../../../twin-core/src/encoding/hex';
 import type { SnapshotLeaf } from '../../../twin-core/src/merkle/snapshotLeaf';
 
 /** A snapshot waiting for its batch: the Merkle leaf, the CID of the full snapshot, and when it arrived. */
@@ -86,11 +85,5 @@ export class Batcher {
   }
 }
 
-/** The batch manifest stored on IPFS: every leaf (with its snapshot's CID) and how leaves are encoded. */
-export type BatchManifest = {
-  v: 1;
-  createdAt: string;
-  root: Hex;
-  leafEncoding: readonly ['uint256', 'uint64', 'bytes32'];
-  leaves: { deviceId: Hex; seq: string; snapshotHash: Hex; cid: string }[];
-};
+/** The batch manifest stored on IPFS (see `batchManifest.ts`). */
+export type { BatchManifest } from './batchManifest';

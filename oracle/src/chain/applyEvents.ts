@@ -4,6 +4,7 @@ import { chainEventsOf, recordChainEvent, type StoredChainEvent } from '../index
 import { deleteEntity, getEntity, upsertEntity, type IndexedEntity } from '../index/entities';
 import { insertNotification } from '../index/notifications';
 import type { Index } from '../index/openIndex';
+import { recordPeerBatch } from '../index/peerBatches';
 import { recordStateChange, recordTwinUpdate } from '../index/twinHistory';
 import { deleteTwin, getTwin, upsertTwin, type IndexedTwin } from '../index/twins';
 import { ChainMirrorError } from './errors';
@@ -21,8 +22,9 @@ export const NOTIFICATION_KINDS = { stateChanged: 'state-changed', reviewRequest
 
 /**
  * Applies decoded events, in chain order, to the index: the twin and entity records, the update and state
- * history, owner notifications, batch confirmations, and the chain event log. An event already in the log is
- * skipped, so applying a range twice changes nothing. Call it inside the transaction that moves the cursor.
+ * history, owner notifications, batch confirmations (a root the index does not know is recorded as a peer batch,
+ * anchored by another oracle instance, for the peer importer), and the chain event log. An event already in the log
+ * is skipped, so applying a range twice changes nothing. Call it inside the transaction that moves the cursor.
  * Returns the state changes applied, for the caller to publish once the transaction commits.
  *
  * @example
@@ -48,9 +50,19 @@ export function applyEvents(index: Index, events: readonly MirrorEvent[], now: n
     }
     const at = { block, tx, logIndex };
     switch (event.name) {
-      case 'BatchAnchored':
-        confirmBatchByRoot(index, event.root, { txHash: tx, block, chainBatchId: event.batchId, confirmedAt: now });
+      case 'BatchAnchored': {
+        const confirmation = { txHash: tx, block, chainBatchId: event.batchId, confirmedAt: now };
+        // A root this oracle never batched was anchored by another instance: remembered for the peer importer.
+        if (confirmBatchByRoot(index, event.root, confirmation) === undefined) {
+          const { root, manifestCid, leafCount, oracle } = event;
+          recordPeerBatch(
+            index,
+            { root, manifestCid, leafCount, chainBatchId: event.batchId, oracle, tx, block, logIndex },
+            now,
+          );
+        }
         continue;
+      }
       case 'EntityRegistered':
       case 'EntityProfileUpdated':
       case 'EntityApproved':

@@ -1,4 +1,5 @@
 import type { Log, Provider } from 'ethers';
+import { createSerialLoop, type LoopTimers } from '../../../twin-core/src/runtime/serialLoop';
 import type { Deployment } from '../../../twin-core/src/deployment/deployment';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
 import { getCursor, listCursors, setCursor } from '../index/cursor';
@@ -10,10 +11,7 @@ import { createLogDecoder, type MirrorEvent, type StateChangeEvent } from './eve
 import { findForkPoint, rewindTo, type ForkPoint, type Rewind } from './reorg';
 
 /** Timer functions, injectable so tests drive the polling loop themselves. */
-export type MirrorTimers = {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-};
+export type MirrorTimers = LoopTimers;
 
 /** Parameters of {@link createChainMirror}. */
 export type ChainMirrorOptions = {
@@ -205,41 +203,14 @@ export function createChainMirror(options: ChainMirrorOptions): ChainMirror {
     return result;
   }
 
-  let queue: Promise<unknown> = Promise.resolve();
-  let running = false;
-  let timer: unknown;
-  let inFlight: Promise<void> | undefined;
-
+  const loop = createSerialLoop(sync, { onError, timers });
   const mirror: ChainMirror = {
     cursorName,
-    syncOnce() {
-      const run = queue.then(sync);
-      queue = run.catch(() => undefined);
-      return run;
-    },
-    start(intervalMs) {
-      if (running) return;
-      running = true;
-      const tick = (): void => {
-        timer = undefined;
-        inFlight = mirror
-          .syncOnce()
-          .then(() => undefined, onError)
-          .finally(() => {
-            inFlight = undefined;
-            if (running) timer = timers.setTimeout(tick, intervalMs);
-          });
-      };
-      tick();
-    },
-    async stop() {
-      running = false;
-      if (timer !== undefined) timers.clearTimeout(timer);
-      timer = undefined;
-      await inFlight;
-    },
+    syncOnce: () => loop.runOnce(),
+    start: (intervalMs) => loop.start(intervalMs),
+    stop: () => loop.stop(),
     get running() {
-      return running;
+      return loop.running;
     },
   };
   return mirror;

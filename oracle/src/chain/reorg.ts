@@ -4,6 +4,7 @@ import { chainEventBlocks, chainEventsAfter, deleteChainEventsAfter } from '../i
 import { setCursor } from '../index/cursor';
 import { deleteChainNotificationsAfter } from '../index/notifications';
 import type { Index } from '../index/openIndex';
+import { undoPeerBatchesAfter } from '../index/peerBatches';
 import { deleteTwinHistoryAfter } from '../index/twinHistory';
 import { rebuildFromEventLog } from './applyEvents';
 
@@ -38,13 +39,14 @@ export async function findForkPoint(provider: Provider, index: Index, floor: num
 }
 
 /** What {@link rewindTo} undid. */
-export type Rewind = { fork: ForkPoint; undoneEvents: number; unconfirmedBatches: number };
+export type Rewind = { fork: ForkPoint; undoneEvents: number; unconfirmedBatches: number; undonePeerBatches: number };
 
 /**
  * Undoes everything the mirror applied above `fork.block`, in one transaction: deletes the history rows,
- * notifications and logged events of those blocks, turns the batches they confirmed back to `submitted`,
- * rebuilds the twins and entities they touched from the events that remain, and moves cursor `cursorName` back to
- * the fork. Owner notifications already published over MQTT cannot be recalled; their rows go.
+ * notifications and logged events of those blocks, deletes the peer batches anchored in them (with the snapshots and
+ * batch their import wrote: the importer imports them again if their events come back), turns the batches they
+ * confirmed back to `submitted`, rebuilds the twins and entities they touched from the events that remain, and moves
+ * cursor `cursorName` back to the fork. Owner notifications already published over MQTT cannot be recalled; their rows go.
  *
  * @example
  * rewindTo(index, await findForkPoint(provider, index, floor), 'chain-mirror:31337:0x…')
@@ -54,10 +56,11 @@ export function rewindTo(index: Index, fork: ForkPoint, cursorName: string, now 
     const undone = chainEventsAfter(index, fork.block);
     deleteTwinHistoryAfter(index, fork.block);
     deleteChainNotificationsAfter(index, fork.block);
+    const undonePeerBatches = undoPeerBatchesAfter(index, fork.block);
     const unconfirmedBatches = unconfirmBatchesAfter(index, fork.block);
     deleteChainEventsAfter(index, fork.block);
     rebuildFromEventLog(index, undone);
     setCursor(index, { name: cursorName, lastProcessedBlock: fork.block, lastBlockHash: fork.hash }, now);
-    return { fork, undoneEvents: undone.length, unconfirmedBatches };
+    return { fork, undoneEvents: undone.length, unconfirmedBatches, undonePeerBatches };
   });
 }

@@ -15,3 +15,4 @@ export * from './notifications';
 export * from './cursor';
 export * from './entities';
 export * from './chainEvents';
+export * from './peerBatches';

@@ -210,6 +210,35 @@ CREATE TABLE telemetry_readings (
 CREATE INDEX snapshots_received ON snapshots (received_at);
 `;
 
+/**
+ * Batches other oracle instances anchored ("peer batches"): one row per `BatchAnchored` whose root the index did not
+ * know when the chain mirror applied it, with what the event says, and where its import stands: `pending` (to fetch
+ * at `next_attempt_at`, `attempts` so far, the last `failure`), `imported` (as batch `batch_id`, confirmed) or
+ * `failed` (the manifest was refused for `failure`; never retried). A reorganisation deletes the rows of the blocks
+ * it undid, with what their import wrote.
+ */
+const PEER_BATCHES = `
+CREATE TABLE peer_batches (
+  root            TEXT PRIMARY KEY NOT NULL,
+  manifest_cid    TEXT NOT NULL,
+  leaf_count      INTEGER NOT NULL,
+  chain_batch_id  INTEGER NOT NULL,
+  oracle          TEXT NOT NULL COLLATE NOCASE,
+  tx              TEXT NOT NULL,
+  block           INTEGER NOT NULL,
+  log_index       INTEGER NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('pending', 'imported', 'failed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  failure         TEXT,
+  batch_id        INTEGER REFERENCES batches (id),
+  recorded_at     INTEGER NOT NULL,
+  imported_at     INTEGER
+) WITHOUT ROWID;
+CREATE INDEX peer_batches_due ON peer_batches (status, next_attempt_at);
+CREATE INDEX peer_batches_block ON peer_batches (block);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
@@ -217,4 +246,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'sequence ledger', sql: SEQUENCE_LEDGER },
   { version: 5, name: 'signed anchoring transactions', sql: 'ALTER TABLE batches ADD COLUMN signed_tx TEXT;' },
   { version: 6, name: 'recent telemetry readings, snapshots by receive time', sql: TELEMETRY_READINGS },
+  { version: 7, name: 'batches anchored by other oracle instances', sql: PEER_BATCHES },
 ];
