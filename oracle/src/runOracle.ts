@@ -22,6 +22,7 @@ import { recordRejection } from './index/rejections';
 import { insertSnapshot } from './index/snapshots';
 import { recordTelemetryBatch } from './index/telemetry';
 import { loadSequenceLedger, saveSequenceLedger, type LedgerEntry } from './index/sequenceLedger';
+import { acceptAlert, ALERT_NOTIFICATION_KIND } from './ingest/acceptAlert';
 import { Journal } from './ingest/journal';
 import { RejectionCounter } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
@@ -46,6 +47,8 @@ export type RunningOracle = {
     importedSnapshots: number;
     /** Peer batches refused for good (invalid manifest). */
     peerBatchFailures: number;
+    /** Security alerts indexed. */
+    alerts: number;
     rejections: Record<string, number>;
   };
   mirror: ChainMirror;
@@ -57,9 +60,15 @@ export type RunningOracle = {
   stop(): Promise<void>;
 };
 
-/** The MQTT subscriptions: `$share/<group>/twins/+/<kind>` per device kind, or plain topics without a group. */
+/**
+ * The MQTT subscriptions: `$share/<group>/twins/+/<kind>` per device kind (or plain topics without a group), and
+ * `twins/+/alerts` unshared: every instance indexes every security alert for the API it serves.
+ */
 export function oracleSubscriptions(shareGroup: string): string[] {
-  return DEVICE_MESSAGE_KINDS.map((kind) => `${shareGroup === '' ? '' : `$share/${shareGroup}/`}twins/+/${kind}`);
+  return [
+    ...DEVICE_MESSAGE_KINDS.map((kind) => `${shareGroup === '' ? '' : `$share/${shareGroup}/`}twins/+/${kind}`),
+    'twins/+/alerts',
+  ];
 }
 
 /**
@@ -96,6 +105,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     importedBatches: 0,
     importedSnapshots: 0,
     peerBatchFailures: 0,
+    alerts: 0,
   };
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
 
@@ -326,6 +336,32 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     }
   }
 
+  /** Indexes a security entity's alert and notifies the twin's owner on the notifications topic. */
+  function handleAlert(topic: string, payload: Buffer, receivedAt: number): void {
+    try {
+      const verdict = acceptAlert({ index, topic, payload, maxPayloadBytes: config.maxPayloadBytes, now: receivedAt });
+      if (!verdict.ok) {
+        rejections.record(verdict.rejection);
+        recordRejection(index, { ...verdict.rejection, at: receivedAt });
+        return;
+      }
+      counters.alerts++;
+      if (verdict.notification !== undefined) {
+        client?.publish(
+          deviceTopic(verdict.message.deviceId as Hex, 'notifications'),
+          JSON.stringify({
+            kind: ALERT_NOTIFICATION_KIND,
+            deviceId: verdict.message.deviceId,
+            ...verdict.notification,
+          }),
+          { qos: 1 },
+        );
+      }
+    } catch (error) {
+      log('error', 'alert not indexed', { topic, error: (error as Error).message });
+    }
+  }
+
   const replay = journal.unprocessed();
   for (const entry of replay)
     await judgeAndProcess(entry.offset, entry.topic, Buffer.from(entry.payload, 'utf8'), entry.receivedAt);
@@ -354,6 +390,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const receivedAt = Date.now();
     counters.received++;
+    if (topic.endsWith('/alerts')) {
+      // A security alert is indexed at once (one small synchronous write) before the acknowledgement.
+      handleAlert(topic, payload, receivedAt);
+      return callback();
+    }
     const offset =
       payload.length > config.maxPayloadBytes
         ? undefined

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { CAST } from '../oracle/chain/deployOnNode';
-import { startApiHarness, type ApiHarness } from './apiHarness';
+import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
 
 /** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -25,6 +25,13 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     h = await startApiHarness('api-browser', 2);
+    // The devices publish their static documents at start; wait until the oracle has them on IPFS.
+    await eventually(
+      () => h.request(`/twins/${h.aliceTwin}`),
+      (answer) => answer.body.static !== null,
+      30_000,
+      "the twin's static document",
+    );
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });
@@ -58,8 +65,14 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
     expect(await page.locator('[data-testid=static-params]').textContent()).to.include(
       device.staticDocument.identity.serialNumber,
     );
+    // A function, not a string: the dashboard's CSP forbids evaluating strings.
     await page.waitForFunction(
-      "Number(document.querySelector('[data-testid=live-count]')?.textContent ?? '0') >= 2",
+      () => {
+        const { document } = globalThis as unknown as {
+          document: { querySelector(s: string): { textContent: string | null } | null };
+        };
+        return Number(document.querySelector('[data-testid=live-count]')?.textContent ?? '0') >= 2;
+      },
       undefined,
       { timeout: 20_000 },
     );
@@ -69,8 +82,11 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
   });
 
   it('verifies an anchored snapshot on chain with the Verify button', async function () {
-    const anchoredRow = page.locator('[data-testid=snapshot-row][data-anchored=true]').first();
-    await anchoredRow.waitFor({ timeout: 60_000 });
+    const firstAnchored = page.locator('[data-testid=snapshot-row][data-anchored=true]').first();
+    await firstAnchored.waitFor({ timeout: 60_000 });
+    // Pin the row by its sequence number: new snapshots keep arriving above it.
+    const seq = await firstAnchored.getAttribute('data-seq');
+    const anchoredRow = page.locator(`[data-testid=snapshot-row][data-seq="${seq}"]`);
     await anchoredRow.locator('[data-testid=verify]').click();
     const result = anchoredRow.locator('[data-testid=verify-result][data-verified=true]');
     await result.waitFor({ timeout: 15_000 });

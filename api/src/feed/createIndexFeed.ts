@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { alertsUpdatedSince, type IndexedAlert } from '../../../oracle/src/index/alerts';
 import type { Index } from '../../../oracle/src/index/openIndex';
 
 /** The events the API streams (`GET /events`), each about one device or one batch. */
@@ -18,9 +19,11 @@ export type FeedEvents = {
     secondsToAnchor: number | null;
   };
   state: { deviceId: string; previous: string; new: string; by: string; reason: string; block: number; tx: string };
+  /** A security alert opened, changed or closed (its latest state). */
+  alert: IndexedAlert;
 };
 export type FeedEventName = keyof FeedEvents;
-export const FEED_EVENT_NAMES: readonly FeedEventName[] = ['snapshot', 'telemetry', 'anchored', 'state'];
+export const FEED_EVENT_NAMES: readonly FeedEventName[] = ['snapshot', 'telemetry', 'anchored', 'state', 'alert'];
 
 /** A typed emitter of {@link FeedEvents}. */
 export type IndexFeed = {
@@ -65,6 +68,8 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
     snapshotKeys: new Set<string>(),
     anchoredAt: scalar(`SELECT max(confirmed_at) AS value FROM batches WHERE status = 'confirmed'`),
     anchoredIds: new Set<number>(),
+    alertAt: scalar('SELECT max(updated_at) AS value FROM alerts'),
+    alertKeys: new Set<string>(),
   };
   for (const row of index
     .statement('SELECT device_id, seq FROM snapshots WHERE received_at = ?')
@@ -180,9 +185,23 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
       });
     }
   };
+  const pollAlerts = () => {
+    for (const alert of alertsUpdatedSince(index, cursor.alertAt, maxRows)) {
+      const at = Date.parse(alert.updatedAt);
+      const key = `${alert.alertId}:${at}`;
+      if (at === cursor.alertAt && cursor.alertKeys.has(key)) continue;
+      if (at > cursor.alertAt) {
+        cursor.alertAt = at;
+        cursor.alertKeys.clear();
+      }
+      cursor.alertKeys.add(key);
+      emitter.emit('alert', alert);
+    }
+  };
   const safePoll = () => {
     try {
       poll();
+      if (index.isOpen) pollAlerts();
     } catch (error) {
       options.onError?.(error);
     }

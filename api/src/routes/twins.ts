@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { listTwins as listIndexedTwins } from '../../../oracle/src/index/twins';
+import { alertsOf } from '../../../oracle/src/index/alerts';
 import { recentTelemetry } from '../../../oracle/src/index/telemetry';
 import type { ApiContext } from '../context';
 import { defineRoute } from '../http/defineRoute';
 import { deviceIdParams, errorSchema } from '../schemas/common';
-import { listTwinsQuery, telemetryReadingSchema, twinPageSchema, twinViewSchema } from '../schemas/twins';
+import { alertSchema, listTwinsQuery, telemetryReadingSchema, twinPageSchema, twinViewSchema } from '../schemas/twins';
 import { requireTwin, twinSummary, twinView } from '../views/twinView';
 
 const notFound = { description: 'No twin with this DeviceID', schema: errorSchema };
@@ -65,6 +66,30 @@ export function twinRoutes(context: ApiContext) {
       handler: ({ params, query }) => {
         requireTwin(context.index, params.deviceId);
         return { items: recentTelemetry(context.index, params.deviceId, query.limit) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/twins/:deviceId/alerts',
+      operationId: 'listAlerts',
+      summary: "Security alerts about a twin's device, newest first",
+      description:
+        'Published by security entities (signed, checked against the entity registry): the behaviour, score, ' +
+        'window, evidence on IPFS, and the action taken (notified, suspended, reactivated).',
+      tag: 'twins',
+      params: deviceIdParams,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(50) }),
+      responses: {
+        200: {
+          description: 'The alerts',
+          schema: z.object({ items: z.array(alertSchema) }).meta({ id: 'AlertPage' }),
+        },
+        400: badInput,
+        404: notFound,
+      },
+      handler: ({ params, query }) => {
+        requireTwin(context.index, params.deviceId);
+        return { items: alertsOf(context.index, params.deviceId, query.limit) };
       },
     }),
   ];

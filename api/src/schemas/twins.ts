@@ -110,6 +110,23 @@ export const telemetryReadingSchema = z
   .object({ seq: z.number().int(), ts: timeSchema, body: telemetryBodySchema })
   .meta({ id: 'TelemetryReading' });
 
+export const alertSchema = z
+  .object({
+    alertId: z.string(),
+    deviceId,
+    behaviour: z.string().meta({ description: 'The abnormal behaviour detected, e.g. `connection-flood`' }),
+    score: z.number(),
+    status: z.enum(['open', 'closed']),
+    action: z.string().meta({ description: '`notified`, `suspended` or `reactivated`' }),
+    window: z.object({ from: timeSchema, to: timeSchema }),
+    evidenceCid: z.string().meta({ description: 'The evidence on IPFS' }),
+    tx: z.string().nullable(),
+    by: address,
+    firstAt: timeSchema,
+    updatedAt: timeSchema,
+  })
+  .meta({ id: 'SecurityAlert' });
+
 /** `GET /twins/:deviceId`: the merged view of chain, IPFS and the latest data. */
 export const twinViewSchema = z
   .object({
@@ -123,6 +140,7 @@ export const twinViewSchema = z
     latestTelemetry: telemetryReadingSchema.nullable(),
     updates: z.array(updateSchema),
     stateHistory: z.array(stateChangeSchema),
+    alerts: z.array(alertSchema).meta({ description: 'Security alerts about the device, newest first (at most 20)' }),
     owner: entitySchema.nullable(),
     manufacturer: entitySchema.nullable(),
   })

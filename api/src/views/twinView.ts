@@ -1,4 +1,5 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { alertsOf } from '../../../oracle/src/index/alerts';
 import { getBatch, type IndexedBatch } from '../../../oracle/src/index/batches';
 import { getEntity } from '../../../oracle/src/index/entities';
 import type { Index } from '../../../oracle/src/index/openIndex';
@@ -131,6 +132,7 @@ export async function twinView(sources: ViewSources, deviceId: Hex) {
     latestTelemetry: telemetry === undefined ? null : { seq: telemetry.seq, ts: telemetry.ts, body: telemetry.body },
     updates: listTwinUpdates(index, deviceId),
     stateHistory: listStateChanges(index, deviceId),
+    alerts: alertsOf(index, deviceId, 20),
     owner: getEntity(index, twin.owner) ?? null,
     manufacturer: getEntity(index, twin.manufacturer) ?? null,
   };

@@ -16,3 +16,4 @@ export * from './cursor';
 export * from './entities';
 export * from './chainEvents';
 export * from './peerBatches';
+export * from './alerts';

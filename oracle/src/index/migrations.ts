@@ -239,6 +239,28 @@ CREATE INDEX peer_batches_due ON peer_batches (status, next_attempt_at);
 CREATE INDEX peer_batches_block ON peer_batches (block);
 `;
 
+/** Security alerts published by security entities, the latest state of each (one row per alert ID). */
+const ALERTS = `
+CREATE TABLE alerts (
+  id           INTEGER PRIMARY KEY,
+  alert_id     TEXT NOT NULL UNIQUE,
+  device_id    TEXT NOT NULL,
+  behaviour    TEXT NOT NULL,
+  score        REAL NOT NULL,
+  status       TEXT NOT NULL,
+  action       TEXT NOT NULL,
+  window_from  INTEGER NOT NULL,
+  window_to    INTEGER NOT NULL,
+  evidence_cid TEXT NOT NULL,
+  tx           TEXT,
+  by_entity    TEXT NOT NULL COLLATE NOCASE,
+  first_at     INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+);
+CREATE INDEX alerts_device ON alerts (device_id, id);
+CREATE INDEX alerts_updated ON alerts (updated_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
@@ -247,4 +269,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'signed anchoring transactions', sql: 'ALTER TABLE batches ADD COLUMN signed_tx TEXT;' },
   { version: 6, name: 'recent telemetry readings, snapshots by receive time', sql: TELEMETRY_READINGS },
   { version: 7, name: 'batches anchored by other oracle instances', sql: PEER_BATCHES },
+  { version: 8, name: 'security alerts', sql: ALERTS },
 ];

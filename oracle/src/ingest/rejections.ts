@@ -12,6 +12,7 @@ export const REJECTION_REASONS = [
   'stale',
   'device-id-mismatch',
   'static-hash-mismatch',
+  'not-security-entity',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

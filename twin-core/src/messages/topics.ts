@@ -1,10 +1,13 @@
 import type { Hex } from '../encoding/hex';
 import { DEVICE_MESSAGE_KINDS, type DeviceMessageKind } from './envelope';
 
-/** Topic kinds: what devices publish, plus what they receive (`command`) and the oracle sends (`notifications`). */
-export type TopicKind = DeviceMessageKind | 'command' | 'notifications';
+/**
+ * Topic kinds: what devices publish, plus what they receive (`command`), what the oracle sends (`notifications`)
+ * and what security entities publish (`alerts`).
+ */
+export type TopicKind = DeviceMessageKind | 'command' | 'notifications' | 'alerts';
 
-const TOPIC_KINDS: readonly string[] = [...DEVICE_MESSAGE_KINDS, 'command', 'notifications'];
+const TOPIC_KINDS: readonly string[] = [...DEVICE_MESSAGE_KINDS, 'command', 'notifications', 'alerts'];
 
 /**
  * The MQTT topic of a device's messages of one kind: `twins/{deviceId}/{kind}`.

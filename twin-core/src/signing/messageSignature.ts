@@ -7,14 +7,25 @@ import type { DeviceMessage, UnsignedDeviceMessage } from '../messages/envelope'
 import { publicKeyToAddress, type PrivateKey } from './deviceKey';
 
 /**
+ * The hash a signer signs: keccak256 of the canonical JSON of the message without its `sig`. Device messages and
+ * security alerts are signed this way.
+ *
+ * @example
+ * hashSignedMessage({ v: 1, kind: 'alert', deviceId, by, ts, body })
+ */
+export function hashSignedMessage(message: object): Hex {
+  const { sig: _signature, ...unsigned } = message as { sig?: unknown };
+  return toHex(keccak_256(utf8ToBytes(canonicalJson(unsigned))));
+}
+
+/**
  * The hash a device signs: keccak256 of the canonical JSON of the message without its `sig`.
  *
  * @example
  * hashDeviceMessage({ v: 1, kind: 'telemetry', deviceId, seq, ts, body })
  */
 export function hashDeviceMessage(message: UnsignedDeviceMessage | DeviceMessage): Hex {
-  const { sig: _signature, ...unsigned } = message as DeviceMessage;
-  return toHex(keccak_256(utf8ToBytes(canonicalJson(unsigned))));
+  return hashSignedMessage(message);
 }
 
 /** EIP-191 (`personal_sign`) digest of a 32-byte hash: what `ethers.verifyMessage(getBytes(hash), sig)` checks. */
@@ -33,7 +44,17 @@ export function signDeviceMessage<message extends UnsignedDeviceMessage>(
   message: message,
   key: PrivateKey,
 ): message & { sig: Hex } {
-  const signature = secp256k1.sign(eip191Digest(hashDeviceMessage(message)), fromHex(key), { lowS: true });
+  return signMessage(message, key);
+}
+
+/**
+ * Signs any JSON message (EIP-191 over {@link hashSignedMessage}), e.g. a security alert with the entity's key.
+ *
+ * @example
+ * const alert = signMessage({ v: 1, kind: 'alert', deviceId, by, ts, body }, securityKey)
+ */
+export function signMessage<message extends object>(message: message, key: PrivateKey): message & { sig: Hex } {
+  const signature = secp256k1.sign(eip191Digest(hashSignedMessage(message)), fromHex(key), { lowS: true });
   const bytes = concatBytes(signature.toCompactRawBytes(), new Uint8Array([27 + signature.recovery]));
   return { ...message, sig: toHex(bytes) };
 }
@@ -45,7 +66,7 @@ export function signDeviceMessage<message extends UnsignedDeviceMessage>(
  * @example
  * if (recoverMessageSigner(message) !== twin.deviceSigner) reject('bad-signature')
  */
-export function recoverMessageSigner(message: DeviceMessage): Hex | undefined {
+export function recoverMessageSigner(message: DeviceMessage | { sig: string }): Hex | undefined {
   try {
     const bytes = fromHex(message.sig);
     if (bytes.length !== 65) return undefined;
@@ -53,7 +74,7 @@ export function recoverMessageSigner(message: DeviceMessage): Hex | undefined {
     const recovery = v >= 27 ? v - 27 : v;
     if (recovery !== 0 && recovery !== 1) return undefined;
     const signature = secp256k1.Signature.fromCompact(bytes.slice(0, 64)).addRecoveryBit(recovery);
-    const publicKey = signature.recoverPublicKey(eip191Digest(hashDeviceMessage(message)));
+    const publicKey = signature.recoverPublicKey(eip191Digest(hashSignedMessage(message)));
     return publicKeyToAddress(publicKey.toRawBytes(false));
   } catch {
     return undefined;

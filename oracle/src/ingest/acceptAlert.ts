@@ -1,0 +1,82 @@
+import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
+import { alertMessageSchema, type AlertMessage } from '../../../twin-core/src/messages/alert';
+import { parseDeviceTopic } from '../../../twin-core/src/messages/topics';
+import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
+import { recordAlert } from '../index/alerts';
+import { getEntity } from '../index/entities';
+import { insertNotification } from '../index/notifications';
+import type { Index } from '../index/openIndex';
+import { getTwin } from '../index/twins';
+import type { Rejection } from './rejections';
+
+/** The notification kind of a security alert. */
+export const ALERT_NOTIFICATION_KIND = 'security-alert';
+
+/** Parameters of {@link acceptAlert}. */
+export type AcceptAlertParameters = {
+  index: Index;
+  topic: string;
+  payload: Buffer;
+  maxPayloadBytes: number;
+  now: number;
+};
+
+/** The verdict on an alert message, and the owner's notification when one was written. */
+export type AcceptAlertResult =
+  | { ok: true; message: AlertMessage; notification: { owner: string; payload: Record<string, unknown> } | undefined }
+  | { ok: false; rejection: Rejection };
+
+/**
+ * Judges a security alert from `twins/{deviceId}/alerts` and indexes it: the schema, the topic, the signature,
+ * which must recover the `by` address of an approved security entity (per the mirrored entity registry), and the
+ * twin. A new alert, and a change of its status or action, notify the twin's owner. Never throws.
+ *
+ * @example
+ * const verdict = acceptAlert({ index, topic, payload, maxPayloadBytes, now: Date.now() })
+ * if (!verdict.ok) rejections.record(verdict.rejection)
+ */
+export function acceptAlert(parameters: AcceptAlertParameters): AcceptAlertResult {
+  const { index, topic, payload } = parameters;
+  const topicParts = parseDeviceTopic(topic);
+  const reject = (reason: Rejection['reason'], detail: string) =>
+    ({ ok: false, rejection: { reason, detail, deviceId: topicParts?.deviceId } } as const);
+  if (payload.length > parameters.maxPayloadBytes) {
+    return reject('oversize', `${payload.length} bytes > ${parameters.maxPayloadBytes}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch (error) {
+    return reject('not-json', (error as Error).message.slice(0, 120));
+  }
+  const parsed = alertMessageSchema.safeParse(json);
+  if (!parsed.success)
+    return reject('invalid-schema', formatIssues(parsed.error.issues, 'alert').slice(0, 3).join('; '));
+  const message = parsed.data;
+  if (topicParts?.kind !== 'alerts' || topicParts.deviceId !== message.deviceId) {
+    return reject('topic-mismatch', `alert about ${message.deviceId} on topic ${topic}`);
+  }
+  const signer = recoverMessageSigner(message);
+  if (signer === undefined || signer.toLowerCase() !== message.by.toLowerCase()) {
+    return reject('bad-signature', `the signature does not recover ${message.by}`);
+  }
+  const entity = getEntity(index, message.by);
+  if (entity?.role !== 'security' || entity.status !== 'approved') {
+    return reject('not-security-entity', `${message.by} is not an approved security entity`);
+  }
+  const twin = getTwin(index, message.deviceId);
+  if (twin === undefined) return reject('unknown-twin', 'no twin with this DeviceID in the index');
+  const change = recordAlert(index, message, parameters.now);
+  if (change !== 'new' && change !== 'status' && change !== 'action')
+    return { ok: true, message, notification: undefined };
+  const { alertId, behaviour, score, status, action, evidenceCid, tx, window } = message.body;
+  const notificationPayload = { alertId, behaviour, score, status, action, evidenceCid, tx, window, by: message.by };
+  insertNotification(index, {
+    owner: twin.owner,
+    deviceId: message.deviceId,
+    kind: ALERT_NOTIFICATION_KIND,
+    payload: notificationPayload,
+    createdAt: parameters.now,
+  });
+  return { ok: true, message, notification: { owner: twin.owner, payload: notificationPayload } };
+}
