@@ -6,6 +6,8 @@ import { loadApiConfig } from '../api/src/config';
 import { runApi, type RunningApi } from '../api/src/runApi';
 import { loadOracleConfig } from '../oracle/src/config';
 import { runOracle, type RunningOracle } from '../oracle/src/runOracle';
+import { loadSecurityConfig } from '../security/src/config';
+import { runSecurity, type RunningSecurity } from '../security/src/runSecurity';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embeddedBroker';
 
 /** A log line sink for every service; never given secrets. */
@@ -37,6 +39,11 @@ export type StartServicesParameters = {
     snapshotIntervalSeconds?: number;
     episodes?: Partial<EpisodeConfig>;
   };
+  /**
+   * The security entity's service, in this process (sharing the IPFS store), with its key (an approved security
+   * entity); `SECURITY_*` in the environment configures the rest.
+   */
+  security?: { key: string };
   /** Environment the oracle and API configs also read (ORACLE_*, API_*; default `process.env`), winning. */
   environment?: NodeJS.ProcessEnv;
   log?: ServiceLog;
@@ -48,6 +55,7 @@ export type RunningServices = {
   mqttUrl: string;
   oracle: RunningOracle;
   api: RunningApi;
+  security: RunningSecurity | undefined;
   simulator: RunningSimulator | undefined;
   /** Stops the simulator, then the API, the oracle and the broker, each once. */
   stop(): Promise<void>;
@@ -55,8 +63,8 @@ export type RunningServices = {
 
 /**
  * Starts the off-chain half of the system against a chain that has the registry deployed: the MQTT broker (embedded
- * unless external), the oracle with its IPFS store, the API and dashboard sharing the oracle's index and store, and
- * the simulated devices. What `npm start` runs after its local chain, and what each test of the whole uses.
+ * unless external), the oracle with its IPFS store, the API and dashboard sharing the oracle's index and store, the
+ * security entity's service, and the simulated devices. What `npm start` runs after its local chain, and what each test of the whole uses.
  *
  * @example
  * const services = await startServices({ rpcUrl, deploymentFile, oracleKey, dataDir: '.data', apiPort: 8080 })
@@ -108,6 +116,24 @@ export async function startServices(parameters: StartServicesParameters): Promis
       log: (level, message, fields) => log(level, `api: ${message}`, fields),
     });
     stops.unshift(() => api.stop());
+    let security: RunningSecurity | undefined;
+    if (parameters.security !== undefined) {
+      security = await runSecurity({
+        config: loadSecurityConfig({
+          environment: {
+            RPC_URL: parameters.rpcUrl,
+            MQTT_URL: mqttUrl,
+            SECURITY_SECURITY_KEY: parameters.security.key,
+            SECURITY_DEPLOYMENT_FILE: parameters.deploymentFile,
+            SECURITY_DATA_DIR: join(parameters.dataDir, 'security'),
+            ...environment,
+          },
+        }),
+        shared: { store: oracle.store },
+        log: (level, message, fields) => log(level, `security: ${message}`, fields),
+      });
+      stops.unshift(() => security!.stop());
+    }
     let simulator: RunningSimulator | undefined;
     if (parameters.simulator !== undefined && parameters.simulator.devices > 0) {
       const options = parameters.simulator;
@@ -132,6 +158,7 @@ export async function startServices(parameters: StartServicesParameters): Promis
       mqttUrl,
       oracle,
       api,
+      security,
       simulator,
       stop: () =>
         (stopping ??= (async () => {

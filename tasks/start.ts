@@ -147,6 +147,7 @@ function announce(services: RunningServices, dataDir: string): void {
   console.log(`  MQTT broker     ${services.mqttUrl}${services.broker ? ' (embedded aedes)' : ''}`);
   console.log(`  IPFS            ${services.oracle.store.kind === 'embedded' ? 'embedded Helia node' : 'Kubo'}`);
   console.log(`  Oracle          data in ${dataDir}`);
+  if (services.security) console.log(`  Security        ${services.security.address} (demo security entity #5)`);
   console.log(`  API             ${services.api.url}/api/v1 (OpenAPI: ${services.api.url}/api/v1/openapi.json)`);
   if (services.simulator) console.log(`  Devices         ${services.simulator.deviceIds.length} simulated`);
   console.log(`\nDashboard: ${services.api.url}/`);

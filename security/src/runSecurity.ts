@@ -1,0 +1,269 @@
+import { utf8ToBytes } from '@noble/hashes/utils';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { createAnalyzer, type Analyzer } from '../../analytics/src/createAnalyzer';
+import type { Alert, AlertEvent } from '../../analytics/src/engine/types';
+import { openIndex } from '../../oracle/src/index/openIndex';
+import { createTwinDirectory } from '../../oracle/src/ingest/twinDirectory';
+import { validateMessage, type SequenceLedger } from '../../oracle/src/ingest/validateMessage';
+import type { BlobStore } from '../../oracle/src/storage/blobStore';
+import { createBlobStore } from '../../oracle/src/storage/createBlobStore';
+import { readDeployment } from '../../twin-core/src/deployment/deployment';
+import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import { BaseError } from '../../twin-core/src/errors/BaseError';
+import type { AlertBody } from '../../twin-core/src/messages/alert';
+import { deviceTopic } from '../../twin-core/src/messages/topics';
+import { createSerialLoop } from '../../twin-core/src/runtime/serialLoop';
+import { alertMessage } from './alertMessage';
+import type { SecurityConfig } from './config';
+import { createSecurityChain, TWIN_STATE } from './securityChain';
+
+/** A log line sink; never given secrets. */
+export type SecurityLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+/** Parameters of {@link runSecurity}. */
+export type RunSecurityParameters = {
+  config: SecurityConfig;
+  log?: SecurityLog;
+  /** The IPFS store of the process it shares (`npm start`); otherwise Kubo at `ipfsApiUrl`. */
+  shared?: { store: BlobStore };
+  /** The clock, ms (tests). */
+  now?: () => number;
+};
+
+/** A running security service. */
+export type RunningSecurity = {
+  address: string;
+  analyzer: Analyzer;
+  stats(): {
+    messages: number;
+    rejected: number;
+    alerts: number;
+    suspensions: number;
+    reactivations: number;
+    failures: number;
+  };
+  /** Twins this service suspended and watches for reactivation. */
+  watching(): string[];
+  /** One reactivation pass now (also run on a timer). */
+  reviewOnce(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/** What the service did about an alert, kept while it is relevant. */
+type Handled = { alert: Alert; evidenceCid: string; action: AlertBody['action']; tx: string | null };
+
+/**
+ * Runs the security entity's service (seed 001 V.4): reads every device's telemetry and snapshots from the broker,
+ * checks them as the oracle does (signature by the twin's device signer, replays), learns each device's baseline and
+ * detects abnormal behaviour; stores each alert's evidence on IPFS and publishes the alert, signed, on
+ * `twins/{deviceId}/alerts` (the oracle indexes it and notifies the owner). Under the `suspend` policy it suspends a
+ * twin whose alert scores `suspendScore` or more, the evidence CID as the reason; once the owner has recorded an
+ * update and requested a review, and the device has been within its baseline for `reactivateAfterSeconds`, it
+ * reactivates the twin with a recovery report as the reason.
+ *
+ * @example
+ * const security = await runSecurity({ config: loadSecurityConfig(), log })
+ * process.on('SIGTERM', () => security.stop())
+ */
+export async function runSecurity(parameters: RunSecurityParameters): Promise<RunningSecurity> {
+  const { config, log = () => undefined, now = Date.now } = parameters;
+  if (parameters.shared === undefined && config.ipfsApiUrl === undefined) {
+    throw new BaseError('The security service stores evidence on IPFS: set IPFS_API_URL.', {
+      details: 'an embedded Helia node belongs to one process: run the service in it (npm start) or use one Kubo node',
+    });
+  }
+  const deployment = readDeployment(config.deploymentFile);
+  const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, {
+    staticNetwork: true,
+    pollingInterval: 500,
+    cacheTimeout: -1,
+  });
+  const wallet = new Wallet(config.securityKey, provider);
+  const chain = createSecurityChain({ wallet, provider, deployment });
+  await chain.assertSecurityEntity();
+  const store =
+    parameters.shared?.store ?? (await createBlobStore({ dataDir: config.dataDir, ipfsApiUrl: config.ipfsApiUrl! }));
+  const analyzer = createAnalyzer({
+    warmupSeconds: config.warmupSeconds,
+    warmupSamples: config.warmupSamples,
+    quietSeconds: config.quietSeconds,
+    now,
+  });
+  const directoryIndex = openIndex(':memory:');
+  const twins = createTwinDirectory({
+    index: directoryIndex,
+    provider,
+    twinRegistry: deployment.contracts.TwinRegistry,
+  });
+  const lastSeq = new Map<string, number>();
+  const ledger: SequenceLedger = { last: (id, kind) => lastSeq.get(`${id}:${kind}`), willSeq: () => undefined };
+  const counters = { messages: 0, rejected: 0, alerts: 0, suspensions: 0, reactivations: 0, failures: 0 };
+  const handled = new Map<string, Handled>();
+  /** Twins suspended by this service, with the alert that suspended them (when this run raised it). */
+  const suspended = new Map<string, Handled | undefined>();
+  for (const deviceId of await chain.suspendedByMe()) suspended.set(deviceId, undefined);
+
+  let client: MqttClient | undefined;
+  const publish = async (item: Handled, status: AlertBody['status']) => {
+    const message = alertMessage({ ...item, status, by: wallet.address, key: config.securityKey as Hex, now: now() });
+    await client!.publishAsync(deviceTopic(message.deviceId as Hex, 'alerts'), JSON.stringify(message), { qos: 1 });
+  };
+  const storeJson = (document: unknown) => store.add(utf8ToBytes(canonicalJson(document)));
+
+  /** Suspends the twin when the policy says so and it is active; returns the transaction, or null. */
+  async function maybeSuspend(alert: Alert, evidenceCid: string): Promise<string | null> {
+    if (config.policy !== 'suspend' || alert.score < config.suspendScore) return null;
+    const twin = await chain.twin(alert.deviceId);
+    if (twin.state !== TWIN_STATE.active) return null;
+    const tx = await chain.setState(alert.deviceId, TWIN_STATE.suspended, evidenceCid);
+    counters.suspensions++;
+    log('info', 'twin suspended', { deviceId: alert.deviceId, behaviour: alert.behaviour, score: alert.score, tx });
+    return tx;
+  }
+
+  async function onAlert({ type, alert }: AlertEvent): Promise<void> {
+    const known = handled.get(alert.id);
+    if (type === 'open' || known === undefined) {
+      counters.alerts++;
+      const evidenceCid = await storeJson({
+        v: 1,
+        kind: 'security-evidence',
+        deviceId: alert.deviceId,
+        alert: {
+          ...alert,
+          window: { from: new Date(alert.window.from).toISOString(), to: new Date(alert.window.to).toISOString() },
+        },
+        baseline: analyzer.statusOf(alert.deviceId),
+        policy: { policy: config.policy, suspendScore: config.suspendScore },
+        by: wallet.address,
+        createdAt: new Date(now()).toISOString(),
+      });
+      const tx = await maybeSuspend(alert, evidenceCid);
+      const item: Handled = { alert, evidenceCid, action: tx === null ? 'notified' : 'suspended', tx };
+      handled.set(alert.id, item);
+      if (tx !== null) suspended.set(alert.deviceId, item);
+      await publish(item, type === 'close' ? 'closed' : 'open');
+      if (type === 'close') handled.delete(alert.id);
+      return;
+    }
+    known.alert = alert;
+    if (type === 'update' && known.action === 'notified') {
+      const tx = await maybeSuspend(alert, known.evidenceCid);
+      if (tx === null) return;
+      Object.assign(known, { action: 'suspended', tx });
+      suspended.set(alert.deviceId, known);
+      await publish(known, 'open');
+      return;
+    }
+    if (type === 'close') {
+      handled.delete(alert.id);
+      await publish(known, 'closed');
+    }
+  }
+
+  // One chain of work per device keeps each device's alert events in order; devices do not wait for each other.
+  const queues = new Map<string, Promise<void>>();
+  analyzer.on('alert', (event) => {
+    const deviceId = event.alert.deviceId;
+    const next = (queues.get(deviceId) ?? Promise.resolve())
+      .then(() => onAlert(event))
+      .catch((error: Error) => {
+        counters.failures++;
+        log('warn', 'alert not handled', { deviceId, alertId: event.alert.id, error: error.message.split('\n')[0] });
+      });
+    queues.set(deviceId, next);
+    void next.then(() => queues.get(deviceId) === next && queues.delete(deviceId));
+  });
+
+  /** Reactivates the twins whose owners asked for a review and whose devices have been quiet long enough. */
+  async function review(): Promise<void> {
+    analyzer.flush();
+    for (const [deviceId, item] of [...suspended]) {
+      const twin = await chain.twin(deviceId);
+      if (twin.state !== TWIN_STATE.suspended) {
+        suspended.delete(deviceId);
+        continue;
+      }
+      if (!twin.reviewRequested || !analyzer.isQuiet(deviceId, config.reactivateAfterSeconds)) continue;
+      const reportCid = await storeJson({
+        v: 1,
+        kind: 'security-recovery',
+        deviceId,
+        status: analyzer.statusOf(deviceId),
+        quietForAtLeastSeconds: config.reactivateAfterSeconds,
+        updateCount: twin.updateCount,
+        suspendedBy: item === undefined ? null : { alertId: item.alert.id, evidenceCid: item.evidenceCid, tx: item.tx },
+        by: wallet.address,
+        createdAt: new Date(now()).toISOString(),
+      });
+      const tx = await chain.setState(deviceId, TWIN_STATE.active, reportCid);
+      counters.reactivations++;
+      suspended.delete(deviceId);
+      log('info', 'twin reactivated', { deviceId, tx });
+      if (item !== undefined) await publish({ ...item, evidenceCid: reportCid, action: 'reactivated', tx }, 'closed');
+    }
+  }
+  const reviewer = createSerialLoop(review, {
+    onError: (error) => log('warn', 'review pass failed', { error: (error as Error).message.split('\n')[0] }),
+  });
+
+  const options: IClientOptions = {
+    clientId: `twin-security-${wallet.address.slice(2, 10).toLowerCase()}-${process.pid}`,
+    reconnectPeriod: 1_000,
+    ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
+    ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
+    rejectUnauthorized: config.mqttRejectUnauthorized,
+  };
+  client = connect(config.mqttUrl, options);
+  client.on('connect', () => {
+    client!.subscribe(['twins/+/telemetry', 'twins/+/snapshot'], { qos: 1 }, (error) => {
+      if (error) log('error', 'subscription refused', { error: error.message });
+    });
+  });
+  client.on('error', (error) => log('warn', 'mqtt error', { error: error.message }));
+  client.on('message', (topic, payload) => {
+    counters.messages++;
+    void validateMessage({
+      topic,
+      payload,
+      twins,
+      ledger,
+      maxPayloadBytes: 1_048_576,
+      maxClockSkewMs: config.maxClockSkewSeconds * 1000,
+      now: now(),
+    }).then((verdict) => {
+      if (!verdict.ok) {
+        counters.rejected++;
+        return;
+      }
+      const { message } = verdict;
+      lastSeq.set(`${message.deviceId}:${message.kind}`, message.seq);
+      try {
+        analyzer.analyze(message);
+      } catch (error) {
+        counters.rejected++;
+        log('warn', 'message not analysed', { deviceId: message.deviceId, error: (error as Error).message });
+      }
+    });
+  });
+  reviewer.start(config.reviewIntervalMs);
+  log('info', 'security service running', { address: wallet.address, policy: config.policy, watching: suspended.size });
+
+  return {
+    address: wallet.address,
+    analyzer,
+    stats: () => ({ ...counters }),
+    watching: () => [...suspended.keys()],
+    reviewOnce: () => reviewer.runOnce(),
+    async stop() {
+      await reviewer.stop();
+      await client?.endAsync(true);
+      await Promise.all(queues.values());
+      directoryIndex.close();
+      provider.destroy();
+      if (parameters.shared === undefined) await store.close();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { connect, type MqttClient } from 'mqtt';
+import { DeviceChannel } from '../../agent/src/device/deviceChannel';
+import { SequenceStore } from '../../agent/src/identity/sequenceStore';
+import { createSimulation, type Simulation } from '../../agent/src/simulate/createSimulation';
+import { startServices, type RunningServices } from '../../system/startServices';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import { deviceTopic } from '../../twin-core/src/messages/topics';
+import { eventually } from '../api/apiHarness';
+import { freePort } from '../helpers/brokers';
+import { CAST, mined } from '../oracle/chain/deployOnNode';
+import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
+
+const SEED = 'security-loop';
+const RATE = 4;
+
+describe("the security entity's loop on a local chain: anomaly, alert, suspension, notification, review, reactivation", function () {
+  this.timeout(180_000);
+  let harness: OracleHarness;
+  let services: RunningServices;
+  let api: string;
+  let owner: MqttClient;
+  const ownerMessages: { kind: string; [key: string]: unknown }[] = [];
+  let deviceId: Hex;
+  let phase: 'normal' | 'attack' = 'normal';
+  let publishing: NodeJS.Timeout | undefined;
+
+  const get = async (path: string) => (await fetch(`${api}${path}`)).json() as Promise<any>;
+
+  before(async function () {
+    harness = await startOracleHarness(SEED, 1);
+    deviceId = harness.devices[0]!.deviceId as Hex;
+    const manufacturer = harness.registry.twins.connect(harness.node.wallet(CAST.manufacturer));
+    await mined(
+      manufacturer['safeTransferFrom(address,address,uint256)'](
+        harness.node.wallet(CAST.manufacturer).address,
+        harness.node.wallet(CAST.alice).address,
+        deviceId,
+      ),
+    );
+    services = await startServices({
+      rpcUrl: harness.node.url,
+      deploymentFile: harness.deploymentFile,
+      oracleKey: harness.node.wallet(CAST.oracle).privateKey,
+      dataDir: join(harness.directory, 'system'),
+      brokerPort: await freePort(),
+      apiPort: 0,
+      security: { key: harness.node.wallet(CAST.security).privateKey },
+      environment: {
+        ORACLE_BATCH_SIZE: '16',
+        ORACLE_BATCH_AGE_MS: '500',
+        API_FEED_INTERVAL_MS: '100',
+        SECURITY_WARMUP_SECONDS: '10',
+        SECURITY_WARMUP_SAMPLES: '40',
+        SECURITY_QUIET_SECONDS: '4',
+        SECURITY_REACTIVATE_AFTER_SECONDS: '4',
+        SECURITY_REVIEW_INTERVAL_MS: '500',
+        SECURITY_SUSPEND_SCORE: '0.5',
+      },
+    });
+    api = `${services.api.url}/api/v1`;
+    owner = connect(services.mqttUrl, { clientId: 'owner-notifications' });
+    owner.on('message', (_topic, payload) => ownerMessages.push(JSON.parse(payload.toString())));
+    await owner.subscribeAsync(deviceTopic(deviceId, 'notifications'), { qos: 1 });
+
+    // The device: its normal behaviour, and the same device flooding connections (one episode as long as the run).
+    const start = Date.now();
+    const options = { devices: 1, ratePerSecond: RATE, snapshotIntervalSeconds: 3_600, seed: SEED, startTimeMs: start };
+    const normal: Simulation = createSimulation({ ...options, scenario: 'normal' });
+    const attack: Simulation = createSimulation({
+      ...options,
+      scenario: 'connection-flood',
+      episodes: { periodSeconds: 3_600, minSeconds: 3_600, maxSeconds: 3_600 },
+    });
+    const device = normal.devices[0]!;
+    const channel = new DeviceChannel({
+      deviceId,
+      key: device.privateKey,
+      sequence: new SequenceStore(join(harness.directory, 'device-seq'), 1_000),
+    });
+    const publisher = connect(services.mqttUrl, { clientId: 'device-0' });
+    await new Promise<void>((resolve) => publisher.once('connect', () => resolve()));
+    publishing = setInterval(() => {
+      const at = Date.now();
+      const fromNormal = normal.step(at);
+      const fromAttack = attack.step(at);
+      for (const message of phase === 'attack' ? fromAttack : fromNormal) {
+        if (message.kind !== 'telemetry') continue;
+        const signed = channel.message('telemetry', message.body);
+        publisher.publish(deviceTopic(deviceId, 'telemetry'), JSON.stringify(signed), { qos: 1 });
+      }
+    }, 250);
+    publishing.unref();
+    (this as unknown as { publisher: MqttClient }).publisher = publisher;
+  });
+
+  after(async function () {
+    if (publishing) clearInterval(publishing);
+    await owner?.endAsync();
+    await services?.stop();
+    await harness?.stop();
+  });
+
+  it('learns the device, then an attack opens an alert, suspends the twin and notifies the owner', async function () {
+    await eventually(
+      async () => services.security!.analyzer.statusOf(deviceId),
+      (status) => status.warmedUp,
+      40_000,
+      'the warm-up',
+    );
+    expect(services.security!.stats().alerts).to.equal(0);
+    phase = 'attack';
+
+    const twin = await eventually(
+      () => get(`/twins/${deviceId}`),
+      (view) => view.twin.state === 'suspended' && view.alerts.length > 0,
+      40_000,
+      'the suspension in the API',
+    );
+    const suspension = twin.stateHistory.at(-1);
+    expect(suspension).to.include({
+      previous: 'active',
+      new: 'suspended',
+      by: harness.node.wallet(CAST.security).address,
+    });
+    const alert = twin.alerts[0];
+    expect(alert.behaviour).to.equal('connection-flood');
+    expect(alert.action).to.equal('suspended');
+    expect(alert.evidenceCid).to.equal(suspension.reason);
+    // The evidence the reason names is on IPFS: the alert and the device's baseline.
+    const evidence = JSON.parse(Buffer.from(await services.oracle.store.get(suspension.reason)).toString('utf8'));
+    expect(evidence).to.include({ kind: 'security-evidence', deviceId });
+    expect(evidence.alert.behaviour).to.equal('connection-flood');
+
+    const notifications = await eventually(
+      () => get(`/owners/${harness.node.wallet(CAST.alice).address}/notifications`),
+      (page) => page.items.some((item: { kind: string }) => item.kind === 'state-changed'),
+      20_000,
+      "the owner's notifications",
+    );
+    const kinds = notifications.items.map((item: { kind: string }) => item.kind);
+    expect(kinds).to.include.members(['security-alert', 'state-changed']);
+    await eventually(
+      async () => ownerMessages.map((message) => message.kind ?? message.name),
+      (seen) => seen.includes('security-alert') && seen.includes('TwinStateChanged'),
+      20_000,
+      'the MQTT notifications',
+    );
+  });
+
+  it('stays suspended while the device misbehaves, even after the owner asks for a review', async function () {
+    const alice = harness.registry.twins.connect(harness.node.wallet(CAST.alice));
+    await mined(alice.recordUpdate(deviceId, 'firmware', '2.0.1', `0x${'ab'.repeat(32)}`, 'bafkrei-firmware'));
+    await mined(alice.requestReview(deviceId, 'firmware 2.0.1 closes the flood'));
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    await services.security!.reviewOnce();
+    expect((await get(`/twins/${deviceId}`)).twin.state).to.equal('suspended');
+    expect(services.security!.stats().reactivations).to.equal(0);
+  });
+
+  it('reactivates the twin once the device is back within its baseline, and every step is in the history', async function () {
+    phase = 'normal';
+    const twin = await eventually(
+      () => get(`/twins/${deviceId}`),
+      (view) => view.twin.state === 'active',
+      60_000,
+      'the reactivation in the API',
+    );
+    const states = twin.stateHistory.map(
+      (change: { previous: string; new: string }) => `${change.previous}>${change.new}`,
+    );
+    expect(states).to.deep.equal(['active>suspended', 'suspended>active']);
+    expect(twin.updates).to.have.length(1);
+    const report = JSON.parse(
+      Buffer.from(await services.oracle.store.get(twin.stateHistory[1].reason)).toString('utf8'),
+    );
+    expect(report).to.include({ kind: 'security-recovery', deviceId });
+    const notifications = await eventually(
+      () => get(`/owners/${harness.node.wallet(CAST.alice).address}/notifications`),
+      (page) => page.items.filter((item: { kind: string }) => item.kind === 'state-changed').length === 2,
+      20_000,
+      'the reactivation notification',
+    );
+    expect(notifications.items.map((item: { kind: string }) => item.kind)).to.include('review-requested');
+    const alerts = await get(`/twins/${deviceId}/alerts`);
+    expect(alerts.items.some((item: { action: string }) => item.action === 'reactivated')).to.equal(true);
+  });
+});
