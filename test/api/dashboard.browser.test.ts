@@ -79,6 +79,7 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
     const points = Number(await page.locator('[data-testid=chart-cpu]').getAttribute('data-points'));
     expect(points).to.be.greaterThan(0);
     expect((await page.locator('[data-testid=behaviour]').textContent())?.trim()).to.equal('normal');
+    expect(await page.locator('[data-testid=alerts]').textContent()).to.include('No security alerts.');
   });
 
   it('verifies an anchored snapshot on chain with the Verify button', async function () {

@@ -73,6 +73,52 @@ export function stateHistoryTable(changes) {
   return section('State history', { 'aria-label': 'State history' }, table.element);
 }
 
+/** `data-testid="alerts"`: one row (`alert-row`) per security alert, newest first, with the action taken. */
+export function alertsTable(alerts) {
+  const table = dataTable({
+    testid: 'alerts',
+    caption: 'Security alerts, newest first',
+    columns: ['Behaviour', 'Score', 'Status', 'Action', 'Window', 'Evidence', 'By'],
+  });
+  const rows = Array.isArray(alerts) ? alerts : [];
+  if (rows.length === 0) table.setMessage('No security alerts.');
+  else {
+    table.setRows(
+      rows.map((alert) =>
+        h(
+          'tr',
+          {
+            'data-testid': 'alert-row',
+            'data-behaviour': alert.behaviour ?? '',
+            'data-action': alert.action ?? '',
+            class: alert.status === 'open' ? 'alert-open' : null,
+          },
+          h('td', {}, h('span', { class: 'badge badge-danger' }, alert.behaviour ?? '—')),
+          h('td', { class: 'mono' }, typeof alert.score === 'number' ? alert.score.toFixed(2) : '—'),
+          h('td', {}, alert.status ?? '—'),
+          h('td', {}, alert.action ?? '—'),
+          h('td', { class: 'nowrap' }, windowText(alert.window)),
+          h(
+            'td',
+            {},
+            alert.evidenceCid
+              ? h('span', { class: 'mono', title: alert.evidenceCid }, shortCid(alert.evidenceCid))
+              : '—',
+          ),
+          h('td', {}, addressLink(alert.by)),
+        ),
+      ),
+    );
+  }
+  return section('Security alerts', { 'aria-label': 'Security alerts' }, table.element);
+}
+
+function windowText(window) {
+  if (!window?.from) return '—';
+  const time = (iso) => new Date(iso).toLocaleTimeString();
+  return `${time(window.from)} – ${time(window.to ?? window.from)}`;
+}
+
 function shortCid(cid) {
   const text = String(cid);
   return text.length > 16 ? `${text.slice(0, 8)}…${text.slice(-6)}` : text;

@@ -2,7 +2,7 @@
 import { createTelemetryCharts } from '../charts.js';
 import { addressLink, badge, definitionList, h, hex, replace, stateBadge } from '../dom.js';
 import { formatClock, formatEth, formatNumber, sameHex, shorten } from '../format.js';
-import { stateHistoryTable, updatesTable } from './history.js';
+import { alertsTable, stateHistoryTable, updatesTable } from './history.js';
 import { createSnapshotTable } from './snapshots.js';
 import { renderStaticParams } from './static.js';
 
@@ -50,12 +50,14 @@ export async function renderTwin(container, { deviceId }, ctx) {
   );
   const snapshots = createSnapshotTable(ctx, id);
   const staticHolder = h('div', { class: 'static-holder' });
+  const alertsHolder = h('div', { class: 'alerts-holder' });
   const histories = h('div', { class: 'two-col' });
-  replace(container, header, live.element, chartGrid, snapshots.element, staticHolder, histories);
+  replace(container, header, live.element, chartGrid, alertsHolder, snapshots.element, staticHolder, histories);
 
   const draw = (data) => {
     replace(header, headerContent(data));
     replace(staticHolder, renderStaticParams(data));
+    replace(alertsHolder, alertsTable(data.alerts));
     replace(histories, updatesTable(data.updates), stateHistoryTable(data.stateHistory));
   };
   draw(detail);
@@ -86,6 +88,9 @@ export async function renderTwin(container, { deviceId }, ctx) {
       },
       anchored: (data) => {
         if (!Array.isArray(data?.deviceIds) || data.deviceIds.some((other) => sameHex(other, id))) snapshots.reload();
+      },
+      alert: (data) => {
+        if (mine(data)) refreshDetail();
       },
       state: (data) => {
         if (!mine(data)) return;
