@@ -19,7 +19,8 @@ contract SnapshotAnchor is ISnapshotAnchor, ERC2771Context {
     IEntityRegistry private immutable _entities;
     bytes32 private immutable _oracleRole;
     mapping(bytes32 root => Batch) private _batches;
-    uint64 private _batchCount;
+    /// @dev The next batch's ID: starting at one, the first anchor pays a nonzero-to-nonzero write like the others.
+    uint64 private _nextBatchId = 1;
 
     /**
      * @param entities the entity registry whose `ORACLE_ROLE` may anchor.
@@ -45,7 +46,7 @@ contract SnapshotAnchor is ISnapshotAnchor, ERC2771Context {
         Batch storage batch = _batches[root];
         if (batch.batchId != 0) revert SnapshotAnchorDuplicateRoot(root, batch.batchId);
 
-        batchId = ++_batchCount;
+        batchId = _nextBatchId++;
         batch.batchId = batchId;
         batch.leafCount = leafCount;
         batch.anchoredAt = uint48(block.timestamp);
@@ -65,7 +66,7 @@ contract SnapshotAnchor is ISnapshotAnchor, ERC2771Context {
 
     /// @inheritdoc ISnapshotAnchor
     function batchCount() external view returns (uint64) {
-        return _batchCount;
+        return _nextBatchId - 1;
     }
 
     /// @inheritdoc ISnapshotAnchor

@@ -5,6 +5,7 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IEntityRegistry} from "./interfaces/IEntityRegistry.sol";
 import {ITwinRegistry} from "./interfaces/ITwinRegistry.sol";
 
@@ -14,20 +15,39 @@ import {ITwinRegistry} from "./interfaces/ITwinRegistry.sol";
  * the device's software-update history, and its state as security entities, owners and manufacturers set it.
  * @dev Every state change emits {TwinStateChanged} indexed by twin and by owner: that event is the owner's
  * notification. Entity roles are read from the {EntityRegistry}; relayed calls from the trusted ERC-2771
- * forwarder act for their signer.
+ * forwarder act for their signer. ERC-721 owners and balances live in the registry's own records, packed with the
+ * twin and with the account's ether balance ({_ownerOf}, {balanceOf}, {_update}): OpenZeppelin's owner and balance
+ * storage stays empty, and nothing calls `_increaseBalance`.
  */
 contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardTransient {
-    /// @dev Packed into three storage slots; the owner lives in ERC-721's own storage.
+    /**
+     * @dev A twin in four storage slots, its ERC-721 owner included. Slot 0 holds everything an owner-gated action
+     * checks or changes (owner, state, listing flag, review flag, update counters), so most actions read and write
+     * that one slot; slot 1 the device signer and the price; slots 2 and 3 the manufacturer and the static document
+     * hash, written once at mint.
+     */
     struct TwinRecord {
-        address deviceSigner;
+        address owner;
         TwinState state;
         bool forSale;
+        bool reviewRequested;
         uint32 updateCount;
         uint32 updatesAtSuspension;
-        bool reviewRequested;
+        address deviceSigner;
         uint96 price;
         address manufacturer;
         bytes32 staticHash;
+    }
+
+    /**
+     * @dev An account's ERC-721 balance and its ether balance in one storage slot, so that a sale changes the
+     * seller's token count and proceeds with one write, and a purchase from the balance changes the buyer's with one
+     * write. `proceeds` (sale proceeds and deposits, in wei) cannot overflow 192 bits: it never exceeds the ether the
+     * registry holds.
+     */
+    struct AccountRecord {
+        uint64 twins;
+        uint192 proceeds;
     }
 
     /// @notice Longest update component or version, in bytes.
@@ -40,10 +60,12 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     bytes32 private constant _DEFAULT_ADMIN_ROLE = 0x00;
 
     IEntityRegistry private immutable _entities;
+    /// @dev The twins, owners included: OpenZeppelin's ERC-721 owner and balance mappings stay unused.
     mapping(uint256 deviceId => TwinRecord) private _twins;
-    /// @dev One balance per account: sale proceeds and deposits in, {buyWithBalance} and {withdraw} out.
-    mapping(address account => uint256 amount) private _proceeds;
-    uint256 private _totalMinted;
+    /// @dev Per account: ERC-721 balance, and sale proceeds and deposits in, {buyWithBalance} and {withdraw} out.
+    mapping(address account => AccountRecord) private _accounts;
+    /// @dev Twins minted plus one: starting at one, the first mint pays a nonzero-to-nonzero write like the others.
+    uint256 private _totalMintedPlusOne = 1;
 
     modifier onlyTwinOwner(uint256 deviceId) {
         _checkTwinOwner(deviceId);
@@ -82,14 +104,14 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
         }
         uint256 computed = computeDeviceId(identity);
         if (computed != deviceId) revert TwinRegistryDeviceIdMismatch(deviceId, computed);
-        if (_ownerOf(deviceId) != address(0)) revert TwinRegistryDuplicateTwin(deviceId);
+        TwinRecord storage twin = _twins[deviceId];
+        if (twin.owner != address(0)) revert TwinRegistryDuplicateTwin(deviceId);
         uint256 cidLength = bytes(staticCid).length;
         if (staticHash == bytes32(0) || cidLength == 0 || cidLength > MAX_CID_LENGTH) {
             revert TwinRegistryInvalidStaticDocument(staticHash, cidLength);
         }
         if (deviceSigner == address(0)) revert TwinRegistryInvalidDeviceSigner(deviceSigner);
 
-        TwinRecord storage twin = _twins[deviceId];
         twin.deviceSigner = deviceSigner;
         twin.manufacturer = manufacturer;
         twin.staticHash = staticHash;
@@ -98,7 +120,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
             twin.price = price;
         }
         unchecked {
-            ++_totalMinted;
+            ++_totalMintedPlusOne;
         }
         _mint(manufacturer, deviceId);
         emit TwinMinted(deviceId, manufacturer, deviceSigner, staticHash, staticCid, price);
@@ -132,7 +154,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     function deposit() external payable {
         if (msg.value == 0) revert TwinRegistryInvalidDeposit(msg.value);
         address account = _msgSender();
-        _proceeds[account] += msg.value;
+        _accounts[account].proceeds += SafeCast.toUint192(msg.value);
         emit Deposited(account, msg.value);
     }
 
@@ -144,9 +166,10 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     /// @inheritdoc ITwinRegistry
     function withdraw() external nonReentrant {
         address account = _msgSender();
-        uint256 amount = _proceeds[account];
+        AccountRecord storage record = _accounts[account];
+        uint256 amount = record.proceeds;
         if (amount == 0) revert TwinRegistryNothingToWithdraw(account);
-        _proceeds[account] = 0;
+        record.proceeds = 0;
         emit ProceedsWithdrawn(account, amount);
         (bool sent, ) = payable(account).call{value: amount}("");
         if (!sent) revert TwinRegistryWithdrawalFailed(account, amount);
@@ -245,45 +268,54 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
 
     /// @inheritdoc ITwinRegistry
     function exists(uint256 deviceId) external view returns (bool) {
-        return _ownerOf(deviceId) != address(0);
+        return _twins[deviceId].owner != address(0);
     }
 
     /// @inheritdoc ITwinRegistry
     function proceedsOf(address account) external view returns (uint256) {
-        return _proceeds[account];
+        return _accounts[account].proceeds;
     }
 
     /// @inheritdoc ITwinRegistry
     function totalMinted() external view returns (uint256) {
-        return _totalMinted;
+        return _totalMintedPlusOne - 1;
+    }
+
+    /// @inheritdoc ERC721
+    function balanceOf(address owner) public view override returns (uint256) {
+        if (owner == address(0)) revert ERC721InvalidOwner(address(0));
+        return _accounts[owner].twins;
     }
 
     /**
      * @dev The one purchase path: checks the twin, the buyer and that `offered` is exactly the price, takes the
      * price from the buyer's balance when `fromBalance` (else `msg.value` paid it), credits the seller and moves
-     * the twin.
+     * the twin. The buyer's approved Owner role is the recipient check a transfer makes, and a listed twin is
+     * Active, so the move skips {_update}'s checks and its second call to the entity registry.
      */
     function _purchase(uint256 deviceId, uint256 offered, bool fromBalance) private {
-        address seller = _existingOwner(deviceId);
         TwinRecord storage twin = _twins[deviceId];
+        address seller = twin.owner;
+        if (seller == address(0)) revert TwinRegistryNonexistentTwin(deviceId);
         if (twin.state != TwinState.Active) revert TwinRegistryTwinNotActive(deviceId, twin.state);
         if (!twin.forSale) revert TwinRegistryNotForSale(deviceId);
         address buyer = _msgSender();
         _checkEntityRole(buyer, IEntityRegistry.EntityRole.Owner);
         if (buyer == seller) revert TwinRegistrySelfPurchase(deviceId, buyer);
-        uint256 price = twin.price;
+        uint96 price = twin.price;
         if (offered != price) revert TwinRegistryIncorrectPayment(deviceId, price, offered);
         if (fromBalance) {
-            uint256 balance = _proceeds[buyer];
+            AccountRecord storage buyerAccount = _accounts[buyer];
+            uint192 balance = buyerAccount.proceeds;
             if (balance < price) revert TwinRegistryInsufficientBalance(buyer, balance, price);
             unchecked {
-                _proceeds[buyer] = balance - price;
+                buyerAccount.proceeds = balance - price;
             }
         }
 
         twin.forSale = false;
-        _proceeds[seller] += price;
-        _transfer(seller, buyer, deviceId);
+        _accounts[seller].proceeds += price;
+        _moveTwin(twin, deviceId, seller, buyer);
         emit TwinPurchased(deviceId, seller, buyer, price);
     }
 
@@ -309,16 +341,38 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
 
     /**
      * @dev Every ownership change but the mint goes only to an approved entity, never moves a deactivated twin,
-     * and ends any listing.
+     * and ends any listing. These checks come before ERC-721's authorization check, as they always have.
      */
-    function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
-        if (_ownerOf(tokenId) != address(0)) {
-            TwinRecord storage twin = _twins[tokenId];
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        TwinRecord storage twin = _twins[tokenId];
+        from = twin.owner;
+        if (from != address(0)) {
             _checkNotDeactivated(tokenId, twin.state);
             if (!_entities.isApproved(to)) revert TwinRegistryUnauthorizedEntity(to, 0);
-            _endListing(twin, tokenId, _ownerOf(tokenId));
         }
-        return super._update(to, tokenId, auth);
+        if (auth != address(0)) _checkAuthorized(from, auth, tokenId);
+        if (from != address(0)) _endListing(twin, tokenId, from);
+        _moveTwin(twin, tokenId, from, to);
+    }
+
+    /**
+     * @dev ERC-721's bookkeeping, on the registry's own storage: clears the token approval, moves one token between
+     * the account balances, sets the owner and emits {Transfer}. `from` is zero for a mint; `to` is never zero (the
+     * registry never burns, and minting and transfers refuse the zero address).
+     */
+    function _moveTwin(TwinRecord storage twin, uint256 tokenId, address from, address to) private {
+        if (from != address(0)) {
+            _approve(address(0), tokenId, address(0), false);
+            --_accounts[from].twins;
+        }
+        ++_accounts[to].twins;
+        twin.owner = to;
+        emit Transfer(from, to, tokenId);
+    }
+
+    /// @dev The owner of `tokenId` from the twin record; zero when there is no such twin.
+    function _ownerOf(uint256 tokenId) internal view override returns (address) {
+        return _twins[tokenId].owner;
     }
 
     /// @dev Takes a listed twin off the market, with a {TwinDelisted} event; nothing when it is not listed.
@@ -330,7 +384,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
 
     /// @dev The owner of `deviceId`, reverting with {TwinRegistryNonexistentTwin} when there is no such twin.
     function _existingOwner(uint256 deviceId) private view returns (address owner) {
-        owner = _ownerOf(deviceId);
+        owner = _twins[deviceId].owner;
         if (owner == address(0)) revert TwinRegistryNonexistentTwin(deviceId);
     }
 

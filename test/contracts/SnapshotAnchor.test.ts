@@ -49,6 +49,19 @@ describe('SnapshotAnchor', function () {
         expect(await anchor.isAnchored(tree.root)).to.equal(true);
         expect(await anchor.batchCount()).to.equal(1n);
       });
+
+      it('numbers batches from 1 in anchoring order, counting none before the first', async function () {
+        const { anchor, oracle } = await loadFixture(registryFixture);
+        expect(await anchor.batchCount()).to.equal(0n);
+        const trees = [buildSnapshotTree(leaves(2, 'first')), buildSnapshotTree(leaves(3, 'second'))];
+        for (const [index, tree] of trees.entries()) {
+          await expect(anchor.connect(oracle).anchor(tree.root, tree.leafCount, MANIFEST))
+            .to.emit(anchor, 'BatchAnchored')
+            .withArgs(index + 1, tree.root, oracle.address, tree.leafCount, MANIFEST);
+          expect((await anchor.batchOf(tree.root)).batchId).to.equal(BigInt(index + 1));
+        }
+        expect(await anchor.batchCount()).to.equal(2n);
+      });
     });
 
     describe('when the batch cannot be anchored', function () {
