@@ -4,6 +4,9 @@ import { connect, type MqttClient } from 'mqtt';
 import { DeviceChannel } from '../../agent/src/device/deviceChannel';
 import { SequenceStore } from '../../agent/src/identity/sequenceStore';
 import { createSimulation, type Simulation } from '../../agent/src/simulate/createSimulation';
+import { ZeroHash } from 'ethers';
+import { loadSecurityConfig } from '../../security/src/config';
+import { runSecurity, type RunningSecurity } from '../../security/src/runSecurity';
 import { startServices, type RunningServices } from '../../system/startServices';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
@@ -13,6 +16,8 @@ import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
 
 const SEED = 'security-loop';
+/** A second security entity's account (not in the cast). */
+const WATCHER = 9;
 const RATE = 4;
 
 describe("the security entity's loop on a local chain: anomaly, alert, suspension, notification, review, reactivation", function () {
@@ -25,6 +30,7 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
   let deviceId: Hex;
   let phase: 'normal' | 'attack' = 'normal';
   let publishing: NodeJS.Timeout | undefined;
+  let notifier: RunningSecurity | undefined;
 
   const get = async (path: string) => (await fetch(`${api}${path}`)).json() as Promise<any>;
 
@@ -60,6 +66,25 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       },
     });
     api = `${services.api.url}/api/v1`;
+    // A second security entity watching the same devices under the notify-only policy.
+    const watcher = harness.node.wallet(WATCHER);
+    await mined(harness.registry.entities.connect(watcher).register(3, 'Notify-only SOC', ZeroHash, ''));
+    await mined(harness.registry.entities.approve(watcher.address));
+    notifier = await runSecurity({
+      config: loadSecurityConfig({
+        environment: {
+          RPC_URL: harness.node.url,
+          MQTT_URL: services.mqttUrl,
+          SECURITY_SECURITY_KEY: watcher.privateKey,
+          SECURITY_DEPLOYMENT_FILE: harness.deploymentFile,
+          SECURITY_POLICY: 'notify',
+          SECURITY_WARMUP_SECONDS: '10',
+          SECURITY_WARMUP_SAMPLES: '40',
+          SECURITY_QUIET_SECONDS: '4',
+        },
+      }),
+      shared: { store: services.oracle.store },
+    });
     owner = connect(services.mqttUrl, { clientId: 'owner-notifications' });
     owner.on('message', (_topic, payload) => ownerMessages.push(JSON.parse(payload.toString())));
     await owner.subscribeAsync(deviceTopic(deviceId, 'notifications'), { qos: 1 });
@@ -97,6 +122,7 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
 
   after(async function () {
     if (publishing) clearInterval(publishing);
+    await notifier?.stop();
     await owner?.endAsync();
     await services?.stop();
     await harness?.stop();
@@ -124,7 +150,9 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       new: 'suspended',
       by: harness.node.wallet(CAST.security).address,
     });
-    const alert = twin.alerts[0];
+    const alert = twin.alerts.find(
+      (item: { by: string }) => item.by === harness.node.wallet(CAST.security).address,
+    );
     expect(alert.behaviour).to.equal('connection-flood');
     expect(alert.action).to.equal('suspended');
     expect(alert.evidenceCid).to.equal(suspension.reason);
@@ -132,6 +160,17 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
     const evidence = JSON.parse(Buffer.from(await services.oracle.store.get(suspension.reason)).toString('utf8'));
     expect(evidence).to.include({ kind: 'security-evidence', deviceId });
     expect(evidence.alert.behaviour).to.equal('connection-flood');
+
+    // The notify-only entity published its own alert about the same episode, and suspended nothing.
+    const alerts = await eventually(
+      () => get(`/twins/${deviceId}/alerts`),
+      (page) => page.items.some((item: { by: string }) => item.by === harness.node.wallet(WATCHER).address),
+      20_000,
+      "the notify-only entity's alert",
+    );
+    const notified = alerts.items.find((item: { by: string }) => item.by === harness.node.wallet(WATCHER).address);
+    expect(notified).to.include({ behaviour: 'connection-flood', action: 'notified', tx: null });
+    expect(notifier!.stats().suspensions).to.equal(0);
 
     const notifications = await eventually(
       () => get(`/owners/${harness.node.wallet(CAST.alice).address}/notifications`),

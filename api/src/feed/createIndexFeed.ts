@@ -188,7 +188,7 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
   const pollAlerts = () => {
     for (const alert of alertsUpdatedSince(index, cursor.alertAt, maxRows)) {
       const at = Date.parse(alert.updatedAt);
-      const key = `${alert.alertId}:${at}`;
+      const key = `${alert.by}:${alert.alertId}:${at}`;
       if (at === cursor.alertAt && cursor.alertKeys.has(key)) continue;
       if (at > cursor.alertAt) {
         cursor.alertAt = at;

@@ -23,6 +23,7 @@ export type AlertChange = 'new' | 'status' | 'action' | 'update' | 'stale';
 
 /**
  * Records an alert message: a new alert, or the newer state of a known one (an older message changes nothing).
+ * Alerts are keyed by their entity and ID: two security entities watching one device keep their own alerts.
  * Returns what changed, so the caller notifies the owner of new alerts and of changes of status or action only.
  *
  * @example
@@ -40,7 +41,7 @@ export function recordAlert(index: Index, message: AlertMessage, now: number): A
       `INSERT INTO alerts (alert_id, device_id, behaviour, score, status, action, window_from, window_to, evidence_cid,
          tx, by_entity, first_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (alert_id) DO UPDATE SET score = excluded.score, status = excluded.status, action = excluded.action,
+       ON CONFLICT (by_entity, alert_id) DO UPDATE SET score = excluded.score, status = excluded.status, action = excluded.action,
          window_to = excluded.window_to, evidence_cid = excluded.evidence_cid, tx = coalesce(excluded.tx, alerts.tx),
          updated_at = excluded.updated_at`,
     )

@@ -239,11 +239,11 @@ CREATE INDEX peer_batches_due ON peer_batches (status, next_attempt_at);
 CREATE INDEX peer_batches_block ON peer_batches (block);
 `;
 
-/** Security alerts published by security entities, the latest state of each (one row per alert ID). */
+/** Security alerts published by security entities, the latest state of each (one row per entity and alert ID). */
 const ALERTS = `
 CREATE TABLE alerts (
   id           INTEGER PRIMARY KEY,
-  alert_id     TEXT NOT NULL UNIQUE,
+  alert_id     TEXT NOT NULL,
   device_id    TEXT NOT NULL,
   behaviour    TEXT NOT NULL,
   score        REAL NOT NULL,
@@ -255,7 +255,8 @@ CREATE TABLE alerts (
   tx           TEXT,
   by_entity    TEXT NOT NULL COLLATE NOCASE,
   first_at     INTEGER NOT NULL,
-  updated_at   INTEGER NOT NULL
+  updated_at   INTEGER NOT NULL,
+  UNIQUE (by_entity, alert_id)
 );
 CREATE INDEX alerts_device ON alerts (device_id, id);
 CREATE INDEX alerts_updated ON alerts (updated_at);
