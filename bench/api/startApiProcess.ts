@@ -1,0 +1,76 @@
+import { freePort, pollUntil, waitForPort } from '../lib/ports';
+import { spawnEntry, type EntryProcess } from '../lib/spawnEntry';
+
+/** The API with an oracle in its process (`npm run api -- --with-oracle`), in a child process. */
+export type ApiProcess = { origin: string; process: EntryProcess; stop(): Promise<void> };
+
+/** Parameters of {@link startApiProcess}. */
+export type StartApiProcessParameters = {
+  rpcUrl: string;
+  mqttUrl: string;
+  deploymentFile: string;
+  oracleKey: string;
+  /** The oracle data directory to serve (its index and embedded IPFS store). */
+  dataDir: string;
+  /** Wait until the API lists at least this many twins. */
+  twins: number;
+  /** Extra environment (e.g. the MQTT protocol of the oracle for aedes). */
+  env?: Record<string, string>;
+  /** Preload the profiler hook, to CPU-profile the API over a window (`profileWindow`). */
+  profiler?: boolean;
+};
+
+/**
+ * Runs `api/src/cli.ts --with-oracle` (what `npm run api -- --with-oracle` runs) on a free port, serving the oracle
+ * data directory `dataDir`, with the per-client rate limit raised out of the way (autocannon is one client: the
+ * default 600 a minute would answer 429), and waits until it lists `twins` twins.
+ *
+ * @example
+ * const api = await startApiProcess({ rpcUrl, mqttUrl, deploymentFile, oracleKey, dataDir, twins: 10_000 })
+ */
+export async function startApiProcess(parameters: StartApiProcessParameters): Promise<ApiProcess> {
+  const port = await freePort();
+  const child = spawnEntry({
+    entry: 'api/src/cli.ts',
+    args: ['--with-oracle'],
+    profiler: parameters.profiler ?? false,
+    env: {
+      ...process.env,
+      RPC_URL: parameters.rpcUrl,
+      MQTT_URL: parameters.mqttUrl,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(port),
+      API_DEPLOYMENT_FILE: parameters.deploymentFile,
+      API_ORACLE_DATA_DIR: parameters.dataDir,
+      API_RATE_LIMIT_PER_MINUTE: String(2 ** 31 - 1),
+      ORACLE_ORACLE_KEY: parameters.oracleKey,
+      ORACLE_DEPLOYMENT_FILE: parameters.deploymentFile,
+      ORACLE_DATA_DIR: parameters.dataDir,
+      ORACLE_MQTT_CLIENT_ID: 'bench-api-oracle',
+      ...parameters.env,
+    },
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await Promise.race([
+      waitForPort(port, 180_000),
+      child.exited.then((code) => {
+        throw new Error(`the API exited (${code}):\n${child.stderrTail().slice(-2_000)}`);
+      }),
+    ]);
+    const listed = await pollUntil(
+      async () => {
+        const response = await fetch(`${origin}/api/v1/twins?pageSize=1`).catch(() => undefined);
+        if (response?.status !== 200) return false;
+        return ((await response.json()) as { total: number }).total >= parameters.twins;
+      },
+      300_000,
+      500,
+    );
+    if (!listed) throw new Error(`the API does not list ${parameters.twins} twins`);
+  } catch (error) {
+    await child.kill(5_000);
+    throw error;
+  }
+  return { origin, process: child, stop: () => child.kill(15_000) };
+}

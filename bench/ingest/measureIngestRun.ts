@@ -1,0 +1,163 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadNow } from '../lib/machine';
+import { profileWindow } from '../lib/profileWindow';
+import { spawnEntry } from '../lib/spawnEntry';
+import { round } from '../lib/stats';
+import type { ProfileSummary } from '../lib/summarizeCpuProfile';
+import type { BenchChain } from '../chain/startBenchChain';
+import { INGEST_PHASES, type IngestPhase, type PreparedMessages } from './prepareMessages';
+import { runIngestPhase, type PhaseFigures } from './runIngestPhase';
+import { startBroker, type BrokerKind } from './startBroker';
+import { startOracleProcess } from './startOracleProcess';
+
+/** The oracle settings of the runs (its defaults, but the clock skew: messages are signed ahead of time). */
+export const BENCH_ORACLE_SETTINGS = {
+  batchSize: 1024,
+  batchAgeMs: 5_000,
+  confirmations: 1,
+  maxClockSkewSeconds: 86_400,
+};
+
+/** Parameters of {@link measureIngestRun}. */
+export type IngestRunParameters = {
+  broker: BrokerKind;
+  devices: number;
+  prepared: PreparedMessages;
+  chain: BenchChain;
+  deploymentFile: string;
+  /** Holds ORACLE_ROLE on the chain. */
+  oracleKey: string;
+  /** Twins on chain: the oracle starts once its mirror holds them all. */
+  twinsOnChain: number;
+  /** The oracle's directory: new, or holding only a mirrored index (`seedFromTemplate`). */
+  dataDir: string;
+  /** Rate of the paced snapshot phase, snapshots per second. */
+  pacedRatePerSecond: number;
+  /** CPU-profile the oracle from the first published message to the last completion, into this `.cpuprofile`. */
+  profileFile?: string;
+  log: (line: string) => void;
+};
+
+/** The figures of one run: one broker, one number of devices. */
+export type IngestRunResult = {
+  broker: BrokerKind;
+  brokerSettings: Record<string, string | number>;
+  devices: number;
+  oracleSettings: typeof BENCH_ORACLE_SETTINGS;
+  /** Seconds until the oracle ran, and until its chain mirror held every twin. */
+  oracleStartSeconds: number;
+  mirrorSeconds: number;
+  phases: Partial<Record<IngestPhase, PhaseFigures>>;
+  oracle: {
+    /** RSS once started and mirrored, before any load (ts-node and its TypeScript compiler included). */
+    startRssMiB: number;
+    peakRssMiB: number;
+    endRssMiB: number;
+    received: number;
+    accepted: number;
+    rejections: Record<string, number>;
+  };
+  /** Under `--profile`: where the oracle's CPU time went while it carried the phases. */
+  profile?: ProfileSummary;
+  loadAverage: number;
+};
+
+/**
+ * One ingest run: starts the broker, the oracle (own process, new data directory) and the publisher (own process),
+ * waits until the oracle mirrors every twin, then publishes the prepared phases in order (static documents,
+ * telemetry at full speed, snapshots at full speed, snapshots at `pacedRatePerSecond`), each carried end to end
+ * before the next; stops everything and returns the figures. The data directory is kept (the API benchmark reads it).
+ *
+ * @example
+ * const run = await measureIngestRun({ broker: 'aedes', devices: 1000, prepared, chain, deploymentFile, oracleKey, twinsOnChain: 10_000, dataDir, pacedRatePerSecond: 500, log })
+ */
+export async function measureIngestRun(parameters: IngestRunParameters): Promise<IngestRunResult> {
+  const { log } = parameters;
+  const broker = await startBroker(parameters.broker);
+  const stops: (() => Promise<void>)[] = [() => broker.stop()];
+  try {
+    mkdirSync(parameters.dataDir, { recursive: true });
+    if (parameters.profileFile) mkdirSync(dirname(parameters.profileFile), { recursive: true });
+    const started = Date.now();
+    const oracle = await startOracleProcess({
+      env: {
+        RPC_URL: parameters.chain.url,
+        MQTT_URL: broker.url,
+        ORACLE_ORACLE_KEY: parameters.oracleKey,
+        ORACLE_DEPLOYMENT_FILE: parameters.deploymentFile,
+        ORACLE_DATA_DIR: parameters.dataDir,
+        ORACLE_MQTT_CLIENT_ID: 'bench-oracle',
+        ORACLE_BATCH_SIZE: String(BENCH_ORACLE_SETTINGS.batchSize),
+        ORACLE_BATCH_AGE_MS: String(BENCH_ORACLE_SETTINGS.batchAgeMs),
+        ORACLE_CONFIRMATIONS: String(BENCH_ORACLE_SETTINGS.confirmations),
+        ORACLE_MAX_CLOCK_SKEW_SECONDS: String(BENCH_ORACLE_SETTINGS.maxClockSkewSeconds),
+        // aedes speaks MQTT 3.1.1 without shared subscriptions (as npm start configures the oracle for it).
+        ...(parameters.broker === 'aedes' ? { ORACLE_MQTT_PROTOCOL_VERSION: '4', ORACLE_MQTT_SHARED: 'false' } : {}),
+      },
+      profiler: parameters.profileFile !== undefined,
+    });
+    stops.unshift(() => oracle.stop());
+    const oracleStartSeconds = round((Date.now() - started) / 1000);
+    if (!(await oracle.waitForTwins(parameters.twinsOnChain, 10 * 60_000))) {
+      throw new Error(`the oracle's mirror holds ${oracle.latest().twins} of ${parameters.twinsOnChain} twins`);
+    }
+    const mirrorSeconds = round((Date.now() - started) / 1000);
+    const startRssMiB = round(oracle.latest().rssMiB);
+    log(`  oracle up in ${oracleStartSeconds} s, mirror complete in ${mirrorSeconds} s`);
+
+    const publisher = spawnEntry({ entry: 'bench/ingest/publisherProcess.ts', args: [broker.url] });
+    stops.unshift(() => publisher.kill(5_000));
+    await publisher.waitFor((m) => ((m as { type?: string }).type === 'ready' ? true : undefined), 60_000, 'publisher');
+
+    const phases: Partial<Record<IngestPhase, PhaseFigures>> = {};
+    const profiler = parameters.profileFile ? profileWindow(oracle.process) : undefined;
+    await profiler?.start();
+    for (const phase of INGEST_PHASES) {
+      if (parameters.prepared.counts[phase] === 0) continue;
+      const figures = await runIngestPhase({
+        phase,
+        messagesDirectory: parameters.prepared.directory,
+        ...(phase === 'paced' ? { ratePerSecond: parameters.pacedRatePerSecond } : {}),
+        publisher,
+        oracle,
+        dataDir: parameters.dataDir,
+        pids: { broker: broker.pid, chain: parameters.chain.pid, publisher: publisher.pid },
+      });
+      phases[phase] = figures;
+      const latency = figures.latency ? `, p50 ${figures.latency.p50Ms} ms, p99 ${figures.latency.p99Ms} ms` : '';
+      log(
+        `  ${phase}: ${figures.throughput.completed}/${figures.published} in ${figures.throughput.seconds} s, ` +
+          `${figures.throughput.perSecond}/s, judged ${figures.acceptedPerSecond}/s${latency}${
+            figures.complete ? '' : ' (incomplete)'
+          }`,
+      );
+    }
+    const profile = parameters.profileFile ? await profiler!.stop(parameters.profileFile) : undefined;
+    const last = oracle.latest();
+    const peakRssMiB = round(Math.max(...oracle.history.map((sample) => sample.rssMiB)));
+    await publisher.kill(5_000);
+    await oracle.stop();
+    return {
+      broker: parameters.broker,
+      brokerSettings: broker.settings,
+      devices: parameters.devices,
+      oracleSettings: BENCH_ORACLE_SETTINGS,
+      oracleStartSeconds,
+      mirrorSeconds,
+      phases,
+      oracle: {
+        startRssMiB,
+        peakRssMiB,
+        endRssMiB: round(last.rssMiB),
+        received: last.stats.received,
+        accepted: last.stats.accepted,
+        rejections: last.stats.rejections,
+      },
+      ...(profile ? { profile } : {}),
+      loadAverage: loadNow(),
+    };
+  } finally {
+    for (const stop of stops) await stop().catch(() => undefined);
+  }
+}

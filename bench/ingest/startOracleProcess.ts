@@ -1,0 +1,77 @@
+import { pollUntil } from '../lib/ports';
+import { spawnEntry, type EntryProcess } from '../lib/spawnEntry';
+import type { OracleProcessStats } from './oracleProcess';
+
+/** The oracle in its own process, followed over IPC. */
+export type OracleProcess = {
+  pid: number;
+  process: EntryProcess;
+  /** The latest report (every 500 ms). */
+  latest(): OracleProcessStats;
+  /** Every report since the start, oldest first. */
+  history: OracleProcessStats[];
+  /** Waits until the chain mirror holds at least `count` twins (false on timeout). */
+  waitForTwins(count: number, timeoutMs: number): Promise<boolean>;
+  /** Stops the oracle (it closes and anchors its open batch) and waits for the process to end. */
+  stop(): Promise<void>;
+  stderrTail(): string;
+};
+
+/** Parameters of {@link startOracleProcess}. */
+export type StartOracleProcessParameters = {
+  /** ORACLE_*, RPC_URL, MQTT_URL: the oracle's configuration. */
+  env: Record<string, string>;
+  /** Preload the profiler hook, to CPU-profile the oracle over a window (`profileWindow`). */
+  profiler?: boolean;
+  /**
+   * How long the oracle may take to start (default 30 minutes): `runOracle` resolves after its first chain sync,
+   * which reads every twin minted since the deployment.
+   */
+  startTimeoutMs?: number;
+};
+
+/**
+ * Spawns `bench/ingest/oracleProcess.ts` with the given configuration and waits until the oracle runs.
+ *
+ * @example
+ * const oracle = await startOracleProcess({ env: { RPC_URL, MQTT_URL, ORACLE_ORACLE_KEY, ORACLE_DATA_DIR } })
+ * await oracle.waitForTwins(10_000, 120_000)
+ */
+export async function startOracleProcess(parameters: StartOracleProcessParameters): Promise<OracleProcess> {
+  const child = spawnEntry({
+    entry: 'bench/ingest/oracleProcess.ts',
+    env: { ...process.env, ...parameters.env },
+    profiler: parameters.profiler ?? false,
+  });
+  const history: OracleProcessStats[] = [];
+  child.child.on('message', (message: { type?: string }) => {
+    if (message.type === 'stats') history.push(message as OracleProcessStats);
+  });
+  try {
+    await child.waitFor(
+      (message) => ((message as { type?: string }).type === 'ready' ? true : undefined),
+      parameters.startTimeoutMs ?? 30 * 60_000,
+      'the oracle to start',
+    );
+    await pollUntil(() => history.length > 0, 10_000, 50);
+  } catch (error) {
+    await child.kill(5_000);
+    throw error;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    pid: child.pid,
+    process: child,
+    latest: () => history[history.length - 1]!,
+    history,
+    waitForTwins: (count, timeoutMs) => pollUntil(() => (history[history.length - 1]?.twins ?? 0) >= count, timeoutMs),
+    stderrTail: child.stderrTail,
+    stop: () =>
+      (stopped ??= (async () => {
+        if (child.child.connected) child.child.send({ type: 'stop' });
+        const timer = setTimeout(() => void child.kill(1_000), 120_000);
+        await child.exited;
+        clearTimeout(timer);
+      })()),
+  };
+}

@@ -1,0 +1,140 @@
+import type { BrokerKind } from './ingest/startBroker';
+
+/** The sections of `npm run bench`. */
+export const BENCH_SECTIONS = ['gas', 'ingest', 'api', 'agent', 'soak'] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+
+/** Sizes of one mode (full or `--quick`). */
+export type BenchSizes = {
+  /** Device counts of the ingest runs; the API uses the largest. */
+  devices: number[];
+  /** Messages per ingest run (totals, whatever the device count). */
+  telemetry: number;
+  snapshots: number;
+  paced: number;
+  /** Rate of the paced snapshot phase: issue 7's target. */
+  pacedRatePerSecond: number;
+  /** autocannon: connections, and seconds of measured load per endpoint (after a 200-request warm-up). */
+  apiConnections: number;
+  apiSeconds: number;
+  /** The agent's own benchmark: snapshots and telemetry readings measured. */
+  agentSnapshots: number;
+  agentTelemetry: number;
+};
+
+/** The full run (for people: many minutes) and the quick one (CI: well under 2 minutes). */
+export const BENCH_SIZES: Record<'full' | 'quick', BenchSizes> = {
+  full: {
+    devices: [1_000, 10_000],
+    telemetry: 20_000,
+    snapshots: 3_000,
+    paced: 1_500,
+    pacedRatePerSecond: 500,
+    apiConnections: 10,
+    apiSeconds: 10,
+    agentSnapshots: 20,
+    agentTelemetry: 100,
+  },
+  quick: {
+    devices: [100],
+    telemetry: 1_000,
+    snapshots: 300,
+    paced: 200,
+    pacedRatePerSecond: 500,
+    apiConnections: 10,
+    apiSeconds: 2,
+    agentSnapshots: 5,
+    agentTelemetry: 20,
+  },
+};
+
+/** The soak's steady load: about half of what one oracle judged per second on the reference machine. */
+export const SOAK_LOAD = { devices: 1_000, telemetryPerSecondPerDevice: 0.2, snapshotIntervalSeconds: 60 } as const;
+
+/** `npm run bench` options, parsed. */
+export type BenchOptions = {
+  quick: boolean;
+  sections: BenchSection[];
+  soakMinutes: number;
+  brokers: BrokerKind[];
+  sizes: BenchSizes;
+  outDir: string;
+  /** Record a V8 CPU profile of the oracle in each ingest run (and keep the work directory). */
+  profile: boolean;
+  keepWork: boolean;
+};
+
+export const BENCH_USAGE = `Usage: npm run bench -- [options]
+
+  --quick              small sizes (100 devices, seconds of load, 2 s per API endpoint): for CI, well under 2 minutes
+  --only LIST          sections to run, comma-separated: gas,ingest,api,agent (default all four)
+  --soak               also run the oracle soak (steady load, RSS sampled every 10 s)
+  --soak-minutes N     soak length (default 10; 1 with --quick)
+  --devices LIST       ingest device counts (default 1000,10000; 100 with --quick)
+  --brokers LIST       aedes,mosquitto (default both; Mosquitto is skipped when not installed)
+  --profile            CPU-profile the oracle in each ingest run (node --cpu-prof); keeps the work directory
+  --keep-work          keep the work directory (chain data, messages, oracle data directories)
+  --out-dir DIR        where the results go (default bench/results)
+`;
+
+function list<item extends string>(flag: string, value: string | undefined, allowed: readonly item[]): item[] {
+  if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value\n${BENCH_USAGE}`);
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (!allowed.includes(item as item)) throw new Error(`${flag}: unknown "${item}" (one of ${allowed.join(', ')})`);
+  }
+  return items as item[];
+}
+
+function positive(flag: string, value: string | undefined): number {
+  const number = Number(value);
+  if (!(Number.isInteger(number) && number > 0)) throw new Error(`${flag} must be a positive integer, got ${value}`);
+  return number;
+}
+
+/**
+ * Parses `npm run bench` arguments; throws with the usage on a bad one.
+ *
+ * @example
+ * parseBenchArguments(['--quick', '--only', 'gas,api']).sections // ['gas', 'api']
+ */
+export function parseBenchArguments(argv: string[]): BenchOptions {
+  let quick = false;
+  let sections: BenchSection[] = ['gas', 'ingest', 'api', 'agent'];
+  let soak = false;
+  let soakMinutes: number | undefined;
+  let brokers: BrokerKind[] = ['aedes', 'mosquitto'];
+  let devices: number[] | undefined;
+  let outDir = 'bench/results';
+  let profile = false;
+  let keepWork = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--quick') quick = true;
+    else if (flag === '--only') sections = list(flag, argv[++i], BENCH_SECTIONS);
+    else if (flag === '--soak') soak = true;
+    else if (flag === '--soak-minutes') soakMinutes = positive(flag, argv[++i]);
+    else if (flag === '--brokers') brokers = list(flag, argv[++i], ['aedes', 'mosquitto'] as const);
+    else if (flag === '--devices') devices = (argv[++i] ?? '').split(',').map((value) => positive(flag, value));
+    else if (flag === '--out-dir') {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new Error(`--out-dir needs a directory\n${BENCH_USAGE}`);
+      outDir = value;
+    } else if (flag === '--profile') profile = true;
+    else if (flag === '--keep-work') keepWork = true;
+    else if (flag === '--help' || flag === '-h') throw new Error(BENCH_USAGE);
+    else throw new Error(`unknown option ${flag}\n${BENCH_USAGE}`);
+  }
+  if (soak && !sections.includes('soak')) sections = [...sections, 'soak'];
+  const sizes = { ...BENCH_SIZES[quick ? 'quick' : 'full'], ...(devices ? { devices } : {}) };
+  return {
+    quick,
+    sections,
+    soakMinutes: soakMinutes ?? (quick ? 1 : 10),
+    brokers,
+    sizes,
+    outDir,
+    profile,
+    keepWork: keepWork || profile,
+  };
+}

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { runApiBench, type ApiBenchResult } from '../api/runApiBench';
+import { BENCH_SEED, type BenchEnvironment } from '../benchEnvironment';
+import { createMirrorTemplate, seedFromTemplate } from '../ingest/createMirrorTemplate';
+import { measureIngestRun } from '../ingest/measureIngestRun';
+import type { BrokerKind } from '../ingest/startBroker';
+import type { BenchOptions } from '../options';
+import { prepareInProcess } from './runIngestSection';
+
+/**
+ * The API section at the largest device count: on the oracle data directory the ingest section left for it, or,
+ * without one (`--only api`), on one filled through the real path first (twins mirrored from the chain, a static
+ * document and one telemetry reading per device published through the oracle; no snapshots).
+ *
+ * @example
+ * const api = await runApiSection(environment, options, ingestDataDirs, log)
+ */
+export async function runApiSection(
+  environment: BenchEnvironment,
+  options: BenchOptions,
+  ingestDataDirs: Map<number, { dataDir: string; broker: BrokerKind }>,
+  log: (line: string) => void,
+): Promise<ApiBenchResult> {
+  const devices = Math.max(...options.sizes.devices);
+  const setup = await environment.chainWith(devices);
+  let filled = ingestDataDirs.get(devices);
+  let source: string;
+  if (filled !== undefined) {
+    const { sizes } = options;
+    source =
+      `the chain mirror of ${setup.twins} minted twins and what the ${filled.broker} ingest run at ${devices} devices ` +
+      `carried through the oracle (${devices} static documents, ${sizes.telemetry} telemetry readings, ` +
+      `${sizes.snapshots + sizes.paced} snapshots)`;
+  } else {
+    log(`api: filling an index for ${devices} devices through the oracle`);
+    const plan = { devices, seed: BENCH_SEED, telemetry: devices, snapshots: 0, paced: 0 };
+    const prepared = await prepareInProcess(plan, join(environment.workDir, `messages-api-${devices}`));
+    const dataDir = join(environment.workDir, `oracle-api-${devices}`);
+    seedFromTemplate(await createMirrorTemplate(setup, join(environment.workDir, 'mirror-template-api')), dataDir);
+    await measureIngestRun({
+      broker: 'aedes',
+      devices,
+      prepared,
+      chain: setup.chain,
+      deploymentFile: setup.deploymentFile,
+      oracleKey: setup.oracleKey,
+      twinsOnChain: setup.twins,
+      dataDir,
+      pacedRatePerSecond: options.sizes.pacedRatePerSecond,
+      log,
+    });
+    filled = { dataDir, broker: 'aedes' };
+    source =
+      `the chain mirror of ${setup.twins} minted twins, with a static document and one telemetry reading per device ` +
+      'published through the oracle (no snapshots)';
+  }
+  return runApiBench({
+    rpcUrl: setup.chain.url,
+    deploymentFile: setup.deploymentFile,
+    oracleKey: setup.oracleKey,
+    dataDir: filled.dataDir,
+    source,
+    workDir: environment.workDir,
+    connections: options.sizes.apiConnections,
+    durationSeconds: options.sizes.apiSeconds,
+    ...(options.profile ? { profileDir: join(environment.workDir, 'profiles') } : {}),
+    log,
+  });
+}

@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import { BENCH_SEED, BLOCK_INTERVAL_MS, type BenchEnvironment } from '../benchEnvironment';
+import type { MintFigures } from '../chain/mintTwins';
+import { createMirrorTemplate, seedFromTemplate, type MirrorTemplate } from '../ingest/createMirrorTemplate';
+import { measureIngestRun, type IngestRunResult } from '../ingest/measureIngestRun';
+import type { IngestPlan, PreparedMessages } from '../ingest/prepareMessages';
+import { mosquittoBinary, type BrokerKind } from '../ingest/startBroker';
+import { spawnEntry } from '../lib/spawnEntry';
+import type { BenchOptions } from '../options';
+
+/** The ingest section's figures. */
+export type IngestSectionResult = {
+  blockIntervalMs: number;
+  /** Twins on chain (the oracle mirrors all of them, whatever the run's device count). */
+  twinsOnChain: number;
+  mint: MintFigures[];
+  /** The first chain mirror of every twin (each run starts from a copy of that index). */
+  mirror: Omit<MirrorTemplate, 'directory'>;
+  plan: { telemetry: number; snapshots: number; paced: number; pacedRatePerSecond: number };
+  prepared: (PreparedMessages & { devices: number })[];
+  runs: IngestRunResult[];
+  /** Runs that did not happen, with the reason (e.g. Mosquitto not installed). */
+  skipped: { broker: BrokerKind; reason: string }[];
+  failed: { broker: BrokerKind; devices: number; error: string }[];
+};
+
+/**
+ * Prepares the messages of a plan in a child process (all cores, before anything is measured).
+ *
+ * @example
+ * const prepared = await prepareInProcess({ devices: 1000, seed: 'bench', telemetry: 20_000, snapshots: 5_000, paced: 2_500 }, dir)
+ */
+export async function prepareInProcess(plan: IngestPlan, directory: string): Promise<PreparedMessages> {
+  const child = spawnEntry({ entry: 'bench/ingest/prepareProcess.ts', args: [JSON.stringify(plan), directory] });
+  return child.waitFor(
+    (m) => ((m as { type?: string }).type === 'done' ? (m as { prepared: PreparedMessages }).prepared : undefined),
+    60 * 60_000,
+    'messages prepared',
+  );
+}
+
+/**
+ * The ingest section: mints the largest device count's twins, then for each device count prepares the messages once
+ * and runs them through each broker (aedes; Mosquitto when installed). Returns the figures, and the oracle data
+ * directory of the largest run for the API section.
+ *
+ * @example
+ * const { result, dataDirs } = await runIngestSection(environment, options, log)
+ */
+export async function runIngestSection(
+  environment: BenchEnvironment,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<{ result: IngestSectionResult; dataDirs: Map<number, { dataDir: string; broker: BrokerKind }> }> {
+  const { sizes } = options;
+  const devicesList = [...sizes.devices].sort((a, b) => a - b);
+  const setup = await environment.chainWith(Math.max(...devicesList));
+  const template = await createMirrorTemplate(setup, join(environment.workDir, 'mirror-template'));
+  log(
+    `ingest: an oracle mirrored ${template.twins} twins from the chain in ${template.seconds} s (the runs start from it)`,
+  );
+  const result: IngestSectionResult = {
+    blockIntervalMs: BLOCK_INTERVAL_MS,
+    twinsOnChain: setup.twins,
+    mint: setup.mints,
+    mirror: { twins: template.twins, seconds: template.seconds },
+    plan: {
+      telemetry: sizes.telemetry,
+      snapshots: sizes.snapshots,
+      paced: sizes.paced,
+      pacedRatePerSecond: sizes.pacedRatePerSecond,
+    },
+    prepared: [],
+    runs: [],
+    skipped: [],
+    failed: [],
+  };
+  const brokers = options.brokers.filter((broker) => {
+    if (broker !== 'mosquitto' || mosquittoBinary() !== undefined) return true;
+    result.skipped.push({
+      broker,
+      reason: 'Mosquitto is not installed (/usr/sbin/mosquitto): apt-get install mosquitto',
+    });
+    log('ingest: Mosquitto skipped: not installed');
+    return false;
+  });
+  const dataDirs = new Map<number, { dataDir: string; broker: BrokerKind }>();
+  for (const devices of devicesList) {
+    const plan: IngestPlan = {
+      devices,
+      seed: BENCH_SEED,
+      telemetry: sizes.telemetry,
+      snapshots: sizes.snapshots,
+      paced: sizes.paced,
+    };
+    const prepared = await prepareInProcess(plan, join(environment.workDir, `messages-${devices}`));
+    result.prepared.push({ ...prepared, devices });
+    log(`ingest: ${devices} devices: ${JSON.stringify(prepared.counts)} prepared and signed in ${prepared.seconds} s`);
+    for (const broker of brokers) {
+      log(`ingest: ${broker}, ${devices} devices`);
+      const dataDir = join(environment.workDir, `oracle-${broker}-${devices}`);
+      const profileFile = options.profile
+        ? join(environment.workDir, 'profiles', `oracle-${broker}-${devices}.cpuprofile`)
+        : undefined;
+      try {
+        seedFromTemplate(template, dataDir);
+        const run: IngestRunResult = await measureIngestRun({
+          broker,
+          devices,
+          prepared,
+          chain: setup.chain,
+          deploymentFile: setup.deploymentFile,
+          oracleKey: setup.oracleKey,
+          twinsOnChain: setup.twins,
+          dataDir,
+          pacedRatePerSecond: sizes.pacedRatePerSecond,
+          ...(profileFile ? { profileFile } : {}),
+          log,
+        });
+        result.runs.push(run);
+        dataDirs.set(devices, { dataDir, broker });
+      } catch (error) {
+        const message = (error as Error).message;
+        log(`ingest: ${broker}, ${devices} devices FAILED: ${message.split('\n')[0]}`);
+        result.failed.push({ broker, devices, error: message.slice(0, 2_000) });
+      }
+    }
+  }
+  return { result, dataDirs };
+}
