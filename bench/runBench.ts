@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AgentBenchResult } from './agent/runAgentBench';
 import { runAgentBench } from './agent/runAgentBench';
 import type { ApiBenchResult } from './api/runApiBench';
 import { createBenchEnvironment } from './benchEnvironment';
+import { deployRunAnchor } from './chain/deployRunAnchor';
 import type { GasBenchResult } from './gas/runGasBench';
 import { describeMachine, loadNow, type MachineInfo } from './lib/machine';
 import type { BenchOptions } from './options';
@@ -86,9 +88,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
           'soak',
           async () => {
             const setup = await environment.chainWith(SOAK_LOAD.devices);
+            const deploymentFile = await deployRunAnchor(setup, join(environment.workDir, 'deployment-soak.json'));
             return runSoak({
               chain: setup.chain,
-              deploymentFile: setup.deploymentFile,
+              deploymentFile,
               oracleKey: setup.oracleKey,
               twinsOnChain: setup.twins,
               seed: 'bench',

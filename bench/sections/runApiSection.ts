@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { runApiBench, type ApiBenchResult } from '../api/runApiBench';
 import { BENCH_SEED, type BenchEnvironment } from '../benchEnvironment';
+import { deployRunAnchor } from '../chain/deployRunAnchor';
 import { createMirrorTemplate, seedFromTemplate } from '../ingest/createMirrorTemplate';
 import { measureIngestRun } from '../ingest/measureIngestRun';
-import type { BrokerKind } from '../ingest/startBroker';
 import type { BenchOptions } from '../options';
-import { prepareInProcess } from './runIngestSection';
+import { prepareInProcess, type IngestDataDir } from './runIngestSection';
 
 /**
  * The API section at the largest device count: on the oracle data directory the ingest section left for it, or,
@@ -18,7 +18,7 @@ import { prepareInProcess } from './runIngestSection';
 export async function runApiSection(
   environment: BenchEnvironment,
   options: BenchOptions,
-  ingestDataDirs: Map<number, { dataDir: string; broker: BrokerKind }>,
+  ingestDataDirs: Map<number, IngestDataDir>,
   log: (line: string) => void,
 ): Promise<ApiBenchResult> {
   const devices = Math.max(...options.sizes.devices);
@@ -37,26 +37,27 @@ export async function runApiSection(
     const prepared = await prepareInProcess(plan, join(environment.workDir, `messages-api-${devices}`));
     const dataDir = join(environment.workDir, `oracle-api-${devices}`);
     seedFromTemplate(await createMirrorTemplate(setup, join(environment.workDir, 'mirror-template-api')), dataDir);
+    const deploymentFile = await deployRunAnchor(setup, join(environment.workDir, 'deployment-api.json'));
     await measureIngestRun({
       broker: 'aedes',
       devices,
       prepared,
       chain: setup.chain,
-      deploymentFile: setup.deploymentFile,
+      deploymentFile,
       oracleKey: setup.oracleKey,
       twinsOnChain: setup.twins,
       dataDir,
       pacedRatePerSecond: options.sizes.pacedRatePerSecond,
       log,
     });
-    filled = { dataDir, broker: 'aedes' };
+    filled = { dataDir, deploymentFile, broker: 'aedes' };
     source =
       `the chain mirror of ${setup.twins} minted twins, with a static document and one telemetry reading per device ` +
       'published through the oracle (no snapshots)';
   }
   return runApiBench({
     rpcUrl: setup.chain.url,
-    deploymentFile: setup.deploymentFile,
+    deploymentFile: filled.deploymentFile,
     oracleKey: setup.oracleKey,
     dataDir: filled.dataDir,
     source,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { BENCH_SEED, BLOCK_INTERVAL_MS, type BenchEnvironment } from '../benchEnvironment';
+import { deployRunAnchor } from '../chain/deployRunAnchor';
 import type { MintFigures } from '../chain/mintTwins';
 import { createMirrorTemplate, seedFromTemplate, type MirrorTemplate } from '../ingest/createMirrorTemplate';
 import { measureIngestRun, type IngestRunResult } from '../ingest/measureIngestRun';
@@ -23,6 +24,9 @@ export type IngestSectionResult = {
   skipped: { broker: BrokerKind; reason: string }[];
   failed: { broker: BrokerKind; devices: number; error: string }[];
 };
+
+/** What a run leaves for the API section: its oracle data directory and the deployment it anchored to. */
+export type IngestDataDir = { dataDir: string; deploymentFile: string; broker: BrokerKind };
 
 /**
  * Prepares the messages of a plan in a child process (all cores, before anything is measured).
@@ -51,7 +55,7 @@ export async function runIngestSection(
   environment: BenchEnvironment,
   options: BenchOptions,
   log: (line: string) => void,
-): Promise<{ result: IngestSectionResult; dataDirs: Map<number, { dataDir: string; broker: BrokerKind }> }> {
+): Promise<{ result: IngestSectionResult; dataDirs: Map<number, IngestDataDir> }> {
   const { sizes } = options;
   const devicesList = [...sizes.devices].sort((a, b) => a - b);
   const setup = await environment.chainWith(Math.max(...devicesList));
@@ -84,7 +88,7 @@ export async function runIngestSection(
     log('ingest: Mosquitto skipped: not installed');
     return false;
   });
-  const dataDirs = new Map<number, { dataDir: string; broker: BrokerKind }>();
+  const dataDirs = new Map<number, IngestDataDir>();
   for (const devices of devicesList) {
     const plan: IngestPlan = {
       devices,
@@ -104,12 +108,16 @@ export async function runIngestSection(
         : undefined;
       try {
         seedFromTemplate(template, dataDir);
+        const deploymentFile = await deployRunAnchor(
+          setup,
+          join(environment.workDir, `deployment-${broker}-${devices}.json`),
+        );
         const run: IngestRunResult = await measureIngestRun({
           broker,
           devices,
           prepared,
           chain: setup.chain,
-          deploymentFile: setup.deploymentFile,
+          deploymentFile,
           oracleKey: setup.oracleKey,
           twinsOnChain: setup.twins,
           dataDir,
@@ -118,7 +126,7 @@ export async function runIngestSection(
           log,
         });
         result.runs.push(run);
-        dataDirs.set(devices, { dataDir, broker });
+        dataDirs.set(devices, { dataDir, deploymentFile, broker });
       } catch (error) {
         const message = (error as Error).message;
         log(`ingest: ${broker}, ${devices} devices FAILED: ${message.split('\n')[0]}`);
