@@ -11,6 +11,7 @@ import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { hashDeviceMessage } from '../../twin-core/src/signing/messageSignature';
 import { encodeStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { anchorBatch } from './anchor/anchorBatch';
+import { useFastCrypto } from './crypto/useFastCrypto';
 import { Anchorer } from './anchor/anchorer';
 import { Batcher } from './anchor/batcher';
 import { createPeerBatchImporter } from './anchor/createPeerBatchImporter';
@@ -83,6 +84,8 @@ export function oracleSubscriptions(shareGroup: string): string[] {
  * process.on('SIGTERM', () => oracle.stop())
  */
 export async function runOracle(config: OracleConfig, log: OracleLog = () => undefined): Promise<RunningOracle> {
+  const crypto = await useFastCrypto();
+  log('info', 'crypto backend loaded', { backend: crypto.name });
   const deployment = readDeployment(config.deploymentFile || deploymentPath('localhost'));
   const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, {
     staticNetwork: true,

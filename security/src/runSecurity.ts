@@ -5,6 +5,7 @@ import { createAnalyzer, type Analyzer } from '../../analytics/src/createAnalyze
 import type { Alert, AlertEvent } from '../../analytics/src/engine/types';
 import { openIndex } from '../../oracle/src/index/openIndex';
 import { createTwinDirectory } from '../../oracle/src/ingest/twinDirectory';
+import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
 import { validateMessage, type SequenceLedger } from '../../oracle/src/ingest/validateMessage';
 import type { BlobStore } from '../../oracle/src/storage/blobStore';
 import { createBlobStore } from '../../oracle/src/storage/createBlobStore';
@@ -69,6 +70,7 @@ type Handled = { alert: Alert; evidenceCid: string; action: AlertBody['action'];
  */
 export async function runSecurity(parameters: RunSecurityParameters): Promise<RunningSecurity> {
   const { config, log = () => undefined, now = Date.now } = parameters;
+  await useFastCrypto();
   if (parameters.shared === undefined && config.ipfsApiUrl === undefined) {
     throw new BaseError('The security service stores evidence on IPFS: set IPFS_API_URL.', {
       details: 'an embedded Helia node belongs to one process: run the service in it (npm start) or use one Kubo node',

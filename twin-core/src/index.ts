@@ -27,3 +27,4 @@ export * from './messages/command';
 export * from './messages/topics';
 export * from './signing/deviceKey';
 export * from './signing/messageSignature';
+export * from './crypto/cryptoBackend';

@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../crypto/cryptoBackend';
 import { abiEncodeDynamicTuple } from '../encoding/abiEncode';
 import { fromHex, toHex, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
@@ -65,7 +65,7 @@ export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bi
     { type: 'string', value: struct.osName },
     { type: 'string', value: struct.osVersion },
   ]);
-  return BigInt(toHex(keccak_256(encoded)));
+  return BigInt(toHex(keccak256(encoded)));
 }
 
 /** A DeviceID as 0x + 64 lower-case hex digits: its form in MQTT topics, URLs and files. */

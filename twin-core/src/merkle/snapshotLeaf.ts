@@ -1,4 +1,4 @@
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../crypto/cryptoBackend';
 import { abiEncode } from '../encoding/abiEncode';
 import { fromHex, toHex, type Hex } from '../encoding/hex';
 
@@ -33,5 +33,5 @@ export function hashSnapshotLeaf(leaf: SnapshotLeaf): Hex {
     { type: 'uint64', value: leaf.sequence },
     { type: 'bytes32', value: fromHex(leaf.snapshotHash) },
   ]);
-  return toHex(keccak_256(keccak_256(encoded)));
+  return toHex(keccak256(keccak256(encoded)));
 }

@@ -1,5 +1,5 @@
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../crypto/cryptoBackend';
 import { fromHex, toHex, type Hex } from '../encoding/hex';
 
 /** A secp256k1 private key as 0x + 64 hex digits. */
@@ -17,9 +17,13 @@ export function isPrivateKey(key: string): key is PrivateKey {
 
 /** The Ethereum address (EIP-55 checksummed) of an uncompressed or compressed secp256k1 public key. */
 export function publicKeyToAddress(publicKey: Uint8Array): Hex {
-  const uncompressed = secp256k1.ProjectivePoint.fromHex(publicKey).toRawBytes(false);
-  const lower = toHex(keccak_256(uncompressed.slice(1)).slice(-20)).slice(2);
-  const hash = toHex(keccak_256(new TextEncoder().encode(lower))).slice(2);
+  return uncompressedKeyToAddress(secp256k1.ProjectivePoint.fromHex(publicKey).toRawBytes(false));
+}
+
+/** {@link publicKeyToAddress} of a key already known to be a valid uncompressed point (0x04 ‖ x ‖ y). */
+export function uncompressedKeyToAddress(uncompressed: Uint8Array): Hex {
+  const lower = toHex(keccak256(uncompressed.slice(1)).slice(-20)).slice(2);
+  const hash = toHex(keccak256(new TextEncoder().encode(lower))).slice(2);
   let checksummed = '0x';
   for (let index = 0; index < lower.length; index++) {
     checksummed += Number.parseInt(hash[index]!, 16) >= 8 ? lower[index]!.toUpperCase() : lower[index]!;

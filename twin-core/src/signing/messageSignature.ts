@@ -1,10 +1,10 @@
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { keccak_256 } from '@noble/hashes/sha3';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils';
+import { cryptoBackend, keccak256 } from '../crypto/cryptoBackend';
 import { canonicalJson } from '../encoding/canonicalJson';
 import { fromHex, toHex, type Hex } from '../encoding/hex';
 import type { DeviceMessage, UnsignedDeviceMessage } from '../messages/envelope';
-import { publicKeyToAddress, type PrivateKey } from './deviceKey';
+import { uncompressedKeyToAddress, type PrivateKey } from './deviceKey';
 
 /**
  * The hash a signer signs: keccak256 of the canonical JSON of the message without its `sig`. Device messages and
@@ -15,7 +15,7 @@ import { publicKeyToAddress, type PrivateKey } from './deviceKey';
  */
 export function hashSignedMessage(message: object): Hex {
   const { sig: _signature, ...unsigned } = message as { sig?: unknown };
-  return toHex(keccak_256(utf8ToBytes(canonicalJson(unsigned))));
+  return toHex(keccak256(utf8ToBytes(canonicalJson(unsigned))));
 }
 
 /**
@@ -31,7 +31,7 @@ export function hashDeviceMessage(message: UnsignedDeviceMessage | DeviceMessage
 /** EIP-191 (`personal_sign`) digest of a 32-byte hash: what `ethers.verifyMessage(getBytes(hash), sig)` checks. */
 function eip191Digest(hash: Hex): Uint8Array {
   const bytes = fromHex(hash);
-  return keccak_256(concatBytes(utf8ToBytes(`\x19Ethereum Signed Message:\n${bytes.length}`), bytes));
+  return keccak256(concatBytes(utf8ToBytes(`\x19Ethereum Signed Message:\n${bytes.length}`), bytes));
 }
 
 /**
@@ -73,9 +73,12 @@ export function recoverMessageSigner(message: DeviceMessage | { sig: string }): 
     const v = bytes[64]!;
     const recovery = v >= 27 ? v - 27 : v;
     if (recovery !== 0 && recovery !== 1) return undefined;
-    const signature = secp256k1.Signature.fromCompact(bytes.slice(0, 64)).addRecoveryBit(recovery);
-    const publicKey = signature.recoverPublicKey(eip191Digest(hashSignedMessage(message)));
-    return publicKeyToAddress(publicKey.toRawBytes(false));
+    const publicKey = cryptoBackend().recoverPublicKey(
+      eip191Digest(hashSignedMessage(message)),
+      bytes.subarray(0, 64),
+      recovery,
+    );
+    return publicKey === undefined ? undefined : uncompressedKeyToAddress(publicKey);
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
-import { keccak_256 } from '@noble/hashes/sha3';
 import { utf8ToBytes } from '@noble/hashes/utils';
+import { keccak256 } from '../crypto/cryptoBackend';
 import { canonicalJson } from '../encoding/canonicalJson';
 import { toHex, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
@@ -38,5 +38,5 @@ export function encodeStaticDocument(document: StaticDocument): Uint8Array {
  * const staticHash = hashStaticDocument(parseStaticDocument(json))
  */
 export function hashStaticDocument(document: StaticDocument): Hex {
-  return toHex(keccak_256(encodeStaticDocument(document)));
+  return toHex(keccak256(encodeStaticDocument(document)));
 }
