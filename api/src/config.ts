@@ -71,6 +71,11 @@ export const apiConfigSchema = z.object({
   bodyLimitBytes: z.coerce.number().int().min(1_024).max(10_485_760).default(65_536),
   /** Trust `X-Forwarded-For` from this many proxies in front of the API (default 0). */
   trustProxy: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * Memory for IPFS documents the API serves (static documents, snapshots), cached by CID: MiB (default 64; 0 reads
+   * IPFS on every request).
+   */
+  documentCacheMiB: z.coerce.number().min(0).max(16_384).default(64),
   /** How often the event feed reads the index for new snapshots, readings, anchors and state changes, ms. */
   feedIntervalMs: z.coerce.number().int().min(50).max(60_000).default(250),
 });

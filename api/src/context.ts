@@ -5,6 +5,7 @@ import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import type { ApiConfig } from './config';
 import type { IndexFeed } from './feed/createIndexFeed';
 import type { ApiMetrics } from './metrics/createMetrics';
+import type { DocumentCache } from './views/createDocumentCache';
 
 /** A component's health: up or down, and a line saying why. */
 export type ComponentHealth = { up: boolean; detail: string };
@@ -18,6 +19,8 @@ export type ApiContext = {
   anchor: Contract;
   index: Index;
   store: BlobStore;
+  /** The store's JSON documents, cached by CID (immutable). */
+  documents: DocumentCache;
   feed: IndexFeed;
   metrics: ApiMetrics;
   /** Publishes to the broker (QoS 1), resolving once the broker has it. */

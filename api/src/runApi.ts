@@ -18,6 +18,7 @@ import { BaseError } from '../../twin-core/src/errors/BaseError';
 import { createIndexFeed } from './feed/createIndexFeed';
 import { createMetrics, type OracleStats } from './metrics/createMetrics';
 import { createRelayer } from './relay/createRelayer';
+import { createDocumentCache } from './views/createDocumentCache';
 
 /** A log line sink; never given secrets. */
 export type ApiLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -89,9 +90,11 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     intervalMs: config.feedIntervalMs,
     onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
   });
+  const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMiB * 1024 * 1024) });
   const metrics = createMetrics({
     index,
     feed,
+    documentStats: documents.stats,
     ...(parameters.shared?.oracleStats ? { oracleStats: parameters.shared.oracleStats } : {}),
   });
 
@@ -137,6 +140,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     anchor: new Contract(deployment.contracts.SnapshotAnchor, ANCHOR_ABI, provider),
     index,
     store,
+    documents,
     feed,
     metrics,
     auth,

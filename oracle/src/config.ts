@@ -62,6 +62,11 @@ export const oracleConfigSchema = z.object({
   batchSize: count.max(65_536).default(1_024),
   /** …or when its oldest snapshot is this old, ms (default 5,000), whichever comes first. */
   batchAgeMs: count.default(5_000),
+  /**
+   * Batches being anchored at once, at most (default 8): their transactions share blocks. While all are in flight
+   * the open batch keeps growing (up to `batchSize`), so a slow chain gives fewer, larger batches.
+   */
+  anchorConcurrency: count.max(64).default(8),
   /** Blocks on top of the anchoring transaction before a batch is final (default 1). */
   confirmations: z.coerce.number().int().nonnegative().default(1),
   /**

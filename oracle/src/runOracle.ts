@@ -173,6 +173,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   const batcher = new Batcher({
     maxSize: config.batchSize,
     maxAgeMs: config.batchAgeMs,
+    maxInFlight: config.anchorConcurrency,
     onBatch: (snapshots) => anchor(snapshots),
   });
 

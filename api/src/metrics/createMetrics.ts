@@ -2,12 +2,19 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Index } from '../../../oracle/src/index/openIndex';
 import { countRejectionsByReason } from '../../../oracle/src/index/rejections';
 import type { IndexFeed } from '../feed/createIndexFeed';
+import type { DocumentCache } from '../views/createDocumentCache';
 
 /** The oracle's own counters, when it runs in the API's process. */
 export type OracleStats = () => { received: number; accepted: number; rejections: Record<string, number> };
 
 /** Options of {@link createMetrics}. */
-export type MetricsOptions = { index: Index; feed: IndexFeed; oracleStats?: OracleStats };
+export type MetricsOptions = {
+  index: Index;
+  feed: IndexFeed;
+  oracleStats?: OracleStats;
+  /** The IPFS document cache's counters. */
+  documentStats?: DocumentCache['stats'];
+};
 
 /** The API's Prometheus registry and the instruments the routes use. */
 export type ApiMetrics = {
@@ -28,7 +35,7 @@ export type ApiMetrics = {
  * res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
  */
 export function createMetrics(options: MetricsOptions): ApiMetrics {
-  const { index, feed, oracleStats } = options;
+  const { index, feed, oracleStats, documentStats } = options;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'twin_api_process_' });
 
@@ -77,6 +84,27 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
         )
         .get() as { n: number };
       this.set(Number(row.n));
+    },
+  });
+  new Gauge({
+    name: 'twin_api_document_cache_reads_total',
+    help: 'IPFS documents the API served, by where from: the in-memory cache (hit) or IPFS (miss).',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      const stats = documentStats?.();
+      if (stats === undefined) return;
+      this.set({ result: 'hit' }, stats.hits);
+      this.set({ result: 'miss' }, stats.misses);
+    },
+  });
+  new Gauge({
+    name: 'twin_api_document_cache_bytes',
+    help: "Bytes of IPFS documents held in the API's cache.",
+    registers: [registry],
+    collect() {
+      const stats = documentStats?.();
+      if (stats !== undefined) this.set(stats.bytes);
     },
   });
   const batchSize = new Histogram({

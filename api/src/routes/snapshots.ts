@@ -6,7 +6,7 @@ import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
 import { deviceIdParams, errorSchema, snapshotParams } from '../schemas/common';
 import { listSnapshotsQuery, proofSchema, snapshotDocumentSchema, snapshotPageSchema } from '../schemas/twins';
-import { batchView, readJson, requireTwin, snapshotView } from '../views/twinView';
+import { batchView, requireTwin, snapshotView } from '../views/twinView';
 
 const badInput = { description: 'Invalid input; the message names each bad field', schema: errorSchema };
 const notFound = { description: 'No such twin or snapshot', schema: errorSchema };
@@ -80,7 +80,7 @@ export function snapshotRoutes(context: ApiContext) {
       },
       handler: async ({ params }) => {
         const snapshot = requireSnapshot(params.deviceId, params.seq);
-        const { value, error } = await readJson(context.store, snapshot.cid, 5_000);
+        const { value, error } = await context.documents.read(snapshot.cid, 5_000);
         if (value === null) {
           throw new ApiError('The snapshot could not be read from IPFS.', {
             status: 502,

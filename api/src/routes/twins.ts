@@ -44,7 +44,7 @@ export function twinRoutes(context: ApiContext) {
       tag: 'twins',
       params: deviceIdParams,
       responses: { 200: { description: 'The twin', schema: twinViewSchema }, 400: badInput, 404: notFound },
-      handler: ({ params }) => twinView({ index: context.index, store: context.store }, params.deviceId),
+      handler: ({ params }) => twinView({ index: context.index, documents: context.documents }, params.deviceId),
     }),
     defineRoute({
       method: 'get',

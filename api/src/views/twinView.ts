@@ -7,11 +7,11 @@ import { latestSnapshot, type IndexedSnapshot } from '../../../oracle/src/index/
 import { latestTelemetry } from '../../../oracle/src/index/telemetry';
 import { listStateChanges, listTwinUpdates } from '../../../oracle/src/index/twinHistory';
 import { getTwin, type IndexedTwin } from '../../../oracle/src/index/twins';
-import type { BlobStore } from '../../../oracle/src/storage/blobStore';
 import { ApiError } from '../errors';
+import type { DocumentCache } from './createDocumentCache';
 
-/** What the views read: the oracle's index and the IPFS store. */
-export type ViewSources = { index: Index; store: BlobStore; ipfsTimeoutMs?: number };
+/** What the views read: the oracle's index and the IPFS documents (through the cache). */
+export type ViewSources = { index: Index; documents: DocumentCache; ipfsTimeoutMs?: number };
 
 /** A batch as the API shows it. */
 export function batchView(batch: IndexedBatch) {
@@ -85,43 +85,16 @@ export function requireTwin(index: Index, deviceId: Hex): IndexedTwin {
 }
 
 /**
- * Reads and parses a JSON blob from IPFS within the timeout; the error message on failure.
- *
- * @example
- * const { value, error } = await readJson(store, cid, 2_000)
- */
-export async function readJson(
-  store: BlobStore,
-  cid: string,
-  timeoutMs: number,
-): Promise<{ value: Record<string, unknown> | null; error: string | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const bytes = await Promise.race([
-      store.get(cid),
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`IPFS did not answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-    return { value: JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>, error: null };
-  } catch (error) {
-    return { value: null, error: (error as Error).message.split('\n')[0]! };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
  * The merged view of one twin: the chain record (as mirrored), the static document from IPFS, the latest snapshot
  * and whether it is anchored, the latest telemetry, the update and state histories, and the two entities.
  *
  * @example
- * res.json(await twinView({ index, store }, deviceId))
+ * res.json(await twinView({ index, documents }, deviceId))
  */
 export async function twinView(sources: ViewSources, deviceId: Hex) {
-  const { index, store } = sources;
+  const { index, documents } = sources;
   const twin = requireTwin(index, deviceId);
-  const staticDocument = await readJson(store, twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
+  const staticDocument = await documents.read(twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
   const snapshot = latestSnapshot(index, deviceId);
   const telemetry = latestTelemetry(index, deviceId);
   return {

@@ -1,4 +1,4 @@
-import { Contract, keccak256, type Provider, type TransactionReceipt, type Wallet } from 'ethers';
+import { Contract, keccak256, Transaction, type Provider, type TransactionReceipt, type Wallet } from 'ethers';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 
@@ -37,7 +37,8 @@ export type AnchorerParameters = {
 };
 
 /**
- * Anchors batch roots in SnapshotAnchor, one transaction each, and waits until it is final. The transaction is
+ * Anchors batch roots in SnapshotAnchor, one transaction each, and waits until it is final. Several batches may be
+ * anchored at once: their transactions are signed in turn (consecutive nonces) and confirmed together. Each is
  * signed once (explicit nonce, estimated gas and fees) and the same signed bytes are re-broadcast on every retry, so
  * an RPC outage, a timeout or a restart never sends a second transaction for the same batch; a root the chain already
  * holds is reported as anchored. Network failures are retried with exponential backoff until they pass.
@@ -49,6 +50,9 @@ export type AnchorerParameters = {
 export class Anchorer {
   private readonly contract: Contract;
   private readonly provider: Provider;
+  private turn: Promise<unknown> = Promise.resolve();
+  /** The nonce after the last transaction broadcast (0 before any). */
+  private nextNonce = 0;
 
   constructor(private readonly parameters: AnchorerParameters) {
     if (parameters.wallet.provider === null) throw new BaseError('The oracle wallet has no provider.');
@@ -70,14 +74,20 @@ export class Anchorer {
   ): Promise<AnchorResult> {
     const existing = await this.retrying(() => this.anchored(root));
     if (existing !== undefined) return existing;
-    const raw = options.signed ?? (await this.retrying(() => this.signAnchor(root, leafCount, manifestCid)));
-    if (options.signed === undefined) options.onSigned?.(raw);
-    const hash = (await this.retrying(
-      async () =>
-        (
-          await this.provider.broadcastTransaction(raw).catch((error: Error) => this.alreadyKnown(error, raw))
-        ).hash,
-    )) as Hex;
+    // Signing and broadcasting take turns, so that batches anchored concurrently get consecutive nonces (each signs
+    // once the previous one is in the node's pool); waiting for blocks and confirmations is concurrent.
+    const { raw, hash } = await this.inTurn(async () => {
+      const signed = options.signed ?? (await this.retrying(() => this.signAnchor(root, leafCount, manifestCid)));
+      if (options.signed === undefined) options.onSigned?.(signed);
+      const sent = (await this.retrying(
+        async () =>
+          (
+            await this.provider.broadcastTransaction(signed).catch((error: Error) => this.alreadyKnown(error, signed))
+          ).hash,
+      )) as Hex;
+      this.nextNonce = Math.max(this.nextNonce, Transaction.from(signed).nonce + 1);
+      return { raw: signed, hash: sent };
+    });
     const receipt = await this.retrying(() => this.confirmedReceipt(hash, raw));
     if (receipt.status !== 1) {
       const again = await this.retrying(() => this.anchored(root));
@@ -86,6 +96,13 @@ export class Anchorer {
     }
     const batch = await this.retrying(() => this.anchored(root));
     return { batchId: batch?.batchId ?? 0n, txHash: hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+  }
+
+  /** Runs `step` after every step started before it has finished (one at a time, in call order). */
+  private inTurn<result>(step: () => Promise<result>): Promise<result> {
+    const run = this.turn.then(step);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   private get wallet(): Wallet {
@@ -114,7 +131,8 @@ export class Anchorer {
       const populated = await this.wallet.populateTransaction({
         ...transaction,
         gasLimit: (gasLimit * 12n) / 10n,
-        nonce: await this.provider.getTransactionCount(this.wallet.address, 'pending'),
+        // The node's pending count, or past the last transaction this anchorer sent when the node lags behind it.
+        nonce: Math.max(await this.provider.getTransactionCount(this.wallet.address, 'pending'), this.nextNonce),
       });
       return await this.wallet.signTransaction(populated);
     } catch (error) {

@@ -53,6 +53,32 @@ describe('Anchorer', function () {
     });
   });
 
+  describe('when several batches are anchored at once on a chain without automine', function () {
+    it('signs them in turn with consecutive nonces, so every one lands, sharing blocks', async function () {
+      this.timeout(30_000); // two transactions with one nonce would leave one waiting forever
+      const { anchor, wallet } = await loadFixture(anchorerFixture);
+      const anchorer = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 1, pollMs: 10 });
+      const batches = ['a', 'b', 'c', 'd', 'e'].map((salt) => tree(`concurrent-${salt}`));
+      const nonceBefore = await ethers.provider.getTransactionCount(wallet.address);
+      await network.provider.send('evm_setAutomine', [false]);
+      try {
+        const miner = setInterval(() => void network.provider.send('evm_mine', []), 150);
+        const results = await Promise.all(
+          batches.map((batch) => anchorer.anchor(batch.root, batch.leafCount, `bafy-${batch.root.slice(2, 10)}`)),
+        ).finally(() => clearInterval(miner));
+        const transactions = await Promise.all(results.map((result) => ethers.provider.getTransaction(result.txHash!)));
+        expect(transactions.map((transaction) => transaction!.nonce)).to.have.members(
+          batches.map((_, index) => nonceBefore + index),
+        );
+        for (const batch of batches) expect(await anchor.isAnchored(batch.root)).to.equal(true);
+        expect(new Set(results.map((result) => result.batchId)).size).to.equal(batches.length);
+        expect(new Set(results.map((result) => result.blockNumber)).size).to.be.lessThan(batches.length);
+      } finally {
+        await network.provider.send('evm_setAutomine', [true]);
+      }
+    });
+  });
+
   describe('when the root is already on chain (a restart after sending)', function () {
     it('reports the existing batch and sends nothing', async function () {
       const { anchor, wallet } = await loadFixture(anchorerFixture);
@@ -87,7 +113,12 @@ describe('Anchorer', function () {
         );
       expect(crashed).to.equal('killed right after keeping the transaction');
       expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce);
-      const restarted = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 0, pollMs: 10 });
+      const restarted = new Anchorer({
+        wallet,
+        anchorAddress: await anchor.getAddress(),
+        confirmations: 0,
+        pollMs: 10,
+      });
       const result = await restarted.anchor(batch.root, batch.leafCount, 'bafy-r', { signed: kept });
       expect(result.txHash).to.equal(ethers.keccak256(kept));
       expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);

@@ -107,4 +107,82 @@ describe('Batcher', function () {
     await batcher.flush();
     expect(events).to.deep.equal(['start 1', 'end 1', 'start 2', 'end 2']);
   });
+
+  describe('when several batches may be in flight', function () {
+    /** A consumer whose batches settle only when the test releases them. */
+    function heldConsumer() {
+      const started: number[][] = [];
+      const releases: (() => void)[] = [];
+      return {
+        started,
+        onBatch: (batch: PendingSnapshot[]) => {
+          started.push(batch.map((leaf) => Number(leaf.sequence)));
+          return new Promise<void>((resolve) => releases.push(resolve));
+        },
+        release: async (index: number) => {
+          releases[index]!();
+          await new Promise((resolve) => setImmediate(resolve));
+        },
+      };
+    }
+
+    it('hands over up to maxInFlight batches at once, in closing order', async function () {
+      const clock = fakeTimers();
+      const consumer = heldConsumer();
+      const batcher = new Batcher({ maxSize: 2, maxAgeMs: 5_000, maxInFlight: 2, timers: clock.timers, ...consumer });
+      for (let seq = 0; seq < 6; seq++) batcher.add(snapshot(1, seq, clock.now));
+      expect(consumer.started).to.deep.equal([
+        [0, 1],
+        [2, 3],
+      ]);
+      expect(batcher.handedOver).to.equal(2);
+      await consumer.release(1);
+      expect(consumer.started).to.deep.equal([
+        [0, 1],
+        [2, 3],
+        [4, 5],
+      ]);
+      const flushed = batcher.flush();
+      await consumer.release(0);
+      await consumer.release(2);
+      await flushed;
+      expect(batcher.handedOver).to.equal(0);
+    });
+
+    it('keeps an aged batch open while every slot is taken, and closes it (grown) when one frees', async function () {
+      const clock = fakeTimers();
+      const consumer = heldConsumer();
+      const batcher = new Batcher({ maxSize: 100, maxAgeMs: 5_000, maxInFlight: 1, timers: clock.timers, ...consumer });
+      batcher.add(snapshot(1, 0, clock.now));
+      clock.advance(5_000);
+      expect(consumer.started).to.deep.equal([[0]]);
+      batcher.add(snapshot(1, 1, clock.now));
+      clock.advance(5_000);
+      batcher.add(snapshot(1, 2, clock.now));
+      batcher.add(snapshot(1, 3, clock.now));
+      clock.advance(5_000);
+      expect(consumer.started).to.have.length(1);
+      expect(batcher.size).to.equal(3);
+      await consumer.release(0);
+      expect(consumer.started).to.deep.equal([[0], [1, 2, 3]]);
+      expect(batcher.size).to.equal(0);
+      const flushed = batcher.flush();
+      await consumer.release(1);
+      await flushed;
+    });
+
+    it('still closes at the size limit while every slot is taken, and hands the full batches over in order', async function () {
+      const clock = fakeTimers();
+      const consumer = heldConsumer();
+      const batcher = new Batcher({ maxSize: 2, maxAgeMs: 5_000, maxInFlight: 1, timers: clock.timers, ...consumer });
+      for (let seq = 0; seq < 5; seq++) batcher.add(snapshot(1, seq, clock.now));
+      expect(consumer.started).to.deep.equal([[0, 1]]);
+      const flushed = batcher.flush();
+      await consumer.release(0);
+      await consumer.release(1);
+      await consumer.release(2);
+      await flushed;
+      expect(consumer.started).to.deep.equal([[0, 1], [2, 3], [4]]);
+    });
+  });
 });
