@@ -8,7 +8,6 @@ import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { DEVICE_MESSAGE_KINDS, type DeviceMessage } from '../../twin-core/src/messages/envelope';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
-import { hashDeviceMessage } from '../../twin-core/src/signing/messageSignature';
 import { encodeStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { anchorBatch } from './anchor/anchorBatch';
 import { useFastCrypto } from './crypto/useFastCrypto';
@@ -92,7 +91,10 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     pollingInterval: 500,
   });
   const wallet = new Wallet(config.oracleKey, provider);
-  const index = openIndex(join(config.dataDir, 'index.sqlite'));
+  // The index syncs at WAL checkpoints, not on every commit: a killed process loses nothing (the OS holds the WAL,
+  // and unprocessed journal entries are replayed), and a commit does not stall the event loop on an fsync per
+  // snapshot. After a power loss the last commits may be missing, as may the journal's own latest (unsynced) lines.
+  const index = openIndex(join(config.dataDir, 'index.sqlite'), { synchronous: 'NORMAL' });
   const store = await createBlobStore({
     dataDir: join(config.dataDir, 'ipfs'),
     ...(config.ipfsApiUrl ? { ipfsApiUrl: config.ipfsApiUrl } : {}),
@@ -262,11 +264,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     offset: number,
     payload: string,
     message: DeviceMessage,
+    hash: Hex,
     receivedAt: number,
   ): Promise<void> {
     if (message.kind === 'snapshot') {
       const cid = await store.add(utf8ToBytes(payload));
-      const hash = hashDeviceMessage(message);
       const { snapshot } = insertSnapshot(index, {
         deviceId: message.deviceId,
         seq: message.seq,
@@ -334,7 +336,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       lastSeq.set(key, Math.max(message.seq, lastSeq.get(key) ?? -1));
       dirtyLedger.set(key, { deviceId: message.deviceId, kind: message.kind, seq: lastSeq.get(key)! });
       counters.accepted++;
-      await processAccepted(offset!, payload.toString('utf8'), message, receivedAt);
+      await processAccepted(offset!, payload.toString('utf8'), message, verdict.hash, receivedAt);
     } catch (error) {
       log('error', 'processing failed', { offset, error: (error as Error).message });
     }

@@ -11,6 +11,8 @@ import {
   type SnapshotLeaf,
 } from '../../twin-core/src/merkle/snapshotLeaf';
 import { buildSnapshotTree } from '../../twin-core/src/merkle/snapshotTree';
+import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
+import { javascriptCryptoBackend, setCryptoBackend } from '../../twin-core/src/crypto/cryptoBackend';
 import { exampleDocuments, registryFixture } from '../fixtures';
 
 const MAX_UINT64 = (1n << 64n) - 1n;
@@ -48,12 +50,17 @@ describe('Snapshot leaves and trees', function () {
 
         it('equals SnapshotAnchor.snapshotLeaf on chain', async function () {
           const { anchor } = await loadFixture(registryFixture);
-          expect(await anchor.snapshotLeaf(leaf.deviceId, leaf.sequence, leaf.snapshotHash)).to.equal(hashSnapshotLeaf(leaf));
+          expect(await anchor.snapshotLeaf(leaf.deviceId, leaf.sequence, leaf.snapshotHash)).to.equal(
+            hashSnapshotLeaf(leaf),
+          );
         });
 
         it('is keccak256 of keccak256 of abi.encode(uint256, uint64, bytes32)', function () {
           const inner = ethers.keccak256(
-            ethers.AbiCoder.defaultAbiCoder().encode([...SNAPSHOT_LEAF_TYPES], [leaf.deviceId, leaf.sequence, leaf.snapshotHash]),
+            ethers.AbiCoder.defaultAbiCoder().encode(
+              [...SNAPSHOT_LEAF_TYPES],
+              [leaf.deviceId, leaf.sequence, leaf.snapshotHash],
+            ),
           );
           expect(hashSnapshotLeaf(leaf)).to.equal(ethers.keccak256(inner));
         });
@@ -84,10 +91,39 @@ describe('Snapshot leaves and trees', function () {
       expect(tree.leafCount).to.equal(leaves.length);
       for (let index = 0; index < leaves.length; index += 1) {
         expect(tree.proof(index)).to.deep.equal(reference.getProof(index));
-        expect(StandardMerkleTree.verify(tree.root, [...SNAPSHOT_LEAF_TYPES], snapshotLeafValues(leaves[index]!), tree.proof(index))).to.equal(true);
+        expect(
+          StandardMerkleTree.verify(
+            tree.root,
+            [...SNAPSHOT_LEAF_TYPES],
+            snapshotLeafValues(leaves[index]!),
+            tree.proof(index),
+          ),
+        ).to.equal(true);
       }
-      const loaded = StandardMerkleTree.load(tree.dump() as ReturnType<typeof reference.dump>);
-      expect(loaded.root).to.equal(tree.root);
+    });
+
+    it('matches StandardMerkleTree on random batches of 1 to 300 leaves, with JavaScript and fast crypto alike', async function () {
+      const fast = await useFastCrypto();
+      try {
+        for (const size of [1, 2, 3, 7, 64, 300]) {
+          const leaves = Array.from({ length: size }, (_, index) => ({
+            deviceId: BigInt(ethers.id(`device-${size}-${index % 5}`)),
+            sequence: BigInt(index),
+            snapshotHash: snapshotHash(`batch-${size}-${index}`),
+          }));
+          const reference = StandardMerkleTree.of(leaves.map(snapshotLeafValues), [...SNAPSHOT_LEAF_TYPES]);
+          for (const backend of [javascriptCryptoBackend, fast]) {
+            setCryptoBackend(backend);
+            const tree = buildSnapshotTree(leaves);
+            expect(tree.root, `${size} leaves, ${backend.name}`).to.equal(reference.root);
+            for (const index of [0, Math.floor(size / 2), size - 1]) {
+              expect(tree.proof(index)).to.deep.equal(reference.getProof(index));
+            }
+          }
+        }
+      } finally {
+        setCryptoBackend(fast);
+      }
     });
 
     it('throws for an empty batch', function () {
@@ -124,9 +160,15 @@ describe('Snapshot leaves and trees', function () {
       it('rejects a proof for a leaf whose sequence or hash was changed', async function () {
         const { anchor, leaves, tree } = await loadFixture(anchoredFixture);
         const leaf = leaves[2]!;
-        expect(await anchor.verifySnapshot(tree.root, tree.proof(2), leaf.deviceId, leaf.sequence - 1n, leaf.snapshotHash)).to.equal(false);
-        expect(await anchor.verifySnapshot(tree.root, tree.proof(2), leaf.deviceId, leaf.sequence, snapshotHash('forged'))).to.equal(false);
-        expect(await anchor.verifySnapshot(tree.root, tree.proof(3), leaf.deviceId, leaf.sequence, leaf.snapshotHash)).to.equal(false);
+        expect(
+          await anchor.verifySnapshot(tree.root, tree.proof(2), leaf.deviceId, leaf.sequence - 1n, leaf.snapshotHash),
+        ).to.equal(false);
+        expect(
+          await anchor.verifySnapshot(tree.root, tree.proof(2), leaf.deviceId, leaf.sequence, snapshotHash('forged')),
+        ).to.equal(false);
+        expect(
+          await anchor.verifySnapshot(tree.root, tree.proof(3), leaf.deviceId, leaf.sequence, leaf.snapshotHash),
+        ).to.equal(false);
       });
     });
 
@@ -137,7 +179,9 @@ describe('Snapshot leaves and trees', function () {
         const tree = buildSnapshotTree(leaves);
         const leaf = leaves[0]!;
         expect(await anchor.isAnchored(tree.root)).to.equal(false);
-        expect(await anchor.verifySnapshot(tree.root, tree.proof(0), leaf.deviceId, leaf.sequence, leaf.snapshotHash)).to.equal(false);
+        expect(
+          await anchor.verifySnapshot(tree.root, tree.proof(0), leaf.deviceId, leaf.sequence, leaf.snapshotHash),
+        ).to.equal(false);
       });
     });
 
@@ -149,7 +193,9 @@ describe('Snapshot leaves and trees', function () {
         expect(tree.root).to.equal(hashSnapshotLeaf(leaf!));
         expect(tree.proof(0)).to.deep.equal([]);
         await anchor.connect(oracle).anchor(tree.root, tree.leafCount, MANIFEST_CID);
-        expect(await anchor.verifySnapshot(tree.root, [], leaf!.deviceId, leaf!.sequence, leaf!.snapshotHash)).to.equal(true);
+        expect(await anchor.verifySnapshot(tree.root, [], leaf!.deviceId, leaf!.sequence, leaf!.snapshotHash)).to.equal(
+          true,
+        );
       });
     });
   });

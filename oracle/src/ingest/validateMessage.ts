@@ -2,7 +2,8 @@ import { computeDeviceId, formatDeviceId } from '../../../twin-core/src/identity
 import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import { deviceMessageSchema, type DeviceMessage } from '../../../twin-core/src/messages/envelope';
 import { parseDeviceTopic } from '../../../twin-core/src/messages/topics';
-import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
+import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { hashDeviceMessage, recoverHashSigner } from '../../../twin-core/src/signing/messageSignature';
 import { hashStaticDocument } from '../../../twin-core/src/static/staticDocument';
 import type { Rejection } from './rejections';
 
@@ -48,7 +49,16 @@ const DEACTIVATED = 3;
  */
 export async function validateMessage(
   parameters: ValidateMessageParameters,
-): Promise<{ ok: true; message: DeviceMessage; signer: string } | { ok: false; rejection: Rejection }> {
+): Promise<
+  | {
+      ok: true;
+      message: DeviceMessage;
+      signer: string;
+      /** The message's signed hash ({@link hashDeviceMessage}): a snapshot's Merkle leaf commits to it. */
+      hash: Hex;
+    }
+  | { ok: false; rejection: Rejection }
+> {
   const { topic, payload, twins, ledger } = parameters;
   const topicParts = parseDeviceTopic(topic);
   const reject = (reason: Rejection['reason'], detail: string, deviceId: string | undefined = topicParts?.deviceId) =>
@@ -74,7 +84,8 @@ export async function validateMessage(
       message.deviceId,
     );
   }
-  const signer = recoverMessageSigner(message);
+  const hash = hashDeviceMessage(message);
+  const signer = recoverHashSigner(hash, message.sig);
   if (signer === undefined)
     return reject('bad-signature', 'the signature does not recover an address', message.deviceId);
 
@@ -109,5 +120,5 @@ export async function validateMessage(
       return reject('static-hash-mismatch', `document hash ${hash}, minted ${twin.staticHash}`, message.deviceId);
     }
   }
-  return { ok: true, message, signer };
+  return { ok: true, message, signer, hash };
 }

@@ -67,17 +67,25 @@ export function signMessage<message extends object>(message: message, key: Priva
  * if (recoverMessageSigner(message) !== twin.deviceSigner) reject('bad-signature')
  */
 export function recoverMessageSigner(message: DeviceMessage | { sig: string }): Hex | undefined {
+  return recoverHashSigner(hashSignedMessage(message), message.sig);
+}
+
+/**
+ * {@link recoverMessageSigner} for a message whose {@link hashSignedMessage} is already known (the oracle keeps it
+ * as the snapshot's hash): the address that signed `hash` with `sig`, or undefined when the signature is malformed.
+ *
+ * @example
+ * const hash = hashDeviceMessage(message)
+ * const signer = recoverHashSigner(hash, message.sig)
+ */
+export function recoverHashSigner(hash: Hex, sig: string): Hex | undefined {
   try {
-    const bytes = fromHex(message.sig);
+    const bytes = fromHex(sig);
     if (bytes.length !== 65) return undefined;
     const v = bytes[64]!;
     const recovery = v >= 27 ? v - 27 : v;
     if (recovery !== 0 && recovery !== 1) return undefined;
-    const publicKey = cryptoBackend().recoverPublicKey(
-      eip191Digest(hashSignedMessage(message)),
-      bytes.subarray(0, 64),
-      recovery,
-    );
+    const publicKey = cryptoBackend().recoverPublicKey(eip191Digest(hash), bytes.subarray(0, 64), recovery);
     return publicKey === undefined ? undefined : uncompressedKeyToAddress(publicKey);
   } catch {
     return undefined;
