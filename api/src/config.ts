@@ -75,7 +75,7 @@ export const apiConfigSchema = z.object({
    * Memory for IPFS documents the API serves (static documents, snapshots), cached by CID: MiB (default 64; 0 reads
    * IPFS on every request).
    */
-  documentCacheMiB: z.coerce.number().min(0).max(16_384).default(64),
+  documentCacheMegabytes: z.coerce.number().min(0).max(16_384).default(64),
   /** How often the event feed reads the index for new snapshots, readings, anchors and state changes, ms. */
   feedIntervalMs: z.coerce.number().int().min(50).max(60_000).default(250),
 });

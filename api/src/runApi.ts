@@ -90,7 +90,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     intervalMs: config.feedIntervalMs,
     onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
   });
-  const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMiB * 1024 * 1024) });
+  const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMegabytes * 1024 * 1024) });
   const metrics = createMetrics({
     index,
     feed,
