@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
@@ -67,6 +68,16 @@ export const oracleConfigSchema = z.object({
    * the open batch keeps growing (up to `batchSize`), so a slow chain gives fewer, larger batches.
    */
   anchorConcurrency: count.max(64).default(8),
+  /**
+   * Worker threads that parse, hash and check the signature of device messages, off the main thread (default: one
+   * fewer than the machine's cores, at most 4; 0 checks on the main thread).
+   */
+  verifyThreads: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(32)
+    .default(Math.min(4, Math.max(0, availableParallelism() - 1))),
   /** Blocks on top of the anchoring transaction before a batch is final (default 1). */
   confirmations: z.coerce.number().int().nonnegative().default(1),
   /**

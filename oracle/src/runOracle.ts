@@ -26,7 +26,8 @@ import { acceptAlert, ALERT_NOTIFICATION_KIND } from './ingest/acceptAlert';
 import { Journal } from './ingest/journal';
 import { RejectionCounter } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
-import { validateMessage, type SequenceLedger } from './ingest/validateMessage';
+import { createVerifierPool } from './ingest/createVerifierPool';
+import { judgeCheckedMessage, validateMessage, type SequenceLedger } from './ingest/validateMessage';
 import type { BlobStore } from './storage/blobStore';
 import { createBlobStore } from './storage/createBlobStore';
 
@@ -112,6 +113,16 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     peerBatchFailures: 0,
     alerts: 0,
   };
+  // Parsing, hashing and signature recovery on worker threads (results per device in arrival order).
+  const verifiers =
+    config.verifyThreads > 0
+      ? createVerifierPool({
+          threads: config.verifyThreads,
+          maxPayloadBytes: config.maxPayloadBytes,
+          onError: (error) =>
+            log('error', 'verifier thread failed; checking on the main thread', { error: error.message }),
+        })
+      : undefined;
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
 
   // The replay check: the highest number accepted per device and kind, persisted in the index (written every
@@ -312,15 +323,13 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     receivedAt: number,
   ): Promise<void> {
     try {
-      const verdict = await validateMessage({
-        topic,
-        payload,
-        twins,
-        ledger,
-        maxPayloadBytes: config.maxPayloadBytes,
-        maxClockSkewMs: config.maxClockSkewSeconds * 1000,
-        now: receivedAt,
-      });
+      const judging = { twins, ledger, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt };
+      const verdict =
+        verifiers === undefined
+          ? await validateMessage({ topic, payload, maxPayloadBytes: config.maxPayloadBytes, ...judging })
+          : await verifiers
+              .check(topic, payload)
+              .then((checked) => (checked.ok ? judgeCheckedMessage(checked, judging) : checked));
       if (!verdict.ok) {
         rejections.record(verdict.rejection);
         try {
@@ -428,6 +437,8 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     store,
     async stop() {
       await client?.endAsync(true);
+      // What the threads still hold is checked here; anything not processed by the end is replayed from the journal.
+      await verifiers?.close();
       clearInterval(telemetryTimer);
       clearInterval(ledgerTimer);
       await flushTelemetry();

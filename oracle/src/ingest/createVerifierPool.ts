@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { checkMessage, type CheckedMessage, type RefusedMessage } from './checkMessage';
+import type { CheckBatch, CheckedBatch } from './verifierWorker';
+
+type Waiting = { topic: string; payload: Uint8Array; resolve: (result: CheckedMessage | RefusedMessage) => void };
+type Lane = { worker: Worker | undefined; queued: Waiting[]; inFlight: Map<number, Waiting[]> };
+
+/** Checks device messages ({@link checkMessage}) on worker threads. */
+export type VerifierPool = {
+  /**
+   * Checks one message. Messages of one device (one topic's DeviceID) are checked on one thread, in the order given,
+   * so their results resolve in that order. Never rejects: a thread that fails is replaced by checks on the caller's
+   * thread.
+   */
+  check(topic: string, payload: Uint8Array): Promise<CheckedMessage | RefusedMessage>;
+  /** Threads running (0 once closed, or after every one failed). */
+  readonly threads: number;
+  close(): Promise<void>;
+};
+
+/** Parameters of {@link createVerifierPool}. */
+export type CreateVerifierPoolParameters = {
+  /** Worker threads (at least 1). */
+  threads: number;
+  maxPayloadBytes: number;
+  /** Told when a thread fails (its messages are then checked on the caller's thread). */
+  onError?: (error: Error) => void;
+};
+
+/** The lane of a topic `twins/<deviceId>/<kind>`: a hash of the DeviceID, so one device always uses one thread. */
+function laneOf(topic: string, lanes: number): number {
+  let hash = 0;
+  const end = topic.indexOf('/', 6);
+  for (let index = 6; index < (end === -1 ? topic.length : end); index++) {
+    hash = (Math.imul(hash, 31) + topic.charCodeAt(index)) | 0;
+  }
+  return (hash >>> 0) % lanes;
+}
+
+/**
+ * Signature checks off the event loop: parsing, schema, canonical hashing and public-key recovery of device messages
+ * run on worker threads (each with the fast crypto backend), batched per event-loop turn, while the oracle's main
+ * thread journals, judges against its twins and ledger, stores and indexes. Per device, results keep arrival order.
+ *
+ * @example
+ * const verifiers = createVerifierPool({ threads: 1, maxPayloadBytes: 1_048_576 })
+ * const checked = await verifiers.check(topic, payload)
+ */
+export function createVerifierPool(parameters: CreateVerifierPoolParameters): VerifierPool {
+  const { maxPayloadBytes } = parameters;
+  let nextBatchId = 1;
+  let flushScheduled = false;
+  const inline = (item: Waiting) =>
+    item.resolve(checkMessage({ topic: item.topic, payload: item.payload, maxPayloadBytes }));
+
+  const fail = (lane: Lane, error: Error) => {
+    parameters.onError?.(error);
+    const worker = lane.worker;
+    lane.worker = undefined;
+    void worker?.terminate();
+    // In order: what the thread had, then what was still queued for it.
+    for (const batch of [...lane.inFlight.values()]) batch.forEach(inline);
+    lane.inFlight.clear();
+    lane.queued.splice(0).forEach(inline);
+  };
+
+  const createLane = (): Lane => {
+    const file = join(__dirname, `verifierWorker${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
+    // Run from TypeScript sources (as the oracle is), the thread registers the same TypeScript loader first.
+    const worker = file.endsWith('.ts')
+      ? new Worker(file, { execArgv: [...process.execArgv, '--require', 'ts-node/register/transpile-only'] })
+      : new Worker(file);
+    worker.unref();
+    const lane: Lane = { worker, queued: [], inFlight: new Map() };
+    worker.on('message', (batch: CheckedBatch) => {
+      const waiting = lane.inFlight.get(batch.batchId) ?? [];
+      lane.inFlight.delete(batch.batchId);
+      batch.results.forEach((result, index) => waiting[index]?.resolve(result));
+    });
+    worker.on('error', (error) => fail(lane, error));
+    worker.on('exit', (code) => {
+      if (lane.worker === worker) fail(lane, new Error(`verifier thread exited (${code})`));
+    });
+    return lane;
+  };
+  const lanes = Array.from({ length: Math.max(1, parameters.threads) }, createLane);
+
+  const flush = () => {
+    flushScheduled = false;
+    for (const lane of lanes) {
+      if (lane.queued.length === 0 || lane.worker === undefined) continue;
+      const batchId = nextBatchId++;
+      const items = lane.queued.splice(0);
+      lane.inFlight.set(batchId, items);
+      lane.worker.postMessage({
+        batchId,
+        maxPayloadBytes,
+        items: items.map(({ topic, payload }) => ({ topic, payload })),
+      } satisfies CheckBatch);
+    }
+  };
+
+  return {
+    check(topic, payload) {
+      const lane = lanes[laneOf(topic, lanes.length)]!;
+      return new Promise((resolve) => {
+        const item = { topic, payload, resolve };
+        if (lane.worker === undefined) return inline(item);
+        lane.queued.push(item);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    get threads() {
+      return lanes.filter((lane) => lane.worker !== undefined).length;
+    },
+    async close() {
+      for (const lane of lanes) {
+        const worker = lane.worker;
+        lane.worker = undefined;
+        for (const batch of lane.inFlight.values()) batch.forEach(inline);
+        lane.inFlight.clear();
+        lane.queued.splice(0).forEach(inline);
+        await worker?.terminate();
+      }
+    },
+  };
+}
