@@ -128,9 +128,11 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
       const latency = figures.latency ? `, p50 ${figures.latency.p50Ms} ms, p99 ${figures.latency.p99Ms} ms` : '';
       log(
         `  ${phase}: ${figures.throughput.completed}/${figures.published} in ${figures.throughput.seconds} s, ` +
-          `${figures.throughput.perSecond}/s, judged ${figures.acceptedPerSecond}/s${latency}${
-            figures.complete ? '' : ' (incomplete)'
-          }`,
+          `${figures.throughput.perSecond}/s, judged ${
+            Number.isNaN(figures.acceptedPerSecond)
+              ? '– (faster than the 500 ms samples)'
+              : `${figures.acceptedPerSecond}/s`
+          }${latency}${figures.complete ? '' : ' (incomplete)'}`,
       );
     }
     const profile = parameters.profileFile ? await profiler!.stop(parameters.profileFile) : undefined;
