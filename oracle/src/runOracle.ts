@@ -92,15 +92,19 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     pollingInterval: 500,
   });
   const wallet = new Wallet(config.oracleKey, provider);
-  // The index syncs at WAL checkpoints, not on every commit: a killed process loses nothing (the OS holds the WAL,
-  // and unprocessed journal entries are replayed), and a commit does not stall the event loop on an fsync per
-  // snapshot. After a power loss the last commits may be missing, as may the journal's own latest (unsynced) lines.
+  // The index syncs at WAL checkpoints, not on every commit (no fsync per snapshot stalling the event loop): a
+  // killed process loses nothing (the OS holds the WAL), and the journal checkpoints the index before it moves its
+  // processed mark, so after a power loss whatever the index lost is replayed from the journal.
   const index = openIndex(join(config.dataDir, 'index.sqlite'), { synchronous: 'NORMAL' });
   const store = await createBlobStore({
     dataDir: join(config.dataDir, 'ipfs'),
     ...(config.ipfsApiUrl ? { ipfsApiUrl: config.ipfsApiUrl } : {}),
   });
-  const journal = new Journal({ directory: join(config.dataDir, 'journal') });
+  // A checkpoint syncs the index's WAL (synchronous NORMAL syncs at checkpoints only) before the processed mark moves.
+  const journal = new Journal({
+    directory: join(config.dataDir, 'journal'),
+    beforeMark: () => index.db.exec('PRAGMA wal_checkpoint(PASSIVE)'),
+  });
   const twins = createTwinDirectory({ index, provider, twinRegistry: deployment.contracts.TwinRegistry });
   const counters = {
     received: 0,

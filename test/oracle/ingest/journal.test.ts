@@ -30,6 +30,22 @@ describe('Journal (write-ahead, before the MQTT acknowledgement)', function () {
     second.close();
   });
 
+  it('makes processing durable (beforeMark) before each processed mark it writes, and not when nothing moved', async function () {
+    const events: string[] = [];
+    const journal = new Journal({
+      directory,
+      beforeMark: () => events.push(`sync (mark on disk: ${new Journal({ directory }).processedMark})`),
+    });
+    for (let n = 0; n < 3; n++) await journal.append('t', `p${n}`, n);
+    journal.markProcessed(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    journal.markProcessed(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(events).to.deep.equal(['sync (mark on disk: -1)']);
+    expect(new Journal({ directory }).processedMark).to.equal(1);
+    journal.close();
+  });
+
   it('replays more, never less, when killed before the processed mark was written', async function () {
     const first = new Journal({ directory });
     for (let n = 0; n < 3; n++) await first.append('t', `p${n}`, n);
