@@ -271,4 +271,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'recent telemetry readings, snapshots by receive time', sql: TELEMETRY_READINGS },
   { version: 7, name: 'batches anchored by other oracle instances', sql: PEER_BATCHES },
   { version: 8, name: 'security alerts', sql: ALERTS },
+  {
+    version: 9,
+    name: 'twins in mint order (the list pages without sorting every twin)',
+    sql: 'CREATE INDEX twins_mint_order ON twins (minted_block, device_id);',
+  },
 ];

@@ -109,6 +109,15 @@ describe('oracle index: twins, their history and entities', function () {
     expect(thrownBy(() => listTwins(index, { page: 0 }))).to.be.instanceOf(IndexError);
   });
 
+  it('pages all twins in mint order through an index, without sorting every twin per page', function () {
+    const plan = index.db
+      .prepare('EXPLAIN QUERY PLAN SELECT * FROM twins ORDER BY minted_block, device_id LIMIT 20 OFFSET 40')
+      .all()
+      .map((row) => String((row as { detail: string }).detail));
+    expect(plan.join('; ')).to.include('twins_mint_order');
+    expect(plan.join('; ')).to.not.include('TEMP B-TREE');
+  });
+
   it('keeps update and state-change history, idempotently, and deletes what lies above a block', function () {
     upsertTwin(index, twin(1));
     const update = {
