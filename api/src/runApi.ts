@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { connect, type IClientOptions } from 'mqtt';
 import { getEntity } from '../../oracle/src/index/entities';
+import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
 import { openIndex, type Index } from '../../oracle/src/index/openIndex';
 import type { BlobStore } from '../../oracle/src/storage/blobStore';
 import { createBlobStore } from '../../oracle/src/storage/createBlobStore';
@@ -59,6 +60,7 @@ const ANCHOR_ABI = [
  */
 export async function runApi(parameters: RunApiParameters): Promise<RunningApi> {
   const { config, log = () => undefined } = parameters;
+  useLinearGetUrl();
   if (parameters.shared === undefined && config.ipfsApiUrl === undefined) {
     throw new BaseError('A standalone API reads IPFS through Kubo: set IPFS_API_URL.', {
       details:

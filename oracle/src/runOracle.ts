@@ -10,6 +10,7 @@ import { DEVICE_MESSAGE_KINDS, type DeviceMessage } from '../../twin-core/src/me
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { encodeStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { anchorBatch } from './anchor/anchorBatch';
+import { useLinearGetUrl } from './chain/useLinearGetUrl';
 import { useFastCrypto } from './crypto/useFastCrypto';
 import { Anchorer } from './anchor/anchorer';
 import { Batcher } from './anchor/batcher';
@@ -85,6 +86,7 @@ export function oracleSubscriptions(shareGroup: string): string[] {
  */
 export async function runOracle(config: OracleConfig, log: OracleLog = () => undefined): Promise<RunningOracle> {
   const crypto = await useFastCrypto();
+  useLinearGetUrl();
   log('info', 'crypto backend loaded', { backend: crypto.name });
   const deployment = readDeployment(config.deploymentFile || deploymentPath('localhost'));
   const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, {

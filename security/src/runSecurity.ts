@@ -5,6 +5,7 @@ import { createAnalyzer, type Analyzer } from '../../analytics/src/createAnalyze
 import type { Alert, AlertEvent } from '../../analytics/src/engine/types';
 import { openIndex } from '../../oracle/src/index/openIndex';
 import { createTwinDirectory } from '../../oracle/src/ingest/twinDirectory';
+import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
 import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
 import { validateMessage, type SequenceLedger } from '../../oracle/src/ingest/validateMessage';
 import type { BlobStore } from '../../oracle/src/storage/blobStore';
@@ -71,6 +72,7 @@ type Handled = { alert: Alert; evidenceCid: string; action: AlertBody['action'];
 export async function runSecurity(parameters: RunSecurityParameters): Promise<RunningSecurity> {
   const { config, log = () => undefined, now = Date.now } = parameters;
   await useFastCrypto();
+  useLinearGetUrl();
   if (parameters.shared === undefined && config.ipfsApiUrl === undefined) {
     throw new BaseError('The security service stores evidence on IPFS: set IPFS_API_URL.', {
       details: 'an embedded Helia node belongs to one process: run the service in it (npm start) or use one Kubo node',
