@@ -26,8 +26,9 @@ export type BenchSizes = {
 export const BENCH_SIZES: Record<'full' | 'quick', BenchSizes> = {
   full: {
     devices: [1_000, 10_000],
-    telemetry: 20_000,
-    snapshots: 3_000,
+    // Long enough that the pipeline's fixed latency (batch age, two blocks) is a small part of each phase.
+    telemetry: 50_000,
+    snapshots: 10_000,
     paced: 1_500,
     pacedRatePerSecond: 500,
     apiConnections: 10,
