@@ -227,9 +227,12 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
     });
   });
   client.on('error', (error) => log('warn', 'mqtt error', { error: error.message }));
+  // Messages being judged (a twin the index lacks is read from the chain): stop() waits for them before it closes
+  // the provider, and a judgement that fails (the chain unreachable) is counted, never left unhandled.
+  const judging = new Set<Promise<void>>();
   client.on('message', (topic, payload) => {
     counters.messages++;
-    void validateMessage({
+    const judged = validateMessage({
       topic,
       payload,
       twins,
@@ -237,20 +240,27 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
       maxPayloadBytes: 1_048_576,
       maxClockSkewMs: config.maxClockSkewSeconds * 1000,
       now: now(),
-    }).then((verdict) => {
-      if (!verdict.ok) {
+    })
+      .then((verdict) => {
+        if (!verdict.ok) {
+          counters.rejected++;
+          return;
+        }
+        const { message } = verdict;
+        lastSeq.set(`${message.deviceId}:${message.kind}`, message.seq);
+        try {
+          analyzer.analyze(message);
+        } catch (error) {
+          counters.rejected++;
+          log('warn', 'message not analysed', { deviceId: message.deviceId, error: (error as Error).message });
+        }
+      })
+      .catch((error: Error) => {
         counters.rejected++;
-        return;
-      }
-      const { message } = verdict;
-      lastSeq.set(`${message.deviceId}:${message.kind}`, message.seq);
-      try {
-        analyzer.analyze(message);
-      } catch (error) {
-        counters.rejected++;
-        log('warn', 'message not analysed', { deviceId: message.deviceId, error: (error as Error).message });
-      }
-    });
+        log('warn', 'message not judged', { topic, error: error.message.slice(0, 200) });
+      })
+      .finally(() => judging.delete(judged));
+    judging.add(judged);
   });
   reviewer.start(config.reviewIntervalMs);
   log('info', 'security service running', { address: wallet.address, policy: config.policy, watching: suspended.size });
@@ -264,6 +274,7 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
     async stop() {
       await reviewer.stop();
       await client?.endAsync(true);
+      await Promise.all(judging);
       await Promise.all(queues.values());
       directoryIndex.close();
       provider.destroy();
