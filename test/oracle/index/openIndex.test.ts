@@ -36,6 +36,11 @@ describe('oracle index: openIndex', function () {
       expect(index.schemaVersion).to.equal(MIGRATIONS.length);
       expect(index.db.prepare('PRAGMA journal_mode').get()).to.deep.include({ journal_mode: 'wal' });
       expect(index.db.prepare('PRAGMA foreign_keys').get()).to.deep.include({ foreign_keys: 1 });
+      // A 64 MiB page cache (SQLite's default is 2 MiB): thousands of devices' rows are written every second.
+      expect(index.db.prepare('PRAGMA cache_size').get()).to.deep.include({ cache_size: -65_536 });
+      const small = openIndex(':memory:', { cacheMiB: 2 });
+      expect(small.db.prepare('PRAGMA cache_size').get()).to.deep.include({ cache_size: -2_048 });
+      small.close();
       const tables = (
         index.db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as {
           name: string;
