@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BenchChainSetup } from '../benchEnvironment';
 import { round } from '../lib/stats';
 import { startBroker } from './startBroker';
-import { startOracleProcess } from './startOracleProcess';
+import { benchOracleEnv, startOracleProcess } from './startOracleProcess';
 
 /** An oracle index holding the chain mirror only (twins, entities, cursor): the start of every ingest run. */
 export type MirrorTemplate = {
@@ -30,13 +30,13 @@ export async function createMirrorTemplate(setup: BenchChainSetup, directory: st
     const started = Date.now();
     const oracle = await startOracleProcess({
       env: {
-        RPC_URL: setup.chain.url,
-        MQTT_URL: broker.url,
-        ORACLE_ORACLE_KEY: setup.oracleKey,
-        ORACLE_DEPLOYMENT_FILE: setup.deploymentFile,
-        ORACLE_DATA_DIR: directory,
-        ORACLE_MQTT_PROTOCOL_VERSION: '4',
-        ORACLE_MQTT_SHARED: 'false',
+        ...benchOracleEnv({
+          rpcUrl: setup.chain.url,
+          broker,
+          oracleKey: setup.oracleKey,
+          deploymentFile: setup.deploymentFile,
+          dataDir: directory,
+        }),
         ORACLE_MQTT_CLIENT_ID: 'bench-mirror-template',
       },
     });

@@ -9,7 +9,7 @@ import type { BenchChain } from '../chain/startBenchChain';
 import { INGEST_PHASES, type IngestPhase, type PreparedMessages } from './prepareMessages';
 import { runIngestPhase, type PhaseFigures } from './runIngestPhase';
 import { startBroker, type BrokerKind } from './startBroker';
-import { startOracleProcess } from './startOracleProcess';
+import { benchOracleEnv, startOracleProcess } from './startOracleProcess';
 
 /** The oracle settings of the runs (its defaults, but the clock skew: messages are signed ahead of time). */
 export const BENCH_ORACLE_SETTINGS = {
@@ -82,18 +82,18 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
     const started = Date.now();
     const oracle = await startOracleProcess({
       env: {
-        RPC_URL: parameters.chain.url,
-        MQTT_URL: broker.url,
-        ORACLE_ORACLE_KEY: parameters.oracleKey,
-        ORACLE_DEPLOYMENT_FILE: parameters.deploymentFile,
-        ORACLE_DATA_DIR: parameters.dataDir,
+        ...benchOracleEnv({
+          rpcUrl: parameters.chain.url,
+          broker,
+          oracleKey: parameters.oracleKey,
+          deploymentFile: parameters.deploymentFile,
+          dataDir: parameters.dataDir,
+        }),
         ORACLE_MQTT_CLIENT_ID: 'bench-oracle',
         ORACLE_BATCH_SIZE: String(BENCH_ORACLE_SETTINGS.batchSize),
         ORACLE_BATCH_AGE_MS: String(BENCH_ORACLE_SETTINGS.batchAgeMs),
         ORACLE_CONFIRMATIONS: String(BENCH_ORACLE_SETTINGS.confirmations),
         ORACLE_MAX_CLOCK_SKEW_SECONDS: String(BENCH_ORACLE_SETTINGS.maxClockSkewSeconds),
-        // aedes speaks MQTT 3.1.1 without shared subscriptions (as npm start configures the oracle for it).
-        ...(parameters.broker === 'aedes' ? { ORACLE_MQTT_PROTOCOL_VERSION: '4', ORACLE_MQTT_SHARED: 'false' } : {}),
       },
       profiler: parameters.profileFile !== undefined,
     });

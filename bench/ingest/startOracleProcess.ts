@@ -1,3 +1,4 @@
+import type { BrokerKind } from './startBroker';
 import { pollUntil } from '../lib/ports';
 import { spawnEntry, type EntryProcess } from '../lib/spawnEntry';
 import type { OracleProcessStats } from './oracleProcess';
@@ -16,6 +17,30 @@ export type OracleProcess = {
   stop(): Promise<void>;
   stderrTail(): string;
 };
+
+/**
+ * The environment every benchmark oracle starts from: its chain, broker, key, deployment and data directory, and for
+ * aedes (MQTT 3.1.1, no shared subscriptions) the protocol settings `npm start` uses too.
+ *
+ * @example
+ * startOracleProcess({ env: { ...benchOracleEnv({ rpcUrl, broker, oracleKey, deploymentFile, dataDir }), ORACLE_MQTT_CLIENT_ID: 'x' } })
+ */
+export function benchOracleEnv(parameters: {
+  rpcUrl: string;
+  broker: { url: string; kind: BrokerKind };
+  oracleKey: string;
+  deploymentFile: string;
+  dataDir: string;
+}): Record<string, string> {
+  return {
+    RPC_URL: parameters.rpcUrl,
+    MQTT_URL: parameters.broker.url,
+    ORACLE_ORACLE_KEY: parameters.oracleKey,
+    ORACLE_DEPLOYMENT_FILE: parameters.deploymentFile,
+    ORACLE_DATA_DIR: parameters.dataDir,
+    ...(parameters.broker.kind === 'aedes' ? { ORACLE_MQTT_PROTOCOL_VERSION: '4', ORACLE_MQTT_SHARED: 'false' } : {}),
+  };
+}
 
 /** Parameters of {@link startOracleProcess}. */
 export type StartOracleProcessParameters = {

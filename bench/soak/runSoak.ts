@@ -5,7 +5,7 @@ import { BUILT_AGENT, ensureAgentBuilt } from '../agent/ensureAgentBuilt';
 import type { BenchChain } from '../chain/startBenchChain';
 import { BENCH_ORACLE_SETTINGS } from '../ingest/measureIngestRun';
 import { startBroker } from '../ingest/startBroker';
-import { startOracleProcess } from '../ingest/startOracleProcess';
+import { benchOracleEnv, startOracleProcess } from '../ingest/startOracleProcess';
 import { loadNow } from '../lib/machine';
 import { sampleProcess } from '../lib/processSample';
 import { REPO_ROOT } from '../lib/spawnEntry';
@@ -67,13 +67,13 @@ export async function runSoak(parameters: SoakParameters): Promise<SoakResult> {
   try {
     const oracle = await startOracleProcess({
       env: {
-        RPC_URL: parameters.chain.url,
-        MQTT_URL: broker.url,
-        ORACLE_ORACLE_KEY: parameters.oracleKey,
-        ORACLE_DEPLOYMENT_FILE: parameters.deploymentFile,
-        ORACLE_DATA_DIR: dataDir,
-        ORACLE_MQTT_PROTOCOL_VERSION: '4',
-        ORACLE_MQTT_SHARED: 'false',
+        ...benchOracleEnv({
+          rpcUrl: parameters.chain.url,
+          broker,
+          oracleKey: parameters.oracleKey,
+          deploymentFile: parameters.deploymentFile,
+          dataDir,
+        }),
         ORACLE_MAX_CLOCK_SKEW_SECONDS: String(BENCH_ORACLE_SETTINGS.maxClockSkewSeconds),
       },
     });

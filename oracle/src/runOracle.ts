@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { utf8ToBytes } from '@noble/hashes/utils';
 import { JsonRpcProvider, Wallet } from 'ethers';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { connect, type MqttClient } from 'mqtt';
 import { deploymentPath, readDeployment } from '../../twin-core/src/deployment/deployment';
 import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
 import type { Hex } from '../../twin-core/src/encoding/hex';
-import { DEVICE_MESSAGE_KINDS, type DeviceMessage } from '../../twin-core/src/messages/envelope';
+import type { DeviceMessage } from '../../twin-core/src/messages/envelope';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { encodeStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { anchorBatch } from './anchor/anchorBatch';
@@ -25,6 +24,7 @@ import { recordTelemetryBatch } from './index/telemetry';
 import { loadSequenceLedger, saveSequenceLedger, type LedgerEntry } from './index/sequenceLedger';
 import { acceptAlert, ALERT_NOTIFICATION_KIND } from './ingest/acceptAlert';
 import { Journal } from './ingest/journal';
+import { oracleMqttOptions, oracleSubscriptions } from './ingest/oracleMqtt';
 import { RejectionCounter } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
 import { createVerifierPool } from './ingest/createVerifierPool';
@@ -61,17 +61,6 @@ export type RunningOracle = {
   /** Closes the open batch and waits for it, then stops everything. */
   stop(): Promise<void>;
 };
-
-/**
- * The MQTT subscriptions: `$share/<group>/twins/+/<kind>` per device kind (or plain topics without a group), and
- * `twins/+/alerts` unshared: every instance indexes every security alert for the API it serves.
- */
-export function oracleSubscriptions(shareGroup: string): string[] {
-  return [
-    ...DEVICE_MESSAGE_KINDS.map((kind) => `${shareGroup === '' ? '' : `$share/${shareGroup}/`}twins/+/${kind}`),
-    'twins/+/alerts',
-  ];
-}
 
 /**
  * Runs the oracle: subscribes to the device topics (a shared subscription splits them between instances), validates
@@ -388,22 +377,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     await judgeAndProcess(entry.offset, entry.topic, Buffer.from(entry.payload, 'utf8'), entry.receivedAt);
   for (const snapshot of unbatchedSnapshots(index)) batcher.add(snapshot);
 
-  const options: IClientOptions = {
-    protocolVersion: config.mqttProtocolVersion,
-    clientId: config.mqttClientId ?? `twin-oracle-${config.mqttShareGroup}-1`,
-    // A persistent session: QoS 1 messages wait at the broker while the oracle restarts.
-    clean: false,
-    ...(config.mqttProtocolVersion === 5 ? { properties: { sessionExpiryInterval: 3_600 } } : {}),
-    reconnectPeriod: 1_000,
-    reconnectOnConnackError: true,
-    ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
-    ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
-    ...(config.mqttCaFile ? { ca: readFileSync(config.mqttCaFile) } : {}),
-    ...(config.mqttCertFile ? { cert: readFileSync(config.mqttCertFile) } : {}),
-    ...(config.mqttKeyFile ? { key: readFileSync(config.mqttKeyFile) } : {}),
-    rejectUnauthorized: config.mqttRejectUnauthorized,
-  };
-  client = connect(config.mqttUrl, options);
+  client = connect(config.mqttUrl, oracleMqttOptions(config));
   // mqtt.js sends the QoS 1 acknowledgement when handleMessage calls back: the raw message is journaled first (one
   // write: it survives a kill of the oracle at any instant), then judged and processed off the receive path.
   client.handleMessage = (packet, callback) => {

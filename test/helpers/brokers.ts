@@ -1,38 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, connect as netConnect, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
+import { freePort, waitForPort } from '../../bench/lib/ports';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves once something accepts TCP connections on `port` (bounded by `timeoutMs`). */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = netConnect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { freePort, waitForPort } from '../../bench/lib/ports';
 
 /** Polls `condition` every 20 ms until true, failing after `timeoutMs` with `what`. */
 export async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -62,7 +35,10 @@ export type AedesBroker = {
  * @example
  * const broker = await startAedes(); … await broker.stop(); await broker.start() // a restart on the same port
  */
-export async function startAedes(port?: number, credentials?: { username: string; password: string }): Promise<AedesBroker> {
+export async function startAedes(
+  port?: number,
+  credentials?: { username: string; password: string },
+): Promise<AedesBroker> {
   const { Aedes } = require('aedes') as { Aedes: { createBroker(): Promise<AedesInstance> } };
   const chosen = port ?? (await freePort());
   let server: Server | undefined;

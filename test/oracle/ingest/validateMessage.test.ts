@@ -75,6 +75,7 @@ for (const mode of ['on the main thread', 'on a verifier thread'] as const)
         const staticEntry = channel.entry('static', device.staticDocument);
         const verdict = await judge(staticEntry.topic, staticEntry.payload);
         expect(verdict.ok && verdict.signer).to.equal(device.address);
+        expect(privateKeyToAddress(device.privateKey)).to.equal(device.address);
       });
     });
 
@@ -250,19 +251,18 @@ for (const mode of ['on the main thread', 'on a verifier thread'] as const)
         expect(multi.threads).to.equal(0);
       });
     }
-
-    describe('RejectionCounter', function () {
-      it('counts every rejection and logs each device and reason once', function () {
-        const logged: string[] = [];
-        const counter = new RejectionCounter((rejection) => logged.push(`${rejection.deviceId}:${rejection.reason}`));
-        for (let i = 0; i < 5; i++) counter.record({ reason: 'replay', detail: 'x', deviceId: '0x1' });
-        counter.record({ reason: 'replay', detail: 'x', deviceId: '0x2' });
-        counter.record({ reason: 'stale', detail: 'x', deviceId: '0x1' });
-        expect(counter.count('replay')).to.equal(6);
-        expect(counter.snapshot().stale).to.equal(1);
-        expect(counter.snapshot().oversize).to.equal(0);
-        expect(logged).to.deep.equal(['0x1:replay', '0x2:replay', '0x1:stale']);
-        expect(privateKeyToAddress(device.privateKey)).to.equal(device.address);
-      });
-    });
   });
+
+describe('RejectionCounter', function () {
+  it('counts every rejection and logs each device and reason once', function () {
+    const logged: string[] = [];
+    const counter = new RejectionCounter((rejection) => logged.push(`${rejection.deviceId}:${rejection.reason}`));
+    for (let i = 0; i < 5; i++) counter.record({ reason: 'replay', detail: 'x', deviceId: '0x1' });
+    counter.record({ reason: 'replay', detail: 'x', deviceId: '0x2' });
+    counter.record({ reason: 'stale', detail: 'x', deviceId: '0x1' });
+    expect(counter.count('replay')).to.equal(6);
+    expect(counter.snapshot().stale).to.equal(1);
+    expect(counter.snapshot().oversize).to.equal(0);
+    expect(logged).to.deep.equal(['0x1:replay', '0x2:replay', '0x1:stale']);
+  });
+});
