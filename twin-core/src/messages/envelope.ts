@@ -29,20 +29,46 @@ export type StatusBody = z.output<typeof statusBodySchema>;
 const deviceIdHex = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lower-case hex digits');
 const signature = z.string().regex(/^0x[0-9a-f]{130}$/, 'must be a 65-byte signature as 0x + 130 hex digits');
 
+const version = z.literal(MESSAGE_SCHEMA_VERSION);
+/** Strictly increasing per device across every kind, persisted across restarts. */
+const sequence = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** When the device produced the message (ISO 8601, UTC). */
+const time = z.iso.datetime();
+
 function envelope<kind extends DeviceMessageKind, body extends z.ZodType>(kind: kind, body: body) {
   return z.object({
-    v: z.literal(MESSAGE_SCHEMA_VERSION),
+    v: version,
     kind: z.literal(kind),
     deviceId: deviceIdHex,
-    /** Strictly increasing per device across every kind, persisted across restarts. */
-    seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    /** When the device produced the message (ISO 8601, UTC). */
-    ts: z.iso.datetime(),
+    seq: sequence,
+    ts: time,
     body,
     /** EIP-191 signature by the device key over {@link hashDeviceMessage} of everything else. */
     sig: signature,
   });
 }
+
+/**
+ * The envelope of any device message with its body only required to be an object: the fields every kind shares,
+ * checked without the (possibly large) body, so that a receiver can refuse what is plainly not a device message
+ * before storing anything. A message that passes still has to pass {@link deviceMessageSchema}.
+ *
+ * @example
+ * deviceEnvelopeSchema.safeParse(JSON.parse(payload)).success
+ */
+export const deviceEnvelopeSchema = z.object({
+  v: version,
+  kind: z.enum(DEVICE_MESSAGE_KINDS),
+  deviceId: deviceIdHex,
+  seq: sequence,
+  ts: time,
+  body: z.custom<object>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'must be an object',
+  ),
+  sig: signature,
+});
+export type DeviceEnvelope = z.output<typeof deviceEnvelopeSchema>;
 
 export const staticMessageSchema = envelope('static', staticDocumentSchema);
 export const snapshotMessageSchema = envelope('snapshot', snapshotBodySchema);

@@ -1,0 +1,62 @@
+import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
+import { deviceEnvelopeSchema, type DeviceMessageKind } from '../../../twin-core/src/messages/envelope';
+import { parseDeviceTopic } from '../../../twin-core/src/messages/topics';
+import type { Rejection } from './rejections';
+
+/** A payload whose envelope passed {@link checkEnvelope}: its parsed JSON, and whose message it claims to be. */
+export type CheckedEnvelope = {
+  ok: true;
+  /** The whole parsed payload (its body not checked yet). */
+  json: unknown;
+  deviceId: Hex;
+  kind: DeviceMessageKind;
+};
+
+/** A payload refused by {@link checkEnvelope} (or by `checkMessage`, which starts with it). */
+export type RefusedMessage = { ok: false; rejection: Rejection };
+
+/** Parameters of {@link checkEnvelope}. */
+export type CheckEnvelopeParameters = {
+  topic: string;
+  payload: Uint8Array;
+  /** Largest payload accepted, bytes; larger ones are refused before parsing. */
+  maxPayloadBytes: number;
+};
+
+/**
+ * The cheap part of judging a device message, which needs neither the chain nor a signature check: the size, JSON,
+ * the envelope's fields (schema version, a device kind, the DeviceID, sequence number and time, an object body, a
+ * signature of the right shape) and the topic (`twins/{deviceId}/{kind}` of that very DeviceID and kind). The
+ * oracle runs it on the receive path, before journaling, so what a stranger sends that is plainly not a device
+ * message never reaches the disk; `checkMessage` starts with it. Never throws.
+ *
+ * @example
+ * const envelope = checkEnvelope({ topic, payload, maxPayloadBytes: 1_048_576 })
+ * if (!envelope.ok) rejections.record(envelope.rejection)
+ */
+export function checkEnvelope(parameters: CheckEnvelopeParameters): CheckedEnvelope | RefusedMessage {
+  const { topic, payload } = parameters;
+  const topicParts = parseDeviceTopic(topic);
+  const reject = (reason: Rejection['reason'], detail: string, deviceId: string | undefined = topicParts?.deviceId) =>
+    ({ ok: false, rejection: { reason, detail, deviceId } } as const);
+
+  if (payload.length > parameters.maxPayloadBytes) {
+    return reject('oversize', `${payload.length} bytes > ${parameters.maxPayloadBytes}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch (error) {
+    return reject('not-json', (error as Error).message.slice(0, 120));
+  }
+  const envelope = deviceEnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    return reject('invalid-schema', formatIssues(envelope.error.issues, 'message').slice(0, 3).join('; '));
+  }
+  const { kind, deviceId } = envelope.data;
+  if (topicParts === undefined || topicParts.deviceId !== deviceId || topicParts.kind !== kind) {
+    return reject('topic-mismatch', `${kind} message of ${deviceId} on topic ${topic.slice(0, 160)}`, deviceId);
+  }
+  return { ok: true, json, deviceId: deviceId as Hex, kind };
+}
