@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from '../../twin-core/src/config/errors';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
 
 const boolean = z.union([
@@ -8,6 +9,7 @@ const boolean = z.union([
   z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'),
 ]);
 const count = z.coerce.number().int().positive();
+const MIB = 1024 * 1024;
 const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
 
 /**
@@ -89,6 +91,22 @@ export const oracleConfigSchema = z.object({
   dataDir: z.string().min(1).default(join('.data', 'oracle')),
   /** Largest message accepted, bytes (default 1 MiB); larger ones are refused before parsing. */
   maxPayloadBytes: count.default(1_048_576),
+  /**
+   * Journal segment size, bytes (default 64 MiB): a segment is closed when the next message would take it past
+   * this, and deleted once everything in it is processed.
+   */
+  journalSegmentBytes: count.min(65_536).default(64 * MIB),
+  /**
+   * The journal's segments on disk together, at most, bytes (default 1 GiB; at least twice `journalSegmentBytes`
+   * and four times `maxPayloadBytes`). When a message would pass it, the oracle stops acknowledging (the broker
+   * keeps the messages) until processing frees segments, and logs `acknowledgements held`.
+   */
+  journalMaxBytes: count.default(1024 * MIB),
+  /**
+   * Payload bytes journaled but not yet judged and processed, at most, bytes (default 64 MiB): past it the oracle
+   * stops acknowledging until the queue drains, which bounds its memory under a flood.
+   */
+  ingestQueueBytes: count.default(64 * MIB),
   /** Largest difference between a message's time and the oracle's clock, seconds (default 300). */
   maxClockSkewSeconds: count.default(300),
   /**
@@ -124,7 +142,7 @@ export const ORACLE_CONFIG_ENV: Record<string, string> = {
 export function loadOracleConfig(
   parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
 ): OracleConfig {
-  return loadConfig({
+  const config = loadConfig({
     schema: oracleConfigSchema,
     env: ORACLE_CONFIG_ENV,
     environment: parameters.environment ?? process.env,
@@ -133,4 +151,13 @@ export function loadOracleConfig(
     secrets: ['oracleKey', 'mqttPassword'],
     source: 'oracle configuration',
   });
+  // Room for a whole segment besides the one being written, and for a few of the largest messages.
+  const least = Math.max(2 * config.journalSegmentBytes, 4 * config.maxPayloadBytes);
+  if (config.journalMaxBytes < least) {
+    throw new ConfigError('oracle configuration', [
+      `journalMaxBytes (ORACLE_JOURNAL_MAX_BYTES): must be at least twice journalSegmentBytes and four times ` +
+        `maxPayloadBytes, ${least} (got ${config.journalMaxBytes})`,
+    ]);
+  }
+  return config;
 }

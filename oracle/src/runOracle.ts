@@ -23,9 +23,10 @@ import { insertSnapshot } from './index/snapshots';
 import { recordTelemetryBatch } from './index/telemetry';
 import { loadSequenceLedger, saveSequenceLedger, type LedgerEntry } from './index/sequenceLedger';
 import { acceptAlert, ALERT_NOTIFICATION_KIND } from './ingest/acceptAlert';
-import { Journal } from './ingest/journal';
+import { createReceiver, type ReceiverStats } from './ingest/createReceiver';
+import { Journal, type JournalStats } from './ingest/journal';
 import { oracleMqttOptions, oracleSubscriptions } from './ingest/oracleMqtt';
-import { RejectionCounter } from './ingest/rejections';
+import { RejectionCounter, type Rejection } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
 import { createVerifierPool } from './ingest/createVerifierPool';
 import { judgeCheckedMessage, validateMessage, type SequenceLedger } from './ingest/validateMessage';
@@ -52,6 +53,9 @@ export type RunningOracle = {
     /** Security alerts indexed. */
     alerts: number;
     rejections: Record<string, number>;
+    /** The journal on disk, and the receive path (acknowledgements held while it is full). */
+    journal: JournalStats;
+    receive: ReceiverStats;
   };
   mirror: ChainMirror;
   /** The oracle's index database: an API in the same process reads it (`runApi({ shared })`). */
@@ -94,7 +98,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   // A checkpoint syncs the index's WAL (synchronous NORMAL syncs at checkpoints only) before the processed mark moves.
   const journal = new Journal({
     directory: join(config.dataDir, 'journal'),
+    segmentBytes: config.journalSegmentBytes,
+    maxBytes: config.journalMaxBytes,
+    maxPayloadBytes: config.maxPayloadBytes,
     beforeMark: () => index.db.exec('PRAGMA wal_checkpoint(PASSIVE)'),
+    log,
   });
   const twins = createTwinDirectory({ index, provider, twinRegistry: deployment.contracts.TwinRegistry });
   const counters = {
@@ -119,6 +127,15 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
         })
       : undefined;
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
+  /** Counts a refused message and records it in the index. */
+  const refuse = (rejection: Rejection, at: number) => {
+    rejections.record(rejection);
+    try {
+      recordRejection(index, { ...rejection, at });
+    } catch (error) {
+      log('warn', 'rejection not recorded', { error: (error as Error).message });
+    }
+  };
 
   // The replay check: the highest number accepted per device and kind, persisted in the index (written every
   // 500 ms and at stop; a crash can only make it lag, and what it lets through again is processed idempotently).
@@ -232,13 +249,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   });
   peerImporter.start(config.peerBatchIntervalMs);
 
-  const done = new Set<number>();
-  let processedThrough = journal.processedMark;
-  const finish = (offset: number) => {
-    done.add(offset);
-    while (done.delete(processedThrough + 1)) processedThrough++;
-    journal.markProcessed(processedThrough);
-  };
+  const finish = (offset: number) => journal.complete(offset);
   let telemetry: { offset: number; message: Extract<DeviceMessage, { kind: 'telemetry' }> }[] = [];
   /** Stores the buffered telemetry on IPFS as one batch and records its CID (with each device's latest reading). */
   async function flushTelemetry(): Promise<void> {
@@ -310,13 +321,8 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     finish(offset);
   }
 
-  /** Judges a journaled message (or an oversize one, never journaled) and processes it when accepted. */
-  async function judgeAndProcess(
-    offset: number | undefined,
-    topic: string,
-    payload: Buffer,
-    receivedAt: number,
-  ): Promise<void> {
+  /** Judges a journaled message and processes it when accepted. */
+  async function judgeAndProcess(offset: number, topic: string, payload: Buffer, receivedAt: number): Promise<void> {
     try {
       const judging = { twins, ledger, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt };
       const verdict =
@@ -326,13 +332,8 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
               .check(topic, payload)
               .then((checked) => (checked.ok ? judgeCheckedMessage(checked, judging) : checked));
       if (!verdict.ok) {
-        rejections.record(verdict.rejection);
-        try {
-          recordRejection(index, { ...verdict.rejection, at: receivedAt });
-        } catch (error) {
-          log('warn', 'rejection not recorded', { error: (error as Error).message });
-        }
-        if (offset !== undefined) finish(offset);
+        refuse(verdict.rejection, receivedAt);
+        finish(offset);
         return;
       }
       const { message } = verdict;
@@ -340,7 +341,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       lastSeq.set(key, Math.max(message.seq, lastSeq.get(key) ?? -1));
       dirtyLedger.set(key, { deviceId: message.deviceId, kind: message.kind, seq: lastSeq.get(key)! });
       counters.accepted++;
-      await processAccepted(offset!, payload.toString('utf8'), message, verdict.hash, receivedAt);
+      await processAccepted(offset, payload.toString('utf8'), message, verdict.hash, receivedAt);
     } catch (error) {
       log('error', 'processing failed', { offset, error: (error as Error).message });
     }
@@ -351,8 +352,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     try {
       const verdict = acceptAlert({ index, topic, payload, maxPayloadBytes: config.maxPayloadBytes, now: receivedAt });
       if (!verdict.ok) {
-        rejections.record(verdict.rejection);
-        recordRejection(index, { ...verdict.rejection, at: receivedAt });
+        refuse(verdict.rejection, receivedAt);
         return;
       }
       counters.alerts++;
@@ -372,13 +372,22 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     }
   }
 
-  const replay = journal.unprocessed();
-  for (const entry of replay)
-    await judgeAndProcess(entry.offset, entry.topic, Buffer.from(entry.payload, 'utf8'), entry.receivedAt);
+  // Streamed from disk one entry at a time: bounded memory whatever the journal holds.
+  for (const entry of journal.replay())
+    await judgeAndProcess(entry.offset, entry.topic, entry.payload, entry.receivedAt);
   for (const snapshot of unbatchedSnapshots(index)) batcher.add(snapshot);
 
+  const receiver = createReceiver({
+    journal,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxQueuedBytes: config.ingestQueueBytes,
+    refuse,
+    process: judgeAndProcess,
+    log,
+  });
   client = connect(config.mqttUrl, oracleMqttOptions(config));
-  // mqtt.js sends the QoS 1 acknowledgement when handleMessage calls back: the raw message is journaled first (one
+  // mqtt.js sends the QoS 1 acknowledgement when handleMessage calls back (and reads nothing more from the connection
+  // until then): what is plainly not a device message is refused before the disk; the rest is journaled first (one
   // write: it survives a kill of the oracle at any instant), then judged and processed off the receive path.
   client.handleMessage = (packet, callback) => {
     const topic = packet.topic;
@@ -390,12 +399,14 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       handleAlert(topic, payload, receivedAt);
       return callback();
     }
-    const offset =
-      payload.length > config.maxPayloadBytes
-        ? undefined
-        : journal.appendNow(topic, payload.toString('utf8'), receivedAt);
-    callback();
-    void judgeAndProcess(offset, topic, payload, receivedAt);
+    const stream = client!.stream;
+    receiver.receive(
+      topic,
+      payload,
+      receivedAt,
+      () => callback(),
+      () => client!.stream === stream,
+    );
   };
   client.on('connect', () => {
     client!.subscribe(
@@ -411,12 +422,18 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   client.on('error', (error) => log('warn', 'mqtt error', { error: error.message }));
 
   return {
-    stats: () => ({ ...counters, rejections: rejections.snapshot() }),
+    stats: () => ({
+      ...counters,
+      rejections: rejections.snapshot(),
+      journal: journal.stats(),
+      receive: receiver.stats(),
+    }),
     mirror,
     index,
     store,
     async stop() {
       await client?.endAsync(true);
+      receiver.close();
       // What the threads still hold is checked here; anything not processed by the end is replayed from the journal.
       await verifiers?.close();
       clearInterval(telemetryTimer);

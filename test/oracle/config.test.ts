@@ -38,6 +38,31 @@ describe('Oracle configuration', function () {
     expect(message).to.contain('MQTT_URL');
   });
 
+  it('bounds the journal on disk and the processing queue, by default and as configured', function () {
+    const config = loadOracleConfig({ environment: { ORACLE_ORACLE_KEY: KEY } });
+    expect(config).to.include({
+      journalSegmentBytes: 64 * 1024 * 1024,
+      journalMaxBytes: 1024 * 1024 * 1024,
+      ingestQueueBytes: 64 * 1024 * 1024,
+    });
+    const small = loadOracleConfig({
+      environment: {
+        ORACLE_ORACLE_KEY: KEY,
+        ORACLE_JOURNAL_SEGMENT_BYTES: '1048576',
+        ORACLE_JOURNAL_MAX_BYTES: '8388608',
+      },
+    });
+    expect(small).to.include({ journalSegmentBytes: 1_048_576, journalMaxBytes: 8_388_608 });
+  });
+
+  it('refuses a journal limit without room for two segments or four of the largest messages, naming it', function () {
+    const environment = { ORACLE_ORACLE_KEY: KEY, ORACLE_JOURNAL_SEGMENT_BYTES: '1048576' };
+    expect(() => loadOracleConfig({ environment: { ...environment, ORACLE_JOURNAL_MAX_BYTES: '2000000' } })).to.throw(
+      ConfigError,
+      'journalMaxBytes (ORACLE_JOURNAL_MAX_BYTES): must be at least twice journalSegmentBytes and four times maxPayloadBytes, 4194304 (got 2000000)',
+    );
+  });
+
   it('requires the oracle key', function () {
     expect(() => loadOracleConfig({ environment: {} })).to.throw(ConfigError, 'oracleKey');
   });

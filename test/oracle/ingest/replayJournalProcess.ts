@@ -1,0 +1,34 @@
+/**
+ * Opens a journal directory (migrating it if it is of the first format) in a process of its own, replays it, and
+ * prints what it read and the process's peak memory: `{ entries, payloadBytes, firstOffset, lastOffset, maxRssBytes }`.
+ * Used by the journal tests to measure memory apart from mocha's.
+ */
+import { createHash } from 'node:crypto';
+import { Journal } from '../../../oracle/src/ingest/journal';
+
+const directory = process.argv[2]!;
+const journal = new Journal({ directory });
+let entries = 0;
+let payloadBytes = 0;
+let firstOffset: number | undefined;
+let lastOffset: number | undefined;
+const digest = createHash('sha256');
+for (const entry of journal.replay()) {
+  entries++;
+  payloadBytes += entry.payload.length;
+  firstOffset ??= entry.offset;
+  lastOffset = entry.offset;
+  digest.update(entry.payload);
+  journal.complete(entry.offset);
+}
+journal.close();
+process.stdout.write(
+  `${JSON.stringify({
+    entries,
+    payloadBytes,
+    firstOffset,
+    lastOffset,
+    sha256: digest.digest('hex'),
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  })}\n`,
+);
