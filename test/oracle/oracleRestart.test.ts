@@ -1,36 +1,12 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
+import { kill, startOracleProcess } from './oracleProcess';
 
-const ROOT = resolve(__dirname, '..', '..');
 const SEED = 'oracle-restart';
 const DEVICES = 4;
-
-function startOracleProcess(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn('npx', ['ts-node', '-T', join('oracle', 'src', 'cli.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, FORCE_COLOR: '0' },
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolveExit) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
-    child.once('exit', () => resolveExit());
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      resolveExit();
-    }
-  });
-}
 
 describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', function () {
   this.timeout(240_000);
