@@ -4,6 +4,10 @@ import { deviceEnvelopeSchema, type DeviceMessageKind } from '../../../twin-core
 import { parseDeviceTopic } from '../../../twin-core/src/messages/topics';
 import type { Rejection } from './rejections';
 
+/** Bytes JSON allows around a value, and the first bytes of a value (object, array, string, number, literal). */
+const JSON_WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const JSON_VALUE_START = new Set([...'{["-0123456789tfn'].map((character) => character.charCodeAt(0)));
+
 /** A payload whose envelope passed {@link checkEnvelope}: its parsed JSON, and whose message it claims to be. */
 export type CheckedEnvelope = {
   ok: true;
@@ -43,6 +47,17 @@ export function checkEnvelope(parameters: CheckEnvelopeParameters): CheckedEnvel
 
   if (payload.length > parameters.maxPayloadBytes) {
     return reject('oversize', `${payload.length} bytes > ${parameters.maxPayloadBytes}`);
+  }
+  // Binary junk is told from JSON by its first byte, without decoding a megabyte first.
+  let start = 0;
+  while (start < payload.length && JSON_WHITESPACE.has(payload[start]!)) start++;
+  if (start === payload.length || !JSON_VALUE_START.has(payload[start]!)) {
+    return reject(
+      'not-json',
+      start === payload.length
+        ? 'empty payload'
+        : `byte 0x${payload[start]!.toString(16)} at ${start} cannot start JSON`,
+    );
   }
   let json: unknown;
   try {

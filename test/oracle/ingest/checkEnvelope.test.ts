@@ -44,6 +44,7 @@ describe('checkEnvelope (what the oracle refuses before its journal)', function 
       expect(deviceTopic(envelope.deviceId, envelope.kind)).to.equal(entry.topic);
       expect(envelope.json).to.deep.equal(JSON.parse(entry.payload));
     }
+    expect(check(telemetry().topic, ` \r\n\t${telemetry().payload}\n`).ok).to.equal(true); // JSON's whitespace
   });
 
   const topic = deviceTopic(device.deviceId, 'telemetry');
@@ -53,7 +54,9 @@ describe('checkEnvelope (what the oracle refuses before its journal)', function 
   });
   const cases: [string, () => { topic: string; payload: Buffer }, string, string][] = [
     ['a payload above the limit', () => input(topic, Buffer.alloc(MAX + 1, 0x20)), 'oversize', `${MAX + 1} bytes`],
-    ['control bytes', () => input(topic, Buffer.from([0, 1, 2, 0x1f, 0xff])), 'not-json', 'JSON'],
+    ['control bytes', () => input(topic, Buffer.from([0, 1, 2, 0x1f, 0xff])), 'not-json', 'cannot start JSON'],
+    ['an empty payload', () => input(topic, ''), 'not-json', 'empty'],
+    ['JSON cut short', () => input(topic, ' \n{"v":1,'), 'not-json', 'JSON'],
     ['JSON that is not an object', () => input(topic, '[1, 2, 3]'), 'invalid-schema', 'message'],
     ['no signature', () => input(topic, altered({ sig: undefined })), 'invalid-schema', 'sig'],
     ['a signature of the wrong shape', () => input(topic, altered({ sig: '0x1234' })), 'invalid-schema', 'sig'],

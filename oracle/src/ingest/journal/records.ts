@@ -70,13 +70,14 @@ export function encodeRecord(entry: EntryToWrite, segmentBytes: number): Buffer 
   topic.copy(data, ENTRY_HEADER_BYTES);
   data.set(entry.payload, ENTRY_HEADER_BYTES + topic.length);
 
-  const out = Buffer.alloc(layout(dataBytes, segmentBytes % BLOCK_BYTES));
+  const out = Buffer.allocUnsafe(layout(dataBytes, segmentBytes % BLOCK_BYTES));
   let at = 0;
   let position = segmentBytes % BLOCK_BYTES;
   let consumed = 0;
   while (consumed < dataBytes) {
     if (BLOCK_BYTES - position < HEADER_BYTES) {
-      at += BLOCK_BYTES - position; // zeros (Buffer.alloc)
+      out.fill(0, at, at + BLOCK_BYTES - position);
+      at += BLOCK_BYTES - position;
       position = 0;
     }
     const length = Math.min(BLOCK_BYTES - position - HEADER_BYTES, dataBytes - consumed);
