@@ -81,9 +81,11 @@ export function createReceiver(parameters: CreateReceiverParameters): Receiver {
     }
     queuedBytes += message.payload.length;
     message.ack();
-    void parameters
-      .process(offset, message.topic, message.payload, message.receivedAt)
-      .finally(() => (queuedBytes -= message.payload.length));
+    const release = () => void (queuedBytes -= message.payload.length);
+    parameters.process(offset, message.topic, message.payload, message.receivedAt).then(release, (error: Error) => {
+      release();
+      log('error', 'processing failed', { offset, error: error.message });
+    });
     return undefined;
   };
 
