@@ -1,8 +1,9 @@
 /**
  * The oracle's receive path per message, measured alone (no broker, no judging): the envelope check before the
  * journal, the journal's append, and both through `createReceiver` as `runOracle` wires them, for signed telemetry,
- * a full snapshot, a static document, and two kinds of 1 MB junk. Prints µs per message and journal bytes per
- * message.
+ * a full snapshot, a static document, and two kinds of 1 MB junk. Prints CPU µs per message (user and system time,
+ * steadier than wall time on a shared machine), the journal's bytes per message and what the previous journal format
+ * (JSON lines) took.
  *
  * @example
  * npx ts-node -T bench/ingest/receivePath.ts            # 20,000 of each legitimate message, 50 of each junk
@@ -11,7 +12,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { createSimulation, type SimulatedMessage } from '../../agent/src/simulate/createSimulation';
 import { signSimulated, signSimulatedStatic } from '../../agent/src/simulate/sign';
 import { checkEnvelope } from '../../oracle/src/ingest/checkEnvelope';
@@ -69,14 +69,16 @@ const samples: { name: string; topic: string; payload: Buffer; times: number }[]
   },
 ];
 
+/** CPU time (user and system) per call, µs: steadier than wall time on a machine shared with other work. */
 const microseconds = (times: number, run: () => void) => {
   for (let i = 0; i < Math.min(200, times); i++) run(); // warm-up
-  const began = performance.now();
+  const began = process.cpuUsage();
   for (let i = 0; i < times; i++) run();
-  return ((performance.now() - began) * 1000) / times;
+  const used = process.cpuUsage(began);
+  return (used.user + used.system) / times;
 };
 
-console.log(`receive path, µs per message (${count} of each legitimate message, 50 of each junk)\n`);
+console.log(`receive path, CPU µs per message (${count} of each legitimate message, 50 of each junk)\n`);
 console.log(
   '| message | bytes | envelope check | journal append | receive path (check + append) | journal bytes per message | previous format (JSON lines) |',
 );
