@@ -29,8 +29,7 @@ import { RejectionCounter } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
 import { createVerifierPool } from './ingest/createVerifierPool';
 import { judgeCheckedMessage, validateMessage, type SequenceLedger } from './ingest/validateMessage';
-import type { BlobStore } from './storage/blobStore';
-import { createBlobStore } from './storage/createBlobStore';
+import { type BlobStore, createBlobStore } from '../../blobs/src';
 
 /** A log line sink; never given secrets. */
 export type OracleLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;

@@ -3,7 +3,7 @@
  * factory that picks one. See README.md in this folder.
  *
  * @example
- * import { createBlobStore } from './storage'
+ * import { createBlobStore } from '../../blobs/src'
  * const store = await createBlobStore({ dataDir, ipfsApiUrl })
  */
 export { MAX_BLOB_BYTES, type BlobStore } from './blobStore';
