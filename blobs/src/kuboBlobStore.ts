@@ -96,6 +96,10 @@ export class KuboBlobStore implements BlobStore {
     };
   }
 
+  describe(): string {
+    return `Kubo at ${this.url}`;
+  }
+
   async add(bytes: Uint8Array): Promise<string> {
     this.assertOpen();
     assertBlobSize(bytes);
