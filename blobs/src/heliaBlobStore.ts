@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { unixfs, type UnixFS } from '@helia/unixfs';
-import { createHeliaLight, type Helia } from 'helia';
+import type { Helia } from 'helia';
 import type { CID } from 'multiformats/cid';
 import type { BlobStore } from './blobStore';
 import { KUBO_IMPORT_OPTIONS, assertBlobSize, parseBlobCid } from './cid';
+import { createHeliaNode } from './createHeliaNode';
 import { holdsWholeBlob, readVerifiedBlob, type BlockSource } from './dag';
 import { BlobNotFoundError, BlobStoreClosedError, BlobStoreError, messageOf } from './errors';
 import { FsBlockstore, FsDatastore } from './esmPackages.mjs';
@@ -82,7 +83,7 @@ async function collect(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>)
  * (datastore-fs, which holds the pins). Data survives a restart: close, open the same directory, read back.
  * One process per data directory (Helia takes no lock on it).
  *
- * Offline by default (`createHeliaLight`: no libp2p, no routers, no block brokers: it never opens a socket). With
+ * Offline by default (Helia's core as `createHeliaLight` makes it: no libp2p, no routers, no block brokers: it never opens a socket). With
  * `network`, it joins a private IPFS network of instances (libp2p over TCP behind a pre-shared key, bitswap as the
  * only block broker, dialling only the configured peers): any instance then reads any blob another one added, each
  * fetched block verified against its CID, kept as `keepFetched` says.
@@ -129,7 +130,7 @@ export class HeliaBlobStore implements BlobStore {
     try {
       await blockstore.open();
       await datastore.open();
-      const helia = createHeliaLight({ blockstore, datastore });
+      const helia = createHeliaNode({ blockstore, datastore });
       if (options.network !== undefined) {
         // Loaded only here: an offline store never loads libp2p (start time and memory of `npm start`).
         const { joinPrivateNetwork } =

@@ -116,6 +116,22 @@ describe('blobs: private IPFS network of embedded Helia nodes (separate processe
       expect(await b.get(cid)).to.deep.equal(Buffer.from(bytes));
     });
 
+    it('with IPFS_KEEP_FETCHED=drop reads without storing; with keep stores unpinned; pin fetches what is missing', async function () {
+      const peer = { IPFS_SWARM_KEY_FILE: key, IPFS_LISTEN: 'none', IPFS_PEERS: a.address };
+      const [dropping, keeping] = await Promise.all([
+        start('drop', { ...peer, IPFS_KEEP_FETCHED: 'drop' }),
+        start('keep', { ...peer, IPFS_KEEP_FETCHED: 'keep' }),
+      ]);
+      expect((await dropping.get(largeCid)).equals(Buffer.from(large))).to.equal(true);
+      expect(await dropping.call('has', { cid: largeCid })).to.equal(false);
+      expect(await keeping.get(largeCid)).to.have.length(large.length);
+      expect(await keeping.call('has', { cid: largeCid })).to.equal(true);
+      expect(await keeping.call('isPinned', { cid: largeCid })).to.equal(false);
+      await keeping.call('pin', { cid: smallCid });
+      expect(await keeping.call('isPinned', { cid: smallCid })).to.equal(true);
+      expect(await keeping.call('has', { cid: smallCid })).to.equal(true);
+    });
+
     describe('when a node has another key', function () {
       let c: NetworkNode;
       before(async function () {

@@ -5,13 +5,13 @@ import { loadPeerIdentity } from './peerIdentity';
 import { startPrivateNetwork, type PrivateNetwork } from './startPrivateNetwork';
 
 /**
- * Puts a Helia node (created with `createHeliaLight`, not started) on the private network: starts its libp2p node
+ * Puts a Helia node (`createHeliaNode`, not started) on the private network: starts its libp2p node
  * (identity from `<directory>/peer-key`) and adds bitswap as its only block broker. Helia gets no router (no DHT, no
  * delegated routing, no HTTP gateway): bitswap asks the connected peers, which are the configured ones and any node
  * holding the swarm key that dialled in.
  *
  * @example
- * const helia = createHeliaLight({ blockstore, datastore })
+ * const helia = createHeliaNode({ blockstore, datastore })
  * const network = await joinPrivateNetwork(helia, directory, options)
  * await helia.start()
  */
