@@ -106,8 +106,11 @@ async function main(): Promise<void> {
   send({ type: 'ready', status: store.networkStatus() });
 }
 
-main().catch((error: Error) => {
-  process.send?.({ type: 'failed', error: { name: error.name, message: error.message } });
-  process.stderr.write(`${error.stack ?? error.message}\n`);
-  process.exit(2);
-});
+// Only as a child process's entry: `npm test` loads every .ts file under test/, this one included.
+if (require.main === module) {
+  main().catch((error: Error) => {
+    process.send?.({ type: 'failed', error: { name: error.name, message: error.message } });
+    process.stderr.write(`${error.stack ?? error.message}\n`);
+    process.exit(2);
+  });
+}
