@@ -138,6 +138,8 @@ export class HeliaBlobStore implements BlobStore {
         network = await joinPrivateNetwork(helia, directory, options.network);
       }
       await helia.start();
+      // Bitswap is registered now: peers learn it when they connect (identify), so dialling starts only here.
+      network?.startDialling();
       return new HeliaBlobStore(helia, blockstore, datastore, directory, network, options.network);
     } catch (error) {
       await network?.stop().catch(() => undefined);

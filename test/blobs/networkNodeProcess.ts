@@ -2,20 +2,61 @@
  * One embedded IPFS node in its own process, for the private network tests: configured exactly as the oracle, API
  * and security service are (the `IPFS_*` variables through `loadConfig` and `ipfsConfigShape`), its data directory
  * in `BLOB_NODE_DATA_DIR`. Driven over IPC: `{ id, op, … }` → `{ id, result }` or `{ id, error: { name, message } }`.
- * Sends `{ type: 'ready', status }` once open, and `{ type: 'log', … }` for each network log line.
+ * Sends `{ type: 'ready', status }` once open, and `{ type: 'log', … }` for each network log line. Every TCP connect,
+ * UDP socket and DNS query the process attempts is recorded (`dials`).
  */
+import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
 import { z } from 'zod';
-import {
-  HeliaBlobStore,
-  IPFS_CONFIG_ENV,
-  IPFS_CONFIG_SECRETS,
-  checkIpfsConfig,
-  createBlobStore,
-  ipfsConfigOf,
-  ipfsConfigShape,
-} from '../../blobs/src';
-import { loadConfig } from '../../twin-core/src/config/loadConfig';
+import type { HeliaBlobStore } from '../../blobs/src';
+
+/** Every outgoing connection, UDP socket and DNS query the process attempted (recorded before anything loads). */
+export type DialRecord = { kind: 'tcp' | 'udp' | 'dns'; target: string };
+
+/**
+ * Records every TCP connect (net, and so http, https, tls, fetch), UDP socket and DNS query of this process, so the
+ * tests see whether the node tried to reach anything but its configured peers (mDNS, DHT, bootstrap, gateways,
+ * delegated routing…), not only what is open at one moment.
+ */
+function recordDials(): DialRecord[] {
+  const records: DialRecord[] = [];
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as
+      | { host?: string; port?: number; path?: string }
+      | number;
+    const target =
+      typeof first === 'object' && first !== null
+        ? first.path ?? `${first.host ?? 'localhost'}:${first.port}`
+        : `${String(args[1] ?? 'localhost')}:${String(first)}`;
+    records.push({ kind: 'tcp', target });
+    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof connect;
+  const createSocket = dgram.createSocket;
+  (dgram as { createSocket: unknown }).createSocket = (...args: unknown[]) => {
+    records.push({ kind: 'udp', target: JSON.stringify(args[0]) });
+    return (createSocket as (...a: unknown[]) => dgram.Socket)(...args);
+  };
+  const wrap = (owner: Record<string, unknown>, names: string[]) => {
+    for (const name of names) {
+      const original = owner[name] as (...a: unknown[]) => unknown;
+      if (typeof original !== 'function') continue;
+      owner[name] = function (this: unknown, ...args: unknown[]) {
+        // Node's listen() looks up an IP literal too; that answers at once, without a query.
+        if (net.isIP(String(args[0])) === 0) records.push({ kind: 'dns', target: `${name} ${String(args[0])}` });
+        return original.apply(this, args);
+      };
+    }
+  };
+  const names = ['lookup', 'resolve', 'resolve4', 'resolve6', 'resolveTxt', 'resolveAny', 'resolveSrv'];
+  wrap(dns as unknown as Record<string, unknown>, names);
+  wrap(dns.promises as unknown as Record<string, unknown>, names);
+  wrap(dns.Resolver.prototype as unknown as Record<string, unknown>, names);
+  wrap(dns.promises.Resolver.prototype as unknown as Record<string, unknown>, names);
+  return records;
+}
 
 /** A socket of this process, from /proc/net: what the tests check the node dials and binds. */
 export type SocketRow = { protocol: string; local: string; remote: string; state: string };
@@ -67,6 +108,12 @@ function sockets(): SocketRow[] {
 }
 
 async function main(): Promise<void> {
+  const dials = recordDials();
+  // Loaded after the recorder is in place.
+  const { IPFS_CONFIG_ENV, IPFS_CONFIG_SECRETS, checkIpfsConfig, createBlobStore, ipfsConfigOf, ipfsConfigShape } =
+    require('../../blobs/src') as typeof import('../../blobs/src');
+  const { loadConfig } =
+    require('../../twin-core/src/config/loadConfig') as typeof import('../../twin-core/src/config/loadConfig');
   const send = (message: unknown) => process.send!(message);
   const config = loadConfig({
     schema: z.object(ipfsConfigShape).superRefine(checkIpfsConfig),
@@ -88,6 +135,7 @@ async function main(): Promise<void> {
     status: async () => store.networkStatus(),
     describe: async () => store.describe(),
     sockets: async () => sockets(),
+    dials: async () => dials,
     close: async () => {
       await store.close();
       setImmediate(() => process.exit(0));

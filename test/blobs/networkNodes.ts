@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSwarmKey, type PrivateNetworkStatus } from '../../blobs/src';
 import { spawnEntry, type EntryProcess } from '../../bench/lib/spawnEntry';
-import type { SocketRow } from './networkNodeProcess';
+import type { DialRecord, SocketRow } from './networkNodeProcess';
 
 /** A blob node in a child process (`networkNodeProcess.ts`), driven over IPC. */
 export type NetworkNode = {
@@ -19,6 +19,8 @@ export type NetworkNode = {
   get(cid: string): Promise<Buffer>;
   status(): Promise<PrivateNetworkStatus>;
   sockets(): Promise<SocketRow[]>;
+  /** Every TCP connect, UDP socket and DNS query the node's process attempted since it started. */
+  dials(): Promise<DialRecord[]>;
   /** Closes the store and waits for the process to exit. */
   close(): Promise<void>;
 };
@@ -88,6 +90,7 @@ export async function startNetworkNode(dataDir: string, ipfs: Record<string, str
     get: async (cid) => Buffer.from(await call<string>('get', { cid }), 'base64'),
     status: () => call<PrivateNetworkStatus>('status'),
     sockets: () => call<SocketRow[]>('sockets'),
+    dials: () => call<DialRecord[]>('dials'),
     async close() {
       if (child.child.exitCode !== null || child.child.signalCode !== null) return;
       await call('close').catch(() => undefined);

@@ -233,6 +233,14 @@ describe('blobs: private IPFS network of embedded Helia nodes (separate processe
       expect(status.peers).to.deep.equal([]);
     });
 
+    it('never attempted a connection, a UDP socket or a DNS query other than to its configured peers', async function () {
+      expect(await a.dials()).to.deep.equal([]); // A lists no peer: it never connected anywhere
+      const dials = await b.dials();
+      const aTarget = `127.0.0.1:${a.address.split('/')[4]}`;
+      expect(dials.length).to.be.greaterThan(0);
+      expect(dials.filter((dial) => dial.kind !== 'tcp' || dial.target !== aTarget)).to.deep.equal([]);
+    });
+
     it('holds no UDP socket (no mDNS, no QUIC, no WebRTC) and TCP only to its listener or a configured peer', async function () {
       for (const [node, peers] of [
         [a, []],

@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { identify } from '@libp2p/identify';
+import { identify, identifyPush } from '@libp2p/identify';
 import type { PeerId } from '@libp2p/interface';
 import { noise } from '@libp2p/noise';
 import { preSharedKey } from '@libp2p/pnet';
@@ -55,6 +55,11 @@ export type PrivateNetworkStatus = {
 export type PrivateNetwork = {
   readonly libp2p: Libp2p;
   readonly peerId: string;
+  /**
+   * Starts dialling the configured peers (at once, then every `redialIntervalMs` while one is disconnected). Call it
+   * once the protocols (bitswap) are registered: identify tells a peer what this node speaks when they connect.
+   */
+  startDialling(): void;
   status(): PrivateNetworkStatus;
   /** Stops redialling and closes every connection and listener. */
   stop(): Promise<void>;
@@ -72,10 +77,11 @@ function transportPart(address: Multiaddr | string): string {
 /**
  * Starts a libp2p node for a private IPFS network: TCP only, every connection first wrapped by the pre-shared key
  * (`@libp2p/pnet`: a node without the key cannot complete the handshake), then noise (authenticates the peer ID)
- * and yamux, with identify (needed for bitswap to learn a peer's protocols). Nothing public: no DHT, no mDNS, no
- * bootstrap list, no relay, no UPnP/AutoNAT, no WebSockets/WebRTC, no HTTP gateway, no delegated routing. A
- * connection gater refuses every dial to an address that is not a configured peer's (and keeps the peer store from
- * holding any other), so the node dials only `peers`, which it redials every `redialIntervalMs` while disconnected.
+ * and yamux, with identify and identify-push (how bitswap learns which peers speak it). Nothing public: no DHT, no
+ * mDNS, no bootstrap list, no relay, no UPnP/AutoNAT, no WebSockets/WebRTC, no HTTP gateway, no delegated routing.
+ * A connection gater refuses every dial to an address that is not a configured peer's (and keeps the peer store
+ * from holding any other), so the node dials only `peers`: from `startDialling()` on, and again every
+ * `redialIntervalMs` while one is down.
  *
  * @throws BlobStoreError when a listen address cannot be bound
  * @example
@@ -110,7 +116,7 @@ export async function startPrivateNetwork(parameters: PrivateNetworkParameters):
       peerDiscovery: [],
       peerRouters: [],
       contentRouters: [],
-      services: { identify: identify() },
+      services: { identify: identify(), identifyPush: identifyPush() },
       connectionManager: { maxConnections: 128, dialTimeout: DIAL_TIMEOUT_MS, reconnectRetries: 0 },
       connectionGater: {
         denyDialPeer: (peerId: PeerId) => (peerIds.has(peerId.toString()) ? false : refuse(peerId.toString())),
@@ -166,8 +172,9 @@ export async function startPrivateNetwork(parameters: PrivateNetworkParameters):
       dialing.delete(peer.multiaddr);
     }
   }
+  let dialling = false;
   const dialAll = () => {
-    if (libp2p.status === 'started') for (const peer of peers) void dial(peer);
+    if (dialling && libp2p.status === 'started') for (const peer of peers) void dial(peer);
   };
   libp2p.addEventListener('peer:connect', (event) =>
     log('info', 'ipfs: peer connected', { peer: event.detail.toString() }),
@@ -176,13 +183,18 @@ export async function startPrivateNetwork(parameters: PrivateNetworkParameters):
     log('info', 'ipfs: peer disconnected', { peer: event.detail.toString() });
     dialAll();
   });
-  dialAll();
-  const timer = setInterval(dialAll, parameters.redialIntervalMs ?? 2_000);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
 
   return {
     libp2p,
     peerId: identity.peerId,
+    startDialling() {
+      if (dialling) return;
+      dialling = true;
+      dialAll();
+      timer = setInterval(dialAll, parameters.redialIntervalMs ?? 2_000);
+      timer.unref();
+    },
     status: () => ({
       peerId: identity.peerId,
       listening: libp2p.getMultiaddrs().map(String),
