@@ -70,11 +70,17 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     });
   }
   const deployment = readDeployment(config.deploymentFile);
+  // Opened before the port: from listen() to the request handler below nothing awaits, so no request is lost.
+  const store =
+    parameters.shared?.store ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: config.dataDir, log }));
   const server = createServer();
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
+  }).catch(async (error: unknown) => {
+    if (parameters.shared === undefined) await store.close();
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -87,8 +93,6 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     cacheTimeout: -1,
   });
   const index = parameters.shared?.index ?? openIndex(join(config.oracleDataDir, 'index.sqlite'));
-  const store =
-    parameters.shared?.store ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: config.dataDir, log }));
   const feed = createIndexFeed({
     index,
     intervalMs: config.feedIntervalMs,

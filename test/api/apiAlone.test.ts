@@ -15,6 +15,10 @@ describe('API alone (npm run api, its own process) reading blobs from the oracle
   let alone: EntryProcess;
   let aloneApi: string;
   let anchored: { deviceId: string; seq: number };
+  const get = async (base: string, path: string) => {
+    const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(20_000) });
+    return { status: response.status, body: (await response.json()) as any };
+  };
 
   before(async function () {
     directory = mkdtempSync(join(tmpdir(), 'api-alone-'));
@@ -53,6 +57,12 @@ describe('API alone (npm run api, its own process) reading blobs from the oracle
     });
     await waitForPort(port, 90_000);
     aloneApi = `http://127.0.0.1:${port}/api/v1`;
+    await eventually(
+      () => get(aloneApi, '/health'),
+      (answer) => String(answer.body.components?.ipfs?.detail).includes('1 of 1 configured peers connected'),
+      30_000,
+      "the API's node connected to the oracle's",
+    );
   });
 
   after(async function () {
@@ -60,11 +70,6 @@ describe('API alone (npm run api, its own process) reading blobs from the oracle
     await h?.stop();
     rmSync(directory, { recursive: true, force: true });
   });
-
-  const get = async (base: string, path: string) => {
-    const response = await fetch(`${base}${path}`);
-    return { status: response.status, body: (await response.json()) as any };
-  };
 
   it('serves a snapshot document the oracle’s node added, the same document the oracle’s process serves', async function () {
     const path = `/twins/${anchored.deviceId}/snapshots/${anchored.seq}`;

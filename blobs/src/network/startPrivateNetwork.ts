@@ -97,9 +97,14 @@ export async function startPrivateNetwork(parameters: PrivateNetworkParameters):
     peers.filter((peer) => !peer.family.startsWith('dns')).map((peer) => transportPart(peer.multiaddr)),
   );
   let refusedDials = 0;
+  /** Targets already logged (each once, at most 256: a misbehaving library cannot flood the log). */
+  const logged = new Set<string>();
   const refuse = (what: string) => {
     refusedDials++;
-    log('warn', 'ipfs: refused a dial outside the configured peers', { to: what });
+    if (!logged.has(what) && logged.size < 256) {
+      logged.add(what);
+      log('warn', 'ipfs: refused a dial outside the configured peers', { to: what });
+    }
     return true;
   };
 
