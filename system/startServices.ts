@@ -26,7 +26,10 @@ export type StartServicesParameters = {
   /** An external broker; without it the embedded broker runs on `brokerPort`. */
   mqttUrl?: string;
   brokerPort?: number;
-  /** An external Kubo node; without it the oracle runs the embedded Helia node (shared with the API). */
+  /**
+   * An external Kubo node; without it the oracle runs the embedded Helia node (shared with the API and the security
+   * service), on the private IPFS network of instances when `IPFS_SWARM_KEY_FILE` is in the environment.
+   */
   ipfsApiUrl?: string;
   apiHost?: string;
   apiPort?: number;

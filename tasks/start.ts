@@ -145,7 +145,7 @@ function logLine(level: 'info' | 'warn' | 'error', message: string, fields: Reco
 function announce(services: RunningServices, dataDir: string): void {
   console.log('\nServices:');
   console.log(`  MQTT broker     ${services.mqttUrl}${services.broker ? ' (embedded aedes)' : ''}`);
-  console.log(`  IPFS            ${services.oracle.store.kind === 'embedded' ? 'embedded Helia node' : 'Kubo'}`);
+  console.log(`  IPFS            ${services.oracle.store.describe()}`);
   console.log(`  Oracle          data in ${dataDir}`);
   if (services.security) console.log(`  Security        ${services.security.address} (demo security entity #5)`);
   console.log(`  API             ${services.api.url}/api/v1 (OpenAPI: ${services.api.url}/api/v1/openapi.json)`);

@@ -8,11 +8,12 @@ import { runApi, type ApiLog, type RunningApi } from './runApi';
 const USAGE = `Usage: npm run api -- [--config FILE] [--with-oracle [--oracle-config FILE]]
 
 Runs the API and the dashboard until SIGINT/SIGTERM.
-  alone            reads the oracle's index (API_ORACLE_DATA_DIR, same machine) and IPFS through Kubo (IPFS_API_URL)
+  alone            reads the oracle's index (API_ORACLE_DATA_DIR, same machine) and blobs through its own IPFS node
+                   on the private network (IPFS_SWARM_KEY_FILE, IPFS_PEERS; under API_DATA_DIR) or Kubo (IPFS_API_URL)
   --with-oracle    runs an oracle in this process and shares its index and IPFS store (embedded Helia or Kubo):
                    one "node" of the system; ORACLE_* configures the oracle (ORACLE_ORACLE_KEY is required)
 Configuration: a JSON file (--config or API_CONFIG) and the environment (API_* keys, RPC_URL, MQTT_URL,
-IPFS_API_URL); see api/src/config.ts and api/README.md.
+IPFS_*); see api/src/config.ts, api/README.md and blobs/README.md.
 `;
 
 /** One JSON object per line on stderr; never given secrets. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { IPFS_CONFIG_ENV, IPFS_CONFIG_SECRETS, checkIpfsConfig, ipfsConfigShape } from '../../blobs/src';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
 
 const boolean = z.union([
@@ -10,7 +11,8 @@ const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed 
 
 /**
  * The API's configuration: a JSON file (`--config FILE` or `API_CONFIG`) and the environment (`API_` + the key in
- * UPPER_SNAKE case, plus the shared `RPC_URL`, `MQTT_URL` and `IPFS_API_URL`), the environment winning.
+ * UPPER_SNAKE case, plus the shared `RPC_URL`, `MQTT_URL` and `IPFS_*`), the environment winning. The `ipfs*` keys
+ * are the blob store's (`ipfsConfigShape`, blobs/README.md); `API_IPFS_LISTEN` wins over `IPFS_LISTEN`.
  */
 export const apiConfigSchema = z.object({
   /** Interface the HTTP server binds (default 127.0.0.1; 0.0.0.0 to serve the network). */
@@ -31,10 +33,13 @@ export const apiConfigSchema = z.object({
   /** The oracle's data directory: the API reads its index database (`index.sqlite`) there (default .data/oracle). */
   oracleDataDir: z.string().min(1).default(join('.data', 'oracle')),
   /**
-   * Kubo RPC API URL the API reads IPFS through. Required for a standalone API: the embedded Helia node belongs to
-   * the oracle's process (`npm start` runs both in one process and shares it).
+   * Where a standalone API reads blobs: Kubo (`IPFS_API_URL`), or its own embedded node under `<dataDir>/ipfs` on the
+   * private network of instances (`IPFS_SWARM_KEY_FILE`, `IPFS_PEERS` naming the oracle's node). With an oracle in
+   * the process (`npm start`, `--with-oracle`) the API shares the oracle's store and these are the oracle's.
    */
-  ipfsApiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ...ipfsConfigShape,
+  /** The API's own files: its embedded IPFS node when it runs alone on the private network (default .data/api). */
+  dataDir: z.string().min(1).default(join('.data', 'api')),
   /** Broker the API publishes device commands to (default mqtt://127.0.0.1:1883). */
   mqttUrl: z
     .url({ protocol: /^(mqtts?|wss?)$/, error: 'must be an mqtt://, mqtts://, ws:// or wss:// URL' })
@@ -85,6 +90,7 @@ export type ApiConfig = z.output<typeof apiConfigSchema>;
 
 /** Environment variable of each config key. */
 export const API_CONFIG_ENV: Record<string, string> = {
+  ...IPFS_CONFIG_ENV,
   ...Object.fromEntries(
     Object.keys(apiConfigSchema.shape).map((key) => [
       `API_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
@@ -93,7 +99,6 @@ export const API_CONFIG_ENV: Record<string, string> = {
   ),
   RPC_URL: 'rpcUrl',
   MQTT_URL: 'mqttUrl',
-  IPFS_API_URL: 'ipfsApiUrl',
 };
 
 /**
@@ -107,12 +112,12 @@ export function loadApiConfig(
   parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
 ): ApiConfig {
   return loadConfig({
-    schema: apiConfigSchema,
+    schema: apiConfigSchema.superRefine(checkIpfsConfig),
     env: API_CONFIG_ENV,
     environment: parameters.environment ?? process.env,
     file: parameters.file,
     fileOptional: false,
-    secrets: ['relayerKey', 'mqttPassword', 'jwtSecret'],
+    secrets: ['relayerKey', 'mqttPassword', 'jwtSecret', ...IPFS_CONFIG_SECRETS],
     source: 'API configuration',
   });
 }

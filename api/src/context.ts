@@ -1,6 +1,6 @@
 import type { Contract, JsonRpcProvider } from 'ethers';
 import type { Index } from '../../oracle/src/index/openIndex';
-import type { BlobStore } from '../../oracle/src/storage/blobStore';
+import type { BlobStore } from '../../blobs/src';
 import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import type { ApiConfig } from './config';
 import type { IndexFeed } from './feed/createIndexFeed';

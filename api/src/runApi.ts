@@ -8,8 +8,7 @@ import { connect, type IClientOptions } from 'mqtt';
 import { getEntity } from '../../oracle/src/index/entities';
 import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
 import { openIndex, type Index } from '../../oracle/src/index/openIndex';
-import type { BlobStore } from '../../oracle/src/storage/blobStore';
-import { createBlobStore } from '../../oracle/src/storage/createBlobStore';
+import { type BlobStore, createBlobStore, ipfsConfigOf, sharesBlobs } from '../../blobs/src';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { createSiweAuth } from './auth/createSiweAuth';
 import type { ApiConfig } from './config';
@@ -30,7 +29,8 @@ export type RunApiParameters = {
   log?: ApiLog;
   /**
    * The oracle's open index and IPFS store when the oracle runs in this process (`npm start`); otherwise the API
-   * opens the index under `oracleDataDir` and reads IPFS through Kubo (`ipfsApiUrl`).
+   * opens the index under `oracleDataDir` and reads blobs through Kubo (`ipfsApiUrl`) or its own embedded node on
+   * the private IPFS network (`ipfsSwarmKeyFile`, `ipfsPeers`), under `<dataDir>/ipfs`.
    */
   shared?: { index: Index; store: BlobStore; oracleStats?: OracleStats };
 };
@@ -61,19 +61,26 @@ const ANCHOR_ABI = [
 export async function runApi(parameters: RunApiParameters): Promise<RunningApi> {
   const { config, log = () => undefined } = parameters;
   useLinearGetUrl();
-  if (parameters.shared === undefined && config.ipfsApiUrl === undefined) {
-    throw new BaseError('A standalone API reads IPFS through Kubo: set IPFS_API_URL.', {
+  if (parameters.shared === undefined && !sharesBlobs(config)) {
+    throw new BaseError('A standalone API reads blobs from other processes: set IPFS_SWARM_KEY_FILE or IPFS_API_URL.', {
       details:
-        "the embedded Helia node belongs to the oracle's process: run the API with it (npm run api -- --with-oracle, " +
-        'or npm start), or point the oracle and the API at one Kubo node',
+        "an offline node would hold none of the oracle's blobs: join the oracle's private IPFS network " +
+        "(IPFS_SWARM_KEY_FILE and IPFS_PEERS naming the oracle's node, see blobs/README.md), point both at one Kubo " +
+        'node (IPFS_API_URL), or run the API with the oracle (npm run api -- --with-oracle, or npm start)',
     });
   }
   const deployment = readDeployment(config.deploymentFile);
+  // Opened before the port: from listen() to the request handler below nothing awaits, so no request is lost.
+  const store =
+    parameters.shared?.store ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: config.dataDir, log }));
   const server = createServer();
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
+  }).catch(async (error: unknown) => {
+    if (parameters.shared === undefined) await store.close();
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -86,7 +93,6 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     cacheTimeout: -1,
   });
   const index = parameters.shared?.index ?? openIndex(join(config.oracleDataDir, 'index.sqlite'));
-  const store = parameters.shared?.store ?? (await createBlobStore({ dataDir: '', ipfsApiUrl: config.ipfsApiUrl! }));
   const feed = createIndexFeed({
     index,
     intervalMs: config.feedIntervalMs,

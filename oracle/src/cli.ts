@@ -6,7 +6,7 @@ import { runOracle, type OracleLog } from './runOracle';
 const USAGE = `Usage: npm run oracle -- [--config FILE]
 
 Runs the oracle until SIGINT/SIGTERM. Configuration: a JSON file (--config or ORACLE_CONFIG) and the environment
-(ORACLE_* keys, RPC_URL, MQTT_URL, IPFS_API_URL); ORACLE_ORACLE_KEY is required. See oracle/src/config.ts.
+(ORACLE_* keys, RPC_URL, MQTT_URL, IPFS_*); ORACLE_ORACLE_KEY is required. See oracle/src/config.ts.
 `;
 
 /** One JSON object per line on stderr; never given secrets. */

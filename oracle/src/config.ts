@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { IPFS_CONFIG_ENV, IPFS_CONFIG_SECRETS, checkIpfsConfig, ipfsConfigShape } from '../../blobs/src';
 import { ConfigError } from '../../twin-core/src/config/errors';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
 
@@ -14,7 +15,8 @@ const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed 
 
 /**
  * The oracle's configuration: a JSON file (`--config FILE` or `ORACLE_CONFIG`) and the environment (`ORACLE_` + the
- * key in UPPER_SNAKE case, plus the shared `RPC_URL`, `MQTT_URL` and `IPFS_API_URL`), the environment winning.
+ * key in UPPER_SNAKE case, plus the shared `RPC_URL`, `MQTT_URL` and `IPFS_*`), the environment winning. The `ipfs*`
+ * keys are the blob store's (`ipfsConfigShape`, blobs/README.md); `ORACLE_IPFS_LISTEN` wins over `IPFS_LISTEN`.
  */
 export const oracleConfigSchema = z.object({
   /** JSON-RPC endpoint of the chain (default the local chain of `npm start`). */
@@ -59,8 +61,8 @@ export const oracleConfigSchema = z.object({
     .number()
     .pipe(z.union([z.literal(4), z.literal(5)]))
     .default(5),
-  /** Kubo RPC API URL; without it the oracle runs an embedded Helia node under the data directory. */
-  ipfsApiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** The blob store: Kubo (`IPFS_API_URL`), or the embedded node under the data directory, offline or networked. */
+  ...ipfsConfigShape,
   /** A batch closes at this many snapshots (default 1,024)… */
   batchSize: count.max(65_536).default(1_024),
   /** …or when its oldest snapshot is this old, ms (default 5,000), whichever comes first. */
@@ -121,6 +123,7 @@ export type OracleConfig = z.output<typeof oracleConfigSchema>;
 
 /** Environment variable of each config key. */
 export const ORACLE_CONFIG_ENV: Record<string, string> = {
+  ...IPFS_CONFIG_ENV,
   ...Object.fromEntries(
     Object.keys(oracleConfigSchema.shape).map((key) => [
       `ORACLE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
@@ -129,7 +132,6 @@ export const ORACLE_CONFIG_ENV: Record<string, string> = {
   ),
   RPC_URL: 'rpcUrl',
   MQTT_URL: 'mqttUrl',
-  IPFS_API_URL: 'ipfsApiUrl',
 };
 
 /**
@@ -143,12 +145,12 @@ export function loadOracleConfig(
   parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
 ): OracleConfig {
   const config = loadConfig({
-    schema: oracleConfigSchema,
+    schema: oracleConfigSchema.superRefine(checkIpfsConfig),
     env: ORACLE_CONFIG_ENV,
     environment: parameters.environment ?? process.env,
     file: parameters.file,
     fileOptional: false,
-    secrets: ['oracleKey', 'mqttPassword'],
+    secrets: ['oracleKey', 'mqttPassword', ...IPFS_CONFIG_SECRETS],
     source: 'oracle configuration',
   });
   // Room for a whole segment besides the one being written, and for a few of the largest messages.

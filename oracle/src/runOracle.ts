@@ -30,8 +30,7 @@ import { RejectionCounter, type Rejection } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
 import { createVerifierPool } from './ingest/createVerifierPool';
 import { judgeCheckedMessage, validateMessage, type SequenceLedger } from './ingest/validateMessage';
-import type { BlobStore } from './storage/blobStore';
-import { createBlobStore } from './storage/createBlobStore';
+import { type BlobStore, createBlobStore, ipfsConfigOf } from '../../blobs/src';
 
 /** A log line sink; never given secrets. */
 export type OracleLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -91,10 +90,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   // killed process loses nothing (the OS holds the WAL), and the journal checkpoints the index before it moves its
   // processed mark, so after a power loss whatever the index lost is replayed from the journal.
   const index = openIndex(join(config.dataDir, 'index.sqlite'), { synchronous: 'NORMAL' });
-  const store = await createBlobStore({
-    dataDir: join(config.dataDir, 'ipfs'),
-    ...(config.ipfsApiUrl ? { ipfsApiUrl: config.ipfsApiUrl } : {}),
-  });
+  const store = await createBlobStore({ ...ipfsConfigOf(config), dataDir: join(config.dataDir, 'ipfs'), log });
   // A checkpoint syncs the index's WAL (synchronous NORMAL syncs at checkpoints only) before the processed mark moves.
   const journal = new Journal({
     directory: join(config.dataDir, 'journal'),

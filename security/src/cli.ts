@@ -6,9 +6,10 @@ import { runSecurity, type SecurityLog } from './runSecurity';
 const USAGE = `Usage: npm run security -- [--config FILE]
 
 Runs the security entity's service until SIGINT/SIGTERM: baselines and detectors over every device's telemetry and
-snapshots, alerts with evidence on IPFS (Kubo: IPFS_API_URL), and the suspend/reactivate policy on chain.
+snapshots, alerts with evidence on IPFS (its own node on the private network: IPFS_SWARM_KEY_FILE, IPFS_PEERS,
+IPFS_LISTEN; or Kubo: IPFS_API_URL), and the suspend/reactivate policy on chain.
 Configuration: a JSON file (--config or SECURITY_CONFIG) and the environment (SECURITY_* keys, RPC_URL, MQTT_URL,
-IPFS_API_URL); SECURITY_SECURITY_KEY is required. See security/src/config.ts and security/README.md.
+IPFS_*); SECURITY_SECURITY_KEY is required. See security/src/config.ts, security/README.md, blobs/README.md.
 `;
 
 /** One JSON object per line on stderr; never given secrets. */

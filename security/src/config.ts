@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { IPFS_CONFIG_ENV, IPFS_CONFIG_SECRETS, checkIpfsConfig, ipfsConfigShape } from '../../blobs/src';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
 
 const boolean = z.union([
@@ -9,8 +10,8 @@ const boolean = z.union([
 
 /**
  * The security-entity service's configuration: a JSON file (`--config FILE` or `SECURITY_CONFIG`) and the environment
- * (`SECURITY_` + the key in UPPER_SNAKE case, plus the shared `RPC_URL`, `MQTT_URL` and `IPFS_API_URL`), the
- * environment winning.
+ * (`SECURITY_` + the key in UPPER_SNAKE case, plus the shared `RPC_URL`, `MQTT_URL` and `IPFS_*`), the
+ * environment winning. The `ipfs*` keys are the blob store's (`ipfsConfigShape`, blobs/README.md).
  */
 export const securityConfigSchema = z.object({
   /** The security entity's key: registered and approved with the SecurityEntity role; signs alerts and state changes. Never logged. */
@@ -29,8 +30,11 @@ export const securityConfigSchema = z.object({
   /** Never logged. */
   mqttPassword: z.string().min(1).optional(),
   mqttRejectUnauthorized: boolean.default(true),
-  /** Kubo RPC API URL where evidence is stored; required unless the service shares a process's IPFS store. */
-  ipfsApiUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /**
+   * Where evidence is stored: Kubo (`IPFS_API_URL`), or the service's own embedded node under `<dataDir>/ipfs` on the
+   * private network (`IPFS_SWARM_KEY_FILE`); one of the two unless it shares a process's store (`npm start`).
+   */
+  ...ipfsConfigShape,
   /**
    * What to do about an alert: `notify` (publish it; the owner is notified) or `suspend` (also suspend the twin on
    * chain, the evidence CID as the reason, when the alert's score reaches `suspendScore`). Default `suspend`.
@@ -62,6 +66,7 @@ export type SecurityConfig = z.output<typeof securityConfigSchema>;
 
 /** Environment variable of each config key. */
 export const SECURITY_CONFIG_ENV: Record<string, string> = {
+  ...IPFS_CONFIG_ENV,
   ...Object.fromEntries(
     Object.keys(securityConfigSchema.shape).map((key) => [
       `SECURITY_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
@@ -70,7 +75,6 @@ export const SECURITY_CONFIG_ENV: Record<string, string> = {
   ),
   RPC_URL: 'rpcUrl',
   MQTT_URL: 'mqttUrl',
-  IPFS_API_URL: 'ipfsApiUrl',
 };
 
 /**
@@ -84,11 +88,11 @@ export function loadSecurityConfig(
   parameters: { file?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
 ): SecurityConfig {
   return loadConfig({
-    schema: securityConfigSchema,
+    schema: securityConfigSchema.superRefine(checkIpfsConfig),
     env: SECURITY_CONFIG_ENV,
     environment: parameters.environment ?? process.env,
     file: parameters.file,
-    secrets: ['securityKey', 'mqttPassword'],
+    secrets: ['securityKey', 'mqttPassword', ...IPFS_CONFIG_SECRETS],
     source: 'security service configuration',
   });
 }

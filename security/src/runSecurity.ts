@@ -8,8 +8,7 @@ import { createTwinDirectory } from '../../oracle/src/ingest/twinDirectory';
 import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
 import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
 import { validateMessage, type SequenceLedger } from '../../oracle/src/ingest/validateMessage';
-import type { BlobStore } from '../../oracle/src/storage/blobStore';
-import { createBlobStore } from '../../oracle/src/storage/createBlobStore';
+import { type BlobStore, createBlobStore, ipfsConfigOf, sharesBlobs } from '../../blobs/src';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
 import type { Hex } from '../../twin-core/src/encoding/hex';
@@ -28,7 +27,7 @@ export type SecurityLog = (level: 'info' | 'warn' | 'error', message: string, fi
 export type RunSecurityParameters = {
   config: SecurityConfig;
   log?: SecurityLog;
-  /** The IPFS store of the process it shares (`npm start`); otherwise Kubo at `ipfsApiUrl`. */
+  /** The IPFS store of the process it shares (`npm start`); otherwise its own (Kubo, or its node on the network). */
   shared?: { store: BlobStore };
   /** The clock, ms (tests). */
   now?: () => number;
@@ -73,10 +72,16 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
   const { config, log = () => undefined, now = Date.now } = parameters;
   await useFastCrypto();
   useLinearGetUrl();
-  if (parameters.shared === undefined && config.ipfsApiUrl === undefined) {
-    throw new BaseError('The security service stores evidence on IPFS: set IPFS_API_URL.', {
-      details: 'an embedded Helia node belongs to one process: run the service in it (npm start) or use one Kubo node',
-    });
+  if (parameters.shared === undefined && !sharesBlobs(config)) {
+    throw new BaseError(
+      'The security service stores evidence for others to read: set IPFS_SWARM_KEY_FILE or IPFS_API_URL.',
+      {
+        details:
+          'evidence in an offline node reaches no one: join the private IPFS network of the oracle and API instances ' +
+          '(IPFS_SWARM_KEY_FILE, IPFS_PEERS, IPFS_LISTEN; see blobs/README.md), use one Kubo node (IPFS_API_URL), or ' +
+          'run the service in their process (npm start)',
+      },
+    );
   }
   const deployment = readDeployment(config.deploymentFile);
   const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, {
@@ -88,7 +93,7 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
   const chain = createSecurityChain({ wallet, provider, deployment });
   await chain.assertSecurityEntity();
   const store =
-    parameters.shared?.store ?? (await createBlobStore({ dataDir: config.dataDir, ipfsApiUrl: config.ipfsApiUrl! }));
+    parameters.shared?.store ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: config.dataDir, log }));
   const analyzer = createAnalyzer({
     warmupSeconds: config.warmupSeconds,
     warmupSamples: config.warmupSamples,

@@ -30,8 +30,13 @@ export type ApiHarness = {
  *
  * @example
  * const h = await startApiHarness('api-read', 3)
+ * const networked = await startApiHarness('api-alone', 2, { IPFS_SWARM_KEY_FILE: keyFile }) // extra ORACLE_*, API_*, IPFS_*
  */
-export async function startApiHarness(seed: string, devices: number): Promise<ApiHarness> {
+export async function startApiHarness(
+  seed: string,
+  devices: number,
+  environment: NodeJS.ProcessEnv = {},
+): Promise<ApiHarness> {
   const harness = await startOracleHarness(seed, devices);
   const manufacturer = harness.registry.twins.connect(harness.node.wallet(CAST.manufacturer));
   const [first, ...rest] = harness.devices.map((device) => device.deviceId);
@@ -51,7 +56,7 @@ export async function startApiHarness(seed: string, devices: number): Promise<Ap
     brokerPort: await freePort(),
     apiPort: 0,
     simulator: { devices, seed, scenario: 'normal', ratePerSecond: 2, snapshotIntervalSeconds: 2 },
-    environment: { ORACLE_BATCH_SIZE: '8', ORACLE_BATCH_AGE_MS: '500', API_FEED_INTERVAL_MS: '100' },
+    environment: { ORACLE_BATCH_SIZE: '8', ORACLE_BATCH_AGE_MS: '500', API_FEED_INTERVAL_MS: '100', ...environment },
   });
   const api = `${services.api.url}/api/v1`;
   return {

@@ -43,10 +43,12 @@ describe('API configuration and CLI', function () {
     expect(error.message).to.not.include('0xdeadbeef');
   });
 
-  it('npm run api refuses to start alone without Kubo, saying why (exit 2)', async function () {
+  it('npm run api refuses to start alone with neither Kubo nor the private IPFS network, saying why (exit 2)', async function () {
     this.timeout(60_000);
     const environment: NodeJS.ProcessEnv = { ...process.env, API_PORT: '0' };
-    delete environment.IPFS_API_URL;
+    for (const name of ['IPFS_API_URL', 'IPFS_SWARM_KEY_FILE', 'IPFS_SWARM_KEY', 'API_IPFS_SWARM_KEY_FILE']) {
+      delete environment[name];
+    }
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn('npx', ['ts-node', '-T', 'api/src/cli.ts'], { cwd: ROOT, env: environment });
       let stderr = '';
@@ -54,7 +56,9 @@ describe('API configuration and CLI', function () {
       child.on('close', (code) => resolve({ code, stderr }));
     });
     expect(code).to.equal(2);
-    expect(stderr).to.include('A standalone API reads IPFS through Kubo: set IPFS_API_URL.');
+    expect(stderr).to.include(
+      'A standalone API reads blobs from other processes: set IPFS_SWARM_KEY_FILE or IPFS_API_URL.',
+    );
     expect(stderr).to.include('--with-oracle');
   });
 });

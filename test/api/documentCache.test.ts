@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { BlobStore } from '../../oracle/src/storage/blobStore';
-import { HeliaBlobStore } from '../../oracle/src/storage/heliaBlobStore';
+import { type BlobStore, HeliaBlobStore } from '../../blobs/src';
 import { createDocumentCache } from '../../api/src/views/createDocumentCache';
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));

@@ -5,7 +5,7 @@ import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
 import { mosquittoPath, startMosquitto, waitUntil, type MosquittoBroker } from '../helpers/brokers';
 import { CAST, mined } from './chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
-import { KuboStandIn } from './storage/kuboStandIn';
+import { KuboStandIn } from '../blobs/kuboStandIn';
 
 const SEED = 'oracle-peer-batches';
 const DEVICES = 4;

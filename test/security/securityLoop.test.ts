@@ -11,6 +11,8 @@ import { startServices, type RunningServices } from '../../system/startServices'
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { eventually } from '../api/apiHarness';
+import type { HeliaBlobStore } from '../../blobs/src';
+import { writeSwarmKey } from '../blobs/networkNodes';
 import { freePort } from '../helpers/brokers';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
@@ -45,6 +47,8 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
         deviceId,
       ),
     );
+    // The oracle's embedded IPFS node on a private network, so that a security service running alone can join it.
+    const swarmKey = writeSwarmKey(harness.directory);
     services = await startServices({
       rpcUrl: harness.node.url,
       deploymentFile: harness.deploymentFile,
@@ -54,6 +58,8 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       apiPort: 0,
       security: { key: harness.node.wallet(CAST.security).privateKey },
       environment: {
+        IPFS_SWARM_KEY_FILE: swarmKey,
+        ORACLE_IPFS_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,
         ORACLE_BATCH_SIZE: '16',
         ORACLE_BATCH_AGE_MS: '500',
         API_FEED_INTERVAL_MS: '100',
@@ -66,7 +72,8 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       },
     });
     api = `${services.api.url}/api/v1`;
-    // A second security entity watching the same devices under the notify-only policy.
+    // A second security entity watching the same devices under the notify-only policy, running alone: its evidence
+    // goes to its own IPFS node, which joins the oracle's over the private network (no Kubo, no shared store).
     const watcher = harness.node.wallet(WATCHER);
     await mined(harness.registry.entities.connect(watcher).register(3, 'Notify-only SOC', ZeroHash, ''));
     await mined(harness.registry.entities.approve(watcher.address));
@@ -81,9 +88,12 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
           SECURITY_WARMUP_SECONDS: '10',
           SECURITY_WARMUP_SAMPLES: '40',
           SECURITY_QUIET_SECONDS: '4',
+          SECURITY_DATA_DIR: join(harness.directory, 'notifier'),
+          IPFS_SWARM_KEY_FILE: swarmKey,
+          IPFS_PEERS: (services.oracle.store as HeliaBlobStore).networkStatus()!.listening[0],
+          SECURITY_IPFS_LISTEN: 'none',
         },
       }),
-      shared: { store: services.oracle.store },
     });
     owner = connect(services.mqttUrl, { clientId: 'owner-notifications' });
     owner.on('message', (_topic, payload) => ownerMessages.push(JSON.parse(payload.toString())));
@@ -150,9 +160,7 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       new: 'suspended',
       by: harness.node.wallet(CAST.security).address,
     });
-    const alert = twin.alerts.find(
-      (item: { by: string }) => item.by === harness.node.wallet(CAST.security).address,
-    );
+    const alert = twin.alerts.find((item: { by: string }) => item.by === harness.node.wallet(CAST.security).address);
     expect(alert.behaviour).to.equal('connection-flood');
     expect(alert.action).to.equal('suspended');
     expect(alert.evidenceCid).to.equal(suspension.reason);
@@ -171,6 +179,9 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
     const notified = alerts.items.find((item: { by: string }) => item.by === harness.node.wallet(WATCHER).address);
     expect(notified).to.include({ behaviour: 'connection-flood', action: 'notified', tx: null });
     expect(notifier!.stats().suspensions).to.equal(0);
+    // Its evidence, added to its own node only, reaches the oracle's over the private network, verified.
+    const remote = JSON.parse(Buffer.from(await services.oracle.store.get(notified.evidenceCid)).toString('utf8'));
+    expect(remote).to.include({ kind: 'security-evidence', deviceId });
 
     const notifications = await eventually(
       () => get(`/owners/${harness.node.wallet(CAST.alice).address}/notifications`),

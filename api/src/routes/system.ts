@@ -48,7 +48,7 @@ export async function checkHealth(context: ApiContext) {
     probe(async () => {
       // Any answer about a blob is an answer: the store is reachable.
       await context.store.has(PROBE_CID);
-      return context.store.kind === 'kubo' ? `Kubo at ${context.config.ipfsApiUrl}` : 'embedded Helia node';
+      return context.store.describe();
     }),
     probe(async () => {
       const row = context.index.statement('SELECT count(*) AS twins FROM twins').get() as { twins: number };

@@ -1,4 +1,4 @@
-import type { BlobStore } from '../../../oracle/src/storage/blobStore';
+import type { BlobStore } from '../../../blobs/src';
 
 /** A JSON document read from IPFS, or why it could not be. */
 export type DocumentRead = { value: Record<string, unknown> | null; error: string | null };

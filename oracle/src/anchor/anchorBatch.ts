@@ -3,7 +3,7 @@ import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
 import { attachBatch, getSnapshot } from '../index/snapshots';
 import { createBatch, getBatch, markBatchConfirmed, markBatchSubmitted } from '../index/batches';
 import type { Index } from '../index/openIndex';
-import type { BlobStore } from '../storage/blobStore';
+import type { BlobStore } from '../../../blobs/src';
 import type { Anchorer } from './anchorer';
 import type { PendingSnapshot } from './batcher';
 import { buildBatchManifest } from './batchManifest';

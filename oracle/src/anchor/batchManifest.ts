@@ -4,7 +4,7 @@ import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
 import { SNAPSHOT_LEAF_TYPES } from '../../../twin-core/src/merkle/snapshotLeaf';
 import { buildSnapshotTree, type SnapshotTree } from '../../../twin-core/src/merkle/snapshotTree';
-import { parseBlobCid } from '../storage/cid';
+import { parseBlobCid } from '../../../blobs/src';
 import type { PendingSnapshot } from './batcher';
 import { InvalidManifestError } from './errors';
 

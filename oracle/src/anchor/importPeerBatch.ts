@@ -8,9 +8,8 @@ import {
   type PeerBatch,
 } from '../index/peerBatches';
 import { attachBatch, insertSnapshot, type BatchLeaf } from '../index/snapshots';
-import type { BlobStore } from '../storage/blobStore';
+import { type BlobStore, BlobTooLargeError, InvalidCidError, messageOf } from '../../../blobs/src';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
-import { BlobTooLargeError, InvalidCidError, messageOf } from '../storage/errors';
 import { checkBatchManifest, type BatchManifest } from './batchManifest';
 import { InvalidManifestError, ManifestTimeoutError } from './errors';
 

@@ -1,6 +1,6 @@
 import type { Index } from '../index/openIndex';
 import { duePeerBatches } from '../index/peerBatches';
-import type { BlobStore } from '../storage/blobStore';
+import type { BlobStore } from '../../../blobs/src';
 import { importPeerBatch, type ImportPeerBatchResult, type PeerBatchBackoff } from './importPeerBatch';
 
 /** Parameters of {@link importPeerBatches}. */

@@ -11,7 +11,7 @@ import { getBatchByRoot } from '../../../oracle/src/index/batches';
 import { openIndex, type Index } from '../../../oracle/src/index/openIndex';
 import { getPeerBatch } from '../../../oracle/src/index/peerBatches';
 import { getSnapshot } from '../../../oracle/src/index/snapshots';
-import { HeliaBlobStore } from '../../../oracle/src/storage/heliaBlobStore';
+import { HeliaBlobStore } from '../../../blobs/src';
 import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { CAST, deployOnNode, mined, type NodeRegistry } from '../chain/deployOnNode';

@@ -24,8 +24,7 @@ import {
 import type { Index } from '../../../oracle/src/index/openIndex';
 import { getPeerBatch, listPeerBatches, recordPeerBatch } from '../../../oracle/src/index/peerBatches';
 import { getSnapshot, insertSnapshot, listBatchSnapshots } from '../../../oracle/src/index/snapshots';
-import type { BlobStore } from '../../../oracle/src/storage/blobStore';
-import { HeliaBlobStore } from '../../../oracle/src/storage/heliaBlobStore';
+import { type BlobStore, HeliaBlobStore } from '../../../blobs/src';
 import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { rawCidV1 } from '../../../twin-core/src/encoding/rawCid';

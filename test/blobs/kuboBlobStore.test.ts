@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { rawCidV1 } from '../../../twin-core/src/encoding/rawCid';
-import { KuboBlobStore } from '../../../oracle/src/storage/kuboBlobStore';
+import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import {
+  KuboBlobStore,
   BlobIntegrityError,
   BlobNotFoundError,
   BlobStoreClosedError,
@@ -9,7 +9,7 @@ import {
   CidMismatchError,
   InvalidCidError,
   IpfsApiError,
-} from '../../../oracle/src/storage/errors';
+} from '../../blobs/src';
 import { KuboStandIn } from './kuboStandIn';
 import { pseudoRandomBytes, referenceDag } from './referenceDag';
 import { rejectionOf } from './rejectionOf';
@@ -19,7 +19,7 @@ import { rejectionOf } from './rejectionOf';
  * Kubo RPC endpoints the adapter calls, because no Kubo can run here. The adapter's real kubo-rpc-client requests
  * (multipart upload, query parameters) and its response parsing are exercised; Kubo itself is not.
  */
-describe('oracle storage: Kubo blob store (against a Kubo RPC stand-in)', function () {
+describe('blobs: Kubo blob store (against a Kubo RPC stand-in)', function () {
   this.timeout(30_000);
   const snapshot = new TextEncoder().encode(JSON.stringify({ deviceId: `0x${'cd'.repeat(32)}`, seq: 3 }));
   const manifest = pseudoRandomBytes(300 * 1024, 5);

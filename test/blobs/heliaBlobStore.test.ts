@@ -2,15 +2,15 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { rawCidV1 } from '../../../twin-core/src/encoding/rawCid';
-import { HeliaBlobStore } from '../../../oracle/src/storage/heliaBlobStore';
+import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import {
+  HeliaBlobStore,
   BlobIntegrityError,
   BlobNotFoundError,
   BlobStoreClosedError,
   BlobStoreError,
   InvalidCidError,
-} from '../../../oracle/src/storage/errors';
+} from '../../blobs/src';
 import { pseudoRandomBytes, referenceDag } from './referenceDag';
 import { rejectionOf } from './rejectionOf';
 
@@ -33,7 +33,7 @@ function networkHandles(): string[] {
   return process.getActiveResourcesInfo().filter((name) => /TCP|UDP|Pipe/i.test(name));
 }
 
-describe('oracle storage: embedded Helia blob store', function () {
+describe('blobs: embedded Helia blob store', function () {
   this.timeout(60_000);
   const snapshot = new TextEncoder().encode(JSON.stringify({ deviceId: `0x${'ab'.repeat(32)}`, seq: 7, cpu: 0.25 }));
   const large = pseudoRandomBytes(700 * 1024, 11);

@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { MAX_RAW_BLOCK_BYTES, rawCidV1 } from '../../../twin-core/src/encoding/rawCid';
-import { computeBlobCid, parseBlobCid } from '../../../oracle/src/storage/cid';
-import { InvalidCidError } from '../../../oracle/src/storage/errors';
+import { MAX_RAW_BLOCK_BYTES, rawCidV1 } from '../../twin-core/src/encoding/rawCid';
+import { computeBlobCid, parseBlobCid, InvalidCidError } from '../../blobs/src';
 import { pseudoRandomBytes, referenceDag } from './referenceDag';
-import { thrownBy } from '../../helpers/thrownBy';
+import { thrownBy } from '../helpers/thrownBy';
 
 const text = (value: string) => new TextEncoder().encode(value);
 
-describe('oracle storage: blob CIDs', () => {
+describe('blobs: blob CIDs', () => {
   it('names up to 256 KiB exactly as twin-core rawCidV1 (CIDv1, raw, sha2-256, base32)', async () => {
     const payloads = [
       new Uint8Array(0),

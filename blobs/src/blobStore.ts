@@ -17,6 +17,14 @@ export interface BlobStore {
   readonly kind: 'embedded' | 'kubo';
 
   /**
+   * One line saying what the store is, for health checks and start-up logs (no secret in it).
+   *
+   * @example
+   * store.describe() // 'embedded Helia node on the private IPFS network (peer 12D3KooW…, 1 of 2 peers connected)'
+   */
+  describe(): string;
+
+  /**
    * Stores bytes and pins them (recursively), so nothing the oracle anchored is collected. Idempotent: adding the
    * same bytes again returns the same CID and keeps one pin.
    *

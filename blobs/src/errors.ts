@@ -1,4 +1,4 @@
-import { BaseError, type BaseErrorParameters } from '../../../twin-core/src/errors/BaseError';
+import { BaseError, type BaseErrorParameters } from '../../twin-core/src/errors/BaseError';
 
 /**
  * The root of every error the blob store throws on purpose; catch it to handle any storage failure.

@@ -2,11 +2,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { rawCidV1 } from '../../../twin-core/src/encoding/rawCid';
-import { createBlobStore, HeliaBlobStore, KuboBlobStore } from '../../../oracle/src/storage';
+import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
+import { createBlobStore, HeliaBlobStore, KuboBlobStore } from '../../blobs/src';
 import { KuboStandIn } from './kuboStandIn';
 
-describe('oracle storage: createBlobStore', function () {
+describe('blobs: createBlobStore', function () {
   this.timeout(30_000);
   const bytes = new TextEncoder().encode('{"batch":1}');
   let dataDir: string;
