@@ -82,3 +82,28 @@ export function canonicalJson(value: unknown): string {
       throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
   }
 }
+
+/** The canonical JSON of an object with and without one of its members (see {@link canonicalJsonWithout}). */
+export type CanonicalPair = { whole: string; without: string };
+
+/**
+ * The canonical JSON of an object, and of the same object without the member `name`, in one pass over its members
+ * (each serialised once): what a signed message needs, its stored bytes (signature included) and its signed bytes
+ * (signature left out). Identical to `canonicalJson(value)` and `canonicalJson({ ...value, [name]: undefined })`.
+ *
+ * @example
+ * const { whole, without } = canonicalJsonWithout(message, 'sig')
+ */
+export function canonicalJsonWithout(value: Record<string, unknown>, name: string): CanonicalPair {
+  const keys = Object.keys(value).sort();
+  let whole = '{';
+  let without = '{';
+  for (const key of keys) {
+    const member = value[key];
+    if (member === undefined) continue;
+    const written = `${canonicalName(key)}:${canonicalJson(member)}`;
+    whole += whole.length === 1 ? written : `,${written}`;
+    if (key !== name) without += without.length === 1 ? written : `,${written}`;
+  }
+  return { whole: `${whole}}`, without: `${without}}` };
+}

@@ -3,7 +3,7 @@ import { abiEncodeDynamicTuple } from '../encoding/abiEncode';
 import { fromHex, toHex, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
 import { parseOrThrow } from '../errors/parseOrThrow';
-import { deviceIdentitySchema, type DeviceIdentity, type DeviceIdentityInput } from './schema';
+import { deviceIdentityInputSchema, type DeviceIdentity, type DeviceIdentityInput } from './schema';
 
 /** The identity parameters are invalid; the message names each bad field. */
 export class InvalidDeviceIdentityError extends BaseError {
@@ -23,7 +23,7 @@ export class InvalidDeviceIdError extends BaseError {
  */
 export function parseDeviceIdentity(input: unknown): DeviceIdentity {
   return parseOrThrow(
-    deviceIdentitySchema,
+    deviceIdentityInputSchema,
     input,
     'identity',
     (lines) => new InvalidDeviceIdentityError('Invalid device identity.', { metaMessages: lines }),
