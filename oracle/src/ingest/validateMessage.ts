@@ -41,6 +41,8 @@ export type MessageVerdict =
       signer: string;
       /** The message's signed hash (`hashDeviceMessage`): a snapshot's Merkle leaf commits to it. */
       hash: Hex;
+      /** The stored bytes: RFC 8785 canonical JSON of the message as received, `sig` included. */
+      canonical: string;
     }
   | { ok: false; rejection: Rejection };
 
@@ -82,7 +84,7 @@ export async function judgeCheckedMessage(
   checked: CheckedMessage,
   parameters: JudgeCheckedMessageParameters,
 ): Promise<MessageVerdict> {
-  const { message, signer, hash } = checked;
+  const { message, signer, hash, canonical } = checked;
   const { twins, ledger } = parameters;
   const reject = (reason: Rejection['reason'], detail: string) =>
     ({ ok: false, rejection: { reason, detail, deviceId: message.deviceId } } as const);
@@ -112,5 +114,5 @@ export async function judgeCheckedMessage(
       return reject('static-hash-mismatch', `document hash ${documentHash}, minted ${twin.staticHash}`);
     }
   }
-  return { ok: true, message, signer, hash };
+  return { ok: true, message, signer, hash, canonical };
 }
