@@ -266,7 +266,7 @@ export const tlsServerSchema = z.strictObject({
   protocol: text(16).nullable(),
   cipher: z.strictObject({ name: text(128), standardName: text(128).nullable(), version: text(32) }).nullable(),
   certificate: z
-    .object({
+    .strictObject({
       subject: text(512),
       issuer: text(512),
       validFrom: text(64),
@@ -284,7 +284,7 @@ export const tlsServerSchema = z.strictObject({
 export const ownerSchema = z.strictObject({
   ownerId: text(128).nullable(),
   location: z
-    .object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
+    .strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
     .nullable(),
 });
 

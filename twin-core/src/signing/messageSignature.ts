@@ -77,9 +77,19 @@ export function signDeviceMessage<message extends UnsignedDeviceMessage>(
  * const alert = signMessage({ v: 1, kind: 'alert', deviceId, by, ts, body }, securityKey)
  */
 export function signMessage<message extends object>(message: message, key: PrivateKey): message & { sig: Hex } {
-  const signature = secp256k1.sign(eip191Digest(hashSignedMessage(message)), fromHex(key), { lowS: true });
-  const bytes = concatBytes(signature.toCompactRawBytes(), new Uint8Array([27 + signature.recovery]));
-  return { ...message, sig: toHex(bytes) };
+  return { ...message, sig: signHash(hashSignedMessage(message), key) };
+}
+
+/**
+ * The EIP-191 (`personal_sign`) signature of a 32-byte hash, as the signature rule writes it: r ‖ s ‖ v, s in the
+ * lower half of the curve order, v 27 or 28 (deterministic, RFC 6979).
+ *
+ * @example
+ * const sig = signHash(canonicalMessage(unsigned).hash, key)
+ */
+export function signHash(hash: Hex, key: PrivateKey): Hex {
+  const signature = secp256k1.sign(eip191Digest(hash), fromHex(key), { lowS: true });
+  return toHex(concatBytes(signature.toCompactRawBytes(), new Uint8Array([27 + signature.recovery])));
 }
 
 /**
