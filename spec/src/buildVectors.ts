@@ -3,10 +3,9 @@ import { dryRunMessage } from '../../oracle/src/ingest/dryRunMessage';
 import type { RejectionReason } from '../../oracle/src/ingest/rejections';
 import type { TwinRecord } from '../../oracle/src/ingest/validateMessage';
 import { keccak256 } from '../../twin-core/src/crypto/cryptoBackend';
-import { abiEncodeDynamicTuple } from '../../twin-core/src/encoding/abiEncode';
 import { fromHex, toHex, type Hex } from '../../twin-core/src/encoding/hex';
 import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
-import { identityToContractStruct } from '../../twin-core/src/identity/deviceId';
+import { encodeDeviceIdentity, identityToContractStruct } from '../../twin-core/src/identity/deviceId';
 import { snapshotLeafValues, hashSnapshotLeaf } from '../../twin-core/src/merkle/snapshotLeaf';
 import { buildSnapshotTree } from '../../twin-core/src/merkle/snapshotTree';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
@@ -85,16 +84,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
   const messages = vectorMessages();
   const staticBytes = encodeStaticDocument(STATIC_DOCUMENT);
   const struct = identityToContractStruct(IDENTITY);
-  const identityAbi = abiEncodeDynamicTuple([
-    { type: 'bytes6', value: fromHex(struct.macAddress) },
-    { type: 'string', value: struct.serialNumber },
-    { type: 'string', value: struct.manufacturer },
-    { type: 'string', value: struct.hardwareModel },
-    { type: 'string', value: struct.hardwareRevision },
-    { type: 'uint64', value: struct.memoryBytes },
-    { type: 'string', value: struct.osName },
-    { type: 'string', value: struct.osVersion },
-  ]);
+  const identityAbi = encodeDeviceIdentity(IDENTITY);
 
   const snapshot = await messageVector('A snapshot: stored on IPFS and anchored in a Merkle batch', messages.snapshot);
   const leaf = { deviceId: BigInt(DEVICE_ID), sequence: BigInt(SEQ.snapshot), snapshotHash: snapshot.hash };

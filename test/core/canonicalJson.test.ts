@@ -1,19 +1,10 @@
 import { expect } from 'chai';
 import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
+import { random } from '../helpers/random';
 
 // A second, independent JCS implementation (ESM; Node 24 requires it synchronously).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const canonicalize = (require('canonicalize') as { default: (value: unknown) => string | undefined }).default;
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The double whose IEEE-754 bits are `hex` (16 hex digits), as RFC 8785 appendix B writes them. */
 function fromIeee(hex: string): number {

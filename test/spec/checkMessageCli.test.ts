@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { expect } from 'chai';
 import { SPEC_DIR } from '../../spec/src';
 import { STATIC_DOCUMENT } from '../../spec/src/vectorMessages';
 import { freePort } from '../helpers/brokers';
+import { runProcess } from '../helpers/runProcess';
 import { mintArguments } from '../fixtures';
 import { CAST, deployOnNode, mined } from '../oracle/chain/deployOnNode';
 import { startHardhatNode, type HardhatNode } from '../oracle/chain/hardhatNode';
@@ -14,18 +14,10 @@ const ROOT = join(__dirname, '..', '..');
 const vector = (name: string) => JSON.parse(readFileSync(join(SPEC_DIR, 'vectors', `${name}.json`), 'utf8'));
 
 /** Runs `npm run check-message -- …`'s entry point; resolves its exit code and output. */
-function checkMessage(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['ts-node', '-T', 'oracle/src/checkMessageCli.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+function checkMessage(args: string[]) {
+  return runProcess('npx', ['ts-node', '-T', 'oracle/src/checkMessageCli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, FORCE_COLOR: '0' },
   });
 }
 

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ import { dryRunMessage } from '../../oracle/src/ingest/dryRunMessage';
 import { SPEC_DIR } from '../../spec/src';
 import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
 import { startAedes, type AedesBroker } from '../helpers/brokers';
+import { random } from '../helpers/random';
+import { runProcess } from '../helpers/runProcess';
 
 const SCRIPT = join(SPEC_DIR, 'python', 'twin_device.py');
 const vector = (name: string) => JSON.parse(readFileSync(join(SPEC_DIR, 'vectors', `${name}.json`), 'utf8'));
@@ -22,26 +24,7 @@ function pythonWith(module?: string): string | undefined {
 }
 
 function run(python: string, args: string[], input?: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(python, [SCRIPT, ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return runProcess(python, [SCRIPT, ...args], { input: input ?? '' });
 }
 
 describe('a device in Python from the spec alone (spec/python/twin_device.py: standard library, paho-mqtt)', function () {

@@ -45,17 +45,15 @@ export function identityToContractStruct(identity: DeviceIdentity) {
 }
 
 /**
- * The DeviceID: keccak256 of the ABI-encoded identity parameters, exactly as `TwinRegistry.computeDeviceId`
- * computes it on chain. It is the twin's ERC-721 token ID. Accepts raw input and normalises it first.
+ * The identity ABI-encoded as the contract's `DeviceIdentity` struct: `abi.encode((bytes6, string, string, string,
+ * string, uint64, string, string))`, the bytes whose keccak256 is the DeviceID.
  *
  * @example
- * const deviceId = computeDeviceId(identity) // 0x… as a bigint
- * formatDeviceId(deviceId) // '0x5f…' (66 characters), the form used in MQTT topics and URLs
+ * toHex(encodeDeviceIdentity(identity)) // '0x0000…0020dca632…'
  */
-export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bigint {
-  const identity = parseDeviceIdentity(input);
+export function encodeDeviceIdentity(identity: DeviceIdentity): Uint8Array {
   const struct = identityToContractStruct(identity);
-  const encoded = abiEncodeDynamicTuple([
+  return abiEncodeDynamicTuple([
     { type: 'bytes6', value: fromHex(struct.macAddress) },
     { type: 'string', value: struct.serialNumber },
     { type: 'string', value: struct.manufacturer },
@@ -65,7 +63,18 @@ export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bi
     { type: 'string', value: struct.osName },
     { type: 'string', value: struct.osVersion },
   ]);
-  return BigInt(toHex(keccak256(encoded)));
+}
+
+/**
+ * The DeviceID: keccak256 of the ABI-encoded identity parameters, exactly as `TwinRegistry.computeDeviceId`
+ * computes it on chain. It is the twin's ERC-721 token ID. Accepts raw input and normalises it first.
+ *
+ * @example
+ * const deviceId = computeDeviceId(identity) // 0x… as a bigint
+ * formatDeviceId(deviceId) // '0x5f…' (66 characters), the form used in MQTT topics and URLs
+ */
+export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bigint {
+  return BigInt(toHex(keccak256(encodeDeviceIdentity(parseDeviceIdentity(input)))));
 }
 
 /** A DeviceID as 0x + 64 lower-case hex digits: its form in MQTT topics, URLs and files. */
