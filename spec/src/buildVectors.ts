@@ -25,6 +25,7 @@ import {
   STATIC_DOCUMENT,
   vectorMessages,
 } from './vectorMessages';
+import { CHANNELS } from './channels';
 
 /** The twin on chain the vectors are judged against: minted with the vectors' static document and device key. */
 export const VECTOR_TWIN: TwinRecord = {
@@ -54,6 +55,7 @@ async function messageVector(
   message: ReturnType<typeof vectorMessages>[keyof ReturnType<typeof vectorMessages>],
 ) {
   const topic = deviceTopic(DEVICE_ID, message.kind);
+  const channel = CHANNELS.find((each) => each.kind === message.kind)!;
   const payload = looseJson(message);
   const { signed, stored, hash } = canonicalMessage(message);
   const digest = keccak256(new Uint8Array([...EIP191_PREFIX, ...fromHex(hash)]));
@@ -63,8 +65,8 @@ async function messageVector(
   return {
     title,
     topic,
-    qos: 1,
-    retain: message.kind === 'static' || message.kind === 'status',
+    qos: channel.qos,
+    retain: channel.retain,
     payload,
     message,
     signedBytes: signed,
@@ -72,7 +74,7 @@ async function messageVector(
     hash,
     eip191Digest: toHex(digest),
     sig: message.sig,
-    signer: DEVICE_ADDRESS,
+    signer: verdict.derived!.signer,
     storedBytes: stored,
     storedBytesHex: bytesHex(stored),
     oracle: { twin: VECTOR_TWIN, receivedAt: RECEIVED_AT, verdict: verdict.verdict },
