@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
-import { deviceIdentitySchema } from '../../twin-core/src/identity/schema';
+import { deviceIdentityInputSchema } from '../../twin-core/src/identity/schema';
 
 const boolean = z.union([
   z.boolean(),
@@ -116,7 +116,7 @@ export const agentConfigSchema = z.object({
   /** Device location (seed 001 IV.2). */
   location: location.default(null),
   /** Identity fields the device cannot read itself (e.g. `manufacturer` on a board without a device tree). */
-  identity: deviceIdentitySchema.partial().default({}),
+  identity: deviceIdentityInputSchema.partial().default({}),
   /** Static IP to report when the device has one configured elsewhere than /etc/dhcpcd.conf. */
   staticIp: z.union([z.ipv4(), z.ipv6()]).nullable().optional(),
   /** TLS servers whose certificate, protocol and cipher each snapshot reports (seed 001 IV.17–18). */

@@ -14,6 +14,7 @@ import { entityRoutes } from './routes/entities';
 import { eventRoutes } from './routes/events';
 import { relayRoutes } from './routes/relay';
 import { snapshotRoutes } from './routes/snapshots';
+import { specRoutes } from './routes/spec';
 import { systemRoutes } from './routes/system';
 import { twinRoutes } from './routes/twins';
 
@@ -42,6 +43,7 @@ export function apiRoutes(context: ApiContext): AnyRoute[] {
     ...relayRoutes(context),
     ...authRoutes(context),
     ...eventRoutes(context),
+    ...specRoutes(),
   ];
   routes.push(...systemRoutes(context, () => routes, API_VERSION));
   return routes;

@@ -337,7 +337,8 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       lastSeq.set(key, Math.max(message.seq, lastSeq.get(key) ?? -1));
       dirtyLedger.set(key, { deviceId: message.deviceId, kind: message.kind, seq: lastSeq.get(key)! });
       counters.accepted++;
-      await processAccepted(offset, payload.toString('utf8'), message, verdict.hash, receivedAt);
+      // What is stored is what was verified: the canonical bytes of the message as received, never the raw payload.
+      await processAccepted(offset, verdict.canonical, message, verdict.hash, receivedAt);
     } catch (error) {
       log('error', 'processing failed', { offset, error: (error as Error).message });
     }

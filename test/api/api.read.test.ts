@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadApiConfig } from '../../api/src/config';
 import { runApi } from '../../api/src/runApi';
@@ -256,6 +258,13 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       ]);
       expect(body.components.schemas.TwinView.properties).to.have.property('latestSnapshot');
       expect(JSON.stringify(body)).to.not.include('#/$defs/');
+    });
+
+    it('serves the AsyncAPI 3.0 document of the MQTT interface: the committed spec/asyncapi.json', async function () {
+      const { status, body } = await h.request('/asyncapi.json');
+      expect(status).to.equal(200);
+      expect(body.asyncapi).to.equal('3.0.0');
+      expect(body).to.deep.equal(JSON.parse(readFileSync(join(__dirname, '..', '..', 'spec', 'asyncapi.json'), 'utf8')));
     });
 
     it('answers JSON errors for unknown routes, bad JSON and oversize bodies, with security headers', async function () {

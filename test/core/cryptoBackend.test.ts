@@ -9,8 +9,8 @@ import {
   type CryptoBackend,
 } from '../../twin-core/src/crypto/cryptoBackend';
 import { toHex, type Hex } from '../../twin-core/src/encoding/hex';
-import { generatePrivateKey, privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
-import { recoverMessageSigner, signMessage } from '../../twin-core/src/signing/messageSignature';
+import { generatePrivateKey, privateKeyToAddress, publicKeyToAddress } from '../../twin-core/src/signing/deviceKey';
+import { hashSignedMessage, recoverMessageSigner, signMessage } from '../../twin-core/src/signing/messageSignature';
 
 const DEVICE_ID = `0x${'ab'.repeat(32)}` as Hex;
 
@@ -77,6 +77,30 @@ describe('crypto backend', function () {
         )}` as Hex;
         expect(recoverMessageSigner({ ...message, sig: flipped })).to.not.equal(privateKeyToAddress(key));
         expect(recoverMessageSigner({ ...message, sig: `0x${'00'.repeat(65)}` })).to.equal(undefined);
+      });
+
+      it('recovers nothing from a non-canonical encoding of a valid signature: s in the upper half, v 0 or 1', function () {
+        const key = generatePrivateKey();
+        const message = signMessage(
+          { v: 1, kind: 'status', deviceId: DEVICE_ID, seq: 1, ts: '2026-11-21T12:00:00.000Z', body: {} },
+          key,
+        );
+        const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+        const r = message.sig.slice(2, 66);
+        const s = BigInt(`0x${message.sig.slice(66, 130)}`);
+        const v = Number.parseInt(message.sig.slice(130), 16);
+        // (r, n − s, the other v) is the same signature's malleated twin (EIP-2): ECDSA accepts it, the rule does not.
+        const malleated = `0x${r}${(n - s).toString(16).padStart(64, '0')}${(v === 27 ? 28 : 27).toString(16)}`;
+        const digest = ethers.getBytes(ethers.hashMessage(ethers.getBytes(hashSignedMessage(message))));
+        const recovered = cryptoBackend().recoverPublicKey(
+          digest,
+          ethers.getBytes(malleated).subarray(0, 64),
+          v === 27 ? 1 : 0,
+        );
+        expect(recovered && publicKeyToAddress(recovered)).to.equal(privateKeyToAddress(key));
+        expect(recoverMessageSigner({ ...message, sig: malleated })).to.equal(undefined);
+        const zeroOne = `${message.sig.slice(0, 130)}${(v - 27).toString(16).padStart(2, '0')}`;
+        expect(recoverMessageSigner({ ...message, sig: zeroOne })).to.equal(undefined);
       });
     });
   }

@@ -13,6 +13,7 @@ import { telemetryBody } from '../agent/transport/publisherBehaviour';
 import { CAST, mined, type NodeRegistry } from './chain/deployOnNode';
 import type { HardhatNode } from './chain/hardhatNode';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
+import { notificationSchema } from '../../twin-core/src/messages/notification';
 
 const SEED = 'oracle-e2e';
 const DEVICES = 4;
@@ -131,6 +132,8 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     await mined(registry.twins.connect(node.wallet(CAST.security)).setState(deviceId, 1, 'bafy-evidence'));
     await waitUntil(() => received.length > 0, 20_000, 'the notification');
     const notification = JSON.parse(received[0]!) as Record<string, unknown>;
+    // Exactly as the spec (spec/asyncapi.json) describes it.
+    expect(notificationSchema.parse(notification)).to.deep.include({ name: 'TwinStateChanged', newState: 'suspended' });
     expect(JSON.stringify(notification)).to.contain('bafy-evidence');
     expect(JSON.stringify(notification).toLowerCase()).to.contain(deviceId.slice(2, 20));
     await owner.endAsync();

@@ -16,6 +16,7 @@ import { writeSwarmKey } from '../blobs/networkNodes';
 import { freePort } from '../helpers/brokers';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
+import { notificationSchema } from '../../twin-core/src/messages/notification';
 
 const SEED = 'security-loop';
 /** A second security entity's account (not in the cast). */
@@ -197,6 +198,8 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       20_000,
       'the MQTT notifications',
     );
+    // Both kinds exactly as the spec (spec/asyncapi.json) describes them.
+    for (const message of ownerMessages) notificationSchema.parse(message);
   });
 
   it('stays suspended while the device misbehaves, even after the owner asks for a review', async function () {

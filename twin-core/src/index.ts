@@ -24,6 +24,8 @@ export * from './messages/telemetry';
 export * from './messages/snapshot';
 export * from './messages/envelope';
 export * from './messages/command';
+export * from './messages/alert';
+export * from './messages/notification';
 export * from './messages/topics';
 export * from './signing/deviceKey';
 export * from './signing/messageSignature';

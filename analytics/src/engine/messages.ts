@@ -13,10 +13,13 @@ const envelopeFields = { kind: true, deviceId: true, seq: true, ts: true } as co
  * ignored.
  */
 export const analyzerMessageSchema = z.discriminatedUnion('kind', [
-  telemetryMessageSchema.pick({ ...envelopeFields, body: true }),
+  // The message schemas are strict (a received message may hold nothing unknown); the analyzer reads a part of a
+  // message checked upstream, so what it does not read is stripped here, not refused.
+  telemetryMessageSchema.pick({ ...envelopeFields, body: true }).strip(),
   snapshotMessageSchema
     .pick(envelopeFields)
-    .extend({ body: snapshotBodySchema.pick({ processes: true, network: true, label: true }) }),
+    .extend({ body: snapshotBodySchema.pick({ processes: true, network: true, label: true }).strip() })
+    .strip(),
   z.object({ kind: z.enum(['static', 'status']) }),
 ]);
 

@@ -52,13 +52,20 @@ export function acceptAlert(parameters: AcceptAlertParameters): AcceptAlertResul
   const parsed = alertMessageSchema.safeParse(json);
   if (!parsed.success)
     return reject('invalid-schema', formatIssues(parsed.error.issues, 'alert').slice(0, 3).join('; '));
-  const message = parsed.data;
+  // The strict schema has neither defaults nor transforms: the alert as received is what it accepted.
+  const message = json as AlertMessage;
   if (topicParts?.kind !== 'alerts' || topicParts.deviceId !== message.deviceId) {
     return reject('topic-mismatch', `alert about ${message.deviceId} on topic ${topic}`);
   }
-  const signer = recoverMessageSigner(message);
-  if (signer === undefined || signer.toLowerCase() !== message.by.toLowerCase()) {
-    return reject('bad-signature', `the signature does not recover ${message.by}`);
+  let signer: string | undefined;
+  try {
+    signer = recoverMessageSigner(message);
+  } catch (error) {
+    return reject('not-json', `not I-JSON: ${(error as Error).message.slice(0, 120)}`);
+  }
+  if (signer === undefined) return reject('bad-signature', 'sig is not a canonical signature that recovers an address');
+  if (signer.toLowerCase() !== message.by.toLowerCase()) {
+    return reject('wrong-signer', `signed by ${signer}, not by ${message.by}`);
   }
   const entity = getEntity(index, message.by);
   if (entity?.role !== 'security' || entity.status !== 'approved') {

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import type { z } from 'zod';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import { deviceEnvelopeSchema, type DeviceMessageKind } from '../../../twin-core/src/messages/envelope';
@@ -29,11 +31,42 @@ export type CheckEnvelopeParameters = {
 };
 
 /**
- * The cheap part of judging a device message, which needs neither the chain nor a signature check: the size, JSON,
- * the envelope's fields (schema version, a device kind, the DeviceID, sequence number and time, an object body, a
- * signature of the right shape) and the topic (`twins/{deviceId}/{kind}` of that very DeviceID and kind). The
- * oracle runs it on the receive path, before journaling, so what a stranger sends that is plainly not a device
- * message never reaches the disk; `checkMessage` starts with it. Never throws.
+ * The field a schema issue is about, dotted from the message's root (`body.extra` for an unknown `extra`).
+ *
+ * @example
+ * issueField(parsed.error.issues[0]) // 'body.network.extra'
+ */
+export function issueField(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) path.push(issue.keys[0]!);
+  return path.join('.');
+}
+
+/**
+ * A refusal for a schema failure: the first three issues as the detail, the first issue's field named.
+ *
+ * @example
+ * if (!parsed.success) return schemaRejection(parsed.error.issues, deviceId)
+ */
+export function schemaRejection(issues: z.core.$ZodIssue[], deviceId: string | undefined): RefusedMessage {
+  const [first] = issues;
+  return {
+    ok: false,
+    rejection: {
+      reason: 'invalid-schema',
+      detail: formatIssues(issues, 'message').slice(0, 3).join('; ').slice(0, 500),
+      deviceId,
+      field: first === undefined ? 'message' : issueField(first) || 'message',
+    },
+  };
+}
+
+/**
+ * The cheap part of judging a device message, which needs neither the chain nor a signature check: the size, UTF-8
+ * and JSON, the envelope's fields (schema version, a device kind, the DeviceID, sequence number and time, an object
+ * body, a signature of the right shape, nothing else) and the topic (`twins/{deviceId}/{kind}` of that very DeviceID
+ * and kind). The oracle runs it on the receive path, before journaling, so what a stranger sends that is plainly not
+ * a device message never reaches the disk; `checkMessage` starts with it. Never throws.
  *
  * @example
  * const envelope = checkEnvelope({ topic, payload, maxPayloadBytes: 1_048_576 })
@@ -42,8 +75,15 @@ export type CheckEnvelopeParameters = {
 export function checkEnvelope(parameters: CheckEnvelopeParameters): CheckedEnvelope | RefusedMessage {
   const { topic, payload } = parameters;
   const topicParts = parseDeviceTopic(topic);
-  const reject = (reason: Rejection['reason'], detail: string, deviceId: string | undefined = topicParts?.deviceId) =>
-    ({ ok: false, rejection: { reason, detail, deviceId } } as const);
+  const reject = (
+    reason: Rejection['reason'],
+    detail: string,
+    deviceId: string | undefined = topicParts?.deviceId,
+    field?: string,
+  ): RefusedMessage => ({
+    ok: false,
+    rejection: { reason, detail, deviceId, ...(field === undefined ? {} : { field }) },
+  });
 
   if (payload.length > parameters.maxPayloadBytes) {
     return reject('oversize', `${payload.length} bytes > ${parameters.maxPayloadBytes}`);
@@ -59,19 +99,20 @@ export function checkEnvelope(parameters: CheckEnvelopeParameters): CheckedEnvel
         : `byte 0x${payload[start]!.toString(16)} at ${start} cannot start JSON`,
     );
   }
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (!isUtf8(bytes)) return reject('not-json', 'the payload is not UTF-8');
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     return reject('not-json', (error as Error).message.slice(0, 120));
   }
   const envelope = deviceEnvelopeSchema.safeParse(json);
-  if (!envelope.success) {
-    return reject('invalid-schema', formatIssues(envelope.error.issues, 'message').slice(0, 3).join('; '));
-  }
+  if (!envelope.success) return schemaRejection(envelope.error.issues, topicParts?.deviceId);
   const { kind, deviceId } = envelope.data;
   if (topicParts === undefined || topicParts.deviceId !== deviceId || topicParts.kind !== kind) {
-    return reject('topic-mismatch', `${kind} message of ${deviceId} on topic ${topic.slice(0, 160)}`, deviceId);
+    const field = topicParts === undefined ? undefined : topicParts.deviceId !== deviceId ? 'deviceId' : 'kind';
+    return reject('topic-mismatch', `${kind} message of ${deviceId} on topic ${topic.slice(0, 160)}`, deviceId, field);
   }
   return { ok: true, json, deviceId: deviceId as Hex, kind };
 }

@@ -1,13 +1,9 @@
-import { Contract, type Provider } from 'ethers';
+import type { Provider } from 'ethers';
 import { getTwin } from '../index/twins';
 import type { Index } from '../index/openIndex';
 import { TWIN_STATES } from '../index/twins';
-import type { TwinDirectory, TwinRecord } from './validateMessage';
-
-const TWIN_ABI = [
-  'function exists(uint256 deviceId) view returns (bool)',
-  'function twinOf(uint256 deviceId) view returns (tuple(address owner, address deviceSigner, address manufacturer, uint8 state, bool forSale, uint96 price, bytes32 staticHash, uint32 updateCount, bool reviewRequested))',
-];
+import { createChainTwinDirectory } from './chainTwins';
+import type { TwinDirectory } from './validateMessage';
 
 /**
  * Twins as the oracle judges messages against them: the chain mirror in the index first (no RPC call per message),
@@ -22,9 +18,7 @@ export function createTwinDirectory(parameters: {
   twinRegistry: string;
   cacheMs?: number;
 }): TwinDirectory {
-  const contract = new Contract(parameters.twinRegistry, TWIN_ABI, parameters.provider);
-  const cache = new Map<string, { at: number; twin: TwinRecord | undefined }>();
-  const cacheMs = parameters.cacheMs ?? 5_000;
+  const chain = createChainTwinDirectory(parameters);
   return {
     async twin(deviceId) {
       const mirrored = getTwin(parameters.index, deviceId);
@@ -35,22 +29,7 @@ export function createTwinDirectory(parameters: {
           staticHash: mirrored.staticHash,
         };
       }
-      const cached = cache.get(deviceId);
-      if (cached !== undefined && Date.now() - cached.at < cacheMs) return cached.twin;
-      const exists = (await contract.getFunction('exists').staticCall(deviceId)) as boolean;
-      const twin = exists
-        ? await contract
-            .getFunction('twinOf')
-            .staticCall(deviceId)
-            .then((record: { deviceSigner: string; state: bigint; staticHash: string }) => ({
-              deviceSigner: record.deviceSigner,
-              state: Number(record.state),
-              staticHash: record.staticHash,
-            }))
-        : undefined;
-      if (cache.size > 10_000) cache.clear();
-      cache.set(deviceId, { at: Date.now(), twin });
-      return twin;
+      return chain.twin(deviceId);
     },
   };
 }

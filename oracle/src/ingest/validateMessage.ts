@@ -41,6 +41,8 @@ export type MessageVerdict =
       signer: string;
       /** The message's signed hash (`hashDeviceMessage`): a snapshot's Merkle leaf commits to it. */
       hash: Hex;
+      /** The stored bytes: RFC 8785 canonical JSON of the message as received, `sig` included. */
+      canonical: string;
     }
   | { ok: false; rejection: Rejection };
 
@@ -82,35 +84,36 @@ export async function judgeCheckedMessage(
   checked: CheckedMessage,
   parameters: JudgeCheckedMessageParameters,
 ): Promise<MessageVerdict> {
-  const { message, signer, hash } = checked;
+  const { message, signer, hash, canonical } = checked;
   const { twins, ledger } = parameters;
-  const reject = (reason: Rejection['reason'], detail: string) =>
-    ({ ok: false, rejection: { reason, detail, deviceId: message.deviceId } } as const);
+  const reject = (reason: Rejection['reason'], detail: string, field: string) =>
+    ({ ok: false, rejection: { reason, detail, deviceId: message.deviceId, field } } as const);
 
   const twin = await twins.twin(message.deviceId);
-  if (twin === undefined) return reject('unknown-twin', 'no twin with this DeviceID on chain');
-  if (twin.state === DEACTIVATED) return reject('deactivated-twin', 'the twin is deactivated');
+  if (twin === undefined) return reject('unknown-twin', 'no twin with this DeviceID on chain', 'deviceId');
+  if (twin.state === DEACTIVATED) return reject('deactivated-twin', 'the twin is deactivated', 'deviceId');
   if (signer.toLowerCase() !== twin.deviceSigner.toLowerCase()) {
-    return reject('wrong-signer', `signed by ${signer}, the twin's device signer is ${twin.deviceSigner}`);
+    return reject('wrong-signer', `signed by ${signer}, the twin's device signer is ${twin.deviceSigner}`, 'sig');
   }
 
   const last = ledger.last(message.deviceId, message.kind);
   const isAnnouncedWill =
     message.kind === 'status' && message.body.state === 'offline' && ledger.willSeq(message.deviceId) === message.seq;
   if (last !== undefined && message.seq <= last && !isAnnouncedWill) {
-    return reject('replay', `seq ${message.seq} is not above ${last}`);
+    return reject('replay', `seq ${message.seq} is not above ${last}`, 'seq');
   }
   const skew = Math.abs(parameters.now - Date.parse(message.ts));
   // The last will was signed at connect time and published by the broker whenever the device dropped.
   if (skew > parameters.maxClockSkewMs && !isAnnouncedWill) {
-    return reject('stale', `message time ${message.ts} is ${Math.round(skew / 1000)} s from now`);
+    return reject('stale', `message time ${message.ts} is ${Math.round(skew / 1000)} s from now`, 'ts');
   }
   if (checked.staticDocument !== undefined) {
     const { deviceId, hash: documentHash } = checked.staticDocument;
-    if (deviceId !== message.deviceId) return reject('device-id-mismatch', `the document hashes to ${deviceId}`);
+    if (deviceId !== message.deviceId)
+      return reject('device-id-mismatch', `the document hashes to ${deviceId}`, 'body.identity');
     if (documentHash.toLowerCase() !== twin.staticHash.toLowerCase()) {
-      return reject('static-hash-mismatch', `document hash ${documentHash}, minted ${twin.staticHash}`);
+      return reject('static-hash-mismatch', `document hash ${documentHash}, minted ${twin.staticHash}`, 'body');
     }
   }
-  return { ok: true, message, signer, hash };
+  return { ok: true, message, signer, hash, canonical };
 }

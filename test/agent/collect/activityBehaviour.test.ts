@@ -235,7 +235,7 @@ describe('agent collect: system activity and network behaviour', function () {
         latencyMs: null,
         payloadSizeEntropyBits: null,
       });
-      expect(Object.keys(behaviour.unavailable).sort()).to.deep.equal([
+      expect(Object.keys(behaviour.unavailable ?? {}).sort()).to.deep.equal([
         'dnsQueriesPerSec',
         'interArrivalCv',
         'jitterMs',

@@ -30,7 +30,7 @@ describe('Simulator: schema validity', function () {
         if (JSON.stringify(parsed) !== JSON.stringify(message.body)) problem(message, 'parsing changed the body');
         if (JSON.stringify(message.body.label) !== JSON.stringify(message.label))
           problem(message, 'body label differs');
-        if (Object.keys(message.body.network.unavailable).length > 0) problem(message, 'unavailable is not empty');
+        if (Object.keys(message.body.network.unavailable ?? {}).length > 0) problem(message, 'unavailable is not empty');
         for (const field of NETWORK_FIELDS) {
           if ((message.body.network as Record<string, unknown>)[field] == null)
             problem(message, `network.${field} missing`);

@@ -116,11 +116,22 @@ describe('oracle: security alerts (acceptAlert)', function () {
     expect(latest!.tx).to.equal(`0x${'12'.repeat(32)}`);
   });
 
-  it('refuses an alert whose signature is not by its `by` address', function () {
+  it('refuses an alert whose signature is not by its `by` address as wrong-signer, one that recovers nothing as bad-signature', function () {
     const forged = alert(stranger, {}, undefined, security.address);
     const verdict = accept(forged);
     expect(verdict.ok).to.equal(false);
-    expect(!verdict.ok && verdict.rejection.reason).to.equal('bad-signature');
+    expect(!verdict.ok && verdict.rejection.reason).to.equal('wrong-signer');
+    const unrecoverable = { ...alert(security), sig: `0x${'00'.repeat(65)}` };
+    expect(accept(unrecoverable)).to.deep.include({ ok: false });
+    expect((accept(unrecoverable) as { rejection: { reason: string } }).rejection.reason).to.equal('bad-signature');
+    expect(alertsOf(index, deviceId)).to.have.length(0);
+  });
+
+  it('refuses an alert with a field its signer did not sign, naming it, instead of indexing it stripped', function () {
+    const extra = { ...alert(security), note: 'call +1-555-0100' };
+    const verdict = accept(extra);
+    expect(!verdict.ok && verdict.rejection.reason).to.equal('invalid-schema');
+    expect(!verdict.ok && verdict.rejection.detail).to.contain('note');
     expect(alertsOf(index, deviceId)).to.have.length(0);
   });
 

@@ -166,6 +166,87 @@ for (const mode of ['on the main thread', 'on a verifier thread'] as const)
           'static-hash-mismatch',
         ],
       ];
+      // The signed bytes are the stored bytes: nothing the signer did not sign gets through, each named.
+      const withPayload = (
+        mutate: (message: Record<string, any>) => void,
+        kind: 'telemetry' | 'static' = 'telemetry',
+      ) => {
+        const entry = kind === 'static' ? channel.entry('static', device.staticDocument) : telemetryEntry();
+        const message = JSON.parse(entry.payload) as Record<string, any>;
+        mutate(message);
+        return judge(entry.topic, JSON.stringify(message));
+      };
+      const fieldCases: [string, () => ReturnType<typeof judge>, string, string][] = [
+        [
+          'an unsigned extra field in the body',
+          () => withPayload((m) => (m.body.extra = 1)),
+          'invalid-schema',
+          'body.extra',
+        ],
+        ['an unsigned extra top-level field', () => withPayload((m) => (m.note = 'x')), 'invalid-schema', 'note'],
+        [
+          'an unsigned extra field deep in the body',
+          () => withPayload((m) => (m.body.network.protocolMix.sctp = 0)),
+          'invalid-schema',
+          'body.network.protocolMix.sctp',
+        ],
+        ['a missing field', () => withPayload((m) => delete m.body.load1), 'invalid-schema', 'body.load1'],
+        [
+          'a static document with an untrimmed text',
+          () => withPayload((m) => (m.body.os.hostname = ` ${m.body.os.hostname}`), 'static'),
+          'invalid-schema',
+          'body.os.hostname',
+        ],
+        [
+          'a static document with a MAC not in canonical form',
+          () => withPayload((m) => (m.body.identity.macAddress = m.body.identity.macAddress.toUpperCase()), 'static'),
+          'invalid-schema',
+          'body.identity.macAddress',
+        ],
+        [
+          'a signature with s in the upper half (the malleated twin of a valid one)',
+          () =>
+            withPayload((m) => {
+              const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+              const s = (n - BigInt(`0x${m.sig.slice(66, 130)}`)).toString(16).padStart(64, '0');
+              m.sig = `${m.sig.slice(0, 66)}${s}${m.sig.endsWith('1b') ? '1c' : '1b'}`;
+            }),
+          'bad-signature',
+          'sig',
+        ],
+        [
+          'a string with a lone surrogate',
+          () => withPayload((m) => (m.body.sensors = [{ name: 'probe', value: 1, unit: '\ud800' }])),
+          'not-json',
+          '',
+        ],
+      ];
+      for (const [name, run, reason, field] of fieldCases) {
+        it(`refuses ${name} as ${reason}${field ? `, naming ${field}` : ''}`, async function () {
+          const verdict = await run();
+          expect(!verdict.ok && verdict.rejection.reason).to.equal(reason);
+          if (field) expect(!verdict.ok && verdict.rejection.field).to.equal(field);
+        });
+      }
+
+      it('refuses a flipped bit of s as wrong-signer (another address recovers), of r as either', async function () {
+        const flip = (sig: string, index: number) =>
+          `${sig.slice(0, index)}${(Number.parseInt(sig[index]!, 16) ^ 1).toString(16)}${sig.slice(index + 1)}`;
+        const reasons = async (from: number) => {
+          const seen: string[] = [];
+          // One bit in each of 15 hex digits (s's first digit is left alone: s would leave the lower half).
+          for (let digit = 1; digit < 16; digit++) {
+            const verdict = await withPayload((m) => (m.sig = flip(m.sig, from + digit * 4)));
+            seen.push(verdict.ok ? 'accepted' : verdict.rejection.reason);
+          }
+          return seen;
+        };
+        // s: still a valid signature of these bytes, by some other key.
+        expect(new Set(await reasons(66))).to.deep.equal(new Set(['wrong-signer']));
+        // r: about half of all x are not on the curve (nothing recovers); the rest recover some other address.
+        expect([...new Set(await reasons(2))].sort()).to.deep.equal(['bad-signature', 'wrong-signer']);
+      });
+
       for (const [name, run, reason] of cases) {
         it(`refuses ${name} as ${reason}`, async function () {
           const verdict = await run();

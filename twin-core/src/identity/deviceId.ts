@@ -3,7 +3,7 @@ import { abiEncodeDynamicTuple } from '../encoding/abiEncode';
 import { fromHex, toHex, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
 import { parseOrThrow } from '../errors/parseOrThrow';
-import { deviceIdentitySchema, type DeviceIdentity, type DeviceIdentityInput } from './schema';
+import { deviceIdentityInputSchema, type DeviceIdentity, type DeviceIdentityInput } from './schema';
 
 /** The identity parameters are invalid; the message names each bad field. */
 export class InvalidDeviceIdentityError extends BaseError {
@@ -23,7 +23,7 @@ export class InvalidDeviceIdError extends BaseError {
  */
 export function parseDeviceIdentity(input: unknown): DeviceIdentity {
   return parseOrThrow(
-    deviceIdentitySchema,
+    deviceIdentityInputSchema,
     input,
     'identity',
     (lines) => new InvalidDeviceIdentityError('Invalid device identity.', { metaMessages: lines }),
@@ -45,17 +45,15 @@ export function identityToContractStruct(identity: DeviceIdentity) {
 }
 
 /**
- * The DeviceID: keccak256 of the ABI-encoded identity parameters, exactly as `TwinRegistry.computeDeviceId`
- * computes it on chain. It is the twin's ERC-721 token ID. Accepts raw input and normalises it first.
+ * The identity ABI-encoded as the contract's `DeviceIdentity` struct: `abi.encode((bytes6, string, string, string,
+ * string, uint64, string, string))`, the bytes whose keccak256 is the DeviceID.
  *
  * @example
- * const deviceId = computeDeviceId(identity) // 0x… as a bigint
- * formatDeviceId(deviceId) // '0x5f…' (66 characters), the form used in MQTT topics and URLs
+ * toHex(encodeDeviceIdentity(identity)) // '0x0000…0020dca632…'
  */
-export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bigint {
-  const identity = parseDeviceIdentity(input);
+export function encodeDeviceIdentity(identity: DeviceIdentity): Uint8Array {
   const struct = identityToContractStruct(identity);
-  const encoded = abiEncodeDynamicTuple([
+  return abiEncodeDynamicTuple([
     { type: 'bytes6', value: fromHex(struct.macAddress) },
     { type: 'string', value: struct.serialNumber },
     { type: 'string', value: struct.manufacturer },
@@ -65,7 +63,18 @@ export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bi
     { type: 'string', value: struct.osName },
     { type: 'string', value: struct.osVersion },
   ]);
-  return BigInt(toHex(keccak256(encoded)));
+}
+
+/**
+ * The DeviceID: keccak256 of the ABI-encoded identity parameters, exactly as `TwinRegistry.computeDeviceId`
+ * computes it on chain. It is the twin's ERC-721 token ID. Accepts raw input and normalises it first.
+ *
+ * @example
+ * const deviceId = computeDeviceId(identity) // 0x… as a bigint
+ * formatDeviceId(deviceId) // '0x5f…' (66 characters), the form used in MQTT topics and URLs
+ */
+export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bigint {
+  return BigInt(toHex(keccak256(encodeDeviceIdentity(parseDeviceIdentity(input)))));
 }
 
 /** A DeviceID as 0x + 64 lower-case hex digits: its form in MQTT topics, URLs and files. */

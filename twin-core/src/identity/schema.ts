@@ -1,48 +1,81 @@
 import { z } from 'zod';
 
-/** Trimmed, NFC-normalised text of 1..`max` characters: the same device always yields the same bytes. */
+/** No whitespace at either end (JavaScript's `\s` is exactly what `String.prototype.trim` removes). */
+export const TRIMMED_PATTERN = /^\S(?:[\s\S]*\S)?$/;
+
+/** Identity text as the canonical identity holds it: 1..`max` characters, trimmed, Unicode NFC. */
 const identityText = (max: number) =>
   z
     .string()
-    .transform((value) => value.normalize('NFC').trim())
-    .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(TRIMMED_PATTERN, 'must not start or end with whitespace')
+    .refine((value) => value === value.normalize('NFC'), 'must be in Unicode normalisation form NFC')
+    .describe(`1 to ${max} characters, no whitespace at either end, Unicode NFC`);
 
-/** A MAC address in any usual notation (`dc:a6:32:01:02:03`, `DC-A6-32-01-02-03`, `dca632010203`), as lower-case colon form. */
+/** A MAC address as the canonical identity holds it: lower-case hex pairs separated by colons, not all zeros. */
 export const macAddressSchema = z
   .string()
-  .trim()
-  .regex(
-    /^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/,
-    'must be a MAC address such as dc:a6:32:01:02:03',
-  )
-  .transform((value) => value.replace(/[:-]/g, '').toLowerCase().match(/../g)!.join(':'))
-  .refine((value) => value !== '00:00:00:00:00:00', 'must not be all zeros');
+  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a MAC address in lower-case colon form, e.g. dc:a6:32:01:02:03')
+  .refine((value) => value !== '00:00:00:00:00:00', 'must not be all zeros')
+  .describe('lower-case colon form, e.g. dc:a6:32:01:02:03; not all zeros');
+
+/** Any usual MAC notation (`DC-A6-32-01-02-03`, `dca632010203`, untrimmed) in the canonical form; others unchanged. */
+function normalizeMacAddress(value: string): string {
+  const trimmed = value.trim();
+  if (!/^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/.test(trimmed)) return value;
+  return trimmed.replace(/[:-]/g, '').toLowerCase().match(/../g)!.join(':');
+}
+
+/** Text trimmed and NFC-normalised: the same device always yields the same bytes. */
+const normalizeText = (value: string) => value.normalize('NFC').trim();
+
+/** The identity's fields over a text and a MAC schema: the canonical form and the lenient input share one list. */
+function identityObject<text extends z.ZodType<string, string>, mac extends z.ZodType<string, string>>(
+  text: (max: number) => text,
+  mac: mac,
+) {
+  return z.strictObject({
+    /** Primary network interface MAC address. */
+    macAddress: mac,
+    /** Board serial number (e.g. /proc/cpuinfo `Serial`). */
+    serialNumber: text(64),
+    /** Maker of the hardware (e.g. `Raspberry Pi Ltd`). */
+    manufacturer: text(64),
+    /** Hardware model (e.g. `Raspberry Pi 4 Model B`). */
+    hardwareModel: text(128),
+    /** Hardware revision (e.g. `1.4` or the revision code `c03114`). */
+    hardwareRevision: text(64),
+    /** Installed memory, in bytes (the nominal size, e.g. 4294967296 for 4 GiB). */
+    memoryBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    /** Operating system name (e.g. `Raspberry Pi OS`). */
+    osName: text(64),
+    /** Operating system version (e.g. `12 (bookworm)`). */
+    osVersion: text(64),
+  });
+}
 
 /**
- * The identity parameters of a device's static information (seed 001 sections III and VIII); their hash is the
- * DeviceID. Price and IP address are not identity. The contract's `DeviceIdentity` struct has the same fields in
- * the same order.
+ * The identity parameters of a device's static information (seed 001 sections III and VIII), in canonical form: the
+ * form signed messages carry and the DeviceID hashes, with no field transformed and none unknown (each refused,
+ * named). Price and IP address are not identity. The contract's `DeviceIdentity` struct has the same fields in the
+ * same order.
  */
-export const deviceIdentitySchema = z.object({
-  /** Primary network interface MAC address. */
-  macAddress: macAddressSchema,
-  /** Board serial number (e.g. /proc/cpuinfo `Serial`). */
-  serialNumber: identityText(64),
-  /** Maker of the hardware (e.g. `Raspberry Pi Ltd`). */
-  manufacturer: identityText(64),
-  /** Hardware model (e.g. `Raspberry Pi 4 Model B`). */
-  hardwareModel: identityText(128),
-  /** Hardware revision (e.g. `1.4` or the revision code `c03114`). */
-  hardwareRevision: identityText(64),
-  /** Installed memory, in bytes (the nominal size, e.g. 4294967296 for 4 GiB). */
-  memoryBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  /** Operating system name (e.g. `Raspberry Pi OS`). */
-  osName: identityText(64),
-  /** Operating system version (e.g. `12 (bookworm)`). */
-  osVersion: identityText(64),
-});
+export const deviceIdentitySchema = identityObject(identityText, macAddressSchema);
+
+/**
+ * The identity as tools and configs may give it (any usual MAC notation, text untrimmed or not NFC), normalised to
+ * the canonical form {@link deviceIdentitySchema} checks.
+ *
+ * @example
+ * deviceIdentityInputSchema.parse({ ...identity, macAddress: 'DC-A6-32-01-02-03' }).macAddress // 'dc:a6:32:01:02:03'
+ */
+export const deviceIdentityInputSchema = identityObject(
+  (max) => z.string().transform(normalizeText).pipe(identityText(max)),
+  z.string().transform(normalizeMacAddress).pipe(macAddressSchema),
+);
 
 /** A device's identity parameters as given (before normalisation). */
-export type DeviceIdentityInput = z.input<typeof deviceIdentitySchema>;
+export type DeviceIdentityInput = z.input<typeof deviceIdentityInputSchema>;
 /** A device's identity parameters, normalised: what the DeviceID hashes. */
 export type DeviceIdentity = z.output<typeof deviceIdentitySchema>;

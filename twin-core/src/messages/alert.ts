@@ -13,7 +13,7 @@ export type AlertBehaviour = (typeof ALERT_BEHAVIOURS)[number];
 export const ALERT_ACTIONS = ['notified', 'suspended', 'reactivated'] as const;
 
 /** The body of a security alert: one episode of one behaviour on one device. */
-export const alertBodySchema = z.object({
+export const alertBodySchema = z.strictObject({
   /** Stable per episode: `{deviceId}:{behaviour}:{window start ms}`; each update and the close repeat it. */
   alertId: z.string().min(1).max(160),
   behaviour: z.enum(ALERT_BEHAVIOURS),
@@ -21,7 +21,7 @@ export const alertBodySchema = z.object({
   score: z.number().min(0).max(1),
   /** `open` at the first detection, `closed` once the device has been quiet again. */
   status: z.enum(['open', 'closed']),
-  window: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }),
+  window: z.strictObject({ from: z.iso.datetime(), to: z.iso.datetime() }),
   /** The evidence (observations against the device's baseline) on IPFS. */
   evidenceCid: z.string().min(1).max(128),
   action: z.enum(ALERT_ACTIONS),
@@ -37,7 +37,7 @@ export type AlertBody = z.output<typeof alertBodySchema>;
  * `twins/{deviceId}/alerts`: a security entity's alert about a device, signed (EIP-191, like device messages) by the
  * entity's registered key; the oracle indexes it and notifies the twin's owner.
  */
-export const alertMessageSchema = z.object({
+export const alertMessageSchema = z.strictObject({
   v: z.literal(1),
   kind: z.literal('alert'),
   deviceId: z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lower-case hex digits'),

@@ -19,7 +19,7 @@ export const behaviourSchema = z.enum(BEHAVIOURS);
 export type Behaviour = z.output<typeof behaviourSchema>;
 
 /** Ground truth attached by the simulator: which behaviour produced this message. Real devices carry none. */
-export const groundTruthSchema = z.object({
+export const groundTruthSchema = z.strictObject({
   behaviour: behaviourSchema,
   anomalous: z.boolean(),
   /** Simulator scenario that scheduled the behaviour (e.g. `mixed`). */
@@ -32,14 +32,14 @@ export type GroundTruth = z.output<typeof groundTruthSchema>;
  * what /proc/net exposes and list the rest in `unavailable` with the reason; the simulator fills everything. Rates
  * are per second over `intervalSeconds`.
  */
-export const networkBehaviourSchema = z.object({
+export const networkBehaviourSchema = z.strictObject({
   intervalSeconds: z.number().positive(),
   packetsInPerSec: z.number().nonnegative(),
   packetsOutPerSec: z.number().nonnegative(),
   bytesInPerSec: z.number().nonnegative(),
   bytesOutPerSec: z.number().nonnegative(),
   /** Share of TCP segments, UDP datagrams and ICMP messages in the interval (sum 1, or all 0 when idle). */
-  protocolMix: z.object({
+  protocolMix: z.strictObject({
     tcp: z.number().min(0).max(1),
     udp: z.number().min(0).max(1),
     icmp: z.number().min(0).max(1),
@@ -66,7 +66,7 @@ export const networkBehaviourSchema = z.object({
   /** Mean gap between outgoing packets and its coefficient of variation (low = machine-regular, beacon-like). */
   meanInterArrivalMs: z.number().nonnegative().nullable(),
   interArrivalCv: z.number().nonnegative().nullable(),
-  /** Why each null metric is null on this device. */
-  unavailable: z.record(z.string(), z.string()).default({}),
+  /** Why each null metric is null on this device (omitted when none is). */
+  unavailable: z.record(z.string(), z.string()).optional(),
 });
 export type NetworkBehaviour = z.output<typeof networkBehaviourSchema>;

@@ -6,14 +6,14 @@ import { z } from 'zod';
  * change the publishing intervals within bounds, or answer a ping on the status topic.
  */
 export const commandSchema = z.discriminatedUnion('command', [
-  z.object({ command: z.literal('collect-snapshot'), requestId: z.string().max(64) }),
-  z.object({ command: z.literal('publish-static'), requestId: z.string().max(64) }),
-  z.object({
+  z.strictObject({ command: z.literal('collect-snapshot'), requestId: z.string().max(64) }),
+  z.strictObject({ command: z.literal('publish-static'), requestId: z.string().max(64) }),
+  z.strictObject({
     command: z.literal('set-intervals'),
     requestId: z.string().max(64),
     snapshotSeconds: z.number().min(5).max(86_400).optional(),
     telemetrySeconds: z.number().min(0.5).max(3_600).optional(),
   }),
-  z.object({ command: z.literal('ping'), requestId: z.string().max(64) }),
+  z.strictObject({ command: z.literal('ping'), requestId: z.string().max(64) }),
 ]);
 export type Command = z.output<typeof commandSchema>;

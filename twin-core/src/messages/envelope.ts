@@ -16,29 +16,47 @@ export type DeviceMessageKind = (typeof DEVICE_MESSAGE_KINDS)[number];
  * when there is no will, as for simulated devices sharing one connection).
  */
 export const statusBodySchema = z.discriminatedUnion('state', [
-  z.object({
+  z.strictObject({
     state: z.literal('online'),
     agentVersion: z.string().max(32),
     willSeq: z.number().int().nonnegative().nullable(),
-    intervals: z.object({ snapshotSeconds: z.number().positive(), telemetrySeconds: z.number().positive() }),
+    intervals: z.strictObject({ snapshotSeconds: z.number().positive(), telemetrySeconds: z.number().positive() }),
   }),
-  z.object({ state: z.literal('offline'), reason: z.enum(['shutdown', 'connection-lost']) }),
+  z.strictObject({ state: z.literal('offline'), reason: z.enum(['shutdown', 'connection-lost']) }),
 ]);
 export type StatusBody = z.output<typeof statusBodySchema>;
 
-const deviceIdHex = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lower-case hex digits');
-const signature = z.string().regex(/^0x[0-9a-f]{130}$/, 'must be a 65-byte signature as 0x + 130 hex digits');
+const deviceIdHex = z
+  .string()
+  .regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lower-case hex digits')
+  .describe('The DeviceID: 0x + 64 lower-case hex digits, as in the topic');
+const signature = z
+  .string()
+  .regex(/^0x[0-9a-f]{130}$/, 'must be a 65-byte signature as 0x + 130 lower-case hex digits')
+  .describe(
+    'EIP-191 signature (r ‖ s ‖ v, v = 27 or 28, s in the lower half of the curve order) by the device key over ' +
+      'keccak256 of the RFC 8785 canonical JSON of the message without `sig`',
+  );
 
-const version = z.literal(MESSAGE_SCHEMA_VERSION);
+const version = z.literal(MESSAGE_SCHEMA_VERSION).describe('Message schema version');
 /** Strictly increasing per device across every kind, persisted across restarts. */
-const sequence = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const sequence = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(Number.MAX_SAFE_INTEGER)
+  .describe(
+    'Sequence number: increasing per device and kind (one counter for every kind is simplest), kept across restarts',
+  );
 /** When the device produced the message (ISO 8601, UTC). */
-const time = z.iso.datetime();
+const time = z.iso
+  .datetime()
+  .describe('When the device produced the message: ISO 8601 in UTC with a Z, e.g. 2026-01-01T00:00:00.000Z');
 
 function envelope<kind extends DeviceMessageKind, body extends z.ZodType>(kind: kind, body: body) {
-  return z.object({
+  return z.strictObject({
     v: version,
-    kind: z.literal(kind),
+    kind: z.literal(kind).describe('The message kind, as the last topic level'),
     deviceId: deviceIdHex,
     seq: sequence,
     ts: time,
@@ -56,7 +74,7 @@ function envelope<kind extends DeviceMessageKind, body extends z.ZodType>(kind: 
  * @example
  * deviceEnvelopeSchema.safeParse(JSON.parse(payload)).success
  */
-export const deviceEnvelopeSchema = z.object({
+export const deviceEnvelopeSchema = z.strictObject({
   v: version,
   kind: z.enum(DEVICE_MESSAGE_KINDS),
   deviceId: deviceIdHex,

@@ -10,8 +10,8 @@ import { z } from 'zod';
  */
 export function probeSchema<value extends z.ZodType>(value: value) {
   return z.discriminatedUnion('available', [
-    z.object({ available: z.literal(true), value }),
-    z.object({ available: z.literal(false), reason: z.string().min(1).max(500) }),
+    z.strictObject({ available: z.literal(true), value }),
+    z.strictObject({ available: z.literal(false), reason: z.string().min(1).max(500) }),
   ]);
 }
 

@@ -9,7 +9,7 @@ const percent = z.number().min(0).max(100);
 const text = (max: number) => z.string().max(max);
 
 /** One row of the process table (seed 001 section IX: top's columns). Memory in KiB, times in seconds. */
-export const processSchema = z.object({
+export const processSchema = z.strictObject({
   pid: count,
   ppid: count,
   user: text(64),
@@ -31,8 +31,8 @@ export const processSchema = z.object({
   command: text(512),
 });
 
-export const processesSchema = z.object({
-  tasks: z.object({
+export const processesSchema = z.strictObject({
+  tasks: z.strictObject({
     total: count,
     running: count,
     sleeping: count,
@@ -48,7 +48,7 @@ export const processesSchema = z.object({
 });
 
 /** Memory and swap (seed 001 IX "MiB Memory / MiB Swap" and sar -r), in KiB. */
-export const memorySchema = z.object({
+export const memorySchema = z.strictObject({
   totalKiB: count,
   freeKiB: count,
   availableKiB: count,
@@ -68,7 +68,7 @@ export const memorySchema = z.object({
 });
 
 /** A block device's counters (/proc/diskstats) and, from the second snapshot on, its iostat-style rates. */
-export const diskSchema = z.object({
+export const diskSchema = z.strictObject({
   name: text(64),
   readsCompleted: count,
   sectorsRead: count,
@@ -88,7 +88,7 @@ export const diskSchema = z.object({
   utilPercent: rate,
 });
 
-export const filesystemSchema = z.object({
+export const filesystemSchema = z.strictObject({
   mountPoint: text(512),
   device: text(256),
   type: text(32),
@@ -98,10 +98,10 @@ export const filesystemSchema = z.object({
   usedPercent: percent,
 });
 
-export const kernelLogSchema = z.object({
+export const kernelLogSchema = z.strictObject({
   source: z.enum(['/dev/kmsg', 'dmesg']),
   lines: z.array(
-    z.object({
+    z.strictObject({
       /** Seconds since boot. */
       uptimeSeconds: z.number().nonnegative().nullable(),
       priority: z.number().int().min(0).max(7).nullable(),
@@ -110,7 +110,7 @@ export const kernelLogSchema = z.object({
   ),
 });
 
-export const usbDeviceSchema = z.object({
+export const usbDeviceSchema = z.strictObject({
   path: text(64),
   bus: count,
   device: count,
@@ -125,7 +125,7 @@ export const usbDeviceSchema = z.object({
   usbVersion: text(16).nullable(),
 });
 
-export const pciDeviceSchema = z.object({
+export const pciDeviceSchema = z.strictObject({
   address: text(32),
   vendorId: text(8),
   deviceId: text(8),
@@ -134,9 +134,9 @@ export const pciDeviceSchema = z.object({
 });
 
 /** sar-style system activity over the interval since the previous snapshot; rates are null on the first. */
-export const activitySchema = z.object({
+export const activitySchema = z.strictObject({
   intervalSeconds: z.number().positive().nullable(),
-  cpu: z.object({
+  cpu: z.strictObject({
     user: rate,
     nice: rate,
     system: rate,
@@ -154,11 +154,11 @@ export const activitySchema = z.object({
   processListSize: count,
   blocked: count,
   loadAverage: z.tuple([z.number(), z.number(), z.number()]),
-  paging: z.object({ pageInKBPerSec: rate, pageOutKBPerSec: rate, faultsPerSec: rate, majorFaultsPerSec: rate }),
-  swapping: z.object({ swapInPagesPerSec: rate, swapOutPagesPerSec: rate }),
-  io: z.object({ tps: rate, readTps: rate, writeTps: rate, blocksReadPerSec: rate, blocksWrittenPerSec: rate }),
+  paging: z.strictObject({ pageInKBPerSec: rate, pageOutKBPerSec: rate, faultsPerSec: rate, majorFaultsPerSec: rate }),
+  swapping: z.strictObject({ swapInPagesPerSec: rate, swapOutPagesPerSec: rate }),
+  io: z.strictObject({ tps: rate, readTps: rate, writeTps: rate, blocksReadPerSec: rate, blocksWrittenPerSec: rate }),
   network: z.array(
-    z.object({
+    z.strictObject({
       interface: text(32),
       rxPacketsPerSec: rate,
       txPacketsPerSec: rate,
@@ -168,26 +168,26 @@ export const activitySchema = z.object({
   ),
   /** Batteries and supplies (/sys/class/power_supply); empty on mains-powered devices. */
   power: z.array(
-    z.object({ name: text(64), type: text(32), status: text(32).nullable(), capacityPercent: percent.nullable() }),
+    z.strictObject({ name: text(64), type: text(32), status: text(32).nullable(), capacityPercent: percent.nullable() }),
   ),
 });
 
-export const ipcSchema = z.object({
-  messageQueues: z.array(z.object({ key: text(18), id: count, perms: text(8), uid: count, bytes: count, messages: count })),
-  semaphores: z.array(z.object({ key: text(18), id: count, perms: text(8), uid: count, semaphores: count })),
+export const ipcSchema = z.strictObject({
+  messageQueues: z.array(z.strictObject({ key: text(18), id: count, perms: text(8), uid: count, bytes: count, messages: count })),
+  semaphores: z.array(z.strictObject({ key: text(18), id: count, perms: text(8), uid: count, semaphores: count })),
   sharedMemory: z.array(
-    z.object({ key: text(18), id: count, perms: text(8), uid: count, sizeBytes: count, attached: count }),
+    z.strictObject({ key: text(18), id: count, perms: text(8), uid: count, sizeBytes: count, attached: count }),
   ),
 });
 
-export const networkInterfaceSchema = z.object({
+export const networkInterfaceSchema = z.strictObject({
   name: text(32),
   mac: text(17).nullable(),
   mtu: count.nullable(),
   operState: text(16).nullable(),
   speedMbps: z.number().int().nullable(),
-  addresses: z.array(z.object({ family: z.enum(['IPv4', 'IPv6']), address: text(64), cidr: text(68).nullable() })),
-  statistics: z.object({
+  addresses: z.array(z.strictObject({ family: z.enum(['IPv4', 'IPv6']), address: text(64), cidr: text(68).nullable() })),
+  statistics: z.strictObject({
     rxBytes: count,
     rxPackets: count,
     rxErrors: count,
@@ -199,7 +199,7 @@ export const networkInterfaceSchema = z.object({
   }),
 });
 
-export const routeSchema = z.object({
+export const routeSchema = z.strictObject({
   family: z.enum(['IPv4', 'IPv6']),
   destination: text(68),
   gateway: text(64).nullable(),
@@ -208,7 +208,7 @@ export const routeSchema = z.object({
   flags: text(16),
 });
 
-export const socketSchema = z.object({
+export const socketSchema = z.strictObject({
   protocol: z.enum(['tcp', 'tcp6', 'udp', 'udp6']),
   localAddress: text(64),
   localPort: count,
@@ -220,20 +220,20 @@ export const socketSchema = z.object({
   inode: count,
 });
 
-export const networkSchema = z.object({
+export const networkSchema = z.strictObject({
   interfaces: z.array(networkInterfaceSchema),
   routes: z.array(routeSchema),
   sockets: z.array(socketSchema),
   socketsTruncated: z.boolean(),
-  listening: z.array(z.object({ protocol: z.enum(['tcp', 'tcp6', 'udp', 'udp6']), address: text(64), port: count })),
-  counts: z.object({ tcp: count, udp: count, tcpEstablished: count, tcpListening: count }),
+  listening: z.array(z.strictObject({ protocol: z.enum(['tcp', 'tcp6', 'udp', 'udp6']), address: text(64), port: count })),
+  counts: z.strictObject({ tcp: count, udp: count, tcpEstablished: count, tcpListening: count }),
 });
 
 export const sharedLibrariesSchema = z.array(
-  z.object({ pid: count, name: text(64), libraries: z.array(text(512)) }),
+  z.strictObject({ pid: count, name: text(64), libraries: z.array(text(512)) }),
 );
 
-export const icmpSchema = z.object({
+export const icmpSchema = z.strictObject({
   inMessages: count,
   inErrors: count,
   outMessages: count,
@@ -243,7 +243,7 @@ export const icmpSchema = z.object({
   outByType: z.record(z.string(), count),
 });
 
-export const arpEntrySchema = z.object({
+export const arpEntrySchema = z.strictObject({
   ip: text(64),
   mac: text(17),
   device: text(32),
@@ -252,21 +252,21 @@ export const arpEntrySchema = z.object({
   kind: z.enum(['static', 'dynamic', 'incomplete']),
 });
 
-export const dnsSchema = z.object({
+export const dnsSchema = z.strictObject({
   config: probeSchema(
-    z.object({ nameservers: z.array(text(64)), search: z.array(text(253)), options: z.array(text(64)) }),
+    z.strictObject({ nameservers: z.array(text(64)), search: z.array(text(253)), options: z.array(text(64)) }),
   ),
-  cache: probeSchema(z.object({ source: text(64), entries: count.nullable(), hits: count.nullable(), misses: count.nullable() })),
+  cache: probeSchema(z.strictObject({ source: text(64), entries: count.nullable(), hits: count.nullable(), misses: count.nullable() })),
 });
 
-export const tlsServerSchema = z.object({
+export const tlsServerSchema = z.strictObject({
   host: text(253),
   port: count,
   peerAddress: text(64).nullable(),
   protocol: text(16).nullable(),
-  cipher: z.object({ name: text(128), standardName: text(128).nullable(), version: text(32) }).nullable(),
+  cipher: z.strictObject({ name: text(128), standardName: text(128).nullable(), version: text(32) }).nullable(),
   certificate: z
-    .object({
+    .strictObject({
       subject: text(512),
       issuer: text(512),
       validFrom: text(64),
@@ -281,10 +281,10 @@ export const tlsServerSchema = z.object({
 });
 
 /** Where the device is and who holds it, from the agent's config (seed 001 IV.1–2). */
-export const ownerSchema = z.object({
+export const ownerSchema = z.strictObject({
   ownerId: text(128).nullable(),
   location: z
-    .object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
+    .strictObject({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) })
     .nullable(),
 });
 
@@ -292,13 +292,13 @@ export const ownerSchema = z.object({
  * `twins/{deviceId}/snapshot`: the full dynamic state of a device (seed 001 sections IV and IX), every section a
  * probe that is either available or says why not.
  */
-export const snapshotBodySchema = z.object({
+export const snapshotBodySchema = z.strictObject({
   collectedAt: z.iso.datetime(),
   /** How long collection took, ms. */
   collectionMs: z.number().nonnegative(),
   owner: ownerSchema,
   system: probeSchema(
-    z.object({
+    z.strictObject({
       hostname: text(253),
       uptimeSeconds: z.number().nonnegative(),
       /** Last restart (boot time), ISO 8601. */

@@ -4,7 +4,7 @@ import { canonicalJson } from '../encoding/canonicalJson';
 import { toHex, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
 import { parseOrThrow } from '../errors/parseOrThrow';
-import { staticDocumentSchema, type StaticDocument } from './schema';
+import { staticDocumentInputSchema, type StaticDocument } from './schema';
 
 /** A static document does not match the schema; the message names each bad field. */
 export class InvalidStaticDocumentError extends BaseError {
@@ -12,14 +12,16 @@ export class InvalidStaticDocumentError extends BaseError {
 }
 
 /**
- * Validates and normalises a static document, naming every bad field.
+ * Validates a static document as a tool reads it from a file or builds it (text trimmed, any MAC notation), and
+ * normalises it to the canonical form, naming every bad field. A received message's document is held to
+ * `staticDocumentSchema` instead, which normalises nothing.
  *
  * @example
  * const document = parseStaticDocument(JSON.parse(readFileSync(file, 'utf8')))
  */
 export function parseStaticDocument(input: unknown): StaticDocument {
   return parseOrThrow(
-    staticDocumentSchema,
+    staticDocumentInputSchema,
     input,
     'document',
     (lines) => new InvalidStaticDocumentError('Invalid static document.', { metaMessages: lines }),

@@ -1,0 +1,88 @@
+/**
+ * `npm run bench:checks`: the oracle's per-message hot path on one thread, on the messages it receives (simulated
+ * telemetry, small and frequent, and snapshots, large): the RFC 8785 canonical-JSON encoder alone, then the whole
+ * stateless check (`checkMessage`: UTF-8, JSON, strict schema, canonical forms, keccak256, signature recovery with
+ * the fast crypto backend). Best of five rounds of about one second each (the machine is shared: best, not mean).
+ *
+ * @example
+ * npm run bench:checks
+ */
+import { createSimulation, signSimulated } from '../../agent/src/simulate';
+import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
+import { checkMessage } from '../../oracle/src/ingest/checkMessage';
+import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
+import { deviceTopic } from '../../twin-core/src/messages/topics';
+import { assertNodeVersion } from '../../twin-core/src/runtime/assertNodeVersion';
+
+type Received = { topic: string; payload: Buffer; value: unknown };
+
+/** 30 simulated seconds of 20 devices: about 600 telemetry messages and 60 snapshots, as the oracle receives them. */
+function received(): { telemetry: Received[]; snapshot: Received[] } {
+  const start = Date.UTC(2026, 0, 1);
+  const simulation = createSimulation({
+    devices: 20,
+    ratePerSecond: 1,
+    snapshotIntervalSeconds: 10,
+    scenario: 'mixed',
+    seed: 7,
+    startTimeMs: start,
+  });
+  const messages = { telemetry: [] as Received[], snapshot: [] as Received[] };
+  let seq = 0;
+  for (let second = 1; second <= 30; second++) {
+    for (const message of simulation.step(start + second * 1000)) {
+      const signed = signSimulated(simulation.devices[message.deviceIndex]!, message, seq++);
+      const payload = Buffer.from(JSON.stringify(signed));
+      messages[message.kind].push({
+        topic: deviceTopic(signed.deviceId as `0x${string}`, signed.kind),
+        payload,
+        value: JSON.parse(payload.toString()),
+      });
+    }
+  }
+  return messages;
+}
+
+/** Runs `work` over `items` for about a second, five times; the best rate, and bytes per second of `size`. */
+function measure<item>(items: item[], work: (item: item) => number): { perSecond: number; megabytesPerSecond: number } {
+  let best = { perSecond: 0, megabytesPerSecond: 0 };
+  for (let round = 0; round < 5; round++) {
+    let count = 0;
+    let bytes = 0;
+    const started = process.hrtime.bigint();
+    let elapsed = 0;
+    while (elapsed < 1) {
+      for (const item of items) bytes += work(item);
+      count += items.length;
+      elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+    }
+    const perSecond = count / elapsed;
+    if (perSecond > best.perSecond) best = { perSecond, megabytesPerSecond: bytes / elapsed / 1e6 };
+  }
+  return best;
+}
+
+async function main(): Promise<void> {
+  const backend = await useFastCrypto();
+  const messages = received();
+  console.log(`crypto backend: ${backend.name}`);
+  for (const [kind, items] of Object.entries(messages)) {
+    const size = Math.round(items.reduce((sum, item) => sum + item.payload.length, 0) / items.length);
+    const encoder = measure(items, (item) => canonicalJson(item.value).length);
+    const checks = measure(items, (item) => {
+      const checked = checkMessage({ topic: item.topic, payload: item.payload, maxPayloadBytes: 1_048_576 });
+      if (!checked.ok) throw new Error(`${kind}: ${checked.rejection.reason}`);
+      return item.payload.length;
+    });
+    console.log(
+      `${kind.padEnd(10)} ${String(items.length).padStart(4)} messages of ~${size} B: ` +
+        `canonical JSON ${Math.round(encoder.perSecond).toLocaleString(
+          'en-US',
+        )}/s (${encoder.megabytesPerSecond.toFixed(1)} MB/s), ` +
+        `checkMessage ${Math.round(checks.perSecond).toLocaleString('en-US')}/s`,
+    );
+  }
+}
+
+assertNodeVersion(22, 'The benchmark');
+void main();
