@@ -2,7 +2,7 @@ import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signer
 import { loadFixture } from '@nomicfoundation/hardhat-toolbox/network-helpers';
 import { expect } from 'chai';
 import { ethers } from 'hardhat';
-import type { BaseContract } from 'ethers';
+import type { BaseContract, Interface } from 'ethers';
 import { exampleDocuments, mintArguments, mintCall, ownedFixture, Role, State } from '../fixtures';
 import { signForwardRequest } from '../helpers/forwarder';
 
@@ -35,7 +35,7 @@ type Case = {
 
 const twinCall = (fixture: Fixture, fn: string, args: unknown[], value?: bigint): Call => ({
   to: fixture.twins,
-  data: fixture.twins.interface.encodeFunctionData(fn, args),
+  data: (fixture.twins.interface as Interface).encodeFunctionData(fn, args),
   ...(value === undefined ? {} : { value }),
 });
 const id = (fixture: Fixture) => fixture.twin.deviceId;
