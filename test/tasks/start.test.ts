@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import hre from 'hardhat';
+import { createVirtualDevice } from '../../agent/src/simulate';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { exampleDocuments } from '../fixtures';
@@ -277,6 +278,65 @@ describe('hardhat start (end to end, real processes)', function () {
     );
     expect(code).to.not.equal(0);
     expect(`${stdout}\n${stderr}`).to.include('TwinRegistryNotTwinOwner');
+  });
+
+  it("the README's simulator example: mint-simulated --seed 7, then the agent's simulate --seed 7 is accepted", async function () {
+    const minted = await hardhat(
+      ['mint-simulated', '--network', 'localhost', '--seed', '7', '--devices', '3', '--from', '2'],
+      env,
+    );
+    expect(minted.code, minted.stderr).to.equal(0);
+    expect(minted.stdout).to.include('Minted 3 simulated device twins of seed "7"');
+    expect(minted.stdout).to.include('npm run agent -- simulate --devices 3 --seed 7');
+    const deviceIds: string[] = [0, 1, 2].map((index) => createVirtualDevice('7', index).deviceId);
+
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'agent/tsconfig.json'],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
+    const simulated = spawnSync(
+      process.execPath,
+      [join(ROOT, 'agent', 'dist', 'agent', 'src', 'cli.js'), 'simulate', '--devices', '3', '--seed', '7'].concat([
+        '--rate',
+        '1',
+        '--snapshot-interval',
+        '2',
+        '--duration',
+        '8',
+      ]),
+      {
+        cwd: ROOT,
+        env: {
+          ...env,
+          TWIN_AGENT_MQTT_URL: `mqtt://127.0.0.1:${brokerPort}`,
+          TWIN_AGENT_DATA_DIR: join(deploymentsDir, 'simulated-devices'),
+          TWIN_AGENT_LOG_LEVEL: 'warn',
+        },
+        encoding: 'utf8',
+        timeout: COMMAND_TIMEOUT_MS,
+      },
+    );
+    expect(simulated.status, simulated.stderr).to.equal(0);
+
+    const api = `http://127.0.0.1:${apiPort}/api/v1`;
+    const deadline = Date.now() + 60_000;
+    let withSnapshots: string[] = [];
+    while (withSnapshots.length < deviceIds.length && Date.now() < deadline) {
+      const twins = (await (await fetch(`${api}/twins?pageSize=100`)).json()) as {
+        items: { deviceId: string; latestSnapshot: { seq: number } | null }[];
+      };
+      withSnapshots = twins.items
+        .filter((twin) => deviceIds.includes(twin.deviceId) && twin.latestSnapshot !== null)
+        .map((twin) => twin.deviceId);
+      if (withSnapshots.length < deviceIds.length) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    expect(withSnapshots.sort(), 'every simulated device has an accepted snapshot').to.deep.equal(
+      [...deviceIds].sort(),
+    );
   });
 
   it('works on an "external" chain given by RPC_URL and PRIVATE_KEY: deploy, then read back', async function () {
