@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -6,66 +6,14 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import hre from 'hardhat';
 import { createVirtualDevice } from '../../agent/src/simulate';
+import { BUILT_AGENT, ensureAgentBuilt } from '../../bench/agent/ensureAgentBuilt';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { exampleDocuments } from '../fixtures';
 import { freePort } from '../helpers/brokers';
+import { childEnvironment, COMMAND_TIMEOUT_MS, field, hardhat, killGroup, ROOT } from '../helpers/hardhatCli';
 
-const ROOT = join(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 90_000;
-const COMMAND_TIMEOUT_MS = 60_000;
-
-/** The environment of the child processes: ours, without anything that would pick another network. */
-function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const environment: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: '0' };
-  for (const key of ['HARDHAT_NETWORK', 'RPC_URL', 'PRIVATE_KEY', 'CHAIN_ID']) delete environment[key];
-  return environment;
-}
-
-/** Runs `npx hardhat <args>` to completion (bounded), in its own process group. */
-async function hardhat(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['hardhat', ...args], {
-      cwd: ROOT,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      killGroup(child, 'SIGKILL');
-      reject(new Error(`npx hardhat ${args.join(' ')} took over ${COMMAND_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-    }, COMMAND_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** The value printed on `key`'s line of show-twin's output. */
-function field(output: string, key: string): string | undefined {
-  return new RegExp(`^${key}\\s+(\\S+)\\s*$`, 'm').exec(output)?.[1];
-}
 
 describe('hardhat start (end to end, real processes)', function () {
   this.timeout(180_000);
@@ -290,17 +238,10 @@ describe('hardhat start (end to end, real processes)', function () {
     expect(minted.stdout).to.include('npm run agent -- simulate --devices 3 --seed 7');
     const deviceIds: string[] = [0, 1, 2].map((index) => createVirtualDevice('7', index).deviceId);
 
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'agent/tsconfig.json'],
-      {
-        cwd: ROOT,
-        stdio: 'pipe',
-      },
-    );
+    ensureAgentBuilt();
     const simulated = spawnSync(
       process.execPath,
-      [join(ROOT, 'agent', 'dist', 'agent', 'src', 'cli.js'), 'simulate', '--devices', '3', '--seed', '7'].concat([
+      [BUILT_AGENT.cli, 'simulate', '--devices', '3', '--seed', '7'].concat([
         '--rate',
         '1',
         '--snapshot-interval',
