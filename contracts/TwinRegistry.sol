@@ -479,17 +479,17 @@ contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, Reentran
     }
 
     /**
-     * @dev The caller when it holds the admin role or owns twin `deviceId` as an approved entity (reverting when
-     * it owns it unapproved); zero otherwise, for the caller to revert with its own error.
+     * @dev The caller when it owns twin `deviceId` as an approved entity or holds the admin role; an owner that is
+     * neither approved nor admin reverts with {TwinRegistryUnauthorizedEntity}; anyone else gets zero, for the
+     * caller to revert with its own error.
      */
     function _checkOwnerOrAdmin(uint256 deviceId) private view returns (address) {
         address owner = _existingOwner(deviceId);
         address caller = _msgSender();
-        if (caller == owner) {
-            _checkApproved(caller);
-            return caller;
-        }
-        return _entities.hasRole(_DEFAULT_ADMIN_ROLE, caller) ? caller : address(0);
+        if (caller == owner && _entities.isApproved(caller)) return caller;
+        if (_entities.hasRole(_DEFAULT_ADMIN_ROLE, caller)) return caller;
+        if (caller == owner) revert TwinRegistryUnauthorizedEntity(caller, 0);
+        return address(0);
     }
 
     function _checkApproved(address account) private view {

@@ -164,6 +164,15 @@ describe('TwinRegistry: the state machine (README table, one test per cell)', fu
       }
     });
 
+    it('the admin even when it is also the twin’s revoked owner', async function () {
+      const { twins, entities, owner, twin } = await loadFixture(ownedFixture);
+      await entities.grantRole(await entities.DEFAULT_ADMIN_ROLE(), owner.address);
+      await entities.revoke(owner.address, 'under investigation');
+      await expect(twins.connect(owner).deactivate(twin.deviceId, 'recall'))
+        .to.emit(twins, 'TwinStateChanged')
+        .withArgs(twin.deviceId, owner.address, owner.address, State.Active, State.Deactivated, 'recall');
+    });
+
     it('not a revoked owner; and no one for a missing twin', async function () {
       const { twins, entities, owner, admin, twin } = await loadFixture(ownedFixture);
       await entities.revoke(owner.address, 'fraud');
