@@ -38,7 +38,7 @@ if (chain.rpcUrl !== undefined) {
 const config: HardhatUserConfig = {
   solidity: {
     version: SOLC_VERSION,
-    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun' },
+    settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'shanghai' },
   },
   networks,
   typechain: { outDir: 'typechain-types', target: 'ethers-v6' },

@@ -23,10 +23,16 @@ contract EntityRegistry is IEntityRegistry, AccessControl, ERC2771Context {
     uint256 public constant MAX_NAME_LENGTH = 64;
     /// @notice Longest profile CID, in bytes.
     uint256 public constant MAX_CID_LENGTH = 128;
+    /// @notice Longest brand, in bytes: a device identity's `manufacturer` (at most 64 characters, in UTF-8).
+    uint256 public constant MAX_BRAND_LENGTH = 256;
 
     mapping(address account => Entity) private _entities;
     mapping(uint64 entityId => address account) private _accountsById;
     uint64 private _entityCount;
+    /// @dev Who holds each brand, by keccak256 of its bytes: at most one manufacturer.
+    mapping(bytes32 brandHash => address holder) private _brandHolders;
+    /// @dev Which brands each manufacturer registered (pending or held).
+    mapping(address account => mapping(bytes32 brandHash => bool)) private _brandRegistrations;
 
     /**
      * @param admin receives the admin and registrar roles.
@@ -97,6 +103,61 @@ contract EntityRegistry is IEntityRegistry, AccessControl, ERC2771Context {
         entity.status = EntityStatus.Revoked;
         entity.updatedAt = uint64(block.timestamp);
         emit EntityRevoked(account, entity.id, _msgSender(), reason);
+    }
+
+    /// @inheritdoc IEntityRegistry
+    function registerBrand(string calldata brand) external {
+        address account = _msgSender();
+        Entity storage entity = _entities[account];
+        if (entity.role != EntityRole.Manufacturer) revert EntityRegistryNotManufacturer(account, entity.role);
+        if (entity.status == EntityStatus.Revoked) revert EntityRegistryEntityRevoked(account);
+        uint256 length = bytes(brand).length;
+        if (length == 0 || length > MAX_BRAND_LENGTH) revert EntityRegistryInvalidBrand(length);
+        bytes32 brandHash = keccak256(bytes(brand));
+        if (_brandRegistrations[account][brandHash]) revert EntityRegistryBrandAlreadyRegistered(account, brand);
+        address holder = _brandHolders[brandHash];
+        if (holder != address(0)) revert EntityRegistryBrandTaken(brand, holder);
+
+        _brandRegistrations[account][brandHash] = true;
+        emit BrandRegistered(account, brandHash, brand);
+    }
+
+    /// @inheritdoc IEntityRegistry
+    function approveBrand(address account, string calldata brand) external onlyRole(REGISTRAR_ROLE) {
+        bytes32 brandHash = keccak256(bytes(brand));
+        if (!_brandRegistrations[account][brandHash]) revert EntityRegistryBrandNotRegistered(account, brand);
+        address holder = _brandHolders[brandHash];
+        if (holder == account) revert EntityRegistryBrandAlreadyApproved(account, brand);
+        if (holder != address(0)) revert EntityRegistryBrandTaken(brand, holder);
+
+        _brandHolders[brandHash] = account;
+        emit BrandApproved(account, brandHash, brand, _msgSender());
+    }
+
+    /// @inheritdoc IEntityRegistry
+    function revokeBrand(
+        address account,
+        string calldata brand,
+        string calldata reason
+    ) external onlyRole(REGISTRAR_ROLE) {
+        bytes32 brandHash = keccak256(bytes(brand));
+        if (!_brandRegistrations[account][brandHash]) revert EntityRegistryBrandNotRegistered(account, brand);
+
+        delete _brandRegistrations[account][brandHash];
+        if (_brandHolders[brandHash] == account) delete _brandHolders[brandHash];
+        emit BrandRevoked(account, brandHash, brand, _msgSender(), reason);
+    }
+
+    /// @inheritdoc IEntityRegistry
+    function brandHolder(string calldata brand) external view returns (address holder, bool approvedManufacturer) {
+        holder = _brandHolders[keccak256(bytes(brand))];
+        Entity storage entity = _entities[holder];
+        approvedManufacturer = entity.status == EntityStatus.Approved && entity.role == EntityRole.Manufacturer;
+    }
+
+    /// @inheritdoc IEntityRegistry
+    function brandRegistered(address account, string calldata brand) external view returns (bool) {
+        return _brandRegistrations[account][keccak256(bytes(brand))];
     }
 
     /// @inheritdoc IEntityRegistry

@@ -4,7 +4,9 @@ pragma solidity ^0.8.24;
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IEntityRegistry} from "./interfaces/IEntityRegistry.sol";
 import {ITwinRegistry} from "./interfaces/ITwinRegistry.sol";
@@ -14,17 +16,21 @@ import {ITwinRegistry} from "./interfaces/ITwinRegistry.sol";
  * @notice One ERC-721 token per physical device, its token ID the DeviceID; sale and purchase with pull payments,
  * the device's software-update history, and its state as security entities, owners and manufacturers set it.
  * @dev Every state change emits {TwinStateChanged} indexed by twin and by owner: that event is the owner's
- * notification. Entity roles are read from the {EntityRegistry}; relayed calls from the trusted ERC-2771
- * forwarder act for their signer. ERC-721 owners and balances live in the registry's own records, packed with the
- * twin and with the account's ether balance ({_ownerOf}, {balanceOf}, {_update}): OpenZeppelin's owner and balance
- * storage stays empty, and nothing calls `_increaseBalance`.
+ * notification. Entity roles are read from the {EntityRegistry} on every call, so a revocation applies at once:
+ * every action on a twin needs its caller approved (and a purchase, its seller), and a pending or revoked entity
+ * keeps only {withdraw} and {deposit}. Relayed calls from the trusted ERC-2771 forwarder act for their signer and
+ * meet the same checks. ERC-721 owners and balances live in the registry's own records, packed with the twin and
+ * with the account's ether balance ({_ownerOf}, {balanceOf}, {_update}): OpenZeppelin's owner and balance storage
+ * stays empty, and nothing calls `_increaseBalance`. The reentrancy guard is storage-based (no transient storage),
+ * so the registry runs on pre-Cancun (Shanghai) chains.
  */
-contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardTransient {
+contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, ReentrancyGuard {
     /**
      * @dev A twin in four storage slots, its ERC-721 owner included. Slot 0 holds everything an owner-gated action
      * checks or changes (owner, state, listing flag, review flag, update counters), so most actions read and write
      * that one slot; slot 1 the device signer and the price; slots 2 and 3 the manufacturer and the static document
-     * hash, written once at mint.
+     * hash, written once at mint; slot 2 also holds the state a Lost twin returns to when found (written only by
+     * {reportLost}).
      */
     struct TwinRecord {
         address owner;
@@ -36,6 +42,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
         address deviceSigner;
         uint96 price;
         address manufacturer;
+        TwinState stateBeforeLost;
         bytes32 staticHash;
     }
 
@@ -58,6 +65,9 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     uint256 public constant MAX_REASON_LENGTH = 256;
 
     bytes32 private constant _DEFAULT_ADMIN_ROLE = 0x00;
+    bytes32 private constant _REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @dev EIP-712 type of the device's consent to its twin: {mint}'s `attestation` signs it.
+    bytes32 private constant _MINT_ATTESTATION_TYPEHASH = keccak256("MintAttestation(uint256 deviceId,address manufacturer)");
 
     IEntityRegistry private immutable _entities;
     /// @dev The twins, owners included: OpenZeppelin's ERC-721 owner and balance mappings stay unused.
@@ -66,6 +76,9 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     mapping(address account => AccountRecord) private _accounts;
     /// @dev Twins minted plus one: starting at one, the first mint pays a nonzero-to-nonzero write like the others.
     uint256 private _totalMintedPlusOne = 1;
+    /// @dev The device signer a security entity approved for a suspended twin; cleared when used or when the
+    /// suspension ends.
+    mapping(uint256 deviceId => address signer) private _approvedSigners;
 
     modifier onlyTwinOwner(uint256 deviceId) {
         _checkTwinOwner(deviceId);
@@ -79,7 +92,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     constructor(
         IEntityRegistry entities,
         address trustedForwarder
-    ) ERC721("IoT Device Twin", "TWIN") ERC2771Context(trustedForwarder) {
+    ) ERC721("IoT Device Twin", "TWIN") EIP712("TwinRegistry", "1") ERC2771Context(trustedForwarder) {
         _entities = entities;
     }
 
@@ -95,10 +108,10 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
         bytes32 staticHash,
         string calldata staticCid,
         address deviceSigner,
-        uint96 price
+        uint96 price,
+        bytes calldata attestation
     ) external {
-        address manufacturer = _msgSender();
-        _checkEntityRole(manufacturer, IEntityRegistry.EntityRole.Manufacturer);
+        address manufacturer = _checkBrandHolder(identity.manufacturer);
         if (identity.macAddress == bytes6(0) || bytes(identity.serialNumber).length == 0) {
             revert TwinRegistryInvalidIdentity();
         }
@@ -110,7 +123,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
         if (staticHash == bytes32(0) || cidLength == 0 || cidLength > MAX_CID_LENGTH) {
             revert TwinRegistryInvalidStaticDocument(staticHash, cidLength);
         }
-        if (deviceSigner == address(0)) revert TwinRegistryInvalidDeviceSigner(deviceSigner);
+        _checkAttestation(deviceId, manufacturer, deviceSigner, attestation);
 
         twin.deviceSigner = deviceSigner;
         twin.manufacturer = manufacturer;
@@ -178,12 +191,29 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     /// @inheritdoc ITwinRegistry
     function setDeviceSigner(uint256 deviceId, address newSigner) external onlyTwinOwner(deviceId) {
         TwinRecord storage twin = _twins[deviceId];
-        _checkNotDeactivated(deviceId, twin.state);
+        TwinState state = twin.state;
+        _checkNotDeactivated(deviceId, state);
         if (newSigner == address(0)) revert TwinRegistryInvalidDeviceSigner(newSigner);
         address previousSigner = twin.deviceSigner;
         if (previousSigner == newSigner) return;
+        if (state == TwinState.Suspended) {
+            if (_approvedSigners[deviceId] != newSigner) revert TwinRegistrySignerNotApproved(deviceId, newSigner);
+            delete _approvedSigners[deviceId];
+        }
         twin.deviceSigner = newSigner;
         emit DeviceSignerChanged(deviceId, _msgSender(), previousSigner, newSigner);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function approveDeviceSigner(uint256 deviceId, address signer) external {
+        address caller = _msgSender();
+        _checkEntityRole(caller, IEntityRegistry.EntityRole.SecurityEntity);
+        _existingOwner(deviceId);
+        TwinState state = _twins[deviceId].state;
+        if (state != TwinState.Suspended) revert TwinRegistryTwinNotSuspended(deviceId, state);
+        if (signer == address(0)) revert TwinRegistryInvalidDeviceSigner(signer);
+        _approvedSigners[deviceId] = signer;
+        emit DeviceSignerApproved(deviceId, caller, signer);
     }
 
     /// @inheritdoc ITwinRegistry
@@ -208,26 +238,57 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     function setState(uint256 deviceId, TwinState newState, string calldata reason) external {
         address caller = _msgSender();
         _checkEntityRole(caller, IEntityRegistry.EntityRole.SecurityEntity);
-        if (newState != TwinState.Active && newState != TwinState.Suspended && newState != TwinState.Unknown) {
-            revert TwinRegistryInvalidStateTransition(deviceId, newState);
+        _existingOwner(deviceId);
+        TwinState state = _twins[deviceId].state;
+        bool validTarget = newState == TwinState.Active ||
+            newState == TwinState.Suspended ||
+            newState == TwinState.Unknown;
+        if (state != TwinState.Deactivated && (!validTarget || state == TwinState.Lost)) {
+            revert TwinRegistryInvalidStateTransition(deviceId, state, newState);
         }
         _changeState(deviceId, newState, caller, reason);
     }
 
     /// @inheritdoc ITwinRegistry
     function reportLost(uint256 deviceId, string calldata reason) external onlyTwinOwner(deviceId) {
+        TwinRecord storage twin = _twins[deviceId];
+        TwinState state = twin.state;
+        if (state != TwinState.Lost && state != TwinState.Deactivated) twin.stateBeforeLost = state;
         _changeState(deviceId, TwinState.Lost, _msgSender(), reason);
     }
 
     /// @inheritdoc ITwinRegistry
+    function reportFound(uint256 deviceId, string calldata reason) external {
+        address caller = _checkOwnerOrAdmin(deviceId);
+        if (caller == address(0)) revert TwinRegistryNotTwinOwner(deviceId, _msgSender());
+        TwinRecord storage twin = _twins[deviceId];
+        TwinState state = twin.state;
+        _checkNotDeactivated(deviceId, state);
+        if (state != TwinState.Lost) revert TwinRegistryTwinNotLost(deviceId, state);
+        _changeState(deviceId, twin.stateBeforeLost, caller, reason);
+    }
+
+    /// @inheritdoc ITwinRegistry
     function deactivate(uint256 deviceId, string calldata reason) external {
-        _existingOwner(deviceId);
-        address caller = _msgSender();
-        bool isManufacturer = caller == _twins[deviceId].manufacturer && _entities.isApproved(caller);
-        if (!isManufacturer && !_entities.hasRole(_DEFAULT_ADMIN_ROLE, caller)) {
-            revert TwinRegistryUnauthorizedDeactivation(deviceId, caller);
-        }
+        address caller = _checkOwnerOrAdmin(deviceId);
+        if (caller == address(0)) revert TwinRegistryUnauthorizedDeactivation(deviceId, _msgSender());
         _changeState(deviceId, TwinState.Deactivated, caller, reason);
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function dispute(uint256 deviceId, string calldata reason) external {
+        address owner = _existingOwner(deviceId);
+        address registrar = _msgSender();
+        if (!_entities.hasRole(_REGISTRAR_ROLE, registrar)) revert TwinRegistryUnauthorizedDispute(deviceId, registrar);
+        _checkLength(3, reason, MAX_REASON_LENGTH);
+        address manufacturer = _twins[deviceId].manufacturer;
+
+        _approve(address(0), deviceId, address(0), false);
+        --_accounts[owner].twins;
+        delete _twins[deviceId];
+        delete _approvedSigners[deviceId];
+        emit TwinDisputed(deviceId, owner, registrar, manufacturer, reason);
+        emit Transfer(owner, address(0), deviceId);
     }
 
     /// @inheritdoc ITwinRegistry
@@ -246,6 +307,11 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
     /// @inheritdoc ITwinRegistry
     function computeDeviceId(DeviceIdentity calldata identity) public pure returns (uint256) {
         return uint256(keccak256(abi.encode(identity)));
+    }
+
+    /// @inheritdoc ITwinRegistry
+    function mintAttestationDigest(uint256 deviceId, address manufacturer) external view returns (bytes32) {
+        return _mintAttestationDigest(deviceId, manufacturer);
     }
 
     /// @inheritdoc ITwinRegistry
@@ -302,6 +368,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
         address buyer = _msgSender();
         _checkEntityRole(buyer, IEntityRegistry.EntityRole.Owner);
         if (buyer == seller) revert TwinRegistrySelfPurchase(deviceId, buyer);
+        _checkApproved(seller);
         uint96 price = twin.price;
         if (offered != price) revert TwinRegistryIncorrectPayment(deviceId, price, offered);
         if (fromBalance) {
@@ -335,20 +402,24 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
         twin.state = newState;
         twin.reviewRequested = false;
         if (newState == TwinState.Suspended) twin.updatesAtSuspension = twin.updateCount;
+        if (previousState == TwinState.Suspended) delete _approvedSigners[deviceId];
         emit TwinStateChanged(deviceId, owner, by, previousState, newState, reason);
         if (newState != TwinState.Active) _endListing(twin, deviceId, owner);
     }
 
     /**
-     * @dev Every ownership change but the mint goes only to an approved entity, never moves a deactivated twin,
-     * and ends any listing. These checks come before ERC-721's authorization check, as they always have.
+     * @dev Every ownership change but the mint is made by and for approved entities: the owner, the recipient and
+     * the operator moving it (when not the owner) are approved; it never moves a deactivated twin, and ends any
+     * listing. These checks come before ERC-721's authorization check, as they always have.
      */
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         TwinRecord storage twin = _twins[tokenId];
         from = twin.owner;
         if (from != address(0)) {
             _checkNotDeactivated(tokenId, twin.state);
-            if (!_entities.isApproved(to)) revert TwinRegistryUnauthorizedEntity(to, 0);
+            _checkApproved(from);
+            _checkApproved(to);
+            if (auth != from && auth != address(0)) _checkApproved(auth);
         }
         if (auth != address(0)) _checkAuthorized(from, auth, tokenId);
         if (from != address(0)) _endListing(twin, tokenId, from);
@@ -370,6 +441,18 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
         emit Transfer(from, to, tokenId);
     }
 
+    /// @dev ERC-721 `approve`: only an approved entity gives (or clears) a token approval.
+    function _approve(address to, uint256 tokenId, address auth, bool emitEvent) internal override {
+        if (auth != address(0)) _checkApproved(auth);
+        super._approve(to, tokenId, auth, emitEvent);
+    }
+
+    /// @dev ERC-721 `setApprovalForAll`: only an approved entity names (or removes) operators.
+    function _setApprovalForAll(address owner, address operator, bool approved) internal override {
+        _checkApproved(owner);
+        super._setApprovalForAll(owner, operator, approved);
+    }
+
     /// @dev The owner of `tokenId` from the twin record; zero when there is no such twin.
     function _ownerOf(uint256 tokenId) internal view override returns (address) {
         return _twins[tokenId].owner;
@@ -388,13 +471,62 @@ contract TwinRegistry is ITwinRegistry, ERC721, ERC2771Context, ReentrancyGuardT
         if (owner == address(0)) revert TwinRegistryNonexistentTwin(deviceId);
     }
 
+    /// @dev The caller owns twin `deviceId` and is an approved entity: the check of every owner action.
     function _checkTwinOwner(uint256 deviceId) private view {
         address caller = _msgSender();
         if (_existingOwner(deviceId) != caller) revert TwinRegistryNotTwinOwner(deviceId, caller);
+        _checkApproved(caller);
+    }
+
+    /**
+     * @dev The caller when it owns twin `deviceId` as an approved entity or holds the admin role; an owner that is
+     * neither approved nor admin reverts with {TwinRegistryUnauthorizedEntity}; anyone else gets zero, for the
+     * caller to revert with its own error.
+     */
+    function _checkOwnerOrAdmin(uint256 deviceId) private view returns (address) {
+        address owner = _existingOwner(deviceId);
+        address caller = _msgSender();
+        if (caller == owner && _entities.isApproved(caller)) return caller;
+        if (_entities.hasRole(_DEFAULT_ADMIN_ROLE, caller)) return caller;
+        if (caller == owner) revert TwinRegistryUnauthorizedEntity(caller, 0);
+        return address(0);
+    }
+
+    function _checkApproved(address account) private view {
+        if (!_entities.isApproved(account)) revert TwinRegistryUnauthorizedEntity(account, 0);
     }
 
     function _checkEntityRole(address account, IEntityRegistry.EntityRole role) private view {
         if (!_entities.hasEntityRole(account, role)) revert TwinRegistryUnauthorizedEntity(account, uint8(role));
+    }
+
+    /**
+     * @dev The caller, when it is an approved manufacturer holding brand `brand`: one call to the entity registry
+     * on the way to a mint, a second one only to name the failure.
+     */
+    function _checkBrandHolder(string calldata brand) private view returns (address manufacturer) {
+        manufacturer = _msgSender();
+        (address holder, bool approved) = _entities.brandHolder(brand);
+        if (holder != manufacturer || !approved) {
+            _checkEntityRole(manufacturer, IEntityRegistry.EntityRole.Manufacturer);
+            revert TwinRegistryNotBrandHolder(manufacturer, brand);
+        }
+    }
+
+    /// @dev `attestation` is `deviceSigner`'s EIP-712 signature letting `manufacturer` mint twin `deviceId`.
+    function _checkAttestation(
+        uint256 deviceId,
+        address manufacturer,
+        address deviceSigner,
+        bytes calldata attestation
+    ) private view {
+        if (deviceSigner == address(0)) revert TwinRegistryInvalidDeviceSigner(deviceSigner);
+        (address attested, , ) = ECDSA.tryRecover(_mintAttestationDigest(deviceId, manufacturer), attestation);
+        if (attested != deviceSigner) revert TwinRegistryInvalidAttestation(deviceId, deviceSigner, attested);
+    }
+
+    function _mintAttestationDigest(uint256 deviceId, address manufacturer) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(_MINT_ATTESTATION_TYPEHASH, deviceId, manufacturer)));
     }
 
     function _checkNotDeactivated(uint256 deviceId, TwinState state) private pure {

@@ -5,4 +5,5 @@ import './twins';
 import './market';
 import './deposit';
 import './lifecycle';
+import './simulated';
 import './start';

@@ -81,10 +81,26 @@ task('report-lost', 'Reports a device lost (owner only)')
     }),
   );
 
-task('deactivate', "Ends a device's life: its twin becomes deactivated for good (its manufacturer or an admin)")
+task('report-found', 'Reports a lost device found: its twin returns to its state before it was lost (owner or admin)')
+  .addParam('device', 'DeviceID')
+  .addOptionalParam('reason', 'Where it was found', '')
+  .addOptionalParam('from', 'Owner or admin account: index or address', '0')
+  .setAction((args: { device: string; reason: string; from: string }, hre) =>
+    runTask(async () => {
+      const deviceId = deviceParam(args.device);
+      const { twins } = await loadRegistry(hre);
+      const caller = await resolveSigner(hre, args.from);
+      const tx = await confirm(twins.connect(caller).reportFound(deviceId, args.reason));
+      const state = TWIN_STATE_NAMES[Number((await twins.twinOf(deviceId)).state)];
+      console.log(`Twin ${formatDeviceId(deviceId)} reported found: ${state} again (tx ${tx.hash})`);
+      return { state, ...tx };
+    }),
+  );
+
+task('deactivate', "Ends a device's life: its twin becomes deactivated for good (its current owner or an admin)")
   .addParam('device', 'DeviceID')
   .addOptionalParam('reason', 'Why', '')
-  .addOptionalParam('from', 'Manufacturer or admin account: index or address', '0')
+  .addOptionalParam('from', 'Owner or admin account: index or address', '0')
   .setAction((args: { device: string; reason: string; from: string }, hre) =>
     runTask(async () => {
       const deviceId = deviceParam(args.device);

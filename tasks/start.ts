@@ -1,16 +1,17 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { HDNodeWallet } from 'ethers';
 import { TASK_NODE, TASK_NODE_SERVER_READY } from 'hardhat/builtin-tasks/task-names';
 import { subtask, task, types } from 'hardhat/config';
-import type { HardhatNetworkHDAccountsConfig, HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { RunningServices, StartServicesParameters } from '../system/startServices';
-import { computeDeviceId, formatDeviceId, identityToContractStruct } from '../twin-core/src/identity/deviceId';
-import { rawCidV1 } from '../twin-core/src/encoding/rawCid';
-import { encodeStaticDocument, hashStaticDocument, parseStaticDocument } from '../twin-core/src/static/staticDocument';
+import { computeDeviceId, formatDeviceId } from '../twin-core/src/identity/deviceId';
+import { signMintAttestation } from '../twin-core/src/signing/mintAttestation';
+import { encodeStaticDocument, parseStaticDocument } from '../twin-core/src/static/staticDocument';
 import type { StaticDocument } from '../twin-core/src/static/schema';
 import { deploymentPath } from '../twin-core/src/deployment/deployment';
+import { developmentKey } from './lib/accounts';
 import { runTask, taskError } from './lib/cli';
+import { mintEntries, type MintEntry } from './lib/mint';
 import { ENTITY_ROLES } from './lib/names';
 import { deployRegistry, loadRegistry } from './lib/registry';
 
@@ -186,8 +187,7 @@ async function address(hre: HardhatRuntimeEnvironment, index: number): Promise<s
 
 /** The private key of the local chain's account `index` (Hardhat's well-known development mnemonic). */
 function privateKey(hre: HardhatRuntimeEnvironment, index: number): string {
-  const accounts = hre.config.networks.hardhat.accounts as HardhatNetworkHDAccountsConfig;
-  return HDNodeWallet.fromPhrase(accounts.mnemonic, accounts.passphrase, `${accounts.path}/${index}`).privateKey;
+  return developmentKey(hre, index);
 }
 
 /**
@@ -196,7 +196,8 @@ function privateKey(hre: HardhatRuntimeEnvironment, index: number): string {
  */
 async function registerDemo(hre: HardhatRuntimeEnvironment, devices: number): Promise<StaticDocument[]> {
   const signers = await hre.ethers.getSigners();
-  const { entities, twins } = await loadRegistry(hre);
+  const registry = await loadRegistry(hre);
+  const { entities, twins } = registry;
   const cast = [
     {
       index: DEMO_ACCOUNTS.manufacturer,
@@ -219,45 +220,56 @@ async function registerDemo(hre: HardhatRuntimeEnvironment, devices: number): Pr
   console.log(`  #${DEMO_ACCOUNTS.deviceSigner} ${signers[DEMO_ACCOUNTS.deviceSigner]!.address} demo device signer`);
   console.log(`  #${DEMO_ACCOUNTS.relayer} ${signers[DEMO_ACCOUNTS.relayer]!.address} API relayer (pays relayed gas)`);
 
-  const manufacturer = twins.connect(signers[DEMO_ACCOUNTS.manufacturer]!);
-  const mint = async (document: StaticDocument, signer: string, price: bigint) => {
-    const deviceId = computeDeviceId(document.identity);
-    await (
-      await manufacturer.mint(
-        deviceId,
-        identityToContractStruct(document.identity),
-        hashStaticDocument(document),
-        rawCidV1(encodeStaticDocument(document)),
-        signer,
-        price,
-      )
-    ).wait();
-    return deviceId;
-  };
+  // The demo manufacturer makes boards of every brand the simulator draws from (a Raspberry Pi 4 for the demo twin).
+  const maker = signers[DEMO_ACCOUNTS.manufacturer]!;
+  const { createVirtualDevice, SIMULATED_MANUFACTURERS } = await import('../agent/src/simulate');
+  for (const brand of SIMULATED_MANUFACTURERS) {
+    await (await entities.connect(maker).registerBrand(brand)).wait();
+    await (await entities.approveBrand(maker.address, brand)).wait();
+  }
+  console.log(`  brands of #${DEMO_ACCOUNTS.manufacturer}: ${SIMULATED_MANUFACTURERS.join(', ')}`);
+
+  // Each device's key attests its own twin, as an agent does at provisioning.
+  const attest = (deviceId: bigint, key: string) =>
+    signMintAttestation(key as `0x${string}`, {
+      deviceId,
+      manufacturer: maker.address,
+      chainId: registry.deployment.chainId,
+      registry: registry.deployment.contracts.TwinRegistry,
+    });
   const garden = parseStaticDocument(
     JSON.parse(readFileSync(join(__dirname, '..', 'examples', 'static', 'pi4-garden.json'), 'utf8')),
   );
-  const gardenId = await mint(garden, signers[DEMO_ACCOUNTS.deviceSigner]!.address, hre.ethers.parseEther('1'));
+  const deviceSigner = signers[DEMO_ACCOUNTS.deviceSigner]!.address;
+  const entries: MintEntry[] = [];
+  const gardenId = computeDeviceId(garden.identity);
+  entries.push({
+    document: garden,
+    deviceSigner,
+    attestation: attest(gardenId, privateKey(hre, DEMO_ACCOUNTS.deviceSigner)),
+    price: hre.ethers.parseEther('1'),
+  });
+  const simulated = Array.from({ length: devices }, (_, index) => createVirtualDevice(DEMO_SEED, index));
+  for (const device of simulated) {
+    entries.push({
+      document: device.staticDocument,
+      deviceSigner: device.address,
+      attestation: attest(BigInt(device.deviceId), device.privateKey),
+    });
+  }
+  await mintEntries(registry, maker, entries);
   console.log(`\nDemo twin ${formatDeviceId(gardenId)} (examples/static/pi4-garden.json), listed at 1 ETH.`);
 
-  const documents = [garden];
-  const { createVirtualDevice } = await import('../agent/src/simulate/device');
+  const manufacturer = twins.connect(maker);
   const owners = [signers[DEMO_ACCOUNTS.owner]!, signers[DEMO_ACCOUNTS.secondOwner]!];
-  for (let index = 0; index < devices; index++) {
-    const device = createVirtualDevice(DEMO_SEED, index);
-    const deviceId = await mint(device.staticDocument, device.address, 0n);
-    documents.push(device.staticDocument);
+  for (const [index, device] of simulated.entries()) {
     const owner = index < devices / 2 ? owners[index % 2]! : undefined;
     if (owner !== undefined) {
       await (
-        await manufacturer['safeTransferFrom(address,address,uint256)'](
-          signers[DEMO_ACCOUNTS.manufacturer]!.address,
-          owner.address,
-          deviceId,
-        )
+        await manufacturer['safeTransferFrom(address,address,uint256)'](maker.address, owner.address, device.deviceId)
       ).wait();
     } else if (index % 3 === 0) {
-      await (await manufacturer.list(deviceId, hre.ethers.parseEther('0.25'))).wait();
+      await (await manufacturer.list(device.deviceId, hre.ethers.parseEther('0.25'))).wait();
     }
   }
   if (devices > 0) {
@@ -266,5 +278,5 @@ async function registerDemo(hre: HardhatRuntimeEnvironment, devices: number): Pr
         'and Bob, the rest by the manufacturer, some listed at 0.25 ETH.',
     );
   }
-  return documents;
+  return [garden, ...simulated.map((device) => device.staticDocument)];
 }

@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { task } from 'hardhat/config';
-import {
-  computeDeviceId,
-  formatDeviceId,
-  identityToContractStruct,
-  parseDeviceId,
-} from '../twin-core/src/identity/deviceId';
-import { rawCidV1 } from '../twin-core/src/encoding/rawCid';
-import { encodeStaticDocument, hashStaticDocument, parseStaticDocument } from '../twin-core/src/static/staticDocument';
+import { formatDeviceId, parseDeviceId } from '../twin-core/src/identity/deviceId';
+import { parseStaticDocument } from '../twin-core/src/static/staticDocument';
 import { confirm, parseAddress, parseEther, resolveSigner, runTask, taskError } from './lib/cli';
+import { mintEntries } from './lib/mint';
 import { TWIN_STATE_NAMES } from './lib/names';
 import { loadRegistry } from './lib/registry';
 
@@ -21,41 +16,53 @@ export function deviceParam(value: string): bigint {
   }
 }
 
-task('mint', 'Creates the twin of a device from its static-document JSON file (approved manufacturer only)')
-  .addParam('static', 'Path to the static document JSON (schemaVersion 1)')
-  .addParam('signer', "Address of the device's agent key (see `agent identity`)")
+task('mint', 'Creates the twin of a device from its static document and its attestation (the brand holder only)')
+  .addParam('static', 'Path to the static document JSON (schemaVersion 1), as `agent identity --static-out` writes it')
+  .addParam('signer', "Address of the device's agent key (`deviceSigner` in `agent identity`'s output)")
+  .addParam(
+    'attestation',
+    "The device key's EIP-712 consent to this mint (`attestation` in the output of `agent identity " +
+      '--manufacturer-account <the --from account> --chain-id <chain> --registry <TwinRegistry>`)',
+  )
   .addOptionalParam('price', 'Initial price in ether; 0 mints without listing', '0')
   .addOptionalParam(
     'cid',
     'IPFS CID of the document (default: its CIDv1 raw/sha2-256, as `ipfs add --cid-version 1 --raw-leaves` gives)',
   )
   .addOptionalParam('from', 'Manufacturer account: index or address', '0')
-  .setAction((args: { static: string; signer: string; price: string; cid?: string; from: string }, hre) =>
-    runTask(async () => {
-      let json: unknown;
-      try {
-        json = JSON.parse(readFileSync(args.static, 'utf8'));
-      } catch (error) {
-        throw taskError(`--static ${args.static}: ${(error as Error).message}`);
-      }
-      const document = parseStaticDocument(json);
-      const deviceId = computeDeviceId(document.identity);
-      const staticHash = hashStaticDocument(document);
-      const staticCid = args.cid ?? rawCidV1(encodeStaticDocument(document));
-      const price = parseEther(hre, 'price', args.price);
-      const signer = parseAddress(hre, 'signer', args.signer);
-
-      const { twins } = await loadRegistry(hre);
-      const manufacturer = await resolveSigner(hre, args.from);
-      const tx = await confirm(
-        twins
-          .connect(manufacturer)
-          .mint(deviceId, identityToContractStruct(document.identity), staticHash, staticCid, signer, price),
-      );
-      console.log(`Minted twin ${formatDeviceId(deviceId)}`);
-      console.log(`  static hash ${staticHash}\n  static CID  ${staticCid}\n  tx ${tx.hash} (gas ${tx.gasUsed})`);
-      return { deviceId: formatDeviceId(deviceId), staticHash, staticCid, ...tx };
-    }),
+  .setAction(
+    (args: { static: string; signer: string; attestation: string; price: string; cid?: string; from: string }, hre) =>
+      runTask(async () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(readFileSync(args.static, 'utf8'));
+        } catch (error) {
+          throw taskError(`--static ${args.static}: ${(error as Error).message}`);
+        }
+        const document = parseStaticDocument(json);
+        const price = parseEther(hre, 'price', args.price);
+        const signer = parseAddress(hre, 'signer', args.signer);
+        if (!/^0x[0-9a-fA-F]{130}$/.test(args.attestation)) {
+          throw taskError(
+            `--attestation must be a 65-byte signature (0x + 130 hex digits), got "${args.attestation}".`,
+          );
+        }
+        const registry = await loadRegistry(hre);
+        const manufacturer = await resolveSigner(hre, args.from);
+        const [minted] = await mintEntries(registry, manufacturer, [
+          {
+            document,
+            deviceSigner: signer,
+            attestation: args.attestation,
+            price,
+            ...(args.cid ? { staticCid: args.cid } : {}),
+          },
+        ]);
+        const { deviceId, staticHash, staticCid, hash, gasUsed, blockNumber } = minted!;
+        console.log(`Minted twin ${formatDeviceId(deviceId)}`);
+        console.log(`  static hash ${staticHash}\n  static CID  ${staticCid}\n  tx ${hash} (gas ${gasUsed})`);
+        return { deviceId: formatDeviceId(deviceId), staticHash, staticCid, hash, gasUsed, blockNumber };
+      }),
   );
 
 task('show-twin', "Shows a twin's on-chain record and its update and state histories")
@@ -149,6 +156,40 @@ task('set-signer', "Changes the key a twin's device agent signs with (owner only
         twins.connect(owner).setDeviceSigner(deviceId, parseAddress(hre, 'signer', args.signer)),
       );
       console.log(`Device signer of ${formatDeviceId(deviceId)} set to ${args.signer} (tx ${tx.hash})`);
+      return tx;
+    }),
+  );
+
+task(
+  'approve-signer',
+  "Approves the next device key of a suspended twin, for its owner's set-signer (security entity only)",
+)
+  .addParam('device', 'DeviceID')
+  .addParam('signer', 'Address of the new device key the owner will set')
+  .addOptionalParam('from', 'Security entity account: index or address', '0')
+  .setAction((args: { device: string; signer: string; from: string }, hre) =>
+    runTask(async () => {
+      const deviceId = deviceParam(args.device);
+      const signer = parseAddress(hre, 'signer', args.signer);
+      const { twins } = await loadRegistry(hre);
+      const security = await resolveSigner(hre, args.from);
+      const tx = await confirm(twins.connect(security).approveDeviceSigner(deviceId, signer));
+      console.log(`Device signer ${signer} approved for suspended twin ${formatDeviceId(deviceId)} (tx ${tx.hash})`);
+      return tx;
+    }),
+  );
+
+task('dispute', 'Burns a twin minted in error, e.g. by a manufacturer with no right to it (registrar only)')
+  .addParam('device', 'DeviceID')
+  .addParam('reason', 'Why the twin is disputed (at most 256 bytes)')
+  .addOptionalParam('from', 'Registrar account: index or address', '0')
+  .setAction((args: { device: string; reason: string; from: string }, hre) =>
+    runTask(async () => {
+      const deviceId = deviceParam(args.device);
+      const { twins } = await loadRegistry(hre);
+      const registrar = await resolveSigner(hre, args.from);
+      const tx = await confirm(twins.connect(registrar).dispute(deviceId, args.reason));
+      console.log(`Twin ${formatDeviceId(deviceId)} disputed and burned (tx ${tx.hash})`);
       return tx;
     }),
   );

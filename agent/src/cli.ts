@@ -9,6 +9,7 @@ import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
 import { loadAgentConfig, type AgentConfig } from './config';
 import { createCollector } from './collect/createCollector';
 import { DeviceChannel } from './device/deviceChannel';
+import { attestationFromOptions, type AttestationOptions } from './identity/mintAttestation';
 import { SequenceStore } from './identity/sequenceStore';
 import { createLogger, type LogLevel } from './log';
 import { collectOptionsFromConfig, readDeviceIdentity, runAgent } from './runAgent';
@@ -20,8 +21,11 @@ const USAGE = `Usage: twin-agent <command> [options]
 Commands:
   run                       collect and publish until stopped (SIGINT/SIGTERM)
   once [--print]            collect one snapshot; --print writes the signed message to stdout instead of publishing
-  identity [--static-out F] print the DeviceID, the device signer address and the static document's hash and CID
-                            (what \`npx hardhat mint\` needs); --static-out writes the static document to F
+  identity [--static-out F] [--manufacturer-account A --chain-id N --registry R]
+                            print the DeviceID, the device signer address and the static document's hash and CID
+                            (what \`npx hardhat mint\` needs); --static-out writes the static document to F; with
+                            A, N and R also the device key's attestation that manufacturer A may mint this twin on
+                            chain N in the TwinRegistry at R
   simulate --devices N --rate R --profile P --seed S [--duration SEC] [--snapshot-interval SEC]
                             N virtual devices; R telemetry messages per second each; P normal | mixed | a behaviour
                             (traffic-spike, protocol-mix, failed-connections, high-entropy-payload, timing-anomaly,
@@ -32,7 +36,7 @@ Options:
   --help
 `;
 
-type Flags = {
+type Flags = AttestationOptions & {
   config?: string;
   print?: boolean;
   'static-out'?: string;
@@ -56,6 +60,9 @@ export async function main(argv: string[], environment: NodeJS.ProcessEnv = proc
         config: { type: 'string' },
         print: { type: 'boolean' },
         'static-out': { type: 'string' },
+        'manufacturer-account': { type: 'string' },
+        'chain-id': { type: 'string' },
+        registry: { type: 'string' },
         devices: { type: 'string' },
         rate: { type: 'string' },
         profile: { type: 'string' },
@@ -80,7 +87,7 @@ export async function main(argv: string[], environment: NodeJS.ProcessEnv = proc
     const config = loadAgentConfig({ file: values.config ?? environment.TWIN_AGENT_CONFIG, environment });
     switch (command) {
       case 'identity':
-        return await identity(config, environment, values['static-out']);
+        return await identity(config, environment, values['static-out'], values);
       case 'once':
         return await once(config, environment, values.print === true);
       case 'run':
@@ -103,8 +110,10 @@ async function identity(
   config: AgentConfig,
   environment: NodeJS.ProcessEnv,
   staticOut: string | undefined,
+  attestationOptions: AttestationOptions = {},
 ): Promise<number> {
   const info = await readDeviceIdentity(config, environment);
+  const attestation = attestationFromOptions(attestationOptions, info.key, info.deviceId);
   const bytes = encodeStaticDocument(info.staticDocument);
   if (staticOut !== undefined) writeFileSync(staticOut, `${JSON.stringify(info.staticDocument, null, 2)}\n`);
   process.stdout.write(
@@ -116,6 +125,7 @@ async function identity(
         staticCid: rawCidV1(bytes),
         keyCreated: info.keyCreated,
         identity: info.staticDocument.identity,
+        ...(attestation === undefined ? {} : attestation),
       },
       null,
       2,

@@ -1,4 +1,5 @@
 import { ZeroHash } from 'ethers';
+import { SIMULATED_MANUFACTURERS } from '../../agent/src/simulate';
 import { writeDeployment, type Deployment } from '../../twin-core/src/deployment/deployment';
 import {
   EntityRegistry__factory,
@@ -14,8 +15,8 @@ export const BENCH_CAST = { admin: 0, oracle: 1, manufacturer: 2, alice: 3, bob:
 
 /**
  * Deploys the registry on the chain (forwarder, entities, twins, anchor) with the compiled artifacts, grants the
- * oracle role to account #1, registers and approves the manufacturer (#2), two owners (#3, #4) and the security
- * entity (#5), and writes the deployment record to `deploymentFile`. Needs automining (each step waits for its
+ * oracle role to account #1, registers and approves the manufacturer (#2, holding every brand the simulator's devices
+ * name), two owners (#3, #4) and the security entity (#5), and writes the deployment record to `deploymentFile`. Needs automining (each step waits for its
  * receipt).
  *
  * @example
@@ -43,6 +44,12 @@ export async function deployBenchRegistry(chain: BenchChain, deploymentFile: str
     const wallet = chain.wallet(account);
     await (await entities.connect(wallet).register(role, name, ZeroHash, `bafy-bench-profile-${account}`)).wait();
     await (await entities.approve(wallet.address)).wait();
+  }
+  // The benchmark's devices are the simulator's: the manufacturer holds every brand they name.
+  const manufacturer = chain.wallet(BENCH_CAST.manufacturer);
+  for (const brand of SIMULATED_MANUFACTURERS) {
+    await (await entities.connect(manufacturer).registerBrand(brand)).wait();
+    await (await entities.approveBrand(manufacturer.address, brand)).wait();
   }
   const deployment: Deployment = {
     network: 'localhost',

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { createVirtualDevice } from '../../agent/src/simulate/device';
-import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
-import { identityToContractStruct } from '../../twin-core/src/identity/deviceId';
-import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
+import { signMintAttestation } from '../../twin-core/src/signing/mintAttestation';
+import { twinMintFields } from '../../twin-core/src/static/mintFields';
 import { TwinRegistry__factory } from '../../typechain-types';
 import { BENCH_CAST } from './deployBenchRegistry';
 import type { BenchChain } from './startBenchChain';
@@ -24,7 +23,7 @@ export type MintTwinsParameters = {
 export type MintFigures = { twins: number; blocks: number; seconds: number; perSecond: number };
 
 /**
- * Mints the twins of simulated devices in bulk: automining off, `perBlock` transactions from the manufacturer
+ * Mints the twins of simulated devices in bulk, each with its seeded device key's attestation: automining off, `perBlock` transactions from the manufacturer
  * (explicit nonces, a fixed gas limit, sent concurrently so ethers batches them in JSON-RPC arrays and the node signs
  * them), then one `evm_mine` per group; checks `totalMinted` at the end. Leaves automining off.
  *
@@ -38,15 +37,24 @@ export async function mintTwins(parameters: MintTwinsParameters): Promise<MintFi
   const twins = TwinRegistry__factory.connect(parameters.twinRegistry, manufacturer);
   const before = Number(await twins.totalMinted());
   const began = performance.now();
+  const chainId = (await chain.provider.getNetwork()).chainId;
   const calldata = (index: number) => {
     const device = createVirtualDevice(seed, index);
+    const twin = twinMintFields(device.staticDocument);
+    const attestation = signMintAttestation(device.privateKey, {
+      deviceId: twin.deviceId,
+      manufacturer: manufacturer.address,
+      chainId,
+      registry: parameters.twinRegistry,
+    });
     return twins.interface.encodeFunctionData('mint', [
-      device.deviceId,
-      identityToContractStruct(device.staticDocument.identity),
-      hashStaticDocument(device.staticDocument),
-      rawCidV1(encodeStaticDocument(device.staticDocument)),
+      twin.deviceId,
+      twin.identity,
+      twin.staticHash,
+      twin.staticCid,
       device.address,
       0n,
+      attestation,
     ]);
   };
   // One estimate for all (the first twin of a manufacturer costs most), with a margin.

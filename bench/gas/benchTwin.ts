@@ -1,18 +1,8 @@
-import { computeDeviceId, identityToContractStruct } from '../../twin-core/src/identity/deviceId';
-import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
-import {
-  encodeStaticDocument,
-  hashStaticDocument,
-  parseStaticDocument,
-} from '../../twin-core/src/static/staticDocument';
+import { twinMintFields, type TwinMintFields } from '../../twin-core/src/static/mintFields';
+import { parseStaticDocument } from '../../twin-core/src/static/staticDocument';
 
-/** Everything `TwinRegistry.mint` takes for one device, but the signer and the price. */
-export type BenchTwin = {
-  deviceId: bigint;
-  identity: ReturnType<typeof identityToContractStruct>;
-  staticHash: string;
-  staticCid: string;
-};
+/** Everything `TwinRegistry.mint` takes for one device, but the signer, the price and the attestation. */
+export type BenchTwin = TwinMintFields;
 
 /**
  * The mint arguments of benchmark device `index`: a Raspberry Pi 4 whose MAC address and serial number are derived
@@ -21,7 +11,7 @@ export type BenchTwin = {
  *
  * @example
  * const twin = benchTwin(0)
- * await twins.mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, signer, 0n)
+ * await twins.mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, signer, 0n, attestation)
  */
 export function benchTwin(index: number): BenchTwin {
   if (!Number.isInteger(index) || index < 0 || index > 0xffff) throw new RangeError(`bad bench device index ${index}`);
@@ -43,10 +33,5 @@ export function benchTwin(index: number): BenchTwin {
     os: { type: 'Linux', release: '6.1.21-v7l+', hostname: `bench-${suffix}` },
     network: { staticIp: null },
   });
-  return {
-    deviceId: computeDeviceId(document.identity),
-    identity: identityToContractStruct(document.identity),
-    staticHash: hashStaticDocument(document),
-    staticCid: rawCidV1(encodeStaticDocument(document)),
-  };
+  return twinMintFields(document);
 }

@@ -1,5 +1,6 @@
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import { developmentKey } from '../../tasks/lib/accounts';
 import type { EntityRegistry, NaiveSnapshotAnchor, SnapshotAnchor, TwinRegistry } from '../../typechain-types';
 
 /** Entity roles as `IEntityRegistry.EntityRole` numbers them. */
@@ -19,6 +20,8 @@ export type GasBenchDeployment = {
   balanceBuyer: HardhatEthersSigner;
   security: HardhatEthersSigner;
   deviceSigner: HardhatEthersSigner;
+  /** The device signer's private key: it signs each twin's mint attestation. */
+  deviceKey: `0x${string}`;
   /** Registered and approved during the benchmark, then receives a transfer. */
   newcomer: HardhatEthersSigner;
 };
@@ -26,7 +29,7 @@ export type GasBenchDeployment = {
 /**
  * Deploys the forwarder, the three registry contracts and the naive per-snapshot anchor on `hre`'s network, grants
  * the oracle role, and registers and approves a manufacturer, two owners and a security entity. The newcomer stays
- * unregistered: registering and approving it are measured actions.
+ * unregistered, and the manufacturer holds no brand yet: registering and approving them are measured actions.
  *
  * @example
  * const deployment = await deployGasBench(hre)
@@ -66,6 +69,7 @@ export async function deployGasBench(hre: HardhatRuntimeEnvironment): Promise<Ga
     balanceBuyer: balanceBuyer!,
     security: security!,
     deviceSigner: deviceSigner!,
+    deviceKey: developmentKey(hre, 6) as `0x${string}`,
     newcomer,
   };
 }

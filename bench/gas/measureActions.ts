@@ -1,5 +1,6 @@
 import { ethers } from 'ethers';
 import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
+import { signMintAttestation } from '../../twin-core/src/signing/mintAttestation';
 import { benchTwin } from './benchTwin';
 import { ENTITY_ROLE, type GasBenchDeployment } from './deployGasBench';
 import { gasUsedBy } from './gasUsedBy';
@@ -23,11 +24,14 @@ const cid = (label: string) => rawCidV1(new TextEncoder().encode(label));
 
 /**
  * Measures every user action once, in the order of a twin's life: an entity registers and is approved; the
- * manufacturer mints its first twin, then one unlisted and one listed; lists and delists; an owner who holds nothing
+ * manufacturer registers its brand and the registrar approves it; the manufacturer mints its first twin (each mint
+ * with the device's attestation), then one unlisted and one listed; lists and delists; an owner who holds nothing
  * buys with ether; another deposits and buys from its balance, then transfers the twin to the newcomer; the
- * manufacturer withdraws its proceeds (it still holds a twin); the first owner records an update, is suspended,
- * requests a review, rotates the device signer, reports the device lost, and the manufacturer deactivates it.
- * Text fields are realistic: CIDs are 59 characters, reasons and notes short sentences.
+ * manufacturer withdraws its proceeds (it still holds a twin); the first owner records an update, is suspended, a
+ * security entity approves a new device signer and the owner rotates to it, records an update, requests a review and
+ * is reactivated; the owner rotates the device signer, reports the device lost and found, and deactivates it; the
+ * registrar disputes (burns) the newcomer's twin. Text fields are realistic: CIDs are 59 characters, reasons and
+ * notes short sentences.
  *
  * @example
  * const actions = await measureActions(await deployGasBench(hre))
@@ -35,6 +39,7 @@ const cid = (label: string) => rawCidV1(new TextEncoder().encode(label));
 export async function measureActions(deployment: GasBenchDeployment): Promise<GasAction[]> {
   const { entities, twins, anchor, admin, oracle, manufacturer, buyer, balanceBuyer, security, deviceSigner } =
     deployment;
+  const { deviceKey } = deployment;
   const { newcomer } = deployment;
   const actions: GasAction[] = [];
   const record = (name: string, gasUsed: number, target?: number) => {
@@ -53,9 +58,23 @@ export async function measureActions(deployment: GasBenchDeployment): Promise<Ga
     ),
   );
   record('approve', await gasUsedBy(entities.connect(admin).approve(newcomer.address)));
+  const brand = first.identity.manufacturer;
+  record('registerBrand', await gasUsedBy(entities.connect(manufacturer).registerBrand(brand)));
+  record('approveBrand', await gasUsedBy(entities.connect(admin).approveBrand(manufacturer.address, brand)));
 
-  const mint = (twin: typeof first, price: bigint) =>
-    gasUsedBy(asManufacturer.mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, signer, price));
+  const { chainId } = await twins.runner!.provider!.getNetwork();
+  const registry = await twins.getAddress();
+  const mint = (twin: typeof first, price: bigint) => {
+    const attestation = signMintAttestation(deviceKey, {
+      deviceId: twin.deviceId,
+      manufacturer: manufacturer.address,
+      chainId,
+      registry,
+    });
+    return gasUsedBy(
+      asManufacturer.mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, signer, price, attestation),
+    );
+  };
   record("mint (manufacturer's first twin)", await mint(first, 0n), GAS_TARGETS.mint);
   record('mint (unlisted)', await mint(unlisted, 0n), GAS_TARGETS.mint);
   record('mint (listed)', await mint(listed, PRICE), GAS_TARGETS.mint);
@@ -90,6 +109,14 @@ export async function measureActions(deployment: GasBenchDeployment): Promise<Ga
     await gasUsedBy(twins.connect(security).setState(listed.deviceId, STATE.Suspended, cid('evidence'))),
     GAS_TARGETS.setState,
   );
+  record(
+    'approveDeviceSigner',
+    await gasUsedBy(twins.connect(security).approveDeviceSigner(listed.deviceId, balanceBuyer.address)),
+  );
+  record(
+    'setDeviceSigner (approved, Suspended)',
+    await gasUsedBy(asOwner.setDeviceSigner(listed.deviceId, balanceBuyer.address)),
+  );
   await gasUsedBy(update('3.0.16'));
   record('requestReview', await gasUsedBy(asOwner.requestReview(listed.deviceId, 'patched openssl')));
   record(
@@ -99,7 +126,9 @@ export async function measureActions(deployment: GasBenchDeployment): Promise<Ga
   );
   record('setDeviceSigner', await gasUsedBy(asOwner.setDeviceSigner(listed.deviceId, newcomer.address)));
   record('reportLost', await gasUsedBy(asOwner.reportLost(listed.deviceId, 'left on a train')));
-  record('deactivate', await gasUsedBy(asManufacturer.deactivate(listed.deviceId, 'end of support')));
+  record('reportFound', await gasUsedBy(asOwner.reportFound(listed.deviceId, 'found in the shed')));
+  record('deactivate', await gasUsedBy(asOwner.deactivate(listed.deviceId, 'end of support')));
+  record('dispute', await gasUsedBy(twins.connect(admin).dispute(unlisted.deviceId, 'minted in error')));
 
   const root = ethers.id('gas bench: one batch root');
   record(

@@ -62,6 +62,27 @@ interface IEntityRegistry is IAccessControl {
     /// @notice `account` is not approved (it is pending, revoked or unknown).
     error EntityRegistryNotApproved(address account);
 
+    /// @notice The brand name is empty or longer than {MAX_BRAND_LENGTH} bytes.
+    error EntityRegistryInvalidBrand(uint256 length);
+
+    /// @notice `account` is not a registered manufacturer (it has role `role`, `None` when it never registered).
+    error EntityRegistryNotManufacturer(address account, EntityRole role);
+
+    /// @notice `account` is revoked: it may not register a brand.
+    error EntityRegistryEntityRevoked(address account);
+
+    /// @notice Brand `brand` is held by `holder`, another manufacturer.
+    error EntityRegistryBrandTaken(string brand, address holder);
+
+    /// @notice `account` already registered brand `brand` (pending or approved).
+    error EntityRegistryBrandAlreadyRegistered(address account, string brand);
+
+    /// @notice `account` has no registration of brand `brand` (never registered, or revoked).
+    error EntityRegistryBrandNotRegistered(address account, string brand);
+
+    /// @notice `account` already holds brand `brand`.
+    error EntityRegistryBrandAlreadyApproved(address account, string brand);
+
     /// @notice `account` submitted a registration.
     event EntityRegistered(address indexed account, EntityRole indexed role, string name, bytes32 profileHash, string profileCid);
 
@@ -73,6 +94,21 @@ interface IEntityRegistry is IAccessControl {
 
     /// @notice The registrar `registrar` revoked `account`.
     event EntityRevoked(address indexed account, uint64 indexed entityId, address indexed registrar, string reason);
+
+    /// @notice Manufacturer `account` asked to hold brand `brand`: the `manufacturer` its devices' identities name.
+    event BrandRegistered(address indexed account, bytes32 indexed brandHash, string brand);
+
+    /// @notice The registrar `registrar` gave brand `brand` to manufacturer `account`: only it may mint twins of it.
+    event BrandApproved(address indexed account, bytes32 indexed brandHash, string brand, address indexed registrar);
+
+    /// @notice The registrar `registrar` ended `account`'s registration of brand `brand` (pending or approved).
+    event BrandRevoked(
+        address indexed account,
+        bytes32 indexed brandHash,
+        string brand,
+        address indexed registrar,
+        string reason
+    );
 
     /// @notice The registrar role: approves and revokes entities.
     function REGISTRAR_ROLE() external view returns (bytes32);
@@ -115,7 +151,11 @@ interface IEntityRegistry is IAccessControl {
     function approve(address account) external;
 
     /**
-     * @notice Revokes `account`: it keeps its ID and profile but loses every right an approved entity has.
+     * @notice Revokes `account`: it loses every right an approved entity has, at once and in every contract (it
+     * cannot mint, list, buy, sell, transfer, approve, record updates, rotate signers, report lost or found,
+     * request reviews, deactivate or set states). It keeps its entity ID, its profile (which it may still update),
+     * the twins it owns (frozen in its hands), its brands (no one else may take them until the registrar revokes
+     * them) and its balance in the twin registry, which it may still withdraw. A later {approve} restores it.
      *
      * Requirements:
      * - the caller has the registrar role;
@@ -124,6 +164,51 @@ interface IEntityRegistry is IAccessControl {
      * Emits an {EntityRevoked} event.
      */
     function revoke(address account, string calldata reason) external;
+
+    /**
+     * @notice Asks for brand `brand`, the exact `manufacturer` text of the device identities the caller will mint
+     * (e.g. "Raspberry Pi Ltd"). A manufacturer may hold several brands; a brand has at most one holder.
+     *
+     * Requirements:
+     * - the caller is a registered manufacturer, pending or approved (not revoked);
+     * - `brand` is 1 to 256 bytes; no other manufacturer holds it; the caller has not registered it already.
+     *
+     * Emits a {BrandRegistered} event.
+     */
+    function registerBrand(string calldata brand) external;
+
+    /**
+     * @notice Gives brand `brand` to `account`, which registered it: from now on only `account` mints twins whose
+     * identity names it.
+     *
+     * Requirements:
+     * - the caller has the registrar role;
+     * - `account` registered `brand` and does not hold it yet; no other manufacturer holds it.
+     *
+     * Emits a {BrandApproved} event.
+     */
+    function approveBrand(address account, string calldata brand) external;
+
+    /**
+     * @notice Ends `account`'s registration of brand `brand`, pending or approved: the brand is free again. Twins
+     * already minted keep their manufacturer.
+     *
+     * Requirements:
+     * - the caller has the registrar role;
+     * - `account` registered `brand`.
+     *
+     * Emits a {BrandRevoked} event.
+     */
+    function revokeBrand(address account, string calldata brand, string calldata reason) external;
+
+    /**
+     * @notice Who holds brand `brand` (zero when nobody does), and whether that holder is an approved
+     * manufacturer now: what {ITwinRegistry-mint} checks.
+     */
+    function brandHolder(string calldata brand) external view returns (address holder, bool approvedManufacturer);
+
+    /// @notice Whether `account` registered brand `brand` (pending or approved).
+    function brandRegistered(address account, string calldata brand) external view returns (bool);
 
     /// @notice The record of `account` (all zero if it never registered).
     function entityOf(address account) external view returns (Entity memory);

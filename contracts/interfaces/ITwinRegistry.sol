@@ -63,14 +63,29 @@ interface ITwinRegistry {
     /// @notice The device signer is the zero address.
     error TwinRegistryInvalidDeviceSigner(address signer);
 
-    /// @notice `account` is not an approved entity with the role this action needs (an `EntityRole` value).
+    /**
+     * @notice `account` is not an approved entity with the role this action needs (an `EntityRole` value; 0 when any
+     * approved entity may act): it is pending, revoked or unknown, or has another role.
+     */
     error TwinRegistryUnauthorizedEntity(address account, uint8 role);
+
+    /// @notice `account` is an approved manufacturer but does not hold brand `manufacturer`, the identity's maker.
+    error TwinRegistryNotBrandHolder(address account, string manufacturer);
+
+    /**
+     * @notice The attestation is not the device key's EIP-712 signature of (`deviceId`, the caller) for this chain
+     * and registry: it recovers to `recovered` (zero when malformed), not to `deviceSigner`.
+     */
+    error TwinRegistryInvalidAttestation(uint256 deviceId, address deviceSigner, address recovered);
 
     /// @notice `account` is not the owner of twin `deviceId`.
     error TwinRegistryNotTwinOwner(uint256 deviceId, address account);
 
-    /// @notice `account` may not deactivate twin `deviceId` (only its manufacturer or an admin may).
+    /// @notice `account` may not deactivate twin `deviceId` (only its current owner or an admin may).
     error TwinRegistryUnauthorizedDeactivation(uint256 deviceId, address account);
+
+    /// @notice `account` may not dispute twin `deviceId` (only a registrar may).
+    error TwinRegistryUnauthorizedDispute(uint256 deviceId, address account);
 
     /// @notice Twin `deviceId` is in `state`, and the action needs it Active.
     error TwinRegistryTwinNotActive(uint256 deviceId, TwinState state);
@@ -78,8 +93,20 @@ interface ITwinRegistry {
     /// @notice Twin `deviceId` is deactivated: nothing about it changes any more.
     error TwinRegistryTwinDeactivated(uint256 deviceId);
 
-    /// @notice A security entity may set only Active, Suspended or Unknown; `state` is none of these.
-    error TwinRegistryInvalidStateTransition(uint256 deviceId, TwinState state);
+    /**
+     * @notice Twin `deviceId` may not go from `from` to `to` this way: a security entity sets only Active, Suspended
+     * or Unknown, and never on a Lost twin (its owner or an admin reports it found).
+     */
+    error TwinRegistryInvalidStateTransition(uint256 deviceId, TwinState from, TwinState to);
+
+    /// @notice Twin `deviceId` is in `state`, not Lost: there is nothing to find.
+    error TwinRegistryTwinNotLost(uint256 deviceId, TwinState state);
+
+    /// @notice Twin `deviceId` is in `state`, not Suspended: a device signer is approved only during a suspension.
+    error TwinRegistryTwinNotSuspended(uint256 deviceId, TwinState state);
+
+    /// @notice Twin `deviceId` is Suspended and no security entity approved `signer` as its next device signer.
+    error TwinRegistrySignerNotApproved(uint256 deviceId, address signer);
 
     /// @notice A review needs a suspended twin with an update recorded since the suspension.
     error TwinRegistryReviewNotAllowed(uint256 deviceId, TwinState state, uint32 updatesSinceSuspension);
@@ -142,6 +169,21 @@ interface ITwinRegistry {
     /// @notice `account` withdrew `amount` wei: its whole balance (sale proceeds and unspent deposits).
     event ProceedsWithdrawn(address indexed account, uint256 amount);
 
+    /// @notice The security entity `by` approved `signer` as the next device signer of suspended twin `deviceId`.
+    event DeviceSignerApproved(uint256 indexed deviceId, address indexed by, address signer);
+
+    /**
+     * @notice The registrar `registrar` disputed twin `deviceId`, minted in error by `manufacturer` and owned by
+     * `owner`, and burned it (an ERC-721 {Transfer} to the zero address follows).
+     */
+    event TwinDisputed(
+        uint256 indexed deviceId,
+        address indexed owner,
+        address indexed registrar,
+        address manufacturer,
+        string reason
+    );
+
     /// @notice The owner `owner` changed the key twin `deviceId`'s agent signs with.
     event DeviceSignerChanged(uint256 indexed deviceId, address indexed owner, address previousSigner, address newSigner);
 
@@ -171,13 +213,19 @@ interface ITwinRegistry {
 
     /**
      * @notice Creates the twin of a device: mints token `deviceId` to the caller and lists it at `price` if
-     * `price` is not zero.
+     * `price` is not zero. Only the device's maker and the device itself can create it: the caller holds the brand
+     * the identity names, and the device key signed `attestation` for the caller, this chain and this registry.
+     * @dev `attestation` is the device key's EIP-712 signature (65 bytes, r ‖ s ‖ v) of
+     * `MintAttestation(uint256 deviceId,address manufacturer)` in the domain {name: "TwinRegistry", version: "1",
+     * chainId, verifyingContract: this registry} ({mintAttestationDigest}); the agent prints it at provisioning.
      *
      * Requirements:
-     * - the caller is an approved manufacturer;
+     * - the caller is an approved manufacturer holding the brand `identity.manufacturer`
+     *   ({IEntityRegistry-brandHolder});
      * - `deviceId` equals {computeDeviceId} of `identity` and no twin has it yet;
      * - `identity` has a MAC address and a serial number;
-     * - `staticHash` is not zero and `staticCid` is 1 to 128 bytes; `deviceSigner` is not zero.
+     * - `staticHash` is not zero and `staticCid` is 1 to 128 bytes; `deviceSigner` is not zero;
+     * - `attestation` is `deviceSigner`'s signature of ({deviceId}, the caller).
      *
      * Emits a {TwinMinted} event (and {TwinListed} when `price` is not zero).
      */
@@ -187,14 +235,15 @@ interface ITwinRegistry {
         bytes32 staticHash,
         string calldata staticCid,
         address deviceSigner,
-        uint96 price
+        uint96 price,
+        bytes calldata attestation
     ) external;
 
     /**
      * @notice Lists twin `deviceId` for sale at `price` wei, or changes the price of its listing.
      *
      * Requirements:
-     * - the caller owns the twin and the twin is Active;
+     * - the caller owns the twin and is an approved entity; the twin is Active;
      * - `price` is above zero.
      *
      * Emits a {TwinListed} event.
@@ -205,7 +254,7 @@ interface ITwinRegistry {
      * @notice Withdraws twin `deviceId` from sale.
      *
      * Requirements:
-     * - the caller owns the twin and the twin is listed.
+     * - the caller owns the twin and is an approved entity; the twin is listed.
      *
      * Emits a {TwinDelisted} event.
      */
@@ -216,7 +265,7 @@ interface ITwinRegistry {
      * @dev Over- or under-payment reverts, so a price change between signing and mining never costs the buyer.
      *
      * Requirements:
-     * - the twin is listed and Active;
+     * - the twin is listed and Active; the seller is an approved entity (a revoked seller cannot sell);
      * - the caller is an approved owner and not the seller;
      * - `msg.value` equals the price.
      *
@@ -244,7 +293,7 @@ interface ITwinRegistry {
      * never costs the buyer.
      *
      * Requirements:
-     * - the twin is listed and Active;
+     * - the twin is listed and Active; the seller is an approved entity;
      * - the caller is an approved owner and not the seller;
      * - `price` equals the listed price and the caller's balance covers it.
      *
@@ -253,7 +302,8 @@ interface ITwinRegistry {
     function buyWithBalance(uint256 deviceId, uint256 price) external;
 
     /**
-     * @notice Sends the caller its whole balance: sale proceeds and unspent deposits (pull payment).
+     * @notice Sends the caller its whole balance: sale proceeds and unspent deposits (pull payment). A pending or
+     * revoked entity keeps this right: what it earned or deposited before stays its own.
      *
      * Requirements:
      * - the caller's balance is above zero; the transfer succeeds.
@@ -263,20 +313,38 @@ interface ITwinRegistry {
     function withdraw() external;
 
     /**
-     * @notice Changes the address whose signatures the oracle accepts as twin `deviceId`'s own data.
+     * @notice Changes the address whose signatures the oracle accepts as twin `deviceId`'s own data; a no-op when
+     * `newSigner` is the current signer.
+     * @dev While the twin is Suspended the data that leads to its reactivation must come from a key a security
+     * entity vouched for: the owner rotates only to the signer a security entity approved with
+     * {approveDeviceSigner}, and the approval is used up.
      *
      * Requirements:
-     * - the caller owns the twin; the twin is not deactivated; `newSigner` is not zero.
+     * - the caller owns the twin and is an approved entity; the twin is not deactivated; `newSigner` is not zero;
+     * - when the twin is Suspended, a security entity approved `newSigner` during this suspension.
      *
-     * Emits a {DeviceSignerChanged} event.
+     * Emits a {DeviceSignerChanged} event when the signer changes.
      */
     function setDeviceSigner(uint256 deviceId, address newSigner) external;
+
+    /**
+     * @notice Approves `signer` as the next device signer of suspended twin `deviceId` (e.g. after the owner
+     * reflashed a compromised device with a new key), replacing any earlier approval; the approval ends with the
+     * suspension.
+     *
+     * Requirements:
+     * - the caller is an approved security entity;
+     * - the twin is Suspended; `signer` is not zero.
+     *
+     * Emits a {DeviceSignerApproved} event.
+     */
+    function approveDeviceSigner(uint256 deviceId, address signer) external;
 
     /**
      * @notice Records a software or library update installed on device `deviceId`.
      *
      * Requirements:
-     * - the caller owns the twin; the twin is not deactivated;
+     * - the caller owns the twin and is an approved entity; the twin is not deactivated;
      * - `component` and `version` are 1 to 64 bytes; `artifactCid` is at most 128 bytes.
      *
      * Emits a {DeviceUpdateRecorded} event.
@@ -295,7 +363,8 @@ interface ITwinRegistry {
      *
      * Requirements:
      * - the caller is an approved security entity;
-     * - `newState` is Active, Suspended or Unknown; the twin is not deactivated;
+     * - `newState` is Active, Suspended or Unknown; the twin is Active, Suspended or Unknown (not Lost, not
+     *   deactivated);
      * - `reason` (hash or CID of the evidence) is at most 256 bytes.
      *
      * Emits a {TwinStateChanged} event when the state changes.
@@ -303,20 +372,36 @@ interface ITwinRegistry {
     function setState(uint256 deviceId, TwinState newState, string calldata reason) external;
 
     /**
-     * @notice Reports device `deviceId` lost; a no-op when it is already Lost.
+     * @notice Reports device `deviceId` lost; a no-op when it is already Lost. The state it leaves is remembered
+     * for {reportFound}.
      *
      * Requirements:
-     * - the caller owns the twin; the twin is not deactivated; `reason` is at most 256 bytes.
+     * - the caller owns the twin and is an approved entity; the twin is not deactivated; `reason` is at most 256
+     *   bytes.
      *
      * Emits a {TwinStateChanged} event when the state changes.
      */
     function reportLost(uint256 deviceId, string calldata reason) external;
 
     /**
-     * @notice Ends the life of device `deviceId`: its twin becomes Deactivated for good and leaves the market.
+     * @notice Reports lost device `deviceId` found: the twin returns to the state it was in when reported lost
+     * (Active, Suspended or Unknown), so being lost never clears a suspension. Back to Suspended, the review starts
+     * again: an update recorded after this call, then {requestReview}.
      *
      * Requirements:
-     * - the caller is the twin's manufacturer (still approved) or holds the admin role;
+     * - the caller owns the twin and is an approved entity, or holds the admin role;
+     * - the twin is Lost; `reason` is at most 256 bytes.
+     *
+     * Emits a {TwinStateChanged} event.
+     */
+    function reportFound(uint256 deviceId, string calldata reason) external;
+
+    /**
+     * @notice Ends the life of device `deviceId`: its twin becomes Deactivated for good and leaves the market.
+     * The manufacturer may do it only while it still owns the twin: once sold, the twin is its owner's.
+     *
+     * Requirements:
+     * - the caller owns the twin and is an approved entity, or holds the admin role;
      * - the twin is not already deactivated; `reason` is at most 256 bytes.
      *
      * Emits a {TwinStateChanged} event.
@@ -324,10 +409,23 @@ interface ITwinRegistry {
     function deactivate(uint256 deviceId, string calldata reason) external;
 
     /**
+     * @notice Disputes twin `deviceId` as minted in error (e.g. by a manufacturer that had no right to it) and
+     * burns it, whatever its state: its record is deleted and the DeviceID may be minted again, with a fresh
+     * device attestation. Proceeds already paid for it stay where they are.
+     *
+     * Requirements:
+     * - the caller holds the registrar role;
+     * - the twin exists; `reason` is at most 256 bytes.
+     *
+     * Emits a {TwinDisputed} event and an ERC-721 {Transfer} to the zero address.
+     */
+    function dispute(uint256 deviceId, string calldata reason) external;
+
+    /**
      * @notice Asks the security entities to review suspended twin `deviceId` after the owner remediated it.
      *
      * Requirements:
-     * - the caller owns the twin; the twin is Suspended;
+     * - the caller owns the twin and is an approved entity; the twin is Suspended;
      * - the owner recorded at least one update since the suspension; `note` is at most 256 bytes.
      *
      * Emits a {ReviewRequested} event.
@@ -336,6 +434,12 @@ interface ITwinRegistry {
 
     /// @notice The DeviceID of `identity`: the hash of its identity parameters.
     function computeDeviceId(DeviceIdentity calldata identity) external pure returns (uint256);
+
+    /**
+     * @notice The EIP-712 digest a device key signs to let `manufacturer` mint twin `deviceId` on this chain and
+     * registry: what {mint}'s `attestation` signs.
+     */
+    function mintAttestationDigest(uint256 deviceId, address manufacturer) external view returns (bytes32);
 
     /**
      * @notice The record of twin `deviceId`.
@@ -351,6 +455,6 @@ interface ITwinRegistry {
     /// @notice The balance `account` can spend with {buyWithBalance} or {withdraw}: sale proceeds and deposits, in wei.
     function proceedsOf(address account) external view returns (uint256);
 
-    /// @notice How many twins have been minted.
+    /// @notice How many twins have been minted (disputed and burned ones included).
     function totalMinted() external view returns (uint256);
 }

@@ -62,7 +62,8 @@ function revertData(error: unknown): string | undefined {
   let current = error as Record<string, any> | undefined;
   while (current !== null && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
-    const data = typeof current.data === 'string' ? current.data : current.data?.data;
+    // `data` is the revert data itself (Hardhat, geth), or holds it as `data` or as `result` (ganache).
+    const data = typeof current.data === 'string' ? current.data : current.data?.data ?? current.data?.result;
     if (typeof data === 'string' && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
     current = current.parent ?? current.cause ?? current.error ?? current.info?.error;
   }

@@ -51,14 +51,20 @@ export async function deployRegistry(
   if (deployer === undefined) throw new DeploymentError(`No signer on network ${network.name}: set PRIVATE_KEY.`);
   const admin = parameters.admin ?? deployer.address;
 
-  const forwarder = await ethers.deployContract('TwinForwarder', [], deployer);
-  const receipt = await forwarder.deploymentTransaction()!.wait();
-  const forwarderAddress = await forwarder.getAddress();
-  const entities = await ethers.deployContract('EntityRegistry', [deployer.address, forwarderAddress], deployer);
-  const entitiesAddress = await entities.getAddress();
-  const twins = await ethers.deployContract('TwinRegistry', [entitiesAddress, forwarderAddress], deployer);
-  const anchor = await ethers.deployContract('SnapshotAnchor', [entitiesAddress, forwarderAddress], deployer);
-  await Promise.all([entities.waitForDeployment(), twins.waitForDeployment(), anchor.waitForDeployment()]);
+  // One transaction at a time, each mined before the next is sent: a node with a block time (ganache, a testnet)
+  // may count only mined transactions for the next nonce, and a second one sent early would reuse the first one's
+  // nonce ("transaction underpriced").
+  const deploy = async (name: string, args: unknown[]) => {
+    const contract = await ethers.deployContract(name, args, deployer);
+    const mined = await contract.deploymentTransaction()!.wait();
+    if (mined === null) throw new DeploymentError(`The ${name} deployment was dropped before it was mined.`);
+    return { address: await contract.getAddress(), block: mined.blockNumber };
+  };
+  const forwarder = await deploy('TwinForwarder', []);
+  const forwarderAddress = forwarder.address;
+  const entitiesAddress = (await deploy('EntityRegistry', [deployer.address, forwarderAddress])).address;
+  const twinsAddress = (await deploy('TwinRegistry', [entitiesAddress, forwarderAddress])).address;
+  const anchorAddress = (await deploy('SnapshotAnchor', [entitiesAddress, forwarderAddress])).address;
 
   const registry = await ethers.getContractAt('EntityRegistry', entitiesAddress, deployer);
   if (parameters.oracle !== undefined) {
@@ -77,14 +83,14 @@ export async function deployRegistry(
   const deployment: Deployment = {
     network: networkName,
     chainId: Number((await ethers.provider.getNetwork()).chainId),
-    deploymentBlock: receipt!.blockNumber,
+    deploymentBlock: forwarder.block,
     deployedAt: new Date().toISOString(),
     deployer: deployer.address,
     contracts: {
       TwinForwarder: forwarderAddress,
       EntityRegistry: entitiesAddress,
-      TwinRegistry: await twins.getAddress(),
-      SnapshotAnchor: await anchor.getAddress(),
+      TwinRegistry: twinsAddress,
+      SnapshotAnchor: anchorAddress,
     },
   };
   if (parameters.write ?? networkName !== 'hardhat') writeDeployment(deploymentPath(networkName), deployment);

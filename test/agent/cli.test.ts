@@ -7,6 +7,7 @@ import { ethers } from 'ethers';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { snapshotMessageSchema } from '../../twin-core/src/messages/envelope';
 import { hashDeviceMessage } from '../../twin-core/src/signing/messageSignature';
+import { mintAttestationTypedData } from '../../twin-core/src/signing/mintAttestation';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'agent', 'dist', 'agent', 'src', 'cli.js');
@@ -72,6 +73,55 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
       const again = JSON.parse(agent(['identity', '--config', configFile]).stdout) as { deviceSigner: string };
       expect(again.deviceSigner).to.equal(printed.deviceSigner);
       expect(existsSync(join(directory, 'static.json'))).to.equal(true);
+    });
+
+    it("with --manufacturer-account, --chain-id and --registry also prints the device key's mint attestation", function () {
+      const manufacturer = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+      const registry = '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0';
+      const run = agent([
+        'identity',
+        '--config',
+        configFile,
+        '--manufacturer-account',
+        manufacturer,
+        '--chain-id',
+        '31337',
+        '--registry',
+        registry,
+      ]);
+      expect(run.status, run.stderr).to.equal(0);
+      const printed = JSON.parse(run.stdout) as {
+        deviceId: string;
+        deviceSigner: string;
+        attestation: string;
+        attestedFor: { manufacturer: string; chainId: number; registry: string };
+      };
+      expect(printed.attestedFor).to.deep.equal({ manufacturer, chainId: 31337, registry });
+      const typed = mintAttestationTypedData({ deviceId: printed.deviceId, manufacturer, chainId: 31337, registry });
+      const types = { MintAttestation: [...typed.types.MintAttestation] };
+      expect(ethers.verifyTypedData(typed.domain, types, typed.message, printed.attestation)).to.equal(
+        printed.deviceSigner,
+      );
+    });
+
+    it('refuses an incomplete or malformed attestation request, naming the option', function () {
+      const incomplete = agent(['identity', '--config', configFile, '--chain-id', '31337']);
+      expect(incomplete.status).to.equal(2);
+      expect(incomplete.stderr).to.contain('missing --manufacturer-account, --registry');
+      const malformed = agent([
+        'identity',
+        '--config',
+        configFile,
+        '--manufacturer-account',
+        '0x12',
+        '--chain-id',
+        '31337',
+        '--registry',
+        '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0',
+      ]);
+      expect(malformed.status).to.equal(2);
+      expect(malformed.stderr).to.contain('--manufacturer-account must be an address');
+      expect(malformed.stderr).not.to.match(/\n\s+at /);
     });
   });
 

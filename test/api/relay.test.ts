@@ -9,14 +9,14 @@ import type { TypedForwardRequest } from '../../api/src/relay/forwardRequest';
 import * as relay from '../../api/src/relay';
 import { formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { deployRegistry } from '../../tasks/lib/registry';
-import { exampleDocuments, mintArguments, Role, State } from '../fixtures';
+import { exampleDocuments, grantBrands, mintArguments, mintCall, Role, State } from '../fixtures';
 
 const { ethers } = hre;
 const PRICE = ethers.parseEther('1');
 
 /** The registry deployed by `deployRegistry`, its cast approved, two twins minted and a funded relayer. */
 async function relayFixture() {
-  const [admin, , manufacturer, alice, bob, security, deviceSigner] = await ethers.getSigners();
+  const [admin, , manufacturer, alice, bob, security] = await ethers.getSigners();
   const deployment = await deployRegistry(hre, { write: false });
   const entities = await ethers.getContractAt('EntityRegistry', deployment.contracts.EntityRegistry);
   const twins = await ethers.getContractAt('TwinRegistry', deployment.contracts.TwinRegistry);
@@ -29,11 +29,10 @@ async function relayFixture() {
     await entities.connect(signer).register(role, `entity ${role}`, ethers.ZeroHash, '');
     await entities.connect(admin!).approve(signer.address);
   }
+  await grantBrands(entities, manufacturer!);
   const [garden, weather] = exampleDocuments().map(({ document }) => mintArguments(document));
   for (const twin of [garden!, weather!]) {
-    await twins
-      .connect(manufacturer!)
-      .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner!.address, 0n);
+    await twins.connect(manufacturer!).mint(...(await mintCall(twins, manufacturer!, twin)));
   }
   const wallet = ethers.Wallet.createRandom().connect(ethers.provider);
   await admin!.sendTransaction({ to: wallet.address, value: ethers.parseEther('10') });
@@ -307,6 +306,44 @@ describe('api relay: users’ signed requests through the TwinForwarder', functi
         args: [BigInt(garden).toString(), alice.address],
       });
       expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce);
+    });
+
+    it("refuses a revoked entity's writes (issue 14): 422 at prepare, and a request it signed before is never sent", async function () {
+      const { relayer, entities, wallet, manufacturer, garden } = await loadFixture(relayFixture);
+      const typed = await relayer.prepare({
+        from: manufacturer.address,
+        action: 'recordUpdate',
+        deviceId: garden,
+        args: { component: 'openssl', version: '3.0.15' },
+      });
+      const signed = await sign(manufacturer, typed);
+      await entities.revoke(manufacturer.address, 'fraud');
+      const refused = { error: 'TwinRegistryUnauthorizedEntity', args: [manufacturer.address, '0'] };
+      const listed = await expectApiError(
+        relayer.prepare({ from: manufacturer.address, action: 'list', deviceId: garden, args: { price: '3' } }),
+        422,
+        'relay-reverted',
+      );
+      expect(listed.body.error.details).to.deep.equal(refused);
+      const balance = await ethers.provider.getBalance(wallet.address);
+      const nonce = await ethers.provider.getTransactionCount(wallet.address);
+      const relayed = await expectApiError(relayer.relay(signed), 422, 'relay-reverted');
+      expect(relayed.body.error.details).to.deep.equal(refused);
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce);
+      expect(await ethers.provider.getBalance(wallet.address)).to.equal(balance);
+    });
+
+    it('relays reportFound for the owner of a lost twin', async function () {
+      const { relayer, twins, manufacturer, garden } = await loadFixture(relayFixture);
+      await twins.connect(manufacturer).reportLost(garden, 'stolen');
+      const typed = await relayer.prepare({
+        from: manufacturer.address,
+        action: 'reportFound',
+        deviceId: garden,
+        args: { reason: 'recovered' },
+      });
+      await relayer.relay(await sign(manufacturer, typed));
+      expect((await twins.twinOf(garden)).state).to.equal(BigInt(State.Active));
     });
 
     it('relay reports a request with too little gas as running out of it (422 FailedCall)', async function () {

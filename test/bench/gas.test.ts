@@ -9,6 +9,8 @@ import { GAS_TARGETS } from '../../bench/gas/targets';
 const EXPECTED_ACTIONS: [string, number | undefined][] = [
   ['register', undefined],
   ['approve', undefined],
+  ['registerBrand', undefined],
+  ['approveBrand', undefined],
   ["mint (manufacturer's first twin)", GAS_TARGETS.mint],
   ['mint (unlisted)', GAS_TARGETS.mint],
   ['mint (listed)', GAS_TARGETS.mint],
@@ -21,11 +23,15 @@ const EXPECTED_ACTIONS: [string, number | undefined][] = [
   ['withdraw', undefined],
   ['recordUpdate', GAS_TARGETS.recordUpdate],
   ['setState (suspend)', GAS_TARGETS.setState],
+  ['approveDeviceSigner', undefined],
+  ['setDeviceSigner (approved, Suspended)', undefined],
   ['requestReview', undefined],
   ['setState (reactivate)', GAS_TARGETS.setState],
   ['setDeviceSigner', undefined],
   ['reportLost', undefined],
+  ['reportFound', undefined],
   ['deactivate', undefined],
+  ['dispute', undefined],
   ['anchor (one batch)', GAS_TARGETS.anchorBatch],
 ];
 

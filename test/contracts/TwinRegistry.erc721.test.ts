@@ -1,20 +1,16 @@
 import { loadFixture } from '@nomicfoundation/hardhat-toolbox/network-helpers';
 import { expect } from 'chai';
 import { ethers } from 'hardhat';
-import { exampleDocuments, mintArguments, mintedFixture, ownedFixture, registryFixture } from '../fixtures';
+import { exampleDocuments, mintArguments, mintCall, mintedFixture, ownedFixture, registryFixture } from '../fixtures';
 
 const PRICE = ethers.parseEther('1');
 
 /** Every example twin minted by the manufacturer, unlisted. */
 async function threeTwinsFixture() {
   const fixture = await registryFixture();
-  const { twins, manufacturer, deviceSigner } = fixture;
+  const { twins, manufacturer } = fixture;
   const all = exampleDocuments().map(({ document }) => mintArguments(document));
-  for (const twin of all) {
-    await twins
-      .connect(manufacturer)
-      .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, deviceSigner.address, 0n);
-  }
+  for (const twin of all) await twins.connect(manufacturer).mint(...(await mintCall(twins, manufacturer, twin)));
   return { ...fixture, all };
 }
 
@@ -80,7 +76,7 @@ describe('TwinRegistry: ERC-721 bookkeeping in the twin and account records', fu
 
   describe('token approvals', function () {
     it('let the approved account transfer, once: the transfer clears the approval', async function () {
-      const { twins, owner, secondOwner, relayer, twin } = await loadFixture(ownedFixture);
+      const { twins, owner, secondOwner, security: relayer, twin } = await loadFixture(ownedFixture);
       await twins.connect(owner).approve(relayer.address, twin.deviceId);
       expect(await twins.getApproved(twin.deviceId)).to.equal(relayer.address);
       await twins.connect(relayer).transferFrom(owner.address, secondOwner.address, twin.deviceId);
@@ -92,7 +88,7 @@ describe('TwinRegistry: ERC-721 bookkeeping in the twin and account records', fu
     });
 
     it('do not survive a purchase: the seller’s approved account cannot take the twin from the buyer', async function () {
-      const { twins, owner, secondOwner, relayer, twin } = await loadFixture(ownedFixture);
+      const { twins, owner, secondOwner, security: relayer, twin } = await loadFixture(ownedFixture);
       await twins.connect(owner).approve(relayer.address, twin.deviceId);
       await twins.connect(owner).list(twin.deviceId, PRICE);
       await twins.connect(secondOwner).buy(twin.deviceId, { value: PRICE });

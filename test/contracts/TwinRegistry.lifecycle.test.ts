@@ -100,14 +100,6 @@ describe('TwinRegistry: device updates and state', function () {
           'TwinStateChanged',
         );
       });
-
-      it('can bring a lost device back to Active', async function () {
-        const { twins, owner, security, twin } = await loadFixture(ownedFixture);
-        await twins.connect(owner).reportLost(twin.deviceId, 'stolen from shed');
-        await expect(twins.connect(security).setState(twin.deviceId, State.Active, 'found'))
-          .to.emit(twins, 'TwinStateChanged')
-          .withArgs(twin.deviceId, owner.address, security.address, State.Lost, State.Active, 'found');
-      });
     });
 
     describe('when the change is not allowed', function () {
@@ -129,7 +121,7 @@ describe('TwinRegistry: device updates and state', function () {
         for (const state of [State.Deactivated, State.Lost]) {
           await expect(twins.connect(security).setState(twin.deviceId, state, EVIDENCE))
             .to.be.revertedWithCustomError(twins, 'TwinRegistryInvalidStateTransition')
-            .withArgs(twin.deviceId, state);
+            .withArgs(twin.deviceId, State.Active, state);
         }
       });
 
@@ -167,20 +159,13 @@ describe('TwinRegistry: device updates and state', function () {
   });
 
   describe('deactivate', function () {
-    describe('when the manufacturer or an admin deactivates', function () {
+    describe('when the owner or an admin deactivates', function () {
       it('makes the state final and emits TwinStateChanged', async function () {
-        const { twins, owner, manufacturer, twin } = await loadFixture(ownedFixture);
-        await expect(twins.connect(manufacturer).deactivate(twin.deviceId, 'end of support'))
+        const { twins, owner, admin, twin } = await loadFixture(ownedFixture);
+        await expect(twins.connect(owner).deactivate(twin.deviceId, 'end of support'))
           .to.emit(twins, 'TwinStateChanged')
-          .withArgs(
-            twin.deviceId,
-            owner.address,
-            manufacturer.address,
-            State.Active,
-            State.Deactivated,
-            'end of support',
-          );
-        await expect(twins.connect(manufacturer).deactivate(twin.deviceId, 'again'))
+          .withArgs(twin.deviceId, owner.address, owner.address, State.Active, State.Deactivated, 'end of support');
+        await expect(twins.connect(admin).deactivate(twin.deviceId, 'again'))
           .to.be.revertedWithCustomError(twins, 'TwinRegistryTwinDeactivated')
           .withArgs(twin.deviceId);
         await expect(twins.connect(owner).reportLost(twin.deviceId, '')).to.be.revertedWithCustomError(
@@ -200,19 +185,15 @@ describe('TwinRegistry: device updates and state', function () {
     });
 
     describe('when the caller may not deactivate', function () {
-      it('reverts for the owner, a security entity, another manufacturer and a revoked manufacturer', async function () {
-        const { twins, entities, owner, security, manufacturer, stranger, twin } = await loadFixture(ownedFixture);
+      it('reverts for the manufacturer once it sold the twin, a security entity and another manufacturer', async function () {
+        const { twins, entities, security, manufacturer, stranger, twin } = await loadFixture(ownedFixture);
         await entities.connect(stranger).register(Role.Manufacturer, 'Other Maker', ethers.ZeroHash, '');
         await entities.approve(stranger.address);
-        for (const caller of [owner, security, stranger]) {
+        for (const caller of [manufacturer, security, stranger]) {
           await expect(twins.connect(caller).deactivate(twin.deviceId, ''))
             .to.be.revertedWithCustomError(twins, 'TwinRegistryUnauthorizedDeactivation')
             .withArgs(twin.deviceId, caller.address);
         }
-        await entities.revoke(manufacturer.address, '');
-        await expect(twins.connect(manufacturer).deactivate(twin.deviceId, ''))
-          .to.be.revertedWithCustomError(twins, 'TwinRegistryUnauthorizedDeactivation')
-          .withArgs(twin.deviceId, manufacturer.address);
       });
 
       it('reverts for a twin that does not exist', async function () {

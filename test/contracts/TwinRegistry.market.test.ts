@@ -236,7 +236,7 @@ describe('TwinRegistry: sale and purchase', function () {
       });
 
       it('moves an unlisted twin without TwinDelisted, also by safeTransferFrom and by an approved operator', async function () {
-        const { twins, owner, secondOwner, relayer, twin } = await loadFixture(ownedFixture);
+        const { twins, owner, secondOwner, security: relayer, twin } = await loadFixture(ownedFixture);
         await twins.connect(owner).setApprovalForAll(relayer.address, true);
         await expect(
           twins

@@ -6,10 +6,8 @@ import { runSimulator } from '../../agent/src/runSimulator';
 import { createSimulation } from '../../agent/src/simulate/createSimulation';
 import { openIndex } from '../../oracle/src/index/openIndex';
 import { writeDeployment } from '../../twin-core/src/deployment/deployment';
-import { identityToContractStruct } from '../../twin-core/src/identity/deviceId';
-import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
-import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
-import { CAST, deployOnNode, mined, type NodeRegistry } from './chain/deployOnNode';
+import { twinMintFields } from '../../twin-core/src/static/mintFields';
+import { CAST, deployOnNode, mintOnNode, type NodeRegistry } from './chain/deployOnNode';
 import { startHardhatNode, type HardhatNode } from './chain/hardhatNode';
 
 /** A chain with the registry and the twins of `devices` simulated devices minted, mining a block every 250 ms. */
@@ -50,18 +48,8 @@ export async function startOracleHarness(seed: string, devices: number): Promise
     seed,
     startTimeMs: Date.now(),
   });
-  const manufacturer = registry.twins.connect(node.wallet(CAST.manufacturer));
   for (const device of simulation.devices) {
-    await mined(
-      manufacturer.mint(
-        device.deviceId,
-        identityToContractStruct(device.staticDocument.identity),
-        hashStaticDocument(device.staticDocument),
-        rawCidV1(encodeStaticDocument(device.staticDocument)),
-        device.address,
-        0n,
-      ),
-    );
+    await mintOnNode(node, registry, twinMintFields(device.staticDocument), device.privateKey);
   }
   const miner = setInterval(() => void node.mine(1).catch(() => undefined), 250);
   return {

@@ -7,7 +7,7 @@ import { STATIC_DOCUMENT } from '../../spec/src/vectorMessages';
 import { freePort } from '../helpers/brokers';
 import { runProcess } from '../helpers/runProcess';
 import { mintArguments } from '../fixtures';
-import { CAST, deployOnNode, mined } from '../oracle/chain/deployOnNode';
+import { deployOnNode, mintOnNode } from '../oracle/chain/deployOnNode';
 import { startHardhatNode, type HardhatNode } from '../oracle/chain/hardhatNode';
 
 const ROOT = join(__dirname, '..', '..');
@@ -38,17 +38,7 @@ describe('npm run check-message (the dry run for integrators, against a real cha
     const registry = await deployOnNode(node);
     // The vectors' twin, minted with their static document and device key.
     const twin = mintArguments(STATIC_DOCUMENT);
-    const manufacturer = registry.twins.connect(node.wallet(CAST.manufacturer));
-    await mined(
-      manufacturer.mint(
-        twin.deviceId,
-        twin.identity,
-        twin.staticHash,
-        twin.staticCid,
-        vector('keys').device.address,
-        0n,
-      ),
-    );
+    await mintOnNode(node, registry, twin, vector('keys').device.privateKey);
     deploymentFile = write('deployment.json', JSON.stringify(registry.deployment));
   });
   after(async function () {

@@ -3,6 +3,7 @@ import hre from 'hardhat';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import type { TwinRegistry } from '../../typechain-types';
+import { attest } from '../fixtures';
 import { example, expectTaskError, useTaskEnvironment } from './taskHelpers';
 
 const { ethers } = hre;
@@ -26,7 +27,10 @@ describe('Hardhat tasks: deposit and buy --from-balance', function () {
       const { account } = (await hre.run('register', { role, name: `entity ${from}`, from })) as { account: string };
       await hre.run('approve', { account });
     }
-    await hre.run('mint', { static: garden.file, signer: signers[6]!.address, price: '1', from: '2' });
+    await hre.run('register-brand', { brand: garden.document.identity.manufacturer, from: '2' });
+    await hre.run('approve-brand', { account: manufacturer.address, brand: garden.document.identity.manufacturer });
+    const attestation = await attest(twins, manufacturer, BigInt(garden.deviceId));
+    await hre.run('mint', { static: garden.file, signer: signers[6]!.address, attestation, price: '1', from: '2' });
   });
 
   it('deposit: refuses a zero or malformed --amount', async function () {

@@ -1,70 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import hre from 'hardhat';
+import { createVirtualDevice } from '../../agent/src/simulate';
+import { BUILT_AGENT, ensureAgentBuilt } from '../../bench/agent/ensureAgentBuilt';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { exampleDocuments } from '../fixtures';
 import { freePort } from '../helpers/brokers';
+import { childEnvironment, COMMAND_TIMEOUT_MS, field, hardhat, killGroup, ROOT } from '../helpers/hardhatCli';
 
-const ROOT = join(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 90_000;
-const COMMAND_TIMEOUT_MS = 60_000;
-
-/** The environment of the child processes: ours, without anything that would pick another network. */
-function childEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const environment: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: '0' };
-  for (const key of ['HARDHAT_NETWORK', 'RPC_URL', 'PRIVATE_KEY', 'CHAIN_ID']) delete environment[key];
-  return environment;
-}
-
-/** Runs `npx hardhat <args>` to completion (bounded), in its own process group. */
-async function hardhat(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['hardhat', ...args], {
-      cwd: ROOT,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      killGroup(child, 'SIGKILL');
-      reject(new Error(`npx hardhat ${args.join(' ')} took over ${COMMAND_TIMEOUT_MS} ms\n${stdout}\n${stderr}`));
-    }, COMMAND_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** The value printed on `key`'s line of show-twin's output. */
-function field(output: string, key: string): string | undefined {
-  return new RegExp(`^${key}\\s+(\\S+)\\s*$`, 'm').exec(output)?.[1];
-}
 
 describe('hardhat start (end to end, real processes)', function () {
   this.timeout(180_000);
@@ -277,6 +226,58 @@ describe('hardhat start (end to end, real processes)', function () {
     );
     expect(code).to.not.equal(0);
     expect(`${stdout}\n${stderr}`).to.include('TwinRegistryNotTwinOwner');
+  });
+
+  it("the README's simulator example: mint-simulated --seed 7, then the agent's simulate --seed 7 is accepted", async function () {
+    const minted = await hardhat(
+      ['mint-simulated', '--network', 'localhost', '--seed', '7', '--devices', '3', '--from', '2'],
+      env,
+    );
+    expect(minted.code, minted.stderr).to.equal(0);
+    expect(minted.stdout).to.include('Minted 3 simulated device twins of seed "7"');
+    expect(minted.stdout).to.include('npm run agent -- simulate --devices 3 --seed 7');
+    const deviceIds: string[] = [0, 1, 2].map((index) => createVirtualDevice('7', index).deviceId);
+
+    ensureAgentBuilt();
+    const simulated = spawnSync(
+      process.execPath,
+      [BUILT_AGENT.cli, 'simulate', '--devices', '3', '--seed', '7'].concat([
+        '--rate',
+        '1',
+        '--snapshot-interval',
+        '2',
+        '--duration',
+        '8',
+      ]),
+      {
+        cwd: ROOT,
+        env: {
+          ...env,
+          TWIN_AGENT_MQTT_URL: `mqtt://127.0.0.1:${brokerPort}`,
+          TWIN_AGENT_DATA_DIR: join(deploymentsDir, 'simulated-devices'),
+          TWIN_AGENT_LOG_LEVEL: 'warn',
+        },
+        encoding: 'utf8',
+        timeout: COMMAND_TIMEOUT_MS,
+      },
+    );
+    expect(simulated.status, simulated.stderr).to.equal(0);
+
+    const api = `http://127.0.0.1:${apiPort}/api/v1`;
+    const deadline = Date.now() + 60_000;
+    let withSnapshots: string[] = [];
+    while (withSnapshots.length < deviceIds.length && Date.now() < deadline) {
+      const twins = (await (await fetch(`${api}/twins?pageSize=100`)).json()) as {
+        items: { deviceId: string; latestSnapshot: { seq: number } | null }[];
+      };
+      withSnapshots = twins.items
+        .filter((twin) => deviceIds.includes(twin.deviceId) && twin.latestSnapshot !== null)
+        .map((twin) => twin.deviceId);
+      if (withSnapshots.length < deviceIds.length) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    expect(withSnapshots.sort(), 'every simulated device has an accepted snapshot').to.deep.equal(
+      [...deviceIds].sort(),
+    );
   });
 
   it('works on an "external" chain given by RPC_URL and PRIVATE_KEY: deploy, then read back', async function () {

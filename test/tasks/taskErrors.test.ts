@@ -6,8 +6,8 @@ import hre from 'hardhat';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import type { EntityRegistry, TwinRegistry } from '../../typechain-types';
-import { Role, State } from '../fixtures';
-import { example, examples, expectRevert, expectTaskError, useTaskEnvironment } from './taskHelpers';
+import { attest, exampleBrands, Role, State } from '../fixtures';
+import { example, expectRevert, expectTaskError, useTaskEnvironment } from './taskHelpers';
 
 const { ethers } = hre;
 
@@ -21,6 +21,8 @@ describe('Hardhat tasks: failures give one clear HardhatPluginError', function (
   let stranger: HardhatEthersSigner;
   const garden = example('pi4-garden');
   const weather = example('pi4-weather');
+  /** The device key's attestation of the garden twin for the manufacturer. */
+  let attestation: string;
 
   before(async function () {
     const signers = await ethers.getSigners();
@@ -38,7 +40,13 @@ describe('Hardhat tasks: failures give one clear HardhatPluginError', function (
       await hre.run('approve', { account });
     }
     await hre.run('register', { role: 'manufacturer', name: 'Pending Maker', from: '8' });
-    await hre.run('mint', { static: weather.file, signer: deviceSigner.address, from: '2' });
+    for (const brand of exampleBrands()) {
+      await hre.run('register-brand', { brand, from: '2' });
+      await hre.run('approve-brand', { account: manufacturer.address, brand });
+    }
+    attestation = await attest(twins, manufacturer, BigInt(garden.deviceId));
+    const forWeather = await attest(twins, manufacturer, BigInt(weather.deviceId));
+    await hre.run('mint', { static: weather.file, signer: deviceSigner.address, attestation: forWeather, from: '2' });
   });
 
   it('a bad --role', async function () {
@@ -77,14 +85,26 @@ describe('Hardhat tasks: failures give one clear HardhatPluginError', function (
     );
   });
 
-  it('minting from an unapproved account is a contract revert decoded by name', async function () {
-    const error = await expectRevert(
-      hre.run('mint', { static: examples[0]!.file, signer: deviceSigner.address, from: '8' }),
-      'TwinRegistryUnauthorizedEntity',
-      pendingManufacturer.address,
-      Role.Manufacturer,
+  it("minting from a pending manufacturer or another maker's brand is refused before sending, saying why", async function () {
+    const brand = garden.document.identity.manufacturer;
+    const theirs = await attest(twins, pendingManufacturer, BigInt(garden.deviceId));
+    await expectTaskError(
+      hre.run('mint', { static: garden.file, signer: deviceSigner.address, attestation: theirs, from: '8' }),
+      `${pendingManufacturer.address} may not mint "${brand}" devices: the brand is held by ${manufacturer.address}`,
     );
-    expect(error.message).to.include('TwinRegistryUnauthorizedEntity');
+    await hre.run('register-brand', { brand: 'Pending Boards', from: '8' });
+    await hre.run('approve-brand', { account: pendingManufacturer.address, brand: 'Pending Boards' });
+    expect(await entities.brandHolder('Pending Boards')).to.deep.equal([pendingManufacturer.address, false]);
+    expect(await twins.exists(garden.deviceId)).to.equal(false);
+  });
+
+  it('a contract revert the task could not foresee is decoded by name', async function () {
+    const forWeather = await attest(twins, manufacturer, BigInt(weather.deviceId));
+    await expectRevert(
+      hre.run('mint', { static: weather.file, signer: deviceSigner.address, attestation: forWeather, from: '2' }),
+      'TwinRegistryDuplicateTwin',
+      BigInt(weather.deviceId),
+    );
   });
 
   it('buying from an account that is not an approved owner is a decoded revert', async function () {
@@ -112,7 +132,7 @@ describe('Hardhat tasks: failures give one clear HardhatPluginError', function (
       const file = join(directory, 'bad.json');
       writeFileSync(file, JSON.stringify(bad));
       await expectTaskError(
-        hre.run('mint', { static: file, signer: deviceSigner.address, from: '2' }),
+        hre.run('mint', { static: file, signer: deviceSigner.address, attestation, from: '2' }),
         'Invalid static document.',
         'identity.macAddress: must be a MAC address',
         'identity.serialNumber',
@@ -121,12 +141,12 @@ describe('Hardhat tasks: failures give one clear HardhatPluginError', function (
       const notJson = join(directory, 'not.json');
       writeFileSync(notJson, '{ not json');
       await expectTaskError(
-        hre.run('mint', { static: notJson, signer: deviceSigner.address, from: '2' }),
+        hre.run('mint', { static: notJson, signer: deviceSigner.address, attestation, from: '2' }),
         `--static ${notJson}:`,
       );
       const missing = join(directory, 'missing.json');
       await expectTaskError(
-        hre.run('mint', { static: missing, signer: deviceSigner.address, from: '2' }),
+        hre.run('mint', { static: missing, signer: deviceSigner.address, attestation, from: '2' }),
         `--static ${missing}:`,
         'ENOENT',
       );
@@ -137,11 +157,11 @@ describe('Hardhat tasks: failures give one clear HardhatPluginError', function (
 
   it('a bad --signer, --price or --max-price', async function () {
     await expectTaskError(
-      hre.run('mint', { static: garden.file, signer: '0xnope', from: '2' }),
+      hre.run('mint', { static: garden.file, signer: '0xnope', attestation, from: '2' }),
       '--signer must be an address, got "0xnope".',
     );
     await expectTaskError(
-      hre.run('mint', { static: garden.file, signer: deviceSigner.address, price: 'one', from: '2' }),
+      hre.run('mint', { static: garden.file, signer: deviceSigner.address, attestation, price: 'one', from: '2' }),
       '--price must be an amount in ether from 0 to 79228162514.26, such as 0.5; got "one".',
     );
     await expectTaskError(

@@ -8,7 +8,7 @@ import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { encodeStaticDocument, hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import type { EntityRegistry, TwinRegistry } from '../../typechain-types';
-import { Role, State } from '../fixtures';
+import { attest, Role, State } from '../fixtures';
 import { example, expectRevert, expectTaskError, useTaskEnvironment } from './taskHelpers';
 
 const { ethers } = hre;
@@ -215,10 +215,59 @@ describe('Hardhat tasks (in-process network)', function () {
       await expectRevert(hre.run('revoke', { account: revoked.address }), 'EntityRegistryNotApproved', revoked.address);
     });
 
-    it('mint: creates a twin from a static document, listed at --price', async function () {
+    it('register-brand and approve-brand: a manufacturer holds the brands its devices name', async function () {
+      await expectRevert(
+        hre.run('register-brand', { brand: 'Raspberry Pi Ltd', from: '3' }),
+        'EntityRegistryNotManufacturer',
+        alice.address,
+        Role.Owner,
+      );
+      for (const brand of ['Raspberry Pi Ltd', ' Société Capteurs Agricoles ']) {
+        const registered = (await hre.run('register-brand', { brand, from: '2' })) as { brand: string };
+        expect(registered.brand).to.equal(brand.trim());
+      }
+      await expectRevert(
+        hre.run('approve-brand', { account: manufacturer.address, brand: 'Raspberry Pi Ltd', from: '2' }),
+        'AccessControlUnauthorizedAccount',
+        manufacturer.address,
+        await entities.REGISTRAR_ROLE(),
+      );
+      const before = (await hre.run('show-entity', { entity: manufacturer.address })) as { brands: string };
+      expect(before.brands).to.equal('Raspberry Pi Ltd (pending), Société Capteurs Agricoles (pending)');
+      for (const brand of ['Raspberry Pi Ltd', 'Société Capteurs Agricoles']) {
+        await hre.run('approve-brand', { account: manufacturer.address, brand });
+        expect(await entities.brandHolder(brand)).to.deep.equal([manufacturer.address, true]);
+      }
+      await hre.run('register-brand', { brand: 'Old Name Ltd', from: '2' });
+      await hre.run('revoke-brand', { account: manufacturer.address, brand: 'Old Name Ltd', reason: 'renamed' });
+      const after = (await hre.run('show-entity', { entity: manufacturer.address })) as { brands: string };
+      expect(after.brands).to.equal('Raspberry Pi Ltd (approved), Société Capteurs Agricoles (approved)');
+      await expectTaskError(hre.run('register-brand', { brand: '  ', from: '2' }), '--brand must not be empty');
+    });
+
+    it('mint: refuses, before sending, an attestation the device key did not sign for this manufacturer', async function () {
+      const forBob = await attest(twins, bob, BigInt(garden.deviceId));
+      await expectTaskError(
+        hre.run('mint', { static: garden.file, signer: deviceSigner.address, attestation: forBob, from: '2' }),
+        `The attestation of ${garden.deviceId} is not signed by its device signer ${deviceSigner.address}`,
+      );
+      await expectTaskError(
+        hre.run('mint', { static: garden.file, signer: deviceSigner.address, attestation: '0x1234', from: '2' }),
+        '--attestation must be a 65-byte signature',
+      );
+      const mine = await attest(twins, alice, BigInt(garden.deviceId));
+      await expectTaskError(
+        hre.run('mint', { static: garden.file, signer: deviceSigner.address, attestation: mine, from: '3' }),
+        `${alice.address} may not mint "Raspberry Pi Ltd" devices: the brand is held by ${manufacturer.address}`,
+      );
+      expect(await twins.exists(garden.deviceId)).to.equal(false);
+    });
+
+    it('mint: creates a twin from a static document and its attestation, listed at --price', async function () {
       const result = (await hre.run('mint', {
         static: garden.file,
         signer: deviceSigner.address,
+        attestation: await attest(twins, manufacturer, BigInt(garden.deviceId)),
         price: '1.5',
         from: '2',
       })) as { deviceId: string; staticHash: string; staticCid: string; hash: string };
@@ -240,9 +289,11 @@ describe('Hardhat tasks (in-process network)', function () {
 
     it('mint: without --price the twin is not listed; --cid overrides the computed CID', async function () {
       const cid = 'bafkreiexplicitcidforthetest';
+      const attestation = await attest(twins, manufacturer, BigInt(weather.deviceId));
       const result = (await hre.run('mint', {
         static: weather.file,
         signer: deviceSigner.address,
+        attestation,
         cid,
         from: '2',
       })) as {
@@ -258,7 +309,7 @@ describe('Hardhat tasks (in-process network)', function () {
       expect(shown.staticCid).to.equal(cid);
       // Minting the same device twice is refused by the contract, decoded by name.
       await expectRevert(
-        hre.run('mint', { static: weather.file, signer: deviceSigner.address, from: '2' }),
+        hre.run('mint', { static: weather.file, signer: deviceSigner.address, attestation, from: '2' }),
         'TwinRegistryDuplicateTwin',
         BigInt(weather.deviceId),
       );
@@ -392,6 +443,24 @@ describe('Hardhat tasks (in-process network)', function () {
       expect((await twins.twinOf(garden.deviceId)).owner).to.equal(bob.address);
     });
 
+    it('set-signer while suspended: only to the signer a security entity approved (approve-signer)', async function () {
+      await expectRevert(
+        hre.run('set-signer', { device: garden.deviceId, signer: deviceSigner.address, from: '4' }),
+        'TwinRegistrySignerNotApproved',
+        BigInt(garden.deviceId),
+        deviceSigner.address,
+      );
+      await expectRevert(
+        hre.run('approve-signer', { device: garden.deviceId, signer: deviceSigner.address, from: '4' }),
+        'TwinRegistryUnauthorizedEntity',
+        bob.address,
+        Role.SecurityEntity,
+      );
+      await hre.run('approve-signer', { device: garden.deviceId, signer: deviceSigner.address, from: '5' });
+      await hre.run('set-signer', { device: garden.deviceId, signer: deviceSigner.address, from: '4' });
+      expect((await twins.twinOf(garden.deviceId)).deviceSigner).to.equal(deviceSigner.address);
+    });
+
     it('request-review: needs an update since the suspension, then flags the twin for review', async function () {
       await expectRevert(
         hre.run('request-review', { device: garden.deviceId, from: '4' }),
@@ -428,14 +497,29 @@ describe('Hardhat tasks (in-process network)', function () {
       expect((await twins.twinOf(garden.deviceId)).state).to.equal(BigInt(State.Lost));
     });
 
-    it('deactivate: its manufacturer ends the twin for good', async function () {
+    it('report-found: the owner reports it found, and it is active again; a security entity cannot', async function () {
       await expectRevert(
-        hre.run('deactivate', { device: garden.deviceId, from: '4' }),
+        hre.run('set-state', { device: garden.deviceId, state: 'active', from: '5' }),
+        'TwinRegistryInvalidStateTransition',
+        BigInt(garden.deviceId),
+        State.Lost,
+        State.Active,
+      );
+      const found = (await hre.run('report-found', { device: garden.deviceId, reason: 'in the hedge', from: '4' })) as {
+        state: string;
+      };
+      expect(found.state).to.equal('active');
+      expect(logged().join('\n')).to.include(`Twin ${garden.deviceId} reported found: active again`);
+    });
+
+    it('deactivate: its current owner ends the twin for good, not the manufacturer that sold it', async function () {
+      await expectRevert(
+        hre.run('deactivate', { device: garden.deviceId, from: '2' }),
         'TwinRegistryUnauthorizedDeactivation',
         BigInt(garden.deviceId),
-        bob.address,
+        manufacturer.address,
       );
-      await hre.run('deactivate', { device: garden.deviceId, reason: 'end of life', from: '2' });
+      await hre.run('deactivate', { device: garden.deviceId, reason: 'end of life', from: '4' });
       expect((await twins.twinOf(garden.deviceId)).state).to.equal(BigInt(State.Deactivated));
       await expectRevert(
         hre.run('transfer', { device: garden.deviceId, to: alice.address, from: '4' }),
@@ -444,10 +528,20 @@ describe('Hardhat tasks (in-process network)', function () {
       );
     });
 
-    it('deactivate: an admin may deactivate any twin', async function () {
-      await hre.run('mint', { static: sensor.file, signer: deviceSigner.address, from: '2' });
+    it('deactivate: an admin may deactivate any twin; dispute: the registrar burns one minted in error', async function () {
+      const attestation = await attest(twins, manufacturer, BigInt(sensor.deviceId));
+      await hre.run('mint', { static: sensor.file, signer: deviceSigner.address, attestation, from: '2' });
       await hre.run('deactivate', { device: sensor.deviceId, reason: 'recall', from: '0' });
       expect((await twins.twinOf(sensor.deviceId)).state).to.equal(BigInt(State.Deactivated));
+      await expectRevert(
+        hre.run('dispute', { device: sensor.deviceId, reason: 'minted in error', from: '2' }),
+        'TwinRegistryUnauthorizedDispute',
+        BigInt(sensor.deviceId),
+        manufacturer.address,
+      );
+      await hre.run('dispute', { device: sensor.deviceId, reason: 'minted in error', from: '0' });
+      expect(await twins.exists(sensor.deviceId)).to.equal(false);
+      expect(logged().join('\n')).to.include(`Twin ${sensor.deviceId} disputed and burned`);
     });
 
     it('show-twin: returns the record with its update and state histories', async function () {
@@ -477,7 +571,7 @@ describe('Hardhat tasks (in-process network)', function () {
         deviceId: garden.deviceId,
         owner: bob.address,
         manufacturer: manufacturer.address,
-        deviceSigner: newDeviceSigner.address,
+        deviceSigner: deviceSigner.address,
         state: 'deactivated',
         forSale: false,
         price: '0.0',
@@ -496,14 +590,15 @@ describe('Hardhat tasks (in-process network)', function () {
         { from: 'active', to: 'suspended', by: security.address, reason: 'ipfs://evidence' },
         { from: 'suspended', to: 'active', by: security.address, reason: 'reviewed' },
         { from: 'active', to: 'lost', by: bob.address, reason: 'stolen from the shed' },
-        { from: 'lost', to: 'deactivated', by: manufacturer.address, reason: 'end of life' },
+        { from: 'lost', to: 'active', by: bob.address, reason: 'in the hedge' },
+        { from: 'active', to: 'deactivated', by: bob.address, reason: 'end of life' },
       ]);
       const blocks = shown.states.map((change) => change.block);
       expect(blocks).to.deep.equal([...blocks].sort((a, b) => a - b));
       const output = logged().join('\n');
       expect(output).to.match(/state\s+deactivated/);
       expect(output).to.include('updates (2):');
-      expect(output).to.include('state changes (4):');
+      expect(output).to.include('state changes (5):');
     });
 
     it('show-twin: an unknown twin is a decoded contract error', async function () {

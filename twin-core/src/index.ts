@@ -30,3 +30,5 @@ export * from './messages/topics';
 export * from './signing/deviceKey';
 export * from './signing/messageSignature';
 export * from './crypto/cryptoBackend';
+export * from './signing/mintAttestation';
+export * from './static/mintFields';

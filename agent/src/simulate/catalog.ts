@@ -196,3 +196,9 @@ export const ROLES: readonly Role[] = [
     program: { name: 'mosquitto', command: '/usr/sbin/mosquitto -c /etc/mosquitto/mosquitto.conf', user: 'mosquitto' },
   },
 ];
+
+/**
+ * Every `manufacturer` the virtual devices' identities name: the brands a manufacturer must hold in the entity
+ * registry to mint their twins.
+ */
+export const SIMULATED_MANUFACTURERS: readonly string[] = [...new Set(BOARD_MODELS.map((board) => board.manufacturer))];

@@ -12,6 +12,7 @@ export * from './rng';
 export * from './behaviours';
 export * from './network';
 export * from './device';
+export { SIMULATED_MANUFACTURERS } from './catalog';
 export { sampleHostLoad, sampleSensors, buildTelemetry, type HostLoad } from './telemetry';
 export { buildSnapshot } from './snapshot';
 export type { Counters, Owner, SnapshotContext } from './context';

@@ -58,6 +58,11 @@ export const setStateArgsSchema = z.strictObject({
 /** Arguments of the `reportLost` action: `TwinRegistry.reportLost(deviceId, reason)`. */
 export const reportLostArgsSchema = z.strictObject({ reason: text(256, 'Why the device is lost, at most 256 bytes') });
 
+/** Arguments of the `reportFound` action: `TwinRegistry.reportFound(deviceId, reason)` (owner or admin). */
+export const reportFoundArgsSchema = z.strictObject({
+  reason: text(256, 'Where or how the device was found, at most 256 bytes'),
+});
+
 /** Arguments of the `requestReview` action: `TwinRegistry.requestReview(deviceId, note)`. */
 export const requestReviewArgsSchema = z.strictObject({
   note: text(256, 'What the owner remediated, at most 256 bytes'),
@@ -89,7 +94,7 @@ function action<schema extends z.ZodType>(definition: RelayAction<schema>): Rela
 
 /**
  * The chain writes the API relays, by action name. Nothing else is relayed: not `mint`, `setDeviceSigner`,
- * transfers or approvals, nor `buy` and `deposit`, which need the caller's ether.
+ * `approveDeviceSigner`, `dispute`, transfers or approvals, nor `buy` and `deposit`, which need the caller's ether.
  *
  * @example
  * const { functionName, args } = relayActions.setState // 'setState', setStateArgsSchema
@@ -124,6 +129,12 @@ export const relayActions = {
     functionName: 'reportLost',
     takesDevice: true,
     args: reportLostArgsSchema,
+    toParameters: ({ reason }) => [reason],
+  }),
+  reportFound: action({
+    functionName: 'reportFound',
+    takesDevice: true,
+    args: reportFoundArgsSchema,
     toParameters: ({ reason }) => [reason],
   }),
   requestReview: action({

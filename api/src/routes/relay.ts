@@ -19,7 +19,7 @@ const relayResponses = {
 
 /**
  * The relay routes: user writes to the chain (list, delist, buy from a deposit, record update, set state, report
- * lost, deactivate, request review, withdraw) as EIP-712 `ForwardRequest`s the user signs; the API checks and
+ * lost or found, deactivate, request review, withdraw) as EIP-712 `ForwardRequest`s the user signs; the API checks and
  * submits them through the ERC-2771 forwarder, paying the gas. It holds no user's key.
  *
  * @example

@@ -16,12 +16,17 @@ export const MIRRORED_EVENTS = {
     'event DeviceUpdateRecorded(uint256 indexed deviceId, address indexed owner, uint32 indexed index, string component, string version, bytes32 artifactHash, string artifactCid)',
     'event TwinStateChanged(uint256 indexed deviceId, address indexed owner, address indexed by, uint8 previousState, uint8 newState, string reason)',
     'event ReviewRequested(uint256 indexed deviceId, address indexed owner, uint32 updateCount, string note)',
+    'event DeviceSignerApproved(uint256 indexed deviceId, address indexed by, address signer)',
+    'event TwinDisputed(uint256 indexed deviceId, address indexed owner, address indexed registrar, address manufacturer, string reason)',
   ],
   EntityRegistry: [
     'event EntityRegistered(address indexed account, uint8 indexed role, string name, bytes32 profileHash, string profileCid)',
     'event EntityProfileUpdated(address indexed account, string name, bytes32 profileHash, string profileCid)',
     'event EntityApproved(address indexed account, uint64 indexed entityId, uint8 role, address indexed registrar)',
     'event EntityRevoked(address indexed account, uint64 indexed entityId, address indexed registrar, string reason)',
+    'event BrandRegistered(address indexed account, bytes32 indexed brandHash, string brand)',
+    'event BrandApproved(address indexed account, bytes32 indexed brandHash, string brand, address indexed registrar)',
+    'event BrandRevoked(address indexed account, bytes32 indexed brandHash, string brand, address indexed registrar, string reason)',
   ],
   SnapshotAnchor: [
     'event BatchAnchored(uint64 indexed batchId, bytes32 indexed root, address indexed oracle, uint32 leafCount, string manifestCid)',

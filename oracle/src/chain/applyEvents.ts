@@ -69,9 +69,15 @@ export function applyEvents(index: Index, events: readonly MirrorEvent[], now: n
       case 'EntityRevoked':
         upsertEntity(index, projectEntity(getEntity(index, event.account), event)!);
         continue;
+      // Brands are not part of the entity record: the chain event log above keeps them.
+      case 'BrandRegistered':
+      case 'BrandApproved':
+      case 'BrandRevoked':
+        continue;
     }
     const twin = projectTwin(getTwin(index, event.deviceId), event);
     if (twin !== undefined) upsertTwin(index, twin);
+    else if (isBurn(event)) deleteTwin(index, event.deviceId);
     if (event.name === 'DeviceUpdateRecorded') {
       recordTwinUpdate(index, { ...event, ...at });
     } else if (event.name === 'TwinStateChanged') {
@@ -137,8 +143,14 @@ export function rebuildFromEventLog(index: Index, undone: readonly StoredChainEv
   }
 }
 
+/** Whether `event` burns its twin: the registrar's dispute, or ERC-721's `Transfer` to the zero address. */
+function isBurn(event: TwinEvent): boolean {
+  return event.name === 'TwinDisputed' || (event.name === 'Transfer' && event.to === ZeroAddress);
+}
+
 /**
- * A twin's record after `event` (pure): what `twinOf` returns on chain, plus the static CID and blocks.
+ * A twin's record after `event` (pure): what `twinOf` returns on chain, plus the static CID and blocks; undefined
+ * once the twin is burned (disputed).
  *
  * @example
  * projectTwin(twin, { name: 'TwinListed', deviceId, seller, price: '1000', block: 9, blockHash, tx, logIndex: 0 })
@@ -167,6 +179,8 @@ export function projectTwin(
   }
   // The mint's own Transfer (from the zero address) comes before TwinMinted, which creates the record.
   if (event.name === 'Transfer' && event.from === ZeroAddress) return current;
+  // A dispute burns the twin: TwinDisputed, then a Transfer to the zero address.
+  if (isBurn(event)) return undefined;
   if (current === undefined) {
     throw new ChainMirrorError(`${event.name} for a twin the index does not have.`, {
       details: `${event.deviceId} in block ${event.block}, log ${event.logIndex}`,
@@ -190,6 +204,10 @@ export function projectTwin(
       return { ...next, state: event.newState, reviewRequested: false };
     case 'ReviewRequested':
       return { ...next, reviewRequested: true };
+    case 'DeviceSignerApproved':
+      return next;
+    case 'TwinDisputed':
+      return undefined;
   }
 }
 
@@ -234,5 +252,9 @@ export function projectEntity(
       return { ...next, status: 'approved', entityId: event.entityId };
     case 'EntityRevoked':
       return { ...next, status: 'revoked' };
+    case 'BrandRegistered':
+    case 'BrandApproved':
+    case 'BrandRevoked':
+      return current;
   }
 }

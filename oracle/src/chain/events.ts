@@ -45,7 +45,9 @@ export type TwinEvent =
       newState: TwinStateName;
       reason: string;
     }
-  | { name: 'ReviewRequested'; deviceId: Hex; owner: string; updateCount: number; note: string };
+  | { name: 'ReviewRequested'; deviceId: Hex; owner: string; updateCount: number; note: string }
+  | { name: 'DeviceSignerApproved'; deviceId: Hex; by: string; signer: string }
+  | { name: 'TwinDisputed'; deviceId: Hex; owner: string; registrar: string; manufacturer: string; reason: string };
 
 export type EntityEvent =
   | {
@@ -58,7 +60,10 @@ export type EntityEvent =
     }
   | { name: 'EntityProfileUpdated'; account: string; entityName: string; profileHash: string; profileCid: string }
   | { name: 'EntityApproved'; account: string; entityId: number; role: EntityRoleName; registrar: string }
-  | { name: 'EntityRevoked'; account: string; entityId: number; registrar: string; reason: string };
+  | { name: 'EntityRevoked'; account: string; entityId: number; registrar: string; reason: string }
+  | { name: 'BrandRegistered'; account: string; brandHash: string; brand: string }
+  | { name: 'BrandApproved'; account: string; brandHash: string; brand: string; registrar: string }
+  | { name: 'BrandRevoked'; account: string; brandHash: string; brand: string; registrar: string; reason: string };
 
 export type AnchorEvent = {
   name: 'BatchAnchored';
@@ -187,6 +192,28 @@ function decodeFields(name: string, args: Record<string, unknown>): TwinEvent | 
         updateCount: count('updateCount'),
         note: text('note'),
       };
+    case 'DeviceSignerApproved':
+      return { name, deviceId: deviceId(), by: address('by'), signer: address('signer') };
+    case 'TwinDisputed':
+      return {
+        name,
+        deviceId: deviceId(),
+        owner: address('owner'),
+        registrar: address('registrar'),
+        manufacturer: address('manufacturer'),
+        reason: text('reason'),
+      };
+    case 'BrandRegistered':
+    case 'BrandApproved':
+    case 'BrandRevoked':
+      return {
+        name,
+        account: address('account'),
+        brandHash: text('brandHash').toLowerCase(),
+        brand: text('brand'),
+        ...(name === 'BrandRegistered' ? {} : { registrar: address('registrar') }),
+        ...(name === 'BrandRevoked' ? { reason: text('reason') } : {}),
+      } as EntityEvent;
     case 'EntityRegistered':
       return {
         name,

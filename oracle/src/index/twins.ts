@@ -109,13 +109,18 @@ export function updateTwin(index: Index, deviceId: string | bigint, patch: TwinP
 }
 
 /**
- * Removes a twin (the chain mirror does, when a reorganisation undoes its mint). Its history must be gone first.
+ * Removes a twin with its update and state histories: the chain mirror does when a reorganisation undoes its mint
+ * or when the registrar disputes (burns) it.
  *
  * @example
  * deleteTwin(index, deviceId)
  */
 export function deleteTwin(index: Index, deviceId: string | bigint): boolean {
-  return Number(index.statement('DELETE FROM twins WHERE device_id = ?').run(deviceIdKey(deviceId)).changes) === 1;
+  const key = deviceIdKey(deviceId);
+  // Its update and state histories reference it: a burned (disputed) twin leaves with them.
+  index.statement('DELETE FROM twin_updates WHERE device_id = ?').run(key);
+  index.statement('DELETE FROM twin_state_changes WHERE device_id = ?').run(key);
+  return Number(index.statement('DELETE FROM twins WHERE device_id = ?').run(key).changes) === 1;
 }
 
 /**

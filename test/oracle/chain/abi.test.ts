@@ -24,6 +24,28 @@ describe('oracle chain mirror: event ABI', function () {
     });
   }
 
+  it('mirrors every event the contracts emit about twins, entities, brands or batches (none forgotten)', async function () {
+    // What the mirror leaves out on purpose: ERC-721 approvals, money movements, roles and the EIP-712 domain.
+    const ignored = new Set([
+      'Approval',
+      'ApprovalForAll',
+      'Deposited',
+      'ProceedsWithdrawn',
+      'RoleAdminChanged',
+      'RoleGranted',
+      'RoleRevoked',
+      'EIP712DomainChanged',
+    ]);
+    for (const contract of Object.keys(MIRRORED_EVENTS) as MirroredContract[]) {
+      const mirrored = new Set<string>();
+      mirroredInterface(contract).forEachEvent((event) => mirrored.add(event.name));
+      const compiled = new Interface((await hre.artifacts.readArtifact(contract)).abi);
+      compiled.forEachEvent((event) => {
+        if (!ignored.has(event.name)) expect(mirrored, `${contract}.${event.name}`).to.include(event.name);
+      });
+    }
+  });
+
   it('filters on the mirrored events only: not approvals or withdrawals', async function () {
     const topics = mirroredTopics();
     expect(new Set(topics).size).to.equal(Object.values(MIRRORED_EVENTS).flat().length);

@@ -16,7 +16,7 @@ import { listStateChanges, listTwinUpdates } from '../../../oracle/src/index/twi
 import { getTwin, listTwins } from '../../../oracle/src/index/twins';
 import { State } from '../../fixtures';
 import { tempDirectory } from '../index/tempIndex';
-import { CAST, mined } from './deployOnNode';
+import { CAST, mined, mintOnNode } from './deployOnNode';
 import { CONFIRMATIONS, counts, dump, NOW, startMirrorHarness, TABLES, type MirrorHarness } from './mirrorHarness';
 
 describe('oracle chain mirror: following the registry (a real Hardhat node over JSON-RPC)', function () {
@@ -210,6 +210,29 @@ describe('oracle chain mirror: following the registry (a real Hardhat node over 
       block: receipt.blockNumber,
     });
     await h.expectMirrors(h.index, h.ids[0]!);
+  });
+
+  it('drops a disputed twin with its history, mints it afresh, and logs brand events without changing records', async function () {
+    const { twins, entities } = h.registry;
+    const [first] = h.ids;
+    const maker = as(CAST.manufacturer);
+    const entityBefore = getEntity(h.index, maker.address);
+    expect(listTwinUpdates(h.index, first!).length).to.be.greaterThan(0);
+    await mined(entities.connect(maker).registerBrand('Mirror Boards'));
+    await mined(entities.connect(as(CAST.admin)).approveBrand(maker.address, 'Mirror Boards'));
+    await mined(twins.connect(as(CAST.admin)).dispute(first!, 'minted in error'));
+    await h.settle();
+    expect(getTwin(h.index, first!)).to.equal(undefined);
+    expect(listTwinUpdates(h.index, first!)).to.deep.equal([]);
+    expect(listStateChanges(h.index, first!)).to.deep.equal([]);
+    expect(getEntity(h.index, maker.address)).to.deep.equal(entityBefore);
+    const logged = (dump(h.index).chain_events as { name: string }[]).map((event) => event.name);
+    expect(logged.slice(-4)).to.deep.equal(['BrandRegistered', 'BrandApproved', 'TwinDisputed', 'Transfer']);
+
+    await mintOnNode(h.node, h.registry, h.minted[0]!, as(CAST.deviceSigner).privateKey);
+    await h.settle();
+    await h.expectMirrors(h.index, first!);
+    expect(getTwin(h.index, first!)).to.include({ owner: maker.address, updateCount: 0, state: 'active' });
   });
 
   it('a fresh index synced in small ranges ends identical; a failing onStateChange stops nothing', async function () {

@@ -2,7 +2,10 @@ import hre from 'hardhat';
 import type { ContractTransactionResponse, TransactionReceipt } from 'ethers';
 import type { Deployment } from '../../../twin-core/src/deployment/deployment';
 import type { EntityRegistry, SnapshotAnchor, TwinRegistry } from '../../../typechain-types';
-import { Role } from '../../fixtures';
+import { SIMULATED_MANUFACTURERS } from '../../../agent/src/simulate';
+import { signMintAttestation } from '../../../twin-core/src/signing/mintAttestation';
+import type { TwinMintFields } from '../../../twin-core/src/static/mintFields';
+import { exampleBrands, Role } from '../../fixtures';
 import type { HardhatNode } from './hardhatNode';
 
 /** The node's accounts as the tests use them (the demo cast of `npm start`, plus a second device key). */
@@ -34,7 +37,8 @@ export async function mined(sent: Promise<ContractTransactionResponse>): Promise
 
 /**
  * Deploys the registry on the node with the compiled artifacts (as `deployRegistry` does), grants the oracle role
- * and registers and approves the manufacturer, two owners and the security entity.
+ * and registers and approves the manufacturer (holding every brand of the examples and of the simulator), two owners
+ * and the security entity.
  *
  * @example
  * const { deployment, twins } = await deployOnNode(node)
@@ -68,6 +72,11 @@ export async function deployOnNode(node: HardhatNode): Promise<NodeRegistry> {
     );
     await mined(entities.approve(node.wallet(account).address));
   }
+  const manufacturer = node.wallet(CAST.manufacturer);
+  for (const brand of new Set([...exampleBrands(), ...SIMULATED_MANUFACTURERS])) {
+    await mined(entities.connect(manufacturer).registerBrand(brand));
+    await mined(entities.approveBrand(manufacturer.address, brand));
+  }
   return {
     deployment: {
       network: 'localhost',
@@ -86,4 +95,33 @@ export async function deployOnNode(node: HardhatNode): Promise<NodeRegistry> {
     twins,
     anchor,
   };
+}
+
+/**
+ * Mints `twin` from the node's manufacturer with `deviceKey`'s attestation (the shared `signMintAttestation`) and
+ * waits for it.
+ *
+ * @example
+ * await mintOnNode(node, registry, twinMintFields(device.staticDocument), device.privateKey)
+ */
+export async function mintOnNode(
+  node: HardhatNode,
+  registry: NodeRegistry,
+  twin: TwinMintFields,
+  deviceKey: string,
+  price = 0n,
+): Promise<TransactionReceipt> {
+  const manufacturer = node.wallet(CAST.manufacturer);
+  const attestation = signMintAttestation(deviceKey as `0x${string}`, {
+    deviceId: twin.deviceId,
+    manufacturer: manufacturer.address,
+    chainId: registry.deployment.chainId,
+    registry: registry.deployment.contracts.TwinRegistry,
+  });
+  const signer = new hre.ethers.Wallet(deviceKey).address;
+  return mined(
+    registry.twins
+      .connect(manufacturer)
+      .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, signer, price, attestation),
+  );
 }

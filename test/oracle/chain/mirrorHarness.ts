@@ -10,7 +10,7 @@ import { getTwin, TWIN_STATES } from '../../../oracle/src/index/twins';
 import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
 import { exampleDocuments, mintArguments } from '../../fixtures';
 import { tempDirectory } from '../index/tempIndex';
-import { CAST, deployOnNode, mined, type NodeRegistry } from './deployOnNode';
+import { CAST, deployOnNode, mintOnNode, type NodeRegistry } from './deployOnNode';
 import { startHardhatNode, type HardhatNode } from './hardhatNode';
 
 /** The confirmation depth of the harness's main mirror. */
@@ -79,7 +79,7 @@ export type MirrorHarness = {
   /** Asserts that `target`'s twin equals what the contract's `twinOf` returns. */
   expectMirrors(target: Index, deviceId: string): Promise<void>;
   /** Mints the example twins from the manufacturer, the second one listed at `secondPrice`. */
-  mintExamples(secondPrice: bigint): Promise<Awaited<ReturnType<typeof mined>>[]>;
+  mintExamples(secondPrice: bigint): Promise<Awaited<ReturnType<typeof mintOnNode>>[]>;
   close(): Promise<void>;
 };
 
@@ -163,11 +163,7 @@ export async function startMirrorHarness(): Promise<MirrorHarness> {
       const receipts = [];
       for (const [i, twin] of minted.entries()) {
         const price = i === 1 ? secondPrice : 0n;
-        const signer = node.wallet(CAST.deviceSigner).address;
-        const sent = registry.twins
-          .connect(node.wallet(CAST.manufacturer))
-          .mint(twin.deviceId, twin.identity, twin.staticHash, twin.staticCid, signer, price);
-        receipts.push(await mined(sent));
+        receipts.push(await mintOnNode(node, registry, twin, node.wallet(CAST.deviceSigner).privateKey, price));
       }
       return receipts;
     },
