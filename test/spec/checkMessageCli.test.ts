@@ -7,7 +7,7 @@ import { STATIC_DOCUMENT } from '../../spec/src/vectorMessages';
 import { freePort } from '../helpers/brokers';
 import { runProcess } from '../helpers/runProcess';
 import { mintArguments } from '../fixtures';
-import { deployOnNode, mintOnNode } from '../oracle/chain/deployOnNode';
+import { CAST, deployOnNode, mined, mintOnNode } from '../oracle/chain/deployOnNode';
 import { startHardhatNode, type HardhatNode } from '../oracle/chain/hardhatNode';
 
 const ROOT = join(__dirname, '..', '..');
@@ -38,6 +38,11 @@ describe('npm run check-message (the dry run for integrators, against a real cha
     const registry = await deployOnNode(node);
     // The vectors' twin, minted with their static document and device key.
     const twin = mintArguments(STATIC_DOCUMENT);
+    // The vectors' maker is a brand of its own: the demo manufacturer holds it here, as a registrar would approve.
+    const manufacturer = node.wallet(CAST.manufacturer);
+    const brand = STATIC_DOCUMENT.identity.manufacturer;
+    await mined(registry.entities.connect(manufacturer).registerBrand(brand));
+    await mined(registry.entities.approveBrand(manufacturer.address, brand));
     await mintOnNode(node, registry, twin, vector('keys').device.privateKey);
     deploymentFile = write('deployment.json', JSON.stringify(registry.deployment));
   });
