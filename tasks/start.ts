@@ -12,7 +12,7 @@ import type { StaticDocument } from '../twin-core/src/static/schema';
 import { deploymentPath } from '../twin-core/src/deployment/deployment';
 import { runTask, taskError } from './lib/cli';
 import { ENTITY_ROLES } from './lib/names';
-import { deployRegistry, loadRegistry } from './lib/registry';
+import { deployRegistry, ensureContractsBuilt, loadRegistry } from './lib/registry';
 
 /** The demo cast `hardhat start` registers, by account index of the local chain. */
 export const DEMO_ACCOUNTS = {
@@ -57,6 +57,8 @@ task('start', 'Starts the whole system: a local chain, the registry, a demo cast
   .addFlag('noDemo', 'Deploy only: no demo entities, twins or services')
   .addFlag('chainOnly', 'The chain, the registry and the demo cast only: no broker, oracle, API or devices')
   .setAction(async (args: StartArgs, hre) => {
+    // The registry's artifacts and the API's TypeChain types, built here on a fresh clone (before the node starts).
+    await runTask(async () => ensureContractsBuilt(hre));
     if (process.env.RPC_URL) return runTask(() => startAgainstExternalChain(args));
     startOptions = args;
     await hre.run(TASK_NODE, { hostname: '127.0.0.1', port: args.port });

@@ -9,6 +9,7 @@ import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/de
 import { hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { exampleDocuments } from '../fixtures';
 import { freePort } from '../helpers/brokers';
+import { skipUnderCoverage } from '../helpers/coverage';
 
 const ROOT = join(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 90_000;
@@ -84,14 +85,7 @@ describe('hardhat start (end to end, real processes)', function () {
   let dataDir: string;
 
   before(async function () {
-    // solidity-coverage swaps instrumented (oversized) bytecode into the artifacts the child process would deploy;
-    // this test measures processes, not coverage, so it runs under `npm test` only.
-    if ((hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) {
-      console.log(
-        '    skipped: hardhat start end to end does not run under solidity-coverage (instrumented artifacts)',
-      );
-      this.skip();
-    }
+    skipUnderCoverage(this, 'hardhat start end to end');
     deploymentsDir = mkdtempSync(join(tmpdir(), 'twin-start-'));
     port = await freePort();
     apiPort = await freePort();
