@@ -148,8 +148,7 @@ subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Prom
   });
   // The static documents behind the minted CIDs, so the dashboard shows them before devices republish.
   for (const document of documents) await services.oracle.store.add(encodeStaticDocument(document));
-  announce(services, dataDir, true);
-  printOtherTerminal(options.port, services.broker ? services.mqttUrl : undefined);
+  announce(services, dataDir, { demo: true, port: options.port });
   stopOnSignal(services, args.server);
 });
 
@@ -171,7 +170,7 @@ async function startAgainstExternalChain(args: StartArgs): Promise<void> {
     apiPort: args.apiPort,
     log: logLine,
   });
-  announce(services, dataDir, false);
+  announce(services, dataDir, { demo: false });
   stopOnSignal(services);
   await new Promise(() => undefined);
 }
@@ -205,7 +204,7 @@ function printOtherTerminal(port: number, embeddedBrokerUrl?: string): void {
   for (const line of lines) console.log(line);
 }
 
-function announce(services: RunningServices, dataDir: string, demo: boolean): void {
+function announce(services: RunningServices, dataDir: string, { demo, port }: { demo: boolean; port?: number }): void {
   console.log('\nServices:');
   console.log(`  MQTT broker     ${services.mqttUrl}${services.broker ? ' (embedded aedes)' : ''}`);
   console.log(`  IPFS            ${services.oracle.store.kind === 'embedded' ? 'embedded Helia node' : 'Kubo'}`);
@@ -220,6 +219,7 @@ function announce(services: RunningServices, dataDir: string, demo: boolean): vo
   console.log(`  API             ${services.api.url}/api/v1 (OpenAPI: ${services.api.url}/api/v1/openapi.json)`);
   if (services.simulator) console.log(`  Devices         ${services.simulator.deviceIds.length} simulated`);
   console.log(`\nDashboard: ${services.api.url}/`);
+  if (port !== undefined) printOtherTerminal(port, services.broker ? services.mqttUrl : undefined);
   console.log('\nReady. Ctrl-C stops everything.');
 }
 
