@@ -7,7 +7,9 @@
  * instrumented artifacts). A warm check reads the sources and stats the outputs: milliseconds, no compiler started.
  *
  * Plain CommonJS with no dependencies, so it runs before ts-node and on any Node.js >= 18. What it prints goes to
- * stderr (an entry point's stdout stays its own, e.g. `npm run agent -- once --print`).
+ * stderr (an entry point's stdout stays its own, e.g. `npm run agent -- once --print`). While `hardhat coverage`
+ * runs (`TWIN_COVERAGE_RUNNING=1`, set by tasks/coverage.ts for it and every process it starts) the contracts are
+ * never rebuilt: their instrumented artifacts are what the tests must deploy.
  *
  * @example
  * node scripts/ensureBuilt.js contracts agent      # from package.json scripts; exits 1 when a build fails
@@ -256,6 +258,8 @@ function ensureBuilt(targets, options = {}) {
   /** @type {BuildTarget[]} */
   const built = [];
   for (const target of targets) {
+    // solidity-coverage's instrumented artifacts are current by design while it runs (tasks/coverage.ts).
+    if (target === 'contracts' && process.env.TWIN_COVERAGE_RUNNING === '1') continue;
     const first = options.force ? { fresh: false, reason: 'forced' } : checkBuilt(target, root);
     if (first.fresh) continue;
     withLock(root, () => {

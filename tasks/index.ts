@@ -6,3 +6,4 @@ import './market';
 import './deposit';
 import './lifecycle';
 import './start';
+import './coverage';

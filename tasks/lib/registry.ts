@@ -36,14 +36,13 @@ export type DeployRegistryParameters = {
 
 /**
  * Builds the contracts when their artifacts or TypeChain types are missing or stale (scripts/ensureBuilt.js: a
- * cheap check when they are current), so that a task works on a fresh clone. Not under solidity-coverage, whose
- * instrumented artifacts are what its tests must deploy.
+ * cheap check when they are current), so that a task works on a fresh clone. Never under solidity-coverage, whose
+ * instrumented artifacts are what its tests must deploy (tasks/coverage.ts).
  *
  * @example
  * ensureContractsBuilt(hre) // before the first getContractAt / deployContract
  */
 export function ensureContractsBuilt(hre: HardhatRuntimeEnvironment): void {
-  if ((hre as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) return;
   ensureBuilt(['contracts'], { root: hre.config.paths.root });
 }
 

@@ -275,6 +275,18 @@ describe('Hardhat tasks (in-process network)', function () {
       // A decimal DeviceID works too.
       await hre.run('list', { device: BigInt(garden.deviceId).toString(), price: '1', from: '2' });
       expect((await twins.twinOf(garden.deviceId)).price).to.equal(ethers.parseEther('1'));
+      // The same price again: nothing to send. Another account still gets the contract's refusal.
+      const again = (await hre.run('list', { device: garden.deviceId, price: '1', from: '2' })) as { changed: boolean };
+      expect(again.changed).to.equal(false);
+      expect(logged().at(-1)).to.equal(
+        `Twin ${garden.deviceId} is already listed at 1 ETH: nothing changed (no transaction)`,
+      );
+      await expectRevert(
+        hre.run('list', { device: garden.deviceId, price: '1', from: '3' }),
+        'TwinRegistryNotTwinOwner',
+        BigInt(garden.deviceId),
+        alice.address,
+      );
     });
 
     it('delist: withdraws a twin from sale, and list puts it back', async function () {

@@ -181,7 +181,9 @@ export class EpisodeSchedule {
     const startMs = slotStart + Math.floor(rng.uniform(0, period - duration));
     const endMs = startMs + Math.round(duration);
     if (atMs < startMs || atMs >= endMs) return undefined;
-    if (startMs < this.startMs + this.config.notBeforeSeconds * 1000) return undefined;
+    // Without a warm-up, an episode under way when the simulation starts runs as scheduled.
+    const { notBeforeSeconds } = this.config;
+    if (notBeforeSeconds > 0 && startMs < this.startMs + notBeforeSeconds * 1000) return undefined;
     const behaviour = this.scenario === 'mixed' ? rng.pick(ABNORMAL_BEHAVIOURS) : (this.scenario as AbnormalBehaviour);
     return {
       behaviour,
