@@ -111,6 +111,9 @@ subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Prom
   await hre.network.provider.send('evm_setIntervalMining', [options.blockTime * 1000]);
   const dataDir = resolve(options.dataDir);
   rmSync(dataDir, { recursive: true, force: true });
+  // SECURITY_WARMUP_SECONDS wins over --security-warmup (the service validates it); the devices behave as long.
+  const fromEnvironment = Number(process.env.SECURITY_WARMUP_SECONDS);
+  const warmup = Number.isFinite(fromEnvironment) && fromEnvironment > 0 ? fromEnvironment : options.securityWarmup;
   const services = await startServicesLazily({
     rpcUrl: `http://127.0.0.1:${options.port}`,
     deploymentFile: resolve(deploymentPath('localhost')),
@@ -123,9 +126,9 @@ subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Prom
     // The demo security entity (#5) judges the devices once it has learned them: SECURITY_* in the environment wins.
     security: { key: privateKey(hre, DEMO_ACCOUNTS.security) },
     environment: {
-      SECURITY_WARMUP_SECONDS: String(options.securityWarmup),
+      SECURITY_WARMUP_SECONDS: String(warmup),
       // One telemetry reading per second.
-      SECURITY_WARMUP_SAMPLES: String(Math.max(1, options.securityWarmup)),
+      SECURITY_WARMUP_SAMPLES: String(Math.max(1, Math.floor(warmup))),
       ...process.env,
     },
     simulator: {
@@ -141,7 +144,7 @@ subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Prom
         periodSeconds: 120,
         minSeconds: 20,
         maxSeconds: 60,
-        notBeforeSeconds: options.securityWarmup,
+        notBeforeSeconds: warmup,
       },
     },
     log: logLine,
