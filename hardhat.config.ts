@@ -5,8 +5,12 @@ import '@nomicfoundation/hardhat-toolbox';
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from 'hardhat/builtin-tasks/task-names';
 import { subtask, type HardhatUserConfig } from 'hardhat/config';
 import type { NetworksUserConfig } from 'hardhat/types';
-import { loadChainConfig } from './twin-core/src/config/chainConfig';
+import { loadChainConfig, type ChainConfig } from './twin-core/src/config/chainConfig';
+import { taskError } from './tasks/lib/cli';
+import { printErrorsWithoutStackTraces } from './tasks/lib/oneLineErrors';
 import './tasks';
+
+printErrorsWithoutStackTraces(process.argv, process.env);
 
 /** The one Solidity compiler: the `solc` npm package (soljson.js), so compiling never downloads anything. */
 const SOLC_VERSION = '0.8.30';
@@ -22,10 +26,20 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   return { compilerPath: require.resolve('solc/soljson.js'), isSolcJs: true, version: SOLC_VERSION, longVersion };
 });
 
-const chain = loadChainConfig();
+/** The chain settings of the environment; a bad value stops the command with the variable named, no stack trace. */
+function chainConfig(): ChainConfig {
+  try {
+    return loadChainConfig();
+  } catch (error) {
+    throw taskError((error as Error).message);
+  }
+}
+
+const chain = chainConfig();
 const networks: NetworksUserConfig = {
   hardhat: { chainId: 31337 },
-  localhost: { url: process.env.LOCAL_RPC_URL ?? 'http://127.0.0.1:8545', chainId: 31337 },
+  // `npm start` (or any local node); LOCAL_RPC_URL points the tasks at another port or host.
+  localhost: { url: chain.localRpcUrl, chainId: 31337 },
 };
 if (chain.rpcUrl !== undefined) {
   networks.external = {

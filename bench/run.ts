@@ -10,12 +10,16 @@
  * npm run bench -- --only gas --soak --soak-minutes 10
  */
 import { assertNodeVersion } from '../twin-core/src/runtime/assertNodeVersion';
-import { parseBenchArguments, type BenchOptions } from './options';
+import { BENCH_USAGE, parseBenchArguments, type BenchOptions } from './options';
 import { formatTable } from './report/formatTable';
 import { writeResults } from './report/writeResults';
 import { runBench } from './runBench';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
   let options: BenchOptions;
   try {
     options = parseBenchArguments(argv);

@@ -1,6 +1,6 @@
 import { task } from 'hardhat/config';
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
-import { confirm, parseAddress, resolveSigner, runTask, taskError } from './lib/cli';
+import { confirm, emitted, parseAddress, resolveSigner, runTask, taskError } from './lib/cli';
 import { ENTITY_ROLE_NAMES, ENTITY_ROLES, ENTITY_STATUS_NAMES } from './lib/names';
 import { loadRegistry, type Registry } from './lib/registry';
 
@@ -16,8 +16,13 @@ export async function grantRole(
     const admin = await resolveSigner(hre, from);
     const target = parseAddress(hre, 'account', account);
     const tx = await confirm(entities.connect(admin).grantRole(await entities[role](), target));
-    console.log(`${role} granted to ${target} (tx ${tx.hash})`);
-    return tx;
+    const changed = emitted(tx, entities, 'RoleGranted');
+    console.log(
+      changed
+        ? `${role} granted to ${target} (tx ${tx.hash})`
+        : `${target} already holds ${role}: nothing changed (tx ${tx.hash})`,
+    );
+    return { changed, ...tx };
   });
 }
 

@@ -7,3 +7,4 @@ import './deposit';
 import './lifecycle';
 import './simulated';
 import './start';
+import './coverage';

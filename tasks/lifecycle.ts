@@ -1,6 +1,6 @@
 import { task } from 'hardhat/config';
 import { formatDeviceId } from '../twin-core/src/identity/deviceId';
-import { confirm, resolveSigner, runTask, taskError } from './lib/cli';
+import { confirm, emitted, resolveSigner, runTask, taskError } from './lib/cli';
 import { TWIN_STATE_NAMES } from './lib/names';
 import { loadRegistry } from './lib/registry';
 import { deviceParam } from './twins';
@@ -61,8 +61,13 @@ task('set-state', "Sets a twin's state to active, suspended or unknown (security
       const { twins } = await loadRegistry(hre);
       const security = await resolveSigner(hre, args.from);
       const tx = await confirm(twins.connect(security).setState(deviceId, state, args.reason));
-      console.log(`Twin ${formatDeviceId(deviceId)} is now ${args.state} (tx ${tx.hash})`);
-      return tx;
+      const changed = emitted(tx, twins, 'TwinStateChanged');
+      console.log(
+        changed
+          ? `Twin ${formatDeviceId(deviceId)} is now ${args.state} (tx ${tx.hash})`
+          : `Twin ${formatDeviceId(deviceId)} is already ${args.state}: nothing changed (tx ${tx.hash})`,
+      );
+      return { changed, ...tx };
     }),
   );
 
@@ -76,8 +81,13 @@ task('report-lost', 'Reports a device lost (owner only)')
       const { twins } = await loadRegistry(hre);
       const owner = await resolveSigner(hre, args.from);
       const tx = await confirm(twins.connect(owner).reportLost(deviceId, args.reason));
-      console.log(`Twin ${formatDeviceId(deviceId)} reported lost (tx ${tx.hash})`);
-      return tx;
+      const changed = emitted(tx, twins, 'TwinStateChanged');
+      console.log(
+        changed
+          ? `Twin ${formatDeviceId(deviceId)} reported lost (tx ${tx.hash})`
+          : `Twin ${formatDeviceId(deviceId)} is already reported lost: nothing changed (tx ${tx.hash})`,
+      );
+      return { changed, ...tx };
     }),
   );
 
@@ -122,7 +132,12 @@ task('request-review', 'Asks the security entities to review a suspended twin af
       const { twins } = await loadRegistry(hre);
       const owner = await resolveSigner(hre, args.from);
       const tx = await confirm(twins.connect(owner).requestReview(deviceId, args.note));
-      console.log(`Review of ${formatDeviceId(deviceId)} requested (tx ${tx.hash})`);
-      return tx;
+      const changed = emitted(tx, twins, 'ReviewRequested');
+      console.log(
+        changed
+          ? `Review of ${formatDeviceId(deviceId)} requested (tx ${tx.hash})`
+          : `A review of ${formatDeviceId(deviceId)} is already requested: nothing changed (tx ${tx.hash})`,
+      );
+      return { changed, ...tx };
     }),
   );

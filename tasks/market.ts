@@ -16,9 +16,17 @@ task('list', 'Lists a twin for sale, or changes its price (owner only)')
       if (price === 0n) throw taskError('--price must be above zero.');
       const { twins } = await loadRegistry(hre);
       const owner = await resolveSigner(hre, args.from);
+      // The owner listing again at the same price would only repeat the event: nothing is sent.
+      const twin = await twins.twinOf(deviceId);
+      if (twin.owner === owner.address && twin.forSale && twin.price === price) {
+        console.log(
+          `Twin ${formatDeviceId(deviceId)} is already listed at ${args.price} ETH: nothing changed (no transaction)`,
+        );
+        return { changed: false };
+      }
       const tx = await confirm(twins.connect(owner).list(deviceId, price));
       console.log(`Twin ${formatDeviceId(deviceId)} listed at ${args.price} ETH (tx ${tx.hash})`);
-      return tx;
+      return { changed: true, ...tx };
     }),
   );
 

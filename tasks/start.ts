@@ -13,7 +13,7 @@ import { developmentKey } from './lib/accounts';
 import { runTask, taskError } from './lib/cli';
 import { mintEntries, type MintEntry } from './lib/mint';
 import { ENTITY_ROLES } from './lib/names';
-import { deployRegistry, loadRegistry } from './lib/registry';
+import { deployRegistry, ensureContractsBuilt, loadRegistry } from './lib/registry';
 
 /** The demo cast `hardhat start` registers, by account index of the local chain. */
 export const DEMO_ACCOUNTS = {
@@ -30,6 +30,9 @@ export const DEMO_ACCOUNTS = {
 /** Seed of the demo's simulated devices: the same twins on every start. */
 export const DEMO_SEED = 'npm-start-demo';
 
+/** The security service's warm-up in the demo (default 10 minutes otherwise): alerts come within minutes. */
+export const DEMO_SECURITY_WARMUP_SECONDS = 120;
+
 type StartArgs = {
   port: number;
   apiPort: number;
@@ -37,16 +40,25 @@ type StartArgs = {
   devices: number;
   dataDir: string;
   blockTime: number;
+  securityWarmup: number;
   noDemo: boolean;
   chainOnly: boolean;
 };
 
 let startOptions: StartArgs | undefined;
 
+const DEFAULT_RPC_PORT = 8545;
+const DEFAULT_BROKER_PORT = 1883;
+
 task('start', 'Starts the whole system: a local chain, the registry, a demo cast, broker, IPFS, oracle, API, devices')
-  .addOptionalParam('port', 'JSON-RPC port', 8545, types.int)
+  .addOptionalParam(
+    'port',
+    'JSON-RPC port (another one: LOCAL_RPC_URL for the tasks, it prints it)',
+    DEFAULT_RPC_PORT,
+    types.int,
+  )
   .addOptionalParam('apiPort', 'API and dashboard port', 8080, types.int)
-  .addOptionalParam('brokerPort', 'Embedded MQTT broker port (unless MQTT_URL is set)', 1883, types.int)
+  .addOptionalParam('brokerPort', 'Embedded MQTT broker port (unless MQTT_URL is set)', DEFAULT_BROKER_PORT, types.int)
   .addOptionalParam('devices', 'Simulated devices minted and run', 20, types.int)
   .addOptionalParam('dataDir', 'Data directory, emptied at start (the chain is new each time)', '.data/demo')
   .addOptionalParam(
@@ -55,9 +67,21 @@ task('start', 'Starts the whole system: a local chain, the registry, a demo cast
     2,
     types.int,
   )
+  .addOptionalParam(
+    'securityWarmup',
+    "Seconds the security service learns each device's baseline before judging it; the demo devices behave meanwhile",
+    DEMO_SECURITY_WARMUP_SECONDS,
+    types.int,
+  )
   .addFlag('noDemo', 'Deploy only: no demo entities, twins or services')
   .addFlag('chainOnly', 'The chain, the registry and the demo cast only: no broker, oracle, API or devices')
   .setAction(async (args: StartArgs, hre) => {
+    // The registry's artifacts and the API's TypeChain types, built here on a fresh clone (before the node starts).
+    await runTask(async () => {
+      if (!(args.securityWarmup >= 1))
+        throw taskError(`--security-warmup must be at least 1 second, got ${args.securityWarmup}.`);
+      ensureContractsBuilt(hre);
+    });
     if (process.env.RPC_URL) return runTask(() => startAgainstExternalChain(args));
     startOptions = args;
     await hre.run(TASK_NODE, { hostname: '127.0.0.1', port: args.port });
@@ -76,14 +100,21 @@ subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Prom
   });
   console.log(`Registry deployed; addresses written to ${deploymentPath('localhost')}:`);
   for (const [name, value] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(15)} ${value}`);
-  if (options.noDemo) return console.log('\nReady.');
+  if (options.noDemo) {
+    printOtherTerminal(options.port);
+    return console.log('\nReady.');
+  }
   const documents = await registerDemo(hre, options.devices);
   if (options.chainOnly) {
+    printOtherTerminal(options.port);
     return console.log('\nReady. Try: npx hardhat show-twin --network localhost --device <DeviceID above>');
   }
   await hre.network.provider.send('evm_setIntervalMining', [options.blockTime * 1000]);
   const dataDir = resolve(options.dataDir);
   rmSync(dataDir, { recursive: true, force: true });
+  // SECURITY_WARMUP_SECONDS wins over --security-warmup (the service validates it); the devices behave as long.
+  const fromEnvironment = Number(process.env.SECURITY_WARMUP_SECONDS);
+  const warmup = Number.isFinite(fromEnvironment) && fromEnvironment > 0 ? fromEnvironment : options.securityWarmup;
   const services = await startServicesLazily({
     rpcUrl: `http://127.0.0.1:${options.port}`,
     deploymentFile: resolve(deploymentPath('localhost')),
@@ -93,20 +124,35 @@ subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Prom
     ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : { brokerPort: options.brokerPort }),
     ...(process.env.IPFS_API_URL ? { ipfsApiUrl: process.env.IPFS_API_URL } : {}),
     apiPort: options.apiPort,
+    // The demo security entity (#5) judges the devices once it has learned them: SECURITY_* in the environment wins.
+    security: { key: privateKey(hre, DEMO_ACCOUNTS.security) },
+    environment: {
+      SECURITY_WARMUP_SECONDS: String(warmup),
+      // One telemetry reading per second.
+      SECURITY_WARMUP_SAMPLES: String(Math.max(1, Math.floor(warmup))),
+      ...process.env,
+    },
     simulator: {
       devices: options.devices,
       seed: DEMO_SEED,
       scenario: 'mixed',
       ratePerSecond: 1,
       snapshotIntervalSeconds: 10,
-      // A quarter of the devices misbehave, in episodes of 20-60 s every 2 minutes: visible within minutes.
-      episodes: { deviceFraction: 0.25, periodSeconds: 120, minSeconds: 20, maxSeconds: 60 },
+      // A quarter of the devices misbehave, in episodes of 20-60 s every 2 minutes once the warm-up is over: the
+      // first alerts come within minutes.
+      episodes: {
+        deviceFraction: 0.25,
+        periodSeconds: 120,
+        minSeconds: 20,
+        maxSeconds: 60,
+        notBeforeSeconds: warmup,
+      },
     },
     log: logLine,
   });
   // The static documents behind the minted CIDs, so the dashboard shows them before devices republish.
   for (const document of documents) await services.oracle.store.add(encodeStaticDocument(document));
-  announce(services, dataDir);
+  announce(services, dataDir, { demo: true, port: options.port });
   stopOnSignal(services, args.server);
 });
 
@@ -120,13 +166,15 @@ async function startAgainstExternalChain(args: StartArgs): Promise<void> {
     deploymentFile: resolve(process.env.ORACLE_DEPLOYMENT_FILE ?? deploymentPath('external')),
     oracleKey,
     ...(process.env.API_RELAYER_KEY ? { relayerKey: process.env.API_RELAYER_KEY } : {}),
+    // The security entity's service too when its key is given (an approved security entity there).
+    ...(process.env.SECURITY_SECURITY_KEY ? { security: { key: process.env.SECURITY_SECURITY_KEY } } : {}),
     dataDir,
     ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : { brokerPort: args.brokerPort }),
     ...(process.env.IPFS_API_URL ? { ipfsApiUrl: process.env.IPFS_API_URL } : {}),
     apiPort: args.apiPort,
     log: logLine,
   });
-  announce(services, dataDir);
+  announce(services, dataDir, { demo: false });
   stopOnSignal(services);
   await new Promise(() => undefined);
 }
@@ -143,15 +191,39 @@ function logLine(level: 'info' | 'warn' | 'error', message: string, fields: Reco
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`);
 }
 
-function announce(services: RunningServices, dataDir: string): void {
+/**
+ * What another terminal needs to reach this system when it is not on the default ports: the tasks' `--network
+ * localhost` follows LOCAL_RPC_URL, the agent's simulator TWIN_AGENT_MQTT_URL.
+ */
+function printOtherTerminal(port: number, embeddedBrokerUrl?: string): void {
+  const lines: string[] = [];
+  if (port !== DEFAULT_RPC_PORT) {
+    lines.push(`  export LOCAL_RPC_URL=http://127.0.0.1:${port}      # npx hardhat … --network localhost`);
+  }
+  if (embeddedBrokerUrl !== undefined && embeddedBrokerUrl !== `mqtt://127.0.0.1:${DEFAULT_BROKER_PORT}`) {
+    lines.push(`  export TWIN_AGENT_MQTT_URL=${embeddedBrokerUrl}   # npm run agent -- simulate …`);
+  }
+  if (lines.length === 0) return;
+  console.log('\nIn another terminal, first (this system is not on the default ports):');
+  for (const line of lines) console.log(line);
+}
+
+function announce(services: RunningServices, dataDir: string, { demo, port }: { demo: boolean; port?: number }): void {
   console.log('\nServices:');
   console.log(`  MQTT broker     ${services.mqttUrl}${services.broker ? ' (embedded aedes)' : ''}`);
   console.log(`  IPFS            ${services.oracle.store.describe()}`);
   console.log(`  Oracle          data in ${dataDir}`);
-  if (services.security) console.log(`  Security        ${services.security.address} (demo security entity #5)`);
+  if (services.security) {
+    const security = services.security.analyzer.config;
+    console.log(
+      `  Security        ${services.security.address}${demo ? ' (demo security entity #5)' : ''}: judges each ` +
+        `device after a ${security.warmupSeconds} s warm-up`,
+    );
+  }
   console.log(`  API             ${services.api.url}/api/v1 (OpenAPI: ${services.api.url}/api/v1/openapi.json)`);
   if (services.simulator) console.log(`  Devices         ${services.simulator.deviceIds.length} simulated`);
   console.log(`\nDashboard: ${services.api.url}/`);
+  if (port !== undefined) printOtherTerminal(port, services.broker ? services.mqttUrl : undefined);
   console.log('\nReady. Ctrl-C stops everything.');
 }
 
@@ -160,7 +232,7 @@ function stopOnSignal(services: RunningServices, server?: { close(): Promise<voi
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping the devices, API, oracle, broker and chain…`);
+    console.log(`\n${signal}: stopping the devices, security service, API, oracle, broker and chain…`);
     const forced = setTimeout(() => process.exit(1), 15_000);
     void services
       .stop()

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { task } from 'hardhat/config';
 import { formatDeviceId, parseDeviceId } from '../twin-core/src/identity/deviceId';
 import { parseStaticDocument } from '../twin-core/src/static/staticDocument';
-import { confirm, parseAddress, parseEther, resolveSigner, runTask, taskError } from './lib/cli';
+import { confirm, emitted, parseAddress, parseEther, resolveSigner, runTask, taskError } from './lib/cli';
 import { mintEntries } from './lib/mint';
 import { TWIN_STATE_NAMES } from './lib/names';
 import { loadRegistry } from './lib/registry';
@@ -137,9 +137,14 @@ task('transfer', 'Gives a twin to another approved entity (owner only)')
       const { twins } = await loadRegistry(hre);
       const owner = await resolveSigner(hre, args.from);
       const to = parseAddress(hre, 'to', args.to);
+      // To its own owner it would only end a listing: nothing is sent.
+      if ((await twins.ownerOf(deviceId)).toLowerCase() === to.toLowerCase()) {
+        console.log(`Twin ${formatDeviceId(deviceId)} already belongs to ${to}: nothing changed (no transaction)`);
+        return { changed: false };
+      }
       const tx = await confirm(twins.connect(owner).transferFrom(owner.address, to, deviceId));
       console.log(`Twin ${formatDeviceId(deviceId)} transferred to ${to} (tx ${tx.hash})`);
-      return tx;
+      return { changed: true, ...tx };
     }),
   );
 
@@ -152,11 +157,15 @@ task('set-signer', "Changes the key a twin's device agent signs with (owner only
       const deviceId = deviceParam(args.device);
       const { twins } = await loadRegistry(hre);
       const owner = await resolveSigner(hre, args.from);
-      const tx = await confirm(
-        twins.connect(owner).setDeviceSigner(deviceId, parseAddress(hre, 'signer', args.signer)),
+      const signer = parseAddress(hre, 'signer', args.signer);
+      const tx = await confirm(twins.connect(owner).setDeviceSigner(deviceId, signer));
+      const changed = emitted(tx, twins, 'DeviceSignerChanged');
+      console.log(
+        changed
+          ? `Device signer of ${formatDeviceId(deviceId)} set to ${signer} (tx ${tx.hash})`
+          : `Device signer of ${formatDeviceId(deviceId)} is already ${signer}: nothing changed (tx ${tx.hash})`,
       );
-      console.log(`Device signer of ${formatDeviceId(deviceId)} set to ${args.signer} (tx ${tx.hash})`);
-      return tx;
+      return { changed, ...tx };
     }),
   );
 

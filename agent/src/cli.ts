@@ -112,7 +112,7 @@ async function identity(
   staticOut: string | undefined,
   attestationOptions: AttestationOptions = {},
 ): Promise<number> {
-  const info = await readDeviceIdentity(config, environment);
+  const info = await readDeviceIdentity(config, environment, createLogger('warn'));
   const attestation = attestationFromOptions(attestationOptions, info.key, info.deviceId);
   const bytes = encodeStaticDocument(info.staticDocument);
   if (staticOut !== undefined) writeFileSync(staticOut, `${JSON.stringify(info.staticDocument, null, 2)}\n`);
@@ -144,7 +144,7 @@ async function once(config: AgentConfig, environment: NodeJS.ProcessEnv, print: 
       process.stderr.write('twin-agent once: broker unreachable; the snapshot waits in the outbox for the next run\n');
     return drained ? 0 : 1;
   }
-  const info = await readDeviceIdentity(config, environment);
+  const info = await readDeviceIdentity(config, environment, createLogger('warn'));
   const collector = createCollector(collectOptionsFromConfig(config));
   const body = snapshotBodySchema.parse(await collector.snapshot());
   const channel = new DeviceChannel({

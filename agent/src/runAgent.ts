@@ -79,13 +79,20 @@ export function staticDocumentFile(config: AgentConfig): string {
  * @example
  * const { deviceId, signer } = await readDeviceIdentity(config)
  */
-export async function readDeviceIdentity(config: AgentConfig, environment: NodeJS.ProcessEnv = process.env): Promise<DeviceIdentityInfo> {
+export async function readDeviceIdentity(
+  config: AgentConfig,
+  environment: NodeJS.ProcessEnv = process.env,
+  log: Logger = silentLogger,
+): Promise<DeviceIdentityInfo> {
   const collector = createCollector(collectOptionsFromConfig(config));
-  const collected = () =>
-    collector.staticDocument({
-      identity: config.identity,
-      ...(config.staticIp !== undefined ? { network: { staticIp: config.staticIp } } : {}),
-    });
+  const collected = (onNote?: (note: string) => void) =>
+    collector.staticDocument(
+      {
+        identity: config.identity,
+        ...(config.staticIp !== undefined ? { network: { staticIp: config.staticIp } } : {}),
+      },
+      onNote,
+    );
   const file = staticDocumentFile(config);
   let staticDocument: StaticDocument;
   let identityDrift: Hex | undefined;
@@ -95,9 +102,11 @@ export async function readDeviceIdentity(config: AgentConfig, environment: NodeJ
       (document) => formatDeviceId(computeDeviceId(document.identity)),
       () => undefined,
     );
-    if (current !== undefined && current !== formatDeviceId(computeDeviceId(staticDocument.identity))) identityDrift = current;
+    if (current !== undefined && current !== formatDeviceId(computeDeviceId(staticDocument.identity)))
+      identityDrift = current;
   } else {
-    staticDocument = await collected();
+    // Notes about unreported identity fields are for the first collection: the document is kept from then on.
+    staticDocument = await collected((note) => log('warn', note));
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, `${JSON.stringify(staticDocument, null, 2)}\n`);
   }
@@ -164,13 +173,15 @@ export type RunningAgent = {
  */
 export async function runAgent(parameters: RunAgentParameters): Promise<RunningAgent> {
   const { config, log = silentLogger, timers = realTimers } = parameters;
-  const identity = await readDeviceIdentity(config, parameters.environment);
+  const identity = await readDeviceIdentity(config, parameters.environment, log);
   const { deviceId, key } = identity;
   if (identity.identityDrift !== undefined) {
     log('warn', 'the static parameters read now give another DeviceID than the minted document; it is kept', {
       deviceId,
       nowReads: identity.identityDrift,
-      remedy: `record the change as an update, or mint a new twin from a fresh document (delete ${staticDocumentFile(config)})`,
+      remedy: `record the change as an update, or mint a new twin from a fresh document (delete ${staticDocumentFile(
+        config,
+      )})`,
     });
   }
   const collector = createCollector(collectOptionsFromConfig(config, timers.now));

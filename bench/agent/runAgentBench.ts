@@ -20,7 +20,7 @@ export type AgentBenchResult = {
   /** Peak RSS of the whole agent process over the run (Node.js runtime included). */
   peakRssMiB: number;
   processesOnMachine: number;
-  /** Whether `npm run build:agent` ran first (the built code was missing or older than its sources). */
+  /** Whether the agent was built first (its compiled code was missing or stale). */
   built: boolean;
   loadAverage: number;
 };
@@ -41,7 +41,7 @@ export function parseAgentBenchOutput(text: string): Record<string, number> {
 }
 
 /**
- * Builds the agent when its compiled code is missing or older than its sources (`npm run build:agent`), then runs
+ * Builds the agent when its compiled code is missing or stale (`npm run build:agent`), then runs
  * the agent's own footprint benchmark (`node agent/dist/agent/bench/snapshot.js`: the real collector on this
  * machine) in a process of its own and reads its figures.
  *

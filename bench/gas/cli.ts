@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { formatGasTable } from './formatGasTable';
 import { runGasBench } from './runGasBench';
 
-const USAGE = 'usage: cli.ts [--quick] [--out PATH]   (default --out bench/results/gas.json)';
+const USAGE = 'usage: npm run bench:gas -- [--quick] [--out PATH]   (default --out bench/results/gas.json)';
 
 /** The command line, parsed. */
 export type GasBenchArguments = { quick: boolean; out: string };
@@ -38,6 +38,7 @@ export function parseGasBenchArguments(argv: string[]): GasBenchArguments {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) return void console.log(USAGE);
   const args = parseGasBenchArguments(process.argv.slice(2));
   const result = await runGasBench({ quick: args.quick });
   console.log(formatGasTable(result));

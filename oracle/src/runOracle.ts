@@ -11,10 +11,10 @@ import { encodeStaticDocument } from '../../twin-core/src/static/staticDocument'
 import { anchorBatch } from './anchor/anchorBatch';
 import { useLinearGetUrl } from './chain/useLinearGetUrl';
 import { useFastCrypto } from './crypto/useFastCrypto';
-import { Anchorer } from './anchor/anchorer';
+import { AnchorDeferredError, Anchorer } from './anchor/anchorer';
 import { Batcher } from './anchor/batcher';
 import { createPeerBatchImporter } from './anchor/createPeerBatchImporter';
-import { unbatchedSnapshots, unfinishedBatches } from './anchor/recovery';
+import { resumeUnfinishedBatches, unbatchedSnapshots } from './anchor/recovery';
 import { createChainMirror, type ChainMirror } from './chain/createChainMirror';
 import type { OracleConfig } from './config';
 import { openIndex, type Index } from './index/openIndex';
@@ -31,6 +31,12 @@ import { createTwinDirectory } from './ingest/twinDirectory';
 import { createVerifierPool } from './ingest/createVerifierPool';
 import { judgeCheckedMessage, validateMessage, type SequenceLedger } from './ingest/validateMessage';
 import { type BlobStore, createBlobStore, ipfsConfigOf } from '../../blobs/src';
+
+/**
+ * At stop, how long the last batch may take to be sent and mined (an unreachable endpoint, a stalled chain) before it
+ * is left to the next start, ms. Confirmations are never waited for at stop.
+ */
+const STOP_GRACE_MS = 10_000;
 
 /** A log line sink; never given secrets. */
 export type OracleLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -61,7 +67,10 @@ export type RunningOracle = {
   index: Index;
   /** The oracle's IPFS store (the embedded Helia node takes no second process). */
   store: BlobStore;
-  /** Closes the open batch and waits for it, then stops everything. */
+  /**
+   * Closes the open batch and sends it (waiting at most until it is mined, never for confirmations), then stops
+   * everything; a batch that is not final yet is confirmed by the next start.
+   */
   stop(): Promise<void>;
 };
 
@@ -175,13 +184,14 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     onRetry: (error, attempt, waitMs) =>
       log('warn', 'anchoring retry', { attempt, waitMs, error: error.message.slice(0, 200) }),
   });
-  const anchor = (snapshots: Parameters<typeof anchorBatch>[0]['snapshots'], batchId?: number) =>
+  const anchor = (snapshots: Parameters<typeof anchorBatch>[0]['snapshots'], batchId?: number, onSent?: () => void) =>
     anchorBatch({
       snapshots,
       index,
       store,
       anchorer,
       ...(batchId !== undefined ? { batchId } : {}),
+      ...(onSent ? { onSent } : {}),
       onAnchored: (batch) => {
         counters.anchoredBatches++;
         counters.anchoredSnapshots += batch.leafCount;
@@ -189,7 +199,10 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       },
     }).then(
       () => undefined,
-      (error: Error) => log('error', 'batch not anchored', { error: error.message }),
+      (error: Error) =>
+        error instanceof AnchorDeferredError
+          ? log('info', 'batch left unfinished for the next start', { tx: error.txHash, reason: error.reason })
+          : log('error', 'batch not anchored', { error: error.message }),
     );
   const batcher = new Batcher({
     maxSize: config.batchSize,
@@ -199,7 +212,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   });
 
   // Finish what a previous run left, in order: unfinished batches, then everything accepted but not yet batched.
-  for (const { batchId, snapshots } of unfinishedBatches(index)) await anchor(snapshots, batchId);
+  const resumed = await resumeUnfinishedBatches(index, anchor);
 
   let client: MqttClient | undefined;
   const mirror = createChainMirror({
@@ -436,7 +449,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       clearInterval(telemetryTimer);
       clearInterval(ledgerTimer);
       await flushTelemetry();
+      // The last batch is sent, and nothing waits for confirmations (blocks an instamine chain never mines without
+      // a transaction): what is not final is confirmed by the next start.
+      anchorer.release(STOP_GRACE_MS);
       await batcher.flush();
+      await resumed.settled;
       saveLedger();
       await peerImporter.stop();
       mirror.stop();

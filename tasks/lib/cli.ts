@@ -1,3 +1,4 @@
+import { HardhatError } from 'hardhat/internal/core/errors';
 import { HardhatPluginError } from 'hardhat/plugins';
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
@@ -5,6 +6,8 @@ import type { Interface } from 'ethers';
 import { BaseError } from '../../twin-core/src/errors/BaseError';
 
 const PLUGIN = 'twin-registry';
+/** Hardhat's HH108: the network's JSON-RPC endpoint does not answer. */
+const NODE_IS_NOT_RUNNING = 108;
 /** Prices are uint96 wei on chain. */
 const MAX_PRICE_WEI = 1n << 96n;
 const MAX_PRICE_ETHER = '79228162514.26';
@@ -87,6 +90,16 @@ export function describeError(error: unknown): string {
     }
   }
   if (error instanceof BaseError) return error.message;
+  if (HardhatError.isHardhatError(error) && error.number === NODE_IS_NOT_RUNNING) {
+    const network = /the network (\S+?)\./.exec(error.message)?.[1] ?? 'localhost';
+    // RPC_URL may carry a provider's API key: only the local URL is shown.
+    if (network === 'external') return 'Cannot reach the chain of --network external (RPC_URL): is the URL right?';
+    const url = process.env.LOCAL_RPC_URL ?? 'http://127.0.0.1:8545';
+    return (
+      `Cannot reach the chain of --network ${network} at ${url}: is it running? LOCAL_RPC_URL names it ` +
+      `(npm start -- --port 18545 is LOCAL_RPC_URL=http://127.0.0.1:18545).`
+    );
+  }
   const shortMessage = (error as { shortMessage?: string }).shortMessage;
   return shortMessage ?? (error as Error).message ?? String(error);
 }
@@ -107,11 +120,38 @@ export async function runTask<result>(body: () => Promise<result>): Promise<resu
   }
 }
 
-/** Sends a transaction and waits for it; returns its hash and gas used for the task's report. */
+/** A mined transaction, for the task's report. */
+export type Confirmed = {
+  hash: string;
+  gasUsed: bigint;
+  blockNumber: number;
+  /** Its logs: which events it emitted (see {@link emitted}). */
+  logs: readonly { address: string; topics: readonly string[] }[];
+};
+
+/** Sends a transaction and waits for it; returns its hash, gas used and logs for the task's report. */
 export async function confirm(
-  sent: Promise<{ wait(): Promise<{ hash: string; gasUsed: bigint; blockNumber: number } | null> }>,
-): Promise<{ hash: string; gasUsed: bigint; blockNumber: number }> {
+  sent: Promise<{ wait(): Promise<(Omit<Confirmed, 'logs'> & { logs: Confirmed['logs'] }) | null> }>,
+): Promise<Confirmed> {
   const receipt = await (await sent).wait();
   if (receipt === null) throw taskError('The transaction was dropped before it was mined.');
-  return { hash: receipt.hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
+  return { hash: receipt.hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber, logs: receipt.logs };
+}
+
+/**
+ * Whether a mined transaction emitted `event` of `contract`. The contracts make a call that would change nothing a
+ * no-op without an event (the state a twin already has, the signer it already has, a review already requested, a
+ * role already held): a task tells the user so instead of claiming a change.
+ *
+ * @example
+ * if (!emitted(tx, twins, 'TwinStateChanged')) console.log(`Twin ${id} is already suspended: nothing changed`)
+ */
+export function emitted(
+  tx: Confirmed,
+  contract: { interface: Interface; target: string | { toString(): string } },
+  event: string,
+): boolean {
+  const topic = contract.interface.getEvent(event)!.topicHash;
+  const address = String(contract.target).toLowerCase();
+  return tx.logs.some((log) => log.topics[0] === topic && log.address.toLowerCase() === address);
 }

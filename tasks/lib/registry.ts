@@ -6,6 +6,7 @@ import {
   writeDeployment,
   type Deployment,
 } from '../../twin-core/src/deployment/deployment';
+import { ensureBuilt } from '../../scripts/ensureBuilt';
 import { knownContractErrors } from './cli';
 import type { EntityRegistry, SnapshotAnchor, TwinForwarder, TwinRegistry } from '../../typechain-types';
 
@@ -33,6 +34,18 @@ export type DeployRegistryParameters = {
   networkName?: string;
 };
 
+/**
+ * Builds the contracts when their artifacts or TypeChain types are missing or stale (scripts/ensureBuilt.js: a
+ * cheap check when they are current), so that a task works on a fresh clone. Never under solidity-coverage, whose
+ * instrumented artifacts are what its tests must deploy (tasks/coverage.ts).
+ *
+ * @example
+ * ensureContractsBuilt(hre) // before the first getContractAt / deployContract
+ */
+export function ensureContractsBuilt(hre: HardhatRuntimeEnvironment): void {
+  ensureBuilt(['contracts'], { root: hre.config.paths.root });
+}
+
 /** The in-process chain lives as long as the process: its deployment is remembered here, never in a file. */
 const inProcess = new WeakMap<object, Deployment>();
 
@@ -46,6 +59,7 @@ export async function deployRegistry(
   hre: HardhatRuntimeEnvironment,
   parameters: DeployRegistryParameters = {},
 ): Promise<Deployment> {
+  ensureContractsBuilt(hre);
   const { ethers, network } = hre;
   const [deployer] = await ethers.getSigners();
   if (deployer === undefined) throw new DeploymentError(`No signer on network ${network.name}: set PRIVATE_KEY.`);
@@ -106,6 +120,7 @@ export async function deployRegistry(
  * const { twins } = await loadRegistry(hre)
  */
 export async function loadRegistry(hre: HardhatRuntimeEnvironment): Promise<Registry> {
+  ensureContractsBuilt(hre);
   const { ethers, network } = hre;
   let deployment = network.name === 'hardhat' ? inProcess.get(network.provider) : undefined;
   if (deployment === undefined) {

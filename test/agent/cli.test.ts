@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/de
 import { snapshotMessageSchema } from '../../twin-core/src/messages/envelope';
 import { hashDeviceMessage } from '../../twin-core/src/signing/messageSignature';
 import { mintAttestationTypedData } from '../../twin-core/src/signing/mintAttestation';
+import { ensureBuilt } from '../../scripts/ensureBuilt';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'agent', 'dist', 'agent', 'src', 'cli.js');
@@ -38,11 +39,8 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
   };
 
   before(function () {
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'agent', 'tsconfig.json')],
-      { cwd: ROOT, stdio: 'pipe' },
-    );
+    // The CLI as `npm run agent` runs it: built first when missing or stale.
+    ensureBuilt(['agent']);
     directory = mkdtempSync(join(tmpdir(), 'agent-cli-'));
     configFile = join(directory, 'agent.json');
     writeFileSync(
@@ -183,9 +181,12 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
         TWIN_AGENT_DATA_DIR: join(directory, 'fresh-data'),
         TWIN_AGENT_PROC_ROOT: empty,
         TWIN_AGENT_SYS_ROOT: empty,
+        // No /etc/machine-id either: nothing to derive a serial from.
+        TWIN_AGENT_ETC_ROOT: empty,
       });
       rmSync(empty, { recursive: true, force: true });
       expect(run.status).to.equal(2);
+      expect(run.stderr).to.contain('identity.macAddress');
       expect(run.stderr).to.contain('identity.serialNumber');
       expect(run.stderr).to.contain('agent config');
       expect(run.stderr).not.to.match(/\n\s+at /);

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResults } from '../../bench/runBench';
+import { skipUnderCoverage } from '../helpers/coverage';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -42,6 +43,7 @@ describe('npm run bench -- --quick', function () {
   let results: BenchResults;
 
   before(async function () {
+    skipUnderCoverage(this, 'npm run bench');
     outDir = mkdtempSync(join(tmpdir(), 'bench-test-'));
     run = await runBench(['--quick', '--out-dir', outDir]);
     const latest = join(outDir, 'latest.json');

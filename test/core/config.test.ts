@@ -62,7 +62,11 @@ describe('Configuration', function () {
       });
 
       it('reads only the environment variables it was given', function () {
-        const config = loadConfig({ schema, env: { SERVICE_PORT: 'port' }, environment: { SERVICE_HOST: 'ignored', SERVICE_PORT: '9' } });
+        const config = loadConfig({
+          schema,
+          env: { SERVICE_PORT: 'port' },
+          environment: { SERVICE_HOST: 'ignored', SERVICE_PORT: '9' },
+        });
         expect(config).to.deep.equal({ host: '127.0.0.1', port: 9 });
       });
     });
@@ -75,7 +79,9 @@ describe('Configuration', function () {
 
     describe('when an environment value is bad', function () {
       it('names the environment variable and shows the value', function () {
-        const error = configErrorOf(() => loadConfig({ schema, env, environment: { SERVICE_PORT: '70000' }, source: 'test service' }));
+        const error = configErrorOf(() =>
+          loadConfig({ schema, env, environment: { SERVICE_PORT: '70000' }, source: 'test service' }),
+        );
         expect(error.message).to.include('Invalid configuration in test service.');
         expect(error.issues).to.have.lengthOf(1);
         expect(error.issues[0]).to.match(/^SERVICE_PORT: .+ \(got "70000"\)$/);
@@ -104,7 +110,9 @@ describe('Configuration', function () {
 
     describe('when a secret is bad', function () {
       it('shows <redacted> instead of the value from the environment', function () {
-        const error = configErrorOf(() => loadConfig({ schema, env, environment: { SERVICE_PASSWORD: SECRET }, secrets: ['password'] }));
+        const error = configErrorOf(() =>
+          loadConfig({ schema, env, environment: { SERVICE_PASSWORD: SECRET }, secrets: ['password'] }),
+        );
         expect(error.message).to.include('SERVICE_PASSWORD: must be at least 32 characters (got <redacted>)');
         expect(error.message).not.to.include(SECRET);
         expect(error.issues.join('\n')).not.to.include(SECRET);
@@ -126,7 +134,13 @@ describe('Configuration', function () {
 
     describe('when the file is missing', function () {
       it('is fine with fileOptional', function () {
-        const config = loadConfig({ schema, env, environment: { SERVICE_HOST: 'env-host' }, file: join(directory, 'none.json'), fileOptional: true });
+        const config = loadConfig({
+          schema,
+          env,
+          environment: { SERVICE_HOST: 'env-host' },
+          file: join(directory, 'none.json'),
+          fileOptional: true,
+        });
         expect(config).to.deep.equal({ host: 'env-host', port: 8080 });
       });
 
@@ -134,11 +148,16 @@ describe('Configuration', function () {
         const file = join(directory, 'none.json');
         const error = configErrorOf(() => loadConfig({ schema, env, environment: {}, file }));
         expect(error.issues).to.have.lengthOf(1);
-        expect(error.issues[0]).to.match(/^file: cannot read /).and.to.include(file).and.to.include('ENOENT');
+        expect(error.issues[0])
+          .to.match(/^file: cannot read /)
+          .and.to.include(file)
+          .and.to.include('ENOENT');
       });
 
       it('still throws with fileOptional when the path cannot be read for another reason', function () {
-        const error = configErrorOf(() => loadConfig({ schema, env, environment: {}, file: directory, fileOptional: true }));
+        const error = configErrorOf(() =>
+          loadConfig({ schema, env, environment: {}, file: directory, fileOptional: true }),
+        );
         expect(error.issues[0]).to.match(/^file: cannot read /);
       });
     });
@@ -147,7 +166,9 @@ describe('Configuration', function () {
       it('throws a ConfigError for invalid JSON', function () {
         const file = configFile('{ "port": 80,');
         const error = configErrorOf(() => loadConfig({ schema, env, environment: {}, file, fileOptional: true }));
-        expect(error.issues[0]).to.match(/^file: .* is not valid JSON/).and.to.include(file);
+        expect(error.issues[0])
+          .to.match(/^file: .* is not valid JSON/)
+          .and.to.include(file);
       });
 
       for (const text of ['[1, 2]', 'null', '"text"', '42']) {
@@ -161,14 +182,33 @@ describe('Configuration', function () {
 
   describe('when loading the chain configuration', function () {
     describe('when the environment is empty', function () {
-      it('has no RPC URL, no keys and no chain ID', function () {
-        expect(loadChainConfig({})).to.deep.equal({ privateKeys: [] });
+      it('has no RPC URL, no keys and no chain ID; localhost is 127.0.0.1:8545', function () {
+        expect(loadChainConfig({})).to.deep.equal({ localRpcUrl: 'http://127.0.0.1:8545', privateKeys: [] });
+      });
+    });
+
+    describe('when LOCAL_RPC_URL is set', function () {
+      it('points the localhost network there (npm start -- --port 18545)', function () {
+        expect(loadChainConfig({ LOCAL_RPC_URL: 'http://127.0.0.1:18545' }).localRpcUrl).to.equal(
+          'http://127.0.0.1:18545',
+        );
+      });
+
+      it('names LOCAL_RPC_URL when it is not a URL', function () {
+        const error = configErrorOf(() => loadChainConfig({ LOCAL_RPC_URL: '127.0.0.1:18545' }));
+        expect(error.message).to.match(
+          /^LOCAL_RPC_URL: must be an http\(s\) or ws\(s\) URL \(got "127.0.0.1:18545"\)$/m,
+        );
       });
     });
 
     describe('when RPC_URL and two comma-separated PRIVATE_KEY values are set', function () {
       it('parses the keys into an array, trimmed, in order', function () {
-        const config = loadChainConfig({ RPC_URL: 'https://rpc.example.org/v1', PRIVATE_KEY: ` ${KEY_1} , ${KEY_2},`, CHAIN_ID: '11155111' });
+        const config = loadChainConfig({
+          RPC_URL: 'https://rpc.example.org/v1',
+          PRIVATE_KEY: ` ${KEY_1} , ${KEY_2},`,
+          CHAIN_ID: '11155111',
+        });
         expect(config.rpcUrl).to.equal('https://rpc.example.org/v1');
         expect(config.privateKeys).to.deep.equal([KEY_1, KEY_2]);
         expect(config.chainId).to.equal(11155111);

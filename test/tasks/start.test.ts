@@ -12,8 +12,17 @@ import { hashStaticDocument } from '../../twin-core/src/static/staticDocument';
 import { exampleDocuments } from '../fixtures';
 import { freePort } from '../helpers/brokers';
 import { childEnvironment, COMMAND_TIMEOUT_MS, field, hardhat, killGroup, ROOT } from '../helpers/hardhatCli';
+import { skipUnderCoverage } from '../helpers/coverage';
 
 const READY_TIMEOUT_MS = 90_000;
+/**
+ * Simulated devices, and the security service's warm-up (s): with the demo's seed, two of the eight misbehave, and
+ * the first episode after the warm-up starts about 30 s after the devices (agent/src/simulate/behaviours.ts).
+ */
+const DEVICES = 8;
+const SECURITY_WARMUP_SECONDS = 20;
+/** How long the first alert may take: the warm-up, the next episodes of both devices, detection. */
+const ALERT_TIMEOUT_MS = 150_000;
 
 describe('hardhat start (end to end, real processes)', function () {
   this.timeout(180_000);
@@ -28,31 +37,28 @@ describe('hardhat start (end to end, real processes)', function () {
   let nodeErrors = '';
   let nodeExited: Promise<void> = Promise.resolve();
   let manufacturer: string;
+  let security: string;
   let apiPort: number;
   let brokerPort: number;
   let dataDir: string;
 
   before(async function () {
-    // solidity-coverage swaps instrumented (oversized) bytecode into the artifacts the child process would deploy;
-    // this test measures processes, not coverage, so it runs under `npm test` only.
-    if ((hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) {
-      console.log(
-        '    skipped: hardhat start end to end does not run under solidity-coverage (instrumented artifacts)',
-      );
-      this.skip();
-    }
+    skipUnderCoverage(this, 'hardhat start end to end');
     deploymentsDir = mkdtempSync(join(tmpdir(), 'twin-start-'));
     port = await freePort();
     apiPort = await freePort();
     brokerPort = await freePort();
     dataDir = join(deploymentsDir, 'data');
     env = childEnvironment({ DEPLOYMENTS_DIR: deploymentsDir, LOCAL_RPC_URL: `http://127.0.0.1:${port}` });
-    manufacturer = (await hre.ethers.getSigners())[2]!.address; // DEMO_ACCOUNTS.manufacturer: same default accounts
+    const signers = await hre.ethers.getSigners(); // the demo cast's accounts: the same default accounts
+    manufacturer = signers[2]!.address; // DEMO_ACCOUNTS.manufacturer
+    security = signers[5]!.address; // DEMO_ACCOUNTS.security
 
     const args = ['--port', String(port), '--api-port', String(apiPort), '--broker-port', String(brokerPort)];
     // Hardhat itself, not through npx: the exit code and the signal handling are the task's own.
     const cli = join(ROOT, 'node_modules', 'hardhat', 'internal', 'cli', 'bootstrap.js');
-    const child = spawn(process.execPath, [cli, 'start', ...args, '--devices', '4', '--data-dir', dataDir], {
+    const demo = ['--devices', String(DEVICES), '--security-warmup', String(SECURITY_WARMUP_SECONDS)];
+    const child = spawn(process.execPath, [cli, 'start', ...args, ...demo, '--data-dir', dataDir], {
       cwd: ROOT,
       env,
       detached: true,
@@ -108,7 +114,36 @@ describe('hardhat start (end to end, real processes)', function () {
     expect(nodeOutput).to.include(`Dashboard: http://127.0.0.1:${apiPort}/`);
     expect(nodeOutput).to.include(`mqtt://127.0.0.1:${brokerPort} (embedded aedes)`);
     expect(nodeOutput).to.match(/#5 0x[0-9a-fA-F]{40} Twin SOC \(demo security entity\)/);
-    expect(nodeOutput).to.include('4 simulated device twins minted');
+    expect(nodeOutput).to.include(`${DEVICES} simulated device twins minted`);
+    expect(nodeOutput).to.include(`Security        ${security} (demo security entity #5)`);
+    expect(nodeOutput).to.include(`after a ${SECURITY_WARMUP_SECONDS} s warm-up`);
+    // Not on the default ports: it says what another terminal needs.
+    expect(nodeOutput).to.include(`export LOCAL_RPC_URL=http://127.0.0.1:${port}`);
+    expect(nodeOutput).to.include(`export TWIN_AGENT_MQTT_URL=mqtt://127.0.0.1:${brokerPort}`);
+  });
+
+  it('the security service runs: a misbehaving device raises an alert, by #5, with its evidence CID', async function () {
+    this.timeout(ALERT_TIMEOUT_MS + 30_000);
+    const api = `http://127.0.0.1:${apiPort}/api/v1`;
+    const twins = (await (await fetch(`${api}/twins?pageSize=50`)).json()) as { items: { deviceId: string }[] };
+    expect(twins.items).to.have.length(DEVICES + 1);
+    type Alert = { deviceId: string; behaviour: string; score: number; by: string; evidenceCid: string };
+    const deadline = Date.now() + ALERT_TIMEOUT_MS;
+    let alert: Alert | undefined;
+    while (alert === undefined && Date.now() < deadline) {
+      for (const twin of twins.items) {
+        const response = await fetch(`${api}/twins/${twin.deviceId}/alerts`);
+        expect(response.status).to.equal(200);
+        alert = ((await response.json()) as { items: Alert[] }).items[0];
+        if (alert !== undefined) break;
+      }
+      if (alert === undefined) await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    expect(alert, `an alert within ${ALERT_TIMEOUT_MS / 1000} s:\n${nodeErrors.slice(-2_000)}`).to.not.equal(undefined);
+    expect(alert!.by.toLowerCase()).to.equal(security.toLowerCase());
+    expect(alert!.score).to.be.greaterThan(0);
+    expect(alert!.behaviour).to.be.a('string').that.is.not.empty;
+    expect(alert!.evidenceCid, 'the CID of the evidence stored on IPFS').to.match(/^baf[a-z2-7]{50,}$/);
   });
 
   it('the whole system comes up: /health all up, and a minted twin gets an anchored, verified snapshot', async function () {
@@ -121,7 +156,7 @@ describe('hardhat start (end to end, real processes)', function () {
       const twins = (await (await fetch(`${api}/twins?pageSize=50`)).json()) as {
         items: { deviceId: string; latestSnapshot: { seq: number; anchored: boolean } | null }[];
       };
-      expect(twins.items).to.have.length(5);
+      expect(twins.items).to.have.length(DEVICES + 1);
       const anchored = twins.items.find((twin) => twin.latestSnapshot?.anchored);
       if (anchored) {
         const proof = await fetch(`${api}/twins/${anchored.deviceId}/snapshots/${anchored.latestSnapshot!.seq}/proof`);

@@ -109,6 +109,9 @@ describe('Hardhat tasks (in-process network)', function () {
       const tx = (await hre.run('grant-oracle', { account: secondOracle.address })) as { hash: string };
       expect(tx.hash).to.match(/^0x[0-9a-f]{64}$/);
       expect(await entities.hasRole(oracleRole, secondOracle.address)).to.equal(true);
+      const again = (await hre.run('grant-oracle', { account: secondOracle.address })) as { changed: boolean };
+      expect(again.changed).to.equal(false);
+      expect(logged().at(-1)).to.match(/already holds ORACLE_ROLE: nothing changed \(tx 0x[0-9a-f]{64}\)$/);
       await expectRevert(
         hre.run('grant-oracle', { account: stranger.address, from: '3' }),
         'AccessControlUnauthorizedAccount',
@@ -323,6 +326,18 @@ describe('Hardhat tasks (in-process network)', function () {
       // A decimal DeviceID works too.
       await hre.run('list', { device: BigInt(garden.deviceId).toString(), price: '1', from: '2' });
       expect((await twins.twinOf(garden.deviceId)).price).to.equal(ethers.parseEther('1'));
+      // The same price again: nothing to send. Another account still gets the contract's refusal.
+      const again = (await hre.run('list', { device: garden.deviceId, price: '1', from: '2' })) as { changed: boolean };
+      expect(again.changed).to.equal(false);
+      expect(logged().at(-1)).to.equal(
+        `Twin ${garden.deviceId} is already listed at 1 ETH: nothing changed (no transaction)`,
+      );
+      await expectRevert(
+        hre.run('list', { device: garden.deviceId, price: '1', from: '3' }),
+        'TwinRegistryNotTwinOwner',
+        BigInt(garden.deviceId),
+        alice.address,
+      );
     });
 
     it('delist: withdraws a twin from sale, and list puts it back', async function () {
@@ -387,6 +402,13 @@ describe('Hardhat tasks (in-process network)', function () {
       );
       await hre.run('transfer', { device: garden.deviceId, to: bob.address, from: '3' });
       expect((await twins.twinOf(garden.deviceId)).owner).to.equal(bob.address);
+      const again = (await hre.run('transfer', { device: garden.deviceId, to: bob.address, from: '4' })) as {
+        changed: boolean;
+      };
+      expect(again.changed).to.equal(false);
+      expect(logged().at(-1)).to.equal(
+        `Twin ${garden.deviceId} already belongs to ${bob.address}: nothing changed (no transaction)`,
+      );
     });
 
     it('set-signer: changes the device signer (owner only)', async function () {
@@ -398,6 +420,9 @@ describe('Hardhat tasks (in-process network)', function () {
       );
       await hre.run('set-signer', { device: garden.deviceId, signer: newDeviceSigner.address, from: '4' });
       expect((await twins.twinOf(garden.deviceId)).deviceSigner).to.equal(newDeviceSigner.address);
+      expect(logged().at(-1)).to.include(`set to ${newDeviceSigner.address}`);
+      await hre.run('set-signer', { device: garden.deviceId, signer: newDeviceSigner.address, from: '4' });
+      expect(logged().at(-1)).to.include(`is already ${newDeviceSigner.address}: nothing changed`);
     });
 
     it('record-update: records an installed update and returns its index', async function () {
@@ -426,6 +451,20 @@ describe('Hardhat tasks (in-process network)', function () {
       const twin = await twins.twinOf(garden.deviceId);
       expect(twin.state).to.equal(BigInt(State.Suspended));
       expect(twin.forSale).to.equal(false);
+      expect(logged().at(-1)).to.match(new RegExp(`^Twin ${garden.deviceId} is now suspended \\(tx`));
+    });
+
+    it('set-state: the state a twin already has changes nothing, and says so', async function () {
+      const changes = () => twins.queryFilter(twins.filters.TwinStateChanged(garden.deviceId));
+      const before = (await changes()).length;
+      const again = (await hre.run('set-state', { device: garden.deviceId, state: 'suspended', from: '5' })) as {
+        changed: boolean;
+      };
+      expect(again.changed).to.equal(false);
+      expect(logged().at(-1)).to.match(
+        new RegExp(`^Twin ${garden.deviceId} is already suspended: nothing changed \\(tx 0x[0-9a-f]{64}\\)$`),
+      );
+      expect(await changes()).to.have.length(before);
     });
 
     it('a suspended twin can neither be listed nor bought', async function () {
@@ -472,6 +511,9 @@ describe('Hardhat tasks (in-process network)', function () {
       await hre.run('record-update', { device: garden.deviceId, component: 'kernel', release: '6.6.74', from: '4' });
       await hre.run('request-review', { device: garden.deviceId, note: 'patched', from: '4' });
       expect((await twins.twinOf(garden.deviceId)).reviewRequested).to.equal(true);
+      expect(logged().at(-1)).to.include(`Review of ${garden.deviceId} requested`);
+      await hre.run('request-review', { device: garden.deviceId, note: 'patched again', from: '4' });
+      expect(logged().at(-1)).to.include(`A review of ${garden.deviceId} is already requested: nothing changed`);
     });
 
     it('set-state: a security entity reactivates the twin', async function () {
@@ -495,6 +537,8 @@ describe('Hardhat tasks (in-process network)', function () {
       );
       await hre.run('report-lost', { device: garden.deviceId, reason: 'stolen from the shed', from: '4' });
       expect((await twins.twinOf(garden.deviceId)).state).to.equal(BigInt(State.Lost));
+      await hre.run('report-lost', { device: garden.deviceId, reason: 'still gone', from: '4' });
+      expect(logged().at(-1)).to.include(`Twin ${garden.deviceId} is already reported lost: nothing changed`);
     });
 
     it('report-found: the owner reports it found, and it is active again; a security entity cannot', async function () {

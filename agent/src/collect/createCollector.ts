@@ -46,8 +46,11 @@ import { readUsbDevices } from './usb';
 
 /** What the agent loop calls: the static document once, a snapshot every ~30 s, telemetry every second. */
 export type Collector = {
-  /** The static document (identity, hardware, OS, static IP), with config `overrides` for what the device cannot read. */
-  staticDocument(overrides?: StaticOverrides): Promise<StaticDocument>;
+  /**
+   * The static document (identity, hardware, OS, static IP), with config `overrides` for what the device cannot
+   * read; `onNote` hears of each identity field recorded as `unknown` because the machine does not report it.
+   */
+  staticDocument(overrides?: StaticOverrides, onNote?: (note: string) => void): Promise<StaticDocument>;
   /** The full dynamic snapshot: every probe concurrently, each with its own timeout. */
   snapshot(): Promise<SnapshotBody>;
   /** The small, cheap reading: CPU %, memory %, load, task count, network behaviour, sensors. */
@@ -99,7 +102,8 @@ export function createCollector(options: CollectOptions): Collector {
   };
 
   return {
-    staticDocument: (overrides) => withTimeout(readStaticDocument(options, overrides), timeoutMs, 'static document'),
+    staticDocument: (overrides, onNote) =>
+      withTimeout(readStaticDocument(options, overrides, onNote), timeoutMs, 'static document'),
 
     async snapshot() {
       const started = performance.now();

@@ -8,7 +8,7 @@ import {
 } from '../../../twin-core/src/static/schema';
 import { parseStaticDocument } from '../../../twin-core/src/static/staticDocument';
 import type { CollectOptions } from './context';
-import { readBoardInfo } from './cpuinfo';
+import { readBoardInfo, type Reported } from './cpuinfo';
 import { readOsRelease, type OsReleaseInfo } from './osRelease';
 import { errorMessage, join, readAttribute } from './read';
 import { readInterfaceMacs, readStaticIp, selectPrimaryMac } from './staticNetwork';
@@ -34,6 +34,9 @@ export class MissingStaticFieldError extends BaseError {
   }
 }
 
+/** What an identity field holds when the machine reports nothing for it (manufacturer, model, revision). */
+export const UNREPORTED = 'unknown';
+
 /** `uname -m`: node's `os.machine()` (Node >= 18.9), else the architecture node was built for. */
 function machine(options: CollectOptions): string {
   if (options.host?.machine) return options.host.machine();
@@ -44,9 +47,12 @@ function machine(options: CollectOptions): string {
 /**
  * Reads the static document of this device (seed 001 sections III and VIII): MAC of the primary interface, serial,
  * manufacturer, model, revision and memory size (/proc/cpuinfo, /proc/device-tree, Raspberry Pi revision code,
- * /sys/class/dmi/id, /proc/meminfo), OS name and version (/etc/os-release), kernel (/proc/sys/kernel, `os`),
- * hostname and static IP (/etc/dhcpcd.conf, /etc/network/interfaces), then applies `overrides` and validates it
- * with parseStaticDocument.
+ * /sys/class/dmi/id, /etc/machine-id, /proc/meminfo: see {@link readBoardInfo}), OS name and version
+ * (/etc/os-release), kernel (/proc/sys/kernel, `os`), hostname and static IP (/etc/dhcpcd.conf,
+ * /etc/network/interfaces), then applies `overrides` and validates it with parseStaticDocument.
+ *
+ * A machine that reports no manufacturer, model or revision (a VM without DMI) is still identified, by its MAC and
+ * serial number: those fields are recorded as {@link UNREPORTED}, each with a note to `onNote` naming its config key.
  *
  * @throws MissingStaticFieldError when a required identity field is neither found nor overridden
  * @throws InvalidStaticDocumentError when a found or configured value is invalid
@@ -56,6 +62,7 @@ function machine(options: CollectOptions): string {
 export async function readStaticDocument(
   options: CollectOptions,
   overrides: StaticOverrides = {},
+  onNote?: (note: string) => void,
 ): Promise<StaticDocument> {
   const { paths } = options;
   const kernel = (file: string) => readAttribute(join(paths.proc, 'sys', 'kernel', file));
@@ -80,43 +87,68 @@ export async function readStaticDocument(
   const cpuinfo = join(paths.proc, 'cpuinfo');
   const dmi = (file: string) => join(paths.sys, 'class', 'dmi', 'id', file);
   const deviceTree = (file: string) => join(paths.proc, 'device-tree', file);
-  const found: Record<keyof DeviceIdentityInput, { value: string | number | null; where: string }> = {
+  const osReleaseFile = join(paths.etc, 'os-release');
+  const osReleaseFound = (value: string | null | undefined) => (value ? { value, source: osReleaseFile } : null);
+  // What the machine reports for each identity field, where it looked, and whether a machine that reports nothing
+  // can still be identified (the field is then recorded as `unknown`, and a note says how to name it).
+  const found: Record<
+    keyof DeviceIdentityInput,
+    { reported: Reported<string | number>; where: string; unreported?: string }
+  > = {
     macAddress: {
-      value: primary?.mac ?? null,
+      reported:
+        primary === null
+          ? null
+          : { value: primary.mac, source: join(paths.sys, 'class', 'net', primary.name, 'address') },
       where: `in ${join(paths.sys, 'class', 'net')}/*/address (no interface but lo with a non-zero MAC)`,
     },
     serialNumber: {
-      value: board.serialNumber,
-      where: `in ${cpuinfo} or ${deviceTree('serial-number')} or ${dmi('product_serial')}`,
+      reported: board.serialNumber,
+      where: `in ${cpuinfo}, ${deviceTree('serial-number')}, ${dmi('product_serial')} or ${dmi(
+        'board_serial',
+      )} (root only), nor a machine ID in ${join(paths.etc, 'machine-id')}`,
     },
     manufacturer: {
-      value: board.manufacturer,
-      where: `(no Raspberry Pi revision code in ${cpuinfo}, no ${dmi('sys_vendor')})`,
+      reported: board.manufacturer,
+      where: `(no Raspberry Pi revision code in ${cpuinfo}, no ${dmi('sys_vendor')} or ${dmi(
+        'board_vendor',
+      )}, no ${deviceTree('compatible')})`,
+      unreported: UNREPORTED,
     },
     hardwareModel: {
-      value: board.hardwareModel,
-      where: `in ${deviceTree('model')}, ${cpuinfo} or ${dmi('product_name')}`,
+      reported: board.hardwareModel,
+      where: `in ${deviceTree('model')}, ${cpuinfo}, ${dmi('product_name')} or ${dmi('board_name')}`,
+      unreported: UNREPORTED,
     },
     hardwareRevision: {
-      value: board.hardwareRevision,
-      where: `(no "Rev" in the device-tree model, no Raspberry Pi revision code, no ${dmi('product_version')})`,
+      reported: board.hardwareRevision,
+      where: `(no "Rev" in the device-tree model, no Raspberry Pi revision code, no ${dmi('product_version')} or ${dmi(
+        'board_version',
+      )})`,
+      unreported: UNREPORTED,
     },
-    memoryBytes: { value: board.memoryBytes, where: `in the revision code or ${join(paths.proc, 'meminfo')}` },
-    osName: { value: release?.name ?? null, where: `in ${join(paths.etc, 'os-release')} (${osReleaseReason})` },
-    osVersion: { value: release?.version ?? null, where: `in ${join(paths.etc, 'os-release')} (${osReleaseReason})` },
+    memoryBytes: { reported: board.memoryBytes, where: `in the revision code or ${join(paths.proc, 'meminfo')}` },
+    osName: { reported: osReleaseFound(release?.name), where: `in ${osReleaseFile} (${osReleaseReason})` },
+    osVersion: { reported: osReleaseFound(release?.version), where: `in ${osReleaseFile} (${osReleaseReason})` },
   };
 
   const identity: Record<string, unknown> = {};
   const missing: string[] = [];
   const lines: string[] = [];
-  for (const [field, { value, where }] of Object.entries(found) as [
+  for (const [field, { reported, where, unreported }] of Object.entries(found) as [
     keyof DeviceIdentityInput,
     (typeof found)[keyof DeviceIdentityInput],
   ][]) {
     const override = overrides.identity?.[field];
     if (override !== undefined) identity[field] = override;
-    else if (value !== null) identity[field] = value;
-    else {
+    else if (reported !== null) identity[field] = reported.value;
+    else if (unreported !== undefined) {
+      identity[field] = unreported;
+      onNote?.(
+        `identity.${field}: this machine does not report it ${where.startsWith('(') ? where : `(not ${where})`}; ` +
+          `recorded as "${unreported}": set identity.${field} in the agent config to name it`,
+      );
+    } else {
       missing.push(`identity.${field}`);
       lines.push(`identity.${field}: not found ${where}; set identity.${field} in the agent config`);
     }

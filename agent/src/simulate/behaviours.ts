@@ -43,14 +43,20 @@ export type EpisodeConfig = {
   maxSeconds: number;
   /** `mixed` only: share of devices that have episodes (rounded to a count, at least one when above 0). */
   deviceFraction: number;
+  /**
+   * No episode starts in the simulation's first this many seconds: the devices behave while a detector learns
+   * their baselines (`npm start` sets the security service's warm-up). One that would start earlier is skipped.
+   */
+  notBeforeSeconds: number;
 };
 
-/** Episodes of 30–120 s, one every 5 minutes; 10 % of devices take part in `mixed`. */
+/** Episodes of 30–120 s, one every 5 minutes, from the start; 10 % of devices take part in `mixed`. */
 export const DEFAULT_EPISODE_CONFIG: EpisodeConfig = {
   periodSeconds: 300,
   minSeconds: 30,
   maxSeconds: 120,
   deviceFraction: 0.1,
+  notBeforeSeconds: 0,
 };
 
 /**
@@ -147,6 +153,8 @@ export class EpisodeSchedule {
     }
     if (!(deviceFraction >= 0 && deviceFraction <= 1))
       throw new RangeError('episodes: deviceFraction must be in [0, 1]');
+    if (!(config.notBeforeSeconds >= 0 && Number.isFinite(config.notBeforeSeconds)))
+      throw new RangeError('episodes: notBeforeSeconds must be finite and >= 0');
     if (scenario === 'mixed') {
       const chosen = deviceFraction === 0 ? 0 : Math.max(1, Math.round(deviceCount * deviceFraction));
       this.participants = choose(createRng(key, 0, PURPOSE.selection), deviceCount, chosen);
@@ -173,6 +181,9 @@ export class EpisodeSchedule {
     const startMs = slotStart + Math.floor(rng.uniform(0, period - duration));
     const endMs = startMs + Math.round(duration);
     if (atMs < startMs || atMs >= endMs) return undefined;
+    // Without a warm-up, an episode under way when the simulation starts runs as scheduled.
+    const { notBeforeSeconds } = this.config;
+    if (notBeforeSeconds > 0 && startMs < this.startMs + notBeforeSeconds * 1000) return undefined;
     const behaviour = this.scenario === 'mixed' ? rng.pick(ABNORMAL_BEHAVIOURS) : (this.scenario as AbnormalBehaviour);
     return {
       behaviour,

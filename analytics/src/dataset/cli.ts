@@ -8,15 +8,19 @@
 import { readFileSync } from 'node:fs';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
 import { buildDataset } from './buildDataset';
-import { parseDatasetArguments } from './datasetArguments';
+import { DATASET_USAGE, parseDatasetArguments } from './datasetArguments';
 
 /**
- * Runs the command; returns the exit code (2: bad arguments or configuration).
+ * Runs the command; returns the exit code (0 also for `--help`; 2: bad arguments or configuration).
  *
  * @example
  * process.exitCode = main(process.argv.slice(2))
  */
 export function main(argv: string[]): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(DATASET_USAGE);
+    return 0;
+  }
   try {
     const args = parseDatasetArguments(argv);
     const analyzer = args.config === undefined ? {} : (JSON.parse(readFileSync(args.config, 'utf8')) as object);

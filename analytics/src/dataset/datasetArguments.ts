@@ -4,7 +4,7 @@ import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import { AnalyticsUsageError } from '../errors';
 
 /** Usage of the dataset command. */
-export const DATASET_USAGE = `Usage: npx ts-node -T analytics/src/dataset/cli.ts --out FILE [options]
+export const DATASET_USAGE = `Usage: npm run dataset -- --out FILE [options]
 
   --out FILE               writes FILE.jsonl (or FILE when it ends in .jsonl) and the same base name .csv
   --seed S                 simulator seed (default 1)

@@ -7,17 +7,21 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
-import { parseEvalArguments } from './evalArguments';
+import { EVAL_USAGE, parseEvalArguments } from './evalArguments';
 import { formatReport } from './formatReport';
 import { runEvaluation } from './runEvaluation';
 
 /**
- * Runs the command; returns the exit code (2: bad arguments or configuration).
+ * Runs the command; returns the exit code (0 also for `--help`; 2: bad arguments or configuration).
  *
  * @example
  * process.exitCode = main(process.argv.slice(2))
  */
 export function main(argv: string[]): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(EVAL_USAGE);
+    return 0;
+  }
   try {
     const args = parseEvalArguments(argv);
     const analyzer = args.config === undefined ? {} : (JSON.parse(readFileSync(args.config, 'utf8')) as object);

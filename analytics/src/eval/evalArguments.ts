@@ -4,7 +4,7 @@ import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import { AnalyticsUsageError } from '../errors';
 
 /** Usage of the evaluation command. */
-export const EVAL_USAGE = `Usage: npx ts-node -T analytics/src/eval/cli.ts --seed S [options]
+export const EVAL_USAGE = `Usage: npm run eval -- --seed S [options]
 
   --seed S                 simulator seed (required)
   --devices N              devices of the mixed scenario (default 300; 10 % of them have episodes)

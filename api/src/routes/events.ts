@@ -8,7 +8,7 @@ import { deviceIdSchema, errorSchema } from '../schemas/common';
 const KEEP_ALIVE_MS = 15_000;
 
 /**
- * `GET /events`: server-sent events of new snapshots, telemetry readings, anchored batches and state changes,
+ * `GET /events`: server-sent events of new snapshots, telemetry readings, anchored batches, state changes and alerts,
  * optionally for one twin and some kinds only. Each event's `data` is JSON; a comment line every 15 s keeps
  * proxies from closing an idle stream.
  *
@@ -24,7 +24,8 @@ export function eventRoutes(context: ApiContext) {
       summary: 'Live events (server-sent events)',
       description:
         'Event names: `snapshot`, `telemetry`, `anchored` (a batch root confirmed on chain; `deviceIds` lists the ' +
-        'twins in it) and `state`. Filter with `deviceId` and `types` (comma-separated).',
+        'twins in it), `state` and `alert` (a security alert, new or changed). Filter with `deviceId` and `types` ' +
+        '(comma-separated).',
       tag: 'events',
       query: z.object({
         deviceId: deviceIdSchema.optional(),

@@ -4,7 +4,7 @@ import { attachBatch, getSnapshot } from '../index/snapshots';
 import { createBatch, getBatch, markBatchConfirmed, markBatchSubmitted } from '../index/batches';
 import type { Index } from '../index/openIndex';
 import type { BlobStore } from '../../../blobs/src';
-import type { Anchorer } from './anchorer';
+import { AnchorDeferredError, type Anchorer } from './anchorer';
 import type { PendingSnapshot } from './batcher';
 import { buildBatchManifest } from './batchManifest';
 
@@ -17,6 +17,8 @@ export type AnchorBatchParameters = {
   now?: () => number;
   /** The index batch to reuse when resuming one recorded before a crash. */
   batchId?: number;
+  /** Called once the root is on its way (sent, or found on chain): a resumed batch no longer holds back new ones. */
+  onSent?: () => void;
   /** Called once the batch is final. */
   onAnchored?: (batch: {
     batchId: number;
@@ -31,7 +33,8 @@ export type AnchorBatchParameters = {
  * Anchors one closed batch: builds its Merkle tree, stores the manifest (every leaf with its snapshot's CID,
  * collection and reception times; see `batchManifest.ts`) on IPFS, records the batch, anchors the root with the
  * manifest CID, and once the transaction is final keeps each leaf's proof in the index. Idempotent: run again for
- * the same snapshots it finds the root on chain and sends nothing.
+ * the same snapshots it finds the root on chain and sends nothing. When the anchorer is released (the oracle
+ * stopping) it rejects with `AnchorDeferredError`, the batch left unfinished for the next start.
  *
  * @example
  * const batcher = new Batcher({ maxSize, maxAgeMs, onBatch: (snapshots) => anchorBatch({ snapshots, index, store, anchorer }) })
@@ -71,10 +74,28 @@ export async function anchorBatch(
   const signed = (
     index.statement('SELECT signed_tx FROM batches WHERE id = ?').get(batch) as { signed_tx: string | null }
   ).signed_tx;
-  const result = await anchorer.anchor(tree.root, tree.leafCount, manifestCid, {
-    signed: signed ?? undefined,
-    onSigned: (raw) => index.statement('UPDATE batches SET signed_tx = ? WHERE id = ?').run(raw, batch),
-  });
+  const result = await anchorer
+    .anchor(tree.root, tree.leafCount, manifestCid, {
+      signed: signed ?? undefined,
+      onSigned: (raw) => index.statement('UPDATE batches SET signed_tx = ? WHERE id = ?').run(raw, batch),
+      ...(parameters.onSent ? { onSent: parameters.onSent } : {}),
+    })
+    .catch((error: unknown) => {
+      // Stopping: the batch stays unfinished (submitted once its transaction is known) for the next start.
+      if (
+        error instanceof AnchorDeferredError &&
+        error.txHash !== null &&
+        getBatch(index, batch)?.status !== 'confirmed'
+      ) {
+        markBatchSubmitted(index, batch, {
+          root: tree.root,
+          manifestCid,
+          leafCount: tree.leafCount,
+          txHash: error.txHash,
+        });
+      }
+      throw error;
+    });
   // The chain mirror may have seen the BatchAnchored event and confirmed the batch already.
   if (getBatch(index, batch)?.status !== 'confirmed') {
     if (result.txHash !== null) {

@@ -15,6 +15,23 @@ export class AnchorRejectedError extends BaseError {
   override name = 'AnchorRejectedError';
 }
 
+/**
+ * The oracle is stopping ({@link Anchorer.release}): this anchoring is left to the next start (which finds the root
+ * on chain, or sends the kept transaction again) and to the chain mirror, instead of waiting for blocks that may
+ * never come (an instamine chain mines only on transactions).
+ */
+export class AnchorDeferredError extends BaseError {
+  override name = 'AnchorDeferredError';
+  constructor(
+    /** The anchoring transaction, when one was sent. */
+    readonly txHash: Hex | null,
+    /** Where the anchoring stood. */
+    readonly reason: string,
+  ) {
+    super(`Anchoring left to the next start: ${reason}.`);
+  }
+}
+
 /** Where a batch ended up on chain. */
 export type AnchorResult = { batchId: bigint; txHash: Hex | null; blockNumber: number; gasUsed: bigint | null };
 
@@ -53,6 +70,10 @@ export class Anchorer {
   private turn: Promise<unknown> = Promise.resolve();
   /** The nonce after the last transaction broadcast (0 before any). */
   private nextNonce = 0;
+  /** Set by {@link release}: when waiting ends for good. */
+  private stopping: { deadline: number } | undefined;
+  /** The sleeps of {@link retrying} in progress: the end of the stop's grace period wakes them. */
+  private readonly sleeping = new Set<() => void>();
 
   constructor(private readonly parameters: AnchorerParameters) {
     if (parameters.wallet.provider === null) throw new BaseError('The oracle wallet has no provider.');
@@ -70,9 +91,11 @@ export class Anchorer {
       signed?: string | undefined;
       /** Receives the signed transaction before its first broadcast, to keep it for a restart. */
       onSigned?: (raw: string) => void;
+      /** Called once the root is on its way: the transaction broadcast, or the root found on chain. */
+      onSent?: () => void;
     } = {},
   ): Promise<AnchorResult> {
-    const existing = await this.retrying(() => this.anchored(root));
+    const existing = await this.retrying(() => this.anchored(root, options.onSent));
     if (existing !== undefined) return existing;
     // Signing and broadcasting take turns, so that batches anchored concurrently get consecutive nonces (each signs
     // once the previous one is in the node's pool); waiting for blocks and confirmations is concurrent.
@@ -88,14 +111,44 @@ export class Anchorer {
       this.nextNonce = Math.max(this.nextNonce, Transaction.from(signed).nonce + 1);
       return { raw: signed, hash: sent };
     });
-    const receipt = await this.retrying(() => this.confirmedReceipt(hash, raw));
-    if (receipt.status !== 1) {
-      const again = await this.retrying(() => this.anchored(root));
-      if (again !== undefined) return again;
-      throw new AnchorRejectedError('The anchoring transaction reverted.', { details: `tx ${hash}` });
+    options.onSent?.();
+    try {
+      const receipt = await this.retrying(() => this.confirmedReceipt(hash, raw));
+      if (receipt.status !== 1) {
+        const again = await this.retrying(() => this.anchored(root));
+        if (again !== undefined) return again;
+        throw new AnchorRejectedError('The anchoring transaction reverted.', { details: `tx ${hash}` });
+      }
+      const batch = await this.retrying(() => this.anchored(root));
+      return {
+        batchId: batch?.batchId ?? 0n,
+        txHash: hash,
+        blockNumber: receipt.blockNumber,
+        gasUsed: receipt.gasUsed,
+      };
+    } catch (error) {
+      // Deferred after the broadcast: the caller keeps the transaction's hash with the batch.
+      if (error instanceof AnchorDeferredError && error.txHash === null)
+        throw new AnchorDeferredError(hash, error.reason);
+      throw error;
     }
-    const batch = await this.retrying(() => this.anchored(root));
-    return { batchId: batch?.batchId ?? 0n, txHash: hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+  }
+
+  /**
+   * Stops waiting, for a stop of the oracle: from now on an anchoring (in progress or new) still signs and sends its
+   * transaction, but ends with {@link AnchorDeferredError} as soon as the transaction is mined or the root is on
+   * chain, without waiting for confirmations; and when `graceMs` have passed, at its next wait whatever it waits
+   * for (a receipt, an unreachable endpoint). What was sent is kept by the caller for the next start.
+   *
+   * @example
+   * anchorer.release(10_000); await batcher.flush() // the last batch is sent, not awaited for confirmations
+   */
+  release(graceMs: number): void {
+    if (this.stopping !== undefined) return;
+    this.stopping = { deadline: Date.now() + graceMs };
+    setTimeout(() => {
+      for (const wake of [...this.sleeping]) wake();
+    }, graceMs).unref();
   }
 
   /** Runs `step` after every step started before it has finished (one at a time, in call order). */
@@ -110,12 +163,15 @@ export class Anchorer {
   }
 
   /** The batch of `root` when the chain holds it and it is final. */
-  private async anchored(root: Hex): Promise<AnchorResult | undefined> {
+  private async anchored(root: Hex, onChain?: () => void): Promise<AnchorResult | undefined> {
     const batch = (await this.contract.getFunction('batchOf').staticCall(root)) as {
       batchId: bigint;
       blockNumber: bigint;
     };
     if (batch.batchId === 0n) return undefined;
+    onChain?.();
+    if (this.stopping !== undefined)
+      throw new AnchorDeferredError(null, `batch ${batch.batchId} is on chain, not final`);
     const head = await this.provider.getBlockNumber();
     if (head - Number(batch.blockNumber) < this.parameters.confirmations) {
       throw new RetryableError(`batch ${batch.batchId} has ${head - Number(batch.blockNumber)} confirmations`, true);
@@ -161,6 +217,7 @@ export class Anchorer {
       await this.provider.broadcastTransaction(raw).catch(() => undefined);
       throw new RetryableError(`tx ${hash} not mined yet`, true);
     }
+    if (this.stopping !== undefined) throw new AnchorDeferredError(hash, `tx ${hash} is mined, not final`);
     const head = await this.provider.getBlockNumber();
     if (head - receipt.blockNumber < this.parameters.confirmations) {
       throw new RetryableError(
@@ -174,22 +231,40 @@ export class Anchorer {
   /** Runs `step` until it succeeds; waiting is polled quickly, failures back off exponentially. */
   private async retrying<result>(step: () => Promise<result>): Promise<result> {
     const { retryMinMs = 500, retryMaxMs = 30_000, pollMs = 250 } = this.parameters;
-    const sleep = this.parameters.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
     let wait = retryMinMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await step();
       } catch (error) {
-        if (error instanceof AnchorRejectedError) throw error;
+        if (error instanceof AnchorRejectedError || error instanceof AnchorDeferredError) throw error;
+        if (this.stopping !== undefined && Date.now() >= this.stopping.deadline) {
+          throw new AnchorDeferredError(null, `stopping: ${(error as Error).message}`);
+        }
         if (error instanceof RetryableError && error.polling) {
-          await sleep(pollMs);
+          await this.pause(pollMs);
           continue;
         }
         this.parameters.onRetry?.(error as Error, attempt, wait);
-        await sleep(wait);
+        await this.pause(wait);
         wait = Math.min(retryMaxMs, wait * 2);
       }
     }
+  }
+
+  /** Sleeps `ms`, or less when the stop's grace period ends first. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopping !== undefined && Date.now() >= this.stopping.deadline) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleeping.delete(wake);
+        resolve();
+      };
+      this.sleeping.add(wake);
+      if (this.parameters.sleep) void this.parameters.sleep(ms).then(wake);
+      else timer = setTimeout(wake, ms);
+    });
   }
 }
 

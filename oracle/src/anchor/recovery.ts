@@ -37,6 +37,27 @@ export function unfinishedBatches(index: Index): { batchId: number; snapshots: P
     .filter((batch) => batch.snapshots.length > 0);
 }
 
+/**
+ * Anchors again the batches a previous run left unfinished ({@link unfinishedBatches}), in order: each is sent (or
+ * found on chain) before the next one starts and before this resolves, so their transactions keep their nonce order
+ * ahead of new batches. Their confirmations come later (`settled`): an instamine chain mines no block before the next
+ * transaction, and a start must not wait for one.
+ *
+ * @example
+ * const resumed = await resumeUnfinishedBatches(index, (snapshots, batchId, onSent) => anchorBatch({ snapshots, batchId, onSent, … }))
+ * await resumed.settled // at stop
+ */
+export async function resumeUnfinishedBatches(
+  index: Index,
+  anchor: (snapshots: PendingSnapshot[], batchId: number, onSent: () => void) => Promise<void>,
+): Promise<{ settled: Promise<void> }> {
+  const resumed: Promise<void>[] = [];
+  for (const { batchId, snapshots } of unfinishedBatches(index)) {
+    await new Promise<void>((sent) => resumed.push(anchor(snapshots, batchId, sent).finally(sent)));
+  }
+  return { settled: Promise.all(resumed).then(() => undefined) };
+}
+
 /** Snapshots accepted but in no batch yet, oldest first: the batcher takes them again after a restart. */
 export function unbatchedSnapshots(index: Index): PendingSnapshot[] {
   return (

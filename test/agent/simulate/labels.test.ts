@@ -133,6 +133,30 @@ describe('Simulator: ground-truth labels follow the episodes', function () {
       minSeconds: 30,
       maxSeconds: 120,
       deviceFraction: 0.1,
+      notBeforeSeconds: 0,
     });
+    expect(() => createSimulation(options({ episodes: { notBeforeSeconds: -1 } }))).to.throw(RangeError);
+  });
+
+  it('notBeforeSeconds keeps every device normal at first (a warm-up), then the episodes run as scheduled', function () {
+    const layout = { periodSeconds: 60, minSeconds: 10, maxSeconds: 20 };
+    const early = runsOf(
+      telemetryOf(simulate({ devices: 10, scenario: 'traffic-spike', episodes: layout }, 300, 60).messages),
+    );
+    const late = runsOf(
+      telemetryOf(
+        simulate({ devices: 10, scenario: 'traffic-spike', episodes: { ...layout, notBeforeSeconds: 120 } }, 300, 60)
+          .messages,
+      ),
+    );
+    const abnormal = (runs: Run[]) => runs.filter((run) => run.behaviour !== 'normal');
+    // Without it some episode runs in the first two minutes; with it none starts before, and later ones are unchanged.
+    expect(abnormal(early).some((run) => run.startMs < START_MS + 120_000)).to.equal(true);
+    expect(abnormal(late).every((run) => run.startMs >= START_MS + 120_000)).to.equal(true);
+    const after = (runs: Run[]) =>
+      abnormal(runs)
+        .filter((run) => run.startMs >= START_MS + 121_000)
+        .map((run) => `${run.deviceIndex}@${run.startMs}`);
+    expect(after(late)).to.deep.equal(after(early)).and.to.have.length.above(10);
   });
 });

@@ -1,7 +1,7 @@
 import { loadFixture } from '@nomicfoundation/hardhat-toolbox/network-helpers';
 import { expect } from 'chai';
 import { ethers, network } from 'hardhat';
-import { Anchorer, AnchorRejectedError } from '../../../oracle/src/anchor/anchorer';
+import { AnchorDeferredError, Anchorer, AnchorRejectedError } from '../../../oracle/src/anchor/anchorer';
 import { buildSnapshotTree } from '../../../twin-core/src/merkle/snapshotTree';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { registryFixture } from '../../fixtures';
@@ -122,6 +122,57 @@ describe('Anchorer', function () {
       const result = await restarted.anchor(batch.root, batch.leafCount, 'bafy-r', { signed: kept });
       expect(result.txHash).to.equal(ethers.keccak256(kept));
       expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+    });
+  });
+
+  describe('when the oracle stops (release) on an instamine chain', function () {
+    it('an anchoring waiting for confirmations ends deferred with its transaction, mined, without a block more', async function () {
+      const { anchor, wallet } = await loadFixture(anchorerFixture);
+      const anchorer = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 1, pollMs: 10 });
+      const batch = tree('stopping');
+      let sent = false;
+      const anchoring = anchorer.anchor(batch.root, batch.leafCount, 'bafy-stop', { onSent: () => (sent = true) });
+      // Mined at once; its confirmation needs a block the chain mines only with the next transaction.
+      while (!(await anchor.isAnchored(batch.root))) await new Promise((resolve) => setTimeout(resolve, 10));
+      const head = await ethers.provider.getBlockNumber();
+      anchorer.release(10_000);
+      const error = await anchoring.then(
+        () => expect.fail('expected an AnchorDeferredError'),
+        (thrown: unknown) => thrown as AnchorDeferredError,
+      );
+      expect(error).to.be.instanceOf(AnchorDeferredError);
+      expect(error.txHash).to.match(/^0x[0-9a-f]{64}$/);
+      expect(sent).to.equal(true);
+      expect(await ethers.provider.getBlockNumber()).to.equal(head);
+      // A new anchoring of a root on chain ends deferred too (the next start confirms it), sending nothing.
+      const nonce = await ethers.provider.getTransactionCount(wallet.address);
+      const again = await anchorer.anchor(batch.root, batch.leafCount, 'bafy-stop').catch((thrown: unknown) => thrown);
+      expect(again).to.be.instanceOf(AnchorDeferredError);
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce);
+    });
+
+    it('after the grace period, an anchoring behind an endpoint that fails ends deferred instead of retrying on', async function () {
+      const { anchor } = await loadFixture(anchorerFixture);
+      const unreachable = new ethers.JsonRpcProvider('http://127.0.0.1:9', 31337, { staticNetwork: true });
+      try {
+        const retries: number[] = [];
+        const anchorer = new Anchorer({
+          wallet: new ethers.Wallet(ORACLE_KEY, unreachable),
+          anchorAddress: await anchor.getAddress(),
+          confirmations: 1,
+          retryMinMs: 30_000,
+          onRetry: (_error, attempt) => retries.push(attempt),
+        });
+        const batch = tree('grace');
+        const anchoring = anchorer.anchor(batch.root, batch.leafCount, 'bafy-grace').catch((thrown: unknown) => thrown);
+        while (retries.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+        anchorer.release(200); // the 30 s backoff is cut short by the end of the grace period
+        const error = await anchoring;
+        expect(error).to.be.instanceOf(AnchorDeferredError);
+        expect((error as AnchorDeferredError).txHash).to.equal(null);
+      } finally {
+        unreachable.destroy();
+      }
     });
   });
 

@@ -3,13 +3,20 @@ import { loadConfig } from './loadConfig';
 
 const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x followed by 64 hex digits');
 
+const rpcUrl = z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s) or ws(s) URL' });
+
 /**
- * How a process reaches an external EVM chain. Every field is optional: without `rpcUrl` only the in-process
- * Hardhat network and `localhost` (127.0.0.1:8545) exist.
+ * How a process reaches an EVM chain. Every field is optional: without `rpcUrl` only the in-process Hardhat network
+ * and `localhost` exist.
  */
 export const chainConfigSchema = z.object({
+  /**
+   * JSON-RPC endpoint of the `localhost` network (env `LOCAL_RPC_URL`, default `http://127.0.0.1:8545`): the chain of
+   * `npm start`, `npm run chain` or any local node; set it when that runs on another port (`npm start -- --port`).
+   */
+  localRpcUrl: rpcUrl.default('http://127.0.0.1:8545'),
   /** JSON-RPC endpoint of an external chain (env `RPC_URL`), http(s) or ws(s). */
-  rpcUrl: z.url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s) or ws(s) URL' }).optional(),
+  rpcUrl: rpcUrl.optional(),
   /** Signing keys, comma-separated in env `PRIVATE_KEY`; the first is the default signer. Never logged. */
   privateKeys: z
     .union([z.string(), z.array(z.string())])
@@ -24,10 +31,15 @@ export const chainConfigSchema = z.object({
 export type ChainConfig = z.output<typeof chainConfigSchema>;
 
 /** Environment variable for each {@link ChainConfig} key. */
-export const chainConfigEnv = { RPC_URL: 'rpcUrl', PRIVATE_KEY: 'privateKeys', CHAIN_ID: 'chainId' } as const;
+export const chainConfigEnv = {
+  LOCAL_RPC_URL: 'localRpcUrl',
+  RPC_URL: 'rpcUrl',
+  PRIVATE_KEY: 'privateKeys',
+  CHAIN_ID: 'chainId',
+} as const;
 
 /**
- * Reads the external-chain configuration from the environment.
+ * Reads the chain configuration from the environment.
  *
  * @example
  * const { rpcUrl, privateKeys } = loadChainConfig() // RPC_URL=https://… PRIVATE_KEY=0x…
