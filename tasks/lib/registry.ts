@@ -122,11 +122,12 @@ export async function deployRegistry(
 export async function loadRegistry(hre: HardhatRuntimeEnvironment): Promise<Registry> {
   ensureContractsBuilt(hre);
   const { ethers, network } = hre;
+  // The chain first: an unreachable node is the first thing to fix, whatever the deployment file says.
+  const chainId = Number((await ethers.provider.getNetwork()).chainId);
   let deployment = network.name === 'hardhat' ? inProcess.get(network.provider) : undefined;
   if (deployment === undefined) {
     deployment = network.name === 'hardhat' ? await deployRegistry(hre) : readDeployment(deploymentPath(network.name));
   }
-  const chainId = Number((await ethers.provider.getNetwork()).chainId);
   if (chainId !== deployment.chainId) {
     throw new DeploymentError(
       `Deployment for ${network.name} is for chain ${deployment.chainId}, but the node is chain ${chainId}.`,
