@@ -16,6 +16,7 @@ import { relayRoutes } from './routes/relay';
 import { snapshotRoutes } from './routes/snapshots';
 import { specRoutes } from './routes/spec';
 import { systemRoutes } from './routes/system';
+import { topologyRoutes } from './routes/topology';
 import { twinRoutes } from './routes/twins';
 
 /** The API's base path. */
@@ -43,6 +44,7 @@ export function apiRoutes(context: ApiContext): AnyRoute[] {
     ...relayRoutes(context),
     ...authRoutes(context),
     ...eventRoutes(context),
+    ...topologyRoutes(context),
     ...specRoutes(),
   ];
   routes.push(...systemRoutes(context, () => routes, API_VERSION));

@@ -1,6 +1,12 @@
 import { TopologyQueryError } from './errors';
 import type { Topology } from './types';
 
+/** A {@link Topology} or a redacted one: nodes with IDs, links with ends. */
+export type GraphLike = Pick<Topology, 'generatedAt'> & {
+  nodes: ReadonlyArray<{ id: string }>;
+  links: ReadonlyArray<{ source: string; target: string }>;
+};
+
 /** The largest `depth` {@link topologyAround} takes. */
 export const MAX_TOPOLOGY_DEPTH = 6;
 
@@ -11,7 +17,7 @@ export const MAX_TOPOLOGY_DEPTH = 6;
  * @example
  * topologyAround(topology, deviceId, 1).nodes // the twin, its gateway, its peers and the hosts it talks to
  */
-export function topologyAround(topology: Topology, nodeId: string, depth: number): Topology {
+export function topologyAround<graph extends GraphLike>(topology: graph, nodeId: string, depth: number): graph {
   if (!Number.isInteger(depth) || depth < 0 || depth > MAX_TOPOLOGY_DEPTH) {
     throw new TopologyQueryError('Invalid depth.', {
       details: `depth must be an integer from 0 to ${MAX_TOPOLOGY_DEPTH}, got ${depth}`,
@@ -39,7 +45,7 @@ export function topologyAround(topology: Topology, nodeId: string, depth: number
     frontier = next;
   }
   return {
-    generatedAt: topology.generatedAt,
+    ...topology,
     nodes: topology.nodes.filter((node) => reached.has(node.id)),
     links: topology.links.filter((link) => reached.has(link.source) && reached.has(link.target)),
   };
