@@ -432,10 +432,14 @@ describe('analytics: the network topology (seed 002)', function () {
       // G–S2 is seen only by S2: to this viewer it only exists.
       expect(view.links.map((link) => link.id)).to.include(`link:${[G, S2].sort().join('|')}`);
       expect(view.links.map((link) => link.id)).to.not.include(`link:${[S1, S2].sort().join('|')}`);
-      const twins = new Set([G, S1, S2, H]);
-      const answer = redactWhatIf(whatIf(topology, [G]), (deviceId) => deviceId === S1, twins);
+      const answer = redactWhatIf(whatIf(topology, [G]), topology, (deviceId) => deviceId === S1);
       expect(answer.stoppedFlows.map((entry) => entry.linkId)).to.deep.equal([`flow:${S1}>host:8.8.8.8:udp/53`]);
-      expect(redactWhatIf(whatIf(topology, [G]), () => false, twins).stoppedFlows).to.deep.equal([]);
+      // S1 observed two flows (to S2 and to 8.8.8.8); H's flow is not counted for this viewer.
+      expect(answer.summary).to.include({ flowsStopped: 1, flows: 2 });
+      const publicAnswer = redactWhatIf(whatIf(topology, [G]), topology, () => false);
+      expect(publicAnswer.stoppedFlows).to.deep.equal([]);
+      expect(publicAnswer.summary).to.include({ flowsStopped: 0, flows: 0 });
+      expect(publicAnswer.lostGateway.map((entry) => entry.gateways)).to.deep.equal([[G], [G], [S2]]);
     });
   });
 

@@ -121,6 +121,7 @@ describe('API: GET /topology and /topology/what-if (real server, oracle, chain, 
       expect(owner.body.summary.flowsStopped).to.equal(owner.body.stoppedFlows.length);
       const publicView = await h.request(`/topology/what-if?isolate=${h.aliceTwin}`);
       expect(publicView.body.stoppedFlows).to.deep.equal([]);
+      expect(publicView.body.summary).to.include({ flowsStopped: 0, flows: 0 });
       expect(publicView.body.isolated).to.deep.equal([h.aliceTwin]);
     });
 

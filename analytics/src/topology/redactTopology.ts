@@ -73,17 +73,15 @@ export function redactTopology(topology: Topology, mayRead: MayReadInternals): R
 
 /**
  * A what-if answer as a viewer may see it: which twins lose a gateway or peers stays (facts about twins and their
- * links), but a lost gateway that is not a twin is named only to a viewer who may read that twin's internals, and
- * a stopped flow is listed only when the viewer may read a twin that observed it (with only those observers).
+ * links), but a lost gateway that is not a twin is named only to a viewer who may read that twin's internals; a
+ * stopped flow is listed only when the viewer may read a twin that observed it (with only those observers), and the
+ * flows counted are those.
  *
  * @example
- * redactWhatIf(whatIf(topology, [id]), () => false).stoppedFlows // []
+ * redactWhatIf(whatIf(topology, [id]), topology, () => false).stoppedFlows // []
  */
-export function redactWhatIf(
-  result: WhatIfResult,
-  mayRead: MayReadInternals,
-  twins: ReadonlySet<string>,
-): WhatIfResult {
+export function redactWhatIf(result: WhatIfResult, topology: Topology, mayRead: MayReadInternals): WhatIfResult {
+  const twins = new Set(topology.nodes.filter((node) => node.kind === 'twin').map((node) => node.id));
   const lostGateway = result.lostGateway.map((entry) => ({
     ...entry,
     gateways: mayRead(entry.deviceId) ? entry.gateways : entry.gateways.filter((gateway) => twins.has(gateway)),
@@ -92,5 +90,13 @@ export function redactWhatIf(
     const observedBy = flow.observedBy.filter((by) => mayRead(by));
     return observedBy.length === 0 ? [] : [{ ...flow, observedBy }];
   });
-  return { ...result, lostGateway, stoppedFlows, summary: { ...result.summary, flowsStopped: stoppedFlows.length } };
+  const flows = topology.links.filter(
+    (link) => link.kind === 'flow' && link.observations.some((entry) => mayRead(entry.by)),
+  ).length;
+  return {
+    ...result,
+    lostGateway,
+    stoppedFlows,
+    summary: { ...result.summary, flowsStopped: stoppedFlows.length, flows },
+  };
 }

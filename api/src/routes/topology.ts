@@ -193,7 +193,7 @@ export function topologyRoutes(context: ApiContext) {
         requireTwins(isolate);
         const { topology, twins } = await fleet();
         const { mayRead, viewer: seen } = access(viewer, twins);
-        const answer = redactWhatIf(whatIf(topology, isolate), mayRead, new Set(twins.keys()));
+        const answer = redactWhatIf(whatIf(topology, isolate), topology, mayRead);
         return { generatedAt: topology.generatedAt, viewer: seen, ...answer };
       },
     }),
