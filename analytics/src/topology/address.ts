@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 /** An address family as the snapshot names it. */
 export type AddressFamily = 'IPv4' | 'IPv6';
@@ -47,6 +47,37 @@ export function isLinkLocal(address: string): boolean {
 /** A parsed prefix (`10.0.0.0/8`) that answers whether an address is in it. */
 export type Prefix = { text: string; family: AddressFamily; length: number; contains(address: string): boolean };
 
+/** Addresses already converted (a fleet repeats the same few gateways and servers); cleared when full. */
+const BITS = new Map<string, bigint>();
+
+/** An address as an integer (IPv4: 32 bits, IPv6: 128 bits). */
+function addressBits(address: string): bigint {
+  let bits = BITS.get(address);
+  if (bits === undefined) {
+    if (BITS.size >= 65_536) BITS.clear();
+    bits = convertAddress(address);
+    BITS.set(address, bits);
+  }
+  return bits;
+}
+
+function convertAddress(address: string): bigint {
+  if (familyOf(address) === 'IPv4') {
+    return address.split('.').reduce((value, octet) => (value << 8n) | BigInt(Number(octet)), 0n);
+  }
+  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const expand = (part: string) => {
+    if (!part.includes('.')) return [part];
+    const v4 = addressBits(part);
+    return [(v4 >> 16n).toString(16), (v4 & 0xffffn).toString(16)];
+  };
+  const left = groups(head).flatMap(expand);
+  const right = groups(tail).flatMap(expand);
+  const all = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((value, group) => (value << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
+}
+
 /**
  * Parses `address/length` (a route destination or an interface's CIDR); null when malformed. An interface CIDR
  * (`10.0.0.16/8`) names its subnet.
@@ -58,17 +89,18 @@ export function parsePrefix(text: string): Prefix | null {
   const slash = text.lastIndexOf('/');
   if (slash < 0) return null;
   const address = normaliseAddress(text.slice(0, slash));
-  const length = Number(text.slice(slash + 1));
-  if (address === null || !Number.isInteger(length) || length < 0) return null;
+  const lengthText = text.slice(slash + 1);
+  const length = Number(lengthText);
+  if (address === null || !/^\d{1,3}$/.test(lengthText)) return null;
   const family = familyOf(address);
-  const type = family === 'IPv4' ? 'ipv4' : 'ipv6';
-  if (length > (family === 'IPv4' ? 32 : 128)) return null;
-  const list = new BlockList();
-  list.addSubnet(address, length, type);
+  const width = family === 'IPv4' ? 32n : 128n;
+  if (BigInt(length) > width) return null;
+  const mask = ((1n << width) - 1n) ^ ((1n << (width - BigInt(length))) - 1n);
+  const network = addressBits(address) & mask;
   return {
     text,
     family,
     length,
-    contains: (candidate) => familyOf(candidate) === family && list.check(candidate, type),
+    contains: (candidate) => familyOf(candidate) === family && (addressBits(candidate) & mask) === network,
   };
 }

@@ -55,7 +55,10 @@ function routeFor(context: DeviceContext, address: string) {
   return best;
 }
 
-const later = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
+/** Code-unit order (IDs are ASCII; `localeCompare` would cost ICU collation per comparison). */
+export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** The later of two ISO times. */
+const later = (a: string, b: string) => (a === b ? a : Date.parse(a) >= Date.parse(b) ? a : b);
 const sum = (values: Array<number | null>) =>
   values.some((value) => value !== null) ? values.reduce<number>((total, value) => total + (value ?? 0), 0) : null;
 
@@ -77,6 +80,8 @@ export function buildTopology(parameters: BuildTopologyParameters): Topology {
   );
   const nodes = new Map<string, TopologyNode>();
   const links = new Map<string, TopologyLink>();
+  /** Which twins route through each node (a set: a fleet's one router serves thousands). */
+  const gatewayFor = new Map<string, Set<string>>();
 
   // Which twin has which address, and which MACs the fleet saw for each address.
   const claimants = new Map<string, Set<string>>();
@@ -224,7 +229,8 @@ export function buildTopology(parameters: BuildTopologyParameters): Topology {
       if (route.gateway === null) continue;
       const gateway = nodeAt(route.gateway, context, 'gateway', at);
       if (gateway.id === deviceId) continue;
-      if (!gateway.gatewayFor.includes(deviceId)) gateway.gatewayFor.push(deviceId);
+      if (!gatewayFor.has(gateway.id)) gatewayFor.set(gateway.id, new Set());
+      gatewayFor.get(gateway.id)!.add(deviceId);
       const entry = gateways.get(gateway.id) ?? { interface: route.interface, destinations: [] };
       entry.destinations.push(route.destination);
       gateways.set(gateway.id, entry);
@@ -282,11 +288,12 @@ export function buildTopology(parameters: BuildTopologyParameters): Topology {
   }
 
   for (const twin of parameters.twins ?? []) twinNode(twin.deviceId).state = twin.state ?? null;
+  for (const [id, twins] of gatewayFor) nodes.get(id)!.gatewayFor = [...twins];
   for (const link of links.values()) link.traffic = summarise(link.observations);
   return {
     generatedAt: parameters.generatedAt ?? new Date().toISOString(),
-    nodes: [...nodes.values()].sort((a, b) => KIND_RANK[b.kind] - KIND_RANK[a.kind] || a.id.localeCompare(b.id)),
-    links: [...links.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    nodes: [...nodes.values()].sort((a, b) => KIND_RANK[b.kind] - KIND_RANK[a.kind] || compareText(a.id, b.id)),
+    links: [...links.values()].sort((a, b) => compareText(a.id, b.id)),
   };
 }
 

@@ -1,3 +1,4 @@
+import { compareText } from './buildTopology';
 import { TopologyQueryError } from './errors';
 import type { Topology } from './types';
 
@@ -121,8 +122,8 @@ export function whatIf(topology: Topology, isolate: readonly string[]): WhatIfRe
     }
   }
   const lostPeers = [...peers].map(([deviceId, set]) => ({ deviceId, peers: [...set].sort() }));
-  lostPeers.sort((a, b) => a.deviceId.localeCompare(b.deviceId));
-  lostGateway.sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+  lostPeers.sort((a, b) => compareText(a.deviceId, b.deviceId));
+  lostGateway.sort((a, b) => compareText(a.deviceId, b.deviceId));
   const affected = new Set([
     ...lostGateway.map((entry) => entry.deviceId),
     ...lostPeers.map((entry) => entry.deviceId),

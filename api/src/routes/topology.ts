@@ -24,6 +24,8 @@ export const TOPOLOGY_MAX_TWINS = 5_000;
 const READ_CONCURRENCY = 8;
 /** How long one snapshot read from IPFS may take, ms. */
 const READ_TIMEOUT_MS = 3_000;
+/** How long a built graph answers requests before it is built again, ms (snapshots come every 30 s by default). */
+export const TOPOLOGY_REBUILD_MS = 2_000;
 
 /** Who is asking: an approved entity signed in, or the public (both null). */
 export type TopologyViewer = { address: string | null; role: string | null };
@@ -72,7 +74,18 @@ export function topologyRoutes(context: ApiContext) {
   /** Each twin's latest observation, by the snapshot's seq (a snapshot never changes once stored). */
   const observed = new Map<string, { seq: number; observation: DeviceObservation }>();
 
-  async function fleet() {
+  let built: { at: number; graph: ReturnType<typeof buildFleet> } | undefined;
+  /** The graph, built at most once per {@link TOPOLOGY_REBUILD_MS}; concurrent requests share one build. */
+  function fleet(): ReturnType<typeof buildFleet> {
+    if (built === undefined || Date.now() - built.at >= TOPOLOGY_REBUILD_MS) {
+      const graph = buildFleet();
+      built = { at: Date.now(), graph };
+      graph.catch(() => (built = undefined));
+    }
+    return built.graph;
+  }
+
+  async function buildFleet() {
     const twins: IndexedTwin[] = [];
     for (let page = 1; twins.length < TOPOLOGY_MAX_TWINS; page++) {
       const { items, total } = listTwins(index, { page, pageSize: 500 });
