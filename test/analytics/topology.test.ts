@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { createSimulation } from '../../agent/src/simulate/createSimulation';
 import {
   buildTopology,
+  flowsFromRecords,
   flowsFromSockets,
+  mergeFlows,
   observeSnapshot,
   redactTopology,
   redactWhatIf,
@@ -228,6 +230,77 @@ describe('analytics: the network topology (seed 002)', function () {
       expect(observation.flows).to.have.length(1);
     });
 
+    it("reads flow records (the net work's conntrack and capture sections) and merges them with the sockets per connection", function () {
+      const conntrack = {
+        protocol: 'tcp',
+        state: 'ESTABLISHED',
+        localAddress: '10.0.0.5',
+        localPort: 41_000,
+        peerAddress: '203.0.113.10',
+        peerPort: 8883,
+        outbound: true,
+        packetsOut: 12,
+        packetsIn: 10,
+        bytesOut: 2400,
+        bytesIn: 1800,
+        timeoutSeconds: 431_999,
+        replied: true,
+        lastSeen: T1,
+      };
+      const capture = {
+        ...conntrack,
+        localPort: 5353,
+        peerAddress: '10.0.0.9',
+        peerPort: 5353,
+        protocol: 'udp',
+        outbound: undefined,
+        firstSeen: T0,
+      };
+      const body = {
+        collectedAt: T1,
+        network: {
+          available: true as const,
+          value: network([socket({})], [{ protocol: 'udp', address: '0.0.0.0', port: 5353 }]),
+        },
+        arp: { available: true as const, value: [] },
+        activity: { available: false as const, reason: 'first snapshot' },
+        conntrack: {
+          available: true as const,
+          value: { flows: [conntrack, { ...conntrack, peerAddress: '127.0.0.1' }] },
+        },
+        traffic: { available: true as const, value: { flows: [capture] } },
+      };
+      const observation = observeSnapshot(G, body);
+      expect(
+        observation.flows.map((entry) => [
+          entry.protocol,
+          entry.remoteAddress,
+          entry.direction,
+          entry.bytesOut,
+          entry.state,
+        ]),
+      ).to.deep.equal([
+        ['tcp', '203.0.113.10', 'out', 2400, 'ESTABLISHED'],
+        ['udp', '10.0.0.9', 'in', 2400, 'ESTABLISHED'],
+      ]);
+      expect(
+        observeSnapshot(G, { ...body, conntrack: { available: false, reason: 'no nf_conntrack' } }).unavailable,
+      ).to.deep.equal(['conntrack: no nf_conntrack']);
+      expect(
+        flowsFromRecords([{ ...conntrack, protocol: 'icmp', localPort: 0, peerPort: 0, outbound: false }])[0],
+      ).to.include({
+        localPort: null,
+        remotePort: null,
+        direction: 'in',
+      });
+      const merged = mergeFlows([
+        [flow('8.8.8.8', 53, { bytesOut: null })],
+        [flow('8.8.8.8', 53, { bytesOut: 99, lastSeen: T1 })],
+      ]);
+      expect(merged).to.have.length(1);
+      expect(merged[0]).to.include({ bytesOut: 99, lastSeen: T1 });
+    });
+
     it('refuses a body whose network section breaks the snapshot schema, naming the field', function () {
       const result = topologySnapshotSchema.safeParse({
         collectedAt: T0,
@@ -297,6 +370,30 @@ describe('analytics: the network topology (seed 002)', function () {
       expect(link.traffic.connections).to.equal(1);
       expect(link.lastSeen).to.equal(T1);
       expect(nodeOf(topology, S1)!.lastSeen).to.equal(T1);
+    });
+
+    it('makes a flow a router tracks but does not end a flow between its two ends, through the router', function () {
+      const observations = fleet();
+      // G's connection tracking lists S1's flow to 203.0.113.7, which G forwards.
+      observations[0]!.flows.push(flow('203.0.113.7', 443, { localAddress: '10.1.0.2', bytesOut: 500, bytesIn: 700 }));
+      const topology = buildTopology({ observations });
+      const link = linkOf(topology, `flow:${S1}>host:203.0.113.7:tcp/443`)!;
+      expect(link.observations).to.deep.equal([
+        {
+          by: G,
+          at: T0,
+          interface: null,
+          destinations: [],
+          protocol: 'tcp',
+          port: 443,
+          connections: 1,
+          bytes: 1200,
+          packets: null,
+          via: G,
+        },
+      ]);
+      const stopped = whatIf(topology, [G]).stoppedFlows.find((entry) => entry.linkId === link.id);
+      expect(stopped).to.include({ reason: 'gateway-lost', via: G });
     });
 
     it('keeps equal private gateway addresses behind different routers apart by MAC', function () {

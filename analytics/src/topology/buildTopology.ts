@@ -1,4 +1,4 @@
-import { parsePrefix, type Prefix } from './address';
+import { isLocalOnly, parsePrefix, type Prefix } from './address';
 import type { DeviceObservation, LinkObservation, Topology, TopologyLink, TopologyNode } from './types';
 
 /** A registered twin, with its chain state when known. */
@@ -180,16 +180,26 @@ export function buildTopology(parameters: BuildTopologyParameters): Topology {
       }
     >();
     const viaCounts = new Map<string, number>();
+    const own = new Set(self.addresses);
     for (const flow of observation.flows) {
       const local = onLink(flow.remoteAddress);
       const remote = nodeAt(flow.remoteAddress, context, local ? 'peer' : 'outside', flow.lastSeen);
-      if (remote.id === deviceId) continue;
+      // A flow whose local end is not this device's (connection tracking on a router): it forwards that flow.
+      const forwarded = own.size > 0 && !own.has(flow.localAddress) && !isLocalOnly(flow.localAddress);
+      const near = forwarded
+        ? nodeAt(flow.localAddress, context, onLink(flow.localAddress) ? 'peer' : 'outside', flow.lastSeen).id
+        : deviceId;
+      if (remote.id === near) continue;
       const inbound = flow.direction === 'in';
-      const client = inbound ? remote.id : deviceId;
-      const server = inbound ? deviceId : remote.id;
+      const client = inbound ? remote.id : near;
+      const server = inbound ? near : remote.id;
       const port = inbound ? flow.localPort : flow.remotePort;
-      const route = local ? undefined : routeFor(context, flow.remoteAddress);
-      const via = route?.gateway == null ? null : nodeAt(route.gateway, context, 'gateway', at).id;
+      const route = local || forwarded ? undefined : routeFor(context, flow.remoteAddress);
+      const via = forwarded
+        ? deviceId
+        : route?.gateway == null
+        ? null
+        : nodeAt(route.gateway, context, 'gateway', at).id;
       if (via !== null) viaCounts.set(via, (viaCounts.get(via) ?? 0) + 1);
       const key = `${client}>${server}:${flow.protocol}/${port ?? '-'}`;
       const group = flowGroups.get(key) ?? { client, server, protocol: flow.protocol, port, via, flows: [] };

@@ -11,3 +11,4 @@ export * from './buildTopology';
 export * from './topologyAround';
 export * from './whatIf';
 export * from './redactTopology';
+export * from './flowsFromRecords';

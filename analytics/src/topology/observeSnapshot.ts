@@ -1,21 +1,40 @@
 import type { z } from 'zod';
 import { snapshotBodySchema, type SnapshotBody } from '../../../twin-core/src/messages/snapshot';
 import { isLocalOnly, normaliseAddress } from './address';
+import { flowsFromRecords, mergeFlows, type FlowRecord } from './flowsFromRecords';
 import type { DeviceObservation, FlowObservation, InterfaceObservation } from './types';
 
+/** Flow-record sections a snapshot may carry (the capture's `traffic`, the kernel's `conntrack`), richest last. */
+const FLOW_SECTIONS = ['traffic', 'conntrack'] as const;
+
 /**
- * The parts of a snapshot body the topology reads (collection time, network, ARP, activity), validated with the
- * snapshot's own schemas; other sections pass through unread, so a body with sections added later still reads.
+ * The parts of a snapshot body the topology reads (collection time, network, ARP, activity, and the flow-record
+ * sections `traffic` and `conntrack` once the snapshot schema has them), validated with the snapshot's own schemas;
+ * other sections pass through unread, so a body with sections added later still reads.
  *
  * @example
  * const body = topologySnapshotSchema.parse(message.body)
  */
 export const topologySnapshotSchema = snapshotBodySchema
-  .pick({ collectedAt: true, network: true, arp: true, activity: true })
+  .pick({
+    collectedAt: true,
+    network: true,
+    arp: true,
+    activity: true,
+    ...Object.fromEntries(FLOW_SECTIONS.filter((name) => name in snapshotBodySchema.shape).map((name) => [name, true])),
+  } as { collectedAt: true; network: true; arp: true; activity: true })
   .loose();
 
+/** A section of flow records, as {@link FlowRecord}s (the `traffic` and `conntrack` snapshot sections). */
+export type FlowRecordSection =
+  | { available: true; value: { flows: readonly FlowRecord[] } }
+  | { available: false; reason: string };
+
 /** What {@link observeSnapshot} reads: those sections of a snapshot body. */
-export type TopologySnapshot = Pick<SnapshotBody, 'collectedAt' | 'network' | 'arp' | 'activity'>;
+export type TopologySnapshot = Pick<SnapshotBody, 'collectedAt' | 'network' | 'arp' | 'activity'> & {
+  traffic?: FlowRecordSection | undefined;
+  conntrack?: FlowRecordSection | undefined;
+};
 
 type Network = Extract<SnapshotBody['network'], { available: true }>['value'];
 type Socket = Network['sockets'][number];
@@ -84,8 +103,9 @@ function socketFlow(
 
 /**
  * What one snapshot says about the device's network: its interfaces (addresses, counters, rates), routes, ARP
- * neighbours and flows. A section the device could not provide leaves its part empty and is named in
- * `unavailable`. `extraFlows` are flow records from another source (conntrack, a capture), added to the sockets'.
+ * neighbours and flows. Flows come from the `conntrack` and `traffic` sections when present, `extraFlows` (any other
+ * source), and the sockets, one observation per connection ({@link mergeFlows}, richest source first). A section the
+ * device could not provide leaves its part empty and is named in `unavailable`.
  *
  * @example
  * const observation = observeSnapshot(deviceId, topologySnapshotSchema.parse(message.body))
@@ -103,9 +123,23 @@ export function observeSnapshot(
     interfaces: [],
     routes: [],
     neighbours: [],
-    flows: [...extraFlows],
+    flows: [],
     unavailable,
   };
+  const listening = new Set(
+    body.network.available
+      ? body.network.value.listening.map((entry) => `${entry.protocol.replace('6', '')}/${entry.port}`)
+      : [],
+  );
+  // The richest source of a connection first: connection tracking, the capture, other records, then sockets.
+  const flowSources: FlowObservation[][] = [];
+  for (const name of [...FLOW_SECTIONS].reverse()) {
+    const section = body[name];
+    if (section === undefined) continue;
+    if (section.available) flowSources.push(flowsFromRecords(section.value.flows, listening));
+    else unavailable.push(`${name}: ${section.reason}`);
+  }
+  flowSources.push([...extraFlows]);
   const rates = new Map<string, { rxKBPerSec: number | null; txKBPerSec: number | null }>();
   if (body.activity.available) for (const rate of body.activity.value.network) rates.set(rate.interface, rate);
   if (body.network.available) {
@@ -134,7 +168,7 @@ export function observeSnapshot(
       interface: route.interface,
       metric: route.metric,
     }));
-    observation.flows.push(...flowsFromSockets(network, body.collectedAt));
+    flowSources.push(flowsFromSockets(network, body.collectedAt));
   } else unavailable.push(`network: ${body.network.reason}`);
   if (body.arp.available) {
     for (const entry of body.arp.value) {
@@ -144,6 +178,7 @@ export function observeSnapshot(
       observation.neighbours.push({ address, mac, interface: entry.device, kind: entry.kind });
     }
   } else unavailable.push(`arp: ${body.arp.reason}`);
+  observation.flows = mergeFlows(flowSources);
   return observation;
 }
 
