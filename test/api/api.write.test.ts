@@ -253,7 +253,8 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         20_000,
         'the update and the review request in the API',
       );
-      const notifications = await h.request(`/owners/${alice.address}/notifications`);
+      const { headers } = await signInSession(h.api, alice);
+      const notifications = await h.request(`/owners/${alice.address}/notifications`, { headers });
       expect(notifications.body.items[0]).to.include({ kind: 'review-requested', deviceId: h.aliceTwin });
     });
   });
