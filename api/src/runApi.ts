@@ -18,6 +18,7 @@ import { BaseError } from '../../twin-core/src/errors/BaseError';
 import { createIndexFeed } from './feed/createIndexFeed';
 import { createMetrics, type OracleStats } from './metrics/createMetrics';
 import { createRelayer } from './relay/createRelayer';
+import { createRelayBudget } from './relay/relayBudget';
 import { createDocumentCache } from './views/createDocumentCache';
 
 /** A log line sink; never given secrets. */
@@ -99,7 +100,21 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
   });
   const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMegabytes * 1024 * 1024) });
+  const relayer =
+    config.relayerKey === undefined
+      ? undefined
+      : createRelayer({
+          wallet: new Wallet(config.relayerKey, provider),
+          deployment,
+          maxGas: BigInt(config.relayMaxGas),
+          budget: createRelayBudget({
+            windowMs: config.relayBudgetWindowSeconds * 1000,
+            gas: BigInt(config.relayBudgetGas),
+            requests: config.relayBudgetRequests,
+          }),
+        });
   const metrics = createMetrics({
+    ...(relayer ? { relayer } : {}),
     index,
     feed,
     documentStats: documents.stats,
@@ -132,14 +147,6 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     tokenTtlSeconds: config.tokenTtlSeconds,
     lookupEntity: (address) => getEntity(index, address),
   });
-  const relayer =
-    config.relayerKey === undefined
-      ? undefined
-      : createRelayer({
-          wallet: new Wallet(config.relayerKey, provider),
-          deployment,
-          maxGas: BigInt(config.relayMaxGas),
-        });
 
   const context: ApiContext = {
     config,

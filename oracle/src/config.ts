@@ -116,6 +116,11 @@ export const oracleConfigSchema = z.object({
    * reading also stays on IPFS in its batch. Costs about 1.5 KB per reading: 120 × 10,000 devices ≈ 1.8 GB.
    */
   telemetryHistory: z.coerce.number().int().min(0).max(10_000).default(120),
+  /**
+   * Rejected messages kept in the index with their detail, newest first (default 100,000, about 25 MB; the oldest
+   * are deleted as new ones arrive). The counts per reason keep every rejection whatever is pruned.
+   */
+  rejectionsKept: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
 });
 
 /** The oracle's validated configuration. */

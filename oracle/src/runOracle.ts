@@ -136,7 +136,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   const refuse = (rejection: Rejection, at: number) => {
     rejections.record(rejection);
     try {
-      recordRejection(index, { ...rejection, at });
+      recordRejection(index, { ...rejection, at }, { kept: config.rejectionsKept });
     } catch (error) {
       log('warn', 'rejection not recorded', { error: (error as Error).message });
     }

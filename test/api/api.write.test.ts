@@ -5,6 +5,7 @@ import { connect } from 'mqtt';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { CAST } from '../oracle/chain/deployOnNode';
+import { signInSession } from '../helpers/siweSession';
 import { eventually, nextEvent, startApiHarness, type ApiHarness } from './apiHarness';
 
 describe('API: sign-in, device commands and relayed chain writes (real server, oracle, chain, broker)', function () {
@@ -161,7 +162,9 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         reason: 'bafkrei-evidence',
         by: security.address,
       });
-      const notifications = await h.request(`/owners/${h.wallet(CAST.alice).address}/notifications`);
+      // Notifications are private (issue 14): Alice reads her own.
+      const { headers } = await signInSession(h.api, h.wallet(CAST.alice));
+      const notifications = await h.request(`/owners/${h.wallet(CAST.alice).address}/notifications`, { headers });
       expect(notifications.status).to.equal(200);
       expect(notifications.body.items[0]).to.include({ kind: 'state-changed', deviceId: h.aliceTwin });
     });
@@ -250,7 +253,8 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         20_000,
         'the update and the review request in the API',
       );
-      const notifications = await h.request(`/owners/${alice.address}/notifications`);
+      const { headers } = await signInSession(h.api, alice);
+      const notifications = await h.request(`/owners/${alice.address}/notifications`, { headers });
       expect(notifications.body.items[0]).to.include({ kind: 'review-requested', deviceId: h.aliceTwin });
     });
   });

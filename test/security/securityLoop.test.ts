@@ -17,6 +17,7 @@ import { freePort } from '../helpers/brokers';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
 import { notificationSchema } from '../../twin-core/src/messages/notification';
+import { signInSession, type TestSession } from '../helpers/siweSession';
 
 const SEED = 'security-loop';
 /** A second security entity's account (not in the cast). */
@@ -35,7 +36,12 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
   let publishing: NodeJS.Timeout | undefined;
   let notifier: RunningSecurity | undefined;
 
-  const get = async (path: string) => (await fetch(`${api}${path}`)).json() as Promise<any>;
+  let alice: TestSession | undefined;
+  /** Reads the API as Alice, the twin's owner: notifications are private (issue 14). */
+  const get = async (path: string) => {
+    alice ??= await signInSession(api, harness.node.wallet(CAST.alice));
+    return (await fetch(`${api}${path}`, { headers: alice.headers })).json() as Promise<any>;
+  };
 
   before(async function () {
     harness = await startOracleHarness(SEED, 1);
