@@ -19,6 +19,8 @@ export type BrokerCredentialsParameters = {
    * `npx hardhat broker-config`) was given for this principal.
    */
   password?: string;
+  /** A username instead of `<kind>:<id>` (a broker with its own user names; Mosquitto from `broker-config` uses the default). */
+  username?: string;
   /** Seconds since the epoch (default: the clock). */
   now?: () => number;
 };
@@ -57,7 +59,12 @@ export function brokerCredentials(parameters: BrokerCredentialsParameters): Brok
     };
     return createBrokerToken(token);
   };
-  return { clientId: parameters.clientId, username: brokerUsername(parameters.principal), password: refresh(), refresh };
+  return {
+    clientId: parameters.clientId,
+    username: parameters.username ?? brokerUsername(parameters.principal),
+    password: refresh(),
+    refresh,
+  };
 }
 
 /** The part of an mqtt.js client {@link keepBrokerCredentialsFresh} needs. */
