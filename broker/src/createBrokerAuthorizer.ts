@@ -257,7 +257,12 @@ export function createBrokerAuthorizer(parameters: BrokerAuthorizerParameters): 
         }
       }
     },
-    stats: () => ({ ...stats, connected: sessions.size }),
+    stats: () => ({
+      ...stats,
+      connectionsRefused: { ...stats.connectionsRefused },
+      publishesRefused: { ...stats.publishesRefused },
+      connected: sessions.size,
+    }),
     forget: (client) => void sessions.delete(client),
   };
 }
