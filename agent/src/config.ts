@@ -86,7 +86,7 @@ export const agentConfigSchema = z.object({
   mqttRejectUnauthorized: boolean.default(true),
   /**
    * The deployment whose broker the agent logs in to, `<chainId>:<TwinRegistry address>` (`npx hardhat broker-config`
-   * prints it): with it the agent logs in as `device:<DeviceID>` with a token signed by its device key; without it
+   * prints it): with it the agent logs in as `device.<DeviceID>` with a token signed by its device key; without it
    * (and without `mqttPassword`) it connects anonymously, which a broker of the registry refuses.
    */
   mqttRealm: z

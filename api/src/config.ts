@@ -52,7 +52,7 @@ export const apiConfigSchema = z.object({
   mqttKeyFile: z.string().min(1).optional(),
   mqttRejectUnauthorized: boolean.default(true),
   /**
-   * The key the API logs in to the broker with (principal `api:<address>`): its account must hold `API_ROLE` on the
+   * The key the API logs in to the broker with (principal `api.<address>`): its account must hold `API_ROLE` on the
    * entity registry (`npx hardhat grant-api`). Default: the relayer's key; without either the API connects with
    * `mqttUsername`/`mqttPassword` only, which a broker of the registry refuses. Never logged.
    */

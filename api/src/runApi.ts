@@ -109,7 +109,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     ...(parameters.shared?.oracleStats ? { oracleStats: parameters.shared.oracleStats } : {}),
   });
 
-  // The broker credentials: principal `api:<address>` with a fresh client ID per process (no persistent session).
+  // The broker credentials: principal `api.<address>` with a fresh client ID per process (no persistent session).
   const mqttKey = (config.mqttKey ?? config.relayerKey) as Hex | undefined;
   const credentials =
     mqttKey === undefined

@@ -5,3 +5,4 @@
 export * from './brokerDirectory';
 export * from './brokerLimits';
 export * from './createBrokerAuthorizer';
+export * from './mosquittoConfig';

@@ -219,7 +219,7 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
     onError: (error) => log('warn', 'review pass failed', { error: (error as Error).message.split('\n')[0] }),
   });
 
-  // Principal `security:<address>`: an approved security entity; a fresh client ID per process (clean session).
+  // Principal `security.<address>`: an approved security entity; a fresh client ID per process (clean session).
   const principal = { kind: 'security' as const, id: wallet.address };
   const credentials = brokerCredentials({
     principal,

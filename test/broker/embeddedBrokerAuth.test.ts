@@ -138,7 +138,7 @@ describe('The embedded broker: every party authenticated by the chain and held t
     it('refuses an expired token, another realm’s token and a token for another client ID', async function () {
       const base = { principal: { kind: 'device' as const, id: deviceA.deviceId }, key: deviceA.key };
       const clientId = `device-${deviceA.deviceId}-0123456789abcdef`;
-      const username = `device:${deviceA.deviceId}`;
+      const username = `device.${deviceA.deviceId}`;
       const now = Math.floor(Date.now() / 1000);
       const expired = createBrokerToken({ ...base, clientId, realm, expiresAt: now - 1 });
       const foreign = createBrokerToken({ ...base, clientId, realm: '1:0x0000000000000000000000000000000000000001', expiresAt: now + 60 });
@@ -258,7 +258,7 @@ describe('The embedded broker: every party authenticated by the chain and held t
         const tries: IClientOptions[] = [
           { clientId: oracleClientId, clean: false },
           { ...device(deviceA), clientId: oracleClientId, clean: false },
-          { clientId: oracleClientId, username: `oracle:${harness.node.wallet(CAST.oracle).address.toLowerCase()}`, password: 'x', clean: false },
+          { clientId: oracleClientId, username: `oracle.${harness.node.wallet(CAST.oracle).address.toLowerCase()}`, password: 'x', clean: false },
         ];
         for (const options of tries) {
           attempts++;

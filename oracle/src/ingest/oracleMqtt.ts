@@ -19,7 +19,7 @@ export function oracleSubscriptions(shareGroup: string): string[] {
 }
 
 /**
- * The oracle's broker credentials: principal `oracle:<address of the oracle key>`, a client ID bound to it with a
+ * The oracle's broker credentials: principal `oracle.<address of the oracle key>`, a client ID bound to it with a
  * random suffix kept in the data directory (`MQTT_CLIENT_ID` overrides it), a signed token for the deployment's realm
  * (or `MQTT_PASSWORD`, an external broker's fixed password).
  */

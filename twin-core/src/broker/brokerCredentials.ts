@@ -19,7 +19,7 @@ export type BrokerCredentialsParameters = {
    * `npx hardhat broker-config`) was given for this principal.
    */
   password?: string;
-  /** A username instead of `<kind>:<id>` (a broker with its own user names; Mosquitto from `broker-config` uses the default). */
+  /** A username instead of `<kind>.<id>` (a broker with its own user names; Mosquitto from `broker-config` uses the default). */
   username?: string;
   /** Seconds since the epoch (default: the clock). */
   now?: () => number;
@@ -35,7 +35,7 @@ export type BrokerCredentials = {
 };
 
 /**
- * The one way every client of the registry's broker logs in: client ID, username `<kind>:<id>` and, as password, a
+ * The one way every client of the registry's broker logs in: client ID, username `<kind>.<id>` and, as password, a
  * fresh signed token ({@link createBrokerToken}) or the fixed password an external broker was configured with. Use
  * {@link keepBrokerCredentialsFresh} on the client so every reconnect presents an unexpired token.
  *

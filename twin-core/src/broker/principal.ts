@@ -41,18 +41,18 @@ export function brokerRealm(deployment: { chainId: number; contracts: { TwinRegi
 }
 
 /**
- * The MQTT username of a principal, `<kind>:<id>` (the ID in lower case): what the broker's ACL names.
+ * The MQTT username of a principal, `<kind>.<id>` (no colon: Mosquitto password files split at it) (the ID in lower case): what the broker's ACL names.
  *
  * @example
- * brokerUsername({ kind: 'device', id: deviceId }) // 'device:0x5f…'
+ * brokerUsername({ kind: "device", id: deviceId }) // "device.0x5f…"
  */
 export function brokerUsername(principal: BrokerPrincipal): string {
-  return `${principal.kind}:${principal.id.toLowerCase()}`;
+  return `${principal.kind}.${principal.id.toLowerCase()}`;
 }
 
-/** The principal of a `<kind>:<id>` username, or undefined when it names none. */
+/** The principal of a `<kind>.<id>` username, or undefined when it names none. */
 export function parseBrokerUsername(username: string): BrokerPrincipal | undefined {
-  const match = /^([a-z]+):(0x[0-9a-f]{40}|0x[0-9a-f]{64})$/.exec(username);
+  const match = /^([a-z]+)\.(0x[0-9a-f]{40}|0x[0-9a-f]{64})$/.exec(username);
   if (match === null || !(BROKER_PRINCIPAL_KINDS as readonly string[]).includes(match[1]!)) return undefined;
   const kind = match[1] as BrokerPrincipalKind;
   const id = match[2] as Hex;
