@@ -52,6 +52,12 @@ export const apiConfigSchema = z.object({
   mqttKeyFile: z.string().min(1).optional(),
   mqttRejectUnauthorized: boolean.default(true),
   /**
+   * The key the API logs in to the broker with (principal `api.<address>`): its account must hold `API_ROLE` on the
+   * entity registry (`npx hardhat grant-api`). Default: the relayer's key; without either the API connects with
+   * `mqttUsername`/`mqttPassword` only, which a broker of the registry refuses. Never logged.
+   */
+  mqttKey: privateKey.optional(),
+  /**
    * The relayer's key: submits users' signed EIP-712 requests through the forwarder and pays their gas. Without it
    * the relay endpoints answer 503. Never logged.
    */
@@ -139,7 +145,7 @@ export function loadApiConfig(
     environment: parameters.environment ?? process.env,
     file: parameters.file,
     fileOptional: false,
-    secrets: ['relayerKey', 'mqttPassword', 'jwtSecret', ...IPFS_CONFIG_SECRETS],
+    secrets: ['relayerKey', 'mqttKey', 'mqttPassword', 'jwtSecret', ...IPFS_CONFIG_SECRETS],
     source: 'API configuration',
   });
 }

@@ -49,12 +49,13 @@ export const oracleConfigSchema = z.object({
    */
   mqttShared: boolean.default(true),
   /**
-   * MQTT client ID (default `twin-oracle-<share group>-1`). The session is persistent (clean start off, one hour
-   * expiry), so the broker keeps the oracle's messages while it restarts: give each instance its own ID.
+   * MQTT client ID (default `oracle-<address>-<random suffix kept in the data directory>`: bound to the oracle's
+   * principal, not guessable). The session is persistent (clean start off, one hour expiry), so the broker keeps the
+   * oracle's messages while it restarts: give each instance its own ID (its own data directory does).
    */
   mqttClientId: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _, . or -')
+    .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 letters, digits, _, . or -')
     .optional(),
   /** MQTT protocol version: 5 (default) or 4 for brokers without MQTT 5 (shared subscriptions need broker support). */
   mqttProtocolVersion: z.coerce

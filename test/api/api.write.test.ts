@@ -1,3 +1,4 @@
+import { brokerLogin } from '../helpers/brokerLogin';
 import { expect } from 'chai';
 import { Contract, type Wallet } from 'ethers';
 import { FORWARD_REQUEST_TYPES } from '../../api/src/relay/forwardRequest';
@@ -86,7 +87,12 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
   describe('POST /twins/:deviceId/command', function () {
     it("publishes the owner's command to the device's command topic", async function () {
       const token = (await signIn(h.wallet(CAST.alice))).body.token;
-      const listener = connect(h.services.mqttUrl, { clientId: 'command-listener' });
+      // The device itself: only it may read its command topic.
+      const device = h.harness.devices[0]!;
+      const listener = connect(
+        h.services.mqttUrl,
+        brokerLogin(h.harness.deploymentFile, { kind: 'device', id: h.aliceTwin }, device.privateKey),
+      );
       const received = new Promise<string>((resolve) =>
         listener.on('message', (_topic, payload) => resolve(payload.toString())),
       );
