@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
-import { signInToken } from './signIn';
+import { signInSession } from '../helpers/siweSession';
 
 /** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -58,7 +58,7 @@ describe('dashboard topology page in headless Chromium (real API, oracle, chain,
   });
 
   it("shows Alice's twin's gateway and outside hosts once she gives her sign-in token", async function () {
-    await page.locator('[data-testid=token-input]').fill(await signInToken(h, h.wallet(CAST.alice)));
+    await page.locator('[data-testid=token-input]').fill((await signInSession(h.api, h.wallet(CAST.alice))).token);
     await page.locator('[data-testid=topology-load]').click();
     await nodes('gateway').first().waitFor();
     expect(await page.locator('[data-testid=topology-viewer]').getAttribute('data-internals-of')).to.equal('1');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
-import { signInToken } from './signIn';
+import { signInSession } from '../helpers/siweSession';
 
 /** The gateway every simulated device routes through (agent/src/simulate/snapshotNetwork.ts). */
 const SIMULATED_GATEWAY = 'host:10.0.0.1@02:00:5e:00:00:01';
@@ -22,7 +22,7 @@ describe('API: GET /topology and /topology/what-if (real server, oracle, chain, 
       'a snapshot of every twin in the topology',
     );
     for (const who of ['alice', 'bob', 'manufacturer', 'security'] as const) {
-      tokens[who] = await signInToken(h, h.wallet(CAST[who]));
+      tokens[who] = (await signInSession(h.api, h.wallet(CAST[who]))).token;
     }
   });
 

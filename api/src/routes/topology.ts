@@ -1,4 +1,3 @@
-import type { Request } from 'express';
 import {
   buildTopology,
   observeSnapshot,
@@ -9,14 +8,14 @@ import {
   whatIf,
   type DeviceObservation,
 } from '../../../analytics/src';
-import { getEntity, getTwin, latestSnapshot, listTwins, type IndexedTwin } from '../../../oracle/src/index';
+import { getTwin, latestSnapshot, listTwins, type IndexedTwin } from '../../../oracle/src/index';
+import { canReadTwin, readerOf, type Reader } from '../access/reader';
 import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
 import { errorSchema } from '../schemas/common';
 import { topologyQuery, topologySchema, whatIfQuery, whatIfSchema } from '../schemas/topology';
-import { sessionOf } from './auth';
 
 /** The most twins the model reads (the first minted); the rest are left out and counted as such. */
 export const TOPOLOGY_MAX_TWINS = 5_000;
@@ -26,40 +25,6 @@ const READ_CONCURRENCY = 8;
 const READ_TIMEOUT_MS = 3_000;
 /** How long a built graph answers requests before it is built again, ms (snapshots come every 30 s by default). */
 export const TOPOLOGY_REBUILD_MS = 2_000;
-
-/** Who is asking: an approved entity signed in, or the public (both null). */
-export type TopologyViewer = { address: string | null; role: string | null };
-
-/**
- * The caller, from an optional `Authorization: Bearer` token: none is the public; a bad or expired token is a 401
- * (never silently the public view), an entity no longer approved a 403.
- */
-async function viewerOf(req: Request, context: ApiContext): Promise<TopologyViewer> {
-  if (req.get('authorization') === undefined) return { address: null, role: null };
-  const session = await sessionOf(req, context.auth);
-  const entity = getEntity(context.index, session.address);
-  if (entity === undefined || entity.status !== 'approved') {
-    throw new ApiError('Your entity is no longer approved.', {
-      status: 403,
-      code: 'entity-not-approved',
-      details: { address: session.address, status: entity?.status ?? null },
-    });
-  }
-  return { address: session.address, role: entity.role };
-}
-
-/**
- * Whether `viewer` may read the internals (addresses, flows, peers) of `twin`: its owner, its manufacturer, or an
- * approved security entity. The public reads no twin's internals.
- *
- * TODO(lead): replace with the API's one access rule for device internals once it lands (the `api` helper's).
- */
-export function mayReadInternals(viewer: TopologyViewer, twin: Pick<IndexedTwin, 'owner' | 'manufacturer'>): boolean {
-  if (viewer.address === null) return false;
-  if (viewer.role === 'security') return true;
-  const address = viewer.address.toLowerCase();
-  return twin.owner.toLowerCase() === address || twin.manufacturer.toLowerCase() === address;
-}
 
 /**
  * The topology routes (seed 002's network model, issue 17 item 4): the fleet graph built from each twin's latest
@@ -132,11 +97,17 @@ export function topologyRoutes(context: ApiContext) {
     };
   }
 
-  const access = (viewer: TopologyViewer, twins: Map<string, IndexedTwin>) => {
+  /** Which twins' internals the reader sees (the API's one rule, `canReadTwin`), and who the reader is. */
+  const access = (reader: Reader, twins: Map<string, IndexedTwin>) => {
     const readable = new Set(
-      [...twins.values()].filter((twin) => mayReadInternals(viewer, twin)).map((twin) => twin.deviceId as string),
+      [...twins.values()].filter((twin) => canReadTwin(reader, twin)).map((twin) => twin.deviceId as string),
     );
-    return { mayRead: (deviceId: string) => readable.has(deviceId), viewer: { ...viewer, internalsOf: readable.size } };
+    const viewer = {
+      address: reader.session?.address ?? null,
+      role: reader.entity?.role ?? null,
+      internalsOf: readable.size,
+    };
+    return { mayRead: (deviceId: string) => readable.has(deviceId), viewer };
   };
   const requireTwins = (deviceIds: readonly string[]) => {
     const missing = deviceIds.filter((deviceId) => getTwin(index, deviceId) === undefined);
@@ -170,10 +141,10 @@ export function topologyRoutes(context: ApiContext) {
       query: topologyQuery,
       responses: { 200: { description: 'The graph', schema: topologySchema }, ...common },
       handler: async ({ query, req }) => {
-        const viewer = await viewerOf(req, context);
+        const reader = await readerOf(req, context);
         if (query.around !== undefined) requireTwins([query.around]);
         const { topology, twins, sources } = await fleet();
-        const { mayRead, viewer: seen } = access(viewer, twins);
+        const { mayRead, viewer: seen } = access(reader, twins);
         const full = redactTopology(topology, mayRead);
         const view = query.around === undefined ? full : topologyAround(full, query.around, query.depth);
         return {
@@ -201,11 +172,11 @@ export function topologyRoutes(context: ApiContext) {
       query: whatIfQuery,
       responses: { 200: { description: 'The consequences', schema: whatIfSchema }, ...common },
       handler: async ({ query, req }) => {
-        const viewer = await viewerOf(req, context);
+        const reader = await readerOf(req, context);
         const isolate = [...new Set(query.isolate)];
         requireTwins(isolate);
         const { topology, twins } = await fleet();
-        const { mayRead, viewer: seen } = access(viewer, twins);
+        const { mayRead, viewer: seen } = access(reader, twins);
         const answer = redactWhatIf(whatIf(topology, isolate), topology, mayRead);
         return { generatedAt: topology.generatedAt, viewer: seen, ...answer };
       },
