@@ -35,7 +35,7 @@ describe('API: GET /topology and /topology/what-if (real server, oracle, chain, 
       const { status, body } = await h.request('/topology');
       expect(status, JSON.stringify(body)).to.equal(200);
       expect(body.viewer).to.deep.equal({ address: null, role: null, internalsOf: 0 });
-      expect(body.sources).to.include({ twins: 3, snapshots: 3, withoutSnapshot: 0 });
+      expect(body.sources).to.include({ twins: 3, twinsLeftOut: 0, snapshots: 3, withoutSnapshot: 0 });
       expect(body.nodes.map((node: { id: string }) => node.id).sort()).to.deep.equal(
         h.harness.devices.map((device) => device.deviceId).sort(),
       );

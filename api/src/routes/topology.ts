@@ -5,6 +5,7 @@ import {
   redactWhatIf,
   topologyAround,
   topologySnapshotSchema,
+  TopologyQueryError,
   whatIf,
   type DeviceObservation,
 } from '../../../analytics/src';
@@ -52,8 +53,10 @@ export function topologyRoutes(context: ApiContext) {
 
   async function buildFleet() {
     const twins: IndexedTwin[] = [];
+    let registered = 0;
     for (let page = 1; twins.length < TOPOLOGY_MAX_TWINS; page++) {
       const { items, total } = listTwins(index, { page, pageSize: 500 });
+      registered = total;
       twins.push(...items.slice(0, TOPOLOGY_MAX_TWINS - twins.length));
       if (page * 500 >= total) break;
     }
@@ -89,11 +92,20 @@ export function topologyRoutes(context: ApiContext) {
       }
     };
     await Promise.all(Array.from({ length: READ_CONCURRENCY }, worker));
+    // Keep the observations of the twins there are (a twin undone by a reorganisation leaves).
+    const current = new Set(twins.map((twin) => twin.deviceId as string));
+    for (const deviceId of observed.keys()) if (!current.has(deviceId)) observed.delete(deviceId);
     const topology = buildTopology({ observations, twins });
     return {
       topology,
       twins: new Map(twins.map((twin) => [twin.deviceId as string, twin])),
-      sources: { twins: twins.length, snapshots: observations.length, withoutSnapshot, unreadable },
+      sources: {
+        twins: twins.length,
+        twinsLeftOut: registered - twins.length,
+        snapshots: observations.length,
+        withoutSnapshot,
+        unreadable,
+      },
     };
   }
 
@@ -108,6 +120,20 @@ export function topologyRoutes(context: ApiContext) {
       internalsOf: readable.size,
     };
     return { mayRead: (deviceId: string) => readable.has(deviceId), viewer };
+  };
+  /** Runs a graph query, a node the graph lacks (a twin beyond {@link TOPOLOGY_MAX_TWINS}) answered 404. */
+  const graphQuery = <result>(run: () => result): result => {
+    try {
+      return run();
+    } catch (error) {
+      if (!(error instanceof TopologyQueryError)) throw error;
+      throw new ApiError('The twin is not in the topology.', {
+        status: 404,
+        code: 'twin-not-in-topology',
+        details: { deviceIds: error.unknown, maxTwins: TOPOLOGY_MAX_TWINS },
+        cause: error,
+      });
+    }
   };
   const requireTwins = (deviceIds: readonly string[]) => {
     const missing = deviceIds.filter((deviceId) => getTwin(index, deviceId) === undefined);
@@ -146,7 +172,8 @@ export function topologyRoutes(context: ApiContext) {
         const { topology, twins, sources } = await fleet();
         const { mayRead, viewer: seen } = access(reader, twins);
         const full = redactTopology(topology, mayRead);
-        const view = query.around === undefined ? full : topologyAround(full, query.around, query.depth);
+        const around = query.around;
+        const view = around === undefined ? full : graphQuery(() => topologyAround(full, around, query.depth));
         return {
           generatedAt: view.generatedAt,
           around: query.around ?? null,
@@ -177,7 +204,11 @@ export function topologyRoutes(context: ApiContext) {
         requireTwins(isolate);
         const { topology, twins } = await fleet();
         const { mayRead, viewer: seen } = access(reader, twins);
-        const answer = redactWhatIf(whatIf(topology, isolate), topology, mayRead);
+        const answer = redactWhatIf(
+          graphQuery(() => whatIf(topology, isolate)),
+          topology,
+          mayRead,
+        );
         return { generatedAt: topology.generatedAt, viewer: seen, ...answer };
       },
     }),

@@ -91,7 +91,8 @@ const viewerSchema = z
 
 const sourcesSchema = z
   .object({
-    twins: z.number().int(),
+    twins: z.number().int().meta({ description: 'Twins in the model (the first 5,000 minted)' }),
+    twinsLeftOut: z.number().int().meta({ description: 'Twins registered beyond that bound, not in the model' }),
     snapshots: z.number().int().meta({ description: 'Twins whose latest snapshot the model read' }),
     withoutSnapshot: z.number().int(),
     unreadable: z.array(z.object({ deviceId: z.string(), reason: z.string() })),
