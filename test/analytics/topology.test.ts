@@ -5,6 +5,8 @@ import {
   flowsFromRecords,
   flowsFromSockets,
   mergeFlows,
+  normaliseAddress,
+  parsePrefix,
   observeSnapshot,
   redactTopology,
   redactWhatIf,
@@ -143,6 +145,38 @@ const nodeOf = (topology: Topology, nodeId: string) => topology.nodes.find((node
 const linkOf = (topology: Topology, linkId: string) => topology.links.find((link) => link.id === linkId);
 
 describe('analytics: the network topology (seed 002)', function () {
+  describe('addresses and prefixes', function () {
+    it('normalises IPv4-mapped and zoned addresses, and refuses what is no address', function () {
+      expect(normaliseAddress('::FFFF:10.0.0.5')).to.equal('10.0.0.5');
+      expect(normaliseAddress('FE80::1%eth0')).to.equal('fe80::1');
+      expect(normaliseAddress('10.0.0.256')).to.equal(null);
+      expect(normaliseAddress('gateway')).to.equal(null);
+    });
+
+    it('matches IPv4 and IPv6 prefixes by their bits, and refuses malformed ones', function () {
+      const cases: Array<[string, string, boolean]> = [
+        ['10.0.0.16/8', '10.1.2.3', true],
+        ['10.0.0.16/8', '11.0.0.1', false],
+        ['0.0.0.0/0', '8.8.8.8', true],
+        ['192.168.1.0/24', '192.168.1.255', true],
+        ['192.168.1.0/24', '192.168.2.1', false],
+        ['10.201.1.2/32', '10.201.1.2', true],
+        ['fe80::/64', 'fe80::3b:2fff:fe00:0', true],
+        ['fe80::/64', 'fe81::1', false],
+        ['::/0', '2001:db8::1', true],
+        ['2001:db8::/32', '2001:db8:ffff::1', true],
+        ['2001:db8::/32', '2001:db9::1', false],
+        ['10.0.0.0/8', 'fe80::1', false],
+      ];
+      for (const [prefix, address, inside] of cases) {
+        expect(parsePrefix(prefix)!.contains(address), `${address} in ${prefix}`).to.equal(inside);
+      }
+      for (const bad of ['10.0.0.0/33', 'x/8', '10.0.0.0', '10.0.0.0/-1', 'fe80::/129']) {
+        expect(parsePrefix(bad), bad).to.equal(null);
+      }
+    });
+  });
+
   describe('observeSnapshot and flowsFromSockets', function () {
     const network = (sockets: Network['sockets'], listening: Network['listening'] = []): Network => ({
       interfaces: [],
