@@ -8,6 +8,21 @@ import { layoutGraph } from './topology-layout.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const TOKEN_KEY = 'twin-registry.topology-token';
+/** Where the main dashboard keeps its signed-in session (`{ token, expiresAt, … }`) for the tab, once it has one. */
+const DASHBOARD_SESSION_KEY = 'twin-dashboard-session';
+
+/** The token to read with: one pasted here, else the dashboard's session in this tab while it lasts, else none. */
+function currentToken() {
+  const pasted = sessionStorage.getItem(TOKEN_KEY);
+  if (pasted) return pasted;
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(DASHBOARD_SESSION_KEY) ?? 'null');
+    if (typeof stored?.token === 'string' && !(Date.parse(stored.expiresAt) <= Date.now())) return stored.token;
+  } catch {
+    // not a session: read as the public
+  }
+  return null;
+}
 const svg = document.querySelector('[data-testid=topology-svg]');
 const form = document.querySelector('[data-testid=topology-form]');
 const details = document.querySelector('[data-testid=topology-details]');
@@ -36,7 +51,7 @@ banner.querySelector('.error-dismiss').addEventListener('click', () => (banner.h
 
 /** GET `API_BASE + path` with the token, if any; the parsed body, or an ApiError with the API's message. */
 async function get(path, query) {
-  const token = sessionStorage.getItem(TOKEN_KEY);
+  const token = currentToken();
   const headers = { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
   let response;
   try {

@@ -97,6 +97,24 @@ describe('dashboard topology page in headless Chromium (real API, oracle, chain,
     expect(await nodes().count()).to.equal(1);
   });
 
+  it("reads with the main dashboard's signed-in session when no token is pasted", async function () {
+    const { token } = await signInSession(h.api, h.wallet(CAST.manufacturer));
+    const fresh = await browser.newPage();
+    fresh.on('pageerror', (error) => pageErrors.push(error.message));
+    await fresh.goto(`${h.services.api.url}/`);
+    await fresh.evaluate(
+      (value) =>
+        (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+          'twin-dashboard-session',
+          value,
+        ),
+      JSON.stringify({ token, expiresAt: new Date(Date.now() + 600_000).toISOString() }),
+    );
+    await fresh.goto(`${h.services.api.url}/topology.html`);
+    await fresh.locator('[data-testid=topology-viewer][data-internals-of="2"]').waitFor();
+    await fresh.close();
+  });
+
   it('names a malformed DeviceID in the error banner', async function () {
     await page.locator('input[name=around]').fill('0x12');
     await page.locator('[data-testid=topology-load]').click();
