@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CAST } from '../oracle/chain/deployOnNode';
+import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
 import { signInSession } from '../helpers/siweSession';
 
@@ -123,6 +123,26 @@ describe('API: GET /topology and /topology/what-if (real server, oracle, chain, 
       expect(publicView.body.stoppedFlows).to.deep.equal([]);
       expect(publicView.body.summary).to.include({ flowsStopped: 0, flows: 0 });
       expect(publicView.body.isolated).to.deep.equal([h.aliceTwin]);
+    });
+
+    it('with suspended=true, isolates every twin suspended on chain now', async function () {
+      const none = await h.request('/topology/what-if?suspended=true', as('alice'));
+      expect(none.status, JSON.stringify(none.body)).to.equal(200);
+      expect(none.body.isolated).to.deep.equal([]);
+      expect(none.body.stoppedFlows).to.deep.equal([]);
+      const security = h.harness.registry.twins.connect(h.wallet(CAST.security));
+      await mined(security.getFunction('setState')(h.aliceTwin, 1, 'topology what-if test'));
+      const answer = await eventually(
+        () => h.request('/topology/what-if?suspended=true', as('alice')),
+        (reply) => reply.status === 200 && reply.body.isolated.includes(h.aliceTwin),
+        20_000,
+        "the suspension in the topology's what-if",
+      );
+      expect(answer.body.isolated).to.deep.equal([h.aliceTwin]);
+      expect(answer.body.stoppedFlows.length).to.be.greaterThan(0);
+      const topology = await h.request('/topology');
+      expect(topology.body.nodes.find((node: { id: string }) => node.id === h.aliceTwin).state).to.equal('suspended');
+      await mined(security.getFunction('setState')(h.aliceTwin, 0, 'topology what-if test done'));
     });
 
     it('refuses an empty or malformed list (400 naming isolate) and unknown twins (404 naming them)', async function () {

@@ -189,20 +189,25 @@ export function topologyRoutes(context: ApiContext) {
       method: 'get',
       path: '/topology/what-if',
       operationId: 'topologyWhatIf',
-      summary: 'What stops if these twins are suspended or cut off',
+      summary: 'What stops if these twins are suspended or cut off (or what the current suspensions cut off)',
       description:
         "Which other twins lose a gateway (directly, or because their gateway's own uplink runs through an isolated " +
         'twin) or peers, and which flows stop (an end isolated, or the gateway they leave through lost). ' +
         privacy +
-        ' Stopped flows list only those a twin readable by the caller observed.',
+        ' Stopped flows list only those a twin readable by the caller observed. `suspended=true` adds every twin ' +
+        'suspended on chain now to `isolate`.',
       tag: 'topology',
       query: whatIfQuery,
       responses: { 200: { description: 'The consequences', schema: whatIfSchema }, ...common },
       handler: async ({ query, req }) => {
         const reader = await readerOf(req, context);
-        const isolate = [...new Set(query.isolate)];
-        requireTwins(isolate);
+        const named = query.isolate ?? [];
+        requireTwins(named);
         const { topology, twins } = await fleet();
+        const suspended = query.suspended
+          ? [...twins.values()].filter((twin) => twin.state === 'suspended').map((twin) => twin.deviceId as string)
+          : [];
+        const isolate = [...new Set([...named, ...suspended])];
         const { mayRead, viewer: seen } = access(reader, twins);
         const answer = redactWhatIf(
           graphQuery(() => whatIf(topology, isolate)),

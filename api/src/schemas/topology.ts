@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_TOPOLOGY_DEPTH } from '../../../analytics/src';
-import { deviceIdSchema, timeSchema } from './common';
+import { booleanQuery, deviceIdSchema, timeSchema } from './common';
 
 /** The most twins one what-if isolates. */
 export const MAX_ISOLATED = 32;
@@ -17,14 +17,23 @@ export const topologyQuery = z.object({
     .meta({ description: `Links followed from \`around\` (0–${MAX_TOPOLOGY_DEPTH}, default 1)` }),
 });
 
-/** `?isolate=<deviceId>[,<deviceId>…]`. */
-export const whatIfQuery = z.object({
-  isolate: z
-    .string()
-    .transform((text) => text.split(',').map((part) => part.trim()))
-    .pipe(z.array(deviceIdSchema).min(1).max(MAX_ISOLATED))
-    .meta({ description: `Comma-separated DeviceIDs of the twins suspended or cut off (1–${MAX_ISOLATED})` }),
-});
+/** `?isolate=<deviceId>[,<deviceId>…]&suspended=true|false`: at least one of them. */
+export const whatIfQuery = z
+  .object({
+    isolate: z
+      .string()
+      .transform((text) => text.split(',').map((part) => part.trim()))
+      .pipe(z.array(deviceIdSchema).min(1).max(MAX_ISOLATED))
+      .optional()
+      .meta({ description: `Comma-separated DeviceIDs of the twins suspended or cut off (1–${MAX_ISOLATED})` }),
+    suspended: booleanQuery
+      .default(false)
+      .meta({ description: 'Also isolate every twin suspended on chain now: what the current suspensions cut off' }),
+  })
+  .refine((query) => query.isolate !== undefined || query.suspended, {
+    path: ['isolate'],
+    message: 'name the twins to isolate, or set suspended=true',
+  });
 
 const nodeSchema = z
   .object({
