@@ -10,8 +10,10 @@ import { errorHandler } from './http/errorHandler';
 import { mountRoutes } from './http/mountRoutes';
 import { authRoutes } from './routes/auth';
 import { commandRoutes } from './routes/command';
+import { demoRoutes } from './routes/demo';
 import { entityRoutes } from './routes/entities';
 import { eventRoutes } from './routes/events';
+import { fleetRoutes } from './routes/fleet';
 import { relayRoutes } from './routes/relay';
 import { snapshotRoutes } from './routes/snapshots';
 import { specRoutes } from './routes/spec';
@@ -27,6 +29,8 @@ export const API_VERSION = '1.0.0';
 const PUBLIC_DIR = join(__dirname, '..', 'public');
 /** Chart.js's UMD bundle, served locally (no CDN: the dashboard works offline). */
 const CHART_JS = join(dirname(require.resolve('chart.js')), 'chart.umd.js');
+/** ethers' browser ES module: the dashboard signs sign-in messages and relayed requests with it. */
+const ETHERS_JS = join(dirname(require.resolve('ethers')), '..', 'dist', 'ethers.min.js');
 
 /**
  * Every route of the API, in mount order.
@@ -39,11 +43,13 @@ export function apiRoutes(context: ApiContext): AnyRoute[] {
     ...twinRoutes(context),
     ...snapshotRoutes(context),
     ...entityRoutes(context),
+    ...fleetRoutes(context),
     ...commandRoutes(context),
     ...relayRoutes(context),
     ...authRoutes(context),
     ...eventRoutes(context),
     ...specRoutes(),
+    ...demoRoutes(context),
   ];
   routes.push(...systemRoutes(context, () => routes, API_VERSION));
   return routes;
@@ -130,6 +136,7 @@ export function createApp(context: ApiContext): Express {
   app.use(API_BASE_PATH, api);
 
   app.get('/vendor/chart.umd.js', (_req, res) => res.type('application/javascript').sendFile(CHART_JS));
+  app.get('/vendor/ethers.js', (_req, res) => res.type('application/javascript').sendFile(ETHERS_JS));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' }));
   app.use(
     errorHandler(
