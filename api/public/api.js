@@ -23,11 +23,34 @@ export const isAbort = (error) => error?.name === 'AbortError';
  * carrying the API's message, or with the AbortError when `signal` aborts.
  */
 export async function apiGet(path, { query, signal } = {}) {
+  return apiRequest('GET', path, { query, signal });
+}
+
+/** The session token reads and writes carry (set by session.js on sign-in, cleared on sign-out). */
+let bearer = null;
+export function setBearer(token) {
+  bearer = token || null;
+}
+
+/**
+ * Any API call: `method`, `API_BASE + path`, an optional JSON `body`; sends the session token when signed in (device
+ * internals, alerts' evidence and notifications are only readable with it). Resolves to the parsed JSON body.
+ */
+export async function apiRequest(method, path, { query, body: payload, signal, token } = {}) {
   const url = `${API_BASE}${path}${queryString(query)}`;
+  const headers = { accept: 'application/json' };
+  const auth = token === undefined ? bearer : token;
+  if (auth) headers.authorization = `Bearer ${auth}`;
+  if (payload !== undefined) headers['content-type'] = 'application/json';
   let response;
   let text;
   try {
-    response = await fetch(url, { signal, headers: { accept: 'application/json' } });
+    response = await fetch(url, {
+      method,
+      signal,
+      headers,
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
     text = await response.text();
   } catch (error) {
     if (isAbort(error)) throw error;

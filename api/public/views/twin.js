@@ -58,6 +58,7 @@ export async function renderTwin(container, { deviceId }, ctx) {
     replace(header, headerContent(data));
     replace(staticHolder, renderStaticParams(data));
     replace(alertsHolder, alertsTable(data.alerts));
+    live.setAlerts(data.alerts);
     replace(histories, updatesTable(data.updates), stateHistoryTable(data.stateHistory));
   };
   draw(detail);
@@ -84,10 +85,16 @@ export async function renderTwin(container, { deviceId }, ctx) {
         else buffered.push(data);
       },
       snapshot: (data) => {
-        if (mine(data)) snapshots.prepend(data);
+        if (!mine(data)) return;
+        snapshots.prepend(data);
+        // The header follows the table: its latest snapshot is the newest one, pending until anchored.
+        setHeaderSnapshot(header, { seq: data.seq, anchored: false, collectedAt: data.collectedAt });
       },
       anchored: (data) => {
-        if (!Array.isArray(data?.deviceIds) || data.deviceIds.some((other) => sameHex(other, id))) snapshots.reload();
+        if (!Array.isArray(data?.deviceIds) || data.deviceIds.some((other) => sameHex(other, id))) {
+          snapshots.reload();
+          refreshDetail();
+        }
       },
       alert: (data) => {
         if (mine(data)) refreshDetail();
@@ -122,7 +129,12 @@ function headerContent(detail) {
     h(
       'div',
       { class: 'title-row' },
-      h('h1', {}, 'Twin ', h('span', { class: 'mono', title: twin.deviceId }, shorten(twin.deviceId))),
+      h(
+        'h1',
+        { 'data-testid': 'twin-title' },
+        hostnameOf(detail) ?? ['Twin ', h('span', { class: 'mono', title: twin.deviceId }, shorten(twin.deviceId))],
+      ),
+      modelOf(detail) ? h('span', { class: 'muted model', 'data-testid': 'twin-model' }, modelOf(detail)) : null,
       stateBadge(twin.state),
       twin.reviewRequested ? badge('review requested', 'warn', { 'data-testid': 'review-requested' }) : null,
     ),
@@ -146,14 +158,30 @@ function headerContent(detail) {
       ['Software updates', String(twin.updateCount ?? 0)],
       ['Minted at block', twin.mintedBlock != null ? String(twin.mintedBlock) : null],
       ['Updated at block', twin.updatedBlock != null ? String(twin.updatedBlock) : null],
-      [
-        'Latest snapshot',
-        snapshot
-          ? [`#${snapshot.seq} `, snapshot.anchored ? badge('anchored', 'ok') : badge('pending', 'pending')]
-          : h('span', { class: 'muted' }, 'none yet'),
-      ],
+      ['Latest snapshot', h('span', { 'data-testid': 'header-snapshot' }, snapshotSummary(snapshot))],
     ]),
   ];
+}
+
+const hostnameOf = (detail) => (typeof detail.static?.os?.hostname === 'string' ? detail.static.os.hostname : null);
+const modelOf = (detail) =>
+  typeof detail.static?.identity?.hardwareModel === 'string' ? detail.static.identity.hardwareModel : null;
+
+function snapshotSummary(snapshot) {
+  if (!snapshot) return h('span', { class: 'muted' }, 'no snapshot yet');
+  return [
+    h('span', { class: 'mono', 'data-seq': String(snapshot.seq) }, `#${snapshot.seq} `),
+    snapshot.anchored ? badge('anchored', 'ok') : badge('pending anchoring', 'pending'),
+  ];
+}
+
+/** Keeps the header's latest snapshot in step with the live stream (never going back to an older one). */
+function setHeaderSnapshot(header, snapshot) {
+  const holder = header.querySelector('[data-testid="header-snapshot"]');
+  if (!holder) return;
+  const shown = Number(holder.querySelector('[data-seq]')?.dataset.seq ?? -1);
+  if (Number(snapshot.seq) < shown) return;
+  replace(holder, snapshotSummary(snapshot));
 }
 
 function entityCell(address, entity) {
@@ -162,10 +190,21 @@ function entityCell(address, entity) {
   return h('span', {}, addressLink(address, name), name ? [' ', hex(address, { class: 'mono muted' })] : null);
 }
 
-/** The live strip: the latest reading's behaviour label, the count of live readings, the latest values. */
+/**
+ * The live strip: what the security service detected (its open alerts), the simulator's ground truth as a labelled
+ * simulation field (simulated devices only), the count of live readings, the latest values.
+ */
 function createLivePanel() {
+  const detection = h('span', { class: 'detection', 'data-testid': 'detection' }, 'no open alert');
   const behaviour = h('span', { class: 'behaviour', 'data-testid': 'behaviour', 'data-anomalous': 'unknown' }, '—');
   const scenario = h('span', { class: 'muted scenario' });
+  const simulation = h(
+    'div',
+    { class: 'stat stat-simulation', 'data-testid': 'simulation-field', hidden: true },
+    h('span', { class: 'stat-label' }, 'Simulation ground truth'),
+    h('span', { class: 'stat-value' }, behaviour, ' ', scenario),
+    h('span', { class: 'muted small' }, 'what the simulator plays, not a detection'),
+  );
   const count = h('span', { class: 'live-count', 'data-testid': 'live-count', 'aria-live': 'off' }, '0');
   const latest = h('span', { class: 'latest', 'data-testid': 'latest-reading' }, 'no reading yet');
   let received = 0;
@@ -176,6 +215,7 @@ function createLivePanel() {
     behaviour.classList.toggle('anomalous', anomalous === true);
     behaviour.title = anomalous ? 'Anomalous behaviour (simulator ground truth)' : 'Behaviour (simulator ground truth)';
     scenario.textContent = scenarioName ? `scenario ${scenarioName}` : '';
+    simulation.hidden = name == null;
   };
   const setReading = (reading) => {
     const body = reading?.body;
@@ -197,9 +237,10 @@ function createLivePanel() {
     h(
       'div',
       { class: 'stat' },
-      h('span', { class: 'stat-label' }, 'Behaviour'),
-      h('span', { class: 'stat-value' }, behaviour, ' ', scenario),
+      h('span', { class: 'stat-label' }, 'Behaviour (security detections)'),
+      h('span', { class: 'stat-value' }, detection),
     ),
+    simulation,
     h(
       'div',
       { class: 'stat' },
@@ -216,6 +257,23 @@ function createLivePanel() {
 
   return {
     element,
+    /** The twin's open alerts as the security service published them. */
+    setAlerts(alerts) {
+      const open = (Array.isArray(alerts) ? alerts : []).filter((alert) => alert.status === 'open');
+      if (open.length === 0) {
+        replace(detection, h('span', { class: 'muted' }, 'no open alert'));
+        detection.dataset.open = '0';
+        return;
+      }
+      detection.dataset.open = String(open.length);
+      replace(
+        detection,
+        open.slice(0, 3).map((alert) =>
+          badge(alert.behaviour, 'danger', { title: `score ${Number(alert.score).toFixed(2)} · ${alert.action}` }),
+        ),
+        open.length > 3 ? ` +${open.length - 3}` : null,
+      );
+    },
     setInitial(detail) {
       if (detail.latestTelemetry) setReading(detail.latestTelemetry);
       if (!detail.latestTelemetry?.body?.label && detail.twin?.behaviour)
