@@ -106,7 +106,8 @@ export function openEvents(query, handlers, { onStatus = () => {}, onError = () 
   }
   // Only the event types handled here: the list pages need no telemetry stream.
   const source = new EventSource(
-    `${API_BASE}/events${queryString({ ...query, types: Object.keys(handlers).join(',') })}`,
+    // EventSource sends no header: a signed-in page passes its token as `access_token` (RFC 6750 §2.3).
+    `${API_BASE}/events${queryString({ ...query, types: Object.keys(handlers).join(','), access_token: bearer ?? '' })}`,
   );
   let closed = false;
   onStatus('connecting');

@@ -4,6 +4,7 @@ import { clearError, h, ownerHref, deviceHref, replace, setLiveStatus, showError
 import { isAddress, isDeviceId, parseHash } from './format.js';
 import { setupSession } from './session-ui.js';
 import { onSession } from './session.js';
+import { renderAlerts } from './views/alerts.js';
 import { renderOwner } from './views/owner.js';
 import { renderSnapshot } from './views/snapshot.js';
 import { renderTwin } from './views/twin.js';
@@ -94,6 +95,7 @@ export const ROUTES = [
   { path: ['twins', ':deviceId'], render: renderTwin, nav: 'twins' },
   { path: ['twins', ':deviceId', 'snapshots', ':seq'], render: renderSnapshot, nav: 'twins' },
   { path: ['owners', ':address'], render: renderOwner, nav: 'owners' },
+  { path: ['alerts'], render: renderAlerts, nav: 'alerts' },
 ];
 
 /** Hash → view and parameters. */

@@ -200,3 +200,12 @@ export function humanizeKey(key) {
   const text = words.join(' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** `1.5` (ETH, decimal text) → wei as a decimal string, without floating point; null when it is not an amount. */
+export function parseEthToWei(text) {
+  const value = String(text ?? '').trim();
+  const match = /^(\d{1,12})(?:\.(\d{1,18}))?$/.exec(value);
+  if (!match) return null;
+  const wei = BigInt(match[1]) * 10n ** 18n + BigInt((match[2] ?? '').padEnd(18, '0'));
+  return wei.toString();
+}

@@ -164,3 +164,31 @@ export async function sendTransaction({ to, data, value }) {
   const receipt = await sent.wait();
   return { txHash: sent.hash, blockNumber: receipt?.blockNumber ?? null };
 }
+
+let registryAddress = null;
+/** The TwinRegistry's address, from the fleet summary's deployment. */
+export async function registry() {
+  registryAddress ??= (await apiRequest('GET', '/fleet', { token: null })).chain.contracts.TwinRegistry;
+  return registryAddress;
+}
+
+const REGISTRY_ABI = ['function deposit() payable', 'function proceedsOf(address account) view returns (uint256)'];
+
+/** `TwinRegistry.deposit()` with `wei`, from the signed-in account (its own transaction and ether). */
+export async function deposit(wei) {
+  const { Interface } = await loadEthers();
+  return sendTransaction({
+    to: await registry(),
+    data: new Interface(REGISTRY_ABI).encodeFunctionData('deposit', []),
+    value: BigInt(wei),
+  });
+}
+
+/** The signed-in account's registry balance (deposits and sale proceeds), wei as a decimal string. */
+export async function balanceOf(address) {
+  const { Interface } = await loadEthers();
+  const wallet = await signer();
+  const abi = new Interface(REGISTRY_ABI);
+  const answer = await wallet.provider.call({ to: await registry(), data: abi.encodeFunctionData('proceedsOf', [address]) });
+  return abi.decodeFunctionResult('proceedsOf', answer)[0].toString();
+}

@@ -128,8 +128,10 @@ export async function renderSnapshot(container, { deviceId, seq, query = {} }, c
   }
   const body = current.message?.body ?? {};
   const meta = current.snapshot ?? {};
-  const rawHref = `${API_BASE}${base}/${encodeURIComponent(seq)}`;
-  const proofHref = `${rawHref}/proof`;
+  const documentHref = `${API_BASE}${base}/${encodeURIComponent(seq)}`;
+  // The exact bytes from the API's IPFS gateway when it has one (`snapshot.url`), else the signed message as JSON.
+  const rawHref = typeof meta.url === 'string' ? meta.url : documentHref;
+  const proofHref = `${documentHref}/proof`;
   const system = body.system?.available ? body.system.value : null;
 
   const head = h(

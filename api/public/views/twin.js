@@ -3,6 +3,7 @@ import { createTelemetryCharts } from '../charts.js';
 import { addressLink, badge, definitionList, h, hex, replace, stateBadge } from '../dom.js';
 import { formatClock, formatEth, formatNumber, sameHex, shorten } from '../format.js';
 import { alertsTable, stateHistoryTable, updatesTable } from './history.js';
+import { controlSlot, createActionsPanel } from './actions.js';
 import { createSnapshotTable } from './snapshots.js';
 import { renderStaticParams } from './static.js';
 
@@ -52,13 +53,28 @@ export async function renderTwin(container, { deviceId }, ctx) {
   const staticHolder = h('div', { class: 'static-holder' });
   const alertsHolder = h('div', { class: 'alerts-holder' });
   const histories = h('div', { class: 'two-col' });
-  replace(container, header, live.element, chartGrid, alertsHolder, snapshots.element, staticHolder, histories);
+  let refreshDetail = () => {};
+  const actions = createActionsPanel(ctx, id, { refresh: () => refreshDetail() });
+  // The control work (commands with results, desired state) fills `controlSlot()`.
+  replace(
+    container,
+    header,
+    actions.element,
+    controlSlot(),
+    live.element,
+    chartGrid,
+    alertsHolder,
+    snapshots.element,
+    staticHolder,
+    histories,
+  );
 
   const draw = (data) => {
     replace(header, headerContent(data));
     replace(staticHolder, renderStaticParams(data));
     replace(alertsHolder, alertsTable(data.alerts));
     live.setAlerts(data.alerts);
+    actions.update(data);
     replace(histories, updatesTable(data.updates), stateHistoryTable(data.stateHistory));
   };
   draw(detail);
@@ -71,7 +87,7 @@ export async function renderTwin(container, { deviceId }, ctx) {
   let ready = false;
   const buffered = [];
   const mine = (data) => data && (data.deviceId == null || sameHex(data.deviceId, id));
-  const refreshDetail = ctx.debounce(400, async () => {
+  refreshDetail = ctx.debounce(400, async () => {
     const fresh = await ctx.get(base);
     if (ctx.alive) draw(fresh);
   });
@@ -99,8 +115,14 @@ export async function renderTwin(container, { deviceId }, ctx) {
       alert: (data) => {
         if (mine(data)) refreshDetail();
       },
+      chain: (data) => {
+        if (!mine(data)) return;
+        actions.onChain(data);
+        refreshDetail();
+      },
       state: (data) => {
         if (!mine(data)) return;
+        actions.onChain(data);
         const current = header.querySelector('[data-testid="state-badge"]');
         if (current && data.new != null) current.replaceWith(stateBadge(data.new));
         refreshDetail();

@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { alertsUpdatedSince } from '../../../oracle/src/index/alerts';
 import { ENTITY_ROLES, ENTITY_STATUSES, listEntities } from '../../../oracle/src/index/entities';
+import { getBatch } from '../../../oracle/src/index/batches';
+import type { Index } from '../../../oracle/src/index/openIndex';
+import { latestSnapshot } from '../../../oracle/src/index/snapshots';
 import { TWIN_STATES, listTwins, type IndexedTwin } from '../../../oracle/src/index/twins';
 import { assertSessionRole } from '../auth/sessionRole';
 import type { ApiContext } from '../context';
 import { defineRoute } from '../http/defineRoute';
 import { addressSchema, errorSchema, pageOf, timeSchema } from '../schemas/common';
 import { alertSchema, entitySchema, twinSchema, twinStateSchema } from '../schemas/twins';
-import { twinSummary } from '../views/twinView';
 import { sessionOf } from './auth';
 
 const badInput = { description: 'Invalid input; the message names each bad field', schema: errorSchema };
@@ -72,7 +74,24 @@ const directoryQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(500).default(20),
 });
 
+/** A directory row: the public chain record (no device internals: the behaviour label is not here). */
 const directoryEntrySchema = twinSchema
+  .pick({
+    deviceId: true,
+    owner: true,
+    manufacturer: true,
+    deviceSigner: true,
+    state: true,
+    forSale: true,
+    price: true,
+    staticHash: true,
+    staticCid: true,
+    updateCount: true,
+    reviewRequested: true,
+    mintedBlock: true,
+    updatedBlock: true,
+    latestSnapshot: true,
+  })
   .extend({
     hostname: z.string().nullable().meta({ description: "From the static document (null until it is read)" }),
     model: z.string().nullable().meta({ description: 'Hardware model, from the static document' }),
@@ -276,7 +295,24 @@ function latestOpenDetections(context: ApiContext): Map<string, Detection> {
   return detections;
 }
 
-type DirectoryEntry = { order: number; item: ReturnType<typeof twinSummary> & DirectoryExtras };
+type DirectoryEntry = { order: number; item: ReturnType<typeof publicSummary> & DirectoryExtras };
+
+/** The twin's public record and latest snapshot, as `twinSummary` lists them but without any device internals. */
+function publicSummary(index: Index, twin: IndexedTwin) {
+  const snapshot = latestSnapshot(index, twin.deviceId);
+  return {
+    ...twin,
+    price: twin.price.toString(),
+    latestSnapshot:
+      snapshot === undefined
+        ? null
+        : {
+            seq: snapshot.seq,
+            collectedAt: snapshot.collectedAt,
+            anchored: snapshot.batchId !== null && getBatch(index, snapshot.batchId)?.status === 'confirmed',
+          },
+  };
+}
 type DirectoryExtras = {
   hostname: string | null;
   model: string | null;
@@ -300,7 +336,7 @@ async function directoryEntry(
   return {
     order,
     item: {
-      ...twinSummary(context.index, twin),
+      ...publicSummary(context.index, twin),
       hostname: text(document?.os?.hostname),
       model: text(document?.identity?.hardwareModel),
       ownerName: names.get(twin.owner.toLowerCase()) ?? null,
