@@ -5,6 +5,7 @@ import { isAddress, isDeviceId, parseHash } from './format.js';
 import { setupSession } from './session-ui.js';
 import { onSession } from './session.js';
 import { renderAlerts } from './views/alerts.js';
+import { renderMint } from './views/mint.js';
 import { renderOwner } from './views/owner.js';
 import { renderSnapshot } from './views/snapshot.js';
 import { renderTwin } from './views/twin.js';
@@ -96,6 +97,7 @@ export const ROUTES = [
   { path: ['twins', ':deviceId', 'snapshots', ':seq'], render: renderSnapshot, nav: 'twins' },
   { path: ['owners', ':address'], render: renderOwner, nav: 'owners' },
   { path: ['alerts'], render: renderAlerts, nav: 'alerts' },
+  { path: ['mint'], render: renderMint, nav: 'mint' },
 ];
 
 /** Hash → view and parameters. */

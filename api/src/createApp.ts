@@ -14,6 +14,7 @@ import { demoRoutes } from './routes/demo';
 import { entityRoutes } from './routes/entities';
 import { eventRoutes } from './routes/events';
 import { fleetRoutes } from './routes/fleet';
+import { mintRoutes } from './routes/mint';
 import { relayRoutes } from './routes/relay';
 import { snapshotRoutes } from './routes/snapshots';
 import { specRoutes } from './routes/spec';
@@ -44,6 +45,7 @@ export function apiRoutes(context: ApiContext): AnyRoute[] {
     ...snapshotRoutes(context),
     ...entityRoutes(context),
     ...fleetRoutes(context),
+    ...mintRoutes(context),
     ...commandRoutes(context),
     ...relayRoutes(context),
     ...authRoutes(context),

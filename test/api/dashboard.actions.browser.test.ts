@@ -7,6 +7,8 @@ import mqtt from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
+import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
+import { signMintAttestation } from '../../twin-core/src/signing/mintAttestation';
 import { signMessage } from '../../twin-core/src/signing/messageSignature';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
@@ -265,5 +267,48 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     await page.locator('[data-testid=action-suspend]').waitFor();
     expect(await page.locator('[data-testid=suspend-reason]').inputValue()).to.equal('bafkreidashboardtestevidence');
     expect(await page.locator('[data-testid=control-slot]').count()).to.equal(1);
+  });
+
+  it('lets a manufacturer mint a twin from a static document and a device attestation, then deactivate it', async function () {
+    const maker = h.wallet(CAST.manufacturer).address;
+    const device = h.harness.devices[0]!;
+    // A new board of the same brand: another serial number and MAC address, so another DeviceID.
+    const document = structuredClone(device.staticDocument);
+    document.identity.serialNumber = `dashboard-${Date.now()}`;
+    document.identity.macAddress = 'b8:27:eb:00:da:5b';
+    const deviceId = formatDeviceId(computeDeviceId(document.identity));
+    const signerKey = developmentKey(CAST.newSigner) as Hex;
+    const deviceSigner = h.wallet(CAST.newSigner).address;
+    const attestation = signMintAttestation(signerKey, {
+      deviceId,
+      manufacturer: maker,
+      chainId: 31337,
+      registry: h.harness.registry.deployment.contracts.TwinRegistry,
+    });
+
+    await page.goto(`${h.services.api.url}/#/mint`);
+    await signInAs(page, maker);
+    await page.locator('[data-testid=mint-document]').fill(JSON.stringify(document));
+    await page.locator('[data-testid=mint-signer]').fill(deviceSigner);
+    // A wrong attestation first: the API's dry run names the contract's error before anything is sent.
+    await page.locator('[data-testid=mint-attestation]').fill(`0x${'11'.repeat(65)}`);
+    await page.locator('[data-testid=action-mint]').click();
+    await page.locator('[data-testid=action-outcome][data-status=error]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-testid=action-outcome]').textContent()).to.match(/mint by .* would revert|revert|Attestation|Signature/i);
+    await page.locator('[data-testid=mint-attestation]').fill(attestation);
+    await page.locator('[data-testid=action-mint]').click();
+    await page.locator('[data-testid=action-outcome][data-status=done]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('[data-testid=action-outcome]').textContent()).to.include('TwinMinted');
+    const minted = await h.request(`/twins/${deviceId}`);
+    expect(minted.status).to.equal(200);
+    expect(minted.body.twin).to.include({ owner: maker, deviceSigner, state: 'active' });
+    expect(minted.body.static?.identity?.serialNumber).to.equal(document.identity.serialNumber);
+
+    await page.locator('[data-testid=minted-twin]').click();
+    await page.locator('[data-testid=action-deactivate]').waitFor();
+    await page.locator('[data-testid=deactivate-reason]').fill('end of support');
+    await page.locator('[data-testid=action-deactivate]').click();
+    expect(await outcomeDone(page, 'deactivate')).to.include('On chain:');
+    await page.locator('[data-testid=twin-header] [data-testid=state-badge][data-state=deactivated]').waitFor({ timeout: 20_000 });
   });
 });

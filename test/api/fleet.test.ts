@@ -150,6 +150,31 @@ describe('API: fleet summary, twin directory, alert inbox and demo routes (real 
     }
   });
 
+  it('POST /mint/prepare is for manufacturers, names a bad document, and refuses a minted DeviceID', async function () {
+    const body = (document: unknown) =>
+      JSON.stringify({ document, deviceSigner: h.wallet(CAST.newSigner).address, attestation: `0x${'11'.repeat(65)}` });
+    expect((await h.request('/mint/prepare', { method: 'POST', body: body({}) })).status).to.equal(401);
+    const owner = await signIn(h.wallet(CAST.alice));
+    const asOwner = await h.request('/mint/prepare', {
+      method: 'POST',
+      body: body({}),
+      headers: { authorization: `Bearer ${owner}` },
+    });
+    expect(asOwner.status).to.equal(403);
+    const maker = await signIn(h.wallet(CAST.manufacturer));
+    const auth = { authorization: `Bearer ${maker}` };
+    const bad = await h.request('/mint/prepare', { method: 'POST', body: body({ identity: {} }), headers: auth });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.message).to.include('Invalid static document');
+    const existing = await h.request('/mint/prepare', {
+      method: 'POST',
+      body: body(h.harness.devices[0]!.staticDocument),
+      headers: auth,
+    });
+    expect(existing.status).to.equal(409);
+    expect(existing.body.error.code).to.equal('twin-exists');
+  });
+
   describe('demoRoutes', function () {
     const context = (chainId: number, accounts: { label: string; key: string }[]) =>
       ({
