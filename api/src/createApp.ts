@@ -10,11 +10,9 @@ import { errorHandler } from './http/errorHandler';
 import { mountRoutes } from './http/mountRoutes';
 import { authRoutes } from './routes/auth';
 import { commandRoutes } from './routes/command';
-import { demoRoutes } from './routes/demo';
+import { dashboardRoutes } from './routes/dashboard';
 import { entityRoutes } from './routes/entities';
 import { eventRoutes } from './routes/events';
-import { fleetRoutes } from './routes/fleet';
-import { mintRoutes } from './routes/mint';
 import { relayRoutes } from './routes/relay';
 import { snapshotRoutes } from './routes/snapshots';
 import { specRoutes } from './routes/spec';
@@ -42,16 +40,14 @@ const ETHERS_JS = join(dirname(require.resolve('ethers')), '..', 'dist', 'ethers
 export function apiRoutes(context: ApiContext): AnyRoute[] {
   const routes: AnyRoute[] = [
     ...twinRoutes(context),
+    ...dashboardRoutes(context),
     ...snapshotRoutes(context),
     ...entityRoutes(context),
-    ...fleetRoutes(context),
-    ...mintRoutes(context),
     ...commandRoutes(context),
     ...relayRoutes(context),
     ...authRoutes(context),
     ...eventRoutes(context),
     ...specRoutes(),
-    ...demoRoutes(context),
   ];
   routes.push(...systemRoutes(context, () => routes, API_VERSION));
   return routes;
