@@ -31,6 +31,12 @@ let bearer = null;
 export function setBearer(token) {
   bearer = token || null;
 }
+/** Called when the API refuses the token (expired, invalid, or its entity revoked): the session ends. */
+let authLost = () => {};
+export function onAuthLost(fn) {
+  authLost = fn;
+}
+const LOST_CODES = new Set(['token-expired', 'token-invalid', 'token-role-changed', 'entity-not-approved', 'entity-not-registered']);
 
 /**
  * Any API call: `method`, `API_BASE + path`, an optional JSON `body`; sends the session token when signed in (device
@@ -66,6 +72,7 @@ export async function apiRequest(method, path, { query, body: payload, signal, t
   }
   if (!response.ok) {
     const error = body && typeof body === 'object' ? body.error : null;
+    if (auth && auth === bearer && LOST_CODES.has(error?.code)) authLost(error);
     const fallback = `The API answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`;
     throw new ApiError(typeof error?.message === 'string' && error.message ? error.message : fallback, {
       status: response.status,
@@ -81,6 +88,23 @@ export async function apiRequest(method, path, { query, body: payload, signal, t
     });
   }
   return body;
+}
+
+/** The raw bytes at `url` (the API's `/ipfs/{cid}` gateway), with the session token; an ApiError otherwise. */
+export async function fetchBytes(url) {
+  const headers = { accept: 'application/vnd.ipld.raw' };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const response = await fetch(url, { headers });
+  if (!response.ok) {
+    let message = `The API answered ${response.status}.`;
+    try {
+      message = (await response.json()).error?.message ?? message;
+    } catch {
+      // not JSON
+    }
+    throw new ApiError(message, { status: response.status, code: 'http-error' });
+  }
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** `/health`, which may answer 503 with the same body when a component is down: both resolve to the body. */

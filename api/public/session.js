@@ -1,6 +1,6 @@
 // Sign-in (Sign-In with Ethereum through the API's /auth routes) and the signer the actions use: an EIP-1193 wallet
 // (window.ethereum, e.g. MetaMask), or — in the `npm start` demo only — a development key held in the page.
-import { API_BASE, apiRequest, setBearer } from './api.js';
+import { API_BASE, apiRequest, onAuthLost, setBearer } from './api.js';
 
 const STORAGE_KEY = 'twin-dashboard-session';
 const listeners = new Set();
@@ -129,6 +129,11 @@ export function signOut() {
   signerPromise = null;
   publish(null);
 }
+
+// A token the API no longer takes (expired, the entity revoked): back to the public view; "Sign in" again.
+onAuthLost(() => {
+  if (current) signOut();
+});
 
 /** The stored session of this tab, if unexpired. */
 export function restoreSession() {

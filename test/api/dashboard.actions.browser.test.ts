@@ -11,6 +11,7 @@ import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/de
 import { signMintAttestation } from '../../twin-core/src/signing/mintAttestation';
 import { signMessage } from '../../twin-core/src/signing/messageSignature';
 import { CAST } from '../oracle/chain/deployOnNode';
+import { brokerLogin } from '../helpers/brokerLogin';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
 
 /** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it). */
@@ -163,6 +164,7 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     await page.locator('[data-testid=action-list]').click();
     expect(await outcomeDone(page, 'list')).to.include('On chain: TwinListed');
     await page.locator('[data-testid=twin-header] [data-testid=price]', { hasText: '0.25 ETH' }).waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(tmpdir(), 'dashboard-twin-actions.png'), fullPage: false });
     await signOut(page);
   });
 
@@ -222,7 +224,10 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
       },
       developmentKey(CAST.security) as Hex,
     );
-    const client = await mqtt.connectAsync(h.services.mqttUrl);
+    const client = await mqtt.connectAsync(
+      h.services.mqttUrl,
+      brokerLogin(h.harness.deploymentFile, { kind: 'security', id: security.address }, developmentKey(CAST.security)),
+    );
     try {
       await client.publishAsync(deviceTopic(target, 'alerts'), JSON.stringify(alert), { qos: 1 });
     } finally {

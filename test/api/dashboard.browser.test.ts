@@ -2,9 +2,13 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { HDNodeWallet } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
+
+/** The test node's accounts: Hardhat's development mnemonic. */
+const MNEMONIC = 'test test test test test test test test test test test junk';
 
 /** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,9 +30,15 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
-    // Device internals are private (issue 14); until the dashboard signs in (api/README.md, "Who reads what"), its
-    // test runs with the demo switch that opens reads, as `npm start` could.
-    h = await startApiHarness('api-browser', 2, { API_OPEN_READS: 'true' });
+    // Device internals are private: the page signs in as Alice (the demo's development key) to read her twin's.
+    h = await startApiHarness('api-browser', 2, {
+      API_DEMO_ACCOUNTS: JSON.stringify([
+        {
+          label: 'Alice (demo owner)',
+          key: HDNodeWallet.fromPhrase(MNEMONIC, '', `m/44'/60'/0'/0/${CAST.alice}`).privateKey,
+        },
+      ]),
+    });
     // The devices publish their static documents at start; wait until the oracle has them on IPFS.
     await eventually(
       () => h.request(`/twins/${h.aliceTwin}`),
@@ -59,6 +69,18 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
     for (const part of ['broker', 'ipfs', 'index']) {
       expect(await page.locator(`[data-testid=health-${part}]`).getAttribute('data-up'), part).to.equal('true');
     }
+  });
+
+  it("shows a twin's internals as private until its owner signs in", async function () {
+    await page.locator(`[data-testid=twin-row][data-device-id="${h.aliceTwin}"] [data-testid=twin-hostname]`).click();
+    await page.locator('[data-testid=latest-reading][data-private=true]').waitFor();
+    expect(await page.locator('[data-testid=latest-reading]').textContent()).to.include('sign in');
+    const alice = h.wallet(CAST.alice).address;
+    await page.locator('[data-testid=sign-in]').click();
+    await page.locator(`[data-testid=demo-account][data-address="${alice}"]`).click();
+    await page.locator(`[data-testid=session-who][data-address="${alice}"]`).waitFor({ timeout: 20_000 });
+    await page.locator('[data-testid=latest-reading]:not([data-private])').waitFor();
+    await page.goto(`${h.services.api.url}/#/`);
   });
 
   it('opens a twin and sees its static parameters and live telemetry arrive on the charts', async function () {
@@ -199,9 +221,18 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
       expect(await page.locator(`[data-testid=snapshot-${section}]`).count(), section).to.equal(1);
     }
     await page.locator('[data-testid=diff]').waitFor();
+    // The exact bytes, from the API's gateway: private, so with the session token.
     const raw = await page.locator('[data-testid=snapshot-raw]').getAttribute('href');
-    const answer = await page.evaluate(async (href) => (await fetch(href!)).status, raw);
-    expect(answer).to.equal(200);
+    expect(raw).to.match(/^\/ipfs\/bafk/);
+    const anonymous = await page.evaluate(async (href) => (await fetch(href!, { headers: { accept: 'application/vnd.ipld.raw' } })).status, raw);
+    expect(anonymous).to.equal(401);
+    const signed = await page.evaluate(async (href) => {
+      const { token } = JSON.parse((globalThis as any).sessionStorage.getItem('twin-dashboard-session'));
+      const response = await fetch(href!, { headers: { accept: 'application/vnd.ipld.raw', authorization: `Bearer ${token}` } });
+      return { status: response.status, body: JSON.parse(await response.text()) };
+    }, raw);
+    expect(signed.status).to.equal(200);
+    expect(signed.body.kind).to.equal('snapshot');
     await page.screenshot({ path: join(tmpdir(), 'dashboard-snapshot.png'), fullPage: true });
   });
 

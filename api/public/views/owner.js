@@ -88,6 +88,14 @@ function createNotifications(ctx, address) {
     try {
       data = await ctx.get(`/owners/${encodeURIComponent(address)}/notifications`, { limit: NOTIFICATION_LIMIT });
     } catch (error) {
+      if (mine === token && ctx.alive && (error?.status === 401 || error?.status === 403)) {
+        // Notifications are private: the owner, security entities and the twins' manufacturer read them.
+        message.hidden = false;
+        message.dataset.testid = 'notifications-private';
+        message.textContent = 'Notifications are private: sign in as this owner (or a security entity) to read them.';
+        replace(list);
+        return;
+      }
       if (mine === token && ctx.alive && list.childElementCount === 0)
         message.textContent = 'Could not load the notifications.';
       throw error;

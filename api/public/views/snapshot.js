@@ -1,8 +1,8 @@
 // `#/twins/<deviceId>/snapshots/<seq>[?against=<seq>]`: one snapshot's contents as tables (processes, sockets and
 // listening ports, USB/PCI, libraries, ARP, DNS, sensors), links to the signed message and the proof, and with
 // `against` the diff from an older snapshot: new and gone processes, ports, USB devices, libraries and neighbours.
-import { API_BASE } from '../api.js';
-import { badge, dataTable, definitionList, deviceHref, h, replace, section, snapshotHref, time } from '../dom.js';
+import { API_BASE, fetchBytes } from '../api.js';
+import { badge, dataTable, definitionList, deviceHref, h, replace, section, showError, snapshotHref, time } from '../dom.js';
 import { formatNumber, shorten } from '../format.js';
 
 /** Each table: title, testid, the probe's rows from the body, its columns and one cell function per column. */
@@ -150,10 +150,7 @@ export async function renderSnapshot(container, { deviceId, seq, query = {} }, c
       ['Received at', time(meta.receivedAt)],
       ['Uptime', system ? `${formatNumber(system.uptimeSeconds / 3600, 1)} h` : h('span', { class: 'muted' }, 'not reported')],
       ['Load average', system ? system.loadAverage.map((n) => formatNumber(n, 2)).join(' · ') : undefined],
-      [
-        'Signed message',
-        h('a', { href: rawHref, target: '_blank', rel: 'noopener', 'data-testid': 'snapshot-raw' }, 'the bytes as published (JSON)'),
-      ],
+      ['Signed message', rawLink(rawHref, meta.cid, documentHref)],
       [
         'Proof',
         meta.anchored
@@ -187,6 +184,27 @@ export async function renderSnapshot(container, { deviceId, seq, query = {} }, c
   if (older) parts.push(diffCard(older.message?.body ?? {}, body));
   for (const definition of TABLES) parts.push(tableCard(definition, body));
   replace(container, ...parts);
+}
+
+/**
+ * The exact bytes as published, from the API's IPFS gateway (private: fetched with the session token, then saved),
+ * and the signed message as JSON.
+ */
+function rawLink(rawHref, cid, documentHref) {
+  const link = h('a', { href: rawHref, 'data-testid': 'snapshot-raw', download: `${cid ?? 'snapshot'}.json` }, 'the bytes as published');
+  link.addEventListener('click', async (event) => {
+    event.preventDefault();
+    try {
+      const bytes = await fetchBytes(rawHref);
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+      const save = h('a', { href: url, download: `${cid ?? 'snapshot'}.json` });
+      save.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      showError(error);
+    }
+  });
+  return h('span', {}, link, ' · ', h('a', { href: documentHref, target: '_blank', rel: 'noopener' }, 'as JSON'));
 }
 
 function tableCard(definition, body) {

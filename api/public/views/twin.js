@@ -131,6 +131,12 @@ export async function renderTwin(container, { deviceId }, ctx) {
   );
 
   ctx.run(snapshots.load);
+  // Telemetry is a device internal: only the owner, the manufacturer and security entities read it, signed in.
+  if (detail.twin?.access === 'public') {
+    live.setPrivate();
+    charts.load([]);
+    return;
+  }
   let recent = [];
   try {
     const data = await ctx.get(`${base}/telemetry`, { limit: TELEMETRY_LIMIT });
@@ -279,6 +285,11 @@ function createLivePanel() {
 
   return {
     element,
+    /** The public view: no readings, and why. */
+    setPrivate() {
+      latest.textContent = "private: sign in as the twin's owner, its manufacturer or a security entity";
+      latest.dataset.private = 'true';
+    },
     /** The twin's open alerts as the security service published them. */
     setAlerts(alerts) {
       const open = (Array.isArray(alerts) ? alerts : []).filter((alert) => alert.status === 'open');
