@@ -199,6 +199,24 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     }
   });
 
+  it("lets the seller withdraw the sale's proceeds", async function () {
+    const alice = h.wallet(CAST.alice).address;
+    const before = await h.wallet(CAST.alice).provider!.getBalance(alice);
+    await page.goto(`${h.services.api.url}/#/twins/${h.aliceTwin}`);
+    await signInAs(page, alice);
+    await page.locator('[data-testid=action-withdraw]').click();
+    expect(await outcomeDone(page, 'withdraw')).to.include('On chain');
+    // The relayer paid the gas: Alice gets the whole 0.25 ETH.
+    const after = await h.wallet(CAST.alice).provider!.getBalance(alice);
+    expect(after - before).to.equal(250_000_000_000_000_000n);
+    // Nothing left: a second withdrawal is refused in the page, before anything is signed.
+    await page.locator('[data-testid=action-withdraw]').click();
+    await page.locator('[data-testid=action-outcome][data-action=withdraw][data-status=error]').waitFor();
+    expect(await page.locator('[data-testid=action-outcome][data-action=withdraw]').first().textContent()).to.include(
+      'nothing to withdraw',
+    );
+  });
+
   it('lets a security entity suspend a twin with an alert\'s evidence and reactivate it after review', async function () {
     const target = h.manufacturerTwins[0]! as Hex;
     const security = h.wallet(CAST.security);
@@ -254,6 +272,22 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     let twin = await h.request(`/twins/${target}`);
     expect(twin.body.twin.state).to.equal('suspended');
     expect(twin.body.stateHistory.at(-1).reason).to.equal('bafkreidashboardtestevidence');
+
+    // The owner (here the manufacturer, which still holds this twin) remediates: records an update, asks for a review.
+    await page.goto(`${h.services.api.url}/#/twins/${target}`);
+    await signInAs(page, h.wallet(CAST.manufacturer).address);
+    await page.locator('[data-testid=recordUpdate-component]').fill('twin-agent');
+    await page.locator('[data-testid=recordUpdate-version]').fill('1.2.4');
+    await page.locator('[data-testid=action-recordUpdate]').click();
+    expect(await outcomeDone(page, 'recordUpdate')).to.include('On chain: DeviceUpdateRecorded');
+    await page.locator('[data-testid=requestReview-note]').fill('reflashed the agent');
+    await page.locator('[data-testid=action-requestReview]').click();
+    expect(await outcomeDone(page, 'requestReview')).to.include('On chain: ReviewRequested');
+    await page.locator('[data-testid=review-requested]').waitFor({ timeout: 20_000 });
+
+    await page.goto(`${h.services.api.url}/#/alerts`);
+    await signInAs(page, security.address);
+    await row.waitFor({ timeout: 30_000 });
 
     await row.locator('[data-testid=alert-reactivate]').click();
     await page.waitForFunction(
