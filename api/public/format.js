@@ -128,6 +128,7 @@ const PAYLOAD_LABELS = {
   version: 'version',
   by: 'by',
   evidenceCid: 'evidence',
+  updateCount: 'updates recorded',
 };
 
 /**
@@ -139,12 +140,29 @@ export function summarizePayload(kind, payload, max = 160) {
   if (payload == null) return '';
   if (typeof payload !== 'object') return truncate(String(payload), max);
   const parts = [];
-  const previous = payload.previous ?? payload.from;
-  const next = payload.new ?? payload.next ?? payload.to ?? payload.state;
+  const previous = payload.previousState ?? payload.previous ?? payload.from;
+  const next = payload.newState ?? payload.new ?? payload.next ?? payload.to ?? payload.state;
   if (previous != null && next != null) parts.push(`${stateName(previous)} → ${stateName(next)}`);
   else if (next != null && kind === 'state-changed') parts.push(`now ${stateName(next)}`);
   if (payload.reason) parts.push(`because: ${payload.reason}`);
-  const skip = new Set(['previous', 'from', 'new', 'next', 'to', 'state', 'reason', 'deviceId', 'owner']);
+  // Where it happened is shown apart (the block); the identifiers are the notification's own fields.
+  const skip = new Set([
+    'previousState',
+    'newState',
+    'previous',
+    'from',
+    'new',
+    'next',
+    'to',
+    'state',
+    'reason',
+    'deviceId',
+    'owner',
+    'block',
+    'blockHash',
+    'tx',
+    'logIndex',
+  ]);
   for (const [key, value] of Object.entries(payload)) {
     if (skip.has(key) || value == null || typeof value === 'object') continue;
     const label = PAYLOAD_LABELS[key] ?? humanizeKey(key).toLowerCase();

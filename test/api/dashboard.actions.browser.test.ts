@@ -194,6 +194,13 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
       expect(twin.body.twin.forSale).to.equal(false);
       // Bob now owns it: the owner's forms replace the purchase.
       await walletPage.locator('[data-testid=action-list]').waitFor();
+      // And reports it lost, through the same wallet.
+      await walletPage.locator('[data-testid=reportLost-reason]').fill('taken from the greenhouse');
+      await walletPage.locator('[data-testid=action-reportLost]').click();
+      expect(await outcomeDone(walletPage, 'reportLost')).to.include('On chain:');
+      await walletPage
+        .locator('[data-testid=twin-header] [data-testid=state-badge][data-state=lost]')
+        .waitFor({ timeout: 20_000 });
     } finally {
       await walletContext.close();
     }
@@ -300,6 +307,13 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     twin = await h.request(`/twins/${target}`);
     expect(twin.body.twin.state).to.equal('active');
     await page.screenshot({ path: join(tmpdir(), 'dashboard-inbox.png'), fullPage: true });
+
+    // The owner's notifications say it in words, not `key: value` dumps.
+    await page.goto(`${h.services.api.url}/#/owners/${h.wallet(CAST.manufacturer).address}`);
+    const suspendedNote = page.locator('[data-testid=notification][data-kind=state-changed]', { hasText: 'active → suspended' });
+    await suspendedNote.first().waitFor({ timeout: 20_000 });
+    expect(await suspendedNote.first().locator('[data-testid=notification-kind]').textContent()).to.equal('State changed');
+    expect(await suspendedNote.first().textContent()).to.include('because: bafkreidashboardtestevidence');
 
     // On the twin page the same entity sees the alert's evidence offered for a suspension.
     await page.goto(`${h.services.api.url}/#/twins/${target}`);
