@@ -20,6 +20,8 @@ const RATE_WINDOW_MS = 60_000;
 const DIRECTORY_MAX_TWINS = 5_000;
 /** Static documents not in the cache are waited for this long, then the twin shows no hostname or model yet. */
 const STATIC_TIMEOUT_MS = 1_500;
+/** A static document IPFS did not give is not asked for again before this long (the directory stays fast). */
+const STATIC_RETRY_MS = 5_000;
 
 export const fleetSummarySchema = z
   .object({
@@ -116,6 +118,18 @@ type OpenAlertRow = { device_id: string; open: number };
  */
 export function fleetRoutes(context: ApiContext) {
   const { index } = context;
+  /** CIDs of static documents IPFS did not give, and when to ask again (bounded: one per twin at most). */
+  const missing = new Map<string, number>();
+  const readStatic = async (cid: string) => {
+    const retryAt = missing.get(cid);
+    if (retryAt !== undefined && Date.now() < retryAt) return null;
+    const { value } = await context.documents.read(cid, STATIC_TIMEOUT_MS);
+    if (value === null) {
+      if (missing.size >= DIRECTORY_MAX_TWINS) missing.clear();
+      missing.set(cid, Date.now() + STATIC_RETRY_MS);
+    } else missing.delete(cid);
+    return value;
+  };
   const count = (sql: string, ...values: (string | number)[]) =>
     Number((index.statement(sql).get(...values) as { n: number | null } | undefined)?.n ?? 0);
   const iso = (ms: number | null) => (ms === null || ms === 0 ? null : new Date(ms).toISOString());
@@ -208,7 +222,7 @@ export function fleetRoutes(context: ApiContext) {
         );
         const detections = latestOpenDetections(context);
         const entries = await Promise.all(
-          twins.map((twin, order) => directoryEntry(context, twin, order, names, open, detections)),
+          twins.map((twin, order) => directoryEntry(context, readStatic, twin, order, names, open, detections)),
         );
         const needle = query.q?.toLowerCase() ?? '';
         const matched = needle === '' ? entries : entries.filter((entry) => matches(entry.item, needle));
@@ -324,13 +338,14 @@ type DirectoryExtras = {
 
 async function directoryEntry(
   context: ApiContext,
+  readStatic: (cid: string) => Promise<Record<string, unknown> | null>,
   twin: IndexedTwin,
   order: number,
   names: Map<string, string>,
   open: Map<string, number>,
   detections: Map<string, Detection>,
 ): Promise<DirectoryEntry> {
-  const { value } = await context.documents.read(twin.staticCid, STATIC_TIMEOUT_MS);
+  const value = await readStatic(twin.staticCid);
   const document = value as { identity?: { hardwareModel?: unknown }; os?: { hostname?: unknown } } | null;
   const text = (field: unknown) => (typeof field === 'string' && field !== '' ? field : null);
   return {
