@@ -129,6 +129,15 @@ subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Prom
     // The demo security entity (#5) judges the devices once it has learned them: SECURITY_* in the environment wins.
     security: { key: privateKey(hre, DEMO_ACCOUNTS.security) },
     environment: {
+      // The dashboard offers the demo cast's development keys for sign-in (GET /demo/accounts): on this local chain only.
+      API_DEMO_ACCOUNTS: JSON.stringify(
+        [
+          ['Raspberry Pi Ltd (demo manufacturer)', DEMO_ACCOUNTS.manufacturer],
+          ['Alice (demo owner)', DEMO_ACCOUNTS.owner],
+          ['Bob (demo owner)', DEMO_ACCOUNTS.secondOwner],
+          ['Twin SOC (demo security entity)', DEMO_ACCOUNTS.security],
+        ].map(([label, index]) => ({ label, key: privateKey(hre, index as number) })),
+      ),
       SECURITY_WARMUP_SECONDS: String(warmup),
       // One telemetry reading per second.
       SECURITY_WARMUP_SAMPLES: String(Math.max(1, Math.floor(warmup))),

@@ -23,11 +23,40 @@ export const isAbort = (error) => error?.name === 'AbortError';
  * carrying the API's message, or with the AbortError when `signal` aborts.
  */
 export async function apiGet(path, { query, signal } = {}) {
+  return apiRequest('GET', path, { query, signal });
+}
+
+/** The session token reads and writes carry (set by session.js on sign-in, cleared on sign-out). */
+let bearer = null;
+export function setBearer(token) {
+  bearer = token || null;
+}
+/** Called when the API refuses the token (expired, invalid, or its entity revoked): the session ends. */
+let authLost = () => {};
+export function onAuthLost(fn) {
+  authLost = fn;
+}
+const LOST_CODES = new Set(['token-expired', 'token-invalid', 'token-role-changed', 'entity-not-approved', 'entity-not-registered']);
+
+/**
+ * Any API call: `method`, `API_BASE + path`, an optional JSON `body`; sends the session token when signed in (device
+ * internals, alerts' evidence and notifications are only readable with it). Resolves to the parsed JSON body.
+ */
+export async function apiRequest(method, path, { query, body: payload, signal, token } = {}) {
   const url = `${API_BASE}${path}${queryString(query)}`;
+  const headers = { accept: 'application/json' };
+  const auth = token === undefined ? bearer : token;
+  if (auth) headers.authorization = `Bearer ${auth}`;
+  if (payload !== undefined) headers['content-type'] = 'application/json';
   let response;
   let text;
   try {
-    response = await fetch(url, { signal, headers: { accept: 'application/json' } });
+    response = await fetch(url, {
+      method,
+      signal,
+      headers,
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
     text = await response.text();
   } catch (error) {
     if (isAbort(error)) throw error;
@@ -43,6 +72,7 @@ export async function apiGet(path, { query, signal } = {}) {
   }
   if (!response.ok) {
     const error = body && typeof body === 'object' ? body.error : null;
+    if (auth && auth === bearer && LOST_CODES.has(error?.code)) authLost(error);
     const fallback = `The API answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`;
     throw new ApiError(typeof error?.message === 'string' && error.message ? error.message : fallback, {
       status: response.status,
@@ -58,6 +88,23 @@ export async function apiGet(path, { query, signal } = {}) {
     });
   }
   return body;
+}
+
+/** The raw bytes at `url` (the API's `/ipfs/{cid}` gateway), with the session token; an ApiError otherwise. */
+export async function fetchBytes(url) {
+  const headers = { accept: 'application/vnd.ipld.raw' };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  const response = await fetch(url, { headers });
+  if (!response.ok) {
+    let message = `The API answered ${response.status}.`;
+    try {
+      message = (await response.json()).error?.message ?? message;
+    } catch {
+      // not JSON
+    }
+    throw new ApiError(message, { status: response.status, code: 'http-error' });
+  }
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /** `/health`, which may answer 503 with the same body when a component is down: both resolve to the body. */
@@ -83,7 +130,8 @@ export function openEvents(query, handlers, { onStatus = () => {}, onError = () 
   }
   // Only the event types handled here: the list pages need no telemetry stream.
   const source = new EventSource(
-    `${API_BASE}/events${queryString({ ...query, types: Object.keys(handlers).join(',') })}`,
+    // EventSource sends no header: a signed-in page passes its token as `access_token` (RFC 6750 §2.3).
+    `${API_BASE}/events${queryString({ ...query, types: Object.keys(handlers).join(','), access_token: bearer ?? '' })}`,
   );
   let closed = false;
   onStatus('connecting');

@@ -2,7 +2,12 @@
 import { apiGet, isAbort, openEvents } from './api.js';
 import { clearError, h, ownerHref, deviceHref, replace, setLiveStatus, showError } from './dom.js';
 import { isAddress, isDeviceId, parseHash } from './format.js';
+import { setupSession } from './session-ui.js';
+import { onSession } from './session.js';
+import { renderAlerts } from './views/alerts.js';
+import { renderMint } from './views/mint.js';
 import { renderOwner } from './views/owner.js';
+import { renderSnapshot } from './views/snapshot.js';
 import { renderTwin } from './views/twin.js';
 import { renderTwins } from './views/twins.js';
 
@@ -81,16 +86,34 @@ function notFound(container) {
   );
 }
 
+/**
+ * The views, first match wins: `path` segments (`:name` binds a parameter), the render function, the nav entry it
+ * highlights. A new view is one line here (and, for a nav link, one `<a data-nav>` in index.html).
+ */
+export const ROUTES = [
+  { path: [], render: renderTwins, nav: 'twins' },
+  { path: ['twins'], render: renderTwins, nav: 'twins' },
+  { path: ['twins', ':deviceId'], render: renderTwin, nav: 'twins' },
+  { path: ['twins', ':deviceId', 'snapshots', ':seq'], render: renderSnapshot, nav: 'twins' },
+  { path: ['owners', ':address'], render: renderOwner, nav: 'owners' },
+  { path: ['alerts'], render: renderAlerts, nav: 'alerts' },
+  { path: ['mint'], render: renderMint, nav: 'mint' },
+];
+
 /** Hash → view and parameters. */
 function match(hash) {
   const { segments, query } = parseHash(hash);
-  if (segments.length === 0) return { render: renderTwins, params: { query }, nav: 'twins' };
-  if (segments[0] === 'twins' && segments.length === 1) return { render: renderTwins, params: { query }, nav: 'twins' };
-  if (segments[0] === 'twins' && segments.length === 2) {
-    return { render: renderTwin, params: { deviceId: segments[1], query }, nav: 'twins' };
-  }
-  if (segments[0] === 'owners' && segments.length === 2) {
-    return { render: renderOwner, params: { address: segments[1], query }, nav: 'owners' };
+  for (const candidate of ROUTES) {
+    if (candidate.path.length !== segments.length) continue;
+    const params = { query };
+    const fits = candidate.path.every((part, i) => {
+      if (part.startsWith(':')) {
+        params[part.slice(1)] = segments[i];
+        return true;
+      }
+      return part === segments[i];
+    });
+    if (fits) return { render: candidate.render, params, nav: candidate.nav };
   }
   return { render: notFound, params: {}, nav: null };
 }
@@ -120,7 +143,7 @@ function setupHeader() {
     const value = input.value.trim();
     if (isDeviceId(value)) location.hash = deviceHref(value);
     else if (isAddress(value)) location.hash = ownerHref(value);
-    else showError('Enter a DeviceID (0x + 64 hex) or an address (0x + 40 hex).');
+    else if (value) location.hash = `#/?q=${encodeURIComponent(value)}`;
   });
 }
 
@@ -134,7 +157,15 @@ window.addEventListener('unhandledrejection', (event) => {
 });
 
 setupHeader();
+setupSession(document.querySelector('[data-testid="session-holder"]'));
 window.addEventListener('hashchange', route);
+// Signing in or out changes what a page may read and do: the view is drawn again.
+let first = true;
+onSession(() => {
+  if (first) return;
+  route();
+});
+first = false;
 route();
 
 // Exposed for debugging from the console.

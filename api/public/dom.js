@@ -34,6 +34,11 @@ export function replace(element, ...children) {
 
 export const deviceHref = (deviceId) => `#/twins/${encodeURIComponent(deviceId)}`;
 export const ownerHref = (address) => `#/owners/${encodeURIComponent(address)}`;
+/** The snapshot viewer; with `against`, the diff from that older snapshot. */
+export const snapshotHref = (deviceId, seq, against) =>
+  `#/twins/${encodeURIComponent(deviceId)}/snapshots/${encodeURIComponent(seq)}${
+    against == null ? '' : `?against=${encodeURIComponent(against)}`
+  }`;
 
 /** A hex value shortened to `0x1234…abcd` with the full value in `title`. */
 export function hex(value, attributes = {}) {

@@ -97,23 +97,79 @@ export function sameHex(a, b) {
   return a != null && b != null && String(a).toLowerCase() === String(b).toLowerCase();
 }
 
+/** What each notification kind means, for people. */
+export const NOTIFICATION_TITLES = {
+  'state-changed': 'State changed',
+  'review-requested': 'Review requested',
+  'security-alert': 'Security alert',
+  alert: 'Security alert',
+  'alert-changed': 'Security alert updated',
+  sold: 'Twin sold',
+  listed: 'Listed for sale',
+  delisted: 'Listing withdrawn',
+  'update-recorded': 'Software update recorded',
+  lost: 'Reported lost',
+  found: 'Reported found',
+};
+
+/** `state-changed` → `State changed`; unknown kinds humanised. */
+export function notificationTitle(kind) {
+  return NOTIFICATION_TITLES[kind] ?? humanizeKey(String(kind ?? 'notification').replace(/-/g, '_'));
+}
+
+/** Labels of payload fields a notification may carry. */
+const PAYLOAD_LABELS = {
+  behaviour: 'detected',
+  score: 'score',
+  action: 'action taken',
+  note: 'note',
+  price: 'price',
+  component: 'component',
+  version: 'version',
+  by: 'by',
+  evidenceCid: 'evidence',
+  updateCount: 'updates recorded',
+};
+
 /**
- * One line for a notification's payload: `active → suspended: reason` for state changes, otherwise the short
- * primitive fields as `key: value`. Never longer than `max` characters.
+ * One sentence for a notification's payload: `active → suspended, because: reason` for state changes, otherwise its
+ * known fields with human labels (`detected connection-flood · score 0.93 · action taken suspended`). Never longer
+ * than `max` characters.
  */
 export function summarizePayload(kind, payload, max = 160) {
   if (payload == null) return '';
   if (typeof payload !== 'object') return truncate(String(payload), max);
   const parts = [];
-  const previous = payload.previous ?? payload.from;
-  const next = payload.new ?? payload.next ?? payload.to ?? payload.state;
+  const previous = payload.previousState ?? payload.previous ?? payload.from;
+  const next = payload.newState ?? payload.new ?? payload.next ?? payload.to ?? payload.state;
   if (previous != null && next != null) parts.push(`${stateName(previous)} → ${stateName(next)}`);
-  else if (next != null && kind === 'state-changed') parts.push(`→ ${stateName(next)}`);
-  if (payload.reason) parts.push(`reason: ${payload.reason}`);
-  const skip = new Set(['previous', 'from', 'new', 'next', 'to', 'state', 'reason', 'deviceId', 'owner']);
+  else if (next != null && kind === 'state-changed') parts.push(`now ${stateName(next)}`);
+  if (payload.reason) parts.push(`because: ${payload.reason}`);
+  // Where it happened is shown apart (the block); the identifiers are the notification's own fields.
+  const skip = new Set([
+    'previousState',
+    'newState',
+    'previous',
+    'from',
+    'new',
+    'next',
+    'to',
+    'state',
+    'reason',
+    'deviceId',
+    'owner',
+    'block',
+    'blockHash',
+    'tx',
+    'logIndex',
+  ]);
   for (const [key, value] of Object.entries(payload)) {
     if (skip.has(key) || value == null || typeof value === 'object') continue;
-    parts.push(`${key}: ${/^0x[0-9a-fA-F]{40,}$/.test(String(value)) ? shorten(value) : value}`);
+    const label = PAYLOAD_LABELS[key] ?? humanizeKey(key).toLowerCase();
+    let text = /^0x[0-9a-fA-F]{40,}$/.test(String(value)) ? shorten(value) : String(value);
+    if (key === 'price' && /^\d+$/.test(text)) text = formatEth(text);
+    if (key === 'score' && typeof value === 'number') text = value.toFixed(2);
+    parts.push(`${label} ${text}`);
   }
   return truncate(parts.join(' · '), max);
 }
@@ -161,4 +217,13 @@ export function humanizeKey(key) {
   const words = spaced.split(' ').map((word, i) => (i > 0 && /^[A-Z][a-z]/.test(word) ? word.toLowerCase() : word));
   const text = words.join(' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** `1.5` (ETH, decimal text) → wei as a decimal string, without floating point; null when it is not an amount. */
+export function parseEthToWei(text) {
+  const value = String(text ?? '').trim();
+  const match = /^(\d{1,12})(?:\.(\d{1,18}))?$/.exec(value);
+  if (!match) return null;
+  const wei = BigInt(match[1]) * 10n ** 18n + BigInt((match[2] ?? '').padEnd(18, '0'));
+  return wei.toString();
 }

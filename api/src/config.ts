@@ -87,6 +87,26 @@ export const apiConfigSchema = z.object({
    * IPFS on every request).
    */
   documentCacheMegabytes: z.coerce.number().min(0).max(16_384).default(64),
+  /**
+   * Development keys the dashboard offers for sign-in, `npm start`'s demo cast only: a JSON array of
+   * `{ "label": "Alice (demo owner)", "key": "0x…" }`. When set, `GET /demo/accounts` serves them and `POST /demo/rpc`
+   * forwards the page's own transactions to the chain; the API refuses to start with them unless the chain is a local
+   * development chain (ID 31337 or 1337). Default: none (neither route exists). Never logged.
+   */
+  demoAccounts: z
+    .union([
+      z.string().transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+          return z.NEVER;
+        }
+      }),
+      z.array(z.unknown()),
+    ])
+    .pipe(z.array(z.strictObject({ label: z.string().min(1).max(64), key: privateKey })).max(16))
+    .default([]),
   /** How often the event feed reads the index for new snapshots, readings, anchors and state changes, ms. */
   feedIntervalMs: z.coerce.number().int().min(50).max(60_000).default(250),
   /**
@@ -145,7 +165,7 @@ export function loadApiConfig(
     environment: parameters.environment ?? process.env,
     file: parameters.file,
     fileOptional: false,
-    secrets: ['relayerKey', 'mqttKey', 'mqttPassword', 'jwtSecret', ...IPFS_CONFIG_SECRETS],
+    secrets: ['relayerKey', 'mqttKey', 'mqttPassword', 'jwtSecret', 'demoAccounts', ...IPFS_CONFIG_SECRETS],
     source: 'API configuration',
   });
 }

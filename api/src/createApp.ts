@@ -10,6 +10,7 @@ import { errorHandler } from './http/errorHandler';
 import { mountRoutes } from './http/mountRoutes';
 import { authRoutes } from './routes/auth';
 import { commandRoutes } from './routes/command';
+import { dashboardRoutes } from './routes/dashboard';
 import { entityRoutes } from './routes/entities';
 import { eventRoutes } from './routes/events';
 import { ipfsRoutes } from './routes/ipfs';
@@ -30,6 +31,8 @@ export const API_VERSION = '1.0.0';
 const PUBLIC_DIR = join(__dirname, '..', 'public');
 /** Chart.js's UMD bundle, served locally (no CDN: the dashboard works offline). */
 const CHART_JS = join(dirname(require.resolve('chart.js')), 'chart.umd.js');
+/** ethers' browser ES module: the dashboard signs sign-in messages and relayed requests with it. */
+const ETHERS_JS = join(dirname(require.resolve('ethers')), '..', 'dist', 'ethers.min.js');
 
 /**
  * Every route of the API, in mount order.
@@ -40,6 +43,7 @@ const CHART_JS = join(dirname(require.resolve('chart.js')), 'chart.umd.js');
 export function apiRoutes(context: ApiContext): AnyRoute[] {
   const routes: AnyRoute[] = [
     ...twinRoutes(context),
+    ...dashboardRoutes(context),
     ...snapshotRoutes(context),
     ...entityRoutes(context),
     ...commandRoutes(context),
@@ -157,6 +161,7 @@ export function createApp(context: ApiContext): Express {
   });
 
   app.get('/vendor/chart.umd.js', (_req, res) => res.type('application/javascript').sendFile(CHART_JS));
+  app.get('/vendor/ethers.js', (_req, res) => res.type('application/javascript').sendFile(ETHERS_JS));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' }));
   app.use(
     errorHandler(

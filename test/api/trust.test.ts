@@ -8,7 +8,9 @@ import { runApi, type RunningApi } from '../../api/src/runApi';
 import { canonicalMessage } from '../../twin-core/src/signing/messageSignature';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
+import { brokerLogin } from '../helpers/brokerLogin';
 import { signInSession, type TestSession } from '../helpers/siweSession';
+import type { Hex } from '../../twin-core/src/encoding/hex';
 import { eventually, nextEvent, RELAYER_ACCOUNT, startApiHarness, type ApiHarness } from './apiHarness';
 
 const RAW = 'application/vnd.ipld.raw';
@@ -208,19 +210,31 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
     let captured: { topic: string; payload: string };
 
     before(async function () {
-      const client = await connectAsync(h.services.mqttUrl);
+      // A reader of device topics (an oracle's key) captures a real message; the device's own key, which may
+      // publish on its topics, sends the tampered copies (the broker's ACL would refuse anyone else).
+      const oracle = h.harness.node.wallet(CAST.oracle);
+      const reader = await connectAsync(
+        h.services.mqttUrl,
+        brokerLogin(h.harness.deploymentFile, { kind: 'oracle', id: oracle.address as Hex }, oracle.privateKey),
+      );
+      const device = h.harness.devices[0]!;
+      const publisher = await connectAsync(
+        h.services.mqttUrl,
+        brokerLogin(h.harness.deploymentFile, { kind: 'device', id: h.aliceTwin as Hex }, device.privateKey),
+      );
       try {
-        const topic = deviceTopic(h.aliceTwin as `0x${string}`, 'telemetry');
-        await client.subscribeAsync(topic, { qos: 1 });
+        const topic = deviceTopic(h.aliceTwin as Hex, 'telemetry');
+        await reader.subscribeAsync(topic, { qos: 1 });
         captured = await new Promise((resolve) =>
-          client.on('message', (received, payload) => resolve({ topic: received, payload: payload.toString('utf8') })),
+          reader.on('message', (received, payload) => resolve({ topic: received, payload: payload.toString('utf8') })),
         );
         // The same message with another sequence number: signed bytes changed, refused as wrong-signer.
         const message = JSON.parse(captured.payload);
-        await client.publishAsync(topic, JSON.stringify({ ...message, seq: message.seq + 1_000_000 }), { qos: 1 });
-        await client.publishAsync(topic, '{ not json', { qos: 1 });
+        await publisher.publishAsync(topic, JSON.stringify({ ...message, seq: message.seq + 1_000_000 }), { qos: 1 });
+        await publisher.publishAsync(topic, '{ not json', { qos: 1 });
       } finally {
-        await client.endAsync();
+        await reader.endAsync();
+        await publisher.endAsync();
       }
     });
 
@@ -258,7 +272,13 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
           headers: { 'content-type': 'application/json' },
           body: payload,
         }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
-      const replayed = await check(captured.payload);
+      // The oracle saves its sequence ledger every 500 ms: the captured message, accepted a moment ago, is a replay
+      // once that save has happened.
+      let replayed = await check(captured.payload);
+      for (let tries = 0; tries < 16 && replayed.body.verdict === 'accepted'; tries++) {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+        replayed = await check(captured.payload);
+      }
       expect(replayed.status).to.equal(200);
       expect(replayed.body.verdict).to.equal('refused');
       expect(replayed.body.rejection.reason).to.equal('replay');
@@ -415,8 +435,8 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
   });
 });
 
-async function connectAsync(url: string) {
-  const client = connect(url, { clientId: `api-trust-${process.pid}` });
+async function connectAsync(url: string, login: ReturnType<typeof brokerLogin>) {
+  const client = connect(url, login);
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);

@@ -168,6 +168,22 @@ describe('hardhat start (end to end, real processes)', function () {
     expect(verified!.verified).to.equal(true);
   });
 
+  it("offers the dashboard the demo cast's development keys (and only the cast's)", async function () {
+    const api = `http://127.0.0.1:${apiPort}/api/v1`;
+    const answer = (await (await fetch(`${api}/demo/accounts`)).json()) as {
+      development: boolean;
+      items: { address: string; role: string; privateKey: string }[];
+    };
+    expect(answer.development).to.equal(true);
+    const signers = await hre.ethers.getSigners();
+    expect(answer.items.map((item) => [item.address, item.role])).to.deep.equal([
+      [signers[2]!.address, 'manufacturer'],
+      [signers[3]!.address, 'owner'],
+      [signers[4]!.address, 'owner'],
+      [signers[5]!.address, 'security'],
+    ]);
+  });
+
   it('writes DEPLOYMENTS_DIR/localhost.json for chain 31337, with code at every address', async function () {
     const deployment = JSON.parse(readFileSync(join(deploymentsDir, 'localhost.json'), 'utf8')) as {
       network: string;

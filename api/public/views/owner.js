@@ -1,6 +1,6 @@
 // `#/owners/<address>`: the entity, its twins and its notifications (refreshed live on state events).
 import { badge, definitionList, deviceLink, h, replace, time } from '../dom.js';
-import { entityStatusName, roleName, summarizePayload } from '../format.js';
+import { entityStatusName, notificationTitle, roleName, summarizePayload } from '../format.js';
 import { createTwinTable } from './twin-table.js';
 
 const NOTIFICATION_LIMIT = 50;
@@ -13,21 +13,21 @@ export async function renderOwner(container, { address }, ctx) {
     { class: 'entity', 'data-testid': 'entity' },
     h('p', { class: 'muted' }, 'Loading entity…'),
   );
-  const twins = createTwinTable(ctx, { baseQuery: { owner: address }, filters: false });
+  const twins = createTwinTable(ctx, { baseQuery: { owner: address }, filters: false, compact: true });
   const notifications = createNotifications(ctx, address);
   replace(
     container,
     h(
       'section',
       { class: 'card owner-header' },
-      h('h1', {}, 'Owner'),
+      h('h1', { 'data-testid': 'owner-title' }, 'Owner'),
       h('p', { class: 'mono wrap', 'data-testid': 'owner-address' }, address),
       entityHolder,
     ),
     h(
       'div',
       { class: 'owner-grid' },
-      h('section', { class: 'card' }, h('h2', {}, 'Twins'), twins.element),
+      h('section', { class: 'card owner-twins' }, h('h2', {}, 'Twins'), twins.element),
       notifications.element,
     ),
   );
@@ -88,6 +88,14 @@ function createNotifications(ctx, address) {
     try {
       data = await ctx.get(`/owners/${encodeURIComponent(address)}/notifications`, { limit: NOTIFICATION_LIMIT });
     } catch (error) {
+      if (mine === token && ctx.alive && (error?.status === 401 || error?.status === 403)) {
+        // Notifications are private: the owner, security entities and the twins' manufacturer read them.
+        message.hidden = false;
+        message.dataset.testid = 'notifications-private';
+        message.textContent = 'Notifications are private: sign in as this owner (or a security entity) to read them.';
+        replace(list);
+        return;
+      }
       if (mine === token && ctx.alive && list.childElementCount === 0)
         message.textContent = 'Could not load the notifications.';
       throw error;
@@ -127,7 +135,7 @@ function notificationItem(notification) {
     h(
       'div',
       { class: 'notification-head' },
-      badge(kind, kindClass, { 'data-testid': 'notification-kind' }),
+      badge(notificationTitle(kind), kindClass, { 'data-testid': 'notification-kind', 'data-kind': kind }),
       notification.deviceId ? deviceLink(notification.deviceId) : null,
       h('span', { class: 'notification-time' }, time(notification.createdAt)),
     ),

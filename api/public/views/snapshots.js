@@ -1,8 +1,8 @@
 // The twin page's snapshot table: anchoring status per snapshot and an inline Merkle-proof check.
-import { badge, dataTable, h, hex, replace, time } from '../dom.js';
+import { badge, dataTable, h, hex, replace, snapshotHref, time } from '../dom.js';
 import { shorten } from '../format.js';
 
-const COLUMNS = ['Seq', 'Collected at', 'CID', 'Status', 'Batch', 'Proof'];
+const COLUMNS = ['Seq', 'Collected at', 'Contents', 'CID', 'Status', 'Batch', 'Proof'];
 const PAGE_SIZE = 20;
 
 /** `createSnapshotTable(ctx, deviceId)` → `{ element, load, reload, prepend(event) }`. */
@@ -47,19 +47,35 @@ export function createSnapshotTable(ctx, deviceId) {
 
   function render() {
     if (items.length === 0) table.setMessage('No snapshots yet');
-    else table.setRows(items.map(snapshotRow));
+    // Sequence numbers are shared with telemetry: the snapshot before a row is the next row, not seq - 1.
+    else table.setRows(items.map((item, i) => snapshotRow(item, items[i + 1]?.seq)));
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     replace(info, total ? `${total} snapshot${total === 1 ? '' : 's'} · page ${page} of ${pages}` : '');
     prev.disabled = page <= 1;
     next.disabled = page >= pages;
   }
 
-  function snapshotRow(snapshot) {
+  function snapshotRow(snapshot, previousSeq) {
     const anchored = Boolean(snapshot.anchored);
     const seq = snapshot.seq;
     const cells = [
       h('td', { class: 'mono' }, String(seq)),
       h('td', {}, time(snapshot.collectedAt)),
+      h(
+        'td',
+        { class: 'nowrap' },
+        h('a', { href: snapshotHref(deviceId, seq), 'data-testid': 'snapshot-view' }, 'View'),
+        previousSeq != null
+          ? [
+              ' · ',
+              h(
+                'a',
+                { href: snapshotHref(deviceId, seq, previousSeq), 'data-testid': 'snapshot-diff', title: `Changes since #${previousSeq}` },
+                'Diff',
+              ),
+            ]
+          : null,
+      ),
       h(
         'td',
         {},

@@ -1,28 +1,68 @@
-// The paginated twin table shared by the twin list (with filters) and the owner page (fixed owner filter).
-import { addressLink, badge, dataTable, deviceHref, deviceLink, h, replace, stateBadge } from '../dom.js';
-import { STATES, formatEth, stateName } from '../format.js';
+// The searchable, sortable, paginated twin directory (`GET /fleet/twins`), shared by the overview (with search and
+// filters) and the owner page (fixed owner filter). Devices show their hostname and model, people their names, and
+// the Behaviour column the security service's detections.
+import { addressLink, badge, dataTable, deviceHref, h, replace, stateBadge, time } from '../dom.js';
+import { STATES, formatEth, shorten, stateName } from '../format.js';
 
-const COLUMNS = ['Device', 'Manufacturer', 'Owner', 'State', 'Listing', 'Latest snapshot', 'Behaviour'];
+/** Sortable columns: header → the API's sort key (null: not sortable). */
+const COLUMNS = [
+  ['Device', 'hostname'],
+  ['Model', 'model'],
+  ['Owner', 'owner'],
+  ['State', 'state'],
+  ['Listing', null],
+  ['Latest snapshot', 'snapshot'],
+  ['Behaviour (detections)', 'alerts'],
+];
+const SORTS = ['minted', ...COLUMNS.map(([, key]) => key).filter(Boolean), 'device'];
 
 /**
  * `createTwinTable(ctx, { baseQuery, filters, initial, onQueryChange })` → `{ element, load, reload, deviceIds }`.
- * `initial` holds `{ page, state, forSale }` (e.g. from the hash query); `onQueryChange` hears every change.
+ * `initial` holds `{ page, q, state, forSale, sort, order }` (e.g. from the hash query); `onQueryChange` hears every
+ * change.
  */
 export function createTwinTable(
   ctx,
-  { baseQuery = {}, filters = true, pageSize = 20, initial = {}, onQueryChange } = {},
+  { baseQuery = {}, filters = true, pageSize = 20, initial = {}, onQueryChange, compact = false } = {},
 ) {
+  // Compact (the owner page's narrower card): no owner column (it is the page's owner), the model under the host.
+  const columns = compact ? COLUMNS.filter(([label]) => label !== 'Owner' && label !== 'Model') : COLUMNS;
   const query = {
     page: Math.max(1, Number.parseInt(initial.page, 10) || 1),
+    q: typeof initial.q === 'string' ? initial.q : '',
     state: STATES.includes(initial.state) ? initial.state : '',
     forSale: ['true', 'false'].includes(initial.forSale) ? initial.forSale : '',
+    sort: SORTS.includes(initial.sort) ? initial.sort : 'minted',
+    order: initial.order === 'desc' ? 'desc' : 'asc',
   };
-  const table = dataTable({ testid: 'twin-list', caption: 'Twins', columns: COLUMNS });
+  const headers = columns.map(([label, key]) => {
+    if (!key) return h('th', { scope: 'col' }, label);
+    const button = h('button', { type: 'button', class: 'sort', 'data-sort': key }, label);
+    button.addEventListener('click', () => {
+      query.order = query.sort === key && query.order === 'asc' ? 'desc' : 'asc';
+      query.sort = key;
+      query.page = 1;
+      changed();
+    });
+    return h('th', { scope: 'col', 'data-sort-key': key }, button);
+  });
+  const table = dataTable({ testid: 'twin-list', caption: 'Twins', columns: columns.map(([label]) => label) });
+  replace(table.table.querySelector('thead tr'), headers);
   table.setMessage('Loading twins…', 'loading');
   let deviceIds = [];
   let lastPageCount = 1;
   let token = 0;
 
+  const search = h('input', {
+    id: 'twin-search',
+    type: 'search',
+    name: 'q',
+    'data-testid': 'twin-search',
+    placeholder: 'DeviceID prefix, hostname, model or owner',
+    value: query.q,
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
   const stateSelect = h(
     'select',
     { id: 'filter-state', name: 'state', 'data-testid': 'filter-state' },
@@ -37,17 +77,29 @@ export function createTwinTable(
     h('option', { value: 'false', selected: query.forSale === 'false' }, 'Not for sale'),
   );
   const onFilter = () => {
+    query.q = search.value.trim();
     query.state = stateSelect.value;
     query.forSale = saleSelect.value;
     query.page = 1;
     changed();
   };
+  const typed = ctx.debounce(250, () => onFilter());
+  search.addEventListener('input', typed);
   stateSelect.addEventListener('change', onFilter);
   saleSelect.addEventListener('change', onFilter);
   const filterBar = filters
     ? h(
         'form',
-        { class: 'filters', 'data-testid': 'filters', onsubmit: (event) => event.preventDefault() },
+        {
+          class: 'filters',
+          'data-testid': 'filters',
+          role: 'search',
+          onsubmit: (event) => {
+            event.preventDefault();
+            onFilter();
+          },
+        },
+        h('span', { class: 'filter filter-grow' }, h('label', { for: 'twin-search' }, 'Search'), search),
         h('span', { class: 'filter' }, h('label', { for: 'filter-state' }, 'State'), stateSelect),
         h('span', { class: 'filter' }, h('label', { for: 'filter-for-sale' }, 'Listing'), saleSelect),
       )
@@ -85,12 +137,15 @@ export function createTwinTable(
     const mine = ++token;
     let data;
     try {
-      data = await ctx.get('/twins', {
+      data = await ctx.get('/fleet/twins', {
         ...baseQuery,
         page: query.page,
         pageSize,
+        q: query.q,
         state: query.state,
         forSale: query.forSale,
+        sort: query.sort === 'minted' ? '' : query.sort,
+        order: query.sort === 'minted' ? '' : query.order,
       });
     } catch (error) {
       if (mine === token && ctx.alive) table.setMessage('Could not load the twins.', 'error');
@@ -107,11 +162,16 @@ export function createTwinTable(
     const page = Number(data.page ?? query.page) || 1;
     lastPageCount = Math.max(1, Math.ceil(total / size));
     deviceIds = items.map((twin) => twin.deviceId);
+    for (const th of headers) {
+      const key = th.dataset.sortKey;
+      if (!key) continue;
+      th.setAttribute('aria-sort', key === query.sort ? (query.order === 'asc' ? 'ascending' : 'descending') : 'none');
+    }
     if (items.length === 0) {
-      const filtered = query.state || query.forSale;
-      table.setMessage(filtered ? 'No twins match these filters.' : 'No twins yet.');
+      const filtered = query.q || query.state || query.forSale;
+      table.setMessage(filtered ? 'No twins match this search.' : 'No twins yet: none has been minted.');
     } else {
-      table.setRows(items.map(twinRow));
+      table.setRows(items.map((twin) => twinRow(twin, compact)));
     }
     const first = total === 0 ? 0 : (page - 1) * size + 1;
     const last = Math.min(total, (page - 1) * size + items.length);
@@ -131,7 +191,7 @@ export function createTwinTable(
 }
 
 /** One row; a click anywhere but on a link or control opens the twin page. */
-function twinRow(twin) {
+function twinRow(twin, compact) {
   const row = h(
     'tr',
     {
@@ -140,9 +200,9 @@ function twinRow(twin) {
       'data-device-id': twin.deviceId,
       'data-state': stateName(twin.state),
     },
-    h('td', {}, deviceLink(twin.deviceId)),
-    h('td', {}, addressLink(twin.manufacturer)),
-    h('td', {}, addressLink(twin.owner)),
+    h('td', {}, deviceCell(twin, compact)),
+    compact ? null : h('td', {}, twin.model ?? h('span', { class: 'muted' }, 'not read yet')),
+    compact ? null : h('td', {}, addressLink(twin.owner, twin.ownerName)),
     h(
       'td',
       {},
@@ -151,7 +211,7 @@ function twinRow(twin) {
     ),
     h('td', {}, listing(twin)),
     h('td', {}, snapshotCell(twin.latestSnapshot)),
-    h('td', {}, behaviourCell(twin)),
+    h('td', {}, detectionCell(twin)),
   );
   row.addEventListener('click', (event) => {
     if (event.target.closest('a, button, input, select, label')) return;
@@ -161,13 +221,28 @@ function twinRow(twin) {
   return row;
 }
 
+/** The hostname as the link, the short DeviceID under it. */
+function deviceCell(twin, compact) {
+  return h(
+    'span',
+    { class: 'device-cell' },
+    h(
+      'a',
+      { href: deviceHref(twin.deviceId), title: twin.deviceId, 'data-testid': 'twin-hostname' },
+      twin.hostname ?? shorten(twin.deviceId),
+    ),
+    compact && twin.model ? h('span', { class: 'muted small' }, twin.model) : null,
+    twin.hostname ? h('span', { class: 'mono muted small' }, shorten(twin.deviceId)) : null,
+  );
+}
+
 function listing(twin) {
   if (!twin.forSale) return h('span', { class: 'muted' }, 'not for sale');
   return h('span', { class: 'price', 'data-testid': 'price', title: `${twin.price} wei` }, formatEth(twin.price));
 }
 
 function snapshotCell(snapshot) {
-  if (!snapshot) return h('span', { class: 'muted' }, 'none');
+  if (!snapshot) return h('span', { class: 'muted' }, 'no snapshot yet');
   const anchored = Boolean(snapshot.anchored);
   return h(
     'span',
@@ -176,15 +251,22 @@ function snapshotCell(snapshot) {
     anchored
       ? badge('✓ anchored', 'ok', { 'data-testid': 'snapshot-anchored', 'data-anchored': 'true' })
       : badge('pending', 'pending', { 'data-testid': 'snapshot-anchored', 'data-anchored': 'false' }),
+    h('span', { class: 'muted small block' }, time(snapshot.collectedAt)),
   );
 }
 
-function behaviourCell(twin) {
-  if (twin.anomalous) {
-    return badge(twin.behaviour ?? 'anomalous', 'danger', {
-      'data-testid': 'anomaly-badge',
-      title: 'Anomalous behaviour (ground truth)',
-    });
+/** The security service's latest open detection, or "no open alert". */
+function detectionCell(twin) {
+  if (twin.detection) {
+    return h(
+      'span',
+      {},
+      badge(twin.detection.behaviour, 'danger', {
+        'data-testid': 'detection-badge',
+        title: `Detected by a security entity (score ${twin.detection.score.toFixed(2)}, ${twin.detection.action})`,
+      }),
+      twin.openAlerts > 1 ? h('span', { class: 'muted small' }, ` +${twin.openAlerts - 1}`) : null,
+    );
   }
-  return h('span', { class: 'muted' }, twin.behaviour ?? '—');
+  return h('span', { class: 'muted', 'data-testid': 'detection-none' }, 'no open alert');
 }

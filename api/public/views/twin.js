@@ -3,6 +3,7 @@ import { createTelemetryCharts } from '../charts.js';
 import { addressLink, badge, definitionList, h, hex, replace, stateBadge } from '../dom.js';
 import { formatClock, formatEth, formatNumber, sameHex, shorten } from '../format.js';
 import { alertsTable, stateHistoryTable, updatesTable } from './history.js';
+import { controlSlot, createActionsPanel } from './actions.js';
 import { createSnapshotTable } from './snapshots.js';
 import { renderStaticParams } from './static.js';
 
@@ -52,12 +53,28 @@ export async function renderTwin(container, { deviceId }, ctx) {
   const staticHolder = h('div', { class: 'static-holder' });
   const alertsHolder = h('div', { class: 'alerts-holder' });
   const histories = h('div', { class: 'two-col' });
-  replace(container, header, live.element, chartGrid, alertsHolder, snapshots.element, staticHolder, histories);
+  let refreshDetail = () => {};
+  const actions = createActionsPanel(ctx, id, { refresh: () => refreshDetail() });
+  // The control work (commands with results, desired state) fills `controlSlot()`.
+  replace(
+    container,
+    header,
+    actions.element,
+    controlSlot(),
+    live.element,
+    chartGrid,
+    alertsHolder,
+    snapshots.element,
+    staticHolder,
+    histories,
+  );
 
   const draw = (data) => {
     replace(header, headerContent(data));
     replace(staticHolder, renderStaticParams(data));
     replace(alertsHolder, alertsTable(data.alerts));
+    live.setAlerts(data.alerts);
+    actions.update(data);
     replace(histories, updatesTable(data.updates), stateHistoryTable(data.stateHistory));
   };
   draw(detail);
@@ -70,7 +87,7 @@ export async function renderTwin(container, { deviceId }, ctx) {
   let ready = false;
   const buffered = [];
   const mine = (data) => data && (data.deviceId == null || sameHex(data.deviceId, id));
-  const refreshDetail = ctx.debounce(400, async () => {
+  refreshDetail = ctx.debounce(400, async () => {
     const fresh = await ctx.get(base);
     if (ctx.alive) draw(fresh);
   });
@@ -84,16 +101,28 @@ export async function renderTwin(container, { deviceId }, ctx) {
         else buffered.push(data);
       },
       snapshot: (data) => {
-        if (mine(data)) snapshots.prepend(data);
+        if (!mine(data)) return;
+        snapshots.prepend(data);
+        // The header follows the table: its latest snapshot is the newest one, pending until anchored.
+        setHeaderSnapshot(header, { seq: data.seq, anchored: false, collectedAt: data.collectedAt });
       },
       anchored: (data) => {
-        if (!Array.isArray(data?.deviceIds) || data.deviceIds.some((other) => sameHex(other, id))) snapshots.reload();
+        if (!Array.isArray(data?.deviceIds) || data.deviceIds.some((other) => sameHex(other, id))) {
+          snapshots.reload();
+          refreshDetail();
+        }
       },
       alert: (data) => {
         if (mine(data)) refreshDetail();
       },
+      chain: (data) => {
+        if (!mine(data)) return;
+        actions.onChain(data);
+        refreshDetail();
+      },
       state: (data) => {
         if (!mine(data)) return;
+        actions.onChain(data);
         const current = header.querySelector('[data-testid="state-badge"]');
         if (current && data.new != null) current.replaceWith(stateBadge(data.new));
         refreshDetail();
@@ -102,6 +131,12 @@ export async function renderTwin(container, { deviceId }, ctx) {
   );
 
   ctx.run(snapshots.load);
+  // Telemetry is a device internal: only the owner, the manufacturer and security entities read it, signed in.
+  if (detail.twin?.access === 'public') {
+    live.setPrivate();
+    charts.load([]);
+    return;
+  }
   let recent = [];
   try {
     const data = await ctx.get(`${base}/telemetry`, { limit: TELEMETRY_LIMIT });
@@ -122,7 +157,12 @@ function headerContent(detail) {
     h(
       'div',
       { class: 'title-row' },
-      h('h1', {}, 'Twin ', h('span', { class: 'mono', title: twin.deviceId }, shorten(twin.deviceId))),
+      h(
+        'h1',
+        { 'data-testid': 'twin-title' },
+        hostnameOf(detail) ?? ['Twin ', h('span', { class: 'mono', title: twin.deviceId }, shorten(twin.deviceId))],
+      ),
+      modelOf(detail) ? h('span', { class: 'muted model', 'data-testid': 'twin-model' }, modelOf(detail)) : null,
       stateBadge(twin.state),
       twin.reviewRequested ? badge('review requested', 'warn', { 'data-testid': 'review-requested' }) : null,
     ),
@@ -146,14 +186,30 @@ function headerContent(detail) {
       ['Software updates', String(twin.updateCount ?? 0)],
       ['Minted at block', twin.mintedBlock != null ? String(twin.mintedBlock) : null],
       ['Updated at block', twin.updatedBlock != null ? String(twin.updatedBlock) : null],
-      [
-        'Latest snapshot',
-        snapshot
-          ? [`#${snapshot.seq} `, snapshot.anchored ? badge('anchored', 'ok') : badge('pending', 'pending')]
-          : h('span', { class: 'muted' }, 'none yet'),
-      ],
+      ['Latest snapshot', h('span', { 'data-testid': 'header-snapshot' }, snapshotSummary(snapshot))],
     ]),
   ];
+}
+
+const hostnameOf = (detail) => (typeof detail.static?.os?.hostname === 'string' ? detail.static.os.hostname : null);
+const modelOf = (detail) =>
+  typeof detail.static?.identity?.hardwareModel === 'string' ? detail.static.identity.hardwareModel : null;
+
+function snapshotSummary(snapshot) {
+  if (!snapshot) return h('span', { class: 'muted' }, 'no snapshot yet');
+  return [
+    h('span', { class: 'mono', 'data-seq': String(snapshot.seq) }, `#${snapshot.seq} `),
+    snapshot.anchored ? badge('anchored', 'ok') : badge('pending anchoring', 'pending'),
+  ];
+}
+
+/** Keeps the header's latest snapshot in step with the live stream (never going back to an older one). */
+function setHeaderSnapshot(header, snapshot) {
+  const holder = header.querySelector('[data-testid="header-snapshot"]');
+  if (!holder) return;
+  const shown = Number(holder.querySelector('[data-seq]')?.dataset.seq ?? -1);
+  if (Number(snapshot.seq) < shown) return;
+  replace(holder, snapshotSummary(snapshot));
 }
 
 function entityCell(address, entity) {
@@ -162,10 +218,21 @@ function entityCell(address, entity) {
   return h('span', {}, addressLink(address, name), name ? [' ', hex(address, { class: 'mono muted' })] : null);
 }
 
-/** The live strip: the latest reading's behaviour label, the count of live readings, the latest values. */
+/**
+ * The live strip: what the security service detected (its open alerts), the simulator's ground truth as a labelled
+ * simulation field (simulated devices only), the count of live readings, the latest values.
+ */
 function createLivePanel() {
+  const detection = h('span', { class: 'detection', 'data-testid': 'detection' }, 'no open alert');
   const behaviour = h('span', { class: 'behaviour', 'data-testid': 'behaviour', 'data-anomalous': 'unknown' }, '—');
   const scenario = h('span', { class: 'muted scenario' });
+  const simulation = h(
+    'div',
+    { class: 'stat stat-simulation', 'data-testid': 'simulation-field', hidden: true },
+    h('span', { class: 'stat-label' }, 'Simulation ground truth'),
+    h('span', { class: 'stat-value' }, behaviour, ' ', scenario),
+    h('span', { class: 'muted small' }, 'what the simulator plays, not a detection'),
+  );
   const count = h('span', { class: 'live-count', 'data-testid': 'live-count', 'aria-live': 'off' }, '0');
   const latest = h('span', { class: 'latest', 'data-testid': 'latest-reading' }, 'no reading yet');
   let received = 0;
@@ -176,6 +243,7 @@ function createLivePanel() {
     behaviour.classList.toggle('anomalous', anomalous === true);
     behaviour.title = anomalous ? 'Anomalous behaviour (simulator ground truth)' : 'Behaviour (simulator ground truth)';
     scenario.textContent = scenarioName ? `scenario ${scenarioName}` : '';
+    simulation.hidden = name == null;
   };
   const setReading = (reading) => {
     const body = reading?.body;
@@ -197,9 +265,10 @@ function createLivePanel() {
     h(
       'div',
       { class: 'stat' },
-      h('span', { class: 'stat-label' }, 'Behaviour'),
-      h('span', { class: 'stat-value' }, behaviour, ' ', scenario),
+      h('span', { class: 'stat-label' }, 'Behaviour (security detections)'),
+      h('span', { class: 'stat-value' }, detection),
     ),
+    simulation,
     h(
       'div',
       { class: 'stat' },
@@ -216,6 +285,28 @@ function createLivePanel() {
 
   return {
     element,
+    /** The public view: no readings, and why. */
+    setPrivate() {
+      latest.textContent = "private: sign in as the twin's owner, its manufacturer or a security entity";
+      latest.dataset.private = 'true';
+    },
+    /** The twin's open alerts as the security service published them. */
+    setAlerts(alerts) {
+      const open = (Array.isArray(alerts) ? alerts : []).filter((alert) => alert.status === 'open');
+      if (open.length === 0) {
+        replace(detection, h('span', { class: 'muted' }, 'no open alert'));
+        detection.dataset.open = '0';
+        return;
+      }
+      detection.dataset.open = String(open.length);
+      replace(
+        detection,
+        open.slice(0, 3).map((alert) =>
+          badge(alert.behaviour, 'danger', { title: `score ${Number(alert.score).toFixed(2)} · ${alert.action}` }),
+        ),
+        open.length > 3 ? ` +${open.length - 3}` : null,
+      );
+    },
     setInitial(detail) {
       if (detail.latestTelemetry) setReading(detail.latestTelemetry);
       if (!detail.latestTelemetry?.body?.label && detail.twin?.behaviour)

@@ -1,24 +1,37 @@
-// `#/`: the health strip and the filterable twin list, refreshed live on state and anchoring events.
+// `#/`: the health strip, the fleet overview and the searchable twin directory, refreshed live on state, anchoring
+// and alert events.
 import { getHealth } from '../api.js';
 import { clearError, h, replace } from '../dom.js';
 import { queryString } from '../format.js';
+import { createFleetOverview } from './fleet.js';
 import { createTwinTable } from './twin-table.js';
 
 const COMPONENTS = ['chain', 'broker', 'ipfs', 'index'];
 const HEALTH_INTERVAL_MS = 15_000;
+/** The ingest rate and anchoring lag move all the time: the overview is read again this often. */
+const FLEET_INTERVAL_MS = 5_000;
 
 export async function renderTwins(container, { query = {} }, ctx) {
   const health = createHealthStrip(ctx);
   const twins = createTwinTable(ctx, {
     initial: query,
-    onQueryChange: ({ page, state, forSale }) => {
-      const search = queryString({ state, forSale, page: page > 1 ? page : '' });
+    onQueryChange: ({ page, q, state, forSale, sort, order }) => {
+      const search = queryString({
+        q,
+        state,
+        forSale,
+        sort: sort === 'minted' ? '' : sort,
+        order: sort === 'minted' ? '' : order,
+        page: page > 1 ? page : '',
+      });
       history.replaceState(null, '', `#/${search}`);
     },
   });
+  const fleet = createFleetOverview(ctx);
   replace(
     container,
     health.element,
+    fleet.element,
     h(
       'section',
       { class: 'card' },
@@ -26,7 +39,12 @@ export async function renderTwins(container, { query = {} }, ctx) {
         'div',
         { class: 'card-head' },
         h('h1', {}, 'Twins'),
-        h('p', { class: 'muted' }, 'Every registered device twin, its state and its latest anchored snapshot.'),
+        h(
+          'p',
+          { class: 'muted' },
+          'Every registered device twin: its host and model, owner, state, latest anchored snapshot and what the ' +
+            'security service detected. Click a column to sort.',
+        ),
       ),
       twins.element,
     ),
@@ -45,6 +63,7 @@ export async function renderTwins(container, { query = {} }, ctx) {
       unreachable = false;
       clearError();
       twins.reload();
+      fleet.reload();
     }
   };
   ctx.run(poll);
@@ -52,10 +71,22 @@ export async function renderTwins(container, { query = {} }, ctx) {
   ctx.events(
     {},
     {
-      state: () => twins.reload(),
-      anchored: () => twins.reload(),
+      state: () => {
+        twins.reload();
+        fleet.reload();
+      },
+      anchored: () => {
+        twins.reload();
+        fleet.reload();
+      },
+      alert: () => {
+        twins.reload();
+        fleet.reload();
+      },
     },
   );
+  ctx.run(fleet.load);
+  ctx.every(FLEET_INTERVAL_MS, fleet.load);
   await twins.load();
 }
 

@@ -21,9 +21,14 @@ export type FeedEvents = {
   state: { deviceId: string; previous: string; new: string; by: string; reason: string; block: number; tx: string };
   /** A security alert opened, changed or closed (its latest state). */
   alert: IndexedAlert;
+  /**
+   * A registry event the chain mirror applied (`Listed`, `TwinSold`, `UpdateRecorded`, `ReviewRequested`, …): what a
+   * page acting on the chain waits for. `deviceId` is set when the event is about a twin.
+   */
+  chain: { name: string; deviceId?: string; subject: string; block: number; logIndex: number; tx: string };
 };
 export type FeedEventName = keyof FeedEvents;
-export const FEED_EVENT_NAMES: readonly FeedEventName[] = ['snapshot', 'telemetry', 'anchored', 'state', 'alert'];
+export const FEED_EVENT_NAMES: readonly FeedEventName[] = ['snapshot', 'telemetry', 'anchored', 'state', 'alert', 'chain'];
 
 /** A typed emitter of {@link FeedEvents}. */
 export type IndexFeed = {
@@ -70,6 +75,9 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
     anchoredIds: new Set<number>(),
     alertAt: scalar('SELECT max(updated_at) AS value FROM alerts'),
     alertKeys: new Set<string>(),
+    chain: (index.statement('SELECT block, log_index FROM chain_events ORDER BY block DESC, log_index DESC LIMIT 1').get() as
+      | { block: number; log_index: number }
+      | undefined) ?? { block: -1, log_index: -1 },
   };
   for (const row of index
     .statement('SELECT device_id, seq FROM snapshots WHERE received_at = ?')
@@ -185,6 +193,32 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
       });
     }
   };
+  const pollChain = () => {
+    for (const row of index
+      .statement(
+        `SELECT block, log_index, tx, contract, name, subject FROM chain_events
+         WHERE block > ?1 OR (block = ?1 AND log_index > ?2) ORDER BY block, log_index LIMIT ?3`,
+      )
+      .all(cursor.chain.block, cursor.chain.log_index, maxRows) as {
+      block: number;
+      log_index: number;
+      tx: string;
+      contract: string;
+      name: string;
+      subject: string;
+    }[]) {
+      cursor.chain = { block: Number(row.block), log_index: Number(row.log_index) };
+      const subject = String(row.subject);
+      emitter.emit('chain', {
+        name: row.name,
+        ...(row.contract === 'TwinRegistry' ? { deviceId: subject.toLowerCase() } : {}),
+        subject,
+        block: Number(row.block),
+        logIndex: Number(row.log_index),
+        tx: row.tx,
+      });
+    }
+  };
   const pollAlerts = () => {
     for (const alert of alertsUpdatedSince(index, cursor.alertAt, maxRows)) {
       const at = Date.parse(alert.updatedAt);
@@ -202,6 +236,7 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
     try {
       poll();
       if (index.isOpen) pollAlerts();
+      if (index.isOpen) pollChain();
     } catch (error) {
       options.onError?.(error);
     }
