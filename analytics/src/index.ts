@@ -16,3 +16,4 @@ export { FEATURES, FEATURE_COUNT, FEATURE_INDEX, type FeatureName, type FeatureS
 export { TELEMETRY_DETECTORS, SNAPSHOT_DETECTORS, DETECTOR_NAMES } from './detect/detectors';
 export type { DetectorName, TelemetryDetectorName, SnapshotFindingName } from './detect/types';
 export type { FeatureEvidence } from './baseline/describeFeature';
+export * from './topology';

@@ -19,6 +19,7 @@ import { relayRoutes } from './routes/relay';
 import { snapshotRoutes } from './routes/snapshots';
 import { specRoutes } from './routes/spec';
 import { systemRoutes } from './routes/system';
+import { topologyRoutes } from './routes/topology';
 import { twinRoutes } from './routes/twins';
 
 /** The API's base path. */
@@ -50,6 +51,7 @@ export function apiRoutes(context: ApiContext): AnyRoute[] {
     ...rejectionRoutes(context),
     ...authRoutes(context),
     ...eventRoutes(context),
+    ...topologyRoutes(context),
     ...specRoutes(),
     ...ipfsRoutes(context),
   ];
