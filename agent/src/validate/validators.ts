@@ -1,0 +1,111 @@
+import { isAllZeroMac, isNfc, IDENTITY_TEXT_FIELDS } from '../../../twin-core/src/identity/canonical';
+import type { Command } from '../../../twin-core/src/messages/command';
+import type { SnapshotBody } from '../../../twin-core/src/messages/snapshot';
+import type { TelemetryBody } from '../../../twin-core/src/messages/telemetry';
+import type { StaticDocument } from '../../../twin-core/src/static/schema';
+import { InvalidStaticDocumentError, normalizeStaticDocumentInput } from '../../../twin-core/src/static/staticBytes';
+import * as generated from './generated/messages';
+
+// The device's validators (issue 17): generated at build time from the zod schemas (agent/build/
+// generateValidators.ts), so the agent runs without zod. Each answers the first issue as `path: message`. What
+// JSON Schema cannot say is checked here with the same functions the zod schemas refine with.
+
+/** One issue: the dotted path from the value's root (`rows.3.name`, empty for the value itself) and what is wrong. */
+export type ValidationIssue = { path: string; message: string };
+
+/** A value that passed, or its first issue. */
+export type Checked<value> = { ok: true; value: value } | { ok: false; issue: ValidationIssue };
+
+type AjvError = {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+};
+type GeneratedValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+/** ajv's first error as a {@link ValidationIssue}: `/rows/3/name` → `rows.3.name`, the missing or unknown key named. */
+function issueOf(errors: AjvError[] | null | undefined): ValidationIssue {
+  const error = errors?.[0];
+  if (error === undefined) return { path: '', message: 'invalid' };
+  const parts = error.instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'required') return { path: [...parts, String(error.params.missingProperty)].join('.'), message: 'is required' };
+  if (error.keyword === 'additionalProperties')
+    return { path: [...parts, String(error.params.additionalProperty)].join('.'), message: 'is not a known field' };
+  return { path: parts.join('.'), message: error.message ?? error.keyword };
+}
+
+/** A refinement JSON Schema cannot say: the issue it finds in `value`, or undefined. */
+type Refinement = (value: never) => ValidationIssue | undefined;
+
+function checker<value>(validate: GeneratedValidator, refine?: Refinement): (input: unknown) => Checked<value> {
+  return (input) => {
+    if (!validate(input)) return { ok: false, issue: issueOf(validate.errors) };
+    const issue = refine?.(input as never);
+    return issue === undefined ? { ok: true, value: input as value } : { ok: false, issue };
+  };
+}
+
+/**
+ * The identity refinements (identity/schema.ts): text in Unicode NFC, a MAC address that is not all zeros. For a
+ * partial identity (the config's overrides), only the fields present.
+ */
+export function identityIssue(identity: Record<string, unknown>, prefix: string): ValidationIssue | undefined {
+  for (const field of IDENTITY_TEXT_FIELDS) {
+    const value = identity[field];
+    if (typeof value === 'string' && !isNfc(value))
+      return { path: `${prefix}${field}`, message: 'must be in Unicode normalisation form NFC' };
+  }
+  if (typeof identity.macAddress === 'string' && isAllZeroMac(identity.macAddress))
+    return { path: `${prefix}macAddress`, message: 'must not be all zeros' };
+  return undefined;
+}
+
+/** Checks a whole snapshot body (what the agent signs), its sections included. */
+export const checkSnapshotBody = checker<SnapshotBody>(generated.snapshotBody as GeneratedValidator);
+/** Checks a telemetry body. */
+export const checkTelemetryBody = checker<TelemetryBody>(generated.telemetryBody as GeneratedValidator);
+/** Checks a command from the command topic (`twins/{deviceId}/command`). */
+export const checkCommand = checker<Command>(generated.command as GeneratedValidator);
+/** Checks a static document in canonical form, refinements included. */
+export const checkStaticDocument = checker<StaticDocument>(
+  generated.staticDocument as GeneratedValidator,
+  ((document: StaticDocument) => identityIssue(document.identity, 'identity.')) as Refinement,
+);
+
+/** The snapshot's probe sections, by path (`memory`, `dns.config`): what {@link checkSection} takes. */
+export const SNAPSHOT_SECTIONS: readonly string[] = generated.SECTIONS;
+
+/**
+ * Checks the value of one probe section of a snapshot (`memory`, `dns.config`…) against its schema.
+ *
+ * @example
+ * const checked = checkSection('memory', await readMemory(paths))
+ * if (!checked.ok) return unavailable(`memory: ${checked.issue.path}: ${checked.issue.message}`)
+ */
+export function checkSection(section: string, value: unknown): Checked<unknown> {
+  const validate = (generated as unknown as Record<string, GeneratedValidator | undefined>)[
+    `section_${section.replace(/\./g, '_')}`
+  ];
+  if (validate === undefined) throw new Error(`no generated validator for snapshot section ${section}`);
+  return checker<unknown>(validate)(value);
+}
+
+/** An issue as one line: `root.path: message`, or `root: message` for the value itself. */
+export function formatIssue(issue: ValidationIssue, root: string): string {
+  return `${issue.path === '' ? root : `${root}.${issue.path}`}: ${issue.message}`;
+}
+
+/**
+ * A static document as the agent builds or reads it (text untrimmed, any MAC notation), normalised and checked as
+ * twin-core's `parseStaticDocument` does it with zod: the same normalisation (static/staticBytes.ts), the
+ * generated check of the canonical form. Throws an InvalidStaticDocumentError naming the field.
+ *
+ * @example
+ * const document = parseDeviceStaticDocument(JSON.parse(readFileSync(file, 'utf8')))
+ */
+export function parseDeviceStaticDocument(input: unknown): StaticDocument {
+  const checked = checkStaticDocument(normalizeStaticDocumentInput(input));
+  if (checked.ok) return checked.value;
+  throw new InvalidStaticDocumentError('Invalid static document.', { metaMessages: [formatIssue(checked.issue, 'document')] });
+}
