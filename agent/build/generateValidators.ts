@@ -72,7 +72,11 @@ function markDiscriminators(schema: unknown): void {
         );
       }),
     );
-    if (key !== undefined) record.discriminator = { propertyName: key };
+    if (key !== undefined) {
+      record.discriminator = { propertyName: key };
+      // ajv applies `discriminator` to objects only: without this, a string would pass.
+      record.type ??= 'object';
+    }
   }
   for (const value of Object.values(record)) {
     if (Array.isArray(value)) value.forEach(markDiscriminators);

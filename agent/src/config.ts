@@ -3,7 +3,7 @@ import { configIssueLines, readConfigSources } from '../../twin-core/src/config/
 import type { AgentConfig } from './configSchema';
 import { BROKER_URL_MESSAGE, coerceAgentConfigInput, isBrokerUrl, type ConfigFieldType } from './configRules';
 import * as generated from './validate/generated/config';
-import { identityIssue, type ValidationIssue } from './validate/validators';
+import { identityIssue, issueOf, type AjvError } from './validate/validators';
 
 // Loading the agent's configuration on the device, without zod (issue 17): the validator is generated at build time
 // from the zod schema in configSchema.ts (its keys, units and defaults are documented there), which tests hold
@@ -18,20 +18,16 @@ export const AGENT_CONFIG_ENV: Record<string, string> = Object.fromEntries(
   Object.keys(FIELD_TYPES).map((key) => [`TWIN_AGENT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, key]),
 );
 
-type AjvError = { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string };
-
 /** The first issue of `config` (coerced), as the zod schema would name it, or undefined when it is valid. */
 function configIssue(config: Record<string, unknown>): { path: PropertyKey[]; message: string } | undefined {
   const validate = generated.agentConfig as ((data: unknown) => boolean) & { errors?: AjvError[] | null };
   if (!validate(config)) {
-    const error = validate.errors?.[0];
-    const path: PropertyKey[] = (error?.instancePath ?? '').split('/').slice(1);
-    if (error?.keyword === 'required') return { path: [...path, String(error.params.missingProperty)], message: 'is required' };
-    return { path, message: error?.message ?? 'invalid' };
+    const issue = issueOf(validate.errors);
+    return { path: issue.path === '' ? [] : issue.path.split('.'), message: issue.message };
   }
   if (typeof config.mqttUrl === 'string' && !isBrokerUrl(config.mqttUrl))
     return { path: ['mqttUrl'], message: BROKER_URL_MESSAGE };
-  const identity = identityIssue(config.identity as Record<string, unknown>, '') as ValidationIssue | undefined;
+  const identity = identityIssue(config.identity as Record<string, unknown>, '');
   if (identity !== undefined) return { path: ['identity', identity.path], message: identity.message };
   return undefined;
 }

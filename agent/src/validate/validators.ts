@@ -16,7 +16,8 @@ export type ValidationIssue = { path: string; message: string };
 /** A value that passed, or its first issue. */
 export type Checked<value> = { ok: true; value: value } | { ok: false; issue: ValidationIssue };
 
-type AjvError = {
+/** An error as ajv's generated code reports it. */
+export type AjvError = {
   instancePath: string;
   keyword: string;
   params: Record<string, unknown>;
@@ -24,15 +25,44 @@ type AjvError = {
 };
 type GeneratedValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
-/** ajv's first error as a {@link ValidationIssue}: `/rows/3/name` → `rows.3.name`, the missing or unknown key named. */
-function issueOf(errors: AjvError[] | null | undefined): ValidationIssue {
-  const error = errors?.[0];
-  if (error === undefined) return { path: '', message: 'invalid' };
-  const parts = error.instancePath.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-  if (error.keyword === 'required') return { path: [...parts, String(error.params.missingProperty)].join('.'), message: 'is required' };
+/**
+ * ajv's first error as a {@link ValidationIssue}: `/rows/3/name` → `rows.3.name`, the missing or unknown key named.
+ * When a union matched none of its forms (its error comes last), the union is named, as zod names it.
+ */
+export function issueOf(errors: readonly AjvError[] | null | undefined): ValidationIssue {
+  if (!errors || errors.length === 0) return { path: '', message: 'invalid' };
+  const last = errors[errors.length - 1]!;
+  let error = errors[0]!;
+  if (last.keyword === 'anyOf' || last.keyword === 'oneOf') {
+    // A nullable value (`x | null`) is not a choice: its issue is the other form's. A real union is named as one.
+    const others = errors.filter(
+      (item) => item !== last && !(item.keyword === 'type' && item.params.type === 'null' && item.instancePath === last.instancePath),
+    );
+    const nullable = others.length < errors.length - 1;
+    if (!nullable) return { path: pathOf(last), message: 'matches none of the forms it may take' };
+    error = others[0] ?? last;
+  }
+  if (error.keyword === 'discriminator')
+    return {
+      path: joinPath(pathOf(error), String(error.params.tag)),
+      message: error.params.error === 'mapping' ? 'is not one of the known kinds' : 'must be a string naming the kind',
+    };
+  if (error.keyword === 'required') return { path: joinPath(pathOf(error), String(error.params.missingProperty)), message: 'is required' };
   if (error.keyword === 'additionalProperties')
-    return { path: [...parts, String(error.params.additionalProperty)].join('.'), message: 'is not a known field' };
-  return { path: parts.join('.'), message: error.message ?? error.keyword };
+    return { path: pathOf(error), message: `has an unknown field "${String(error.params.additionalProperty)}"` };
+  return { path: pathOf(error), message: error.message ?? error.keyword };
+}
+
+function pathOf(error: AjvError): string {
+  return error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}
+
+function joinPath(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
 }
 
 /** A refinement JSON Schema cannot say: the issue it finds in `value`, or undefined. */
