@@ -89,8 +89,10 @@ const TARGETS = {
     ],
     outputs: ['agent/dist'],
     required: [
-      'agent/src/validate/generated/messages.ts',
-      'agent/src/validate/generated/config.ts',
+      'agent/src/validate/generated/messages.js',
+      'agent/dist/agent/src/validate/generated/messages.js',
+      'agent/src/validate/generated/config.js',
+      'agent/dist/agent/src/validate/generated/config.js',
       'agent/dist/agent/src/cli.js',
       'agent/dist/agent/src/index.js',
       'agent/dist/agent/src/device/signerWorker.js',

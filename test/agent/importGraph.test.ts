@@ -87,7 +87,7 @@ function packageName(specifier: string): string {
 
 function resolveLocal(from: string, specifier: string): string {
   const base = resolve(dirname(from), specifier);
-  for (const candidate of [`${base}.ts`, join(base, 'index.ts')]) if (existsSync(candidate)) return candidate;
+  for (const candidate of [`${base}.ts`, join(base, 'index.ts'), `${base}.js`]) if (existsSync(candidate)) return candidate;
   throw new Error(`${relative(ROOT, from)} imports ${specifier}, which does not resolve to a .ts file`);
 }
 
