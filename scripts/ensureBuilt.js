@@ -89,14 +89,14 @@ const TARGETS = {
     ],
     outputs: ['agent/dist'],
     required: [
-      'agent/src/validate/generated/messages.js',
-      'agent/dist/agent/src/validate/generated/messages.js',
-      'agent/src/validate/generated/config.js',
-      'agent/dist/agent/src/validate/generated/config.js',
       'agent/dist/agent/src/cli.js',
       'agent/dist/agent/src/index.js',
       'agent/dist/agent/src/device/signerWorker.js',
       'agent/dist/agent/bench/snapshot.js',
+      'agent/src/validate/generated/messages.js',
+      'agent/dist/agent/src/validate/generated/messages.js',
+      'agent/src/validate/generated/config.js',
+      'agent/dist/agent/src/validate/generated/config.js',
     ],
     stamp: 'agent/dist/.twin-build.json',
     // First the validators generated from the zod schemas (the device carries no zod, issue 17), then the agent
