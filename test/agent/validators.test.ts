@@ -253,7 +253,7 @@ describe('The validators generated from the zod schemas (issue 17)', function ()
     }
 
     it('agrees with zod on a file: identity overrides normalised, sensors with their defaults, bad entries named', function () {
-      const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+      const { mkdtempSync, rmSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
       const directory = mkdtempSync(join(require('node:os').tmpdir(), 'lean-config-'));
       const files = [
         { identity: { manufacturer: ' Raspberry Pi Ltd ', macAddress: 'DC-A6-32-01-02-03' }, sensors: [{ name: 'wind', unit: 'm/s', file: '/sys/x' }, { name: 'soil', unit: '%', module: './soil.js' }] },
@@ -273,6 +273,7 @@ describe('The validators generated from the zod schemas (issue 17)', function ()
         if (lean.ok) expect(lean.value).to.deep.equal(zod.value);
         else expect(lean.message!.split('\n')[2]!.split(':')[0]).to.equal(zod.message!.split('\n')[2]!.split(':')[0]);
       });
+      rmSync(directory, { recursive: true, force: true });
     });
   });
 });
