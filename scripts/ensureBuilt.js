@@ -34,7 +34,7 @@ const ROOT = path.join(__dirname, '..');
  *   outputs: string[],
  *   required: string[],
  *   stamp: string,
- *   build: (root: string) => { command: string, args: string[], clean: string[] },
+ *   build: (root: string) => { steps: { command: string, args: string[] }[], clean: string[] },
  * }} TargetSpec
  */
 
@@ -64,8 +64,12 @@ const TARGETS = {
     // `hardhat typechain`: compiles what changed, then regenerates every type (a plain compile skips the types when
     // the artifacts are current, e.g. after typechain-types/ was deleted).
     build: (root) => ({
-      command: process.execPath,
-      args: [path.join(root, 'node_modules', 'hardhat', 'internal', 'cli', 'bootstrap.js'), 'typechain'],
+      steps: [
+        {
+          command: process.execPath,
+          args: [path.join(root, 'node_modules', 'hardhat', 'internal', 'cli', 'bootstrap.js'), 'typechain'],
+        },
+      ],
       clean: [],
     }),
   },
@@ -74,7 +78,11 @@ const TARGETS = {
     inputs: [
       { dir: 'agent/src', extensions: ['.ts'] },
       { dir: 'agent/bench', extensions: ['.ts'] },
+      { dir: 'agent/build', extensions: ['.ts'] },
       { dir: 'twin-core/src', extensions: ['.ts'] },
+      { file: 'spec/src/jsonSchema.ts' },
+      { file: 'node_modules/ajv/package.json' },
+      { file: 'node_modules/zod/package.json' },
       { file: 'agent/tsconfig.json' },
       { file: 'agent/package.json' },
       { file: 'node_modules/typescript/package.json' },
@@ -85,12 +93,29 @@ const TARGETS = {
       'agent/dist/agent/src/index.js',
       'agent/dist/agent/src/device/signerWorker.js',
       'agent/dist/agent/bench/snapshot.js',
+      'agent/src/validate/generated/messages.js',
+      'agent/dist/agent/src/validate/generated/messages.js',
+      'agent/src/validate/generated/config.js',
+      'agent/dist/agent/src/validate/generated/config.js',
     ],
     stamp: 'agent/dist/.twin-build.json',
-    // From clean: no output of a deleted source stays behind.
+    // First the validators generated from the zod schemas (the device carries no zod, issue 17), then the agent
+    // from clean: no output of a deleted source stays behind.
     build: (root) => ({
-      command: process.execPath,
-      args: [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join('agent', 'tsconfig.json')],
+      steps: [
+        {
+          command: process.execPath,
+          args: [
+            path.join(root, 'node_modules', 'ts-node', 'dist', 'bin.js'),
+            '-T',
+            path.join('agent', 'build', 'generateValidators.ts'),
+          ],
+        },
+        {
+          command: process.execPath,
+          args: [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join('agent', 'tsconfig.json')],
+        },
+      ],
       clean: ['agent/dist'],
     }),
   },
@@ -269,13 +294,15 @@ function ensureBuilt(targets, options = {}) {
       const spec = TARGETS[target];
       log(`Building ${spec.description} (${state.reason})…`);
       const started = Date.now();
-      const { command, args, clean } = spec.build(root);
+      const { steps, clean } = spec.build(root);
       for (const dir of clean) fs.rmSync(path.join(root, dir), { recursive: true, force: true });
-      // Their stdout is ours on stderr: the entry point's stdout stays clean.
-      const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 2, 2] });
-      if (result.status !== 0) {
-        const how = result.error?.message ?? (result.signal ? `signal ${result.signal}` : `exit ${result.status}`);
-        throw new Error(`Building ${spec.description} failed (${how}); the errors are above.`);
+      for (const { command, args } of steps) {
+        // Their stdout is ours on stderr: the entry point's stdout stays clean.
+        const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 2, 2] });
+        if (result.status !== 0) {
+          const how = result.error?.message ?? (result.signal ? `signal ${result.signal}` : `exit ${result.status}`);
+          throw new Error(`Building ${spec.description} failed (${how}); the errors are above.`);
+        }
       }
       recordBuilt(target, root);
       built.push(target);

@@ -1,15 +1,22 @@
 /**
- * Agent footprint benchmark (issue 3): CPU milliseconds and peak RSS per full snapshot of the real collector on this
- * machine, and per telemetry reading. A measurement to report, not a test.
+ * Agent footprint benchmark (issues 3 and 17): CPU milliseconds and peak RSS per full snapshot of the real collector
+ * on this machine (every probe, each section checked by its generated validator), the whole-body check the agent
+ * makes before signing, and per telemetry reading. agent/bench/footprint.ts measures the real `twin-agent run`. A
+ * measurement to report, not a test.
  *
  * @example
  * npm run bench:agent                                   # builds, then this and the simulator benchmark
  * node agent/dist/agent/bench/snapshot.js --snapshots 50 # after npm run build:agent
  */
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { loadAgentConfig } from '../src/config';
 import { createCollector } from '../src/collect/createCollector';
 import { collectOptionsFromConfig } from '../src/runAgent';
+import { checkSnapshotBody } from '../src/validate/validators';
+
+// As the CLI runs the agent (agent/src/cli.ts).
+setFlagsFromString('--optimize-for-size');
 
 function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -30,13 +37,20 @@ async function main(): Promise<void> {
   const collector = createCollector(collectOptionsFromConfig(config));
   const cpuMs: number[] = [];
   const wallMs: number[] = [];
+  const checkMs: number[] = [];
+  let peakHeap = 0;
   let processes = 0;
   for (let index = 0; index < snapshots + 1; index++) {
     const cpu = process.cpuUsage();
     const started = performance.now();
     const body = await collector.snapshot();
     const used = process.cpuUsage(cpu);
+    const checkCpu = process.cpuUsage();
+    if (!checkSnapshotBody(body).ok) throw new Error('the snapshot does not match its schema');
+    const checkUsed = process.cpuUsage(checkCpu);
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     if (index === 0) continue; // the first one pays for JIT warm-up and has no rates yet
+    checkMs.push((checkUsed.user + checkUsed.system) / 1000);
     cpuMs.push((used.user + used.system) / 1000);
     wallMs.push(performance.now() - started);
     processes = body.processes.available ? body.processes.value.tasks.total : 0;
@@ -49,13 +63,15 @@ async function main(): Promise<void> {
     ['full snapshot, CPU ms (median)', median(cpuMs).toFixed(1)],
     ['full snapshot, CPU ms (max)', Math.max(...cpuMs).toFixed(1)],
     ['full snapshot, wall ms (median)', median(wallMs).toFixed(1)],
+    ['whole-body check, CPU ms (median)', median(checkMs).toFixed(2)],
     ['telemetry reading, CPU ms (mean)', ((telemetryUsed.user + telemetryUsed.system) / 1000 / readings).toFixed(2)],
     ['peak RSS of the process, MiB', peakRssMiB.toFixed(1)],
+    ['largest heap used after a snapshot, MiB', (peakHeap / 2 ** 20).toFixed(1)],
     ['processes on this machine', String(processes)],
     ['Node.js', process.version],
   ];
   console.log(`Agent footprint over ${snapshots} snapshots and ${readings} telemetry readings`);
-  for (const [label, value] of rows) console.log(`  ${label!.padEnd(36)} ${value}`);
+  for (const [label, value] of rows) console.log(`  ${label!.padEnd(40)} ${value}`);
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@
  * @twin-registry/agent: the device agent and the device simulator, as a library. The CLI is `twin-agent`.
  */
 export * from './config';
+export { agentConfigSchema, agentConfigShapeSchema } from './configSchema';
 export * from './errors';
 export * from './log';
 export * from './identity/keyStore';

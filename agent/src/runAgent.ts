@@ -1,18 +1,16 @@
 import { join } from 'node:path';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseStaticDocument } from '../../twin-core/src/static/staticDocument';
-import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
+import { formatDeviceId, hashDeviceIdentity } from '../../twin-core/src/identity/deviceIdHash';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import type { StaticDocument } from '../../twin-core/src/static/schema';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
-import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
-import { telemetryBodySchema } from '../../twin-core/src/messages/telemetry';
 import { privateKeyToAddress, type PrivateKey } from '../../twin-core/src/signing/deviceKey';
 import { brokerClientId } from '../../twin-core/src/broker/brokerClientId';
 import { brokerCredentials } from '../../twin-core/src/broker/brokerCredentials';
 import type { BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { handleCommand } from './commands/handleCommand';
+import { AgentError } from './errors';
 import type { AgentConfig } from './config';
 import type { CollectOptions } from './collect/context';
 import { createCollector } from './collect/createCollector';
@@ -22,6 +20,18 @@ import { SequenceStore } from './identity/sequenceStore';
 import { silentLogger, type Logger } from './log';
 import { MqttPublisher } from './transport/mqttPublisher';
 import { Outbox } from './transport/outbox';
+import { checkSnapshotBody, checkTelemetryBody, formatIssue, parseDeviceStaticDocument, type Checked } from './validate/validators';
+
+/**
+ * The value of a passed check, or an error naming the field: the agent never signs a body its schema refuses.
+ *
+ * @example
+ * const body = valid(checkSnapshotBody(await collector.snapshot()), 'snapshot')
+ */
+export function valid<value>(checked: Checked<value>, root: string): value {
+  if (checked.ok) return checked.value;
+  throw new AgentError(`The collected ${root} does not match its schema.`, { details: formatIssue(checked.issue, root) });
+}
 
 /** The agent's version, reported in its online status. */
 export const AGENT_VERSION = '0.1.0';
@@ -100,12 +110,12 @@ export async function readDeviceIdentity(
   let staticDocument: StaticDocument;
   let identityDrift: Hex | undefined;
   if (existsSync(file)) {
-    staticDocument = parseStaticDocument(JSON.parse(readFileSync(file, 'utf8')));
+    staticDocument = parseDeviceStaticDocument(JSON.parse(readFileSync(file, 'utf8')));
     const current = await collected().then(
-      (document) => formatDeviceId(computeDeviceId(document.identity)),
+      (document) => formatDeviceId(hashDeviceIdentity(document.identity)),
       () => undefined,
     );
-    if (current !== undefined && current !== formatDeviceId(computeDeviceId(staticDocument.identity)))
+    if (current !== undefined && current !== formatDeviceId(hashDeviceIdentity(staticDocument.identity)))
       identityDrift = current;
   } else {
     // Notes about unreported identity fields are for the first collection: the document is kept from then on.
@@ -120,7 +130,7 @@ export async function readDeviceIdentity(
   return {
     key,
     keyCreated: created,
-    deviceId: formatDeviceId(computeDeviceId(staticDocument.identity)),
+    deviceId: formatDeviceId(hashDeviceIdentity(staticDocument.identity)),
     signer: privateKeyToAddress(key),
     staticDocument,
     ...(identityDrift !== undefined ? { identityDrift } : {}),
@@ -146,7 +156,7 @@ export function agentBrokerLogin(
     principal,
     key,
     clientId,
-    realm: config.mqttRealm ?? '',
+    realm: (config.mqttRealm ?? '').toLowerCase(),
     ...(devices ? { devices } : {}),
     ...(config.mqttUsername !== undefined ? { username: config.mqttUsername } : {}),
     ...(config.mqttPassword !== undefined ? { password: config.mqttPassword } : {}),
@@ -259,8 +269,8 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     busy[kind] = true;
     try {
       if (kind === 'snapshot')
-        publisher.enqueue(channel.entry('snapshot', snapshotBodySchema.parse(await collector.snapshot())));
-      else publisher.enqueue(channel.entry('telemetry', telemetryBodySchema.parse(await collector.telemetry())));
+        publisher.enqueue(channel.entry('snapshot', valid(checkSnapshotBody(await collector.snapshot()), 'snapshot')));
+      else publisher.enqueue(channel.entry('telemetry', valid(checkTelemetryBody(await collector.telemetry()), 'telemetry')));
     } catch (error) {
       counters.collectionFailures++;
       log('error', `${kind} collection failed`, { error: (error as Error).message });

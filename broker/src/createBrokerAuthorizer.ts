@@ -1,5 +1,5 @@
 import { mayPublish, maySubscribe, type AclSubject } from '../../twin-core/src/broker/brokerAcl';
-import { verifyBrokerToken, type VerifiedBrokerToken } from '../../twin-core/src/broker/brokerToken';
+import { verifyBrokerToken, type VerifiedBrokerToken } from '../../twin-core/src/broker/verifyBrokerToken';
 import { API_ROLE_NAME, BrokerAuthError } from '../../twin-core/src/broker/principal';
 import type { BrokerDirectory } from './brokerDirectory';
 import { createRateBucket, DEFAULT_BROKER_LIMITS, type BrokerLimits, type RateBucket } from './brokerLimits';

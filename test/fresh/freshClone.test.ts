@@ -23,7 +23,13 @@ import { skipUnderCoverage } from '../helpers/coverage';
 const ROOT = join(__dirname, '..', '..');
 
 /** What a fresh clone never has: the build outputs every entry point must make itself. */
-const BUILD_OUTPUTS = ['artifacts', 'cache', 'typechain-types', join('agent', 'dist')];
+const BUILD_OUTPUTS = [
+  'artifacts',
+  'cache',
+  'typechain-types',
+  join('agent', 'dist'),
+  join('agent', 'src', 'validate', 'generated'),
+];
 const CONTRACT_ARTIFACT = join('artifacts', 'contracts', 'TwinRegistry.sol', 'TwinRegistry.json');
 const TYPECHAIN_INDEX = join('typechain-types', 'index.ts');
 const AGENT_CLI = join('agent', 'dist', 'agent', 'src', 'cli.js');

@@ -1,24 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
-import { networkBehaviourSchema, type NetworkBehaviour } from '../../../twin-core/src/messages/behaviour';
-import {
-  activitySchema,
-  arpEntrySchema,
-  diskSchema,
-  filesystemSchema,
-  icmpSchema,
-  ipcSchema,
-  kernelLogSchema,
-  memorySchema,
-  networkSchema,
-  pciDeviceSchema,
-  processesSchema,
-  sharedLibrariesSchema,
-  tlsServerSchema,
-  usbDeviceSchema,
-  type SnapshotBody,
-} from '../../../twin-core/src/messages/snapshot';
-import { sensorReadingSchema, type SensorReading, type TelemetryBody } from '../../../twin-core/src/messages/telemetry';
+import type { NetworkBehaviour } from '../../../twin-core/src/messages/behaviour';
+import type { SnapshotBody } from '../../../twin-core/src/messages/snapshot';
+import type { SensorReading, TelemetryBody } from '../../../twin-core/src/messages/telemetry';
 import type { StaticDocument } from '../../../twin-core/src/static/schema';
 import { createActivityProbe } from './activity';
 import { readArp } from './arp';
@@ -57,27 +40,9 @@ export type Collector = {
   telemetry(): Promise<TelemetryBody>;
 };
 
-const systemSchema = z.object({
-  hostname: z.string().max(253),
-  uptimeSeconds: z.number().nonnegative(),
-  bootTime: z.iso.datetime(),
-  loadAverage: z.tuple([z.number(), z.number(), z.number()]),
-});
-const dnsConfigSchema = z.object({
-  nameservers: z.array(z.string().max(64)),
-  search: z.array(z.string().max(253)),
-  options: z.array(z.string().max(64)),
-});
-const dnsCacheSchema = z.object({
-  source: z.string().max(64),
-  entries: z.number().int().nonnegative().nullable(),
-  hits: z.number().int().nonnegative().nullable(),
-  misses: z.number().int().nonnegative().nullable(),
-});
-
 /**
  * Creates the Linux collector. Every probe of a snapshot runs concurrently under {@link runProbe}: its own
- * `options.probeTimeoutMs` timeout, errors and schema mismatches turned into `unavailable(reason)`, so one slow or
+ * `options.probeTimeoutMs` timeout, errors and mismatches with its section's schema turned into `unavailable(reason)`, so one slow or
  * failing probe never stalls or breaks the others. The previous samples that rates need (per-process CPU ticks,
  * disk, sar and network-behaviour counters) live in this closure; snapshot and telemetry keep separate ones.
  *
@@ -130,30 +95,25 @@ export function createCollector(options: CollectOptions): Collector {
         sensors,
         networkBehaviour,
       ] = await Promise.all([
-        runProbe('system', timeoutMs, () => readSystem(options), systemSchema),
-        runProbe('processes', timeoutMs, processes, processesSchema),
-        runProbe('memory', timeoutMs, () => readMemory(paths), memorySchema),
-        runProbe('disks', timeoutMs, disks, z.array(diskSchema)),
-        runProbe('filesystems', timeoutMs, () => readFilesystems(paths), z.array(filesystemSchema)),
-        runProbe('kernelLog', timeoutMs, () => readKernelLog(options), kernelLogSchema),
-        runProbe('usb', timeoutMs, () => readUsbDevices(paths), z.array(usbDeviceSchema)),
-        runProbe('pci', timeoutMs, () => readPciDevices(paths), z.array(pciDeviceSchema)),
-        runProbe('activity', timeoutMs, activity, activitySchema),
-        runProbe('ipc', timeoutMs, () => readIpc(paths), ipcSchema),
-        runProbe('network', timeoutMs, () => readNetwork(options), networkSchema),
-        runProbe('sharedLibraries', timeoutMs, () => readSharedLibraries(options), sharedLibrariesSchema),
-        runProbe('icmp', timeoutMs, () => readIcmp(paths), icmpSchema),
-        runProbe('arp', timeoutMs, () => readArp(paths), z.array(arpEntrySchema)),
-        runProbe('dns.config', timeoutMs, () => readDnsConfig(paths), dnsConfigSchema),
-        runProbe('dns.cache', timeoutMs, () => readDnsCache(options), dnsCacheSchema),
-        runProbe('tls', timeoutMs, () => readTlsServers(options), z.array(tlsServerSchema)),
-        runProbe('sensors', timeoutMs, () => readSensors(options), z.array(sensorReadingSchema)),
-        runProbe(
-          'networkBehaviour',
-          timeoutMs,
-          snapshotBehaviour,
-          networkBehaviourSchema as z.ZodType<NetworkBehaviour, unknown>,
-        ),
+        runProbe('system', timeoutMs, () => readSystem(options), 'system'),
+        runProbe('processes', timeoutMs, processes, 'processes'),
+        runProbe('memory', timeoutMs, () => readMemory(paths), 'memory'),
+        runProbe('disks', timeoutMs, disks, 'disks'),
+        runProbe('filesystems', timeoutMs, () => readFilesystems(paths), 'filesystems'),
+        runProbe('kernelLog', timeoutMs, () => readKernelLog(options), 'kernelLog'),
+        runProbe('usb', timeoutMs, () => readUsbDevices(paths), 'usb'),
+        runProbe('pci', timeoutMs, () => readPciDevices(paths), 'pci'),
+        runProbe('activity', timeoutMs, activity, 'activity'),
+        runProbe('ipc', timeoutMs, () => readIpc(paths), 'ipc'),
+        runProbe('network', timeoutMs, () => readNetwork(options), 'network'),
+        runProbe('sharedLibraries', timeoutMs, () => readSharedLibraries(options), 'sharedLibraries'),
+        runProbe('icmp', timeoutMs, () => readIcmp(paths), 'icmp'),
+        runProbe('arp', timeoutMs, () => readArp(paths), 'arp'),
+        runProbe('dns.config', timeoutMs, () => readDnsConfig(paths), 'dns.config'),
+        runProbe('dns.cache', timeoutMs, () => readDnsCache(options), 'dns.cache'),
+        runProbe('tls', timeoutMs, () => readTlsServers(options), 'tls'),
+        runProbe('sensors', timeoutMs, () => readSensors(options), 'sensors'),
+        runProbe<NetworkBehaviour>('networkBehaviour', timeoutMs, snapshotBehaviour, 'networkBehaviour'),
       ]);
       return {
         collectedAt,

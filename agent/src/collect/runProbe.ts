@@ -1,5 +1,5 @@
-import type { z } from 'zod';
-import { available, unavailable, type Probe } from '../../../twin-core/src/messages/probe';
+import { available, unavailable, type Probe } from '../../../twin-core/src/messages/probeResult';
+import { checkSection } from '../validate/validators';
 import { errorMessage } from './read';
 
 /** A probe that has decided for itself that it cannot answer (e.g. a file is missing). */
@@ -33,18 +33,19 @@ export function withTimeout<value>(work: Promise<value>, timeoutMs: number, what
 
 /**
  * Runs one probe with its own timeout and error isolation: a value becomes `available(value)`; a throw, a
- * rejection or a timeout becomes `unavailable(reason)`. Given its section's schema, a value that does not match
- * becomes `unavailable` too, so one probe's surprise cannot make the whole message invalid. Never rejects, so
+ * rejection or a timeout becomes `unavailable(reason)`. Given its snapshot section (`memory`, `dns.config`), a
+ * value that does not match that section's schema (the generated validator, agent/src/validate) becomes
+ * `unavailable` too, so one probe's surprise cannot make the whole message invalid. Never rejects, so
  * `Promise.all` over wrapped probes always settles and one failing probe cannot stall or break the others.
  *
  * @example
- * const [memory, usb] = await Promise.all([runProbe('memory', 2000, () => readMemory(paths), memorySchema), …])
+ * const [memory, usb] = await Promise.all([runProbe('memory', 2000, () => readMemory(paths), 'memory'), …])
  */
 export async function runProbe<value>(
   name: string,
   timeoutMs: number,
   probe: () => Promise<value>,
-  schema?: z.ZodType<value, unknown>,
+  section?: string,
 ): Promise<Probe<value>> {
   let value: value;
   try {
@@ -52,10 +53,9 @@ export async function runProbe<value>(
   } catch (error) {
     return unavailable(errorMessage(error));
   }
-  if (schema === undefined) return available(value);
-  const checked = schema.safeParse(value);
-  if (checked.success) return available(checked.data);
-  const issue = checked.error.issues[0];
-  const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-  return unavailable(`${name}: collected value does not match the schema${where}: ${issue?.message ?? 'invalid'}`);
+  if (section === undefined) return available(value);
+  const checked = checkSection(section, value);
+  if (checked.ok) return available(value);
+  const where = checked.issue.path === '' ? '' : ` at ${checked.issue.path}`;
+  return unavailable(`${name}: collected value does not match the schema${where}: ${checked.issue.message}`);
 }

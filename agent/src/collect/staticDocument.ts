@@ -1,12 +1,9 @@
 import * as os from 'node:os';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
 import type { DeviceIdentityInput } from '../../../twin-core/src/identity/schema';
-import {
-  STATIC_DOCUMENT_SCHEMA_VERSION,
-  type StaticDocument,
-  type StaticDocumentInput,
-} from '../../../twin-core/src/static/schema';
-import { parseStaticDocument } from '../../../twin-core/src/static/staticDocument';
+import type { StaticDocument, StaticDocumentInput } from '../../../twin-core/src/static/schema';
+import { STATIC_DOCUMENT_SCHEMA_VERSION } from '../../../twin-core/src/static/schemaVersion';
+import { parseDeviceStaticDocument } from '../validate/validators';
 import type { CollectOptions } from './context';
 import { readBoardInfo, type Reported } from './cpuinfo';
 import { readOsRelease, type OsReleaseInfo } from './osRelease';
@@ -49,7 +46,7 @@ function machine(options: CollectOptions): string {
  * manufacturer, model, revision and memory size (/proc/cpuinfo, /proc/device-tree, Raspberry Pi revision code,
  * /sys/class/dmi/id, /etc/machine-id, /proc/meminfo: see {@link readBoardInfo}), OS name and version
  * (/etc/os-release), kernel (/proc/sys/kernel, `os`), hostname and static IP (/etc/dhcpcd.conf,
- * /etc/network/interfaces), then applies `overrides` and validates it with parseStaticDocument.
+ * /etc/network/interfaces), then applies `overrides` and validates it with parseDeviceStaticDocument.
  *
  * A machine that reports no manufacturer, model or revision (a VM without DMI) is still identified, by its MAC and
  * serial number: those fields are recorded as {@link UNREPORTED}, each with a note to `onNote` naming its config key.
@@ -180,5 +177,5 @@ export async function readStaticDocument(
     },
     network: { staticIp, ...overrides.network },
   };
-  return parseStaticDocument(document);
+  return parseDeviceStaticDocument(document);
 }

@@ -1,5 +1,5 @@
-import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
-import { commandSchema, type Command } from '../../../twin-core/src/messages/command';
+import type { Command } from '../../../twin-core/src/messages/command';
+import { checkCommand, formatIssue } from '../validate/validators';
 
 /** What the agent does for each command, one handler per kind. */
 export type CommandHandlers = {
@@ -27,11 +27,9 @@ export async function handleCommand(
   } catch (error) {
     return { ok: false, reason: 'not-json', detail: (error as Error).message.slice(0, 200) };
   }
-  const result = commandSchema.safeParse(json);
-  if (!result.success) {
-    return { ok: false, reason: 'invalid-command', detail: formatIssues(result.error.issues, 'command').join('; ') };
-  }
-  const command = result.data;
+  const result = checkCommand(json);
+  if (!result.ok) return { ok: false, reason: 'invalid-command', detail: formatIssue(result.issue, 'command') };
+  const command = result.value;
   await (handlers[command.command] as (command: Command) => void | Promise<void>)(command);
   return { ok: true, command };
 }

@@ -1,10 +1,6 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
-import {
-  MESSAGE_SCHEMA_VERSION,
-  type DeviceMessage,
-  type DeviceMessageKind,
-  type UnsignedDeviceMessage,
-} from '../../../twin-core/src/messages/envelope';
+import type { DeviceMessage, UnsignedDeviceMessage } from '../../../twin-core/src/messages/envelope';
+import { MESSAGE_SCHEMA_VERSION, type DeviceMessageKind } from '../../../twin-core/src/messages/kinds';
 import { deviceTopic } from '../../../twin-core/src/messages/topics';
 import type { PrivateKey } from '../../../twin-core/src/signing/deviceKey';
 import { signDeviceMessage } from '../../../twin-core/src/signing/messageSignature';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { connectMqtt } from './connectMqtt';
 import type { Outbox, OutboxEntry } from './outbox';
 
 /** Events of {@link MqttPublisher}, typed. */
@@ -31,7 +32,7 @@ export type MqttPublisherParameters = {
   reconnectMaxMs?: number;
   /** Fresh broker passwords (signed tokens): one is put in the options at each (re)connect, so none expires in use. */
   password?: () => string;
-  /** The transport: mqtt.js `connect` unless a test injects another. */
+  /** The transport: {@link connectMqtt} (mqtt.js with only the TCP or TLS stream) unless a test injects another. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
 };
 
@@ -96,7 +97,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   }
 
   private createClient(reconnectPeriod: number): void {
-    const connect = this.parameters.connect ?? mqttConnect;
+    const connect = this.parameters.connect ?? connectMqtt;
     const client = connect(this.parameters.url, {
       protocolVersion: 4,
       clean: true,

@@ -1,7 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { z } from 'zod';
 import { DEFAULT_SYSTEM_PATHS, type CollectOptions } from '../../../agent/src/collect/context';
 import { createCollector } from '../../../agent/src/collect/createCollector';
 import { runProbe, withTimeout } from '../../../agent/src/collect/runProbe';
@@ -58,13 +57,19 @@ describe('agent collect: probes and the collector', function () {
       expect(usb).to.deep.equal({ available: true, value: [] });
     });
 
-    it('makes a value that breaks its schema unavailable, naming where', async function () {
-      const schema = z.object({ list: z.array(z.object({ port: z.number().int().nonnegative() })) });
-      const result = await runProbe('network', 100, async () => ({ list: [{ port: 22 }, { port: -1 }] }), schema);
+    it("makes a value that breaks its section's schema unavailable, naming where", async function () {
+      const result = await runProbe(
+        'arp',
+        100,
+        async () => [
+          { ip: '10.0.0.1', mac: 'aa:bb:cc:dd:ee:ff', device: 'eth0', flags: '0x2', kind: 'dynamic' },
+          { ip: '10.0.0.2', mac: 'aa:bb:cc:dd:ee:01', device: 'eth0', flags: '0x2', kind: 'learned' },
+        ],
+        'arp',
+      );
       expect(result).to.deep.equal({
         available: false,
-        reason:
-          'network: collected value does not match the schema at list.1.port: Too small: expected number to be >=0',
+        reason: 'arp: collected value does not match the schema at 1.kind: must be equal to one of the allowed values',
       });
     });
 

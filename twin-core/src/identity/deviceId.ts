@@ -1,18 +1,20 @@
-import { keccak256 } from '../crypto/cryptoBackend';
-import { abiEncodeDynamicTuple } from '../encoding/abiEncode';
-import { fromHex, toHex, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
 import { parseOrThrow } from '../errors/parseOrThrow';
+import { hashDeviceIdentity } from './deviceIdHash';
 import { deviceIdentityInputSchema, type DeviceIdentity, type DeviceIdentityInput } from './schema';
+
+export {
+  encodeDeviceIdentity,
+  formatDeviceId,
+  hashDeviceIdentity,
+  identityToContractStruct,
+  InvalidDeviceIdError,
+  parseDeviceId,
+} from './deviceIdHash';
 
 /** The identity parameters are invalid; the message names each bad field. */
 export class InvalidDeviceIdentityError extends BaseError {
   override name = 'InvalidDeviceIdentityError';
-}
-
-/** A DeviceID given as text is neither 0x + 64 hex digits nor a decimal uint256. */
-export class InvalidDeviceIdError extends BaseError {
-  override name = 'InvalidDeviceIdError';
 }
 
 /**
@@ -30,41 +32,6 @@ export function parseDeviceIdentity(input: unknown): DeviceIdentity {
   );
 }
 
-/** The identity as the contract's `DeviceIdentity` struct takes it (MAC as bytes6, memory as uint64). */
-export function identityToContractStruct(identity: DeviceIdentity) {
-  return {
-    macAddress: `0x${identity.macAddress.replace(/:/g, '')}` as Hex,
-    serialNumber: identity.serialNumber,
-    manufacturer: identity.manufacturer,
-    hardwareModel: identity.hardwareModel,
-    hardwareRevision: identity.hardwareRevision,
-    memoryBytes: BigInt(identity.memoryBytes),
-    osName: identity.osName,
-    osVersion: identity.osVersion,
-  };
-}
-
-/**
- * The identity ABI-encoded as the contract's `DeviceIdentity` struct: `abi.encode((bytes6, string, string, string,
- * string, uint64, string, string))`, the bytes whose keccak256 is the DeviceID.
- *
- * @example
- * toHex(encodeDeviceIdentity(identity)) // '0x0000…0020dca632…'
- */
-export function encodeDeviceIdentity(identity: DeviceIdentity): Uint8Array {
-  const struct = identityToContractStruct(identity);
-  return abiEncodeDynamicTuple([
-    { type: 'bytes6', value: fromHex(struct.macAddress) },
-    { type: 'string', value: struct.serialNumber },
-    { type: 'string', value: struct.manufacturer },
-    { type: 'string', value: struct.hardwareModel },
-    { type: 'string', value: struct.hardwareRevision },
-    { type: 'uint64', value: struct.memoryBytes },
-    { type: 'string', value: struct.osName },
-    { type: 'string', value: struct.osVersion },
-  ]);
-}
-
 /**
  * The DeviceID: keccak256 of the ABI-encoded identity parameters, exactly as `TwinRegistry.computeDeviceId`
  * computes it on chain. It is the twin's ERC-721 token ID. Accepts raw input and normalises it first.
@@ -74,26 +41,6 @@ export function encodeDeviceIdentity(identity: DeviceIdentity): Uint8Array {
  * formatDeviceId(deviceId) // '0x5f…' (66 characters), the form used in MQTT topics and URLs
  */
 export function computeDeviceId(input: DeviceIdentityInput | DeviceIdentity): bigint {
-  return BigInt(toHex(keccak256(encodeDeviceIdentity(parseDeviceIdentity(input)))));
+  return hashDeviceIdentity(parseDeviceIdentity(input));
 }
 
-/** A DeviceID as 0x + 64 lower-case hex digits: its form in MQTT topics, URLs and files. */
-export function formatDeviceId(deviceId: bigint): Hex {
-  if (deviceId < 0n || deviceId >= 1n << 256n) throw new InvalidDeviceIdError(`DeviceID out of range: ${deviceId}`);
-  return `0x${deviceId.toString(16).padStart(64, '0')}`;
-}
-
-/**
- * Reads a DeviceID written as 0x + 64 hex digits or as a decimal uint256.
- *
- * @example
- * parseDeviceId(topic.split('/')[1])
- */
-export function parseDeviceId(text: string): bigint {
-  const value = text.trim();
-  if (/^0x[0-9a-fA-F]{64}$/.test(value)) return BigInt(value);
-  if (/^[0-9]{1,78}$/.test(value) && BigInt(value) < 1n << 256n) return BigInt(value);
-  throw new InvalidDeviceIdError('Invalid DeviceID.', {
-    details: `expected 0x followed by 64 hex digits or a decimal uint256, got ${JSON.stringify(text)}`,
-  });
-}

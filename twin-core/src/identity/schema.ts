@@ -1,7 +1,15 @@
 import { z } from 'zod';
 
-/** No whitespace at either end (JavaScript's `\s` is exactly what `String.prototype.trim` removes). */
-export const TRIMMED_PATTERN = /^\S(?:[\s\S]*\S)?$/;
+import {
+  isAllZeroMac,
+  isNfc,
+  MAC_ADDRESS_PATTERN,
+  normalizeMacAddress,
+  normalizeText,
+  TRIMMED_PATTERN,
+} from './canonical';
+
+export { TRIMMED_PATTERN } from './canonical';
 
 /** Identity text as the canonical identity holds it: 1..`max` characters, trimmed, Unicode NFC. */
 const identityText = (max: number) =>
@@ -10,25 +18,15 @@ const identityText = (max: number) =>
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
     .regex(TRIMMED_PATTERN, 'must not start or end with whitespace')
-    .refine((value) => value === value.normalize('NFC'), 'must be in Unicode normalisation form NFC')
+    .refine(isNfc, 'must be in Unicode normalisation form NFC')
     .describe(`1 to ${max} characters, no whitespace at either end, Unicode NFC`);
 
 /** A MAC address as the canonical identity holds it: lower-case hex pairs separated by colons, not all zeros. */
 export const macAddressSchema = z
   .string()
-  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'must be a MAC address in lower-case colon form, e.g. dc:a6:32:01:02:03')
-  .refine((value) => value !== '00:00:00:00:00:00', 'must not be all zeros')
+  .regex(MAC_ADDRESS_PATTERN, 'must be a MAC address in lower-case colon form, e.g. dc:a6:32:01:02:03')
+  .refine((value) => !isAllZeroMac(value), 'must not be all zeros')
   .describe('lower-case colon form, e.g. dc:a6:32:01:02:03; not all zeros');
-
-/** Any usual MAC notation (`DC-A6-32-01-02-03`, `dca632010203`, untrimmed) in the canonical form; others unchanged. */
-function normalizeMacAddress(value: string): string {
-  const trimmed = value.trim();
-  if (!/^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/.test(trimmed)) return value;
-  return trimmed.replace(/[:-]/g, '').toLowerCase().match(/../g)!.join(':');
-}
-
-/** Text trimmed and NFC-normalised: the same device always yields the same bytes. */
-const normalizeText = (value: string) => value.normalize('NFC').trim();
 
 /** The identity's fields over a text and a MAC schema: the canonical form and the lenient input share one list. */
 function identityObject<text extends z.ZodType<string, string>, mac extends z.ZodType<string, string>>(

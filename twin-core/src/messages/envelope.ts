@@ -3,12 +3,8 @@ import { staticDocumentSchema } from '../static/schema';
 import { snapshotBodySchema } from './snapshot';
 import { telemetryBodySchema } from './telemetry';
 
-/** Version of the message schemas (envelope and bodies); a message states the version it follows. */
-export const MESSAGE_SCHEMA_VERSION = 1;
-
-/** The message kinds a device publishes, one MQTT topic each: `twins/{deviceId}/{kind}`. */
-export const DEVICE_MESSAGE_KINDS = ['static', 'snapshot', 'telemetry', 'status'] as const;
-export type DeviceMessageKind = (typeof DEVICE_MESSAGE_KINDS)[number];
+export { DEVICE_MESSAGE_KINDS, MESSAGE_SCHEMA_VERSION, type DeviceMessageKind } from './kinds';
+import { DEVICE_MESSAGE_KINDS, MESSAGE_SCHEMA_VERSION, type DeviceMessageKind } from './kinds';
 
 /**
  * `twins/{deviceId}/status`, retained. `online` announces `willSeq`: the sequence number of the signed `offline`

@@ -15,15 +15,4 @@ export function probeSchema<value extends z.ZodType>(value: value) {
   ]);
 }
 
-/** A probe's result, as {@link probeSchema} describes it. */
-export type Probe<value> = { available: true; value: value } | { available: false; reason: string };
-
-/** An available probe result. */
-export function available<value>(value: value): Probe<value> {
-  return { available: true, value };
-}
-
-/** An unavailable probe result with its reason. */
-export function unavailable(reason: string): Probe<never> {
-  return { available: false, reason: reason.slice(0, 500) };
-}
+export { available, unavailable, type Probe } from './probeResult';

@@ -1,5 +1,5 @@
 import type { Hex } from '../encoding/hex';
-import { DEVICE_MESSAGE_KINDS, type DeviceMessageKind } from './envelope';
+import { DEVICE_MESSAGE_KINDS, type DeviceMessageKind } from './kinds';
 
 /**
  * Topic kinds: what devices publish, plus what they receive (`command`), what the oracle sends (`notifications`)

@@ -3,7 +3,7 @@ import { concatBytes, utf8ToBytes } from '@noble/hashes/utils';
 import { cryptoBackend, keccak256 } from '../crypto/cryptoBackend';
 import { fromHex, toHex, uintToWord, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
-import { formatDeviceId, parseDeviceId } from '../identity/deviceId';
+import { formatDeviceId, parseDeviceId } from '../identity/deviceIdHash';
 import { uncompressedKeyToAddress, type PrivateKey } from './deviceKey';
 
 /** A mint attestation's parameters are malformed; the message names the bad one. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { deviceIdentityInputSchema, deviceIdentitySchema, TRIMMED_PATTERN } from '../identity/schema';
+import { STATIC_DOCUMENT_SCHEMA_VERSION } from './schemaVersion';
 
-/** Version of the static-document schema; a document states the version it follows. */
-export const STATIC_DOCUMENT_SCHEMA_VERSION = 1;
+export { STATIC_DOCUMENT_SCHEMA_VERSION } from './schemaVersion';
 
 /** Text as the canonical document holds it: 1..`max` characters, no whitespace at either end. */
 const text = (max: number) =>

@@ -1,0 +1,279 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { loadConfig } from '../../twin-core/src/config/loadConfig';
+import { commandSchema } from '../../twin-core/src/messages/command';
+import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
+import { telemetryBodySchema } from '../../twin-core/src/messages/telemetry';
+import { staticDocumentInputSchema, staticDocumentSchema } from '../../twin-core/src/static/schema';
+import { AGENT_CONFIG_ENV, loadAgentConfig } from '../../agent/src/config';
+import { agentConfigSchema } from '../../agent/src/configSchema';
+import { generatedFiles } from '../../agent/build/generateValidators';
+import {
+  checkCommand,
+  checkSection,
+  checkSnapshotBody,
+  checkStaticDocument,
+  checkTelemetryBody,
+  parseDeviceStaticDocument,
+  SNAPSHOT_SECTIONS,
+  type Checked,
+} from '../../agent/src/validate/validators';
+
+const SPEC = join(__dirname, '..', '..', 'spec', 'vectors');
+const vectorBody = (kind: string) =>
+  JSON.parse(JSON.parse(readFileSync(join(SPEC, `${kind}.json`), 'utf8')).payload).body as Record<string, unknown>;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Each way to break `value` at one place: a wrong type, out of range, too long, a key missing or unknown. */
+function mutations(value: Json, path: (string | number)[] = []): { path: (string | number)[]; value: Json }[] {
+  const found: { path: (string | number)[]; value: Json }[] = [];
+  const at = (replacement: Json) => found.push({ path, value: replacement });
+  if (typeof value === 'string') [123, 'x'.repeat(600), null].forEach(at);
+  else if (typeof value === 'number') ['12', -1, 1.5, 1e300, null].forEach(at);
+  else if (typeof value === 'boolean') ['true', null].forEach(at);
+  else if (value === null) [0, 'null', {}].forEach(at);
+  else if (Array.isArray(value)) {
+    [{}, 'list'].forEach(at);
+    value.slice(0, 2).forEach((item, index) => found.push(...mutations(item, [...path, index])));
+  } else {
+    found.push({ path: [...path, '__unknown'], value: 1 });
+    for (const [key, item] of Object.entries(value)) {
+      found.push({ path: [...path, key], value: undefined as unknown as Json });
+      found.push(...mutations(item, [...path, key]));
+    }
+  }
+  return found;
+}
+
+/** `value` with `replacement` at `path` (deleted when undefined), a deep copy. */
+function withChange(value: Json, path: (string | number)[], replacement: Json | undefined): Json {
+  const copy = structuredClone(value) as Record<string | number, Json>;
+  let holder = copy;
+  for (const key of path.slice(0, -1)) holder = holder[key] as Record<string | number, Json>;
+  const last = path[path.length - 1]!;
+  if (replacement === undefined) delete holder[last];
+  else holder[last] = replacement;
+  return copy as Json;
+}
+
+/**
+ * Holds a generated check to its zod schema on `valid` and on every one-place break of it: the same verdict, and
+ * when both refuse, the same field.
+ */
+function agreesWithZod(
+  schema: z.ZodType,
+  check: (value: unknown) => Checked<unknown>,
+  valid: Json,
+  /** Compare the top-level field only (a body whose sections are unions zod resolves by their `available` flag). */
+  topLevelOnly = false,
+): number {
+  expect(schema.safeParse(valid).success, 'the zod schema accepts the vector').to.equal(true);
+  expect(check(valid).ok, 'the generated check accepts the vector').to.equal(true);
+  const cases = mutations(valid);
+  for (const { path, value } of cases) {
+    const input = withChange(valid, path, value);
+    const zod = schema.safeParse(input);
+    const generated = check(input);
+    const what = `${path.join('.')} = ${JSON.stringify(value)?.slice(0, 40)}`;
+    expect(generated.ok, `${what}: zod says ${zod.success ? 'valid' : zod.error.issues[0]?.message}`).to.equal(
+      zod.success,
+    );
+    if (!zod.success && !generated.ok) {
+      const zodPath = zod.error.issues[0]!.path.join('.');
+      const generatedPath = generated.issue.path;
+      if (topLevelOnly) expect(generatedPath.split('.')[0], what).to.equal(zodPath.split('.')[0]);
+      else expect(generatedPath, what).to.equal(zodPath);
+    }
+  }
+  return cases.length;
+}
+
+describe('The validators generated from the zod schemas (issue 17)', function () {
+  this.timeout(60_000);
+
+  it('are what the schemas generate now (npm run build:agent regenerates them)', function () {
+    for (const [name, text] of Object.entries(generatedFiles())) {
+      const current = readFileSync(join(__dirname, '..', '..', 'agent', 'src', 'validate', 'generated', name), 'utf8');
+      expect(current === text, `agent/src/validate/generated/${name} is stale`).to.equal(true);
+    }
+  });
+
+  describe('agree with zod', function () {
+    it("on the spec's snapshot vector and every one-place break of each section", function () {
+      const body = vectorBody('snapshot');
+      let cases = 0;
+      for (const section of SNAPSHOT_SECTIONS) {
+        const [outer, inner] = section.split('.') as [string, string | undefined];
+        const probe = (inner === undefined ? body[outer] : (body[outer] as Record<string, unknown>)[inner]) as {
+          available: boolean;
+          value?: Json;
+        };
+        const shape = snapshotBodySchema.shape as unknown as Record<string, z.ZodType & { shape?: Record<string, z.ZodType> }>;
+        const probeSchema = inner === undefined ? shape[outer]! : shape[outer]!.shape![inner]!;
+        const valueSchema = (probeSchema as unknown as { options: { shape: { value: z.ZodType } }[] }).options[0]!.shape
+          .value;
+        if (!probe.available) continue;
+        cases += agreesWithZod(valueSchema, (value) => checkSection(section, value), probe.value!);
+      }
+      expect(cases).to.be.greaterThan(200);
+    });
+
+    it("on the spec's snapshot body as a whole, and its breaks", function () {
+      expect(agreesWithZod(snapshotBodySchema, checkSnapshotBody, vectorBody('snapshot') as Json, true)).to.be.greaterThan(200);
+    });
+
+    it("on the spec's telemetry vector and its breaks", function () {
+      expect(agreesWithZod(telemetryBodySchema, checkTelemetryBody, vectorBody('telemetry') as Json)).to.be.greaterThan(50);
+    });
+
+    it("on the spec's static document and its breaks, Unicode NFC and the all-zeros MAC included", function () {
+      const document = vectorBody('static') as Json;
+      agreesWithZod(staticDocumentSchema, checkStaticDocument, document);
+      const identity = (document as { identity: Record<string, Json> }).identity;
+      for (const broken of [
+        { ...identity, macAddress: '00:00:00:00:00:00' },
+        { ...identity, manufacturer: 'Cafe\u0301' },
+      ]) {
+        const input = { ...(document as object), identity: broken };
+        expect(staticDocumentSchema.safeParse(input).success).to.equal(false);
+        expect(checkStaticDocument(input).ok).to.equal(false);
+      }
+    });
+
+    it('on a lenient static document: normalised the same way, or refused the same way', function () {
+      const document = vectorBody('static') as { identity: Record<string, unknown>; os: Record<string, unknown> };
+      const lenient = {
+        ...document,
+        identity: { ...document.identity, macAddress: 'DC-A6-32-01-02-03', serialNumber: ' 1000 ', osName: 'Cafe\u0301 OS' },
+        os: { ...document.os, hostname: ' pi ' },
+      };
+      expect(parseDeviceStaticDocument(lenient)).to.deep.equal(staticDocumentInputSchema.parse(lenient));
+      const bad = { ...document, os: { ...document.os, hostname: 42 } };
+      expect(staticDocumentInputSchema.safeParse(bad).success).to.equal(false);
+      expect(() => parseDeviceStaticDocument(bad)).to.throw(/document\.os\.hostname: must be string/);
+    });
+
+    it('on every command, good and bad', function () {
+      const commands: unknown[] = [
+        { command: 'collect-snapshot', requestId: 'r1' },
+        { command: 'publish-static', requestId: 'r2' },
+        { command: 'set-intervals', requestId: 'r3', snapshotSeconds: 60, telemetrySeconds: 1 },
+        { command: 'ping', requestId: 'r4' },
+        { command: 'set-intervals', requestId: 'r5', snapshotSeconds: 1 },
+        { command: 'set-intervals', requestId: 'r6', telemetrySeconds: 4_000 },
+        { command: 'reboot', requestId: 'r7' },
+        { command: 'ping', requestId: 'x'.repeat(65) },
+        { command: 'ping' },
+        { command: 'ping', requestId: 'r8', run: 'rm -rf /' },
+        'ping',
+        null,
+        [],
+      ];
+      for (const command of commands)
+        expect(checkCommand(command).ok, JSON.stringify(command)).to.equal(commandSchema.safeParse(command).success);
+      expect(agreesWithZod(commandSchema, checkCommand, commands[2] as Json)).to.be.greaterThan(10);
+    });
+
+    it("on the spec's rejection vectors' bodies", function () {
+      const { vectors } = JSON.parse(readFileSync(join(SPEC, 'rejections.json'), 'utf8')) as {
+        vectors: { name: string; topic: string; payload: string }[];
+      };
+      const checks: Record<string, [z.ZodType, (value: unknown) => Checked<unknown>]> = {
+        snapshot: [snapshotBodySchema, checkSnapshotBody],
+        telemetry: [telemetryBodySchema, checkTelemetryBody],
+        static: [staticDocumentSchema, checkStaticDocument],
+      };
+      let compared = 0;
+      for (const vector of vectors) {
+        const kind = vector.topic.split('/')[2]!;
+        let body: unknown;
+        try {
+          body = (JSON.parse(vector.payload) as { body: unknown }).body;
+        } catch {
+          continue;
+        }
+        if (checks[kind] === undefined) continue;
+        const [schema, check] = checks[kind]!;
+        expect(check(body).ok, vector.name).to.equal(schema.safeParse(body).success);
+        compared++;
+      }
+      expect(compared).to.be.greaterThan(5);
+    });
+  });
+
+  describe('the agent config loaded without zod', function () {
+    const zodLoad = (environment: NodeJS.ProcessEnv) =>
+      loadConfig({ schema: agentConfigSchema, env: AGENT_CONFIG_ENV, environment, secrets: ['mqttPassword'], source: 'agent configuration' });
+    const outcome = (load: () => unknown) => {
+      try {
+        return { ok: true, value: load() };
+      } catch (error) {
+        return { ok: false, message: (error as Error).message };
+      }
+    };
+
+    const environments: NodeJS.ProcessEnv[] = [
+      {},
+      { TWIN_AGENT_DATA_DIR: '/tmp/lean-agent', TWIN_AGENT_SNAPSHOT_INTERVAL_SECONDS: '2.5', TWIN_AGENT_PROCESS_LIMIT: '10' },
+      { TWIN_AGENT_MQTT_REJECT_UNAUTHORIZED: 'false', TWIN_AGENT_OUTBOX_FSYNC: '1' },
+      { TWIN_AGENT_TLS_SERVERS: 'example.com:8443,localhost', TWIN_AGENT_LOCATION: '48.85, 2.35' },
+      { TWIN_AGENT_MQTT_URL: 'mqtts://broker.example:8883', TWIN_AGENT_MQTT_PASSWORD: 'hunter2' },
+      { TWIN_AGENT_STATIC_IP: '192.168.1.20' },
+      { TWIN_AGENT_STATIC_IP: 'fe80::1' },
+      // Each bad in its own way:
+      { TWIN_AGENT_MQTT_URL: 'http://broker.example' },
+      { TWIN_AGENT_MQTT_URL: 'not a url' },
+      { TWIN_AGENT_PROCESS_LIMIT: '0' },
+      { TWIN_AGENT_PROCESS_LIMIT: '2.5' },
+      { TWIN_AGENT_SNAPSHOT_INTERVAL_SECONDS: 'soon' },
+      { TWIN_AGENT_OUTBOX_FSYNC: 'yes' },
+      { TWIN_AGENT_TLS_SERVERS: 'example.com:99999' },
+      { TWIN_AGENT_LOCATION: '91,0' },
+      { TWIN_AGENT_LOCATION: 'here,0' },
+      { TWIN_AGENT_STATIC_IP: '300.1.1.1' },
+      { TWIN_AGENT_OWNER_ID: 'x'.repeat(129) },
+      { TWIN_AGENT_MQTT_PASSWORD: '' },
+    ];
+    for (const environment of environments) {
+      it(`agrees with zod on ${JSON.stringify(environment).slice(0, 90)}`, function () {
+        const lean = outcome(() => loadAgentConfig({ environment }));
+        const zod = outcome(() => zodLoad(environment));
+        expect(lean.ok, `lean: ${lean.message ?? 'valid'}; zod: ${zod.message ?? 'valid'}`).to.equal(zod.ok);
+        if (lean.ok) expect(lean.value).to.deep.equal(zod.value);
+        else {
+          // The same field named, from the same variable, with the value as given.
+          const field = (message: string) => message.split('\n')[2]!.split(':')[0];
+          expect(field(lean.message!)).to.equal(field(zod.message!));
+          expect(lean.message).to.not.include('hunter2');
+        }
+      });
+    }
+
+    it('agrees with zod on a file: identity overrides normalised, sensors with their defaults, bad entries named', function () {
+      const { mkdtempSync, rmSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+      const directory = mkdtempSync(join(require('node:os').tmpdir(), 'lean-config-'));
+      const files = [
+        { identity: { manufacturer: ' Raspberry Pi Ltd ', macAddress: 'DC-A6-32-01-02-03' }, sensors: [{ name: 'wind', unit: 'm/s', file: '/sys/x' }, { name: 'soil', unit: '%', module: './soil.js' }] },
+        { identity: { macAddress: '00:00:00:00:00:00' } },
+        { identity: { manufacturer: 'Cafe\u0301' } },
+        { identity: { colour: 'red' } },
+        { sensors: [{ name: 'wind', unit: 'm/s' }] },
+        { tlsServers: [{ host: 'a.example', port: 443, servername: 'b.example' }] },
+        { probeTimeoutMs: 'fast' },
+      ];
+      files.forEach((content, index) => {
+        const file = join(directory, `agent-${index}.json`);
+        writeFileSync(file, JSON.stringify(content));
+        const lean = outcome(() => loadAgentConfig({ file, environment: {} }));
+        const zod = outcome(() => loadConfig({ schema: agentConfigSchema, env: AGENT_CONFIG_ENV, environment: {}, file, secrets: ['mqttPassword'], source: 'agent configuration' }));
+        expect(lean.ok, `${JSON.stringify(content)}: lean ${lean.message ?? 'valid'}; zod ${zod.message ?? 'valid'}`).to.equal(zod.ok);
+        if (lean.ok) expect(lean.value).to.deep.equal(zod.value);
+        else expect(lean.message!.split('\n')[2]!.split(':')[0]).to.equal(zod.message!.split('\n')[2]!.split(':')[0]);
+      });
+      rmSync(directory, { recursive: true, force: true });
+    });
+  });
+});
