@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { alertsUpdatedSince, type IndexedAlert } from '../../../oracle/src/index/alerts';
 import type { Index } from '../../../oracle/src/index/openIndex';
+import { commandsChangedSince, type IndexedCommand } from '../../../oracle/src/index/commands';
 
 /** The events the API streams (`GET /events`), each about one device or one batch. */
 export type FeedEvents = {
@@ -21,9 +22,18 @@ export type FeedEvents = {
   state: { deviceId: string; previous: string; new: string; by: string; reason: string; block: number; tx: string };
   /** A security alert opened, changed or closed (its latest state). */
   alert: IndexedAlert;
+  /** A command relayed to a device, or its status changed (pending, delivered, succeeded, failed, expired). */
+  command: IndexedCommand;
 };
 export type FeedEventName = keyof FeedEvents;
-export const FEED_EVENT_NAMES: readonly FeedEventName[] = ['snapshot', 'telemetry', 'anchored', 'state', 'alert'];
+export const FEED_EVENT_NAMES: readonly FeedEventName[] = [
+  'snapshot',
+  'telemetry',
+  'anchored',
+  'state',
+  'alert',
+  'command',
+];
 
 /** A typed emitter of {@link FeedEvents}. */
 export type IndexFeed = {
@@ -70,6 +80,7 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
     anchoredIds: new Set<number>(),
     alertAt: scalar('SELECT max(updated_at) AS value FROM alerts'),
     alertKeys: new Set<string>(),
+    commandSeq: scalar('SELECT max(update_seq) AS value FROM commands'),
   };
   for (const row of index
     .statement('SELECT device_id, seq FROM snapshots WHERE received_at = ?')
@@ -198,10 +209,17 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
       emitter.emit('alert', alert);
     }
   };
+  const pollCommands = () => {
+    for (const command of commandsChangedSince(index, cursor.commandSeq, maxRows)) {
+      cursor.commandSeq = command.updateSeq;
+      emitter.emit('command', command);
+    }
+  };
   const safePoll = () => {
     try {
       poll();
       if (index.isOpen) pollAlerts();
+      if (index.isOpen) pollCommands();
     } catch (error) {
       options.onError?.(error);
     }

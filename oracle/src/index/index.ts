@@ -17,3 +17,4 @@ export * from './entities';
 export * from './chainEvents';
 export * from './peerBatches';
 export * from './alerts';
+export * from './commands';

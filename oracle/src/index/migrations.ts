@@ -262,6 +262,34 @@ CREATE INDEX alerts_device ON alerts (device_id, id);
 CREATE INDEX alerts_updated ON alerts (updated_at);
 `;
 
+/**
+ * Commands the API relayed to devices, owner-signed (EIP-712), with their status as the devices answer: one row per
+ * command ID (its EIP-712 digest), a nonce used once per device, `update_seq` increasing with every change (the
+ * event feed follows it). The API keeps the newest commands of each device only.
+ */
+const COMMANDS = `
+CREATE TABLE commands (
+  command_id  TEXT PRIMARY KEY NOT NULL,
+  device_id   TEXT NOT NULL,
+  command     TEXT NOT NULL,
+  args        TEXT NOT NULL,
+  nonce       TEXT NOT NULL,
+  expiry      INTEGER NOT NULL,
+  signer      TEXT NOT NULL COLLATE NOCASE,
+  sig         TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'succeeded', 'failed', 'expired')),
+  result      TEXT,
+  error       TEXT,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  update_seq  INTEGER NOT NULL,
+  UNIQUE (device_id, nonce)
+);
+CREATE INDEX commands_device ON commands (device_id, created_at);
+CREATE INDEX commands_open ON commands (status, expiry) WHERE status IN ('pending', 'delivered');
+CREATE UNIQUE INDEX commands_update_seq ON commands (update_seq);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
@@ -276,4 +304,5 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'twins in mint order (the list pages without sorting every twin)',
     sql: 'CREATE INDEX twins_mint_order ON twins (minted_block, device_id);',
   },
+  { version: 10, name: 'owner-signed commands and their results', sql: COMMANDS },
 ];

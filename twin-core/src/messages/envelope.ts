@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { staticDocumentSchema } from '../static/schema';
 import { snapshotBodySchema } from './snapshot';
 import { telemetryBodySchema } from './telemetry';
+import { capabilitiesSchema } from './command';
 
 /** Version of the message schemas (envelope and bodies); a message states the version it follows. */
 export const MESSAGE_SCHEMA_VERSION = 1;
@@ -11,7 +12,7 @@ export const DEVICE_MESSAGE_KINDS = ['static', 'snapshot', 'telemetry', 'status'
 export type DeviceMessageKind = (typeof DEVICE_MESSAGE_KINDS)[number];
 
 /**
- * `twins/{deviceId}/status`, retained. `online` announces `willSeq`: the sequence number of the signed `offline`
+ * `twins/{deviceId}/status`, retained. `online` names its intervals and capabilities and announces `willSeq`: the sequence number of the signed `offline`
  * last-will message the broker publishes if the device drops, so a receiver accepts that one lower number (null
  * when there is no will, as for simulated devices sharing one connection).
  */
@@ -21,6 +22,8 @@ export const statusBodySchema = z.discriminatedUnion('state', [
     agentVersion: z.string().max(32),
     willSeq: z.number().int().nonnegative().nullable(),
     intervals: z.strictObject({ snapshotSeconds: z.number().positive(), telemetrySeconds: z.number().positive() }),
+    /** What the device can be commanded to do (its built-in commands and actuators with their state). */
+    capabilities: capabilitiesSchema.optional(),
   }),
   z.strictObject({ state: z.literal('offline'), reason: z.enum(['shutdown', 'connection-lost']) }),
 ]);
