@@ -101,7 +101,7 @@ export const signedCommandSchema = z
     deviceId: bytes32.describe('The DeviceID, as in the topic'),
     command: commandNameSchema.describe('A built-in command or the name of an actuator the device declares'),
     args: z
-      .record(z.string().max(64), z.json())
+      .record(z.string().max(64), z.unknown())
       .describe("The command's arguments (an actuator's action); signed as their RFC 8785 canonical JSON"),
     nonce: z
       .string()
@@ -132,7 +132,7 @@ export const commandReplyBodySchema = z.discriminatedUnion('status', [
   z.strictObject({
     commandId: bytes32,
     status: z.literal('succeeded'),
-    result: z.record(z.string().max(64), z.json()),
+    result: z.record(z.string().max(64), z.unknown()),
   }),
   z.strictObject({
     commandId: bytes32,
