@@ -149,7 +149,7 @@ export const CHANNELS: ChannelSpec[] = [
       'device declares in its capabilities (e.g. `light` with `{"action":"turn_on","brightness":75}`). The device ' +
       'obeys only when the signer is the owner it knows (from the signed twin record or the chain), the command is ' +
       'not expired and valid for at most an hour, its nonce was never used, and it was not delivered retained. With ' +
-      'MQTT 5 the API sets a response topic (under `twins/{deviceId}/`) and correlation data (the command ID).',
+      'MQTT 5 the API sets a response topic (`twins/{deviceId}/reply`) and correlation data (the command ID).',
     schema: signedCommandSchema,
     schemaName: 'SignedCommand',
     signedBy: "the twin's current owner (EIP-712)",

@@ -39,7 +39,7 @@ export type DeviceCommands = {
 /**
  * Wires one device's commands: the owner's signed commands on `twins/{deviceId}/command`, judged by {@link
  * handleCommand}, each answer signed by the device key and published on the MQTT 5 response topic the command
- * named (with its correlation data) when that topic is the device's own, else on `twins/{deviceId}/reply`; and the
+ * named (with its correlation data) when it is under `twins/{deviceId}/reply`, else on `twins/{deviceId}/reply`; and the
  * oracle's twin record on `twins/{deviceId}/twin` when the owner comes from it. Used by the agent (one device) and the
  * simulator (one per virtual device).
  *
@@ -56,8 +56,10 @@ export function createDeviceCommands(parameters: DeviceCommandsParameters): Devi
 
   const send = (body: CommandReplyBody, properties: IPublishPacket['properties']) => {
     const responseTopic = properties?.responseTopic;
-    // A device publishes only under its own topics: a response topic elsewhere falls back to the reply topic.
-    const topic = responseTopic !== undefined && responseTopic.startsWith(`twins/${deviceId}/`) ? responseTopic : replyTopic;
+    // A device publishes only its own reply topics (`twins/{deviceId}/reply` and below, what the broker's ACL grants):
+    // a response topic elsewhere falls back to the reply topic.
+    const own = responseTopic !== undefined && (responseTopic === replyTopic || responseTopic.startsWith(`${replyTopic}/`));
+    const topic = own ? responseTopic! : replyTopic;
     const message = signMessage(
       { v: 1, kind: 'reply', deviceId, seq: parameters.sequence.next(), ts: new Date(now()).toISOString(), body },
       parameters.key,

@@ -44,6 +44,9 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
   const { index } = parameters;
   const now = parameters.now ?? Date.now;
   const capabilities = new Map<string, Capabilities>();
+  // Statuses not verified yet (the twin may not be mirrored yet when its retained status arrives): checked when asked.
+  const unverified = new Map<string, { sig: string; capabilities: Capabilities | undefined }>();
+  const MAX_UNVERIFIED = 10_000;
   const refused: Record<string, number> = {};
   let replies = 0;
   const refuse = (reason: FollowRefusal, topic: string) => {
@@ -80,9 +83,16 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
       if (parsedTopic?.kind === 'status') {
         const status = statusMessageSchema.safeParse(json);
         if (!status.success || status.data.deviceId !== deviceId) return refuse('invalid-message', topic);
-        if (!signedByDevice(deviceId, status.data, topic)) return;
         const body = status.data.body;
-        if (body.state === 'online' && body.capabilities !== undefined) capabilities.set(deviceId, body.capabilities);
+        if (body.state !== 'online' || body.capabilities === undefined) return;
+        if (getTwin(index, deviceId) === undefined) {
+          if (unverified.size < MAX_UNVERIFIED || unverified.has(deviceId))
+            unverified.set(deviceId, { ...status.data, capabilities: body.capabilities });
+          return;
+        }
+        if (!signedByDevice(deviceId, status.data, topic)) return;
+        unverified.delete(deviceId);
+        capabilities.set(deviceId, body.capabilities);
         return;
       }
       const reply = commandReplySchema.safeParse(json);
@@ -100,7 +110,17 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
       if (updated === undefined) return refuse('unknown-command', topic);
       replies++;
     },
-    capabilities: (deviceId) => capabilities.get(deviceId.toLowerCase()),
+    capabilities(deviceId) {
+      const key = deviceId.toLowerCase() as Hex;
+      const pending = unverified.get(key);
+      if (pending !== undefined && getTwin(index, key) !== undefined) {
+        unverified.delete(key);
+        const { capabilities: declared, ...message } = pending;
+        if (signedByDevice(key, message as never, `twins/${key}/status`) && declared !== undefined)
+          capabilities.set(key, declared);
+      }
+      return capabilities.get(key);
+    },
     expire: () => expireCommands(index, now()),
     stats: () => ({ replies, refused: { ...refused } }),
   };

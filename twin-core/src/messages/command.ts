@@ -143,7 +143,7 @@ export const commandReplyBodySchema = z.discriminatedUnion('status', [
 export type CommandReplyBody = z.output<typeof commandReplyBodySchema>;
 
 /**
- * `twins/{deviceId}/reply` (or the MQTT 5 response topic the command named, always under `twins/{deviceId}/`): the
+ * `twins/{deviceId}/reply` (or the MQTT 5 response topic the command named, when under `twins/{deviceId}/reply`): the
  * device's acknowledgement and answer to a command, in the device envelope, signed by the device key (EIP-191).
  */
 export const commandReplySchema = z
