@@ -14,6 +14,7 @@ import { BUILTIN_COMMANDS, type Capabilities } from '../../twin-core/src/message
 import { createDeviceCommands } from './commands/deviceCommands';
 import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
 import { ReplaySet } from './commands/replaySet';
+import { applyState } from './commands/applyState';
 import type { AgentConfig } from './config';
 import type { CollectOptions } from './collect/context';
 import { createCollector } from './collect/createCollector';
@@ -304,6 +305,18 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   /** Restarts a timer with its current period: a new interval applies at once, not after the old one runs out. */
   const reschedule = (name: string) => schedule.get(name)?.();
 
+  const setIntervals = (args: { snapshotSeconds?: number | undefined; telemetrySeconds?: number | undefined }) => {
+    if (args.snapshotSeconds !== undefined) {
+      intervals.snapshotSeconds = args.snapshotSeconds;
+      reschedule('snapshot');
+    }
+    if (args.telemetrySeconds !== undefined) {
+      intervals.telemetrySeconds = args.telemetrySeconds;
+      reschedule('telemetry');
+    }
+    publisher.publishDirect(onlineStatus()).catch(() => undefined);
+    return { intervals: { ...intervals } };
+  };
   const commands = createDeviceCommands({
     deviceId,
     key,
@@ -323,18 +336,11 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
         await sendStatic();
         return {};
       },
-      'set-intervals': (args) => {
-        if (args.snapshotSeconds !== undefined) {
-          intervals.snapshotSeconds = args.snapshotSeconds;
-          reschedule('snapshot');
-        }
-        if (args.telemetrySeconds !== undefined) {
-          intervals.telemetrySeconds = args.telemetrySeconds;
-          reschedule('telemetry');
-        }
-        publisher.publishDirect(onlineStatus()).catch(() => undefined);
-        return { intervals: { ...intervals } };
-      },
+      'set-intervals': (args) => setIntervals(args),
+      'apply-state': (args) =>
+        applyState(args, { setIntervals, actuate: (name, action) => actuators.actuate(name, action), capabilities }).finally(
+          () => publisher.publishDirect(onlineStatus()).catch(() => undefined),
+        ),
       ping: () => {
         publisher.publishDirect(onlineStatus()).catch(() => undefined);
         return { agentVersion: AGENT_VERSION };

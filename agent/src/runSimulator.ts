@@ -17,6 +17,7 @@ import { memoryDriver } from './actuators/driver';
 import { createDeviceCommands, type DeviceCommands } from './commands/deviceCommands';
 import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
 import { ReplaySet } from './commands/replaySet';
+import { applyState } from './commands/applyState';
 import { Outbox } from './transport/outbox';
 
 /** Parameters of {@link runSimulator}. */
@@ -164,6 +165,18 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     send(index, channel.unsigned('static', device.staticDocument));
     send(index, onlineStatus(index));
     const deviceId = device.deviceId as Hex;
+    const setIntervals = (args: { snapshotSeconds?: number | undefined; telemetrySeconds?: number | undefined }) => {
+      simulation.setIntervals(
+        index,
+        {
+          ...(args.telemetrySeconds !== undefined ? { telemetrySeconds: args.telemetrySeconds } : {}),
+          ...(args.snapshotSeconds !== undefined ? { snapshotSeconds: args.snapshotSeconds } : {}),
+        },
+        Date.now(),
+      );
+      send(index, onlineStatus(index));
+      return { intervals: simulation.intervalsOf(index) };
+    };
     const commands = createDeviceCommands({
       deviceId,
       key: device.privateKey,
@@ -182,10 +195,17 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
           send(index, channel.unsigned('static', device.staticDocument));
           return {};
         },
-        'set-intervals': (args) => {
-          simulation.setIntervals(index, args, Date.now());
-          send(index, onlineStatus(index));
-          return { intervals: simulation.intervalsOf(index) };
+        'set-intervals': (args) => setIntervals(args),
+        'apply-state': async (args) => {
+          try {
+            return await applyState(args, {
+              setIntervals,
+              actuate: (name, action) => actuatorsOf[index]!.actuate(name, action),
+              capabilities: () => capabilitiesOf(index),
+            });
+          } finally {
+            send(index, onlineStatus(index));
+          }
         },
         ping: () => {
           send(index, onlineStatus(index));

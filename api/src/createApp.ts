@@ -10,6 +10,7 @@ import { errorHandler } from './http/errorHandler';
 import { mountRoutes } from './http/mountRoutes';
 import { authRoutes } from './routes/auth';
 import { commandRoutes } from './routes/command';
+import { stateRoutes } from './routes/state';
 import { entityRoutes } from './routes/entities';
 import { eventRoutes } from './routes/events';
 import { relayRoutes } from './routes/relay';
@@ -40,6 +41,7 @@ export function apiRoutes(context: ApiContext): AnyRoute[] {
     ...snapshotRoutes(context),
     ...entityRoutes(context),
     ...commandRoutes(context),
+    ...stateRoutes(context),
     ...relayRoutes(context),
     ...authRoutes(context),
     ...eventRoutes(context),
@@ -81,8 +83,9 @@ export function createApp(context: ApiContext): Express {
     app.use(
       cors({
         origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
-        allowedHeaders: ['Content-Type', 'Authorization'],
-        methods: ['GET', 'POST', 'PUT'],
+        allowedHeaders: ['Content-Type', 'Authorization', 'If-Match'],
+        exposedHeaders: ['ETag'],
+        methods: ['GET', 'POST', 'PUT', 'PATCH'],
         maxAge: 600,
       }),
     );

@@ -79,7 +79,12 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
 
   /** Builds a command's typed data through the API and signs it with `wallet`: the body to POST. */
   async function signed(wallet: Wallet, deviceId: string, draft: object) {
-    const built = await h.request(`/twins/${deviceId}/commands/typed-data`, { method: 'POST', body: JSON.stringify(draft) });
+    // A device's capabilities come with its first online status, which may reach the API after the first replies.
+    const built = await eventually(
+      () => h.request(`/twins/${deviceId}/commands/typed-data`, { method: 'POST', body: JSON.stringify(draft) }),
+      (response) => !/declared no capabilities/.test(response.body?.error?.message ?? ''),
+      20_000,
+    );
     expect(built.status, JSON.stringify(built.body)).to.equal(200);
     const { domain, types, message } = built.body.typedData;
     const sig = await wallet.signTypedData(domain, types, message);
@@ -201,6 +206,79 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
     });
   });
 
+  describe('the state document: GET/PUT/PATCH /twins/:deviceId/state', function () {
+    const write = (method: string, version: string | undefined, body: object) =>
+      h.request(`/twins/${h.aliceTwin}/state`, {
+        method,
+        body: JSON.stringify(body),
+        headers: version === undefined ? {} : { 'if-match': `"${version}"` },
+      });
+
+    it("reports what the device's signed status says, at version 0 with nothing desired", async function () {
+      const { status, body, headers } = await h.request(`/twins/${h.aliceTwin}/state`);
+      expect(status).to.equal(200);
+      expect(headers.get('etag')).to.equal('"0"');
+      expect(body).to.deep.include({ version: 0, desired: {}, delta: {} });
+      expect(body.reported.actuators.fan).to.have.property('on');
+      expect(body.reported.intervals.telemetrySeconds).to.be.a('number');
+    });
+
+    it('a signed PUT with If-Match sets the desired state; the simulated device applies it and the delta closes', async function () {
+      const desired = { intervals: { telemetrySeconds: 1 }, actuators: { fan: { on: true, level: 60 }, light: { on: false } } };
+      const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, { command: 'apply-state', args: { desired, version: 1 } });
+      const put = await write('PUT', '0', body);
+      expect(put.status, JSON.stringify(put.body)).to.equal(200);
+      expect(put.headers.get('etag')).to.equal('"1"');
+      expect(put.body).to.deep.include({ version: 1, desired });
+      expect(put.body.desiredTimes['actuators.fan']).to.be.a('string');
+      const closed = await eventually(
+        () => h.request(`/twins/${h.aliceTwin}/state`),
+        (response) => Object.keys(response.body.delta).length === 0,
+        20_000,
+      );
+      expect(closed.body.reported.actuators.fan).to.deep.equal({ on: true, level: 60 });
+      expect(closed.body.reported.intervals.telemetrySeconds).to.equal(1);
+      expect((await statusOf(h.aliceTwin, put.body.commandId)).body.status).to.equal('succeeded');
+    });
+
+    it('refuses a stale If-Match (412), none (428), a non-owner (403) and a field the device does not declare (400)', async function () {
+      const alice = h.wallet(CAST.alice);
+      const stale = await signed(alice, h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 1 } });
+      const conflict = await write('PUT', '0', stale.body);
+      expect(conflict.status).to.equal(412);
+      expect(conflict.body.error.code).to.equal('version-conflict');
+      const fresh = await signed(alice, h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 2 } });
+      expect((await write('PUT', undefined, fresh.body)).status).to.equal(428);
+      const bob = await signed(h.wallet(CAST.bob), h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 2 } });
+      expect((await write('PUT', '1', bob.body)).status).to.equal(403);
+      const heater = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
+        method: 'POST',
+        body: JSON.stringify({ command: 'apply-state', args: { desired: { actuators: { heater: { on: true } } }, version: 2 } }),
+      });
+      expect(heater.status).to.equal(400);
+      expect(heater.body.error.message).to.include('desired.actuators.heater');
+      expect((await h.request(`/twins/${h.aliceTwin}/state`)).body.version).to.equal(1);
+    });
+
+    it('a signed PATCH merges into the desired state', async function () {
+      const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, {
+        command: 'apply-state',
+        args: { desired: { intervals: { snapshotSeconds: 30 } }, version: 2 },
+      });
+      const patched = await write('PATCH', '1', body);
+      expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+      expect(patched.body.desired).to.deep.equal({
+        intervals: { telemetrySeconds: 1, snapshotSeconds: 30 },
+        actuators: { fan: { on: true, level: 60 }, light: { on: false } },
+      });
+      await eventually(
+        () => h.request(`/twins/${h.aliceTwin}/state`),
+        (response) => Object.keys(response.body.delta).length === 0,
+        20_000,
+      );
+    });
+  });
+
   describe('relayed chain writes (EIP-712 through the forwarder)', function () {
     it("a security entity suspends a twin: the state, its history, the owner's notification and an SSE event", async function () {
       const security = h.wallet(CAST.security);
@@ -210,7 +288,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         'setState',
         h.aliceTwin,
         { state: 'suspended', reason: 'bafkrei-evidence' },
-        `/twins/${h.aliceTwin}/state`,
+        `/twins/${h.aliceTwin}/lifecycle`,
         'PUT',
       );
       expect(relayed.status, JSON.stringify(relayed.body)).to.equal(200);
@@ -235,13 +313,13 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(notifications.body.items[0]).to.include({ kind: 'state-changed', deviceId: h.aliceTwin });
     });
 
-    it('refuses a setState signed for another twin on PUT /twins/:deviceId/state (400)', async function () {
+    it('refuses a setState signed for another twin on PUT /twins/:deviceId/lifecycle (400)', async function () {
       const { status, body } = await relay(
         h.wallet(CAST.security),
         'setState',
         h.manufacturerTwins[0]!,
         { state: 'unknown', reason: 'x' },
-        `/twins/${h.aliceTwin}/state`,
+        `/twins/${h.aliceTwin}/lifecycle`,
         'PUT',
       );
       expect(status).to.equal(400);

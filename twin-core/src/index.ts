@@ -24,6 +24,7 @@ export * from './messages/telemetry';
 export * from './messages/snapshot';
 export * from './messages/envelope';
 export * from './messages/command';
+export * from './messages/stateDocument';
 export * from './messages/alert';
 export * from './messages/notification';
 export * from './messages/oracleMessage';

@@ -13,6 +13,7 @@ import {
   type SignedCommand,
 } from '../../../twin-core/src/messages/command';
 import { hashCommand, recoverCommandSigner } from '../../../twin-core/src/signing/commandSignature';
+import type { DesiredState } from '../../../twin-core/src/messages/stateDocument';
 import type { OwnerSource } from './ownerSource';
 import type { ReplaySet } from './replaySet';
 
@@ -25,6 +26,8 @@ export type CommandHandlers = {
     telemetrySeconds?: number | undefined;
   }) => Promise<Record<string, unknown>> | Record<string, unknown>;
   ping: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** Applies a desired state (intervals, actuators) and answers what the device now reports. */
+  'apply-state': (args: { desired: DesiredState; version: number }) => Promise<Record<string, unknown>>;
   /** Drives an actuator; resolves with its state read back from the driver. */
   actuate: (name: string, action: ActuatorAction) => Promise<Record<string, unknown>>;
 };

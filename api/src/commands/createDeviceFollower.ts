@@ -3,7 +3,9 @@ import { updateCommandStatus, expireCommands } from '../../../oracle/src/index/c
 import type { Index } from '../../../oracle/src/index/openIndex';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { commandReplySchema, type Capabilities } from '../../../twin-core/src/messages/command';
-import { statusMessageSchema } from '../../../twin-core/src/messages/envelope';
+import { statusMessageSchema, type StatusMessage } from '../../../twin-core/src/messages/envelope';
+import { reportedFromStatus } from '../../../twin-core/src/messages/stateDocument';
+import { setReportedState } from '../../../oracle/src/index/twinStates';
 import { allDevicesTopic, parseDeviceTopic } from '../../../twin-core/src/messages/topics';
 import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
 
@@ -45,7 +47,7 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
   const now = parameters.now ?? Date.now;
   const capabilities = new Map<string, Capabilities>();
   // Statuses not verified yet (the twin may not be mirrored yet when its retained status arrives): checked when asked.
-  const unverified = new Map<string, { sig: string; capabilities: Capabilities | undefined }>();
+  const unverified = new Map<string, StatusMessage & { capabilities: Capabilities | undefined }>();
   const MAX_UNVERIFIED = 10_000;
   const refused: Record<string, number> = {};
   let replies = 0;
@@ -93,6 +95,9 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
         if (!signedByDevice(deviceId, status.data, topic)) return;
         unverified.delete(deviceId);
         capabilities.set(deviceId, body.capabilities);
+        // The state document's `reported`: what the device's signed status says it is.
+        const reported = reportedFromStatus(body);
+        if (reported !== undefined) setReportedState(index, deviceId, reported, now());
         return;
       }
       const reply = commandReplySchema.safeParse(json);
@@ -116,8 +121,11 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
       if (pending !== undefined && getTwin(index, key) !== undefined) {
         unverified.delete(key);
         const { capabilities: declared, ...message } = pending;
-        if (signedByDevice(key, message as never, `twins/${key}/status`) && declared !== undefined)
+        if (signedByDevice(key, message, `twins/${key}/status`) && declared !== undefined) {
           capabilities.set(key, declared);
+          const reported = reportedFromStatus(message.body);
+          if (reported !== undefined) setReportedState(index, key, reported, now());
+        }
       }
       return capabilities.get(key);
     },

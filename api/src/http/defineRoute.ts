@@ -32,7 +32,7 @@ export type RouteDefinition<
   querySchema extends z.ZodType = z.ZodType,
   bodySchema extends z.ZodType = z.ZodType,
 > = {
-  method: 'get' | 'post' | 'put';
+  method: 'get' | 'post' | 'put' | 'patch';
   /** Express path under the base path, e.g. `/twins/:deviceId`. */
   path: string;
   operationId: string;

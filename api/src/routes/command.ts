@@ -20,7 +20,7 @@ import { requireTwin } from '../views/twinView';
 const shape = signedCommandSchema.shape;
 
 /** A signed command as a client sends it: the DeviceID is the path's, `v` and `kind` are implied. */
-const commandRequestSchema = z
+export const commandRequestSchema = z
   .strictObject({ command: shape.command, args: shape.args.default({}), nonce: shape.nonce, expiry: shape.expiry, sig: shape.sig })
   .meta({
     id: 'SignedCommandRequest',
@@ -76,6 +76,103 @@ const view = (command: NonNullable<ReturnType<typeof getCommand>>) => {
 };
 
 /**
+ * Relays an owner-signed command as the device will judge it: the signer must be the twin's current owner, the
+ * expiry within {@link MAX_COMMAND_TTL_SECONDS}, the arguments what the device declares, the nonce unused; records it
+ * `pending` and publishes it (MQTT 5: response topic and correlation data). Throws the ApiError to answer otherwise.
+ * `beforeRecord` runs once the signature is checked (the state document's version check).
+ *
+ * @example
+ * const { commandId } = await relayCommand(context, { v: 1, kind: 'command', deviceId, ...body })
+ */
+export async function relayCommand(
+  context: ApiContext,
+  command: SignedCommand,
+  beforeRecord?: () => void,
+): Promise<{ commandId: Hex; signer: Hex }> {
+  const deviceId = command.deviceId as Hex;
+  const domain = { chainId: context.deployment.chainId, registry: context.deployment.contracts.TwinRegistry };
+  const twin = requireTwin(context.index, deviceId);
+  const signer = recoverCommandSigner(command, domain);
+  if (signer === undefined)
+    throw new ApiError('The signature is malformed.', { status: 400, code: 'invalid-signature', details: { field: 'sig' } });
+  if (signer.toLowerCase() !== twin.owner.toLowerCase())
+    throw new ApiError("The command is not signed by the twin's current owner.", {
+      status: 403,
+      code: 'not-twin-owner',
+      details: { deviceId, owner: twin.owner, signer },
+    });
+  const now = Math.floor(Date.now() / 1000);
+  if (command.expiry <= now || command.expiry > now + MAX_COMMAND_TTL_SECONDS)
+    throw new ApiError(`expiry: must be after now (${now}) and at most ${MAX_COMMAND_TTL_SECONDS} s ahead.`, {
+      status: 400,
+      code: 'invalid-expiry',
+      details: { field: 'expiry', expiry: command.expiry, now },
+    });
+  checkArguments(context, deviceId, command.command, command.args);
+  const commandId = hashCommand(command, domain);
+  if (getCommand(context.index, deviceId, commandId) !== undefined || !nonceUnused(context, deviceId, command.nonce))
+    throw new ApiError('nonce: already used for this device.', {
+      status: 409,
+      code: 'command-replayed',
+      details: { field: 'nonce', nonce: command.nonce },
+    });
+  beforeRecord?.();
+  const stored = insertCommand(context.index, {
+    commandId,
+    deviceId,
+    command: command.command,
+    args: command.args as Record<string, unknown>,
+    nonce: command.nonce,
+    expiry: command.expiry,
+    signer,
+    sig: command.sig,
+    createdAt: Date.now(),
+  });
+  if (!stored)
+    throw new ApiError('nonce: already used for this device.', {
+      status: 409,
+      code: 'command-replayed',
+      details: { field: 'nonce', nonce: command.nonce },
+    });
+  try {
+    await context.publish(deviceTopic(deviceId, 'command'), JSON.stringify(command), {
+      responseTopic: deviceTopic(deviceId, 'reply'),
+      correlationData: Buffer.from(fromHex(commandId)),
+    });
+  } catch (error) {
+    updateCommandStatus(context.index, {
+      deviceId,
+      commandId,
+      status: 'failed',
+      error: { code: 'broker-unavailable', message: (error as Error).message },
+      at: Date.now(),
+    });
+    throw new ApiError('The broker did not take the command.', {
+      status: 503,
+      code: 'broker-unavailable',
+      details: { reason: (error as Error).message, commandId },
+      cause: error,
+    });
+  }
+  context.log('info', 'command published', { deviceId, command: command.command, commandId, by: signer });
+  return { commandId, signer };
+}
+
+const nonceUnused = (context: ApiContext, deviceId: string, nonce: string) =>
+  context.index.statement('SELECT 1 FROM commands WHERE device_id = ? AND nonce = ?').get(deviceId.toLowerCase(), nonce) === undefined;
+
+/** Throws a 400 naming each field the device cannot take. */
+function checkArguments(context: ApiContext, deviceId: string, command: string, args: unknown): void {
+  const issues = commandArgumentIssues(command, args, context.devices.capabilities(deviceId));
+  if (issues.length > 0)
+    throw new ApiError(`The device cannot take this command: ${issues[0]}`, {
+      status: 400,
+      code: 'unsupported-command',
+      details: { issues },
+    });
+}
+
+/**
  * The command routes (seed 000's device control, issue 16's commands with results): build the typed data of a
  * command, relay an owner-signed command to the device (checked here as the device checks it: the owner's
  * signature, expiry, an unused nonce, what the device declares it supports), and read each command's status as the
@@ -86,15 +183,6 @@ const view = (command: NonNullable<ReturnType<typeof getCommand>>) => {
  */
 export function commandRoutes(context: ApiContext) {
   const domain = () => ({ chainId: context.deployment.chainId, registry: context.deployment.contracts.TwinRegistry });
-  const checkArguments = (deviceId: string, command: string, args: unknown) => {
-    const issues = commandArgumentIssues(command, args, context.devices.capabilities(deviceId));
-    if (issues.length > 0)
-      throw new ApiError(`The device cannot take this command: ${issues[0]}`, {
-        status: 400,
-        code: 'unsupported-command',
-        details: { issues },
-      });
-  };
   return [
     defineRoute({
       method: 'post',
@@ -115,7 +203,7 @@ export function commandRoutes(context: ApiContext) {
       },
       handler: ({ params, body }) => {
         requireTwin(context.index, params.deviceId);
-        checkArguments(params.deviceId, body.command, body.args);
+        checkArguments(context, params.deviceId, body.command, body.args);
         const command = {
           v: 1 as const,
           kind: 'command' as const,
@@ -168,65 +256,7 @@ export function commandRoutes(context: ApiContext) {
         503: { description: 'The broker is unreachable', schema: errorSchema },
       },
       handler: async ({ params, body }) => {
-        const twin = requireTwin(context.index, params.deviceId);
-        const command: SignedCommand = { v: 1, kind: 'command', deviceId: params.deviceId, ...body };
-        const signer = recoverCommandSigner(command, domain());
-        if (signer === undefined)
-          throw new ApiError('The signature is malformed.', { status: 400, code: 'invalid-signature', details: { field: 'sig' } });
-        if (signer.toLowerCase() !== twin.owner.toLowerCase())
-          throw new ApiError("The command is not signed by the twin's current owner.", {
-            status: 403,
-            code: 'not-twin-owner',
-            details: { deviceId: params.deviceId, owner: twin.owner, signer },
-          });
-        const now = Math.floor(Date.now() / 1000);
-        if (command.expiry <= now || command.expiry > now + MAX_COMMAND_TTL_SECONDS)
-          throw new ApiError(`expiry: must be after now (${now}) and at most ${MAX_COMMAND_TTL_SECONDS} s ahead.`, {
-            status: 400,
-            code: 'invalid-expiry',
-            details: { field: 'expiry', expiry: command.expiry, now },
-          });
-        checkArguments(params.deviceId, command.command, command.args);
-        const commandId = hashCommand(command, domain());
-        const stored = insertCommand(context.index, {
-          commandId,
-          deviceId: params.deviceId,
-          command: command.command,
-          args: command.args as Record<string, unknown>,
-          nonce: command.nonce,
-          expiry: command.expiry,
-          signer,
-          sig: command.sig,
-          createdAt: Date.now(),
-        });
-        if (!stored)
-          throw new ApiError('nonce: already used for this device.', {
-            status: 409,
-            code: 'command-replayed',
-            details: { field: 'nonce', nonce: command.nonce },
-          });
-        const replyTopic = deviceTopic(params.deviceId, 'reply');
-        try {
-          await context.publish(deviceTopic(params.deviceId, 'command'), JSON.stringify(command), {
-            responseTopic: replyTopic,
-            correlationData: Buffer.from(fromHex(commandId)),
-          });
-        } catch (error) {
-          updateCommandStatus(context.index, {
-            deviceId: params.deviceId,
-            commandId,
-            status: 'failed',
-            error: { code: 'broker-unavailable', message: (error as Error).message },
-            at: Date.now(),
-          });
-          throw new ApiError('The broker did not take the command.', {
-            status: 503,
-            code: 'broker-unavailable',
-            details: { reason: (error as Error).message, commandId },
-            cause: error,
-          });
-        }
-        context.log('info', 'command published', { deviceId: params.deviceId, command: command.command, commandId, by: signer });
+        const { commandId } = await relayCommand(context, { v: 1, kind: 'command', deviceId: params.deviceId, ...body });
         return view(getCommand(context.index, params.deviceId, commandId)!);
       },
     }),

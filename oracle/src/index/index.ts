@@ -18,3 +18,4 @@ export * from './chainEvents';
 export * from './peerBatches';
 export * from './alerts';
 export * from './commands';
+export * from './twinStates';

@@ -290,6 +290,22 @@ CREATE INDEX commands_open ON commands (status, expiry) WHERE status IN ('pendin
 CREATE UNIQUE INDEX commands_update_seq ON commands (update_seq);
 `;
 
+/**
+ * Each twin's state document (issue 16): the owner's desired state and its version, what the device last reported
+ * (from its signed status), and when each top-level field of either last changed.
+ */
+const TWIN_STATES = `
+CREATE TABLE twin_states (
+  device_id      TEXT PRIMARY KEY NOT NULL,
+  desired        TEXT NOT NULL DEFAULT '{}',
+  desired_times  TEXT NOT NULL DEFAULT '{}',
+  reported       TEXT,
+  reported_times TEXT NOT NULL DEFAULT '{}',
+  version        INTEGER NOT NULL DEFAULT 0,
+  updated_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
@@ -305,4 +321,5 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: 'CREATE INDEX twins_mint_order ON twins (minted_block, device_id);',
   },
   { version: 10, name: 'owner-signed commands and their results', sql: COMMANDS },
+  { version: 11, name: 'twin state documents (desired and reported)', sql: TWIN_STATES },
 ];

@@ -29,7 +29,6 @@ describe('Signed commands: the agent obeys only its owner (real aedes broker)', 
 
   const start = () =>
     runAgent({
-      ...(process.env.CONTROL_DEBUG ? { log: (level: string, message: string, fields?: unknown) => console.log(level, message, JSON.stringify(fields)) } : {}),
       config: {
         ...loadAgentConfig({
           environment: {
@@ -147,6 +146,23 @@ describe('Signed commands: the agent obeys only its owner (real aedes broker)', 
       actuator: 'light',
       state: { on: true, level: 75 },
     });
+  });
+
+  it('applies a desired state (apply-state): intervals at once and actuators through their driver', async function () {
+    const signed = signCommand(
+      command('apply-state', { desired: { intervals: { snapshotSeconds: 600 }, actuators: { light: { on: true, level: 30 } } }, version: 1 }),
+      ownerKey,
+      domain,
+    );
+    const commandId = hashCommand(signed, domain);
+    await send(signed);
+    await waitUntil(() => repliesTo(commandId).length === 2, 5_000, 'the answer');
+    const answer = repliesTo(commandId)[1]!.body;
+    expect(answer.status === 'succeeded' && answer.result).to.deep.equal({
+      version: 1,
+      applied: { intervals: { snapshotSeconds: 600, telemetrySeconds: 0.5 }, actuators: { light: { on: true, level: 30 } } },
+    });
+    expect(agent!.intervals.snapshotSeconds).to.equal(600);
   });
 
   it('refuses an anonymous, a non-owner, an expired, a replayed and an unsupported command, and counts each', async function () {

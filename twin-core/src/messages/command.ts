@@ -1,13 +1,15 @@
 import { z } from 'zod';
+import { applyStateArgumentsSchema, desiredStateIssues } from './stateDocument';
 
 const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lower-case hex digits');
 
 /**
  * The commands every agent obeys, whatever it declares: none runs code on the device and each is safe to repeat:
  * collect and publish a snapshot now, republish the static document, change the publishing intervals within bounds
- * (at once: the timers are rescheduled), or answer a ping with an `online` status.
+ * (at once: the timers are rescheduled), answer a ping with an `online` status, or apply a desired state (the
+ * state document's `PUT /twins/{id}/state`: intervals and actuators).
  */
-export const BUILTIN_COMMANDS = ['collect-snapshot', 'publish-static', 'set-intervals', 'ping'] as const;
+export const BUILTIN_COMMANDS = ['collect-snapshot', 'publish-static', 'set-intervals', 'ping', 'apply-state'] as const;
 export type BuiltinCommand = (typeof BUILTIN_COMMANDS)[number];
 
 /** The arguments of each built-in command. */
@@ -23,6 +25,7 @@ export const BUILTIN_COMMAND_ARGUMENTS = {
       message: 'name snapshotSeconds, telemetrySeconds or both',
     }),
   ping: z.strictObject({}),
+  'apply-state': applyStateArgumentsSchema,
 } as const satisfies Record<BuiltinCommand, z.ZodType>;
 
 /**
@@ -188,7 +191,12 @@ export function commandArgumentIssues(
     return [`command: the device does not declare "${command}"`];
   }
   const parsed = schema.safeParse(args);
-  if (parsed.success) return [];
+  if (parsed.success)
+    return command === 'apply-state'
+      ? desiredStateIssues((parsed.data as z.output<typeof applyStateArgumentsSchema>).desired, capabilities).map(
+          (issue) => `args.${issue}`,
+        )
+      : [];
   return parsed.error.issues.map(
     (issue) =>
       `args${issue.path.map((part) => `.${String(part)}`).join('')}: ${issue.message}${
