@@ -226,6 +226,12 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
     it('a signed PUT with If-Match sets the desired state; the simulated device applies it and the delta closes', async function () {
       const desired = { intervals: { telemetrySeconds: 1 }, actuators: { fan: { on: true, level: 60 }, light: { on: false } } };
       const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, { command: 'apply-state', args: { desired, version: 1 } });
+      const converged = nextEvent(
+        `${h.api}/events?deviceId=${h.aliceTwin}&types=state-document`,
+        'state-document',
+        (data) => data.version === 1 && Object.keys(data.delta).length === 0,
+        30_000,
+      );
       const put = await write('PUT', '0', body);
       expect(put.status, JSON.stringify(put.body)).to.equal(200);
       expect(put.headers.get('etag')).to.equal('"1"');
@@ -239,6 +245,8 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(closed.body.reported.actuators.fan).to.deep.equal({ on: true, level: 60 });
       expect(closed.body.reported.intervals.telemetrySeconds).to.equal(1);
       expect((await statusOf(h.aliceTwin, put.body.commandId)).body.status).to.equal('succeeded');
+      // Every change is an event: the last one says the device agrees.
+      expect((await converged).data.reported.actuators.fan).to.deep.equal({ on: true, level: 60 });
     });
 
     it('refuses a stale If-Match (412), none (428), a non-owner (403) and a field the device does not declare (400)', async function () {

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import { alertsUpdatedSince, type IndexedAlert } from '../../../oracle/src/index/alerts';
 import type { Index } from '../../../oracle/src/index/openIndex';
 import { commandsChangedSince, type IndexedCommand } from '../../../oracle/src/index/commands';
+import { getTwinState, type IndexedTwinState } from '../../../oracle/src/index/twinStates';
+import { stateDelta, type DesiredState } from '../../../twin-core/src/messages/stateDocument';
 
 /** The events the API streams (`GET /events`), each about one device or one batch. */
 export type FeedEvents = {
@@ -24,6 +26,8 @@ export type FeedEvents = {
   alert: IndexedAlert;
   /** A command relayed to a device, or its status changed (pending, delivered, succeeded, failed, expired). */
   command: IndexedCommand;
+  /** A twin's state document changed: a desired-state write, or what the device reports. */
+  'state-document': IndexedTwinState & { deviceId: string; delta: DesiredState };
 };
 export type FeedEventName = keyof FeedEvents;
 export const FEED_EVENT_NAMES: readonly FeedEventName[] = [
@@ -33,6 +37,7 @@ export const FEED_EVENT_NAMES: readonly FeedEventName[] = [
   'state',
   'alert',
   'command',
+  'state-document',
 ];
 
 /** A typed emitter of {@link FeedEvents}. */
@@ -81,6 +86,8 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
     alertAt: scalar('SELECT max(updated_at) AS value FROM alerts'),
     alertKeys: new Set<string>(),
     commandSeq: scalar('SELECT max(update_seq) AS value FROM commands'),
+    documentAt: scalar('SELECT max(updated_at) AS value FROM twin_states'),
+    documentKeys: new Set<string>(),
   };
   for (const row of index
     .statement('SELECT device_id, seq FROM snapshots WHERE received_at = ?')
@@ -215,11 +222,33 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
       emitter.emit('command', command);
     }
   };
+  const pollDocuments = () => {
+    const rows = index
+      .statement('SELECT device_id, updated_at FROM twin_states WHERE updated_at >= ? ORDER BY updated_at LIMIT ?')
+      .all(cursor.documentAt, maxRows) as { device_id: string; updated_at: number }[];
+    for (const row of rows) {
+      const at = Number(row.updated_at);
+      const key = `${row.device_id}:${at}`;
+      if (at === cursor.documentAt && cursor.documentKeys.has(key)) continue;
+      if (at > cursor.documentAt) {
+        cursor.documentAt = at;
+        cursor.documentKeys.clear();
+      }
+      cursor.documentKeys.add(key);
+      const state = getTwinState(index, row.device_id);
+      emitter.emit('state-document', {
+        deviceId: row.device_id,
+        ...state,
+        delta: stateDelta(state.desired, state.reported ?? undefined),
+      });
+    }
+  };
   const safePoll = () => {
     try {
       poll();
       if (index.isOpen) pollAlerts();
       if (index.isOpen) pollCommands();
+      if (index.isOpen) pollDocuments();
     } catch (error) {
       options.onError?.(error);
     }
