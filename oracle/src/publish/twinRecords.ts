@@ -11,7 +11,7 @@ export type TwinRecordPublisherParameters = {
   registry: string;
   /** Publishes a retained message (QoS 1). */
   publish: (topic: string, payload: string) => void;
-  /** Most records signed per pass (default 2,000): a large fleet at start is spread over passes. */
+  /** Most records signed per pass (default 250): a large fleet at start is spread over passes (one a second), so the signatures never stall ingestion. */
   maxPerPass?: number;
 };
 
@@ -32,7 +32,7 @@ export type TwinRecordPublisher = {
  */
 export function createTwinRecordPublisher(parameters: TwinRecordPublisherParameters): TwinRecordPublisher {
   const published = new Map<string, string>();
-  const maxPerPass = parameters.maxPerPass ?? 2_000;
+  const maxPerPass = parameters.maxPerPass ?? 250;
   let fromBlock = -1;
   return {
     publishChanged() {
