@@ -11,7 +11,10 @@ export type TwinRecordPublisherParameters = {
   registry: string;
   /** Publishes a retained message (QoS 1). */
   publish: (topic: string, payload: string) => void;
-  /** Most records signed per pass (default 250): a large fleet at start is spread over passes (one a second), so the signatures never stall ingestion. */
+  /**
+   * Most records signed per pass (default 250): a large fleet at start is spread over passes (one a second), so the
+   * signatures never stall ingestion.
+   */
   maxPerPass?: number;
 };
 
