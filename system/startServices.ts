@@ -1,3 +1,5 @@
+import { privateKeyToAddress } from '../twin-core/src/signing/deviceKey';
+import type { Hex } from '../twin-core/src/encoding/hex';
 import { join } from 'node:path';
 import { loadAgentConfig } from '../agent/src/config';
 import { runSimulator, type RunningSimulator } from '../agent/src/runSimulator';
@@ -174,6 +176,8 @@ export async function startServices(parameters: StartServicesParameters): Promis
             TWIN_AGENT_MQTT_URL: mqttUrl,
             TWIN_AGENT_MQTT_REALM: realm,
             TWIN_AGENT_DATA_DIR: join(parameters.dataDir, 'simulator'),
+            // The devices trust the twin records this oracle signs (its key pinned, as at provisioning).
+            TWIN_AGENT_ORACLE_ADDRESSES: privateKeyToAddress(parameters.oracleKey as Hex),
           },
         }),
         devices: options.devices,

@@ -2,6 +2,7 @@
 import './deploy';
 import './entities';
 import './twins';
+import './command';
 import './market';
 import './deposit';
 import './lifecycle';

@@ -20,7 +20,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { jsonSchemaOf as specJsonSchemaOf, type JsonSchema } from '../../spec/src/jsonSchema';
-import { commandSchema } from '../../twin-core/src/messages/command';
+import { signedCommandSchema as commandSchema } from '../../twin-core/src/messages/command';
 import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
 import { telemetryBodySchema } from '../../twin-core/src/messages/telemetry';
 import { staticDocumentSchema } from '../../twin-core/src/static/schema';

@@ -69,6 +69,20 @@ export function coerceAgentConfigInput(
   }
   if (typeof config.tlsServers === 'string') config.tlsServers = parseTlsServersText(config.tlsServers);
   if (typeof config.location === 'string') config.location = parseLocationText(config.location);
+  if (typeof config.oracleAddresses === 'string') {
+    config.oracleAddresses = config.oracleAddresses
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  }
+  if (typeof config.actuators === 'string') config.actuators = parseJsonText(config.actuators);
+  if (Array.isArray(config.actuators)) {
+    config.actuators = config.actuators.map((actuator: unknown) =>
+      actuator !== null && typeof actuator === 'object' && (actuator as { driver?: unknown }).driver === 'gpio'
+        ? { activeLow: false, ...(actuator as Record<string, unknown>) }
+        : actuator,
+    );
+  }
   if (config.identity !== undefined) config.identity = normalizeIdentityInput(config.identity);
   if (config.dataDir === undefined) config.dataDir = defaultDataDir();
   if (Array.isArray(config.sensors)) {
@@ -79,4 +93,13 @@ export function coerceAgentConfigInput(
     );
   }
   return config;
+}
+
+/** JSON text (the environment's form of `actuators`); text that is not JSON is left for the schema to name. */
+function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

@@ -46,6 +46,26 @@ const sensorPlugin = z.union([
   }),
 ]);
 
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
+
+const actuatorName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be 1-32 of a-z, 0-9, _ and -');
+const actuatorType = z.enum(['switch', 'light', 'fan']);
+/** One actuator the device drives: a Linux GPIO line, or the no-hardware driver. */
+const actuatorConfig = z.discriminatedUnion('driver', [
+  z.strictObject({
+    name: actuatorName,
+    type: actuatorType,
+    driver: z.literal('gpio'),
+    /** The GPIO chip (`gpiochip0`, `/dev/gpiochip0` or its label) and line offset. */
+    chip: z.string().min(1).max(64),
+    line: z.number().int().nonnegative().max(1023),
+    /** Default false (set by coerceAgentConfigInput). */
+    activeLow: z.boolean(),
+  }),
+  z.strictObject({ name: actuatorName, type: actuatorType, driver: z.literal('memory') }),
+]);
+export type ActuatorConfig = z.output<typeof actuatorConfig>;
+
 /**
  * The device agent's configuration: a JSON file (`--config FILE` or `TWIN_AGENT_CONFIG`) and the environment
  * (`TWIN_AGENT_` + the key in UPPER_SNAKE case, e.g. `TWIN_AGENT_MQTT_URL`), the environment winning. Units are in
@@ -118,6 +138,26 @@ export const agentConfigShapeSchema = z.object({
   outboxMaxMessages: count.default(100_000),
   /** fsync each stored message (survives power loss; default false: survives a crash). */
   outboxFsync: boolean.default(false),
+  /** MQTT protocol: 4 (3.1.1) or 5 (default 4; 5 answers commands on their MQTT 5 response topic). */
+  mqttProtocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
+  /**
+   * Oracle keys trusted to sign the twin record (`twins/{deviceId}/twin`), pinned at provisioning: the device learns
+   * its owner (whose signed commands it obeys) from the record they sign. Comma-separated addresses in the
+   * environment.
+   */
+  oracleAddresses: z.array(address).max(16).default([]),
+  /** A JSON-RPC endpoint (http:// or https://): with `registryAddress`, the owner is read from the chain instead. */
+  rpcUrl: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL').optional(),
+  /** The TwinRegistry's address (the EIP-712 domain of commands), with `rpcUrl`. */
+  registryAddress: address.optional(),
+  /** How long an owner read from the chain is trusted, seconds (default 10): a sale applies within that. */
+  ownerCacheSeconds: positive.default(10),
+  /** Most unexpired command nonces kept (persisted) against replays (default 1,024): commands an hour at most. */
+  commandReplayCapacity: count.default(1_024),
+  /** How far the device's clock may differ from the signer's when judging a command's expiry, seconds (default 60). */
+  commandClockSkewSeconds: z.number().nonnegative().max(600).default(60),
+  /** The actuators the device drives (JSON in the environment), declared in its capabilities (default none). */
+  actuators: z.array(actuatorConfig).max(32).default([]),
   /** Roots the collectors read (tests and containers move them). */
   procRoot: path.default('/proc'),
   sysRoot: path.default('/sys'),

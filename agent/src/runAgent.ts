@@ -9,8 +9,13 @@ import { privateKeyToAddress, type PrivateKey } from '../../twin-core/src/signin
 import { brokerClientId } from '../../twin-core/src/broker/brokerClientId';
 import { brokerCredentials } from '../../twin-core/src/broker/brokerCredentials';
 import type { BrokerPrincipal } from '../../twin-core/src/broker/principal';
-import { handleCommand } from './commands/handleCommand';
 import { AgentError } from './errors';
+import { createActuators } from './actuators/createActuators';
+import { BUILTIN_COMMANDS, type Capabilities } from '../../twin-core/src/messages/command';
+import { createDeviceCommands } from './commands/deviceCommands';
+import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
+import { ReplaySet } from './commands/replaySet';
+import { applyState } from './commands/applyState';
 import type { AgentConfig } from './config';
 import type { CollectOptions } from './collect/context';
 import { createCollector } from './collect/createCollector';
@@ -171,6 +176,7 @@ export function mqttOptionsFromConfig(
 ): IClientOptions {
   return {
     clientId: login.clientId,
+    protocolVersion: config.mqttProtocolVersion,
     keepalive: config.mqttKeepaliveSeconds,
     ...(login.username !== undefined ? { username: login.username } : {}),
     ...(config.mqttCaFile !== undefined ? { ca: readFileSync(config.mqttCaFile) } : {}),
@@ -197,8 +203,15 @@ export type RunningAgent = {
   publisher: MqttPublisher;
   /** Collects and enqueues a snapshot now. */
   snapshotNow(): Promise<void>;
-  /** Counters: rejected commands by reason, collection failures. */
-  counters: { commandsRejected: Record<string, number>; collectionFailures: number };
+  /** Counters: commands obeyed, rejected commands and twin records by reason, collection failures. */
+  counters: {
+    commandsExecuted: number;
+    commandsRejected: Record<string, number>;
+    twinRecordsRejected: Record<string, number>;
+    collectionFailures: number;
+  };
+  /** The publishing intervals now in force. */
+  intervals: { snapshotSeconds: number; telemetrySeconds: number };
   /** Publishes the offline status and closes the connection; stored messages stay for the next run. */
   stop(): Promise<void>;
 };
@@ -238,12 +251,45 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     snapshotSeconds: config.snapshotIntervalSeconds,
     telemetrySeconds: config.telemetryIntervalSeconds,
   };
-  const counters = { commandsRejected: {} as Record<string, number>, collectionFailures: 0 };
+  const counters = {
+    commandsExecuted: 0,
+    commandsRejected: {} as Record<string, number>,
+    twinRecordsRejected: {} as Record<string, number>,
+    collectionFailures: 0,
+  };
+  const actuators = createActuators(config.actuators, config.commandTimeoutMs);
+  const capabilities = (): Capabilities => ({ commands: [...BUILTIN_COMMANDS], actuators: actuators.describe() });
+  // Whose signed commands the device obeys: the chain's owner when it has an endpoint, else the twin record signed by
+  // an oracle key pinned at provisioning; with neither, every command is refused (and counted).
+  const owners: OwnerSource =
+    config.rpcUrl !== undefined && config.registryAddress !== undefined
+      ? new ChainOwnerSource({
+          rpcUrl: config.rpcUrl,
+          registry: config.registryAddress as Hex,
+          deviceId,
+          cacheSeconds: config.ownerCacheSeconds,
+          now: timers.now,
+        })
+      : new TwinRecordOwnerSource({
+          deviceId,
+          oracles: config.oracleAddresses,
+          file: join(config.dataDir, 'twin-record.json'),
+        });
+  if (config.rpcUrl === undefined && config.oracleAddresses.length === 0)
+    log('warn', 'no oracle addresses and no RPC endpoint: every command will be refused', {
+      remedy: 'set TWIN_AGENT_ORACLE_ADDRESSES (pinned oracle keys) or TWIN_AGENT_RPC_URL and TWIN_AGENT_REGISTRY_ADDRESS',
+    });
 
   const will = channel.entry('status', { state: 'offline', reason: 'connection-lost' });
   const willSeq = JSON.parse(will.payload).seq as number;
   const onlineStatus = () =>
-    channel.entry('status', { state: 'online', agentVersion: AGENT_VERSION, willSeq, intervals: { ...intervals } });
+    channel.entry('status', {
+      state: 'online',
+      agentVersion: AGENT_VERSION,
+      willSeq,
+      intervals: { ...intervals },
+      capabilities: capabilities(),
+    });
   const login = agentBrokerLogin(config, { kind: 'device', id: deviceId }, identity.key);
   const publisher = new MqttPublisher({
     url: config.mqttUrl,
@@ -253,7 +299,9 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     },
     outbox,
-    subscriptions: [deviceTopic(deviceId, 'command')],
+    subscriptions: owners instanceof TwinRecordOwnerSource
+      ? [deviceTopic(deviceId, 'command'), deviceTopic(deviceId, 'twin')]
+      : [deviceTopic(deviceId, 'command')],
     onConnect: () => [onlineStatus()],
     reconnectMinMs: config.reconnectMinMs,
     reconnectMaxMs: config.reconnectMaxMs,
@@ -283,34 +331,85 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   }
 
   const handles = new Map<string, unknown>();
+  const schedule = new Map<string, () => void>();
   let stopped = false;
   function every(name: string, seconds: () => number, action: () => Promise<void>): void {
+    const arm = () => handles.set(name, timers.setTimeout(tick, seconds() * 1000));
     const tick = () => {
       if (stopped) return;
-      handles.set(name, timers.setTimeout(tick, seconds() * 1000));
+      arm();
       void action();
     };
-    handles.set(name, timers.setTimeout(tick, seconds() * 1000));
+    schedule.set(name, () => {
+      timers.clearTimeout(handles.get(name));
+      if (!stopped) arm();
+    });
+    arm();
   }
+  /** Restarts a timer with its current period: a new interval applies at once, not after the old one runs out. */
+  const reschedule = (name: string) => schedule.get(name)?.();
 
-  publisher.on('message', (topic, payload) => {
-    void handleCommand(payload, {
-      'collect-snapshot': () => collectAndSend('snapshot'),
-      'publish-static': () => sendStatic(),
-      'set-intervals': (command) => {
-        if (command.snapshotSeconds !== undefined) intervals.snapshotSeconds = command.snapshotSeconds;
-        if (command.telemetrySeconds !== undefined) intervals.telemetrySeconds = command.telemetrySeconds;
-        publisher.publishDirect(onlineStatus()).catch(() => undefined);
+  const setIntervals = (args: { snapshotSeconds?: number | undefined; telemetrySeconds?: number | undefined }) => {
+    if (args.snapshotSeconds !== undefined) {
+      intervals.snapshotSeconds = args.snapshotSeconds;
+      reschedule('snapshot');
+    }
+    if (args.telemetrySeconds !== undefined) {
+      intervals.telemetrySeconds = args.telemetrySeconds;
+      reschedule('telemetry');
+    }
+    publisher.publishDirect(onlineStatus()).catch(() => undefined);
+    return { intervals: { ...intervals } };
+  };
+  const commands = createDeviceCommands({
+    deviceId,
+    key,
+    sequence,
+    owners,
+    seen: new ReplaySet(join(config.dataDir, 'command-nonces.json'), config.commandReplayCapacity),
+    capabilities,
+    publisher,
+    now: timers.now,
+    clockSkewSeconds: config.commandClockSkewSeconds,
+    handlers: {
+      'collect-snapshot': async () => {
+        await collectAndSend('snapshot');
+        return {};
       },
+      'publish-static': async () => {
+        await sendStatic();
+        return {};
+      },
+      'set-intervals': (args) => setIntervals(args),
+      'apply-state': (args) =>
+        applyState(args, { setIntervals, actuate: (name, action) => actuators.actuate(name, action), capabilities }).finally(
+          () => publisher.publishDirect(onlineStatus()).catch(() => undefined),
+        ),
       ping: () => {
         publisher.publishDirect(onlineStatus()).catch(() => undefined);
+        return { agentVersion: AGENT_VERSION };
       },
-    }).then((result) => {
-      if (result.ok) return log('info', 'command executed', { topic, command: result.command.command });
+      actuate: async (name, action) => {
+        const result = await actuators.actuate(name, action);
+        // The new state is in the retained status too, for whoever reads capabilities.
+        publisher.publishDirect(onlineStatus()).catch(() => undefined);
+        return result;
+      },
+    },
+    onCommand: (result) => {
+      if (result.ok) {
+        counters.commandsExecuted++;
+        return log('info', 'command executed', { command: result.command.command, commandId: result.commandId });
+      }
       counters.commandsRejected[result.reason] = (counters.commandsRejected[result.reason] ?? 0) + 1;
-      log('warn', 'command rejected', { topic, reason: result.reason, detail: result.detail });
-    });
+      log('warn', 'command rejected', { reason: result.reason, detail: result.detail });
+    },
+    onRecordRefused: (reason) => {
+      counters.twinRecordsRejected[reason] = (counters.twinRecordsRejected[reason] ?? 0) + 1;
+      log('warn', 'twin record refused', { reason });
+    },
   });
+  publisher.on('message', (topic, payload, packet) => void commands.onMessage(topic, payload, packet));
 
   publisher.enqueue(channel.entry('static', identity.staticDocument));
   publisher.start();
@@ -333,6 +432,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     publisher,
     snapshotNow: () => collectAndSend('snapshot'),
     counters,
+    intervals,
     async stop() {
       stopped = true;
       for (const handle of handles.values()) timers.clearTimeout(handle);

@@ -12,6 +12,13 @@ import { generatePrivateKey, privateKeyToAddress } from '../../twin-core/src/sig
 import type { EpisodeConfig } from './simulate/behaviours';
 import { createSimulation } from './simulate/createSimulation';
 import { MqttPublisher } from './transport/mqttPublisher';
+import { BUILTIN_COMMANDS, type Capabilities } from '../../twin-core/src/messages/command';
+import { createActuators, type Actuators } from './actuators/createActuators';
+import { memoryDriver } from './actuators/driver';
+import { createDeviceCommands, type DeviceCommands } from './commands/deviceCommands';
+import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
+import { ReplaySet } from './commands/replaySet';
+import { applyState } from './commands/applyState';
 import { Outbox } from './transport/outbox';
 
 /** Parameters of {@link runSimulator}. */
@@ -43,6 +50,8 @@ export type RunningSimulator = {
   publisher: MqttPublisher;
   /** Messages produced so far, by kind. */
   produced: { telemetry: number; snapshot: number; static: number; status: number };
+  /** Commands obeyed, and refused by reason, over every device. */
+  commands: { executed: number; rejected: Record<string, number> };
   /** Resolves when `durationSeconds` is over (never without one). */
   finished: Promise<void>;
   /** Waits until every message produced so far is signed and in the outbox (at most `timeoutMs`). */
@@ -80,6 +89,41 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     maxMessages: config.outboxMaxMessages,
     fsync: false,
   });
+  // Every virtual device obeys its owner's signed commands, as a real agent does: owner from the oracle's twin
+  // record (pinned oracle keys) or the chain, its own persisted nonces, a fan that cools it and a light.
+  const ownersOf = (deviceId: Hex): OwnerSource =>
+    config.rpcUrl !== undefined && config.registryAddress !== undefined
+      ? new ChainOwnerSource({ rpcUrl: config.rpcUrl, registry: config.registryAddress as Hex, deviceId, cacheSeconds: config.ownerCacheSeconds })
+      : new TwinRecordOwnerSource({
+          deviceId,
+          oracles: config.oracleAddresses,
+          file: join(config.dataDir, 'simulator-commands', `${deviceId}.twin.json`),
+        });
+  const actuatorsOf: Actuators[] = simulation.devices.map((device) =>
+    createActuators([
+      { name: 'fan', type: 'fan', use: coolingDriver(device.index) },
+      { name: 'light', type: 'light', use: memoryDriver('light', 'simulated') },
+    ]),
+  );
+  function coolingDriver(index: number) {
+    const driver = memoryDriver('fan', 'simulated');
+    return {
+      driver: driver.driver,
+      read: () => driver.read(),
+      async apply(action: Parameters<typeof driver.apply>[0]) {
+        const state = await driver.apply(action);
+        simulation.setCooling(index, state.on ? (state.level ?? 100) : 0);
+        return state;
+      },
+    };
+  }
+  const capabilitiesOf = (index: number): Capabilities => ({
+    commands: [...BUILTIN_COMMANDS],
+    actuators: actuatorsOf[index]!.describe(),
+  });
+  const commandCounters = { executed: 0, rejected: {} as Record<string, number> };
+  const commandChannels: DeviceCommands[] = [];
+  const commandTopics = new Map<string, DeviceCommands>();
   // One fleet principal (a key of this run) proving each simulated device's key: the broker lets it publish for
   // exactly those devices.
   const fleetKey = generatePrivateKey();
@@ -93,6 +137,11 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     url: config.mqttUrl,
     ...(login.password ? { password: login.password } : {}),
     options: mqttOptionsFromConfig(config, login),
+    subscriptions: simulation.devices.flatMap((device) =>
+      config.rpcUrl !== undefined && config.registryAddress !== undefined
+        ? [`twins/${device.deviceId}/command`]
+        : [`twins/${device.deviceId}/command`, `twins/${device.deviceId}/twin`],
+    ),
     outbox,
     maxInFlight: 1_000,
     reconnectMinMs: config.reconnectMinMs,
@@ -114,20 +163,84 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     );
   };
 
-  const snapshotSeconds = parameters.snapshotIntervalSeconds ?? config.snapshotIntervalSeconds;
+  const onlineStatus = (index: number) =>
+    channels[index]!.unsigned('status', {
+      state: 'online',
+      agentVersion: AGENT_VERSION,
+      willSeq: null,
+      intervals: simulation.intervalsOf(index),
+      capabilities: capabilitiesOf(index),
+    });
   for (const [index, device] of simulation.devices.entries()) {
     const channel = channels[index]!;
     send(index, channel.unsigned('static', device.staticDocument));
-    send(
-      index,
-      channel.unsigned('status', {
-        state: 'online',
-        agentVersion: AGENT_VERSION,
-        willSeq: null,
-        intervals: { snapshotSeconds, telemetrySeconds: 1 / parameters.ratePerSecond },
-      }),
-    );
+    send(index, onlineStatus(index));
+    const deviceId = device.deviceId as Hex;
+    const setIntervals = (args: { snapshotSeconds?: number | undefined; telemetrySeconds?: number | undefined }) => {
+      simulation.setIntervals(
+        index,
+        {
+          ...(args.telemetrySeconds !== undefined ? { telemetrySeconds: args.telemetrySeconds } : {}),
+          ...(args.snapshotSeconds !== undefined ? { snapshotSeconds: args.snapshotSeconds } : {}),
+        },
+        Date.now(),
+      );
+      send(index, onlineStatus(index));
+      return { intervals: simulation.intervalsOf(index) };
+    };
+    const commands = createDeviceCommands({
+      deviceId,
+      key: device.privateKey,
+      sequence,
+      owners: ownersOf(deviceId),
+      seen: new ReplaySet(join(config.dataDir, 'simulator-commands', `${deviceId}.nonces.json`), config.commandReplayCapacity),
+      capabilities: () => capabilitiesOf(index),
+      publisher,
+      clockSkewSeconds: config.commandClockSkewSeconds,
+      handlers: {
+        'collect-snapshot': () => {
+          simulation.requestSnapshot(index, Date.now());
+          return {};
+        },
+        'publish-static': () => {
+          send(index, channel.unsigned('static', device.staticDocument));
+          return {};
+        },
+        'set-intervals': (args) => setIntervals(args),
+        'apply-state': async (args) => {
+          try {
+            return await applyState(args, {
+              setIntervals,
+              actuate: (name, action) => actuatorsOf[index]!.actuate(name, action),
+              capabilities: () => capabilitiesOf(index),
+            });
+          } finally {
+            send(index, onlineStatus(index));
+          }
+        },
+        ping: () => {
+          send(index, onlineStatus(index));
+          return { agentVersion: AGENT_VERSION };
+        },
+        actuate: async (name, action) => {
+          const result = await actuatorsOf[index]!.actuate(name, action);
+          send(index, onlineStatus(index));
+          return result;
+        },
+      },
+      onCommand: (result) => {
+        if (result.ok) {
+          commandCounters.executed++;
+          return log('info', 'command executed', { deviceId, command: result.command.command });
+        }
+        commandCounters.rejected[result.reason] = (commandCounters.rejected[result.reason] ?? 0) + 1;
+        log('warn', 'command rejected', { deviceId, reason: result.reason, detail: result.detail });
+      },
+    });
+    commandChannels.push(commands);
+    for (const topic of commands.topics) commandTopics.set(topic, commands);
   }
+  publisher.on('message', (topic, payload, packet) => void commandTopics.get(topic)?.onMessage(topic, payload, packet));
   publisher.start();
 
   let timer: NodeJS.Timeout | undefined;
@@ -168,6 +281,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     deviceIds: channels.map((channel) => channel.deviceId),
     publisher,
     produced,
+    commands: commandCounters,
     finished,
     signed,
     async stop() {

@@ -58,6 +58,14 @@ export const apiConfigSchema = z.object({
    */
   mqttKey: privateKey.optional(),
   /**
+   * MQTT protocol: 4 (3.1.1) or 5 (default 4). With 5 a command carries a response topic and correlation data; the
+   * device's answer comes on `twins/{deviceId}/reply` either way.
+   */
+  mqttProtocolVersion: z.coerce
+    .number()
+    .pipe(z.union([z.literal(4), z.literal(5)]))
+    .default(4),
+  /**
    * The relayer's key: submits users' signed EIP-712 requests through the forwarder and pays their gas. Without it
    * the relay endpoints answer 503. Never logged.
    */

@@ -23,8 +23,14 @@ export type ApiContext = {
   documents: DocumentCache;
   feed: IndexFeed;
   metrics: ApiMetrics;
-  /** Publishes to the broker (QoS 1), resolving once the broker has it. */
-  publish(topic: string, payload: string): Promise<void>;
+  /** Publishes to the broker (QoS 1), resolving once the broker has it; `properties` are sent with MQTT 5 only. */
+  publish(
+    topic: string,
+    payload: string,
+    properties?: { responseTopic?: string; correlationData?: Buffer },
+  ): Promise<void>;
+  /** What the devices declare (capabilities) and answer (command replies), from the broker. */
+  devices: import('./commands/createDeviceFollower').DeviceFollower;
   /** Whether the broker connection is up, and to what. */
   brokerHealth(): ComponentHealth;
   /** Sign-in; absent when the API cannot check entities (never in practice: the index has them). */

@@ -11,6 +11,7 @@ import { mountRoutes } from './http/mountRoutes';
 import { authRoutes } from './routes/auth';
 import { commandRoutes } from './routes/command';
 import { dashboardRoutes } from './routes/dashboard';
+import { stateRoutes } from './routes/state';
 import { entityRoutes } from './routes/entities';
 import { eventRoutes } from './routes/events';
 import { ipfsRoutes } from './routes/ipfs';
@@ -47,6 +48,7 @@ export function apiRoutes(context: ApiContext): AnyRoute[] {
     ...snapshotRoutes(context),
     ...entityRoutes(context),
     ...commandRoutes(context),
+    ...stateRoutes(context),
     ...relayRoutes(context),
     ...rejectionRoutes(context),
     ...authRoutes(context),
@@ -91,8 +93,9 @@ export function createApp(context: ApiContext): Express {
     app.use(
       cors({
         origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
-        allowedHeaders: ['Content-Type', 'Authorization'],
-        methods: ['GET', 'POST', 'PUT'],
+        allowedHeaders: ['Content-Type', 'Authorization', 'If-Match'],
+        exposedHeaders: ['ETag'],
+        methods: ['GET', 'POST', 'PUT', 'PATCH'],
         maxAge: 600,
       }),
     );

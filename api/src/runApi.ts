@@ -23,6 +23,7 @@ import { createMetrics, type OracleStats } from './metrics/createMetrics';
 import { createRelayer } from './relay/createRelayer';
 import { createRelayBudget } from './relay/relayBudget';
 import { createDocumentCache } from './views/createDocumentCache';
+import { createDeviceFollower } from './commands/createDeviceFollower';
 
 /** A log line sink; never given secrets. */
 export type ApiLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -138,6 +139,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
           ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
         });
   const mqttOptions: IClientOptions = {
+    protocolVersion: config.mqttProtocolVersion,
     clientId: credentials?.clientId ?? `twin-api-${process.pid}-${randomBytes(3).toString('hex')}`,
     reconnectPeriod: 1_000,
     connectTimeout: 5_000,
@@ -155,6 +157,26 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   mqtt.on('error', (error) => (brokerError = error.message));
   mqtt.on('offline', () => (brokerError = brokerError === 'connecting' ? 'unreachable' : brokerError));
   mqtt.on('connect', () => (brokerError = ''));
+  // The devices' signed status (capabilities) and answers to commands; open commands expire on time.
+  const devices = createDeviceFollower({ index });
+  mqtt.on('connect', () =>
+    mqtt.subscribe(devices.topics, { qos: 1 }, (error) => error && log('warn', 'device topics refused', { error: error.message })),
+  );
+  mqtt.on('message', (topic, payload) => {
+    try {
+      devices.onMessage(topic, payload);
+    } catch (error) {
+      log('warn', 'device message not handled', { topic, error: (error as Error).message });
+    }
+  });
+  const expiryTimer = setInterval(() => {
+    try {
+      if (index.isOpen) devices.expire();
+    } catch (error) {
+      log('warn', 'command expiry failed', { error: (error as Error).message });
+    }
+  }, 1_000);
+  expiryTimer.unref();
 
   const secret = config.jwtSecret === undefined ? randomBytes(32) : new TextEncoder().encode(config.jwtSecret);
   const auth = createSiweAuth({
@@ -179,11 +201,15 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     auth,
     relayer,
     log,
-    async publish(topic, payload) {
+    devices,
+    async publish(topic, payload, properties) {
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          mqtt.publishAsync(topic, payload, { qos: 1 }),
+          mqtt.publishAsync(topic, payload, {
+            qos: 1,
+            ...(properties !== undefined && config.mqttProtocolVersion === 5 ? { properties } : {}),
+          }),
           new Promise<never>((_resolve, reject) => {
             timer = setTimeout(
               () => reject(new Error(`no acknowledgement within 5 s (${brokerError || 'connected'})`)),
@@ -211,6 +237,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     context,
     async stop() {
       feed.stop();
+      clearInterval(expiryTimer);
       server.closeIdleConnections();
       // Event streams never end on their own: close every open connection so the port is freed now.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -33,6 +33,9 @@ import { createTwinDirectory } from './ingest/twinDirectory';
 import { createVerifierPool } from './ingest/createVerifierPool';
 import { judgeCheckedMessage, validateMessage, type SequenceLedger } from './ingest/validateMessage';
 import { type BlobStore, createBlobStore, ipfsConfigOf } from '../../blobs/src';
+import type { Notification } from '../../twin-core/src/messages/notification';
+import { createOracleSigner } from './publish/oracleSigner';
+import { createTwinRecordPublisher } from './publish/twinRecords';
 
 /**
  * At stop, how long the last batch may take to be sent and mined (an unreachable endpoint, a stalled chain) before it
@@ -217,6 +220,12 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   const resumed = await resumeUnfinishedBatches(index, anchor);
 
   let client: MqttClient | undefined;
+  // Notifications and twin records carry the oracle's signature, in the envelope of device messages.
+  const signer = createOracleSigner(config.oracleKey as Hex);
+  const notify = (deviceId: Hex, body: Notification) =>
+    client?.publish(deviceTopic(deviceId, 'notifications'), JSON.stringify(signer.notification(deviceId, body)), {
+      qos: 1,
+    });
   const mirror = createChainMirror({
     provider,
     deployment,
@@ -224,10 +233,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     confirmations: config.confirmations,
     onStateChange: (event) => {
       const deviceId = (event as { deviceId: string }).deviceId as Hex;
-      client?.publish(
-        deviceTopic(deviceId, 'notifications'),
-        JSON.stringify(event, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)),
-        { qos: 1 },
+      notify(
+        deviceId,
+        JSON.parse(
+          JSON.stringify(event, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)),
+        ) as Notification,
       );
     },
     onError: (error) => log('warn', 'chain mirror error', { error: (error as Error).message }),
@@ -369,15 +379,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       }
       counters.alerts++;
       if (verdict.notification !== undefined) {
-        client?.publish(
-          deviceTopic(verdict.message.deviceId as Hex, 'notifications'),
-          JSON.stringify({
-            kind: ALERT_NOTIFICATION_KIND,
-            deviceId: verdict.message.deviceId,
-            ...verdict.notification,
-          }),
-          { qos: 1 },
-        );
+        notify(verdict.message.deviceId as Hex, {
+          kind: ALERT_NOTIFICATION_KIND,
+          deviceId: verdict.message.deviceId,
+          ...verdict.notification,
+        } as Notification);
       }
     } catch (error) {
       log('error', 'alert not indexed', { topic, error: (error as Error).message });
@@ -434,6 +440,23 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     });
   });
   client.on('error', (error) => log('warn', 'mqtt error', { error: error.message }));
+  // The signed twin record of every twin, retained, republished when its owner, state or signer changes.
+  const twinRecords = createTwinRecordPublisher({
+    index,
+    signer,
+    chainId: deployment.chainId,
+    registry: deployment.contracts.TwinRegistry,
+    publish: (topic, payload) => client?.publish(topic, payload, { qos: 1, retain: true }),
+  });
+  const publishRecords = () => {
+    try {
+      twinRecords.publishChanged();
+    } catch (error) {
+      log('warn', 'twin records not published', { error: (error as Error).message });
+    }
+  };
+  publishRecords();
+  const recordTimer = setInterval(publishRecords, 1_000);
 
   return {
     stats: () => ({
@@ -446,6 +469,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     index,
     store,
     async stop() {
+      clearInterval(recordTimer);
       await client?.endAsync(true);
       receiver.close();
       // What the threads still hold is checked here; anything not processed by the end is replayed from the journal.

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import { alertMessageSchema } from '../../twin-core/src/messages/alert';
-import { commandSchema } from '../../twin-core/src/messages/command';
+import { commandReplySchema, signedCommandSchema } from '../../twin-core/src/messages/command';
 import {
   snapshotMessageSchema,
   staticMessageSchema,
   statusMessageSchema,
   telemetryMessageSchema,
 } from '../../twin-core/src/messages/envelope';
-import { notificationSchema } from '../../twin-core/src/messages/notification';
+import { notificationMessageSchema, twinRecordMessageSchema } from '../../twin-core/src/messages/oracleMessage';
 import type { TopicKind } from '../../twin-core/src/messages/topics';
 
 /** A party on the broker. */
@@ -28,7 +28,9 @@ export const PARTIES: Record<Party, { name: string; description: string }> = {
   },
   api: {
     name: 'The API',
-    description: 'The API, on behalf of a signed-in owner or security entity (seed 000, device control).',
+    description:
+      "The API: relays commands the twin's owner signed (seed 000, device control) and follows the devices' status " +
+      'and replies to track each command.',
   },
   security: {
     name: 'A security entity',
@@ -131,23 +133,62 @@ export const CHANNELS: ChannelSpec[] = [
     qos: 1,
     retain: true,
     publishers: ['device'],
-    subscribers: [{ party: 'oracle', subscription: '$share/<group>/twins/+/status' }],
+    subscribers: [
+      { party: 'oracle', subscription: '$share/<group>/twins/+/status' },
+      { party: 'api', subscription: 'twins/+/status', note: 'the capabilities commands are checked against' },
+    ],
   },
   {
     kind: 'command',
     title: 'Command',
     description:
-      'What the API asks the device to do (seed 000: device control), for a signed-in owner or security entity. ' +
-      'Every command is safe to repeat and none runs code on the device: collect and publish a snapshot now, ' +
-      'republish the static document, change the publishing intervals within bounds, or answer a ping with an ' +
-      '`online` status. Not signed yet: the broker must restrict who may publish here (see the README).',
-    schema: commandSchema,
-    schemaName: 'Command',
-    signedBy: null,
+      "A command signed by the twin's current owner (EIP-712, domain `{ name: \"TwinCommand\", version: \"1\", " +
+      'chainId, verifyingContract: TwinRegistry }`, type `Command(bytes32 deviceId,string command,string arguments,' +
+      'uint256 nonce,uint64 expiry)` with `arguments` the RFC 8785 canonical JSON of `args`); its EIP-712 digest is ' +
+      "its command ID. A built-in command (collect-snapshot, publish-static, set-intervals, ping) or an actuator the " +
+      'device declares in its capabilities (e.g. `light` with `{"action":"turn_on","brightness":75}`). The device ' +
+      'obeys only when the signer is the owner it knows (from the signed twin record or the chain), the command is ' +
+      'not expired and valid for at most an hour, its nonce was never used, and it was not delivered retained. With ' +
+      'MQTT 5 the API sets a response topic (`twins/{deviceId}/reply`) and correlation data (the command ID).',
+    schema: signedCommandSchema,
+    schemaName: 'SignedCommand',
+    signedBy: "the twin's current owner (EIP-712)",
     qos: 1,
     retain: false,
     publishers: ['api'],
     subscribers: [{ party: 'device', subscription: 'twins/{deviceId}/command' }],
+  },
+  {
+    kind: 'reply',
+    title: 'Command reply',
+    description:
+      "The device's acknowledgement (`delivered`) and answer (`succeeded` with its result, `failed` with its error) " +
+      'to a command, by command ID; on the MQTT 5 response topic the command named (with its correlation data) or ' +
+      'else here. Signed like every device message. The API moves the command forward only (never out of a final ' +
+      'status).',
+    schema: commandReplySchema,
+    schemaName: 'CommandReply',
+    signedBy: "the device key (the twin's `deviceSigner`)",
+    qos: 1,
+    retain: false,
+    publishers: ['device'],
+    subscribers: [{ party: 'api', subscription: 'twins/+/reply' }],
+  },
+  {
+    kind: 'twin',
+    title: 'Twin record',
+    description:
+      "The twin as the oracle's chain mirror has it confirmed (owner, state, device signer, the registry and chain, " +
+      'the block of its last change), retained and republished at every change: what a device without an RPC ' +
+      'endpoint learns its owner from. Signed by an oracle key by the signature rule; a device accepts it only from ' +
+      'an oracle key pinned at provisioning and never one older (`block`) than the last it accepted.',
+    schema: twinRecordMessageSchema,
+    schemaName: 'TwinRecordMessage',
+    signedBy: 'an oracle key (a holder of ORACLE_ROLE)',
+    qos: 1,
+    retain: true,
+    publishers: ['oracle'],
+    subscribers: [{ party: 'device', subscription: 'twins/{deviceId}/twin' }],
   },
   {
     kind: 'alerts',
@@ -170,12 +211,14 @@ export const CHANNELS: ChannelSpec[] = [
     kind: 'notifications',
     title: 'Owner notification',
     description:
-      "What the oracle tells the twin's owner: a state change confirmed on chain (`name: TwinStateChanged`), or a " +
-      'security alert it accepted (`kind: security-alert`). Not signed yet: check a state change against the chain ' +
-      '(its `tx`) and an alert against the signed message on `twins/{deviceId}/alerts`.',
-    schema: notificationSchema,
-    schemaName: 'Notification',
-    signedBy: null,
+      "What the oracle tells the twin's owner, in the signed envelope of device messages: a state change confirmed " +
+      'on chain (`body.name: TwinStateChanged`), or a security alert it accepted (`body.kind: security-alert`). To ' +
+      'verify one: parse it strictly, recover the signer from `sig` by the signature rule (EIP-191 over keccak256 ' +
+      'of the canonical JSON without `sig`), and check `EntityRegistry.hasRole(ORACLE_ROLE, signer)` on chain; ' +
+      'refuse it otherwise (a forged notification fails here). `verifyOracleMessage` in twin-core does this.',
+    schema: notificationMessageSchema,
+    schemaName: 'NotificationMessage',
+    signedBy: 'an oracle key (a holder of ORACLE_ROLE)',
     qos: 1,
     retain: false,
     publishers: ['oracle'],

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { loadConfig } from '../../twin-core/src/config/loadConfig';
-import { commandSchema } from '../../twin-core/src/messages/command';
+import { signedCommandSchema as commandSchema } from '../../twin-core/src/messages/command';
 import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
 import { telemetryBodySchema } from '../../twin-core/src/messages/telemetry';
 import { staticDocumentInputSchema, staticDocumentSchema } from '../../twin-core/src/static/schema';
@@ -156,25 +156,38 @@ describe('The validators generated from the zod schemas (issue 17)', function ()
       expect(() => parseDeviceStaticDocument(bad)).to.throw(/document\.os\.hostname: must be string/);
     });
 
-    it('on every command, good and bad', function () {
+    it('on every signed command, good and bad', function () {
+      const good = {
+        v: 1,
+        kind: 'command',
+        deviceId: `0x${'ab'.repeat(32)}`,
+        command: 'set-intervals',
+        args: { snapshotSeconds: 60, telemetrySeconds: 1 },
+        nonce: '18446744073709551615',
+        expiry: 1_900_000_000,
+        sig: `0x${'1b'.repeat(65)}`,
+      };
       const commands: unknown[] = [
-        { command: 'collect-snapshot', requestId: 'r1' },
-        { command: 'publish-static', requestId: 'r2' },
-        { command: 'set-intervals', requestId: 'r3', snapshotSeconds: 60, telemetrySeconds: 1 },
-        { command: 'ping', requestId: 'r4' },
-        { command: 'set-intervals', requestId: 'r5', snapshotSeconds: 1 },
-        { command: 'set-intervals', requestId: 'r6', telemetrySeconds: 4_000 },
-        { command: 'reboot', requestId: 'r7' },
-        { command: 'ping', requestId: 'x'.repeat(65) },
-        { command: 'ping' },
-        { command: 'ping', requestId: 'r8', run: 'rm -rf /' },
+        good,
+        { ...good, command: 'ping', args: {} },
+        { ...good, command: 'fan', args: { action: 'turn_on', speed: 80 } },
+        { ...good, command: 'Reboot' },
+        { ...good, command: 'x'.repeat(40) },
+        { ...good, nonce: '01' },
+        { ...good, nonce: 7 },
+        { ...good, expiry: -1 },
+        { ...good, sig: '0x12' },
+        { ...good, deviceId: `0x${'AB'.repeat(32)}` },
+        { ...good, run: 'rm -rf /' },
+        { ...good, v: 2 },
+        (({ sig: _sig, ...rest }) => rest)(good),
         'ping',
         null,
         [],
       ];
       for (const command of commands)
         expect(checkCommand(command).ok, JSON.stringify(command)).to.equal(commandSchema.safeParse(command).success);
-      expect(agreesWithZod(commandSchema, checkCommand, commands[2] as Json)).to.be.greaterThan(10);
+      expect(agreesWithZod(commandSchema, checkCommand, good as Json)).to.be.greaterThan(10);
     });
 
     it("on the spec's rejection vectors' bodies", function () {

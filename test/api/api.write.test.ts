@@ -7,7 +7,9 @@ import { deviceTopic } from '../../twin-core/src/messages/topics';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { signInSession } from '../helpers/siweSession';
-import { eventually, nextEvent, startApiHarness, type ApiHarness } from './apiHarness';
+import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
+import { signMessage } from '../../twin-core/src/signing/messageSignature';
+import { eventually, nextEvent, RELAYER_ACCOUNT, startApiHarness, type ApiHarness } from './apiHarness';
 
 describe('API: sign-in, device commands and relayed chain writes (real server, oracle, chain, broker)', function () {
   this.timeout(120_000);
@@ -36,13 +38,6 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       body: JSON.stringify({ message: built.body.message, signature }),
     });
   }
-
-  const command = (deviceId: string, token: string | undefined, body: unknown = { command: 'collect-snapshot' }) =>
-    h.request(`/twins/${deviceId}/command`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
-    });
 
   /** Prepares, signs and relays `action` for `wallet` through `path` (default `POST /relay`). */
   async function relay(
@@ -84,58 +79,224 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
     });
   });
 
-  describe('POST /twins/:deviceId/command', function () {
-    it("publishes the owner's command to the device's command topic", async function () {
-      const token = (await signIn(h.wallet(CAST.alice))).body.token;
-      // The device itself: only it may read its command topic.
-      const device = h.harness.devices[0]!;
-      const listener = connect(
-        h.services.mqttUrl,
-        brokerLogin(h.harness.deploymentFile, { kind: 'device', id: h.aliceTwin }, device.privateKey),
+  /** Builds a command's typed data through the API and signs it with `wallet`: the body to POST. */
+  async function signed(wallet: Wallet, deviceId: string, draft: object) {
+    // A device's capabilities come with its first online status, which may reach the API after the first replies.
+    const built = await eventually(
+      () => h.request(`/twins/${deviceId}/commands/typed-data`, { method: 'POST', body: JSON.stringify(draft) }),
+      (response) => !/declared no capabilities/.test(response.body?.error?.message ?? ''),
+      20_000,
+    );
+    expect(built.status, JSON.stringify(built.body)).to.equal(200);
+    const { domain, types, message } = built.body.typedData;
+    const sig = await wallet.signTypedData(domain, types, message);
+    return { body: { ...built.body.command, sig }, commandId: built.body.commandId as string };
+  }
+  const post = (deviceId: string, body: object) =>
+    h.request(`/twins/${deviceId}/commands`, { method: 'POST', body: JSON.stringify(body) });
+  const statusOf = (deviceId: string, commandId: string) =>
+    eventually(
+      () => h.request(`/twins/${deviceId}/commands/${commandId}`),
+      (response) => ['succeeded', 'failed', 'expired'].includes(response.body.status),
+      20_000,
+    );
+
+  describe('POST /twins/:deviceId/commands (owner-signed, with results)', function () {
+    it("relays the owner's signed command; the simulated device acknowledges and answers; the history and SSE show it", async function () {
+      const alice = h.wallet(CAST.alice);
+      const { body, commandId } = await signed(alice, h.aliceTwin, {
+        command: 'set-intervals',
+        args: { snapshotSeconds: 60 },
+      });
+      const succeededEvent = nextEvent(
+        `${h.api}/events?deviceId=${h.aliceTwin}&types=command`,
+        'command',
+        (data) => data.commandId === commandId && data.status === 'succeeded',
+        30_000,
       );
-      const received = new Promise<string>((resolve) =>
-        listener.on('message', (_topic, payload) => resolve(payload.toString())),
-      );
-      await listener.subscribeAsync(deviceTopic(h.aliceTwin as Hex, 'command'), { qos: 1 });
-      try {
-        const { status, body } = await command(h.aliceTwin, token, { command: 'set-intervals', snapshotSeconds: 60 });
-        expect(status, JSON.stringify(body)).to.equal(202);
-        expect(body.topic).to.equal(`twins/${h.aliceTwin}/command`);
-        expect(body.issuedBy).to.deep.equal({ address: h.wallet(CAST.alice).address, role: 'owner' });
-        const published = JSON.parse(await received);
-        expect(published).to.deep.equal({ command: 'set-intervals', snapshotSeconds: 60, requestId: body.requestId });
-      } finally {
-        await listener.endAsync();
-      }
+      // The device learns its owner from the oracle's twin record first: retried until it answers.
+      const sent = await post(h.aliceTwin, body);
+      expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
+      expect(sent.body).to.include({ commandId, status: 'pending', signer: alice.address });
+      const final = await statusOf(h.aliceTwin, commandId);
+      expect(final.body.status, JSON.stringify(final.body)).to.equal('succeeded');
+      expect(final.body.result.intervals.snapshotSeconds).to.equal(60);
+      expect((await succeededEvent).data.result.intervals.snapshotSeconds).to.equal(60);
+      const history = await h.request(`/twins/${h.aliceTwin}/commands`);
+      expect(history.body.items[0]).to.include({ commandId, status: 'succeeded' });
     });
 
-    it('lets a security entity command any twin', async function () {
-      const token = (await signIn(h.wallet(CAST.security))).body.token;
-      const { status } = await command(h.manufacturerTwins[0]!, token, { command: 'ping' });
-      expect(status).to.equal(202);
+    it("drives a declared actuator: the device's fan turns on and its state comes back", async function () {
+      const { body, commandId } = await signed(h.wallet(CAST.alice), h.aliceTwin, {
+        command: 'fan',
+        args: { action: 'turn_on', speed: 80 },
+      });
+      expect((await post(h.aliceTwin, body)).status).to.equal(202);
+      const final = await statusOf(h.aliceTwin, commandId);
+      expect(final.body.result).to.deep.equal({ actuator: 'fan', state: { on: true, level: 80 } });
     });
 
-    it('refuses 401 without a token or with a bad one, 403 for an owner of another twin', async function () {
-      const missing = await command(h.aliceTwin, undefined);
-      expect(missing.status).to.equal(401);
-      expect(missing.body.error.code).to.equal('token-missing');
-      const bad = await command(h.aliceTwin, 'not.a.token');
-      expect(bad.status).to.equal(401);
-      expect(bad.body.error.code).to.equal('token-invalid');
-      const bob = (await signIn(h.wallet(CAST.bob))).body.token;
-      const notOwner = await command(h.aliceTwin, bob);
+    it('refuses a non-owner (403), an expired command, a bad argument, an undeclared actuator (400) and a reused nonce (409)', async function () {
+      const alice = h.wallet(CAST.alice);
+      const bob = await signed(h.wallet(CAST.bob), h.aliceTwin, { command: 'ping' });
+      const notOwner = await post(h.aliceTwin, bob.body);
       expect(notOwner.status).to.equal(403);
       expect(notOwner.body.error.code).to.equal('not-twin-owner');
+      const expired = await signed(alice, h.aliceTwin, { command: 'ping', expiry: Math.floor(Date.now() / 1000) - 5 });
+      const late = await post(h.aliceTwin, expired.body);
+      expect(late.status).to.equal(400);
+      expect(late.body.error.details.field).to.equal('expiry');
+      const tooBright = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
+        method: 'POST',
+        body: JSON.stringify({ command: 'light', args: { action: 'turn_on', brightness: 150 } }),
+      });
+      expect(tooBright.status).to.equal(400);
+      expect(tooBright.body.error.message).to.include('args.brightness');
+      const heater = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
+        method: 'POST',
+        body: JSON.stringify({ command: 'heater', args: { action: 'turn_on' } }),
+      });
+      expect(heater.status).to.equal(400);
+      expect(heater.body.error.code).to.equal('unsupported-command');
+      const once = await signed(alice, h.aliceTwin, { command: 'ping' });
+      expect((await post(h.aliceTwin, once.body)).status).to.equal(202);
+      const again = await post(h.aliceTwin, once.body);
+      expect(again.status).to.equal(409);
+      expect(again.body.error.code).to.equal('command-replayed');
+      const forged = await post(h.aliceTwin, { ...once.body, nonce: '12345' });
+      expect(forged.status).to.equal(403);
     });
 
-    it('answers 400 naming the field of a bad command', async function () {
-      const token = (await signIn(h.wallet(CAST.alice))).body.token;
-      const { status, body } = await command(h.aliceTwin, token, { command: 'set-intervals', snapshotSeconds: 1 });
-      expect(status).to.equal(400);
-      expect(body.error.code).to.equal('invalid-input');
-      expect(body.error.message).to.include('snapshotSeconds');
-      const unknown = await command(h.aliceTwin, token, { command: 'reboot' });
-      expect(unknown.status).to.equal(400);
+    it('marks a command the device never answers as expired, and records the answer a device signs as failed', async function () {
+      const alice = h.wallet(CAST.alice);
+      const device = h.harness.devices[0]!;
+      // An API instance's login publishes commands; the device's own key publishes on its reply topic (the ACL).
+      const relayer = h.wallet(RELAYER_ACCOUNT);
+      const listener = connect(
+        h.services.mqttUrl,
+        brokerLogin(h.harness.deploymentFile, { kind: 'api', id: relayer.address as Hex }, relayer.privateKey),
+      );
+      const deviceClient = connect(
+        h.services.mqttUrl,
+        brokerLogin(h.harness.deploymentFile, { kind: 'device', id: h.aliceTwin as Hex }, device.privateKey),
+      );
+      await new Promise((resolve) => listener.once('connect', resolve));
+      await new Promise((resolve) => deviceClient.once('connect', resolve));
+      // Each command reaches the device first straight from the broker: the one the API relays is a replay it ignores.
+      const silent = await signed(alice, h.aliceTwin, { command: 'ping', expiry: Math.floor(Date.now() / 1000) + 2 });
+      const answered = await signed(alice, h.aliceTwin, { command: 'ping' });
+      for (const { body } of [silent, answered])
+        await listener.publishAsync(
+          deviceTopic(h.aliceTwin as Hex, 'command'),
+          JSON.stringify({ v: 1, kind: 'command', deviceId: h.aliceTwin, ...body }),
+          { qos: 1 },
+        );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await post(h.aliceTwin, silent.body)).status).to.equal(202);
+      expect((await post(h.aliceTwin, answered.body)).status).to.equal(202);
+      const reply = signMessage(
+        {
+          v: 1,
+          kind: 'reply',
+          deviceId: h.aliceTwin,
+          seq: 1,
+          ts: new Date().toISOString(),
+          body: { commandId: answered.commandId, status: 'failed', error: { code: 'busy', message: 'try later' } },
+        },
+        device.privateKey,
+      );
+      // The same answer signed by another key is ignored.
+      const forged = signMessage({ ...reply, body: { ...reply.body, error: { code: 'x', message: 'forged' } } }, generatePrivateKey());
+      await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(forged), { qos: 1 });
+      await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(reply), { qos: 1 });
+      const failed = await statusOf(h.aliceTwin, answered.commandId);
+      expect(failed.body).to.deep.include({ status: 'failed', error: { code: 'busy', message: 'try later' } });
+      const expired = await statusOf(h.aliceTwin, silent.commandId);
+      expect(expired.body.status).to.equal('expired');
+      expect(h.services.api.context.devices.stats().refused['wrong-signer']).to.be.at.least(1);
+      await listener.endAsync();
+      await deviceClient.endAsync();
+    });
+  });
+
+  describe('the state document: GET/PUT/PATCH /twins/:deviceId/state', function () {
+    const write = (method: string, version: string | undefined, body: object) =>
+      h.request(`/twins/${h.aliceTwin}/state`, {
+        method,
+        body: JSON.stringify(body),
+        headers: version === undefined ? {} : { 'if-match': `"${version}"` },
+      });
+
+    it("reports what the device's signed status says, at version 0 with nothing desired", async function () {
+      const { status, body, headers } = await h.request(`/twins/${h.aliceTwin}/state`);
+      expect(status).to.equal(200);
+      expect(headers.get('etag')).to.equal('"0"');
+      expect(body).to.deep.include({ version: 0, desired: {}, delta: {} });
+      expect(body.reported.actuators.fan).to.have.property('on');
+      expect(body.reported.intervals.telemetrySeconds).to.be.a('number');
+    });
+
+    it('a signed PUT with If-Match sets the desired state; the simulated device applies it and the delta closes', async function () {
+      const desired = { intervals: { telemetrySeconds: 1 }, actuators: { fan: { on: true, level: 60 }, light: { on: false } } };
+      const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, { command: 'apply-state', args: { desired, version: 1 } });
+      const converged = nextEvent(
+        `${h.api}/events?deviceId=${h.aliceTwin}&types=state-document`,
+        'state-document',
+        (data) => data.version === 1 && Object.keys(data.delta).length === 0,
+        30_000,
+      );
+      const put = await write('PUT', '0', body);
+      expect(put.status, JSON.stringify(put.body)).to.equal(200);
+      expect(put.headers.get('etag')).to.equal('"1"');
+      expect(put.body).to.deep.include({ version: 1, desired });
+      expect(put.body.desiredTimes['actuators.fan']).to.be.a('string');
+      const closed = await eventually(
+        () => h.request(`/twins/${h.aliceTwin}/state`),
+        (response) => Object.keys(response.body.delta).length === 0,
+        20_000,
+      );
+      expect(closed.body.reported.actuators.fan).to.deep.equal({ on: true, level: 60 });
+      expect(closed.body.reported.intervals.telemetrySeconds).to.equal(1);
+      expect((await statusOf(h.aliceTwin, put.body.commandId)).body.status).to.equal('succeeded');
+      // Every change is an event: the last one says the device agrees.
+      expect((await converged).data.reported.actuators.fan).to.deep.equal({ on: true, level: 60 });
+    });
+
+    it('refuses a stale If-Match (412), none (428), a non-owner (403) and a field the device does not declare (400)', async function () {
+      const alice = h.wallet(CAST.alice);
+      const stale = await signed(alice, h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 1 } });
+      const conflict = await write('PUT', '0', stale.body);
+      expect(conflict.status).to.equal(412);
+      expect(conflict.body.error.code).to.equal('version-conflict');
+      const fresh = await signed(alice, h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 2 } });
+      expect((await write('PUT', undefined, fresh.body)).status).to.equal(428);
+      const bob = await signed(h.wallet(CAST.bob), h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 2 } });
+      expect((await write('PUT', '1', bob.body)).status).to.equal(403);
+      const heater = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
+        method: 'POST',
+        body: JSON.stringify({ command: 'apply-state', args: { desired: { actuators: { heater: { on: true } } }, version: 2 } }),
+      });
+      expect(heater.status).to.equal(400);
+      expect(heater.body.error.message).to.include('desired.actuators.heater');
+      expect((await h.request(`/twins/${h.aliceTwin}/state`)).body.version).to.equal(1);
+    });
+
+    it('a signed PATCH merges into the desired state', async function () {
+      const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, {
+        command: 'apply-state',
+        args: { desired: { intervals: { snapshotSeconds: 30 } }, version: 2 },
+      });
+      const patched = await write('PATCH', '1', body);
+      expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+      expect(patched.body.desired).to.deep.equal({
+        intervals: { telemetrySeconds: 1, snapshotSeconds: 30 },
+        actuators: { fan: { on: true, level: 60 }, light: { on: false } },
+      });
+      await eventually(
+        () => h.request(`/twins/${h.aliceTwin}/state`),
+        (response) => Object.keys(response.body.delta).length === 0,
+        20_000,
+      );
     });
   });
 
@@ -148,7 +309,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         'setState',
         h.aliceTwin,
         { state: 'suspended', reason: 'bafkrei-evidence' },
-        `/twins/${h.aliceTwin}/state`,
+        `/twins/${h.aliceTwin}/lifecycle`,
         'PUT',
       );
       expect(relayed.status, JSON.stringify(relayed.body)).to.equal(200);
@@ -175,13 +336,13 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(notifications.body.items[0]).to.include({ kind: 'state-changed', deviceId: h.aliceTwin });
     });
 
-    it('refuses a setState signed for another twin on PUT /twins/:deviceId/state (400)', async function () {
+    it('refuses a setState signed for another twin on PUT /twins/:deviceId/lifecycle (400)', async function () {
       const { status, body } = await relay(
         h.wallet(CAST.security),
         'setState',
         h.manufacturerTwins[0]!,
         { state: 'unknown', reason: 'x' },
-        `/twins/${h.aliceTwin}/state`,
+        `/twins/${h.aliceTwin}/lifecycle`,
         'PUT',
       );
       expect(status).to.equal(400);

@@ -13,7 +13,13 @@ import { telemetryBody } from '../agent/transport/publisherBehaviour';
 import { CAST, mined, type NodeRegistry } from './chain/deployOnNode';
 import type { HardhatNode } from './chain/hardhatNode';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
-import { notificationSchema } from '../../twin-core/src/messages/notification';
+import {
+  notificationMessageSchema,
+  twinRecordMessageSchema,
+  verifyOracleMessage,
+} from '../../twin-core/src/messages/oracleMessage';
+import { createOracleSigner } from '../../oracle/src/publish/oracleSigner';
+import type { Hex } from '../../twin-core/src/encoding/hex';
 
 const SEED = 'oracle-e2e';
 const DEVICES = 4;
@@ -121,7 +127,7 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     }
   });
 
-  it('notifies the owner on twins/{deviceId}/notifications when a security entity suspends the twin', async function () {
+  it('notifies the owner with a notification signed by an ORACLE_ROLE key, and a forged one is detectable', async function () {
     const deviceId = harness.devices[0]!.deviceId;
     const owner = connect(broker.url);
     const received: string[] = [];
@@ -131,12 +137,44 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     );
     await mined(registry.twins.connect(node.wallet(CAST.security)).setState(deviceId, 1, 'bafy-evidence'));
     await waitUntil(() => received.length > 0, 20_000, 'the notification');
-    const notification = JSON.parse(received[0]!) as Record<string, unknown>;
-    // Exactly as the spec (spec/asyncapi.json) describes it.
-    expect(notificationSchema.parse(notification)).to.deep.include({ name: 'TwinStateChanged', newState: 'suspended' });
+    // How a subscriber verifies it (the spec says so): the signer must hold ORACLE_ROLE on chain.
+    const oracleRole = await registry.entities.ORACLE_ROLE();
+    const isOracle = (address: Hex) => registry.entities.hasRole(oracleRole, address);
+    const verdict = await verifyOracleMessage(received[0]!, notificationMessageSchema, isOracle);
+    expect(verdict.ok, JSON.stringify(verdict)).to.equal(true);
+    const notification = verdict.ok ? verdict.message : undefined;
+    expect(notification!.body).to.deep.include({ name: 'TwinStateChanged', newState: 'suspended' });
     expect(JSON.stringify(notification)).to.contain('bafy-evidence');
-    expect(JSON.stringify(notification).toLowerCase()).to.contain(deviceId.slice(2, 20));
+    expect(notification!.deviceId).to.equal(deviceId);
+
+    // A forger on the broker: its own key, or the oracle's signature over other words.
+    const forged = createOracleSigner(generatePrivateKey()).notification(deviceId as Hex, {
+      ...notification!.body,
+      reason: 'call +1-555-0100',
+    } as never);
+    const forgedVerdict = await verifyOracleMessage(JSON.stringify(forged), notificationMessageSchema, isOracle);
+    expect(forgedVerdict).to.deep.include({ ok: false, reason: 'not-an-oracle' });
+    const tampered = { ...notification!, body: { ...notification!.body, reason: 'call +1-555-0100' } };
+    const tamperedVerdict = await verifyOracleMessage(JSON.stringify(tampered), notificationMessageSchema, isOracle);
+    expect(tamperedVerdict.ok).to.equal(false);
     await owner.endAsync();
+  });
+
+  it('publishes each twin record retained, signed by an oracle key, with its owner and the registry', async function () {
+    const deviceId = harness.devices[1]!.deviceId;
+    const subscriber = connect(broker.url);
+    const records: string[] = [];
+    subscriber.on('message', (_topic, payload) => records.push(payload.toString()));
+    await new Promise((resolve) => subscriber.once('connect', resolve));
+    await subscriber.subscribeAsync(deviceTopic(deviceId, 'twin'), { qos: 1 });
+    await waitUntil(() => records.length > 0, 10_000, 'the retained twin record');
+    const oracleAddress = node.wallet(CAST.oracle).address.toLowerCase();
+    const verdict = await verifyOracleMessage(records[0]!, twinRecordMessageSchema, (a) => a.toLowerCase() === oracleAddress);
+    expect(verdict.ok, JSON.stringify(verdict)).to.equal(true);
+    const body = verdict.ok ? verdict.message.body : undefined;
+    expect(body!.registry.toLowerCase()).to.equal(registry.deployment.contracts.TwinRegistry.toLowerCase());
+    expect(body!.owner.toLowerCase()).to.equal((await registry.twins.ownerOf(deviceId)).toLowerCase());
+    await subscriber.endAsync();
   });
 
   it('rejects and counts forged, malformed, wrong-schema and oversize messages, and keeps running', async function () {

@@ -18,8 +18,8 @@ import { writeSwarmKey } from '../blobs/networkNodes';
 import { freePort } from '../helpers/brokers';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
-import { notificationSchema } from '../../twin-core/src/messages/notification';
 import { signInSession, type TestSession } from '../helpers/siweSession';
+import { notificationMessageSchema } from '../../twin-core/src/messages/oracleMessage';
 
 const SEED = 'security-loop';
 /** A second security entity's account (not in the cast). */
@@ -34,7 +34,7 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
   let services: RunningServices;
   let api: string;
   let owner: MqttClient;
-  const ownerMessages: { kind: string; [key: string]: unknown }[] = [];
+  const ownerMessages: { kind: string; body?: { kind?: string; name?: string }; [key: string]: unknown }[] = [];
   let deviceId: Hex;
   let phase: 'normal' | 'attack' = 'normal';
   let publishing: NodeJS.Timeout | undefined;
@@ -209,13 +209,13 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
     const kinds = notifications.items.map((item: { kind: string }) => item.kind);
     expect(kinds).to.include.members(['security-alert', 'state-changed']);
     await eventually(
-      async () => ownerMessages.map((message) => message.kind ?? message.name),
+      async () => ownerMessages.map((message) => message.body?.kind ?? message.body?.name),
       (seen) => seen.includes('security-alert') && seen.includes('TwinStateChanged'),
       20_000,
       'the MQTT notifications',
     );
-    // Both kinds exactly as the spec (spec/asyncapi.json) describes them.
-    for (const message of ownerMessages) notificationSchema.parse(message);
+    // Both kinds exactly as the spec (spec/asyncapi.json) describes them, in the oracle's signed envelope.
+    for (const message of ownerMessages) notificationMessageSchema.parse(message);
   });
 
   it('stays suspended while the device misbehaves, even after the owner asks for a review', async function () {

@@ -69,7 +69,9 @@ describe('the spec folder (spec/)', function () {
         Object.values(document.operations).filter((op) => op.channel.$ref === `#/channels/${kind}`);
       const retain = (kind: string) => of(kind).map((op) => op.bindings.mqtt.retain);
       expect(retain('static')).to.deep.equal([true, true]);
-      expect(retain('status')).to.deep.equal([true, true]);
+      expect(retain('status')).to.deep.equal([true, true, true]);
+      expect(retain('twin')).to.deep.equal([true, true]);
+      expect(retain('reply')).to.deep.equal([false, false]);
       expect(retain('snapshot')).to.deep.equal([false, false, false]);
       expect(Object.keys(document.operations)).to.include.members([
         'devicePublishesSnapshot',

@@ -269,6 +269,25 @@ describe('hardhat start (end to end, real processes)', function () {
     expect(field(stdout, 'state')).to.equal('active');
   });
 
+  it("the owner commands a simulated device from the CLI: signed, relayed, obeyed, answered (and a stranger's refused)", async function () {
+    const device = createVirtualDevice('npm-start-demo', 0); // DEMO_SEED: the first half of the devices are Alice's (#3)
+    const api = `http://127.0.0.1:${apiPort}/api/v1`;
+    const command = (from: string) =>
+      hardhat(
+        ['command', '--network', 'localhost', '--device', device.deviceId, '--command', 'fan', '--args', '{"action":"turn_on","speed":100}', '--from', from, '--api', api],
+        env,
+      );
+    // The device learns its owner from the oracle's twin record soon after start: retried until it answers.
+    let result = await command('3');
+    for (let attempt = 0; attempt < 10 && !/succeeded/.test(result.stdout); attempt++) result = await command('3');
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.include('succeeded');
+    expect(result.stdout).to.include('"state":{"on":true,"level":100}');
+    const stranger = await command('4');
+    expect(stranger.code).to.not.equal(0);
+    expect(stranger.stderr).to.match(/403 not-twin-owner/);
+  });
+
   it('a failing task over localhost exits non-zero with the contract error by name', async function () {
     // Account 4 (the demo owner Bob) does not own the demo twin.
     const { code, stdout, stderr } = await hardhat(

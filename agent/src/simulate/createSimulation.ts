@@ -52,6 +52,17 @@ export type Simulation = {
   step(nowMs: number): SimulatedMessage[];
   /** The episode running on a device at an instant (undefined: normal). */
   episodeAt(deviceIndex: number, atMs: number): Episode | undefined;
+  /**
+   * Obeys a new interval from `nowMs` on (a command): the next message of that kind is due one new period after
+   * `nowMs`.
+   */
+  setIntervals(deviceIndex: number, intervals: { telemetrySeconds?: number; snapshotSeconds?: number }, nowMs: number): void;
+  /** The device's intervals now. */
+  intervalsOf(deviceIndex: number): { telemetrySeconds: number; snapshotSeconds: number };
+  /** Makes a snapshot due at `nowMs` (a `collect-snapshot` command); the next ones follow one period apart. */
+  requestSnapshot(deviceIndex: number, nowMs: number): void;
+  /** The device's fan: at `percent` it cools the processor (0.12 °C per percent at full speed; 0 = off). */
+  setCooling(deviceIndex: number, percent: number): void;
 };
 
 /** Time constant of the slow activity noise (AR(1) in log space), seconds. */
@@ -98,10 +109,16 @@ export function createSimulation(options: SimulationOptions): Simulation {
   const periodMs = 1000 / ratePerSecond;
   const periodSeconds = 1 / ratePerSecond;
   const snapshotMs = snapshotIntervalSeconds * 1000;
-  const rho = Math.exp(-periodSeconds / ACTIVITY_TAU_SECONDS);
-  const innovation = Math.sqrt(1 - rho * rho);
   const telemetryTick = new Float64Array(count);
   const snapshotTick = new Float64Array(count);
+  // Each device's schedule: message n of a kind is due at base + (n − baseTick) × period; a command moves the base.
+  const telemetryPeriod = new Float64Array(count).fill(periodMs);
+  const telemetryBase = new Float64Array(count);
+  const telemetryBaseTick = new Float64Array(count);
+  const snapshotPeriod = new Float64Array(count).fill(snapshotMs);
+  const snapshotBase = new Float64Array(count);
+  const snapshotBaseTick = new Float64Array(count);
+  const cooling = new Float64Array(count);
   const activityState = new Float64Array(count);
   const counters = new Float64Array(count * COUNTERS);
   for (const device of devices) {
@@ -119,10 +136,14 @@ export function createSimulation(options: SimulationOptions): Simulation {
   }
   /** Devices are staggered by the golden ratio, so their messages spread evenly over each period. */
   const stagger = (index: number) => (index * GOLDEN) % 1;
+  for (let index = 0; index < count; index++) {
+    telemetryBase[index] = startTimeMs + stagger(index) * periodMs;
+    snapshotBase[index] = startTimeMs + stagger(index) * snapshotMs;
+  }
   const telemetryDue = (index: number) =>
-    Math.round(startTimeMs + stagger(index) * periodMs + telemetryTick[index]! * periodMs);
+    Math.round(telemetryBase[index]! + (telemetryTick[index]! - telemetryBaseTick[index]!) * telemetryPeriod[index]!);
   const snapshotDue = (index: number) =>
-    Math.round(startTimeMs + stagger(index) * snapshotMs + snapshotTick[index]! * snapshotMs);
+    Math.round(snapshotBase[index]! + (snapshotTick[index]! - snapshotBaseTick[index]!) * snapshotPeriod[index]!);
   const activity = (device: VirtualDevice) => {
     const sigma = device.baseline.noiseSigma;
     return Math.exp(sigma * activityState[device.index]! - (sigma * sigma) / 2);
@@ -130,10 +151,12 @@ export function createSimulation(options: SimulationOptions): Simulation {
 
   function telemetry(device: VirtualDevice, atMs: number): SimulatedMessage {
     const index = device.index;
+    const periodSeconds = telemetryPeriod[index]! / 1000;
+    const rho = Math.exp(-periodSeconds / ACTIVITY_TAU_SECONDS);
     const rng = createRng(key, index, PURPOSE.telemetry, telemetryTick[index]!);
-    activityState[index] = rho * activityState[index]! + innovation * rng.normal();
+    activityState[index] = rho * activityState[index]! + Math.sqrt(1 - rho * rho) * rng.normal();
     const episode = schedule.episodeAt(index, atMs);
-    const body = buildTelemetry(device, episode, scenario, atMs, periodSeconds, activity(device), rng);
+    const body = buildTelemetry(device, episode, scenario, atMs, periodSeconds, activity(device), rng, cooling[index]!);
     const { network } = body;
     const base = index * COUNTERS;
     counters[base] += network.bytesInPerSec * periodSeconds;
@@ -150,7 +173,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
     const index = device.index;
     const rng = createRng(key, index, PURPOSE.snapshot, snapshotTick[index]!);
     const episode = schedule.episodeAt(index, atMs);
-    const network = sampleNetwork(device.baseline, episode, atMs, periodSeconds, activity(device), rng);
+    const network = sampleNetwork(device.baseline, episode, atMs, telemetryPeriod[index]! / 1000, activity(device), rng);
     const host = sampleHostLoad(device, episode, atMs, rng);
     const base = index * COUNTERS;
     const body = buildSnapshot({
@@ -160,7 +183,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
       scenario,
       atMs,
       bootTimeMs: startTimeMs - device.profile.initialUptimeSeconds * 1000,
-      intervalSeconds: snapshotIntervalSeconds,
+      intervalSeconds: snapshotPeriod[index]! / 1000,
       host,
       network,
       counters: {
@@ -183,6 +206,31 @@ export function createSimulation(options: SimulationOptions): Simulation {
     options: { ...options, episodes },
     devices,
     episodeAt: (deviceIndex, atMs) => schedule.episodeAt(deviceIndex, atMs),
+    setIntervals(index, intervals, nowMs) {
+      if (intervals.telemetrySeconds !== undefined) {
+        positive('telemetrySeconds', intervals.telemetrySeconds);
+        telemetryPeriod[index] = intervals.telemetrySeconds * 1000;
+        telemetryBase[index] = nowMs + telemetryPeriod[index]!;
+        telemetryBaseTick[index] = telemetryTick[index]!;
+      }
+      if (intervals.snapshotSeconds !== undefined) {
+        positive('snapshotSeconds', intervals.snapshotSeconds);
+        snapshotPeriod[index] = intervals.snapshotSeconds * 1000;
+        snapshotBase[index] = nowMs + snapshotPeriod[index]!;
+        snapshotBaseTick[index] = snapshotTick[index]!;
+      }
+    },
+    intervalsOf: (index) => ({
+      telemetrySeconds: telemetryPeriod[index]! / 1000,
+      snapshotSeconds: snapshotPeriod[index]! / 1000,
+    }),
+    requestSnapshot(index, nowMs) {
+      snapshotBase[index] = Math.max(nowMs, lastStepMs);
+      snapshotBaseTick[index] = snapshotTick[index]!;
+    },
+    setCooling(index, percent) {
+      cooling[index] = Math.min(100, Math.max(0, percent));
+    },
     step(nowMs: number): SimulatedMessage[] {
       if (!Number.isFinite(nowMs)) throw new RangeError(`step time must be finite, got ${nowMs}`);
       if (nowMs < lastStepMs) throw new RangeError(`step time went back from ${lastStepMs} to ${nowMs}`);

@@ -83,15 +83,26 @@ export function sampleHostLoad(device: VirtualDevice, episode: Episode | undefin
  *
  * @example
  * sampleSensors(device, 7.5, Date.UTC(2026, 6, 1, 14), rng) // [{ name: 'cpu_temperature', … }, …]
+ * sampleSensors(device, 7.5, at, rng, 100) // the same with the fan at full speed: 12 °C cooler
  */
-export function sampleSensors(device: VirtualDevice, cpuPercent: number, atMs: number, rng: Rng): SensorReading[] {
+export function sampleSensors(
+  device: VirtualDevice,
+  cpuPercent: number,
+  atMs: number,
+  rng: Rng,
+  coolingPercent = 0,
+): SensorReading[] {
   const { profile } = device;
   const hours = atMs / 3_600_000;
   const day = Math.sin((2 * Math.PI * (hours - 9)) / 24);
   const readings: SensorReading[] = [
     {
       name: 'cpu_temperature',
-      value: round(profile.idleTemperature + cpuPercent * 0.25 + rng.normal(0, 0.3), 2),
+      // A fan at full speed takes 12 °C off (never below 20 °C).
+      value: round(
+        Math.max(20, profile.idleTemperature + cpuPercent * 0.25 - coolingPercent * 0.12 + rng.normal(0, 0.3)),
+        2,
+      ),
       unit: '°C',
       source: 'thermal_zone0',
     },
@@ -126,6 +137,7 @@ export function buildTelemetry(
   seconds: number,
   activity: number,
   rng: Rng,
+  coolingPercent = 0,
 ): TelemetryBody {
   const network: NetworkBehaviour = sampleNetwork(device.baseline, episode, atMs, seconds, activity, rng);
   const host = sampleHostLoad(device, episode, atMs, rng);
@@ -135,7 +147,7 @@ export function buildTelemetry(
     load1: host.load1,
     processCount: host.processCount,
     network,
-    sensors: sampleSensors(device, host.cpuPercent, atMs, rng),
+    sensors: sampleSensors(device, host.cpuPercent, atMs, rng, coolingPercent),
     label: labelOf(episode, scenario),
   };
 }

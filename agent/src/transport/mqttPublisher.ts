@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { connectMqtt } from './connectMqtt';
 import type { Outbox, OutboxEntry } from './outbox';
 
@@ -7,8 +7,8 @@ import type { Outbox, OutboxEntry } from './outbox';
 export type PublisherEvents = {
   connect: [];
   disconnect: [reason: string];
-  /** A message arrived on a subscribed topic (the command topic). */
-  message: [topic: string, payload: Buffer];
+  /** A message arrived on a subscribed topic (the command topic), with its packet (retain flag, MQTT 5 properties). */
+  message: [topic: string, payload: Buffer, packet: IPublishPacket];
   /** Messages the broker acknowledged, in total. */
   acknowledged: [total: number];
   /** A transport problem (reset connection, refused publish); the publisher carries on. */
@@ -117,7 +117,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     client.on('close', () => this.handleClose('connection closed'));
     client.on('offline', () => this.handleClose('offline'));
     client.on('error', (error) => this.emit('transportError', error));
-    client.on('message', (topic, payload) => this.emit('message', topic, payload));
+    client.on('message', (topic, payload, packet) => this.emit('message', topic, payload, packet));
   }
 
   /** Stores a message and sends it as soon as the connection and the window allow. */
@@ -133,15 +133,18 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   }
 
   /**
-   * Publishes a message now without storing it (status messages): resolves when acknowledged, rejects when not
-   * connected.
+   * Publishes a message now without storing it (status messages, command answers with their MQTT 5 correlation
+   * data): resolves when acknowledged, rejects when not connected.
    */
-  publishDirect(entry: OutboxEntry): Promise<void> {
+  publishDirect(entry: OutboxEntry, properties?: IPublishPacket['properties']): Promise<void> {
     const client = this.client;
     if (client === undefined || !this.connected) return Promise.reject(new Error('not connected'));
     return new Promise((resolve, reject) => {
-      client.publish(entry.topic, entry.payload, { qos: 1, retain: entry.retain }, (error) =>
-        error ? reject(error) : resolve(),
+      client.publish(
+        entry.topic,
+        entry.payload,
+        { qos: 1, retain: entry.retain, ...(properties !== undefined && client.options.protocolVersion === 5 ? { properties } : {}) },
+        (error) => (error ? reject(error) : resolve()),
       );
     });
   }

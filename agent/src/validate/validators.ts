@@ -1,5 +1,5 @@
 import { isAllZeroMac, isNfc, IDENTITY_TEXT_FIELDS } from '../../../twin-core/src/identity/canonical';
-import type { Command } from '../../../twin-core/src/messages/command';
+import type { SignedCommand } from '../../../twin-core/src/messages/command';
 import type { SnapshotBody } from '../../../twin-core/src/messages/snapshot';
 import type { TelemetryBody } from '../../../twin-core/src/messages/telemetry';
 import type { StaticDocument } from '../../../twin-core/src/static/schema';
@@ -96,7 +96,7 @@ export const checkSnapshotBody = checker<SnapshotBody>(generated.snapshotBody as
 /** Checks a telemetry body. */
 export const checkTelemetryBody = checker<TelemetryBody>(generated.telemetryBody as GeneratedValidator);
 /** Checks a command from the command topic (`twins/{deviceId}/command`). */
-export const checkCommand = checker<Command>(generated.command as GeneratedValidator);
+export const checkCommand = checker<SignedCommand>(generated.command as GeneratedValidator);
 /** Checks a static document in canonical form, refinements included. */
 export const checkStaticDocument = checker<StaticDocument>(
   generated.staticDocument as GeneratedValidator,

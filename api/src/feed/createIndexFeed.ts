@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { alertsUpdatedSince, type IndexedAlert } from '../../../oracle/src/index/alerts';
 import type { Index } from '../../../oracle/src/index/openIndex';
+import { commandsChangedSince, type IndexedCommand } from '../../../oracle/src/index/commands';
+import { getTwinState, type IndexedTwinState } from '../../../oracle/src/index/twinStates';
+import { stateDelta, type DesiredState } from '../../../twin-core/src/messages/stateDocument';
 
 /** The events the API streams (`GET /events`), each about one device or one batch. */
 export type FeedEvents = {
@@ -26,9 +29,22 @@ export type FeedEvents = {
    * page acting on the chain waits for. `deviceId` is set when the event is about a twin.
    */
   chain: { name: string; deviceId?: string; subject: string; block: number; logIndex: number; tx: string };
+  /** A command relayed to a device, or its status changed (pending, delivered, succeeded, failed, expired). */
+  command: IndexedCommand;
+  /** A twin's state document changed: a desired-state write, or what the device reports. */
+  'state-document': IndexedTwinState & { deviceId: string; delta: DesiredState };
 };
 export type FeedEventName = keyof FeedEvents;
-export const FEED_EVENT_NAMES: readonly FeedEventName[] = ['snapshot', 'telemetry', 'anchored', 'state', 'alert', 'chain'];
+export const FEED_EVENT_NAMES: readonly FeedEventName[] = [
+  'snapshot',
+  'telemetry',
+  'anchored',
+  'state',
+  'alert',
+  'chain',
+  'command',
+  'state-document',
+];
 
 /** A typed emitter of {@link FeedEvents}. */
 export type IndexFeed = {
@@ -78,6 +94,9 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
     chain: (index.statement('SELECT block, log_index FROM chain_events ORDER BY block DESC, log_index DESC LIMIT 1').get() as
       | { block: number; log_index: number }
       | undefined) ?? { block: -1, log_index: -1 },
+    commandSeq: scalar('SELECT max(update_seq) AS value FROM commands'),
+    documentAt: scalar('SELECT max(updated_at) AS value FROM twin_states'),
+    documentKeys: new Set<string>(),
   };
   for (const row of index
     .statement('SELECT device_id, seq FROM snapshots WHERE received_at = ?')
@@ -232,11 +251,40 @@ export function createIndexFeed(options: IndexFeedOptions): IndexFeed {
       emitter.emit('alert', alert);
     }
   };
+  const pollCommands = () => {
+    for (const command of commandsChangedSince(index, cursor.commandSeq, maxRows)) {
+      cursor.commandSeq = command.updateSeq;
+      emitter.emit('command', command);
+    }
+  };
+  const pollDocuments = () => {
+    const rows = index
+      .statement('SELECT device_id, updated_at FROM twin_states WHERE updated_at >= ? ORDER BY updated_at LIMIT ?')
+      .all(cursor.documentAt, maxRows) as { device_id: string; updated_at: number }[];
+    for (const row of rows) {
+      const at = Number(row.updated_at);
+      const key = `${row.device_id}:${at}`;
+      if (at === cursor.documentAt && cursor.documentKeys.has(key)) continue;
+      if (at > cursor.documentAt) {
+        cursor.documentAt = at;
+        cursor.documentKeys.clear();
+      }
+      cursor.documentKeys.add(key);
+      const state = getTwinState(index, row.device_id);
+      emitter.emit('state-document', {
+        deviceId: row.device_id,
+        ...state,
+        delta: stateDelta(state.desired, state.reported ?? undefined),
+      });
+    }
+  };
   const safePoll = () => {
     try {
       poll();
       if (index.isOpen) pollAlerts();
       if (index.isOpen) pollChain();
+      if (index.isOpen) pollCommands();
+      if (index.isOpen) pollDocuments();
     } catch (error) {
       options.onError?.(error);
     }

@@ -32,7 +32,7 @@ export type RouteDefinition<
   querySchema extends z.ZodType = z.ZodType,
   bodySchema extends z.ZodType = z.ZodType,
 > = {
-  method: 'get' | 'post' | 'put';
+  method: 'get' | 'post' | 'put' | 'patch';
   /** Express path under the base path, e.g. `/twins/:deviceId`; from the server's root with `absolutePath`. */
   path: string;
   /** The path is from the server's root, not under the base path (the IPFS gateway's `/ipfs/:cid`). */

@@ -1,116 +1,303 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { getEntity } from '../../../oracle/src/index/entities';
-import { commandSchema } from '../../../twin-core/src/messages/command';
+import { getCommand, insertCommand, listCommands, updateCommandStatus } from '../../../oracle/src/index/commands';
+import { fromHex, type Hex } from '../../../twin-core/src/encoding/hex';
+import {
+  commandArgumentIssues,
+  COMMAND_STATUSES,
+  MAX_COMMAND_TTL_SECONDS,
+  signedCommandSchema,
+  type SignedCommand,
+} from '../../../twin-core/src/messages/command';
 import { deviceTopic } from '../../../twin-core/src/messages/topics';
+import { commandTypedData, hashCommand, recoverCommandSigner } from '../../../twin-core/src/signing/commandSignature';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
-import { deviceIdParams, errorSchema } from '../schemas/common';
+import { deviceIdParams, deviceIdSchema, errorSchema, hashSchema } from '../schemas/common';
 import { requireTwin } from '../views/twinView';
-import { sessionOf } from './auth';
 
-/** A command as a client sends it: the device command, with the request ID optional (one is made). */
-const commandRequestSchema = z
-  .union(
-    commandSchema.options.map((option) =>
-      option.extend({
-        requestId: z
-          .string()
-          .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
-          .optional(),
-      }),
-    ) as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]],
-  )
-  .meta({ id: 'CommandRequest', description: 'collect-snapshot, publish-static, set-intervals or ping' });
+const shape = signedCommandSchema.shape;
 
-const commandAcceptedSchema = z
-  .object({
-    requestId: z.string(),
-    deviceId: z.string(),
-    topic: z.string(),
-    command: z.record(z.string(), z.unknown()),
-    issuedBy: z.object({ address: z.string(), role: z.string() }),
+/** A signed command as a client sends it: the DeviceID is the path's, `v` and `kind` are implied. */
+export const commandRequestSchema = z
+  .strictObject({ command: shape.command, args: shape.args.default({}), nonce: shape.nonce, expiry: shape.expiry, sig: shape.sig })
+  .meta({
+    id: 'SignedCommandRequest',
+    description:
+      "A command signed by the twin's owner: EIP-712 typed data `Command(bytes32 deviceId,string command,string " +
+      'arguments,uint256 nonce,uint64 expiry)` in the domain `{ name: "TwinCommand", version: "1", chainId, ' +
+      'verifyingContract: TwinRegistry }`, `arguments` being the RFC 8785 canonical JSON of `args` ' +
+      '(`POST /twins/{deviceId}/commands/typed-data` builds it)',
+  });
+
+const draftSchema = z
+  .strictObject({
+    command: shape.command,
+    args: shape.args.default({}),
+    nonce: shape.nonce.optional(),
+    expiry: shape.expiry.optional(),
   })
-  .meta({ id: 'CommandAccepted' });
+  .meta({ id: 'CommandDraft', description: 'A command to sign; nonce and expiry are chosen when omitted' });
+
+const commandSchema = z
+  .object({
+    commandId: hashSchema.describe('The EIP-712 digest of the signed command'),
+    deviceId: deviceIdSchema,
+    command: z.string(),
+    args: z.record(z.string(), z.unknown()),
+    nonce: z.string(),
+    expiry: z.number().int().describe('Unix time, seconds'),
+    signer: z.string(),
+    status: z.enum(COMMAND_STATUSES),
+    result: z.record(z.string(), z.unknown()).nullable().describe("The device's result, once succeeded"),
+    error: z.object({ code: z.string(), message: z.string() }).nullable().describe("The device's error, once failed"),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'TwinCommand' });
+
+const typedDataSchema = z
+  .object({
+    typedData: z.object({
+      domain: z.object({ name: z.string(), version: z.string(), chainId: z.string(), verifyingContract: z.string() }),
+      types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+      primaryType: z.literal('Command'),
+      message: z.record(z.string(), z.string()),
+    }),
+    command: z.object({ command: z.string(), args: z.record(z.string(), z.unknown()), nonce: z.string(), expiry: z.number() }),
+    commandId: hashSchema,
+  })
+  .meta({ id: 'CommandTypedData' });
+
+const view = (command: NonNullable<ReturnType<typeof getCommand>>) => {
+  const { sig: _sig, updateSeq: _seq, ...rest } = command;
+  return rest;
+};
 
 /**
- * `POST /twins/:deviceId/command` (seed 000's device control): publishes a command to the device's command topic.
- * Only the twin's current owner, or a security entity, signed in and still approved, may command it.
+ * Relays an owner-signed command as the device will judge it: the signer must be the twin's current owner, the
+ * expiry within {@link MAX_COMMAND_TTL_SECONDS}, the arguments what the device declares, the nonce unused; records it
+ * `pending` and publishes it (MQTT 5: response topic and correlation data). Throws the ApiError to answer otherwise.
+ * `beforeRecord` runs once the signature is checked (the state document's version check).
+ *
+ * @example
+ * const { commandId } = await relayCommand(context, { v: 1, kind: 'command', deviceId, ...body })
+ */
+export async function relayCommand(
+  context: ApiContext,
+  command: SignedCommand,
+  beforeRecord?: () => void,
+): Promise<{ commandId: Hex; signer: Hex }> {
+  const deviceId = command.deviceId as Hex;
+  const domain = { chainId: context.deployment.chainId, registry: context.deployment.contracts.TwinRegistry };
+  const twin = requireTwin(context.index, deviceId);
+  const signer = recoverCommandSigner(command, domain);
+  if (signer === undefined)
+    throw new ApiError('The signature is malformed.', { status: 400, code: 'invalid-signature', details: { field: 'sig' } });
+  if (signer.toLowerCase() !== twin.owner.toLowerCase())
+    throw new ApiError("The command is not signed by the twin's current owner.", {
+      status: 403,
+      code: 'not-twin-owner',
+      details: { deviceId, owner: twin.owner, signer },
+    });
+  const now = Math.floor(Date.now() / 1000);
+  if (command.expiry <= now || command.expiry > now + MAX_COMMAND_TTL_SECONDS)
+    throw new ApiError(`expiry: must be after now (${now}) and at most ${MAX_COMMAND_TTL_SECONDS} s ahead.`, {
+      status: 400,
+      code: 'invalid-expiry',
+      details: { field: 'expiry', expiry: command.expiry, now },
+    });
+  checkArguments(context, deviceId, command.command, command.args);
+  const commandId = hashCommand(command, domain);
+  if (getCommand(context.index, deviceId, commandId) !== undefined || !nonceUnused(context, deviceId, command.nonce))
+    throw new ApiError('nonce: already used for this device.', {
+      status: 409,
+      code: 'command-replayed',
+      details: { field: 'nonce', nonce: command.nonce },
+    });
+  beforeRecord?.();
+  const stored = insertCommand(context.index, {
+    commandId,
+    deviceId,
+    command: command.command,
+    args: command.args as Record<string, unknown>,
+    nonce: command.nonce,
+    expiry: command.expiry,
+    signer,
+    sig: command.sig,
+    createdAt: Date.now(),
+  });
+  if (!stored)
+    throw new ApiError('nonce: already used for this device.', {
+      status: 409,
+      code: 'command-replayed',
+      details: { field: 'nonce', nonce: command.nonce },
+    });
+  try {
+    await context.publish(deviceTopic(deviceId, 'command'), JSON.stringify(command), {
+      responseTopic: deviceTopic(deviceId, 'reply'),
+      correlationData: Buffer.from(fromHex(commandId)),
+    });
+  } catch (error) {
+    updateCommandStatus(context.index, {
+      deviceId,
+      commandId,
+      status: 'failed',
+      error: { code: 'broker-unavailable', message: (error as Error).message },
+      at: Date.now(),
+    });
+    throw new ApiError('The broker did not take the command.', {
+      status: 503,
+      code: 'broker-unavailable',
+      details: { reason: (error as Error).message, commandId },
+      cause: error,
+    });
+  }
+  context.log('info', 'command published', { deviceId, command: command.command, commandId, by: signer });
+  return { commandId, signer };
+}
+
+const nonceUnused = (context: ApiContext, deviceId: string, nonce: string) =>
+  context.index.statement('SELECT 1 FROM commands WHERE device_id = ? AND nonce = ?').get(deviceId.toLowerCase(), nonce) === undefined;
+
+/** Throws a 400 naming each field the device cannot take. */
+function checkArguments(context: ApiContext, deviceId: string, command: string, args: unknown): void {
+  const issues = commandArgumentIssues(command, args, context.devices.capabilities(deviceId));
+  if (issues.length > 0)
+    throw new ApiError(`The device cannot take this command: ${issues[0]}`, {
+      status: 400,
+      code: 'unsupported-command',
+      details: { issues },
+    });
+}
+
+/**
+ * The command routes (seed 000's device control, issue 16's commands with results): build the typed data of a
+ * command, relay an owner-signed command to the device (checked here as the device checks it: the owner's
+ * signature, expiry, an unused nonce, what the device declares it supports), and read each command's status as the
+ * device answers it.
  *
  * @example
  * mountRoutes(router, commandRoutes(context))
  */
 export function commandRoutes(context: ApiContext) {
+  const domain = () => ({ chainId: context.deployment.chainId, registry: context.deployment.contracts.TwinRegistry });
   return [
     defineRoute({
       method: 'post',
-      path: '/twins/:deviceId/command',
-      operationId: 'commandTwin',
-      summary: "Publish a command to the device's command topic",
+      path: '/twins/:deviceId/commands/typed-data',
+      operationId: 'commandTypedData',
+      summary: 'The EIP-712 typed data of a command, to sign with a wallet',
       description:
-        "For the twin's current owner or a security entity, signed in (`POST /auth/sign-in`). Accepted (202) once " +
-        'the broker has it (QoS 1); the device answers on its status or snapshot topic.',
+        'Fills in a random nonce and an expiry 5 minutes ahead when omitted, checks the command against the ' +
+        "device's capabilities, and answers the typed data for `eth_signTypedData_v4` (numbers as decimal text) " +
+        'and the command to send with the signature to `POST /twins/{deviceId}/commands`.',
       tag: 'twins',
-      auth: 'bearer',
+      params: deviceIdParams,
+      body: draftSchema,
+      responses: {
+        200: { description: 'The typed data', schema: typedDataSchema },
+        400: { description: 'Invalid command, or one the device does not declare', schema: errorSchema },
+        404: { description: 'No such twin', schema: errorSchema },
+      },
+      handler: ({ params, body }) => {
+        requireTwin(context.index, params.deviceId);
+        checkArguments(context, params.deviceId, body.command, body.args);
+        const command = {
+          v: 1 as const,
+          kind: 'command' as const,
+          deviceId: params.deviceId,
+          command: body.command,
+          args: body.args,
+          nonce: body.nonce ?? BigInt(`0x${randomBytes(8).toString('hex')}`).toString(),
+          expiry: body.expiry ?? Math.floor(Date.now() / 1000) + 300,
+        };
+        const typed = commandTypedData(command, domain());
+        return {
+          typedData: {
+            domain: { ...typed.domain, chainId: typed.domain.chainId.toString() },
+            types: typed.types,
+            primaryType: typed.primaryType,
+            message: {
+              ...typed.message,
+              nonce: typed.message.nonce.toString(),
+              expiry: typed.message.expiry.toString(),
+            },
+          },
+          command: { command: command.command, args: command.args, nonce: command.nonce, expiry: command.expiry },
+          commandId: hashCommand(command, domain()),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/twins/:deviceId/commands',
+      operationId: 'sendCommand',
+      summary: "Relay an owner-signed command to the device's command topic",
+      description:
+        "The signature is the authority: it must recover to the twin's current owner. The API also checks that the " +
+        `command expires within ${MAX_COMMAND_TTL_SECONDS} s, that its nonce is unused for the device, and that the ` +
+        "device declares the command (its capabilities), records it as `pending` and publishes it (QoS 1; with MQTT " +
+        '5, a response topic and correlation data). The device acknowledges (`delivered`) and answers ' +
+        '(`succeeded` or `failed`) on `twins/{deviceId}/reply`; past its expiry an unanswered command is `expired`. ' +
+        'Follow it with `GET /twins/{deviceId}/commands/{commandId}` or the `command` event of `GET /events`.',
+      tag: 'twins',
+      auth: 'eip712',
       params: deviceIdParams,
       body: commandRequestSchema,
       status: 202,
       responses: {
-        202: { description: 'Published', schema: commandAcceptedSchema },
-        400: { description: 'Invalid command', schema: errorSchema },
-        401: { description: 'Not signed in, or the token is bad or expired', schema: errorSchema },
-        403: { description: 'Neither the owner nor a security entity', schema: errorSchema },
+        202: { description: 'Recorded and published', schema: commandSchema },
+        400: { description: 'Invalid, expired or unsupported command, or a malformed signature', schema: errorSchema },
+        403: { description: "Not signed by the twin's current owner", schema: errorSchema },
         404: { description: 'No such twin', schema: errorSchema },
+        409: { description: 'The nonce was already used for this device', schema: errorSchema },
         503: { description: 'The broker is unreachable', schema: errorSchema },
       },
-      handler: async ({ params, body, req }) => {
-        const session = await sessionOf(req, context.auth);
-        const twin = requireTwin(context.index, params.deviceId);
-        // The token says who signed in; the index says what they are now (a revoked entity loses its commands).
-        const entity = getEntity(context.index, session.address);
-        if (entity === undefined || entity.status !== 'approved') {
-          throw new ApiError('Your entity is no longer approved.', {
-            status: 403,
-            code: 'entity-not-approved',
-            details: { address: session.address, status: entity?.status ?? null },
+      handler: async ({ params, body }) => {
+        const { commandId } = await relayCommand(context, { v: 1, kind: 'command', deviceId: params.deviceId, ...body });
+        return view(getCommand(context.index, params.deviceId, commandId)!);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/twins/:deviceId/commands',
+      operationId: 'listCommands',
+      summary: "The twin's recent commands, newest first, with their status",
+      description: 'The API keeps the newest 200 commands of each twin.',
+      tag: 'twins',
+      params: deviceIdParams,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(200).optional() }),
+      responses: {
+        200: { description: 'The commands', schema: z.object({ items: z.array(commandSchema) }) },
+        404: { description: 'No such twin', schema: errorSchema },
+      },
+      handler: ({ params, query }) => {
+        requireTwin(context.index, params.deviceId);
+        return { items: listCommands(context.index, params.deviceId, query.limit).map(view) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/twins/:deviceId/commands/:commandId',
+      operationId: 'getCommand',
+      summary: 'One command and its status',
+      tag: 'twins',
+      params: z.object({ deviceId: deviceIdSchema, commandId: hashSchema }),
+      responses: {
+        200: { description: 'The command', schema: commandSchema },
+        404: { description: 'No such twin or command', schema: errorSchema },
+      },
+      handler: ({ params }) => {
+        const command = getCommand(context.index, params.deviceId, params.commandId as Hex);
+        if (command === undefined)
+          throw new ApiError('Command not found.', {
+            status: 404,
+            code: 'command-not-found',
+            details: { deviceId: params.deviceId, commandId: params.commandId },
           });
-        }
-        const isOwner = twin.owner.toLowerCase() === session.address.toLowerCase();
-        if (!isOwner && entity.role !== 'security') {
-          throw new ApiError("Only the twin's owner or a security entity may command it.", {
-            status: 403,
-            code: 'not-twin-owner',
-            details: { deviceId: params.deviceId, owner: twin.owner, caller: session.address, role: entity.role },
-          });
-        }
-        const command = commandSchema.parse({
-          ...(body as object),
-          requestId: (body as { requestId?: string }).requestId ?? randomUUID(),
-        });
-        const topic = deviceTopic(params.deviceId, 'command');
-        try {
-          await context.publish(topic, JSON.stringify(command));
-        } catch (error) {
-          throw new ApiError('The broker did not take the command.', {
-            status: 503,
-            code: 'broker-unavailable',
-            details: { reason: (error as Error).message },
-            cause: error,
-          });
-        }
-        context.log('info', 'command published', {
-          deviceId: params.deviceId,
-          command: command.command,
-          by: session.address,
-        });
-        return {
-          requestId: command.requestId,
-          deviceId: params.deviceId,
-          topic,
-          command,
-          issuedBy: { address: session.address, role: entity.role },
-        };
+        return view(command);
       },
     }),
   ];

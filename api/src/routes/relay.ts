@@ -109,9 +109,9 @@ export function relayRoutes(context: ApiContext) {
     }),
     defineRoute({
       method: 'put',
-      path: '/twins/:deviceId/state',
-      operationId: 'setTwinState',
-      summary: "Change a twin's state (security entities), as a signed relayed request",
+      path: '/twins/:deviceId/lifecycle',
+      operationId: 'setTwinLifecycle',
+      summary: "Change a twin's lifecycle state on chain (security entities), as a signed relayed request",
       description:
         'The body is a relay of `setState` for this DeviceID signed by a security entity (prepare it with ' +
         '`POST /relay/prepare`, action `setState`); the contract checks the role and emits `TwinStateChanged`, ' +

@@ -17,3 +17,5 @@ export * from './entities';
 export * from './chainEvents';
 export * from './peerBatches';
 export * from './alerts';
+export * from './commands';
+export * from './twinStates';

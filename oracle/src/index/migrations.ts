@@ -279,6 +279,50 @@ CREATE INDEX snapshots_cid ON snapshots (cid);
 CREATE INDEX alerts_evidence ON alerts (evidence_cid);
 `;
 
+/**
+ * Commands the API relayed to devices, owner-signed (EIP-712), with their status as the devices answer: one row per
+ * command ID (its EIP-712 digest), a nonce used once per device, `update_seq` increasing with every change (the
+ * event feed follows it). The API keeps the newest commands of each device only.
+ */
+const COMMANDS = `
+CREATE TABLE commands (
+  command_id  TEXT PRIMARY KEY NOT NULL,
+  device_id   TEXT NOT NULL,
+  command     TEXT NOT NULL,
+  args        TEXT NOT NULL,
+  nonce       TEXT NOT NULL,
+  expiry      INTEGER NOT NULL,
+  signer      TEXT NOT NULL COLLATE NOCASE,
+  sig         TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'succeeded', 'failed', 'expired')),
+  result      TEXT,
+  error       TEXT,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  update_seq  INTEGER NOT NULL,
+  UNIQUE (device_id, nonce)
+);
+CREATE INDEX commands_device ON commands (device_id, created_at);
+CREATE INDEX commands_open ON commands (status, expiry) WHERE status IN ('pending', 'delivered');
+CREATE UNIQUE INDEX commands_update_seq ON commands (update_seq);
+`;
+
+/**
+ * Each twin's state document (issue 16): the owner's desired state and its version, what the device last reported
+ * (from its signed status), and when each top-level field of either last changed.
+ */
+const TWIN_STATES = `
+CREATE TABLE twin_states (
+  device_id      TEXT PRIMARY KEY NOT NULL,
+  desired        TEXT NOT NULL DEFAULT '{}',
+  desired_times  TEXT NOT NULL DEFAULT '{}',
+  reported       TEXT,
+  reported_times TEXT NOT NULL DEFAULT '{}',
+  version        INTEGER NOT NULL DEFAULT 0,
+  updated_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
@@ -294,4 +338,6 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: 'CREATE INDEX twins_mint_order ON twins (minted_block, device_id);',
   },
   { version: 10, name: 'bounded rejections with counts per reason; blobs by CID', sql: BOUNDED_REJECTIONS },
+  { version: 11, name: 'owner-signed commands and their results', sql: COMMANDS },
+  { version: 12, name: 'twin state documents (desired and reported)', sql: TWIN_STATES },
 ];

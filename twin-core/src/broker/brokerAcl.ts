@@ -17,20 +17,34 @@ export type BrokerAclRule = { publish: readonly string[]; subscribe: readonly st
  * the Mosquitto files (`npx hardhat broker-config`).
  */
 export const BROKER_ACL: Record<BrokerPrincipalKind, BrokerAclRule> = {
+  // A device publishes its messages and its signed answers to commands (`reply`, also the MQTT 5 response topic),
+  // and reads the owner-signed commands and the oracle-signed twin record (who its owner is).
   device: {
-    publish: ['twins/{device}/static', 'twins/{device}/snapshot', 'twins/{device}/telemetry', 'twins/{device}/status'],
-    subscribe: ['twins/{device}/command'],
+    publish: [
+      'twins/{device}/static',
+      'twins/{device}/snapshot',
+      'twins/{device}/telemetry',
+      'twins/{device}/status',
+      'twins/{device}/reply',
+    ],
+    subscribe: ['twins/{device}/command', 'twins/{device}/twin'],
   },
   // A fleet may do for each device it proves exactly what that device may.
   fleet: {
-    publish: ['twins/{device}/static', 'twins/{device}/snapshot', 'twins/{device}/telemetry', 'twins/{device}/status'],
-    subscribe: ['twins/{device}/command'],
+    publish: [
+      'twins/{device}/static',
+      'twins/{device}/snapshot',
+      'twins/{device}/telemetry',
+      'twins/{device}/status',
+      'twins/{device}/reply',
+    ],
+    subscribe: ['twins/{device}/command', 'twins/{device}/twin'],
   },
   oracle: {
-    publish: ['twins/+/notifications'],
+    publish: ['twins/+/notifications', 'twins/+/twin'],
     subscribe: ['twins/+/static', 'twins/+/snapshot', 'twins/+/telemetry', 'twins/+/status', 'twins/+/alerts'],
   },
-  api: { publish: ['twins/+/command'], subscribe: ['twins/+/notifications', 'twins/+/status'] },
+  api: { publish: ['twins/+/command'], subscribe: ['twins/+/notifications', 'twins/+/status', 'twins/+/reply'] },
   security: { publish: ['twins/+/alerts'], subscribe: ['twins/+/telemetry', 'twins/+/snapshot'] },
 };
 

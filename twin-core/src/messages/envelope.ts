@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { staticDocumentSchema } from '../static/schema';
 import { snapshotBodySchema } from './snapshot';
 import { telemetryBodySchema } from './telemetry';
+import { capabilitiesSchema } from './command';
 
 export { DEVICE_MESSAGE_KINDS, MESSAGE_SCHEMA_VERSION, type DeviceMessageKind } from './kinds';
 import { DEVICE_MESSAGE_KINDS, MESSAGE_SCHEMA_VERSION, type DeviceMessageKind } from './kinds';
 
 /**
- * `twins/{deviceId}/status`, retained. `online` announces `willSeq`: the sequence number of the signed `offline`
+ * `twins/{deviceId}/status`, retained. `online` names its intervals and capabilities and announces `willSeq`: the sequence number of the signed `offline`
  * last-will message the broker publishes if the device drops, so a receiver accepts that one lower number (null
  * when there is no will, as for simulated devices sharing one connection).
  */
@@ -17,6 +18,8 @@ export const statusBodySchema = z.discriminatedUnion('state', [
     agentVersion: z.string().max(32),
     willSeq: z.number().int().nonnegative().nullable(),
     intervals: z.strictObject({ snapshotSeconds: z.number().positive(), telemetrySeconds: z.number().positive() }),
+    /** What the device can be commanded to do (its built-in commands and actuators with their state). */
+    capabilities: capabilitiesSchema.optional(),
   }),
   z.strictObject({ state: z.literal('offline'), reason: z.enum(['shutdown', 'connection-lost']) }),
 ]);

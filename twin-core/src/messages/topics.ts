@@ -2,12 +2,24 @@ import type { Hex } from '../encoding/hex';
 import { DEVICE_MESSAGE_KINDS, type DeviceMessageKind } from './kinds';
 
 /**
- * Topic kinds: what devices publish, plus what they receive (`command`), what the oracle sends (`notifications`)
+ * Topic kinds: what devices publish (and `reply`, their signed answers to commands), what they receive (`command`,
+ * the owner's signed commands), what the oracle sends (`notifications`, and `twin`, the retained signed twin record)
  * and what security entities publish (`alerts`).
  */
-export type TopicKind = DeviceMessageKind | 'command' | 'notifications' | 'alerts';
+export type TopicKind = DeviceMessageKind | 'command' | 'reply' | 'notifications' | 'twin' | 'alerts';
 
-const TOPIC_KINDS: readonly string[] = [...DEVICE_MESSAGE_KINDS, 'command', 'notifications', 'alerts'];
+const TOPIC_KINDS: readonly string[] = [...DEVICE_MESSAGE_KINDS, 'command', 'reply', 'notifications', 'twin', 'alerts'];
+
+/**
+ * Wildcard subscriptions of the parties that follow every device: the API reads `status` (capabilities) and
+ * `reply` (answers to commands).
+ *
+ * @example
+ * client.subscribe(allDevicesTopic('reply'))
+ */
+export function allDevicesTopic(kind: TopicKind): string {
+  return `twins/+/${kind}`;
+}
 
 /**
  * The MQTT topic of a device's messages of one kind: `twins/{deviceId}/{kind}`.

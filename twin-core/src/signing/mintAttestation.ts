@@ -5,6 +5,7 @@ import { fromHex, toHex, uintToWord, type Hex } from '../encoding/hex';
 import { BaseError } from '../errors/BaseError';
 import { formatDeviceId, parseDeviceId } from '../identity/deviceIdHash';
 import { uncompressedKeyToAddress, type PrivateKey } from './deviceKey';
+import { eip712Digest } from './eip712';
 
 /** A mint attestation's parameters are malformed; the message names the bad one. */
 export class InvalidMintAttestationError extends BaseError {
@@ -45,9 +46,6 @@ export type MintAttestationTypedData = {
   message: { deviceId: bigint; manufacturer: Hex };
 };
 
-const DOMAIN_TYPEHASH = keccak256(
-  utf8ToBytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'),
-);
 const ATTESTATION_TYPEHASH = keccak256(utf8ToBytes('MintAttestation(uint256 deviceId,address manufacturer)'));
 
 function address(value: string, field: string): Hex {
@@ -100,19 +98,10 @@ export function mintAttestationTypedData(parameters: MintAttestationParameters):
  */
 export function hashMintAttestation(parameters: MintAttestationParameters): Hex {
   const { domain, message } = normalise(parameters);
-  const domainSeparator = keccak256(
-    concatBytes(
-      DOMAIN_TYPEHASH,
-      keccak256(utf8ToBytes(domain.name)),
-      keccak256(utf8ToBytes(domain.version)),
-      uintToWord(domain.chainId),
-      uintToWord(BigInt(domain.verifyingContract)),
-    ),
-  );
   const structHash = keccak256(
     concatBytes(ATTESTATION_TYPEHASH, uintToWord(message.deviceId), uintToWord(BigInt(message.manufacturer))),
   );
-  return toHex(keccak256(concatBytes(new Uint8Array([0x19, 0x01]), domainSeparator, structHash)));
+  return toHex(eip712Digest(domain, structHash));
 }
 
 /**

@@ -1,0 +1,135 @@
+import { getTwin } from '../../../oracle/src/index/twins';
+import { updateCommandStatus, expireCommands } from '../../../oracle/src/index/commands';
+import type { Index } from '../../../oracle/src/index/openIndex';
+import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { commandReplySchema, type Capabilities } from '../../../twin-core/src/messages/command';
+import { statusMessageSchema, type StatusMessage } from '../../../twin-core/src/messages/envelope';
+import { reportedFromStatus } from '../../../twin-core/src/messages/stateDocument';
+import { setReportedState } from '../../../oracle/src/index/twinStates';
+import { allDevicesTopic, parseDeviceTopic } from '../../../twin-core/src/messages/topics';
+import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
+
+/** Why a device's reply or status was not used. */
+export type FollowRefusal = 'not-json' | 'invalid-message' | 'unknown-twin' | 'wrong-signer' | 'unknown-command';
+
+/** Parameters of {@link createDeviceFollower}. */
+export type DeviceFollowerParameters = {
+  index: Index;
+  now?: () => number;
+  onRefused?: (reason: FollowRefusal, topic: string) => void;
+};
+
+/** What the API knows of devices from the broker: their declared capabilities, and their answers to commands. */
+export type DeviceFollower = {
+  /** The subscriptions it needs: `twins/+/status` and `twins/+/reply`. */
+  topics: string[];
+  /** Handles a message on one of {@link topics}. */
+  onMessage(topic: string, payload: Buffer): void;
+  /** The capabilities in the device's latest signed `online` status, if any. */
+  capabilities(deviceId: string): Capabilities | undefined;
+  /** Marks expired commands (called every second by the API). */
+  expire(): number;
+  /** Counters: replies applied, and refusals by reason. */
+  stats(): { replies: number; refused: Record<string, number> };
+};
+
+/**
+ * Follows the devices' signed status and reply messages: a status's capabilities (what a command is validated
+ * against) and a reply's new command status are used only when the device key of the twin (`deviceSigner`, from the
+ * index) signed them and, for a reply, the command is one of that device's. Memory: one capabilities entry per twin.
+ *
+ * @example
+ * const follower = createDeviceFollower({ index })
+ * mqtt.subscribe(follower.topics); mqtt.on('message', (topic, payload) => follower.onMessage(topic, payload))
+ */
+export function createDeviceFollower(parameters: DeviceFollowerParameters): DeviceFollower {
+  const { index } = parameters;
+  const now = parameters.now ?? Date.now;
+  const capabilities = new Map<string, Capabilities>();
+  // Statuses not verified yet (the twin may not be mirrored yet when its retained status arrives): checked when asked.
+  const unverified = new Map<string, StatusMessage & { capabilities: Capabilities | undefined }>();
+  const MAX_UNVERIFIED = 10_000;
+  const refused: Record<string, number> = {};
+  let replies = 0;
+  const refuse = (reason: FollowRefusal, topic: string) => {
+    refused[reason] = (refused[reason] ?? 0) + 1;
+    parameters.onRefused?.(reason, topic);
+  };
+
+  function signedByDevice(deviceId: Hex, message: { sig: string }, topic: string): boolean {
+    const twin = getTwin(index, deviceId);
+    if (twin === undefined) {
+      refuse('unknown-twin', topic);
+      return false;
+    }
+    if (recoverMessageSigner(message)?.toLowerCase() !== twin.deviceSigner.toLowerCase()) {
+      refuse('wrong-signer', topic);
+      return false;
+    }
+    return true;
+  }
+
+  return {
+    topics: [allDevicesTopic('status'), allDevicesTopic('reply')],
+    onMessage(topic, payload) {
+      const parsedTopic = parseDeviceTopic(topic);
+      // A reply may come on an MQTT 5 response topic under twins/{deviceId}/: its DeviceID is in the message.
+      const deviceId = parsedTopic?.deviceId ?? (/^twins\/(0x[0-9a-f]{64})\//.exec(topic)?.[1] as Hex | undefined);
+      if (deviceId === undefined) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(payload.toString());
+      } catch {
+        return refuse('not-json', topic);
+      }
+      if (parsedTopic?.kind === 'status') {
+        const status = statusMessageSchema.safeParse(json);
+        if (!status.success || status.data.deviceId !== deviceId) return refuse('invalid-message', topic);
+        const body = status.data.body;
+        if (body.state !== 'online' || body.capabilities === undefined) return;
+        if (getTwin(index, deviceId) === undefined) {
+          if (unverified.size < MAX_UNVERIFIED || unverified.has(deviceId))
+            unverified.set(deviceId, { ...status.data, capabilities: body.capabilities });
+          return;
+        }
+        if (!signedByDevice(deviceId, status.data, topic)) return;
+        unverified.delete(deviceId);
+        capabilities.set(deviceId, body.capabilities);
+        // The state document's `reported`: what the device's signed status says it is.
+        const reported = reportedFromStatus(body);
+        if (reported !== undefined) setReportedState(index, deviceId, reported, now());
+        return;
+      }
+      const reply = commandReplySchema.safeParse(json);
+      if (!reply.success || reply.data.deviceId !== deviceId) return refuse('invalid-message', topic);
+      if (!signedByDevice(deviceId, reply.data, topic)) return;
+      const { body } = reply.data;
+      const updated = updateCommandStatus(index, {
+        deviceId,
+        commandId: body.commandId,
+        status: body.status,
+        ...(body.status === 'succeeded' ? { result: body.result } : {}),
+        ...(body.status === 'failed' ? { error: body.error } : {}),
+        at: now(),
+      });
+      if (updated === undefined) return refuse('unknown-command', topic);
+      replies++;
+    },
+    capabilities(deviceId) {
+      const key = deviceId.toLowerCase() as Hex;
+      const pending = unverified.get(key);
+      if (pending !== undefined && getTwin(index, key) !== undefined) {
+        unverified.delete(key);
+        const { capabilities: declared, ...message } = pending;
+        if (signedByDevice(key, message, `twins/${key}/status`) && declared !== undefined) {
+          capabilities.set(key, declared);
+          const reported = reportedFromStatus(message.body);
+          if (reported !== undefined) setReportedState(index, key, reported, now());
+        }
+      }
+      return capabilities.get(key);
+    },
+    expire: () => expireCommands(index, now()),
+    stats: () => ({ replies, refused: { ...refused } }),
+  };
+}
