@@ -20,7 +20,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { jsonSchemaOf as specJsonSchemaOf, type JsonSchema } from '../../spec/src/jsonSchema';
-import { signedCommandSchema as commandSchema } from '../../twin-core/src/messages/command';
+import {
+  ACTUATOR_TYPES,
+  BUILTIN_COMMAND_ARGUMENTS,
+  signedCommandSchema as commandSchema,
+} from '../../twin-core/src/messages/command';
+import { twinRecordBodySchema, twinRecordMessageSchema } from '../../twin-core/src/messages/oracleMessage';
 import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
 import { telemetryBodySchema } from '../../twin-core/src/messages/telemetry';
 import { staticDocumentSchema } from '../../twin-core/src/static/schema';
@@ -146,7 +151,23 @@ const jsonSchemaOf = (schema: z.ZodType) => withoutAnnotations(specJsonSchemaOf(
 
 const exportName = (section: string) => `section_${section.replace(/\./g, '_')}`;
 
-/** The messages module: snapshot body with each probe section as its own function, telemetry, command, static. */
+/** The export of a built-in command's argument check (`builtin_set_intervals`) or an actuator type's (`actuator_fan`). */
+export const argumentsExportName = (kind: 'builtin' | 'actuator', name: string) => `${kind}_${name.replace(/-/g, '_')}`;
+
+/** The JSON Schema of each built-in command's arguments and of each actuator type's actions, by export name. */
+function commandArgumentSchemas(): Record<string, JsonSchema> {
+  const schemas: Record<string, JsonSchema> = {};
+  for (const [name, schema] of Object.entries(BUILTIN_COMMAND_ARGUMENTS))
+    schemas[argumentsExportName('builtin', name)] = jsonSchemaOf(schema);
+  for (const [type, schema] of Object.entries(ACTUATOR_TYPES))
+    schemas[argumentsExportName('actuator', type)] = jsonSchemaOf(schema);
+  return schemas;
+}
+
+/**
+ * The messages module: snapshot body with each probe section as its own function, telemetry, command (and its
+ * arguments per built-in command and per actuator type), static, the oracle's twin record.
+ */
 function messagesModule(): string {
   const ajv = new Ajv(AJV_OPTIONS);
   const exports: Record<string, string> = {};
@@ -172,6 +193,9 @@ function messagesModule(): string {
     telemetryBody: telemetry,
     command: jsonSchemaOf(commandSchema),
     staticDocument: jsonSchemaOf(staticDocumentSchema),
+    twinRecordMessage: jsonSchemaOf(twinRecordMessageSchema),
+    twinRecordBody: jsonSchemaOf(twinRecordBodySchema),
+    ...commandArgumentSchemas(),
   };
   for (const [name, json] of Object.entries(schemas)) {
     assertFormatsHavePatterns(json, name);
@@ -206,7 +230,16 @@ export function generatedFiles(): Record<string, string> {
   return {
     'messages.js': messagesModule(),
     'messages.d.ts': declarations(
-      [...sections, 'snapshotBody', 'telemetryBody', 'command', 'staticDocument'],
+      [
+        ...sections,
+        'snapshotBody',
+        'telemetryBody',
+        'command',
+        'staticDocument',
+        'twinRecordMessage',
+        'twinRecordBody',
+        ...Object.keys(commandArgumentSchemas()),
+      ],
       '/** The snapshot body\'s probe sections, by path. */\nexport declare const SECTIONS: string[];\n',
     ),
     'config.js': configModule(),
