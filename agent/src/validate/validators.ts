@@ -36,7 +36,8 @@ type GeneratedValidator = ((data: unknown) => boolean) & { errors?: AjvError[] |
 
 /**
  * ajv's first error as a {@link ValidationIssue}: `/rows/3/name` → `rows.3.name`, the missing or unknown key named.
- * When a union matched none of its forms (its error comes last), the union is named, as zod names it.
+ * When a union matched none of its forms (its error comes last), the union is named, as zod names it; a record's
+ * key that is refused is named by its path (`actuators.Fan`).
  */
 export function issueOf(errors: readonly AjvError[] | null | undefined): ValidationIssue {
   if (!errors || errors.length === 0) return { path: '', message: 'invalid' };
@@ -56,6 +57,9 @@ export function issueOf(errors: readonly AjvError[] | null | undefined): Validat
       path: joinPath(pathOf(error), String(error.params.tag)),
       message: error.params.error === 'mapping' ? 'is not one of the known kinds' : 'must be a string naming the kind',
     };
+  // A record's key that its key schema refuses: named as the key's path, as zod names it.
+  if (last.keyword === 'propertyNames')
+    return { path: joinPath(pathOf(last), String(last.params.propertyName)), message: `is not a valid key: ${error.message ?? error.keyword}` };
   if (error.keyword === 'required') return { path: joinPath(pathOf(error), String(error.params.missingProperty)), message: 'is required' };
   if (error.keyword === 'additionalProperties')
     return { path: pathOf(error), message: `has an unknown field "${String(error.params.additionalProperty)}"` };
