@@ -193,14 +193,25 @@ function messagesModule(): string {
     telemetryBody: telemetry,
     command: jsonSchemaOf(commandSchema),
     staticDocument: jsonSchemaOf(staticDocumentSchema),
-    twinRecordMessage: jsonSchemaOf(twinRecordMessageSchema),
     twinRecordBody: jsonSchemaOf(twinRecordBodySchema),
+    twinRecordMessage: jsonSchemaOf(twinRecordMessageSchema),
     ...commandArgumentSchemas(),
   };
+  // The twin record message refers to its body's function rather than repeating it.
+  const recordProperties = schemas.twinRecordMessage!.properties as Record<string, unknown>;
+  if (isDeepStrictEqual(recordProperties.body, schemas.twinRecordBody)) recordProperties.body = { $ref: 'twinRecordBody' };
+  const added: [string, JsonSchema][] = [];
   for (const [name, json] of Object.entries(schemas)) {
     assertFormatsHavePatterns(json, name);
     markDiscriminators(json);
+    // Schemas that are the same (`{}` for collect-snapshot, publish-static and ping) share one function.
+    const same = added.find(([, other]) => isDeepStrictEqual(other, json));
+    if (same !== undefined) {
+      exports[name] = same[0];
+      continue;
+    }
     ajv.addSchema(json, name);
+    added.push([name, json]);
     exports[name] = name;
   }
   const sectionList = JSON.stringify([...snapshotSections().keys()]);
