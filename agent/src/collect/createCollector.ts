@@ -20,6 +20,9 @@ import {
 } from '../../../twin-core/src/messages/snapshot';
 import { sensorReadingSchema, type SensorReading, type TelemetryBody } from '../../../twin-core/src/messages/telemetry';
 import type { StaticDocument } from '../../../twin-core/src/static/schema';
+import { conntrackSchema, trafficSchema } from '../../../twin-core/src/messages/traffic';
+import { readConntrack } from './conntrack';
+import { createTrafficSource } from './traffic';
 import { createActivityProbe } from './activity';
 import { readArp } from './arp';
 import { createBehaviourProbe } from './behaviour';
@@ -55,6 +58,8 @@ export type Collector = {
   snapshot(): Promise<SnapshotBody>;
   /** The small, cheap reading: CPU %, memory %, load, task count, network behaviour, sensors. */
   telemetry(): Promise<TelemetryBody>;
+  /** Stops what the collector started (the packet capture child process). */
+  close(): Promise<void>;
 };
 
 const systemSchema = z.object({
@@ -91,8 +96,10 @@ export function createCollector(options: CollectOptions): Collector {
   const processes = createProcessProbe(options);
   const disks = createDiskProbe(options);
   const activity = createActivityProbe(options);
-  const snapshotBehaviour = createBehaviourProbe(options);
-  const telemetryBehaviour = createBehaviourProbe(options);
+  const traffic = createTrafficSource(options);
+  const snapshotBehaviour = createBehaviourProbe(options, traffic);
+  const telemetryBehaviour = createBehaviourProbe(options, traffic);
+  const flowLimit = options.capture?.flowLimit ?? 256;
   let previousCpu: ProcStatSample['cpu'] | undefined;
 
   /** A telemetry field: its value, or null when it failed or timed out. */
@@ -129,6 +136,8 @@ export function createCollector(options: CollectOptions): Collector {
         tls,
         sensors,
         networkBehaviour,
+        trafficSection,
+        conntrack,
       ] = await Promise.all([
         runProbe('system', timeoutMs, () => readSystem(options), systemSchema),
         runProbe('processes', timeoutMs, processes, processesSchema),
@@ -154,6 +163,8 @@ export function createCollector(options: CollectOptions): Collector {
           snapshotBehaviour,
           networkBehaviourSchema as z.ZodType<NetworkBehaviour, unknown>,
         ),
+        runProbe('traffic', timeoutMs, () => traffic.snapshot(), trafficSchema),
+        runProbe('conntrack', timeoutMs, () => readConntrack(options, flowLimit), conntrackSchema),
       ]);
       return {
         collectedAt,
@@ -180,6 +191,8 @@ export function createCollector(options: CollectOptions): Collector {
         tls,
         sensors,
         networkBehaviour,
+        traffic: trafficSection,
+        conntrack,
       };
     },
 
@@ -205,5 +218,7 @@ export function createCollector(options: CollectOptions): Collector {
         sensors: readings,
       };
     },
+
+    close: () => traffic.close(),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { groundTruthSchema, networkBehaviourSchema } from './behaviour';
 import { probeSchema } from './probe';
+import { conntrackSchema, trafficSchema } from './traffic';
 import { sensorReadingSchema } from './telemetry';
 
 const count = z.number().int().nonnegative();
@@ -323,6 +324,13 @@ export const snapshotBodySchema = z.strictObject({
   tls: probeSchema(z.array(tlsServerSchema)),
   sensors: probeSchema(z.array(sensorReadingSchema)),
   networkBehaviour: probeSchema(networkBehaviourSchema),
+  /**
+   * Packet headers seen since the previous snapshot (tcpdump, headers only): flows and the ICMP, DNS and TLS
+   * handshake records of seed 001. Optional: agents before issue 17, and the simulator, send none.
+   */
+  traffic: probeSchema(trafficSchema).optional(),
+  /** The kernel's connection-tracking table (flows). Optional as `traffic`. */
+  conntrack: probeSchema(conntrackSchema).optional(),
   /** Ground truth from the simulator; absent on real devices. */
   label: groundTruthSchema.optional(),
 });
