@@ -40,7 +40,7 @@ export function createTrafficSource(options: CollectOptions): TrafficSource {
     startedAt = options.now();
     capture = startCapture({ ...settings, now: options.now });
     reported = { decoded: 0, skipped: 0 };
-    await new Promise((resolve) => setTimeout(resolve, START_GRACE_MS).unref?.());
+    await new Promise((resolve) => setTimeout(resolve, START_GRACE_MS));
     const failure = capture.failure();
     return failure === null ? { capture } : { reason: failure };
   }
