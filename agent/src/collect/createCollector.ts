@@ -22,13 +22,15 @@ import { sensorReadingSchema, type SensorReading, type TelemetryBody } from '../
 import type { StaticDocument } from '../../../twin-core/src/static/schema';
 import { conntrackSchema, trafficSchema } from '../../../twin-core/src/messages/traffic';
 import { readConntrack } from './conntrack';
+import { dnsServerSchema, plugAndPlaySchema, processorPerformanceSchema } from '../../../twin-core/src/messages/deviceActivity';
+import { createPlugAndPlayProbe, createProcessorProbe } from './sarDevices';
 import { createTrafficSource } from './traffic';
 import { createActivityProbe } from './activity';
 import { readArp } from './arp';
 import { createBehaviourProbe } from './behaviour';
 import type { CollectOptions } from './context';
 import { createDiskProbe } from './disks';
-import { readDnsCache, readDnsConfig } from './dns';
+import { readDnsCache, readDnsConfig, readDnsServers } from './dns';
 import { readFilesystems } from './filesystems';
 import { readIcmp } from './icmp';
 import { readIpc } from './ipc';
@@ -100,6 +102,8 @@ export function createCollector(options: CollectOptions): Collector {
   const snapshotBehaviour = createBehaviourProbe(options, traffic);
   const telemetryBehaviour = createBehaviourProbe(options, traffic);
   const flowLimit = options.capture?.flowLimit ?? 256;
+  const plugAndPlay = createPlugAndPlayProbe(options);
+  const processor = createProcessorProbe(options);
   let previousCpu: ProcStatSample['cpu'] | undefined;
 
   /** A telemetry field: its value, or null when it failed or timed out. */
@@ -138,6 +142,9 @@ export function createCollector(options: CollectOptions): Collector {
         networkBehaviour,
         trafficSection,
         conntrack,
+        dnsServers,
+        plugAndPlayDevices,
+        processorPerformance,
       ] = await Promise.all([
         runProbe('system', timeoutMs, () => readSystem(options), systemSchema),
         runProbe('processes', timeoutMs, processes, processesSchema),
@@ -165,6 +172,9 @@ export function createCollector(options: CollectOptions): Collector {
         ),
         runProbe('traffic', timeoutMs, () => traffic.snapshot(), trafficSchema),
         runProbe('conntrack', timeoutMs, () => readConntrack(options, flowLimit), conntrackSchema),
+        runProbe('dns.servers', timeoutMs, () => readDnsServers(options), z.array(dnsServerSchema)),
+        runProbe('plugAndPlay', timeoutMs, plugAndPlay, plugAndPlaySchema),
+        runProbe('processorPerformance', timeoutMs, processor, processorPerformanceSchema),
       ]);
       return {
         collectedAt,
@@ -187,12 +197,14 @@ export function createCollector(options: CollectOptions): Collector {
         sharedLibraries,
         icmp,
         arp,
-        dns: { config: dnsConfig, cache: dnsCache },
+        dns: { config: dnsConfig, cache: dnsCache, servers: dnsServers },
         tls,
         sensors,
         networkBehaviour,
         traffic: trafficSection,
         conntrack,
+        plugAndPlay: plugAndPlayDevices,
+        processorPerformance,
       };
     },
 

@@ -395,6 +395,16 @@ describe('Packet capture: headers only (issue 17)', function () {
       expect(https).to.deep.include({ localAddress: lab!.device.address, peerAddress: lab!.network.address });
       expect(https.bytesIn).to.be.greaterThan(500);
       expect(Date.parse(https.lastSeen)).to.be.at.least(Date.parse(https.firstSeen));
+      // Seed 001 IV.4: the lab's DNS server (dnsmasq) by address, in binary, and its name from a real PTR query.
+      const servers = (snapshot.dns.servers as { available: true; value: any[] }).value;
+      expect(servers[0]).to.deep.include({ address: lab!.network.address, binary: '00001010.01100011.00000000.00000001', nameError: null });
+      expect(servers[0].name).to.match(/^(svc|beacon)\.lab$/);
+      // IV.12: the collector's own process (node) has readable direct dependencies.
+      const libraries = (snapshot.sharedLibraries as { available: true; value: any[] }).value;
+      expect(libraries.some((row) => row.dependencies?.available && row.dependencies.value.used.includes('libc.so.6'))).to.equal(true);
+      expect(snapshot.processorPerformance?.available).to.equal(true);
+      const addresses = (snapshot.network as { available: true; value: any }).value.interfaces.flatMap((i: any) => i.addresses);
+      expect(addresses).to.deep.include({ family: 'IPv4', address: lab!.device.address, cidr: `${lab!.device.address}/24`, broadcast: '10.99.0.255' });
     });
 
     it('reports the capture unavailable, with the reason, where tcpdump is missing', async function () {

@@ -1,3 +1,4 @@
+import { formatIpv6 } from '../ipAddress';
 import type { CapturedFrame } from './pcapStream';
 
 /** Link types tcpdump writes (pcap LINKTYPE_*). */
@@ -45,28 +46,9 @@ export function ipv4String(bytes: Uint8Array, offset: number): string {
   return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
 }
 
-/** IPv6 address at `offset`, compressed (RFC 5952: the longest run of zero groups as `::`). */
+/** IPv6 address at `offset`, as RFC 5952 text (the collector's one formatter, `formatIpv6`). */
 export function ipv6String(bytes: Uint8Array, offset: number): string {
-  const groups: number[] = [];
-  for (let index = 0; index < 8; index++) groups.push((bytes[offset + 2 * index]! << 8) | bytes[offset + 2 * index + 1]!);
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let index = 0; index < 8; ) {
-    if (groups[index] !== 0) {
-      index++;
-      continue;
-    }
-    let end = index;
-    while (end < 8 && groups[end] === 0) end++;
-    if (end - index > bestLength && end - index > 1) {
-      bestStart = index;
-      bestLength = end - index;
-    }
-    index = end;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return formatIpv6(Array.from(bytes.subarray(offset, offset + 16)));
 }
 
 /**
