@@ -13,9 +13,13 @@ export type LabServices = {
   broker: { address: string; port: number; fromHost: string };
   /** UDP sink (a Python process that reads and drops datagrams). */
   udpSink: { address: string; port: number };
+  /** TCP sink (a Python process that accepts every connection and drops what it reads). */
+  tcpSink: { address: string; port: number };
 };
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', 'mosquitto'];
+/** Debian's Python (the lab's sinks and traffic are stdlib only). */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 async function waitForTcp(host: string, port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -64,15 +68,34 @@ export async function startLabServices(lab: Lab): Promise<LabServices> {
   writeFileSync(mosquittoConfig, `listener 1883 0.0.0.0\nallow_anonymous true\npersistence false\nlog_dest none\n`);
   const mosquitto = MOSQUITTO.find((path) => !path.startsWith('/') || existsSync(path))!;
   lab.spawnIn(lab.network, mosquitto, ['-c', mosquittoConfig]);
-  lab.spawnIn(lab.network, 'python3', [
+  lab.spawnIn(lab.network, PYTHON, [
     '-c',
     `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('${address}',9999))\nwhile True: s.recv(65535)`,
+  ]);
+  lab.spawnIn(lab.network, PYTHON, [
+    '-c',
+    [
+      'import selectors, socket',
+      'sel = selectors.DefaultSelector()',
+      "server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+      `server.bind(('${address}', 9000)); server.listen(1024); server.setblocking(False)`,
+      'sel.register(server, selectors.EVENT_READ)',
+      'while True:',
+      '    for key, _ in sel.select():',
+      '        if key.fileobj is server:',
+      '            conn, _ = server.accept(); conn.setblocking(False); sel.register(conn, selectors.EVENT_READ)',
+      '        else:',
+      '            try: data = key.fileobj.recv(65536)',
+      '            except OSError: data = b""',
+      '            if not data: sel.unregister(key.fileobj); key.fileobj.close()',
+    ].join('\n'),
   ]);
   // The device resolves through dnsmasq: /etc/netns/<name>/resolv.conf is bind-mounted by `ip netns exec`.
   const etc = `/etc/netns/${lab.device.name}`;
   mkdirSync(etc, { recursive: true });
   writeFileSync(join(etc, 'resolv.conf'), `nameserver ${address}\nsearch lab\n`);
   await waitForTcp(lab.networkFromHost, 1883, 10_000, 'mosquitto');
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the sinks bind on the lab link only
   await waitForTcp(lab.networkFromHost, 443, 10_000, 'the HTTPS server (openssl s_server)');
   const pidFile = join(lab.directory, 'dnsmasq.pid');
   for (let waited = 0; !existsSync(pidFile); waited += 100) {
@@ -84,5 +107,6 @@ export async function startLabServices(lab: Lab): Promise<LabServices> {
     dns: { address, port: 53, names: ['svc.lab', 'beacon.lab', 'www.svc.lab'] },
     broker: { address, port: 1883, fromHost: `mqtt://${lab.networkFromHost}:1883` },
     udpSink: { address, port: 9999 },
+    tcpSink: { address, port: 9000 },
   };
 }
