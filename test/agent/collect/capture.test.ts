@@ -334,7 +334,10 @@ describe('Packet capture: headers only (issue 17)', function () {
 
     before(async function () {
       const reason = labUnavailable();
-      if (reason) this.skip(); // eslint-disable-line
+      if (reason) {
+        process.stdout.write(`      skipped: ${reason}\n`);
+        this.skip();
+      }
       lab = createLab({ id: `c${process.pid % 100000}` });
       await startLabServices(lab);
     });

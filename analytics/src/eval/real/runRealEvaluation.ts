@@ -41,7 +41,7 @@ export type RealEvaluationOptions = {
 /** A labelled window of the harness: which behaviour the real processes produced, from when to when (ms). */
 export type LabelledWindow = { behaviour: AbnormalBehaviour; startMs: number; endMs: number };
 
-/** One message the judge received, kept for the dataset export. */
+/** One message the judge received, kept for the dataset export; `ts` is its envelope's time in ms. */
 export type ReceivedMessage = { kind: 'telemetry' | 'snapshot'; ts: number; message: unknown };
 
 /** Result of {@link runRealEvaluation}. */
@@ -157,7 +157,7 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
     judge.on('message', (topic, payload) => {
       const parsed = parseDeviceTopic(topic);
       if (!parsed || (parsed.kind !== 'telemetry' && parsed.kind !== 'snapshot')) return;
-      let message: { deviceId?: string; ts?: number; body?: any; sig?: string };
+      let message: { deviceId?: string; ts?: string; body?: any; sig?: string };
       try {
         message = JSON.parse(payload.toString('utf8'));
         const signer = recoverMessageSigner(message as never);
@@ -171,7 +171,7 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
         counts.telemetry++;
         for (const name of CAPTURED) if (message.body?.network?.[name] !== null && message.body?.network?.[name] !== undefined) covered[name]!++;
       } else counts.snapshots++;
-      received.push({ kind: parsed.kind, ts: message.ts ?? 0, message });
+      received.push({ kind: parsed.kind, ts: Date.parse(message.ts ?? ''), message });
     });
     await new Promise<void>((resolve, reject) => {
       judge!.once('connect', () => judge!.subscribe('twins/+/+', { qos: 1 }, (error) => (error ? reject(error) : resolve())));
