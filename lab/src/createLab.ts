@@ -72,7 +72,7 @@ export function labUnavailable(): string | null {
 /**
  * Creates the lab: namespaces `net-<id>-dev` (the device) and `net-<id>-svc` (the network), joined by a veth pair
  * (10.99.0.2 ↔ 10.99.0.1/24, the network namespace being the device's default gateway), and a veth pair from the host
- * to the network namespace (10.99.1.1 ↔ 10.99.1.2/30) so a judge in the host reaches the broker. Traffic stays in
+ * to the network namespace (10.99.N.1 ↔ 10.99.N.2/30, N from the id, 2–251) so a judge in the host reaches the broker. Traffic stays in
  * these namespaces and that link: nothing is routed beyond them.
  *
  * @example
@@ -85,6 +85,9 @@ export function createLab(parameters: CreateLabParameters = {}): Lab {
   const device = { name: `net-${id}-dev`, address: '10.99.0.2' };
   const network = { name: `net-${id}-svc`, address: '10.99.0.1' };
   const links = { device: `net-${id}-d`, network: `net-${id}-n`, hostSide: `net-${id}-h`, hostPeer: `net-${id}-g` };
+  // The host link's /30 depends on the id, so that two labs at once do not claim the same host address.
+  const block = [...id].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) % 250, 7) + 2;
+  const host = { self: `10.99.${block}.1`, peer: `10.99.${block}.2` };
   const children = new Set<ChildProcess>();
   const directory = mkdtempSync(join(tmpdir(), `net-lab-${id}-`));
   const cleanup = () => {
@@ -103,8 +106,8 @@ export function createLab(parameters: CreateLabParameters = {}): Lab {
     const inNs = (namespace: LabNamespace, ...args: string[]) => run('ip', ['-n', namespace.name, ...args]);
     inNs(device, 'addr', 'add', `${device.address}/24`, 'dev', links.device);
     inNs(network, 'addr', 'add', `${network.address}/24`, 'dev', links.network);
-    inNs(network, 'addr', 'add', '10.99.1.2/30', 'dev', links.hostPeer);
-    run('ip', ['addr', 'add', '10.99.1.1/30', 'dev', links.hostSide]);
+    inNs(network, 'addr', 'add', `${host.peer}/30`, 'dev', links.hostPeer);
+    run('ip', ['addr', 'add', `${host.self}/30`, 'dev', links.hostSide]);
     for (const [namespace, link] of [
       [device, links.device],
       [network, links.network],
@@ -124,7 +127,7 @@ export function createLab(parameters: CreateLabParameters = {}): Lab {
   return {
     device,
     network,
-    networkFromHost: '10.99.1.2',
+    networkFromHost: host.peer,
     deviceInterface: links.device,
     directory,
     spawnIn(namespace, command, args, options = {}) {
