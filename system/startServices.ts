@@ -8,6 +8,11 @@ import { loadOracleConfig } from '../oracle/src/config';
 import { runOracle, type RunningOracle } from '../oracle/src/runOracle';
 import { loadSecurityConfig } from '../security/src/config';
 import { runSecurity, type RunningSecurity } from '../security/src/runSecurity';
+import { JsonRpcProvider } from 'ethers';
+import { createBrokerDirectory, type BrokerLimits } from '../broker/src';
+import { brokerRealm } from '../twin-core/src/broker/principal';
+import { readDeployment } from '../twin-core/src/deployment/deployment';
+import type { Index } from '../oracle/src/index';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embeddedBroker';
 
 /** A log line sink for every service; never given secrets. */
@@ -26,6 +31,8 @@ export type StartServicesParameters = {
   /** An external broker; without it the embedded broker runs on `brokerPort`. */
   mqttUrl?: string;
   brokerPort?: number;
+  /** The embedded broker's per-client publish limits (defaults: `DEFAULT_BROKER_LIMITS`). */
+  brokerLimits?: Partial<BrokerLimits>;
   /**
    * An external Kubo node; without it the oracle runs the embedded Helia node (shared with the API and the security
    * service), on the private IPFS network of instances when `IPFS_SWARM_KEY_FILE` is in the environment.
@@ -76,13 +83,30 @@ export type RunningServices = {
 export async function startServices(parameters: StartServicesParameters): Promise<RunningServices> {
   const log = parameters.log ?? (() => undefined);
   const environment = parameters.environment ?? process.env;
-  const broker =
+  const deployment = readDeployment(parameters.deploymentFile);
+  const realm = brokerRealm(deployment);
+  // The embedded broker judges every client against the chain: twins from the oracle's mirror once it runs.
+  let mirrorIndex: Index | undefined;
+  const brokerProvider =
     parameters.mqttUrl === undefined
-      ? await startEmbeddedBroker({ host: '127.0.0.1', port: parameters.brokerPort ?? 1883 })
+      ? new JsonRpcProvider(parameters.rpcUrl, deployment.chainId, { staticNetwork: true, cacheTimeout: -1 })
       : undefined;
+  const broker =
+    brokerProvider === undefined
+      ? undefined
+      : await startEmbeddedBroker({
+          host: '127.0.0.1',
+          port: parameters.brokerPort ?? 1883,
+          auth: {
+            directory: createBrokerDirectory({ provider: brokerProvider, deployment, index: () => mirrorIndex }),
+            realm,
+            ...(parameters.brokerLimits ? { limits: parameters.brokerLimits } : {}),
+            log: (level, message, fields) => log(level, `broker: ${message}`, fields),
+          },
+        });
   const mqttUrl = parameters.mqttUrl ?? broker!.url;
   const stops: (() => Promise<void>)[] = [];
-  if (broker) stops.unshift(() => broker.stop());
+  if (broker) stops.unshift(() => broker.stop().finally(() => brokerProvider?.destroy()));
   try {
     const oracle = await runOracle(
       loadOracleConfig({
@@ -100,7 +124,11 @@ export async function startServices(parameters: StartServicesParameters): Promis
       }),
       (level, message, fields) => log(level, `oracle: ${message}`, fields),
     );
-    stops.unshift(() => oracle.stop());
+    stops.unshift(() => {
+      mirrorIndex = undefined;
+      return oracle.stop();
+    });
+    mirrorIndex = oracle.index;
     const api = await runApi({
       config: loadApiConfig({
         environment: {
@@ -142,7 +170,11 @@ export async function startServices(parameters: StartServicesParameters): Promis
       const options = parameters.simulator;
       simulator = await runSimulator({
         config: loadAgentConfig({
-          environment: { TWIN_AGENT_MQTT_URL: mqttUrl, TWIN_AGENT_DATA_DIR: join(parameters.dataDir, 'simulator') },
+          environment: {
+            TWIN_AGENT_MQTT_URL: mqttUrl,
+            TWIN_AGENT_MQTT_REALM: realm,
+            TWIN_AGENT_DATA_DIR: join(parameters.dataDir, 'simulator'),
+          },
         }),
         devices: options.devices,
         seed: options.seed,

@@ -9,11 +9,13 @@ task(
 )
   .addOptionalParam('admin', 'Address that receives the admin and registrar roles (default: the deployer)')
   .addOptionalParam('oracle', 'Address that receives the oracle role')
-  .setAction((args: { admin?: string; oracle?: string }, hre) =>
+  .addOptionalParam('api', "Address that receives API_ROLE (an API instance's broker login)")
+  .setAction((args: { admin?: string; oracle?: string; api?: string }, hre) =>
     runTask(async () => {
       const deployment = await deployRegistry(hre, {
         admin: args.admin === undefined ? undefined : parseAddress(hre, 'admin', args.admin),
         oracle: args.oracle === undefined ? undefined : parseAddress(hre, 'oracle', args.oracle),
+        api: args.api === undefined ? undefined : parseAddress(hre, 'api', args.api),
       });
       console.log(
         `Deployed on ${deployment.network} (chain ${deployment.chainId}, block ${deployment.deploymentBlock}):`,
@@ -31,4 +33,12 @@ task('grant-oracle', 'Gives an address the oracle role (admin only)')
   .setAction(async (args: { account: string; from: string }, hre) => {
     const { grantRole } = await import('./entities');
     return grantRole(hre, 'ORACLE_ROLE', args.account, args.from);
+  });
+
+task('grant-api', "Gives an address API_ROLE: an API instance's login to the broker (admin only)")
+  .addParam('account', "Address of the API instance's broker key (API_MQTT_KEY, else API_RELAYER_KEY)")
+  .addOptionalParam('from', 'Admin account: index or address', '0')
+  .setAction(async (args: { account: string; from: string }, hre) => {
+    const { grantRole } = await import('./entities');
+    return grantRole(hre, 'API_ROLE', args.account, args.from);
   });

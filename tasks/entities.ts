@@ -4,10 +4,10 @@ import { confirm, emitted, parseAddress, resolveSigner, runTask, taskError } fro
 import { ENTITY_ROLE_NAMES, ENTITY_ROLES, ENTITY_STATUS_NAMES } from './lib/names';
 import { loadRegistry, type Registry } from './lib/registry';
 
-/** Grants an operational role of the entity registry (`ORACLE_ROLE`, `REGISTRAR_ROLE`). */
+/** Grants an operational role of the entity registry (`ORACLE_ROLE`, `REGISTRAR_ROLE`, `API_ROLE`). */
 export async function grantRole(
   hre: HardhatRuntimeEnvironment,
-  role: 'ORACLE_ROLE' | 'REGISTRAR_ROLE',
+  role: 'ORACLE_ROLE' | 'REGISTRAR_ROLE' | 'API_ROLE',
   account: string,
   from: string,
 ) {
@@ -15,7 +15,9 @@ export async function grantRole(
     const { entities } = await loadRegistry(hre);
     const admin = await resolveSigner(hre, from);
     const target = parseAddress(hre, 'account', account);
-    const tx = await confirm(entities.connect(admin).grantRole(await entities[role](), target));
+    // API_ROLE is no constant of the contract: AccessControl grants any role ID, keccak256 of its name.
+    const roleId = role === 'API_ROLE' ? hre.ethers.id(role) : await entities[role]();
+    const tx = await confirm(entities.connect(admin).grantRole(roleId, target));
     const changed = emitted(tx, entities, 'RoleGranted');
     console.log(
       changed

@@ -8,3 +8,4 @@ import './lifecycle';
 import './simulated';
 import './start';
 import './coverage';
+import './broker';

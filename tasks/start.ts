@@ -97,6 +97,8 @@ subtask(TASK_NODE_SERVER_READY).setAction(async (args: { server: { close(): Prom
     networkName: 'localhost',
     write: true,
     oracle: await address(hre, DEMO_ACCOUNTS.oracle),
+    // The API logs in to the broker with the relayer's key.
+    api: await address(hre, DEMO_ACCOUNTS.relayer),
   });
   console.log(`Registry deployed; addresses written to ${deploymentPath('localhost')}:`);
   for (const [name, value] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(15)} ${value}`);

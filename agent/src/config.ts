@@ -84,7 +84,20 @@ export const agentConfigSchema = z.object({
   mqttKeyFile: path.optional(),
   /** Refuse a broker certificate the CA does not vouch for (default true). */
   mqttRejectUnauthorized: boolean.default(true),
-  /** MQTT client ID (default `twin-agent-` + the first 16 hex digits of the DeviceID). */
+  /**
+   * The deployment whose broker the agent logs in to, `<chainId>:<TwinRegistry address>` (`npx hardhat broker-config`
+   * prints it): with it the agent logs in as `device.<DeviceID>` with a token signed by its device key; without it
+   * (and without `mqttPassword`) it connects anonymously, which a broker of the registry refuses.
+   */
+  mqttRealm: z
+    .string()
+    .regex(/^[0-9]+:0x[0-9a-fA-F]{40}$/, 'must be <chainId>:<TwinRegistry address>')
+    .transform((value) => value.toLowerCase())
+    .optional(),
+  /**
+   * MQTT client ID (default `device-<DeviceID>-<random suffix kept in the data directory>`: the broker binds it to the
+   * device, and nobody can guess it).
+   */
   mqttClientId: z.string().min(1).max(128).optional(),
   /** Keep-alive, seconds (default 30). */
   mqttKeepaliveSeconds: count.default(30),

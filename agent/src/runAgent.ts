@@ -9,6 +9,9 @@ import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
 import { telemetryBodySchema } from '../../twin-core/src/messages/telemetry';
 import { privateKeyToAddress, type PrivateKey } from '../../twin-core/src/signing/deviceKey';
+import { brokerClientId } from '../../twin-core/src/broker/brokerClientId';
+import { brokerCredentials } from '../../twin-core/src/broker/brokerCredentials';
+import type { BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { handleCommand } from './commands/handleCommand';
 import type { AgentConfig } from './config';
 import type { CollectOptions } from './collect/context';
@@ -136,13 +139,42 @@ export async function readDeviceIdentity(
   };
 }
 
-/** MQTT client options from the configuration: credentials, TLS files, client ID, keep-alive. */
-export function mqttOptionsFromConfig(config: AgentConfig, clientId: string): IClientOptions {
-  return {
-    clientId: config.mqttClientId ?? clientId,
-    keepalive: config.mqttKeepaliveSeconds,
+/**
+ * The agent's broker login: client ID (`mqttClientId`, else bound to the principal with a suffix kept in the data
+ * directory), username and a password that is a fresh token signed by `key` for `mqttRealm` each time it is read, or
+ * `mqttPassword` as given; neither without a realm or a password (an open broker).
+ */
+export function agentBrokerLogin(
+  config: AgentConfig,
+  principal: BrokerPrincipal,
+  key: Hex,
+  devices?: readonly { deviceId: Hex; key: Hex }[],
+): { clientId: string; username?: string; password?: () => string } {
+  const clientId = config.mqttClientId ?? brokerClientId(principal, principal.kind === 'device' ? config.dataDir : undefined);
+  if (config.mqttRealm === undefined && config.mqttPassword === undefined) {
+    return { clientId, ...(config.mqttUsername !== undefined ? { username: config.mqttUsername } : {}) };
+  }
+  const credentials = brokerCredentials({
+    principal,
+    key,
+    clientId,
+    realm: config.mqttRealm ?? '',
+    ...(devices ? { devices } : {}),
     ...(config.mqttUsername !== undefined ? { username: config.mqttUsername } : {}),
     ...(config.mqttPassword !== undefined ? { password: config.mqttPassword } : {}),
+  });
+  return { clientId, username: credentials.username, password: credentials.refresh };
+}
+
+/** MQTT client options from the configuration and the broker login: TLS files, client ID, username, keep-alive. */
+export function mqttOptionsFromConfig(
+  config: AgentConfig,
+  login: { clientId: string; username?: string },
+): IClientOptions {
+  return {
+    clientId: login.clientId,
+    keepalive: config.mqttKeepaliveSeconds,
+    ...(login.username !== undefined ? { username: login.username } : {}),
     ...(config.mqttCaFile !== undefined ? { ca: readFileSync(config.mqttCaFile) } : {}),
     ...(config.mqttCertFile !== undefined ? { cert: readFileSync(config.mqttCertFile) } : {}),
     ...(config.mqttKeyFile !== undefined ? { key: readFileSync(config.mqttKeyFile) } : {}),
@@ -214,10 +246,12 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   const willSeq = JSON.parse(will.payload).seq as number;
   const onlineStatus = () =>
     channel.entry('status', { state: 'online', agentVersion: AGENT_VERSION, willSeq, intervals: { ...intervals } });
+  const login = agentBrokerLogin(config, { kind: 'device', id: deviceId }, identity.key);
   const publisher = new MqttPublisher({
     url: config.mqttUrl,
+    ...(login.password ? { password: login.password } : {}),
     options: {
-      ...mqttOptionsFromConfig(config, `twin-agent-${deviceId.slice(2, 18)}`),
+      ...mqttOptionsFromConfig(config, login),
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     },
     outbox,

@@ -7,7 +7,8 @@ import { DeviceChannel, entryFor } from './device/deviceChannel';
 import { SignerPool } from './device/signerPool';
 import { SequenceStore } from './identity/sequenceStore';
 import { silentLogger, type Logger } from './log';
-import { AGENT_VERSION, mqttOptionsFromConfig } from './runAgent';
+import { AGENT_VERSION, agentBrokerLogin, mqttOptionsFromConfig } from './runAgent';
+import { generatePrivateKey, privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
 import type { EpisodeConfig } from './simulate/behaviours';
 import { createSimulation } from './simulate/createSimulation';
 import { MqttPublisher } from './transport/mqttPublisher';
@@ -79,9 +80,19 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     maxMessages: config.outboxMaxMessages,
     fsync: false,
   });
+  // One fleet principal (a key of this run) proving each simulated device's key: the broker lets it publish for
+  // exactly those devices.
+  const fleetKey = generatePrivateKey();
+  const login = agentBrokerLogin(
+    config,
+    { kind: 'fleet', id: privateKeyToAddress(fleetKey) },
+    fleetKey,
+    simulation.devices.map((device) => ({ deviceId: device.deviceId as Hex, key: device.privateKey as Hex })),
+  );
   const publisher = new MqttPublisher({
     url: config.mqttUrl,
-    options: mqttOptionsFromConfig(config, `twin-simulator-${process.pid}`),
+    ...(login.password ? { password: login.password } : {}),
+    options: mqttOptionsFromConfig(config, login),
     outbox,
     maxInFlight: 1_000,
     reconnectMinMs: config.reconnectMinMs,

@@ -52,6 +52,12 @@ export const apiConfigSchema = z.object({
   mqttKeyFile: z.string().min(1).optional(),
   mqttRejectUnauthorized: boolean.default(true),
   /**
+   * The key the API logs in to the broker with (principal `api.<address>`): its account must hold `API_ROLE` on the
+   * entity registry (`npx hardhat grant-api`). Default: the relayer's key; without either the API connects with
+   * `mqttUsername`/`mqttPassword` only, which a broker of the registry refuses. Never logged.
+   */
+  mqttKey: privateKey.optional(),
+  /**
    * The relayer's key: submits users' signed EIP-712 requests through the forwarder and pays their gas. Without it
    * the relay endpoints answer 503. Never logged.
    */
@@ -83,6 +89,28 @@ export const apiConfigSchema = z.object({
   documentCacheMegabytes: z.coerce.number().min(0).max(16_384).default(64),
   /** How often the event feed reads the index for new snapshots, readings, anchors and state changes, ms. */
   feedIntervalMs: z.coerce.number().int().min(50).max(60_000).default(250),
+  /**
+   * The demo switch: everyone reads device internals (snapshot and telemetry bodies, behaviour labels, alert
+   * evidence, notifications) without signing in. Default false: only the twin's owner, its manufacturer and approved
+   * security entities do. Shown in `/health` (`reads`).
+   */
+  openReads: boolean.default(false),
+  /** Event streams (`GET /events`) one client address may hold open at once (default 4); more are 429. */
+  eventStreamsPerClient: z.coerce.number().int().min(1).max(1_000).default(4),
+  /** Event streams open at once over all clients (default 1,000); more are 503. */
+  eventStreamsMax: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** The relayer's budget window per entity, seconds (default 3,600): gas and requests refill at its end. */
+  relayBudgetWindowSeconds: z.coerce.number().int().min(1).max(604_800).default(3_600),
+  /** Gas one entity may have relayed per window (default 2,000,000, about 30 relayed `recordUpdate`s). */
+  relayBudgetGas: z.coerce.number().int().min(0).default(2_000_000),
+  /** Relayed requests one entity may send per window (default 30). */
+  relayBudgetRequests: z.coerce.number().int().min(0).default(30),
+  /** Below this balance, ETH, the relayer shows as low in `/health` (default 0.1). */
+  relayerLowBalanceEth: z.coerce.number().min(0).default(0.1),
+  /** Dry runs (`POST /messages/check`) per client address per minute (default 30). */
+  checkMessagePerMinute: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Largest message a dry run takes, bytes (default 1 MiB, the oracle's default `maxPayloadBytes`). */
+  checkMessageMaxBytes: z.coerce.number().int().min(1_024).max(16_777_216).default(1_048_576),
 });
 
 /** The API's validated configuration. */
@@ -117,7 +145,7 @@ export function loadApiConfig(
     environment: parameters.environment ?? process.env,
     file: parameters.file,
     fileOptional: false,
-    secrets: ['relayerKey', 'mqttPassword', 'jwtSecret', ...IPFS_CONFIG_SECRETS],
+    secrets: ['relayerKey', 'mqttKey', 'mqttPassword', 'jwtSecret', ...IPFS_CONFIG_SECRETS],
     source: 'API configuration',
   });
 }

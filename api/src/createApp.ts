@@ -12,6 +12,8 @@ import { authRoutes } from './routes/auth';
 import { commandRoutes } from './routes/command';
 import { entityRoutes } from './routes/entities';
 import { eventRoutes } from './routes/events';
+import { ipfsRoutes } from './routes/ipfs';
+import { rejectionRoutes } from './routes/rejections';
 import { relayRoutes } from './routes/relay';
 import { snapshotRoutes } from './routes/snapshots';
 import { specRoutes } from './routes/spec';
@@ -41,9 +43,11 @@ export function apiRoutes(context: ApiContext): AnyRoute[] {
     ...entityRoutes(context),
     ...commandRoutes(context),
     ...relayRoutes(context),
+    ...rejectionRoutes(context),
     ...authRoutes(context),
     ...eventRoutes(context),
     ...specRoutes(),
+    ...ipfsRoutes(context),
   ];
   routes.push(...systemRoutes(context, () => routes, API_VERSION));
   return routes;
@@ -117,9 +121,15 @@ export function createApp(context: ApiContext): Express {
     next();
   });
 
+  const routes = apiRoutes(context);
   const api = Router();
+  // A dry run takes the device's payload byte for byte (the oracle's bound, not the JSON body limit).
+  api.use('/messages/check', express.raw({ type: () => true, limit: config.checkMessageMaxBytes }));
   api.use(express.json({ limit: config.bodyLimitBytes }));
-  mountRoutes(api, apiRoutes(context));
+  mountRoutes(
+    api,
+    routes.filter((route) => !route.absolutePath),
+  );
   api.use((req) => {
     throw new ApiError(`No route ${req.method} ${API_BASE_PATH}${req.path}.`, {
       status: 404,
@@ -128,6 +138,21 @@ export function createApp(context: ApiContext): Express {
     });
   });
   app.use(API_BASE_PATH, api);
+
+  // The IPFS trustless gateway, at the root as gateways are (`/ipfs/{cid}`); raw blocks have no path below the CID.
+  const root = Router();
+  mountRoutes(
+    root,
+    routes.filter((route) => route.absolutePath),
+  );
+  app.use(root);
+  app.use('/ipfs', (req) => {
+    throw new ApiError('A raw block is requested by CID alone: /ipfs/{cid}, no path below it.', {
+      status: 400,
+      code: 'path-not-supported',
+      details: { path: `/ipfs${req.path}`.slice(0, 300) },
+    });
+  });
 
   app.get('/vendor/chart.umd.js', (_req, res) => res.type('application/javascript').sendFile(CHART_JS));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '5m' }));

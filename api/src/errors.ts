@@ -11,6 +11,8 @@ export type ApiErrorParameters = {
   code: string;
   /** JSON details for programs, e.g. the issues per field or the decoded revert. */
   details?: unknown;
+  /** Response headers to send with the error, e.g. `Retry-After` on a 429. */
+  headers?: Record<string, string>;
   cause?: unknown;
 };
 
@@ -26,11 +28,13 @@ export class ApiError extends BaseError {
   readonly status: number;
   readonly code: string;
   readonly body: ApiErrorBody;
+  readonly headers: Record<string, string>;
 
   constructor(message: string, parameters: ApiErrorParameters) {
     super(message, { cause: parameters.cause });
     this.status = parameters.status;
     this.code = parameters.code;
+    this.headers = parameters.headers ?? {};
     this.body = {
       error: {
         code: parameters.code,

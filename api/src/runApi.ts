@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { connect, type IClientOptions } from 'mqtt';
+import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFresh } from '../../twin-core/src/broker';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import { privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
 import { getEntity } from '../../oracle/src/index/entities';
 import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
 import { openIndex, type Index } from '../../oracle/src/index/openIndex';
@@ -18,6 +21,7 @@ import { BaseError } from '../../twin-core/src/errors/BaseError';
 import { createIndexFeed } from './feed/createIndexFeed';
 import { createMetrics, type OracleStats } from './metrics/createMetrics';
 import { createRelayer } from './relay/createRelayer';
+import { createRelayBudget } from './relay/relayBudget';
 import { createDocumentCache } from './views/createDocumentCache';
 
 /** A log line sink; never given secrets. */
@@ -99,25 +103,54 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
   });
   const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMegabytes * 1024 * 1024) });
+  const relayer =
+    config.relayerKey === undefined
+      ? undefined
+      : createRelayer({
+          wallet: new Wallet(config.relayerKey, provider),
+          deployment,
+          maxGas: BigInt(config.relayMaxGas),
+          budget: createRelayBudget({
+            windowMs: config.relayBudgetWindowSeconds * 1000,
+            gas: BigInt(config.relayBudgetGas),
+            requests: config.relayBudgetRequests,
+          }),
+        });
   const metrics = createMetrics({
+    ...(relayer ? { relayer } : {}),
     index,
     feed,
     documentStats: documents.stats,
     ...(parameters.shared?.oracleStats ? { oracleStats: parameters.shared.oracleStats } : {}),
   });
 
+  // The broker credentials: principal `api.<address>` with a fresh client ID per process (no persistent session).
+  const mqttKey = (config.mqttKey ?? config.relayerKey) as Hex | undefined;
+  const credentials =
+    mqttKey === undefined
+      ? undefined
+      : brokerCredentials({
+          principal: { kind: 'api', id: privateKeyToAddress(mqttKey) },
+          key: mqttKey,
+          clientId: brokerClientId({ kind: 'api', id: privateKeyToAddress(mqttKey) }),
+          realm: brokerRealm(deployment),
+          ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
+          ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
+        });
   const mqttOptions: IClientOptions = {
-    clientId: `twin-api-${process.pid}-${randomBytes(3).toString('hex')}`,
+    clientId: credentials?.clientId ?? `twin-api-${process.pid}-${randomBytes(3).toString('hex')}`,
     reconnectPeriod: 1_000,
     connectTimeout: 5_000,
-    ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
-    ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
+    ...(credentials ? { username: credentials.username, password: credentials.password } : {}),
+    ...(credentials === undefined && config.mqttUsername ? { username: config.mqttUsername } : {}),
+    ...(credentials === undefined && config.mqttPassword ? { password: config.mqttPassword } : {}),
     ...(config.mqttCaFile ? { ca: readFileSync(config.mqttCaFile) } : {}),
     ...(config.mqttCertFile ? { cert: readFileSync(config.mqttCertFile) } : {}),
     ...(config.mqttKeyFile ? { key: readFileSync(config.mqttKeyFile) } : {}),
     rejectUnauthorized: config.mqttRejectUnauthorized,
   };
   const mqtt = connect(config.mqttUrl, mqttOptions);
+  if (credentials) keepBrokerCredentialsFresh(mqtt, credentials);
   let brokerError = 'connecting';
   mqtt.on('error', (error) => (brokerError = error.message));
   mqtt.on('offline', () => (brokerError = brokerError === 'connecting' ? 'unreachable' : brokerError));
@@ -132,14 +165,6 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     tokenTtlSeconds: config.tokenTtlSeconds,
     lookupEntity: (address) => getEntity(index, address),
   });
-  const relayer =
-    config.relayerKey === undefined
-      ? undefined
-      : createRelayer({
-          wallet: new Wallet(config.relayerKey, provider),
-          deployment,
-          maxGas: BigInt(config.relayMaxGas),
-        });
 
   const context: ApiContext = {
     config,

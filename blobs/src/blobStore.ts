@@ -48,6 +48,19 @@ export interface BlobStore {
   get(cid: string): Promise<Uint8Array>;
 
   /**
+   * One block as it is stored, hashed and compared with its CID before it is returned: for a blob up to 256 KiB the
+   * blob itself (a raw block), for a larger one its dag-pb root (the UnixFS node linking the leaves), or any leaf. What
+   * an IPFS trustless gateway serves as `application/vnd.ipld.raw`.
+   *
+   * @throws InvalidCidError for a CID the store cannot produce (CIDv0, another codec or hash)
+   * @throws BlobNotFoundError when the block is missing
+   * @throws BlobIntegrityError when the bytes do not match the CID
+   * @example
+   * const block = await store.getBlock('bafkrei…') // sha2-256(block) is the CID's digest
+   */
+  getBlock(cid: string): Promise<Uint8Array>;
+
+  /**
    * Whether every block of the blob is held by the store (no network lookup). Inner UnixFS nodes are read and
    * verified to find the leaves; leaf bytes are verified only by `get`.
    *

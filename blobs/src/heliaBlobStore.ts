@@ -5,7 +5,7 @@ import type { CID } from 'multiformats/cid';
 import type { BlobStore } from './blobStore';
 import { KUBO_IMPORT_OPTIONS, assertBlobSize, parseBlobCid } from './cid';
 import { createHeliaNode } from './createHeliaNode';
-import { holdsWholeBlob, readVerifiedBlob, type BlockSource } from './dag';
+import { getVerifiedBlock, holdsWholeBlob, readVerifiedBlob, type BlockSource } from './dag';
 import { BlobNotFoundError, BlobStoreClosedError, BlobStoreError, messageOf } from './errors';
 import { FsBlockstore, FsDatastore } from './esmPackages.mjs';
 import type { ListenAddress, PeerAddress } from './network/addresses';
@@ -204,6 +204,21 @@ export class HeliaBlobStore implements BlobStore {
       else if (this.keepFetched === 'drop') await this.dropUnpinned(fetched);
     }
     return bytes;
+  }
+
+  async getBlock(cid: string): Promise<Uint8Array> {
+    this.assertOpen();
+    const parsed = parseBlobCid(cid);
+    const fetched: CID[] = [];
+    try {
+      const block = await getVerifiedBlock(this.source(fetched), parsed);
+      // A block fetched alone is not a whole blob to pin: keep it only as long as some pin holds it.
+      if (fetched.length > 0 && this.keepFetched === 'drop') await this.dropUnpinned(fetched);
+      return block;
+    } catch (error) {
+      await this.dropUnpinned(fetched);
+      throw error;
+    }
   }
 
   async has(cid: string): Promise<boolean> {

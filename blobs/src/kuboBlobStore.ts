@@ -2,7 +2,7 @@ import type { KuboRPCClient } from 'kubo-rpc-client';
 import type { CID } from 'multiformats/cid';
 import type { BlobStore } from './blobStore';
 import { KUBO_ADD_PARAMETERS, assertBlobSize, computeBlobCid, parseBlobCid } from './cid';
-import { holdsWholeBlob, readVerifiedBlob, type BlockSource } from './dag';
+import { getVerifiedBlock, holdsWholeBlob, readVerifiedBlob, type BlockSource } from './dag';
 import {
   BlobNotFoundError,
   BlobStoreClosedError,
@@ -117,6 +117,11 @@ export class KuboBlobStore implements BlobStore {
   async get(cid: string): Promise<Uint8Array> {
     this.assertOpen();
     return readVerifiedBlob(this.source, parseBlobCid(cid));
+  }
+
+  async getBlock(cid: string): Promise<Uint8Array> {
+    this.assertOpen();
+    return getVerifiedBlock(this.source, parseBlobCid(cid));
   }
 
   async has(cid: string): Promise<boolean> {

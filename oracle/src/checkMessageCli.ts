@@ -10,7 +10,7 @@ import { JsonRpcProvider } from 'ethers';
 import { deploymentPath, readDeployment } from '../../twin-core/src/deployment/deployment';
 import { BaseError } from '../../twin-core/src/errors/BaseError';
 import { assertNodeVersion } from '../../twin-core/src/runtime/assertNodeVersion';
-import { dryRunMessage, type DryRunResult } from './ingest/dryRunMessage';
+import { dryRunMessage, messageTopic, type DryRunResult } from './ingest/dryRunMessage';
 import { createChainTwinDirectory } from './ingest/chainTwins';
 
 const USAGE = `Usage: npm run check-message -- --file FILE [options]
@@ -63,17 +63,6 @@ function describe(result: DryRunResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The topic a message names itself, for when none is given. */
-function topicOf(payload: Buffer): string {
-  try {
-    const { deviceId, kind } = JSON.parse(payload.toString('utf8')) as { deviceId?: unknown; kind?: unknown };
-    if (typeof deviceId === 'string' && typeof kind === 'string') return `twins/${deviceId}/${kind}`;
-  } catch {
-    // Not JSON: the check itself says so.
-  }
-  return 'twins/unknown/unknown';
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -102,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const now = values.now === undefined ? Date.now() : Date.parse(values.now);
   if (Number.isNaN(now)) throw new UsageError(`--now must be an ISO 8601 time, got ${JSON.stringify(values.now)}.`);
-  const topic = values.topic ?? topicOf(payload);
+  const topic = values.topic ?? messageTopic(payload);
 
   let provider: JsonRpcProvider | undefined;
   try {

@@ -49,12 +49,13 @@ export const oracleConfigSchema = z.object({
    */
   mqttShared: boolean.default(true),
   /**
-   * MQTT client ID (default `twin-oracle-<share group>-1`). The session is persistent (clean start off, one hour
-   * expiry), so the broker keeps the oracle's messages while it restarts: give each instance its own ID.
+   * MQTT client ID (default `oracle-<address>-<random suffix kept in the data directory>`: bound to the oracle's
+   * principal, not guessable). The session is persistent (clean start off, one hour expiry), so the broker keeps the
+   * oracle's messages while it restarts: give each instance its own ID (its own data directory does).
    */
   mqttClientId: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _, . or -')
+    .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 letters, digits, _, . or -')
     .optional(),
   /** MQTT protocol version: 5 (default) or 4 for brokers without MQTT 5 (shared subscriptions need broker support). */
   mqttProtocolVersion: z.coerce
@@ -116,6 +117,11 @@ export const oracleConfigSchema = z.object({
    * reading also stays on IPFS in its batch. Costs about 1.5 KB per reading: 120 × 10,000 devices ≈ 1.8 GB.
    */
   telemetryHistory: z.coerce.number().int().min(0).max(10_000).default(120),
+  /**
+   * Rejected messages kept in the index with their detail, newest first (default 100,000, about 25 MB; the oldest
+   * are deleted as new ones arrive). The counts per reason keep every rejection whatever is pruned.
+   */
+  rejectionsKept: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
 });
 
 /** The oracle's validated configuration. */

@@ -25,7 +25,9 @@ import { loadSequenceLedger, saveSequenceLedger, type LedgerEntry } from './inde
 import { acceptAlert, ALERT_NOTIFICATION_KIND } from './ingest/acceptAlert';
 import { createReceiver, type ReceiverStats } from './ingest/createReceiver';
 import { Journal, type JournalStats } from './ingest/journal';
-import { oracleMqttOptions, oracleSubscriptions } from './ingest/oracleMqtt';
+import { oracleBrokerCredentials, oracleMqttOptions, oracleSubscriptions } from './ingest/oracleMqtt';
+import { keepBrokerCredentialsFresh } from '../../twin-core/src/broker/brokerCredentials';
+import { brokerRealm } from '../../twin-core/src/broker/principal';
 import { RejectionCounter, type Rejection } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
 import { createVerifierPool } from './ingest/createVerifierPool';
@@ -136,7 +138,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   const refuse = (rejection: Rejection, at: number) => {
     rejections.record(rejection);
     try {
-      recordRejection(index, { ...rejection, at });
+      recordRejection(index, { ...rejection, at }, { kept: config.rejectionsKept });
     } catch (error) {
       log('warn', 'rejection not recorded', { error: (error as Error).message });
     }
@@ -395,7 +397,9 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     process: judgeAndProcess,
     log,
   });
-  client = connect(config.mqttUrl, oracleMqttOptions(config));
+  const credentials = oracleBrokerCredentials(config, brokerRealm(deployment));
+  client = connect(config.mqttUrl, oracleMqttOptions(config, credentials));
+  keepBrokerCredentialsFresh(client, credentials);
   // mqtt.js sends the QoS 1 acknowledgement when handleMessage calls back (and reads nothing more from the connection
   // until then): what is plainly not a device message is refused before the disk; the rest is journaled first (one
   // write: it survives a kill of the oracle at any instant), then judged and processed off the receive path.

@@ -1,6 +1,7 @@
 import { utf8ToBytes } from '@noble/hashes/utils';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFresh } from '../../twin-core/src/broker';
 import { createAnalyzer, type Analyzer } from '../../analytics/src/createAnalyzer';
 import type { Alert, AlertEvent } from '../../analytics/src/engine/types';
 import { openIndex } from '../../oracle/src/index/openIndex';
@@ -218,14 +219,25 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
     onError: (error) => log('warn', 'review pass failed', { error: (error as Error).message.split('\n')[0] }),
   });
 
-  const options: IClientOptions = {
-    clientId: `twin-security-${wallet.address.slice(2, 10).toLowerCase()}-${process.pid}`,
-    reconnectPeriod: 1_000,
+  // Principal `security.<address>`: an approved security entity; a fresh client ID per process (clean session).
+  const principal = { kind: 'security' as const, id: wallet.address };
+  const credentials = brokerCredentials({
+    principal,
+    key: config.securityKey as Hex,
+    clientId: brokerClientId(principal),
+    realm: brokerRealm(deployment),
     ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
     ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
+  });
+  const options: IClientOptions = {
+    clientId: credentials.clientId,
+    username: credentials.username,
+    password: credentials.password,
+    reconnectPeriod: 1_000,
     rejectUnauthorized: config.mqttRejectUnauthorized,
   };
   client = connect(config.mqttUrl, options);
+  keepBrokerCredentialsFresh(client, credentials);
   client.on('connect', () => {
     client!.subscribe(['twins/+/telemetry', 'twins/+/snapshot'], { qos: 1 }, (error) => {
       if (error) log('error', 'subscription refused', { error: error.message });

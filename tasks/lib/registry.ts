@@ -1,3 +1,4 @@
+import { API_ROLE_NAME } from '../../twin-core/src/broker/principal';
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import {
   deploymentPath,
@@ -25,6 +26,8 @@ export type DeployRegistryParameters = {
   admin?: string;
   /** Receives the oracle role when given. */
   oracle?: string;
+  /** Receives `API_ROLE` (the API instance's broker login, see broker/README.md) when given. */
+  api?: string;
   /** Write `deployments/<network>.json` (default: true except on the in-process network). */
   write?: boolean;
   /**
@@ -83,6 +86,9 @@ export async function deployRegistry(
   const registry = await ethers.getContractAt('EntityRegistry', entitiesAddress, deployer);
   if (parameters.oracle !== undefined) {
     await (await registry.grantRole(await registry.ORACLE_ROLE(), parameters.oracle)).wait();
+  }
+  if (parameters.api !== undefined) {
+    await (await registry.grantRole(ethers.id(API_ROLE_NAME), parameters.api)).wait();
   }
   if (admin.toLowerCase() !== deployer.address.toLowerCase()) {
     for (const role of [await registry.REGISTRAR_ROLE(), await registry.DEFAULT_ADMIN_ROLE()]) {

@@ -4,15 +4,19 @@ import { expect } from 'chai';
 import { loadApiConfig } from '../../api/src/config';
 import { runApi } from '../../api/src/runApi';
 import { CAST } from '../oracle/chain/deployOnNode';
+import { signInSession, type TestSession } from '../helpers/siweSession';
 import { eventually, nextEvent, startApiHarness, type ApiHarness } from './apiHarness';
 
 describe('API: reading twins, snapshots and proofs (real server, oracle, chain, broker, IPFS)', function () {
   this.timeout(120_000);
   let h: ApiHarness;
   let anchored: { deviceId: string; seq: number };
+  /** Alice, owner of device 0: device internals are hers to read (issue 14). */
+  let aliceSession: TestSession;
 
   before(async function () {
     h = await startApiHarness('api-read', 3);
+    aliceSession = await signInSession(h.api, h.wallet(CAST.alice));
     // Wait until some snapshot of Alice's twin is anchored: everything below reads a settled system.
     const page = await eventually(
       () => h.request(`/twins/${h.aliceTwin}/snapshots?pageSize=50`),
@@ -57,7 +61,7 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
 
   describe('GET /twins', function () {
     it('lists every minted twin with its chain record and latest snapshot', async function () {
-      const { status, body } = await h.request('/twins');
+      const { status, body } = await h.request('/twins', { headers: aliceSession.headers });
       expect(status).to.equal(200);
       expect(body.total).to.equal(3);
       expect(body.items.map((twin: { deviceId: string }) => twin.deviceId).sort()).to.deep.equal(
@@ -69,6 +73,8 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(alice.price).to.equal('0');
       expect(alice.latestSnapshot.seq).to.be.a('number');
       expect(alice.behaviour).to.equal('normal');
+      expect(alice.access).to.equal('full');
+      expect(alice.staticUrl).to.equal(`/ipfs/${alice.staticCid}?format=raw`);
     });
 
     it('filters by owner, manufacturer, state and forSale, and paginates', async function () {
@@ -99,7 +105,9 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
   describe('GET /twins/:deviceId', function () {
     it('merges the chain record, the static document from IPFS, the latest snapshot and telemetry', async function () {
       const device = h.harness.devices[0]!;
-      const { status, body } = await h.request(`/twins/${device.deviceId.toUpperCase().replace('0X', '0x')}`);
+      const { status, body } = await h.request(`/twins/${device.deviceId.toUpperCase().replace('0X', '0x')}`, {
+        headers: aliceSession.headers,
+      });
       expect(status).to.equal(200);
       expect(body.twin.deviceId).to.equal(device.deviceId);
       expect(body.twin.deviceSigner.toLowerCase()).to.equal(device.address.toLowerCase());
@@ -123,7 +131,7 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
     });
 
     it('serves the recent telemetry readings, oldest first', async function () {
-      const { status, body } = await h.request(`/twins/${h.aliceTwin}/telemetry?limit=5`);
+      const { status, body } = await h.request(`/twins/${h.aliceTwin}/telemetry?limit=5`, { headers: aliceSession.headers });
       expect(status).to.equal(200);
       expect(body.items.length).to.be.within(1, 5);
       const seqs = body.items.map((item: { seq: number }) => item.seq);
@@ -150,12 +158,14 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
     });
 
     it('serves one full snapshot from IPFS: the signed message the device published', async function () {
-      const { status, body } = await h.request(`/twins/${anchored.deviceId}/snapshots/${anchored.seq}`);
+      const { status, body } = await h.request(`/twins/${anchored.deviceId}/snapshots/${anchored.seq}`, {
+        headers: aliceSession.headers,
+      });
       expect(status).to.equal(200);
       expect(body.message).to.include({ kind: 'snapshot', deviceId: anchored.deviceId, seq: anchored.seq });
       expect(body.message.sig).to.match(/^0x[0-9a-f]{130}$/);
       expect(body.snapshot.anchored).to.equal(true);
-      const missing = await h.request(`/twins/${anchored.deviceId}/snapshots/999999`);
+      const missing = await h.request(`/twins/${anchored.deviceId}/snapshots/999999`, { headers: aliceSession.headers });
       expect(missing.status).to.equal(404);
       expect(missing.body.error.code).to.equal('snapshot-not-found');
     });
@@ -206,7 +216,7 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
   describe('GET /events', function () {
     it('streams telemetry of one twin as server-sent events', async function () {
       const { contentType, data } = await nextEvent(
-        `${h.api}/events?deviceId=${h.aliceTwin}`,
+        `${h.api}/events?deviceId=${h.aliceTwin}&access_token=${aliceSession.token}`,
         'telemetry',
         () => true,
         15_000,
@@ -264,7 +274,9 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       const { status, body } = await h.request('/asyncapi.json');
       expect(status).to.equal(200);
       expect(body.asyncapi).to.equal('3.0.0');
-      expect(body).to.deep.equal(JSON.parse(readFileSync(join(__dirname, '..', '..', 'spec', 'asyncapi.json'), 'utf8')));
+      expect(body).to.deep.equal(
+        JSON.parse(readFileSync(join(__dirname, '..', '..', 'spec', 'asyncapi.json'), 'utf8')),
+      );
     });
 
     it('answers JSON errors for unknown routes, bad JSON and oversize bodies, with security headers', async function () {

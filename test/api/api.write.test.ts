@@ -1,3 +1,4 @@
+import { brokerLogin } from '../helpers/brokerLogin';
 import { expect } from 'chai';
 import { Contract, type Wallet } from 'ethers';
 import { FORWARD_REQUEST_TYPES } from '../../api/src/relay/forwardRequest';
@@ -5,6 +6,7 @@ import { connect } from 'mqtt';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { CAST } from '../oracle/chain/deployOnNode';
+import { signInSession } from '../helpers/siweSession';
 import { eventually, nextEvent, startApiHarness, type ApiHarness } from './apiHarness';
 
 describe('API: sign-in, device commands and relayed chain writes (real server, oracle, chain, broker)', function () {
@@ -85,7 +87,12 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
   describe('POST /twins/:deviceId/command', function () {
     it("publishes the owner's command to the device's command topic", async function () {
       const token = (await signIn(h.wallet(CAST.alice))).body.token;
-      const listener = connect(h.services.mqttUrl, { clientId: 'command-listener' });
+      // The device itself: only it may read its command topic.
+      const device = h.harness.devices[0]!;
+      const listener = connect(
+        h.services.mqttUrl,
+        brokerLogin(h.harness.deploymentFile, { kind: 'device', id: h.aliceTwin }, device.privateKey),
+      );
       const received = new Promise<string>((resolve) =>
         listener.on('message', (_topic, payload) => resolve(payload.toString())),
       );
@@ -161,7 +168,9 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         reason: 'bafkrei-evidence',
         by: security.address,
       });
-      const notifications = await h.request(`/owners/${h.wallet(CAST.alice).address}/notifications`);
+      // Notifications are private (issue 14): Alice reads her own.
+      const { headers } = await signInSession(h.api, h.wallet(CAST.alice));
+      const notifications = await h.request(`/owners/${h.wallet(CAST.alice).address}/notifications`, { headers });
       expect(notifications.status).to.equal(200);
       expect(notifications.body.items[0]).to.include({ kind: 'state-changed', deviceId: h.aliceTwin });
     });
@@ -250,7 +259,8 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         20_000,
         'the update and the review request in the API',
       );
-      const notifications = await h.request(`/owners/${alice.address}/notifications`);
+      const { headers } = await signInSession(h.api, alice);
+      const notifications = await h.request(`/owners/${alice.address}/notifications`, { headers });
       expect(notifications.body.items[0]).to.include({ kind: 'review-requested', deviceId: h.aliceTwin });
     });
   });

@@ -7,6 +7,8 @@ import { spawnEntry, type EntryProcess } from '../../bench/lib/spawnEntry';
 import { writeSwarmKey } from '../blobs/networkNodes';
 import { freePort, waitForPort } from '../helpers/brokers';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
+import { signInSession, type TestSession } from '../helpers/siweSession';
+import { CAST } from '../oracle/chain/deployOnNode';
 
 describe('API alone (npm run api, its own process) reading blobs from the oracle over the private IPFS network, no Kubo', function () {
   this.timeout(180_000);
@@ -15,8 +17,16 @@ describe('API alone (npm run api, its own process) reading blobs from the oracle
   let alone: EntryProcess;
   let aloneApi: string;
   let anchored: { deviceId: string; seq: number };
+  /** Alice's sign-in on each API (each has its own token secret): snapshot messages are private (issue 14). */
+  const sessions = new Map<string, TestSession>();
   const get = async (base: string, path: string) => {
-    const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(20_000) });
+    if (!sessions.has(base) && !path.startsWith('/health')) {
+      sessions.set(base, await signInSession(base, h.wallet(CAST.alice)));
+    }
+    const response = await fetch(`${base}${path}`, {
+      signal: AbortSignal.timeout(20_000),
+      headers: sessions.get(base)?.headers ?? {},
+    });
     return { status: response.status, body: (await response.json()) as any };
   };
 

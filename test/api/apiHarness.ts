@@ -1,3 +1,5 @@
+import { id } from 'ethers';
+import { API_ROLE_NAME } from '../../twin-core/src/broker/principal';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { startServices, type RunningServices } from '../../system/startServices';
@@ -47,6 +49,8 @@ export async function startApiHarness(
       first!,
     ),
   );
+  // The API logs in to the broker with the relayer's key, which holds API_ROLE.
+  await mined(harness.registry.entities.grantRole(id(API_ROLE_NAME), harness.node.wallet(RELAYER_ACCOUNT).address));
   const services = await startServices({
     rpcUrl: harness.node.url,
     deploymentFile: harness.deploymentFile,

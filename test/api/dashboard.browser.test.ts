@@ -24,7 +24,9 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
-    h = await startApiHarness('api-browser', 2);
+    // Device internals are private (issue 14); until the dashboard signs in (api/README.md, "Who reads what"), its
+    // test runs with the demo switch that opens reads, as `npm start` could.
+    h = await startApiHarness('api-browser', 2, { API_OPEN_READS: 'true' });
     // The devices publish their static documents at start; wait until the oracle has them on IPFS.
     await eventually(
       () => h.request(`/twins/${h.aliceTwin}`),

@@ -39,7 +39,7 @@ export async function startAedes(
   port?: number,
   credentials?: { username: string; password: string },
 ): Promise<AedesBroker> {
-  const { Aedes } = require('aedes') as { Aedes: { createBroker(): Promise<AedesInstance> } };
+  const { Aedes } = require('aedes') as { Aedes: { createBroker(options?: object): Promise<AedesInstance> } };
   const chosen = port ?? (await freePort());
   let server: Server | undefined;
   let broker: AedesInstance | undefined;
@@ -49,7 +49,8 @@ export async function startAedes(
     url: `mqtt://127.0.0.1:${chosen}`,
     received,
     async start() {
-      broker = await Aedes.createBroker();
+      // Client IDs bound to a principal (`device-<DeviceID>-<suffix>`) are longer than MQTT 3.1.1's 23 characters.
+      broker = await Aedes.createBroker({ maxClientsIdLength: 256 });
       if (credentials) {
         broker.authenticate = (_client, username, password, callback) =>
           callback(null, username === credentials.username && password?.toString() === credentials.password);

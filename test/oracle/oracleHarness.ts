@@ -1,3 +1,5 @@
+import { brokerRealm } from '../../twin-core/src/broker/principal';
+import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +73,12 @@ export async function startOracleHarness(seed: string, devices: number): Promise
     devices: simulation.devices,
     async publishFromDevices(brokerUrl, seconds, during) {
       const config = loadAgentConfig({
-        environment: { TWIN_AGENT_MQTT_URL: brokerUrl, TWIN_AGENT_DATA_DIR: join(directory, 'devices') },
+        environment: {
+          TWIN_AGENT_MQTT_URL: brokerUrl,
+          // A broker of the registry (the embedded one with auth) wants the fleet's signed token for this deployment.
+          TWIN_AGENT_MQTT_REALM: brokerRealm(readDeployment(deploymentFile)),
+          TWIN_AGENT_DATA_DIR: join(directory, 'devices'),
+        },
       });
       const simulator = await runSimulator({
         config,

@@ -4,7 +4,9 @@ import { connect, type MqttClient } from 'mqtt';
 import { DeviceChannel } from '../../agent/src/device/deviceChannel';
 import { SequenceStore } from '../../agent/src/identity/sequenceStore';
 import { createSimulation, type Simulation } from '../../agent/src/simulate/createSimulation';
-import { ZeroHash } from 'ethers';
+import { id, ZeroHash } from 'ethers';
+import { API_ROLE_NAME } from '../../twin-core/src/broker/principal';
+import { brokerLogin } from '../helpers/brokerLogin';
 import { loadSecurityConfig } from '../../security/src/config';
 import { runSecurity, type RunningSecurity } from '../../security/src/runSecurity';
 import { startServices, type RunningServices } from '../../system/startServices';
@@ -17,10 +19,13 @@ import { freePort } from '../helpers/brokers';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
 import { notificationSchema } from '../../twin-core/src/messages/notification';
+import { signInSession, type TestSession } from '../helpers/siweSession';
 
 const SEED = 'security-loop';
 /** A second security entity's account (not in the cast). */
 const WATCHER = 9;
+/** Reads the owner notifications as an API instance. */
+const READER = 10;
 const RATE = 4;
 
 describe("the security entity's loop on a local chain: anomaly, alert, suspension, notification, review, reactivation", function () {
@@ -35,7 +40,12 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
   let publishing: NodeJS.Timeout | undefined;
   let notifier: RunningSecurity | undefined;
 
-  const get = async (path: string) => (await fetch(`${api}${path}`)).json() as Promise<any>;
+  let alice: TestSession | undefined;
+  /** Reads the API as Alice, the twin's owner: notifications are private (issue 14). */
+  const get = async (path: string) => {
+    alice ??= await signInSession(api, harness.node.wallet(CAST.alice));
+    return (await fetch(`${api}${path}`, { headers: alice.headers })).json() as Promise<any>;
+  };
 
   before(async function () {
     harness = await startOracleHarness(SEED, 1);
@@ -96,7 +106,10 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
         },
       }),
     });
-    owner = connect(services.mqttUrl, { clientId: 'owner-notifications' });
+    // The notifications reader logs in as an API instance (API_ROLE): owners read theirs through the API.
+    const reader = harness.node.wallet(READER);
+    await mined(harness.registry.entities.grantRole(id(API_ROLE_NAME), reader.address));
+    owner = connect(services.mqttUrl, brokerLogin(harness.deploymentFile, { kind: 'api', id: reader.address }, reader.privateKey));
     owner.on('message', (_topic, payload) => ownerMessages.push(JSON.parse(payload.toString())));
     await owner.subscribeAsync(deviceTopic(deviceId, 'notifications'), { qos: 1 });
 
@@ -115,7 +128,10 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       key: device.privateKey,
       sequence: new SequenceStore(join(harness.directory, 'device-seq'), 1_000),
     });
-    const publisher = connect(services.mqttUrl, { clientId: 'device-0' });
+    const publisher = connect(
+      services.mqttUrl,
+      brokerLogin(harness.deploymentFile, { kind: 'device', id: deviceId }, device.privateKey),
+    );
     await new Promise<void>((resolve) => publisher.once('connect', () => resolve()));
     publishing = setInterval(() => {
       const at = Date.now();

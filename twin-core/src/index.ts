@@ -34,3 +34,4 @@ export * from './signing/messageSignature';
 export * from './crypto/cryptoBackend';
 export * from './signing/mintAttestation';
 export * from './static/mintFields';
+export * from './broker/index';

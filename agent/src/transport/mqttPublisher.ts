@@ -29,6 +29,8 @@ export type MqttPublisherParameters = {
   /** Reconnect backoff bounds, ms (defaults 1,000 and 30,000). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** Fresh broker passwords (signed tokens): one is put in the options at each (re)connect, so none expires in use. */
+  password?: () => string;
   /** The transport: mqtt.js `connect` unless a test injects another. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
 };
@@ -105,8 +107,11 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       reconnectOnConnackError: true,
       connectTimeout: 10_000,
       ...this.parameters.options,
+      ...(this.parameters.password ? { password: this.parameters.password() } : {}),
     });
     this.client = client;
+    const password = this.parameters.password;
+    if (password) client.on('reconnect', () => (client.options.password = password()));
     client.on('connect', () => this.handleConnect());
     client.on('close', () => this.handleClose('connection closed'));
     client.on('offline', () => this.handleClose('offline'));

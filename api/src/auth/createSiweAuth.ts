@@ -85,6 +85,11 @@ export type SiweAuth = {
   signIn(parameters: SignInParameters): Promise<SignInReturnType>;
   /** Verifies a session token (signature, issuer, audience, expiry). */
   verifyToken(token: string): Promise<VerifyTokenReturnType>;
+  /**
+   * Verifies a session token and re-reads its entity in the index now: 403 `entity-not-registered` /
+   * `entity-not-approved` once revoked, 401 `token-role-changed` once re-roled, whatever the token's expiry.
+   */
+  authenticate(token: string): Promise<VerifyTokenReturnType>;
   /** Express 5 middleware: `Authorization: Bearer <token>` → `res.locals.session`. */
   requireSession(parameters?: RequireSessionParameters): RequestHandler;
 };
@@ -218,6 +223,12 @@ export function createSiweAuth(parameters: CreateSiweAuthParameters): SiweAuth {
     },
 
     verifyToken,
+
+    async authenticate(token) {
+      const session = await verifyToken(token);
+      await recheckEntity(session);
+      return session;
+    },
 
     requireSession: createRequireSession({ realm: domain, verifyToken, recheckEntity }),
   };

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 
 /** How a route is authorised, as the OpenAPI document states it. */
@@ -33,8 +33,12 @@ export type RouteDefinition<
   bodySchema extends z.ZodType = z.ZodType,
 > = {
   method: 'get' | 'post' | 'put';
-  /** Express path under the base path, e.g. `/twins/:deviceId`. */
+  /** Express path under the base path, e.g. `/twins/:deviceId`; from the server's root with `absolutePath`. */
   path: string;
+  /** The path is from the server's root, not under the base path (the IPFS gateway's `/ipfs/:cid`). */
+  absolutePath?: boolean;
+  /** A body that is not JSON (read raw): its content type and what it is, for the OpenAPI document. */
+  rawBody?: { contentType: string; description: string };
   operationId: string;
   summary: string;
   description?: string;
@@ -43,6 +47,8 @@ export type RouteDefinition<
   params?: paramsSchema;
   query?: querySchema;
   body?: bodySchema;
+  /** Express middleware run before validation (a route's own rate limit). */
+  middleware?: RequestHandler[];
   /** Status of a successful answer (default 200). */
   status?: number;
   responses: Record<number, RouteResponse>;

@@ -2,8 +2,15 @@ import type { NextFunction, Request, Response } from 'express';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
 import { ApiError } from '../errors';
 
-/** Body-parser errors by their `type`, as API errors. */
+/** Body-parser errors by their `type`, and Express's own 4xx (a malformed URL's `URIError`), as API errors. */
 function fromBodyParser(error: { type?: string; status?: number; message: string }): ApiError | undefined {
+  if (error instanceof URIError) {
+    return new ApiError(`Malformed URL: ${error.message}.`, {
+      status: 400,
+      code: 'invalid-url',
+      details: 'a path segment or query value is not valid percent-encoding (RFC 3986)',
+    });
+  }
   if (error.type === 'entity.too.large') {
     return new ApiError('Request body too large.', { status: 413, code: 'payload-too-large' });
   }
@@ -12,6 +19,10 @@ function fromBodyParser(error: { type?: string; status?: number; message: string
   }
   if (error.type === 'encoding.unsupported' || error.type === 'charset.unsupported') {
     return new ApiError(error.message, { status: 415, code: 'unsupported-encoding' });
+  }
+  // Any other client error Express or a parser raised (its status says so): 4xx with its message, never a 500.
+  if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+    return new ApiError(error.message, { status: error.status, code: 'bad-request' });
   }
   return undefined;
 }
@@ -33,8 +44,9 @@ export function errorHandler(
     const apiError =
       error instanceof ApiError
         ? error
-        : fromBodyParser(error as { type?: string; message: string }) ??
-          new ApiError('Internal error.', { status: 500, code: 'internal-error', cause: error });
+        : (error !== null && typeof error === 'object'
+            ? fromBodyParser(error as { type?: string; message: string })
+            : undefined) ?? new ApiError('Internal error.', { status: 500, code: 'internal-error', cause: error });
     if (apiError.status >= 500 && !(error instanceof ApiError)) {
       log('error', 'request failed', {
         method: req.method,
@@ -43,6 +55,6 @@ export function errorHandler(
       });
     }
     count(apiError.code, apiError.status);
-    res.status(apiError.status).json(apiError.body);
+    res.set(apiError.headers).status(apiError.status).json(apiError.body);
   };
 }

@@ -13,17 +13,21 @@ import type { AnyRoute } from './defineRoute';
  */
 export function mountRoutes(router: Router, routes: readonly AnyRoute[]): void {
   for (const route of routes) {
-    router[route.method](route.path, async (req: Request, res: Response, next: NextFunction) => {
-      try {
-        const params = parse(route.params, req.params, 'path parameter');
-        const query = parse(route.query, req.query, 'query parameter');
-        const body = parse(route.body, req.body, 'body');
-        const result = await route.handler({ params, query, body, req, res });
-        if (result !== undefined && !res.headersSent) res.status(route.status ?? 200).json(result);
-      } catch (error) {
-        next(error);
-      }
-    });
+    router[route.method](
+      route.path,
+      ...(route.middleware ?? []),
+      async (req: Request, res: Response, next: NextFunction) => {
+        try {
+          const params = parse(route.params, req.params, 'path parameter');
+          const query = parse(route.query, req.query, 'query parameter');
+          const body = parse(route.body, req.body, 'body');
+          const result = await route.handler({ params, query, body, req, res });
+          if (result !== undefined && !res.headersSent) res.status(route.status ?? 200).json(result);
+        } catch (error) {
+          next(error);
+        }
+      },
+    );
   }
 }
 

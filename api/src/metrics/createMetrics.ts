@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Index } from '../../../oracle/src/index/openIndex';
 import { countRejectionsByReason } from '../../../oracle/src/index/rejections';
 import type { IndexFeed } from '../feed/createIndexFeed';
+import type { Relayer } from '../relay/createRelayer';
 import type { DocumentCache } from '../views/createDocumentCache';
 
 /** The oracle's own counters, when it runs in the API's process. */
@@ -14,6 +15,8 @@ export type MetricsOptions = {
   oracleStats?: OracleStats;
   /** The IPFS document cache's counters. */
   documentStats?: DocumentCache['stats'];
+  /** The relayer, when the API has one: its spend and balance. */
+  relayer?: Pick<Relayer, 'spend' | 'balance'>;
 };
 
 /** The API's Prometheus registry and the instruments the routes use. */
@@ -35,9 +38,56 @@ export type ApiMetrics = {
  * res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
  */
 export function createMetrics(options: MetricsOptions): ApiMetrics {
-  const { index, feed, oracleStats, documentStats } = options;
+  const { index, feed, oracleStats, documentStats, relayer } = options;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'twin_api_process_' });
+
+  if (relayer !== undefined) {
+    new Gauge({
+      name: 'twin_relayer_transactions_total',
+      help: 'Relayed transactions mined since start.',
+      registers: [registry],
+      collect() {
+        this.set(relayer.spend().relayed);
+      },
+    });
+    new Gauge({
+      name: 'twin_relayer_gas_used_total',
+      help: 'Gas the relayed transactions used since start.',
+      registers: [registry],
+      collect() {
+        this.set(Number(relayer.spend().gasUsed));
+      },
+    });
+    new Gauge({
+      name: 'twin_relayer_spent_eth_total',
+      help: 'ETH the relayer paid for relayed transactions since start (gas used × effective gas price).',
+      registers: [registry],
+      collect() {
+        this.set(Number(relayer.spend().weiSpent) / 1e18);
+      },
+    });
+    new Gauge({
+      name: 'twin_relayer_over_budget_total',
+      help: "Relayed requests refused (429) since start because their signer's budget was spent.",
+      registers: [registry],
+      collect() {
+        this.set(relayer.spend().overBudget);
+      },
+    });
+    new Gauge({
+      name: 'twin_relayer_balance_eth',
+      help: "The relayer account's balance now, ETH (-1 when the chain does not answer).",
+      registers: [registry],
+      async collect() {
+        try {
+          this.set(Number(await relayer.balance()) / 1e18);
+        } catch {
+          this.set(-1);
+        }
+      },
+    });
+  }
 
   new Gauge({
     name: 'twin_messages_received_total',

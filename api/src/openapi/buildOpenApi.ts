@@ -27,7 +27,7 @@ export function buildOpenApi(parameters: BuildOpenApiParameters): JsonSchema {
     hoist(z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema, components);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of parameters.routes) {
-    const path = `${parameters.basePath}${route.path}`.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    const path = `${route.absolutePath ? '' : parameters.basePath}${route.path}`.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const operation: Record<string, unknown> = {
       operationId: route.operationId,
       summary: route.summary,
@@ -39,6 +39,15 @@ export function buildOpenApi(parameters: BuildOpenApiParameters): JsonSchema {
       ],
       ...(route.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: convert(route.body, 'input') } } } }
+        : {}),
+      ...(route.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              description: route.rawBody.description,
+              content: { [route.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } },
+            },
+          }
         : {}),
       ...(route.auth === 'bearer' ? { security: [{ signInToken: [] }] } : {}),
       responses: Object.fromEntries(

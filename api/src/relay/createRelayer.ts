@@ -6,6 +6,7 @@ import type { PrepareBody, RelayBody, RelayResult, TypedForwardRequest } from '.
 import { prepareRequest } from './prepareRequest';
 import { relayRequest, type RelayExpectation } from './relayRequest';
 import { createSendQueue, type SendQueue } from './sendQueue';
+import type { BudgetStanding, RelayBudget } from './relayBudget';
 
 /** Parameters of {@link createRelayer}. */
 export type CreateRelayerParameters = {
@@ -19,14 +20,36 @@ export type CreateRelayerParameters = {
   maxGas?: bigint | number | undefined;
   /** Confirmations to wait for before answering, at least 1 (default 1). */
   confirmations?: number | undefined;
+  /** Per-entity budgets in gas and requests, checked before broadcast (default: none). */
+  budget?: RelayBudget | undefined;
+};
+
+/** What the relayer spent since start. */
+export type RelayerSpend = {
+  /** Transactions mined. */
+  relayed: number;
+  /** Gas they used. */
+  gasUsed: bigint;
+  /** Wei they cost (gas used × effective gas price). */
+  weiSpent: bigint;
+  /** Requests refused for an exhausted budget. */
+  overBudget: number;
 };
 
 /** Relays users' signed requests to the TwinRegistry through the TwinForwarder. */
 export type Relayer = {
   /** The EIP-712 `ForwardRequest` a user signs for `action`, with its nonce, gas and deadline filled in. */
   prepare(parameters: PrepareBody): Promise<TypedForwardRequest>;
-  /** Checks a signed request, simulates it, then submits it and waits for its receipt. */
+  /** Checks a signed request, simulates it, checks the signer's budget, then submits it and waits for its receipt. */
   relay(body: RelayBody, expect?: RelayExpectation): Promise<RelayResult>;
+  /** The relayer's account. */
+  address(): Promise<string>;
+  /** The relayer's balance now, wei. */
+  balance(): Promise<bigint>;
+  /** What it spent since start. */
+  spend(): RelayerSpend;
+  /** An entity's budget standing (undefined without budgets). */
+  budgetOf(entity: string): BudgetStanding | undefined;
 };
 
 /** What {@link prepareRequest} and {@link relayRequest} share: the relayer's connections and settings. */
@@ -47,6 +70,9 @@ export type RelayContext = {
   queue: SendQueue;
   /** `from:nonce` of the requests being relayed now, so a request submitted twice is sent once. */
   inFlight: Set<string>;
+  budget: RelayBudget | undefined;
+  /** Counted by `relayRequest`. */
+  spend: RelayerSpend;
 };
 
 /**
@@ -90,10 +116,16 @@ export function createRelayer(parameters: CreateRelayerParameters): Relayer {
     },
     queue: createSendQueue(),
     inFlight: new Set(),
+    budget: parameters.budget,
+    spend: { relayed: 0, gasUsed: 0n, weiSpent: 0n, overBudget: 0 },
   };
   return {
     prepare: (body) => prepareRequest(context, body),
     relay: (body, expect) => relayRequest(context, body, expect),
+    address: () => wallet.getAddress(),
+    balance: async () => provider.getBalance(await wallet.getAddress()),
+    spend: () => ({ ...context.spend }),
+    budgetOf: (entity) => context.budget?.standing(entity),
   };
 }
 

@@ -66,15 +66,33 @@ export async function relayRequest(
   try {
     await checkSigned(context, BigInt(request.nonce), forwardRequest);
     await simulate(context, call, forwardRequest);
+    // The signer's budget, last before broadcast: only a request that would be sent and succeed spends it.
+    let reservation;
+    try {
+      reservation = context.budget?.reserve(from, forwardRequest.gas);
+    } catch (error) {
+      context.spend.overBudget++;
+      throw error;
+    }
     const sent = await context.queue
       .run(() => context.forwarder.execute(forwardRequest))
       .catch((error: unknown) => {
+        reservation?.release();
         throw relayCallError(error, `The relayed ${call.action}`);
       });
+    // Broadcast: from here the reservation stands until the receipt says what was used.
     const receipt = await sent.wait(context.confirmations).catch((error: unknown) => {
+      reservation?.settle(forwardRequest.gas);
       throw relayCallError(error, `The relayed ${call.action} (transaction ${sent.hash})`);
     });
-    if (receipt === null) throw chainUnavailable(new Error(`no receipt for ${sent.hash}`));
+    if (receipt === null) {
+      reservation?.settle(forwardRequest.gas);
+      throw chainUnavailable(new Error(`no receipt for ${sent.hash}`));
+    }
+    reservation?.settle(receipt.gasUsed);
+    context.spend.relayed++;
+    context.spend.gasUsed += receipt.gasUsed;
+    context.spend.weiSpent += receipt.gasUsed * (receipt.gasPrice ?? 0n);
     return {
       txHash: receipt.hash,
       blockNumber: receipt.blockNumber,

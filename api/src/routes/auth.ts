@@ -14,8 +14,9 @@ import { defineRoute } from '../http/defineRoute';
 import { errorSchema } from '../schemas/common';
 
 /**
- * The session of a request's `Authorization: Bearer <token>`, or a 401 (`token-missing`, `token-invalid`,
- * `token-expired`).
+ * The session of a request's `Authorization: Bearer <token>`, its entity re-read in the index now, or a 401
+ * (`token-missing`, `token-invalid`, `token-expired`, `token-role-changed`) or 403 (`entity-not-approved` once
+ * revoked, `entity-not-registered`).
  *
  * @example
  * const session = await sessionOf(req, context.auth)
@@ -26,7 +27,7 @@ export async function sessionOf(req: Request, auth: SiweAuth): Promise<Session> 
   if (match === null) {
     throw new ApiError('Sign in first: send Authorization: Bearer <token>.', { status: 401, code: 'token-missing' });
   }
-  return auth.verifyToken(match[1]!);
+  return auth.authenticate(match[1]!);
 }
 
 /**
@@ -85,9 +86,14 @@ export function authRoutes(context: ApiContext) {
       path: '/auth/session',
       operationId: 'getSession',
       summary: 'The signed-in caller',
+      description: 'Checked against the chain mirror now: a revoked entity gets 403 at once, its token unexpired.',
       tag: 'auth',
       auth: 'bearer',
-      responses: { 200: { description: 'The session', schema: sessionSchema }, 401: unauthorized },
+      responses: {
+        200: { description: 'The session', schema: sessionSchema },
+        401: unauthorized,
+        403: { description: 'The entity was revoked or is no longer registered', schema: errorSchema },
+      },
       handler: ({ req }) => sessionOf(req, context.auth),
     }),
   ];

@@ -6,6 +6,8 @@ import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
 import { addressParams, errorSchema } from '../schemas/common';
 import { entitySchema, notificationSchema } from '../schemas/twins';
+import { getTwin } from '../../../oracle/src/index/twins';
+import { canReadTwin, readerOf } from '../access/reader';
 
 const badInput = { description: 'Invalid input; the message names each bad field', schema: errorSchema };
 
@@ -48,8 +50,10 @@ export function entityRoutes(context: ApiContext) {
       summary: "An owner's notifications, newest first",
       description:
         'One per chain event about a twin the address owned when it happened (state changes, review requests). ' +
-        'Page back with `before` = the smallest id seen. Also published on `twins/{deviceId}/notifications`.',
+        'Page back with `before` = the smallest id seen. Private: the owner itself and security entities read ' +
+        'them all, a manufacturer those about twins it made (a page may then hold fewer than `limit`); signed in.',
       tag: 'entities',
+      auth: 'bearer',
       params: addressParams,
       query: z.object({
         limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -61,14 +65,39 @@ export function entityRoutes(context: ApiContext) {
           schema: z.object({ items: z.array(notificationSchema) }).meta({ id: 'NotificationPage' }),
         },
         400: badInput,
+        401: { description: 'Not signed in (notifications are private)', schema: errorSchema },
+        403: { description: 'Neither this owner, a security entity nor a manufacturer', schema: errorSchema },
       },
-      handler: ({ params, query }) => ({
-        items: notificationsFor(context.index, params.address, {
+      handler: async ({ params, query, req }) => {
+        const reader = await readerOf(req, context);
+        const items = notificationsFor(context.index, params.address, {
           limit: query.limit,
           newestFirst: true,
           ...(query.before === undefined ? {} : { beforeId: query.before }),
-        }),
-      }),
+        });
+        const entity = reader.entity;
+        const self = entity !== undefined && entity.account.toLowerCase() === params.address.toLowerCase();
+        if (reader.open || self || entity?.role === 'security') return { items };
+        if (entity?.role === 'manufacturer') {
+          return {
+            items: items.filter((item) => {
+              const twin = getTwin(context.index, item.deviceId);
+              return twin !== undefined && canReadTwin(reader, twin);
+            }),
+          };
+        }
+        throw reader.session === undefined
+          ? new ApiError('Notifications are private: sign in as this owner (or a security entity).', {
+              status: 401,
+              code: 'sign-in-required',
+              details: { owner: params.address },
+            })
+          : new ApiError("Only the owner itself, security entities and the twins' manufacturers read these.", {
+              status: 403,
+              code: 'not-notification-reader',
+              details: { owner: params.address, caller: reader.session.address, role: reader.session.role },
+            });
+      },
     }),
   ];
 }

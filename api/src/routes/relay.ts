@@ -7,13 +7,18 @@ import {
   relayResultSchema,
   typedForwardRequestSchema,
 } from '../relay/forwardRequest';
-import { deviceIdParams, errorSchema } from '../schemas/common';
+import { addressParams, deviceIdParams, errorSchema } from '../schemas/common';
+import { z } from 'zod';
 
 const relayResponses = {
   200: { description: 'Relayed and mined', schema: relayResultSchema },
   400: { description: 'Invalid, expired, or not an allowed action', schema: errorSchema },
   401: { description: 'The signature does not match the request or its nonce', schema: errorSchema },
   422: { description: 'The registry would revert; details name the custom error', schema: errorSchema },
+  429: {
+    description: "The signer's relay budget (gas or requests per window) is spent: what is left, when it refills",
+    schema: errorSchema,
+  },
   503: { description: 'No relayer configured, or the chain is unreachable', schema: errorSchema },
 };
 
@@ -68,6 +73,39 @@ export function relayRoutes(context: ApiContext) {
       body: relayBodySchema,
       responses: relayResponses,
       handler: ({ body }) => relayer().relay(body),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/relay/budget/:address',
+      operationId: 'getRelayBudget',
+      summary: "An entity's relay budget: gas and requests left in this window, and when they refill",
+      description:
+        'Each signer may have `API_RELAY_BUDGET_GAS` gas and `API_RELAY_BUDGET_REQUESTS` requests relayed per ' +
+        '`API_RELAY_BUDGET_WINDOW_SECONDS`; beyond, `POST /relay` answers 429 before broadcasting.',
+      tag: 'relay',
+      params: addressParams,
+      responses: {
+        200: {
+          description: 'The standing',
+          schema: z
+            .object({
+              entity: z.string(),
+              windowSeconds: z.number(),
+              limit: z.object({ gas: z.string(), requests: z.number().int() }),
+              used: z.object({ gas: z.string(), requests: z.number().int() }),
+              remaining: z.object({ gas: z.string(), requests: z.number().int() }),
+              refillsAt: z.string(),
+            })
+            .meta({ id: 'RelayBudget' }),
+        },
+        400: relayResponses[400],
+        503: relayResponses[503],
+      },
+      handler: ({ params }) => {
+        const standing = relayer().budgetOf(params.address);
+        if (standing !== undefined) return standing;
+        throw new ApiError('This relayer has no budgets.', { status: 404, code: 'relay-budget-none' });
+      },
     }),
     defineRoute({
       method: 'put',

@@ -7,6 +7,7 @@ import { defineRoute } from '../http/defineRoute';
 import { deviceIdParams, errorSchema, snapshotParams } from '../schemas/common';
 import { listSnapshotsQuery, proofSchema, snapshotDocumentSchema, snapshotPageSchema } from '../schemas/twins';
 import { batchView, requireTwin, snapshotView } from '../views/twinView';
+import { assertCanReadTwin, readerOf } from '../access/reader';
 
 const badInput = { description: 'Invalid input; the message names each bad field', schema: errorSchema };
 const notFound = { description: 'No such twin or snapshot', schema: errorSchema };
@@ -69,16 +70,22 @@ export function snapshotRoutes(context: ApiContext) {
       path: '/twins/:deviceId/snapshots/:seq',
       operationId: 'getSnapshot',
       summary: 'One full snapshot, from IPFS',
-      description: 'The signed message exactly as the device published it, read from IPFS and checked against its CID.',
+      description:
+        'The signed message as the device published it, read from IPFS and checked against its CID (its exact ' +
+        "bytes: `snapshot.url`). Device internals: the twin's owner, its manufacturer and security entities only.",
       tag: 'snapshots',
+      auth: 'bearer',
       params: snapshotParams,
       responses: {
         200: { description: 'The snapshot and its message', schema: snapshotDocumentSchema },
         400: badInput,
+        401: { description: 'Not signed in (device internals are private)', schema: errorSchema },
+        403: { description: "Neither the twin's owner, its manufacturer nor a security entity", schema: errorSchema },
         404: notFound,
         502: { description: 'IPFS did not return the snapshot', schema: errorSchema },
       },
-      handler: async ({ params }) => {
+      handler: async ({ params, req }) => {
+        assertCanReadTwin(await readerOf(req, context), requireTwin(index, params.deviceId));
         const snapshot = requireSnapshot(params.deviceId, params.seq);
         const { value, error } = await context.documents.read(snapshot.cid, 5_000);
         if (value === null) {

@@ -1,3 +1,4 @@
+import { formatEther, parseEther } from 'ethers';
 import { z } from 'zod';
 import type { ApiContext, ComponentHealth } from '../context';
 import { defineRoute, type AnyRoute } from '../http/defineRoute';
@@ -10,12 +11,26 @@ const PROBE_CID = rawCidV1(new Uint8Array());
 const componentSchema = z.object({ up: z.boolean(), detail: z.string() });
 const healthSchema = z
   .object({
-    status: z.enum(['up', 'degraded']),
+    status: z.enum(['up', 'degraded']).meta({ description: 'From chain, broker, IPFS and index (not the relayer)' }),
     components: z.object({
       chain: componentSchema,
       broker: componentSchema,
       ipfs: componentSchema,
       index: componentSchema,
+    }),
+    relayer: z
+      .object({
+        configured: z.boolean(),
+        address: z.string().nullable(),
+        balanceWei: z.string().nullable(),
+        lowBalance: z.boolean().meta({ description: 'Below `API_RELAYER_LOW_BALANCE_ETH`: top it up' }),
+        detail: z.string(),
+      })
+      .meta({ description: 'The relayer paying users’ gas; a low balance shows here without failing the check' }),
+    reads: z.enum(['private', 'open']).meta({
+      description:
+        "`private`: device internals for the twin's owner, manufacturer and security entities only; `open`: the " +
+        'demo switch `API_OPEN_READS` is on and everyone reads them',
     }),
   })
   .meta({ id: 'Health' });
@@ -60,7 +75,48 @@ export async function checkHealth(context: ApiContext) {
   ]);
   const components = { chain, broker: context.brokerHealth(), ipfs, index };
   const up = Object.values(components).every((component) => component.up);
-  return { status: up ? ('up' as const) : ('degraded' as const), components };
+  return {
+    status: up ? ('up' as const) : ('degraded' as const),
+    components,
+    relayer: await relayerHealth(context),
+    reads: context.config.openReads ? ('open' as const) : ('private' as const),
+  };
+}
+
+/** The relayer's account and balance, and whether it is below the low-balance threshold. */
+async function relayerHealth(context: ApiContext) {
+  const { relayer } = context;
+  if (relayer === undefined) {
+    return {
+      configured: false,
+      address: null,
+      balanceWei: null,
+      lowBalance: false,
+      detail: 'no relayer key (API_RELAYER_KEY): the relay answers 503',
+    };
+  }
+  const address = await relayer.address();
+  const threshold = parseEther(String(context.config.relayerLowBalanceEth));
+  let balance: bigint;
+  try {
+    balance = await relayer.balance();
+  } catch (error) {
+    return {
+      configured: true,
+      address,
+      balanceWei: null,
+      lowBalance: false,
+      detail: `balance unknown: ${(error as Error).message.split('\n')[0]}`,
+    };
+  }
+  const low = balance < threshold;
+  return {
+    configured: true,
+    address,
+    balanceWei: balance.toString(),
+    lowBalance: low,
+    detail: `${formatEther(balance)} ETH${low ? `, below ${formatEther(threshold)} ETH: top it up` : ''}`,
+  };
 }
 
 /**

@@ -32,6 +32,9 @@ export const snapshotSchema = z
     collectedAt: timeSchema,
     hash: z.string().meta({ description: 'The snapshot hash committed in the Merkle leaf' }),
     cid: z.string().meta({ description: 'The signed snapshot message on IPFS' }),
+    url: z
+      .string()
+      .meta({ description: "Its exact bytes on this API's IPFS trustless gateway (`GET /ipfs/{cid}`, private)" }),
     receivedAt: timeSchema,
     batchId: z.number().int().nullable(),
     anchored: z.boolean().meta({ description: "True once its batch's anchoring transaction is confirmed" }),
@@ -51,15 +54,22 @@ export const twinSchema = z
     price: z.string().meta({ description: 'Listing price in wei (0 when not for sale)' }),
     staticHash: z.string(),
     staticCid: z.string(),
+    staticUrl: z
+      .string()
+      .meta({ description: "The static document's exact bytes on this API's IPFS gateway (`GET /ipfs/{cid}`)" }),
+    access: z.enum(['full', 'public']).meta({
+      description:
+        "`full`: the reader sees device internals (the twin's owner, its manufacturer, a security entity, or open " +
+        'reads); `public`: the chain record, states, histories, hashes, CIDs and proofs only',
+    }),
     updateCount: z.number().int(),
     reviewRequested: z.boolean(),
     mintedBlock: z.number().int(),
     updatedBlock: z.number().int(),
     latestSnapshot: z.object({ seq: z.number().int(), collectedAt: timeSchema, anchored: z.boolean() }).nullable(),
-    behaviour: z
-      .string()
-      .nullable()
-      .meta({ description: "The latest telemetry's ground-truth label (simulated devices only)" }),
+    behaviour: z.string().nullable().meta({
+      description: "The latest telemetry's ground-truth label (simulated devices only; null when access is public)",
+    }),
     anomalous: z.boolean().nullable(),
   })
   .meta({ id: 'Twin' });
@@ -137,7 +147,9 @@ export const twinViewSchema = z
       .meta({ description: 'The static document from IPFS (its CID is the one on chain)' }),
     staticError: z.string().nullable().meta({ description: 'Why the static document could not be read' }),
     latestSnapshot: snapshotSchema.nullable(),
-    latestTelemetry: telemetryReadingSchema.nullable(),
+    latestTelemetry: telemetryReadingSchema
+      .nullable()
+      .meta({ description: 'Null when `twin.access` is `public` (device internals are private)' }),
     updates: z.array(updateSchema),
     stateHistory: z.array(stateChangeSchema),
     alerts: z.array(alertSchema).meta({ description: 'Security alerts about the device, newest first (at most 20)' }),

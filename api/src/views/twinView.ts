@@ -9,6 +9,8 @@ import { listStateChanges, listTwinUpdates } from '../../../oracle/src/index/twi
 import { getTwin, type IndexedTwin } from '../../../oracle/src/index/twins';
 import { ApiError } from '../errors';
 import type { DocumentCache } from './createDocumentCache';
+import { canReadTwin, type Reader } from '../access/reader';
+import { gatewayPath } from '../routes/ipfs';
 
 /** What the views read: the oracle's index and the IPFS documents (through the cache). */
 export type ViewSources = { index: Index; documents: DocumentCache; ipfsTimeoutMs?: number };
@@ -42,6 +44,7 @@ export function snapshotView(index: Index, snapshot: IndexedSnapshot) {
     collectedAt: snapshot.collectedAt,
     hash: snapshot.hash,
     cid: snapshot.cid,
+    url: gatewayPath(snapshot.cid),
     receivedAt: snapshot.receivedAt,
     batchId: snapshot.batchId,
     anchored: batch?.status === 'confirmed',
@@ -50,18 +53,22 @@ export function snapshotView(index: Index, snapshot: IndexedSnapshot) {
 }
 
 /**
- * A twin as listed: the mirrored chain record, its latest snapshot and the latest behaviour label.
+ * A twin as listed: the mirrored chain record, its latest snapshot and, for a reader who sees the twin's internals,
+ * the latest behaviour label (null for the public: it comes from the telemetry body).
  *
  * @example
- * const items = listTwins(index, query).items.map((twin) => twinSummary(index, twin))
+ * const items = listTwins(index, query).items.map((twin) => twinSummary(index, twin, reader))
  */
-export function twinSummary(index: Index, twin: IndexedTwin) {
+export function twinSummary(index: Index, twin: IndexedTwin, reader: Reader) {
   const snapshot = latestSnapshot(index, twin.deviceId);
-  const telemetry = latestTelemetry(index, twin.deviceId);
+  const readable = canReadTwin(reader, twin);
+  const telemetry = readable ? latestTelemetry(index, twin.deviceId) : undefined;
   const label = (telemetry?.body as { label?: { behaviour: string; anomalous: boolean } } | undefined)?.label;
   return {
     ...twin,
     price: twin.price.toString(),
+    staticUrl: gatewayPath(twin.staticCid),
+    access: readable ? ('full' as const) : ('public' as const),
     latestSnapshot:
       snapshot === undefined
         ? null
@@ -86,19 +93,20 @@ export function requireTwin(index: Index, deviceId: Hex): IndexedTwin {
 
 /**
  * The merged view of one twin: the chain record (as mirrored), the static document from IPFS, the latest snapshot
- * and whether it is anchored, the latest telemetry, the update and state histories, and the two entities.
+ * and whether it is anchored, the update and state histories, the alerts and the two entities; the latest telemetry
+ * only for a reader who sees the twin's internals (`twin.access` says which view this is).
  *
  * @example
- * res.json(await twinView({ index, documents }, deviceId))
+ * res.json(await twinView({ index, documents }, deviceId, reader))
  */
-export async function twinView(sources: ViewSources, deviceId: Hex) {
+export async function twinView(sources: ViewSources, deviceId: Hex, reader: Reader) {
   const { index, documents } = sources;
   const twin = requireTwin(index, deviceId);
   const staticDocument = await documents.read(twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
   const snapshot = latestSnapshot(index, deviceId);
-  const telemetry = latestTelemetry(index, deviceId);
+  const telemetry = canReadTwin(reader, twin) ? latestTelemetry(index, deviceId) : undefined;
   return {
-    twin: twinSummary(index, twin),
+    twin: twinSummary(index, twin, reader),
     static: staticDocument.value,
     staticError: staticDocument.error,
     latestSnapshot: snapshot === undefined ? null : snapshotView(index, snapshot),

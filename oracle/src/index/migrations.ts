@@ -262,6 +262,23 @@ CREATE INDEX alerts_device ON alerts (device_id, id);
 CREATE INDEX alerts_updated ON alerts (updated_at);
 `;
 
+/**
+ * Rejections bounded (the newest `ORACLE_REJECTIONS_KEPT` rows are kept) with the counts per reason kept apart, so
+ * pruning loses no count; the CIDs of snapshots and alert evidence indexed, so the API's gateway finds who may read
+ * a blob; rejections by device and time for their API.
+ */
+const BOUNDED_REJECTIONS = `
+CREATE TABLE rejection_counts (
+  reason TEXT PRIMARY KEY NOT NULL,
+  count  INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO rejection_counts (reason, count) SELECT reason, count(*) FROM rejections GROUP BY reason;
+CREATE INDEX rejections_device ON rejections (device_id, id);
+CREATE INDEX rejections_at ON rejections (at);
+CREATE INDEX snapshots_cid ON snapshots (cid);
+CREATE INDEX alerts_evidence ON alerts (evidence_cid);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
@@ -276,4 +293,5 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'twins in mint order (the list pages without sorting every twin)',
     sql: 'CREATE INDEX twins_mint_order ON twins (minted_block, device_id);',
   },
+  { version: 10, name: 'bounded rejections with counts per reason; blobs by CID', sql: BOUNDED_REJECTIONS },
 ];

@@ -32,3 +32,24 @@ export function saveSequenceLedger(index: Index, entries: readonly LedgerEntry[]
     for (const entry of entries) upsert.run(entry.deviceId, entry.kind, entry.seq);
   });
 }
+
+/**
+ * The ledger as the replay check reads it, straight from the index (each call a query): what a dry run of a message
+ * compares its sequence number with.
+ *
+ * @example
+ * const ledger = readSequenceLedger(index)
+ * ledger.last(deviceId, 'snapshot') // the highest snapshot seq accepted, or undefined
+ */
+export function readSequenceLedger(index: Index): {
+  last(deviceId: string, kind: string): number | undefined;
+  willSeq(deviceId: string): number | undefined;
+} {
+  const read = (deviceId: string, kind: string) => {
+    const row = index
+      .statement('SELECT seq FROM sequence_ledger WHERE device_id = ? AND kind = ?')
+      .get(deviceId.toLowerCase(), kind) as { seq: number } | undefined;
+    return row === undefined ? undefined : Number(row.seq);
+  };
+  return { last: read, willSeq: (deviceId) => read(deviceId, 'will') };
+}

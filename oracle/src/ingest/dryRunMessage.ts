@@ -144,3 +144,23 @@ export async function dryRunMessage(parameters: DryRunMessageParameters): Promis
   });
   return verdict.ok ? { verdict: 'accepted', skipped, derived } : refused(verdict.rejection, skipped, derived);
 }
+
+/**
+ * The topic a message names itself (`twins/{deviceId}/{kind}`), for a dry run given no topic; a placeholder when the
+ * payload does not say (the check then says why).
+ *
+ * @example
+ * messageTopic(Buffer.from('{"deviceId":"0xab…","kind":"snapshot"}')) // 'twins/0xab…/snapshot'
+ */
+export function messageTopic(payload: Uint8Array): string {
+  try {
+    const { deviceId, kind } = JSON.parse(Buffer.from(payload).toString('utf8')) as {
+      deviceId?: unknown;
+      kind?: unknown;
+    };
+    if (typeof deviceId === 'string' && typeof kind === 'string') return `twins/${deviceId}/${kind}`;
+  } catch {
+    // Not JSON: the check itself says so.
+  }
+  return 'twins/unknown/unknown';
+}

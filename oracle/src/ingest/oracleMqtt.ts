@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
+import { brokerClientId } from '../../../twin-core/src/broker/brokerClientId';
+import { brokerCredentials, type BrokerCredentials } from '../../../twin-core/src/broker/brokerCredentials';
+import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { privateKeyToAddress } from '../../../twin-core/src/signing/deviceKey';
 import { DEVICE_MESSAGE_KINDS } from '../../../twin-core/src/messages/envelope';
 import type { OracleConfig } from '../config';
 
@@ -15,22 +19,39 @@ export function oracleSubscriptions(shareGroup: string): string[] {
 }
 
 /**
+ * The oracle's broker credentials: principal `oracle.<address of the oracle key>`, a client ID bound to it with a
+ * random suffix kept in the data directory (`MQTT_CLIENT_ID` overrides it), a signed token for the deployment's realm
+ * (or `MQTT_PASSWORD`, an external broker's fixed password).
+ */
+export function oracleBrokerCredentials(config: OracleConfig, realm: string): BrokerCredentials {
+  const principal = { kind: 'oracle' as const, id: privateKeyToAddress(config.oracleKey as Hex) };
+  return brokerCredentials({
+    principal,
+    key: config.oracleKey as Hex,
+    clientId: config.mqttClientId ?? brokerClientId(principal, config.dataDir),
+    realm,
+  });
+}
+
+/**
  * The oracle's MQTT client options: a persistent session (QoS 1 messages wait at the broker while the oracle
- * restarts), reconnection, credentials and TLS files from the config.
+ * restarts), reconnection, the broker credentials ({@link oracleBrokerCredentials}) and TLS files from the config.
  *
  * @example
- * const client = connect(config.mqttUrl, oracleMqttOptions(config))
+ * const credentials = oracleBrokerCredentials(config, brokerRealm(deployment))
+ * const client = connect(config.mqttUrl, oracleMqttOptions(config, credentials))
+ * keepBrokerCredentialsFresh(client, credentials)
  */
-export function oracleMqttOptions(config: OracleConfig): IClientOptions {
+export function oracleMqttOptions(config: OracleConfig, credentials: BrokerCredentials): IClientOptions {
   return {
     protocolVersion: config.mqttProtocolVersion,
-    clientId: config.mqttClientId ?? `twin-oracle-${config.mqttShareGroup}-1`,
+    clientId: credentials.clientId,
+    username: credentials.username,
+    password: credentials.password,
     clean: false,
     ...(config.mqttProtocolVersion === 5 ? { properties: { sessionExpiryInterval: 3_600 } } : {}),
     reconnectPeriod: 1_000,
     reconnectOnConnackError: true,
-    ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
-    ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
     ...(config.mqttCaFile ? { ca: readFileSync(config.mqttCaFile) } : {}),
     ...(config.mqttCertFile ? { cert: readFileSync(config.mqttCertFile) } : {}),
     ...(config.mqttKeyFile ? { key: readFileSync(config.mqttKeyFile) } : {}),

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAgentConfig } from '../../../agent/src/config';
-import { mqttOptionsFromConfig } from '../../../agent/src/runAgent';
+import { agentBrokerLogin, mqttOptionsFromConfig } from '../../../agent/src/runAgent';
+import { generatePrivateKey } from '../../../twin-core/src/signing/deviceKey';
 import { MqttPublisher } from '../../../agent/src/transport/mqttPublisher';
 import { Outbox } from '../../../agent/src/transport/outbox';
 import { startAedes, waitUntil, type AedesBroker } from '../../helpers/brokers';
@@ -28,11 +29,16 @@ describe('MQTT username and password from the agent config (aedes with authentic
         TWIN_AGENT_MQTT_USERNAME: 'device-0001',
         TWIN_AGENT_MQTT_PASSWORD: password,
         TWIN_AGENT_DATA_DIR: directory,
+        TWIN_AGENT_MQTT_CLIENT_ID: name,
       },
     });
+    // A fixed password (an external broker's password file) goes through the same login as a signed token.
+    const login = agentBrokerLogin(config, { kind: 'device', id: `0x${'11'.repeat(32)}` }, generatePrivateKey());
+    expect(login.username).to.equal('device-0001');
     return new MqttPublisher({
       url: config.mqttUrl,
-      options: mqttOptionsFromConfig(config, name),
+      ...(login.password ? { password: login.password } : {}),
+      options: mqttOptionsFromConfig(config, login),
       outbox: new Outbox({ directory: join(directory, name) }),
       reconnectMinMs: 200,
       reconnectMaxMs: 400,

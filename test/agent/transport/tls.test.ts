@@ -60,7 +60,7 @@ describe('MQTT over TLS with a client certificate (Mosquitto)', function () {
     });
     const publisher = new MqttPublisher({
       url: config.mqttUrl,
-      options: mqttOptionsFromConfig(config, 'tls-device'),
+      options: mqttOptionsFromConfig(config, { clientId: 'tls-device' }),
       outbox: new Outbox({ directory: join(directory, 'outbox') }),
     });
     publisher.start();

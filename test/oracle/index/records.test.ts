@@ -14,7 +14,14 @@ import {
 } from '../../../oracle/src/index/notifications';
 import type { Index } from '../../../oracle/src/index/openIndex';
 import { openIndex } from '../../../oracle/src/index/openIndex';
-import { countRejectionsByReason, listRejections, recordRejection } from '../../../oracle/src/index/rejections';
+import {
+  countRejectionsByReason,
+  keptRejections,
+  listRejections,
+  MAX_REJECTION_DETAIL,
+  pageRejections,
+  recordRejection,
+} from '../../../oracle/src/index/rejections';
 import { deviceIdOf, tempIndex } from './tempIndex';
 
 const ALICE = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
@@ -46,6 +53,31 @@ describe('oracle index: rejections, notifications, cursors and the chain event l
       at: '2026-03-01T00:00:00.020Z',
     });
     expect(listRejections(index, { deviceId: deviceIdOf(1) })).to.have.length(2);
+  });
+
+  it('bounds what a stranger makes it store: the newest rows kept, details cut, every rejection still counted', function () {
+    const t0 = Date.parse('2026-03-01T00:00:00Z');
+    for (let i = 0; i < 50; i++) {
+      recordRejection(
+        index,
+        { reason: i % 2 === 0 ? 'not-json' : 'wrong-signer', detail: 'x'.repeat(10_000), at: t0 + i },
+        { kept: 10 },
+      );
+    }
+    expect(keptRejections(index)).to.equal(10);
+    expect(countRejectionsByReason(index)).to.deep.equal({ 'not-json': 25, 'wrong-signer': 25 });
+    const rows = pageRejections(index, { limit: 100 });
+    expect(rows.map((row) => row.at)).to.deep.equal(
+      Array.from({ length: 10 }, (_, i) => new Date(t0 + 49 - i).toISOString()),
+    );
+    expect(rows[0]!.detail).to.have.length(MAX_REJECTION_DETAIL);
+    // Filters by time and pages by id.
+    const window = pageRejections(index, { from: t0 + 45, to: t0 + 47, reason: 'wrong-signer' });
+    expect(window.map((row) => row.at)).to.deep.equal([
+      new Date(t0 + 47).toISOString(),
+      new Date(t0 + 45).toISOString(),
+    ]);
+    expect(pageRejections(index, { beforeId: rows[0]!.id, limit: 1 })[0]!.id).to.equal(rows[1]!.id);
   });
 
   it('keeps one notification per chain event and lists an owner’s, in any case, paging by id', function () {

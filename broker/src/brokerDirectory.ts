@@ -1,0 +1,102 @@
+import { Contract, id as roleId, type Provider } from 'ethers';
+import type { Deployment } from '../../twin-core/src/deployment/deployment';
+import { getTwin, listCursors, type Index } from '../../oracle/src/index';
+import { TWIN_STATES } from '../../oracle/src/index';
+
+/** A twin as the broker judges its device: its current device signer and state name. */
+export type BrokerTwin = { deviceSigner: string; state: (typeof TWIN_STATES)[number] };
+
+/**
+ * What the broker asks of the chain: each answer from the chain mirror (the oracle's index) when there is one, else
+ * from the chain itself; `version` moves whenever an answer may have changed (a mirror step, a new block), and the
+ * broker then checks every connected client again.
+ */
+export type BrokerDirectory = {
+  twin(deviceId: string): Promise<BrokerTwin | undefined>;
+  /** Whether `account` holds the entity registry role `roleName` (`ORACLE_ROLE`, `API_ROLE`). */
+  hasRole(roleName: string, account: string): Promise<boolean>;
+  /** Whether `account` is an approved security entity. */
+  isSecurityEntity(account: string): Promise<boolean>;
+  /** Changes when any answer may have: the mirror's last block (with an index), else the chain's head. */
+  version(): Promise<number>;
+};
+
+const TWIN_ABI = [
+  'function exists(uint256 deviceId) view returns (bool)',
+  'function twinOf(uint256 deviceId) view returns (tuple(address owner, address deviceSigner, address manufacturer, uint8 state, bool forSale, uint96 price, bytes32 staticHash, uint32 updateCount, bool reviewRequested))',
+];
+const ENTITY_ABI = [
+  'function hasRole(bytes32 role, address account) view returns (bool)',
+  'function hasEntityRole(address account, uint8 role) view returns (bool)',
+];
+/** `EntityRole.SecurityEntity` on chain. */
+const SECURITY_ENTITY_ROLE = 3;
+
+/** Parameters of {@link createBrokerDirectory}. */
+export type CreateBrokerDirectoryParameters = {
+  provider: Provider;
+  deployment: Deployment;
+  /**
+   * The chain mirror's index (the oracle's), read for twins; a function when the index opens after the broker
+   * starts (`npm start` starts the broker before the oracle). Without it, twins are read from the chain.
+   */
+  index?: Index | (() => Index | undefined);
+};
+
+/**
+ * The broker's view of the chain. Twins come from the mirror when it has them (no RPC call per connection), else from
+ * `TwinRegistry.twinOf`; roles from `EntityRegistry.hasRole` and `hasEntityRole`. Chain answers are kept until
+ * {@link BrokerDirectory.version} moves.
+ *
+ * @example
+ * const directory = createBrokerDirectory({ provider, deployment, index: () => oracle?.index })
+ */
+export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameters): BrokerDirectory {
+  const { provider, deployment } = parameters;
+  const twins = new Contract(deployment.contracts.TwinRegistry, TWIN_ABI, provider);
+  const entities = new Contract(deployment.contracts.EntityRegistry, ENTITY_ABI, provider);
+  const indexOf = () => (typeof parameters.index === 'function' ? parameters.index() : parameters.index);
+  const cache = new Map<string, Promise<unknown>>();
+  let cachedAt = -1;
+  const cached = <value>(key: string, load: () => Promise<value>): Promise<value> => {
+    let answer = cache.get(key) as Promise<value> | undefined;
+    if (answer === undefined) {
+      answer = load();
+      answer.catch(() => cache.delete(key));
+      if (cache.size > 10_000) cache.clear();
+      cache.set(key, answer);
+    }
+    return answer;
+  };
+  return {
+    async twin(deviceId) {
+      const index = indexOf();
+      const mirrored = index === undefined ? undefined : getTwin(index, deviceId);
+      if (mirrored !== undefined) return { deviceSigner: mirrored.deviceSigner, state: mirrored.state };
+      return cached(`twin:${deviceId}`, async () => {
+        if (!((await twins.getFunction('exists').staticCall(deviceId)) as boolean)) return undefined;
+        const record = (await twins.getFunction('twinOf').staticCall(deviceId)) as { deviceSigner: string; state: bigint };
+        return { deviceSigner: record.deviceSigner, state: TWIN_STATES[Number(record.state)] ?? 'unknown' };
+      });
+    },
+    hasRole: (roleName, account) =>
+      cached(`role:${roleName}:${account.toLowerCase()}`, async () =>
+        Boolean(await entities.getFunction('hasRole').staticCall(roleId(roleName), account)),
+      ),
+    isSecurityEntity: (account) =>
+      cached(`security:${account.toLowerCase()}`, async () =>
+        Boolean(await entities.getFunction('hasEntityRole').staticCall(account, SECURITY_ENTITY_ROLE)),
+      ),
+    async version() {
+      const index = indexOf();
+      const head = await provider.getBlockNumber();
+      const mirrored = index === undefined ? 0 : Math.max(0, ...listCursors(index).map((c) => c.lastProcessedBlock));
+      const version = head * 1_000_003 + mirrored;
+      if (version !== cachedAt) {
+        cache.clear();
+        cachedAt = version;
+      }
+      return version;
+    },
+  };
+}

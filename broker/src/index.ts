@@ -1,0 +1,8 @@
+/**
+ * The broker's trust boundary: the embedded broker's authentication and authorisation hooks backed by the chain, its
+ * per-client limits, and the Mosquitto configuration made from the same ACL table.
+ */
+export * from './brokerDirectory';
+export * from './brokerLimits';
+export * from './createBrokerAuthorizer';
+export * from './mosquittoConfig';

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { JsonRpcProvider } from 'ethers';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { brokerPrincipalsFromChain, mosquittoPassword, writeMosquittoFiles } from '../../broker/src';
+import { brokerUsername, type BrokerPrincipal } from '../../twin-core/src/broker/principal';
+import { readDeployment } from '../../twin-core/src/deployment/deployment';
+import { freePort, mosquittoPath, waitForPort } from '../helpers/brokers';
+import { CAST } from '../oracle/chain/deployOnNode';
+import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
+
+const SECRET = 'broker-test-secret-0123456789abcdef0123';
+
+function attempt(url: string, options: IClientOptions): Promise<MqttClient | Error> {
+  return new Promise((resolve) => {
+    const client = connect(url, { reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+    client.once('connect', () => resolve(client));
+    client.once('error', (error) => {
+      client.end(true);
+      resolve(error);
+    });
+  });
+}
+
+describe('Mosquitto configured from the chain (broker-config files, real Debian mosquitto)', function () {
+  this.timeout(90_000);
+  let harness: OracleHarness;
+  let directory: string;
+  let child: ChildProcess | undefined;
+  let url: string;
+  const clients: MqttClient[] = [];
+
+  before(async function () {
+    if (mosquittoPath() === undefined) return this.skip(); // mosquitto is not installed (CI installs it)
+    harness = await startOracleHarness('broker-mosquitto', 2);
+    directory = mkdtempSync(join(tmpdir(), 'broker-mosquitto-'));
+    const deployment = readDeployment(harness.deploymentFile);
+    const provider = new JsonRpcProvider(harness.node.url, deployment.chainId, { staticNetwork: true });
+    const entries = await brokerPrincipalsFromChain({ provider, deployment });
+    provider.destroy();
+    const files = writeMosquittoFiles({ directory, entries, secret: SECRET });
+    const port = await freePort();
+    const configFile = join(directory, 'mosquitto.conf');
+    writeFileSync(
+      configFile,
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous false',
+        `password_file ${files.passwordFile}`,
+        `acl_file ${files.aclFile}`,
+        'max_queued_messages 1000',
+        'log_dest stderr',
+        'log_type error',
+        `user ${userInfo().username}`,
+        '',
+      ].join('\n'),
+    );
+    child = spawn(mosquittoPath()!, ['-c', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitForPort(port);
+    url = `mqtt://127.0.0.1:${port}`;
+  });
+
+  after(async function () {
+    for (const client of clients) client.end(true);
+    child?.kill('SIGTERM');
+    await harness?.stop();
+    if (directory) rmSync(directory, { recursive: true, force: true });
+  });
+
+  const login = (principal: BrokerPrincipal): IClientOptions => ({
+    clientId: `${principal.kind}-${principal.id.toLowerCase()}-test`,
+    username: brokerUsername(principal),
+    password: mosquittoPassword(SECRET, brokerUsername(principal)),
+  });
+  const as = async (principal: BrokerPrincipal) => {
+    const client = await attempt(url, login(principal));
+    if (client instanceof Error) throw client;
+    clients.push(client);
+    return client;
+  };
+  async function delivered(publisher: MqttClient, reader: MqttClient, topic: string): Promise<boolean> {
+    const payload = `probe-${Math.random()}`;
+    const got = new Promise<boolean>((resolve) => {
+      const onMessage = (t: string, p: Buffer) => t === topic && p.toString() === payload && resolve(true);
+      reader.on('message', onMessage);
+      setTimeout(() => {
+        reader.off('message', onMessage);
+        resolve(false);
+      }, 1_000);
+    });
+    await publisher.publishAsync(topic, payload, { qos: 1 });
+    return got;
+  }
+
+  it('refuses anonymous clients and wrong passwords', async function () {
+    expect(await attempt(url, { clientId: 'anonymous' })).to.be.instanceOf(Error);
+    const deviceId = harness.devices[0]!.deviceId;
+    expect(
+      await attempt(url, { ...login({ kind: 'device', id: deviceId }), password: 'guessed' }),
+    ).to.be.instanceOf(Error);
+  });
+
+  it('lets a device publish its own telemetry only, read by the oracle; the API commands it', async function () {
+    const [a, b] = harness.devices.map((device) => device.deviceId);
+    const oracle = await as({ kind: 'oracle', id: harness.node.wallet(CAST.oracle).address });
+    await oracle.subscribeAsync('twins/+/telemetry', { qos: 1 });
+    const device = await as({ kind: 'device', id: a! });
+    expect(await delivered(device, oracle, `twins/${a}/telemetry`)).to.equal(true);
+    // Mosquitto drops an unauthorised publish (MQTT 3.1.1 has no way to say so).
+    expect(await delivered(device, oracle, `twins/${b}/telemetry`)).to.equal(false);
+    // The oracle may not publish device data.
+    expect(await delivered(oracle, oracle, `twins/${a}/telemetry`)).to.equal(false);
+    // A device reads its own command topic, not another's.
+    await device.subscribeAsync(`twins/${b}/command`, { qos: 1 }).catch(() => undefined);
+    await device.subscribeAsync(`twins/${a}/command`, { qos: 1 });
+    const security = await as({ kind: 'security', id: harness.node.wallet(CAST.security).address });
+    expect(await delivered(security, device, `twins/${a}/command`)).to.equal(false);
+    const received: string[] = [];
+    device.on('message', (topic) => received.push(topic));
+    await security.publishAsync(`twins/${b}/command`, 'x', { qos: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.filter((topic) => topic === `twins/${b}/command`)).to.deep.equal([]);
+  });
+
+  it('gives an account without a role no login at all', async function () {
+    const stranger = harness.node.wallet(9).address;
+    expect(await attempt(url, login({ kind: 'oracle', id: stranger }))).to.be.instanceOf(Error);
+  });
+});
