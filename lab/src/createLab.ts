@@ -28,7 +28,10 @@ export type Lab = {
   spawnIn(namespace: LabNamespace, command: string, args: string[], options?: SpawnOptions): ChildProcess;
   /** Runs a command in a namespace to its end; throws with its output on a non-zero exit. */
   runIn(namespace: LabNamespace, command: string, args: string[]): string;
-  /** Ends every process started here (SIGTERM, then SIGKILL) and deletes the namespaces and the directory. */
+  /**
+   * Ends every process started here (SIGTERM, then SIGKILL after 3 s), then any process still in the lab's
+   * namespaces (their children), and deletes the namespaces, the host link and the directory.
+   */
   close(): Promise<void>;
 };
 
@@ -157,6 +160,17 @@ export function createLab(parameters: CreateLabParameters = {}): Lab {
           }),
       );
       await Promise.all(exits);
+      // Grandchildren too (the agent's tcpdump, a traffic script's ping): every process left in the lab's namespaces.
+      for (const namespace of [device, network]) {
+        const pids = spawnSync('ip', ['netns', 'pids', namespace.name], { encoding: 'utf8' }).stdout ?? '';
+        for (const pid of pids.split(/\s+/).filter((text) => /^\d+$/.test(text))) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+      }
       cleanup();
       rmSync(directory, { recursive: true, force: true });
     },

@@ -1,15 +1,31 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { labUnavailable } from '../../lab/src';
 import { formatRealReport, labelAt } from '../../analytics/src/eval/real/cli';
 import { runRealEvaluation, type RealEvaluationReport } from '../../analytics/src/eval/real/runRealEvaluation';
+import { buildRealDataset } from '../../analytics/src/dataset/buildRealDataset';
 
 const ROOT = join(__dirname, '..', '..');
+
+/** PIDs of the tcpdump processes started from this worktree (the agent's capture; other work runs elsewhere). */
+function captureProcessesOfThisWorktree(): string[] {
+  const pids = spawnSync('pgrep', ['-x', 'tcpdump'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return pids.filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === ROOT;
+    } catch {
+      return false;
+    }
+  });
+}
 
 describe('The evaluation on real traffic (issue 17): a short run in network namespaces', function () {
   this.timeout(600_000);
   let report: RealEvaluationReport;
+  let capturesBefore: string[] = [];
   const labId = `t${process.pid % 100000}`;
 
   before(async function () {
@@ -19,6 +35,7 @@ describe('The evaluation on real traffic (issue 17): a short run in network name
       this.skip();
     }
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'ensureBuilt.js'), 'agent'], { stdio: 'ignore' });
+    capturesBefore = captureProcessesOfThisWorktree();
     report = await runRealEvaluation({
       warmupSeconds: 60,
       behaviours: ['connection-flood', 'failed-connections'],
@@ -65,7 +82,26 @@ describe('The evaluation on real traffic (issue 17): a short run in network name
     expect(formatRealReport(report)).to.match(/connection-flood\s+1\s+[01]/);
   });
 
-  it('leaves no namespace or link behind', function () {
+  it('exports the run as labelled dataset windows (npm run dataset -- --real), refusing what is no recording', function () {
+    const directory = mkdtempSync(join(tmpdir(), 'net-dataset-'));
+    try {
+      const recording = join(directory, 'real.jsonl');
+      writeFileSync(recording, report.received.map((entry) => JSON.stringify({ label: labelAt(report, entry.ts), message: entry.message })).join('\n'));
+      const result = buildRealDataset({ recording, out: join(directory, 'windows'), warmupMinutes: 1, windowSeconds: 10 });
+      expect(result.rows).to.be.greaterThan(10);
+      const rows = readFileSync(result.paths.jsonl, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+      expect(rows.map((row) => row.behaviour)).to.include.members(['normal', 'connection-flood', 'failed-connections']);
+      writeFileSync(recording, '{"label":"normal"}\n');
+      expect(() => buildRealDataset({ recording, out: join(directory, 'bad'), warmupMinutes: 1, windowSeconds: 10 })).to.throw(
+        /line 1 is not an eval:real recording entry/,
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no namespace, link or process behind', function () {
+    expect(captureProcessesOfThisWorktree().filter((pid) => !capturesBefore.includes(pid))).to.deep.equal([]);
     const namespaces = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
     expect(namespaces).not.to.include(`net-${labId}-`);
     expect(spawnSync('ip', ['link', 'show', `net-${labId}-h`]).status).to.not.equal(0);

@@ -26,9 +26,20 @@ export type BuildRealDatasetOptions = {
  * buildRealDataset({ recording: 'real.jsonl', out: 'real-windows', warmupMinutes: 5, windowSeconds: 10 })
  */
 export function buildRealDataset(options: BuildRealDatasetOptions): { paths: DatasetPaths; rows: number; messages: number } {
-  const lines = readFileSync(options.recording, 'utf8').split('\n').filter(Boolean);
+  let text: string;
+  try {
+    text = readFileSync(options.recording, 'utf8');
+  } catch (error) {
+    throw new AnalyticsUsageError(`${options.recording}: cannot read the recording (${(error as Error).message})`);
+  }
+  const lines = text.split('\n').filter(Boolean);
   const entries = lines.map((line, index) => {
-    const entry = JSON.parse(line) as { label?: unknown; message?: { ts?: unknown; body?: Record<string, unknown> } };
+    let entry: { label?: unknown; message?: { ts?: unknown; body?: Record<string, unknown> } };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      throw new AnalyticsUsageError(`${options.recording}: line ${index + 1} is not JSON (an eval:real --recording file?)`);
+    }
     const ms = typeof entry.message?.ts === 'string' ? Date.parse(entry.message.ts) : Number.NaN;
     if (!BEHAVIOURS.includes(entry.label as Behaviour) || !Number.isFinite(ms) || !entry.message?.body) {
       throw new AnalyticsUsageError(`${options.recording}: line ${index + 1} is not an eval:real recording entry`);

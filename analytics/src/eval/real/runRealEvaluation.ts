@@ -205,6 +205,15 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
     await sleep(Math.max(options.graceSeconds, 20) * 1000);
     const endedAtMs = Date.now();
     background.kill('SIGTERM');
+    // The agent first, while its broker still runs: its clean stop ends its capture process too.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      agent.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      agent.child.kill('SIGTERM');
+    });
     const episodes: RecordedEpisode[] = windows.map((window) => ({
       deviceId: agent.deviceId,
       behaviour: window.behaviour,
