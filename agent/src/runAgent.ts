@@ -68,6 +68,18 @@ export function collectOptionsFromConfig(config: AgentConfig, now: () => number 
     tlsServers: config.tlsServers,
     sensorPlugins: config.sensors,
     owner: { ownerId: config.ownerId, location: config.location },
+    capture: {
+      mode: config.captureMode,
+      command: config.captureCommand,
+      interface: config.captureInterface,
+      snaplenBytes: config.captureSnaplenBytes,
+      maxPacketsPerSec: config.captureMaxPacketsPerSec,
+      includeLoopback: config.captureIncludeLoopback,
+      maxFlows: config.captureMaxFlows,
+      maxRecords: config.captureMaxRecords,
+      burstGapMs: config.captureBurstGapMs,
+      flowLimit: config.flowLimit,
+    },
     now,
   };
 }
@@ -438,6 +450,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
       stopped = true;
       for (const handle of handles.values()) timers.clearTimeout(handle);
       await publisher.stop(channel.entry('status', { state: 'offline', reason: 'shutdown' }));
+      await collector.close();
     },
   };
 }

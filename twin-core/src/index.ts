@@ -22,6 +22,8 @@ export * from './messages/probe';
 export * from './messages/behaviour';
 export * from './messages/telemetry';
 export * from './messages/snapshot';
+export * from './messages/traffic';
+export * from './messages/deviceActivity';
 export * from './messages/envelope';
 export * from './messages/command';
 export * from './messages/commandRules';
