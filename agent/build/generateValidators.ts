@@ -113,9 +113,11 @@ function markDiscriminators(schema: unknown): void {
   }
 }
 
-/** A probe section of a zod object: the value schema of `probeSchema(value)`, or undefined. */
+/** A probe section of a zod object: the value schema of `probeSchema(value)` (optional or not), or undefined. */
 function probeValue(schema: z.ZodType): z.ZodType | undefined {
-  const def = (schema as unknown as { _zod: { def: { type: string; options?: z.ZodType[] } } })._zod.def;
+  let def = (schema as unknown as { _zod: { def: { type: string; options?: z.ZodType[]; innerType?: z.ZodType } } })._zod.def;
+  // A section newer devices add (`probeSchema(…).optional()`): its value is checked all the same.
+  if (def.type === 'optional' && def.innerType !== undefined) def = (def.innerType as unknown as { _zod: { def: typeof def } })._zod.def;
   if (def.type !== 'union' || def.options?.length !== 2) return undefined;
   const first = def.options[0] as unknown as { shape?: Record<string, z.ZodType> };
   return first.shape?.available !== undefined && first.shape.value !== undefined ? first.shape.value : undefined;
