@@ -11,7 +11,8 @@ import { brokerCredentials } from '../../twin-core/src/broker/brokerCredentials'
 import type { BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { AgentError } from './errors';
 import { createActuators } from './actuators/createActuators';
-import { BUILTIN_COMMANDS, type Capabilities } from '../../twin-core/src/messages/command';
+import type { Capabilities } from '../../twin-core/src/messages/command';
+import { BUILTIN_COMMANDS } from '../../twin-core/src/messages/commandRules';
 import { createDeviceCommands } from './commands/deviceCommands';
 import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
 import { ReplaySet } from './commands/replaySet';

@@ -12,7 +12,8 @@ import { generatePrivateKey, privateKeyToAddress } from '../../twin-core/src/sig
 import type { EpisodeConfig } from './simulate/behaviours';
 import { createSimulation } from './simulate/createSimulation';
 import { MqttPublisher } from './transport/mqttPublisher';
-import { BUILTIN_COMMANDS, type Capabilities } from '../../twin-core/src/messages/command';
+import type { Capabilities } from '../../twin-core/src/messages/command';
+import { BUILTIN_COMMANDS } from '../../twin-core/src/messages/commandRules';
 import { createActuators, type Actuators } from './actuators/createActuators';
 import { memoryDriver } from './actuators/driver';
 import { createDeviceCommands, type DeviceCommands } from './commands/deviceCommands';
