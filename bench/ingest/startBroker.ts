@@ -2,17 +2,41 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { BrokerAuthStats } from '../../broker/src';
+import { brokerRealm } from '../../twin-core/src/broker/principal';
+import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { freePort, waitForPort } from '../lib/ports';
 import { spawnEntry } from '../lib/spawnEntry';
 
 /** The brokers the ingest benchmark runs against. */
 export type BrokerKind = 'aedes' | 'mosquitto';
 
+/**
+ * What the benchmark's aedes judges clients by (the chain, as `npm start`'s broker does), and how a client logs in.
+ */
+export type BenchBrokerChain = {
+  rpcUrl: string;
+  deploymentFile: string;
+  /** The oracle's index the broker reads twins from (the chain mirror), when the run has one. */
+  indexFile?: string;
+};
+
+/**
+ * aedes' per-client limits in the benchmark: `DEFAULT_BROKER_LIMITS` with the sustained rates raised 100-fold, so the
+ * publisher (at full speed, far above a real device's 20 a second) is never held back: the figures measure what the
+ * checks cost, not the throttle's policy. Every bucket is still taken for every publish.
+ */
+export const BENCH_BROKER_LIMITS = { messagesPerSecond: 2_000, bytesPerSecond: 26_214_400 } as const;
+
 /** A broker in its own process. */
 export type BenchBroker = {
   kind: BrokerKind;
   url: string;
   pid: number;
+  /** The deployment's broker realm, when clients log in with signed tokens (aedes); undefined: anonymous. */
+  realm: string | undefined;
+  /** The broker's refusal counters (aedes), read at the time of the call. */
+  authStats(): Promise<BrokerAuthStats | undefined>;
   /** The broker settings that matter to the figures, for the results. */
   settings: Record<string, string | number>;
   stop(): Promise<void>;
@@ -38,15 +62,19 @@ export function mosquittoBinary(): string | undefined {
 
 /**
  * Starts a broker on a free port of 127.0.0.1 in its own process: aedes (the embedded broker `npm start` uses,
- * MQTT 3.1.1) or Mosquitto (MQTT 5, shared subscriptions; {@link MOSQUITTO_SETTINGS}).
+ * MQTT 3.1.1, every client authenticated against `chain` and held to the ACL, limits {@link BENCH_BROKER_LIMITS}) or
+ * Mosquitto (MQTT 5, shared subscriptions; {@link MOSQUITTO_SETTINGS}; anonymous).
  *
  * @example
- * const broker = await startBroker('mosquitto'); … await broker.stop()
+ * const broker = await startBroker('aedes', { rpcUrl, deploymentFile }); … await broker.stop()
  */
-export async function startBroker(kind: BrokerKind): Promise<BenchBroker> {
+export async function startBroker(kind: BrokerKind, chain: BenchBrokerChain): Promise<BenchBroker> {
   const port = await freePort();
   if (kind === 'aedes') {
-    const child = spawnEntry({ entry: 'bench/ingest/aedesProcess.ts', args: [String(port)] });
+    const child = spawnEntry({
+      entry: 'bench/ingest/aedesProcess.ts',
+      args: [String(port), JSON.stringify({ ...chain, limits: BENCH_BROKER_LIMITS })],
+    });
     const { url } = await child.waitFor(
       (message) => ((message as { type?: string }).type === 'ready' ? (message as { url: string }) : undefined),
       60_000,
@@ -56,7 +84,22 @@ export async function startBroker(kind: BrokerKind): Promise<BenchBroker> {
       kind,
       url,
       pid: child.pid,
-      settings: { implementation: 'aedes (system/embeddedBroker.ts)', protocol: 'MQTT 3.1.1' },
+      realm: brokerRealm(readDeployment(chain.deploymentFile)),
+      async authStats() {
+        if (!child.child.connected) return undefined;
+        const answer = child.waitFor(
+          (message) => ((message as { type?: string }).type === 'stats' ? (message as { stats: BrokerAuthStats }) : undefined),
+          10_000,
+          'aedes stats',
+        );
+        child.child.send({ type: 'stats' });
+        return (await answer).stats;
+      },
+      settings: {
+        implementation: 'aedes (system/embeddedBroker.ts), chain-backed authentication and ACL',
+        protocol: 'MQTT 3.1.1',
+        ...BENCH_BROKER_LIMITS,
+      },
       stop: () => child.kill(5_000),
     };
   }
@@ -98,6 +141,8 @@ export async function startBroker(kind: BrokerKind): Promise<BenchBroker> {
     kind,
     url: `mqtt://127.0.0.1:${port}`,
     pid: child.pid!,
+    realm: undefined,
+    authStats: () => Promise.resolve(undefined),
     settings: { implementation: version, protocol: 'MQTT 5 (oracle), 3.1.1 (publisher)', ...MOSQUITTO_SETTINGS },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

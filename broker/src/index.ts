@@ -4,5 +4,6 @@
  */
 export * from './brokerDirectory';
 export * from './brokerLimits';
+export * from './brokerMetrics';
 export * from './createBrokerAuthorizer';
 export * from './mosquittoConfig';

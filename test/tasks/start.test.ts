@@ -120,6 +120,8 @@ describe('hardhat start (end to end, real processes)', function () {
     // Not on the default ports: it says what another terminal needs.
     expect(nodeOutput).to.include(`export LOCAL_RPC_URL=http://127.0.0.1:${port}`);
     expect(nodeOutput).to.include(`export TWIN_AGENT_MQTT_URL=mqtt://127.0.0.1:${brokerPort}`);
+    // The agent's broker login: the realm of this deployment, always printed (the broker refuses anonymous clients).
+    expect(otherTerminal()).to.have.property('TWIN_AGENT_MQTT_REALM').that.matches(/^31337:0x[0-9a-f]{40}$/);
   });
 
   it('the security service runs: a misbehaving device raises an alert, by #5, with its evidence CID', async function () {
@@ -263,7 +265,11 @@ describe('hardhat start (end to end, real processes)', function () {
     expect(`${stdout}\n${stderr}`).to.include('TwinRegistryNotTwinOwner');
   });
 
-  it("the README's simulator example: mint-simulated --seed 7, then the agent's simulate --seed 7 is accepted", async function () {
+  /** The `export NAME=value` lines `npm start` printed for another terminal. */
+  const otherTerminal = (): Record<string, string> =>
+    Object.fromEntries([...nodeOutput.matchAll(/^\s*export (\w+)=(\S+)/gm)].map((match) => [match[1]!, match[2]!]));
+
+  it("the README's simulator example: mint-simulated --seed 7, then the agent's simulate --seed 7 (with only the printed exports) is accepted", async function () {
     const minted = await hardhat(
       ['mint-simulated', '--network', 'localhost', '--seed', '7', '--devices', '3', '--from', '2'],
       env,
@@ -286,9 +292,10 @@ describe('hardhat start (end to end, real processes)', function () {
       ]),
       {
         cwd: ROOT,
+        // Another terminal: only what npm start printed (the broker's URL and realm), nothing known from inside.
         env: {
           ...env,
-          TWIN_AGENT_MQTT_URL: `mqtt://127.0.0.1:${brokerPort}`,
+          ...otherTerminal(),
           TWIN_AGENT_DATA_DIR: join(deploymentsDir, 'simulated-devices'),
           TWIN_AGENT_LOG_LEVEL: 'warn',
         },
