@@ -7,3 +7,4 @@ export * from './brokerLimits';
 export * from './brokerMetrics';
 export * from './createBrokerAuthorizer';
 export * from './mosquittoConfig';
+export * from './watchMosquittoConfig';

@@ -59,6 +59,8 @@ describe('The embedded broker: every party authenticated by the chain and held t
   const login = (...args: Parameters<typeof brokerLogin>) => brokerLogin(...args);
   let deviceA: { deviceId: Hex; key: Hex };
   let deviceB: { deviceId: Hex; key: Hex };
+  let fleet: MqttClient;
+  let revokedDevice: { deviceId: Hex; key: Hex };
 
   before(async function () {
     harness = await startOracleHarness('broker-auth', 3);
@@ -224,6 +226,28 @@ describe('The embedded broker: every party authenticated by the chain and held t
     });
   });
 
+  describe('when a fleet has more devices than one token carries (a pool of connections)', function () {
+    it('logs in once per slice (fleetBrokerCredentials), each connection publishing for its own slice only', async function () {
+      const { fleetBrokerCredentials, privateKeyToAddress } = await import('../../twin-core/src');
+      const key = generatePrivateKey();
+      // MAX_FLEET_DEVICES_PER_TOKEN (400) per connection; 1 here, so two devices make two connections.
+      const pool = fleetBrokerCredentials({ key, realm, devices: [deviceA, deviceB], perConnection: 1 });
+      expect(pool.map((connection) => connection.devices.map((d) => d.deviceId))).to.deep.equal([[deviceA.deviceId], [deviceB.deviceId]]);
+      expect(new Set(pool.map((connection) => connection.credentials.clientId)).size).to.equal(2);
+      expect(pool.every((connection) => connection.credentials.username === `fleet.${privateKeyToAddress(key).toLowerCase()}`)).to.equal(true);
+      const [first, second] = await Promise.all(
+        pool.map(({ credentials }) =>
+          as({ clientId: credentials.clientId, username: credentials.username, password: credentials.password }),
+        ),
+      );
+      const oracle = await as(account('oracle', CAST.oracle));
+      await granted(oracle, 'twins/+/telemetry');
+      expect(await delivered(first!, oracle, `twins/${deviceA.deviceId}/telemetry`)).to.equal(true);
+      expect(await delivered(second!, oracle, `twins/${deviceB.deviceId}/telemetry`)).to.equal(true);
+      expect(await delivered(first!, oracle, `twins/${deviceB.deviceId}/telemetry`)).to.equal(false);
+    });
+  });
+
   describe('when one publisher floods', function () {
     it('holds it to its rate, refuses oversized payloads, and counts both', async function () {
       const a = await as(device(deviceB));
@@ -289,6 +313,15 @@ describe('The embedded broker: every party authenticated by the chain and held t
     it('disconnects a connected device within one check of the chain, and refuses it from then on', async function () {
       const target = { deviceId: harness.devices[2]!.deviceId as Hex, key: harness.devices[2]!.privateKey as Hex };
       const c = await as(device(target));
+      // A fleet publishing for the same device and another one: it keeps its connection (next test).
+      const { privateKeyToAddress } = await import('../../twin-core/src');
+      const fleetKey = generatePrivateKey();
+      fleet = await as(
+        login(harness.deploymentFile, { kind: 'fleet', id: privateKeyToAddress(fleetKey) }, fleetKey, {
+          devices: [deviceA, target],
+        }),
+      );
+      revokedDevice = target;
       const revokedBefore = broker.stats()!.clientsRevoked;
       const manufacturer = harness.registry.twins.connect(harness.node.wallet(CAST.manufacturer));
       await mined(manufacturer.deactivate(target.deviceId, 'broker test'));
@@ -297,6 +330,23 @@ describe('The embedded broker: every party authenticated by the chain and held t
       const again = await attempt(url, device(target));
       expect(again).to.be.instanceOf(Error);
       expect(broker.stats()!.connectionsRefused.deactivated).to.be.greaterThanOrEqual(1);
+    });
+
+    it("drops a fleet's publishes for the revoked device only: the fleet stays connected and its other devices flow", async function () {
+      const oracle = await as(account('oracle', CAST.oracle));
+      await granted(oracle, 'twins/+/telemetry');
+      expect(fleet.connected, 'the fleet survived the recheck that revoked one of its devices').to.equal(true);
+      const droppedBefore = broker.stats()!.publishesRefused['revoked-device'] ?? 0;
+      expect(await delivered(fleet, oracle, `twins/${revokedDevice.deviceId}/telemetry`)).to.equal(false);
+      // QoS 1 too: acknowledged (MQTT 3.1.1 has no refusal for one publish), delivered to nobody, counted.
+      await fleet.publishAsync(`twins/${revokedDevice.deviceId}/snapshot`, 'dropped', { qos: 1 });
+      expect(broker.stats()!.publishesRefused['revoked-device']).to.equal(droppedBefore + 2);
+      expect(fleet.connected).to.equal(true);
+      expect(await delivered(fleet, oracle, `twins/${deviceA.deviceId}/telemetry`)).to.equal(true);
+      // A device it never proved is still an ACL refusal that closes the connection.
+      const other = harness.devices[1]!.deviceId;
+      expect(await delivered(fleet, oracle, `twins/${other}/telemetry`)).to.equal(false);
+      await waitUntil(() => !fleet.connected, 5_000, 'the fleet publishing for an unproved device to be disconnected');
     });
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { connect } from 'mqtt';
 import hre from 'hardhat';
 import { createVirtualDevice } from '../../agent/src/simulate';
 import { BUILT_AGENT, ensureAgentBuilt } from '../../bench/agent/ensureAgentBuilt';
@@ -168,6 +169,27 @@ describe('hardhat start (end to end, real processes)', function () {
     }
     expect(verified, 'an anchored snapshot within 90 s').to.not.equal(undefined);
     expect(verified!.verified).to.equal(true);
+  });
+
+  it("the embedded broker's counters are on the API's /metrics (same process): an anonymous login is refused and counted", async function () {
+    const metric = async (line: RegExp) => {
+      const text = await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/metrics`)).text();
+      const match = line.exec(text);
+      return match === null ? undefined : Number(match[1]);
+    };
+    const refused = /^twin_broker_connections_refused_total\{reason="anonymous"\} (\d+)$/m;
+    const before = (await metric(refused)) ?? 0;
+    const result = await new Promise<Error | undefined>((resolve) => {
+      const client = connect(`mqtt://127.0.0.1:${brokerPort}`, { clientId: 'start-test-anonymous', reconnectPeriod: 0 });
+      client.once('connect', () => (client.end(true), resolve(undefined)));
+      client.once('error', (error) => (client.end(true), resolve(error)));
+    });
+    expect(result, 'the anonymous client is refused').to.be.instanceOf(Error);
+    expect(await metric(refused)).to.equal(before + 1);
+    // The oracle, the API, the security service and the simulator logged in.
+    expect(await metric(/^twin_broker_connections_accepted_total (\d+)$/m)).to.be.greaterThanOrEqual(4);
+    expect(await metric(/^twin_broker_connected_clients (\d+)$/m)).to.be.greaterThanOrEqual(4);
+    expect(await metric(/^twin_broker_publishes_throttled_total (\d+)$/m)).to.be.a('number');
   });
 
   it('writes DEPLOYMENTS_DIR/localhost.json for chain 31337, with code at every address', async function () {
