@@ -114,6 +114,7 @@ export function createBrokerAuthorizer(parameters: BrokerAuthorizerParameters): 
   };
   const count = (counter: Record<string, number>, reason: string) => (counter[reason] = (counter[reason] ?? 0) + 1);
   let checkedVersion: number | undefined;
+  let checkedTwinsVersion: number | undefined;
 
   /** Throws BrokerAuthError when the chain does not vouch for the token's signers; the devices it may act for. */
   async function vouch(token: VerifiedBrokerToken): Promise<Set<string>> {
@@ -269,11 +270,19 @@ export function createBrokerAuthorizer(parameters: BrokerAuthorizerParameters): 
   return {
     hooks,
     async recheck() {
+      // Services (roles) again when the chain moved; devices and fleets only when a twin may have changed (with a
+      // mirror: a registry event), so a block with no registry event costs nothing per device.
       const version = await directory.version();
-      if (version === checkedVersion) return;
+      const twinsVersion = directory.twinsVersion ? await directory.twinsVersion() : version;
+      const servicesDue = version !== checkedVersion;
+      const devicesDue = twinsVersion !== checkedTwinsVersion;
+      if (!servicesDue && !devicesDue) return;
       checkedVersion = version;
+      checkedTwinsVersion = twinsVersion;
       for (const [client, session] of sessions) {
         if (session.token === undefined) continue;
+        const isDevice = session.token.principal.kind === 'device' || session.token.principal.kind === 'fleet';
+        if (isDevice ? !devicesDue : !servicesDue) continue;
         try {
           const devices = await vouch(session.token);
           session.subject = { kind: session.subject.kind, devices };
