@@ -331,11 +331,10 @@ describe('hardhat start (end to end, real processes)', function () {
     const deadline = Date.now() + 60_000;
     let withSnapshots: string[] = [];
     while (withSnapshots.length < deviceIds.length && Date.now() < deadline) {
-      // A fresh connection each time: spawnSync above held this process long enough for the API to close the idle
-      // keep-alive socket fetch would otherwise reuse ("other side closed").
-      const twins = (await (
-        await fetch(`${api}/twins?pageSize=100`, { headers: { connection: 'close' } })
-      ).json()) as {
+      // spawnSync above held this process long enough for the API to close the idle keep-alive socket fetch reuses
+      // first ("other side closed"): a failed fetch is tried again on a new connection.
+      const response = await fetch(`${api}/twins?pageSize=100`).catch(() => fetch(`${api}/twins?pageSize=100`));
+      const twins = (await response.json()) as {
         items: { deviceId: string; latestSnapshot: { seq: number } | null }[];
       };
       withSnapshots = twins.items
