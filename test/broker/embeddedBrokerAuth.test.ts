@@ -308,6 +308,30 @@ describe('The embedded broker: every party authenticated by the chain and held t
       expect(indexed()).to.equal(published);
       expect(broker.stats()!.connectionsRefused['wrong-client-id']).to.be.greaterThanOrEqual(5);
     });
+
+    it('an API without any MQTT key says so in one line at start, and logs the refusal once, not at every reconnect', async function () {
+      const { loadApiConfig } = await import('../../api/src/config');
+      const { runApi } = await import('../../api/src/runApi');
+      const lines: { level: string; message: string }[] = [];
+      const refusedBefore = broker.stats()!.connectionsRefused.anonymous ?? 0;
+      const api = await runApi({
+        config: loadApiConfig({
+          environment: { API_PORT: '0', RPC_URL: harness.node.url, MQTT_URL: url, API_DEPLOYMENT_FILE: harness.deploymentFile },
+        }),
+        shared: { index: oracle!.index, store: oracle!.store },
+        log: (level, message) => lines.push({ level, message }),
+      });
+      try {
+        await waitUntil(() => (broker.stats()!.connectionsRefused.anonymous ?? 0) > refusedBefore, 15_000, 'the anonymous refusal');
+        // Any reconnects meanwhile (mqtt.js retries every second when it does) add no line.
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        const warnings = lines.filter((line) => line.level === 'warn');
+        expect(warnings.filter((line) => line.message.includes('API_MQTT_KEY'))).to.have.length(1);
+        expect(warnings.filter((line) => line.message === 'broker connection failed')).to.have.length(1);
+      } finally {
+        await api.stop();
+      }
+    });
   });
   describe('when the chain revokes a party', function () {
     it('disconnects a connected device within one check of the chain, and refuses it from then on', async function () {
