@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BrokerAuthStats } from '../../broker/src';
 import { BENCH_SEED } from '../benchEnvironment';
+import { brokerUsername } from '../../twin-core/src/broker/principal';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import { privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
 import { loadNow } from '../lib/machine';
 import { profileWindow } from '../lib/profileWindow';
 import { spawnEntry } from '../lib/spawnEntry';
@@ -82,7 +85,9 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
     rpcUrl: parameters.chain.url,
     deploymentFile: parameters.deploymentFile,
     indexFile: join(parameters.dataDir, 'index.sqlite'),
+    fleetDevices: parameters.devices,
   });
+  const oracleUsername = brokerUsername({ kind: 'oracle', id: privateKeyToAddress(parameters.oracleKey as Hex) });
   const stops: (() => Promise<void>)[] = [() => broker.stop()];
   try {
     mkdirSync(parameters.dataDir, { recursive: true });
@@ -97,6 +102,7 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
           deploymentFile: parameters.deploymentFile,
           dataDir: parameters.dataDir,
         }),
+        ...(broker.passwordLogin ? { ORACLE_MQTT_PASSWORD: broker.passwordLogin.password(oracleUsername) } : {}),
         ORACLE_BATCH_SIZE: String(BENCH_ORACLE_SETTINGS.batchSize),
         ORACLE_BATCH_AGE_MS: String(BENCH_ORACLE_SETTINGS.batchAgeMs),
         ORACLE_CONFIRMATIONS: String(BENCH_ORACLE_SETTINGS.confirmations),
@@ -114,7 +120,12 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
     log(`  oracle up in ${oracleStartSeconds} s, mirror complete in ${mirrorSeconds} s`);
 
     // The publisher logs in as the simulator does: a fleet proving each device's key, a connection per 400 devices.
-    const login = broker.realm === undefined ? [] : [JSON.stringify({ realm: broker.realm, seed: BENCH_SEED, devices: parameters.devices })];
+    const login =
+      broker.realm !== undefined
+        ? [JSON.stringify({ realm: broker.realm, seed: BENCH_SEED, devices: parameters.devices })]
+        : broker.passwordLogin
+          ? [JSON.stringify({ password: broker.passwordLogin.fleet })]
+          : [];
     const publisher = spawnEntry({ entry: 'bench/ingest/publisherProcess.ts', args: [broker.url, ...login] });
     stops.unshift(() => publisher.kill(5_000));
     const { connections } = await publisher.waitFor(
@@ -122,7 +133,7 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
       120_000,
       'publisher',
     );
-    log(`  publisher: ${connections} connection(s)${broker.realm === undefined ? ' (anonymous)' : ', fleet tokens'}`);
+    log(`  publisher: ${connections} connection(s), ${broker.realm === undefined ? 'fleet password' : 'fleet tokens'}`);
 
     const phases: Partial<Record<IngestPhase, PhaseFigures>> = {};
     const profiler = parameters.profileFile ? profileWindow(oracle.process) : undefined;

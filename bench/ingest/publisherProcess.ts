@@ -22,8 +22,13 @@ import { fleetBrokerCredentials, MAX_FLEET_DEVICES_PER_TOKEN } from '../../twin-
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
 
-/** How the publisher logs in: the broker's realm and the devices (`createVirtualDevice(seed, 0 … devices − 1)`). */
-export type PublisherLogin = { realm: string; seed: string; devices: number };
+/**
+ * How the publisher logs in: the broker's realm and the devices (`createVirtualDevice(seed, 0 … devices − 1)`) for
+ * signed fleet tokens, or a fleet's fixed password (Mosquitto with the generated files: one connection).
+ */
+export type PublisherLogin =
+  | { realm: string; seed: string; devices: number }
+  | { password: { username: string; clientId: string; password: string } };
 
 /** What publishing one phase did. */
 export type PublishedPhase = {
@@ -107,8 +112,11 @@ async function publishPhase(clientOf: (deviceId: string) => MqttClient, file: st
 /** The publisher's connections, and which one carries each device's messages. */
 async function connectAll(url: string, login: PublisherLogin | undefined) {
   const options = { protocolVersion: 4 as const, clean: true, reconnectPeriod: 1_000 };
-  if (login === undefined) {
-    const client = await connectAsync(url, { ...options, clientId: `bench-publisher-${process.pid}` });
+  if (login === undefined || 'password' in login) {
+    const client = await connectAsync(url, {
+      ...options,
+      ...(login === undefined ? { clientId: `bench-publisher-${process.pid}` } : login.password),
+    });
     return { clients: [client], clientOf: () => client };
   }
   const devices = Array.from({ length: login.devices }, (_, index) => {
