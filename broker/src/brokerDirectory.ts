@@ -96,8 +96,13 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
     async twinsVersion() {
       const index = indexOf();
       if (index === undefined) return this.version();
-      // O(1)-ish: the newest event row and the row count (a reorg deletes rows).
-      const row = index.statement('SELECT count(*) AS n, coalesce(max(rowid), 0) AS m FROM chain_events').get() as {
+      // The registry's events the mirror recorded (not the anchor's batches): their count and newest block (a reorg
+      // deletes rows). One scan of a small table a second.
+      const row = index
+        .statement(
+          "SELECT count(*) AS n, coalesce(max(block), 0) AS m FROM chain_events WHERE contract IN ('TwinRegistry', 'EntityRegistry')",
+        )
+        .get() as {
         n: number;
         m: number;
       };

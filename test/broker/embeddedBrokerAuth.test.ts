@@ -309,6 +309,33 @@ describe('The embedded broker: every party authenticated by the chain and held t
       expect(broker.stats()!.connectionsRefused['wrong-client-id']).to.be.greaterThanOrEqual(5);
     });
 
+    it("with the chain mirror (npm start's arrangement) a device is checked again when the mirror records its deactivation", async function () {
+      const deployment = readDeployment(harness.deploymentFile);
+      const mirrored = await startEmbeddedBroker({
+        host: '127.0.0.1',
+        port: await freePort(),
+        auth: { directory: createBrokerDirectory({ provider, deployment, index: oracle!.index }), realm, recheckMs: 200 },
+      });
+      try {
+        const b = await connected(mirrored.url, device(deviceB));
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(b.connected, 'blocks without a registry event leave it connected').to.equal(true);
+        const manufacturer = harness.registry.twins.connect(harness.node.wallet(CAST.manufacturer));
+        await mined(manufacturer.deactivate(deviceB.deviceId, 'broker mirror test'));
+        // The mirror reads blocks once confirmed: the automining node mines only on transactions.
+        const deadline = Date.now() + 20_000;
+        while (b.connected && Date.now() < deadline) {
+          await provider.send('evm_mine', []);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        expect(b.connected, 'the device revoked once the mirror recorded the deactivation').to.equal(false);
+        expect(mirrored.stats()!.clientsRevoked).to.equal(1);
+        b.end(true);
+      } finally {
+        await mirrored.stop();
+      }
+    });
+
     it('an API without any MQTT key says so in one line at start, and logs the refusal once, not at every reconnect', async function () {
       const { loadApiConfig } = await import('../../api/src/config');
       const { runApi } = await import('../../api/src/runApi');
