@@ -45,6 +45,18 @@ export async function getVerifiedBlock(source: BlockSource, cid: CID, root = cid
   return block;
 }
 
+/**
+ * The CIDs a blob's block links to: a dag-pb root's leaves (in order), none for a raw block. A verified block is
+ * expected (from {@link getVerifiedBlock}); one that is not a UnixFS file node is an integrity error.
+ *
+ * @example
+ * const leaves = blockLinks(parseBlobCid(cid), await store.getBlock(cid)) // ['bafkrei…', …]
+ */
+export function blockLinks(cid: CID, block: Uint8Array): string[] {
+  if (cid.code !== DAG_PB_CODE) return [];
+  return decodeFileNode(cid.toString(), cid, block, 'block').links.map((link) => link.toString());
+}
+
 /** A dag-pb block decoded as a UnixFS file node (file or raw type), or an integrity error. */
 function decodeFileNode(root: string, cid: CID, block: Uint8Array, source: string) {
   let node: ReturnType<typeof dagPb.decode>;

@@ -19,6 +19,7 @@ export {
   type IpfsConfig,
 } from './config';
 export { DEFAULT_IPFS_LISTEN, createBlobStore, type CreateBlobStoreOptions } from './createBlobStore';
+export { blockLinks } from './dag';
 export * from './errors';
 export {
   DEFAULT_FETCH_TIMEOUT_MS,

@@ -3,6 +3,7 @@ import { get as httpGet } from 'node:http';
 import { expect } from 'chai';
 import { CID } from 'multiformats/cid';
 import { connect } from 'mqtt';
+import { blockLinks, parseBlobCid } from '../../blobs/src';
 import { loadApiConfig } from '../../api/src/config';
 import { runApi, type RunningApi } from '../../api/src/runApi';
 import { canonicalMessage } from '../../twin-core/src/signing/messageSignature';
@@ -170,6 +171,41 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
       expect(anonymous.status).to.equal(401);
       const stranger = await fetch(`${h.services.api.url}${anchored.url}`, { headers: bob.headers });
       expect(stranger.status).to.equal(403);
+    });
+
+    it('serves a blob above 256 KiB block by block: its dag-pb root, then the leaves it links, which rebuild the bytes', async function () {
+      // A firmware artifact of 600 KiB, recorded on chain by the twin's owner: a public blob of several blocks.
+      const artifact = new Uint8Array(600 * 1024).map((_byte, index) => (index * 7919) % 251);
+      const cid = await h.services.api.context.store.add(artifact);
+      const hash = `0x${createHash('sha256').update(artifact).digest('hex')}`;
+      await mined(
+        h.harness.registry.twins
+          .connect(h.wallet(CAST.alice))
+          .recordUpdate(h.aliceTwin, 'firmware', '2.0.0', hash, cid),
+      );
+      const base = `${h.services.api.url}/ipfs`;
+      const root = await eventually(
+        () => fetch(`${base}/${cid}?format=raw`),
+        (response) => response.status === 200,
+        20_000,
+        'the artifact indexed',
+      );
+      const rootBytes = new Uint8Array(await root.arrayBuffer());
+      expect(matchesCid(cid, rootBytes)).to.equal(true);
+      const links = blockLinks(parseBlobCid(cid), rootBytes);
+      expect(links.length).to.be.greaterThan(1);
+      // A leaf no served root links to is not here.
+      const stranger = await fetch(`${base}/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku?format=raw`);
+      expect(stranger.status).to.equal(404);
+      const parts: Buffer[] = [];
+      for (const link of links) {
+        const leaf = await fetch(`${base}/${link}?format=raw`);
+        expect(leaf.status).to.equal(200);
+        const bytes = Buffer.from(await leaf.arrayBuffer());
+        expect(matchesCid(link, bytes)).to.equal(true);
+        parts.push(bytes);
+      }
+      expect(Buffer.compare(Buffer.concat(parts), Buffer.from(artifact))).to.equal(0);
     });
 
     it('answers the spec: probe 200 empty, no Accept 400, another format 406, unknown 404, bad CID 400, a path 400', async function () {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { BlobIntegrityError, BlobNotFoundError, InvalidCidError, parseBlobCid } from '../../../blobs/src';
-import { blobKind, canReadBlob } from '../access/blobAccess';
+import { BlobIntegrityError, BlobNotFoundError, InvalidCidError, blockLinks, parseBlobCid } from '../../../blobs/src';
+import { blobKind, canReadBlob, type BlobKind } from '../access/blobAccess';
 import { readerOf } from '../access/reader';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
@@ -13,6 +13,27 @@ export const RAW_BLOCK_TYPE = 'application/vnd.ipld.raw';
 const PROBE_CID = 'bafkqaaa';
 /** How long a block read may take before the gateway answers 504. */
 const READ_TIMEOUT_MS = 5_000;
+/** Leaf blocks remembered (from the dag-pb roots served) so a client can fetch them after the root. */
+const MAX_REMEMBERED_LEAVES = 20_000;
+
+/**
+ * The blocks a served dag-pb root links to, each with the root's kind (who may read it): a trustless client walks a
+ * blob from its root, so the leaves of a blob above 256 KiB are served to whoever may read the root. Bounded: the
+ * oldest are forgotten first (a client then fetches the root again).
+ */
+function createLeafMemory() {
+  const leaves = new Map<string, BlobKind>();
+  return {
+    kindOf: (cid: string) => leaves.get(cid),
+    remember(root: string, block: Uint8Array, kind: BlobKind) {
+      for (const leaf of blockLinks(parseBlobCid(root), block)) {
+        leaves.delete(leaf);
+        leaves.set(leaf, kind);
+        if (leaves.size > MAX_REMEMBERED_LEAVES) leaves.delete(leaves.keys().next().value!);
+      }
+    },
+  };
+}
 
 /**
  * Where the API serves a blob's exact bytes (the trustless gateway form): every snapshot and static document the API
@@ -71,6 +92,7 @@ function requestedFormat(format: string | undefined, accept: string | undefined)
  * mountRoutes(app, ipfsRoutes(context))
  */
 export function ipfsRoutes(context: ApiContext) {
+  const leaves = createLeafMemory();
   return [
     defineRoute({
       method: 'get',
@@ -80,8 +102,8 @@ export function ipfsRoutes(context: ApiContext) {
       summary: 'One raw block by CID (IPFS trustless gateway, application/vnd.ipld.raw)',
       description:
         `Send \`Accept: ${RAW_BLOCK_TYPE}\` or \`?format=raw\`: the body is the block, whose sha2-256 is the CID's ` +
-        'digest. A blob up to 256 KiB (every snapshot and static document) is one block; above, this is its dag-pb ' +
-        'root. No Accept: 400; another format (CAR, deserialised): 406. Only CIDs the index knows are served: ' +
+        'digest. A blob up to 256 KiB is one block; above, this is its dag-pb root, whose linked leaves are then ' +
+        'served too, to whoever may read the root (fetch the root first, as a trustless client does). No Accept: 400; another format (CAR, deserialised): 406. Only CIDs the index knows are served: ' +
         "snapshots and alert evidence to the twin's owner, manufacturer and security entities (Bearer token), " +
         'static documents and manifests to anyone. `GET /ipfs/bafkqaaa` is the probe (200, empty). HEAD as well.',
       tag: 'ipfs',
@@ -131,7 +153,7 @@ export function ipfsRoutes(context: ApiContext) {
             details: { cid: params.cid.slice(0, 200) },
           });
         }
-        const kind = blobKind(context.index, params.cid);
+        const kind = blobKind(context.index, params.cid) ?? leaves.kindOf(params.cid);
         const notHere = new ApiError('No such block here.', {
           status: 404,
           code: 'block-not-found',
@@ -185,6 +207,11 @@ export function ipfsRoutes(context: ApiContext) {
           });
         } finally {
           clearTimeout(timer);
+        }
+        try {
+          leaves.remember(params.cid, block, kind);
+        } catch {
+          // A root the store verified but dag-pb cannot decode: served as is, its links unknown.
         }
         send(block, kind.visibility === 'public' ? 'public, max-age=29030400, immutable' : 'private, no-store');
         return undefined;
