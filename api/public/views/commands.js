@@ -165,7 +165,7 @@ export function createCommandPanel(ctx, deviceId) {
     const button = h('button', { type: 'submit', 'data-testid': `command-send-${testid}` }, submit);
     const form = h(
       'form',
-      { class: 'action-form', 'data-command': testid },
+      { class: 'action-form', 'data-command': testid, novalidate: true },
       h('strong', {}, title),
       note ? h('span', { class: 'muted small' }, note) : null,
       fields.map(([label, input]) => h('label', { class: 'small' }, label, input)),
@@ -220,7 +220,7 @@ export function createCommandPanel(ctx, deviceId) {
               ]) {
                 if (input.value.trim() === '') continue;
                 const value = Number(input.value);
-                if (!Number.isFinite(value) || !input.checkValidity()) throw new Error(`${label}: enter seconds between ${input.min} and ${input.max}.`);
+                if (!Number.isFinite(value) || value < Number(input.min) || value > Number(input.max)) throw new Error(`${label}: enter seconds between ${input.min} and ${input.max}.`);
                 args[key] = value;
               }
               if (Object.keys(args).length === 0) throw new Error('Enter a telemetry interval, a snapshot interval or both.');

@@ -32,7 +32,8 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
   const raw = h('pre', { class: 'mono small' });
   const form = h(
     'form',
-    { class: 'state-editor', 'data-testid': 'state-editor' },
+    // The page checks each field itself and names the bad one (the browser's bubbles say nothing of the range).
+    { class: 'state-editor', 'data-testid': 'state-editor', novalidate: true },
     h('h3', {}, 'Desired state'),
     h('p', { class: 'small' }, 'Version ', version, editable ? ' · leave a field on "no preference" to let the device keep its own.' : ''),
     summary,
@@ -261,15 +262,29 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
   }
 
   function setDocument(next, { force = false } = {}) {
-    const fieldKey = (c, d) => JSON.stringify([c?.commands, c?.actuators?.map((a) => [a.name, a.type]), Object.keys(d?.desired?.actuators ?? {})]);
-    const before = fieldKey(capabilities, doc);
+    const fieldKey = () => JSON.stringify(fieldsOf().map((field) => field.id));
+    const before = fields.map((field) => field.id);
     doc = next;
     if (next.capabilities !== undefined) capabilities = next.capabilities;
-    if (fieldKey(capabilities, doc) !== before || fields.length === 0) {
+    if (fieldKey() !== JSON.stringify(before) || fields.length === 0) {
+      // New fields (an actuator declared or desired): rebuilt rows keep what is being edited, and its base version.
+      const edited = dirty && !force ? formValues() : null;
+      const base = baseVersion;
       buildRows();
       fillInputs();
+      if (edited) {
+        restoreValues(edited);
+        baseVersion = base;
+        dirty = true;
+      }
     } else if (force || (!dirty && next.version !== baseVersion)) fillInputs();
     drawStatus();
+  }
+
+  const inputsOf = (field) => Object.values(field.inputs).filter(Boolean);
+  const formValues = () => new Map(fields.map((field) => [field.id, inputsOf(field).map((input) => input.value)]));
+  function restoreValues(values) {
+    for (const field of fields) values.get(field.id)?.forEach((value, i) => (inputsOf(field)[i].value = value));
   }
 
   return {
