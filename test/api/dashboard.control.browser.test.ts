@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
 import mqtt from 'mqtt';
@@ -84,6 +86,8 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
     // The device's own result, in words: its fan reads back on at 80 %.
     expect(await row.locator('[data-testid=command-outcome]').textContent()).to.include('on at 80 %');
     expect(await row.textContent()).to.include('turn on at 80 %');
+    // The actuator's line follows what the device reports.
+    await page.locator('[data-testid=actuator-fan-state]', { hasText: 'Now on at 80 %' }).waitFor({ timeout: 20_000 });
     const commandId = await row.getAttribute('data-command-id');
     const recorded = await h.request(`/twins/${h.aliceTwin}/commands/${commandId}`);
     expect(recorded.body).to.deep.include({ status: 'succeeded', result: { actuator: 'fan', state: { on: true, level: 80 } } });
@@ -133,6 +137,7 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
     const stored = (await h.request(`/twins/${h.aliceTwin}/state`)).body;
     expect(stored.desired.actuators.light).to.deep.equal({ on: true, level: 40 });
     expect(stored.reported.actuators.light).to.deep.equal({ on: true, level: 40 });
+    await page.locator('[data-testid=control-slot]').screenshot({ path: join(tmpdir(), 'dashctl-control.png') });
     // Human labels, the raw document only behind its toggle.
     expect(await page.locator('[data-testid=state-raw]').getAttribute('open')).to.equal(null);
   });
@@ -161,7 +166,8 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
     await page.locator('[data-testid=state-conflict]:not([hidden])').waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-testid=state-outcome]').textContent()).to.include('changed since you loaded it');
     await page.locator('[data-testid=state-reload]').click();
-    await page.locator('[data-testid=state-version]', { hasText: String(current + 1) }).waitFor();
+    await page.locator('[data-testid=state-outcome][data-status=done]', { hasText: `Reloaded version ${current + 1}` }).waitFor();
+    expect(await page.locator('[data-testid=state-version]').textContent()).to.equal(String(current + 1));
     expect(await page.locator('[data-testid="desired-actuators.fan-on"]').inputValue()).to.equal('on');
     expect(await page.locator('[data-testid="desired-actuators.fan-level"]').inputValue()).to.equal('30');
     expect(await page.locator('[data-testid=state-conflict]').isHidden()).to.equal(true);

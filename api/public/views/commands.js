@@ -75,6 +75,8 @@ export function createCommandPanel(ctx, deviceId) {
   const forms = h('div', { class: 'actions-grid', 'data-testid': 'command-forms' });
   const problem = h('p', { class: 'action-outcome small', 'data-testid': 'command-problem', 'aria-live': 'polite' });
   const rows = new Map();
+  /** Each actuator's "Now …" line, by name, following what the device reports. */
+  const stateLines = new Map();
   const tbody = h('tbody');
   const empty = h('tr', { class: 'message empty' }, h('td', { colspan: 5 }, 'No command sent to this twin yet.'));
   tbody.append(empty);
@@ -187,6 +189,7 @@ export function createCommandPanel(ctx, deviceId) {
   }
 
   function draw() {
+    stateLines.clear();
     if (!capabilities) {
       replace(
         forms,
@@ -266,15 +269,15 @@ export function createCommandPanel(ctx, deviceId) {
       send(on, actuator.name, args);
     });
     off.addEventListener('click', () => send(off, actuator.name, { action: 'turn_off' }));
+    const line = h('span', { class: 'muted small', 'data-testid': `actuator-${actuator.name}-state` });
+    const setState = (state) => (line.textContent = `Now ${describeActuatorState(state)} · driver ${actuator.driver}`);
+    setState(actuator.state);
+    stateLines.set(actuator.name, setState);
     return h(
       'div',
       { class: 'action-form', 'data-actuator': actuator.name },
       h('strong', {}, `${humanizeKey(actuator.name)} (${actuator.type})`),
-      h(
-        'span',
-        { class: 'muted small', 'data-testid': `actuator-${actuator.name}-state` },
-        `Now ${describeActuatorState(actuator.state)} · driver ${actuator.driver}`,
-      ),
+      line,
       level ? h('label', { class: 'small' }, `${humanizeKey(levelName)} (%, 0–100)`, level) : null,
       h('div', { class: 'button-row' }, on, ' ', off),
     );
@@ -288,6 +291,10 @@ export function createCommandPanel(ctx, deviceId) {
       if (key(next) === key(capabilities)) return;
       capabilities = next ?? null;
       draw();
+    },
+    /** The device's reported state (a `state-document` event): each actuator's current state. */
+    setReported(reported) {
+      for (const [name, state] of Object.entries(reported?.actuators ?? {})) stateLines.get(name)?.(state);
     },
     /** A `command` event of the stream: a command of this twin changed status. */
     onCommand(event) {

@@ -70,7 +70,8 @@ export function createControlPanel(ctx, deviceId) {
     },
     onDocument(event) {
       editor?.onDocument(event);
-      // A device's new online status may carry new actuator states: the panel's "Now …" lines follow its reports.
+      // A device's new online status carries its actuators' states: the panel's "Now …" lines follow its reports.
+      commands?.setReported(event?.reported);
     },
   };
 }
