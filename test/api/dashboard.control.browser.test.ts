@@ -12,7 +12,7 @@ import { brokerLogin } from '../helpers/brokerLogin';
 import { developmentKey, launchChromium, signInAs, signOut } from '../helpers/dashboardBrowser';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
 
-describe("dashboard control in headless Chromium: the owner commands a simulated device and sets its desired state (real API, chain, broker, devices)", function () {
+describe('dashboard control in headless Chromium: the owner commands a simulated device and sets its desired state (real API, chain, broker, devices)', function () {
   this.timeout(240_000);
   let h: ApiHarness;
   let browser: Browser;
@@ -58,7 +58,8 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
         const row = (globalThis as any).document.querySelector(`[data-testid=command-row][data-command="${name}"]`);
         const problem = (globalThis as any).document.querySelector('[data-testid=command-problem][data-status=error]');
         if (problem) throw new Error(`sending ${name}: ${problem.textContent}`);
-        if (row && ['failed', 'expired'].includes(row.dataset.status)) throw new Error(`${name} ${row.dataset.status}: ${row.textContent}`);
+        if (row && ['failed', 'expired'].includes(row.dataset.status))
+          throw new Error(`${name} ${row.dataset.status}: ${row.textContent}`);
         return row?.dataset.status === 'succeeded';
       },
       command,
@@ -75,7 +76,9 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
     await page.locator('[data-testid=actuator-fan-turn_on]').waitFor({ timeout: 20_000 });
     // One control per declared actuator, one form per built-in command but apply-state (the editor sends that).
     for (const actuator of declared.actuators) {
-      expect(await page.locator(`[data-testid="actuator-${actuator.name}-turn_on"]`).count(), actuator.name).to.equal(1);
+      expect(await page.locator(`[data-testid="actuator-${actuator.name}-turn_on"]`).count(), actuator.name).to.equal(
+        1,
+      );
     }
     for (const command of declared.commands.filter((name: string) => name !== 'apply-state')) {
       expect(await page.locator(`[data-testid="command-send-${command}"]`).count(), command).to.equal(1);
@@ -90,7 +93,10 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
     await page.locator('[data-testid=actuator-fan-state]', { hasText: 'Now on at 80 %' }).waitFor({ timeout: 20_000 });
     const commandId = await row.getAttribute('data-command-id');
     const recorded = await h.request(`/twins/${h.aliceTwin}/commands/${commandId}`);
-    expect(recorded.body).to.deep.include({ status: 'succeeded', result: { actuator: 'fan', state: { on: true, level: 80 } } });
+    expect(recorded.body).to.deep.include({
+      status: 'succeeded',
+      result: { actuator: 'fan', state: { on: true, level: 80 } },
+    });
   });
 
   it('sends set-intervals with its arguments and shows the refusal of a bad one before signing', async function () {
@@ -119,7 +125,9 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
       const summary = doc.querySelector('[data-testid=state-delta]');
       const seen: string[] = [summary.dataset.fields];
       (globalThis as any).deltaSeen = seen;
-      new (globalThis as any).MutationObserver(() => seen.push(summary.dataset.fields)).observe(summary, { attributes: true });
+      new (globalThis as any).MutationObserver(() => seen.push(summary.dataset.fields)).observe(summary, {
+        attributes: true,
+      });
     });
     await page.locator('[data-testid="desired-actuators.light-on"]').selectOption('on');
     await page.locator('[data-testid="desired-actuators.light-level"]').fill('40');
@@ -132,7 +140,10 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
     expect(await light.getAttribute('data-in-sync')).to.equal('true');
     expect(await light.locator('[data-testid=state-field-status]').textContent()).to.equal('in sync');
     const seen: string[] = await page.evaluate(() => (globalThis as any).deltaSeen);
-    expect(seen.some((count) => Number(count) > 0), `delta summary values ${seen.join(',')}`).to.equal(true);
+    expect(
+      seen.some((count) => Number(count) > 0),
+      `delta summary values ${seen.join(',')}`,
+    ).to.equal(true);
     expect(seen.at(-1)).to.equal('0');
     const stored = (await h.request(`/twins/${h.aliceTwin}/state`)).body;
     expect(stored.desired.actuators.light).to.deep.equal({ on: true, level: 40 });
@@ -166,13 +177,18 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
     await page.locator('[data-testid=state-conflict]:not([hidden])').waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-testid=state-outcome]').textContent()).to.include('changed since you loaded it');
     await page.locator('[data-testid=state-reload]').click();
-    await page.locator('[data-testid=state-outcome][data-status=done]', { hasText: `Reloaded version ${current + 1}` }).waitFor();
+    await page
+      .locator('[data-testid=state-outcome][data-status=done]', { hasText: `Reloaded version ${current + 1}` })
+      .waitFor();
     expect(await page.locator('[data-testid=state-version]').textContent()).to.equal(String(current + 1));
     expect(await page.locator('[data-testid="desired-actuators.fan-on"]').inputValue()).to.equal('on');
     expect(await page.locator('[data-testid="desired-actuators.fan-level"]').inputValue()).to.equal('30');
     expect(await page.locator('[data-testid=state-conflict]').isHidden()).to.equal(true);
     // Nothing of the refused edit was stored.
-    expect((await h.request(`/twins/${h.aliceTwin}/state`)).body.desired.actuators.fan).to.deep.equal({ on: true, level: 30 });
+    expect((await h.request(`/twins/${h.aliceTwin}/state`)).body.desired.actuators.fan).to.deep.equal({
+      on: true,
+      level: 30,
+    });
   });
 
   it('gives a non-owner no controls, saying why, and a visitor a prompt to sign in', async function () {
@@ -225,7 +241,9 @@ describe("dashboard control in headless Chromium: the owner commands a simulated
       'the refusal counters',
     );
     const stats = h.services.api.context.devices.stats();
-    expect(metric(scraped.body, 'twin_api_device_messages_refused_total{reason="not-json"}')).to.equal(stats.refused['not-json']);
+    expect(metric(scraped.body, 'twin_api_device_messages_refused_total{reason="not-json"}')).to.equal(
+      stats.refused['not-json'],
+    );
     // The commands of the tests above were answered: replies applied.
     expect(metric(scraped.body, 'twin_api_device_replies_total')).to.be.at.least(4);
     expect(scraped.body).to.include('# HELP twin_api_device_messages_refused_total');

@@ -6,7 +6,8 @@ import type { Browser, Page } from 'playwright-core';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The test node's accounts: Hardhat's development mnemonic. */
 const MNEMONIC = 'test test test test test test test test test test test junk';
-export const developmentKey = (index: number) => HDNodeWallet.fromPhrase(MNEMONIC, '', `m/44'/60'/0'/0/${index}`).privateKey;
+export const developmentKey = (index: number) =>
+  HDNodeWallet.fromPhrase(MNEMONIC, '', `m/44'/60'/0'/0/${index}`).privateKey;
 
 /**
  * A stand-in for a browser wallet (no MetaMask runs headless here): an EIP-1193 `window.ethereum` holding one key,

@@ -56,7 +56,10 @@ export function describeValue(value) {
   if (typeof value !== 'object') return String(value);
   if (typeof value.on === 'boolean') return describeActuatorState(value);
   return Object.entries(value)
-    .map(([key, item]) => `${humanizeKey(key)}: ${typeof item === 'object' && item !== null ? `(${describeValue(item)})` : item}`)
+    .map(
+      ([key, item]) =>
+        `${humanizeKey(key)}: ${typeof item === 'object' && item !== null ? `(${describeValue(item)})` : item}`,
+    )
     .join(', ');
 }
 
@@ -84,7 +87,11 @@ export function createCommandPanel(ctx, deviceId) {
     'div',
     { class: 'command-panel', 'data-testid': 'command-panel' },
     h('h3', {}, 'Send a command'),
-    h('p', { class: 'muted small' }, 'You sign each command with your key; the device checks that you own it before it obeys.'),
+    h(
+      'p',
+      { class: 'muted small' },
+      'You sign each command with your key; the device checks that you own it before it obeys.',
+    ),
     forms,
     problem,
     h('h3', {}, 'Command history'),
@@ -94,7 +101,15 @@ export function createCommandPanel(ctx, deviceId) {
       h(
         'table',
         { class: 'data', 'data-testid': 'command-history' },
-        h('thead', {}, h('tr', {}, ['Sent', 'Command', 'Arguments', 'Status', 'Result or error'].map((c) => h('th', { scope: 'col' }, c)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Sent', 'Command', 'Arguments', 'Status', 'Result or error'].map((c) => h('th', { scope: 'col' }, c)),
+          ),
+        ),
         tbody,
       ),
     ),
@@ -107,18 +122,30 @@ export function createCommandPanel(ctx, deviceId) {
     // Events and polls may cross: a status never goes back (pending → delivered → final).
     if (previous && rank(previous.command.status) > rank(command.status)) return;
     const merged = { ...(previous?.command ?? {}), ...command };
-    const outcome = merged.status === 'failed' && merged.error
-      ? h('span', { class: 'command-error' }, `${merged.error.message} (${merged.error.code})`)
-      : merged.status === 'succeeded'
+    const outcome =
+      merged.status === 'failed' && merged.error
+        ? h('span', { class: 'command-error' }, `${merged.error.message} (${merged.error.code})`)
+        : merged.status === 'succeeded'
         ? h('span', {}, describeValue(merged.result) || 'done')
         : h('span', { class: 'muted' }, '—');
     const row = h(
       'tr',
-      { 'data-testid': 'command-row', 'data-command-id': id, 'data-command': merged.command, 'data-status': merged.status },
+      {
+        'data-testid': 'command-row',
+        'data-command-id': id,
+        'data-command': merged.command,
+        'data-status': merged.status,
+      },
       h('td', {}, time(merged.createdAt)),
       h('td', {}, commandTitle(merged.command, capabilities)),
       h('td', {}, describeArguments(merged.command, merged.args)),
-      h('td', {}, badge(STATUS_TEXT[merged.status] ?? merged.status, STATUS_KINDS[merged.status] ?? 'neutral', { 'data-testid': 'command-status' })),
+      h(
+        'td',
+        {},
+        badge(STATUS_TEXT[merged.status] ?? merged.status, STATUS_KINDS[merged.status] ?? 'neutral', {
+          'data-testid': 'command-status',
+        }),
+      ),
       h('td', { 'data-testid': 'command-outcome' }, outcome),
     );
     if (previous) previous.row.replaceWith(row);
@@ -154,14 +181,25 @@ export function createCommandPanel(ctx, deviceId) {
       ctx.run(() => follow(commandId));
     } catch (error) {
       problem.dataset.status = 'error';
-      replace(problem, h('strong', {}, `${commandTitle(command, capabilities)}: `), error?.shortMessage ?? error?.message ?? String(error));
+      replace(
+        problem,
+        h('strong', {}, `${commandTitle(command, capabilities)}: `),
+        error?.shortMessage ?? error?.message ?? String(error),
+      );
     } finally {
       button.disabled = false;
     }
   }
 
   const numberInput = (name, label, attributes) =>
-    h('input', { type: 'number', name, 'aria-label': label, 'data-testid': `command-arg-${name}`, step: 'any', ...attributes });
+    h('input', {
+      type: 'number',
+      name,
+      'aria-label': label,
+      'data-testid': `command-arg-${name}`,
+      step: 'any',
+      ...attributes,
+    });
 
   function commandForm(testid, title, fields, build, { note, submit = 'Send' } = {}) {
     const button = h('button', { type: 'submit', 'data-testid': `command-send-${testid}` }, submit);
@@ -205,8 +243,16 @@ export function createCommandPanel(ctx, deviceId) {
     for (const command of capabilities.commands ?? []) {
       if (command === 'apply-state') continue; // the desired-state editor below
       if (command === 'set-intervals') {
-        const telemetry = numberInput('telemetrySeconds', 'Telemetry interval (seconds)', { min: 0.5, max: 3600, placeholder: '5' });
-        const snapshot = numberInput('snapshotSeconds', 'Snapshot interval (seconds)', { min: 5, max: 86400, placeholder: '60' });
+        const telemetry = numberInput('telemetrySeconds', 'Telemetry interval (seconds)', {
+          min: 0.5,
+          max: 3600,
+          placeholder: '5',
+        });
+        const snapshot = numberInput('snapshotSeconds', 'Snapshot interval (seconds)', {
+          min: 5,
+          max: 86400,
+          placeholder: '60',
+        });
         items.push(
           commandForm(
             command,
@@ -223,10 +269,12 @@ export function createCommandPanel(ctx, deviceId) {
               ]) {
                 if (input.value.trim() === '') continue;
                 const value = Number(input.value);
-                if (!Number.isFinite(value) || value < Number(input.min) || value > Number(input.max)) throw new Error(`${label}: enter seconds between ${input.min} and ${input.max}.`);
+                if (!Number.isFinite(value) || value < Number(input.min) || value > Number(input.max))
+                  throw new Error(`${label}: enter seconds between ${input.min} and ${input.max}.`);
                 args[key] = value;
               }
-              if (Object.keys(args).length === 0) throw new Error('Enter a telemetry interval, a snapshot interval or both.');
+              if (Object.keys(args).length === 0)
+                throw new Error('Enter a telemetry interval, a snapshot interval or both.');
               return { command, args };
             },
           ),
@@ -263,7 +311,8 @@ export function createCommandPanel(ctx, deviceId) {
       const args = { action: 'turn_on' };
       if (level && level.value.trim() !== '') {
         const value = Number(level.value);
-        if (!Number.isInteger(value) || value < 0 || value > 100) return problemOf(`${humanizeKey(levelName)}: enter a whole percentage, 0–100.`);
+        if (!Number.isInteger(value) || value < 0 || value > 100)
+          return problemOf(`${humanizeKey(levelName)}: enter a whole percentage, 0–100.`);
         args[levelName] = value;
       }
       send(on, actuator.name, args);

@@ -29,7 +29,14 @@ export function createControlPanel(ctx, deviceId) {
     commands = null;
     editor = null;
     if (mode === 'signed-out') {
-      replace(body, h('p', { class: 'muted', 'data-testid': 'control-sign-in' }, 'Sign in as this twin’s owner to send it commands and set its desired state.'));
+      replace(
+        body,
+        h(
+          'p',
+          { class: 'muted', 'data-testid': 'control-sign-in' },
+          'Sign in as this twin’s owner to send it commands and set its desired state.',
+        ),
+      );
       return;
     }
     if (mode === 'other') {
@@ -38,7 +45,9 @@ export function createControlPanel(ctx, deviceId) {
         h(
           'p',
           { class: 'muted', 'data-testid': 'control-not-owner' },
-          `Only this twin’s owner (${shorten(owner)}) can command it or change its desired state: each command is signed by the owner’s key, and the device checks that signature against the owner it knows before it obeys.`,
+          `Only this twin’s owner (${shorten(
+            owner,
+          )}) can command it or change its desired state: each command is signed by the owner’s key, and the device checks that signature against the owner it knows before it obeys.`,
         ),
       );
       return;

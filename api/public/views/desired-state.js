@@ -35,7 +35,13 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
     // The page checks each field itself and names the bad one (the browser's bubbles say nothing of the range).
     { class: 'state-editor', 'data-testid': 'state-editor', novalidate: true },
     h('h3', {}, 'Desired state'),
-    h('p', { class: 'small' }, 'Version ', version, editable ? ' · leave a field on "no preference" to let the device keep its own.' : ''),
+    h(
+      'p',
+      { class: 'small' },
+      'Version ',
+      version,
+      editable ? ' · leave a field on "no preference" to let the device keep its own.' : '',
+    ),
     summary,
     h(
       'div',
@@ -46,7 +52,13 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
         h(
           'thead',
           {},
-          h('tr', {}, ['Field', 'Desired', 'Reported by the device', 'Status', 'Desired since', 'Reported since'].map((c) => h('th', { scope: 'col' }, c))),
+          h(
+            'tr',
+            {},
+            ['Field', 'Desired', 'Reported by the device', 'Status', 'Desired since', 'Reported since'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
         ),
         tbody,
       ),
@@ -54,7 +66,12 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
     editable ? h('div', { class: 'button-row' }, save) : null,
     outcome,
     conflict,
-    h('details', { class: 'raw-toggle', 'data-testid': 'state-raw' }, h('summary', { class: 'small' }, 'raw document'), raw),
+    h(
+      'details',
+      { class: 'raw-toggle', 'data-testid': 'state-raw' },
+      h('summary', { class: 'small' }, 'raw document'),
+      raw,
+    ),
   );
   form.addEventListener('input', () => {
     dirty = true;
@@ -68,11 +85,19 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
   function fieldsOf() {
     const list = [];
     if (!capabilities || capabilities.commands?.includes('set-intervals'))
-      for (const [key, label, min, max] of INTERVALS) list.push({ kind: 'interval', key, label, min, max, id: `intervals.${key}` });
+      for (const [key, label, min, max] of INTERVALS)
+        list.push({ kind: 'interval', key, label, min, max, id: `intervals.${key}` });
     const actuators = new Map((capabilities?.actuators ?? []).map((item) => [item.name, item]));
-    for (const name of Object.keys(doc?.desired?.actuators ?? {})) if (!actuators.has(name)) actuators.set(name, { name, type: 'unknown' });
+    for (const name of Object.keys(doc?.desired?.actuators ?? {}))
+      if (!actuators.has(name)) actuators.set(name, { name, type: 'unknown' });
     for (const actuator of actuators.values())
-      list.push({ kind: 'actuator', key: actuator.name, type: actuator.type, label: `${humanizeKey(actuator.name)} (${actuator.type})`, id: `actuators.${actuator.name}` });
+      list.push({
+        kind: 'actuator',
+        key: actuator.name,
+        type: actuator.type,
+        label: `${humanizeKey(actuator.name)} (${actuator.type})`,
+        id: `actuators.${actuator.name}`,
+      });
     return list;
   }
 
@@ -130,7 +155,12 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
       );
       return { ...field, row, cells, inputs };
     });
-    replace(tbody, fields.length ? fields.map((field) => field.row) : h('tr', { class: 'message empty' }, h('td', { colspan: 6 }, 'The device declares nothing to set.')));
+    replace(
+      tbody,
+      fields.length
+        ? fields.map((field) => field.row)
+        : h('tr', { class: 'message empty' }, h('td', { colspan: 6 }, 'The device declares nothing to set.')),
+    );
   }
 
   const desiredOf = (field) =>
@@ -160,7 +190,10 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
     const open = [];
     for (const field of fields) {
       const reported = reportedOf(field);
-      replace(field.cells.reported, reported === undefined ? h('span', { class: 'muted' }, 'not reported') : describe(field, reported));
+      replace(
+        field.cells.reported,
+        reported === undefined ? h('span', { class: 'muted' }, 'not reported') : describe(field, reported),
+      );
       const pending = deltaOf(field) !== undefined;
       field.row.dataset.inSync = String(!pending);
       replace(
@@ -168,12 +201,15 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
         desiredOf(field) === undefined
           ? h('span', { class: 'muted' }, '—')
           : pending
-            ? badge('waiting for the device', 'pending', { 'data-testid': 'state-field-status' })
-            : badge('in sync', 'ok', { 'data-testid': 'state-field-status' }),
+          ? badge('waiting for the device', 'pending', { 'data-testid': 'state-field-status' })
+          : badge('in sync', 'ok', { 'data-testid': 'state-field-status' }),
       );
       replace(field.cells.desiredAt, time(doc?.desiredTimes?.[field.id]));
       replace(field.cells.reportedAt, time(doc?.reportedTimes?.[field.id]));
-      if (pending) open.push(`${field.label}: wants ${describe(field, desiredOf(field))}, reports ${describe(field, reportedOf(field))}`);
+      if (pending)
+        open.push(
+          `${field.label}: wants ${describe(field, desiredOf(field))}, reports ${describe(field, reportedOf(field))}`,
+        );
     }
     summary.dataset.fields = String(open.length);
     replace(
@@ -203,7 +239,8 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
         const text = field.inputs.level?.value.trim() ?? '';
         if (text !== '' && wanted.on) {
           const value = Number(text);
-          if (!Number.isInteger(value) || value < 0 || value > 100) throw new Error(`${field.label}: the level is a whole percentage, 0–100.`);
+          if (!Number.isInteger(value) || value < 0 || value > 100)
+            throw new Error(`${field.label}: the level is a whole percentage, 0–100.`);
           wanted.level = value;
         }
         (desired.actuators ??= {})[field.key] = wanted;
@@ -239,8 +276,18 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
         setOutcome('error', 'Not saved: the desired state changed since you loaded it.');
         replace(
           conflict,
-          h('p', {}, `Someone saved another version (the document is now at version ${error.details?.version ?? 'newer'}). Reload it, then make your change again.`),
-          h('button', { type: 'button', 'data-testid': 'state-reload', onclick: () => ctx.run(reload) }, 'Reload the desired state'),
+          h(
+            'p',
+            {},
+            `Someone saved another version (the document is now at version ${
+              error.details?.version ?? 'newer'
+            }). Reload it, then make your change again.`,
+          ),
+          h(
+            'button',
+            { type: 'button', 'data-testid': 'state-reload', onclick: () => ctx.run(reload) },
+            'Reload the desired state',
+          ),
         );
         conflict.hidden = false;
       } else setOutcome('error', error?.shortMessage ?? error?.message ?? String(error));
