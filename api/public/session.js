@@ -148,7 +148,7 @@ export function restoreSession() {
 
 /**
  * A relayed chain write (api/src/relay): `POST /relay/prepare`, the EIP-712 signature, then `POST /relay` (or
- * `PUT /twins/{id}/state` for setState). Resolves to `{ txHash, blockNumber, action, deviceId, from }` once mined.
+ * `PUT /twins/{id}/lifecycle` for setState). Resolves to `{ txHash, blockNumber, action, deviceId, from }` once mined.
  */
 export async function relay(action, deviceId, args = {}) {
   const wallet = await signer();
@@ -158,7 +158,7 @@ export async function relay(action, deviceId, args = {}) {
   });
   const signature = await wallet.signTypedData(typed.domain, typed.types, typed.message);
   const body = { request: typed.message, signature };
-  if (action === 'setState') return apiRequest('PUT', `/twins/${deviceId}/state`, { body });
+  if (action === 'setState') return apiRequest('PUT', `/twins/${deviceId}/lifecycle`, { body });
   return apiRequest('POST', '/relay', { body });
 }
 
