@@ -10,7 +10,7 @@ import { signMessage } from '../../twin-core/src/signing/messageSignature';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { brokerLogin } from '../helpers/brokerLogin';
 import { developmentKey, launchChromium, signInAs, signOut } from '../helpers/dashboardBrowser';
-import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
+import { eventually, RELAYER_ACCOUNT, startApiHarness, type ApiHarness } from './apiHarness';
 
 describe('dashboard control in headless Chromium: the owner commands a simulated device and sets its desired state (real API, chain, broker, devices)', function () {
   this.timeout(240_000);
@@ -189,6 +189,78 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
       on: true,
       level: 30,
     });
+  });
+
+  it('shows, live from the event stream, a command the device answers with failure and one that expires', async function () {
+    const alice = h.wallet(CAST.alice);
+    const device = h.harness.devices[0]!;
+    const signed = async (draft: object) => {
+      const built = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
+        method: 'POST',
+        body: JSON.stringify(draft),
+      });
+      const { domain, types, message } = built.body.typedData;
+      return {
+        body: { ...built.body.command, sig: await alice.signTypedData(domain, types, message) },
+        commandId: built.body.commandId,
+      };
+    };
+    // Each command reaches the device first straight from the broker (an API login may publish commands): the one the
+    // API then relays is a replay the device ignores, so only the test's own answers (signed by the device key) count.
+    const relayer = h.wallet(RELAYER_ACCOUNT);
+    const listener = await mqtt.connectAsync(
+      h.services.mqttUrl,
+      brokerLogin(h.harness.deploymentFile, { kind: 'api', id: relayer.address as Hex }, relayer.privateKey),
+    );
+    const deviceClient = await mqtt.connectAsync(
+      h.services.mqttUrl,
+      brokerLogin(h.harness.deploymentFile, { kind: 'device', id: h.aliceTwin as Hex }, device.privateKey),
+    );
+    try {
+      const silent = await signed({ command: 'ping', expiry: Math.floor(Date.now() / 1000) + 2 });
+      const answered = await signed({ command: 'ping' });
+      for (const { body } of [silent, answered])
+        await listener.publishAsync(
+          deviceTopic(h.aliceTwin as Hex, 'command'),
+          JSON.stringify({ v: 1, kind: 'command', deviceId: h.aliceTwin, ...body }),
+          { qos: 1 },
+        );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      for (const { body } of [silent, answered]) {
+        const posted = await h.request(`/twins/${h.aliceTwin}/commands`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+        });
+        expect(posted.status, JSON.stringify(posted.body)).to.equal(202);
+      }
+      const reply = signMessage(
+        {
+          v: 1,
+          kind: 'reply',
+          deviceId: h.aliceTwin,
+          seq: 1,
+          ts: new Date().toISOString(),
+          body: { commandId: answered.commandId, status: 'failed', error: { code: 'busy', message: 'try later' } },
+        },
+        device.privateKey,
+      );
+      await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(reply), { qos: 1 });
+      const failed = page.locator(
+        `[data-testid=command-row][data-command-id="${answered.commandId}"][data-status=failed]`,
+      );
+      await failed.waitFor({ timeout: 30_000 });
+      expect(await failed.locator('[data-testid=command-outcome]').textContent()).to.equal('try later (busy)');
+      const expired = page.locator(
+        `[data-testid=command-row][data-command-id="${silent.commandId}"][data-status=expired]`,
+      );
+      await expired.waitFor({ timeout: 30_000 });
+      expect(await expired.locator('[data-testid=command-status]').textContent()).to.include(
+        'unanswered before its expiry',
+      );
+    } finally {
+      await listener.endAsync();
+      await deviceClient.endAsync();
+    }
   });
 
   it('gives a non-owner no controls, saying why, and a visitor a prompt to sign in', async function () {
