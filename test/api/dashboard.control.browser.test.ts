@@ -9,7 +9,7 @@ import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { signMessage } from '../../twin-core/src/signing/messageSignature';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { brokerLogin } from '../helpers/brokerLogin';
-import { developmentKey, launchChromium, signInAs, signOut } from '../helpers/dashboardBrowser';
+import { developmentKey, launchChromium, signInAs, signOut, standInWallet } from '../helpers/dashboardBrowser';
 import { eventually, RELAYER_ACCOUNT, startApiHarness, type ApiHarness } from './apiHarness';
 
 describe('dashboard control in headless Chromium: the owner commands a simulated device and sets its desired state (real API, chain, broker, devices)', function () {
@@ -260,6 +260,32 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
     } finally {
       await listener.endAsync();
       await deviceClient.endAsync();
+    }
+  });
+
+  it('signs a command with an EIP-1193 wallet (eth_signTypedData_v4) and the device obeys', async function () {
+    const alice = h.wallet(CAST.alice).address;
+    const walletContext = await browser.newContext();
+    await walletContext.addInitScript({ content: standInWallet(developmentKey(CAST.alice)) });
+    const walletPage = await walletContext.newPage();
+    walletPage.on('pageerror', (error) => pageErrors.push(error.message));
+    try {
+      await walletPage.goto(`${h.services.api.url}/#/twins/${h.aliceTwin}`);
+      await walletPage.locator('[data-testid=sign-in]').click();
+      await walletPage.locator('[data-testid=sign-in-wallet]:not([disabled])').click();
+      await walletPage.locator(`[data-testid=session-who][data-address="${alice}"]`).waitFor({ timeout: 20_000 });
+      await walletPage.locator('[data-testid=actuator-light-turn_off]').click();
+      await walletPage
+        .locator('[data-testid=command-row][data-command=light][data-status=succeeded]')
+        .waitFor({ timeout: 30_000 });
+      expect(
+        await walletPage
+          .locator('[data-testid=command-row][data-command=light] [data-testid=command-outcome]')
+          .first()
+          .textContent(),
+      ).to.include('off');
+    } finally {
+      await walletContext.close();
     }
   });
 
