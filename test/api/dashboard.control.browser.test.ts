@@ -173,6 +173,9 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
       body: JSON.stringify({ ...built.body.command, sig }),
     });
     expect(elsewhere.status, JSON.stringify(elsewhere.body)).to.equal(200);
+    // The stream brings the other version: the page warns before the save is even tried.
+    await page.locator('[data-testid=state-stale]:not([hidden])').waitFor({ timeout: 20_000 });
+    expect(await page.locator('[data-testid=state-stale]').textContent()).to.include(`based on version ${current}`);
     await page.locator('[data-testid=state-save]').click();
     await page.locator('[data-testid=state-conflict]:not([hidden])').waitFor({ timeout: 20_000 });
     expect(await page.locator('[data-testid=state-outcome]').textContent()).to.include('changed since you loaded it');
@@ -184,6 +187,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
     expect(await page.locator('[data-testid="desired-actuators.fan-on"]').inputValue()).to.equal('on');
     expect(await page.locator('[data-testid="desired-actuators.fan-level"]').inputValue()).to.equal('30');
     expect(await page.locator('[data-testid=state-conflict]').isHidden()).to.equal(true);
+    expect(await page.locator('[data-testid=state-stale]').isHidden()).to.equal(true);
     // Nothing of the refused edit was stored.
     expect((await h.request(`/twins/${h.aliceTwin}/state`)).body.desired.actuators.fan).to.deep.equal({
       on: true,

@@ -28,6 +28,7 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
   const tbody = h('tbody');
   const outcome = h('p', { class: 'action-outcome small', 'data-testid': 'state-outcome', 'aria-live': 'polite' });
   const conflict = h('div', { class: 'state-conflict', 'data-testid': 'state-conflict', hidden: true });
+  const stalePanel = h('p', { class: 'small state-stale', 'data-testid': 'state-stale', hidden: true });
   const save = h('button', { type: 'submit', 'data-testid': 'state-save' }, 'Sign and save');
   const raw = h('pre', { class: 'mono small' });
   const form = h(
@@ -43,6 +44,7 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
       editable ? ' · leave a field on "no preference" to let the device keep its own.' : '',
     ),
     summary,
+    stalePanel,
     h(
       'div',
       { class: 'table-wrap' },
@@ -219,6 +221,16 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
         : [badge(`${open.length} field${open.length === 1 ? '' : 's'} waiting`, 'pending'), ' ', open.join(' · ')],
     );
     raw.textContent = JSON.stringify(doc, null, 2);
+    // Another write landed while this form is being edited: saving it would be refused (412), say so now.
+    const stale = editable && dirty && baseVersion !== null && (doc?.version ?? 0) !== baseVersion;
+    stalePanel.hidden = !stale;
+    if (stale)
+      replace(
+        stalePanel,
+        `Version ${doc.version} was saved elsewhere while you edit (your form is based on version ${baseVersion}): `,
+        h('button', { type: 'button', 'data-testid': 'state-stale-reload', onclick: () => ctx.run(reload) }, 'load it'),
+        ' or save to see the conflict.',
+      );
   }
 
   /** The form's desired state, or an Error naming the bad field. */
