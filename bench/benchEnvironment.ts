@@ -19,6 +19,8 @@ export type BenchChainSetup = {
   deploymentFile: string;
   /** Account #1's key: it holds ORACLE_ROLE. */
   oracleKey: string;
+  /** Account #7's key: it holds API_ROLE (the API's broker login). */
+  apiKey: string;
   /** Twins minted so far (devices 0 … twins − 1 of {@link BENCH_SEED}). */
   twins: number;
   mints: MintFigures[];
@@ -59,6 +61,7 @@ export function createBenchEnvironment(log: (line: string) => void): BenchEnviro
           deployment,
           deploymentFile,
           oracleKey: chain.wallet(BENCH_CAST.oracle).privateKey,
+          apiKey: chain.wallet(BENCH_CAST.relayer).privateKey,
           twins: 0,
           mints: [],
         };

@@ -1,11 +1,17 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { JsonRpcProvider } from 'ethers';
 import {
   createBrokerAuthorizer,
+  createBrokerDirectory,
   type AedesAuthHooks,
   type AedesClient,
   type BrokerAuthorizerParameters,
   type BrokerAuthStats,
+  type BrokerLimits,
 } from '../broker/src';
+import { brokerRealm } from '../twin-core/src/broker/principal';
+import type { Deployment } from '../twin-core/src/deployment/deployment';
+import type { Index } from '../oracle/src/index';
 
 /** A running in-process MQTT broker. */
 export type EmbeddedBroker = {
@@ -92,4 +98,44 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerParameters): Pr
       await closed;
     },
   };
+}
+
+/** Parameters of {@link startChainBackedBroker}. */
+export type ChainBackedBrokerParameters = {
+  host: string;
+  port: number;
+  rpcUrl: string;
+  deployment: Deployment;
+  /** The chain mirror (the oracle's index) once there is one: twins are read from it, else from the chain. */
+  index?: () => Index | undefined;
+  limits?: Partial<BrokerLimits>;
+  log?: BrokerAuthorizerParameters['log'];
+};
+
+/**
+ * The embedded broker as `npm start` runs it: every client judged against the chain (its own JSON-RPC provider,
+ * twins from the mirror when `index` gives one), for the deployment's realm. Stopping it also closes the provider.
+ *
+ * @example
+ * const broker = await startChainBackedBroker({ host: '127.0.0.1', port: 1883, rpcUrl, deployment, index: () => oracle?.index })
+ */
+export async function startChainBackedBroker(parameters: ChainBackedBrokerParameters): Promise<EmbeddedBroker> {
+  const { deployment } = parameters;
+  const provider = new JsonRpcProvider(parameters.rpcUrl, deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
+  try {
+    const broker = await startEmbeddedBroker({
+      host: parameters.host,
+      port: parameters.port,
+      auth: {
+        directory: createBrokerDirectory({ provider, deployment, ...(parameters.index ? { index: parameters.index } : {}) }),
+        realm: brokerRealm(deployment),
+        ...(parameters.limits ? { limits: parameters.limits } : {}),
+        ...(parameters.log ? { log: parameters.log } : {}),
+      },
+    });
+    return { ...broker, stop: () => broker.stop().finally(() => provider.destroy()) };
+  } catch (error) {
+    provider.destroy();
+    throw error;
+  }
 }

@@ -10,12 +10,11 @@ import { loadOracleConfig } from '../oracle/src/config';
 import { runOracle, type RunningOracle } from '../oracle/src/runOracle';
 import { loadSecurityConfig } from '../security/src/config';
 import { runSecurity, type RunningSecurity } from '../security/src/runSecurity';
-import { JsonRpcProvider } from 'ethers';
-import { createBrokerDirectory, type BrokerLimits } from '../broker/src';
+import type { BrokerLimits } from '../broker/src';
 import { brokerRealm } from '../twin-core/src/broker/principal';
 import { readDeployment } from '../twin-core/src/deployment/deployment';
 import type { Index } from '../oracle/src/index';
-import { startEmbeddedBroker, type EmbeddedBroker } from './embeddedBroker';
+import { startChainBackedBroker, type EmbeddedBroker } from './embeddedBroker';
 
 /** A log line sink for every service; never given secrets. */
 export type ServiceLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -65,6 +64,8 @@ export type StartServicesParameters = {
 export type RunningServices = {
   broker: EmbeddedBroker | undefined;
   mqttUrl: string;
+  /** The deployment's broker realm: what a client's token is for (`TWIN_AGENT_MQTT_REALM`). */
+  realm: string;
   oracle: RunningOracle;
   api: RunningApi;
   security: RunningSecurity | undefined;
@@ -89,26 +90,21 @@ export async function startServices(parameters: StartServicesParameters): Promis
   const realm = brokerRealm(deployment);
   // The embedded broker judges every client against the chain: twins from the oracle's mirror once it runs.
   let mirrorIndex: Index | undefined;
-  const brokerProvider =
-    parameters.mqttUrl === undefined
-      ? new JsonRpcProvider(parameters.rpcUrl, deployment.chainId, { staticNetwork: true, cacheTimeout: -1 })
-      : undefined;
   const broker =
-    brokerProvider === undefined
+    parameters.mqttUrl !== undefined
       ? undefined
-      : await startEmbeddedBroker({
+      : await startChainBackedBroker({
           host: '127.0.0.1',
           port: parameters.brokerPort ?? 1883,
-          auth: {
-            directory: createBrokerDirectory({ provider: brokerProvider, deployment, index: () => mirrorIndex }),
-            realm,
-            ...(parameters.brokerLimits ? { limits: parameters.brokerLimits } : {}),
-            log: (level, message, fields) => log(level, `broker: ${message}`, fields),
-          },
+          rpcUrl: parameters.rpcUrl,
+          deployment,
+          index: () => mirrorIndex,
+          ...(parameters.brokerLimits ? { limits: parameters.brokerLimits } : {}),
+          log: (level, message, fields) => log(level, `broker: ${message}`, fields),
         });
   const mqttUrl = parameters.mqttUrl ?? broker!.url;
   const stops: (() => Promise<void>)[] = [];
-  if (broker) stops.unshift(() => broker.stop().finally(() => brokerProvider?.destroy()));
+  if (broker) stops.unshift(() => broker.stop());
   try {
     const oracle = await runOracle(
       loadOracleConfig({
@@ -145,7 +141,12 @@ export async function startServices(parameters: StartServicesParameters): Promis
           ...environment,
         },
       }),
-      shared: { index: oracle.index, store: oracle.store, oracleStats: () => oracle.stats() },
+      shared: {
+        index: oracle.index,
+        store: oracle.store,
+        oracleStats: () => oracle.stats(),
+        ...(broker ? { brokerStats: () => broker.stats() } : {}),
+      },
       log: (level, message, fields) => log(level, `api: ${message}`, fields),
     });
     stops.unshift(() => api.stop());
@@ -195,6 +196,7 @@ export async function startServices(parameters: StartServicesParameters): Promis
     return {
       broker,
       mqttUrl,
+      realm,
       oracle,
       api,
       security,

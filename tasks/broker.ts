@@ -4,7 +4,12 @@ import { loadRegistry } from './lib/registry';
 
 task('broker-config', "Writes a Mosquitto password file and ACL file from the chain's principals (see broker/README.md)")
   .addParam('out', 'Directory of the generated `passwords` and `acl` files')
-  .addOptionalParam('watch', 'Regenerate every this many seconds (0: once)', 0, types.int)
+  .addOptionalParam(
+    'watch',
+    'Keep the files in step with the chain: regenerate at once on every registry event, and at least every this many seconds (0: once)',
+    0,
+    types.int,
+  )
   .addOptionalParam('pid', 'Mosquitto process to send SIGHUP after each change (it reloads both files)', 0, types.int)
   .addOptionalParam('printPassword', "Print this principal's password (username <kind>.<id>) and exit")
   .addFlag('anonymousRead', 'Let anonymous clients read the public topics (static documents)')
@@ -12,23 +17,32 @@ task('broker-config', "Writes a Mosquitto password file and ACL file from the ch
     runTask(async () => {
       const secret = process.env.BROKER_SECRET;
       if (!secret || secret.length < 32) throw taskError('Set BROKER_SECRET (at least 32 characters): the passwords derive from it.');
-      const { brokerPrincipalsFromChain, mosquittoPassword, writeMosquittoFiles } = await import('../broker/src');
+      const { brokerPrincipalsFromChain, mosquittoPassword, watchMosquittoConfig, writeMosquittoFiles } = await import('../broker/src');
       const { brokerRealm } = await import('../twin-core/src/broker/principal');
       if (args.printPassword !== undefined) return console.log(mosquittoPassword(secret, args.printPassword));
       const { deployment } = await loadRegistry(hre);
       console.log(`Realm ${brokerRealm(deployment)} (TWIN_AGENT_MQTT_REALM)`);
-      let last = '';
-      for (;;) {
+      const report = (files: { principals: number; passwordFile: string; aclFile: string }, reason = 'start') =>
+        console.log(`${files.principals} principals (${reason}): ${files.passwordFile}, ${files.aclFile}`);
+      if (args.watch <= 0) {
         const entries = await brokerPrincipalsFromChain({ provider: hre.ethers.provider, deployment });
-        const key = JSON.stringify(entries);
-        if (key !== last) {
-          last = key;
-          const files = writeMosquittoFiles({ directory: args.out, entries, secret, anonymousRead: args.anonymousRead });
-          console.log(`${files.principals} principals: ${files.passwordFile}, ${files.aclFile}`);
-          if (args.pid > 0) process.kill(args.pid, 'SIGHUP');
-        }
-        if (args.watch <= 0) return;
-        await new Promise((resolve) => setTimeout(resolve, args.watch * 1000));
+        report(writeMosquittoFiles({ directory: args.out, entries, secret, anonymousRead: args.anonymousRead }));
+        if (args.pid > 0) process.kill(args.pid, 'SIGHUP');
+        return;
       }
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      await watchMosquittoConfig({
+        provider: hre.ethers.provider,
+        deployment,
+        directory: args.out,
+        secret,
+        anonymousRead: args.anonymousRead,
+        fullEveryMs: args.watch * 1000,
+        ...(args.pid > 0 ? { pid: args.pid } : {}),
+        onWrite: report,
+        signal: stop.signal,
+      });
     }),
   );

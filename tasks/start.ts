@@ -203,19 +203,23 @@ function logLine(level: 'info' | 'warn' | 'error', message: string, fields: Reco
 }
 
 /**
- * What another terminal needs to reach this system when it is not on the default ports: the tasks' `--network
- * localhost` follows LOCAL_RPC_URL, the agent's simulator TWIN_AGENT_MQTT_URL.
+ * What another terminal needs to reach this system: the tasks' `--network localhost` follows LOCAL_RPC_URL (when
+ * not on the default port); the agent (`npm run agent -- simulate …`, `run`) logs in to the embedded broker with a
+ * token for its realm (TWIN_AGENT_MQTT_REALM, always) and finds it at TWIN_AGENT_MQTT_URL (when not on 1883).
  */
-function printOtherTerminal(port: number, embeddedBrokerUrl?: string): void {
+function printOtherTerminal(port: number, embeddedBroker?: { url: string; realm: string }): void {
   const lines: string[] = [];
   if (port !== DEFAULT_RPC_PORT) {
     lines.push(`  export LOCAL_RPC_URL=http://127.0.0.1:${port}      # npx hardhat … --network localhost`);
   }
-  if (embeddedBrokerUrl !== undefined && embeddedBrokerUrl !== `mqtt://127.0.0.1:${DEFAULT_BROKER_PORT}`) {
-    lines.push(`  export TWIN_AGENT_MQTT_URL=${embeddedBrokerUrl}   # npm run agent -- simulate …`);
+  if (embeddedBroker !== undefined && embeddedBroker.url !== `mqtt://127.0.0.1:${DEFAULT_BROKER_PORT}`) {
+    lines.push(`  export TWIN_AGENT_MQTT_URL=${embeddedBroker.url}   # npm run agent -- simulate …`);
+  }
+  if (embeddedBroker !== undefined) {
+    lines.push(`  export TWIN_AGENT_MQTT_REALM=${embeddedBroker.realm}   # the agent's broker login`);
   }
   if (lines.length === 0) return;
-  console.log('\nIn another terminal, first (this system is not on the default ports):');
+  console.log('\nIn another terminal, first:');
   for (const line of lines) console.log(line);
 }
 
@@ -234,7 +238,8 @@ function announce(services: RunningServices, dataDir: string, { demo, port }: { 
   console.log(`  API             ${services.api.url}/api/v1 (OpenAPI: ${services.api.url}/api/v1/openapi.json)`);
   if (services.simulator) console.log(`  Devices         ${services.simulator.deviceIds.length} simulated`);
   console.log(`\nDashboard: ${services.api.url}/`);
-  if (port !== undefined) printOtherTerminal(port, services.broker ? services.mqttUrl : undefined);
+  // Against an external chain (no port) the tasks need no LOCAL_RPC_URL; the agent still needs the realm.
+  printOtherTerminal(port ?? DEFAULT_RPC_PORT, services.broker ? { url: services.mqttUrl, realm: services.realm } : undefined);
   console.log('\nReady. Ctrl-C stops everything.');
 }
 

@@ -14,6 +14,7 @@ import { loadAgentConfig } from '../src/config';
 import { createCollector } from '../src/collect/createCollector';
 import { collectOptionsFromConfig } from '../src/runAgent';
 import { checkSnapshotBody } from '../src/validate/validators';
+import { captureCpuPer1000Packets, tcpdumpCpuAt1000PacketsPerSec } from './capture';
 
 // As the CLI runs the agent (agent/src/cli.ts).
 setFlagsFromString('--optimize-for-size');
@@ -33,7 +34,10 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const snapshots = flag('snapshots', 20);
   const readings = flag('telemetry', 100);
-  const config = loadAgentConfig({ environment: { ...process.env, TWIN_AGENT_DATA_DIR: '/tmp/twin-agent-bench' } });
+  // The snapshot figures are of the /proc probes: capture is measured apart below (its cost depends on the traffic).
+  const config = loadAgentConfig({
+    environment: { TWIN_AGENT_CAPTURE_MODE: 'off', ...process.env, TWIN_AGENT_DATA_DIR: '/tmp/twin-agent-bench' },
+  });
   const collector = createCollector(collectOptionsFromConfig(config));
   const cpuMs: number[] = [];
   const wallMs: number[] = [];
@@ -58,6 +62,9 @@ async function main(): Promise<void> {
   const telemetryCpu = process.cpuUsage();
   for (let index = 0; index < readings; index++) await collector.telemetry();
   const telemetryUsed = process.cpuUsage(telemetryCpu);
+  await collector.close();
+  const capture = captureCpuPer1000Packets();
+  const tcpdump = await tcpdumpCpuAt1000PacketsPerSec();
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const rows = [
     ['full snapshot, CPU ms (median)', median(cpuMs).toFixed(1)],
@@ -65,13 +72,19 @@ async function main(): Promise<void> {
     ['full snapshot, wall ms (median)', median(wallMs).toFixed(1)],
     ['whole-body check, CPU ms (median)', median(checkMs).toFixed(2)],
     ['telemetry reading, CPU ms (mean)', ((telemetryUsed.user + telemetryUsed.system) / 1000 / readings).toFixed(2)],
+    ['capture, CPU ms per 1,000 packets', capture.cpuMsPer1000.toFixed(2)],
+    ['capture, CPU % at 1,000 packets/s', (capture.cpuMsPer1000 / 10).toFixed(2)],
+    [
+      'tcpdump process, CPU % at 1,000 packets/s',
+      tcpdump.cpuPercent === null ? `skipped: ${tcpdump.reason}` : tcpdump.cpuPercent.toFixed(2),
+    ],
     ['peak RSS of the process, MiB', peakRssMiB.toFixed(1)],
     ['largest heap used after a snapshot, MiB', (peakHeap / 2 ** 20).toFixed(1)],
     ['processes on this machine', String(processes)],
     ['Node.js', process.version],
   ];
   console.log(`Agent footprint over ${snapshots} snapshots and ${readings} telemetry readings`);
-  for (const [label, value] of rows) console.log(`  ${label!.padEnd(40)} ${value}`);
+  for (const [label, value] of rows) console.log(`  ${label!.padEnd(44)} ${value}`);
 }
 
 main().catch((error: unknown) => {

@@ -20,7 +20,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { jsonSchemaOf as specJsonSchemaOf, type JsonSchema } from '../../spec/src/jsonSchema';
-import { signedCommandSchema as commandSchema } from '../../twin-core/src/messages/command';
+import {
+  ACTUATOR_TYPES,
+  BUILTIN_COMMAND_ARGUMENTS,
+  signedCommandSchema as commandSchema,
+} from '../../twin-core/src/messages/command';
+import { twinRecordBodySchema, twinRecordMessageSchema } from '../../twin-core/src/messages/oracleMessage';
 import { snapshotBodySchema } from '../../twin-core/src/messages/snapshot';
 import { telemetryBodySchema } from '../../twin-core/src/messages/telemetry';
 import { staticDocumentSchema } from '../../twin-core/src/static/schema';
@@ -108,9 +113,11 @@ function markDiscriminators(schema: unknown): void {
   }
 }
 
-/** A probe section of a zod object: the value schema of `probeSchema(value)`, or undefined. */
+/** A probe section of a zod object: the value schema of `probeSchema(value)` (optional or not), or undefined. */
 function probeValue(schema: z.ZodType): z.ZodType | undefined {
-  const def = (schema as unknown as { _zod: { def: { type: string; options?: z.ZodType[] } } })._zod.def;
+  let def = (schema as unknown as { _zod: { def: { type: string; options?: z.ZodType[]; innerType?: z.ZodType } } })._zod.def;
+  // A section newer devices add (`probeSchema(…).optional()`): its value is checked all the same.
+  if (def.type === 'optional' && def.innerType !== undefined) def = (def.innerType as unknown as { _zod: { def: typeof def } })._zod.def;
   if (def.type !== 'union' || def.options?.length !== 2) return undefined;
   const first = def.options[0] as unknown as { shape?: Record<string, z.ZodType> };
   return first.shape?.available !== undefined && first.shape.value !== undefined ? first.shape.value : undefined;
@@ -146,7 +153,23 @@ const jsonSchemaOf = (schema: z.ZodType) => withoutAnnotations(specJsonSchemaOf(
 
 const exportName = (section: string) => `section_${section.replace(/\./g, '_')}`;
 
-/** The messages module: snapshot body with each probe section as its own function, telemetry, command, static. */
+/** The export of a built-in command's argument check (`builtin_set_intervals`) or an actuator type's (`actuator_fan`). */
+export const argumentsExportName = (kind: 'builtin' | 'actuator', name: string) => `${kind}_${name.replace(/-/g, '_')}`;
+
+/** The JSON Schema of each built-in command's arguments and of each actuator type's actions, by export name. */
+function commandArgumentSchemas(): Record<string, JsonSchema> {
+  const schemas: Record<string, JsonSchema> = {};
+  for (const [name, schema] of Object.entries(BUILTIN_COMMAND_ARGUMENTS))
+    schemas[argumentsExportName('builtin', name)] = jsonSchemaOf(schema);
+  for (const [type, schema] of Object.entries(ACTUATOR_TYPES))
+    schemas[argumentsExportName('actuator', type)] = jsonSchemaOf(schema);
+  return schemas;
+}
+
+/**
+ * The messages module: snapshot body with each probe section as its own function, telemetry, command (and its
+ * arguments per built-in command and per actuator type), static, the oracle's twin record.
+ */
 function messagesModule(): string {
   const ajv = new Ajv(AJV_OPTIONS);
   const exports: Record<string, string> = {};
@@ -172,11 +195,25 @@ function messagesModule(): string {
     telemetryBody: telemetry,
     command: jsonSchemaOf(commandSchema),
     staticDocument: jsonSchemaOf(staticDocumentSchema),
+    twinRecordBody: jsonSchemaOf(twinRecordBodySchema),
+    twinRecordMessage: jsonSchemaOf(twinRecordMessageSchema),
+    ...commandArgumentSchemas(),
   };
+  // The twin record message refers to its body's function rather than repeating it.
+  const recordProperties = schemas.twinRecordMessage!.properties as Record<string, unknown>;
+  if (isDeepStrictEqual(recordProperties.body, schemas.twinRecordBody)) recordProperties.body = { $ref: 'twinRecordBody' };
+  const added: [string, JsonSchema][] = [];
   for (const [name, json] of Object.entries(schemas)) {
     assertFormatsHavePatterns(json, name);
     markDiscriminators(json);
+    // Schemas that are the same (`{}` for collect-snapshot, publish-static and ping) share one function.
+    const same = added.find(([, other]) => isDeepStrictEqual(other, json));
+    if (same !== undefined) {
+      exports[name] = same[0];
+      continue;
+    }
     ajv.addSchema(json, name);
+    added.push([name, json]);
     exports[name] = name;
   }
   const sectionList = JSON.stringify([...snapshotSections().keys()]);
@@ -206,7 +243,16 @@ export function generatedFiles(): Record<string, string> {
   return {
     'messages.js': messagesModule(),
     'messages.d.ts': declarations(
-      [...sections, 'snapshotBody', 'telemetryBody', 'command', 'staticDocument'],
+      [
+        ...sections,
+        'snapshotBody',
+        'telemetryBody',
+        'command',
+        'staticDocument',
+        'twinRecordMessage',
+        'twinRecordBody',
+        ...Object.keys(commandArgumentSchemas()),
+      ],
       '/** The snapshot body\'s probe sections, by path. */\nexport declare const SECTIONS: string[];\n',
     ),
     'config.js': configModule(),

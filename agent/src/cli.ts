@@ -146,7 +146,7 @@ async function once(config: AgentConfig, environment: NodeJS.ProcessEnv, print: 
   }
   const info = await readDeviceIdentity(config, environment, createLogger('warn'));
   const collector = createCollector(collectOptionsFromConfig(config));
-  const body = valid(checkSnapshotBody(await collector.snapshot()), 'snapshot');
+  const body = valid(checkSnapshotBody(await collector.snapshot().finally(() => collector.close())), 'snapshot');
   const channel = new DeviceChannel({
     deviceId: info.deviceId,
     key: info.key,

@@ -158,6 +158,30 @@ export const agentConfigShapeSchema = z.object({
   commandClockSkewSeconds: z.number().nonnegative().max(600).default(60),
   /** The actuators the device drives (JSON in the environment), declared in its capabilities (default none). */
   actuators: z.array(actuatorConfig).max(32).default([]),
+  /**
+   * Packet capture (issue 17): `auto` (default) starts tcpdump at the first network probe, headers only, and reports
+   * the capture metrics unavailable with the reason where the device does not allow it (no tcpdump, no
+   * CAP_NET_RAW); `off` never captures.
+   */
+  captureMode: z.enum(['auto', 'off']).default('auto'),
+  /** The capture program (default `tcpdump`, Debian's). */
+  captureCommand: path.default('tcpdump'),
+  /** Interface captured (default `any`: every interface, each packet's direction known). */
+  captureInterface: z.string().min(1).max(32).default('any'),
+  /** Bytes kept of each packet (default 512: IP/TCP headers and the DNS and TLS hello headers; 68–4,096). */
+  captureSnaplenBytes: z.number().int().min(68).max(4096).default(512),
+  /** Packets decoded per second at most (default 2,000); beyond it they are only counted, bounding the CPU. */
+  captureMaxPacketsPerSec: count.default(2_000),
+  /** Count loopback traffic too (default false: it never leaves the device). */
+  captureIncludeLoopback: boolean.default(false),
+  /** TCP connections, destinations and flows tracked, each (default 1,024; least recently seen dropped). */
+  captureMaxFlows: count.default(1_024),
+  /** ICMP, DNS and TLS records kept per snapshot, each (default 64; the rest counted as dropped). */
+  captureMaxRecords: z.number().int().min(0).max(1024).default(64),
+  /** Outgoing packets to one destination closer than this are one burst for the inter-arrival metrics, ms (default 50). */
+  captureBurstGapMs: positive.default(50),
+  /** Flows listed per snapshot from the capture and from conntrack, each (default 256; at most 4,096). */
+  flowLimit: z.number().int().min(1).max(4096).default(256),
   /** Roots the collectors read (tests and containers move them). */
   procRoot: path.default('/proc'),
   sysRoot: path.default('/sys'),

@@ -11,7 +11,8 @@ import { brokerCredentials } from '../../twin-core/src/broker/brokerCredentials'
 import type { BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { AgentError } from './errors';
 import { createActuators } from './actuators/createActuators';
-import { BUILTIN_COMMANDS, type Capabilities } from '../../twin-core/src/messages/command';
+import type { Capabilities } from '../../twin-core/src/messages/command';
+import { BUILTIN_COMMANDS } from '../../twin-core/src/messages/commandRules';
 import { createDeviceCommands } from './commands/deviceCommands';
 import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
 import { ReplaySet } from './commands/replaySet';
@@ -67,6 +68,18 @@ export function collectOptionsFromConfig(config: AgentConfig, now: () => number 
     tlsServers: config.tlsServers,
     sensorPlugins: config.sensors,
     owner: { ownerId: config.ownerId, location: config.location },
+    capture: {
+      mode: config.captureMode,
+      command: config.captureCommand,
+      interface: config.captureInterface,
+      snaplenBytes: config.captureSnaplenBytes,
+      maxPacketsPerSec: config.captureMaxPacketsPerSec,
+      includeLoopback: config.captureIncludeLoopback,
+      maxFlows: config.captureMaxFlows,
+      maxRecords: config.captureMaxRecords,
+      burstGapMs: config.captureBurstGapMs,
+      flowLimit: config.flowLimit,
+    },
     now,
   };
 }
@@ -437,6 +450,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
       stopped = true;
       for (const handle of handles.values()) timers.clearTimeout(handle);
       await publisher.stop(channel.entry('status', { state: 'offline', reason: 'shutdown' }));
+      await collector.close();
     },
   };
 }

@@ -9,10 +9,12 @@ import { SequenceStore } from './identity/sequenceStore';
 import { silentLogger, type Logger } from './log';
 import { AGENT_VERSION, agentBrokerLogin, mqttOptionsFromConfig } from './runAgent';
 import { generatePrivateKey, privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
+import { MAX_FLEET_DEVICES_PER_TOKEN } from '../../twin-core/src/broker/brokerToken';
 import type { EpisodeConfig } from './simulate/behaviours';
 import { createSimulation } from './simulate/createSimulation';
 import { MqttPublisher } from './transport/mqttPublisher';
-import { BUILTIN_COMMANDS, type Capabilities } from '../../twin-core/src/messages/command';
+import type { Capabilities } from '../../twin-core/src/messages/command';
+import { BUILTIN_COMMANDS } from '../../twin-core/src/messages/commandRules';
 import { createActuators, type Actuators } from './actuators/createActuators';
 import { memoryDriver } from './actuators/driver';
 import { createDeviceCommands, type DeviceCommands } from './commands/deviceCommands';
@@ -44,10 +46,20 @@ export type RunSimulatorParameters = {
   connect?: (url: string, options: IClientOptions) => MqttClient;
 };
 
+/** The simulator's broker connections, as one: drained and counted together. */
+export type SimulatorPublisher = {
+  /** One per {@link MAX_FLEET_DEVICES_PER_TOKEN} devices when logging in with tokens, else one. */
+  connections: MqttPublisher[];
+  /** Waits until every connection's stored messages are acknowledged (at most `timeoutMs`); whether they were. */
+  drain(timeoutMs: number): Promise<boolean>;
+  /** The connections' counters, summed (`connected`: all of them). */
+  stats(): ReturnType<MqttPublisher['stats']>;
+};
+
 /** A running simulator. */
 export type RunningSimulator = {
   deviceIds: Hex[];
-  publisher: MqttPublisher;
+  publisher: SimulatorPublisher;
   /** Messages produced so far, by kind. */
   produced: { telemetry: number; snapshot: number; static: number; status: number };
   /** Commands obeyed, and refused by reason, over every device. */
@@ -60,7 +72,8 @@ export type RunningSimulator = {
 };
 
 /**
- * Runs N virtual devices in this process over one MQTT connection: each publishes its signed static document and
+ * Runs N virtual devices in this process over MQTT: one connection, or with broker tokens (`mqttRealm`) one fleet
+ * login per {@link MAX_FLEET_DEVICES_PER_TOKEN} devices, each proving its slice's device keys. Each device publishes its signed static document and
  * online status, then telemetry and snapshots on the wall clock as the simulation produces them, each labelled with
  * its ground truth, through the same store-and-forward outbox a real agent uses.
  *
@@ -84,11 +97,6 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   const channels = simulation.devices.map(
     (device) => new DeviceChannel({ deviceId: device.deviceId as Hex, key: device.privateKey, sequence }),
   );
-  const outbox = new Outbox({
-    directory: join(config.dataDir, 'simulator-outbox'),
-    maxMessages: config.outboxMaxMessages,
-    fsync: false,
-  });
   // Every virtual device obeys its owner's signed commands, as a real agent does: owner from the oracle's twin
   // record (pinned oracle keys) or the chain, its own persisted nonces, a fan that cools it and a light.
   const ownersOf = (deviceId: Hex): OwnerSource =>
@@ -125,31 +133,60 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   const commandChannels: DeviceCommands[] = [];
   const commandTopics = new Map<string, DeviceCommands>();
   // One fleet principal (a key of this run) proving each simulated device's key: the broker lets it publish for
-  // exactly those devices.
+  // exactly those devices. A token carries at most MAX_FLEET_DEVICES_PER_TOKEN of them: a connection per slice.
   const fleetKey = generatePrivateKey();
-  const login = agentBrokerLogin(
-    config,
-    { kind: 'fleet', id: privateKeyToAddress(fleetKey) },
-    fleetKey,
-    simulation.devices.map((device) => ({ deviceId: device.deviceId as Hex, key: device.privateKey as Hex })),
-  );
-  const publisher = new MqttPublisher({
-    url: config.mqttUrl,
-    ...(login.password ? { password: login.password } : {}),
-    options: mqttOptionsFromConfig(config, login),
-    subscriptions: simulation.devices.flatMap((device) =>
-      config.rpcUrl !== undefined && config.registryAddress !== undefined
-        ? [`twins/${device.deviceId}/command`]
-        : [`twins/${device.deviceId}/command`, `twins/${device.deviceId}/twin`],
-    ),
-    outbox,
-    maxInFlight: 1_000,
-    reconnectMinMs: config.reconnectMinMs,
-    reconnectMaxMs: config.reconnectMaxMs,
-    ...(parameters.connect ? { connect: parameters.connect } : {}),
-  });
-  publisher.on('transportError', (error) => log('warn', 'mqtt error', { error: error.message }));
-  publisher.on('disconnect', (reason) => log('warn', 'broker connection lost', { reason, pending: outbox.size }));
+  const fleet = { kind: 'fleet' as const, id: privateKeyToAddress(fleetKey) };
+  const devices = simulation.devices.map((device) => ({ deviceId: device.deviceId as Hex, key: device.privateKey as Hex }));
+  const slice = config.mqttRealm === undefined ? Math.max(1, devices.length) : MAX_FLEET_DEVICES_PER_TOKEN;
+  const lanes: { publisher: MqttPublisher; outbox: Outbox }[] = [];
+  const laneOf = new Int32Array(devices.length);
+  for (let from = 0, lane = 0; from < Math.max(1, devices.length); from += slice, lane++) {
+    const outbox = new Outbox({
+      directory: join(config.dataDir, lane === 0 ? 'simulator-outbox' : `simulator-outbox-${lane}`),
+      maxMessages: config.outboxMaxMessages,
+      fsync: false,
+    });
+    const laneConfig =
+      config.mqttClientId !== undefined && lane > 0 ? { ...config, mqttClientId: `${config.mqttClientId}-${lane}` } : config;
+    const login = agentBrokerLogin(laneConfig, fleet, fleetKey, devices.slice(from, from + slice));
+    const publisher = new MqttPublisher({
+      url: config.mqttUrl,
+      ...(login.password ? { password: login.password } : {}),
+      options: mqttOptionsFromConfig(laneConfig, login),
+      subscriptions: devices.slice(from, from + slice).flatMap(({ deviceId }) =>
+        config.rpcUrl !== undefined && config.registryAddress !== undefined
+          ? [`twins/${deviceId}/command`]
+          : [`twins/${deviceId}/command`, `twins/${deviceId}/twin`],
+      ),
+      outbox,
+      maxInFlight: 1_000,
+      reconnectMinMs: config.reconnectMinMs,
+      reconnectMaxMs: config.reconnectMaxMs,
+      ...(parameters.connect ? { connect: parameters.connect } : {}),
+    });
+    publisher.on('transportError', (error) => log('warn', 'mqtt error', { error: error.message }));
+    publisher.on('disconnect', (reason) => log('warn', 'broker connection lost', { reason, pending: outbox.size }));
+    laneOf.fill(lane, from, Math.min(devices.length, from + slice));
+    lanes.push({ publisher, outbox });
+  }
+  const publisher: SimulatorPublisher = {
+    connections: lanes.map((lane) => lane.publisher),
+    async drain(timeoutMs) {
+      const drained = await Promise.all(lanes.map((lane) => lane.publisher.drain(timeoutMs)));
+      return drained.every(Boolean);
+    },
+    stats() {
+      const all = lanes.map((lane) => lane.publisher.stats());
+      return {
+        connected: all.every((stats) => stats.connected),
+        pending: all.reduce((sum, stats) => sum + stats.pending, 0),
+        inFlight: all.reduce((sum, stats) => sum + stats.inFlight, 0),
+        acknowledged: all.reduce((sum, stats) => sum + stats.acknowledged, 0),
+        dropped: all.reduce((sum, stats) => sum + stats.dropped, 0),
+      };
+    },
+  };
+  const laneFor = (index: number) => lanes[laneOf[index]!]!.publisher;
   const produced = { telemetry: 0, snapshot: 0, static: 0, status: 0 };
   // Signing is the heavy part (a secp256k1 signature and a keccak hash per message): it runs on worker threads, one
   // lane per device so each device's messages keep their order; the event loop stays free for MQTT.
@@ -158,7 +195,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   const send = (index: number, unsigned: UnsignedDeviceMessage) => {
     produced[unsigned.kind]++;
     signer.sign(index, unsigned, channels[index]!.key).then(
-      (payload) => publisher.enqueue(entryFor(unsigned, payload)),
+      (payload) => laneFor(index).enqueue(entryFor(unsigned, payload)),
       (error: Error) => log('warn', 'signing failed', { error: error.message }),
     );
   };
@@ -195,7 +232,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
       owners: ownersOf(deviceId),
       seen: new ReplaySet(join(config.dataDir, 'simulator-commands', `${deviceId}.nonces.json`), config.commandReplayCapacity),
       capabilities: () => capabilitiesOf(index),
-      publisher,
+      publisher: laneFor(index),
       clockSkewSeconds: config.commandClockSkewSeconds,
       handlers: {
         'collect-snapshot': () => {
@@ -240,8 +277,10 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     commandChannels.push(commands);
     for (const topic of commands.topics) commandTopics.set(topic, commands);
   }
-  publisher.on('message', (topic, payload, packet) => void commandTopics.get(topic)?.onMessage(topic, payload, packet));
-  publisher.start();
+  for (const lane of lanes) {
+    lane.publisher.on('message', (topic, payload, packet) => void commandTopics.get(topic)?.onMessage(topic, payload, packet));
+    lane.publisher.start();
+  }
 
   let timer: NodeJS.Timeout | undefined;
   let resolveFinished: () => void = () => undefined;
@@ -289,11 +328,11 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
       resolveFinished();
       await signed(30_000);
       await signer.close();
-      for (const channel of channels) {
+      for (const [index, channel] of channels.entries()) {
         const offline = channel.entry('status', { state: 'offline', reason: 'shutdown' });
-        await publisher.publishDirect(offline).catch(() => undefined);
+        await laneFor(index).publishDirect(offline).catch(() => undefined);
       }
-      await publisher.stop();
+      for (const lane of lanes) await lane.publisher.stop();
     },
   };
 }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { connect, type IClientOptions } from 'mqtt';
+import type { BrokerAuthStats } from '../../broker/src';
 import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFresh } from '../../twin-core/src/broker';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
@@ -35,9 +36,10 @@ export type RunApiParameters = {
   /**
    * The oracle's open index and IPFS store when the oracle runs in this process (`npm start`); otherwise the API
    * opens the index under `oracleDataDir` and reads blobs through Kubo (`ipfsApiUrl`) or its own embedded node on
-   * the private IPFS network (`ipfsSwarmKeyFile`, `ipfsPeers`), under `<dataDir>/ipfs`.
+   * the private IPFS network (`ipfsSwarmKeyFile`, `ipfsPeers`), under `<dataDir>/ipfs`. With the embedded broker in
+   * the process too, its counters (`brokerStats`) go on `/metrics`.
    */
-  shared?: { index: Index; store: BlobStore; oracleStats?: OracleStats };
+  shared?: { index: Index; store: BlobStore; oracleStats?: OracleStats; brokerStats?: () => BrokerAuthStats | undefined };
 };
 
 /** A running API. */
@@ -125,6 +127,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     // The device follower starts with the broker connection below; its counters are read only on a scrape.
     deviceStats: () => devices.stats(),
     ...(parameters.shared?.oracleStats ? { oracleStats: parameters.shared.oracleStats } : {}),
+    ...(parameters.shared?.brokerStats ? { brokerStats: parameters.shared.brokerStats } : {}),
   });
 
   // The broker credentials: principal `api.<address>` with a fresh client ID per process (no persistent session).
@@ -153,10 +156,21 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     ...(config.mqttKeyFile ? { key: readFileSync(config.mqttKeyFile) } : {}),
     rejectUnauthorized: config.mqttRejectUnauthorized,
   };
+  if (credentials === undefined && config.mqttPassword === undefined) {
+    // Without a key the API connects anonymously: a broker with authentication (npm start's, Mosquitto from
+    // broker-config) refuses it at every reconnect, and commands and notifications stop. Said once, at start.
+    log('warn', 'no MQTT key: set API_MQTT_KEY (or API_RELAYER_KEY), a key holding API_ROLE; connecting anonymously', {
+      mqttUrl: config.mqttUrl,
+    });
+  }
   const mqtt = connect(config.mqttUrl, mqttOptions);
   if (credentials) keepBrokerCredentialsFresh(mqtt, credentials);
   let brokerError = 'connecting';
-  mqtt.on('error', (error) => (brokerError = error.message));
+  mqtt.on('error', (error) => {
+    // A refused login repeats at every reconnect: logged once per distinct reason.
+    if (error.message !== brokerError) log('warn', 'broker connection failed', { error: error.message, mqttUrl: config.mqttUrl });
+    brokerError = error.message;
+  });
   mqtt.on('offline', () => (brokerError = brokerError === 'connecting' ? 'unreachable' : brokerError));
   mqtt.on('connect', () => (brokerError = ''));
   // The devices' signed status (capabilities) and answers to commands; open commands expire on time.

@@ -49,6 +49,8 @@ export type ApiBenchParameters = {
   rpcUrl: string;
   deploymentFile: string;
   oracleKey: string;
+  /** Holds API_ROLE: the API's broker login. */
+  apiKey: string;
   /** An oracle data directory holding the twins (its index and IPFS store). */
   dataDir: string;
   /** How the data directory was filled (recorded with the figures). */
@@ -91,13 +93,18 @@ function population(dataDir: string, source: string): { deviceIds: string[]; pop
  */
 export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBenchResult> {
   const { deviceIds, population: filled } = population(parameters.dataDir, parameters.source);
-  const broker = await startBroker('aedes');
+  const broker = await startBroker('aedes', {
+    rpcUrl: parameters.rpcUrl,
+    deploymentFile: parameters.deploymentFile,
+    indexFile: join(parameters.dataDir, 'index.sqlite'),
+  });
   try {
     const api = await startApiProcess({
       rpcUrl: parameters.rpcUrl,
       mqttUrl: broker.url,
       deploymentFile: parameters.deploymentFile,
       oracleKey: parameters.oracleKey,
+      apiKey: parameters.apiKey,
       dataDir: parameters.dataDir,
       twins: filled.twins,
       env: { ORACLE_MQTT_PROTOCOL_VERSION: '4', ORACLE_MQTT_SHARED: 'false', ORACLE_MAX_CLOCK_SKEW_SECONDS: '86400' },

@@ -10,6 +10,8 @@ export type StartApiProcessParameters = {
   mqttUrl: string;
   deploymentFile: string;
   oracleKey: string;
+  /** Holds API_ROLE: the API's broker login (`API_MQTT_KEY`). */
+  apiKey: string;
   /** The oracle data directory to serve (its index and embedded IPFS store). */
   dataDir: string;
   /** Wait until the API lists at least this many twins. */
@@ -46,7 +48,7 @@ export async function startApiProcess(parameters: StartApiProcessParameters): Pr
       ORACLE_ORACLE_KEY: parameters.oracleKey,
       ORACLE_DEPLOYMENT_FILE: parameters.deploymentFile,
       ORACLE_DATA_DIR: parameters.dataDir,
-      ORACLE_MQTT_CLIENT_ID: 'bench-api-oracle',
+      API_MQTT_KEY: parameters.apiKey,
       ...parameters.env,
     },
   });

@@ -1,4 +1,5 @@
-import { ZeroHash } from 'ethers';
+import { id as roleId, ZeroHash } from 'ethers';
+import { API_ROLE_NAME } from '../../twin-core/src/broker/principal';
 import { SIMULATED_MANUFACTURERS } from '../../agent/src/simulate';
 import { writeDeployment, type Deployment } from '../../twin-core/src/deployment/deployment';
 import {
@@ -15,7 +16,7 @@ export const BENCH_CAST = { admin: 0, oracle: 1, manufacturer: 2, alice: 3, bob:
 
 /**
  * Deploys the registry on the chain (forwarder, entities, twins, anchor) with the compiled artifacts, grants the
- * oracle role to account #1, registers and approves the manufacturer (#2, holding every brand the simulator's devices
+ * oracle role to account #1 and `API_ROLE` to the relayer (#7, the API's broker login), registers and approves the manufacturer (#2, holding every brand the simulator's devices
  * name), two owners (#3, #4) and the security entity (#5), and writes the deployment record to `deploymentFile`. Needs automining (each step waits for its
  * receipt).
  *
@@ -34,6 +35,8 @@ export async function deployBenchRegistry(chain: BenchChain, deploymentFile: str
   const anchor = await new SnapshotAnchor__factory(admin).deploy(entitiesAddress, forwarderAddress);
   await Promise.all([twins.waitForDeployment(), anchor.waitForDeployment()]);
   await (await entities.grantRole(await entities.ORACLE_ROLE(), chain.wallet(BENCH_CAST.oracle).address)).wait();
+  // The API logs in to the broker with the relayer's key (as in `npm start`).
+  await (await entities.grantRole(roleId(API_ROLE_NAME), chain.wallet(BENCH_CAST.relayer).address)).wait();
   const cast = [
     [BENCH_CAST.manufacturer, ENTITY_ROLE.Manufacturer, 'Raspberry Pi Ltd'],
     [BENCH_CAST.alice, ENTITY_ROLE.Owner, 'Alice'],

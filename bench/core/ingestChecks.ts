@@ -3,11 +3,17 @@
  * telemetry, small and frequent, and snapshots, large): the RFC 8785 canonical-JSON encoder alone, then the whole
  * stateless check (`checkMessage`: UTF-8, JSON, strict schema, canonical forms, keccak256, signature recovery with
  * the fast crypto backend). Best of five rounds of about one second each (the machine is shared: best, not mean).
+ * Then the embedded broker's check of each publish (`authorizePublish`: the ACL and the rate bucket, for a fleet
+ * login proving the devices) on the same messages, and what one fleet login costs (`authenticate`: the token and
+ * every device delegation verified), against a stand-in of the chain mirror's answers held in memory.
  *
  * @example
  * npm run bench:checks
  */
 import { createSimulation, signSimulated } from '../../agent/src/simulate';
+import { createBrokerAuthorizer, type AedesClient, type BrokerDirectory } from '../../broker/src';
+import { fleetBrokerCredentials } from '../../twin-core/src/broker';
+import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
 import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
 import { checkMessage } from '../../oracle/src/ingest/checkMessage';
 import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
@@ -17,7 +23,11 @@ import { assertNodeVersion } from '../../twin-core/src/runtime/assertNodeVersion
 type Received = { topic: string; payload: Buffer; value: unknown };
 
 /** 30 simulated seconds of 20 devices: about 600 telemetry messages and 60 snapshots, as the oracle receives them. */
-function received(): { telemetry: Received[]; snapshot: Received[] } {
+function received(): {
+  telemetry: Received[];
+  snapshot: Received[];
+  devices: { deviceId: `0x${string}`; key: `0x${string}`; signer: string }[];
+} {
   const start = Date.UTC(2026, 0, 1);
   const simulation = createSimulation({
     devices: 20,
@@ -27,7 +37,15 @@ function received(): { telemetry: Received[]; snapshot: Received[] } {
     seed: 7,
     startTimeMs: start,
   });
-  const messages = { telemetry: [] as Received[], snapshot: [] as Received[] };
+  const messages = {
+    telemetry: [] as Received[],
+    snapshot: [] as Received[],
+    devices: simulation.devices.map((device) => ({
+      deviceId: device.deviceId as `0x${string}`,
+      key: device.privateKey as `0x${string}`,
+      signer: device.address,
+    })),
+  };
   let seq = 0;
   for (let second = 1; second <= 30; second++) {
     for (const message of simulation.step(start + second * 1000)) {
@@ -66,7 +84,8 @@ async function main(): Promise<void> {
   const backend = await useFastCrypto();
   const messages = received();
   console.log(`crypto backend: ${backend.name}`);
-  for (const [kind, items] of Object.entries(messages)) {
+  const { devices, ...kinds } = messages;
+  for (const [kind, items] of Object.entries(kinds)) {
     const size = Math.round(items.reduce((sum, item) => sum + item.payload.length, 0) / items.length);
     const encoder = measure(items, (item) => canonicalJson(item.value).length);
     const checks = measure(items, (item) => {
@@ -82,6 +101,49 @@ async function main(): Promise<void> {
         `checkMessage ${Math.round(checks.perSecond).toLocaleString('en-US')}/s`,
     );
   }
+  await brokerChecks(devices, kinds.telemetry);
+}
+
+/** The embedded broker's per-publish check and its per-login cost, on a fleet login proving `devices`. */
+async function brokerChecks(devices: ReturnType<typeof received>['devices'], telemetry: Received[]): Promise<void> {
+  // A stand-in for the chain mirror's answers (the broker reads them from the oracle's index): in memory.
+  const signers = new Map(devices.map((device) => [device.deviceId.toLowerCase(), device.signer]));
+  const directory: BrokerDirectory = {
+    twin: async (deviceId) => {
+      const deviceSigner = signers.get(deviceId.toLowerCase());
+      return deviceSigner === undefined ? undefined : { deviceSigner, state: 'active' };
+    },
+    hasRole: async () => true,
+    isSecurityEntity: async () => true,
+    version: async () => 1,
+  };
+  const realm = '31337:0x0000000000000000000000000000000000000001';
+  // The throttle's rates out of the way: the bucket is still taken at every publish.
+  const authorizer = createBrokerAuthorizer({ directory, realm, limits: { messagesPerSecond: 1e9, bytesPerSecond: 1e15 } });
+  const [{ credentials }] = fleetBrokerCredentials({ key: generatePrivateKey(), realm, devices });
+  const client: AedesClient = { id: credentials.clientId, close: () => undefined };
+  const login = (target: AedesClient) =>
+    new Promise<void>((resolve, reject) =>
+      authorizer.hooks.authenticate(target, credentials.username, Buffer.from(credentials.password), (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+  await login(client);
+  const publish = measure(telemetry, (item) => {
+    let allowed = false;
+    authorizer.hooks.authorizePublish(client, { topic: item.topic, payload: item.payload }, (error) => (allowed = !error));
+    if (!allowed) throw new Error(`refused ${item.topic}`);
+    return item.payload.length;
+  });
+  const logins = 20;
+  const started = process.hrtime.bigint();
+  for (let index = 0; index < logins; index++) await login({ id: credentials.clientId, close: () => undefined });
+  const loginMs = Number(process.hrtime.bigint() - started) / 1e6 / logins;
+  console.log(
+    `broker     authorizePublish (ACL + rate bucket, fleet of ${devices.length}) ` +
+      `${Math.round(publish.perSecond).toLocaleString('en-US')}/s; a fleet login (token + ${devices.length} delegations) ` +
+      `${loginMs.toFixed(1)} ms (${(loginMs / devices.length).toFixed(2)} ms a device, once per connection)`,
+  );
 }
 
 assertNodeVersion(22, 'The benchmark');

@@ -1,24 +1,63 @@
 /**
- * The embedded MQTT broker (aedes, `system/embeddedBroker.ts`: what `npm start` runs in its process) alone in a child
- * process, so that its CPU and memory are its own. Reports `{ type: 'ready', url }` over IPC and stops on
- * `{ type: 'stop' }`, SIGTERM or when the parent goes away.
+ * The embedded MQTT broker (aedes, `system/embeddedBroker.ts`) alone in a child process, so that its CPU and memory
+ * are its own, with the authentication and authorisation `npm start` runs (`startChainBackedBroker`): every client
+ * logs in with a signed token the chain vouches for, and every publish and subscription is held to the ACL. Twins
+ * come from the oracle's index (`indexFile`, opened read-only beside the oracle, as the API does) when given, else
+ * from the chain.
+ *
+ * argv[2]: the port; argv[3]: {@link AedesProcessOptions} as JSON. Reports `{ type: 'ready', url }` over IPC; answers
+ * `{ type: 'stats' }` with `{ type: 'stats', stats }` (the authoriser's counters); stops on `{ type: 'stop' }`, SIGTERM
+ * or when the parent goes away.
  *
  * @example
- * spawnEntry({ entry: 'bench/ingest/aedesProcess.ts', args: ['1883'] })
+ * spawnEntry({ entry: 'bench/ingest/aedesProcess.ts', args: ['1883', JSON.stringify({ rpcUrl, deploymentFile })] })
  */
-import { startEmbeddedBroker } from '../../system/embeddedBroker';
+import { existsSync } from 'node:fs';
+import { openIndex, type Index } from '../../oracle/src/index/openIndex';
+import { startChainBackedBroker } from '../../system/embeddedBroker';
+import { readDeployment } from '../../twin-core/src/deployment/deployment';
+import type { BrokerLimits } from '../../broker/src';
+
+/** How the benchmark's aedes judges its clients. */
+export type AedesProcessOptions = {
+  rpcUrl: string;
+  deploymentFile: string;
+  /** The oracle's `index.sqlite` (the chain mirror the broker reads twins from, as in `npm start`). */
+  indexFile?: string;
+  limits?: Partial<BrokerLimits>;
+};
 
 async function main(): Promise<void> {
   const port = Number(process.argv[2] ?? 0);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port });
+  const options = JSON.parse(process.argv[3] ?? '{}') as AedesProcessOptions;
+  let index: Index | undefined;
+  const mirror = () => {
+    if (index === undefined && options.indexFile !== undefined && existsSync(options.indexFile)) {
+      index = openIndex(options.indexFile);
+    }
+    return index;
+  };
+  const broker = await startChainBackedBroker({
+    host: '127.0.0.1',
+    port,
+    rpcUrl: options.rpcUrl,
+    deployment: readDeployment(options.deploymentFile),
+    index: mirror,
+    ...(options.limits ? { limits: options.limits } : {}),
+    log: (level, message, fields) => level === 'warn' && process.stderr.write(`${JSON.stringify({ message, ...fields })}\n`),
+  });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await broker.stop().catch(() => undefined);
+    index?.close();
     process.exit(0);
   };
-  process.on('message', (message: { type?: string }) => void (message.type === 'stop' && stop()));
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'stop') void stop();
+    else if (message.type === 'stats') process.send?.({ type: 'stats', stats: broker.stats() });
+  });
   process.on('disconnect', () => void stop());
   process.once('SIGTERM', () => void stop());
   process.send?.({ type: 'ready', url: broker.url });

@@ -25,7 +25,7 @@ export type MirrorTemplate = {
  */
 export async function createMirrorTemplate(setup: BenchChainSetup, directory: string): Promise<MirrorTemplate> {
   mkdirSync(directory, { recursive: true });
-  const broker = await startBroker('aedes');
+  const broker = await startBroker('aedes', { rpcUrl: setup.chain.url, deploymentFile: setup.deploymentFile });
   try {
     const started = Date.now();
     const oracle = await startOracleProcess({
@@ -37,7 +37,6 @@ export async function createMirrorTemplate(setup: BenchChainSetup, directory: st
           deploymentFile: setup.deploymentFile,
           dataDir: directory,
         }),
-        ORACLE_MQTT_CLIENT_ID: 'bench-mirror-template',
       },
     });
     try {

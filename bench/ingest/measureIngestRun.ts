@@ -1,5 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { BrokerAuthStats } from '../../broker/src';
+import { BENCH_SEED } from '../benchEnvironment';
+import { brokerUsername } from '../../twin-core/src/broker/principal';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import { privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
 import { loadNow } from '../lib/machine';
 import { profileWindow } from '../lib/profileWindow';
 import { spawnEntry } from '../lib/spawnEntry';
@@ -60,6 +65,8 @@ export type IngestRunResult = {
   };
   /** Under `--profile`: where the oracle's CPU time went while it carried the phases. */
   profile?: ProfileSummary;
+  /** aedes: the authoriser's counters at the end (nothing refused or throttled in a sound run). */
+  brokerAuth?: BrokerAuthStats;
   loadAverage: number;
 };
 
@@ -74,7 +81,13 @@ export type IngestRunResult = {
  */
 export async function measureIngestRun(parameters: IngestRunParameters): Promise<IngestRunResult> {
   const { log } = parameters;
-  const broker = await startBroker(parameters.broker);
+  const broker = await startBroker(parameters.broker, {
+    rpcUrl: parameters.chain.url,
+    deploymentFile: parameters.deploymentFile,
+    indexFile: join(parameters.dataDir, 'index.sqlite'),
+    fleetDevices: parameters.devices,
+  });
+  const oracleUsername = brokerUsername({ kind: 'oracle', id: privateKeyToAddress(parameters.oracleKey as Hex) });
   const stops: (() => Promise<void>)[] = [() => broker.stop()];
   try {
     mkdirSync(parameters.dataDir, { recursive: true });
@@ -89,7 +102,7 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
           deploymentFile: parameters.deploymentFile,
           dataDir: parameters.dataDir,
         }),
-        ORACLE_MQTT_CLIENT_ID: 'bench-oracle',
+        ...(broker.passwordLogin ? { ORACLE_MQTT_PASSWORD: broker.passwordLogin.password(oracleUsername) } : {}),
         ORACLE_BATCH_SIZE: String(BENCH_ORACLE_SETTINGS.batchSize),
         ORACLE_BATCH_AGE_MS: String(BENCH_ORACLE_SETTINGS.batchAgeMs),
         ORACLE_CONFIRMATIONS: String(BENCH_ORACLE_SETTINGS.confirmations),
@@ -106,9 +119,21 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
     const startRssMiB = round(oracle.latest().rssMiB);
     log(`  oracle up in ${oracleStartSeconds} s, mirror complete in ${mirrorSeconds} s`);
 
-    const publisher = spawnEntry({ entry: 'bench/ingest/publisherProcess.ts', args: [broker.url] });
+    // The publisher logs in as the simulator does: a fleet proving each device's key, a connection per 400 devices.
+    const login =
+      broker.realm !== undefined
+        ? [JSON.stringify({ realm: broker.realm, seed: BENCH_SEED, devices: parameters.devices })]
+        : broker.passwordLogin
+          ? [JSON.stringify({ password: broker.passwordLogin.fleet })]
+          : [];
+    const publisher = spawnEntry({ entry: 'bench/ingest/publisherProcess.ts', args: [broker.url, ...login] });
     stops.unshift(() => publisher.kill(5_000));
-    await publisher.waitFor((m) => ((m as { type?: string }).type === 'ready' ? true : undefined), 60_000, 'publisher');
+    const { connections } = await publisher.waitFor(
+      (m) => ((m as { type?: string }).type === 'ready' ? (m as { connections: number }) : undefined),
+      120_000,
+      'publisher',
+    );
+    log(`  publisher: ${connections} connection(s), ${broker.realm === undefined ? 'fleet password' : 'fleet tokens'}`);
 
     const phases: Partial<Record<IngestPhase, PhaseFigures>> = {};
     const profiler = parameters.profileFile ? profileWindow(oracle.process) : undefined;
@@ -136,6 +161,7 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
       );
     }
     const profile = parameters.profileFile ? await profiler!.stop(parameters.profileFile) : undefined;
+    const brokerAuth = await broker.authStats().catch(() => undefined);
     const last = oracle.latest();
     const peakRssMiB = round(Math.max(...oracle.history.map((sample) => sample.rssMiB)));
     await publisher.kill(5_000);
@@ -157,6 +183,7 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
         rejections: last.stats.rejections,
       },
       ...(profile ? { profile } : {}),
+      ...(brokerAuth ? { brokerAuth } : {}),
       loadAverage: loadNow(),
     };
   } finally {

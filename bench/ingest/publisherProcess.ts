@@ -3,15 +3,32 @@
  * into memory, then publishes them with QoS 1 at full speed (or at a fixed rate), at most `window` unacknowledged at
  * a time, and reports when each was published. Nothing is generated or signed while publishing.
  *
- * argv[2]: the broker URL. IPC in: `{ type: 'publish', file, ratePerSecond? }`, `{ type: 'stop' }`.
- * IPC out: `{ type: 'ready' }`, `{ type: 'published', … }` ({@link PublishedPhase}).
+ * It logs in as the simulator does against `npm start`'s broker: a fleet principal (a key of this run) proving each
+ * device's key, one connection per {@link MAX_FLEET_DEVICES_PER_TOKEN} devices (`fleetBrokerCredentials`), each
+ * device's messages on its slice's connection. Without a realm (an anonymous broker): one connection.
+ *
+ * argv[2]: the broker URL; argv[3]: {@link PublisherLogin} as JSON (optional). IPC in: `{ type: 'publish', file,
+ * ratePerSecond? }`, `{ type: 'stop' }`. IPC out: `{ type: 'ready', connections }`, `{ type: 'published', … }`
+ * ({@link PublishedPhase}).
  *
  * @example
- * spawnEntry({ entry: 'bench/ingest/publisherProcess.ts', args: ['mqtt://127.0.0.1:1883'] })
+ * spawnEntry({ entry: 'bench/ingest/publisherProcess.ts', args: [url, JSON.stringify({ realm, seed: 'bench', devices: 1000 })] })
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { createVirtualDevice } from '../../agent/src/simulate/device';
+import { fleetBrokerCredentials, MAX_FLEET_DEVICES_PER_TOKEN } from '../../twin-core/src/broker';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
+
+/**
+ * How the publisher logs in: the broker's realm and the devices (`createVirtualDevice(seed, 0 … devices − 1)`) for
+ * signed fleet tokens, or a fleet's fixed password (Mosquitto with the generated files: one connection).
+ */
+export type PublisherLogin =
+  | { realm: string; seed: string; devices: number }
+  | { password: { username: string; clientId: string; password: string } };
 
 /** What publishing one phase did. */
 export type PublishedPhase = {
@@ -49,7 +66,7 @@ function load(file: string) {
   return items;
 }
 
-async function publishPhase(client: MqttClient, file: string, ratePerSecond: number | undefined) {
+async function publishPhase(clientOf: (deviceId: string) => MqttClient, file: string, ratePerSecond: number | undefined) {
   const loadStarted = performance.now();
   const items = load(file);
   const loadSeconds = (performance.now() - loadStarted) / 1000;
@@ -69,7 +86,7 @@ async function publishPhase(client: MqttClient, file: string, ratePerSecond: num
     const item = items[i]!;
     inFlight++;
     times[i] = Date.now();
-    client.publish(item.topic, item.payload, { qos: 1 }, (error) => {
+    clientOf(item.deviceId).publish(item.topic, item.payload, { qos: 1 }, (error) => {
       inFlight--;
       ackedAt = Date.now();
       if (error) failed++;
@@ -92,26 +109,60 @@ async function publishPhase(client: MqttClient, file: string, ratePerSecond: num
   return result;
 }
 
-async function main(): Promise<void> {
-  const client = await connectAsync(process.argv[2]!, {
-    protocolVersion: 4,
-    clientId: `bench-publisher-${process.pid}`,
-    clean: true,
-    reconnectPeriod: 1_000,
+/** The publisher's connections, and which one carries each device's messages. */
+async function connectAll(url: string, login: PublisherLogin | undefined) {
+  const options = { protocolVersion: 4 as const, clean: true, reconnectPeriod: 1_000 };
+  if (login === undefined || 'password' in login) {
+    const client = await connectAsync(url, {
+      ...options,
+      ...(login === undefined ? { clientId: `bench-publisher-${process.pid}` } : login.password),
+    });
+    return { clients: [client], clientOf: () => client };
+  }
+  const devices = Array.from({ length: login.devices }, (_, index) => {
+    const device = createVirtualDevice(login.seed, index);
+    return { deviceId: device.deviceId as Hex, key: device.privateKey as Hex };
   });
+  // The whole benchmark on one token each: a long lifetime, so no reconnect needs a fresh one.
+  const fleet = fleetBrokerCredentials({ key: generatePrivateKey(), realm: login.realm, devices, ttlSeconds: 86_400 });
+  const clients = await Promise.all(
+    fleet.map(({ credentials }) =>
+      connectAsync(url, {
+        ...options,
+        clientId: credentials.clientId,
+        username: credentials.username,
+        password: credentials.password,
+      }),
+    ),
+  );
+  const byDevice = new Map<string, MqttClient>();
+  fleet.forEach(({ devices: slice }, index) => {
+    for (const { deviceId } of slice) byDevice.set(deviceId.toLowerCase(), clients[index]!);
+  });
+  const clientOf = (deviceId: string) => {
+    const client = byDevice.get(deviceId.toLowerCase());
+    if (client === undefined) throw new Error(`device ${deviceId} is not one of the ${login.devices} logged in`);
+    return client;
+  };
+  return { clients, clientOf };
+}
+
+async function main(): Promise<void> {
+  const login = process.argv[3] === undefined ? undefined : (JSON.parse(process.argv[3]) as PublisherLogin);
+  const { clients, clientOf } = await connectAll(process.argv[2]!, login);
   let queue = Promise.resolve();
   process.on('message', (message: { type?: string; file?: string; ratePerSecond?: number }) => {
     if (message.type === 'stop') {
-      void client.endAsync().finally(() => process.exit(0));
+      void Promise.all(clients.map((client) => client.endAsync())).finally(() => process.exit(0));
     } else if (message.type === 'publish') {
       queue = queue.then(async () => {
-        const result = await publishPhase(client, message.file!, message.ratePerSecond);
+        const result = await publishPhase(clientOf, message.file!, message.ratePerSecond);
         process.send?.(result);
       });
     }
   });
   process.on('disconnect', () => process.exit(0));
-  process.send?.({ type: 'ready' });
+  process.send?.({ type: 'ready', connections: clients.length, devicesPerConnection: MAX_FLEET_DEVICES_PER_TOKEN });
 }
 
 main().catch((error: unknown) => {

@@ -59,6 +59,7 @@ export async function runApiSection(
     rpcUrl: setup.chain.url,
     deploymentFile: filled.deploymentFile,
     oracleKey: setup.oracleKey,
+    apiKey: setup.apiKey,
     dataDir: filled.dataDir,
     source,
     workDir: environment.workDir,

@@ -63,7 +63,11 @@ export async function runSoak(parameters: SoakParameters): Promise<SoakResult> {
   ensureAgentBuilt();
   const dataDir = join(parameters.workDir, 'soak-oracle');
   mkdirSync(dataDir, { recursive: true });
-  const broker = await startBroker('aedes');
+  const broker = await startBroker('aedes', {
+    rpcUrl: parameters.chain.url,
+    deploymentFile: parameters.deploymentFile,
+    indexFile: join(dataDir, 'index.sqlite'),
+  });
   try {
     const oracle = await startOracleProcess({
       env: {
@@ -94,6 +98,8 @@ export async function runSoak(parameters: SoakParameters): Promise<SoakResult> {
           env: {
             ...process.env,
             TWIN_AGENT_MQTT_URL: broker.url,
+            // The simulator logs in as a fleet proving each device's key (a connection per 400 devices).
+            ...(broker.realm ? { TWIN_AGENT_MQTT_REALM: broker.realm } : {}),
             TWIN_AGENT_DATA_DIR: join(parameters.workDir, 'soak-sim'),
           },
         },

@@ -6,7 +6,7 @@ import { createRateBucket, DEFAULT_BROKER_LIMITS, type BrokerLimits, type RateBu
 
 /** The part of an aedes client the authorizer reads. */
 export type AedesClient = { id: string; close(): void };
-type Packet = { topic: string; payload: Buffer | string };
+type Packet = { topic: string; payload: Buffer | string; retain?: boolean };
 type Subscription = { topic: string; qos: number };
 
 /** The aedes hooks, as aedes calls them. */
@@ -23,14 +23,25 @@ export type AedesAuthHooks = {
     subscription: Subscription,
     callback: (error: Error | null, subscription: Subscription | null) => void,
   ): void;
+  /** Whether a published packet goes to a subscriber (null: not delivered): a dropped publish goes to none. */
+  authorizeForward(client: AedesClient, packet: Packet): Packet | null;
 };
+
+/**
+ * Where a dropped publish goes (MQTT 3.1.1 has no refusal for one publish but closing the connection): a `$` topic
+ * nobody may subscribe to, and `authorizeForward` delivers nothing on it.
+ */
+export const DROPPED_PUBLISH_TOPIC = '$twin/dropped';
 
 /** The broker's refusal counters (also on `GET /metrics` when the broker runs in the API's process). */
 export type BrokerAuthStats = {
   connectionsAccepted: number;
   /** Refused connections by reason (`anonymous`, `expired`, `wrong-client-id`, `unknown-device`, `no-role`…). */
   connectionsRefused: Record<string, number>;
-  /** Refused publishes by reason: `acl`, `oversize`, `rate`. */
+  /**
+   * Refused publishes by reason: `acl`, `oversize`, `rate` (the client is disconnected), and `revoked-device`: a
+   * fleet's publish for a device the chain no longer vouches for, dropped while the fleet's other devices flow.
+   */
   publishesRefused: Record<string, number>;
   /** Publishes held back to keep their client at its rate. */
   publishesThrottled: number;
@@ -66,8 +77,11 @@ export type BrokerAuthorizer = {
   forget(client: AedesClient): void;
 };
 
-/** A connected client: what it proved (none when anonymous), what it may act for, its rate bucket. */
-type Session = { token: VerifiedBrokerToken | undefined; subject: AclSubject; bucket: RateBucket };
+/**
+ * A connected client: what it proved (none when anonymous), what it may act for now, its rate bucket, and for a
+ * fleet every device its token proved (those the chain revoked since are dropped, not a reason to disconnect).
+ */
+type Session = { token: VerifiedBrokerToken | undefined; subject: AclSubject; bucket: RateBucket; proved?: ReadonlySet<string> };
 
 /** A service counts as this many devices for the rate limits. */
 const SERVICE_SCALE = 100;
@@ -100,6 +114,7 @@ export function createBrokerAuthorizer(parameters: BrokerAuthorizerParameters): 
   };
   const count = (counter: Record<string, number>, reason: string) => (counter[reason] = (counter[reason] ?? 0) + 1);
   let checkedVersion: number | undefined;
+  let checkedTwinsVersion: number | undefined;
 
   /** Throws BrokerAuthError when the chain does not vouch for the token's signers; the devices it may act for. */
   async function vouch(token: VerifiedBrokerToken): Promise<Set<string>> {
@@ -191,6 +206,9 @@ export function createBrokerAuthorizer(parameters: BrokerAuthorizerParameters): 
             token,
             subject: { kind: token.principal.kind, devices },
             bucket: createRateBucket(limits, Math.max(1, scale), now),
+            ...(token.principal.kind === 'fleet'
+              ? { proved: new Set(token.devices.map((device) => device.deviceId.toLowerCase())) }
+              : {}),
           });
           stats.connectionsAccepted++;
           callback(null, true);
@@ -204,6 +222,17 @@ export function createBrokerAuthorizer(parameters: BrokerAuthorizerParameters): 
     },
     authorizePublish(client, packet, callback) {
       const session = client === null ? undefined : sessions.get(client);
+      if (session?.proved !== undefined && !mayPublish(session.subject, packet.topic)) {
+        // A fleet publishing for a device it proved but the chain has revoked since: drop that publish only.
+        const proved = { kind: 'fleet' as const, devices: session.proved };
+        if (mayPublish(proved, packet.topic)) {
+          count(stats.publishesRefused, 'revoked-device');
+          session.bucket.take(0);
+          packet.topic = DROPPED_PUBLISH_TOPIC;
+          packet.retain = false;
+          return callback(null);
+        }
+      }
       if (session === undefined || !mayPublish(session.subject, packet.topic)) {
         count(stats.publishesRefused, 'acl');
         log('warn', 'publish refused', { clientId: client?.id, topic: packet.topic, reason: 'acl' });
@@ -235,16 +264,25 @@ export function createBrokerAuthorizer(parameters: BrokerAuthorizerParameters): 
       }
       callback(null, subscription);
     },
+    authorizeForward: (_client, packet) => (packet.topic === DROPPED_PUBLISH_TOPIC ? null : packet),
   };
 
   return {
     hooks,
     async recheck() {
+      // Services (roles) again when the chain moved; devices and fleets only when a twin may have changed (with a
+      // mirror: a registry event), so a block with no registry event costs nothing per device.
       const version = await directory.version();
-      if (version === checkedVersion) return;
+      const twinsVersion = directory.twinsVersion ? await directory.twinsVersion() : version;
+      const servicesDue = version !== checkedVersion;
+      const devicesDue = twinsVersion !== checkedTwinsVersion;
+      if (!servicesDue && !devicesDue) return;
       checkedVersion = version;
+      checkedTwinsVersion = twinsVersion;
       for (const [client, session] of sessions) {
         if (session.token === undefined) continue;
+        const isDevice = session.token.principal.kind === 'device' || session.token.principal.kind === 'fleet';
+        if (isDevice ? !devicesDue : !servicesDue) continue;
         try {
           const devices = await vouch(session.token);
           session.subject = { kind: session.subject.kind, devices };

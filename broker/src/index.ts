@@ -4,5 +4,7 @@
  */
 export * from './brokerDirectory';
 export * from './brokerLimits';
+export * from './brokerMetrics';
 export * from './createBrokerAuthorizer';
 export * from './mosquittoConfig';
+export * from './watchMosquittoConfig';

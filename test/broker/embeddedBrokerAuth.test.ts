@@ -59,6 +59,8 @@ describe('The embedded broker: every party authenticated by the chain and held t
   const login = (...args: Parameters<typeof brokerLogin>) => brokerLogin(...args);
   let deviceA: { deviceId: Hex; key: Hex };
   let deviceB: { deviceId: Hex; key: Hex };
+  let fleet: MqttClient;
+  let revokedDevice: { deviceId: Hex; key: Hex };
 
   before(async function () {
     harness = await startOracleHarness('broker-auth', 3);
@@ -224,6 +226,28 @@ describe('The embedded broker: every party authenticated by the chain and held t
     });
   });
 
+  describe('when a fleet has more devices than one token carries (a pool of connections)', function () {
+    it('logs in once per slice (fleetBrokerCredentials), each connection publishing for its own slice only', async function () {
+      const { fleetBrokerCredentials, privateKeyToAddress } = await import('../../twin-core/src');
+      const key = generatePrivateKey();
+      // MAX_FLEET_DEVICES_PER_TOKEN (400) per connection; 1 here, so two devices make two connections.
+      const pool = fleetBrokerCredentials({ key, realm, devices: [deviceA, deviceB], perConnection: 1 });
+      expect(pool.map((connection) => connection.devices.map((d) => d.deviceId))).to.deep.equal([[deviceA.deviceId], [deviceB.deviceId]]);
+      expect(new Set(pool.map((connection) => connection.credentials.clientId)).size).to.equal(2);
+      expect(pool.every((connection) => connection.credentials.username === `fleet.${privateKeyToAddress(key).toLowerCase()}`)).to.equal(true);
+      const [first, second] = await Promise.all(
+        pool.map(({ credentials }) =>
+          as({ clientId: credentials.clientId, username: credentials.username, password: credentials.password }),
+        ),
+      );
+      const oracle = await as(account('oracle', CAST.oracle));
+      await granted(oracle, 'twins/+/telemetry');
+      expect(await delivered(first!, oracle, `twins/${deviceA.deviceId}/telemetry`)).to.equal(true);
+      expect(await delivered(second!, oracle, `twins/${deviceB.deviceId}/telemetry`)).to.equal(true);
+      expect(await delivered(first!, oracle, `twins/${deviceB.deviceId}/telemetry`)).to.equal(false);
+    });
+  });
+
   describe('when one publisher floods', function () {
     it('holds it to its rate, refuses oversized payloads, and counts both', async function () {
       const a = await as(device(deviceB));
@@ -284,11 +308,71 @@ describe('The embedded broker: every party authenticated by the chain and held t
       expect(indexed()).to.equal(published);
       expect(broker.stats()!.connectionsRefused['wrong-client-id']).to.be.greaterThanOrEqual(5);
     });
+
+    it("with the chain mirror (npm start's arrangement) a device is checked again when the mirror records its deactivation", async function () {
+      const deployment = readDeployment(harness.deploymentFile);
+      const mirrored = await startEmbeddedBroker({
+        host: '127.0.0.1',
+        port: await freePort(),
+        auth: { directory: createBrokerDirectory({ provider, deployment, index: oracle!.index }), realm, recheckMs: 200 },
+      });
+      try {
+        const b = await connected(mirrored.url, device(deviceB));
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(b.connected, 'blocks without a registry event leave it connected').to.equal(true);
+        const manufacturer = harness.registry.twins.connect(harness.node.wallet(CAST.manufacturer));
+        await mined(manufacturer.deactivate(deviceB.deviceId, 'broker mirror test'));
+        // The mirror reads blocks once confirmed: the automining node mines only on transactions.
+        const deadline = Date.now() + 20_000;
+        while (b.connected && Date.now() < deadline) {
+          await provider.send('evm_mine', []);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        expect(b.connected, 'the device revoked once the mirror recorded the deactivation').to.equal(false);
+        expect(mirrored.stats()!.clientsRevoked).to.equal(1);
+        b.end(true);
+      } finally {
+        await mirrored.stop();
+      }
+    });
+
+    it('an API without any MQTT key says so in one line at start, and logs the refusal once, not at every reconnect', async function () {
+      const { loadApiConfig } = await import('../../api/src/config');
+      const { runApi } = await import('../../api/src/runApi');
+      const lines: { level: string; message: string }[] = [];
+      const refusedBefore = broker.stats()!.connectionsRefused.anonymous ?? 0;
+      const api = await runApi({
+        config: loadApiConfig({
+          environment: { API_PORT: '0', RPC_URL: harness.node.url, MQTT_URL: url, API_DEPLOYMENT_FILE: harness.deploymentFile },
+        }),
+        shared: { index: oracle!.index, store: oracle!.store },
+        log: (level, message) => lines.push({ level, message }),
+      });
+      try {
+        await waitUntil(() => (broker.stats()!.connectionsRefused.anonymous ?? 0) > refusedBefore, 15_000, 'the anonymous refusal');
+        // Any reconnects meanwhile (mqtt.js retries every second when it does) add no line.
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        const warnings = lines.filter((line) => line.level === 'warn');
+        expect(warnings.filter((line) => line.message.includes('API_MQTT_KEY'))).to.have.length(1);
+        expect(warnings.filter((line) => line.message === 'broker connection failed')).to.have.length(1);
+      } finally {
+        await api.stop();
+      }
+    });
   });
   describe('when the chain revokes a party', function () {
     it('disconnects a connected device within one check of the chain, and refuses it from then on', async function () {
       const target = { deviceId: harness.devices[2]!.deviceId as Hex, key: harness.devices[2]!.privateKey as Hex };
       const c = await as(device(target));
+      // A fleet publishing for the same device and another one: it keeps its connection (next test).
+      const { privateKeyToAddress } = await import('../../twin-core/src');
+      const fleetKey = generatePrivateKey();
+      fleet = await as(
+        login(harness.deploymentFile, { kind: 'fleet', id: privateKeyToAddress(fleetKey) }, fleetKey, {
+          devices: [deviceA, target],
+        }),
+      );
+      revokedDevice = target;
       const revokedBefore = broker.stats()!.clientsRevoked;
       const manufacturer = harness.registry.twins.connect(harness.node.wallet(CAST.manufacturer));
       await mined(manufacturer.deactivate(target.deviceId, 'broker test'));
@@ -297,6 +381,23 @@ describe('The embedded broker: every party authenticated by the chain and held t
       const again = await attempt(url, device(target));
       expect(again).to.be.instanceOf(Error);
       expect(broker.stats()!.connectionsRefused.deactivated).to.be.greaterThanOrEqual(1);
+    });
+
+    it("drops a fleet's publishes for the revoked device only: the fleet stays connected and its other devices flow", async function () {
+      const oracle = await as(account('oracle', CAST.oracle));
+      await granted(oracle, 'twins/+/telemetry');
+      expect(fleet.connected, 'the fleet survived the recheck that revoked one of its devices').to.equal(true);
+      const droppedBefore = broker.stats()!.publishesRefused['revoked-device'] ?? 0;
+      expect(await delivered(fleet, oracle, `twins/${revokedDevice.deviceId}/telemetry`)).to.equal(false);
+      // QoS 1 too: acknowledged (MQTT 3.1.1 has no refusal for one publish), delivered to nobody, counted.
+      await fleet.publishAsync(`twins/${revokedDevice.deviceId}/snapshot`, 'dropped', { qos: 1 });
+      expect(broker.stats()!.publishesRefused['revoked-device']).to.equal(droppedBefore + 2);
+      expect(fleet.connected).to.equal(true);
+      expect(await delivered(fleet, oracle, `twins/${deviceA.deviceId}/telemetry`)).to.equal(true);
+      // A device it never proved is still an ACL refusal that closes the connection.
+      const other = harness.devices[1]!.deviceId;
+      expect(await delivered(fleet, oracle, `twins/${other}/telemetry`)).to.equal(false);
+      await waitUntil(() => !fleet.connected, 5_000, 'the fleet publishing for an unproved device to be disconnected');
     });
   });
 

@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcProvider } from 'ethers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { brokerPrincipalsFromChain, mosquittoPassword, writeMosquittoFiles } from '../../broker/src';
+import { brokerPrincipalsFromChain, mosquittoPassword, watchMosquittoConfig, writeMosquittoFiles } from '../../broker/src';
 import { brokerUsername, type BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
-import { freePort, mosquittoPath, waitForPort } from '../helpers/brokers';
-import { CAST } from '../oracle/chain/deployOnNode';
+import { freePort, mosquittoPath, waitForPort, waitUntil } from '../helpers/brokers';
+import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
 
 const SECRET = 'broker-test-secret-0123456789abcdef0123';
@@ -35,7 +35,7 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
 
   before(async function () {
     if (mosquittoPath() === undefined) return this.skip(); // mosquitto is not installed (CI installs it)
-    harness = await startOracleHarness('broker-mosquitto', 2);
+    harness = await startOracleHarness('broker-mosquitto', 3);
     directory = mkdtempSync(join(tmpdir(), 'broker-mosquitto-'));
     const deployment = readDeployment(harness.deploymentFile);
     const provider = new JsonRpcProvider(harness.node.url, deployment.chainId, { staticNetwork: true });
@@ -123,6 +123,60 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
     await security.publishAsync(`twins/${b}/command`, 'x', { qos: 1 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received.filter((topic) => topic === `twins/${b}/command`)).to.deep.equal([]);
+  });
+
+  describe('when the chain revokes a device while broker-config watches (--watch)', function () {
+    it('rewrites the files on the deactivation event and sends mosquitto SIGHUP: the device is refused from then on', async function () {
+      const target = { kind: 'device' as const, id: harness.devices[2]!.deviceId };
+      const before = await attempt(url, login(target));
+      expect(before, 'the live device logs in').to.not.be.instanceOf(Error);
+      (before as MqttClient).end(true);
+      const deployment = readDeployment(harness.deploymentFile);
+      const provider = new JsonRpcProvider(harness.node.url, deployment.chainId, { staticNetwork: true });
+      const writes: string[] = [];
+      const stop = new AbortController();
+      // No periodic re-read: only the registry's event can make it rewrite.
+      const watching = watchMosquittoConfig({
+        provider,
+        deployment,
+        directory,
+        secret: SECRET,
+        pollMs: 200,
+        pid: child!.pid!,
+        onWrite: (_files, reason) => writes.push(reason),
+        signal: stop.signal,
+      });
+      try {
+        await waitUntil(() => writes.length === 1, 20_000, 'the first write');
+        expect(readFileSync(join(directory, 'acl'), 'utf8')).to.include(`user ${brokerUsername(target)}`);
+        const manufacturer = harness.registry.twins.connect(harness.node.wallet(CAST.manufacturer));
+        await mined(manufacturer.deactivate(target.id, 'broker-config watch test'));
+        await waitUntil(() => writes.includes('event'), 20_000, 'the rewrite after the deactivation event');
+        expect(writes).to.deep.equal(['start', 'event']);
+        const acl = readFileSync(join(directory, 'acl'), 'utf8');
+        expect(acl).to.not.include(brokerUsername(target));
+        expect(readFileSync(join(directory, 'passwords'), 'utf8')).to.not.include(`${brokerUsername(target)}:`);
+        // Mosquitto reloaded on SIGHUP: the revoked device's login is refused (it may take a moment to reload).
+        let refused = false;
+        for (let tries = 0; tries < 50 && !refused; tries++) {
+          const result = await attempt(url, login(target));
+          if (result instanceof Error) refused = true;
+          else {
+            result.end(true);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+        expect(refused, 'mosquitto refuses the revoked device after the SIGHUP').to.equal(true);
+        // Everyone else still logs in.
+        const other = await attempt(url, login({ kind: 'device', id: harness.devices[0]!.deviceId }));
+        expect(other).to.not.be.instanceOf(Error);
+        (other as MqttClient).end(true);
+      } finally {
+        stop.abort();
+        await watching;
+        provider.destroy();
+      }
+    });
   });
 
   it('gives an account without a role no login at all', async function () {

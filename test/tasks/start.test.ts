@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { connect } from 'mqtt';
 import hre from 'hardhat';
 import { createVirtualDevice } from '../../agent/src/simulate';
 import { BUILT_AGENT, ensureAgentBuilt } from '../../bench/agent/ensureAgentBuilt';
@@ -120,6 +121,8 @@ describe('hardhat start (end to end, real processes)', function () {
     // Not on the default ports: it says what another terminal needs.
     expect(nodeOutput).to.include(`export LOCAL_RPC_URL=http://127.0.0.1:${port}`);
     expect(nodeOutput).to.include(`export TWIN_AGENT_MQTT_URL=mqtt://127.0.0.1:${brokerPort}`);
+    // The agent's broker login: the realm of this deployment, always printed (the broker refuses anonymous clients).
+    expect(otherTerminal()).to.have.property('TWIN_AGENT_MQTT_REALM').that.matches(/^31337:0x[0-9a-f]{40}$/);
   });
 
   it('the security service runs: a misbehaving device raises an alert, by #5, with its evidence CID', async function () {
@@ -182,6 +185,27 @@ describe('hardhat start (end to end, real processes)', function () {
       [signers[4]!.address, 'owner'],
       [signers[5]!.address, 'security'],
     ]);
+  });
+
+  it("the embedded broker's counters are on the API's /metrics (same process): an anonymous login is refused and counted", async function () {
+    const metric = async (line: RegExp) => {
+      const text = await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/metrics`)).text();
+      const match = line.exec(text);
+      return match === null ? undefined : Number(match[1]);
+    };
+    const refused = /^twin_broker_connections_refused_total\{reason="anonymous"\} (\d+)$/m;
+    const before = (await metric(refused)) ?? 0;
+    const result = await new Promise<Error | undefined>((resolve) => {
+      const client = connect(`mqtt://127.0.0.1:${brokerPort}`, { clientId: 'start-test-anonymous', reconnectPeriod: 0 });
+      client.once('connect', () => (client.end(true), resolve(undefined)));
+      client.once('error', (error) => (client.end(true), resolve(error)));
+    });
+    expect(result, 'the anonymous client is refused').to.be.instanceOf(Error);
+    expect(await metric(refused)).to.equal(before + 1);
+    // The oracle, the API, the security service and the simulator logged in.
+    expect(await metric(/^twin_broker_connections_accepted_total (\d+)$/m)).to.be.greaterThanOrEqual(4);
+    expect(await metric(/^twin_broker_connected_clients (\d+)$/m)).to.be.greaterThanOrEqual(4);
+    expect(await metric(/^twin_broker_publishes_throttled_total (\d+)$/m)).to.be.a('number');
   });
 
   it('writes DEPLOYMENTS_DIR/localhost.json for chain 31337, with code at every address', async function () {
@@ -298,7 +322,11 @@ describe('hardhat start (end to end, real processes)', function () {
     expect(`${stdout}\n${stderr}`).to.include('TwinRegistryNotTwinOwner');
   });
 
-  it("the README's simulator example: mint-simulated --seed 7, then the agent's simulate --seed 7 is accepted", async function () {
+  /** The `export NAME=value` lines `npm start` printed for another terminal. */
+  const otherTerminal = (): Record<string, string> =>
+    Object.fromEntries([...nodeOutput.matchAll(/^\s*export (\w+)=(\S+)/gm)].map((match) => [match[1]!, match[2]!]));
+
+  it("the README's simulator example: mint-simulated --seed 7, then the agent's simulate --seed 7 (with only the printed exports) is accepted", async function () {
     const minted = await hardhat(
       ['mint-simulated', '--network', 'localhost', '--seed', '7', '--devices', '3', '--from', '2'],
       env,
@@ -321,9 +349,10 @@ describe('hardhat start (end to end, real processes)', function () {
       ]),
       {
         cwd: ROOT,
+        // Another terminal: only what npm start printed (the broker's URL and realm), nothing known from inside.
         env: {
           ...env,
-          TWIN_AGENT_MQTT_URL: `mqtt://127.0.0.1:${brokerPort}`,
+          ...otherTerminal(),
           TWIN_AGENT_DATA_DIR: join(deploymentsDir, 'simulated-devices'),
           TWIN_AGENT_LOG_LEVEL: 'warn',
         },
@@ -337,7 +366,10 @@ describe('hardhat start (end to end, real processes)', function () {
     const deadline = Date.now() + 60_000;
     let withSnapshots: string[] = [];
     while (withSnapshots.length < deviceIds.length && Date.now() < deadline) {
-      const twins = (await (await fetch(`${api}/twins?pageSize=100`)).json()) as {
+      // spawnSync above held this process long enough for the API to close the idle keep-alive socket fetch reuses
+      // first ("other side closed"): a failed fetch is tried again on a new connection.
+      const response = await fetch(`${api}/twins?pageSize=100`).catch(() => fetch(`${api}/twins?pageSize=100`));
+      const twins = (await response.json()) as {
         items: { deviceId: string; latestSnapshot: { seq: number } | null }[];
       };
       withSnapshots = twins.items

@@ -3,6 +3,9 @@ import type { CollectOptions } from './context';
 import { parseNetDev } from './netdev';
 import { counterDelta, join, parseProtocolCounters, readText, round } from './read';
 import { parseUptime } from './system';
+import type { CaptureMetrics, IntervalCounters } from './capture/trafficState';
+import type { Capture } from './capture/startCapture';
+import type { TrafficSource } from './traffic';
 
 /** Cumulative counters behind the network-behaviour metrics (all zero at boot). */
 export type BehaviourSample = {
@@ -138,6 +141,57 @@ export function networkBehaviour(previous: BehaviourSample | null, current: Beha
   };
 }
 
+/** The metrics only packet capture observes (the names of {@link UNOBSERVABLE}). */
+export const CAPTURED_METRICS = [
+  'dnsQueriesPerSec',
+  'tlsHandshakesPerSec',
+  'meanSessionSeconds',
+  'latencyMs',
+  'jitterMs',
+  'meanPayloadBytes',
+  'payloadSizeEntropyBits',
+  'meanInterArrivalMs',
+  'interArrivalCv',
+] as const;
+
+/** Why a captured metric is null while the capture runs: nothing of its kind was seen yet. */
+export const NOT_SEEN_YET: Record<(typeof CAPTURED_METRICS)[number], string> = {
+  dnsQueriesPerSec: 'no packet captured yet',
+  tlsHandshakesPerSec: 'no packet captured yet',
+  meanSessionSeconds: 'no TCP session closed (FIN or RST) in the interval',
+  latencyMs: 'no TCP handshake seen yet (latency is the SYN to SYN-ACK, or SYN-ACK to ACK, round trip)',
+  jitterMs: 'fewer than two TCP handshakes seen yet',
+  meanPayloadBytes: 'no outgoing packet with a payload seen yet',
+  payloadSizeEntropyBits: 'no outgoing packet with a payload seen yet',
+  meanInterArrivalMs: 'no destination has received three outgoing bursts yet',
+  interArrivalCv: 'no destination has received three outgoing bursts yet',
+};
+
+/**
+ * The /proc report completed with the capture's metrics of the same interval: each of the nine metrics /proc cannot
+ * observe is the capture's value, or null with the reason in `unavailable` (nothing of its kind seen yet). Without
+ * a capture, `reason` says why and is prefixed to each /proc reason.
+ *
+ * @example
+ * withCapture(networkBehaviour(previous, current), metrics).latencyMs // 0.42
+ */
+export function withCapture(report: NetworkBehaviour, capture: CaptureMetrics | { reason: string }): NetworkBehaviour {
+  const unavailable: Record<string, string> = {};
+  if ('reason' in capture) {
+    for (const name of CAPTURED_METRICS) unavailable[name] = `${capture.reason}; ${UNOBSERVABLE[name]}`.slice(0, 500);
+    return { ...report, unavailable };
+  }
+  const merged: NetworkBehaviour = { ...report };
+  for (const name of CAPTURED_METRICS) {
+    const value = capture[name];
+    merged[name] = value;
+    if (value === null) unavailable[name] = NOT_SEEN_YET[name];
+  }
+  if (Object.keys(unavailable).length > 0) merged.unavailable = unavailable;
+  else delete merged.unavailable;
+  return merged;
+}
+
 /** Reads one behaviour sample: /proc/net/snmp, /proc/net/dev, /proc/uptime. */
 export async function readBehaviourSample(options: CollectOptions): Promise<BehaviourSample> {
   const { proc } = options.paths;
@@ -151,14 +205,29 @@ export async function readBehaviourSample(options: CollectOptions): Promise<Beha
 
 /**
  * Network-behaviour probe: keeps its previous sample, so each call reports the interval since the last one (the
- * first since boot). Snapshot and telemetry each create their own, since they run at different intervals.
+ * first since boot). Snapshot and telemetry each create their own, since they run at different intervals. With a
+ * traffic source (packet capture), the nine metrics /proc cannot observe come from the capture over the same
+ * interval ({@link withCapture}).
  */
-export function createBehaviourProbe(options: CollectOptions): () => Promise<NetworkBehaviour> {
+export function createBehaviourProbe(
+  options: CollectOptions,
+  traffic?: TrafficSource,
+): () => Promise<NetworkBehaviour> {
   let previous: BehaviourSample | null = null;
+  let interval: { capture: Capture; counters: IntervalCounters } | null = null;
   return async () => {
-    const sample = await readBehaviourSample(options);
+    const [sample, source] = await Promise.all([readBehaviourSample(options), traffic?.get()]);
     const report = networkBehaviour(previous, sample);
     previous = sample;
-    return report;
+    if (!source) return report;
+    if ('reason' in source) return withCapture(report, source);
+    if (interval?.capture !== source.capture) {
+      // A (re)started capture: its first interval runs from the start of this /proc interval.
+      interval = { capture: source.capture, counters: source.capture.state.openInterval(
+          Math.max(source.capture.startedAtMs, sample.at - report.intervalSeconds * 1000),
+        ),
+       };
+    }
+    return withCapture(report, source.capture.state.metrics(interval.counters, sample.at));
   };
 }

@@ -27,6 +27,24 @@ export type SensorPlugin = FileSensorPlugin | ModuleSensorPlugin;
 /** A TLS server whose protocol, cipher and certificate the snapshot reports. */
 export type TlsServer = { host: string; port: number; servername?: string | undefined };
 
+/**
+ * Packet capture settings (agent config `capture*`): headers only, bounded. `mode` `auto` starts tcpdump at the
+ * first network probe and reports why not where the device does not allow it; `off` never captures.
+ */
+export type CaptureSettings = {
+  mode: 'auto' | 'off';
+  command: string;
+  interface: string;
+  snaplenBytes: number;
+  maxPacketsPerSec: number;
+  includeLoopback: boolean;
+  maxFlows: number;
+  maxRecords: number;
+  burstGapMs: number;
+  /** Flows listed per snapshot (the most recently active), from the capture and from conntrack each. */
+  flowLimit: number;
+};
+
 /** Everything a collector needs besides the system itself. */
 export type CollectOptions = {
   paths: SystemPaths;
@@ -47,6 +65,8 @@ export type CollectOptions = {
   owner: { ownerId: string | null; location: { latitude: number; longitude: number } | null };
   /** Wall clock in ms; injected so tests control time. */
   now: () => number;
+  /** Packet capture (absent: off). */
+  capture?: CaptureSettings | undefined;
   /** Overrides of what node's `os` module reports; absent on a device. */
   host?: HostHooks | undefined;
 };

@@ -3,12 +3,15 @@ import type { NetworkBehaviour } from '../../../twin-core/src/messages/behaviour
 import type { SnapshotBody } from '../../../twin-core/src/messages/snapshot';
 import type { SensorReading, TelemetryBody } from '../../../twin-core/src/messages/telemetry';
 import type { StaticDocument } from '../../../twin-core/src/static/schema';
+import { readConntrack } from './conntrack';
+import { createPlugAndPlayProbe, createProcessorProbe } from './sarDevices';
+import { createTrafficSource } from './traffic';
 import { createActivityProbe } from './activity';
 import { readArp } from './arp';
 import { createBehaviourProbe } from './behaviour';
 import type { CollectOptions } from './context';
 import { createDiskProbe } from './disks';
-import { readDnsCache, readDnsConfig } from './dns';
+import { readDnsCache, readDnsConfig, readDnsServers } from './dns';
 import { readFilesystems } from './filesystems';
 import { readIcmp } from './icmp';
 import { readIpc } from './ipc';
@@ -38,6 +41,8 @@ export type Collector = {
   snapshot(): Promise<SnapshotBody>;
   /** The small, cheap reading: CPU %, memory %, load, task count, network behaviour, sensors. */
   telemetry(): Promise<TelemetryBody>;
+  /** Stops what the collector started (the packet capture child process). */
+  close(): Promise<void>;
 };
 
 /**
@@ -56,8 +61,12 @@ export function createCollector(options: CollectOptions): Collector {
   const processes = createProcessProbe(options);
   const disks = createDiskProbe(options);
   const activity = createActivityProbe(options);
-  const snapshotBehaviour = createBehaviourProbe(options);
-  const telemetryBehaviour = createBehaviourProbe(options);
+  const traffic = createTrafficSource(options);
+  const snapshotBehaviour = createBehaviourProbe(options, traffic);
+  const telemetryBehaviour = createBehaviourProbe(options, traffic);
+  const flowLimit = options.capture?.flowLimit ?? 256;
+  const plugAndPlay = createPlugAndPlayProbe(options);
+  const processor = createProcessorProbe(options);
   let previousCpu: ProcStatSample['cpu'] | undefined;
 
   /** A telemetry field: its value, or null when it failed or timed out. */
@@ -94,6 +103,11 @@ export function createCollector(options: CollectOptions): Collector {
         tls,
         sensors,
         networkBehaviour,
+        trafficSection,
+        conntrack,
+        dnsServers,
+        plugAndPlayDevices,
+        processorPerformance,
       ] = await Promise.all([
         runProbe('system', timeoutMs, () => readSystem(options), 'system'),
         runProbe('processes', timeoutMs, processes, 'processes'),
@@ -114,6 +128,11 @@ export function createCollector(options: CollectOptions): Collector {
         runProbe('tls', timeoutMs, () => readTlsServers(options), 'tls'),
         runProbe('sensors', timeoutMs, () => readSensors(options), 'sensors'),
         runProbe<NetworkBehaviour>('networkBehaviour', timeoutMs, snapshotBehaviour, 'networkBehaviour'),
+        runProbe('traffic', timeoutMs, () => traffic.snapshot(), 'traffic'),
+        runProbe('conntrack', timeoutMs, () => readConntrack(options, flowLimit), 'conntrack'),
+        runProbe('dns.servers', timeoutMs, () => readDnsServers(options), 'dns.servers'),
+        runProbe('plugAndPlay', timeoutMs, plugAndPlay, 'plugAndPlay'),
+        runProbe('processorPerformance', timeoutMs, processor, 'processorPerformance'),
       ]);
       return {
         collectedAt,
@@ -136,10 +155,14 @@ export function createCollector(options: CollectOptions): Collector {
         sharedLibraries,
         icmp,
         arp,
-        dns: { config: dnsConfig, cache: dnsCache },
+        dns: { config: dnsConfig, cache: dnsCache, servers: dnsServers },
         tls,
         sensors,
         networkBehaviour,
+        traffic: trafficSection,
+        conntrack,
+        plugAndPlay: plugAndPlayDevices,
+        processorPerformance,
       };
     },
 
@@ -165,5 +188,7 @@ export function createCollector(options: CollectOptions): Collector {
         sensors: readings,
       };
     },
+
+    close: () => traffic.close(),
   };
 }

@@ -1,8 +1,11 @@
+import { Resolver } from 'node:dns/promises';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { z } from 'zod';
+import type { DnsServer } from '../../../twin-core/src/messages/deviceActivity';
 import type { dnsSchema } from '../../../twin-core/src/messages/snapshot';
 import { commandRunner } from './command';
 import type { CollectOptions, SystemPaths } from './context';
-import { errorMessage, join, readText } from './read';
+import { errorMessage, join, readOptional, readText } from './read';
 
 type Dns = z.output<typeof dnsSchema>;
 /** The resolver configuration of the snapshot (resolv.conf). */
@@ -73,4 +76,59 @@ export async function readDnsCache(options: CollectOptions): Promise<DnsCache> {
       )} (the kernel keeps no DNS cache; systemd-resolved is the cache this agent reads)`,
     );
   }
+}
+
+/**
+ * An address in binary (seed 001 IV.4 "Binary_format"): IPv4 as four dotted octets of 8 bits, IPv6 as eight
+ * colon-separated groups of 16 bits (zeros expanded); null for what is not an IP address.
+ *
+ * @example
+ * binaryAddress('192.168.1.1') // '11000000.10101000.00000001.00000001'
+ */
+export function binaryAddress(address: string): string | null {
+  if (isIPv4(address)) return address.split('.').map((part) => Number(part).toString(2).padStart(8, '0')).join('.');
+  if (!isIPv6(address)) return null;
+  const [head, tail = ''] = address.split('::');
+  const groups = (text: string) => (text === '' ? [] : text.split(':'));
+  const left = groups(head!);
+  const right = groups(tail);
+  const all = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  if (all.length !== 8 || all.some((group) => !/^[0-9a-f]{1,4}$/i.test(group))) return null;
+  return all.map((group) => Number.parseInt(group, 16).toString(2).padStart(16, '0')).join(':');
+}
+
+/** The names /etc/hosts gives `address` (first name, then aliases), in file order. */
+export function hostsNames(hostsText: string, address: string): string[] {
+  const names: string[] = [];
+  for (const raw of hostsText.split('\n')) {
+    const [ip, ...rest] = raw.replace(/#.*$/, '').trim().split(/\s+/);
+    if (ip === address) names.push(...rest.filter(Boolean).map((name) => name.slice(0, 253)));
+  }
+  return names;
+}
+
+/**
+ * DNS servers probe (seed 001 IV.4 DNS information): for each nameserver of resolv.conf, its address in binary,
+ * its name (a reverse lookup, PTR, through the system's resolver with the command timeout) and aliases (further PTR
+ * names, then /etc/hosts names of the address). A server without a reverse record has a null name and says why.
+ */
+export async function readDnsServers(options: CollectOptions): Promise<DnsServer[]> {
+  const { nameservers } = await readDnsConfig(options.paths);
+  const hosts = (await readOptional(join(options.paths.etc, 'hosts'))) ?? '';
+  const resolver = new Resolver({ timeout: Math.max(100, Math.floor(options.commandTimeoutMs / 2)), tries: 1 });
+  return Promise.all(
+    nameservers.slice(0, 16).map(async (address) => {
+      let names: string[] = [];
+      let nameError: string | null = null;
+      try {
+        names = (await resolver.reverse(address)).map((name) => name.slice(0, 253));
+      } catch (error) {
+        nameError = `no reverse (PTR) record: ${errorMessage(error)}`.slice(0, 256);
+      }
+      const fromHosts = hostsNames(hosts, address);
+      const name = names[0] ?? fromHosts[0] ?? null;
+      const aliases = [...new Set([...names, ...fromHosts])].filter((alias) => alias !== name).slice(0, 32);
+      return { address, binary: binaryAddress(address) ?? '', name, aliases, nameError: name === null ? nameError : null };
+    }),
+  );
 }

@@ -17,8 +17,33 @@ export function interfaceAddresses(infos: os.NetworkInterfaceInfo[] | undefined)
   return (infos ?? []).map((info) => {
     // Node 18.0–18.3 reported the family as a number.
     const family = (info.family as string | number) === 6 || info.family === 'IPv6' ? 'IPv6' : 'IPv4';
-    return { family, address: info.address.slice(0, 64), cidr: info.cidr?.slice(0, 68) ?? null };
+    return {
+      family,
+      address: info.address.slice(0, 64),
+      cidr: info.cidr?.slice(0, 68) ?? null,
+      broadcast: family === 'IPv4' ? ipv4Broadcast(info.address, info.netmask) : null,
+    };
   });
+}
+
+/**
+ * The IPv4 broadcast address of an address and its netmask (seed 001 IV.4): the host bits all ones; null for a /31
+ * or /32 (point-to-point: no broadcast) or an unreadable pair.
+ *
+ * @example
+ * ipv4Broadcast('192.168.1.40', '255.255.255.0') // '192.168.1.255'
+ */
+export function ipv4Broadcast(address: string, netmask: string): string | null {
+  const parse = (text: string) => {
+    const parts = text.split('.').map(Number);
+    return parts.length === 4 && parts.every((part) => Number.isInteger(part) && part >= 0 && part <= 255) ? parts : null;
+  };
+  const ip = parse(address);
+  const mask = parse(netmask);
+  if (!ip || !mask) return null;
+  const ones = mask.reduce((bits, part) => bits + part.toString(2).replace(/0/g, '').length, 0);
+  if (32 - ones <= 1) return null;
+  return ip.map((part, index) => (part | (~mask[index]! & 0xff)) & 0xff).join('.');
 }
 
 const STATISTICS = [

@@ -1,7 +1,34 @@
 import type { z } from 'zod';
 import type { sharedLibrariesSchema } from '../../../twin-core/src/messages/snapshot';
 import type { CollectOptions } from './context';
-import { join, listPids, readAttribute, readHead, readOptional } from './read';
+import { readlink, stat } from 'node:fs/promises';
+import type { LibraryDependencies } from '../../../twin-core/src/messages/deviceActivity';
+import { readLibraryDependencies } from './libraryDependencies';
+import { errorMessage, join, listPids, readAttribute, readHead, readOptional } from './read';
+
+/** Dependencies per executable (path and modification time), so each is read once while it is unchanged. */
+const dependencyCache = new Map<string, LibraryDependencies>();
+const CACHE_LIMIT = 64;
+
+/** The direct dependencies of a process's executable (`/proc/<pid>/exe`), or why they cannot be read. */
+async function dependenciesOf(
+  pid: number,
+  options: CollectOptions,
+): Promise<{ available: true; value: LibraryDependencies } | { available: false; reason: string }> {
+  try {
+    const executable = (await readlink(join(options.paths.proc, String(pid), 'exe'))).replace(/ \(deleted\)$/, '');
+    const key = `${executable}:${(await stat(executable)).mtimeMs}`;
+    let value = dependencyCache.get(key);
+    if (!value) {
+      value = await readLibraryDependencies(executable, options);
+      dependencyCache.set(key, value);
+      if (dependencyCache.size > CACHE_LIMIT) dependencyCache.delete(dependencyCache.keys().next().value!);
+    }
+    return { available: true, value };
+  } catch (error) {
+    return { available: false, reason: errorMessage(error).slice(0, 500) || 'unreadable executable' };
+  }
+}
 
 /** Shared objects per process. */
 export type SharedLibraries = z.output<typeof sharedLibrariesSchema>;
@@ -33,7 +60,8 @@ export function parseMapsLibraries(text: string): string[] {
 
 /**
  * Shared libraries probe (seed 001 IV.12): for the `options.sharedLibrariesProcessLimit` processes with the largest
- * resident memory (/proc/<pid>/statm), the shared objects in their /proc/<pid>/maps. Processes whose maps this
+ * resident memory (/proc/<pid>/statm), the shared objects in their /proc/<pid>/maps (the libraries in use, direct or
+ * not) and their executable's direct dependencies, used and unused (ELF `DT_NEEDED` and `ldd -u`). Processes whose maps this
  * agent may not read (other users' processes without root) are passed over for the next largest.
  */
 export async function readSharedLibraries(options: CollectOptions): Promise<SharedLibraries> {
@@ -61,7 +89,12 @@ export async function readSharedLibraries(options: CollectOptions): Promise<Shar
           readAttribute(join(proc, String(pid), 'comm')),
         ]);
         if (maps === null) return null;
-        return { pid, name: (comm ?? String(pid)).slice(0, 64), libraries: parseMapsLibraries(maps) };
+        return {
+          pid,
+          name: (comm ?? String(pid)).slice(0, 64),
+          libraries: parseMapsLibraries(maps),
+          dependencies: await dependenciesOf(pid, options),
+        };
       }),
     );
     for (const row of rows) if (row !== null && result.length < limit) result.push(row);

@@ -1,5 +1,6 @@
 import type { ActuatorAction, Capabilities } from '../../../twin-core/src/messages/command';
-import { actionFor, type DesiredState } from '../../../twin-core/src/messages/stateDocument';
+import type { DesiredState } from '../../../twin-core/src/messages/stateDocument';
+import { actionFor } from '../../../twin-core/src/messages/stateRules';
 
 /**
  * Applies a desired state with a device's own handlers: the intervals at once, then each actuator brought to its

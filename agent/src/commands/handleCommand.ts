@@ -1,21 +1,16 @@
-import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
+import type { ActuatorAction, Capabilities, CommandReplyBody, SignedCommand } from '../../../twin-core/src/messages/command';
 import {
   BUILTIN_COMMANDS,
-  commandArgumentIssues,
   MAX_COMMAND_BYTES,
   MAX_COMMAND_TTL_SECONDS,
-  signedCommandSchema,
-  type ActuatorAction,
   type BuiltinCommand,
-  type Capabilities,
-  type CommandReplyBody,
-  type SignedCommand,
-} from '../../../twin-core/src/messages/command';
+} from '../../../twin-core/src/messages/commandRules';
 import { hashCommand, recoverCommandSigner } from '../../../twin-core/src/signing/commandSignature';
 import type { DesiredState } from '../../../twin-core/src/messages/stateDocument';
 import type { OwnerSource } from './ownerSource';
 import type { ReplaySet } from './replaySet';
+import { checkCommand, deviceCommandArgumentIssues, formatIssue } from '../validate/validators';
 
 /** What the device does for each built-in command; each returns the result it reports. */
 export type CommandHandlers = {
@@ -97,10 +92,9 @@ export async function handleCommand(
   } catch (error) {
     return { ok: false, reason: 'not-json', detail: (error as Error).message.slice(0, 200) };
   }
-  const parsed = signedCommandSchema.safeParse(json);
-  if (!parsed.success)
-    return { ok: false, reason: 'invalid-command', detail: formatIssues(parsed.error.issues, 'command').join('; ') };
-  const command = parsed.data;
+  const checked = checkCommand(json);
+  if (!checked.ok) return { ok: false, reason: 'invalid-command', detail: formatIssue(checked.issue, 'command') };
+  const command = checked.value;
   if (parameters.retained) return { ok: false, reason: 'retained', detail: 'a retained command never runs' };
   if (command.deviceId !== parameters.deviceId)
     return { ok: false, reason: 'wrong-device', detail: `for ${command.deviceId}` };
@@ -124,7 +118,7 @@ export async function handleCommand(
   const verdict = parameters.seen.admit(command.nonce, command.expiry + skew, nowSeconds);
   if (verdict === 'replayed') return refuse('replayed', `nonce ${command.nonce} was already used`, false);
   if (verdict === 'full') return refuse('replay-set-full', 'too many unexpired commands: try again later');
-  const issues = commandArgumentIssues(command.command, command.args, parameters.capabilities());
+  const issues = deviceCommandArgumentIssues(command.command, command.args, parameters.capabilities());
   if (issues.length > 0) return refuse('not-supported', issues.join('; '));
 
   parameters.reply({ commandId, status: 'delivered' });

@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
-import { twinRecordMessageSchema, type TwinRecordBody } from '../../../twin-core/src/messages/oracleMessage';
+import type { TwinRecordBody } from '../../../twin-core/src/messages/oracleMessage';
 import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
+import { checkTwinRecordBody, checkTwinRecordMessage } from '../validate/validators';
 
 /** Who owns the twin now, and the EIP-712 domain its commands are signed for. */
 export type KnownOwner = { owner: Hex; chainId: number; registry: Hex; state: TwinRecordBody['state'] };
@@ -32,7 +33,8 @@ export class TwinRecordOwnerSource implements OwnerSource {
     this.oracles = new Set(parameters.oracles.map((address) => address.toLowerCase()));
     if (parameters.file === undefined) return;
     try {
-      this.record = twinRecordMessageSchema.shape.body.parse(JSON.parse(readFileSync(parameters.file, 'utf8')));
+      const checked = checkTwinRecordBody(JSON.parse(readFileSync(parameters.file, 'utf8')));
+      this.record = checked.ok ? checked.value : undefined;
     } catch {
       this.record = undefined;
     }
@@ -52,9 +54,9 @@ export class TwinRecordOwnerSource implements OwnerSource {
     } catch {
       return { ok: false, reason: 'not-json' };
     }
-    const parsed = twinRecordMessageSchema.safeParse(json);
-    if (!parsed.success) return { ok: false, reason: 'invalid-record' };
-    const message = parsed.data;
+    const checked = checkTwinRecordMessage(json);
+    if (!checked.ok) return { ok: false, reason: 'invalid-record' };
+    const message = checked.value;
     if (message.deviceId !== this.parameters.deviceId) return { ok: false, reason: 'wrong-device' };
     const signer = recoverMessageSigner(message);
     if (signer === undefined || !this.oracles.has(signer.toLowerCase())) return { ok: false, reason: 'untrusted-signer' };

@@ -1,5 +1,14 @@
 import { isAllZeroMac, isNfc, IDENTITY_TEXT_FIELDS } from '../../../twin-core/src/identity/canonical';
-import type { SignedCommand } from '../../../twin-core/src/messages/command';
+import type { ActuatorAction, Capabilities, SignedCommand } from '../../../twin-core/src/messages/command';
+import {
+  checkCommandArguments,
+  namesAnInterval,
+  SET_INTERVALS_MESSAGE,
+  type ActuatorType,
+  type BuiltinCommand,
+  type CommandArgumentChecks,
+} from '../../../twin-core/src/messages/commandRules';
+import type { TwinRecordBody, TwinRecordMessage } from '../../../twin-core/src/messages/oracleMessage';
 import type { SnapshotBody } from '../../../twin-core/src/messages/snapshot';
 import type { TelemetryBody } from '../../../twin-core/src/messages/telemetry';
 import type { StaticDocument } from '../../../twin-core/src/static/schema';
@@ -27,7 +36,8 @@ type GeneratedValidator = ((data: unknown) => boolean) & { errors?: AjvError[] |
 
 /**
  * ajv's first error as a {@link ValidationIssue}: `/rows/3/name` → `rows.3.name`, the missing or unknown key named.
- * When a union matched none of its forms (its error comes last), the union is named, as zod names it.
+ * When a union matched none of its forms (its error comes last), the union is named, as zod names it; a record's
+ * key that is refused is named by its path (`actuators.Fan`).
  */
 export function issueOf(errors: readonly AjvError[] | null | undefined): ValidationIssue {
   if (!errors || errors.length === 0) return { path: '', message: 'invalid' };
@@ -47,6 +57,9 @@ export function issueOf(errors: readonly AjvError[] | null | undefined): Validat
       path: joinPath(pathOf(error), String(error.params.tag)),
       message: error.params.error === 'mapping' ? 'is not one of the known kinds' : 'must be a string naming the kind',
     };
+  // A record's key that its key schema refuses: named as the key's path, as zod names it.
+  if (last.keyword === 'propertyNames')
+    return { path: joinPath(pathOf(last), String(last.params.propertyName)), message: `is not a valid key: ${error.message ?? error.keyword}` };
   if (error.keyword === 'required') return { path: joinPath(pathOf(error), String(error.params.missingProperty)), message: 'is required' };
   if (error.keyword === 'additionalProperties')
     return { path: pathOf(error), message: `has an unknown field "${String(error.params.additionalProperty)}"` };
@@ -97,6 +110,61 @@ export const checkSnapshotBody = checker<SnapshotBody>(generated.snapshotBody as
 export const checkTelemetryBody = checker<TelemetryBody>(generated.telemetryBody as GeneratedValidator);
 /** Checks a command from the command topic (`twins/{deviceId}/command`). */
 export const checkCommand = checker<SignedCommand>(generated.command as GeneratedValidator);
+/** Checks the oracle's signed twin record from `twins/{deviceId}/twin` (its shape: the caller verifies the signer). */
+export const checkTwinRecordMessage = checker<TwinRecordMessage>(generated.twinRecordMessage as GeneratedValidator);
+/** Checks a twin record's body (as the device keeps the last one it accepted). */
+export const checkTwinRecordBody = checker<TwinRecordBody>(generated.twinRecordBody as GeneratedValidator);
+
+/** The generated check of a built-in command's arguments or an actuator type's action (generateValidators.ts names). */
+function argumentsValidator(kind: 'builtin' | 'actuator', name: string): GeneratedValidator {
+  const validate = (generated as unknown as Record<string, GeneratedValidator | undefined>)[`${kind}_${name.replace(/-/g, '_')}`];
+  if (validate === undefined) throw new Error(`no generated validator for the ${kind} ${name}`);
+  return validate;
+}
+
+/** `set-intervals` names at least one interval (command.ts refines its zod schema with the same function). */
+const setIntervalsRefinement = ((value: { snapshotSeconds?: number; telemetrySeconds?: number }) =>
+  namesAnInterval(value) ? undefined : { path: '', message: SET_INTERVALS_MESSAGE }) as Refinement;
+
+/**
+ * Checks a built-in command's arguments (`set-intervals` → `{ snapshotSeconds?, telemetrySeconds? }`, at least one).
+ *
+ * @example
+ * checkBuiltinArguments('set-intervals', { snapshotSeconds: 60 }).ok // true
+ */
+export function checkBuiltinArguments(command: BuiltinCommand, args: unknown): Checked<unknown> {
+  return checker<unknown>(argumentsValidator('builtin', command), command === 'set-intervals' ? setIntervalsRefinement : undefined)(args);
+}
+
+/**
+ * Checks an action on an actuator of `type` (`{ action: 'turn_on', brightness: 75 }` for a light).
+ *
+ * @example
+ * checkActuatorAction('fan', { action: 'turn_on', speed: 60 }).ok // true
+ */
+export function checkActuatorAction(type: ActuatorType, args: unknown): Checked<ActuatorAction> {
+  return checker<ActuatorAction>(argumentsValidator('actuator', type))(args);
+}
+
+const issuesOf = (checked: Checked<unknown>) => (checked.ok ? [] : [formatIssue(checked.issue, 'args')]);
+
+/** The argument checks of commandRules.ts's checkCommandArguments, with the generated validators. */
+const DEVICE_ARGUMENT_CHECKS: CommandArgumentChecks = {
+  builtin: (command, args) => issuesOf(checkBuiltinArguments(command, args)),
+  actuator: (type, args) => issuesOf(checkActuatorAction(type, args)),
+};
+
+/**
+ * Checks a command's arguments against what the device declares, as twin-core's zod `commandArgumentIssues` does
+ * (the same logic, commandRules.ts): the problem named by its field (`args.brightness: …`), empty when valid.
+ *
+ * @example
+ * deviceCommandArgumentIssues('light', { action: 'turn_on', brightness: 75 }, capabilities) // []
+ */
+export function deviceCommandArgumentIssues(command: string, args: unknown, capabilities: Capabilities | undefined): string[] {
+  return checkCommandArguments(command, args, capabilities, DEVICE_ARGUMENT_CHECKS);
+}
+
 /** Checks a static document in canonical form, refinements included. */
 export const checkStaticDocument = checker<StaticDocument>(
   generated.staticDocument as GeneratedValidator,

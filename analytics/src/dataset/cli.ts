@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
 import { buildDataset } from './buildDataset';
+import { buildRealDataset } from './buildRealDataset';
 import { DATASET_USAGE, parseDatasetArguments } from './datasetArguments';
 
 /**
@@ -24,7 +25,16 @@ export function main(argv: string[]): number {
   try {
     const args = parseDatasetArguments(argv);
     const analyzer = args.config === undefined ? {} : (JSON.parse(readFileSync(args.config, 'utf8')) as object);
-    const result = buildDataset({ ...args, analyzer });
+    const result =
+      args.real === undefined
+        ? buildDataset({ ...args, analyzer })
+        : buildRealDataset({
+            recording: args.real,
+            out: args.out,
+            warmupMinutes: argv.includes('--commission-minutes') ? args.commissionMinutes : 5,
+            windowSeconds: args.windowSeconds,
+            analyzer,
+          });
     process.stdout.write(
       `${result.rows} windows of ${args.windowSeconds} s from ${result.messages.toLocaleString('en-US')} messages: ` +
         `${result.paths.jsonl}, ${result.paths.csv}\n`,

@@ -15,6 +15,8 @@ export const DATASET_USAGE = `Usage: npm run dataset -- --out FILE [options]
   --episode-fraction F     share of mixed devices with episodes (default 0.1, the simulator's)
   --window-seconds W       window length (default 10)
   --config FILE            analyzer configuration (JSON, see analyzerConfigSchema)
+  --real FILE              real traffic instead: a recording of npm run eval:real -- --recording FILE (labels from
+                           its windows); --commission-minutes is then the run's warm-up (default 5)
 `;
 
 const positive = z.coerce.number().positive().finite();
@@ -30,6 +32,7 @@ export const datasetArgumentsSchema = z.object({
   episodeFraction: z.coerce.number().min(0).max(1).optional(),
   windowSeconds: positive.default(10),
   config: z.string().min(1).optional(),
+  real: z.string().min(1).optional(),
 });
 export type DatasetArguments = z.output<typeof datasetArgumentsSchema>;
 
@@ -55,6 +58,7 @@ export function parseDatasetArguments(argv: string[]): DatasetArguments {
           'episode-fraction',
           'window-seconds',
           'config',
+          'real',
         ].map((name) => [name, { type: 'string' as const }]),
       ),
     }).values as Record<string, string | undefined>;

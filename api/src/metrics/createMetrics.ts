@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerBrokerMetrics, type BrokerAuthStats } from '../../../broker/src';
 import type { Index } from '../../../oracle/src/index/openIndex';
 import { countRejectionsByReason } from '../../../oracle/src/index/rejections';
 import type { IndexFeed } from '../feed/createIndexFeed';
@@ -19,6 +20,8 @@ export type MetricsOptions = {
   relayer?: Pick<Relayer, 'spend' | 'balance'>;
   /** The device follower's counters (`context.devices.stats()`): replies applied, statuses and replies refused by reason. */
   deviceStats?: () => { replies: number; refused: Record<string, number> };
+  /** The embedded broker's counters, when it runs in the API's process (`npm start`): `twin_broker_*`. */
+  brokerStats?: () => BrokerAuthStats | undefined;
 };
 
 /** The API's Prometheus registry and the instruments the routes use. */
@@ -33,7 +36,8 @@ export type ApiMetrics = {
 /**
  * Prometheus metrics (`GET /metrics`, text format): messages in and rejections by reason (the oracle's counters
  * when it shares the process, else the index's records), anchored batch sizes, time to anchor and gas spent (from
- * the anchored batches as they confirm), API latency by route, and the Node process's own metrics.
+ * the anchored batches as they confirm), API latency by route, the embedded broker's refusals when it shares the
+ * process, and the Node process's own metrics.
  *
  * @example
  * const metrics = createMetrics({ index, feed, oracleStats: () => oracle.stats() })
@@ -43,6 +47,7 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
   const { index, feed, oracleStats, documentStats, relayer, deviceStats } = options;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'twin_api_process_' });
+  if (options.brokerStats !== undefined) registerBrokerMetrics(registry, options.brokerStats);
 
   if (relayer !== undefined) {
     new Gauge({

@@ -30,6 +30,9 @@ export function oracleBrokerCredentials(config: OracleConfig, realm: string): Br
     key: config.oracleKey as Hex,
     clientId: config.mqttClientId ?? brokerClientId(principal, config.dataDir),
     realm,
+    // An external broker with its own credentials (Mosquitto from `broker-config`): used as given.
+    ...(config.mqttUsername ? { username: config.mqttUsername } : {}),
+    ...(config.mqttPassword ? { password: config.mqttPassword } : {}),
   });
 }
 

@@ -93,7 +93,19 @@ describe('agent collect: probes and the collector', function () {
             typeof section === 'object' && section !== null && 'available' in section && section.available === false,
         )
         .map(([name]) => name);
-      expect(unavailable).to.deep.equal([]);
+      // The fixture's options turn packet capture off: the section says so.
+      expect(unavailable).to.deep.equal(['traffic']);
+      expect(snapshot.traffic).to.deep.equal({
+        available: false,
+        reason: 'packet capture is off (agent config captureMode=off)',
+      });
+      const conntrack = snapshot.conntrack?.available ? snapshot.conntrack.value : undefined;
+      expect(conntrack?.source).to.equal('/proc/net/nf_conntrack');
+      expect(conntrack?.flows.map((flow) => [flow.outbound, flow.peerAddress, flow.peerPort, flow.bytesOut])).to.deep.equal([
+        [true, '192.168.1.10', 1883, 98213],
+        [true, '192.168.1.1', 53, 62],
+        [false, '192.168.1.23', 60112, 5230],
+      ]);
       expect(snapshot.dns.config.available).to.equal(true);
       expect(snapshot.dns.cache).to.deep.include({ available: false });
       const value = <section>(probe: { available: true; value: section } | { available: false; reason: string }) => {

@@ -189,8 +189,8 @@ describe('agent collect: network', function () {
         operState: 'up',
         speedMbps: 1000,
         addresses: [
-          { family: 'IPv4', address: '192.168.1.40', cidr: '192.168.1.40/24' },
-          { family: 'IPv6', address: 'fe80::dea6:32ff:fe0a:1b2c', cidr: 'fe80::dea6:32ff:fe0a:1b2c/64' },
+          { family: 'IPv4', address: '192.168.1.40', cidr: '192.168.1.40/24', broadcast: '192.168.1.255' },
+          { family: 'IPv6', address: 'fe80::dea6:32ff:fe0a:1b2c', cidr: 'fe80::dea6:32ff:fe0a:1b2c/64', broadcast: null },
         ],
         statistics: {
           rxBytes: 812345678,

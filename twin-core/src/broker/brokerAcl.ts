@@ -54,14 +54,22 @@ export const ANONYMOUS_READ_TOPICS: readonly string[] = ['twins/+/static'];
 /** An authenticated principal as the ACL sees it: its kind and, for a device or a fleet, the DeviceIDs it acts for. */
 export type AclSubject = { kind: BrokerPrincipalKind | 'anonymous'; devices: ReadonlySet<string> };
 
+/** Each pattern of {@link BROKER_ACL} split into levels once (a publish is judged against a few of them). */
+const compiledPatterns = new Map<string, readonly string[]>();
+function levelsOf(pattern: string): readonly string[] {
+  let levels = compiledPatterns.get(pattern);
+  if (levels === undefined) compiledPatterns.set(pattern, (levels = pattern.split('/')));
+  return levels;
+}
+
 function patternsOf(subject: AclSubject, action: keyof BrokerAclRule): readonly string[] {
   if (subject.kind === 'anonymous') return action === 'subscribe' ? ANONYMOUS_READ_TOPICS : [];
   return BROKER_ACL[subject.kind][action];
 }
 
-function matches(pattern: string, topic: string, devices: ReadonlySet<string>): boolean {
-  const patternLevels = pattern.split('/');
-  const levels = topic.split('/');
+/** Constant work per call: a handful of patterns of three levels, the device looked up in a set. */
+function matches(pattern: string, levels: readonly string[], devices: ReadonlySet<string>): boolean {
+  const patternLevels = levelsOf(pattern);
   if (patternLevels.length !== levels.length) return false;
   for (let index = 0; index < levels.length; index++) {
     const level = levels[index]!;
@@ -82,7 +90,8 @@ function matches(pattern: string, topic: string, devices: ReadonlySet<string>): 
  */
 export function mayPublish(subject: AclSubject, topic: string): boolean {
   if (topic.includes('+') || topic.includes('#')) return false;
-  return patternsOf(subject, 'publish').some((pattern) => matches(pattern, topic, subject.devices));
+  const levels = topic.split('/');
+  return patternsOf(subject, 'publish').some((pattern) => matches(pattern, levels, subject.devices));
 }
 
 /**
@@ -95,7 +104,8 @@ export function maySubscribe(subject: AclSubject, filter: string): boolean {
   const shared = /^\$share\/[^/+#]+\/(.+)$/.exec(filter);
   const unshared = shared === null ? filter : shared[1]!;
   if (unshared.startsWith('$')) return false;
-  return patternsOf(subject, 'subscribe').some((pattern) => matches(pattern, unshared, subject.devices));
+  const levels = unshared.split('/');
+  return patternsOf(subject, 'subscribe').some((pattern) => matches(pattern, levels, subject.devices));
 }
 
 /** One principal of a generated Mosquitto ACL: its kind and ID, and the DeviceIDs a fleet proves. */

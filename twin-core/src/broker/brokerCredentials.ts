@@ -1,6 +1,12 @@
-import { DEFAULT_BROKER_TOKEN_TTL_SECONDS, createBrokerToken, type CreateBrokerTokenParameters } from './brokerToken';
+import { brokerClientId } from './brokerClientId';
+import {
+  DEFAULT_BROKER_TOKEN_TTL_SECONDS,
+  MAX_FLEET_DEVICES_PER_TOKEN,
+  createBrokerToken,
+  type CreateBrokerTokenParameters,
+} from './brokerToken';
 import { brokerUsername, type BrokerPrincipal } from './principal';
-import type { PrivateKey } from '../signing/deviceKey';
+import { privateKeyToAddress, type PrivateKey } from '../signing/deviceKey';
 import type { Hex } from '../encoding/hex';
 
 /** Parameters of {@link brokerCredentials}. */
@@ -84,4 +90,41 @@ export function keepBrokerCredentialsFresh(client: RefreshableClient, credential
   client.on('reconnect', () => {
     client.options.password = credentials.refresh();
   });
+}
+
+/** One connection of a fleet: its credentials and the devices its token proves. */
+export type FleetConnection = { credentials: BrokerCredentials; devices: readonly { deviceId: Hex; key: PrivateKey }[] };
+
+/**
+ * A fleet's logins when it has more devices than one token carries ({@link MAX_FLEET_DEVICES_PER_TOKEN}): one
+ * connection per slice of that many devices, each with its own client ID bound to the fleet principal (the key's
+ * address) and a token proving exactly its slice. A publisher sends each device's messages on its slice's connection.
+ *
+ * @example
+ * for (const { credentials, devices } of fleetBrokerCredentials({ key, realm, devices: all })) connect(url, credentials)
+ */
+export function fleetBrokerCredentials(parameters: {
+  key: PrivateKey;
+  realm: string;
+  devices: readonly { deviceId: Hex; key: PrivateKey }[];
+  ttlSeconds?: number;
+  /** Devices per connection (default and most: {@link MAX_FLEET_DEVICES_PER_TOKEN}). */
+  perConnection?: number;
+}): FleetConnection[] {
+  const principal = { kind: 'fleet' as const, id: privateKeyToAddress(parameters.key) };
+  const size = Math.min(parameters.perConnection ?? MAX_FLEET_DEVICES_PER_TOKEN, MAX_FLEET_DEVICES_PER_TOKEN);
+  const connections: FleetConnection[] = [];
+  for (let from = 0; from < parameters.devices.length; from += size) {
+    const devices = parameters.devices.slice(from, from + size);
+    const credentials = brokerCredentials({
+      principal,
+      key: parameters.key,
+      clientId: brokerClientId(principal),
+      realm: parameters.realm,
+      devices,
+      ...(parameters.ttlSeconds !== undefined ? { ttlSeconds: parameters.ttlSeconds } : {}),
+    });
+    connections.push({ credentials, devices });
+  }
+  return connections;
 }

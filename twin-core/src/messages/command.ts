@@ -1,16 +1,31 @@
 import { z } from 'zod';
-import { applyStateArgumentsSchema, desiredStateIssues } from './stateDocument';
+import {
+  ACTUATOR_NAME_PATTERN,
+  ACTUATOR_TYPE_NAMES,
+  BUILTIN_COMMANDS,
+  checkCommandArguments,
+  namesAnInterval,
+  SET_INTERVALS_MESSAGE,
+  type ActuatorType,
+  type BuiltinCommand,
+} from './commandRules';
+import { applyStateArgumentsSchema } from './stateDocument';
+
+// The constants and plain functions (built-in commands, actuator types, limits, the argument check's logic) are in
+// commandRules.ts, zod-free for the device; re-exported here.
+export {
+  ACTUATOR_NAME_PATTERN,
+  ACTUATOR_TYPE_NAMES,
+  BUILTIN_COMMANDS,
+  COMMAND_STATUSES,
+  MAX_COMMAND_BYTES,
+  MAX_COMMAND_TTL_SECONDS,
+  type ActuatorType,
+  type BuiltinCommand,
+  type CommandStatus,
+} from './commandRules';
 
 const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lower-case hex digits');
-
-/**
- * The commands every agent obeys, whatever it declares: none runs code on the device and each is safe to repeat:
- * collect and publish a snapshot now, republish the static document, change the publishing intervals within bounds
- * (at once: the timers are rescheduled), answer a ping with an `online` status, or apply a desired state (the
- * state document's `PUT /twins/{id}/state`: intervals and actuators).
- */
-export const BUILTIN_COMMANDS = ['collect-snapshot', 'publish-static', 'set-intervals', 'ping', 'apply-state'] as const;
-export type BuiltinCommand = (typeof BUILTIN_COMMANDS)[number];
 
 /** The arguments of each built-in command. */
 export const BUILTIN_COMMAND_ARGUMENTS = {
@@ -21,9 +36,7 @@ export const BUILTIN_COMMAND_ARGUMENTS = {
       snapshotSeconds: z.number().min(5).max(86_400).optional(),
       telemetrySeconds: z.number().min(0.5).max(3_600).optional(),
     })
-    .refine((value) => value.snapshotSeconds !== undefined || value.telemetrySeconds !== undefined, {
-      message: 'name snapshotSeconds, telemetrySeconds or both',
-    }),
+    .refine(namesAnInterval, { message: SET_INTERVALS_MESSAGE }),
   ping: z.strictObject({}),
   'apply-state': applyStateArgumentsSchema,
 } as const satisfies Record<BuiltinCommand, z.ZodType>;
@@ -46,16 +59,14 @@ export const ACTUATOR_TYPES = {
     z.strictObject({ action: z.literal('turn_on'), speed: z.number().int().min(0).max(100).optional() }),
     z.strictObject({ action: z.literal('turn_off') }),
   ]),
-} as const;
-export type ActuatorType = keyof typeof ACTUATOR_TYPES;
-export const ACTUATOR_TYPE_NAMES = Object.keys(ACTUATOR_TYPES) as [ActuatorType, ...ActuatorType[]];
+} as const satisfies Record<ActuatorType, z.ZodType>;
 /** An action on an actuator, e.g. `{ action: 'turn_on', brightness: 75 }`. */
 export type ActuatorAction = z.output<(typeof ACTUATOR_TYPES)[ActuatorType]>;
 
 /** An actuator's name: the command that drives it. Never a built-in command's name. */
 export const actuatorNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be 1-32 of a-z, 0-9, _ and -, starting with a letter')
+  .regex(ACTUATOR_NAME_PATTERN, 'must be 1-32 of a-z, 0-9, _ and -, starting with a letter')
   .refine((name) => !(BUILTIN_COMMANDS as readonly string[]).includes(name), 'must not be a built-in command');
 
 /** An actuator's state as the device reports it (read back from its driver). */
@@ -85,11 +96,6 @@ export type Capabilities = z.output<typeof capabilitiesSchema>;
 
 /** A command's name: a built-in command or the name of one of the device's actuators. */
 export const commandNameSchema = z.union([z.enum(BUILTIN_COMMANDS), actuatorNameSchema]);
-
-/** Longest a command may stay valid, seconds: what bounds every party's replay set (1 hour). */
-export const MAX_COMMAND_TTL_SECONDS = 3_600;
-/** Largest command payload a device reads, bytes. */
-export const MAX_COMMAND_BYTES = 4_096;
 
 /**
  * `twins/{deviceId}/command`: a command signed (EIP-712, {@link hashCommand}) by the twin's current owner. The
@@ -125,10 +131,6 @@ export const signedCommandSchema = z
 export type SignedCommand = z.output<typeof signedCommandSchema>;
 export type UnsignedCommand = Omit<SignedCommand, 'sig'>;
 
-/** A command's state as the API tracks it: `pending` until the device acknowledges, then its answer or expiry. */
-export const COMMAND_STATUSES = ['pending', 'delivered', 'succeeded', 'failed', 'expired'] as const;
-export type CommandStatus = (typeof COMMAND_STATUSES)[number];
-
 /** The body of a device's answer to a command. */
 export const commandReplyBodySchema = z.discriminatedUnion('status', [
   z.strictObject({ commandId: bytes32, status: z.literal('delivered') }),
@@ -162,9 +164,28 @@ export const commandReplySchema = z
   .describe("The device's answer to a command, signed by the device key");
 export type CommandReply = z.output<typeof commandReplySchema>;
 
+/** zod's issues as `args.path: message` lines, unknown keys listed. */
+function zodArgumentIssues(schema: z.ZodType, args: unknown): string[] {
+  const parsed = schema.safeParse(args);
+  if (parsed.success) return [];
+  return parsed.error.issues.map(
+    (issue) =>
+      `args${issue.path.map((part) => `.${String(part)}`).join('')}: ${issue.message}${
+        issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
+      }`,
+  );
+}
+
+/** The argument checks of {@link commandArgumentIssues}: the zod schemas above. */
+const ZOD_ARGUMENT_CHECKS = {
+  builtin: (command: BuiltinCommand, args: unknown) => zodArgumentIssues(BUILTIN_COMMAND_ARGUMENTS[command], args),
+  actuator: (type: ActuatorType, args: unknown) => zodArgumentIssues(ACTUATOR_TYPES[type], args),
+};
+
 /**
  * Checks a command's arguments against what the device declares: a built-in command's own schema, or the action
- * schema of the actuator of that name. Returns the problems, each naming the field (empty when valid).
+ * schema of the actuator of that name (commandRules.ts's `checkCommandArguments` with the zod schemas; the device
+ * uses its generated validators). Returns the problems, each naming the field (empty when valid).
  *
  * @example
  * commandArgumentIssues('light', { action: 'turn_on', brightness: 75 }, capabilities) // []
@@ -174,33 +195,5 @@ export function commandArgumentIssues(
   args: unknown,
   capabilities: Capabilities | undefined,
 ): string[] {
-  const builtin = (BUILTIN_COMMAND_ARGUMENTS as Record<string, z.ZodType>)[command];
-  let schema: z.ZodType | undefined = builtin;
-  if (builtin === undefined) {
-    const actuator = capabilities?.actuators.find((item) => item.name === command);
-    if (actuator === undefined)
-      return [
-        capabilities === undefined
-          ? `command: the device has declared no capabilities, so "${command}" is unknown`
-          : `command: the device declares no actuator "${command}" (it has: ${
-              capabilities.actuators.map((item) => item.name).join(', ') || 'none'
-            })`,
-      ];
-    schema = ACTUATOR_TYPES[actuator.type];
-  } else if (capabilities !== undefined && !capabilities.commands.includes(command as BuiltinCommand)) {
-    return [`command: the device does not declare "${command}"`];
-  }
-  const parsed = schema.safeParse(args);
-  if (parsed.success)
-    return command === 'apply-state'
-      ? desiredStateIssues((parsed.data as z.output<typeof applyStateArgumentsSchema>).desired, capabilities).map(
-          (issue) => `args.${issue}`,
-        )
-      : [];
-  return parsed.error.issues.map(
-    (issue) =>
-      `args${issue.path.map((part) => `.${String(part)}`).join('')}: ${issue.message}${
-        issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
-      }`,
-  );
+  return checkCommandArguments(command, args, capabilities, ZOD_ARGUMENT_CHECKS);
 }

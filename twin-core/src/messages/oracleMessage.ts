@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import type { Hex } from '../encoding/hex';
-import { recoverMessageSigner } from '../signing/messageSignature';
 import { notificationSchema, TWIN_STATE_NAMES } from './notification';
+import { verifyOracleMessageWith, type OracleMessageKind, type OracleMessageVerdict } from './oracleRules';
+
+// The message kinds and the verification's steps are in oracleRules.ts, zod-free for the device; re-exported here.
+export { ORACLE_MESSAGE_KINDS, type OracleMessageKind, type OracleMessageRefusal } from './oracleRules';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address');
 const bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be 0x + 64 lower-case hex digits');
-
-/** The message kinds the oracle publishes, one topic each: `twins/{deviceId}/{kind}`. */
-export const ORACLE_MESSAGE_KINDS = ['notifications', 'twin'] as const;
-export type OracleMessageKind = (typeof ORACLE_MESSAGE_KINDS)[number];
 
 /**
  * The body of `twins/{deviceId}/twin` (retained): the twin as the oracle's chain mirror has it confirmed, for a
@@ -62,9 +61,6 @@ export const twinRecordMessageSchema = oracleEnvelope('twin', twinRecordBodySche
 );
 export type TwinRecordMessage = z.output<typeof twinRecordMessageSchema>;
 
-/** Why {@link verifyOracleMessage} refused a message. */
-export type OracleMessageRefusal = 'not-json' | 'invalid-message' | 'bad-signature' | 'not-an-oracle';
-
 /**
  * How a subscriber checks an oracle message: parse it strictly, recover the signer by the signature rule, and ask
  * whether that address holds ORACLE_ROLE (`EntityRegistry.hasRole(ORACLE_ROLE, signer)` on chain, or a list of
@@ -78,23 +74,15 @@ export async function verifyOracleMessage<schema extends typeof notificationMess
   payload: string | Buffer,
   schema: schema,
   isOracle: (address: Hex) => boolean | Promise<boolean>,
-): Promise<
-  { ok: true; message: z.output<schema>; signer: Hex } | { ok: false; reason: OracleMessageRefusal; detail: string }
-> {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString());
-  } catch (error) {
-    return { ok: false, reason: 'not-json', detail: (error as Error).message.slice(0, 200) };
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { ok: false, reason: 'invalid-message', detail: `${issue.path.join('.') || 'message'}: ${issue.message}` };
-  }
-  const signer = recoverMessageSigner(parsed.data as { sig: string });
-  if (signer === undefined) return { ok: false, reason: 'bad-signature', detail: 'sig is not a canonical signature' };
-  if (!(await isOracle(signer)))
-    return { ok: false, reason: 'not-an-oracle', detail: `${signer} does not hold ORACLE_ROLE` };
-  return { ok: true, message: parsed.data as z.output<schema>, signer };
+): Promise<OracleMessageVerdict<z.output<schema>>> {
+  return verifyOracleMessageWith(
+    payload,
+    (json) => {
+      const parsed = schema.safeParse(json);
+      if (parsed.success) return { ok: true, value: parsed.data as z.output<schema> };
+      const issue = parsed.error.issues[0]!;
+      return { ok: false, detail: `${issue.path.join('.') || 'message'}: ${issue.message}` };
+    },
+    isOracle,
+  );
 }

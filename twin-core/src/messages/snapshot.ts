@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { groundTruthSchema, networkBehaviourSchema } from './behaviour';
 import { probeSchema } from './probe';
+import { conntrackSchema, trafficSchema } from './traffic';
+import { dnsServerSchema, libraryDependenciesSchema, plugAndPlaySchema, processorPerformanceSchema } from './deviceActivity';
 import { sensorReadingSchema } from './telemetry';
 
 const count = z.number().int().nonnegative();
@@ -186,7 +188,15 @@ export const networkInterfaceSchema = z.strictObject({
   mtu: count.nullable(),
   operState: text(16).nullable(),
   speedMbps: z.number().int().nullable(),
-  addresses: z.array(z.strictObject({ family: z.enum(['IPv4', 'IPv6']), address: text(64), cidr: text(68).nullable() })),
+  addresses: z.array(
+    z.strictObject({
+      family: z.enum(['IPv4', 'IPv6']),
+      address: text(64),
+      cidr: text(68).nullable(),
+      /** IPv4 broadcast address (host bits all ones; null for IPv6, /31 and /32). Optional: older agents send none. */
+      broadcast: text(64).nullable().optional(),
+    }),
+  ),
   statistics: z.strictObject({
     rxBytes: count,
     rxPackets: count,
@@ -230,7 +240,13 @@ export const networkSchema = z.strictObject({
 });
 
 export const sharedLibrariesSchema = z.array(
-  z.strictObject({ pid: count, name: text(64), libraries: z.array(text(512)) }),
+  z.strictObject({
+    pid: count,
+    name: text(64),
+    libraries: z.array(text(512)),
+    /** The executable's direct dependencies, used and unused (seed 001 IV.12 a–b). Optional: older agents send none. */
+    dependencies: probeSchema(libraryDependenciesSchema).optional(),
+  }),
 );
 
 export const icmpSchema = z.strictObject({
@@ -257,6 +273,8 @@ export const dnsSchema = z.strictObject({
     z.strictObject({ nameservers: z.array(text(64)), search: z.array(text(253)), options: z.array(text(64)) }),
   ),
   cache: probeSchema(z.strictObject({ source: text(64), entries: count.nullable(), hits: count.nullable(), misses: count.nullable() })),
+  /** Each configured server: address, binary form, name and aliases (seed 001 IV.4). Optional: older agents send none. */
+  servers: probeSchema(z.array(dnsServerSchema).max(16)).optional(),
 });
 
 export const tlsServerSchema = z.strictObject({
@@ -323,6 +341,16 @@ export const snapshotBodySchema = z.strictObject({
   tls: probeSchema(z.array(tlsServerSchema)),
   sensors: probeSchema(z.array(sensorReadingSchema)),
   networkBehaviour: probeSchema(networkBehaviourSchema),
+  /**
+   * Packet headers seen since the previous snapshot (tcpdump, headers only): flows and the ICMP, DNS and TLS
+   * handshake records of seed 001. Optional: agents before issue 17, and the simulator, send none.
+   */
+  traffic: probeSchema(trafficSchema).optional(),
+  /** sar's plug-and-play devices and processor performance (seed 001 IV.9). Optional: older agents send none. */
+  plugAndPlay: probeSchema(plugAndPlaySchema).optional(),
+  processorPerformance: probeSchema(processorPerformanceSchema).optional(),
+  /** The kernel's connection-tracking table (flows). Optional as `traffic`. */
+  conntrack: probeSchema(conntrackSchema).optional(),
   /** Ground truth from the simulator; absent on real devices. */
   label: groundTruthSchema.optional(),
 });
