@@ -40,11 +40,12 @@ const LOST_CODES = new Set(['token-expired', 'token-invalid', 'token-role-change
 
 /**
  * Any API call: `method`, `API_BASE + path`, an optional JSON `body`; sends the session token when signed in (device
- * internals, alerts' evidence and notifications are only readable with it). Resolves to the parsed JSON body.
+ * internals, alerts' evidence and notifications are only readable with it) and any extra `headers` (`If-Match`).
+ * Resolves to the parsed JSON body.
  */
-export async function apiRequest(method, path, { query, body: payload, signal, token } = {}) {
+export async function apiRequest(method, path, { query, body: payload, signal, token, headers: extra } = {}) {
   const url = `${API_BASE}${path}${queryString(query)}`;
-  const headers = { accept: 'application/json' };
+  const headers = { accept: 'application/json', ...(extra ?? {}) };
   const auth = token === undefined ? bearer : token;
   if (auth) headers.authorization = `Bearer ${auth}`;
   if (payload !== undefined) headers['content-type'] = 'application/json';

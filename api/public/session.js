@@ -197,3 +197,19 @@ export async function balanceOf(address) {
   const answer = await wallet.provider.call({ to: await registry(), data: abi.encodeFunctionData('proceedsOf', [address]) });
   return abi.decodeFunctionResult('proceedsOf', answer)[0].toString();
 }
+
+/**
+ * An owner-signed command (api README "Commanding a device"): the API builds its EIP-712 typed data, the wallet signs
+ * it (`eth_signTypedData_v4` for a browser wallet), and `send` posts it — `POST /twins/{id}/commands` by default, or
+ * the state document's `PUT` with `If-Match` for `apply-state`. Resolves to `{ commandId, answer }`.
+ */
+export async function sendCommand(deviceId, draft, { send } = {}) {
+  const wallet = await signer();
+  const path = `/twins/${encodeURIComponent(deviceId)}`;
+  const { typedData, command, commandId } = await apiRequest('POST', `${path}/commands/typed-data`, { body: draft });
+  const { EIP712Domain: _domain, ...types } = typedData.types; // ethers adds the domain type itself
+  const sig = await wallet.signTypedData(typedData.domain, types, typedData.message);
+  const signed = { ...command, sig };
+  const answer = send ? await send(signed) : await apiRequest('POST', `${path}/commands`, { body: signed });
+  return { commandId, answer };
+}

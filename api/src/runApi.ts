@@ -124,6 +124,8 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     index,
     feed,
     documentStats: documents.stats,
+    // The device follower starts with the broker connection below; its counters are read only on a scrape.
+    deviceStats: () => devices.stats(),
     ...(parameters.shared?.oracleStats ? { oracleStats: parameters.shared.oracleStats } : {}),
     ...(parameters.shared?.brokerStats ? { brokerStats: parameters.shared.brokerStats } : {}),
   });

@@ -234,6 +234,9 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(body).to.deep.include({ version: 0, desired: {}, delta: {} });
       expect(body.reported.actuators.fan).to.have.property('on');
       expect(body.reported.intervals.telemetrySeconds).to.be.a('number');
+      // What the device declares, for a client to build its controls from (the dashboard's command panel).
+      expect(body.capabilities.commands).to.include.members(['set-intervals', 'apply-state']);
+      expect(body.capabilities.actuators.map((actuator: { name: string }) => actuator.name)).to.include.members(['fan', 'light']);
     });
 
     it('a signed PUT with If-Match sets the desired state; the simulated device applies it and the delta closes', async function () {

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { HDNodeWallet } from 'ethers';
 import mqtt from 'mqtt';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Hex } from '../../twin-core/src/encoding/hex';
@@ -12,61 +10,8 @@ import { signMintAttestation } from '../../twin-core/src/signing/mintAttestation
 import { signMessage } from '../../twin-core/src/signing/messageSignature';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { brokerLogin } from '../helpers/brokerLogin';
+import { developmentKey, launchChromium, signInAs, signOut, standInWallet } from '../helpers/dashboardBrowser';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
-
-/** Debian's Chromium (`apt-get install chromium`; `.ci/run` installs it). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The test node's accounts: Hardhat's development mnemonic. */
-const MNEMONIC = 'test test test test test test test test test test test junk';
-const developmentKey = (index: number) => HDNodeWallet.fromPhrase(MNEMONIC, '', `m/44'/60'/0'/0/${index}`).privateKey;
-
-/**
- * A stand-in for a browser wallet (no MetaMask runs headless here): an EIP-1193 `window.ethereum` holding one key,
- * signing `personal_sign`, `eth_signTypedData_v4` and `eth_sendTransaction` with ethers in the page, and passing
- * every other call to the demo's JSON-RPC forwarder. The dashboard's wallet path runs unchanged against it. Plain
- * JavaScript text: a function would be compiled for Node (its `import()` turned into `require`).
- */
-function standInWallet(privateKey: string): string {
-  return `(() => {
-    let wallet;
-    const load = () => import('/vendor/ethers.js');
-    const ready = async () => {
-      if (wallet) return wallet;
-      const ethers = await load();
-      const provider = new ethers.JsonRpcProvider(location.origin + '/api/v1/demo/rpc', undefined, { batchMaxCount: 1 });
-      wallet = new ethers.Wallet(${JSON.stringify(privateKey)}, provider);
-      return wallet;
-    };
-    window.ethereum = {
-      isStandIn: true,
-      async request({ method, params = [] }) {
-        const w = await ready();
-        const ethers = await load();
-        switch (method) {
-          case 'eth_requestAccounts':
-          case 'eth_accounts':
-            return [w.address];
-          case 'personal_sign':
-            return w.signMessage(ethers.getBytes(params[0]));
-          case 'eth_signTypedData_v4': {
-            const typed = JSON.parse(params[1]);
-            delete typed.types.EIP712Domain;
-            return w.signTypedData(typed.domain, typed.types, typed.message);
-          }
-          case 'eth_sendTransaction': {
-            const tx = params[0];
-            const sent = await w.sendTransaction({ to: tx.to, data: tx.data, value: tx.value ?? 0 });
-            return sent.hash;
-          }
-          default:
-            return w.provider.send(method, params);
-        }
-      },
-      on() {},
-      removeListener() {},
-    };
-  })();`;
-}
 
 describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API, oracle, chain, broker, IPFS)', function () {
   this.timeout(240_000);
@@ -77,15 +22,9 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
   const pageErrors: string[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`    skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-      this.skip();
-    }
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    const launched = await launchChromium();
+    if (!launched) this.skip();
+    browser = launched;
     h = await startApiHarness('api-actions', 2, {
       API_DEMO_ACCOUNTS: JSON.stringify([
         { label: 'Raspberry Pi Ltd (demo manufacturer)', key: developmentKey(CAST.manufacturer) },
@@ -112,18 +51,6 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
   afterEach(function () {
     expect(pageErrors, 'errors thrown in the page').to.deep.equal([]);
   });
-
-  async function signInAs(target: Page, address: string) {
-    if ((await target.locator('[data-testid=sign-out]').count()) > 0) await signOut(target);
-    await target.locator('[data-testid=sign-in]').click();
-    await target.locator(`[data-testid=demo-account][data-address="${address}"]`).click();
-    await target.locator(`[data-testid=session-who][data-address="${address}"]`).waitFor({ timeout: 20_000 });
-  }
-
-  async function signOut(target: Page) {
-    await target.locator('[data-testid=sign-out]').click();
-    await target.locator('[data-testid=sign-in]').waitFor();
-  }
 
   /** The newest outcome line of `action` once it is `done` (its transaction's event came back on the stream). */
   async function outcomeDone(target: Page, action: string) {

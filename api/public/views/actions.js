@@ -234,13 +234,3 @@ function setOutcome(outcome, status, text) {
   const title = outcome.dataset.action ? `${outcome.dataset.action}: ` : '';
   replace(outcome, status === 'done' ? badge('✓', 'ok') : null, status === 'done' ? ' ' : null, h('strong', {}, title), text);
 }
-
-/** The spot the `control` work (signed commands with results, desired state) fills in; empty until it lands. */
-export function controlSlot() {
-  return h(
-    'section',
-    { class: 'card control-slot', 'data-testid': 'control-slot', 'aria-label': 'Commands and desired state' },
-    h('h2', {}, 'Commands and desired state'),
-    h('p', { class: 'muted' }, 'Sending commands and editing the desired state come here.'),
-  );
-}

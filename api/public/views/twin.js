@@ -3,7 +3,8 @@ import { createTelemetryCharts } from '../charts.js';
 import { addressLink, badge, definitionList, h, hex, replace, stateBadge } from '../dom.js';
 import { formatClock, formatEth, formatNumber, sameHex, shorten } from '../format.js';
 import { alertsTable, stateHistoryTable, updatesTable } from './history.js';
-import { controlSlot, createActionsPanel } from './actions.js';
+import { createActionsPanel } from './actions.js';
+import { createControlPanel } from './control.js';
 import { createSnapshotTable } from './snapshots.js';
 import { renderStaticParams } from './static.js';
 
@@ -55,12 +56,12 @@ export async function renderTwin(container, { deviceId }, ctx) {
   const histories = h('div', { class: 'two-col' });
   let refreshDetail = () => {};
   const actions = createActionsPanel(ctx, id, { refresh: () => refreshDetail() });
-  // The control work (commands with results, desired state) fills `controlSlot()`.
+  const control = createControlPanel(ctx, id);
   replace(
     container,
     header,
     actions.element,
-    controlSlot(),
+    control.element,
     live.element,
     chartGrid,
     alertsHolder,
@@ -75,6 +76,7 @@ export async function renderTwin(container, { deviceId }, ctx) {
     replace(alertsHolder, alertsTable(data.alerts));
     live.setAlerts(data.alerts);
     actions.update(data);
+    control.update(data);
     replace(histories, updatesTable(data.updates), stateHistoryTable(data.stateHistory));
   };
   draw(detail);
@@ -119,6 +121,12 @@ export async function renderTwin(container, { deviceId }, ctx) {
         if (!mine(data)) return;
         actions.onChain(data);
         refreshDetail();
+      },
+      command: (data) => {
+        if (mine(data)) control.onCommand(data);
+      },
+      'state-document': (data) => {
+        if (mine(data)) control.onDocument(data);
       },
       state: (data) => {
         if (!mine(data)) return;

@@ -18,6 +18,8 @@ export type MetricsOptions = {
   documentStats?: DocumentCache['stats'];
   /** The relayer, when the API has one: its spend and balance. */
   relayer?: Pick<Relayer, 'spend' | 'balance'>;
+  /** The device follower's counters (`context.devices.stats()`): replies applied, statuses and replies refused by reason. */
+  deviceStats?: () => { replies: number; refused: Record<string, number> };
   /** The embedded broker's counters, when it runs in the API's process (`npm start`): `twin_broker_*`. */
   brokerStats?: () => BrokerAuthStats | undefined;
 };
@@ -42,7 +44,7 @@ export type ApiMetrics = {
  * res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
  */
 export function createMetrics(options: MetricsOptions): ApiMetrics {
-  const { index, feed, oracleStats, documentStats, relayer } = options;
+  const { index, feed, oracleStats, documentStats, relayer, deviceStats } = options;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'twin_api_process_' });
   if (options.brokerStats !== undefined) registerBrokerMetrics(registry, options.brokerStats);
@@ -127,6 +129,28 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
       for (const [reason, count] of Object.entries(counts)) this.set({ reason }, count);
     },
   });
+  if (deviceStats !== undefined) {
+    new Gauge({
+      name: 'twin_api_device_replies_total',
+      help: "Device answers to commands (twins/+/reply) the API applied since start, each signed by the twin's device key.",
+      registers: [registry],
+      collect() {
+        this.set(deviceStats().replies);
+      },
+    });
+    new Gauge({
+      name: 'twin_api_device_messages_refused_total',
+      help:
+        'Device statuses and replies (twins/+/status, twins/+/reply) the API refused since start, by reason: ' +
+        'not-json, invalid-message, unknown-twin, wrong-signer, unknown-command.',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(deviceStats().refused)) this.set({ reason }, count);
+      },
+    });
+  }
   new Gauge({
     name: 'twin_snapshots_pending_anchor',
     help: 'Snapshots accepted whose batch is not confirmed on chain yet.',

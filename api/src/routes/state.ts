@@ -7,6 +7,7 @@ import {
   stateDelta,
   type DesiredState,
 } from '../../../twin-core/src/messages/stateDocument';
+import { capabilitiesSchema } from '../../../twin-core/src/messages/command';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
@@ -25,6 +26,9 @@ const stateDocumentSchema = z
     reportedTimes: z.record(z.string(), z.string()).describe('When each reported field last changed'),
     updatedAt: z.string().nullable(),
     commandId: hashSchema.optional().describe('The apply-state command a write sent to the device'),
+    capabilities: capabilitiesSchema
+      .nullable()
+      .describe("What the device declares in its latest signed online status (built-in commands, actuators); null before one"),
   })
   .meta({ id: 'TwinStateDocument' });
 
@@ -47,7 +51,13 @@ const writeBodySchema = commandRequestSchema.meta({
 export function stateRoutes(context: ApiContext) {
   const documentOf = (deviceId: string, extra: { commandId?: Hex } = {}) => {
     const state = getTwinState(context.index, deviceId);
-    return { deviceId, ...state, delta: stateDelta(state.desired, state.reported ?? undefined), ...extra };
+    return {
+      deviceId,
+      ...state,
+      delta: stateDelta(state.desired, state.reported ?? undefined),
+      capabilities: context.devices.capabilities(deviceId) ?? null,
+      ...extra,
+    };
   };
   const write = (mode: 'replace' | 'merge') =>
     async ({ params, body, req, res }: { params: { deviceId: Hex }; body: z.output<typeof writeBodySchema>; req: { headers: Record<string, unknown> }; res: { setHeader(name: string, value: string): void } }) => {
