@@ -158,11 +158,16 @@ export function createProcessProbe(options: CollectOptions): () => Promise<Proce
   let previous: { at: number; ticks: Map<string, number> } | null = null;
   return async () => {
     const { proc, etc } = options.paths;
-    const [pids, meminfo, passwd] = await Promise.all([
+    // Settled together, then the listing's failure first: which read fails first must not decide the reason.
+    const [listed, memory, accounts] = await Promise.allSettled([
       listPids(proc),
       readText(join(proc, 'meminfo')),
       readOptional(join(etc, 'passwd')),
     ]);
+    for (const result of [listed, memory, accounts]) if (result.status === 'rejected') throw result.reason;
+    const pids = (listed as PromiseFulfilledResult<Awaited<ReturnType<typeof listPids>>>).value;
+    const meminfo = (memory as PromiseFulfilledResult<string>).value;
+    const passwd = (accounts as PromiseFulfilledResult<Awaited<ReturnType<typeof readOptional>>>).value;
     const at = options.now();
     const raw = (await Promise.all(pids.map((pid) => readProcess(proc, pid)))).filter(
       (row): row is RawProcess => row !== null,
