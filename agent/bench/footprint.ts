@@ -8,6 +8,7 @@
  * @example
  * npm run bench:agent                                     # after the snapshot benchmark
  * npx ts-node -T agent/bench/footprint.ts --snapshots 10  # or --cli another/build/cli.js to compare builds
+ * npx ts-node -T agent/bench/footprint.ts --node-flags '--lite-mode --single-threaded'  # V8 flags to compare
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,12 +17,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
-const FLAGS = ['--max-semi-space-size=1'];
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? process.argv[index + 1]! : fallback;
 }
+
+/** The flags the agent runs with (`npm run agent`), plus any `--node-flags "…"` to compare (e.g. `--lite-mode`). */
+const FLAGS = ['--max-semi-space-size=1', ...option('node-flags', '').split(/\s+/).filter(Boolean)];
 
 /** maxRSS (MiB) and heap used (MiB) of a Node.js process running `code`. */
 function measure(code: string): { rss: number; heap: number } {
