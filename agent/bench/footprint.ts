@@ -41,6 +41,13 @@ function status(pid: number, field: string): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/** The resident pages by kind at the end (/proc/<pid>/smaps_rollup, MiB): anonymous (heaps, stacks) and file-backed (the node binary, libraries). */
+function residentByKind(pid: number): { anonymous: number; file: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
+  return { anonymous: field('Anonymous'), file: field('Rss') - field('Anonymous') };
+}
+
 /** CPU seconds (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -107,8 +114,9 @@ async function runAgent(cli: string, snapshots: number) {
     }
     const peak = status(pid, 'VmHWM');
     const rss = status(pid, 'VmRSS');
+    const kinds = residentByKind(pid);
     const cpuPerSecond = (cpuSeconds(pid) - cpuStart!) / ((Date.now() - timeStart) / 1000);
-    return { peak, rss, cpuPerSecond, published: broker.snapshots() - firstSeen };
+    return { peak, rss, kinds, cpuPerSecond, published: broker.snapshots() - firstSeen };
   } finally {
     child.kill('SIGTERM');
     await new Promise((done) => child.once('exit', done));
@@ -130,6 +138,7 @@ async function main(): Promise<void> {
     ["the agent's modules loaded, heap used", `${loaded.heap.toFixed(1)} MiB`],
     [`twin-agent run, ${agent.published} snapshots: peak RSS`, mib(agent.peak)],
     ['twin-agent run: RSS at the end', mib(agent.rss)],
+    ['  of it anonymous (heap, stacks) / file-backed', `${agent.kinds.anonymous.toFixed(1)} / ${agent.kinds.file.toFixed(1)} MiB`],
     ['twin-agent run: CPU, % of one core', `${(agent.cpuPerSecond * 100).toFixed(1)} %`],
     ['Node.js', process.version],
   ];
