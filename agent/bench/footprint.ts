@@ -8,7 +8,7 @@
  * @example
  * npm run bench:agent                                     # after the snapshot benchmark
  * npx ts-node -T agent/bench/footprint.ts --snapshots 10  # or --cli another/build/cli.js to compare builds
- * npx ts-node -T agent/bench/footprint.ts --node-flags '--lite-mode --single-threaded'  # V8 flags to compare
+ * npx ts-node -T agent/bench/footprint.ts --node-flags '--max-semi-space-size=1 --lite-mode'  # other V8 flags
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,8 +23,12 @@ function option(name: string, fallback: string): string {
   return index >= 0 ? process.argv[index + 1]! : fallback;
 }
 
-/** The flags the agent runs with (`npm run agent`), plus any `--node-flags "…"` to compare (e.g. `--lite-mode`). */
-const FLAGS = ['--max-semi-space-size=1', ...option('node-flags', '').split(/\s+/).filter(Boolean)];
+/**
+ * The flags the agent runs with (the first line of agent/src/cli.ts, `npm run agent`), or `--node-flags "…"` instead
+ * to compare (e.g. `--node-flags --max-semi-space-size=1` for the flags before issue 17's last step, or `--lite-mode`).
+ */
+const AGENT_FLAGS = '--max-semi-space-size=1 --no-maglev --no-concurrent-recompilation';
+const FLAGS = option('node-flags', AGENT_FLAGS).split(/\s+/).filter(Boolean);
 
 /** maxRSS (MiB) and heap used (MiB) of a Node.js process running `code`. */
 function measure(code: string): { rss: number; heap: number } {
