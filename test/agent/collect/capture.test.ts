@@ -361,7 +361,8 @@ describe('Packet capture: headers only (issue 17)', function () {
       startChild();
       expect((await next()).ready).to.equal(true);
       const python = '/usr/bin/python3';
-      for (let round = 0; round < 4; round++) {
+      // 10 rounds: a destination needs 9 outgoing bursts (8 gaps) before its inter-arrival figures count
+      for (let round = 0; round < 10; round++) {
         lab!.runIn(lab!.device, 'curl', ['-sk', '--max-time', '5', '-o', '/dev/null', 'https://svc.lab/']);
         lab!.runIn(lab!.device, 'getent', ['ahostsv4', 'www.svc.lab']);
         lab!.runIn(lab!.device, 'ping', ['-c', '1', '-W', '1', lab!.network.address]);
