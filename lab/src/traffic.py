@@ -134,11 +134,12 @@ def high_entropy_payload():
 
 
 def timing_anomaly():
-    """Irregular sends: small writes at log-normally distributed gaps (median 60 ms, heavy tail)."""
+    """Irregular sends: small writes in runs at log-normal gaps (median 80 ms) broken by random pauses of 1.5–4 s
+    (one gap in five): a sender whose timing is erratic at every scale."""
     sock = tcp_sink()
     while alive():
         sock.sendall(b'status:ok\n')
-        sleep(min(3.0, rng.lognormvariate(-2.8, 1.6)))
+        sleep(rng.uniform(1.5, 4.0) if rng.random() < 0.2 else min(1.0, rng.lognormvariate(-2.5, 0.6)))
     sock.close()
 
 

@@ -163,8 +163,8 @@ export const NOT_SEEN_YET: Record<(typeof CAPTURED_METRICS)[number], string> = {
   jitterMs: 'fewer than two TCP handshakes seen yet',
   meanPayloadBytes: 'no outgoing packet with a payload seen yet',
   payloadSizeEntropyBits: 'no outgoing packet with a payload seen yet',
-  meanInterArrivalMs: 'no destination has received three outgoing bursts yet',
-  interArrivalCv: 'no destination has received three outgoing bursts yet',
+  meanInterArrivalMs: 'no destination has received nine outgoing bursts yet',
+  interArrivalCv: 'no destination has received nine outgoing bursts yet',
 };
 
 /**

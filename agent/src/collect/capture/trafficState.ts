@@ -85,6 +85,10 @@ type Flow = Omit<FlowRecord, 'firstSeen' | 'lastSeen'> & { firstMs: number; last
 
 const GAPS_PER_DESTINATION = 16;
 const TIMING_WINDOW = 64;
+/** Gaps a destination needs before its CV counts (fewer are too noisy an estimate). */
+const MIN_GAPS = 8;
+/** Smallest CV a destination contributes (its logarithm is averaged). */
+const CV_FLOOR = 0.005;
 const PAYLOAD_WINDOW = 128;
 const RTT_WINDOW = 16;
 const HALF_OPEN_MS = 120_000;
@@ -141,8 +145,9 @@ export function entropyBits(values: ArrayLike<number>, count: number): number {
  *   ACK in) and the mean absolute difference of consecutive ones (RFC 3550 style);
  * - payload size: mean and Shannon entropy (bits, one symbol per byte count) of the last 128 outgoing payloads;
  * - inter-arrival: per destination (protocol, peer address and port), the gaps between the starts of outgoing bursts
- *   (packets closer than `burstGapMs` are one burst); each new gap contributes its destination's mean gap and CV over
- *   its last 16 gaps, and the reported figures are the means of the last 64 contributions;
+ *   (packets closer than `burstGapMs` are one burst); once a destination has 8 gaps, each new gap contributes its
+ *   destination's mean gap and CV over its last 16 gaps; the reported figures are the mean gap and the geometric
+ *   mean CV (CVs floored at 0.005) of the last 64 contributions;
  * - DNS queries (outgoing to port 53) and TLS handshakes (ClientHellos) per second, and the mean duration of the TCP
  *   sessions that closed (FIN or RST), over each consumer's own interval.
  *
@@ -234,7 +239,7 @@ export function createTrafficState(limits: TrafficLimits) {
     destination.next = (destination.next + 1) % GAPS_PER_DESTINATION;
     destination.count = Math.min(destination.count + 1, GAPS_PER_DESTINATION);
     touch(destinations, key, destination, limits.maxFlows);
-    if (destination.count < 3) return;
+    if (destination.count < MIN_GAPS) return;
     let sum = 0;
     let squares = 0;
     for (let index = 0; index < destination.count; index++) {
@@ -244,7 +249,10 @@ export function createTrafficState(limits: TrafficLimits) {
     const mean = sum / destination.count;
     const variance = Math.max(0, squares / destination.count - mean * mean);
     timingMeans.push(mean);
-    timingCvs.push(mean > 0 ? Math.sqrt(variance) / mean : 0);
+    // Geometric mean of the CVs: a periodic destination (CV ≈ 0.02) pulls it down by as much as a Poisson one
+    // (CV ≈ 1) of the same rate pulls it up, so one new beacon or one new irregular sender moves it, not only
+    // the noise of the device's busiest irregular destinations.
+    timingCvs.push(Math.log(Math.max(CV_FLOOR, mean > 0 ? Math.sqrt(variance) / mean : 0)));
   }
 
   function records(packet: DecodedPacket, outgoing: boolean) {
@@ -344,7 +352,7 @@ export function createTrafficState(limits: TrafficLimits) {
         meanPayloadBytes: meanPayload === null ? null : round(meanPayload, 2),
         payloadSizeEntropyBits: payloads.count === 0 ? null : round(entropyBits(payloads.values, payloads.count), 4),
         meanInterArrivalMs: timingMeans.count === 0 ? null : round(timingMeans.mean()!, 3),
-        interArrivalCv: timingCvs.count === 0 ? null : round(timingCvs.mean()!, 4),
+        interArrivalCv: timingCvs.count === 0 ? null : round(Math.exp(timingCvs.mean()!), 4),
       };
       Object.assign(counters, { fromMs: nowMs, packets: 0, dnsQueries: 0, tlsHandshakes: 0, sessionsClosed: 0, sessionSecondsSum: 0 });
       return metrics;
