@@ -4,6 +4,7 @@
  * Used by the journal tests to measure memory apart from mocha's.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Journal } from '../../../oracle/src/ingest/journal';
 
 const directory = process.argv[2]!;
@@ -29,6 +30,8 @@ process.stdout.write(
     firstOffset,
     lastOffset,
     sha256: digest.digest('hex'),
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    // This process's own peak (VmHWM of its memory map, new at exec): getrusage's maxRSS also counts the parent's
+    // resident memory at fork, which in a full test run (a large mocha process) is more than this process ever uses.
+    maxRssBytes: Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024,
   })}\n`,
 );
