@@ -30,10 +30,11 @@ function option(name: string, fallback: string): string {
 const AGENT_FLAGS = '--max-semi-space-size=1 --no-maglev --no-concurrent-recompilation';
 const FLAGS = option('node-flags', AGENT_FLAGS).split(/\s+/).filter(Boolean);
 
-/** maxRSS (MiB) and heap used (MiB) of a Node.js process running `code`. */
+/** Peak RSS (VmHWM, MiB) and heap used (MiB) of a Node.js process running `code`. */
 function measure(code: string): { rss: number; heap: number } {
   const report =
-    'process.stdout.write(JSON.stringify({ rss: process.resourceUsage().maxRSS / 1024, heap: process.memoryUsage().heapUsed / 2 ** 20 }))';
+    // VmHWM, the process's own peak: getrusage's maxRSS would also count this (parent) process's memory at fork.
+    "process.stdout.write(JSON.stringify({ rss: Number(/^VmHWM:\\s+(\\d+) kB$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]) / 1024, heap: process.memoryUsage().heapUsed / 2 ** 20 }))";
   const result = spawnSync(process.execPath, [...FLAGS, '-e', `${code};${report}`], { encoding: 'utf8', cwd: ROOT });
   if (result.status !== 0) throw new Error(`measuring failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as { rss: number; heap: number };
