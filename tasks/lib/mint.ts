@@ -98,11 +98,11 @@ export async function mintEntries(
   const inFlight = Math.max(1, Math.floor(options.inFlight ?? 1));
   let nonce = inFlight > 1 ? await manufacturer.provider.getTransactionCount(account, 'pending') : undefined;
   const outcomes: MintOutcome[] = new Array(entries.length);
-  const pending: { index: number; sent: Promise<{ wait(): Promise<unknown> }> }[] = [];
+  const pending: { index: number; sent: { wait(): Promise<unknown> } }[] = [];
   let done = 0;
   const settle = async () => {
     const { index, sent } = pending.shift()!;
-    const receipt = (await (await sent).wait()) as { hash: string; gasUsed: bigint; blockNumber: number } | null;
+    const receipt = (await sent.wait()) as { hash: string; gasUsed: bigint; blockNumber: number } | null;
     if (receipt === null) throw taskError(`The mint of ${formatDeviceId(fields[index]!.deviceId)} was dropped.`);
     outcomes[index] = { ...fields[index]!, status: 'minted', ...pick(receipt) };
     options.onProgress?.(++done, entries.length, outcomes[index]!);
@@ -126,13 +126,16 @@ export async function mintEntries(
       ] as const;
       const gasLimit = ((await asManufacturer.mint.estimateGas(...args)) * 12n) / 10n;
       const overrides = nonce === undefined ? { gasLimit } : { gasLimit, nonce: nonce++ };
-      pending.push({ index, sent: asManufacturer.mint(...args, overrides) });
+      // Each transaction is broadcast before the next is signed: a node that receives nonce n + 1 before n may hold
+      // it as a future transaction and, like ganache 7, never answer (ganache#4165). In flight means sent, not mined.
+      const sent = await asManufacturer.mint(...args, overrides);
+      pending.push({ index, sent });
       if (pending.length >= inFlight) await settle();
     }
     while (pending.length > 0) await settle();
   } finally {
     // Whatever failed, what was sent is mined before the error is reported (nothing left behind half-sent).
-    await Promise.allSettled(pending.map(({ sent }) => sent.then((tx) => tx.wait())));
+    await Promise.allSettled(pending.map(({ sent }) => sent.wait()));
   }
   return outcomes;
 }
