@@ -87,7 +87,7 @@ export class Anchorer {
     leafCount: number,
     manifestCid: string,
     options: {
-      /** The transaction signed for this root before a restart: re-broadcast as is, never signed anew. */
+      /** The transaction signed for this root before a restart: re-broadcast as is, signed anew only once its nonce went to another transaction. */
       signed?: string | undefined;
       /** Receives the signed transaction before its first broadcast, to keep it for a restart. */
       onSigned?: (raw: string) => void;
@@ -95,19 +95,32 @@ export class Anchorer {
       onSent?: () => void;
     } = {},
   ): Promise<AnchorResult> {
-    const existing = await this.retrying(() => this.anchored(root, options.onSent));
-    if (existing !== undefined) return existing;
+    for (let signed = options.signed; ; signed = undefined) {
+      const existing = await this.retrying(() => this.anchored(root, options.onSent));
+      if (existing !== undefined) return existing;
+      try {
+        return await this.sendAndConfirm(root, leafCount, manifestCid, { ...options, signed });
+      } catch (error) {
+        // Its nonce went to another transaction (one sent with this key elsewhere, or a node that lost ours and took
+        // another): these bytes can never be mined. Signed anew; the contract refuses a second anchor of one root.
+        if (!(error instanceof NonceTakenError)) throw error;
+        this.parameters.onRetry?.(error, 0, 0);
+      }
+    }
+  }
+
+  private async sendAndConfirm(
+    root: Hex,
+    leafCount: number,
+    manifestCid: string,
+    options: Parameters<Anchorer['anchor']>[3] & object,
+  ): Promise<AnchorResult> {
     // Signing and broadcasting take turns, so that batches anchored concurrently get consecutive nonces (each signs
     // once the previous one is in the node's pool); waiting for blocks and confirmations is concurrent.
     const { raw, hash } = await this.inTurn(async () => {
       const signed = options.signed ?? (await this.retrying(() => this.signAnchor(root, leafCount, manifestCid)));
       if (options.signed === undefined) options.onSigned?.(signed);
-      const sent = (await this.retrying(
-        async () =>
-          (
-            await this.provider.broadcastTransaction(signed).catch((error: Error) => this.alreadyKnown(error, signed))
-          ).hash,
-      )) as Hex;
+      const sent = await this.retrying(() => this.broadcast(signed));
       this.nextNonce = Math.max(this.nextNonce, Transaction.from(signed).nonce + 1);
       return { raw: signed, hash: sent };
     });
@@ -203,18 +216,41 @@ export class Anchorer {
     }
   }
 
-  private alreadyKnown(error: Error, raw: string): { hash: string } {
-    if (/already known|nonce too low|known transaction/i.test(error.message)) {
-      return { hash: transactionHash(raw) };
+  /** Broadcasts `raw`; resolves with its hash once the node holds it (sent now, or by an earlier attempt). */
+  private async broadcast(raw: string): Promise<Hex> {
+    try {
+      return (await this.provider.broadcastTransaction(raw)).hash as Hex;
+    } catch (error) {
+      return await this.refused(error as Error, raw);
     }
-    throw error;
+  }
+
+  /**
+   * What a node's refusal of `raw` means: already held (its hash), or its nonce used by another transaction
+   * ({@link NonceTakenError}). Nodes word it differently: geth `already known`/`nonce too low`, ganache
+   * `transaction underpriced` for a transaction it holds and `the tx doesn't have the correct nonce` once mined.
+   */
+  private async refused(error: Error, raw: string): Promise<Hex> {
+    const hash = transactionHash(raw) as Hex;
+    if (/already known|known transaction/i.test(error.message)) return hash;
+    if (!/nonce|underpriced/i.test(error.message)) throw error;
+    const { nonce } = Transaction.from(raw);
+    // Not mined yet at that nonce: the pool holds this one or a rival, and waiting for the receipt tells which.
+    if ((await this.provider.getTransactionCount(this.wallet.address, 'latest')) <= nonce) return hash;
+    if ((await this.provider.getTransactionReceipt(hash)) !== null) return hash;
+    this.nextNonce = Math.max(this.nextNonce, nonce + 1);
+    throw new NonceTakenError(`nonce ${nonce} of tx ${hash} went to another transaction (${firstLine(error.message)})`);
   }
 
   private async confirmedReceipt(hash: Hex, raw: string): Promise<TransactionReceipt> {
     const receipt = await this.provider.getTransactionReceipt(hash);
     if (receipt === null) {
       // Not mined (yet, or dropped by a restarted node): broadcast the same signed bytes again, then keep waiting.
-      await this.provider.broadcastTransaction(raw).catch(() => undefined);
+      await this.provider.broadcastTransaction(raw).catch((error: Error) =>
+        this.refused(error, raw).catch((refusal: unknown) => {
+          if (refusal instanceof NonceTakenError) throw refusal;
+        }),
+      );
       throw new RetryableError(`tx ${hash} not mined yet`, true);
     }
     if (this.stopping !== undefined) throw new AnchorDeferredError(hash, `tx ${hash} is mined, not final`);
@@ -236,7 +272,12 @@ export class Anchorer {
       try {
         return await step();
       } catch (error) {
-        if (error instanceof AnchorRejectedError || error instanceof AnchorDeferredError) throw error;
+        if (
+          error instanceof AnchorRejectedError ||
+          error instanceof AnchorDeferredError ||
+          error instanceof NonceTakenError
+        )
+          throw error;
         if (this.stopping !== undefined && Date.now() >= this.stopping.deadline) {
           throw new AnchorDeferredError(null, `stopping: ${(error as Error).message}`);
         }
@@ -273,6 +314,13 @@ class RetryableError extends Error {
   constructor(message: string, readonly polling = false) {
     super(message);
   }
+}
+
+/** The nonce of a signed transaction was used by another one: it can never be mined, so it is signed anew. */
+class NonceTakenError extends Error {}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.slice(0, 200);
 }
 
 function decodeNested(contract: Contract, error: unknown) {

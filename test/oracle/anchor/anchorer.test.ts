@@ -125,6 +125,45 @@ describe('Anchorer', function () {
     });
   });
 
+  describe('when the nonce of the kept transaction went to another transaction with the same key', function () {
+    it('signs the root anew at a free nonce and anchors it once, reporting why', async function () {
+      const { anchor, wallet } = await loadFixture(anchorerFixture);
+      const anchorAddress = await anchor.getAddress();
+      const batch = tree('nonce-taken');
+      let kept = '';
+      await new Anchorer({ wallet, anchorAddress, confirmations: 0, pollMs: 10 })
+        .anchor(batch.root, batch.leafCount, 'bafy-n', {
+          onSigned: (raw) => {
+            kept = raw;
+            throw new Error('killed right after keeping the transaction');
+          },
+        })
+        .catch(() => undefined);
+      const keptNonce = ethers.Transaction.from(kept).nonce;
+      // Another transaction from the oracle's key takes that nonce first (ganache then answers "the tx doesn't have
+      // the correct nonce", geth "nonce too low"): the kept bytes can never be mined.
+      await (await wallet.sendTransaction({ to: wallet.address, value: 1n, nonce: keptNonce })).wait();
+      const retries: string[] = [];
+      const signed: string[] = [];
+      const result = await new Anchorer({
+        wallet,
+        anchorAddress,
+        confirmations: 0,
+        pollMs: 10,
+        onRetry: (error) => retries.push(error.message),
+      }).anchor(batch.root, batch.leafCount, 'bafy-n', { signed: kept, onSigned: (raw) => signed.push(raw) });
+      expect(
+        retries.some((message) => message.includes(`nonce ${keptNonce} of tx`)),
+        retries.join('\n'),
+      ).to.equal(true);
+      expect(signed).to.have.length(1);
+      expect(ethers.Transaction.from(signed[0]!).nonce).to.equal(keptNonce + 1);
+      expect(result.txHash).to.equal(ethers.keccak256(signed[0]!));
+      expect((await anchor.batchOf(batch.root)).batchId).to.equal(result.batchId);
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(keptNonce + 2);
+    });
+  });
+
   describe('when the oracle stops (release) on an instamine chain', function () {
     it('an anchoring waiting for confirmations ends deferred with its transaction, mined, without a block more', async function () {
       const { anchor, wallet } = await loadFixture(anchorerFixture);
