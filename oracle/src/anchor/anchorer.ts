@@ -35,6 +35,19 @@ export class AnchorDeferredError extends BaseError {
 /** Where a batch ended up on chain. */
 export type AnchorResult = { batchId: bigint; txHash: Hex | null; blockNumber: number; gasUsed: bigint | null };
 
+/** Options of {@link Anchorer.anchor}. */
+export type AnchorOptions = {
+  /**
+   * The transaction signed for this root before a restart: re-broadcast as is, and signed anew only once its nonce
+   * went to another transaction.
+   */
+  signed?: string | undefined;
+  /** Receives the signed transaction before its first broadcast, to keep it for a restart. */
+  onSigned?: (raw: string) => void;
+  /** Called once the root is on its way: the transaction broadcast, or the root found on chain. */
+  onSent?: () => void;
+};
+
 /** Parameters of {@link Anchorer}. */
 export type AnchorerParameters = {
   /** The oracle's wallet, connected to the chain's provider; it holds ORACLE_ROLE. */
@@ -82,19 +95,7 @@ export class Anchorer {
   }
 
   /** Anchors `root`, retrying through outages, and resolves once the batch is final. */
-  async anchor(
-    root: Hex,
-    leafCount: number,
-    manifestCid: string,
-    options: {
-      /** The transaction signed for this root before a restart: re-broadcast as is, signed anew only once its nonce went to another transaction. */
-      signed?: string | undefined;
-      /** Receives the signed transaction before its first broadcast, to keep it for a restart. */
-      onSigned?: (raw: string) => void;
-      /** Called once the root is on its way: the transaction broadcast, or the root found on chain. */
-      onSent?: () => void;
-    } = {},
-  ): Promise<AnchorResult> {
+  async anchor(root: Hex, leafCount: number, manifestCid: string, options: AnchorOptions = {}): Promise<AnchorResult> {
     for (let signed = options.signed; ; signed = undefined) {
       const existing = await this.retrying(() => this.anchored(root, options.onSent));
       if (existing !== undefined) return existing;
@@ -113,7 +114,7 @@ export class Anchorer {
     root: Hex,
     leafCount: number,
     manifestCid: string,
-    options: Parameters<Anchorer['anchor']>[3] & object,
+    options: AnchorOptions,
   ): Promise<AnchorResult> {
     // Signing and broadcasting take turns, so that batches anchored concurrently get consecutive nonces (each signs
     // once the previous one is in the node's pool); waiting for blocks and confirmations is concurrent.
