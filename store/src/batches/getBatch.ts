@@ -1,0 +1,48 @@
+import type { Db } from '../pool/withTransaction';
+import { hashKey, pageSize, type Row } from '../values';
+import { batchFromRow, checkStatus, type BatchStatus, type IndexedBatch } from './types';
+
+/**
+ * The batch with the store's number `id`, or undefined.
+ *
+ * @example
+ * (await getBatch(store, 7))?.status
+ */
+export async function getBatch(db: Db, id: number): Promise<IndexedBatch | undefined> {
+  const { rows } = await db.query<Row>({ name: 'store.batches.get', text: 'SELECT * FROM batches WHERE id = $1' }, [id]);
+  return rows[0] === undefined ? undefined : batchFromRow(rows[0]);
+}
+
+/**
+ * The batch with Merkle root `root`, or undefined.
+ *
+ * @example
+ * (await getBatchByRoot(store, root))?.txHash
+ */
+export async function getBatchByRoot(db: Db, root: string): Promise<IndexedBatch | undefined> {
+  const { rows } = await db.query<Row>(
+    { name: 'store.batches.byRoot', text: 'SELECT * FROM batches WHERE root = $1' },
+    [hashKey(root, 'root')],
+  );
+  return rows[0] === undefined ? undefined : batchFromRow(rows[0]);
+}
+
+/**
+ * Batches, oldest first, optionally only those in `status` (default limit 100, at most 1,000).
+ *
+ * @example
+ * for (const batch of await listBatches(store, { status: 'submitted' })) await track(batch)
+ */
+export async function listBatches(
+  db: Db,
+  query: { status?: BatchStatus; limit?: number } = {},
+): Promise<IndexedBatch[]> {
+  const { rows } = await db.query<Row>(
+    {
+      name: 'store.batches.list',
+      text: 'SELECT * FROM batches WHERE ($1::text IS NULL OR status = $1) ORDER BY id LIMIT $2',
+    },
+    [query.status === undefined ? null : checkStatus(query.status), pageSize(query.limit, 100, 1_000)],
+  );
+  return rows.map(batchFromRow);
+}

@@ -1,0 +1,5 @@
+export * from './types';
+export * from './createBatch';
+export * from './getBatch';
+export * from './claimUnbatchedSnapshots';
+export * from './markBatch';

@@ -1,0 +1,26 @@
+/**
+ * The store (issue 15): the index every oracle, API and security instance shares, on PostgreSQL: the embedded
+ * server or an external one (`DATABASE_URL`), a pool per process, bounded transactions, forward migrations with a
+ * checked schema version, and one module per domain of queries. See README.md in this folder.
+ *
+ * @example
+ * import { loadStoreConfig, startStore, insertSnapshot } from '../../store/src'
+ * const store = await startStore(loadStoreConfig())
+ * await insertSnapshot(store, { deviceId, seq, collectedAt, hash, cid })
+ */
+export * from './errors';
+export * from './config';
+export * from './values';
+export { startEmbeddedServer, type EmbeddedServer, type StartEmbeddedServerOptions } from './server/startEmbeddedServer';
+export { clearStalePostmaster, stopLeftoverServer, type StalePostmaster } from './server/stalePostmaster';
+export { freePort } from './server/freePort';
+export { MIN_SERVER_VERSION, openStore, type OpenStoreOptions } from './pool/openStore';
+export { runQuery } from './pool/runQuery';
+export type { Queryable, Statement, Store, Transaction, TransactionSettings } from './pool/types';
+export { inTransaction, storeOf, withTransaction, type Db, type TransactionOptions } from './pool/withTransaction';
+export { EMBEDDED_DATABASE, ensureDatabase, startStore } from './startStore';
+export { MIGRATION_LOCK_KEY, checkSchemaVersion, migrate, type MigrateResult } from './migrations/migrate';
+export { STORE_MIGRATIONS, STORE_SCHEMA_VERSION, type StoreMigration } from './migrations/migrations';
+export * from './ledger';
+export * from './snapshots';
+export * from './batches';

@@ -1,0 +1,94 @@
+import { inTransaction, type Db } from '../pool/withTransaction';
+import type { Transaction } from '../pool/types';
+import { deviceIdKey, sequenceNumber } from '../values';
+
+/** One row of the sequence ledger: the highest number accepted for a device and kind (`will` for the last will). */
+export type LedgerEntry = { deviceId: string; kind: string; seq: number };
+
+/** What {@link advanceSequenceLedger} did. */
+export type LedgerAdvance = {
+  /** The ledger's number before, undefined for the device's first message of this kind. */
+  previous: number | undefined;
+  /** Whether the row now holds `seq` (false: it already held as high a number). */
+  advanced: boolean;
+};
+
+const SELECT_FOR_UPDATE = {
+  name: 'store.ledger.selectForUpdate',
+  text: 'SELECT seq FROM sequence_ledger WHERE device_id = $1 AND kind = $2 FOR UPDATE',
+};
+const SELECT = { name: 'store.ledger.select', text: 'SELECT seq FROM sequence_ledger WHERE device_id = $1 AND kind = $2' };
+const UPSERT = {
+  name: 'store.ledger.upsert',
+  text: `INSERT INTO sequence_ledger (device_id, kind, seq) VALUES ($1, $2, $3)
+         ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq
+         WHERE excluded.kind = 'will' OR excluded.seq > sequence_ledger.seq`,
+};
+
+/**
+ * Advances the ledger row of a device and kind to `seq`, inside the caller's transaction (so that it commits or rolls
+ * back with what it accounts for). The row is locked until that transaction ends: two instances advancing one device
+ * at once are serialised. A lower number never replaces a higher one (the will excepted: a new announcement
+ * replaces the old).
+ *
+ * @example
+ * await withTransaction(store, async (tx) => {
+ *   await tx.query(insertReading, values)
+ *   const { previous } = await advanceSequenceLedger(tx, { deviceId, kind: 'telemetry', seq })
+ * })
+ */
+export async function advanceSequenceLedger(tx: Transaction, entry: LedgerEntry): Promise<LedgerAdvance> {
+  const deviceId = deviceIdKey(entry.deviceId);
+  const seq = sequenceNumber(entry.seq, 'ledger sequence number');
+  const { rows } = await tx.query<{ seq: number }>(SELECT_FOR_UPDATE, [deviceId, entry.kind]);
+  const previous = rows[0]?.seq;
+  const { rowCount } = await tx.query(UPSERT, [deviceId, entry.kind, seq]);
+  return { previous, advanced: rowCount === 1 };
+}
+
+/**
+ * Records ledger rows in one transaction (the caller's when `db` is one), as {@link advanceSequenceLedger} does.
+ *
+ * @example
+ * await saveSequenceLedger(store, [{ deviceId, kind: 'will', seq: 12 }])
+ */
+export async function saveSequenceLedger(db: Db, entries: readonly LedgerEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await inTransaction(db, async (tx) => {
+    for (const entry of entries) {
+      await tx.query(UPSERT, [deviceIdKey(entry.deviceId), entry.kind, sequenceNumber(entry.seq)]);
+    }
+  });
+}
+
+/**
+ * Every ledger row.
+ *
+ * @example
+ * const entries = await loadSequenceLedger(store)
+ */
+export async function loadSequenceLedger(db: Db): Promise<LedgerEntry[]> {
+  const { rows } = await db.query<{ device_id: string; kind: string; seq: number }>(
+    'SELECT device_id, kind, seq FROM sequence_ledger ORDER BY device_id, kind',
+  );
+  return rows.map((row) => ({ deviceId: row.device_id, kind: row.kind, seq: row.seq }));
+}
+
+/**
+ * The ledger as the replay check reads it, straight from the database (each call a query, whichever instance
+ * wrote the row): what a message's sequence number is compared with.
+ *
+ * @example
+ * const ledger = readSequenceLedger(store)
+ * await ledger.last(deviceId, 'snapshot') // the highest snapshot seq accepted, or undefined
+ */
+export function readSequenceLedger(db: Db): {
+  last(deviceId: string, kind: string): Promise<number | undefined>;
+  willSeq(deviceId: string): Promise<number | undefined>;
+} {
+  const read = async (deviceId: string, kind: string) => {
+    const { rows } = await db.query<{ seq: number }>(SELECT, [deviceIdKey(deviceId), kind]);
+    return rows[0]?.seq;
+  };
+  return { last: read, willSeq: (deviceId) => read(deviceId, 'will') };
+}

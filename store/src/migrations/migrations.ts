@@ -1,0 +1,25 @@
+import { V1_INDEX_SCHEMA } from './v1IndexSchema';
+
+/**
+ * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
+ * changes: a later change is a new migration.
+ */
+export type StoreMigration = {
+  version: number;
+  name: string;
+  /** SQL run in one transaction with the version's row in `schema_version`. */
+  sql: string;
+};
+
+/**
+ * Every migration, in order.
+ *
+ * @example
+ * const latest = STORE_MIGRATIONS[STORE_MIGRATIONS.length - 1]!.version
+ */
+export const STORE_MIGRATIONS: readonly StoreMigration[] = [
+  { version: 1, name: 'the index schema (SQLite versions 1-12), batch membership, snapshot queue', sql: V1_INDEX_SCHEMA },
+];
+
+/** The schema version this code expects. */
+export const STORE_SCHEMA_VERSION = STORE_MIGRATIONS.length;

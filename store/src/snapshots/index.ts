@@ -1,0 +1,4 @@
+export * from './types';
+export * from './insertSnapshot';
+export * from './getSnapshot';
+export * from './attachBatch';

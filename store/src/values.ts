@@ -1,0 +1,83 @@
+import { formatDeviceId, parseDeviceId } from '../../twin-core/src/identity/deviceId';
+import type { Hex } from '../../twin-core/src/encoding/hex';
+import { StoreError } from './errors';
+
+/** A time as the store's functions take it: a Date, ISO 8601 text or milliseconds since the epoch. */
+export type TimeInput = Date | string | number;
+
+/**
+ * A DeviceID as the store keeps it: `0x` + 64 lower-case hex digits.
+ *
+ * @example
+ * deviceIdKey(5n) // '0x0000…0005'
+ */
+export function deviceIdKey(deviceId: string | bigint): Hex {
+  try {
+    return formatDeviceId(typeof deviceId === 'bigint' ? deviceId : parseDeviceId(deviceId));
+  } catch (error) {
+    throw new StoreError('Invalid DeviceID.', { details: String(deviceId), cause: error });
+  }
+}
+
+/**
+ * A {@link TimeInput} as a Date (what `timestamptz` parameters take), refusing what is not a time.
+ *
+ * @example
+ * toDate('2026-01-01T00:00:00Z', 'collection time')
+ */
+export function toDate(time: TimeInput, field = 'time'): Date {
+  const value = time instanceof Date ? time.getTime() : typeof time === 'number' ? time : Date.parse(time);
+  if (!Number.isFinite(value)) throw new StoreError(`Invalid ${field}.`, { details: String(time) });
+  return new Date(Math.trunc(value));
+}
+
+/**
+ * ISO 8601 text of a `timestamptz` value as pg returns it.
+ *
+ * @example
+ * toIso(row.received_at) // '2026-01-01T00:00:00.000Z'
+ */
+export function toIso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/**
+ * Lower-case hex of a hash or transaction hash (`0x` + hex digits).
+ *
+ * @example
+ * hashKey('0xABCD') // '0xabcd'
+ */
+export function hashKey(value: string, field = 'hash'): Hex {
+  if (!/^0x[0-9a-fA-F]*$/.test(value)) throw new StoreError(`Invalid ${field}.`, { details: value });
+  return value.toLowerCase() as Hex;
+}
+
+/**
+ * A sequence number: a safe integer ≥ 0.
+ *
+ * @example
+ * sequenceNumber(snapshot.seq, 'snapshot sequence number')
+ */
+export function sequenceNumber(value: number, field = 'sequence number'): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new StoreError(`Invalid ${field}.`, { details: `expected an integer ≥ 0, got ${String(value)}` });
+  }
+  return value;
+}
+
+/**
+ * The page size a listing uses: `requested` bounded to 1…`max`, `fallback` when absent.
+ *
+ * @example
+ * pageSize(query.limit, 100, 1_000) // 100 when absent, 1,000 for 5,000
+ */
+export function pageSize(requested: number | undefined, fallback: number, max: number): number {
+  if (requested === undefined) return fallback;
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new StoreError('Invalid page size.', { details: `expected a positive integer, got ${requested}` });
+  }
+  return Math.min(requested, max);
+}
+
+/** A row as pg returns it. */
+export type Row = Record<string, unknown>;
