@@ -9,3 +9,13 @@ export function thrownBy(action: () => unknown): Error {
   }
   expect.fail('expected the call to throw');
 }
+
+/** Awaits `promise` and returns what it rejected with; fails the test when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  expect.fail('expected the promise to reject');
+}
