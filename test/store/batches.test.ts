@@ -1,0 +1,166 @@
+import { expect } from 'chai';
+import {
+  StoreError,
+  claimUnbatchedSnapshots,
+  confirmBatchByRoot,
+  getBatch,
+  listBatches,
+  listUnbatchedSnapshots,
+  markBatchConfirmed,
+  markBatchFailed,
+  markBatchSubmitted,
+  unconfirmBatchesAfter,
+  withTransaction,
+  type ClaimedBatch,
+  type Store,
+} from '../../store/src';
+import { createTestDatabase } from '../helpers/store';
+import { rejectionOf } from '../helpers/thrownBy';
+
+const hash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
+const key = (s: { deviceId: string; seq: number }) => `${s.deviceId}#${s.seq}`;
+
+/** `count` snapshots of 10 devices, queued for batching, received 1 ms apart from `from` (one statement). */
+async function queueSnapshots(store: Store, count: number, from = Date.UTC(2026, 0, 1)): Promise<void> {
+  await store.query(
+    `WITH rows AS (
+       SELECT '0x' || lpad(to_hex(n % 10 + 1), 64, '0') AS device_id, n AS seq,
+              to_timestamp(($2::bigint + n) / 1000.0) AS at
+       FROM generate_series((SELECT coalesce(max(seq) + 1, 0) FROM snapshots), (SELECT coalesce(max(seq) + 1, 0) FROM snapshots) + $1 - 1) AS n
+     ), inserted AS (
+       INSERT INTO snapshots (device_id, seq, collected_at, hash, cid, received_at)
+       SELECT device_id, seq, at, '0x' || lpad(to_hex(seq), 64, '0'), 'bafy' || seq, at FROM rows RETURNING device_id, seq, received_at
+     )
+     INSERT INTO snapshot_queue SELECT device_id, seq, received_at FROM inserted`,
+    [count, from],
+  );
+}
+
+describe('store: batches claimed from the shared queue', function () {
+  this.timeout(120_000);
+  let store: Store;
+  beforeEach(async function () {
+    store = await (await createTestDatabase()).open({ poolSize: 8 });
+  });
+
+  describe('when two claimers run at the same time', function () {
+    it('the second skips what the first holds, without waiting for it, and gets other snapshots', async function () {
+      await queueSnapshots(store, 100);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let first: ClaimedBatch | undefined;
+      let claimedFirst!: () => void;
+      const firstClaimed = new Promise<void>((resolve) => (claimedFirst = resolve));
+      // The first claimer keeps its transaction (and its row locks) open until the second has claimed.
+      const firstTransaction = withTransaction(store, async (tx) => {
+        first = await claimUnbatchedSnapshots(tx, { limit: 30 });
+        claimedFirst();
+        await held;
+      });
+      await firstClaimed;
+      const second = await claimUnbatchedSnapshots(store, { limit: 30 });
+      release();
+      await firstTransaction;
+
+      expect(first!.snapshots).to.have.length(30);
+      expect(second!.snapshots).to.have.length(30);
+      const firstKeys = new Set(first!.snapshots.map(key));
+      expect(second!.snapshots.filter((s) => firstKeys.has(key(s)))).to.deep.equal([]);
+      expect(second!.batch.id).to.not.equal(first!.batch.id);
+      // Oldest first: the first claimer took seq 0…29, the second the next 30.
+      expect(first!.snapshots.map((s) => s.seq)).to.deep.equal([...Array(30).keys()]);
+      expect(second!.snapshots.map((s) => s.seq)).to.deep.equal([...Array(30).keys()].map((n) => n + 30));
+      expect(await listUnbatchedSnapshots(store, { limit: 1_000 })).to.have.length(40);
+    });
+
+    it('four claimers looping on their own connections never get the same snapshot, and together get all', async function () {
+      await queueSnapshots(store, 2_000);
+      const claims: { claimer: number; batch: ClaimedBatch }[] = [];
+      const claimer = async (id: number) => {
+        for (;;) {
+          const batch = await withTransaction(store, async (tx) => {
+            const claimed = await claimUnbatchedSnapshots(tx, { limit: 37 });
+            await tx.query('SELECT pg_sleep(0.005)'); // hold the locks a moment: the others must skip, not wait
+            return claimed;
+          });
+          if (batch === undefined) return;
+          claims.push({ claimer: id, batch });
+        }
+      };
+      await Promise.all([1, 2, 3, 4].map(claimer));
+      const all = claims.flatMap((claim) => claim.batch.snapshots.map(key));
+      expect(new Set(all).size).to.equal(all.length); // no snapshot twice
+      expect(all).to.have.length(2_000); // none left out
+      expect(new Set(claims.map((claim) => claim.claimer)).size).to.be.greaterThan(1);
+      const { rows } = await store.query<{ n: number; batches: number }>(
+        'SELECT count(*)::int AS n, count(DISTINCT batch_id)::int AS batches FROM batch_members',
+      );
+      expect(rows[0]).to.deep.equal({ n: 2_000, batches: claims.length });
+      for (const claim of claims) expect(claim.batch.batch.leafCount).to.equal(claim.batch.snapshots.length);
+    });
+  });
+
+  describe('when the claiming transaction rolls back', function () {
+    it('leaves the snapshots unbatched and creates no batch', async function () {
+      await queueSnapshots(store, 10);
+      await rejectionOf(
+        withTransaction(store, async (tx) => {
+          expect((await claimUnbatchedSnapshots(tx, { limit: 10 }))!.snapshots).to.have.length(10);
+          throw new Error('the manifest upload failed');
+        }),
+      );
+      expect(await listUnbatchedSnapshots(store)).to.have.length(10);
+      expect(await listBatches(store)).to.deep.equal([]);
+    });
+  });
+
+  describe('when nothing is queued', function () {
+    it('claims nothing and creates no batch', async function () {
+      expect(await claimUnbatchedSnapshots(store)).to.equal(undefined);
+      await queueSnapshots(store, 5, Date.UTC(2026, 5, 1));
+      expect(await claimUnbatchedSnapshots(store, { receivedBefore: Date.UTC(2026, 0, 1) })).to.equal(undefined);
+      expect(await listBatches(store)).to.deep.equal([]);
+    });
+  });
+
+  describe('when a batch is anchored', function () {
+    it('goes submitted, then confirmed (by its root too), and a reorganisation turns it back', async function () {
+      await queueSnapshots(store, 3);
+      const { batch } = (await claimUnbatchedSnapshots(store))!;
+      const submitted = await markBatchSubmitted(store, batch.id, {
+        root: hash(0xabc).toUpperCase().replace('0X', '0x'),
+        manifestCid: 'bafymanifest',
+        leafCount: 3,
+        txHash: hash(1),
+      });
+      expect(submitted).to.include({ status: 'submitted', root: hash(0xabc), leafCount: 3 });
+      const confirmed = await confirmBatchByRoot(store, hash(0xabc), {
+        txHash: hash(1),
+        block: 42,
+        gasUsed: 2n ** 70n,
+        chainBatchId: 9,
+      });
+      expect(confirmed).to.include({ status: 'confirmed', block: 42, chainBatchId: 9 });
+      expect(confirmed!.gasUsed).to.equal(2n ** 70n);
+      expect(await confirmBatchByRoot(store, hash(0xdef), { txHash: hash(1), block: 1 })).to.equal(undefined);
+
+      const failing = (await rejectionOf(markBatchFailed(store, batch.id, 'too late'))) as StoreError;
+      expect(failing.shortMessage).to.equal('The batch cannot change.');
+      expect(failing.details).to.equal(`batch ${batch.id} is already confirmed`);
+
+      expect(await unconfirmBatchesAfter(store, 41)).to.equal(1);
+      expect(await getBatch(store, batch.id)).to.include({ status: 'submitted', block: null, confirmedAt: null });
+      const again = await markBatchConfirmed(store, batch.id, { txHash: hash(1), block: 43 });
+      expect(again).to.include({ status: 'confirmed', block: 43, chainBatchId: null });
+      expect(again.gasUsed).to.equal(2n ** 70n);
+      expect(await listBatches(store, { status: 'confirmed' })).to.have.length(1);
+    });
+
+    it('refuses an unknown batch and a bad status by name', async function () {
+      const unknown = (await rejectionOf(markBatchFailed(store, 999, 'x'))) as StoreError;
+      expect(unknown.shortMessage).to.equal('Unknown batch.');
+      const status = (await rejectionOf(listBatches(store, { status: 'lost' as never }))) as StoreError;
+      expect(status.shortMessage).to.equal('Invalid batch status.');
+    });
+  });
+});
