@@ -86,6 +86,10 @@ async function attemptTransaction<T>(
     query: (statement, values) => runQuery(client, statement, values),
   };
   let broken: Error | undefined;
+  // A checked-out client whose connection the server ends (idle-in-transaction timeout, restart) emits 'error';
+  // unheard, that would be an uncaught exception. The failing query rejects too; the client is then discarded.
+  const onError = (error: Error) => (broken = error);
+  client.on('error', onError);
   try {
     const statementMs = options.statementTimeoutMs ?? store.settings.statementTimeoutMs;
     const idleMs = options.idleInTransactionTimeoutMs ?? store.settings.idleInTransactionTimeoutMs;
@@ -105,6 +109,7 @@ async function attemptTransaction<T>(
     }
     throw error;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }
