@@ -13,9 +13,7 @@ export const storeConfigSchema = z.object({
    * An external PostgreSQL ≥ 15 (`postgres://user:password@host:5432/db`, env `DATABASE_URL`); the password is never
    * logged. Default: none, the embedded server.
    */
-  databaseUrl: z
-    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
-    .optional(),
+  databaseUrl: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   /** Data directory of the embedded server (default `.data/postgres`); initialised on first start. */
   embeddedDataDir: z.string().min(1).default('.data/postgres'),
   /** TCP port of the embedded server on 127.0.0.1 (default 0: a free port chosen at start). */

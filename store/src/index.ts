@@ -11,8 +11,17 @@
 export * from './errors';
 export * from './config';
 export * from './values';
-export { startEmbeddedServer, type EmbeddedServer, type StartEmbeddedServerOptions } from './server/startEmbeddedServer';
-export { clearStalePostmaster, postmasterPid, stopLeftoverServer, type StalePostmaster } from './server/stalePostmaster';
+export {
+  startEmbeddedServer,
+  type EmbeddedServer,
+  type StartEmbeddedServerOptions,
+} from './server/startEmbeddedServer';
+export {
+  clearStalePostmaster,
+  postmasterPid,
+  stopLeftoverServer,
+  type StalePostmaster,
+} from './server/stalePostmaster';
 export { freePort } from './server/freePort';
 export { MIN_SERVER_VERSION, openStore, type OpenStoreOptions } from './pool/openStore';
 export { runQuery } from './pool/runQuery';

@@ -54,12 +54,30 @@ export async function startSystemCluster(): Promise<SystemCluster> {
     const result = spawnSync('runuser', ['-u', 'postgres', '--', join(bin!, command), ...args], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
   };
-  asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwfile}`, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  asPostgres('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    `--pwfile=${pwfile}`,
+    '-A',
+    'scram-sha-256',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   rmSync(pwfile);
   const port = await freePort();
   asPostgres('pg_ctl', [
-    '-D', dataDir, '-l', join(base, 'log'), '-w', '-t', '60',
-    '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`,
+    '-D',
+    dataDir,
+    '-l',
+    join(base, 'log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`,
     'start',
   ]);
   let stopped = false;

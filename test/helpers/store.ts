@@ -5,7 +5,13 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openStore, startEmbeddedServer, type EmbeddedServer, type OpenStoreOptions, type Store } from '../../store/src';
+import {
+  openStore,
+  startEmbeddedServer,
+  type EmbeddedServer,
+  type OpenStoreOptions,
+  type Store,
+} from '../../store/src';
 
 /** The server the store's tests use. */
 export type TestServer = {
@@ -52,7 +58,7 @@ export function testServer(): Promise<TestServer> {
     }
     dataDir = mkdtempSync(join(tmpdir(), 'store-test-'));
     chmodSync(dataDir, 0o711); // as root the server runs as user postgres, which must reach its directory
-    embedded = await startEmbeddedServer({ dataDir: join(dataDir, 'pg') });
+    embedded = await startEmbeddedServer({ dataDir: join(dataDir, 'pg'), durable: false });
     return { kind: 'embedded', adminUrl: embedded.url, urlFor: embedded.urlFor, timings: embedded.timings };
   })();
   return server;

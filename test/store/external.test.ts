@@ -76,6 +76,8 @@ describe("store: an external server (the system's PostgreSQL, Debian's package) 
     await client.end();
     const error = (await rejectionOf(openStore({ databaseUrl: url }))) as StoreError;
     expect(error.shortMessage).to.equal(`The store's database is newer than this code.`);
-    expect(error.details).to.contain(`schema version ${STORE_SCHEMA_VERSION + 1}`).and.contain(`up to ${STORE_SCHEMA_VERSION}`);
+    expect(error.details)
+      .to.contain(`schema version ${STORE_SCHEMA_VERSION + 1}`)
+      .and.contain(`up to ${STORE_SCHEMA_VERSION}`);
   });
 });

@@ -30,9 +30,26 @@ describe('store migrations and the schema version', function () {
         `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
       );
       expect(tables.rows.map((row) => row.tablename)).to.include.members([
-        'twins', 'snapshots', 'batch_members', 'snapshot_queue', 'batches', 'sequence_ledger', 'telemetry_readings',
-        'latest_telemetry', 'alerts', 'commands', 'twin_states', 'rejections', 'rejection_counts', 'notifications',
-        'chain_cursor', 'chain_events', 'entities', 'twin_updates', 'twin_state_changes', 'telemetry_batches',
+        'twins',
+        'snapshots',
+        'batch_members',
+        'snapshot_queue',
+        'batches',
+        'sequence_ledger',
+        'telemetry_readings',
+        'latest_telemetry',
+        'alerts',
+        'commands',
+        'twin_states',
+        'rejections',
+        'rejection_counts',
+        'notifications',
+        'chain_cursor',
+        'chain_events',
+        'entities',
+        'twin_updates',
+        'twin_state_changes',
+        'telemetry_batches',
       ]);
     });
 
@@ -41,7 +58,11 @@ describe('store migrations and the schema version', function () {
       try {
         expect(await migrate(first)).to.deep.equal({ from: 0, to: STORE_SCHEMA_VERSION, applied: [1] });
         await first.query(`INSERT INTO chain_cursor VALUES ('mirror', 7, NULL, now())`);
-        expect(await migrate(first)).to.deep.equal({ from: STORE_SCHEMA_VERSION, to: STORE_SCHEMA_VERSION, applied: [] });
+        expect(await migrate(first)).to.deep.equal({
+          from: STORE_SCHEMA_VERSION,
+          to: STORE_SCHEMA_VERSION,
+          applied: [],
+        });
         const { rows } = await first.query('SELECT last_processed_block FROM chain_cursor');
         expect(rows).to.deep.equal([{ last_processed_block: '7' }]);
       } finally {
@@ -65,7 +86,9 @@ describe('store migrations and the schema version', function () {
     it('refuses to serve a database that is not migrated when asked only to check', async function () {
       const error = await rejectionOf(db.open({ schema: 'check' }));
       expect(error).to.be.instanceOf(StoreError);
-      expect((error as StoreError).details).to.contain('schema version 0').and.contain(`version ${STORE_SCHEMA_VERSION}`);
+      expect((error as StoreError).details)
+        .to.contain('schema version 0')
+        .and.contain(`version ${STORE_SCHEMA_VERSION}`);
     });
   });
 
@@ -73,7 +96,9 @@ describe('store migrations and the schema version', function () {
     it('is refused at start, the error naming both versions', async function () {
       const db = await createTestDatabase();
       const connection = await client(db.url);
-      await connection.query(`INSERT INTO schema_version (version, name) VALUES (${STORE_SCHEMA_VERSION + 1}, 'later')`);
+      await connection.query(
+        `INSERT INTO schema_version (version, name) VALUES (${STORE_SCHEMA_VERSION + 1}, 'later')`,
+      );
       await connection.end();
       const error = (await rejectionOf(openStore({ databaseUrl: db.url }))) as StoreError;
       expect(error).to.be.instanceOf(StoreError);

@@ -54,9 +54,13 @@ describe('store: the embedded PostgreSQL server', function () {
     server = await startEmbeddedServer({ dataDir });
     expect(server.initialised).to.equal(true);
     expect(server.timings.initMs).to.be.greaterThan(0);
-    process.stdout.write(`      (initdb ${server.timings.initMs.toFixed(0)} ms, start ${server.timings.startMs.toFixed(0)} ms)\n`);
+    process.stdout.write(
+      `      (initdb ${server.timings.initMs.toFixed(0)} ms, start ${server.timings.startMs.toFixed(0)} ms)\n`,
+    );
     await query(server.url, 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)');
-    expect(await query(server.url, `SELECT current_setting('listen_addresses') AS a`)).to.deep.equal([{ a: '127.0.0.1' }]);
+    expect(await query(server.url, `SELECT current_setting('listen_addresses') AS a`)).to.deep.equal([
+      { a: '127.0.0.1' },
+    ]);
     await server.stop();
     await server.stop(); // again: nothing
     server = await startEmbeddedServer({ dataDir });

@@ -9,7 +9,9 @@ import { batchFromRow, checkStatus, type BatchStatus, type IndexedBatch } from '
  * (await getBatch(store, 7))?.status
  */
 export async function getBatch(db: Db, id: number): Promise<IndexedBatch | undefined> {
-  const { rows } = await db.query<Row>({ name: 'store.batches.get', text: 'SELECT * FROM batches WHERE id = $1' }, [id]);
+  const { rows } = await db.query<Row>({ name: 'store.batches.get', text: 'SELECT * FROM batches WHERE id = $1' }, [
+    id,
+  ]);
   return rows[0] === undefined ? undefined : batchFromRow(rows[0]);
 }
 

@@ -17,7 +17,10 @@ const SELECT_FOR_UPDATE = {
   name: 'store.ledger.selectForUpdate',
   text: 'SELECT seq FROM sequence_ledger WHERE device_id = $1 AND kind = $2 FOR UPDATE',
 };
-const SELECT = { name: 'store.ledger.select', text: 'SELECT seq FROM sequence_ledger WHERE device_id = $1 AND kind = $2' };
+const SELECT = {
+  name: 'store.ledger.select',
+  text: 'SELECT seq FROM sequence_ledger WHERE device_id = $1 AND kind = $2',
+};
 const UPSERT = {
   name: 'store.ledger.upsert',
   text: `INSERT INTO sequence_ledger (device_id, kind, seq) VALUES ($1, $2, $3)

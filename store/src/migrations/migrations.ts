@@ -18,7 +18,11 @@ export type StoreMigration = {
  * const latest = STORE_MIGRATIONS[STORE_MIGRATIONS.length - 1]!.version
  */
 export const STORE_MIGRATIONS: readonly StoreMigration[] = [
-  { version: 1, name: 'the index schema (SQLite versions 1-12), batch membership, snapshot queue', sql: V1_INDEX_SCHEMA },
+  {
+    version: 1,
+    name: 'the index schema (SQLite versions 1-12), batch membership, snapshot queue',
+    sql: V1_INDEX_SCHEMA,
+  },
 ];
 
 /** The schema version this code expects. */

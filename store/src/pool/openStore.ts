@@ -68,7 +68,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
           : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  pool.on('error', (error) => options.onIdleError?.(wrapPgError(error, 'An idle database connection failed.', secrets)));
+  pool.on('error', (error) =>
+    options.onIdleError?.(wrapPgError(error, 'An idle database connection failed.', secrets)),
+  );
   let client: pg.PoolClient | undefined;
   try {
     try {

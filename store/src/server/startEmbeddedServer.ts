@@ -12,6 +12,11 @@ export type StartEmbeddedServerOptions = {
   dataDir: string;
   /** TCP port on 127.0.0.1 (default: a free one). */
   port?: number;
+  /**
+   * Whether commits are flushed to disk (default true). False (`fsync=off`, `synchronous_commit=off`,
+   * `full_page_writes=off`) is for throw-away servers such as the tests': a crash of the machine may corrupt the data.
+   */
+  durable?: boolean;
   /** Each line the server and initdb print (default: kept, shown only in the error of a failed start). */
   onLog?: (line: string) => void;
 };
@@ -76,7 +81,12 @@ export async function startEmbeddedServer(options: StartEmbeddedServerOptions): 
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      ...(options.durable === false
+        ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+        : []),
+    ],
     onLog,
     onError: onLog,
   });

@@ -17,7 +17,11 @@ const LATEST = {
  * @example
  * const snapshot = await getSnapshot(store, deviceId, 42)
  */
-export async function getSnapshot(db: Db, deviceId: string | bigint, seq: number): Promise<IndexedSnapshot | undefined> {
+export async function getSnapshot(
+  db: Db,
+  deviceId: string | bigint,
+  seq: number,
+): Promise<IndexedSnapshot | undefined> {
   const { rows } = await db.query<Row>(GET, [deviceIdKey(deviceId), seq]);
   return rows[0] === undefined ? undefined : snapshotFromRow(rows[0]);
 }
