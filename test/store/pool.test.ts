@@ -104,6 +104,17 @@ describe('store: pool, transactions, errors and config', function () {
     });
   });
 
+  describe('when the server is older than the store needs', function () {
+    it('is refused at connect, the error naming both versions', async function () {
+      // No PostgreSQL 14 here: the same check, with the minimum raised above this server's version.
+      const minimum = store.serverVersion + 1;
+      const error = (await rejectionOf(openStore({ databaseUrl: db.url, minServerVersion: minimum }))) as StoreError;
+      expect(error.shortMessage).to.equal('The PostgreSQL server is too old for the store.');
+      expect(error.details).to.contain(`server_version_num ${store.serverVersion}`).and.contain(`needs ${minimum}`);
+      expect(store.serverVersion).to.be.at.least(150_000);
+    });
+  });
+
   describe('when the connection fails', function () {
     it('names the server without the password', async function () {
       const url = new URL(db.url);

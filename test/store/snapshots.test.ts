@@ -12,6 +12,7 @@ import {
   readSequenceLedger,
   saveSequenceLedger,
   loadSequenceLedger,
+  pageSnapshots,
   withTransaction,
   type Store,
 } from '../../store/src';
@@ -101,6 +102,25 @@ describe('store: snapshots and the replay ledger', function () {
       await saveSequenceLedger(store, [{ deviceId: device(6), kind: 'will', seq: 2 }]);
       expect(await readSequenceLedger(store).willSeq(device(6))).to.equal(2);
       expect(await loadSequenceLedger(store)).to.deep.include({ deviceId: device(6), kind: 'will', seq: 2 });
+    });
+  });
+
+  describe("when a device's snapshots are paged", function () {
+    it('returns them newest first with the total, bounded by collection time', async function () {
+      for (const seq of [1, 2, 3, 4, 5]) await insertSnapshot(store, snapshot(10, seq));
+      const first = await pageSnapshots(store, device(10), { pageSize: 2 });
+      expect(first.items.map((s) => s.seq)).to.deep.equal([5, 4]);
+      expect(first).to.include({ total: 5, page: 1, pageSize: 2 });
+      const bounded = await pageSnapshots(store, device(10), {
+        fromTime: Date.UTC(2026, 0, 1, 0, 0, 2),
+        toTime: Date.UTC(2026, 0, 1, 0, 0, 4),
+        page: 2,
+        pageSize: 2,
+      });
+      expect(bounded.items.map((s) => s.seq)).to.deep.equal([2]);
+      expect(bounded.total).to.equal(3);
+      const past = await pageSnapshots(store, device(10), { page: 9, pageSize: 2 });
+      expect(past).to.deep.include({ items: [], total: 5 });
     });
   });
 

@@ -26,6 +26,8 @@ export type OpenStoreOptions = {
   schema?: 'migrate' | 'check';
   /** Migrations (default all); tests pass a prefix to build an older database. */
   migrations?: readonly StoreMigration[];
+  /** The oldest `server_version_num` accepted (default {@link MIN_SERVER_VERSION}: PostgreSQL 15). */
+  minServerVersion?: number;
   /** `application_name` shown in `pg_stat_activity` (default `twin-store`). */
   applicationName?: string;
   /** Called with errors of idle connections (a server restart); default: ignored, the pool reconnects. */
@@ -80,9 +82,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     }
     const { rows } = await runQuery<{ v: string }>(client, "SELECT current_setting('server_version_num') AS v");
     const serverVersion = Number(rows[0]?.v);
-    if (!(serverVersion >= MIN_SERVER_VERSION)) {
+    const minimum = options.minServerVersion ?? MIN_SERVER_VERSION;
+    if (!(serverVersion >= minimum)) {
       throw new StoreError('The PostgreSQL server is too old for the store.', {
-        details: `${url} runs server_version_num ${rows[0]?.v}; the store needs PostgreSQL 15 (150000) or later`,
+        details: `${url} runs server_version_num ${rows[0]?.v}; the store needs ${minimum} (PostgreSQL ${Math.floor(
+          minimum / 10_000,
+        )}) or later`,
       });
     }
     const migrations = options.migrations ?? STORE_MIGRATIONS;

@@ -1,3 +1,4 @@
+import { StoreError } from '../errors';
 import type { Db } from '../pool/withTransaction';
 import { deviceIdKey, pageSize, toDate, type Row, type TimeInput } from '../values';
 import { SNAPSHOT_COLUMNS, SNAPSHOT_FROM, snapshotFromRow, type IndexedSnapshot } from './types';
@@ -112,4 +113,66 @@ export async function listBatchSnapshots(db: Db, batchId: number): Promise<Index
     [batchId],
   );
   return rows.map(snapshotFromRow);
+}
+
+/** Filters and page of {@link pageSnapshots}; times bound `collectedAt`, both ends included. */
+export type PageSnapshotsQuery = {
+  fromTime?: TimeInput;
+  toTime?: TimeInput;
+  /** From 1 (default 1). */
+  page?: number;
+  /** Default 20, at most 500. */
+  pageSize?: number;
+};
+
+/**
+ * A page of a device's snapshots, newest first, and how many match in all (what the API lists).
+ *
+ * @example
+ * const { items, total } = await pageSnapshots(store, deviceId, { fromTime: '2026-01-01T00:00:00Z', page: 2 })
+ */
+export async function pageSnapshots(
+  db: Db,
+  deviceId: string | bigint,
+  query: PageSnapshotsQuery = {},
+): Promise<{ items: IndexedSnapshot[]; total: number; page: number; pageSize: number }> {
+  const size = pageSize(query.pageSize, 20, 500);
+  const page = query.page ?? 1;
+  if (!Number.isSafeInteger(page) || page < 1) {
+    throw new StoreError('Invalid page.', { details: `expected an integer ≥ 1, got ${page}` });
+  }
+  const { rows } = await db.query<Row>(
+    {
+      name: 'store.snapshots.page',
+      text: `SELECT ${SNAPSHOT_COLUMNS}, count(*) OVER () AS total FROM ${SNAPSHOT_FROM}
+             WHERE s.device_id = $1
+               AND ($2::timestamptz IS NULL OR s.collected_at >= $2) AND ($3::timestamptz IS NULL OR s.collected_at <= $3)
+             ORDER BY s.seq DESC LIMIT $4 OFFSET $5`,
+    },
+    [
+      deviceIdKey(deviceId),
+      query.fromTime === undefined ? null : toDate(query.fromTime, 'fromTime'),
+      query.toTime === undefined ? null : toDate(query.toTime, 'toTime'),
+      size,
+      (page - 1) * size,
+    ],
+  );
+  // A page past the end has no rows to carry the total: count apart then.
+  let total = rows[0] === undefined ? 0 : Number(rows[0].total);
+  if (rows[0] === undefined && page > 1) {
+    const counted = await db.query<{ total: number }>(
+      {
+        name: 'store.snapshots.count',
+        text: `SELECT count(*) AS total FROM snapshots s WHERE s.device_id = $1
+               AND ($2::timestamptz IS NULL OR s.collected_at >= $2) AND ($3::timestamptz IS NULL OR s.collected_at <= $3)`,
+      },
+      [
+        deviceIdKey(deviceId),
+        query.fromTime === undefined ? null : toDate(query.fromTime, 'fromTime'),
+        query.toTime === undefined ? null : toDate(query.toTime, 'toTime'),
+      ],
+    );
+    total = Number(counted.rows[0]!.total);
+  }
+  return { items: rows.map(snapshotFromRow), total, page, pageSize: size };
 }
