@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import {
   StoreError,
+  attachBatch,
+  createBatch,
   claimUnbatchedSnapshots,
   confirmBatchByRoot,
   getBatch,
@@ -97,6 +99,40 @@ describe('store: batches claimed from the shared queue', function () {
       );
       expect(rows[0]).to.deep.equal({ n: 2_000, batches: claims.length });
       for (const claim of claims) expect(claim.batch.batch.leafCount).to.equal(claim.batch.snapshots.length);
+    });
+  });
+
+  describe('when snapshots are attached to batches while others claim them', function () {
+    it('each ends in exactly one batch and the queue empties', async function () {
+      await queueSnapshots(store, 300);
+      const queued = await listUnbatchedSnapshots(store, { limit: 1_000 });
+      let attached = 0;
+      let refused = 0;
+      const attacher = async () => {
+        for (const snapshot of queued.filter((_, position) => position % 3 === 0)) {
+          const batch = await createBatch(store, { leafCount: 1 });
+          const leaf = { deviceId: snapshot.deviceId, seq: snapshot.seq, leafIndex: 0, proof: [] };
+          try {
+            await attachBatch(store, batch.id, [leaf]);
+            attached += 1;
+          } catch (error) {
+            // A claimer took it first: its open batch keeps it.
+            expect((error as StoreError).shortMessage).to.equal('The snapshot is in another batch.');
+            refused += 1;
+          }
+        }
+      };
+      const claimer = async () => {
+        while ((await claimUnbatchedSnapshots(store, { limit: 7 })) !== undefined);
+      };
+      await Promise.all([attacher(), claimer(), claimer()]);
+      const { rows } = await store.query<{ members: number; distinct: number; queued: number }>(
+        `SELECT count(*)::int AS members, count(DISTINCT (device_id, seq))::int AS distinct,
+                (SELECT count(*)::int FROM snapshot_queue) AS queued FROM batch_members`,
+      );
+      expect(rows[0]).to.deep.equal({ members: 300, distinct: 300, queued: 0 });
+      expect(attached + refused).to.equal(100);
+      expect(attached).to.be.greaterThan(0);
     });
   });
 

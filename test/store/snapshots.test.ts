@@ -8,6 +8,7 @@ import {
   latestSnapshot,
   listSnapshots,
   listUnbatchedSnapshots,
+  markBatchFailed,
   markBatchSubmitted,
   readSequenceLedger,
   saveSequenceLedger,
@@ -157,6 +158,19 @@ describe('store: snapshots and the replay ledger', function () {
       expect(error.shortMessage).to.equal('The snapshot is in another batch.');
       expect(error.details).to.contain(`submitted batch ${batch.id}`);
       expect((await getSnapshot(store, device(8), 1))!.batchId).to.equal(batch.id);
+    });
+
+    it("moves a snapshot out of a failed batch, never out of an open one (another instance's claim)", async function () {
+      await insertSnapshot(store, snapshot(11, 1));
+      const claimed = await createBatch(store);
+      const leaf = { deviceId: device(11), seq: 1, leafIndex: 0, proof: [] };
+      await attachBatch(store, claimed.id, [leaf]);
+      const mine = await createBatch(store);
+      const refused = (await rejectionOf(attachBatch(store, mine.id, [leaf]))) as StoreError;
+      expect(refused.details).to.contain(`open batch ${claimed.id}`);
+      await markBatchFailed(store, claimed.id, 'SnapshotAnchorDuplicateRoot');
+      await attachBatch(store, mine.id, [leaf]);
+      expect((await getSnapshot(store, device(11), 1))!.batchId).to.equal(mine.id);
     });
 
     it('refuses a second membership row for one snapshot (the primary key of batch_members)', async function () {

@@ -3,12 +3,14 @@ import { inTransaction, type Db } from '../pool/withTransaction';
 import { deviceIdKey, hashKey, sequenceNumber } from '../values';
 import type { BatchLeaf } from './types';
 
+// NO KEY UPDATE, not UPDATE: a claimer inserting a batch_members row takes KEY SHARE on the snapshot (the foreign
+// key) while holding the queue row this function deletes; FOR UPDATE would conflict with that and deadlock.
 const CURRENT = {
   name: 'store.snapshots.membership',
   text: `SELECT s.seq, m.batch_id, b.status FROM snapshots s
          LEFT JOIN batch_members m ON m.device_id = s.device_id AND m.seq = s.seq
          LEFT JOIN batches b ON b.id = m.batch_id
-         WHERE s.device_id = $1 AND s.seq = $2 FOR UPDATE OF s`,
+         WHERE s.device_id = $1 AND s.seq = $2 FOR NO KEY UPDATE OF s`,
 };
 const UPSERT_MEMBER = {
   name: 'store.snapshots.attach',
@@ -24,7 +26,8 @@ const DEQUEUE = {
 /**
  * Attaches snapshots to batch `batchId` with their leaf index and proof, all or none (one transaction, the caller's
  * when `db` is one), and takes them off the queue of unbatched snapshots. Fails on a snapshot the store does not
- * have, or one in another batch that is not `open` or `failed` (submitted or confirmed: it may be anchored).
+ * have, or one in another batch that has not failed: an open batch is another instance's claim, which it may be
+ * anchoring (SQLite's index let a snapshot move out of any batch not confirmed).
  *
  * @example
  * await attachBatch(store, batch.id, leaves.map((leaf, leafIndex) => ({ ...leaf, leafIndex, proof: tree.proof(leafIndex) })))
@@ -39,12 +42,7 @@ export async function attachBatch(db: Db, batchId: number, leaves: readonly Batc
       if (current === undefined) {
         throw new StoreError('Unknown snapshot.', { details: `${deviceId} #${seq} is not in the store` });
       }
-      if (
-        current.batch_id !== null &&
-        current.batch_id !== batchId &&
-        current.status !== 'open' &&
-        current.status !== 'failed'
-      ) {
+      if (current.batch_id !== null && current.batch_id !== batchId && current.status !== 'failed') {
         throw new StoreError('The snapshot is in another batch.', {
           details: `${deviceId} #${seq} is in ${current.status} batch ${current.batch_id}`,
         });
