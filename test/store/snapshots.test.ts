@@ -5,6 +5,7 @@ import {
   createBatch,
   getSnapshot,
   insertSnapshot,
+  insertSnapshots,
   latestSnapshot,
   listSnapshots,
   listUnbatchedSnapshots,
@@ -103,6 +104,47 @@ describe('store: snapshots and the replay ledger', function () {
       await saveSequenceLedger(store, [{ deviceId: device(6), kind: 'will', seq: 2 }]);
       expect(await readSequenceLedger(store).willSeq(device(6))).to.equal(2);
       expect(await loadSequenceLedger(store)).to.deep.include({ deviceId: device(6), kind: 'will', seq: 2 });
+    });
+  });
+
+  describe('when many snapshots are inserted in one call', function () {
+    it("stores the new ones once, queues them and advances each device's ledger to its highest", async function () {
+      await insertSnapshot(store, snapshot(20, 4));
+      const many = [
+        snapshot(20, 4), // already stored
+        snapshot(20, 6),
+        snapshot(20, 5),
+        snapshot(21, 1),
+        snapshot(21, 1), // twice in the call
+        ...Array.from({ length: 200 }, (_, n) => snapshot(22, n)),
+      ];
+      const inserted = await insertSnapshots(store, many);
+      expect(inserted.slice(0, 5)).to.deep.equal([false, true, true, true, false]);
+      expect(inserted.slice(5).every(Boolean)).to.equal(true);
+      const ledger = readSequenceLedger(store);
+      expect(await ledger.last(device(20), 'snapshot')).to.equal(6);
+      expect(await ledger.last(device(21), 'snapshot')).to.equal(1);
+      expect(await ledger.last(device(22), 'snapshot')).to.equal(199);
+      const queued = (await listUnbatchedSnapshots(store, { limit: 10_000 })).filter((s) =>
+        [device(20), device(21), device(22)].includes(s.deviceId),
+      );
+      expect(queued).to.have.length(1 + 2 + 1 + 200); // seq 4 of device 20 was queued by the first insert
+      expect(await insertSnapshots(store, many.slice(0, 4))).to.deep.equal([false, false, false, false]);
+    });
+
+    it('stores none of them when one is bad, or when the transaction rolls back', async function () {
+      const bad = (await rejectionOf(
+        insertSnapshots(store, [snapshot(23, 1), { ...snapshot(23, 2), hash: 'nope' }]),
+      )) as StoreError;
+      expect(bad.shortMessage).to.equal('Invalid snapshot hash.');
+      await rejectionOf(
+        withTransaction(store, async (tx) => {
+          await insertSnapshots(tx, [snapshot(23, 1), snapshot(23, 2)]);
+          throw new Error('rolled back');
+        }),
+      );
+      expect(await listSnapshots(store, device(23))).to.deep.equal([]);
+      expect(await readSequenceLedger(store).last(device(23), 'snapshot')).to.equal(undefined);
     });
   });
 

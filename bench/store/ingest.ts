@@ -1,0 +1,107 @@
+/**
+ * `npm run bench:store:ingest`: the store's snapshot write path on the embedded server, on this machine: one
+ * `insertSnapshot` transaction per snapshot (sequentially, and `--concurrency` at once), `insertSnapshots` in
+ * multi-row chunks, and claiming batches. Snapshots per second; `--snapshots` (default 5,000) per case, 100 devices.
+ *
+ * @example
+ * npm run bench:store:ingest -- --snapshots 20000 --concurrency 16
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  claimUnbatchedSnapshots,
+  ensureDatabase,
+  insertSnapshot,
+  insertSnapshots,
+  openStore,
+  startEmbeddedServer,
+  type SnapshotInput,
+  type Store,
+} from '../../store/src';
+import { assertNodeVersion } from '../../twin-core/src/runtime/assertNodeVersion';
+
+let nextSeq = 0;
+function snapshots(count: number): SnapshotInput[] {
+  return Array.from({ length: count }, () => {
+    const seq = nextSeq++;
+    return {
+      deviceId: `0x${(seq % 100).toString(16).padStart(64, '0')}`,
+      seq,
+      collectedAt: Date.now(),
+      hash: `0x${seq.toString(16).padStart(64, '0')}`,
+      cid: `bafkrei${seq}`,
+    };
+  });
+}
+
+async function rate(count: number, work: () => Promise<unknown>): Promise<string> {
+  const started = performance.now();
+  await work();
+  return `${Math.round(count / ((performance.now() - started) / 1000)).toLocaleString('en')} /s`;
+}
+
+async function main(): Promise<void> {
+  assertNodeVersion(22, 'The store ingest benchmark');
+  const { values } = parseArgs({
+    options: { snapshots: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '8' } },
+  });
+  const count = Number(values.snapshots);
+  const concurrency = Number(values.concurrency);
+  const base = mkdtempSync(join(tmpdir(), 'store-bench-'));
+  chmodSync(base, 0o711);
+  const server = await startEmbeddedServer({ dataDir: join(base, 'pg') });
+  let store: Store | undefined;
+  try {
+    await ensureDatabase(server.url, 'bench');
+    store = await openStore({ databaseUrl: server.urlFor('bench'), poolSize: concurrency });
+    const db = store;
+    const results: [string, string][] = [];
+    const one = snapshots(count);
+    results.push([
+      'insertSnapshot, one at a time',
+      await rate(count, async () => {
+        for (const snapshot of one) await insertSnapshot(db, snapshot);
+      }),
+    ]);
+    const parallel = snapshots(count);
+    results.push([
+      `insertSnapshot, ${concurrency} at once`,
+      await rate(count, () =>
+        Promise.all(
+          Array.from({ length: concurrency }, async (_, lane) => {
+            for (let at = lane; at < parallel.length; at += concurrency) await insertSnapshot(db, parallel[at]!);
+          }),
+        ),
+      ),
+    ]);
+    for (const chunk of [100, 1_000]) {
+      const many = snapshots(count);
+      results.push([
+        `insertSnapshots, ${chunk} per call`,
+        await rate(count, async () => {
+          for (let at = 0; at < many.length; at += chunk) await insertSnapshots(db, many.slice(at, at + chunk));
+        }),
+      ]);
+    }
+    const queued = nextSeq;
+    results.push([
+      `claimUnbatchedSnapshots, 1,024 per batch (${queued.toLocaleString('en')} queued)`,
+      await rate(queued, async () => {
+        while ((await claimUnbatchedSnapshots(db, { limit: 1_024 })) !== undefined);
+      }),
+    ]);
+    console.log(`store snapshot writes, embedded PostgreSQL ${store.serverVersion}, fsync on, ${count} per case:`);
+    for (const [what, figure] of results) console.log(`  ${what.padEnd(60)} ${figure}`);
+  } finally {
+    await store?.close();
+    await server.stop();
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
