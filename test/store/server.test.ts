@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
-import { StoreError, postmasterPid, startEmbeddedServer, type EmbeddedServer } from '../../store/src';
+import {
+  EMBEDDED_DATABASE,
+  STORE_SCHEMA_VERSION,
+  StoreError,
+  loadStoreConfig,
+  postmasterPid,
+  startEmbeddedServer,
+  startStore,
+  type EmbeddedServer,
+} from '../../store/src';
 import { rejectionOf } from '../helpers/thrownBy';
 
 const ROOT = join(__dirname, '..', '..');
@@ -114,6 +123,21 @@ describe('store: the embedded PostgreSQL server', function () {
     expect(alive(leftover)).to.equal(false);
     expect(postmasterPid(dataDir)).to.not.equal(leftover);
     expect(await query(server.url, 'SELECT n FROM kept')).to.deep.equal([{ n: 42 }]);
+  });
+
+  it('is what startStore runs without DATABASE_URL: database twin_index migrated, the server stopped by close()', async function () {
+    const store = await startStore(loadStoreConfig({ environment: { STORE_EMBEDDED_DATA_DIR: dataDir } }));
+    const pid = postmasterPid(dataDir)!;
+    try {
+      expect(store.server!.dataDir).to.equal(dataDir);
+      expect(store.schemaVersion).to.equal(STORE_SCHEMA_VERSION);
+      const { rows } = await store.query<{ db: string }>('SELECT current_database() AS db');
+      expect(rows).to.deep.equal([{ db: EMBEDDED_DATABASE }]);
+    } finally {
+      await store.close();
+    }
+    await waitGone(pid);
+    expect(postmasterPid(dataDir)).to.equal(undefined);
   });
 
   it('refuses a non-empty directory it did not create', async function () {
