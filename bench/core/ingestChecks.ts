@@ -5,7 +5,10 @@
  * the fast crypto backend). Best of five rounds of about one second each (the machine is shared: best, not mean).
  * Then the embedded broker's check of each publish (`authorizePublish`: the ACL and the rate bucket, for a fleet
  * login proving the devices) on the same messages, and what one fleet login costs (`authenticate`: the token and
- * every device delegation verified), against a stand-in of the chain mirror's answers held in memory.
+ * every device delegation verified), against a stand-in of the chain mirror's answers held in memory. Last, the same
+ * checks through the oracle's verifier pool (`createVerifierPool`, as `runOracle` uses it) with 1 and 2 threads:
+ * messages per second, how busy the main thread's event loop was meanwhile, and where the checks ran (started with
+ * `ts-node -T`, as `npm run oracle` starts the oracle: a thread that cannot start shows as checks on the main thread).
  *
  * @example
  * npm run bench:checks
@@ -16,6 +19,7 @@ import { fleetBrokerCredentials } from '../../twin-core/src/broker';
 import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
 import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
 import { checkMessage } from '../../oracle/src/ingest/checkMessage';
+import { createVerifierPool } from '../../oracle/src/ingest/createVerifierPool';
 import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { assertNodeVersion } from '../../twin-core/src/runtime/assertNodeVersion';
@@ -102,6 +106,48 @@ async function main(): Promise<void> {
     );
   }
   await brokerChecks(devices, kinds.telemetry);
+  for (const threads of [1, 2]) {
+    for (const [kind, items] of Object.entries(kinds)) await poolChecks(kind, items, threads);
+  }
+}
+
+/**
+ * `items` checked through a verifier pool of `threads`, all at once and awaited, for about a second, five times: the
+ * best rate, with the main thread's event-loop utilisation in that round (1: the checks ran on it).
+ */
+async function poolChecks(kind: string, items: Received[], threads: number): Promise<void> {
+  const errors = new Set<string>();
+  const pool = createVerifierPool({ threads, maxPayloadBytes: 1_048_576, onError: (error) => errors.add(error.message) });
+  const round = async () => {
+    const results = await Promise.all(items.map((item) => pool.check(item.topic, item.payload)));
+    for (const result of results) if (!result.ok) throw new Error(`${kind}: ${result.rejection.reason}`);
+  };
+  await round(); // the threads load their modules and the crypto backend
+  let best = { perSecond: 0, mainThreadBusy: 1 };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const loop = performance.eventLoopUtilization();
+    const started = process.hrtime.bigint();
+    let count = 0;
+    let elapsed = 0;
+    while (elapsed < 1) {
+      await round();
+      count += items.length;
+      elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+    }
+    const perSecond = count / elapsed;
+    if (perSecond > best.perSecond) {
+      best = { perSecond, mainThreadBusy: performance.eventLoopUtilization(loop).utilization };
+    }
+  }
+  const checked = pool.checked;
+  const running = pool.threads;
+  await pool.close();
+  console.log(
+    `pool ${threads}t  ${kind.padEnd(9)} ${Math.round(best.perSecond).toLocaleString('en-US')}/s, main thread busy ` +
+      `${Math.round(best.mainThreadBusy * 100)}%; ${running} thread(s) running, checks on threads ` +
+      `${checked?.onThreads ?? '?'}, on the main thread ${checked?.onMainThread ?? '?'}` +
+      (errors.size > 0 ? `; thread failed: ${[...errors].join('; ')}` : ''),
+  );
 }
 
 /** The embedded broker's per-publish check and its per-login cost, on a fleet login proving `devices`. */

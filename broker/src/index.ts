@@ -6,5 +6,6 @@ export * from './brokerDirectory';
 export * from './brokerLimits';
 export * from './brokerMetrics';
 export * from './createBrokerAuthorizer';
+export * from './mosquittoConf';
 export * from './mosquittoConfig';
 export * from './watchMosquittoConfig';

@@ -30,7 +30,7 @@ import { keepBrokerCredentialsFresh } from '../../twin-core/src/broker/brokerCre
 import { brokerRealm } from '../../twin-core/src/broker/principal';
 import { RejectionCounter, type Rejection } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
-import { createVerifierPool } from './ingest/createVerifierPool';
+import { createVerifierPool, type VerifierPoolChecks } from './ingest/createVerifierPool';
 import { judgeCheckedMessage, validateMessage, type SequenceLedger } from './ingest/validateMessage';
 import { type BlobStore, createBlobStore, ipfsConfigOf } from '../../blobs/src';
 import type { Notification } from '../../twin-core/src/messages/notification';
@@ -66,6 +66,11 @@ export type RunningOracle = {
     /** The journal on disk, and the receive path (acknowledgements held while it is full). */
     journal: JournalStats;
     receive: ReceiverStats;
+    /**
+     * Messages checked (parse, schema, canonical hash, signer recovery) on the verifier threads and on the main
+     * thread: with `verifyThreads` > 0, `onMainThread` grows only while a thread has failed.
+     */
+    checks: VerifierPoolChecks;
   };
   mirror: ChainMirror;
   /** The oracle's index database: an API in the same process reads it (`runApi({ shared })`). */
@@ -136,6 +141,8 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
             log('error', 'verifier thread failed; checking on the main thread', { error: error.message }),
         })
       : undefined;
+  /** Checks on the main thread without a verifier pool (`verifyThreads` 0). */
+  let checkedInline = 0;
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
   /** Counts a refused message and records it in the index. */
   const refuse = (rejection: Rejection, at: number) => {
@@ -346,6 +353,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   async function judgeAndProcess(offset: number, topic: string, payload: Buffer, receivedAt: number): Promise<void> {
     try {
       const judging = { twins, ledger, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt };
+      if (verifiers === undefined) checkedInline++;
       const verdict =
         verifiers === undefined
           ? await validateMessage({ topic, payload, maxPayloadBytes: config.maxPayloadBytes, ...judging })
@@ -464,6 +472,10 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       rejections: rejections.snapshot(),
       journal: journal.stats(),
       receive: receiver.stats(),
+      checks: {
+        onThreads: verifiers?.checked.onThreads ?? 0,
+        onMainThread: (verifiers?.checked.onMainThread ?? 0) + checkedInline,
+      },
     }),
     mirror,
     index,

@@ -15,7 +15,8 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
   let aliceSession: TestSession;
 
   before(async function () {
-    h = await startApiHarness('api-read', 3);
+    // One verifier thread whatever the machine's cores: /metrics shows where the checks ran.
+    h = await startApiHarness('api-read', 3, { ORACLE_VERIFY_THREADS: '1' });
     aliceSession = await signInSession(h.api, h.wallet(CAST.alice));
     // Wait until some snapshot of Alice's twin is anchored: everything below reads a settled system.
     const page = await eventually(
@@ -53,6 +54,9 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(body).to.match(/^twin_anchor_batch_size_count \d+/m);
       expect(body).to.include('# TYPE twin_rejections_total gauge');
       expect(body).to.include('# TYPE twin_anchor_gas_used_total counter');
+      // The in-process oracle checked on its verifier thread, never on its main thread.
+      expect(Number(/^twin_oracle_checks_total\{thread="worker"\} (\d+)/m.exec(body)?.[1])).to.be.greaterThan(0);
+      expect(body).to.match(/^twin_oracle_checks_total\{thread="main"\} 0$/m);
       expect(body).to.match(
         /twin_api_request_duration_seconds_count\{method="GET",route="\/twins",status="200"\} [1-9]/,
       );

@@ -1,11 +1,17 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcProvider } from 'ethers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { brokerPrincipalsFromChain, mosquittoPassword, watchMosquittoConfig, writeMosquittoFiles } from '../../broker/src';
+import {
+  brokerPrincipalsFromChain,
+  mosquittoPassword,
+  watchMosquittoConfig,
+  writeMosquittoConf,
+  writeMosquittoFiles,
+} from '../../broker/src';
 import { brokerUsername, type BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { freePort, mosquittoPath, waitForPort, waitUntil } from '../helpers/brokers';
@@ -43,21 +49,15 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
     provider.destroy();
     const files = writeMosquittoFiles({ directory, entries, secret: SECRET });
     const port = await freePort();
-    const configFile = join(directory, 'mosquitto.conf');
-    writeFileSync(
-      configFile,
-      [
-        `listener ${port} 127.0.0.1`,
-        'allow_anonymous false',
-        `password_file ${files.passwordFile}`,
-        `acl_file ${files.aclFile}`,
-        'max_queued_messages 1000',
-        'log_dest stderr',
-        'log_type error',
-        `user ${userInfo().username}`,
-        '',
-      ].join('\n'),
-    );
+    // The mosquitto.conf `broker-config` writes next to them (log lines added; as root mosquitto would drop to user
+    // `mosquitto`, who cannot read the 0700 directory: stay who we are).
+    const configFile = writeMosquittoConf({
+      directory,
+      port,
+      host: '127.0.0.1',
+      extra: ['log_dest stderr', 'log_type error', `user ${userInfo().username}`],
+    });
+    expect(readFileSync(configFile, 'utf8')).to.include(`password_file ${files.passwordFile}\n`);
     child = spawn(mosquittoPath()!, ['-c', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitForPort(port);
     url = `mqtt://127.0.0.1:${port}`;

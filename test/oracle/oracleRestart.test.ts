@@ -63,6 +63,8 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
     const rows = harness.anchoredSnapshots(dataDir);
     expect(rows).to.have.length(produced);
     expect(killedOutput).to.contain('oracle subscribed');
+    // Started as `npm run oracle` starts it (ts-node -T), its verifier threads run: none failed to start.
+    expect(killedOutput + second.output()).to.not.contain('verifier thread failed');
     for (const row of rows) {
       expect(
         await harness.registry.anchor.verifySnapshot(row.root!, row.proof!, row.deviceId, row.seq, row.hash),

@@ -7,7 +7,13 @@ import type { Relayer } from '../relay/createRelayer';
 import type { DocumentCache } from '../views/createDocumentCache';
 
 /** The oracle's own counters, when it runs in the API's process. */
-export type OracleStats = () => { received: number; accepted: number; rejections: Record<string, number> };
+export type OracleStats = () => {
+  received: number;
+  accepted: number;
+  rejections: Record<string, number>;
+  /** Messages checked on the oracle's verifier threads and on its main thread. */
+  checks?: { onThreads: number; onMainThread: number };
+};
 
 /** Options of {@link createMetrics}. */
 export type MetricsOptions = {
@@ -129,6 +135,23 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
       for (const [reason, count] of Object.entries(counts)) this.set({ reason }, count);
     },
   });
+  if (oracleStats !== undefined) {
+    new Gauge({
+      name: 'twin_oracle_checks_total',
+      help:
+        'Device messages the oracle checked (parse, schema, canonical hash, signer recovery), by thread: "worker" on ' +
+        'its verifier threads, "main" on its main thread (every check with verifyThreads 0; else only while a ' +
+        'verifier thread has failed). In-process oracle only.',
+      labelNames: ['thread'],
+      registers: [registry],
+      collect() {
+        const checks = oracleStats().checks;
+        if (checks === undefined) return;
+        this.set({ thread: 'worker' }, checks.onThreads);
+        this.set({ thread: 'main' }, checks.onMainThread);
+      },
+    });
+  }
   if (deviceStats !== undefined) {
     new Gauge({
       name: 'twin_api_device_replies_total',

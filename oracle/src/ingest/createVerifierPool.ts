@@ -16,8 +16,16 @@ export type VerifierPool = {
   check(topic: string, payload: Uint8Array): Promise<CheckedMessage | RefusedMessage>;
   /** Threads running (0 once closed, or after every one failed). */
   readonly threads: number;
+  /**
+   * Messages checked so far: on the worker threads, and on the caller's thread (a thread that failed or had not
+   * answered at close). With threads configured and running, `onMainThread` stays 0.
+   */
+  readonly checked: VerifierPoolChecks;
   close(): Promise<void>;
 };
+
+/** The counts of {@link VerifierPool.checked}. */
+export type VerifierPoolChecks = { onThreads: number; onMainThread: number };
 
 /** Parameters of {@link createVerifierPool}. */
 export type CreateVerifierPoolParameters = {
@@ -27,6 +35,28 @@ export type CreateVerifierPoolParameters = {
   /** Told when a thread fails (its messages are then checked on the caller's thread). */
   onError?: (error: Error) => void;
 };
+
+/**
+ * The code a verifier thread starts with: CommonJS that `require`s the worker module. Given the `.ts` file as the
+ * Worker's path, Node.js ≥ 23 strips its types itself and loads it as an ES module (it has `import`s), whose
+ * extensionless relative imports then fail ("Cannot find module '…/useFastCrypto'"), with ts-node's `--require`
+ * hook never consulted. Required from CommonJS, the file goes through ts-node's `.ts` hook (registered first, resolved
+ * from here so the thread uses the oracle's own ts-node) as the rest of the oracle does; compiled `.js` needs no hook.
+ * A thread that still fails to start is reported through `onError` and its checks fall back to the caller's thread.
+ */
+function workerBootstrap(): string {
+  const typescript = __filename.endsWith('.ts');
+  const file = join(__dirname, `verifierWorker${typescript ? '.ts' : '.js'}`);
+  // Transpile-only, with the repository's tsconfig.json whatever the working directory (ts-node's own default would
+  // search from the working directory).
+  const hook = typescript
+    ? `require(${JSON.stringify(require.resolve('ts-node'))}).register(${JSON.stringify({
+        transpileOnly: true,
+        projectSearchDir: __dirname,
+      })});\n`
+    : '';
+  return `${hook}require(${JSON.stringify(file)});\n`;
+}
 
 /** The lane of a topic `twins/<deviceId>/<kind>`: a hash of the DeviceID, so one device always uses one thread. */
 function laneOf(topic: string, lanes: number): number {
@@ -51,8 +81,11 @@ export function createVerifierPool(parameters: CreateVerifierPoolParameters): Ve
   const { maxPayloadBytes } = parameters;
   let nextBatchId = 1;
   let flushScheduled = false;
-  const inline = (item: Waiting) =>
+  const checked: VerifierPoolChecks = { onThreads: 0, onMainThread: 0 };
+  const inline = (item: Waiting) => {
+    checked.onMainThread++;
     item.resolve(checkMessage({ topic: item.topic, payload: item.payload, maxPayloadBytes }));
+  };
 
   const fail = (lane: Lane, error: Error) => {
     parameters.onError?.(error);
@@ -66,16 +99,13 @@ export function createVerifierPool(parameters: CreateVerifierPoolParameters): Ve
   };
 
   const createLane = (): Lane => {
-    const file = join(__dirname, `verifierWorker${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
-    // Run from TypeScript sources (as the oracle is), the thread registers the same TypeScript loader first.
-    const worker = file.endsWith('.ts')
-      ? new Worker(file, { execArgv: [...process.execArgv, '--require', 'ts-node/register/transpile-only'] })
-      : new Worker(file);
+    const worker = new Worker(workerBootstrap(), { eval: true });
     worker.unref();
     const lane: Lane = { worker, queued: [], inFlight: new Map() };
     worker.on('message', (batch: CheckedBatch) => {
       const waiting = lane.inFlight.get(batch.batchId) ?? [];
       lane.inFlight.delete(batch.batchId);
+      checked.onThreads += batch.results.length;
       batch.results.forEach((result, index) => waiting[index]?.resolve(result));
     });
     worker.on('error', (error) => fail(lane, error));
@@ -116,6 +146,9 @@ export function createVerifierPool(parameters: CreateVerifierPoolParameters): Ve
     },
     get threads() {
       return lanes.filter((lane) => lane.worker !== undefined).length;
+    },
+    get checked() {
+      return { ...checked };
     },
     async close() {
       for (const lane of lanes) {

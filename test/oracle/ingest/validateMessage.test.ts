@@ -1,9 +1,14 @@
 import { expect } from 'chai';
+import { join, resolve } from 'node:path';
 import { DeviceChannel } from '../../../agent/src/device/deviceChannel';
 import { createVirtualDevice } from '../../../agent/src/simulate/device';
 import { RejectionCounter } from '../../../oracle/src/ingest/rejections';
 import { checkMessage } from '../../../oracle/src/ingest/checkMessage';
-import { createVerifierPool, type VerifierPool } from '../../../oracle/src/ingest/createVerifierPool';
+import {
+  createVerifierPool,
+  type VerifierPool,
+  type VerifierPoolChecks,
+} from '../../../oracle/src/ingest/createVerifierPool';
 import {
   judgeCheckedMessage,
   validateMessage,
@@ -16,6 +21,9 @@ import { generatePrivateKey, privateKeyToAddress } from '../../../twin-core/src/
 import { hashStaticDocument } from '../../../twin-core/src/static/staticDocument';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { telemetryBody } from '../../agent/transport/publisherBehaviour';
+import { runProcess } from '../../helpers/runProcess';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
 
 const NOW = Date.UTC(2026, 10, 21, 12, 0, 0);
 
@@ -328,8 +336,36 @@ for (const mode of ['on the main thread', 'on a verifier thread'] as const)
           expect(sequence).to.deep.equal(Array.from({ length: 30 }, (_, i) => i));
         }
         expect(multi.threads).to.equal(2);
+        // Every check ran on a thread: a thread that failed to start falls back to this one, with the same results.
+        expect(multi.checked).to.deep.equal({ onThreads: entries.length + 1, onMainThread: 0 });
         await multi.close();
         expect(multi.threads).to.equal(0);
+      });
+
+      it('runs its threads in a process started as `npm run oracle` starts the oracle (ts-node -T)', async function () {
+        this.timeout(120_000);
+        const { code, stdout, stderr } = await runProcess(
+          'npx',
+          ['ts-node', '-T', join('test', 'oracle', 'ingest', 'verifierPoolChild.ts')],
+          { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } },
+        );
+        expect(code, stderr).to.equal(0);
+        const report = JSON.parse(stdout) as { threads: number; checked: VerifierPoolChecks; errors: string[] };
+        // A thread that fails to start (e.g. its module does not load) falls back to the main thread, same results.
+        expect({ checked: report.checked, errors: report.errors }).to.deep.equal({
+          checked: { onThreads: 40, onMainThread: 0 },
+          errors: [],
+        });
+        expect(report).to.deep.include({ threads: 2, accepted: 40 });
+      });
+
+      // Last (mocha runs a describe's own tests before its nested describes, these after the ones above).
+      describe('when every case above has run', function () {
+        it('checked them all on its thread, none on the main thread', function () {
+          expect(pool!.threads).to.equal(1);
+          expect(pool!.checked.onThreads).to.be.greaterThan(20);
+          expect(pool!.checked.onMainThread).to.equal(0);
+        });
       });
     }
   });
