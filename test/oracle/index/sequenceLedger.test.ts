@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { loadSequenceLedger, saveSequenceLedger } from '../../../oracle/src/index/sequenceLedger';
+import { loadSequenceLedger, advanceSequenceLedger } from '../../../oracle/src/index/sequenceLedger';
 import { tempIndex } from './tempIndex';
 
 describe('oracle index: sequence ledger', function () {
@@ -7,11 +7,11 @@ describe('oracle index: sequence ledger', function () {
     const temp = tempIndex();
     try {
       const device = `0x${'ab'.repeat(32)}`;
-      saveSequenceLedger(temp.index, [
+      advanceSequenceLedger(temp.index, [
         { deviceId: device, kind: 'telemetry', seq: 10 },
         { deviceId: device, kind: 'will', seq: 7 },
       ]);
-      saveSequenceLedger(temp.index, [
+      advanceSequenceLedger(temp.index, [
         { deviceId: device, kind: 'telemetry', seq: 4 },
         { deviceId: device, kind: 'will', seq: 3 },
         { deviceId: device, kind: 'snapshot', seq: 5 },
