@@ -1,7 +1,13 @@
 import { utf8ToBytes } from '@noble/hashes/utils';
 import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
 import { getSnapshot } from '../index/snapshots';
-import { claimBatchSnapshots, getBatch, markBatchConfirmed, markBatchSubmitted, recordBatchTree } from '../index/batches';
+import {
+  claimBatchSnapshots,
+  getBatch,
+  markBatchConfirmed,
+  markBatchSubmitted,
+  recordBatchTree,
+} from '../index/batches';
 import type { Index } from '../index/openIndex';
 import type { BlobStore } from '../../../blobs/src';
 import { AnchorDeferredError, type Anchorer } from './anchorer';

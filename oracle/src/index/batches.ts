@@ -125,11 +125,7 @@ export function recordBatchTree(
     );
     const update = index.statement('UPDATE snapshots SET proof = ? WHERE batch_id = ? AND leaf_index = ?');
     tree.proofs.forEach((proof, leafIndex) => {
-      const { changes } = update.run(
-        JSON.stringify(proof.map((node) => hashKey(node, 'proof node'))),
-        id,
-        leafIndex,
-      );
+      const { changes } = update.run(JSON.stringify(proof.map((node) => hashKey(node, 'proof node'))), id, leafIndex);
       if (Number(changes) !== 1) {
         throw new IndexError('The batch does not hold this leaf.', { details: `batch ${id} has no leaf ${leafIndex}` });
       }

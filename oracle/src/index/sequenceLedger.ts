@@ -60,9 +60,9 @@ export function isIndexedMessage(
   const last = readSequenceLedger(index).last(deviceId, message.kind);
   if (last === undefined || message.seq > last) return false;
   if (message.kind === 'snapshot') {
-    const row = index.statement('SELECT hash FROM snapshots WHERE device_id = ? AND seq = ?').get(deviceId, message.seq) as
-      | { hash: string }
-      | undefined;
+    const row = index
+      .statement('SELECT hash FROM snapshots WHERE device_id = ? AND seq = ?')
+      .get(deviceId, message.seq) as { hash: string } | undefined;
     return row !== undefined && row.hash.toLowerCase() === hash.toLowerCase();
   }
   if (message.kind === 'telemetry') {

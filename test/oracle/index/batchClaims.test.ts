@@ -41,13 +41,13 @@ describe('oracle index: batch claims (each snapshot in one batch, for good)', fu
     const claim = claimBatchSnapshots(index, [key(1, 2), key(2, 1), key(1, 1)], { createdAt: T0 });
     expect(claim?.positions).to.deep.equal([0, 1, 2]);
     expect(claim?.batch).to.include({ status: 'open', root: null, leafCount: 3 });
-    expect(listBatchSnapshots(index, claim!.batch.id).map((row) => [row.deviceId, row.seq, row.leafIndex])).to.deep.equal(
-      [
-        [deviceIdOf(1), 2, 0],
-        [deviceIdOf(2), 1, 1],
-        [deviceIdOf(1), 1, 2],
-      ],
-    );
+    expect(
+      listBatchSnapshots(index, claim!.batch.id).map((row) => [row.deviceId, row.seq, row.leafIndex]),
+    ).to.deep.equal([
+      [deviceIdOf(1), 2, 0],
+      [deviceIdOf(2), 1, 1],
+      [deviceIdOf(1), 1, 2],
+    ]);
     // What a restart's recovery reads: the claimed snapshots are no longer unbatched, and the claimed batch resumes
     // with its leaves in their order.
     expect(unbatchedSnapshots(index).map((row) => Number(row.sequence))).to.deep.equal([3]);
@@ -87,9 +87,7 @@ describe('oracle index: batch claims (each snapshot in one batch, for good)', fu
     expect(getSnapshot(index, deviceIdOf(1), 1)?.batchId).to.equal(first.batch.id);
     // One snapshot per leaf position of a batch.
     expect(() =>
-      index.db
-        .prepare('UPDATE snapshots SET leaf_index = 0 WHERE device_id = ? AND seq = 3')
-        .run(deviceIdOf(1)),
+      index.db.prepare('UPDATE snapshots SET leaf_index = 0 WHERE device_id = ? AND seq = 3').run(deviceIdOf(1)),
     ).to.not.throw(); // not in a batch: no position to collide with
     expect(() =>
       index.db
