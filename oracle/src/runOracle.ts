@@ -63,6 +63,8 @@ export type RunningOracle = {
     peerBatchFailures: number;
     /** Security alerts indexed. */
     alerts: number;
+    /** Journal entries replayed at start that the index already held (processed before a crash), completed as such. */
+    replayedDuplicates: number;
     rejections: Record<string, number>;
     /** The journal on disk, and the receive path (acknowledgements held while it is full). */
     journal: JournalStats;
