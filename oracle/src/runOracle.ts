@@ -19,9 +19,9 @@ import { createChainMirror, type ChainMirror } from './chain/createChainMirror';
 import type { OracleConfig } from './config';
 import { openIndex, type Index } from './index/openIndex';
 import { recordRejection } from './index/rejections';
-import { insertSnapshot } from './index/snapshots';
+import { acceptSnapshot } from './index/snapshots';
 import { recordTelemetryBatch } from './index/telemetry';
-import { loadSequenceLedger, saveSequenceLedger, type LedgerEntry } from './index/sequenceLedger';
+import { advanceSequenceLedger, isIndexedMessage, loadSequenceLedger } from './index/sequenceLedger';
 import { acceptAlert, ALERT_NOTIFICATION_KIND } from './ingest/acceptAlert';
 import { createReceiver, type ReceiverStats } from './ingest/createReceiver';
 import { Journal, type JournalStats } from './ingest/journal';
@@ -31,7 +31,8 @@ import { brokerRealm } from '../../twin-core/src/broker/principal';
 import { RejectionCounter, type Rejection } from './ingest/rejections';
 import { createTwinDirectory } from './ingest/twinDirectory';
 import { createVerifierPool, type VerifierPoolChecks } from './ingest/createVerifierPool';
-import { judgeCheckedMessage, validateMessage, type SequenceLedger } from './ingest/validateMessage';
+import { checkMessage } from './ingest/checkMessage';
+import { judgeCheckedMessage, type SequenceLedger } from './ingest/validateMessage';
 import { type BlobStore, createBlobStore, ipfsConfigOf } from '../../blobs/src';
 import type { Notification } from '../../twin-core/src/messages/notification';
 import { createOracleSigner } from './publish/oracleSigner';
@@ -62,6 +63,8 @@ export type RunningOracle = {
     peerBatchFailures: number;
     /** Security alerts indexed. */
     alerts: number;
+    /** Journal entries replayed at start that the index already held (processed before a crash), completed as such. */
+    replayedDuplicates: number;
     rejections: Record<string, number>;
     /** The journal on disk, and the receive path (acknowledgements held while it is full). */
     journal: JournalStats;
@@ -130,6 +133,7 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     importedSnapshots: 0,
     peerBatchFailures: 0,
     alerts: 0,
+    replayedDuplicates: 0,
   };
   // Parsing, hashing and signature recovery on worker threads (results per device in arrival order).
   const verifiers =
@@ -154,40 +158,27 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     }
   };
 
-  // The replay check: the highest number accepted per device and kind, persisted in the index (written every
-  // 500 ms and at stop; a crash can only make it lag, and what it lets through again is processed idempotently).
+  // The replay check: the highest number judged per device and kind, starting from the index's ledger. The ledger
+  // rows advance in the transaction that indexes each accepted message (never ahead of what is stored), and the
+  // commits of one device's messages keep their judging order (inDeviceOrder): after a kill, whatever the journal
+  // replays is either above the ledger (judged as new) or already indexed (a duplicate, completed silently).
   const lastSeq = new Map<string, number>();
   const wills = new Map<string, number>();
   for (const entry of loadSequenceLedger(index)) {
     if (entry.kind === 'will') wills.set(entry.deviceId, entry.seq);
     else lastSeq.set(`${entry.deviceId}:${entry.kind}`, entry.seq);
   }
-  // Snapshots imported from other instances' batches are not this instance's to judge replays by.
-  for (const row of index
-    .statement(
-      `SELECT device_id, max(seq) AS seq FROM snapshots
-       WHERE batch_id IS NULL OR batch_id NOT IN (SELECT batch_id FROM peer_batches WHERE batch_id IS NOT NULL)
-       GROUP BY device_id`,
-    )
-    .all() as {
-    device_id: string;
-    seq: number;
-  }[]) {
-    const key = `${row.device_id}:snapshot`;
-    lastSeq.set(key, Math.max(Number(row.seq), lastSeq.get(key) ?? -1));
-  }
-  const dirtyLedger = new Map<string, LedgerEntry>();
-  const saveLedger = () => {
-    const entries = [...dirtyLedger.values()];
-    dirtyLedger.clear();
-    try {
-      saveSequenceLedger(index, entries);
-    } catch (error) {
-      log('warn', 'sequence ledger not saved', { error: (error as Error).message });
-    }
-  };
-  const ledgerTimer = setInterval(saveLedger, 500);
   const ledger: SequenceLedger = { last: (id, kind) => lastSeq.get(`${id}:${kind}`), willSeq: (id) => wills.get(id) };
+  /** The tail of each device's commits (snapshots, static documents): each waits for the one judged before it. */
+  const deviceCommits = new Map<string, Promise<void>>();
+  const inDeviceOrder = (deviceId: string, commit: () => Promise<void>): Promise<void> => {
+    const previous = deviceCommits.get(deviceId);
+    const run = previous === undefined ? commit() : previous.then(commit);
+    const tail = run.catch(() => undefined);
+    deviceCommits.set(deviceId, tail);
+    void tail.then(() => deviceCommits.get(deviceId) === tail && deviceCommits.delete(deviceId));
+    return run;
+  };
 
   const anchorer = new Anchorer({
     wallet,
@@ -279,8 +270,16 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
 
   const finish = (offset: number) => journal.complete(offset);
   let telemetry: { offset: number; message: Extract<DeviceMessage, { kind: 'telemetry' }> }[] = [];
-  /** Stores the buffered telemetry on IPFS as one batch and records its CID (with each device's latest reading). */
-  async function flushTelemetry(): Promise<void> {
+  let telemetryFlushes: Promise<void> = Promise.resolve();
+  /**
+   * Stores the buffered telemetry on IPFS as one batch and records its CID (with each device's latest reading and
+   * its ledger row), one flush after the other: a later batch never commits its ledger rows before an earlier one.
+   */
+  function flushTelemetry(): Promise<void> {
+    telemetryFlushes = telemetryFlushes.then(flushTelemetryNow);
+    return telemetryFlushes;
+  }
+  async function flushTelemetryNow(): Promise<void> {
     const batch = telemetry;
     telemetry = [];
     if (batch.length === 0) return;
@@ -313,53 +312,77 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
     receivedAt: number,
   ): Promise<void> {
     if (message.kind === 'snapshot') {
-      const cid = await store.add(utf8ToBytes(payload));
-      const { snapshot } = insertSnapshot(index, {
-        deviceId: message.deviceId,
-        seq: message.seq,
-        collectedAt: message.body.collectedAt,
-        hash,
-        cid,
-        receivedAt,
-      });
-      if (snapshot.batchId === null) {
-        batcher.add({
-          deviceId: BigInt(message.deviceId),
-          sequence: BigInt(message.seq),
-          snapshotHash: hash,
+      // Stored on IPFS at once; indexed (with its ledger row) after the device's earlier snapshots.
+      const stored = store.add(utf8ToBytes(payload));
+      stored.catch(() => undefined);
+      await inDeviceOrder(message.deviceId, async () => {
+        const cid = await stored;
+        const { snapshot } = acceptSnapshot(index, {
+          deviceId: message.deviceId,
+          seq: message.seq,
+          collectedAt: message.body.collectedAt,
+          hash,
           cid,
           receivedAt,
         });
-      }
+        if (snapshot.batchId === null) {
+          batcher.add({
+            deviceId: BigInt(message.deviceId),
+            sequence: BigInt(message.seq),
+            snapshotHash: hash,
+            cid,
+            receivedAt,
+          });
+        }
+      });
     } else if (message.kind === 'telemetry') {
       // Marked processed only once its batch is on IPFS: a crash before that replays it from the journal.
       telemetry.push({ offset, message });
       if (telemetry.length >= config.batchSize) await flushTelemetry();
       return;
     } else if (message.kind === 'static') {
-      await store.add(encodeStaticDocument(message.body));
-    } else if (message.kind === 'status' && message.body.state === 'online' && message.body.willSeq !== null) {
-      wills.set(message.deviceId, message.body.willSeq);
-      dirtyLedger.set(`${message.deviceId}:will`, {
-        deviceId: message.deviceId,
-        kind: 'will',
-        seq: message.body.willSeq,
+      const stored = store.add(encodeStaticDocument(message.body));
+      stored.catch(() => undefined);
+      await inDeviceOrder(message.deviceId, async () => {
+        await stored;
+        advanceSequenceLedger(index, [{ deviceId: message.deviceId, kind: 'static', seq: message.seq }]);
       });
+    } else if (message.kind === 'status') {
+      const willSeq = message.body.state === 'online' ? message.body.willSeq : null;
+      if (willSeq !== null) wills.set(message.deviceId, willSeq);
+      advanceSequenceLedger(index, [
+        { deviceId: message.deviceId, kind: 'status', seq: message.seq },
+        ...(willSeq !== null ? [{ deviceId: message.deviceId, kind: 'will', seq: willSeq }] : []),
+      ]);
     }
     finish(offset);
   }
 
-  /** Judges a journaled message and processes it when accepted. */
-  async function judgeAndProcess(offset: number, topic: string, payload: Buffer, receivedAt: number): Promise<void> {
+  /**
+   * Judges a journaled message and processes it when accepted. A message `replayed` from the journal at start that
+   * the index already holds was processed before the crash (its completion not yet on disk): the same message,
+   * completed without a second judgement (which would call it a replay of itself).
+   */
+  async function judgeAndProcess(
+    offset: number,
+    topic: string,
+    payload: Buffer,
+    receivedAt: number,
+    replayed = false,
+  ): Promise<void> {
     try {
       const judging = { twins, ledger, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt };
       if (verifiers === undefined) checkedInline++;
-      const verdict =
+      const checked =
         verifiers === undefined
-          ? await validateMessage({ topic, payload, maxPayloadBytes: config.maxPayloadBytes, ...judging })
-          : await verifiers
-              .check(topic, payload)
-              .then((checked) => (checked.ok ? judgeCheckedMessage(checked, judging) : checked));
+          ? checkMessage({ topic, payload, maxPayloadBytes: config.maxPayloadBytes })
+          : await verifiers.check(topic, payload);
+      if (checked.ok && replayed && isIndexedMessage(index, checked.message, checked.hash)) {
+        counters.replayedDuplicates++;
+        finish(offset);
+        return;
+      }
+      const verdict = checked.ok ? await judgeCheckedMessage(checked, judging) : checked;
       if (!verdict.ok) {
         refuse(verdict.rejection, receivedAt);
         finish(offset);
@@ -368,7 +391,6 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       const { message } = verdict;
       const key = `${message.deviceId}:${message.kind}`;
       lastSeq.set(key, Math.max(message.seq, lastSeq.get(key) ?? -1));
-      dirtyLedger.set(key, { deviceId: message.deviceId, kind: message.kind, seq: lastSeq.get(key)! });
       counters.accepted++;
       // What is stored is what was verified: the canonical bytes of the message as received, never the raw payload.
       await processAccepted(offset, verdict.canonical, message, verdict.hash, receivedAt);
@@ -400,7 +422,10 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
 
   // Streamed from disk one entry at a time: bounded memory whatever the journal holds.
   for (const entry of journal.replay())
-    await judgeAndProcess(entry.offset, entry.topic, entry.payload, entry.receivedAt);
+    await judgeAndProcess(entry.offset, entry.topic, entry.payload, entry.receivedAt, true);
+  if (counters.replayedDuplicates > 0) {
+    log('info', 'journal entries already indexed before the restart', { entries: counters.replayedDuplicates });
+  }
   for (const snapshot of unbatchedSnapshots(index)) batcher.add(snapshot);
 
   const receiver = createReceiver({
@@ -487,14 +512,12 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
       // What the threads still hold is checked here; anything not processed by the end is replayed from the journal.
       await verifiers?.close();
       clearInterval(telemetryTimer);
-      clearInterval(ledgerTimer);
       await flushTelemetry();
       // The last batch is sent, and nothing waits for confirmations (blocks an instamine chain never mines without
       // a transaction): what is not final is confirmed by the next start.
       anchorer.release(STOP_GRACE_MS);
       await batcher.flush();
       await resumed.settled;
-      saveLedger();
       await peerImporter.stop();
       mirror.stop();
       journal.close();

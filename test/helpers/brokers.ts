@@ -101,6 +101,8 @@ export type MosquittoParameters = {
   tls?: { caFile: string; certFile: string; keyFile: string };
   /** Keep sessions and queued messages across restarts (persistence file in the broker's directory). */
   persistence?: boolean;
+  /** More lines of mosquitto.conf (e.g. `max_queued_messages 100000`). */
+  settings?: string[];
 };
 
 /** A real Mosquitto broker process. */
@@ -142,6 +144,7 @@ export async function startMosquitto(parameters: MosquittoParameters = {}): Prom
   }
   if (parameters.persistence)
     lines.push('persistence true', `persistence_location ${directory}/`, 'autosave_interval 1');
+  lines.push(...(parameters.settings ?? []));
   const configFile = join(directory, 'mosquitto.conf');
   writeFileSync(configFile, `${lines.join('\n')}\n`);
   let child: ChildProcess | undefined;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
+import { freePort, startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
 import { kill, startOracleProcess } from './oracleProcess';
 
@@ -74,5 +74,69 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     const leaves = events.reduce((sum, event) => sum + Number(event.args.leafCount), 0);
     expect(leaves).to.equal(produced);
+  });
+});
+
+describe('The oracle killed (SIGKILL) after acknowledging snapshots it could not store yet', function () {
+  this.timeout(240_000);
+  let harness: OracleHarness;
+  let broker: AedesBroker;
+  let oracle: ChildProcess | undefined;
+
+  before(async () => {
+    harness = await startOracleHarness(`${SEED}-ledger`, 3);
+    broker = await startAedes();
+  });
+  after(async () => {
+    if (oracle) await kill(oracle, 'SIGKILL');
+    await broker?.stop();
+    await harness?.stop();
+  });
+
+  it('judges its journaled snapshots again as new after the restart: none is refused as a replay of itself', async function () {
+    const base = {
+      ORACLE_MQTT_PROTOCOL_VERSION: '4',
+      ORACLE_MQTT_SHARED: 'false',
+      ORACLE_BATCH_SIZE: '1000',
+      ORACLE_BATCH_AGE_MS: '1000',
+    };
+    // Its IPFS (Kubo) unreachable: every snapshot is journaled, acknowledged and judged, and its IPFS write fails, so
+    // none is indexed. An oracle that advanced its replay ledger on judging (saved every 500 ms) refused them all as
+    // replays after the restart; the ledger now advances with the index insert only.
+    const unreachable = `http://127.0.0.1:${await freePort()}`;
+    const first = startOracleProcess(harness.oracleEnvironment(broker.url, { ...base, IPFS_API_URL: unreachable }));
+    oracle = first.child;
+    await waitUntil(() => first.output().includes('oracle subscribed'), 90_000, `the oracle\n${first.output()}`);
+    const produced = await harness.publishFromDevices(broker.url, 3);
+    const failures = () =>
+      first
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('processing failed')).length;
+    await waitUntil(() => failures() >= produced, 60_000, `${produced} failed IPFS writes\n${first.output()}`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 1_500)); // past any periodic save
+    await kill(oracle, 'SIGKILL');
+    oracle = undefined;
+    const dataDir = join(harness.directory, 'oracle');
+    expect(produced).to.be.greaterThan(0);
+    expect(harness.anchoredSnapshots(dataDir)).to.deep.equal([]);
+
+    const second = startOracleProcess(harness.oracleEnvironment(broker.url, base));
+    oracle = second.child;
+    // (Its retained status messages, delivered again on subscribing, are refused as replays: they were processed.)
+    await waitUntil(
+      () => {
+        const rows = harness.anchoredSnapshots(dataDir);
+        return rows.length >= produced && rows.every((row) => row.status === 'confirmed');
+      },
+      60_000,
+      `every journaled snapshot anchored after the restart\n${second.output()}`,
+    );
+    await kill(oracle, 'SIGTERM');
+    oracle = undefined;
+    const rows = harness.anchoredSnapshots(dataDir);
+    expect(rows).to.have.length(produced);
+    const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
+    expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);
   });
 });

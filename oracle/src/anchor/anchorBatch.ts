@@ -1,7 +1,13 @@
 import { utf8ToBytes } from '@noble/hashes/utils';
 import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
-import { attachBatch, getSnapshot } from '../index/snapshots';
-import { createBatch, getBatch, markBatchConfirmed, markBatchSubmitted } from '../index/batches';
+import { getSnapshot } from '../index/snapshots';
+import {
+  claimBatchSnapshots,
+  getBatch,
+  markBatchConfirmed,
+  markBatchSubmitted,
+  recordBatchTree,
+} from '../index/batches';
 import type { Index } from '../index/openIndex';
 import type { BlobStore } from '../../../blobs/src';
 import { AnchorDeferredError, type Anchorer } from './anchorer';
@@ -30,44 +36,57 @@ export type AnchorBatchParameters = {
 };
 
 /**
- * Anchors one closed batch: builds its Merkle tree, stores the manifest (every leaf with its snapshot's CID,
- * collection and reception times; see `batchManifest.ts`) on IPFS, records the batch, anchors the root with the
- * manifest CID, and once the transaction is final keeps each leaf's proof in the index. Idempotent: run again for
- * the same snapshots it finds the root on chain and sends nothing. When the anchorer is released (the oracle
- * stopping) it rejects with `AnchorDeferredError`, the batch left unfinished for the next start.
+ * Anchors one closed batch. First, before any await, it claims the snapshots for a new batch in the index
+ * (`claimBatchSnapshots`: one that another batch claimed already is left out, so no snapshot is ever anchored in two
+ * batches), fixing their leaf order; then it builds the Merkle tree, stores the manifest (every leaf with its
+ * snapshot's CID, collection and reception times; see `batchManifest.ts`) on IPFS, records the root and each leaf's
+ * proof, anchors the root with the manifest CID, and once the transaction is final marks the batch confirmed.
+ * Resumed with `batchId` (a batch a previous run claimed), it anchors that batch's snapshots in their leaf order:
+ * the same root, which the anchorer turns into nothing when it is on chain already. When the anchorer is released
+ * (the oracle stopping) it rejects with `AnchorDeferredError`, the batch left unfinished for the next start.
+ * Resolves to undefined when every snapshot was claimed already (nothing to anchor).
  *
  * @example
  * const batcher = new Batcher({ maxSize, maxAgeMs, onBatch: (snapshots) => anchorBatch({ snapshots, index, store, anchorer }) })
  */
 export async function anchorBatch(
   parameters: AnchorBatchParameters,
-): Promise<{ batchId: number; root: string; manifestCid: string }> {
-  const { snapshots, index, store, anchorer } = parameters;
+): Promise<{ batchId: number; root: string; manifestCid: string } | undefined> {
+  const { index, store, anchorer } = parameters;
+  const now = (parameters.now ?? Date.now)();
+  let batch: number;
+  let snapshots: PendingSnapshot[];
+  if (parameters.batchId !== undefined) {
+    batch = parameters.batchId;
+    snapshots = parameters.snapshots;
+  } else {
+    // Synchronous, before the first await: a second close of the same snapshots (a restart's recovery adding them
+    // again while this upload is pending) finds them claimed.
+    const claim = claimBatchSnapshots(
+      index,
+      parameters.snapshots.map((snapshot) => ({ deviceId: snapshot.deviceId, seq: Number(snapshot.sequence) })),
+      { createdAt: now },
+    );
+    if (claim === undefined) return undefined;
+    batch = claim.batch.id;
+    snapshots = claim.positions.map((position) => parameters.snapshots[position]!);
+  }
   // Each leaf carries its collection time from the index, so that other instances importing the batch can index it.
   const { tree, manifest } = buildBatchManifest(
     snapshots.map((snapshot) => {
       const indexed = getSnapshot(index, snapshot.deviceId, Number(snapshot.sequence));
       return indexed === undefined ? snapshot : { ...snapshot, collectedAt: Date.parse(indexed.collectedAt) };
     }),
-    (parameters.now ?? Date.now)(),
+    now,
   );
-  const manifestCid = await store.add(utf8ToBytes(canonicalJson(manifest)));
-  // The batch and every leaf's proof are recorded before the transaction: after a crash the same batch (same leaves,
+  // A resumed batch keeps the manifest it stored before the crash.
+  const manifestCid = getBatch(index, batch)?.manifestCid ?? (await store.add(utf8ToBytes(canonicalJson(manifest))));
+  // The root and every leaf's proof are recorded before the transaction: after a crash the same batch (same leaves,
   // same order, same root) is anchored again, which the anchorer turns into nothing when the root is on chain.
-  const batch = index.transaction(() => {
-    const created =
-      parameters.batchId ?? createBatch(index, { root: tree.root, manifestCid, leafCount: tree.leafCount }).id;
-    attachBatch(
-      index,
-      created,
-      snapshots.map((snapshot, leafIndex) => ({
-        deviceId: snapshot.deviceId,
-        seq: Number(snapshot.sequence),
-        leafIndex,
-        proof: tree.proof(leafIndex),
-      })),
-    );
-    return created;
+  recordBatchTree(index, batch, {
+    root: tree.root,
+    manifestCid,
+    proofs: snapshots.map((_, leafIndex) => tree.proof(leafIndex)),
   });
   // The signed transaction is kept with the batch: after a restart the same bytes are sent again, never a second
   // transaction for the same root.

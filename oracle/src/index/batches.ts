@@ -1,7 +1,7 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { IndexError } from './errors';
 import type { Index } from './openIndex';
-import { hashKey, pageSize, toIso, toMillis, type Row, type TimeInput } from './values';
+import { deviceIdKey, hashKey, pageSize, toIso, toMillis, type Row, type TimeInput } from './values';
 
 /** Where a batch stands: collecting leaves, sent in a transaction, final on chain, or given up on. */
 export const BATCH_STATUSES = ['open', 'submitted', 'confirmed', 'failed'] as const;
@@ -46,6 +46,92 @@ export function createBatch(
       toMillis(batch.createdAt ?? Date.now(), 'creation time'),
     );
   return getBatch(index, Number(lastInsertRowid))!;
+}
+
+/** A snapshot offered to {@link claimBatchSnapshots}. */
+export type BatchCandidate = { deviceId: string | bigint; seq: number };
+
+/** What {@link claimBatchSnapshots} claimed: the new batch, and the candidates it holds, in leaf order. */
+export type BatchClaim = {
+  batch: IndexedBatch;
+  /** Positions in the candidate list of the claimed snapshots; leaf `i` of the batch is `candidates[positions[i]]`. */
+  positions: number[];
+};
+
+/**
+ * Claims snapshots for a new batch, in one synchronous transaction: creates the batch (`open`, no root yet) and
+ * gives each candidate still in no batch its `batch_id` and leaf index (its place among the claimed ones). A
+ * snapshot already claimed, by this batch or any other, or unknown, is left out; undefined when none is left. Call
+ * it before any await: from then on no other claim can take these snapshots (the schema refuses to move a snapshot
+ * to a second batch), and the leaf order is fixed, so anchoring after a crash rebuilds the same root.
+ *
+ * @example
+ * const claim = claimBatchSnapshots(index, pending.map((s) => ({ deviceId: s.deviceId, seq: Number(s.sequence) })))
+ * if (claim !== undefined) leaves = claim.positions.map((position) => pending[position])
+ */
+export function claimBatchSnapshots(
+  index: Index,
+  candidates: readonly BatchCandidate[],
+  options: { createdAt?: TimeInput } = {},
+): BatchClaim | undefined {
+  return index.transaction(() => {
+    let batchId: number | undefined;
+    const positions: number[] = [];
+    candidates.forEach((candidate, position) => {
+      const deviceId = deviceIdKey(candidate.deviceId);
+      if (batchId === undefined) {
+        const row = index
+          .statement('SELECT batch_id FROM snapshots WHERE device_id = ? AND seq = ?')
+          .get(deviceId, candidate.seq) as { batch_id: number | null } | undefined;
+        if (row === undefined || row.batch_id !== null) return;
+        batchId = createBatch(index, { createdAt: options.createdAt ?? Date.now() }).id;
+      }
+      const { changes } = index
+        .statement(
+          'UPDATE snapshots SET batch_id = ?, leaf_index = ? WHERE device_id = ? AND seq = ? AND batch_id IS NULL',
+        )
+        .run(batchId, positions.length, deviceId, candidate.seq);
+      if (Number(changes) === 1) positions.push(position);
+    });
+    if (batchId === undefined) return undefined;
+    index.statement('UPDATE batches SET leaf_count = ? WHERE id = ?').run(positions.length, batchId);
+    return { batch: getBatch(index, batchId)!, positions };
+  });
+}
+
+/**
+ * Records a claimed batch's Merkle root, its manifest's CID (the first one stored is kept: a resumed batch keeps
+ * its manifest) and each leaf's proof, in leaf order, in one transaction.
+ *
+ * @example
+ * recordBatchTree(index, claim.batch.id, { root: tree.root, manifestCid, proofs: leaves.map((_, i) => tree.proof(i)) })
+ */
+export function recordBatchTree(
+  index: Index,
+  id: number,
+  tree: { root: string; manifestCid: string; proofs: readonly (readonly string[])[] },
+): IndexedBatch {
+  return index.transaction(() => {
+    const batch = change(
+      index,
+      id,
+      `UPDATE batches SET root = ?, manifest_cid = coalesce(manifest_cid, ?), leaf_count = ?
+       WHERE id = ? AND (root IS NULL OR root = ?)`,
+      hashKey(tree.root, 'root'),
+      tree.manifestCid,
+      tree.proofs.length,
+      id,
+      hashKey(tree.root, 'root'),
+    );
+    const update = index.statement('UPDATE snapshots SET proof = ? WHERE batch_id = ? AND leaf_index = ?');
+    tree.proofs.forEach((proof, leafIndex) => {
+      const { changes } = update.run(JSON.stringify(proof.map((node) => hashKey(node, 'proof node'))), id, leafIndex);
+      if (Number(changes) !== 1) {
+        throw new IndexError('The batch does not hold this leaf.', { details: `batch ${id} has no leaf ${leafIndex}` });
+      }
+    });
+    return batch;
+  });
 }
 
 /**

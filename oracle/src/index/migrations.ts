@@ -323,6 +323,25 @@ CREATE TABLE twin_states (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Exactly once (issue 15): a snapshot joins one batch for good (a claim sets `batch_id` once; moving it to another
+ * batch is refused by the schema, whatever the code does), each leaf position of a batch is one snapshot, and the
+ * replay ledger, now written in the same transaction as each accepted message's index insert, starts from what the
+ * index holds (the snapshots of this instance, where an earlier oracle's periodic save lagged behind them).
+ */
+const EXACTLY_ONCE = `
+CREATE TRIGGER snapshots_batch_once BEFORE UPDATE OF batch_id ON snapshots
+  WHEN OLD.batch_id IS NOT NULL AND NEW.batch_id IS NOT OLD.batch_id
+  BEGIN SELECT RAISE(ABORT, 'snapshot already in another batch'); END;
+CREATE UNIQUE INDEX snapshots_leaf ON snapshots (batch_id, leaf_index)
+  WHERE batch_id IS NOT NULL AND leaf_index IS NOT NULL;
+INSERT INTO sequence_ledger (device_id, kind, seq)
+  SELECT device_id, 'snapshot', max(seq) FROM snapshots
+  WHERE batch_id IS NULL OR batch_id NOT IN (SELECT batch_id FROM peer_batches WHERE batch_id IS NOT NULL)
+  GROUP BY device_id
+  ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > sequence_ledger.seq;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
@@ -340,4 +359,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'bounded rejections with counts per reason; blobs by CID', sql: BOUNDED_REJECTIONS },
   { version: 11, name: 'owner-signed commands and their results', sql: COMMANDS },
   { version: 12, name: 'twin state documents (desired and reported)', sql: TWIN_STATES },
+  { version: 13, name: 'batch membership claimed once; the replay ledger from the index', sql: EXACTLY_ONCE },
 ];

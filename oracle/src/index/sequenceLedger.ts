@@ -3,7 +3,14 @@ import type { Index } from './openIndex';
 /** One row of the sequence ledger: the highest number accepted for a device and kind (`will` for the last will). */
 export type LedgerEntry = { deviceId: string; kind: string; seq: number };
 
-/** Every ledger row, to rebuild the replay check at start. */
+/**
+ * Every ledger row: what the oracle's replay check starts from. The ledger is index state, never a separate
+ * periodically saved copy: each row advances in the transaction that indexes the message's effect
+ * ({@link advanceSequenceLedger}), so it never runs ahead of what the index holds.
+ *
+ * @example
+ * for (const entry of loadSequenceLedger(index)) lastSeq.set(`${entry.deviceId}:${entry.kind}`, entry.seq)
+ */
 export function loadSequenceLedger(index: Index): LedgerEntry[] {
   return (
     index.statement('SELECT device_id, kind, seq FROM sequence_ledger').all() as {
@@ -15,13 +22,14 @@ export function loadSequenceLedger(index: Index): LedgerEntry[] {
 }
 
 /**
- * Records ledger rows in one transaction; a lower number never replaces a higher one (the will excepted: a new
- * announcement replaces the old).
+ * Advances ledger rows, in one transaction (a savepoint inside the caller's: call it in the transaction that
+ * indexes the accepted messages, so the ledger and their effect commit or roll back together); a lower number never
+ * replaces a higher one (the will excepted: a new announcement replaces the old).
  *
  * @example
- * saveSequenceLedger(index, dirtyEntries)
+ * index.transaction(() => { insert(); advanceSequenceLedger(index, [{ deviceId, kind: 'snapshot', seq }]) })
  */
-export function saveSequenceLedger(index: Index, entries: readonly LedgerEntry[]): void {
+export function advanceSequenceLedger(index: Index, entries: readonly LedgerEntry[]): void {
   if (entries.length === 0) return;
   index.transaction(() => {
     const upsert = index.statement(
@@ -29,8 +37,44 @@ export function saveSequenceLedger(index: Index, entries: readonly LedgerEntry[]
        ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq
        WHERE excluded.kind = 'will' OR excluded.seq > sequence_ledger.seq`,
     );
-    for (const entry of entries) upsert.run(entry.deviceId, entry.kind, entry.seq);
+    for (const entry of entries) upsert.run(entry.deviceId.toLowerCase(), entry.kind, entry.seq);
   });
+}
+
+/**
+ * Whether the index already holds the effect of this accepted message (what a journal entry replayed after a crash
+ * is checked against before it is judged: processed before the crash, its completion not yet on disk, it is the
+ * same message, not a replay of itself). A snapshot is held with the same hash; a telemetry reading among the kept
+ * readings or as the latest one with the same body; a static document or a status at or below the ledger's number
+ * (their indexed effect is the ledger row itself).
+ *
+ * @example
+ * if (replayed && isIndexedMessage(index, checked.message, checked.hash)) return journal.complete(offset)
+ */
+export function isIndexedMessage(
+  index: Index,
+  message: { deviceId: string; kind: string; seq: number; body?: unknown },
+  hash: string,
+): boolean {
+  const deviceId = message.deviceId.toLowerCase();
+  const last = readSequenceLedger(index).last(deviceId, message.kind);
+  if (last === undefined || message.seq > last) return false;
+  if (message.kind === 'snapshot') {
+    const row = index
+      .statement('SELECT hash FROM snapshots WHERE device_id = ? AND seq = ?')
+      .get(deviceId, message.seq) as { hash: string } | undefined;
+    return row !== undefined && row.hash.toLowerCase() === hash.toLowerCase();
+  }
+  if (message.kind === 'telemetry') {
+    const body = JSON.stringify(message.body);
+    const held = (sql: string) =>
+      (index.statement(sql).get(deviceId, message.seq) as { body: string } | undefined)?.body === body;
+    return (
+      held('SELECT body FROM telemetry_readings WHERE device_id = ? AND seq = ?') ||
+      held('SELECT body FROM latest_telemetry WHERE device_id = ? AND seq = ?')
+    );
+  }
+  return true;
 }
 
 /**

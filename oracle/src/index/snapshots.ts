@@ -1,6 +1,7 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { IndexError } from './errors';
 import type { Index } from './openIndex';
+import { advanceSequenceLedger } from './sequenceLedger';
 import { deviceIdKey, hashKey, pageSize, toIso, toMillis, type Row, type TimeInput } from './values';
 
 /** A device snapshot the oracle accepted: its hash and CID, and once batched, its Merkle proof. */
@@ -61,12 +62,32 @@ export function insertSnapshot(
   return { inserted: Number(changes) === 1, snapshot: getSnapshot(index, deviceId, snapshot.seq)! };
 }
 
+/**
+ * Records a snapshot this oracle accepted and advances its device's `snapshot` row of the replay ledger, in one
+ * transaction: the ledger never counts a snapshot the index does not hold (a crash before the commit leaves both
+ * as they were, and the journal replays the message as new). Idempotent like {@link insertSnapshot}.
+ *
+ * @example
+ * const { snapshot } = acceptSnapshot(index, { deviceId, seq, collectedAt: body.collectedAt, hash, cid, receivedAt })
+ */
+export function acceptSnapshot(
+  index: Index,
+  snapshot: SnapshotInput,
+): { inserted: boolean; snapshot: IndexedSnapshot } {
+  return index.transaction(() => {
+    const result = insertSnapshot(index, snapshot);
+    advanceSequenceLedger(index, [{ deviceId: result.snapshot.deviceId, kind: 'snapshot', seq: snapshot.seq }]);
+    return result;
+  });
+}
+
 /** A snapshot's place in a batch's Merkle tree. */
 export type BatchLeaf = { deviceId: string | bigint; seq: number; leafIndex: number; proof: string[] };
 
 /**
  * Attaches snapshots to batch `batchId` with their leaf index and proof, all or none (one transaction). Fails on a
- * snapshot the index does not have, or one already in another batch that is confirmed.
+ * snapshot the index does not have, or one already in another batch (a snapshot joins one batch for good; the
+ * oracle's own batches claim theirs with `claimBatchSnapshots`).
  *
  * @example
  * attachBatch(index, batch.id, leaves.map((leaf, leafIndex) => ({ ...leaf, leafIndex, proof: tree.proof(leafIndex) })))
@@ -84,10 +105,11 @@ export function attachBatch(index: Index, batchId: number, leaves: readonly Batc
       if (current === undefined) {
         throw new IndexError('Unknown snapshot.', { details: `${deviceId} #${leaf.seq} is not in the index` });
       }
-      if (current.batch_id !== null && current.batch_id !== batchId && current.status === 'confirmed') {
-        throw new IndexError('The snapshot is already anchored.', {
-          details: `${deviceId} #${leaf.seq} is in confirmed batch ${current.batch_id}`,
-        });
+      if (current.batch_id !== null && current.batch_id !== batchId) {
+        throw new IndexError(
+          current.status === 'confirmed' ? 'The snapshot is already anchored.' : 'The snapshot is in another batch.',
+          { details: `${deviceId} #${leaf.seq} is in ${current.status ?? 'unknown'} batch ${current.batch_id}` },
+        );
       }
       index
         .statement('UPDATE snapshots SET batch_id = ?, leaf_index = ?, proof = ? WHERE device_id = ? AND seq = ?')

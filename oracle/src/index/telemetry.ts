@@ -1,4 +1,5 @@
 import type { Index } from './openIndex';
+import { advanceSequenceLedger } from './sequenceLedger';
 
 /** A telemetry batch stored on IPFS. */
 export type TelemetryBatch = { id: number; cid: string; messageCount: number; firstAt: string; lastAt: string };
@@ -13,8 +14,9 @@ export type TelemetryReading = { seq: number; ts: string; body: unknown };
 export const DEFAULT_KEPT_READINGS = 120;
 
 /**
- * Records a stored telemetry batch and points each device's latest reading in it at its CID, and keeps the newest
- * `keepReadings` readings of each device for charts (0 keeps none), in one transaction.
+ * Records a stored telemetry batch and points each device's latest reading in it at its CID, keeps the newest
+ * `keepReadings` readings of each device for charts (0 keeps none), and advances each device's `telemetry` row of
+ * the replay ledger to its highest number in the batch, in one transaction.
  *
  * @example
  * recordTelemetryBatch(index, { cid, messages })
@@ -60,6 +62,14 @@ export function recordTelemetryBatch(
          SELECT seq FROM telemetry_readings WHERE device_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
     );
     for (const deviceId of newest.keys()) prune.run(deviceId, deviceId, keep - 1);
+    const highest = new Map<string, number>();
+    for (const message of batch.messages) {
+      highest.set(message.deviceId, Math.max(message.seq, highest.get(message.deviceId) ?? -1));
+    }
+    advanceSequenceLedger(
+      index,
+      [...highest].map(([deviceId, seq]) => ({ deviceId, kind: 'telemetry', seq })),
+    );
     return Number(lastInsertRowid);
   });
 }
