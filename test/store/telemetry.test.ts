@@ -48,7 +48,12 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
 
   describe('when a batch is recorded', function () {
     it('stores the batch, each device’s latest reading with the CID, the readings and the ledger', async function () {
-      const messages = [message(1, 3, T0), message(1, 5, T0 + 1_000), message(2, 8, T0 + 2_000), message(1, 4, T0 + 500)];
+      const messages = [
+        message(1, 3, T0),
+        message(1, 5, T0 + 1_000),
+        message(2, 8, T0 + 2_000),
+        message(1, 4, T0 + 500),
+      ];
       const id = await recordTelemetryBatch(store, { cid: 'bafy-a', messages, now: T0 + 3_000 });
       expect(id).to.be.a('number');
       expect(await listTelemetryBatches(store)).to.deep.equal([
@@ -98,7 +103,10 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
 
     it('refuses bad input naming the field, storing nothing', async function () {
       const bad = await rejectionOf(
-        recordTelemetryBatch(store, { cid: 'bafy-x', messages: [message(6, 1, T0), { ...message(6, 2, T0), ts: 'soon' }] }),
+        recordTelemetryBatch(store, {
+          cid: 'bafy-x',
+          messages: [message(6, 1, T0), { ...message(6, 2, T0), ts: 'soon' }],
+        }),
       );
       expect(bad).to.be.instanceOf(StoreError);
       expect(bad.message).to.contain('Invalid telemetry time');
@@ -106,8 +114,11 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
         'Invalid telemetry batch',
       );
       expect(
-        (await rejectionOf(recordTelemetryBatch(store, { cid: 'bafy-x', messages: [{ ...message(6, 1, T0), seq: -1 }] })))
-          .message,
+        (
+          await rejectionOf(
+            recordTelemetryBatch(store, { cid: 'bafy-x', messages: [{ ...message(6, 1, T0), seq: -1 }] }),
+          )
+        ).message,
       ).to.contain('Invalid telemetry sequence number');
       expect(await latestTelemetry(store, device(6))).to.equal(undefined);
     });
@@ -215,11 +226,32 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
     before(async function () {
       const readings = [
         // bucket 08:00
-        message(20, 1, B + 5_000, body(10, { network: { bytesInPerSec: 100 }, sensors: [{ name: 't', value: 20, unit: 'C' }] })),
-        message(20, 2, B + 20_000, body(20, { network: { bytesInPerSec: 300 }, sensors: [{ name: 't', value: 22, unit: 'C' }] })),
+        message(
+          20,
+          1,
+          B + 5_000,
+          body(10, { network: { bytesInPerSec: 100 }, sensors: [{ name: 't', value: 20, unit: 'C' }] }),
+        ),
+        message(
+          20,
+          2,
+          B + 20_000,
+          body(20, { network: { bytesInPerSec: 300 }, sensors: [{ name: 't', value: 22, unit: 'C' }] }),
+        ),
         message(20, 3, B + 59_999, body(null, { network: { bytesInPerSec: 200 } })),
         // bucket 08:02 (none at 08:01)
-        message(20, 4, B + 125_000, body(40, { load1: 2, sensors: [{ name: 't', value: 25, unit: 'C' }, { name: 'h', value: 50, unit: '%' }] })),
+        message(
+          20,
+          4,
+          B + 125_000,
+          body(40, {
+            load1: 2,
+            sensors: [
+              { name: 't', value: 25, unit: 'C' },
+              { name: 'h', value: 50, unit: '%' },
+            ],
+          }),
+        ),
         message(20, 5, B + 179_000, body(70)),
         // another device, same time: not counted
         message(21, 1, B + 10_000, body(99)),
@@ -228,7 +260,12 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
     });
 
     it('returns per bucket the avg, min and max of each metric, computed by hand', async function () {
-      const buckets = await telemetryBuckets(store, { deviceId: device(20), from: B, to: B + 180_000, bucketSeconds: 60 });
+      const buckets = await telemetryBuckets(store, {
+        deviceId: device(20),
+        from: B,
+        to: B + 180_000,
+        bucketSeconds: 60,
+      });
       expect(buckets).to.deep.equal([
         {
           start: new Date(B).toISOString(),
@@ -254,7 +291,12 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
     });
 
     it('aligns buckets to the epoch and bounds them by from (included) and to (excluded)', async function () {
-      const hour = await telemetryBuckets(store, { deviceId: device(20), from: B + 20_000, to: B + 179_000, bucketSeconds: 3_600 });
+      const hour = await telemetryBuckets(store, {
+        deviceId: device(20),
+        from: B + 20_000,
+        to: B + 179_000,
+        bucketSeconds: 3_600,
+      });
       expect(hour).to.have.length(1);
       expect(hour[0]).to.deep.include({ start: new Date(B).toISOString(), readings: 3 }); // seq 2, 3, 4
       expect(hour[0]!.metrics.cpuPercent).to.deep.equal({ avg: 30, min: 20, max: 40, count: 2 });
@@ -266,10 +308,12 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
         'Invalid bucketSeconds',
       );
       expect((await rejectionOf(telemetryBuckets(store, { ...query, to: B }))).message).to.contain('Invalid to');
-      expect((await rejectionOf(telemetryBuckets(store, { ...query, to: B + 365 * DAY, bucketSeconds: 1 }))).message).to.contain(
-        'Invalid bucketSeconds',
+      expect(
+        (await rejectionOf(telemetryBuckets(store, { ...query, to: B + 365 * DAY, bucketSeconds: 1 }))).message,
+      ).to.contain('Invalid bucketSeconds');
+      expect((await rejectionOf(telemetryBuckets(store, { ...query, from: 'yesterday' }))).message).to.contain(
+        'Invalid from',
       );
-      expect((await rejectionOf(telemetryBuckets(store, { ...query, from: 'yesterday' }))).message).to.contain('Invalid from');
     });
   });
 });

@@ -18,10 +18,13 @@ const RECENT = {
  * const telemetry = await latestTelemetry(store, twin.deviceId)
  */
 export async function latestTelemetry(db: Db, deviceId: string): Promise<LatestTelemetry | undefined> {
-  const { rows } = await db.query<{ device_id: string; seq: number; ts: Date; body: unknown; batch_cid: string | null }>(
-    LATEST,
-    [deviceIdKey(deviceId)],
-  );
+  const { rows } = await db.query<{
+    device_id: string;
+    seq: number;
+    ts: Date;
+    body: unknown;
+    batch_cid: string | null;
+  }>(LATEST, [deviceIdKey(deviceId)]);
   const row = rows[0];
   if (row === undefined) return undefined;
   return { deviceId: row.device_id, seq: row.seq, ts: toIso(row.ts), body: row.body, batchCid: row.batch_cid };
