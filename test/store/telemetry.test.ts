@@ -5,6 +5,8 @@ import {
   ensureTelemetryPartitions,
   latestTelemetry,
   listTelemetryBatches,
+  loadStoreConfig,
+  maintainTelemetryPartitions,
   readSequenceLedger,
   recentTelemetry,
   recordTelemetryBatch,
@@ -218,6 +220,23 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
       expect((await recentTelemetry(store, device(10))).map((r) => r.seq)).to.deep.equal([3]);
       const bad = await rejectionOf(dropExpiredTelemetry(store, { retentionDays: 0 }));
       expect(bad.message).to.contain('Invalid retentionDays');
+    });
+    it('keeps them the configured days: the upkeep creates ahead and drops past the retention', async function () {
+      const config = loadStoreConfig({
+        environment: { STORE_TELEMETRY_RETENTION_DAYS: '2', STORE_TELEMETRY_PARTITIONS_AHEAD: '4' },
+      });
+      expect(config).to.include({ telemetryRetentionDays: 2, telemetryPartitionsAhead: 4 });
+      expect(loadStoreConfig({ environment: {} })).to.include({
+        telemetryRetentionDays: 30,
+        telemetryPartitionsAhead: 3,
+      });
+      // At 2026-03-14T12:00 with 2 days: the cutoff is the 12th 12:00, the 11th goes; the 15th to the 18th are made.
+      const result = await maintainTelemetryPartitions(store, { ...config, now: T0 + 4 * DAY });
+      expect(result).to.deep.equal({
+        created: ['2026-03-15', '2026-03-16', '2026-03-17', '2026-03-18'],
+        dropped: ['2026-03-11'],
+      });
+      expect((await telemetryPartitions(store))[0]).to.equal('2026-03-12');
     });
   });
 

@@ -140,3 +140,32 @@ function dayStart(date: Date): number {
 function dayText(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/** Options of {@link maintainTelemetryPartitions}: the store config's keys. */
+export type MaintainTelemetryOptions = {
+  /** `telemetryRetentionDays` of the store config. */
+  telemetryRetentionDays: number;
+  /** `telemetryPartitionsAhead` of the store config (default 3). */
+  telemetryPartitionsAhead?: number;
+  /** Default now. */
+  now?: TimeInput;
+};
+
+/**
+ * The telemetry history's upkeep, from the store config: the partitions of the next days created, those past the
+ * retention dropped. What a process writing telemetry runs at start and then every hour or so.
+ *
+ * @example
+ * const config = loadStoreConfig()
+ * await maintainTelemetryPartitions(store, config)
+ * setInterval(() => void maintainTelemetryPartitions(store, config).catch(warn), 3_600_000)
+ */
+export async function maintainTelemetryPartitions(
+  db: Db,
+  options: MaintainTelemetryOptions,
+): Promise<{ created: string[]; dropped: string[] }> {
+  const now = options.now ?? Date.now();
+  const created = await ensureTelemetryPartitions(db, now, { daysAhead: options.telemetryPartitionsAhead ?? 3 });
+  const dropped = await dropExpiredTelemetry(db, { retentionDays: options.telemetryRetentionDays, now });
+  return { created: created.days, dropped: dropped.days };
+}
