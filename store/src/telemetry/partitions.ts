@@ -1,5 +1,6 @@
 import { StoreError } from '../errors';
-import { withTransaction, storeOf, type Db } from '../pool/withTransaction';
+import type { Store } from '../pool/types';
+import { withTransaction, type Db } from '../pool/withTransaction';
 import { toDate, type TimeInput } from '../values';
 
 const DAY_MS = 86_400_000;
@@ -30,13 +31,15 @@ export type TelemetryPartitionChange = { days: string[] };
  * Creates the daily partitions of `telemetry_readings` (one per UTC day) from `daysBehind` days before `now` to
  * `daysAhead` days after, those missing only, and lists them in `telemetry_partitions` (what
  * {@link recordTelemetryBatch} checks: a reading of a day without a partition is not kept). Safe to run from every
- * instance at once (an advisory lock serialises them); run it at start and at least daily.
+ * instance at once (an advisory lock serialises them); run it at start and at least daily. It takes the store, not a
+ * transaction: creating a partition locks `telemetry_readings` until its own commit, which must not wait on a
+ * caller's transaction that wrote readings.
  *
  * @example
  * await ensureTelemetryPartitions(store, Date.now()) // today, yesterday and the next 3 days
  */
 export async function ensureTelemetryPartitions(
-  db: Db,
+  store: Store,
   now: TimeInput = Date.now(),
   options: EnsureTelemetryPartitionsOptions = {},
 ): Promise<TelemetryPartitionChange> {
@@ -44,14 +47,13 @@ export async function ensureTelemetryPartitions(
   const ahead = days(options.daysAhead ?? 3, 'daysAhead');
   const behind = days(options.daysBehind ?? 1, 'daysBehind');
   const wanted = Array.from({ length: ahead + behind + 1 }, (_, i) => dayText(today + (i - behind) * DAY_MS));
-  const known = await db.query<{ day: string }>(
+  const known = await store.query<{ day: string }>(
     "SELECT to_char(day, 'YYYY-MM-DD') AS day FROM telemetry_partitions WHERE day = ANY($1::date[])",
     [wanted],
   );
   const have = new Set(known.rows.map((row) => row.day));
   if (wanted.every((day) => have.has(day))) return { days: [] };
-  // DDL of its own: creating a partition locks the parent table until commit, which a caller's work must not extend.
-  return withTransaction(storeOf(db), async (tx) => {
+  return withTransaction(store, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [TELEMETRY_PARTITION_LOCK_KEY]);
     const created: string[] = [];
     for (const day of wanted) {
@@ -75,13 +77,14 @@ export async function ensureTelemetryPartitions(
 /**
  * Drops the partitions of `telemetry_readings` whose whole day is more than `retentionDays` days before `now`: the
  * readings' retention by age (a day at a time: a reading is kept `retentionDays` to `retentionDays + 1` days). Safe
- * to run from every instance at once. The latest reading of each device and the batch records are kept.
+ * to run from every instance at once. The latest reading of each device and the batch records are kept. Dropping
+ * a partition takes an exclusive lock on `telemetry_readings` for a moment: writers wait for it (and it for them).
  *
  * @example
  * await dropExpiredTelemetry(store, { retentionDays: 30 })
  */
 export async function dropExpiredTelemetry(
-  db: Db,
+  store: Store,
   options: DropExpiredTelemetryOptions,
 ): Promise<TelemetryPartitionChange> {
   const retention = days(options.retentionDays, 'retentionDays');
@@ -89,7 +92,7 @@ export async function dropExpiredTelemetry(
   const cutoff = toDate(options.now ?? Date.now(), 'now').getTime() - retention * DAY_MS;
   // The last day wholly before the cutoff: its end (the next day's start) is at or before the cutoff.
   const lastExpired = dayText(dayStart(new Date(cutoff)) - DAY_MS);
-  return withTransaction(storeOf(db), async (tx) => {
+  return withTransaction(store, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [TELEMETRY_PARTITION_LOCK_KEY]);
     const { rows } = await tx.query<{ day: string; name: string }>(
       `DELETE FROM telemetry_partitions WHERE day <= $1::date
@@ -161,11 +164,11 @@ export type MaintainTelemetryOptions = {
  * setInterval(() => void maintainTelemetryPartitions(store, config).catch(warn), 3_600_000)
  */
 export async function maintainTelemetryPartitions(
-  db: Db,
+  store: Store,
   options: MaintainTelemetryOptions,
 ): Promise<{ created: string[]; dropped: string[] }> {
   const now = options.now ?? Date.now();
-  const created = await ensureTelemetryPartitions(db, now, { daysAhead: options.telemetryPartitionsAhead ?? 3 });
-  const dropped = await dropExpiredTelemetry(db, { retentionDays: options.telemetryRetentionDays, now });
+  const created = await ensureTelemetryPartitions(store, now, { daysAhead: options.telemetryPartitionsAhead ?? 3 });
+  const dropped = await dropExpiredTelemetry(store, { retentionDays: options.telemetryRetentionDays, now });
   return { created: created.days, dropped: dropped.days };
 }
