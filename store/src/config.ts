@@ -28,6 +28,13 @@ export const storeConfigSchema = z.object({
   connectTimeoutMs: count.default(10_000),
   /** Attempts of a transaction that hits a serialization failure or deadlock, in all (default 5). */
   transactionAttempts: count.max(100).default(5),
+  /**
+   * Telemetry readings (the charts' history, `telemetry_readings`) are kept this many days, then their daily partition
+   * is dropped (default 30; see {@link maintainTelemetryPartitions}). The latest reading of each device stays.
+   */
+  telemetryRetentionDays: count.max(36_500).default(30),
+  /** Daily partitions of `telemetry_readings` created ahead of today, days (default 3). */
+  telemetryPartitionsAhead: z.coerce.number().int().min(0).max(366).default(3),
 });
 
 /** The store's configuration, after validation. */
@@ -43,6 +50,8 @@ export const STORE_CONFIG_ENV = {
   STORE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 'idleInTransactionTimeoutMs',
   STORE_CONNECT_TIMEOUT_MS: 'connectTimeoutMs',
   STORE_TRANSACTION_ATTEMPTS: 'transactionAttempts',
+  STORE_TELEMETRY_RETENTION_DAYS: 'telemetryRetentionDays',
+  STORE_TELEMETRY_PARTITIONS_AHEAD: 'telemetryPartitionsAhead',
 } as const;
 
 /** Keys whose values never appear in an error message. */

@@ -33,3 +33,8 @@ export { STORE_MIGRATIONS, STORE_SCHEMA_VERSION, type StoreMigration } from './m
 export * from './ledger';
 export * from './snapshots';
 export * from './batches';
+export * from './telemetry';
+export * from './alerts';
+export * from './notifications';
+export * from './rejections';
+export * from './commands';

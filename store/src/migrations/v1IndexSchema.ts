@@ -14,6 +14,12 @@
  * - `snapshot_queue` holds the snapshots in no batch yet; claiming deletes rows from it (`FOR UPDATE SKIP LOCKED`),
  *   so concurrent claimers never get the same snapshot, and the queue stays as small as the backlog;
  * - `sequence_ledger` is written in the transaction that inserts the snapshot (or telemetry) it accounts for;
+ * - `telemetry_readings` is range-partitioned by `ts`, one partition a UTC day (`telemetry_readings_pYYYYMMDD`,
+ *   listed in `telemetry_partitions`), created ahead and dropped by age (store/src/telemetry/partitions.ts): its key
+ *   must hold the partition column, so SQLite's `id` and `UNIQUE (device_id, seq)` become the primary key
+ *   `(device_id, seq, ts)`; readings of a day without a partition are not kept (the latest reading and the ledger are);
+ * - `commands.update_seq` is assigned under a transaction-level advisory lock (store/src/commands/), so that two
+ *   instances never pick the same number and the feed sees changes commit in number order;
  * - `peer_batches` (SQLite version 7) is not carried over: issue 15 drops the peer-batch import, every instance
  *   writing the one shared index.
  */
@@ -216,12 +222,17 @@ CREATE TABLE latest_telemetry (
 );
 
 CREATE TABLE telemetry_readings (
-  id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   device_id device_id NOT NULL,
   seq       bigint NOT NULL,
   ts        timestamptz NOT NULL,
   body      jsonb NOT NULL,
-  UNIQUE (device_id, seq)
+  PRIMARY KEY (device_id, seq, ts)
+) PARTITION BY RANGE (ts);
+CREATE INDEX telemetry_readings_time ON telemetry_readings (device_id, ts);
+
+CREATE TABLE telemetry_partitions (
+  day  date PRIMARY KEY,
+  name text NOT NULL UNIQUE
 );
 
 CREATE TABLE alerts (

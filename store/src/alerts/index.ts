@@ -1,0 +1,2 @@
+export * from './recordAlert';
+export * from './readAlerts';

@@ -1,0 +1,4 @@
+export * from './types';
+export * from './insertCommand';
+export * from './updateCommandStatus';
+export * from './readCommands';

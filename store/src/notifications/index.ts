@@ -1,0 +1,2 @@
+export * from './insertNotification';
+export * from './notificationsFor';

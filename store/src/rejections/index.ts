@@ -1,0 +1,2 @@
+export * from './recordRejection';
+export * from './readRejections';

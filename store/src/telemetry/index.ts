@@ -1,0 +1,5 @@
+export * from './types';
+export * from './recordTelemetryBatch';
+export * from './readTelemetry';
+export * from './partitions';
+export * from './telemetryBuckets';
