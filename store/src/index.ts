@@ -33,3 +33,9 @@ export { STORE_MIGRATIONS, STORE_SCHEMA_VERSION, type StoreMigration } from './m
 export * from './ledger';
 export * from './snapshots';
 export * from './batches';
+export * from './twins';
+export * from './entities';
+export * from './twinHistory';
+export * from './twinStates';
+export * from './chainEvents';
+export * from './cursor';
