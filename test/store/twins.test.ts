@@ -1,0 +1,414 @@
+import { expect } from 'chai';
+import {
+  StoreError,
+  deleteEntity,
+  deleteTwin,
+  deleteTwinHistoryAfter,
+  getEntity,
+  getTwin,
+  getTwinState,
+  listEntities,
+  listStateChanges,
+  listTwinUpdates,
+  listTwins,
+  recordStateChange,
+  recordTwinUpdate,
+  setDesiredState,
+  setReportedState,
+  updateTwin,
+  upsertEntity,
+  upsertTwin,
+  withTransaction,
+  type Store,
+  type TwinInput,
+} from '../../store/src';
+import { createTestDatabase } from '../helpers/store';
+import { rejectionOf } from '../helpers/thrownBy';
+
+const ALICE = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+const BOB = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+const MAKER = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
+const TX = `0x${'12'.repeat(32)}`;
+const deviceIdOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as const;
+
+function twin(n: number, fields: Partial<TwinInput> = {}): TwinInput {
+  return {
+    deviceId: deviceIdOf(n),
+    owner: MAKER,
+    manufacturer: MAKER,
+    deviceSigner: MAKER,
+    state: 'active',
+    forSale: false,
+    price: 0n,
+    staticHash: `0x${'AB'.repeat(32)}`,
+    staticCid: `bafkrei${n}`,
+    updateCount: 0,
+    reviewRequested: false,
+    mintedBlock: 100 + n,
+    updatedBlock: 100 + n,
+    ...fields,
+  };
+}
+
+describe('store: twins, their history, entities and state documents', function () {
+  this.timeout(60_000);
+  let store: Store;
+  // Each test uses its own range of DeviceIDs in the file's one database.
+  before(async function () {
+    store = await (await createTestDatabase()).open();
+  });
+
+  describe('when a twin is stored', function () {
+    it('round-trips it exactly, with a price above 2^53 and any DeviceID notation', async function () {
+      const price = 2n ** 96n - 1n;
+      await upsertTwin(store, twin(1, { price, forSale: true, deviceId: BigInt(deviceIdOf(1)) }));
+      const stored = await getTwin(store, deviceIdOf(1).toUpperCase().replace('0X', '0x'));
+      expect(stored).to.deep.equal({ ...twin(1, { price, forSale: true }), staticHash: `0x${'ab'.repeat(32)}` });
+      expect(stored!.price).to.equal(price);
+      expect((await getTwin(store, '1'))?.deviceId).to.equal(deviceIdOf(1)); // decimal DeviceID
+      expect(await getTwin(store, deviceIdOf(2))).to.equal(undefined);
+    });
+
+    it('replaces every field on a second upsert, also when instances upsert at once', async function () {
+      await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((n) => upsertTwin(store, twin(3, { updateCount: n, owner: n % 2 ? ALICE : BOB }))),
+      );
+      const stored = (await getTwin(store, deviceIdOf(3)))!;
+      expect(stored.owner).to.equal(stored.updateCount % 2 ? ALICE : BOB); // one write's fields, not a mix
+      await upsertTwin(store, twin(3, { state: 'lost', mintedBlock: 7, updatedBlock: 9 }));
+      expect(await getTwin(store, deviceIdOf(3))).to.include({ state: 'lost', updateCount: 0, owner: MAKER });
+    });
+
+    it('updateTwin changes only the given fields and the block; false for an unknown twin', async function () {
+      await upsertTwin(store, twin(10));
+      expect(
+        await updateTwin(store, deviceIdOf(10), { owner: ALICE, forSale: true, price: '5000000000000000000' }, 150),
+      ).to.equal(true);
+      const stored = (await getTwin(store, deviceIdOf(10)))!;
+      expect(stored).to.include({ owner: ALICE, forSale: true, updatedBlock: 150, manufacturer: MAKER, state: 'active' });
+      expect(stored.price).to.equal(5n * 10n ** 18n);
+      expect(await updateTwin(store, deviceIdOf(10), { reviewRequested: true, updateCount: 2 }, 151)).to.equal(true);
+      expect(await getTwin(store, deviceIdOf(10))).to.include({ reviewRequested: true, updateCount: 2, owner: ALICE });
+      expect(await updateTwin(store, deviceIdOf(19), { state: 'lost' }, 151)).to.equal(false);
+      const negative = (await rejectionOf(updateTwin(store, deviceIdOf(10), { price: -1n }, 152))) as StoreError;
+      expect(negative).to.be.instanceOf(StoreError);
+      expect(negative.shortMessage).to.equal('Invalid price.');
+      const state = (await rejectionOf(
+        updateTwin(store, deviceIdOf(10), { state: 'gone' as 'lost' }, 152),
+      )) as StoreError;
+      expect(state.shortMessage).to.equal('Invalid twin state.');
+      expect((await getTwin(store, deviceIdOf(10)))!.updatedBlock).to.equal(151);
+    });
+
+    it('refuses bad fields by name and stores nothing', async function () {
+      const owner = (await rejectionOf(upsertTwin(store, twin(11, { owner: 'alice' })))) as StoreError;
+      expect(owner.shortMessage).to.equal('Invalid owner.');
+      const hash = (await rejectionOf(upsertTwin(store, twin(11, { staticHash: 'zz' })))) as StoreError;
+      expect(hash.shortMessage).to.equal('Invalid static hash.');
+      const id = (await rejectionOf(upsertTwin(store, twin(11, { deviceId: 'nope' })))) as StoreError;
+      expect(id.shortMessage).to.equal('Invalid DeviceID.');
+      expect(await getTwin(store, deviceIdOf(11))).to.equal(undefined);
+    });
+
+    it('deleteTwin removes the twin with its update and state histories, in one statement', async function () {
+      await upsertTwin(store, twin(12));
+      await recordTwinUpdate(store, {
+        deviceId: deviceIdOf(12),
+        index: 1,
+        component: 'fw',
+        version: '1',
+        artifactHash: TX,
+        artifactCid: '',
+        block: 120,
+        tx: TX,
+      });
+      await recordStateChange(store, {
+        deviceId: deviceIdOf(12),
+        previous: 'active',
+        new: 'lost',
+        by: ALICE,
+        reason: 'gone',
+        block: 121,
+        tx: TX,
+        logIndex: 7,
+      });
+      expect(await deleteTwin(store, deviceIdOf(12))).to.equal(true);
+      expect(await getTwin(store, deviceIdOf(12))).to.equal(undefined);
+      expect(await listTwinUpdates(store, deviceIdOf(12))).to.deep.equal([]);
+      expect(await listStateChanges(store, deviceIdOf(12))).to.deep.equal([]);
+      expect(await deleteTwin(store, deviceIdOf(12))).to.equal(false);
+    });
+  });
+
+  describe('when twins are listed', function () {
+    let listed: Store;
+    before(async function () {
+      listed = await (await createTestDatabase()).open();
+      for (let n = 1; n <= 7; n++) {
+        await upsertTwin(
+          listed,
+          twin(n, {
+            owner: n % 2 === 0 ? ALICE : BOB,
+            forSale: n <= 3,
+            price: n <= 3 ? BigInt(n) : 0n,
+            state: n === 7 ? 'suspended' : 'active',
+          }),
+        );
+      }
+    });
+
+    it('filters by owner (any case), manufacturer, state and sale, and pages in mint order', async function () {
+      const alice = await listTwins(listed, { owner: ALICE.toLowerCase() });
+      expect(alice.total).to.equal(3);
+      expect(alice.items.map((item) => item.deviceId)).to.deep.equal([2, 4, 6].map(deviceIdOf));
+      expect((await listTwins(listed, { forSale: true })).items.map((item) => item.price)).to.deep.equal([1n, 2n, 3n]);
+      expect((await listTwins(listed, { forSale: false })).total).to.equal(4);
+      expect((await listTwins(listed, { state: 'suspended' })).items.map((item) => item.deviceId)).to.deep.equal([
+        deviceIdOf(7),
+      ]);
+      expect((await listTwins(listed, { owner: BOB, forSale: true })).total).to.equal(2);
+      expect((await listTwins(listed, { manufacturer: MAKER.toUpperCase().replace('0X', '0x') })).total).to.equal(7);
+      expect((await listTwins(listed, { manufacturer: ALICE })).total).to.equal(0);
+      expect((await listTwins(listed, { owner: 'not an address' })).total).to.equal(0);
+
+      const pages = await Promise.all([1, 2, 3].map((page) => listTwins(listed, { page, pageSize: 3 })));
+      expect(pages.map((page) => page.items.length)).to.deep.equal([3, 3, 1]);
+      expect(pages.flatMap((page) => page.items.map((item) => item.mintedBlock))).to.deep.equal([
+        101, 102, 103, 104, 105, 106, 107,
+      ]);
+      expect(pages[2]).to.include({ total: 7, page: 3, pageSize: 3 });
+      expect(await listTwins(listed, { page: 4, pageSize: 3 })).to.deep.include({ items: [], total: 7 });
+      expect((await listTwins(listed, { pageSize: 10_000 })).pageSize).to.equal(500);
+      expect(((await rejectionOf(listTwins(listed, { page: 0 }))) as StoreError).shortMessage).to.equal('Invalid page.');
+    });
+
+    it('pages all twins in mint order through an index, without sorting every twin per page', async function () {
+      const many = await (await createTestDatabase()).open();
+      await many.query(
+        `INSERT INTO twins (device_id, owner, manufacturer, device_signer, state, for_sale, price, static_hash,
+           static_cid, minted_block, updated_block)
+         SELECT '0x' || lpad(to_hex(n), 64, '0'), $1, $1, $1, 'active', false, 0, '0x', '', n, n
+         FROM generate_series(1, 20000) n`,
+        [MAKER],
+      );
+      await many.query('ANALYZE twins');
+      const { rows } = await many.query<{ 'QUERY PLAN': string }>(
+        'EXPLAIN SELECT * FROM twins ORDER BY minted_block, device_id LIMIT 20 OFFSET 40',
+      );
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      expect(plan).to.include('twins_mint_order');
+      expect(plan).to.not.match(/\bSort\b/);
+      const page = await listTwins(many, { page: 3, pageSize: 20 });
+      expect(page.total).to.equal(20_000);
+      expect(page.items.map((item) => item.mintedBlock)).to.deep.equal(Array.from({ length: 20 }, (_, n) => 41 + n));
+    });
+  });
+
+  describe('when twin history is recorded', function () {
+    it('keeps updates and state changes idempotently and deletes what lies above a block', async function () {
+      await upsertTwin(store, twin(20));
+      const update = {
+        deviceId: deviceIdOf(20),
+        component: 'openssl',
+        artifactHash: `0x${'00'.repeat(32)}`,
+        artifactCid: '',
+        tx: TX,
+      };
+      expect(await recordTwinUpdate(store, { ...update, index: 1, version: '3.0.14', block: 110 })).to.equal(true);
+      expect(await recordTwinUpdate(store, { ...update, index: 1, version: '3.0.14', block: 110 })).to.equal(false);
+      expect(await recordTwinUpdate(store, { ...update, index: 2, version: '3.0.15', block: 120 })).to.equal(true);
+      expect((await listTwinUpdates(store, deviceIdOf(20))).map((row) => [row.index, row.version])).to.deep.equal([
+        [1, '3.0.14'],
+        [2, '3.0.15'],
+      ]);
+
+      const change = { deviceId: deviceIdOf(20), by: ALICE, reason: 'bafy-evidence', tx: TX };
+      const suspended = { ...change, previous: 'active', new: 'suspended', block: 111, logIndex: 0 } as const;
+      expect(await recordStateChange(store, suspended)).to.equal(true);
+      expect(await recordStateChange(store, suspended)).to.equal(false);
+      expect(
+        await recordStateChange(store, { ...change, previous: 'suspended', new: 'active', block: 121, logIndex: 3 }),
+      ).to.equal(true);
+      const changes = await listStateChanges(store, deviceIdOf(20));
+      expect(changes.map((row) => `${row.previous}->${row.new}@${row.block}`)).to.deep.equal([
+        'active->suspended@111',
+        'suspended->active@121',
+      ]);
+      expect(changes[0]).to.deep.equal({ ...suspended, tx: TX });
+
+      expect(await deleteTwinHistoryAfter(store, 115)).to.equal(2);
+      expect(await listTwinUpdates(store, deviceIdOf(20))).to.have.length(1);
+      expect(await listStateChanges(store, deviceIdOf(20))).to.have.length(1);
+    });
+
+    it('records an event once when instances record it at the same moment', async function () {
+      await upsertTwin(store, twin(21));
+      const change = {
+        deviceId: deviceIdOf(21),
+        previous: 'active',
+        new: 'suspended',
+        by: ALICE,
+        reason: 'x',
+        block: 300,
+        tx: TX,
+        logIndex: 1,
+      } as const;
+      const added = await Promise.all([1, 2, 3, 4, 5].map(() => recordStateChange(store, change)));
+      expect(added.filter(Boolean)).to.have.length(1);
+      expect(await listStateChanges(store, deviceIdOf(21))).to.have.length(1);
+    });
+
+    it("refuses history of a twin the store does not have (the foreign key), naming the SQL state", async function () {
+      const error = (await rejectionOf(
+        recordTwinUpdate(store, {
+          deviceId: deviceIdOf(29),
+          index: 1,
+          component: 'fw',
+          version: '1',
+          artifactHash: TX,
+          artifactCid: '',
+          block: 1,
+          tx: TX,
+        }),
+      )) as StoreError;
+      expect(error.sqlState).to.equal('23503');
+    });
+  });
+
+  describe('when entities are stored', function () {
+    it('finds them by account in any case, role and status, and deletes them', async function () {
+      const base = {
+        entityId: null,
+        name: 'Alice',
+        profileHash: `0x${'00'.repeat(32)}` as const,
+        profileCid: '',
+        registeredBlock: 3,
+      };
+      await upsertEntity(store, { ...base, account: ALICE, role: 'owner', status: 'pending', updatedBlock: 3 });
+      await upsertEntity(store, {
+        ...base,
+        account: BOB,
+        role: 'security',
+        status: 'approved',
+        entityId: 2,
+        name: 'SOC',
+        registeredBlock: 4,
+        updatedBlock: 4,
+      });
+      await upsertEntity(store, {
+        ...base,
+        account: ALICE.toLowerCase(),
+        role: 'owner',
+        status: 'approved',
+        entityId: 1,
+        updatedBlock: 5,
+      });
+      expect(await getEntity(store, ALICE.toUpperCase().replace('0X', '0x'))).to.include({
+        account: ALICE.toLowerCase(), // the last write's spelling
+        status: 'approved',
+        entityId: 1,
+        updatedBlock: 5,
+      });
+      expect((await listEntities(store, { status: 'approved' })).map((entity) => entity.name)).to.deep.equal([
+        'Alice',
+        'SOC',
+      ]);
+      expect((await listEntities(store, { role: 'security' })).map((entity) => entity.account)).to.deep.equal([BOB]);
+      expect(await listEntities(store, { role: 'owner', status: 'pending' })).to.deep.equal([]);
+      expect(await getEntity(store, 'not an address')).to.equal(undefined);
+      const bad = (await rejectionOf(
+        upsertEntity(store, { ...base, account: BOB, role: 'owner', status: 'banned' as 'revoked', updatedBlock: 6 }),
+      )) as StoreError;
+      expect(bad.shortMessage).to.equal('Invalid entity status.');
+      expect(await deleteEntity(store, BOB.toLowerCase())).to.equal(true);
+      expect(await deleteEntity(store, BOB)).to.equal(false);
+      expect(await getEntity(store, BOB)).to.equal(undefined);
+    });
+  });
+
+  describe("when a twin's state document is written", function () {
+    const t0 = Date.parse('2026-05-01T00:00:00Z');
+
+    it('starts empty at version 0 and versions each desired write, keeping unchanged fields’ times', async function () {
+      const id = deviceIdOf(40);
+      expect(await getTwinState(store, id)).to.deep.equal({
+        desired: {},
+        reported: null,
+        version: 0,
+        desiredTimes: {},
+        reportedTimes: {},
+        updatedAt: null,
+      });
+      const desired = { intervals: { telemetrySeconds: 5 }, actuators: { fan: { on: true, level: 40 } } };
+      expect(await setDesiredState(store, id, desired, 0, t0)).to.equal(1);
+      expect(await setDesiredState(store, id, { intervals: { telemetrySeconds: 9 } }, 0, t0 + 1)).to.equal(undefined);
+      // The same fan in another member order: unchanged, its time kept.
+      const next = { actuators: { fan: { level: 40, on: true } }, intervals: { telemetrySeconds: 10 } };
+      expect(await setDesiredState(store, id, next, 1, t0 + 1_000)).to.equal(2);
+      const state = await getTwinState(store, id);
+      expect(state).to.deep.include({ desired: next, reported: null, version: 2 });
+      expect(state.desiredTimes).to.deep.equal({
+        'actuators.fan': new Date(t0).toISOString(),
+        'intervals.telemetrySeconds': new Date(t0 + 1_000).toISOString(),
+      });
+      expect(state.updatedAt).to.equal(new Date(t0 + 1_000).toISOString());
+    });
+
+    it('records reports only when they change (member order aside), keeping the desired side', async function () {
+      const id = deviceIdOf(41);
+      const reported = { intervals: { telemetrySeconds: 5, snapshotSeconds: 60 } };
+      expect(await setReportedState(store, id, reported, t0)).to.equal(true);
+      expect(await setReportedState(store, id, { intervals: { snapshotSeconds: 60, telemetrySeconds: 5 } }, t0 + 5)).to.equal(
+        false,
+      );
+      expect(await setDesiredState(store, id, { intervals: { telemetrySeconds: 7 } }, 0, t0 + 10)).to.equal(1);
+      expect(await setReportedState(store, id, { intervals: { telemetrySeconds: 7, snapshotSeconds: 60 } }, t0 + 20)).to.equal(
+        true,
+      );
+      const state = await getTwinState(store, id);
+      expect(state).to.deep.include({ version: 1, desired: { intervals: { telemetrySeconds: 7 } } });
+      expect(state.reportedTimes).to.deep.equal({
+        'intervals.telemetrySeconds': new Date(t0 + 20).toISOString(),
+        'intervals.snapshotSeconds': new Date(t0).toISOString(),
+      });
+    });
+
+    it('lets exactly one of concurrent writers at one version win, creating the document or not', async function () {
+      const id = deviceIdOf(42);
+      const writers = (version: number) =>
+        Promise.all(
+          Array.from({ length: 8 }, (_, n) =>
+            setDesiredState(store, id, { intervals: { telemetrySeconds: 1 + n } }, version, t0 + n),
+          ),
+        );
+      const created = await writers(0);
+      expect(created.filter((version) => version === 1)).to.have.length(1);
+      expect(created.filter((version) => version === undefined)).to.have.length(7);
+      const updated = await writers(1);
+      expect(updated.filter((version) => version === 2)).to.have.length(1);
+      const winner = updated.findIndex((version) => version === 2);
+      expect(await getTwinState(store, id)).to.deep.include({
+        version: 2,
+        desired: { intervals: { telemetrySeconds: 1 + winner } },
+      });
+    });
+
+    it('changes a report once when instances record it at the same moment, and a new document too', async function () {
+      const id = deviceIdOf(43);
+      const reported = { intervals: { telemetrySeconds: 3 } };
+      const changed = await Promise.all(Array.from({ length: 6 }, () => setReportedState(store, id, reported, t0)));
+      expect(changed.filter(Boolean)).to.have.length(1);
+    });
+
+    it("rolls back with the caller's transaction", async function () {
+      const id = deviceIdOf(44);
+      await rejectionOf(
+        withTransaction(store, async (tx) => {
+          expect(await setDesiredState(tx, id, { intervals: { telemetrySeconds: 4 } }, 0, t0)).to.equal(1);
+          throw new Error('the command could not be signed');
+        }),
+      );
+      expect((await getTwinState(store, id)).version).to.equal(0);
+    });
+  });
+});
