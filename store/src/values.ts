@@ -116,4 +116,3 @@ export function addressText(value: string, field = 'address'): string {
   }
   return value;
 }
-

@@ -85,7 +85,13 @@ describe('store: twins, their history, entities and state documents', function (
         await updateTwin(store, deviceIdOf(10), { owner: ALICE, forSale: true, price: '5000000000000000000' }, 150),
       ).to.equal(true);
       const stored = (await getTwin(store, deviceIdOf(10)))!;
-      expect(stored).to.include({ owner: ALICE, forSale: true, updatedBlock: 150, manufacturer: MAKER, state: 'active' });
+      expect(stored).to.include({
+        owner: ALICE,
+        forSale: true,
+        updatedBlock: 150,
+        manufacturer: MAKER,
+        state: 'active',
+      });
       expect(stored.price).to.equal(5n * 10n ** 18n);
       expect(await updateTwin(store, deviceIdOf(10), { reviewRequested: true, updateCount: 2 }, 151)).to.equal(true);
       expect(await getTwin(store, deviceIdOf(10))).to.include({ reviewRequested: true, updateCount: 2, owner: ALICE });
@@ -179,7 +185,9 @@ describe('store: twins, their history, entities and state documents', function (
       expect(pages[2]).to.include({ total: 7, page: 3, pageSize: 3 });
       expect(await listTwins(listed, { page: 4, pageSize: 3 })).to.deep.include({ items: [], total: 7 });
       expect((await listTwins(listed, { pageSize: 10_000 })).pageSize).to.equal(500);
-      expect(((await rejectionOf(listTwins(listed, { page: 0 }))) as StoreError).shortMessage).to.equal('Invalid page.');
+      expect(((await rejectionOf(listTwins(listed, { page: 0 }))) as StoreError).shortMessage).to.equal(
+        'Invalid page.',
+      );
     });
 
     it('pages all twins in mint order through an index, without sorting every twin per page', async function () {
@@ -258,7 +266,7 @@ describe('store: twins, their history, entities and state documents', function (
       expect(await listStateChanges(store, deviceIdOf(21))).to.have.length(1);
     });
 
-    it("refuses history of a twin the store does not have (the foreign key), naming the SQL state", async function () {
+    it('refuses history of a twin the store does not have (the foreign key), naming the SQL state', async function () {
       const error = (await rejectionOf(
         recordTwinUpdate(store, {
           deviceId: deviceIdOf(29),
@@ -358,13 +366,13 @@ describe('store: twins, their history, entities and state documents', function (
       const id = deviceIdOf(41);
       const reported = { intervals: { telemetrySeconds: 5, snapshotSeconds: 60 } };
       expect(await setReportedState(store, id, reported, t0)).to.equal(true);
-      expect(await setReportedState(store, id, { intervals: { snapshotSeconds: 60, telemetrySeconds: 5 } }, t0 + 5)).to.equal(
-        false,
-      );
+      expect(
+        await setReportedState(store, id, { intervals: { snapshotSeconds: 60, telemetrySeconds: 5 } }, t0 + 5),
+      ).to.equal(false);
       expect(await setDesiredState(store, id, { intervals: { telemetrySeconds: 7 } }, 0, t0 + 10)).to.equal(1);
-      expect(await setReportedState(store, id, { intervals: { telemetrySeconds: 7, snapshotSeconds: 60 } }, t0 + 20)).to.equal(
-        true,
-      );
+      expect(
+        await setReportedState(store, id, { intervals: { telemetrySeconds: 7, snapshotSeconds: 60 } }, t0 + 20),
+      ).to.equal(true);
       const state = await getTwinState(store, id);
       expect(state).to.deep.include({ version: 1, desired: { intervals: { telemetrySeconds: 7 } } });
       expect(state.reportedTimes).to.deep.equal({
@@ -395,7 +403,7 @@ describe('store: twins, their history, entities and state documents', function (
 
     it('changes a report once when instances record it at the same moment, and a new document too', async function () {
       const id = deviceIdOf(43);
-      const reported = { intervals: { telemetrySeconds: 3 } };
+      const reported = { intervals: { telemetrySeconds: 3, snapshotSeconds: 60 } };
       const changed = await Promise.all(Array.from({ length: 6 }, () => setReportedState(store, id, reported, t0)));
       expect(changed.filter(Boolean)).to.have.length(1);
     });

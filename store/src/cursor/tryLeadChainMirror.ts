@@ -10,8 +10,10 @@ export type LeadOptions = {
   /** What is led: one leader per name (default `chain-mirror`; the mirror's cursor name for one per deployment). */
   name?: string;
   /**
-   * How often the lock's session is probed with `SELECT 1`, ms (default 5,000; 0: never): a connection that died
-   * without the client noticing (a network partition) is found within this time, plus the TCP timeout.
+   * How often the lock's session is probed with `SELECT 1`, ms (default 5,000; 100 to 10,000). A probe still
+   * unanswered at the next one ends the lead: a connection that died silently (a network partition) is found within
+   * two intervals, before the server drops the session (its TCP keepalives, set on the session: 10 s idle, then 3
+   * probes 5 s apart, about 25 s) and frees the lock for another instance.
    */
   probeIntervalMs?: number;
   /** Called once when the lead is lost (the session died), not when released. */
@@ -36,7 +38,7 @@ export type ChainMirrorLead = {
  * `pg_try_advisory_lock` on a session of its own, outside the pool, and keeps that session open. Undefined when
  * another session holds the lock. The server releases a session lock when the session ends, so when the leader
  * dies, or its connection does, the next instance trying leads. The session is watched (its errors, and a probe
- * every `probeIntervalMs`): on loss `leading` turns false, `ended` settles and `onLost` is called; the instance
+ * every `probeIntervalMs`, which also finds a silent partition): on loss `leading` turns false, `ended` settles and `onLost` is called; the instance
  * must then stop mirroring and try again later. Losing the lock session does not end the leader's transactions on
  * the pool, so a new leader may start while the old one still commits a range: the mirror's transactions take
  * lockCursor and compare the cursor, which keeps the two correct.
@@ -46,7 +48,10 @@ export type ChainMirrorLead = {
  * if (lead) mirror.start(2_000)
  * else setTimeout(retry, 10_000)
  */
-export async function tryLeadChainMirror(store: Store, options: LeadOptions = {}): Promise<ChainMirrorLead | undefined> {
+export async function tryLeadChainMirror(
+  store: Store,
+  options: LeadOptions = {},
+): Promise<ChainMirrorLead | undefined> {
   const name = options.name ?? 'chain-mirror';
   const poolOptions = store.pool.options;
   const client = new pg.Client({
@@ -65,8 +70,14 @@ export async function tryLeadChainMirror(store: Store, options: LeadOptions = {}
     await client.end().catch(() => undefined);
     throw wrapPgError(error, `Cannot open the leader session of ${name}.`);
   }
+  const probeMs = options.probeIntervalMs ?? 5_000;
+  if (!Number.isSafeInteger(probeMs) || probeMs < 100 || probeMs > 10_000) {
+    await client.end().catch(() => undefined);
+    throw new StoreError('Invalid probeIntervalMs.', { details: `expected 100 to 10,000 ms, got ${probeMs}` });
+  }
   let acquired: { locked: boolean; pid: number } | undefined;
   try {
+    await client.query('SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3');
     const { rows } = await client.query<{ locked: boolean; pid: number }>(
       'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked, pg_backend_pid() AS pid',
       [LEADER_LOCK_NAMESPACE, name],
@@ -84,18 +95,20 @@ export async function tryLeadChainMirror(store: Store, options: LeadOptions = {}
   let leading = true;
   let settle: (error: StoreError | undefined) => void = () => undefined;
   const ended = new Promise<StoreError | undefined>((resolve) => (settle = resolve));
-  const probeMs = options.probeIntervalMs ?? 5_000;
-  const probe =
-    probeMs > 0
-      ? setInterval(() => {
-          client.query('SELECT 1').catch((error: unknown) => fail(error));
-        }, probeMs)
-      : undefined;
-  probe?.unref();
+  let probing = false;
+  const probe = setInterval(() => {
+    if (probing) return fail(new Error(`the session did not answer a probe within ${probeMs} ms`));
+    probing = true;
+    client.query('SELECT 1').then(
+      () => (probing = false),
+      (error: unknown) => fail(error),
+    );
+  }, probeMs);
+  probe.unref();
   const finish = (error: StoreError | undefined) => {
     if (!leading) return false;
     leading = false;
-    if (probe !== undefined) clearInterval(probe);
+    clearInterval(probe);
     settle(error);
     return true;
   };
@@ -118,7 +131,9 @@ export async function tryLeadChainMirror(store: Store, options: LeadOptions = {}
       releasing ??= (async () => {
         if (!finish(undefined)) return;
         // Ending the session releases the lock; the explicit unlock just makes it immediate on a slow close.
-        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEADER_LOCK_NAMESPACE, name]).catch(() => undefined);
+        await client
+          .query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEADER_LOCK_NAMESPACE, name])
+          .catch(() => undefined);
         await client.end().catch(() => undefined);
       })();
       return releasing;

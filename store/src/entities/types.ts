@@ -32,7 +32,9 @@ export type IndexedEntity = {
  */
 export function checkEntityStatus(status: string): EntityStatusName {
   if (!(ENTITY_STATUSES as readonly string[]).includes(status)) {
-    throw new StoreError('Invalid entity status.', { details: `${status} is not one of ${ENTITY_STATUSES.join(', ')}` });
+    throw new StoreError('Invalid entity status.', {
+      details: `${status} is not one of ${ENTITY_STATUSES.join(', ')}`,
+    });
   }
   return status as EntityStatusName;
 }

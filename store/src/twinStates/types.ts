@@ -75,7 +75,7 @@ export function stamp(
   at: number,
 ): Record<string, number> {
   const next: Record<string, number> = {};
-  for (const [path, value] of after) next[path] = before.get(path) === value ? (times[path] ?? at) : at;
+  for (const [path, value] of after) next[path] = before.get(path) === value ? times[path] ?? at : at;
   return next;
 }
 
