@@ -7,6 +7,7 @@ import {
   getEntity,
   getTwin,
   getTwinState,
+  getTwins,
   listEntities,
   listStateChanges,
   listTwinUpdates,
@@ -67,6 +68,10 @@ describe('store: twins, their history, entities and state documents', function (
       expect(stored!.price).to.equal(price);
       expect((await getTwin(store, '1'))?.deviceId).to.equal(deviceIdOf(1)); // decimal DeviceID
       expect(await getTwin(store, deviceIdOf(2))).to.equal(undefined);
+      const many = await getTwins(store, [deviceIdOf(1), 1n, deviceIdOf(2)]);
+      expect([...many.keys()]).to.deep.equal([deviceIdOf(1)]);
+      expect(many.get(deviceIdOf(1))).to.deep.equal(stored);
+      expect((await getTwins(store, [])).size).to.equal(0);
     });
 
     it('replaces every field on a second upsert, also when instances upsert at once', async function () {

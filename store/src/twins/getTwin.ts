@@ -1,3 +1,4 @@
+import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { StoreError } from '../errors';
 import type { Db } from '../pool/withTransaction';
 import { deviceIdKey, pageSize, type Row } from '../values';
@@ -16,6 +17,25 @@ const GET = { name: 'store.twins.get', text: `SELECT ${TWIN_COLUMNS} FROM twins 
 export async function getTwin(db: Db, deviceId: string | bigint): Promise<IndexedTwin | undefined> {
   const { rows } = await db.query<Row>(GET, [deviceIdKey(deviceId)]);
   return rows[0] === undefined ? undefined : twinFromRow(rows[0]);
+}
+
+const GET_MANY = {
+  name: 'store.twins.getMany',
+  text: `SELECT ${TWIN_COLUMNS} FROM twins WHERE device_id = ANY($1::text[])`,
+};
+
+/**
+ * The twins of `deviceIds` the store has, by DeviceID (`0x` + 64 lower-case hex), in one query: what a caller
+ * looking up many twins (a topology, a page of entities' twins) uses instead of one {@link getTwin} per twin.
+ *
+ * @example
+ * const twins = await getTwins(store, deviceIds)
+ * const missing = deviceIds.filter((deviceId) => !twins.has(deviceIdKey(deviceId)))
+ */
+export async function getTwins(db: Db, deviceIds: readonly (string | bigint)[]): Promise<Map<Hex, IndexedTwin>> {
+  if (deviceIds.length === 0) return new Map();
+  const { rows } = await db.query<Row>(GET_MANY, [[...new Set(deviceIds.map(deviceIdKey))]]);
+  return new Map(rows.map((row) => [row.device_id as Hex, twinFromRow(row)]));
 }
 
 /** Filters and page of {@link listTwins}. Address filters ignore case. */
