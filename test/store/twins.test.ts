@@ -211,6 +211,11 @@ describe('store: twins, their history, entities and state documents', function (
       const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
       expect(plan).to.include('twins_mint_order');
       expect(plan).to.not.match(/\bSort\b/);
+      await many.query('UPDATE twins SET for_sale = true, price = minted_block WHERE minted_block % 1000 = 0');
+      const forSale = await listTwins(many, { forSale: true, page: 2, pageSize: 5 });
+      expect(forSale.total).to.equal(20);
+      expect(forSale.items.map((item) => item.price)).to.deep.equal([6_000n, 7_000n, 8_000n, 9_000n, 10_000n]);
+      expect((await listTwins(many, { forSale: false })).total).to.equal(19_980);
       const page = await listTwins(many, { page: 3, pageSize: 20 });
       expect(page.total).to.equal(20_000);
       expect(page.items.map((item) => item.mintedBlock)).to.deep.equal(Array.from({ length: 20 }, (_, n) => 41 + n));

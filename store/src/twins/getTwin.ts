@@ -67,25 +67,28 @@ export async function listTwins(db: Db, query: ListTwinsQuery = {}): Promise<Twi
       ['owner', query.owner, '::text'],
       ['manufacturer', query.manufacturer, '::text'],
       ['state', query.state === undefined ? undefined : checkTwinState(query.state), ''],
-      ['for_sale', query.forSale, '::boolean'],
     ] as const
   ).filter(([, value]) => value !== undefined);
+  // The sale flag is written into the statement (its name tells which), so a for-sale listing can use the partial
+  // index twins_for_sale, which a parameter's generic plan cannot.
+  const sale = query.forSale === undefined ? [] : [query.forSale ? 'for_sale' : 'NOT for_sale'];
   const size = pageSize(query.pageSize, 50, 500);
   const page = query.page ?? 1;
   if (!Number.isSafeInteger(page) || page < 1) {
     throw new StoreError('Invalid page.', { details: `expected an integer ≥ 1, got ${page}` });
   }
-  const where =
-    filters.length === 0
-      ? ''
-      : `WHERE ${filters.map(([column, , cast], n) => `${column} = $${n + 1}${cast}`).join(' AND ')}`;
+  const conditions = [...filters.map(([column, , cast], n) => `${column} = $${n + 1}${cast}`), ...sale];
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   const values = filters.map(([, value]) => value);
   const limit = `$${filters.length + 1}`;
   const offset = `$${filters.length + 2}`;
   const { rows } = await db.query<Row & { total: number }>(
     {
-      // One prepared statement per set of filters (at most 16), so each is planned for its own index.
-      name: `store.twins.list.${filters.map(([column]) => column).join('.')}`,
+      // One prepared statement per set of filters (at most 24), so each is planned for its own index.
+      name: `store.twins.list.${[
+        ...filters.map(([column]) => column),
+        ...sale.map((flag) => flag.replace(' ', '_')),
+      ].join('.')}`,
       text: `SELECT (SELECT count(*) FROM twins ${where}) AS total, page.* FROM (SELECT 1) one
              LEFT JOIN LATERAL (SELECT ${TWIN_COLUMNS} FROM twins ${where}
                ORDER BY minted_block, device_id LIMIT ${limit} OFFSET ${offset}) page ON true`,
