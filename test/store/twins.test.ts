@@ -1,25 +1,16 @@
 import { expect } from 'chai';
 import {
   StoreError,
-  deleteEntity,
   deleteTwin,
-  deleteTwinHistoryAfter,
-  getEntity,
   getTwin,
-  getTwinState,
   getTwins,
-  listEntities,
   listStateChanges,
   listTwinUpdates,
   listTwins,
   recordStateChange,
   recordTwinUpdate,
-  setDesiredState,
-  setReportedState,
   updateTwin,
-  upsertEntity,
   upsertTwin,
-  withTransaction,
   type Store,
   type TwinInput,
 } from '../../store/src';
@@ -51,7 +42,7 @@ function twin(n: number, fields: Partial<TwinInput> = {}): TwinInput {
   };
 }
 
-describe('store: twins, their history, entities and state documents', function () {
+describe('store: twins', function () {
   this.timeout(60_000);
   let store: Store;
   // Each test uses its own range of DeviceIDs in the file's one database.
@@ -219,214 +210,6 @@ describe('store: twins, their history, entities and state documents', function (
       const page = await listTwins(many, { page: 3, pageSize: 20 });
       expect(page.total).to.equal(20_000);
       expect(page.items.map((item) => item.mintedBlock)).to.deep.equal(Array.from({ length: 20 }, (_, n) => 41 + n));
-    });
-  });
-
-  describe('when twin history is recorded', function () {
-    it('keeps updates and state changes idempotently and deletes what lies above a block', async function () {
-      await upsertTwin(store, twin(20));
-      const update = {
-        deviceId: deviceIdOf(20),
-        component: 'openssl',
-        artifactHash: `0x${'00'.repeat(32)}`,
-        artifactCid: '',
-        tx: TX,
-      };
-      expect(await recordTwinUpdate(store, { ...update, index: 1, version: '3.0.14', block: 110 })).to.equal(true);
-      expect(await recordTwinUpdate(store, { ...update, index: 1, version: '3.0.14', block: 110 })).to.equal(false);
-      expect(await recordTwinUpdate(store, { ...update, index: 2, version: '3.0.15', block: 120 })).to.equal(true);
-      expect((await listTwinUpdates(store, deviceIdOf(20))).map((row) => [row.index, row.version])).to.deep.equal([
-        [1, '3.0.14'],
-        [2, '3.0.15'],
-      ]);
-
-      const change = { deviceId: deviceIdOf(20), by: ALICE, reason: 'bafy-evidence', tx: TX };
-      const suspended = { ...change, previous: 'active', new: 'suspended', block: 111, logIndex: 0 } as const;
-      expect(await recordStateChange(store, suspended)).to.equal(true);
-      expect(await recordStateChange(store, suspended)).to.equal(false);
-      expect(
-        await recordStateChange(store, { ...change, previous: 'suspended', new: 'active', block: 121, logIndex: 3 }),
-      ).to.equal(true);
-      const changes = await listStateChanges(store, deviceIdOf(20));
-      expect(changes.map((row) => `${row.previous}->${row.new}@${row.block}`)).to.deep.equal([
-        'active->suspended@111',
-        'suspended->active@121',
-      ]);
-      expect(changes[0]).to.deep.equal({ ...suspended, tx: TX });
-
-      expect(await deleteTwinHistoryAfter(store, 115)).to.equal(2);
-      expect(await listTwinUpdates(store, deviceIdOf(20))).to.have.length(1);
-      expect(await listStateChanges(store, deviceIdOf(20))).to.have.length(1);
-    });
-
-    it('records an event once when instances record it at the same moment', async function () {
-      await upsertTwin(store, twin(21));
-      const change = {
-        deviceId: deviceIdOf(21),
-        previous: 'active',
-        new: 'suspended',
-        by: ALICE,
-        reason: 'x',
-        block: 300,
-        tx: TX,
-        logIndex: 1,
-      } as const;
-      const added = await Promise.all([1, 2, 3, 4, 5].map(() => recordStateChange(store, change)));
-      expect(added.filter(Boolean)).to.have.length(1);
-      expect(await listStateChanges(store, deviceIdOf(21))).to.have.length(1);
-    });
-
-    it('refuses history of a twin the store does not have (the foreign key), naming the SQL state', async function () {
-      const error = (await rejectionOf(
-        recordTwinUpdate(store, {
-          deviceId: deviceIdOf(29),
-          index: 1,
-          component: 'fw',
-          version: '1',
-          artifactHash: TX,
-          artifactCid: '',
-          block: 1,
-          tx: TX,
-        }),
-      )) as StoreError;
-      expect(error.sqlState).to.equal('23503');
-    });
-  });
-
-  describe('when entities are stored', function () {
-    it('finds them by account in any case, role and status, and deletes them', async function () {
-      const base = {
-        entityId: null,
-        name: 'Alice',
-        profileHash: `0x${'00'.repeat(32)}` as const,
-        profileCid: '',
-        registeredBlock: 3,
-      };
-      await upsertEntity(store, { ...base, account: ALICE, role: 'owner', status: 'pending', updatedBlock: 3 });
-      await upsertEntity(store, {
-        ...base,
-        account: BOB,
-        role: 'security',
-        status: 'approved',
-        entityId: 2,
-        name: 'SOC',
-        registeredBlock: 4,
-        updatedBlock: 4,
-      });
-      await upsertEntity(store, {
-        ...base,
-        account: ALICE.toLowerCase(),
-        role: 'owner',
-        status: 'approved',
-        entityId: 1,
-        updatedBlock: 5,
-      });
-      expect(await getEntity(store, ALICE.toUpperCase().replace('0X', '0x'))).to.include({
-        account: ALICE.toLowerCase(), // the last write's spelling
-        status: 'approved',
-        entityId: 1,
-        updatedBlock: 5,
-      });
-      expect((await listEntities(store, { status: 'approved' })).map((entity) => entity.name)).to.deep.equal([
-        'Alice',
-        'SOC',
-      ]);
-      expect((await listEntities(store, { role: 'security' })).map((entity) => entity.account)).to.deep.equal([BOB]);
-      expect(await listEntities(store, { role: 'owner', status: 'pending' })).to.deep.equal([]);
-      expect(await getEntity(store, 'not an address')).to.equal(undefined);
-      const bad = (await rejectionOf(
-        upsertEntity(store, { ...base, account: BOB, role: 'owner', status: 'banned' as 'revoked', updatedBlock: 6 }),
-      )) as StoreError;
-      expect(bad.shortMessage).to.equal('Invalid entity status.');
-      expect(await deleteEntity(store, BOB.toLowerCase())).to.equal(true);
-      expect(await deleteEntity(store, BOB)).to.equal(false);
-      expect(await getEntity(store, BOB)).to.equal(undefined);
-    });
-  });
-
-  describe("when a twin's state document is written", function () {
-    const t0 = Date.parse('2026-05-01T00:00:00Z');
-
-    it('starts empty at version 0 and versions each desired write, keeping unchanged fields’ times', async function () {
-      const id = deviceIdOf(40);
-      expect(await getTwinState(store, id)).to.deep.equal({
-        desired: {},
-        reported: null,
-        version: 0,
-        desiredTimes: {},
-        reportedTimes: {},
-        updatedAt: null,
-      });
-      const desired = { intervals: { telemetrySeconds: 5 }, actuators: { fan: { on: true, level: 40 } } };
-      expect(await setDesiredState(store, id, desired, 0, t0)).to.equal(1);
-      expect(await setDesiredState(store, id, { intervals: { telemetrySeconds: 9 } }, 0, t0 + 1)).to.equal(undefined);
-      // The same fan in another member order: unchanged, its time kept.
-      const next = { actuators: { fan: { level: 40, on: true } }, intervals: { telemetrySeconds: 10 } };
-      expect(await setDesiredState(store, id, next, 1, t0 + 1_000)).to.equal(2);
-      const state = await getTwinState(store, id);
-      expect(state).to.deep.include({ desired: next, reported: null, version: 2 });
-      expect(state.desiredTimes).to.deep.equal({
-        'actuators.fan': new Date(t0).toISOString(),
-        'intervals.telemetrySeconds': new Date(t0 + 1_000).toISOString(),
-      });
-      expect(state.updatedAt).to.equal(new Date(t0 + 1_000).toISOString());
-    });
-
-    it('records reports only when they change (member order aside), keeping the desired side', async function () {
-      const id = deviceIdOf(41);
-      const reported = { intervals: { telemetrySeconds: 5, snapshotSeconds: 60 } };
-      expect(await setReportedState(store, id, reported, t0)).to.equal(true);
-      expect(
-        await setReportedState(store, id, { intervals: { snapshotSeconds: 60, telemetrySeconds: 5 } }, t0 + 5),
-      ).to.equal(false);
-      expect(await setDesiredState(store, id, { intervals: { telemetrySeconds: 7 } }, 0, t0 + 10)).to.equal(1);
-      expect(
-        await setReportedState(store, id, { intervals: { telemetrySeconds: 7, snapshotSeconds: 60 } }, t0 + 20),
-      ).to.equal(true);
-      const state = await getTwinState(store, id);
-      expect(state).to.deep.include({ version: 1, desired: { intervals: { telemetrySeconds: 7 } } });
-      expect(state.reportedTimes).to.deep.equal({
-        'intervals.telemetrySeconds': new Date(t0 + 20).toISOString(),
-        'intervals.snapshotSeconds': new Date(t0).toISOString(),
-      });
-    });
-
-    it('lets exactly one of concurrent writers at one version win, creating the document or not', async function () {
-      const id = deviceIdOf(42);
-      const writers = (version: number) =>
-        Promise.all(
-          Array.from({ length: 8 }, (_, n) =>
-            setDesiredState(store, id, { intervals: { telemetrySeconds: 1 + n } }, version, t0 + n),
-          ),
-        );
-      const created = await writers(0);
-      expect(created.filter((version) => version === 1)).to.have.length(1);
-      expect(created.filter((version) => version === undefined)).to.have.length(7);
-      const updated = await writers(1);
-      expect(updated.filter((version) => version === 2)).to.have.length(1);
-      const winner = updated.findIndex((version) => version === 2);
-      expect(await getTwinState(store, id)).to.deep.include({
-        version: 2,
-        desired: { intervals: { telemetrySeconds: 1 + winner } },
-      });
-    });
-
-    it('changes a report once when instances record it at the same moment, and a new document too', async function () {
-      const id = deviceIdOf(43);
-      const reported = { intervals: { telemetrySeconds: 3, snapshotSeconds: 60 } };
-      const changed = await Promise.all(Array.from({ length: 6 }, () => setReportedState(store, id, reported, t0)));
-      expect(changed.filter(Boolean)).to.have.length(1);
-    });
-
-    it("rolls back with the caller's transaction", async function () {
-      const id = deviceIdOf(44);
-      await rejectionOf(
-        withTransaction(store, async (tx) => {
-          expect(await setDesiredState(tx, id, { intervals: { telemetrySeconds: 4 } }, 0, t0)).to.equal(1);
-          throw new Error('the command could not be signed');
-        }),
-      );
-      expect((await getTwinState(store, id)).version).to.equal(0);
     });
   });
 });
