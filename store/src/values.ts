@@ -116,3 +116,34 @@ export function addressText(value: string, field = 'address'): string {
   }
   return value;
 }
+
+/**
+ * `value` as PostgreSQL can store it: `text` and `jsonb` cannot hold U+0000 (SQLite could), so each is replaced by
+ * U+FFFD. For text from the chain (names, notes, CIDs anyone can put in an event): refusing it would stall the
+ * chain mirror on that block for good.
+ *
+ * @example
+ * pgText('evil\u0000name') // 'evil\uFFFDname'
+ */
+export function pgText(value: string): string {
+  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
+/**
+ * JSON text of `value` for a `jsonb` parameter, every string (member names too) passed through {@link pgText}.
+ *
+ * @example
+ * await db.query('INSERT INTO chain_events (…, payload) VALUES (…, $8)', [..., pgJson(event.payload)])
+ */
+export function pgJson(value: unknown): string {
+  return JSON.stringify(value, function (this: unknown, _key, item: unknown) {
+    if (typeof item === 'string') return pgText(item);
+    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+      const entries = Object.entries(item as Record<string, unknown>);
+      if (entries.some(([name]) => name.includes('\u0000'))) {
+        return Object.fromEntries(entries.map(([name, member]) => [pgText(name), member]));
+      }
+    }
+    return item;
+  });
+}

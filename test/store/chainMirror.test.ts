@@ -108,6 +108,17 @@ describe('store: the chain event log and cursors', function () {
       expect(added.flat().filter(Boolean)).to.have.length(2);
     });
 
+    it('logs payloads and subjects holding U+0000 with U+FFFD in its place, finding them the same way', async function () {
+      const odd = event(30, 0, 'odd\u0000subject', {
+        payload: { note: 'a\u0000b', ['k\u0000']: ['\u0000'], raw: '\\u0000' },
+      });
+      expect(await recordChainEvent(store, odd)).to.equal(true);
+      expect(await recordChainEvents(store, [odd])).to.deep.equal([false]);
+      const [stored] = await chainEventsOf(store, 'odd\u0000subject');
+      expect(stored!.subject).to.equal('odd\uFFFDsubject');
+      expect(stored!.payload).to.deep.equal({ note: 'a\uFFFDb', ['k\uFFFD']: ['\uFFFD'], raw: '\\u0000' });
+    });
+
     it('takes the events above a block in one statement, in chain order', async function () {
       await recordChainEvents(store, [event(9, 1, deviceIdOf(6)), event(7, 0, deviceIdOf(6)), event(9, 0, ALICE)]);
       const taken = await takeChainEventsAfter(store, 6);

@@ -169,5 +169,35 @@ describe('store: twin history and entities', function () {
       expect(await deleteEntity(store, BOB)).to.equal(false);
       expect(await getEntity(store, BOB)).to.equal(undefined);
     });
+
+    it('stores chain text holding U+0000 (which PostgreSQL text cannot) with U+FFFD in its place', async function () {
+      // Anyone can register an entity: a NUL in its name must not stall the chain mirror on that block.
+      const entity = {
+        account: MAKER,
+        entityId: null,
+        role: 'manufacturer',
+        status: 'pending',
+        name: 'Evil\u0000Corp',
+        profileHash: `0x${'00'.repeat(32)}`,
+        profileCid: 'bafy\u0000',
+        registeredBlock: 9,
+        updatedBlock: 9,
+      } as const;
+      await upsertEntity(store, entity);
+      expect(await getEntity(store, MAKER)).to.include({ name: 'Evil\uFFFDCorp', profileCid: 'bafy\uFFFD' });
+      expect(await getEntity(store, 'x\u0000')).to.equal(undefined);
+      await upsertTwin(store, twin(30));
+      const change = {
+        deviceId: deviceIdOf(30),
+        previous: 'active',
+        new: 'lost',
+        by: ALICE,
+        block: 9,
+        tx: TX,
+        logIndex: 9,
+      } as const;
+      expect(await recordStateChange(store, { ...change, reason: 'note\u0000' })).to.equal(true);
+      expect((await listStateChanges(store, deviceIdOf(30)))[0]!.reason).to.equal('note\uFFFD');
+    });
   });
 });

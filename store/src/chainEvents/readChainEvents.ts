@@ -1,5 +1,5 @@
 import type { Db } from '../pool/withTransaction';
-import type { Row } from '../values';
+import { type Row, pgText } from '../values';
 import { CHAIN_EVENT_COLUMNS, blockBound, chainEventFromRow, type StoredChainEvent } from './types';
 
 const AFTER = {
@@ -33,7 +33,7 @@ export async function chainEventsAfter(db: Db, block: number): Promise<StoredCha
  * const history = await chainEventsOf(store, deviceId)
  */
 export async function chainEventsOf(db: Db, subject: string): Promise<StoredChainEvent[]> {
-  const { rows } = await db.query<Row>(OF, [subject]);
+  const { rows } = await db.query<Row>(OF, [pgText(subject)]);
   return rows.map(chainEventFromRow);
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from '../pool/withTransaction';
-import { hashKey, sequenceNumber } from '../values';
+import { hashKey, sequenceNumber, pgText, pgJson } from '../values';
 import type { StoredChainEvent } from './types';
 
 const INSERT = {
@@ -22,10 +22,10 @@ function columns(event: StoredChainEvent) {
     sequenceNumber(event.logIndex, 'log index'),
     hashKey(event.blockHash, 'block hash'),
     hashKey(event.tx, 'transaction hash'),
-    event.contract,
-    event.name,
-    event.subject,
-    JSON.stringify(event.payload),
+    pgText(event.contract),
+    pgText(event.name),
+    pgText(event.subject),
+    pgJson(event.payload),
   ] as const;
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from '../pool/withTransaction';
-import type { Row } from '../values';
+import { type Row, pgText } from '../values';
 import {
   ENTITY_COLUMNS,
   checkEntityRole,
@@ -25,7 +25,7 @@ const LIST = {
  * (await getEntity(store, manufacturer))?.name
  */
 export async function getEntity(db: Db, account: string): Promise<IndexedEntity | undefined> {
-  const { rows } = await db.query<Row>(GET, [account]);
+  const { rows } = await db.query<Row>(GET, [pgText(account)]);
   return rows[0] === undefined ? undefined : entityFromRow(rows[0]);
 }
 

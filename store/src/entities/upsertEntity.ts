@@ -1,5 +1,5 @@
 import type { Db } from '../pool/withTransaction';
-import { addressText, hashKey, sequenceNumber } from '../values';
+import { addressText, hashKey, sequenceNumber, pgText } from '../values';
 import { checkEntityRole, checkEntityStatus, type IndexedEntity } from './types';
 
 const UPSERT = {
@@ -27,9 +27,9 @@ export async function upsertEntity(db: Db, entity: IndexedEntity): Promise<void>
     entity.entityId === null ? null : sequenceNumber(entity.entityId, 'entity ID'),
     checkEntityRole(entity.role),
     checkEntityStatus(entity.status),
-    entity.name,
+    pgText(entity.name),
     hashKey(entity.profileHash, 'profile hash'),
-    entity.profileCid,
+    pgText(entity.profileCid),
     sequenceNumber(entity.registeredBlock, 'registered block'),
     sequenceNumber(entity.updatedBlock, 'updated block'),
   ]);
@@ -42,6 +42,6 @@ export async function upsertEntity(db: Db, entity: IndexedEntity): Promise<void>
  * await deleteEntity(store, account)
  */
 export async function deleteEntity(db: Db, account: string): Promise<boolean> {
-  const { rowCount } = await db.query(DELETE, [account]);
+  const { rowCount } = await db.query(DELETE, [pgText(account)]);
   return rowCount === 1;
 }

@@ -1,7 +1,7 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import type { Db } from '../pool/withTransaction';
 import { checkTwinState, type TwinStateName } from '../twins/types';
-import { addressText, deviceIdKey, hashKey, sequenceNumber, type Row } from '../values';
+import { addressText, deviceIdKey, hashKey, sequenceNumber, type Row, pgText } from '../values';
 import type { TwinStateChange, TwinStateChangeInput } from './types';
 
 const INSERT = {
@@ -29,7 +29,7 @@ export async function recordStateChange(db: Db, change: TwinStateChangeInput): P
     checkTwinState(change.previous),
     checkTwinState(change.new),
     addressText(change.by, 'changed by'),
-    change.reason,
+    pgText(change.reason),
     sequenceNumber(change.block, 'block'),
     hashKey(change.tx, 'transaction hash'),
     sequenceNumber(change.logIndex, 'log index'),

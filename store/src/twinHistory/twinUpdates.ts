@@ -1,6 +1,6 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import type { Db } from '../pool/withTransaction';
-import { deviceIdKey, hashKey, sequenceNumber, type Row } from '../values';
+import { deviceIdKey, hashKey, sequenceNumber, type Row, pgText } from '../values';
 import type { TwinUpdate, TwinUpdateInput } from './types';
 
 const INSERT = {
@@ -26,10 +26,10 @@ export async function recordTwinUpdate(db: Db, update: TwinUpdateInput): Promise
   const { rowCount } = await db.query(INSERT, [
     deviceIdKey(update.deviceId),
     sequenceNumber(update.index, 'update index'),
-    update.component,
-    update.version,
+    pgText(update.component),
+    pgText(update.version),
     hashKey(update.artifactHash, 'artifact hash'),
-    update.artifactCid,
+    pgText(update.artifactCid),
     sequenceNumber(update.block, 'block'),
     hashKey(update.tx, 'transaction hash'),
   ]);

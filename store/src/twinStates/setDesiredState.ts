@@ -1,7 +1,7 @@
 import type { DesiredState } from '../../../twin-core/src/messages/stateDocument';
 import { StoreError } from '../errors';
 import { inTransaction, type Db } from '../pool/withTransaction';
-import { deviceIdKey, toDate, type TimeInput } from '../values';
+import { deviceIdKey, toDate, type TimeInput, pgJson } from '../values';
 import { leaves, readTwinState, stamp } from './types';
 
 const UPDATE = {
@@ -38,7 +38,7 @@ export async function setDesiredState(
       const version = row?.version ?? 0;
       if (version !== expectedVersion) return undefined;
       const times = stamp(leaves(row?.desired), leaves(desired), row?.desired_times ?? {}, when.getTime());
-      const values = [key, JSON.stringify(desired), JSON.stringify(times), version + 1, when];
+      const values = [key, pgJson(desired), JSON.stringify(times), version + 1, when];
       if (row !== undefined) {
         await tx.query(UPDATE, values);
         return version + 1;

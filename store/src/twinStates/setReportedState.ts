@@ -1,7 +1,7 @@
 import type { ReportedState } from '../../../twin-core/src/messages/stateDocument';
 import { StoreError } from '../errors';
 import { inTransaction, type Db } from '../pool/withTransaction';
-import { deviceIdKey, toDate, type TimeInput } from '../values';
+import { deviceIdKey, toDate, type TimeInput, pgJson } from '../values';
 import { leaves, readTwinState, sameState, stamp } from './types';
 
 const UPDATE = {
@@ -36,7 +36,7 @@ export async function setReportedState(
       const previous = row?.reported ?? null;
       if (sameState(previous, reported)) return false;
       const times = stamp(leaves(previous), leaves(reported), row?.reported_times ?? {}, when.getTime());
-      const values = [key, JSON.stringify(reported), JSON.stringify(times), when];
+      const values = [key, pgJson(reported), JSON.stringify(times), when];
       if (row !== undefined) {
         await tx.query(UPDATE, values);
         return true;

@@ -1,7 +1,7 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { StoreError } from '../errors';
 import type { Db } from '../pool/withTransaction';
-import { deviceIdKey, pageSize, type Row } from '../values';
+import { deviceIdKey, pageSize, type Row, pgText } from '../values';
 import { TWIN_COLUMNS, checkTwinState, twinFromRow, type IndexedTwin, type TwinStateName } from './types';
 
 // The twin view's read: a prepared statement on the primary key.
@@ -64,8 +64,8 @@ export async function listTwins(db: Db, query: ListTwinsQuery = {}): Promise<Twi
   const filters = (
     [
       // Compared as text under the column's collation (nocase): any spelling matches, a malformed one matches nothing.
-      ['owner', query.owner, '::text'],
-      ['manufacturer', query.manufacturer, '::text'],
+      ['owner', query.owner === undefined ? undefined : pgText(query.owner), '::text'],
+      ['manufacturer', query.manufacturer === undefined ? undefined : pgText(query.manufacturer), '::text'],
       ['state', query.state === undefined ? undefined : checkTwinState(query.state), ''],
     ] as const
   ).filter(([, value]) => value !== undefined);

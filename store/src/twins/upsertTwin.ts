@@ -1,5 +1,5 @@
 import type { Db } from '../pool/withTransaction';
-import { addressText, deviceIdKey, hashKey, sequenceNumber, weiText } from '../values';
+import { addressText, deviceIdKey, hashKey, sequenceNumber, weiText, pgText } from '../values';
 import { checkTwinState, type TwinInput } from './types';
 
 const UPSERT = {
@@ -32,7 +32,7 @@ export async function upsertTwin(db: Db, twin: TwinInput): Promise<void> {
     Boolean(twin.forSale),
     weiText(twin.price, 'price'),
     hashKey(twin.staticHash, 'static hash'),
-    twin.staticCid,
+    pgText(twin.staticCid),
     sequenceNumber(twin.updateCount, 'update count'),
     Boolean(twin.reviewRequested),
     sequenceNumber(twin.mintedBlock, 'minted block'),
