@@ -81,3 +81,69 @@ export function pageSize(requested: number | undefined, fallback: number, max: n
 
 /** A row as pg returns it. */
 export type Row = Record<string, unknown>;
+
+/** A wei amount as the store's functions take it: a bigint, or its decimal text. */
+export type WeiInput = bigint | string;
+
+/**
+ * The decimal text a wei amount is stored as (`numeric(78,0)`); refuses negative or non-integer values.
+ *
+ * @example
+ * weiText(2n ** 96n - 1n, 'price') // '79228162514264337593543950335'
+ */
+export function weiText(value: WeiInput, field = 'amount'): string {
+  let amount: bigint;
+  try {
+    amount = typeof value === 'bigint' ? value : BigInt(value.trim() === '' ? 'x' : value.trim());
+  } catch (error) {
+    throw new StoreError(`Invalid ${field}.`, { details: `not an integer: ${String(value)}`, cause: error });
+  }
+  if (amount < 0n) throw new StoreError(`Invalid ${field}.`, { details: `negative: ${amount}` });
+  if (amount >= 10n ** 78n) throw new StoreError(`Invalid ${field}.`, { details: `more than 78 digits: ${amount}` });
+  return amount.toString();
+}
+
+/**
+ * An account address as the store keeps it (domain `address`): `0x` + 40 hex digits, its spelling kept (EIP-55),
+ * compared ignoring case.
+ *
+ * @example
+ * addressText(twin.owner, 'owner')
+ */
+export function addressText(value: string, field = 'address'): string {
+  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    throw new StoreError(`Invalid ${field}.`, { details: `expected 0x and 40 hex digits, got ${String(value)}` });
+  }
+  return value;
+}
+
+/**
+ * `value` as PostgreSQL can store it: `text` and `jsonb` cannot hold U+0000 (SQLite could), so each is replaced by
+ * U+FFFD. For text from the chain (names, notes, CIDs anyone can put in an event): refusing it would stall the
+ * chain mirror on that block for good.
+ *
+ * @example
+ * pgText('evil\u0000name') // 'evil\uFFFDname'
+ */
+export function pgText(value: string): string {
+  return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+}
+
+/**
+ * JSON text of `value` for a `jsonb` parameter, every string (member names too) passed through {@link pgText}.
+ *
+ * @example
+ * await db.query('INSERT INTO chain_events (…, payload) VALUES (…, $8)', [..., pgJson(event.payload)])
+ */
+export function pgJson(value: unknown): string {
+  return JSON.stringify(value, function (this: unknown, _key, item: unknown) {
+    if (typeof item === 'string') return pgText(item);
+    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+      const entries = Object.entries(item as Record<string, unknown>);
+      if (entries.some(([name]) => name.includes('\u0000'))) {
+        return Object.fromEntries(entries.map(([name, member]) => [pgText(name), member]));
+      }
+    }
+    return item;
+  });
+}

@@ -1,0 +1,4 @@
+export * from './types';
+export * from './recordChainEvent';
+export * from './readChainEvents';
+export * from './deleteChainEventsAfter';

@@ -1,0 +1,3 @@
+export * from './cursor';
+export * from './lockCursor';
+export * from './tryLeadChainMirror';

@@ -1,0 +1,3 @@
+export * from './types';
+export * from './upsertEntity';
+export * from './getEntity';

@@ -1,0 +1,4 @@
+export * from './types';
+export * from './twinUpdates';
+export * from './stateChanges';
+export * from './deleteTwinHistoryAfter';

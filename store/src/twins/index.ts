@@ -1,0 +1,5 @@
+export * from './types';
+export * from './upsertTwin';
+export * from './updateTwin';
+export * from './deleteTwin';
+export * from './getTwin';
