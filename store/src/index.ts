@@ -33,3 +33,7 @@ export { STORE_MIGRATIONS, STORE_SCHEMA_VERSION, type StoreMigration } from './m
 export * from './ledger';
 export * from './snapshots';
 export * from './batches';
+// Live events across instances and sequence gaps (issue 15): the outbox, its feed, migration 2's lock key.
+export * from './events';
+export * from './feed';
+export { EVENTS_LOCK_KEY } from './migrations/v2EventsAndGaps';

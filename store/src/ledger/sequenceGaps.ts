@@ -92,10 +92,9 @@ export async function isReplay(db: Db, parameters: SequenceStatusParameters): Pr
  * const gaps = await gapsOf(store, deviceId) // [{ fromSeq: 11, toSeq: 14, missing: 4, … }]
  */
 export async function gapsOf(db: Db, deviceId: string): Promise<SequenceGap[]> {
-  const { rows } = await db.query<{ device_id: string; from_seq: number; to_seq: number; detected_at: Date }>(
-    GAPS_OF,
-    [deviceIdKey(deviceId)],
-  );
+  const { rows } = await db.query<{ device_id: string; from_seq: number; to_seq: number; detected_at: Date }>(GAPS_OF, [
+    deviceIdKey(deviceId),
+  ]);
   return rows.map((row) => ({
     deviceId: row.device_id,
     fromSeq: row.from_seq,
