@@ -16,7 +16,7 @@ export type StoreEvent = {
 export type EventInput = {
   /** Lower-case letters, digits and `-`, starting with a letter, at most 64 characters. */
   kind: string;
-  deviceId?: string | null | undefined;
+  deviceId?: string | bigint | null | undefined;
   /** JSON, at most {@link MAX_EVENT_PAYLOAD_BYTES} bytes as text: ids, not documents. */
   payload?: unknown;
 };

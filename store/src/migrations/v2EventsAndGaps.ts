@@ -120,10 +120,42 @@ CREATE FUNCTION store_advance_sequences(p_devices text[], p_kind text, p_seqs bi
 LANGUAGE plpgsql AS $$
 DECLARE
   entry record;
+  s bigint;
+  head bigint;
+  stored bigint;
 BEGIN
-  -- In DeviceID order, as every multi-device writer locks heads, so two such writers cannot deadlock.
-  FOR entry IN SELECT d, s FROM unnest(p_devices, p_seqs) AS t(d, s) ORDER BY d, s LOOP
-    PERFORM store_advance_sequence(entry.d::device_id, p_kind, entry.s);
+  -- Per device in DeviceID order (as every multi-device writer locks heads, so two such writers cannot deadlock),
+  -- its numbers in increasing order. A run of consecutive numbers only moves the head; any other number is noted
+  -- by store_note_sequence (the one implementation of the gap rules) with the head stored first.
+  FOR entry IN
+    SELECT d::device_id AS device, array_agg(DISTINCT t.s ORDER BY t.s) AS seqs
+    FROM unnest(p_devices, p_seqs) AS t(d, s) GROUP BY d ORDER BY d
+  LOOP
+    INSERT INTO sequence_heads (device_id, highest) VALUES (entry.device, entry.seqs[1])
+      ON CONFLICT (device_id) DO NOTHING;
+    IF FOUND THEN
+      head := entry.seqs[1];
+    ELSE
+      SELECT highest INTO head FROM sequence_heads WHERE device_id = entry.device FOR UPDATE;
+    END IF;
+    stored := head;
+    FOREACH s IN ARRAY entry.seqs LOOP
+      IF s = head + 1 THEN
+        head := s;
+      ELSIF s <> head THEN
+        IF head > stored THEN
+          UPDATE sequence_heads SET highest = head WHERE device_id = entry.device;
+          stored := head;
+        END IF;
+        PERFORM store_note_sequence(entry.device, s);
+        IF s > head THEN head := s; stored := s; END IF;
+      END IF;
+    END LOOP;
+    IF head > stored THEN UPDATE sequence_heads SET highest = head WHERE device_id = entry.device; END IF;
+    INSERT INTO sequence_ledger (device_id, kind, seq)
+      VALUES (entry.device, p_kind, entry.seqs[array_upper(entry.seqs, 1)])
+      ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq
+      WHERE excluded.kind = 'will' OR excluded.seq > sequence_ledger.seq;
   END LOOP;
 END $$;
 `;
