@@ -162,7 +162,7 @@ describe('store: the event outbox and its feed', function () {
 
   describe('when the server ends the listening connection', function () {
     it('reconnects, and catches up on what was committed meanwhile, each event once', async function () {
-      const followed = open(writerA, { applicationName: 'feed-reconnect-test', reconnectDelayMs: 300 });
+      const followed = open(writerA, { applicationName: 'feed-reconnect-test', reconnectDelayMs: 1_000 });
       await followed.feed.ready;
       await recordEvent(writerB, { kind: 'state', payload: { tag: 'before' } });
       await waitFor(() => followed.events.length === 1, 'the first event');
@@ -172,6 +172,7 @@ describe('store: the event outbox and its feed', function () {
       );
       expect(rows).to.deep.equal([{ ended: true }]);
       for (let i = 0; i < 5; i += 1) await recordEvent(writerB, { kind: 'state', payload: { tag: `during${i}` } });
+      expect(followed.reconnects).to.equal(0); // written while the feed was disconnected
       await waitFor(() => followed.reconnects === 1, 'the reconnect');
       await recordEvent(writerB, { kind: 'state', payload: { tag: 'after' } });
       await waitFor(() => followed.events.length === 7, 'every event');
