@@ -32,7 +32,7 @@ const ADVANCE_MANY = {
 };
 
 /**
- * Records many snapshots in one statement and one transaction (the caller's when `db` is one), as
+ * Records many snapshots in one insert statement and one transaction (the caller's when `db` is one), as
  * {@link insertSnapshot} does one: each new snapshot queued for batching, each device's replay ledger advanced to its
  * highest new seq and its sequence gaps accounted for, all or nothing. Duplicates (already stored, or twice in `snapshots`) change nothing. Returns,
  * in the order given, whether each was inserted.
