@@ -23,22 +23,30 @@ import {
   insertSnapshot,
   insertSnapshots,
   openStore,
+  recordEvent,
   startEmbeddedServer,
+  withTransaction,
   type SnapshotInput,
   type Store,
 } from '../../store/src';
 import { assertNodeVersion } from '../../twin-core/src/runtime/assertNodeVersion';
 
-let nextSeq = 0;
+// Each device numbers its messages with its own counter, so consecutive snapshots of a device are consecutive
+// numbers (no sequence gaps), as a device publishing only snapshots.
+let next = 0;
+const deviceSeqs = new Map<number, number>();
 function snapshots(count: number): SnapshotInput[] {
   return Array.from({ length: count }, () => {
-    const seq = nextSeq++;
+    const n = next++;
+    const device = n % 100;
+    const seq = deviceSeqs.get(device) ?? 0;
+    deviceSeqs.set(device, seq + 1);
     return {
-      deviceId: `0x${(seq % 100).toString(16).padStart(64, '0')}`,
+      deviceId: `0x${device.toString(16).padStart(64, '0')}`,
       seq,
       collectedAt: Date.now(),
-      hash: `0x${seq.toString(16).padStart(64, '0')}`,
-      cid: `bafkrei${seq}`,
+      hash: `0x${n.toString(16).padStart(64, '0')}`,
+      cid: `bafkrei${n}`,
     };
   });
 }
@@ -117,6 +125,28 @@ async function main(): Promise<void> {
         ),
       ),
     ]);
+    // The same with an outbox event in each transaction: numbered at commit under the events lock (and notified).
+    const announced = snapshots(count);
+    results.push([
+      `insertSnapshot + recordEvent, ${concurrency} at once`,
+      await rate(count, () =>
+        Promise.all(
+          Array.from({ length: concurrency }, async (_, lane) => {
+            for (let at = lane; at < announced.length; at += concurrency) {
+              const snapshot = announced[at]!;
+              await withTransaction(db, async (tx) => {
+                await insertSnapshot(tx, snapshot);
+                await recordEvent(tx, {
+                  kind: 'snapshot',
+                  deviceId: snapshot.deviceId,
+                  payload: { seq: snapshot.seq },
+                });
+              });
+            }
+          }),
+        ),
+      ),
+    ]);
     for (const chunk of [100, 1_000]) {
       const many = snapshots(count);
       results.push([
@@ -126,7 +156,7 @@ async function main(): Promise<void> {
         }),
       ]);
     }
-    const queued = nextSeq;
+    const queued = next;
     results.push([
       `claimUnbatchedSnapshots, 1,024 per batch (${queued.toLocaleString('en')} queued)`,
       await rate(queued, async () => {

@@ -44,3 +44,7 @@ export * from './twinHistory';
 export * from './twinStates';
 export * from './chainEvents';
 export * from './cursor';
+// Live events across instances and sequence gaps (issue 15): the outbox, its feed, migration 2's lock key.
+export * from './events';
+export * from './feed';
+export { EVENTS_LOCK_KEY } from './migrations/v2EventsAndGaps';

@@ -1,1 +1,2 @@
 export * from './sequenceLedger';
+export * from './sequenceGaps';

@@ -5,17 +5,27 @@ import { deviceIdKey, sequenceNumber } from '../values';
 /** One row of the sequence ledger: the highest number accepted for a device and kind (`will` for the last will). */
 export type LedgerEntry = { deviceId: string; kind: string; seq: number };
 
+/**
+ * What a sequence number did to its device's gap accounting (see {@link advanceSequenceLedger}): `first` the
+ * device's first number, `next` one above its highest, `gap-opened` further above (the numbers between are a new
+ * gap), `gap-filled` a number of an open gap (the gap shrank, split or closed), `seen` at or below the highest and in
+ * no gap (a duplicate, or a number from before the device's first one).
+ */
+export type SequenceNote = 'first' | 'next' | 'gap-opened' | 'gap-filled' | 'seen';
+
 /** What {@link advanceSequenceLedger} did. */
 export type LedgerAdvance = {
   /** The ledger's number before, undefined for the device's first message of this kind. */
   previous: number | undefined;
   /** Whether the row now holds `seq` (false: it already held as high a number). */
   advanced: boolean;
+  /** What the number did to the device's sequence gaps. */
+  note: SequenceNote;
 };
 
-const SELECT_FOR_UPDATE = {
-  name: 'store.ledger.selectForUpdate',
-  text: 'SELECT seq FROM sequence_ledger WHERE device_id = $1 AND kind = $2 FOR UPDATE',
+const ADVANCE = {
+  name: 'store.ledger.advance',
+  text: 'SELECT previous, advanced, note FROM store_advance_sequence($1, $2, $3)',
 };
 const SELECT = {
   name: 'store.ledger.select',
@@ -30,27 +40,37 @@ const UPSERT = {
 
 /**
  * Advances the ledger row of a device and kind to `seq`, inside the caller's transaction (so that it commits or rolls
- * back with what it accounts for). The row is locked until that transaction ends: two instances advancing one device
- * at once are serialised. A lower number never replaces a higher one (the will excepted: a new announcement
- * replaces the old).
+ * back with what it accounts for), and accounts for the number in the device's sequence gaps (`sequence_gaps`: a
+ * jump past the device's highest number opens a gap, a number inside a gap shrinks, splits or closes it). The
+ * device's head row and the ledger row are locked until that transaction ends: two instances advancing one device at
+ * once are serialised, and the gaps stay exact. A lower number never replaces a higher one in the ledger (the will
+ * excepted: a new announcement replaces the old); the announced will's number is accounted for when its row is
+ * written, so it is no gap.
+ *
+ * Gaps count the device's one counter over every kind (the agent's, spec/README.md: "one counter for every kind").
  *
  * @example
  * await withTransaction(store, async (tx) => {
  *   await tx.query(insertReading, values)
- *   const { previous } = await advanceSequenceLedger(tx, { deviceId, kind: 'telemetry', seq })
+ *   const { previous, note } = await advanceSequenceLedger(tx, { deviceId, kind: 'telemetry', seq })
  * })
  */
 export async function advanceSequenceLedger(tx: Transaction, entry: LedgerEntry): Promise<LedgerAdvance> {
   const deviceId = deviceIdKey(entry.deviceId);
   const seq = sequenceNumber(entry.seq, 'ledger sequence number');
-  const { rows } = await tx.query<{ seq: number }>(SELECT_FOR_UPDATE, [deviceId, entry.kind]);
-  const previous = rows[0]?.seq;
-  const { rowCount } = await tx.query(UPSERT, [deviceId, entry.kind, seq]);
-  return { previous, advanced: rowCount === 1 };
+  const { rows } = await tx.query<{ previous: number | null; advanced: boolean; note: SequenceNote }>(ADVANCE, [
+    deviceId,
+    entry.kind,
+    seq,
+  ]);
+  const row = rows[0]!;
+  return { previous: row.previous ?? undefined, advanced: row.advanced, note: row.note };
 }
 
 /**
- * Records ledger rows in one transaction (the caller's when `db` is one), as {@link advanceSequenceLedger} does.
+ * Records ledger rows in one transaction (the caller's when `db` is one), never lowering a row (the will
+ * excepted). Restoring only: it does not account for gaps (a saved highest number says nothing of the numbers below
+ * it), which {@link advanceSequenceLedger} does per message.
  *
  * @example
  * await saveSequenceLedger(store, [{ deviceId, kind: 'will', seq: 12 }])

@@ -1,4 +1,5 @@
 import { V1_INDEX_SCHEMA } from './v1IndexSchema';
+import { V2_EVENTS_AND_GAPS } from './v2EventsAndGaps';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -22,6 +23,11 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 1,
     name: 'the index schema (SQLite versions 1-12), batch membership, snapshot queue',
     sql: V1_INDEX_SCHEMA,
+  },
+  {
+    version: 2,
+    name: 'the event outbox (commit-ordered, notified) and per-device sequence gaps',
+    sql: V2_EVENTS_AND_GAPS,
   },
 ];
 

@@ -4,9 +4,10 @@ import { SNAPSHOT_LEDGER_KIND } from './insertSnapshot';
 import type { SnapshotInput } from './types';
 
 /*
- * One statement for the whole set: the snapshots (duplicates skipped), their queue rows and each device's ledger row
- * advanced to its highest new seq. The foreign keys of the queue rows are checked at the end of the statement, when
- * the snapshots are in. Devices are upserted in DeviceID order, so two writers lock ledger rows in the same order.
+ * One statement for the whole set: the snapshots (duplicates skipped) and their queue rows; the foreign keys of the
+ * queue rows are checked at the end of the statement, when the snapshots are in. The ledger and the gaps are then
+ * advanced for each inserted snapshot (store_advance_sequences, in DeviceID and seq order, so that two writers lock
+ * the devices' rows in the same order).
  */
 const INSERT_MANY = {
   name: 'store.snapshots.insertMany',
@@ -22,19 +23,18 @@ const INSERT_MANY = {
          ),
          queued AS (
            INSERT INTO snapshot_queue (device_id, seq, received_at) SELECT device_id, seq, received_at FROM inserted
-         ),
-         ledger AS (
-           INSERT INTO sequence_ledger (device_id, kind, seq)
-           SELECT device_id, $7, max(seq) FROM inserted GROUP BY device_id ORDER BY device_id
-           ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > sequence_ledger.seq
          )
          SELECT device_id, seq FROM inserted`,
 };
+const ADVANCE_MANY = {
+  name: 'store.snapshots.advanceMany',
+  text: 'SELECT store_advance_sequences($1::text[], $2, $3::bigint[])',
+};
 
 /**
- * Records many snapshots in one statement and one transaction (the caller's when `db` is one), as
+ * Records many snapshots in one insert statement and one transaction (the caller's when `db` is one), as
  * {@link insertSnapshot} does one: each new snapshot queued for batching, each device's replay ledger advanced to its
- * highest new seq, all or nothing. Duplicates (already stored, or twice in `snapshots`) change nothing. Returns,
+ * highest new seq and its sequence gaps accounted for, all or nothing. Duplicates (already stored, or twice in `snapshots`) change nothing. Returns,
  * in the order given, whether each was inserted.
  *
  * @example
@@ -52,9 +52,17 @@ export async function insertSnapshots(db: Db, snapshots: readonly SnapshotInput[
     columns[4].push(snapshot.cid);
     columns[5].push(toDate(snapshot.receivedAt ?? now, 'reception time'));
   }
-  const { rows } = await inTransaction(db, (tx) =>
-    tx.query<{ device_id: string; seq: number }>(INSERT_MANY, [...columns, SNAPSHOT_LEDGER_KIND]),
-  );
+  const rows = await inTransaction(db, async (tx) => {
+    const { rows: inserted } = await tx.query<{ device_id: string; seq: number }>(INSERT_MANY, columns);
+    if (inserted.length > 0) {
+      await tx.query(ADVANCE_MANY, [
+        inserted.map((row) => row.device_id),
+        SNAPSHOT_LEDGER_KIND,
+        inserted.map((row) => row.seq),
+      ]);
+    }
+    return inserted;
+  });
   const inserted = new Set(rows.map((row) => `${row.device_id}#${row.seq}`));
   // A duplicate within the call counts once: the first occurrence.
   return columns[0].map((deviceId, position) => inserted.delete(`${deviceId}#${columns[1][position]}`));

@@ -1,0 +1,4 @@
+export * from './types';
+export * from './recordEvent';
+export * from './readEvents';
+export * from './pruneEvents';
