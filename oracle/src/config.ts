@@ -23,6 +23,12 @@ export const oracleConfigSchema = z.object({
   rpcUrl: z
     .url({ protocol: /^(https?|wss?)$/, error: 'must be an http(s) or ws(s) URL' })
     .default('http://127.0.0.1:8545'),
+  /**
+   * How long one JSON-RPC request may go unanswered before it fails and is retried, ms (default 30,000). A node that
+   * never answers a call (ganache 7 may leave an `eth_estimateGas` made while it mines a block unanswered for good)
+   * would otherwise hold anchoring, which signs one transaction at a time, for ethers' default of five minutes.
+   */
+  rpcTimeoutMs: count.max(600_000).default(30_000),
   /** The oracle's signing key: holds ORACLE_ROLE and pays for anchoring. Never logged. */
   oracleKey: privateKey,
   /** Deployment file with the contract addresses (default deployments/localhost.json). */

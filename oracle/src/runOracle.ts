@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { utf8ToBytes } from '@noble/hashes/utils';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { Wallet } from 'ethers';
 import { connect, type MqttClient } from 'mqtt';
 import { deploymentPath, readDeployment } from '../../twin-core/src/deployment/deployment';
 import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';
@@ -16,6 +16,7 @@ import { Batcher } from './anchor/batcher';
 import { createPeerBatchImporter } from './anchor/createPeerBatchImporter';
 import { resumeUnfinishedBatches, unbatchedSnapshots } from './anchor/recovery';
 import { createChainMirror, type ChainMirror } from './chain/createChainMirror';
+import { createChainProvider } from './chain/createChainProvider';
 import type { OracleConfig } from './config';
 import { openIndex, type Index } from './index/openIndex';
 import { recordRejection } from './index/rejections';
@@ -103,9 +104,11 @@ export async function runOracle(config: OracleConfig, log: OracleLog = () => und
   useLinearGetUrl();
   log('info', 'crypto backend loaded', { backend: crypto.name });
   const deployment = readDeployment(config.deploymentFile || deploymentPath('localhost'));
-  const provider = new JsonRpcProvider(config.rpcUrl, deployment.chainId, {
-    staticNetwork: true,
-    pollingInterval: 500,
+  // Every request bounded: an unanswered one fails after rpcTimeoutMs and its step is retried (anchoring, the mirror).
+  const provider = createChainProvider({
+    rpcUrl: config.rpcUrl,
+    chainId: deployment.chainId,
+    timeoutMs: config.rpcTimeoutMs,
   });
   const wallet = new Wallet(config.oracleKey, provider);
   // The index syncs at WAL checkpoints, not on every commit (no fsync per snapshot stalling the event loop): a

@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import { ZeroAddress } from 'ethers';
+import { isError, Transaction, ZeroAddress, type TransactionReceipt, type TransactionResponse } from 'ethers';
 import { formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { recoverMintAttestationSigner } from '../../twin-core/src/signing/mintAttestation';
 import { twinMintFields, type TwinMintFields } from '../../twin-core/src/static/mintFields';
@@ -45,8 +45,9 @@ export type MintEntriesOptions = {
 /**
  * Mints twins from `manufacturer`, checking first what the contract would refuse, with one clear message: every
  * identity's brand must be held by the manufacturer, and every attestation must recover to its device signer for
- * this manufacturer, chain and registry. Each mint's gas is estimated before it is sent (a revert is reported by
- * name, nothing is sent after it), and every transaction is mined before the function returns.
+ * this manufacturer, chain and registry. Every mint's gas is estimated before the first is sent (a revert is
+ * reported by name and nothing is sent), and every transaction is mined before the function returns (its signed
+ * bytes sent again while it is not).
  *
  * @example
  * const [outcome] = await mintEntries(registry, manufacturer, [{ document, deviceSigner, attestation }])
@@ -95,49 +96,75 @@ export async function mintEntries(
   });
 
   const asManufacturer = twins.connect(manufacturer);
+  const argsOf = (index: number) => {
+    const twin = fields[index]!;
+    const entry = entries[index]!;
+    return [
+      twin.deviceId,
+      twin.identity,
+      twin.staticHash,
+      twin.staticCid,
+      entry.deviceSigner,
+      entry.price ?? 0n,
+      entry.attestation,
+    ] as const;
+  };
+  const outcomes: MintOutcome[] = new Array(entries.length);
+  let done = 0;
+  // Every mint's gas is estimated before the first is sent: a revert is reported by name with nothing sent, and no
+  // estimate is made while this account's mints are being mined (ganache 7 may never answer an eth_estimateGas made
+  // while it builds a block that changes the contract).
+  const toSend: { index: number; gasLimit: bigint }[] = [];
+  for (const index of entries.keys()) {
+    if (options.skipExisting && (await twins.exists(fields[index]!.deviceId))) {
+      outcomes[index] = { ...fields[index]!, status: 'existed' };
+      options.onProgress?.(++done, entries.length, outcomes[index]!);
+      continue;
+    }
+    toSend.push({ index, gasLimit: ((await asManufacturer.mint.estimateGas(...argsOf(index))) * 12n) / 10n });
+  }
   const inFlight = Math.max(1, Math.floor(options.inFlight ?? 1));
   let nonce = inFlight > 1 ? await manufacturer.provider.getTransactionCount(account, 'pending') : undefined;
-  const outcomes: MintOutcome[] = new Array(entries.length);
-  const pending: { index: number; sent: { wait(): Promise<unknown> } }[] = [];
-  let done = 0;
+  const pending: { index: number; sent: TransactionResponse }[] = [];
   const settle = async () => {
     const { index, sent } = pending.shift()!;
-    const receipt = (await sent.wait()) as { hash: string; gasUsed: bigint; blockNumber: number } | null;
+    const receipt = await mined(sent);
     if (receipt === null) throw taskError(`The mint of ${formatDeviceId(fields[index]!.deviceId)} was dropped.`);
     outcomes[index] = { ...fields[index]!, status: 'minted', ...pick(receipt) };
     options.onProgress?.(++done, entries.length, outcomes[index]!);
   };
   try {
-    for (const [index, entry] of entries.entries()) {
-      const twin = fields[index]!;
-      if (options.skipExisting && (await twins.exists(twin.deviceId))) {
-        outcomes[index] = { ...twin, status: 'existed' };
-        options.onProgress?.(++done, entries.length, outcomes[index]!);
-        continue;
-      }
-      const args = [
-        twin.deviceId,
-        twin.identity,
-        twin.staticHash,
-        twin.staticCid,
-        entry.deviceSigner,
-        entry.price ?? 0n,
-        entry.attestation,
-      ] as const;
-      const gasLimit = ((await asManufacturer.mint.estimateGas(...args)) * 12n) / 10n;
+    for (const { index, gasLimit } of toSend) {
       const overrides = nonce === undefined ? { gasLimit } : { gasLimit, nonce: nonce++ };
-      // Each transaction is broadcast before the next is signed: a node that receives nonce n + 1 before n may hold
-      // it as a future transaction and, like ganache 7, never answer (ganache#4165). In flight means sent, not mined.
-      const sent = await asManufacturer.mint(...args, overrides);
+      // Each transaction is broadcast before the next is signed, so that the node holds nonce n before n + 1.
+      const sent = await asManufacturer.mint(...argsOf(index), overrides);
       pending.push({ index, sent });
       if (pending.length >= inFlight) await settle();
     }
     while (pending.length > 0) await settle();
   } finally {
     // Whatever failed, what was sent is mined before the error is reported (nothing left behind half-sent).
-    await Promise.allSettled(pending.map(({ sent }) => sent.wait()));
+    await Promise.allSettled(pending.map(({ sent }) => mined(sent)));
   }
   return outcomes;
+}
+
+/**
+ * The receipt of `sent` once mined, its signed bytes broadcast again every `everyMs` until then: a node may hold a
+ * transaction that arrived while it built the block with the one before it as a future one and never mine it
+ * (ganache 7), and the same bytes sent again are taken as executable.
+ */
+async function mined(sent: TransactionResponse, everyMs = 5_000): Promise<TransactionReceipt | null> {
+  const raw = Transaction.from(sent).serialized;
+  for (;;) {
+    try {
+      return await sent.wait(1, everyMs);
+    } catch (error) {
+      if (!isError(error, 'TIMEOUT')) throw error;
+    }
+    // Refused when it is held or mined meanwhile: the next wait tells.
+    await sent.provider.broadcastTransaction(raw).catch(() => undefined);
+  }
 }
 
 function pick(receipt: { hash: string; gasUsed: bigint; blockNumber: number }) {

@@ -92,7 +92,8 @@ export async function startApiHarness(
 }
 
 /**
- * Polls `read` until `accept` holds (at most `timeoutMs`), returning the accepted value.
+ * Polls `read` every `intervalMs` (default 200) until `accept` holds (at most `timeoutMs`), returning the accepted
+ * value.
  *
  * @example
  * const twin = await eventually(() => h.request(`/twins/${id}`), (r) => r.body.latestSnapshot !== null, 20_000)
@@ -102,13 +103,14 @@ export async function eventually<value>(
   accept: (value: value) => boolean,
   timeoutMs: number,
   what = 'condition',
+  intervalMs = 200,
 ): Promise<value> {
   const deadline = Date.now() + timeoutMs;
   let last: value | undefined;
   while (Date.now() < deadline) {
     last = await read();
     if (accept(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`${what} not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 500)}`);
 }

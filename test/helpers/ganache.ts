@@ -94,3 +94,54 @@ export async function startGanache(options: GanacheOptions = {}): Promise<Ganach
     },
   };
 }
+
+/**
+ * With `DEBUG_GANACHE` set, logs every `everyMs` ganache's head, each account's transactions in its pool (pending
+ * and queued, by account index; ganache keeps a transaction it took for a future nonce in "queued" for good) and
+ * what `extra` returns; without it does nothing. Returns the function that stops it.
+ *
+ * @example
+ * const stopWatching = watchGanache(ganache, addresses, () => ({ anchored: oracle.stats().anchoredBatches }))
+ */
+export function watchGanache(
+  node: GanacheNode,
+  addresses: readonly string[],
+  extra: () => unknown = () => undefined,
+  everyMs = 3_000,
+): () => void {
+  if (!process.env.DEBUG_GANACHE) return () => undefined;
+  const rpc = async (method: string, params: unknown[] = []) => {
+    const response = await fetch(node.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      signal: AbortSignal.timeout(everyMs),
+    });
+    return ((await response.json()) as { result: unknown }).result;
+  };
+  type Pool = Record<'pending' | 'queued', Record<string, Record<string, unknown>>>;
+  const byAccount = (transactions: Pool['pending']) =>
+    Object.fromEntries(
+      Object.entries(transactions).map(([from, byNonce]) => [
+        addresses.findIndex((address) => address.toLowerCase() === from.toLowerCase()),
+        Object.keys(byNonce),
+      ]),
+    );
+  const timer = setInterval(() => {
+    void Promise.all([rpc('eth_blockNumber'), rpc('txpool_content') as Promise<Pool>]).then(
+      ([head, pool]) =>
+        console.log(
+          new Date().toISOString(),
+          'ganache',
+          JSON.stringify({
+            head: Number(head),
+            pending: byAccount(pool.pending),
+            queued: byAccount(pool.queued),
+            extra: extra(),
+          }),
+        ),
+      (error: Error) => console.log(new Date().toISOString(), 'ganache unanswered', error.message),
+    );
+  }, everyMs);
+  return () => clearInterval(timer);
+}

@@ -10,7 +10,7 @@ import { startServices } from '../../system/startServices';
 import { EntityRegistry__factory, SnapshotAnchor__factory, TwinRegistry__factory } from '../../typechain-types';
 import { eventually } from '../api/apiHarness';
 import { freePort } from '../helpers/brokers';
-import { startGanache, type GanacheNode } from '../helpers/ganache';
+import { startGanache, watchGanache, type GanacheNode } from '../helpers/ganache';
 import { childEnvironment, field, hardhat } from '../helpers/hardhatCli';
 
 const { ethers } = hre;
@@ -170,6 +170,80 @@ describe('the CLI story and the oracle on a second EVM implementation: ganache (
         expect((await twins.twinOf(device.deviceId)).deviceSigner).to.equal(device.address);
       }
     } finally {
+      provider.destroy();
+    }
+  });
+
+  it('the oracle on ganache: the simulated devices’ snapshots anchored, every proof verified by ganache', async function () {
+    const services = await startServices({
+      rpcUrl: ganache.url,
+      deploymentFile: join(directory, 'external.json'),
+      oracleKey: ganache.keys[1]!,
+      dataDir: join(directory, 'system'),
+      brokerPort: await freePort(),
+      apiPort: 0,
+      simulator: { devices: 4, seed: '7', scenario: 'normal', ratePerSecond: 2, snapshotIntervalSeconds: 2 },
+      environment: { ORACLE_BATCH_SIZE: '8', ORACLE_BATCH_AGE_MS: '500', API_FEED_INTERVAL_MS: '100' },
+      log: process.env.DEBUG_GANACHE
+        ? (level, message, fields) =>
+            console.log(new Date().toISOString(), level, message, JSON.stringify(fields ?? {}))
+        : undefined,
+    });
+    if (process.env.DEBUG_GANACHE) console.log(new Date().toISOString(), 'services started');
+    const provider = new ethers.JsonRpcProvider(ganache.url, undefined, { staticNetwork: true });
+    const stopWatching = watchGanache(ganache, addresses, () => ({
+      oracle: services.oracle.stats().anchoredBatches,
+      produced: services.simulator?.produced.snapshot,
+      broker: services.broker?.stats()?.connectionsRefused,
+    }));
+    try {
+      const api = `${services.api.url}/api/v1`;
+      const deployment = JSON.parse(readFileSync(join(directory, 'external.json'), 'utf8')) as {
+        contracts: Record<string, string>;
+      };
+      const anchor = SnapshotAnchor__factory.connect(deployment.contracts.SnapshotAnchor!, provider);
+      const deviceIds = Array.from({ length: 4 }, (_, index) => createVirtualDevice('7', index).deviceId);
+      type Snapshot = { deviceId: string; seq: number; hash: string; anchored: boolean };
+      const anchored = await eventually(
+        async () => {
+          const pages = await Promise.all(
+            deviceIds.map(async (id) => {
+              const response = await fetch(`${api}/twins/${id}/snapshots?pageSize=50`);
+              return response.ok ? ((await response.json()) as { items: Snapshot[] }).items : [];
+            }),
+          );
+          return pages.map((items) => items.filter((item) => item.anchored));
+        },
+        (perDevice) => perDevice.every((items) => items.length >= 2),
+        120_000,
+        'two anchored snapshots of every simulated device',
+        // Four requests a poll, once a second: within the API's 600 a minute per client however long anchoring takes.
+        1_000,
+      );
+      let verified = 0;
+      // Two proofs of each device (what was waited for), not every snapshot anchored meanwhile: bounded requests.
+      for (const snapshot of anchored.flatMap((items) => items.slice(0, 2))) {
+        const response = await fetch(`${api}/twins/${snapshot.deviceId}/snapshots/${snapshot.seq}/proof`);
+        expect(response.status).to.equal(200);
+        const proof = (await response.json()) as { root: string; proof: string[]; verified: boolean };
+        expect(proof.verified, `${snapshot.deviceId} #${snapshot.seq}`).to.equal(true);
+        // Checked again here, on ganache, with the served values only.
+        expect(
+          await anchor.verifySnapshot(proof.root, proof.proof, snapshot.deviceId, snapshot.seq, snapshot.hash),
+        ).to.equal(true);
+        expect(
+          await anchor.verifySnapshot(proof.root, proof.proof, snapshot.deviceId, snapshot.seq + 1, snapshot.hash),
+        ).to.equal(false);
+        verified++;
+      }
+      expect(verified).to.be.at.least(8);
+      const rejections = (await (await fetch(`${api}/rejections`)).json()) as { items: unknown[] };
+      expect(rejections.items, JSON.stringify(rejections.items)).to.deep.equal([]);
+    } finally {
+      if (process.env.DEBUG_GANACHE) console.log(new Date().toISOString(), 'stopping services');
+      await services.stop();
+      if (process.env.DEBUG_GANACHE) console.log(new Date().toISOString(), 'services stopped');
+      stopWatching();
       provider.destroy();
     }
   });

@@ -206,8 +206,10 @@ export class Anchorer {
       });
       return await this.wallet.signTransaction(populated);
     } catch (error) {
+      // Revert data when the node gave some (a timed-out or failed request has none: its own error is kept).
+      const data = (error as { data?: unknown }).data;
       const reason =
-        this.contract.interface.parseError((error as { data?: string }).data ?? '0x') ??
+        (typeof data === 'string' && data.length >= 10 ? this.contract.interface.parseError(data) : null) ??
         decodeNested(this.contract, error);
       if (reason?.name === 'SnapshotAnchorDuplicateRoot') throw new RetryableError('root anchored meanwhile');
       if (reason !== null && reason !== undefined) {

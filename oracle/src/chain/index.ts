@@ -8,3 +8,4 @@ export * from './events';
 export * from './applyEvents';
 export * from './reorg';
 export * from './createChainMirror';
+export * from './createChainProvider';

@@ -31,7 +31,11 @@ const linearGetUrl: FetchGetUrlFunc = async (request, signal) => {
       abort.abort();
       reject(makeError('request cancelled', 'CANCELLED'));
     });
-    outgoing.on('timeout', () => reject(makeError('request timeout', 'TIMEOUT')));
+    outgoing.on('timeout', () => {
+      // The socket is given up too: a node that never answers would otherwise keep one open per timed-out request.
+      abort.abort();
+      reject(makeError('request timeout', 'TIMEOUT'));
+    });
     outgoing.on('error', reject);
     outgoing.once('response', (response) => {
       const headers: Record<string, string> = {};

@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadFixture } from '@nomicfoundation/hardhat-toolbox/network-helpers';
 import { expect } from 'chai';
 import { ethers, network } from 'hardhat';
 import { AnchorDeferredError, Anchorer, AnchorRejectedError } from '../../../oracle/src/anchor/anchorer';
+import { createChainProvider } from '../../../oracle/src/chain/createChainProvider';
 import { buildSnapshotTree } from '../../../twin-core/src/merkle/snapshotTree';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { registryFixture } from '../../fixtures';
@@ -75,6 +78,72 @@ describe('Anchorer', function () {
         expect(new Set(results.map((result) => result.blockNumber)).size).to.be.lessThan(batches.length);
       } finally {
         await network.provider.send('evm_setAutomine', [true]);
+      }
+    });
+  });
+
+  describe('when the node leaves a request unanswered (ganache 7 with an eth_estimateGas during a block)', function () {
+    it("the oracle's provider fails it after its timeout and the anchoring goes on, one transaction sent", async function () {
+      const { anchor, wallet } = await loadFixture(anchorerFixture);
+      // The Hardhat node over HTTP, never answering the first eth_estimateGas (nor the rest of its batch).
+      let unanswered = 0;
+      const server = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        request.on('end', () => {
+          const payload = JSON.parse(body) as { id: number; method: string; params?: unknown[] }[] | { id: number };
+          const calls = [payload].flat() as { id: number; method: string; params?: unknown[] }[];
+          if (unanswered === 0 && calls.some((call) => call.method === 'eth_estimateGas')) {
+            unanswered++;
+            return;
+          }
+          void Promise.all(
+            calls.map((call) =>
+              network.provider.request({ method: call.method, params: call.params ?? [] }).then(
+                (result) => ({ jsonrpc: '2.0', id: call.id, result }),
+                (error: { code?: number; message: string; data?: unknown }) => ({
+                  jsonrpc: '2.0',
+                  id: call.id,
+                  error: { code: error.code ?? -32000, message: error.message, data: error.data },
+                }),
+              ),
+            ),
+          ).then((answers) => {
+            response.setHeader('content-type', 'application/json');
+            response.end(JSON.stringify(Array.isArray(payload) ? answers : answers[0]));
+          });
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      const provider = createChainProvider({
+        rpcUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        chainId: Number((await ethers.provider.getNetwork()).chainId),
+        timeoutMs: 500,
+      });
+      try {
+        const retries: string[] = [];
+        const anchorer = new Anchorer({
+          wallet: wallet.connect(provider),
+          anchorAddress: await anchor.getAddress(),
+          confirmations: 0,
+          pollMs: 10,
+          retryMinMs: 10,
+          onRetry: (error) => retries.push(error.message),
+        });
+        const batch = tree('unanswered');
+        const nonce = await ethers.provider.getTransactionCount(wallet.address);
+        const result = await anchorer.anchor(batch.root, batch.leafCount, 'bafy-u');
+        expect(unanswered).to.equal(1);
+        // The retry names the timeout (not a decoding error of revert data the failed request never had).
+        expect(retries, retries.join('\n')).to.have.length(1);
+        expect(retries[0]).to.match(/timeout/i);
+        expect(await anchor.isAnchored(batch.root)).to.equal(true);
+        expect(result.txHash).to.match(/^0x[0-9a-f]{64}$/);
+        expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+      } finally {
+        provider.destroy();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
       }
     });
   });
