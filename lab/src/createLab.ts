@@ -1,8 +1,15 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BaseError } from '../../twin-core/src/errors/BaseError';
+
+/** Debian's Python (the lab's device PID namespace, sinks and traffic are stdlib only). */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+/** The device PID namespace's init and entry (beside this file, or in lab/src when run from a build such as agent/dist). */
+const PID_NAMESPACE = [join(__dirname, 'devicePidNamespace.py'), join(__dirname, '..', '..', '..', '..', 'lab', 'src', 'devicePidNamespace.py')].find(
+  (path) => existsSync(path),
+);
 
 /** Parameters of {@link createLab}. */
 export type CreateLabParameters = {
@@ -24,13 +31,20 @@ export type Lab = {
   deviceInterface: string;
   /** A private temporary directory (certificates, configuration, data), removed by `close()`. */
   directory: string;
-  /** Starts a long-running process in a namespace (stdio ignored unless `options.stdio` says); `close()` ends it. */
+  /**
+   * Starts a long-running process in a namespace (stdio ignored unless `options.stdio` says); `close()` ends it. In
+   * the device namespace every process also shares the device's own PID namespace (and a /proc mounted for it), so
+   * the agent's process table is the device's, not the host's; signals to the returned process reach the command.
+   */
   spawnIn(namespace: LabNamespace, command: string, args: string[], options?: SpawnOptions): ChildProcess;
-  /** Runs a command in a namespace to its end; throws with its output on a non-zero exit. */
+  /** The host PID of the device's PID namespace's PID 1 (null until the first process starts in the device). */
+  deviceInitPid(): number | null;
+  /** Runs a command in a namespace's network to its end (`tc`, `ip`: no PID namespace); throws with its output on a non-zero exit. */
   runIn(namespace: LabNamespace, command: string, args: string[]): string;
   /**
-   * Ends every process started here (SIGTERM, then SIGKILL after 3 s), then any process still in the lab's
-   * namespaces (their children), and deletes the namespaces, the host link and the directory.
+   * Ends every process started here (SIGTERM, then SIGKILL after 3 s) and the device's PID 1 (which ends the rest of
+   * the device's PID namespace), then any process still in the lab's namespaces (their children), and deletes the
+   * namespaces, the host link and the directory.
    */
   close(): Promise<void>;
 };
@@ -38,6 +52,22 @@ export type Lab = {
 /** Error raised when the lab cannot be set up. */
 export class LabError extends BaseError {
   override name = 'LabError';
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+function readOptional(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function run(command: string, args: string[]): string {
@@ -101,6 +131,35 @@ export function createLab(parameters: CreateLabParameters = {}): Lab {
     spawnSync('ip', ['link', 'del', links.hostSide]);
   };
   cleanup(); // leftovers of a run that was killed
+  let deviceInit: { holder: ChildProcess; pid: number } | undefined;
+  /**
+   * The device's PID namespace, started with its first process (after the services wrote /etc/netns/<device>/, which
+   * `ip netns exec` bind-mounts into the namespace's mount namespace): `unshare --pid --fork --mount-proc` runs
+   * devicePidNamespace.py as its PID 1; `--kill-child` kills that PID 1, and so the namespace, if unshare dies.
+   */
+  const startDeviceInit = (): number => {
+    if (deviceInit) return deviceInit.pid;
+    if (!PID_NAMESPACE) throw new LabError('devicePidNamespace.py not found', { details: `looked beside ${__dirname}` });
+    const ready = join(directory, 'device-init.ready');
+    const holder = spawn('ip', ['netns', 'exec', device.name, 'unshare', '--pid', '--fork', '--mount-proc', '--kill-child', PYTHON, PID_NAMESPACE, 'init', ready], {
+      stdio: 'ignore',
+    });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const pid = existsSync(ready) ? Number(readOptional(`/proc/${holder.pid}/task/${holder.pid}/children`).trim().split(/\s+/)[0]) : 0;
+      if (pid > 0) {
+        deviceInit = { holder, pid };
+        children.add(holder);
+        holder.once('exit', () => children.delete(holder));
+        return pid;
+      }
+      if (Date.now() > deadline || holder.exitCode !== null) {
+        holder.kill('SIGKILL');
+        throw new LabError('the device PID namespace did not start', { details: `unshare --pid in ${device.name}: no ${ready}` });
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  };
   try {
     run('ip', ['netns', 'add', device.name]);
     run('ip', ['netns', 'add', network.name]);
@@ -134,15 +193,16 @@ export function createLab(parameters: CreateLabParameters = {}): Lab {
     deviceInterface: links.device,
     directory,
     spawnIn(namespace, command, args, options = {}) {
-      const child = spawn('ip', ['netns', 'exec', namespace.name, command, ...args], {
-        stdio: 'ignore',
-        ...options,
-      });
+      const child =
+        namespace.name === device.name
+          ? spawn(PYTHON, [PID_NAMESPACE!, 'enter', String(startDeviceInit()), command, ...args], { stdio: 'ignore', ...options })
+          : spawn('ip', ['netns', 'exec', namespace.name, command, ...args], { stdio: 'ignore', ...options });
       children.add(child);
       child.once('exit', () => children.delete(child));
       child.on('error', () => children.delete(child));
       return child;
     },
+    deviceInitPid: () => deviceInit?.pid ?? null,
     runIn(namespace, command, args) {
       return run('ip', ['netns', 'exec', namespace.name, command, ...args]);
     },
@@ -156,20 +216,16 @@ export function createLab(parameters: CreateLabParameters = {}): Lab {
               clearTimeout(timer);
               resolve();
             });
-            child.kill('SIGTERM');
+            // unshare ignores SIGTERM while it waits: the device's PID 1 gets it and passes it to every device process.
+            if (child === deviceInit?.holder) signal(deviceInit.pid, 'SIGTERM');
+            else child.kill('SIGTERM');
           }),
       );
       await Promise.all(exits);
       // Grandchildren too (the agent's tcpdump, a traffic script's ping): every process left in the lab's namespaces.
       for (const namespace of [device, network]) {
         const pids = spawnSync('ip', ['netns', 'pids', namespace.name], { encoding: 'utf8' }).stdout ?? '';
-        for (const pid of pids.split(/\s+/).filter((text) => /^\d+$/.test(text))) {
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
+        for (const pid of pids.split(/\s+/).filter((text) => /^\d+$/.test(text))) signal(Number(pid), 'SIGKILL');
       }
       cleanup();
       rmSync(directory, { recursive: true, force: true });

@@ -1,2 +1,2 @@
-export { createLab, labUnavailable, LabError, type CreateLabParameters, type Lab, type LabNamespace } from './createLab';
-export { PYTHON, startLabServices, type LabServices } from './startLabServices';
+export { createLab, labUnavailable, LabError, PYTHON, type CreateLabParameters, type Lab, type LabNamespace } from './createLab';
+export { startLabServices, type LabServices } from './startLabServices';

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError, type Lab } from './createLab';
+import { LabError, PYTHON, type Lab } from './createLab';
 
 /** The services of the lab's network namespace and how the device names them. */
 export type LabServices = {
@@ -18,8 +18,6 @@ export type LabServices = {
 };
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', 'mosquitto'];
-/** Debian's Python (the lab's sinks and traffic are stdlib only). */
-export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 async function waitForTcp(host: string, port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -162,7 +162,7 @@ export const NOT_SEEN_YET: Record<(typeof CAPTURED_METRICS)[number], string> = {
   latencyMs: 'no TCP handshake seen yet (latency is the SYN to SYN-ACK, or SYN-ACK to ACK, round trip)',
   jitterMs: 'fewer than two TCP handshakes seen yet',
   meanPayloadBytes: 'no outgoing packet with a payload seen yet',
-  payloadSizeEntropyBits: 'no outgoing packet with a payload seen yet',
+  payloadSizeEntropyBits: 'no destination has sent eight outgoing payloads yet',
   meanInterArrivalMs: 'no destination has received nine outgoing bursts yet',
   interArrivalCv: 'no destination has received nine outgoing bursts yet',
 };

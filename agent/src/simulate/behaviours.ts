@@ -92,8 +92,11 @@ export type EpisodeParams = {
 /** An episode: the behaviour, when it runs, and its parameters. */
 export type Episode = { behaviour: AbnormalBehaviour; startMs: number; endMs: number; params: EpisodeParams };
 
-/** log2(1460): entropy of payload sizes spread evenly over every size up to a full TCP segment on Ethernet. */
-export const MAX_PAYLOAD_ENTROPY_BITS = Math.log2(1460);
+/**
+ * log2(64) = 6: the most a device's payload-size entropy can be, as the agent measures it (per destination, over its
+ * last 64 payload sizes, all different).
+ */
+export const MAX_PAYLOAD_ENTROPY_BITS = Math.log2(64);
 
 function drawParams(rng: Rng): EpisodeParams {
   return {
@@ -101,7 +104,7 @@ function drawParams(rng: Rng): EpisodeParams {
     protocol: rng.chance(0.5) ? 'icmp' : 'udp',
     protocolShare: rng.uniform(0.5, 0.7),
     failedPerSec: rng.uniform(2, 15),
-    entropyBits: rng.uniform(9.6, MAX_PAYLOAD_ENTROPY_BITS - 0.08),
+    entropyBits: rng.uniform(5.4, MAX_PAYLOAD_ENTROPY_BITS - 0.08),
     oddPayloadBytes: rng.uniform(601, 1187),
     timingCv: rng.uniform(3, 8),
     jitterFactor: rng.uniform(5, 15),

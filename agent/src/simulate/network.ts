@@ -6,8 +6,8 @@
  * - `protocol-mix`: ICMP takes 50–70 % of packets, or UDP 70–90 %; the TCP share falls to under half its usual.
  * - `failed-connections`: 2–15 failed connection attempts/s (baseline ≤ 0.01/s), as many resets, SYN retransmits,
  *   sessions shorter than half a second.
- * - `high-entropy-payload`: payload-size entropy 9.6–10.4 bits, near log2(1460) (baseline 2.5–5.5), and an odd
- *   mean payload size of 601–1187 bytes.
+ * - `high-entropy-payload`: payload-size entropy 5.4–5.92 bits, near the agent's per-destination maximum log2(64)
+ *   (baseline 1.2–4.2), and an odd mean payload size of 601–1187 bytes.
  * - `timing-anomaly`: inter-arrival coefficient of variation 3–8 (baseline 0.8–1.6), jitter × 5–15, packet rate
  *   alternating between bursts (× 3–6) and near-silence (× 0.05–0.3).
  * - `connection-flood`: 40–300 new connections/s (baseline 0.02–0.4/s on average) and 300–2,000 established connections
@@ -75,7 +75,7 @@ export function drawBaseline(rng: Rng, packetRate: readonly [number, number]): N
     icmp,
     payloadInBytes: rng.uniform(180, 900),
     payloadOutBytes: rng.uniform(90, 500),
-    payloadEntropyBits: rng.uniform(2.5, 5.5),
+    payloadEntropyBits: rng.uniform(1.2, 4.2),
     sessionSeconds: rng.logUniform(20, 600),
     newConnectionsPerSec: rng.logUniform(0.02, 0.4),
     established: rng.int(2, 12),

@@ -171,7 +171,7 @@ export const FEATURES = [
   {
     name: 'payloadSizeEntropyBits',
     unit: 'bits',
-    description: 'Shannon entropy of the payload-size distribution',
+    description: 'payload-size entropy per destination (mean over payloads)',
     transform: 'linear',
     offset: 0,
     scaleFloor: 0.1,

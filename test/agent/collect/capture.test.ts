@@ -252,10 +252,37 @@ describe('Packet capture: headers only (issue 17)', function () {
       // contributions: only the beacon's (200 ms): the HTTPS destination has too few gaps (< 8) to count
       expect(metrics.meanInterArrivalMs).to.equal(200);
       expect(metrics.meanPayloadBytes).to.be.closeTo((3 * 100 + 20 * 64) / 23, 0.01);
-      expect(metrics.payloadSizeEntropyBits).to.be.closeTo(0.559, 0.001);
+      // per destination: the beacon's one size is 0 bits; HTTPS has too few payloads (< 8) to count (pooled: 0.559)
+      expect(metrics.payloadSizeEntropyBits).to.equal(0);
       const next = state.metrics(interval, 11_000);
       expect(next.meanSessionSeconds).to.equal(null);
       expect(next.dnsQueriesPerSec).to.equal(0);
+    });
+
+    const round4 = (value: number) => Math.round(value * 1e4) / 1e4;
+    it('takes the payload-size entropy per destination: each payload adds its destination\'s, a beacon pulls it down', function () {
+      const state = createTrafficState({ maxFlows: 64, maxRecords: 8, burstGapMs: 50 });
+      const interval = state.openInterval(0);
+      const send = (atMs: number, destinationPort: number, payloadBytes: number) =>
+        state.add(packet(atMs, true, { protocol: 'udp', ipProtocol: 17, destinationPort, payloadBytes }), true);
+      // :7 seven payloads: too few (< 8) for its entropy to count, nothing to report yet
+      [1, 2, 3, 4, 5, 6, 7].forEach((size, index) => send(1000 + index * 10, 7, size));
+      expect(state.metrics(interval, 1500).payloadSizeEntropyBits).to.equal(null);
+      // :443 four sizes twice: its 8th payload adds 2 bits; :53 six of 40 and two of 50: −0.75·log2 0.75 − 0.25·log2 0.25
+      [100, 100, 200, 200, 300, 300, 400, 400].forEach((size, index) => send(2000 + index * 10, 443, size));
+      [40, 40, 40, 40, 40, 40, 50, 50].forEach((size, index) => send(3000 + index * 10, 53, size));
+      expect(state.metrics(interval, 4000).payloadSizeEntropyBits).to.equal(round4((2 + 0.811278) / 2));
+      // A beacon: 64 bytes sixteen times, its 8th to 16th each add 0 bits: (2 + 0.8113 + 9 × 0) / 11. Pooled, these
+      // 39 payloads would still carry 2.99 bits (the beacon one symbol of 14), beside 3.41 without it.
+      for (let index = 0; index < 16; index++) send(5000 + index * 200, 9000, 64);
+      expect(state.metrics(interval, 9000).payloadSizeEntropyBits).to.equal(0.2556);
+      // :443 again within 30 s: its nine sizes (4 × 2/9, 1/9) add 2.2810 bits
+      send(30_000, 443, 500);
+      expect(state.metrics(interval, 30_500).payloadSizeEntropyBits).to.equal(round4((2 + 0.811278 + 2.281036) / 12));
+      // :53 after 30 s of silence starts afresh: eight of 45 add 0 bits (with its old sizes they would add 1.41)
+      for (let index = 0; index < 8; index++) send(40_000 + index * 10, 53, 45);
+      expect(state.metrics(interval, 41_000).payloadSizeEntropyBits).to.equal(round4((2 + 0.811278 + 2.281036) / 13));
+      expect(state.stats().payloadDestinations).to.equal(4);
     });
 
     it('bounds flows and records, counting what it dropped', function () {

@@ -81,6 +81,8 @@ export type CaptureMetrics = {
 
 type Connection = { startMs: number; synOutMs: number; synAckOutMs: number; established: boolean };
 type Destination = { lastPacketMs: number; lastBurstMs: number; gaps: Float64Array; count: number; next: number };
+/** A destination's last outgoing payload sizes (a ring), and when it last sent one. */
+type DestinationPayloads = { sizes: Uint16Array; count: number; next: number; lastMs: number };
 type Flow = Omit<FlowRecord, 'firstSeen' | 'lastSeen'> & { firstMs: number; lastMs: number };
 
 const GAPS_PER_DESTINATION = 16;
@@ -90,6 +92,12 @@ const MIN_GAPS = 8;
 /** Smallest CV a destination contributes (its logarithm is averaged). */
 const CV_FLOOR = 0.005;
 const PAYLOAD_WINDOW = 128;
+/** Payload sizes kept per destination (its entropy is at most log2 of this: 6 bits). */
+const PAYLOADS_PER_DESTINATION = 64;
+/** Payloads a destination needs before its entropy counts. */
+const MIN_PAYLOADS = 8;
+/** A destination silent this long starts afresh when it sends again (ms). */
+const PAYLOAD_IDLE_MS = 30_000;
 const RTT_WINDOW = 16;
 const HALF_OPEN_MS = 120_000;
 
@@ -123,14 +131,26 @@ function touch<value>(map: Map<string, value>, key: string, value: value, max: n
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** Shannon entropy (bits) of the values' distribution. */
+const scratch = new Uint16Array(PAYLOADS_PER_DESTINATION);
+
+/**
+ * Shannon entropy (bits) of the distribution of the first `count` values (integers 0–65,535, at most 64 of them),
+ * counted on a sorted copy: no table per call.
+ *
+ * @example
+ * entropyBits([100, 100, 200, 300], 4) // 1.5
+ */
 export function entropyBits(values: ArrayLike<number>, count: number): number {
-  const histogram = new Map<number, number>();
-  for (let index = 0; index < count; index++) histogram.set(values[index]!, (histogram.get(values[index]!) ?? 0) + 1);
+  if (count > scratch.length) throw new RangeError(`entropyBits takes at most ${scratch.length} values`);
+  for (let index = 0; index < count; index++) scratch[index] = values[index]!;
+  const sorted = scratch.subarray(0, count).sort();
   let bits = 0;
-  for (const occurrences of histogram.values()) {
-    const p = occurrences / count;
+  for (let start = 0; start < count; ) {
+    let end = start + 1;
+    while (end < count && sorted[end] === sorted[start]) end++;
+    const p = (end - start) / count;
     bits -= p * Math.log2(p);
+    start = end;
   }
   return bits;
 }
@@ -143,7 +163,11 @@ export function entropyBits(values: ArrayLike<number>, count: number): number {
  *
  * - latency and jitter: mean TCP handshake RTT of the last 16 handshakes (SYN out → SYN-ACK in, or SYN-ACK out →
  *   ACK in) and the mean absolute difference of consecutive ones (RFC 3550 style);
- * - payload size: mean and Shannon entropy (bits, one symbol per byte count) of the last 128 outgoing payloads;
+ * - payload size: the mean of the last 128 outgoing payloads; the entropy per destination (protocol, peer address
+ *   and port): once a destination has 8 payloads, each new one contributes the Shannon entropy (bits, one symbol per
+ *   byte count) of its destination's last 64 sizes (a destination silent for 30 s starts afresh); the reported
+ *   figure is the mean of the last 128 contributions, so a beacon's destination (0 bits) pulls it down in proportion
+ *   to its share of the payloads, where in one pooled distribution it would only weigh one symbol;
  * - inter-arrival: per destination (protocol, peer address and port), the gaps between the starts of outgoing bursts
  *   (packets closer than `burstGapMs` are one burst); once a destination has 8 gaps, each new gap contributes its
  *   destination's mean gap and CV over its last 16 gaps; the reported figures are the mean gap and the geometric
@@ -159,12 +183,14 @@ export function entropyBits(values: ArrayLike<number>, count: number): number {
 export function createTrafficState(limits: TrafficLimits) {
   const connections = new Map<string, Connection>();
   const destinations = new Map<string, Destination>();
+  const payloadDestinations = new Map<string, DestinationPayloads>();
   const flows = new Map<string, Flow>();
   const intervals = new Set<IntervalCounters>();
   const rtts = new Ring(RTT_WINDOW);
   let previousRtt: number | null = null;
   const jitters = new Ring(RTT_WINDOW);
   const payloads = new Ring(PAYLOAD_WINDOW);
+  const entropies = new Ring(PAYLOAD_WINDOW);
   const timingMeans = new Ring(TIMING_WINDOW);
   const timingCvs = new Ring(TIMING_WINDOW);
   const icmp: IcmpRecord[] = [];
@@ -255,6 +281,20 @@ export function createTrafficState(limits: TrafficLimits) {
     timingCvs.push(Math.log(Math.max(CV_FLOOR, mean > 0 ? Math.sqrt(variance) / mean : 0)));
   }
 
+  function payloadSize(packet: DecodedPacket, peer: string, peerPort: number) {
+    const key = `${packet.protocol}|${peer}|${peerPort}`;
+    let destination = payloadDestinations.get(key);
+    if (!destination || packet.atMs - destination.lastMs > PAYLOAD_IDLE_MS) {
+      destination = { sizes: destination?.sizes ?? new Uint16Array(PAYLOADS_PER_DESTINATION), count: 0, next: 0, lastMs: packet.atMs };
+    }
+    destination.sizes[destination.next] = Math.min(packet.payloadBytes, 0xffff);
+    destination.next = (destination.next + 1) % PAYLOADS_PER_DESTINATION;
+    destination.count = Math.min(destination.count + 1, PAYLOADS_PER_DESTINATION);
+    destination.lastMs = packet.atMs;
+    touch(payloadDestinations, key, destination, limits.maxFlows);
+    if (destination.count >= MIN_PAYLOADS) entropies.push(entropyBits(destination.sizes, destination.count));
+  }
+
   function records(packet: DecodedPacket, outgoing: boolean) {
     const at = () => new Date(packet.atMs).toISOString();
     const direction = outgoing ? 'out' : 'in';
@@ -319,7 +359,10 @@ export function createTrafficState(limits: TrafficLimits) {
       touch(flows, flowKey, flow, limits.maxFlows);
       if (packet.protocol === 'tcp') tcp(packet, outgoing, local, localPort, peer, peerPort);
       if (outgoing) {
-        if (packet.payloadBytes > 0) payloads.push(packet.payloadBytes);
+        if (packet.payloadBytes > 0) {
+          payloads.push(packet.payloadBytes);
+          payloadSize(packet, peer, peerPort);
+        }
         burst(packet, peer, peerPort);
       }
       records(packet, outgoing);
@@ -350,7 +393,7 @@ export function createTrafficState(limits: TrafficLimits) {
         latencyMs: rtts.count === 0 ? null : round(rtts.mean()!, 3),
         jitterMs: jitters.count === 0 ? null : round(jitters.mean()!, 3),
         meanPayloadBytes: meanPayload === null ? null : round(meanPayload, 2),
-        payloadSizeEntropyBits: payloads.count === 0 ? null : round(entropyBits(payloads.values, payloads.count), 4),
+        payloadSizeEntropyBits: entropies.count === 0 ? null : round(entropies.mean()!, 4),
         meanInterArrivalMs: timingMeans.count === 0 ? null : round(timingMeans.mean()!, 3),
         interArrivalCv: timingCvs.count === 0 ? null : round(Math.exp(timingCvs.mean()!), 4),
       };
@@ -378,7 +421,7 @@ export function createTrafficState(limits: TrafficLimits) {
     },
 
     stats() {
-      return { packets, connections: connections.size, destinations: destinations.size, flows: flows.size };
+      return { packets, connections: connections.size, destinations: destinations.size, payloadDestinations: payloadDestinations.size, flows: flows.size };
     },
   };
 }
