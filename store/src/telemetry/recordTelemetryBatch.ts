@@ -1,7 +1,7 @@
 import { advanceSequenceLedgers } from '../ledger/advanceSequenceLedgers';
 import { inTransaction, type Db } from '../pool/withTransaction';
 import { StoreError } from '../errors';
-import { deviceIdKey, sequenceNumber, toDate } from '../values';
+import { deviceIdKey, pgJson, pgText, sequenceNumber, toDate } from '../values';
 import { TELEMETRY_LEDGER_KIND, type TelemetryBatchInput } from './types';
 
 /*
@@ -76,7 +76,7 @@ export async function recordTelemetryBatch(db: Db, batch: TelemetryBatchInput): 
     columns[0].push(deviceIdKey(message.deviceId));
     columns[1].push(sequenceNumber(message.seq, 'telemetry sequence number'));
     columns[2].push(toDate(message.ts, 'telemetry time'));
-    const body = JSON.stringify(message.body);
+    const body = pgJson(message.body); // U+0000 (no jsonb can hold it) as U+FFFD, in values and member names
     if (body === undefined) {
       throw new StoreError('Invalid telemetry body.', { details: `device ${message.deviceId} seq ${message.seq}` });
     }
@@ -86,7 +86,7 @@ export async function recordTelemetryBatch(db: Db, batch: TelemetryBatchInput): 
   return inTransaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number; kept: number }>(RECORD, [
       ...columns,
-      batch.cid,
+      pgText(batch.cid),
       now,
       keep !== 0,
     ]);
