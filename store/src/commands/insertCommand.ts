@@ -1,5 +1,5 @@
 import { inTransaction, type Db } from '../pool/withTransaction';
-import { deviceIdKey, pgJson, pgText, toDate } from '../values';
+import { deviceIdKey, hashKey, pgJson, pgText, toDate } from '../values';
 import { nextUpdateSeq, type CommandInput } from './types';
 
 const INSERT = {
@@ -23,10 +23,12 @@ const PRUNE = {
  */
 export async function insertCommand(db: Db, input: CommandInput): Promise<boolean> {
   const deviceId = deviceIdKey(input.deviceId);
+  // Lower-case, as getCommand and updateCommandStatus look it up.
+  const commandId = hashKey(input.commandId, 'command ID');
   const createdAt = toDate(input.createdAt, 'creation time');
   return inTransaction(db, async (tx) => {
     const { rowCount } = await tx.query(INSERT, [
-      input.commandId,
+      commandId,
       deviceId,
       pgText(input.command),
       pgJson(input.args),
