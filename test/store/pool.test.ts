@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../twin-core/src/config/errors';
 import { StoreError, loadStoreConfig, openStore, redactUrl, withTransaction, type Store } from '../../store/src';
+import { startTcpProxy } from '../helpers/tcpProxy';
 import { createTestDatabase, type TestDatabase } from '../helpers/store';
 import { rejectionOf } from '../helpers/thrownBy';
 
@@ -100,6 +101,26 @@ describe('store: pool, transactions, errors and config', function () {
         expect(rows[0]!.n).to.equal(2);
       } finally {
         await small.close();
+      }
+    });
+  });
+
+  describe('when the network drops packets silently (no reset)', function () {
+    it('fails the query client-side at the statement timeout + 5 s, and keeps TCP keepalives on', async function () {
+      const url = new URL(db.url);
+      const proxy = await startTcpProxy(Number(url.port));
+      url.port = String(proxy.port);
+      const cutOff = await openStore({ databaseUrl: url.toString(), statementTimeoutMs: 200 });
+      try {
+        expect(cutOff.pool.options).to.include({ keepAlive: true, query_timeout: 5_200 });
+        expect((await cutOff.query<{ n: number }>('SELECT 1 AS n')).rows).to.deep.equal([{ n: 1 }]);
+        proxy.stall(); // the server's statement_timeout cannot reach the client any more
+        const error = (await rejectionOf(cutOff.query('SELECT pg_sleep(60)'))) as StoreError;
+        expect(error).to.be.instanceOf(StoreError);
+        expect(error.details).to.match(/timeout/i);
+      } finally {
+        await proxy.close();
+        await cutOff.close();
       }
     });
   });

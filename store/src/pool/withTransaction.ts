@@ -6,7 +6,10 @@ import type { Queryable, Store, Transaction } from './types';
 export type TransactionOptions = {
   /** Default `read committed`. Serializable transactions are retried on serialization failures. */
   isolation?: 'read committed' | 'repeatable read' | 'serializable';
-  /** `SET LOCAL statement_timeout` for this transaction, ms (default the store's). */
+  /**
+   * `SET LOCAL statement_timeout` for this transaction, ms (default the store's). A longer bound than the store's is
+   * still cut client-side at the store's + 5,000 ms (the pool's `query_timeout`).
+   */
   statementTimeoutMs?: number;
   /** `SET LOCAL idle_in_transaction_session_timeout`, ms (default the store's). */
   idleInTransactionTimeoutMs?: number;
