@@ -160,7 +160,7 @@ describe('store: sequence gaps', function () {
   });
 
   describe('when telemetry batches are recorded', function () {
-    it('accounts for their numbers on the device\'s one counter: no false gap, and a replay stays a replay', async function () {
+    it("accounts for their numbers on the device's one counter: no false gap, and a replay stays a replay", async function () {
       const id = device(7);
       const reading = (seq: number) => ({
         deviceId: id,
