@@ -30,6 +30,15 @@ describe('store: pool, transactions, errors and config', function () {
       expect(rows.map((row) => row.n)).to.deep.equal([1, 2]);
     });
 
+    it('refuses an isolation level it does not know, naming it, before any SQL', async function () {
+      const injected = 'serializable; DROP TABLE counter; --' as 'serializable';
+      const error = (await rejectionOf(
+        withTransaction(store, () => Promise.resolve(), { isolation: injected }),
+      )) as StoreError;
+      expect(error.shortMessage).to.equal('Invalid isolation level.');
+      expect((await store.query<{ n: number }>('SELECT count(*)::int AS n FROM counter')).rows[0]!.n).to.be.a('number');
+    });
+
     it('cancels a statement beyond its bound (SET LOCAL statement_timeout), as a StoreError with the SQL state', async function () {
       const error = (await rejectionOf(
         withTransaction(store, (tx) => tx.query('SELECT pg_sleep(5)'), { statementTimeoutMs: 100 }),
@@ -93,12 +102,19 @@ describe('store: pool, transactions, errors and config', function () {
       const small = await openStore({ databaseUrl: db.url, poolSize: 2, applicationName: 'store-pool-test' });
       try {
         const running = Promise.all([1, 2, 3, 4, 5].map(() => small.query('SELECT pg_sleep(0.3)')));
-        await sleep(150);
-        const { rows } = await store.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'store-pool-test'`,
-        );
+        // Poll (no fixed sleep): the pool's connections show up as they connect; more than 2 must never be seen.
+        const counts: number[] = [];
+        const deadline = Date.now() + 30_000;
+        while (counts.at(-1) !== 2 && Date.now() < deadline) {
+          const { rows } = await store.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'store-pool-test'`,
+          );
+          counts.push(rows[0]!.n);
+          if (counts.at(-1) !== 2) await sleep(10);
+        }
         await running;
-        expect(rows[0]!.n).to.equal(2);
+        expect(counts.at(-1)).to.equal(2);
+        expect(Math.max(...counts)).to.equal(2);
       } finally {
         await small.close();
       }

@@ -120,6 +120,15 @@ describe('store: rejections, notifications and alerts', function () {
       });
     });
 
+    it('refuses a page size that is no positive integer (NaN too), naming it', async function () {
+      for (const limit of [Number.NaN, 0, 1.5]) {
+        const error = (await rejectionOf(pageRejections(store, { limit }))) as { shortMessage?: string };
+        expect(error.shortMessage).to.equal('Invalid page size.');
+      }
+      await recordRejection(store, { reason: 'replay', detail: 'x' });
+      expect(await pageRejections(store, { limit: 5_000 })).to.have.length(1); // bounded to 1,000, not refused
+    });
+
     it('refuses a bad time or DeviceID naming it, counting nothing', async function () {
       expect((await rejectionOf(recordRejection(store, { reason: 'r', detail: '', at: 'never' }))).message).to.contain(
         'Invalid rejection time',
@@ -167,6 +176,7 @@ describe('store: rejections, notifications and alerts', function () {
       });
       await insertNotification(store, { owner: ALICE, deviceId: device(1), kind: 'note', payload: 'off-chain' });
 
+      expect(await notificationsFor(store, 'not an address')).to.deep.equal([]); // finds nothing, no domain error
       const alices = await notificationsFor(store, ALICE.toLowerCase());
       expect(alices.map((row) => row.kind)).to.deep.equal(['state-changed', 'review-requested', 'note']);
       expect(alices[0]).to.deep.include({

@@ -69,7 +69,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     // A silent partition (no RST) must not hold a pool slot until the kernel gives up (~15 min): TCP keepalives, and
     // a client-side bound on each query a little above the server's (which cannot fire when the server is cut off).
     keepAlive: true,
-    ...(settings.statementTimeoutMs > 0 ? { query_timeout: settings.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS } : {}),
+    ...(settings.statementTimeoutMs > 0
+      ? { query_timeout: settings.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS }
+      : {}),
     idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
     application_name: options.applicationName ?? 'twin-store',
     types: {
@@ -131,7 +133,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
 }
 
-function passwordOf(url: string): string {
+/**
+ * The password of a connection URL (decoded), '' without one: what error messages must not show.
+ *
+ * @example
+ * wrapPgError(error, 'Cannot connect.', [passwordOf(url)])
+ */
+export function passwordOf(url: string): string {
   try {
     return decodeURIComponent(new URL(url).password);
   } catch {
