@@ -3,9 +3,10 @@
  * `insertSnapshot` transaction per snapshot (sequentially, and `--concurrency` at once), `insertSnapshots` in
  * multi-row chunks, and claiming batches. Snapshots per second; `--snapshots` (default 5,000) per case, 100 devices.
  * Then the telemetry write path: `recordTelemetryBatch` (batch row, latest reading, the reading in its day's
- * partition and the replay ledger in one statement) with one message per call (one transaction each, sequentially
- * and `--concurrency` at once) and 100 or 1,000 per call; messages per second, `--telemetry` (default 20,000) per
- * case, 100 devices, a body like a device's (load, network, 4 sensors).
+ * partition in one statement, then the replay ledger and the sequence gaps) with one message per call (one
+ * transaction each, sequentially and `--concurrency` at once) and 100 or 1,000 per call; messages per second,
+ * `--telemetry` (default 20,000) per case, 100 devices continuing their snapshots' counters (no gaps), a body like a
+ * device's (load, network, 4 sensors).
  *
  * @example
  * npm run bench:store:ingest -- --snapshots 20000 --concurrency 16
@@ -51,12 +52,15 @@ function snapshots(count: number): SnapshotInput[] {
   });
 }
 
-let nextTelemetrySeq = 0;
+// Telemetry continues each device's one counter (over every kind, as the agent numbers them): no sequence gaps.
+let nextTelemetry = 0;
 function telemetry(count: number): TelemetryMessageInput[] {
   return Array.from({ length: count }, () => {
-    const seq = nextTelemetrySeq++;
+    const device = nextTelemetry++ % 100;
+    const seq = deviceSeqs.get(device) ?? 0;
+    deviceSeqs.set(device, seq + 1);
     return {
-      deviceId: `0x${(seq % 100).toString(16).padStart(64, '0')}`,
+      deviceId: `0x${device.toString(16).padStart(64, '0')}`,
       seq,
       ts: new Date().toISOString(),
       body: {

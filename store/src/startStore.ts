@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { StoreConfig } from './config';
 import { wrapPgError } from './errors';
-import { openStore } from './pool/openStore';
+import { openStore, passwordOf } from './pool/openStore';
 import type { Store } from './pool/types';
 import { startEmbeddedServer, type EmbeddedServer } from './server/startEmbeddedServer';
 
@@ -58,13 +58,5 @@ export async function ensureDatabase(adminUrl: string, name: string, template?: 
     throw wrapPgError(error, `Cannot create database ${name}.`, [passwordOf(adminUrl)]);
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-function passwordOf(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).password);
-  } catch {
-    return '';
   }
 }

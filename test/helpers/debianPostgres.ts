@@ -2,7 +2,16 @@
 // what the store's tests use as an external server. initdb and postgres refuse root, so as root they run as the
 // system user `postgres` (runuser), in a temp directory it owns, on a free port of 127.0.0.1, without a Unix socket.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../store/src';
@@ -54,32 +63,48 @@ export async function startSystemCluster(): Promise<SystemCluster> {
     const result = spawnSync('runuser', ['-u', 'postgres', '--', join(bin!, command), ...args], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr || result.stdout}`);
   };
-  asPostgres('initdb', [
-    '-D',
-    dataDir,
-    '-U',
-    'postgres',
-    `--pwfile=${pwfile}`,
-    '-A',
-    'scram-sha-256',
-    '-E',
-    'UTF8',
-    '--no-sync',
-  ]);
-  rmSync(pwfile);
-  const port = await freePort();
-  asPostgres('pg_ctl', [
-    '-D',
-    dataDir,
-    '-l',
-    join(base, 'log'),
-    '-w',
-    '-t',
-    '60',
-    '-o',
-    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`,
-    'start',
-  ]);
+  let port: number;
+  try {
+    asPostgres('initdb', [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      `--pwfile=${pwfile}`,
+      '-A',
+      'scram-sha-256',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
+    rmSync(pwfile);
+    port = await freePort();
+    asPostgres('pg_ctl', [
+      '-D',
+      dataDir,
+      '-l',
+      join(base, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off`,
+      'start',
+    ]);
+  } catch (error) {
+    // Nothing is left behind: a server `pg_ctl -w` gave up waiting for is stopped, the temp directory removed.
+    const logFile = join(base, 'log');
+    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2_000) : '';
+    try {
+      if (existsSync(join(dataDir, 'postmaster.pid')))
+        asPostgres('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // not running
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+    throw new Error(`${(error as Error).message}${log === '' ? '' : `\nserver log: ${log}`}`, { cause: error });
+  }
   let stopped = false;
   return {
     major: major!,

@@ -6,6 +6,7 @@ import {
   claimUnbatchedSnapshots,
   confirmBatchByRoot,
   getBatch,
+  listBatchSnapshots,
   listBatches,
   listUnbatchedSnapshots,
   markBatchConfirmed,
@@ -122,17 +123,65 @@ describe('store: batches claimed from the shared queue', function () {
           }
         }
       };
+      const claimed: ClaimedBatch[] = [];
       const claimer = async () => {
-        while ((await claimUnbatchedSnapshots(store, { limit: 7 })) !== undefined);
+        for (;;) {
+          const batch = await claimUnbatchedSnapshots(store, { limit: 7 });
+          if (batch === undefined) return;
+          claimed.push(batch);
+        }
       };
       await Promise.all([attacher(), claimer(), claimer()]);
-      const { rows } = await store.query<{ members: number; distinct: number; queued: number }>(
-        `SELECT count(*)::int AS members, count(DISTINCT (device_id, seq))::int AS distinct,
-                (SELECT count(*)::int FROM snapshot_queue) AS queued FROM batch_members`,
+      // Each claim keeps every snapshot it claimed: none was moved out of it by an attach.
+      for (const claim of claimed) {
+        expect(await listBatchSnapshots(store, claim.batch.id)).to.have.length(claim.batch.leafCount);
+      }
+      const { rows } = await store.query<{ members: number; queued: number }>(
+        `SELECT count(*)::int AS members, (SELECT count(*)::int FROM snapshot_queue) AS queued FROM batch_members`,
       );
-      expect(rows[0]).to.deep.equal({ members: 300, distinct: 300, queued: 0 });
+      expect(rows[0]).to.deep.equal({ members: 300, queued: 0 });
       expect(attached + refused).to.equal(100);
       expect(attached).to.be.greaterThan(0);
+    });
+  });
+
+  describe('when an attach reads a snapshot before a claim of it commits', function () {
+    it('refuses the attach, and the claim keeps its member', async function () {
+      await queueSnapshots(store, 3);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let claim: ClaimedBatch | undefined;
+      let claimedFirst!: () => void;
+      const claimedOne = new Promise<void>((resolve) => (claimedFirst = resolve));
+      const claimTransaction = withTransaction(store, async (tx) => {
+        claim = await claimUnbatchedSnapshots(tx, { limit: 1 });
+        claimedFirst();
+        await held;
+      });
+      await claimedOne;
+      const [leaf] = claim!.snapshots;
+      const other = await createBatch(store, { leafCount: 1 });
+      const attach = rejectionOf(
+        attachBatch(store, other.id, [{ deviceId: leaf!.deviceId, seq: leaf!.seq, leafIndex: 0, proof: [] }]),
+      );
+      // The attach has read the snapshot (no member yet) and waits on the claim's uncommitted member row.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const { rows } = await store.query<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO batch_members%'`,
+        );
+        if (rows[0]!.waiting > 0) break;
+        if (Date.now() > deadline) throw new Error('the attach never waited on the claim');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      release();
+      await claimTransaction;
+      const error = await attach;
+      expect(error).to.be.instanceOf(StoreError);
+      expect((error as StoreError).shortMessage).to.equal('The snapshot is in another batch.');
+      expect((await listBatchSnapshots(store, claim!.batch.id)).map(key)).to.deep.equal([key(leaf!)]);
+      expect(await listBatchSnapshots(store, other.id)).to.deep.equal([]);
     });
   });
 

@@ -91,6 +91,14 @@ describe('store: the chain event log and cursors', function () {
       expect(added.slice(4).every(Boolean)).to.equal(true);
       expect((await chainEventsOf(store, deviceIdOf(2)))[1]!.payload).to.deep.equal({ quote: 'it\'s "odd" \\ {}' });
       expect(await chainEventsOf(store, deviceIdOf(4))).to.have.length(300);
+      // Bounded listings: the first `limit` in chain order; a limit that is no positive integer is refused.
+      expect((await chainEventsOf(store, deviceIdOf(4), { limit: 3 })).map((row) => row.block)).to.deep.equal([
+        10, 11, 12,
+      ]);
+      expect((await chainEventsAfter(store, 100, { limit: 2 })).map((row) => row.block)).to.deep.equal([101, 102]);
+      expect((await chainEventBlocks(store, { limit: 1 })).map((row) => row.block)).to.deep.equal([3]);
+      const nan = (await rejectionOf(chainEventsOf(store, deviceIdOf(4), { limit: Number.NaN }))) as StoreError;
+      expect(nan.shortMessage).to.equal('Invalid page size.');
       expect(await recordChainEvents(store, [])).to.deep.equal([]);
       const bad = (await rejectionOf(
         recordChainEvents(store, [event(1, 0, 'x', { blockHash: 'nope' })]),

@@ -68,6 +68,34 @@ describe('store: commands (owner-signed, their results, the change feed)', funct
       expect(await getCommand(store, device(2), commandId(1))).to.equal(undefined); // another device's
     });
 
+    it('stores one whose text, args, result or error hold U+0000 (as U+FFFD)', async function () {
+      const input = command(9, { command: 'pi\u0000ng', args: { 'k\u0000': 'v\u0000' }, nonce: 'n\u0000' });
+      expect(await insertCommand(store, input)).to.equal(true);
+      expect(await getCommand(store, device(1), commandId(9))).to.deep.include({
+        command: 'pi\uFFFDng',
+        args: { 'k\uFFFD': 'v\uFFFD' },
+        nonce: 'n\uFFFD',
+      });
+      const delivered = { deviceId: device(1), commandId: commandId(9), at: T0 + 20 };
+      expect(
+        await updateCommandStatus(store, { ...delivered, status: 'delivered', result: { out: 'a\u0000' } }),
+      ).to.deep.include({ status: 'delivered', result: { out: 'a\uFFFD' } });
+      expect(
+        await updateCommandStatus(store, { ...delivered, status: 'failed', error: { code: 'E', message: '\u0000' } }),
+      ).to.deep.include({ status: 'failed', error: { code: 'E', message: '\uFFFD' } });
+    });
+
+    it('keeps an upper-case command ID lower-case, found and updated by either spelling', async function () {
+      const upper = `0x${'AB'.repeat(32)}` as Hex;
+      expect(await insertCommand(store, command(10, { commandId: upper }))).to.equal(true);
+      expect(await insertCommand(store, command(11, { commandId: upper.toLowerCase() as Hex }))).to.equal(false);
+      expect((await getCommand(store, device(1), upper))?.commandId).to.equal(upper.toLowerCase());
+      const update = { deviceId: device(1), commandId: upper, status: 'delivered' as const, at: T0 + 20 };
+      expect((await updateCommandStatus(store, update))?.status).to.equal('delivered');
+      const bad = await rejectionOf(insertCommand(store, command(12, { commandId: 'not-hex' as Hex })));
+      expect((bad as { shortMessage?: string }).shortMessage).to.equal('Invalid command ID.');
+    });
+
     it('keeps the newest keepPerDevice commands of a device', async function () {
       for (let n = 1; n <= 5; n++) await insertCommand(store, command(n, { keepPerDevice: 3 }));
       await insertCommand(store, command(9, { deviceId: device(2), keepPerDevice: 3 }));

@@ -6,6 +6,7 @@ import {
   insertSnapshot,
   insertSnapshots,
   isReplay,
+  recordTelemetryBatch,
   readSequenceLedger,
   sequenceStatus,
   withTransaction,
@@ -155,6 +156,39 @@ describe('store: sequence gaps', function () {
       await insertSnapshots(store, [snapshot(5, 5), snapshot(5, 5), snapshot(5, 4)]); // duplicates change nothing more
       expect(ranges(await gapsOf(store, device(5)))).to.deep.equal([[8, 8]]);
       expect(await readSequenceLedger(store).last(device(5), 'snapshot')).to.equal(9);
+    });
+  });
+
+  describe('when telemetry batches are recorded', function () {
+    it("accounts for their numbers on the device's one counter: no false gap, and a replay stays a replay", async function () {
+      const id = device(7);
+      const reading = (seq: number) => ({
+        deviceId: id,
+        seq,
+        ts: Date.UTC(2026, 0, 1, 0, 0, seq),
+        body: { temperature: seq },
+      });
+      expect(await insertSnapshots(store, [snapshot(7, 1)])).to.deep.equal([true]);
+      await recordTelemetryBatch(store, { cid: 'bafy-gaps-1', messages: [reading(2), reading(3), reading(4)] });
+      await insertSnapshot(store, snapshot(7, 5));
+      expect(ranges(await gapsOf(store, id))).to.deep.equal([]);
+      expect(await readSequenceLedger(store).last(id, 'telemetry')).to.equal(4);
+      expect(await sequenceStatus(store, { deviceId: id, kind: 'telemetry', seq: 3 })).to.deep.equal({
+        status: 'replay',
+        last: 4,
+      });
+      // A jump in telemetry opens a gap that a late snapshot fills; the replayed batch changes nothing.
+      await recordTelemetryBatch(store, { cid: 'bafy-gaps-2', messages: [reading(8), reading(7)] });
+      expect(ranges(await gapsOf(store, id))).to.deep.equal([[6, 6]]);
+      await recordTelemetryBatch(store, { cid: 'bafy-gaps-1', messages: [reading(2), reading(3), reading(4)] });
+      expect(ranges(await gapsOf(store, id))).to.deep.equal([[6, 6]]);
+      expect(await sequenceStatus(store, { deviceId: id, kind: 'snapshot', seq: 6 })).to.deep.equal({
+        status: 'fills-gap',
+        last: 5,
+      });
+      await insertSnapshot(store, snapshot(7, 6));
+      expect(ranges(await gapsOf(store, id))).to.deep.equal([]);
+      expect(await readSequenceLedger(store).last(id, 'telemetry')).to.equal(8);
     });
   });
 

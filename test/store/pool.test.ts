@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../twin-core/src/config/errors';
 import { StoreError, loadStoreConfig, openStore, redactUrl, withTransaction, type Store } from '../../store/src';
+import { startTcpProxy } from '../helpers/tcpProxy';
 import { createTestDatabase, type TestDatabase } from '../helpers/store';
 import { rejectionOf } from '../helpers/thrownBy';
 
@@ -27,6 +28,15 @@ describe('store: pool, transactions, errors and config', function () {
       );
       const { rows } = await store.query<{ n: number }>('SELECT n FROM counter ORDER BY n');
       expect(rows.map((row) => row.n)).to.deep.equal([1, 2]);
+    });
+
+    it('refuses an isolation level it does not know, naming it, before any SQL', async function () {
+      const injected = 'serializable; DROP TABLE counter; --' as 'serializable';
+      const error = (await rejectionOf(
+        withTransaction(store, () => Promise.resolve(), { isolation: injected }),
+      )) as StoreError;
+      expect(error.shortMessage).to.equal('Invalid isolation level.');
+      expect((await store.query<{ n: number }>('SELECT count(*)::int AS n FROM counter')).rows[0]!.n).to.be.a('number');
     });
 
     it('cancels a statement beyond its bound (SET LOCAL statement_timeout), as a StoreError with the SQL state', async function () {
@@ -92,14 +102,41 @@ describe('store: pool, transactions, errors and config', function () {
       const small = await openStore({ databaseUrl: db.url, poolSize: 2, applicationName: 'store-pool-test' });
       try {
         const running = Promise.all([1, 2, 3, 4, 5].map(() => small.query('SELECT pg_sleep(0.3)')));
-        await sleep(150);
-        const { rows } = await store.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'store-pool-test'`,
-        );
+        // Poll (no fixed sleep): the pool's connections show up as they connect; more than 2 must never be seen.
+        const counts: number[] = [];
+        const deadline = Date.now() + 30_000;
+        while (counts.at(-1) !== 2 && Date.now() < deadline) {
+          const { rows } = await store.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'store-pool-test'`,
+          );
+          counts.push(rows[0]!.n);
+          if (counts.at(-1) !== 2) await sleep(10);
+        }
         await running;
-        expect(rows[0]!.n).to.equal(2);
+        expect(counts.at(-1)).to.equal(2);
+        expect(Math.max(...counts)).to.equal(2);
       } finally {
         await small.close();
+      }
+    });
+  });
+
+  describe('when the network drops packets silently (no reset)', function () {
+    it('fails the query client-side at the statement timeout + 5 s, and keeps TCP keepalives on', async function () {
+      const url = new URL(db.url);
+      const proxy = await startTcpProxy(Number(url.port));
+      url.port = String(proxy.port);
+      const cutOff = await openStore({ databaseUrl: url.toString(), statementTimeoutMs: 200 });
+      try {
+        expect(cutOff.pool.options).to.include({ keepAlive: true, query_timeout: 5_200 });
+        expect((await cutOff.query<{ n: number }>('SELECT 1 AS n')).rows).to.deep.equal([{ n: 1 }]);
+        proxy.stall(); // the server's statement_timeout cannot reach the client any more
+        const error = (await rejectionOf(cutOff.query('SELECT pg_sleep(60)'))) as StoreError;
+        expect(error).to.be.instanceOf(StoreError);
+        expect(error.details).to.match(/timeout/i);
+      } finally {
+        await proxy.close();
+        await cutOff.close();
       }
     });
   });

@@ -109,6 +109,26 @@ describe('store: rejections, notifications and alerts', function () {
       expect(rows[0]!.max).to.equal(300);
     });
 
+    it('stores and counts a rejection whose reason or detail holds U+0000 (as U+FFFD)', async function () {
+      const id = await recordRejection(store, { reason: 'bad\u0000reason', detail: 'x\u0000y', deviceId: device(3) });
+      expect(id).to.be.greaterThan(0);
+      await recordRejection(store, { reason: 'bad\u0000reason', detail: '\u0000' }, { kept: 0 });
+      expect(await countRejectionsByReason(store)).to.deep.equal({ 'bad\uFFFDreason': 2 });
+      expect((await listRejections(store, { deviceId: device(3) }))[0]).to.include({
+        reason: 'bad\uFFFDreason',
+        detail: 'x\uFFFDy',
+      });
+    });
+
+    it('refuses a page size that is no positive integer (NaN too), naming it', async function () {
+      for (const limit of [Number.NaN, 0, 1.5]) {
+        const error = (await rejectionOf(pageRejections(store, { limit }))) as { shortMessage?: string };
+        expect(error.shortMessage).to.equal('Invalid page size.');
+      }
+      await recordRejection(store, { reason: 'replay', detail: 'x' });
+      expect(await pageRejections(store, { limit: 5_000 })).to.have.length(1); // bounded to 1,000, not refused
+    });
+
     it('refuses a bad time or DeviceID naming it, counting nothing', async function () {
       expect((await rejectionOf(recordRejection(store, { reason: 'r', detail: '', at: 'never' }))).message).to.contain(
         'Invalid rejection time',
@@ -156,6 +176,7 @@ describe('store: rejections, notifications and alerts', function () {
       });
       await insertNotification(store, { owner: ALICE, deviceId: device(1), kind: 'note', payload: 'off-chain' });
 
+      expect(await notificationsFor(store, 'not an address')).to.deep.equal([]); // finds nothing, no domain error
       const alices = await notificationsFor(store, ALICE.toLowerCase());
       expect(alices.map((row) => row.kind)).to.deep.equal(['state-changed', 'review-requested', 'note']);
       expect(alices[0]).to.deep.include({
@@ -174,6 +195,21 @@ describe('store: rejections, notifications and alerts', function () {
 
       expect(await deleteChainNotificationsAfter(store, 11)).to.equal(2);
       expect((await notificationsFor(store, ALICE)).map((row) => row.kind)).to.deep.equal(['state-changed', 'note']);
+    });
+
+    it('stores one whose kind or payload (values and member names) holds U+0000, as U+FFFD', async function () {
+      const id = await insertNotification(store, {
+        owner: ALICE,
+        deviceId: device(1),
+        kind: 'state\u0000changed',
+        payload: { 'note\u0000': 'a\u0000b', list: ['\u0000'] },
+      });
+      expect(id).to.be.a('number');
+      const [stored] = await notificationsFor(store, ALICE);
+      expect(stored).to.deep.include({
+        kind: 'state\uFFFDchanged',
+        payload: { 'note\uFFFD': 'a\uFFFDb', list: ['\uFFFD'] },
+      });
     });
 
     it('keeps one when instances apply the same event at once', async function () {
@@ -265,6 +301,14 @@ describe('store: rejections, notifications and alerts', function () {
         [ALICE, 'open'],
         [BOB, 'closed'],
       ]);
+    });
+
+    it('records one whose ID or evidence CID holds U+0000 (as U+FFFD), and finds it again on update', async function () {
+      const nul = alert({ alertId: 'scan\u0000:1', evidenceCid: 'bafy\u0000evidence' });
+      expect(await recordAlert(store, nul, T0)).to.equal('new');
+      expect(await recordAlert(store, { ...nul, ts: '2026-03-01T00:00:20.000Z' }, T0)).to.equal('update');
+      const [stored] = await alertsOf(store, device(5));
+      expect(stored).to.include({ alertId: 'scan\uFFFD:1', evidenceCid: 'bafy\uFFFDevidence' });
     });
 
     it('records nothing when the surrounding transaction fails', async function () {

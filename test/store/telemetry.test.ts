@@ -103,6 +103,14 @@ describe('store: telemetry (latest reading, history partitioned by day, buckets,
       expect(await readSequenceLedger(store).last(device(5), 'telemetry')).to.equal(1);
     });
 
+    it('stores a batch whose sensor names or values hold U+0000 (as U+FFFD)', async function () {
+      const reading = { 'cpu\u0000': 1, label: 'a\u0000b', nested: { '\u0000': ['\u0000'] } };
+      await recordTelemetryBatch(store, { cid: 'bafy-nul', messages: [message(9, 1, T0, reading)] });
+      const expected = { 'cpu\uFFFD': 1, label: 'a\uFFFDb', nested: { '\uFFFD': ['\uFFFD'] } };
+      expect((await latestTelemetry(store, device(9)))?.body).to.deep.equal(expected);
+      expect((await recentTelemetry(store, device(9))).map((row) => row.body)).to.deep.equal([expected]);
+    });
+
     it('refuses bad input naming the field, storing nothing', async function () {
       const bad = await rejectionOf(
         recordTelemetryBatch(store, {

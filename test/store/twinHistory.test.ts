@@ -160,6 +160,9 @@ describe('store: twin history and entities', function () {
       ]);
       expect((await listEntities(store, { role: 'security' })).map((entity) => entity.account)).to.deep.equal([BOB]);
       expect(await listEntities(store, { role: 'owner', status: 'pending' })).to.deep.equal([]);
+      expect((await listEntities(store, { status: 'approved', limit: 1 })).map((entity) => entity.name)).to.deep.equal([
+        'Alice',
+      ]);
       expect(await getEntity(store, 'not an address')).to.equal(undefined);
       const bad = (await rejectionOf(
         upsertEntity(store, { ...base, account: BOB, role: 'owner', status: 'banned' as 'revoked', updatedBlock: 6 }),

@@ -1,6 +1,6 @@
 import type { AlertMessage } from '../../../twin-core/src/messages/alert';
 import { inTransaction, type Db } from '../pool/withTransaction';
-import { deviceIdKey, toDate, toIso, type Row } from '../values';
+import { deviceIdKey, pgText, toDate, toIso, type Row } from '../values';
 
 /** A security alert as indexed: its latest state. */
 export type IndexedAlert = {
@@ -55,9 +55,14 @@ export async function recordAlert(db: Db, message: AlertMessage, now: number): P
   const deviceId = deviceIdKey(message.deviceId);
   const windowFrom = toDate(body.window.from, 'alert window start');
   const windowTo = toDate(body.window.to, 'alert window end');
+  // The free text fields as PostgreSQL can store them (U+0000 as U+FFFD), the same in every statement (behaviour,
+  // status and action are enums, tx is hex: the schema refuses U+0000 there).
+  const alertId = pgText(body.alertId);
+  const by = pgText(message.by);
+  const evidenceCid = pgText(body.evidenceCid);
   return inTransaction(db, async (tx) => {
     const { rowCount } = await tx.query(INSERT, [
-      body.alertId,
+      alertId,
       deviceId,
       body.behaviour,
       body.score,
@@ -65,29 +70,16 @@ export async function recordAlert(db: Db, message: AlertMessage, now: number): P
       body.action,
       windowFrom,
       windowTo,
-      body.evidenceCid,
+      evidenceCid,
       body.tx,
-      message.by,
+      by,
       at,
     ]);
     if (rowCount === 1) return 'new';
-    const { rows } = await tx.query<{ status: string; action: string; updated_at: Date }>(KNOWN, [
-      message.by,
-      body.alertId,
-    ]);
+    const { rows } = await tx.query<{ status: string; action: string; updated_at: Date }>(KNOWN, [by, alertId]);
     const known = rows[0]!;
     if (known.updated_at.getTime() > at.getTime()) return 'stale';
-    await tx.query(UPDATE, [
-      message.by,
-      body.alertId,
-      body.score,
-      body.status,
-      body.action,
-      windowTo,
-      body.evidenceCid,
-      body.tx,
-      at,
-    ]);
+    await tx.query(UPDATE, [by, alertId, body.score, body.status, body.action, windowTo, evidenceCid, body.tx, at]);
     if (known.status !== body.status) return 'status';
     if (known.action !== body.action) return 'action';
     return 'update';

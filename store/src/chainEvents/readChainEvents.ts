@@ -1,49 +1,73 @@
 import type { Db } from '../pool/withTransaction';
-import { type Row, pgText } from '../values';
+import { type Row, pageSize, pgText } from '../values';
 import { CHAIN_EVENT_COLUMNS, blockBound, chainEventFromRow, type StoredChainEvent } from './types';
 
 const AFTER = {
   name: 'store.chainEvents.after',
-  text: `SELECT ${CHAIN_EVENT_COLUMNS} FROM chain_events WHERE block > $1 ORDER BY block, log_index`,
+  text: `SELECT ${CHAIN_EVENT_COLUMNS} FROM chain_events WHERE block > $1 ORDER BY block, log_index LIMIT $2`,
 };
 const OF = {
   name: 'store.chainEvents.of',
-  text: `SELECT ${CHAIN_EVENT_COLUMNS} FROM chain_events WHERE subject = $1::text ORDER BY block, log_index`,
+  text: `SELECT ${CHAIN_EVENT_COLUMNS} FROM chain_events WHERE subject = $1::text ORDER BY block, log_index LIMIT $2`,
 };
 const BLOCKS = {
   name: 'store.chainEvents.blocks',
-  text: 'SELECT DISTINCT block, block_hash FROM chain_events ORDER BY block',
+  text: 'SELECT DISTINCT block, block_hash FROM chain_events ORDER BY block LIMIT $1',
 };
 
+/** Rows a chain-event listing returns by default ({@link ChainEventsOptions}). */
+export const DEFAULT_CHAIN_EVENTS_LIMIT = 10_000;
+/** Rows a chain-event listing returns at most, whatever `limit` asks ({@link ChainEventsOptions}). */
+export const MAX_CHAIN_EVENTS_LIMIT = 100_000;
+
+/** Options of the chain-event listings: `limit` rows at most, the first in chain order (default 10,000, at most
+ * 100,000; not a positive integer: refused). */
+export type ChainEventsOptions = { limit?: number };
+
+const limitOf = (options: ChainEventsOptions) =>
+  pageSize(options.limit, DEFAULT_CHAIN_EVENTS_LIMIT, MAX_CHAIN_EVENTS_LIMIT);
+
 /**
- * Applied events in blocks above `block`, in chain order.
+ * Applied events in blocks above `block`, in chain order: the first `limit` ({@link ChainEventsOptions}).
  *
  * @example
  * const undone = await chainEventsAfter(tx, forkBlock)
  */
-export async function chainEventsAfter(db: Db, block: number): Promise<StoredChainEvent[]> {
-  const { rows } = await db.query<Row>(AFTER, [blockBound(block)]);
+export async function chainEventsAfter(
+  db: Db,
+  block: number,
+  options: ChainEventsOptions = {},
+): Promise<StoredChainEvent[]> {
+  const { rows } = await db.query<Row>(AFTER, [blockBound(block), limitOf(options)]);
   return rows.map(chainEventFromRow);
 }
 
 /**
- * Applied events about `subject` (any case), in chain order.
+ * Applied events about `subject` (any case), in chain order: the first `limit` ({@link ChainEventsOptions}).
  *
  * @example
  * const history = await chainEventsOf(store, deviceId)
  */
-export async function chainEventsOf(db: Db, subject: string): Promise<StoredChainEvent[]> {
-  const { rows } = await db.query<Row>(OF, [pgText(subject)]);
+export async function chainEventsOf(
+  db: Db,
+  subject: string,
+  options: ChainEventsOptions = {},
+): Promise<StoredChainEvent[]> {
+  const { rows } = await db.query<Row>(OF, [pgText(subject), limitOf(options)]);
   return rows.map(chainEventFromRow);
 }
 
 /**
- * Every block holding an applied event, with the hash it had when applied, ascending.
+ * The blocks holding an applied event, with the hash each had when applied, ascending: the first `limit`
+ * ({@link ChainEventsOptions}).
  *
  * @example
  * const blocks = await chainEventBlocks(store) // [{ block: 12, hash: '0x…' }, …]
  */
-export async function chainEventBlocks(db: Db): Promise<{ block: number; hash: string }[]> {
-  const { rows } = await db.query<{ block: number; block_hash: string }>(BLOCKS);
+export async function chainEventBlocks(
+  db: Db,
+  options: ChainEventsOptions = {},
+): Promise<{ block: number; hash: string }[]> {
+  const { rows } = await db.query<{ block: number; block_hash: string }>(BLOCKS, [limitOf(options)]);
   return rows.map((row) => ({ block: row.block, hash: row.block_hash }));
 }

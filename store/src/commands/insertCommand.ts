@@ -1,5 +1,5 @@
 import { inTransaction, type Db } from '../pool/withTransaction';
-import { deviceIdKey, toDate } from '../values';
+import { deviceIdKey, hashKey, pgJson, pgText, toDate } from '../values';
 import { nextUpdateSeq, type CommandInput } from './types';
 
 const INSERT = {
@@ -15,7 +15,7 @@ const PRUNE = {
 };
 
 /**
- * Records an owner-signed command as `pending`; returns false when its ID or its nonce (for that device) is already
+ * Records an owner-signed command as `pending` (U+0000 in its text or args stored as U+FFFD); returns false when its ID or its nonce (for that device) is already
  * known, whichever instance recorded it. Keeps only the newest `keepPerDevice` commands of the device.
  *
  * @example
@@ -23,17 +23,19 @@ const PRUNE = {
  */
 export async function insertCommand(db: Db, input: CommandInput): Promise<boolean> {
   const deviceId = deviceIdKey(input.deviceId);
+  // Lower-case, as getCommand and updateCommandStatus look it up.
+  const commandId = hashKey(input.commandId, 'command ID');
   const createdAt = toDate(input.createdAt, 'creation time');
   return inTransaction(db, async (tx) => {
     const { rowCount } = await tx.query(INSERT, [
-      input.commandId,
+      commandId,
       deviceId,
-      input.command,
-      JSON.stringify(input.args),
-      input.nonce,
+      pgText(input.command),
+      pgJson(input.args),
+      pgText(input.nonce),
       input.expiry,
-      input.signer,
-      input.sig,
+      pgText(input.signer),
+      pgText(input.sig),
       createdAt,
       await nextUpdateSeq(tx),
     ]);

@@ -1,6 +1,6 @@
 import type { CommandStatus } from '../../../twin-core/src/messages/command';
 import { inTransaction, type Db } from '../pool/withTransaction';
-import { deviceIdKey, type Row } from '../values';
+import { deviceIdKey, pgJson, type Row } from '../values';
 import { commandFromRow, nextUpdateSeq, type CommandStatusUpdate, type IndexedCommand } from './types';
 
 /** Which status may follow which: forward only, and nothing after a final one. */
@@ -48,8 +48,8 @@ export async function updateCommandStatus(db: Db, update: CommandStatusUpdate): 
       commandId,
       deviceId,
       update.status,
-      update.result === undefined ? null : JSON.stringify(update.result),
-      update.error === undefined ? null : JSON.stringify(update.error),
+      update.result === undefined ? null : pgJson(update.result), // a device's text: U+0000 stored as U+FFFD
+      update.error === undefined ? null : pgJson(update.error),
       new Date(update.at),
       seq,
     ]);

@@ -138,6 +138,8 @@ export function createStoreFeed(store: Store, options: StoreFeedOptions = {}): S
     healthy = false;
     const connection = new pg.Client({
       ...(store.pool.options as pg.ClientConfig),
+      // The LISTEN connection idles between notifications: keepalives find a silently dead peer.
+      keepAlive: true,
       application_name: options.applicationName ?? 'twin-store-feed',
     });
     client = connection;

@@ -1,2 +1,3 @@
 export * from './sequenceLedger';
 export * from './sequenceGaps';
+export * from './advanceSequenceLedgers';

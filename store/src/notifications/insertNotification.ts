@@ -1,6 +1,6 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import type { Db } from '../pool/withTransaction';
-import { deviceIdKey, hashKey, toDate, type TimeInput } from '../values';
+import { deviceIdKey, hashKey, pgJson, pgText, toDate, type TimeInput } from '../values';
 
 /** A message for a twin's owner, e.g. that its state changed. */
 export type IndexedNotification = {
@@ -35,17 +35,18 @@ const INSERT = {
 };
 
 /**
- * Adds a notification; returns its id, or undefined when the event it comes from already has one.
+ * Adds a notification (U+0000 in its text or payload stored as U+FFFD); returns its id, or undefined when the event
+ * it comes from already has one.
  *
  * @example
  * await insertNotification(store, { owner, deviceId, kind: 'state-changed', payload: { newState: 'suspended' } })
  */
 export async function insertNotification(db: Db, notification: NotificationInput): Promise<number | undefined> {
   const { rows } = await db.query<{ id: number }>(INSERT, [
-    notification.owner,
+    pgText(notification.owner),
     deviceIdKey(notification.deviceId),
-    notification.kind,
-    JSON.stringify(notification.payload ?? null),
+    pgText(notification.kind),
+    pgJson(notification.payload ?? null),
     toDate(notification.createdAt ?? Date.now(), 'creation time'),
     notification.event?.block ?? null,
     notification.event === undefined ? null : hashKey(notification.event.tx, 'transaction hash'),

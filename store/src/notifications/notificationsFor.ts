@@ -1,6 +1,6 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import type { Db } from '../pool/withTransaction';
-import { deviceIdKey, pageSize, toIso, type Row } from '../values';
+import { deviceIdKey, pageSize, pgText, toIso, type Row } from '../values';
 import type { IndexedNotification } from './insertNotification';
 
 /** Filters of {@link notificationsFor}. */
@@ -18,14 +18,15 @@ export type NotificationsQuery = {
 
 const select = (order: 'ASC' | 'DESC') => ({
   name: `store.notifications.for.${order.toLowerCase()}`,
-  text: `SELECT * FROM notifications WHERE owner = $1 AND id > $2 AND id < $5 AND ($3::text IS NULL OR device_id = $3)
+  text: `SELECT * FROM notifications WHERE owner = $1::text AND id > $2 AND id < $5 AND ($3::text IS NULL OR device_id = $3)
          ORDER BY id ${order} LIMIT $4`,
 });
 const OLDEST_FIRST = select('ASC');
 const NEWEST_FIRST = select('DESC');
 
 /**
- * An owner's notifications, oldest first unless `newestFirst` (the owner's address in any case).
+ * An owner's notifications, oldest first unless `newestFirst` (the owner's address in any case; text that is no
+ * address finds nothing).
  *
  * @example
  * const unseen = await notificationsFor(store, owner, { afterId: lastSeen })
@@ -36,7 +37,7 @@ export async function notificationsFor(
   query: NotificationsQuery = {},
 ): Promise<IndexedNotification[]> {
   const { rows } = await db.query<Row>(query.newestFirst === true ? NEWEST_FIRST : OLDEST_FIRST, [
-    owner,
+    pgText(owner),
     query.afterId ?? 0,
     query.deviceId === undefined ? null : deviceIdKey(query.deviceId),
     pageSize(query.limit, 100, 1_000),

@@ -14,7 +14,10 @@ export type OpenStoreOptions = {
   databaseUrl: string;
   /** Connections at most (default 10). */
   poolSize?: number;
-  /** Session `statement_timeout`, and each transaction's, ms (default 30,000; 0 no limit). */
+  /**
+   * Session `statement_timeout`, and each transaction's, ms (default 30,000; 0 no limit). Above 0, each query is also
+   * bounded client-side at this + {@link QUERY_TIMEOUT_MARGIN_MS} (pg `query_timeout`), for a silent partition.
+   */
   statementTimeoutMs?: number;
   /** Session `idle_in_transaction_session_timeout`, ms (default 60,000; 0 no limit). */
   idleInTransactionTimeoutMs?: number;
@@ -37,6 +40,8 @@ export type OpenStoreOptions = {
 };
 
 const INT8 = 20;
+/** The client-side bound on a query is the statement timeout plus this, ms: the server's own bound fires first. */
+export const QUERY_TIMEOUT_MARGIN_MS = 5_000;
 
 /**
  * Connects to PostgreSQL, refuses a server older than 15 (naming its version), migrates the schema (or checks it)
@@ -61,6 +66,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     statement_timeout: settings.statementTimeoutMs,
+    // A silent partition (no RST) must not hold a pool slot until the kernel gives up (~15 min): TCP keepalives, and
+    // a client-side bound on each query a little above the server's (which cannot fire when the server is cut off).
+    keepAlive: true,
+    ...(settings.statementTimeoutMs > 0
+      ? { query_timeout: settings.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS }
+      : {}),
     idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
     application_name: options.applicationName ?? 'twin-store',
     types: {
@@ -122,7 +133,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
 }
 
-function passwordOf(url: string): string {
+/**
+ * The password of a connection URL (decoded), '' without one: what error messages must not show.
+ *
+ * @example
+ * wrapPgError(error, 'Cannot connect.', [passwordOf(url)])
+ */
+export function passwordOf(url: string): string {
   try {
     return decodeURIComponent(new URL(url).password);
   } catch {

@@ -2,11 +2,17 @@ import { RETRYABLE_SQL_STATES, StoreError, wrapPgError } from '../errors';
 import { runQuery } from './runQuery';
 import type { Queryable, Store, Transaction } from './types';
 
+/** The isolation levels {@link withTransaction} takes (checked at run time: the level is written into the SQL). */
+export const ISOLATION_LEVELS = ['read committed', 'repeatable read', 'serializable'] as const;
+
 /** Options of {@link withTransaction}. */
 export type TransactionOptions = {
   /** Default `read committed`. Serializable transactions are retried on serialization failures. */
-  isolation?: 'read committed' | 'repeatable read' | 'serializable';
-  /** `SET LOCAL statement_timeout` for this transaction, ms (default the store's). */
+  isolation?: (typeof ISOLATION_LEVELS)[number];
+  /**
+   * `SET LOCAL statement_timeout` for this transaction, ms (default the store's). A longer bound than the store's is
+   * still cut client-side at the store's + 5,000 ms (the pool's `query_timeout`).
+   */
   statementTimeoutMs?: number;
   /** `SET LOCAL idle_in_transaction_session_timeout`, ms (default the store's). */
   idleInTransactionTimeoutMs?: number;
@@ -91,10 +97,16 @@ async function attemptTransaction<T>(
   const onError = (error: Error) => (broken = error);
   client.on('error', onError);
   try {
+    const isolation = options.isolation ?? 'read committed';
+    if (!(ISOLATION_LEVELS as readonly string[]).includes(isolation)) {
+      throw new StoreError('Invalid isolation level.', {
+        details: `expected one of ${ISOLATION_LEVELS.join(', ')}, got ${String(isolation)}`,
+      });
+    }
     const statementMs = options.statementTimeoutMs ?? store.settings.statementTimeoutMs;
     const idleMs = options.idleInTransactionTimeoutMs ?? store.settings.idleInTransactionTimeoutMs;
     await tx.query(
-      `BEGIN ISOLATION LEVEL ${(options.isolation ?? 'read committed').toUpperCase()};` +
+      `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()};` +
         ` SET LOCAL statement_timeout = ${integer(statementMs)};` +
         ` SET LOCAL idle_in_transaction_session_timeout = ${integer(idleMs)}`,
     );

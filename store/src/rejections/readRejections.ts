@@ -1,5 +1,5 @@
 import type { Db } from '../pool/withTransaction';
-import { deviceIdKey, toDate, toIso, type Row, type TimeInput } from '../values';
+import { deviceIdKey, pageSize, toDate, toIso, type Row, type TimeInput } from '../values';
 import type { IndexedRejection } from './recordRejection';
 
 /**
@@ -53,7 +53,7 @@ const PAGE = {
  * await pageRejections(store, { reason: 'wrong-signer', deviceId, limit: 50 })
  */
 export async function pageRejections(db: Db, query: PageRejectionsQuery = {}): Promise<IndexedRejection[]> {
-  const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), 1_000);
+  const limit = pageSize(query.limit, 100, 1_000);
   const { rows } = await db.query<Row>(PAGE, [
     query.reason ?? null,
     query.deviceId === undefined ? null : deviceIdKey(query.deviceId),

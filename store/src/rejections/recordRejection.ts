@@ -1,6 +1,6 @@
 import { inTransaction, type Db } from '../pool/withTransaction';
 import { StoreError } from '../errors';
-import { deviceIdKey, toDate, type TimeInput } from '../values';
+import { deviceIdKey, pgText, toDate, type TimeInput } from '../values';
 
 /** A message the oracle refused. */
 export type IndexedRejection = {
@@ -54,7 +54,7 @@ const COUNT_ONLY = {
 
 /**
  * Records a refused message: one row (its detail cut to {@link MAX_REJECTION_DETAIL} characters), one more in its
- * reason's count, and the oldest rows beyond `kept` deleted, so what a stranger sending garbage makes the index
+ * reason's count, and the oldest rows beyond `kept` deleted (U+0000 in the reason or detail stored as U+FFFD), so what a stranger sending garbage makes the index
  * store is bounded while the counts keep every refusal, exact whatever number of instances record at once. In one
  * statement (the caller's transaction when `db` is one). Returns the row's id (0 with `kept: 0`: no row is kept).
  *
@@ -72,17 +72,20 @@ export async function recordRejection(
   }
   const at = toDate(rejection.at ?? Date.now(), 'rejection time');
   const deviceId = rejection.deviceId === undefined ? null : deviceIdKey(rejection.deviceId);
-  const detail =
+  // Stranger-controlled text: U+0000 (no text column can hold it) is stored as U+FFFD, the rejection still counted.
+  const reason = pgText(rejection.reason);
+  const detail = pgText(
     rejection.detail.length > MAX_REJECTION_DETAIL
       ? `${rejection.detail.slice(0, MAX_REJECTION_DETAIL - 1)}…`
-      : rejection.detail;
+      : rejection.detail,
+  );
   if (kept === 0) {
-    await db.query(COUNT_ONLY, [rejection.reason]);
+    await db.query(COUNT_ONLY, [reason]);
     return 0;
   }
   // In a transaction of its own when given the store: a deadlock between two instances' prunes is retried.
   const { rows } = await inTransaction(db, (tx) =>
-    tx.query<{ id: number }>(RECORD, [at, deviceId, rejection.reason, detail, kept]),
+    tx.query<{ id: number }>(RECORD, [at, deviceId, reason, detail, kept]),
   );
   return rows[0]!.id;
 }

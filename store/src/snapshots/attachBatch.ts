@@ -4,7 +4,8 @@ import { deviceIdKey, hashKey, sequenceNumber } from '../values';
 import type { BatchLeaf } from './types';
 
 // NO KEY UPDATE, not UPDATE: a claimer inserting a batch_members row takes KEY SHARE on the snapshot (the foreign
-// key) while holding the queue row this function deletes; FOR UPDATE would conflict with that and deadlock.
+// key) while holding the queue row this function deletes; FOR UPDATE would conflict with that and deadlock. So this
+// read does not wait for a claim in progress: the upsert below re-checks the membership it finds.
 const CURRENT = {
   name: 'store.snapshots.membership',
   text: `SELECT s.seq, m.batch_id, b.status FROM snapshots s
@@ -16,7 +17,9 @@ const UPSERT_MEMBER = {
   name: 'store.snapshots.attach',
   text: `INSERT INTO batch_members (device_id, seq, batch_id, leaf_index, proof) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (device_id, seq) DO UPDATE
-         SET batch_id = excluded.batch_id, leaf_index = excluded.leaf_index, proof = excluded.proof`,
+         SET batch_id = excluded.batch_id, leaf_index = excluded.leaf_index, proof = excluded.proof
+         WHERE batch_members.batch_id = excluded.batch_id
+            OR EXISTS (SELECT 1 FROM batches b WHERE b.id = batch_members.batch_id AND b.status = 'failed')`,
 };
 const DEQUEUE = {
   name: 'store.snapshots.dequeue',
@@ -48,7 +51,19 @@ export async function attachBatch(db: Db, batchId: number, leaves: readonly Batc
         });
       }
       const proof = JSON.stringify(leaf.proof.map((node) => hashKey(node, 'proof node')));
-      await tx.query(UPSERT_MEMBER, [deviceId, seq, batchId, sequenceNumber(leaf.leafIndex, 'leaf index'), proof]);
+      const upserted = await tx.query(UPSERT_MEMBER, [
+        deviceId,
+        seq,
+        batchId,
+        sequenceNumber(leaf.leafIndex, 'leaf index'),
+        proof,
+      ]);
+      // No row: a claim committed since the read above (its insert made this one wait) holds the snapshot.
+      if (upserted.rowCount !== 1) {
+        throw new StoreError('The snapshot is in another batch.', {
+          details: `${deviceId} #${seq} was claimed by another batch meanwhile`,
+        });
+      }
       await tx.query(DEQUEUE, [deviceId, seq]);
     }
   });

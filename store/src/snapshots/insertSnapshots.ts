@@ -1,3 +1,4 @@
+import { advanceSequenceLedgers } from '../ledger/advanceSequenceLedgers';
 import { inTransaction, type Db } from '../pool/withTransaction';
 import { deviceIdKey, hashKey, sequenceNumber, toDate } from '../values';
 import { SNAPSHOT_LEDGER_KIND } from './insertSnapshot';
@@ -6,7 +7,7 @@ import type { SnapshotInput } from './types';
 /*
  * One statement for the whole set: the snapshots (duplicates skipped) and their queue rows; the foreign keys of the
  * queue rows are checked at the end of the statement, when the snapshots are in. The ledger and the gaps are then
- * advanced for each inserted snapshot (store_advance_sequences, in DeviceID and seq order, so that two writers lock
+ * advanced for each inserted snapshot (advanceSequenceLedgers, in DeviceID and seq order, so that two writers lock
  * the devices' rows in the same order).
  */
 const INSERT_MANY = {
@@ -26,16 +27,12 @@ const INSERT_MANY = {
          )
          SELECT device_id, seq FROM inserted`,
 };
-const ADVANCE_MANY = {
-  name: 'store.snapshots.advanceMany',
-  text: 'SELECT store_advance_sequences($1::text[], $2, $3::bigint[])',
-};
 
 /**
  * Records many snapshots in one insert statement and one transaction (the caller's when `db` is one), as
  * {@link insertSnapshot} does one: each new snapshot queued for batching, each device's replay ledger advanced to its
- * highest new seq and its sequence gaps accounted for, all or nothing. Duplicates (already stored, or twice in `snapshots`) change nothing. Returns,
- * in the order given, whether each was inserted.
+ * highest new seq and its sequence gaps accounted for, all or nothing. Duplicates (already stored, or twice in
+ * `snapshots`) change nothing. Returns, in the order given, whether each was inserted.
  *
  * @example
  * const inserted = await insertSnapshots(store, accepted.map((message) => message.snapshot))
@@ -54,13 +51,12 @@ export async function insertSnapshots(db: Db, snapshots: readonly SnapshotInput[
   }
   const rows = await inTransaction(db, async (tx) => {
     const { rows: inserted } = await tx.query<{ device_id: string; seq: number }>(INSERT_MANY, columns);
-    if (inserted.length > 0) {
-      await tx.query(ADVANCE_MANY, [
-        inserted.map((row) => row.device_id),
-        SNAPSHOT_LEDGER_KIND,
-        inserted.map((row) => row.seq),
-      ]);
-    }
+    await advanceSequenceLedgers(
+      tx,
+      SNAPSHOT_LEDGER_KIND,
+      inserted.map((row) => row.device_id),
+      inserted.map((row) => row.seq),
+    );
     return inserted;
   });
   const inserted = new Set(rows.map((row) => `${row.device_id}#${row.seq}`));

@@ -1,12 +1,14 @@
+import { advanceSequenceLedgers } from '../ledger/advanceSequenceLedgers';
 import { inTransaction, type Db } from '../pool/withTransaction';
 import { StoreError } from '../errors';
-import { deviceIdKey, sequenceNumber, toDate } from '../values';
+import { deviceIdKey, pgJson, pgText, sequenceNumber, toDate } from '../values';
 import { TELEMETRY_LEDGER_KIND, type TelemetryBatchInput } from './types';
 
 /*
  * One statement for the whole batch: its row, each device's latest reading (the highest seq of the batch, replacing
- * an older one), the readings of the days that have a partition, and each device's replay ledger advanced to its
- * highest seq. Rows are upserted in DeviceID order, so that two writers lock them in the same order.
+ * an older one) and the readings of the days that have a partition. Rows are upserted in DeviceID order, so that two
+ * writers lock them in the same order. The ledger and the gaps are advanced after it, in the same transaction
+ * (advanceSequenceLedgers).
  */
 const RECORD = {
   name: 'store.telemetry.recordBatch',
@@ -33,11 +35,6 @@ const RECORD = {
            ORDER BY i.device_id, i.seq
            ON CONFLICT DO NOTHING
            RETURNING 1
-         ),
-         ledger AS (
-           INSERT INTO sequence_ledger (device_id, kind, seq)
-           SELECT device_id, $8, max(seq) FROM input GROUP BY device_id ORDER BY device_id
-           ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > sequence_ledger.seq
          )
          SELECT coalesce((SELECT id FROM batch), (SELECT id FROM telemetry_batches WHERE cid = $5)) AS id,
                 (SELECT count(*) FROM readings)::int AS kept`,
@@ -58,10 +55,10 @@ const PRUNE = {
  * Records a stored telemetry batch, in one statement and one transaction (the caller's when `db` is one): the batch
  * row, each device's latest reading pointed at the batch's CID, every reading kept for charts and the time-bucket
  * query (in its day's partition; a day without one, see {@link ensureTelemetryPartitions}, keeps none), and each
- * device's replay ledger (kind `telemetry`) advanced to its highest seq: the ledger commits or rolls back with the
- * readings. Redelivered readings (same device, seq and time) are skipped. With `keepReadings`, only the newest that
- * many readings of each device are kept (0: none). Returns the batch's id (the first row's when the CID was recorded
- * before).
+ * device's replay ledger (kind `telemetry`) advanced to its highest seq with every seq accounted for in the device's
+ * sequence gaps (one counter over every kind): the ledger commits or rolls back with the readings. Redelivered
+ * readings (same device, seq and time) are skipped. With `keepReadings`, only the newest that many readings of each
+ * device are kept (0: none). Returns the batch's id (the first row's when the CID was recorded before).
  *
  * @example
  * const id = await recordTelemetryBatch(store, { cid, messages: batch.map(({ message }) => message) })
@@ -79,7 +76,7 @@ export async function recordTelemetryBatch(db: Db, batch: TelemetryBatchInput): 
     columns[0].push(deviceIdKey(message.deviceId));
     columns[1].push(sequenceNumber(message.seq, 'telemetry sequence number'));
     columns[2].push(toDate(message.ts, 'telemetry time'));
-    const body = JSON.stringify(message.body);
+    const body = pgJson(message.body); // U+0000 (no jsonb can hold it) as U+FFFD, in values and member names
     if (body === undefined) {
       throw new StoreError('Invalid telemetry body.', { details: `device ${message.deviceId} seq ${message.seq}` });
     }
@@ -89,11 +86,11 @@ export async function recordTelemetryBatch(db: Db, batch: TelemetryBatchInput): 
   return inTransaction(db, async (tx) => {
     const { rows } = await tx.query<{ id: number; kept: number }>(RECORD, [
       ...columns,
-      batch.cid,
+      pgText(batch.cid),
       now,
       keep !== 0,
-      TELEMETRY_LEDGER_KIND,
     ]);
+    await advanceSequenceLedgers(tx, TELEMETRY_LEDGER_KIND, columns[0], columns[1]);
     if (keep !== undefined && keep > 0) {
       await tx.query(PRUNE, [[...new Set(columns[0])].sort(), keep]);
     }
