@@ -223,9 +223,17 @@ export function createLab(parameters: CreateLabParameters = {}): Lab {
       );
       await Promise.all(exits);
       // Grandchildren too (the agent's tcpdump, a traffic script's ping): every process left in the lab's namespaces.
-      for (const namespace of [device, network]) {
-        const pids = spawnSync('ip', ['netns', 'pids', namespace.name], { encoding: 'utf8' }).stdout ?? '';
-        for (const pid of pids.split(/\s+/).filter((text) => /^\d+$/.test(text))) signal(Number(pid), 'SIGKILL');
+      const left = () =>
+        [device, network].flatMap((namespace) =>
+          (spawnSync('ip', ['netns', 'pids', namespace.name], { encoding: 'utf8' }).stdout ?? '')
+            .split(/\s+/)
+            .filter((text) => /^\d+$/.test(text))
+            .map(Number),
+        );
+      for (const pid of left()) signal(pid, 'SIGKILL');
+      // A SIGKILLed process is gone only once the kernel has ended it: wait (5 s at most) so close() means ended.
+      for (let waited = 0; left().length > 0 && waited < 5_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
       cleanup();
       rmSync(directory, { recursive: true, force: true });

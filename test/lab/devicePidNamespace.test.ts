@@ -4,6 +4,14 @@ import { expect } from 'chai';
 import { createLab, labUnavailable, type Lab } from '../../lab/src';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Polls `probe` every 100 ms until it returns a value that is not undefined, or until `ms` (a loaded machine is slow). */
+async function until<T>(probe: () => T | undefined, ms = 10_000): Promise<T | undefined> {
+  for (let waited = 0; ; waited += 100) {
+    const value = probe();
+    if (value !== undefined || waited >= ms) return value;
+    await sleep(100);
+  }
+}
 const alive = (pid: number) => {
   try {
     // a zombie waiting for its reaper is gone as far as the lab is concerned
@@ -75,24 +83,22 @@ describe("The lab device's own PID namespace (issue 17)", function () {
     // a daemon: its parent exits at once, it is adopted by the namespace's PID 1
     const daemonize = lab.spawnIn(lab.device, 'sh', ['-c', '(sleep 301 &) ; exit 0']);
     await new Promise((resolve) => daemonize.once('exit', resolve));
-    await sleep(200);
-    const [orphan] = hostPids(lab, 'sleep\u0000301');
+    const orphan = await until(() => hostPids(lab!, 'sleep\u0000301')[0]);
     expect(orphan, 'the orphaned sleep').to.be.a('number');
     process.kill(lab.deviceInitPid()!, 'SIGKILL');
-    for (let waited = 0; alive(orphan!) && waited < 5_000; waited += 100) await sleep(100);
-    expect(alive(orphan!)).to.equal(false);
+    expect(await until(() => (alive(orphan!) ? undefined : true))).to.equal(true);
 
     // a new lab: close() ends a daemon and a process that ignores SIGTERM
     await lab.close();
     lab = createLab({ id: `r${process.pid % 100000}` });
     const stubborn = lab.spawnIn(lab.device, 'sh', ['-c', "trap '' TERM; (sleep 302 &); while :; do sleep 1; done"]);
-    await sleep(500);
-    const pids = [...hostPids(lab, 'sleep\u0000302'), stubborn.pid!, lab.deviceInitPid()!];
+    const daemon = await until(() => hostPids(lab!, 'sleep\u0000302')[0]);
+    const pids = [daemon, stubborn.pid, lab.deviceInitPid()].filter((pid): pid is number => pid !== undefined);
     expect(pids).to.have.length(3);
     const closed = lab;
     lab = undefined;
     await closed.close();
-    expect(pids.filter(alive)).to.deep.equal([]);
+    expect(await until(() => (pids.some(alive) ? undefined : true))).to.equal(true, `still alive: ${pids.filter(alive)}`);
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.to.include(closed.device.name);
   });
 });
