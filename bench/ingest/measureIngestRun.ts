@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BrokerAuthStats } from '../../broker/src';
@@ -102,7 +103,13 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
           deploymentFile: parameters.deploymentFile,
           dataDir: parameters.dataDir,
         }),
-        ...(broker.passwordLogin ? { ORACLE_MQTT_PASSWORD: broker.passwordLogin.password(oracleUsername) } : {}),
+        // A broker with logins: the share group is a secret (oracle/src/config.ts, loadOracleConfig).
+        ...(broker.passwordLogin
+          ? {
+              ORACLE_MQTT_PASSWORD: broker.passwordLogin.password(oracleUsername),
+              ORACLE_MQTT_SHARE_GROUP: randomBytes(16).toString('hex'),
+            }
+          : {}),
         ORACLE_BATCH_SIZE: String(BENCH_ORACLE_SETTINGS.batchSize),
         ORACLE_BATCH_AGE_MS: String(BENCH_ORACLE_SETTINGS.batchAgeMs),
         ORACLE_CONFIRMATIONS: String(BENCH_ORACLE_SETTINGS.confirmations),

@@ -44,7 +44,12 @@ export const oracleConfigSchema = z.object({
   mqttCertFile: z.string().min(1).optional(),
   mqttKeyFile: z.string().min(1).optional(),
   mqttRejectUnauthorized: boolean.default(true),
-  /** Shared-subscription group: oracle instances in one group split the messages (default `oracle`). */
+  /**
+   * Shared-subscription group: oracle instances in one group split the messages (default `oracle`). On a broker with
+   * logins (`mqttPassword`) it must be a secret of at least 16 characters shared by the oracle instances only: a broker
+   * such as Mosquitto lets any client that may read a topic join any group on it, so a security entity or an API that
+   * knew the group would take a share of the oracle's messages (see {@link loadOracleConfig}).
+   */
   mqttShareGroup: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
@@ -173,5 +178,16 @@ export function loadOracleConfig(
         `maxPayloadBytes, ${least} (got ${config.journalMaxBytes})`,
     ]);
   }
+  if (config.mqttShared && config.mqttPassword !== undefined && config.mqttShareGroup.length < MIN_SECRET_SHARE_GROUP) {
+    throw new ConfigError('oracle configuration', [
+      `mqttShareGroup (ORACLE_MQTT_SHARE_GROUP): on a broker with logins it must be a secret of at least ` +
+        `${MIN_SECRET_SHARE_GROUP} characters shared by the oracle instances only (e.g. \`openssl rand -hex 16\`): the ` +
+        `broker lets every client that may read a device topic (a security entity, the API) join a group on it and ` +
+        `take a share of the oracle's messages; or set ORACLE_MQTT_SHARED=false (got ${config.mqttShareGroup.length} characters)`,
+    ]);
+  }
   return config;
 }
+
+/** The shortest share group the oracle takes on a broker with logins (a secret: nobody else may join it). */
+export const MIN_SECRET_SHARE_GROUP = 16;

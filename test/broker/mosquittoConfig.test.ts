@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import {
   writeMosquittoConf,
   writeMosquittoFiles,
 } from '../../broker/src';
+import { loadOracleConfig } from '../../oracle/src/config';
+import { oracleSubscriptions } from '../../oracle/src/ingest/oracleMqtt';
 import { brokerUsername, type BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { freePort, mosquittoPath, waitForPort, waitUntil } from '../helpers/brokers';
@@ -75,8 +78,8 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
     username: brokerUsername(principal),
     password: mosquittoPassword(SECRET, brokerUsername(principal)),
   });
-  const as = async (principal: BrokerPrincipal) => {
-    const client = await attempt(url, login(principal));
+  const as = async (principal: BrokerPrincipal, options: IClientOptions = {}) => {
+    const client = await attempt(url, { ...login(principal), ...options });
     if (client instanceof Error) throw client;
     clients.push(client);
     return client;
@@ -123,6 +126,40 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
     await security.publishAsync(`twins/${b}/command`, 'x', { qos: 1 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received.filter((topic) => topic === `twins/${b}/command`)).to.deep.equal([]);
+  });
+
+  it("keeps the oracle's shared subscriptions to it: a security entity under the default group name takes none of its snapshots", async function () {
+    // Mosquitto lets any client that may read a topic join any share group on it (the ACL cannot name groups), so the
+    // oracle's group is a secret on a broker with logins (loadOracleConfig refuses a guessable one).
+    const a = harness.devices[0]!.deviceId;
+    const group = loadOracleConfig({
+      environment: {
+        ORACLE_ORACLE_KEY: harness.node.wallet(CAST.oracle).privateKey,
+        ORACLE_MQTT_PASSWORD: 'x',
+        ORACLE_MQTT_SHARE_GROUP: randomBytes(16).toString('hex'),
+      },
+    }).mqttShareGroup;
+    const v5 = { protocolVersion: 5 as const };
+    const oracle = await as({ kind: 'oracle', id: harness.node.wallet(CAST.oracle).address }, v5);
+    const security = await as({ kind: 'security', id: harness.node.wallet(CAST.security).address }, v5);
+    const device = await as({ kind: 'device', id: a }, v5);
+    const filters = oracleSubscriptions(group).filter((filter) => filter.endsWith('/snapshot'));
+    expect(filters).to.deep.equal([`$share/${group}/twins/+/snapshot`]);
+    await oracle.subscribeAsync(filters, { qos: 1 });
+    await security.subscribeAsync('$share/oracle/twins/+/snapshot', { qos: 1 });
+    const got = { oracle: 0, security: 0 };
+    oracle.on('message', (topic) => topic === `twins/${a}/snapshot` && got.oracle++);
+    security.on('message', (topic) => topic === `twins/${a}/snapshot` && got.security++);
+    for (let n = 0; n < 20; n++) await device.publishAsync(`twins/${a}/snapshot`, `s${n}`, { qos: 1 });
+    await waitUntil(() => got.oracle === 20 && got.security === 20, 5_000, `every snapshot to both (${JSON.stringify(got)})`);
+    // A reader that knew the group would split the oracle's messages: why it must be a secret.
+    await security.unsubscribeAsync('$share/oracle/twins/+/snapshot');
+    await security.subscribeAsync(filters, { qos: 1 });
+    got.oracle = 0;
+    got.security = 0;
+    for (let n = 0; n < 20; n++) await device.publishAsync(`twins/${a}/snapshot`, `t${n}`, { qos: 1 });
+    await waitUntil(() => got.oracle + got.security === 20, 5_000, `the 20 snapshots split (${JSON.stringify(got)})`);
+    expect(got.security).to.be.greaterThan(0);
   });
 
   describe('when the chain revokes a device while broker-config watches (--watch)', function () {

@@ -19,6 +19,24 @@ describe('Oracle configuration', function () {
     expect(config.ipfsApiUrl).to.equal(undefined);
   });
 
+  it('on a broker with logins, refuses a guessable share group (ORACLE_MQTT_SHARE_GROUP named) and takes a secret one', function () {
+    const environment = { ORACLE_ORACLE_KEY: KEY, ORACLE_MQTT_PASSWORD: 'from-broker-config' };
+    for (const group of [undefined, 'oracle', 'fifteen-chars-x']) {
+      const attempt = () =>
+        loadOracleConfig({ environment: { ...environment, ...(group ? { ORACLE_MQTT_SHARE_GROUP: group } : {}) } });
+      expect(attempt, group ?? 'the default').to.throw(ConfigError, /mqttShareGroup \(ORACLE_MQTT_SHARE_GROUP\)/);
+    }
+    const secret = '3f9c0a7d5e1b2c4d6f8a9b0c1d2e3f40';
+    expect(
+      loadOracleConfig({ environment: { ...environment, ORACLE_MQTT_SHARE_GROUP: secret } }).mqttShareGroup,
+    ).to.equal(secret);
+    // Unshared, or without logins (an anonymous development broker), the default stays.
+    expect(loadOracleConfig({ environment: { ...environment, ORACLE_MQTT_SHARED: 'false' } }).mqttShareGroup).to.equal(
+      'oracle',
+    );
+    expect(loadOracleConfig({ environment: { ORACLE_ORACLE_KEY: KEY } }).mqttShareGroup).to.equal('oracle');
+  });
+
   it('names each bad value, and never prints the key', function () {
     let error: unknown;
     try {
