@@ -1,6 +1,6 @@
 import { mayPublish, maySubscribe, type AclSubject } from '../../twin-core/src/broker/brokerAcl';
 import { verifyBrokerToken, type VerifiedBrokerToken } from '../../twin-core/src/broker/verifyBrokerToken';
-import { API_ROLE_NAME, BrokerAuthError } from '../../twin-core/src/broker/principal';
+import { API_ROLE_NAME, BROKER_PRINCIPAL_KINDS, BrokerAuthError } from '../../twin-core/src/broker/principal';
 import type { BrokerDirectory } from './brokerDirectory';
 import { createRateBucket, DEFAULT_BROKER_LIMITS, type BrokerLimits, type RateBucket } from './brokerLimits';
 
@@ -177,6 +177,12 @@ export function createBrokerAuthorizer(parameters: BrokerAuthorizerParameters): 
   const hooks: AedesAuthHooks = {
     authenticate(client, username, password, callback) {
       if (!username && !password && parameters.allowAnonymousRead) {
+        // A principal's client ID is its own even without a token: an anonymous reader taking it would replace the
+        // principal's connection and its persistent session (the takeover this broker exists to stop).
+        if (BROKER_PRINCIPAL_KINDS.some((kind) => client.id.startsWith(`${kind}-`))) {
+          log('warn', 'broker connection refused', { clientId: client.id, reason: 'wrong-client-id' });
+          return callback(refuse('wrong-client-id', "An anonymous client may not use a principal's client ID.", 4), false);
+        }
         sessions.set(client, {
           token: undefined,
           subject: { kind: 'anonymous', devices: new Set() },

@@ -155,6 +155,39 @@ describe('The embedded broker: every party authenticated by the chain and held t
     });
   });
 
+  describe('when the broker lets anonymous clients read the public topics (allowAnonymousRead)', function () {
+    it("lets them read static documents only, publish nothing, and never take a principal's client ID", async function () {
+      const open = await startEmbeddedBroker({
+        host: '127.0.0.1',
+        port: await freePort(),
+        auth: { directory: createBrokerDirectory({ provider, deployment: readDeployment(harness.deploymentFile) }), realm, allowAnonymousRead: true },
+      });
+      try {
+        const reader = await connected(open.url, { clientId: 'reader-1' });
+        clients.push(reader);
+        expect(await granted(reader, 'twins/+/static')).to.equal(1);
+        expect(await granted(reader, `twins/${deviceA.deviceId}/snapshot`)).to.equal(128);
+        expect(await granted(reader, 'twins/+/notifications')).to.equal(128);
+        const aLogin = device(deviceA);
+        const a = await connected(open.url, aLogin);
+        clients.push(a);
+        expect(await delivered(a, reader, `twins/${deviceA.deviceId}/static`)).to.equal(true);
+        // An oracle's client ID (its principal's prefix) and the connected device's own: refused, not taken over.
+        const oracleId = `oracle-${harness.node.wallet(CAST.oracle).address.toLowerCase()}-0123456789abcdef`;
+        for (const clientId of [oracleId, aLogin.clientId]) {
+          expect(await attempt(open.url, { clientId, clean: false }), clientId).to.be.instanceOf(Error);
+        }
+        expect(open.stats()!.connectionsRefused['wrong-client-id']).to.equal(2);
+        expect(a.connected, 'the device keeps its connection').to.equal(true);
+        const before = open.stats()!.publishesRefused.acl ?? 0;
+        expect(await delivered(reader, a, `twins/${deviceA.deviceId}/static`)).to.equal(false);
+        expect(open.stats()!.publishesRefused.acl).to.equal(before + 1);
+      } finally {
+        await open.stop();
+      }
+    });
+  });
+
   describe('when each party uses its topics', function () {
     it('a device publishes only its own static, snapshot, telemetry and status, and reads only its own command topic', async function () {
       const oracle = await as(account('oracle', CAST.oracle));
