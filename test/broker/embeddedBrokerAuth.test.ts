@@ -10,6 +10,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../../system/embeddedB
 import { API_ROLE_NAME, brokerRealm, createBrokerToken, generatePrivateKey, type Hex } from '../../twin-core/src';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { brokerLogin } from '../helpers/brokerLogin';
+import { expectedAcl, observeAcl, type Party } from './aclTable';
 import { freePort, waitUntil } from '../helpers/brokers';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
@@ -256,6 +257,38 @@ describe('The embedded broker: every party authenticated by the chain and held t
       expect(await granted(fleet, `twins/${deviceB.deviceId}/command`)).to.equal(128);
       expect(await delivered(fleet, oracle, `twins/${deviceA.deviceId}/telemetry`)).to.equal(true);
       expect(await delivered(fleet, oracle, `twins/${deviceB.deviceId}/telemetry`)).to.equal(false);
+    });
+  });
+
+  describe('when every party tries every topic (the whole table)', function () {
+    it('each publishes and reads exactly what issue 13 grants it, and a refused subscription gets 128', async function () {
+      const { privateKeyToAddress } = await import('../../twin-core/src');
+      const fleetKey = generatePrivateKey();
+      const parties: Party[] = ['device', 'fleet', 'oracle', 'api', 'security'];
+      const connectAs = (party: Party) =>
+        as(
+          party === 'device'
+            ? device(deviceA)
+            : party === 'fleet'
+              ? login(harness.deploymentFile, { kind: 'fleet', id: privateKeyToAddress(fleetKey) }, fleetKey, { devices: [deviceA] })
+              : account(party, party === 'oracle' ? CAST.oracle : party === 'api' ? API : CAST.security),
+        );
+      const observed = await observeAcl({ parties, deviceId: deviceA.deviceId, otherDeviceId: deviceB.deviceId, connectAs, quietMs: 300 });
+      const expected = expectedAcl(parties);
+      expect(observed.published).to.deep.equal(expected.published);
+      expect(observed.read).to.deep.equal(expected.read);
+      expect(observed.readOtherCommand).to.deep.equal([]);
+      const own = (kind: string) => `twins/${deviceA.deviceId}/${kind}`;
+      expect(observed.granted).to.deep.equal({
+        device: [own('command'), own('twin')],
+        fleet: [own('command'), own('twin')],
+        ...Object.fromEntries(
+          (['oracle', 'api', 'security'] as const).map((party) => [
+            party,
+            expected.read[party]!.flatMap((kind) => [own(kind), `twins/+/${kind}`]),
+          ]),
+        ),
+      });
     });
   });
 

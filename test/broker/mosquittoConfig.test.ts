@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { JsonRpcProvider } from 'ethers';
+import { id, JsonRpcProvider } from 'ethers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import {
   brokerPrincipalsFromChain,
@@ -15,13 +15,15 @@ import {
 } from '../../broker/src';
 import { loadOracleConfig } from '../../oracle/src/config';
 import { oracleSubscriptions } from '../../oracle/src/ingest/oracleMqtt';
-import { brokerUsername, type BrokerPrincipal } from '../../twin-core/src/broker/principal';
+import { API_ROLE_NAME, brokerUsername, type BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { freePort, mosquittoPath, waitForPort, waitUntil } from '../helpers/brokers';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
+import { expectedAcl, observeAcl, type Party } from './aclTable';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
 
 const SECRET = 'broker-test-secret-0123456789abcdef0123';
+const API = 8;
 
 function attempt(url: string, options: IClientOptions): Promise<MqttClient | Error> {
   return new Promise((resolve) => {
@@ -45,6 +47,7 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
   before(async function () {
     if (mosquittoPath() === undefined) return this.skip(); // mosquitto is not installed (CI installs it)
     harness = await startOracleHarness('broker-mosquitto', 3);
+    await mined(harness.registry.entities.grantRole(id(API_ROLE_NAME), harness.node.wallet(API).address));
     directory = mkdtempSync(join(tmpdir(), 'broker-mosquitto-'));
     const deployment = readDeployment(harness.deploymentFile);
     const provider = new JsonRpcProvider(harness.node.url, deployment.chainId, { staticNetwork: true });
@@ -126,6 +129,35 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
     await security.publishAsync(`twins/${b}/command`, 'x', { qos: 1 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(received.filter((topic) => topic === `twins/${b}/command`)).to.deep.equal([]);
+  });
+
+  it('lets each party publish and read exactly what issue 13 grants it, on every topic', async function () {
+    const parties: Party[] = ['device', 'oracle', 'api', 'security'];
+    const ids: Record<Party, string> = {
+      device: harness.devices[0]!.deviceId,
+      fleet: '',
+      oracle: harness.node.wallet(CAST.oracle).address,
+      api: harness.node.wallet(API).address,
+      security: harness.node.wallet(CAST.security).address,
+    };
+    // One connection per party: Mosquitto makes the client ID the username, so a second one would replace the first.
+    const connections = new Map<Party, MqttClient>();
+    const connectAs = async (party: Party) => {
+      if (!connections.has(party)) connections.set(party, await as({ kind: party as 'device', id: ids[party] }));
+      return connections.get(party)!;
+    };
+    const observed = await observeAcl({
+      parties,
+      deviceId: ids.device,
+      otherDeviceId: harness.devices[1]!.deviceId,
+      connectAs,
+      quietMs: 300,
+    });
+    const expected = expectedAcl(parties);
+    expect(observed.published).to.deep.equal(expected.published);
+    expect(observed.read).to.deep.equal(expected.read);
+    expect(observed.readOtherCommand).to.deep.equal([]);
+    for (const connection of connections.values()) expect(connection.connected).to.equal(true);
   });
 
   it("keeps the oracle's shared subscriptions to it: a security entity under the default group name takes none of its snapshots", async function () {
