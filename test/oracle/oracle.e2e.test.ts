@@ -20,6 +20,9 @@ import {
 } from '../../twin-core/src/messages/oracleMessage';
 import { createOracleSigner } from '../../oracle/src/publish/oracleSigner';
 import type { Hex } from '../../twin-core/src/encoding/hex';
+import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
+import { canonicalMessage } from '../../twin-core/src/signing/messageSignature';
+import { pageRejections } from '../../oracle/src/index/rejections';
 
 const SEED = 'oracle-e2e';
 const DEVICES = 4;
@@ -209,6 +212,47 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     );
     expect(oracle!.stats().accepted).to.equal(before.accepted);
     await intruder.endAsync();
+  });
+
+  it('refuses a snapshot with an unsigned extra field, naming it, and stores the signed one as its exact canonical bytes', async function () {
+    const device = harness.devices[2]!;
+    const topic = deviceTopic(device.deviceId, 'snapshot');
+    const { body } = JSON.parse(broker.received.find((packet) => packet.topic === topic)!.payload.toString());
+    const seq = 2_000_000_000;
+    const signed = new DeviceChannel({ deviceId: device.deviceId, key: device.privateKey, sequence: { next: () => seq } }).entry(
+      'snapshot',
+      body,
+    );
+    // The attack of the issue: a genuine signed snapshot, republished with a field its device never signed.
+    const tampered = JSON.parse(signed.payload) as { body: Record<string, unknown> };
+    tampered.body.notice = 'your device is suspended, call +1-555-0100';
+    const before = oracle!.stats();
+    const intruder = connect(broker.url);
+    await new Promise((resolve) => intruder.once('connect', resolve));
+    try {
+      await intruder.publishAsync(topic, JSON.stringify(tampered), { qos: 1 });
+      await waitUntil(
+        () => oracle!.stats().rejections['invalid-schema'] > before.rejections['invalid-schema'],
+        20_000,
+        'the tampered snapshot refused',
+      );
+      const [refusal] = pageRejections(oracle!.index, { reason: 'invalid-schema', deviceId: device.deviceId, limit: 1 });
+      expect(refusal!.detail).to.match(/^body: Unrecognized key: "notice"/);
+      expect(oracle!.stats().accepted).to.equal(before.accepted);
+      // The message as its device signed it is accepted; what is stored (its CID) is its RFC 8785 form, whose hash
+      // is the anchored one.
+      await intruder.publishAsync(topic, signed.payload, { qos: 1 });
+      const row = () =>
+        oracle!.index.statement('SELECT hash, cid FROM snapshots WHERE device_id = ? AND seq = ?').get(device.deviceId, seq) as
+          | { hash: string; cid: string }
+          | undefined;
+      await waitUntil(() => row() !== undefined, 20_000, 'the signed snapshot indexed');
+      const { stored, hash } = canonicalMessage(JSON.parse(signed.payload));
+      expect(row()).to.deep.equal({ hash, cid: rawCidV1(new TextEncoder().encode(stored)) });
+      expect(stored).to.not.contain('notice');
+    } finally {
+      await intruder.endAsync();
+    }
   });
 
   it('remembers the sequence numbers it accepted across a restart: a replay after it is still refused', async function () {
