@@ -38,8 +38,8 @@ export type DeviceCommands = {
 
 /**
  * Wires one device's commands: the owner's signed commands on `twins/{deviceId}/command`, judged by {@link
- * handleCommand}, each answer signed by the device key and published on the MQTT 5 response topic the command
- * named (with its correlation data) when it is under `twins/{deviceId}/reply`, else on `twins/{deviceId}/reply`; and the
+ * handleCommand}, each answer signed by the device key and published on `twins/{deviceId}/reply` (the only reply topic
+ * the broker's ACL lets a device publish; an MQTT 5 command's correlation data goes with it); and the
  * oracle's twin record on `twins/{deviceId}/twin` when the owner comes from it. Used by the agent (one device) and the
  * simulator (one per virtual device).
  *
@@ -55,20 +55,18 @@ export function createDeviceCommands(parameters: DeviceCommandsParameters): Devi
   const now = parameters.now ?? Date.now;
 
   const send = (body: CommandReplyBody, properties: IPublishPacket['properties']) => {
-    const responseTopic = properties?.responseTopic;
-    // A device publishes only its own reply topics (`twins/{deviceId}/reply` and below, what the broker's ACL grants):
-    // a response topic elsewhere falls back to the reply topic.
-    const own = responseTopic !== undefined && (responseTopic === replyTopic || responseTopic.startsWith(`${replyTopic}/`));
-    const topic = own ? responseTopic! : replyTopic;
+    // A device publishes only its own reply topic, `twins/{deviceId}/reply`: all the broker's ACL grants it (a refused
+    // publish costs a device its connection on the embedded broker, and is dropped by Mosquitto). An MQTT 5 response
+    // topic is honoured when it is that topic; any other falls back to it, the correlation data kept.
     const message = signMessage(
       { v: 1, kind: 'reply', deviceId, seq: parameters.sequence.next(), ts: new Date(now()).toISOString(), body },
       parameters.key,
     );
-    const entry = { topic, payload: JSON.stringify(message), retain: false };
+    const entry = { topic: replyTopic, payload: JSON.stringify(message), retain: false };
     const correlation = properties?.correlationData;
     publisher
       .publishDirect(entry, correlation === undefined ? undefined : { correlationData: correlation })
-      .catch(() => publisher.enqueue({ ...entry, topic: replyTopic }));
+      .catch(() => publisher.enqueue(entry));
   };
 
   return {

@@ -149,7 +149,7 @@ describe('MQTT 5: the answer goes to the response topic with the correlation dat
     if (directory) rmSync(directory, { recursive: true, force: true });
   });
 
-  it('answers on its own response topic with the correlation data, and falls back to twins/{id}/reply for a foreign one', async function () {
+  it('answers on its reply topic with the correlation data, also for a response topic the broker would refuse it', async function () {
     const received: { topic: string; reply: CommandReply; correlation: string | undefined }[] = [];
     client!.on('message', (topic, payload, packet) =>
       topic.includes('/reply') && received.push({
@@ -172,13 +172,18 @@ describe('MQTT 5: the answer goes to the response topic with the correlation dat
       });
       return commandId;
     };
-    const own = await send('1', `twins/${agent!.deviceId}/reply/control`);
-    const foreign = await send('2', 'elsewhere/replies');
-    await waitUntil(() => received.filter((r) => r.reply.body.status === 'succeeded').length === 2, 10_000, 'both answers');
-    const ownAnswers = received.filter((r) => r.reply.body.commandId === own);
-    expect(ownAnswers.map((r) => r.topic)).to.deep.equal([`twins/${agent!.deviceId}/reply/control`, `twins/${agent!.deviceId}/reply/control`]);
-    expect(ownAnswers[0]!.correlation).to.equal(own.slice(2));
-    const foreignAnswers = received.filter((r) => r.reply.body.commandId === foreign);
-    expect(foreignAnswers.map((r) => r.topic)).to.deep.equal([deviceTopic(agent!.deviceId, 'reply'), deviceTopic(agent!.deviceId, 'reply')]);
+    const reply = deviceTopic(agent!.deviceId, 'reply');
+    // The API's response topic; one below it and one elsewhere (the ACL grants a device neither).
+    const commandIds = [
+      await send('1', reply),
+      await send('2', `${reply}/control`),
+      await send('3', 'elsewhere/replies'),
+    ];
+    await waitUntil(() => received.filter((r) => r.reply.body.status === 'succeeded').length === 3, 10_000, 'three answers');
+    for (const commandId of commandIds) {
+      const answers = received.filter((r) => r.reply.body.commandId === commandId);
+      expect(answers.map((r) => r.topic), commandId).to.deep.equal([reply, reply]);
+      expect(answers.map((r) => r.correlation)).to.deep.equal([commandId.slice(2), commandId.slice(2)]);
+    }
   });
 });

@@ -148,7 +148,7 @@ export const commandReplyBodySchema = z.discriminatedUnion('status', [
 export type CommandReplyBody = z.output<typeof commandReplyBodySchema>;
 
 /**
- * `twins/{deviceId}/reply` (or the MQTT 5 response topic the command named, when under `twins/{deviceId}/reply`): the
+ * `twins/{deviceId}/reply` (also the MQTT 5 response topic, with the command's correlation data; no other): the
  * device's acknowledgement and answer to a command, in the device envelope, signed by the device key (EIP-191).
  */
 export const commandReplySchema = z
