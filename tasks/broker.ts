@@ -17,8 +17,7 @@ task(
   )
   .addOptionalParam('pid', 'Mosquitto process to send SIGHUP after each change (it reloads both files)', 0, types.int)
   .addOptionalParam('printPassword', "Print this principal's password (username <kind>.<id>) and exit")
-  .addFlag('anonymousRead', 'Let anonymous clients read the public topics (static documents)')
-  .setAction((args: { out: string; port: number; host?: string; watch: number; pid: number; printPassword?: string; anonymousRead: boolean }, hre) =>
+  .setAction((args: { out: string; port: number; host?: string; watch: number; pid: number; printPassword?: string }, hre) =>
     runTask(async () => {
       const secret = process.env.BROKER_SECRET;
       if (!secret || secret.length < 32) throw taskError('Set BROKER_SECRET (at least 32 characters): the passwords derive from it.');
@@ -41,7 +40,7 @@ task(
         console.log(`${files.principals} principals (${reason}): ${files.passwordFile}, ${files.aclFile}`);
       if (args.watch <= 0) {
         const entries = await brokerPrincipalsFromChain({ provider: hre.ethers.provider, deployment });
-        report(writeMosquittoFiles({ directory: args.out, entries, secret, anonymousRead: args.anonymousRead }));
+        report(writeMosquittoFiles({ directory: args.out, entries, secret }));
         if (args.pid > 0) process.kill(args.pid, 'SIGHUP');
         return;
       }
@@ -53,7 +52,6 @@ task(
         deployment,
         directory: args.out,
         secret,
-        anonymousRead: args.anonymousRead,
         fullEveryMs: args.watch * 1000,
         ...(args.pid > 0 ? { pid: args.pid } : {}),
         onWrite: report,

@@ -88,7 +88,6 @@ export function writeMosquittoFiles(parameters: {
   directory: string;
   entries: readonly MosquittoAclEntry[];
   secret: string;
-  anonymousRead?: boolean;
 }): MosquittoFiles {
   const { directory, entries, secret } = parameters;
   mkdirSync(directory, { recursive: true, mode: 0o700 });
@@ -97,7 +96,7 @@ export function writeMosquittoFiles(parameters: {
   const aclFile = join(directory, 'acl');
   for (const [file, text] of [
     [passwordFile, `${passwords.join('\n')}\n`],
-    [aclFile, mosquittoAcl(entries, parameters.anonymousRead ? { anonymousRead: true } : {})],
+    [aclFile, mosquittoAcl(entries)],
   ] as const) {
     writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
     renameSync(`${file}.tmp`, file);

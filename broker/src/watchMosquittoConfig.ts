@@ -9,7 +9,6 @@ export type WatchMosquittoConfigParameters = {
   /** Where `passwords` and `acl` go. */
   directory: string;
   secret: string;
-  anonymousRead?: boolean;
   /** How often the chain is asked for new registry events, ms (default 1,000). */
   pollMs?: number;
   /** The longest between two full re-reads even without an event, ms (default: never; the task's `--watch`). */
@@ -49,7 +48,6 @@ export async function watchMosquittoConfig(parameters: WatchMosquittoConfigParam
         directory: parameters.directory,
         entries,
         secret: parameters.secret,
-        ...(parameters.anonymousRead ? { anonymousRead: true } : {}),
       });
       if (parameters.pid !== undefined && parameters.pid > 0) process.kill(parameters.pid, 'SIGHUP');
       parameters.onWrite?.(files, reason);
