@@ -195,11 +195,22 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
   });
 
   describe('when the chain revokes a device while broker-config watches (--watch)', function () {
-    it('rewrites the files on the deactivation event and sends mosquitto SIGHUP: the device is refused from then on', async function () {
+    it('rewrites the files on the deactivation event and sends mosquitto SIGHUP: the device is refused from then on, and its open connection carries nothing more', async function () {
       const target = { kind: 'device' as const, id: harness.devices[2]!.deviceId };
       const before = await attempt(url, login(target));
       expect(before, 'the live device logs in').to.not.be.instanceOf(Error);
-      (before as MqttClient).end(true);
+      // It stays connected through the revocation, publishing to an oracle.
+      const connected = before as MqttClient;
+      const oracle = await as({ kind: 'oracle', id: harness.node.wallet(CAST.oracle).address });
+      await oracle.subscribeAsync('twins/+/telemetry', { qos: 1 });
+      const telemetry = `twins/${target.id}/telemetry`;
+      const getsThrough = async () =>
+        connected.connected &&
+        (await Promise.race([
+          delivered(connected, oracle, telemetry),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000)),
+        ]));
+      expect(await getsThrough(), 'the live device publishes').to.equal(true);
       const deployment = readDeployment(harness.deploymentFile);
       const provider = new JsonRpcProvider(harness.node.url, deployment.chainId, { staticNetwork: true });
       const writes: string[] = [];
@@ -225,6 +236,11 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
         const acl = readFileSync(join(directory, 'acl'), 'utf8');
         expect(acl).to.not.include(brokerUsername(target));
         expect(readFileSync(join(directory, 'passwords'), 'utf8')).to.not.include(`${brokerUsername(target)}:`);
+        // The connection it already had carries nothing more once Mosquitto reloaded the files.
+        let through = true;
+        for (let tries = 0; tries < 20 && through; tries++) through = await getsThrough();
+        expect(through, 'the connected revoked device gets nothing through after the SIGHUP').to.equal(false);
+        connected.end(true);
         // Mosquitto reloaded on SIGHUP: the revoked device's login is refused (it may take a moment to reload).
         let refused = false;
         for (let tries = 0; tries < 50 && !refused; tries++) {
