@@ -160,6 +160,28 @@ describe('Mosquitto configured from the chain (broker-config files, real Debian 
     for (const connection of connections.values()) expect(connection.connected).to.equal(true);
   });
 
+  it("refuses the session-takeover attack: nobody gets the oracle's client ID, and the oracle receives every message", async function () {
+    const oraclePrincipal = { kind: 'oracle' as const, id: harness.node.wallet(CAST.oracle).address };
+    const oracle = await as(oraclePrincipal, { clean: false });
+    await oracle.subscribeAsync('twins/+/snapshot', { qos: 1 });
+    const deviceId = harness.devices[0]!.deviceId;
+    const intruders: (MqttClient | Error)[] = [];
+    const oracleId = brokerUsername(oraclePrincipal);
+    // Anonymous with the oracle's ID, the oracle's username with a guessed password, and a registered device asking
+    // for the oracle's ID (Mosquitto gives it its own username as ID instead).
+    intruders.push(await attempt(url, { clientId: oracleId, clean: false }));
+    intruders.push(await attempt(url, { clientId: oracleId, username: oracleId, password: 'guessed', clean: false }));
+    const device = await attempt(url, { ...login({ kind: 'device', id: deviceId }), clientId: oracleId, clean: false });
+    expect(intruders.map((intruder) => intruder instanceof Error)).to.deep.equal([true, true]);
+    expect(device).to.not.be.instanceOf(Error);
+    clients.push(device as MqttClient);
+    let received = 0;
+    oracle.on('message', (topic) => topic === `twins/${deviceId}/snapshot` && received++);
+    for (let n = 0; n < 30; n++) await (device as MqttClient).publishAsync(`twins/${deviceId}/snapshot`, `s${n}`, { qos: 1 });
+    await waitUntil(() => received === 30, 5_000, `the oracle to receive all 30 (${received})`);
+    expect(oracle.connected, 'the oracle kept its connection').to.equal(true);
+  });
+
   it("keeps the oracle's shared subscriptions to it: a security entity under the default group name takes none of its snapshots", async function () {
     // Mosquitto lets any client that may read a topic join any share group on it (the ACL cannot name groups), so the
     // oracle's group is a secret on a broker with logins (loadOracleConfig refuses a guessable one).
