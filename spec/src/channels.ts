@@ -163,8 +163,8 @@ export const CHANNELS: ChannelSpec[] = [
     title: 'Command reply',
     description:
       "The device's acknowledgement (`delivered`) and answer (`succeeded` with its result, `failed` with its error) " +
-      'to a command, by command ID; on the MQTT 5 response topic the command named (with its correlation data) or ' +
-      'else here. Signed like every device message. The API moves the command forward only (never out of a final ' +
+      'to a command, by command ID; always here (the only reply topic the broker lets a device publish; the API names ' +
+      'it as the MQTT 5 response topic), with an MQTT 5 command\'s correlation data. Signed like every device message. The API moves the command forward only (never out of a final ' +
       'status).',
     schema: commandReplySchema,
     schemaName: 'CommandReply',
