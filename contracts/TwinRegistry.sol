@@ -196,7 +196,9 @@ contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, Reentran
         if (newSigner == address(0)) revert TwinRegistryInvalidDeviceSigner(newSigner);
         address previousSigner = twin.deviceSigner;
         if (previousSigner == newSigner) return;
-        if (state == TwinState.Suspended) {
+        // A twin lost while Suspended is still under review (found, it is Suspended again): no rotation while Lost,
+        // where no security entity can approve one.
+        if (state == TwinState.Suspended || (state == TwinState.Lost && twin.stateBeforeLost == TwinState.Suspended)) {
             if (_approvedSigners[deviceId] != newSigner) revert TwinRegistrySignerNotApproved(deviceId, newSigner);
             delete _approvedSigners[deviceId];
         }
