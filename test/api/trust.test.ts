@@ -436,6 +436,57 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
       );
     });
 
+    describe('when the API holds its most streams over all clients', function () {
+      let third: RunningApi;
+
+      before(async function () {
+        const { index, store } = h.services.oracle;
+        third = await runApi({
+          config: loadApiConfig({
+            environment: {
+              API_PORT: '0',
+              RPC_URL: h.harness.node.url,
+              MQTT_URL: h.services.mqttUrl,
+              API_DEPLOYMENT_FILE: h.harness.deploymentFile,
+              API_EVENT_STREAMS_PER_CLIENT: '3',
+              API_EVENT_STREAMS_MAX: '2',
+            },
+          }),
+          shared: { index, store },
+        });
+      });
+
+      after(async function () {
+        await third?.stop();
+      });
+
+      it('refuses one more with 503 streams-exhausted, and takes one again once a stream closes', async function () {
+        const api3 = `${third.url}/api/v1`;
+        const streams = [await openStream(`${api3}/events`), await openStream(`${api3}/events`)];
+        try {
+          expect(streams.map((stream) => stream.status)).to.deep.equal([200, 200]);
+          const refused = await fetch(`${api3}/events`);
+          expect(refused.status).to.equal(503);
+          expect(((await refused.json()) as any).error).to.deep.include({
+            code: 'streams-exhausted',
+            details: { limit: 2 },
+          });
+        } finally {
+          streams[0]!.close();
+        }
+        try {
+          await eventually(
+            () => fetch(`${api3}/events`).then((response) => (response.body?.cancel(), response.status)),
+            (status) => status === 200,
+            5_000,
+            'a stream slot freed',
+          );
+        } finally {
+          streams[1]!.close();
+        }
+      });
+    });
+
     it('rate-limits the dry run per client', async function () {
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await post('/messages/check', { v: 1 })).status);
