@@ -72,10 +72,13 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
       expect(list.body.items.every((twin: { behaviour: unknown }) => twin.behaviour === null)).to.equal(true);
     });
 
-    it('refuses the public the telemetry, the snapshot bodies and the notifications: 401 sign-in-required', async function () {
+    it('refuses the public the telemetry, snapshot bodies, commands, state document and notifications: 401', async function () {
       for (const path of [
         `/twins/${h.aliceTwin}/telemetry`,
         `/twins/${anchored.deviceId}/snapshots/${anchored.seq}`,
+        `/twins/${h.aliceTwin}/commands`,
+        `/twins/${h.aliceTwin}/commands/0x${'ab'.repeat(32)}`,
+        `/twins/${h.aliceTwin}/state`,
         `/owners/${h.wallet(CAST.alice).address}/notifications`,
       ]) {
         const { status, body } = await h.request(path);
@@ -93,9 +96,13 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
         expect(view.body.twin.access).to.equal('full');
         expect(view.body.latestTelemetry.body).to.have.property('memoryUsedPercent');
       }
-      const stranger = await h.request(`/twins/${h.aliceTwin}/telemetry`, { headers: bob.headers });
-      expect(stranger.status).to.equal(403);
-      expect(stranger.body.error.code).to.equal('not-twin-reader');
+      for (const path of ['telemetry', 'commands', 'state']) {
+        const stranger = await h.request(`/twins/${h.aliceTwin}/${path}`, { headers: bob.headers });
+        expect(stranger.status, path).to.equal(403);
+        expect(stranger.body.error.code, path).to.equal('not-twin-reader');
+        const reader = await h.request(`/twins/${h.aliceTwin}/${path}`, { headers: security.headers });
+        expect(reader.status, path).to.equal(200);
+      }
       const notifications = await h.request(`/owners/${h.wallet(CAST.alice).address}/notifications`, {
         headers: bob.headers,
       });
