@@ -505,6 +505,11 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
         const response = await fetch(`${api2}${path}`);
         expect(response.status, path).to.equal(400);
       }
+      // An unmatched API path, the IPFS gateway and the dashboard's static files too.
+      for (const path of ['/api/v1/no-such-route/%ZZ', '/ipfs/%ZZ', '/%ZZ', '/views/%E0%A4%A.js']) {
+        const response = await fetch(`${second.url}${path}`);
+        expect(response.status, path).to.equal(400);
+      }
     });
 
     it('applies a revocation at once: /auth/session, reads and streams of the revoked entity are refused', async function () {
