@@ -79,6 +79,8 @@ contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, Reentran
     /// @dev The device signer a security entity approved for a suspended twin; cleared when used or when the
     /// suspension ends.
     mapping(uint256 deviceId => address signer) private _approvedSigners;
+    /// @dev The security entity that gave `_approvedSigners[deviceId]`: the approval holds only while it is approved.
+    mapping(uint256 deviceId => address approver) private _signerApprovers;
 
     modifier onlyTwinOwner(uint256 deviceId) {
         _checkTwinOwner(deviceId);
@@ -196,9 +198,14 @@ contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, Reentran
         if (newSigner == address(0)) revert TwinRegistryInvalidDeviceSigner(newSigner);
         address previousSigner = twin.deviceSigner;
         if (previousSigner == newSigner) return;
-        if (state == TwinState.Suspended) {
-            if (_approvedSigners[deviceId] != newSigner) revert TwinRegistrySignerNotApproved(deviceId, newSigner);
-            delete _approvedSigners[deviceId];
+        // A twin lost while Suspended is still under review (found, it is Suspended again): no rotation while Lost,
+        // where no security entity can approve one.
+        if (state == TwinState.Suspended || (state == TwinState.Lost && twin.stateBeforeLost == TwinState.Suspended)) {
+            if (
+                _approvedSigners[deviceId] != newSigner ||
+                !_entities.hasEntityRole(_signerApprovers[deviceId], IEntityRegistry.EntityRole.SecurityEntity)
+            ) revert TwinRegistrySignerNotApproved(deviceId, newSigner);
+            _clearSignerApproval(deviceId);
         }
         twin.deviceSigner = newSigner;
         emit DeviceSignerChanged(deviceId, _msgSender(), previousSigner, newSigner);
@@ -213,6 +220,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, Reentran
         if (state != TwinState.Suspended) revert TwinRegistryTwinNotSuspended(deviceId, state);
         if (signer == address(0)) revert TwinRegistryInvalidDeviceSigner(signer);
         _approvedSigners[deviceId] = signer;
+        _signerApprovers[deviceId] = caller;
         emit DeviceSignerApproved(deviceId, caller, signer);
     }
 
@@ -286,7 +294,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, Reentran
         _approve(address(0), deviceId, address(0), false);
         --_accounts[owner].twins;
         delete _twins[deviceId];
-        delete _approvedSigners[deviceId];
+        _clearSignerApproval(deviceId);
         emit TwinDisputed(deviceId, owner, registrar, manufacturer, reason);
         emit Transfer(owner, address(0), deviceId);
     }
@@ -402,7 +410,7 @@ contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, Reentran
         twin.state = newState;
         twin.reviewRequested = false;
         if (newState == TwinState.Suspended) twin.updatesAtSuspension = twin.updateCount;
-        if (previousState == TwinState.Suspended) delete _approvedSigners[deviceId];
+        if (previousState == TwinState.Suspended) _clearSignerApproval(deviceId);
         emit TwinStateChanged(deviceId, owner, by, previousState, newState, reason);
         if (newState != TwinState.Active) _endListing(twin, deviceId, owner);
     }
@@ -456,6 +464,14 @@ contract TwinRegistry is ITwinRegistry, ERC721, EIP712, ERC2771Context, Reentran
     /// @dev The owner of `tokenId` from the twin record; zero when there is no such twin.
     function _ownerOf(uint256 tokenId) internal view override returns (address) {
         return _twins[tokenId].owner;
+    }
+
+    /// @dev Forgets a suspended twin's signer approval and who gave it (the approver's slot only when there is one:
+    /// most suspensions end without an approval).
+    function _clearSignerApproval(uint256 deviceId) private {
+        if (_approvedSigners[deviceId] == address(0)) return;
+        delete _approvedSigners[deviceId];
+        delete _signerApprovers[deviceId];
     }
 
     /// @dev Takes a listed twin off the market, with a {TwinDelisted} event; nothing when it is not listed.

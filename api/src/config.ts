@@ -133,8 +133,17 @@ export const apiConfigSchema = z.object({
   relayBudgetGas: z.coerce.number().int().min(0).default(2_000_000),
   /** Relayed requests one entity may send per window (default 30). */
   relayBudgetRequests: z.coerce.number().int().min(0).default(30),
-  /** Below this balance, ETH, the relayer shows as low in `/health` (default 0.1). */
-  relayerLowBalanceEth: z.coerce.number().min(0).default(0.1),
+  /**
+   * Below this balance, ETH, the relayer shows as low in `/health` (default 0.1). A plain decimal of at most 18
+   * places: `/health` converts it to wei, and a number JavaScript writes with an exponent (`1e-7`) would not convert.
+   */
+  relayerLowBalanceEth: z.coerce
+    .number()
+    .min(0)
+    .refine((value) => /^\d+(\.\d{1,18})?$/.test(String(value)), {
+      message: 'must be a plain decimal amount of ETH: 0, or 0.000001 up to below 1e21, at most 18 decimal places',
+    })
+    .default(0.1),
   /** Dry runs (`POST /messages/check`) per client address per minute (default 30). */
   checkMessagePerMinute: z.coerce.number().int().min(1).max(100_000).default(30),
   /** Largest message a dry run takes, bytes (default 1 MiB, the oracle's default `maxPayloadBytes`). */

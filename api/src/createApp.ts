@@ -129,6 +129,12 @@ export function createApp(context: ApiContext): Express {
     });
     next();
   });
+  // A path that is not valid percent-encoding is a 400 wherever it points (Express decodes only route parameters:
+  // an unmatched API path or a static file would otherwise answer 404); the error handler names it `invalid-url`.
+  app.use((req, _res, next) => {
+    decodeURIComponent(req.path);
+    next();
+  });
 
   const routes = apiRoutes(context);
   const api = Router();

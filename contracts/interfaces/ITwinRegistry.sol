@@ -105,7 +105,8 @@ interface ITwinRegistry {
     /// @notice Twin `deviceId` is in `state`, not Suspended: a device signer is approved only during a suspension.
     error TwinRegistryTwinNotSuspended(uint256 deviceId, TwinState state);
 
-    /// @notice Twin `deviceId` is Suspended and no security entity approved `signer` as its next device signer.
+    /// @notice Twin `deviceId` is Suspended (or Lost while Suspended) and no security entity, approved now, approved
+    /// `signer` as its next device signer.
     error TwinRegistrySignerNotApproved(uint256 deviceId, address signer);
 
     /// @notice A review needs a suspended twin with an update recorded since the suspension.
@@ -321,7 +322,10 @@ interface ITwinRegistry {
      *
      * Requirements:
      * - the caller owns the twin and is an approved entity; the twin is not deactivated; `newSigner` is not zero;
-     * - when the twin is Suspended, a security entity approved `newSigner` during this suspension.
+     * - when the twin is Suspended, a security entity approved `newSigner` during this suspension, and is still an
+     *   approved security entity (a revocation voids the approvals it gave);
+     * - when the twin is Lost and was Suspended when it was lost, no rotation (it is still under review, and no
+     *   security entity approves a signer of a Lost twin): the owner reports it found first.
      *
      * Emits a {DeviceSignerChanged} event when the signer changes.
      */
@@ -330,7 +334,7 @@ interface ITwinRegistry {
     /**
      * @notice Approves `signer` as the next device signer of suspended twin `deviceId` (e.g. after the owner
      * reflashed a compromised device with a new key), replacing any earlier approval; the approval ends with the
-     * suspension.
+     * suspension, and holds only while the caller stays an approved security entity.
      *
      * Requirements:
      * - the caller is an approved security entity;

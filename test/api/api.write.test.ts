@@ -6,7 +6,7 @@ import { connect } from 'mqtt';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { CAST } from '../oracle/chain/deployOnNode';
-import { signInSession } from '../helpers/siweSession';
+import { signInSession, type TestSession } from '../helpers/siweSession';
 import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
 import { signMessage } from '../../twin-core/src/signing/messageSignature';
 import { eventually, nextEvent, RELAYER_ACCOUNT, startApiHarness, type ApiHarness } from './apiHarness';
@@ -14,9 +14,12 @@ import { eventually, nextEvent, RELAYER_ACCOUNT, startApiHarness, type ApiHarnes
 describe('API: sign-in, device commands and relayed chain writes (real server, oracle, chain, broker)', function () {
   this.timeout(120_000);
   let h: ApiHarness;
+  /** Alice's session: commands and the state document are device internals, read by the twin's owner. */
+  let aliceSession: TestSession;
 
   before(async function () {
     h = await startApiHarness('api-write', 2);
+    aliceSession = await signInSession(h.api, h.wallet(CAST.alice));
   });
 
   after(async function () {
@@ -96,7 +99,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
     h.request(`/twins/${deviceId}/commands`, { method: 'POST', body: JSON.stringify(body) });
   const statusOf = (deviceId: string, commandId: string) =>
     eventually(
-      () => h.request(`/twins/${deviceId}/commands/${commandId}`),
+      () => h.request(`/twins/${deviceId}/commands/${commandId}`, { headers: aliceSession.headers }),
       (response) => ['succeeded', 'failed', 'expired'].includes(response.body.status),
       20_000,
     );
@@ -109,10 +112,15 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         args: { snapshotSeconds: 60 },
       });
       const succeededEvent = nextEvent(
-        `${h.api}/events?deviceId=${h.aliceTwin}&types=command`,
+        `${h.api}/events?deviceId=${h.aliceTwin}&types=command&access_token=${aliceSession.token}`,
         'command',
         (data) => data.commandId === commandId && data.status === 'succeeded',
         30_000,
+      );
+      // A command's arguments and the device's result are device internals: an anonymous stream carries none.
+      const publicEvent = nextEvent(`${h.api}/events?deviceId=${h.aliceTwin}&types=command`, 'command', () => true, 12_000).then(
+        () => 'received',
+        (error: Error) => error.message,
       );
       // The device learns its owner from the oracle's twin record first: retried until it answers.
       const sent = await post(h.aliceTwin, body);
@@ -122,8 +130,9 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(final.body.status, JSON.stringify(final.body)).to.equal('succeeded');
       expect(final.body.result.intervals.snapshotSeconds).to.equal(60);
       expect((await succeededEvent).data.result.intervals.snapshotSeconds).to.equal(60);
-      const history = await h.request(`/twins/${h.aliceTwin}/commands`);
+      const history = await h.request(`/twins/${h.aliceTwin}/commands`, { headers: aliceSession.headers });
       expect(history.body.items[0]).to.include({ commandId, status: 'succeeded' });
+      expect(await publicEvent).to.match(/no command event within/);
     });
 
     it("drives a declared actuator: the device's fan turns on and its state comes back", async function () {
@@ -228,7 +237,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       });
 
     it("reports what the device's signed status says, at version 0 with nothing desired", async function () {
-      const { status, body, headers } = await h.request(`/twins/${h.aliceTwin}/state`);
+      const { status, body, headers } = await h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers });
       expect(status).to.equal(200);
       expect(headers.get('etag')).to.equal('"0"');
       expect(body).to.deep.include({ version: 0, desired: {}, delta: {} });
@@ -243,7 +252,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       const desired = { intervals: { telemetrySeconds: 1 }, actuators: { fan: { on: true, level: 60 }, light: { on: false } } };
       const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, { command: 'apply-state', args: { desired, version: 1 } });
       const converged = nextEvent(
-        `${h.api}/events?deviceId=${h.aliceTwin}&types=state-document`,
+        `${h.api}/events?deviceId=${h.aliceTwin}&types=state-document&access_token=${aliceSession.token}`,
         'state-document',
         (data) => data.version === 1 && Object.keys(data.delta).length === 0,
         30_000,
@@ -254,7 +263,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(put.body).to.deep.include({ version: 1, desired });
       expect(put.body.desiredTimes['actuators.fan']).to.be.a('string');
       const closed = await eventually(
-        () => h.request(`/twins/${h.aliceTwin}/state`),
+        () => h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers }),
         (response) => Object.keys(response.body.delta).length === 0,
         20_000,
       );
@@ -281,7 +290,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       });
       expect(heater.status).to.equal(400);
       expect(heater.body.error.message).to.include('desired.actuators.heater');
-      expect((await h.request(`/twins/${h.aliceTwin}/state`)).body.version).to.equal(1);
+      expect((await h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers })).body.version).to.equal(1);
     });
 
     it('a signed PATCH merges into the desired state', async function () {
@@ -296,7 +305,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         actuators: { fan: { on: true, level: 60 }, light: { on: false } },
       });
       await eventually(
-        () => h.request(`/twins/${h.aliceTwin}/state`),
+        () => h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers }),
         (response) => Object.keys(response.body.delta).length === 0,
         20_000,
       );

@@ -43,6 +43,24 @@ describe('API configuration and CLI', function () {
     expect(error.message).to.not.include('0xdeadbeef');
   });
 
+  describe('when API_RELAYER_LOW_BALANCE_ETH is not a plain decimal /health can convert to wei', function () {
+    it('refuses it at start naming the field, and takes plain decimals', function () {
+      for (const value of ['1e-7', '0.00000001', '1e21', '-1', 'lots']) {
+        const error = thrownBy(() => loadApiConfig({ environment: { API_RELAYER_LOW_BALANCE_ETH: value } }));
+        expect(error.message, value).to.include('API_RELAYER_LOW_BALANCE_ETH');
+      }
+      for (const [value, expected] of [
+        ['0', 0],
+        ['0.000001', 0.000001],
+        ['2.5', 2.5],
+      ] as const) {
+        expect(loadApiConfig({ environment: { API_RELAYER_LOW_BALANCE_ETH: value } }).relayerLowBalanceEth).to.equal(
+          expected,
+        );
+      }
+    });
+  });
+
   it('npm run api refuses to start alone with neither Kubo nor the private IPFS network, saying why (exit 2)', async function () {
     this.timeout(60_000);
     const environment: NodeJS.ProcessEnv = { ...process.env, API_PORT: '0' };

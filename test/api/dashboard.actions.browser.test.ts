@@ -291,4 +291,27 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     expect(await outcomeDone(page, 'deactivate')).to.include('On chain:');
     await page.locator('[data-testid=twin-header] [data-testid=state-badge][data-state=deactivated]').waitFor({ timeout: 20_000 });
   });
+
+  describe('when the seller of a listing is revoked (issue 14)', function () {
+    it('offers a buyer no purchase, saying the registry refuses it, instead of taking a deposit', async function () {
+      const deviceId = h.manufacturerTwins[0]!;
+      const maker = h.harness.node.wallet(CAST.manufacturer);
+      await (await h.harness.registry.twins.connect(maker).list(deviceId, 10n ** 17n)).wait();
+      await page.goto(`${h.services.api.url}/#/twins/${deviceId}`);
+      await signInAs(page, h.wallet(CAST.alice).address);
+      await page.locator('[data-testid=action-buy]').waitFor({ timeout: 20_000 });
+      const admin = h.harness.registry.entities.connect(h.harness.node.wallet(CAST.admin));
+      await (await admin.revoke(maker.address, 'counterfeit boards')).wait();
+      await eventually(
+        () => h.request(`/twins/${deviceId}`),
+        (answer) => answer.body.owner?.status === 'revoked',
+        20_000,
+        'the revocation mirrored',
+      );
+      await page.reload();
+      await page.locator('[data-testid=buy-seller-not-approved]').waitFor({ timeout: 20_000 });
+      expect(await page.locator('[data-testid=buy-seller-not-approved]').textContent()).to.include('seller is revoked');
+      expect(await page.locator('[data-testid=action-buy]').count()).to.equal(0);
+    });
+  });
 });

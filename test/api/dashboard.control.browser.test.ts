@@ -10,6 +10,7 @@ import { signMessage } from '../../twin-core/src/signing/messageSignature';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { brokerLogin } from '../helpers/brokerLogin';
 import { developmentKey, launchChromium, signInAs, signOut, standInWallet } from '../helpers/dashboardBrowser';
+import { signInSession, type TestSession } from '../helpers/siweSession';
 import { eventually, RELAYER_ACCOUNT, startApiHarness, type ApiHarness } from './apiHarness';
 
 describe('dashboard control in headless Chromium: the owner commands a simulated device and sets its desired state (real API, chain, broker, devices)', function () {
@@ -19,6 +20,9 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
+  /** The test's own reads of Alice's state document and commands (device internals) sign in as her. */
+  let aliceSession: TestSession;
+  const read = (path: string) => h.request(path, { headers: aliceSession.headers });
 
   before(async function () {
     const launched = await launchChromium();
@@ -30,9 +34,10 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
         { label: 'Bob (demo owner)', key: developmentKey(CAST.bob) },
       ]),
     });
+    aliceSession = await signInSession(h.api, h.wallet(CAST.alice));
     // The command panel is built from what the device declares in its first signed online status.
     await eventually(
-      () => h.request(`/twins/${h.aliceTwin}/state`),
+      () => read(`/twins/${h.aliceTwin}/state`),
       (answer) => Array.isArray(answer.body?.capabilities?.actuators) && answer.body.reported !== null,
       30_000,
       "the device's declared capabilities",
@@ -72,7 +77,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
     const alice = h.wallet(CAST.alice).address;
     await page.goto(`${h.services.api.url}/#/twins/${h.aliceTwin}`);
     await signInAs(page, alice);
-    const declared = (await h.request(`/twins/${h.aliceTwin}/state`)).body.capabilities;
+    const declared = (await read(`/twins/${h.aliceTwin}/state`)).body.capabilities;
     await page.locator('[data-testid=actuator-fan-turn_on]').waitFor({ timeout: 20_000 });
     // One control per declared actuator, one form per built-in command but apply-state (the editor sends that).
     for (const actuator of declared.actuators) {
@@ -92,7 +97,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
     // The actuator's line follows what the device reports.
     await page.locator('[data-testid=actuator-fan-state]', { hasText: 'Now on at 80 %' }).waitFor({ timeout: 20_000 });
     const commandId = await row.getAttribute('data-command-id');
-    const recorded = await h.request(`/twins/${h.aliceTwin}/commands/${commandId}`);
+    const recorded = await read(`/twins/${h.aliceTwin}/commands/${commandId}`);
     expect(recorded.body).to.deep.include({
       status: 'succeeded',
       result: { actuator: 'fan', state: { on: true, level: 80 } },
@@ -109,7 +114,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
     expect(await row.textContent()).to.include('telemetry every 1 s');
     // The device runs at the new rate: it reports the interval back in its status.
     await eventually(
-      () => h.request(`/twins/${h.aliceTwin}/state`),
+      () => read(`/twins/${h.aliceTwin}/state`),
       (answer) => answer.body.reported?.intervals?.telemetrySeconds === 1,
       20_000,
       'the reported telemetry interval',
@@ -117,7 +122,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
   });
 
   it('saves a desired state with If-Match and shows the delta close as the device reports', async function () {
-    const before = (await h.request(`/twins/${h.aliceTwin}/state`)).body.version;
+    const before = (await read(`/twins/${h.aliceTwin}/state`)).body.version;
     await page.locator('[data-testid=state-version]', { hasText: String(before) }).waitFor();
     // Record every value the delta summary takes, to see it open and then close.
     await page.evaluate(() => {
@@ -145,7 +150,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
       `delta summary values ${seen.join(',')}`,
     ).to.equal(true);
     expect(seen.at(-1)).to.equal('0');
-    const stored = (await h.request(`/twins/${h.aliceTwin}/state`)).body;
+    const stored = (await read(`/twins/${h.aliceTwin}/state`)).body;
     expect(stored.desired.actuators.light).to.deep.equal({ on: true, level: 40 });
     expect(stored.reported.actuators.light).to.deep.equal({ on: true, level: 40 });
     await page.locator('[data-testid=control-slot]').screenshot({ path: join(tmpdir(), 'dashctl-control.png') });
@@ -155,7 +160,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
 
   it('shows a 412 conflict when another write came first, and reloads the newer version', async function () {
     const alice = h.wallet(CAST.alice);
-    const current = (await h.request(`/twins/${h.aliceTwin}/state`)).body.version;
+    const current = (await read(`/twins/${h.aliceTwin}/state`)).body.version;
     await page.locator('[data-testid="desired-actuators.fan-on"]').selectOption('off');
     // Meanwhile, another of Alice's sessions saves version current + 1.
     const built = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
@@ -189,7 +194,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
     expect(await page.locator('[data-testid=state-conflict]').isHidden()).to.equal(true);
     expect(await page.locator('[data-testid=state-stale]').isHidden()).to.equal(true);
     // Nothing of the refused edit was stored.
-    expect((await h.request(`/twins/${h.aliceTwin}/state`)).body.desired.actuators.fan).to.deep.equal({
+    expect((await read(`/twins/${h.aliceTwin}/state`)).body.desired.actuators.fan).to.deep.equal({
       on: true,
       level: 30,
     });

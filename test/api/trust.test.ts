@@ -72,10 +72,13 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
       expect(list.body.items.every((twin: { behaviour: unknown }) => twin.behaviour === null)).to.equal(true);
     });
 
-    it('refuses the public the telemetry, the snapshot bodies and the notifications: 401 sign-in-required', async function () {
+    it('refuses the public the telemetry, snapshot bodies, commands, state document and notifications: 401', async function () {
       for (const path of [
         `/twins/${h.aliceTwin}/telemetry`,
         `/twins/${anchored.deviceId}/snapshots/${anchored.seq}`,
+        `/twins/${h.aliceTwin}/commands`,
+        `/twins/${h.aliceTwin}/commands/0x${'ab'.repeat(32)}`,
+        `/twins/${h.aliceTwin}/state`,
         `/owners/${h.wallet(CAST.alice).address}/notifications`,
       ]) {
         const { status, body } = await h.request(path);
@@ -93,9 +96,13 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
         expect(view.body.twin.access).to.equal('full');
         expect(view.body.latestTelemetry.body).to.have.property('memoryUsedPercent');
       }
-      const stranger = await h.request(`/twins/${h.aliceTwin}/telemetry`, { headers: bob.headers });
-      expect(stranger.status).to.equal(403);
-      expect(stranger.body.error.code).to.equal('not-twin-reader');
+      for (const path of ['telemetry', 'commands', 'state']) {
+        const stranger = await h.request(`/twins/${h.aliceTwin}/${path}`, { headers: bob.headers });
+        expect(stranger.status, path).to.equal(403);
+        expect(stranger.body.error.code, path).to.equal('not-twin-reader');
+        const reader = await h.request(`/twins/${h.aliceTwin}/${path}`, { headers: security.headers });
+        expect(reader.status, path).to.equal(200);
+      }
       const notifications = await h.request(`/owners/${h.wallet(CAST.alice).address}/notifications`, {
         headers: bob.headers,
       });
@@ -436,6 +443,57 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
       );
     });
 
+    describe('when the API holds its most streams over all clients', function () {
+      let third: RunningApi;
+
+      before(async function () {
+        const { index, store } = h.services.oracle;
+        third = await runApi({
+          config: loadApiConfig({
+            environment: {
+              API_PORT: '0',
+              RPC_URL: h.harness.node.url,
+              MQTT_URL: h.services.mqttUrl,
+              API_DEPLOYMENT_FILE: h.harness.deploymentFile,
+              API_EVENT_STREAMS_PER_CLIENT: '3',
+              API_EVENT_STREAMS_MAX: '2',
+            },
+          }),
+          shared: { index, store },
+        });
+      });
+
+      after(async function () {
+        await third?.stop();
+      });
+
+      it('refuses one more with 503 streams-exhausted, and takes one again once a stream closes', async function () {
+        const api3 = `${third.url}/api/v1`;
+        const streams = [await openStream(`${api3}/events`), await openStream(`${api3}/events`)];
+        try {
+          expect(streams.map((stream) => stream.status)).to.deep.equal([200, 200]);
+          const refused = await fetch(`${api3}/events`);
+          expect(refused.status).to.equal(503);
+          expect(((await refused.json()) as any).error).to.deep.include({
+            code: 'streams-exhausted',
+            details: { limit: 2 },
+          });
+        } finally {
+          streams[0]!.close();
+        }
+        try {
+          await eventually(
+            () => fetch(`${api3}/events`).then((response) => (response.body?.cancel(), response.status)),
+            (status) => status === 200,
+            5_000,
+            'a stream slot freed',
+          );
+        } finally {
+          streams[1]!.close();
+        }
+      });
+    });
+
     it('rate-limits the dry run per client', async function () {
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await post('/messages/check', { v: 1 })).status);
@@ -445,6 +503,11 @@ describe('API trust (issues 12 and 14): private internals, the IPFS gateway, rej
     it('answers a malformed URL with 400, never 500', async function () {
       for (const path of ['/twins/%ZZ', '/twins/%E0%A4%A', '/entities/%', '/twins?owner=%ZZ']) {
         const response = await fetch(`${api2}${path}`);
+        expect(response.status, path).to.equal(400);
+      }
+      // An unmatched API path, the IPFS gateway and the dashboard's static files too.
+      for (const path of ['/api/v1/no-such-route/%ZZ', '/ipfs/%ZZ', '/%ZZ', '/views/%E0%A4%A.js']) {
+        const response = await fetch(`${second.url}${path}`);
         expect(response.status, path).to.equal(400);
       }
     });

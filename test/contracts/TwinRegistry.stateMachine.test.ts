@@ -223,6 +223,70 @@ describe('TwinRegistry: the state machine (README table, one test per cell)', fu
         .withArgs(twin.deviceId, NEW_SIGNER);
     });
 
+    describe('when the security entity that approved the signer is revoked before the rotation', function () {
+      it('voids its approval: the rotation reverts until an approved security entity approves', async function () {
+        const { twins, entities, owner, security, stranger, deviceSigner, twin } = await loadFixture(suspendedFixture);
+        await twins.connect(security).approveDeviceSigner(twin.deviceId, NEW_SIGNER);
+        await entities.revoke(security.address, 'compromised');
+        await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, NEW_SIGNER))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistrySignerNotApproved')
+          .withArgs(twin.deviceId, NEW_SIGNER);
+        expect((await twins.twinOf(twin.deviceId)).deviceSigner).to.equal(deviceSigner.address);
+        await entities.connect(stranger).register(Role.SecurityEntity, 'Second SOC', ethers.ZeroHash, '');
+        await entities.approve(stranger.address);
+        await twins.connect(stranger).approveDeviceSigner(twin.deviceId, NEW_SIGNER);
+        await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, NEW_SIGNER))
+          .to.emit(twins, 'DeviceSignerChanged')
+          .withArgs(twin.deviceId, owner.address, deviceSigner.address, NEW_SIGNER);
+      });
+
+      it('holds again once the registrar approves that security entity again (status read at the rotation)', async function () {
+        const { twins, entities, owner, security, deviceSigner, twin } = await loadFixture(suspendedFixture);
+        await twins.connect(security).approveDeviceSigner(twin.deviceId, NEW_SIGNER);
+        await entities.revoke(security.address, 'under investigation');
+        await entities.approve(security.address);
+        await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, NEW_SIGNER))
+          .to.emit(twins, 'DeviceSignerChanged')
+          .withArgs(twin.deviceId, owner.address, deviceSigner.address, NEW_SIGNER);
+      });
+    });
+
+    describe('when the twin was lost while Suspended (report lost, rotate, report found)', function () {
+      it('refuses the rotation while Lost, so the twin is found Suspended with the key under review', async function () {
+        const { twins, owner, security, deviceSigner, twin } = await loadFixture(suspendedFixture);
+        await twins.connect(security).approveDeviceSigner(twin.deviceId, OTHER_SIGNER);
+        await twins.connect(owner).reportLost(twin.deviceId, 'stolen while suspended');
+        for (const signer of [NEW_SIGNER, OTHER_SIGNER]) {
+          await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, signer))
+            .to.be.revertedWithCustomError(twins, 'TwinRegistrySignerNotApproved')
+            .withArgs(twin.deviceId, signer);
+        }
+        await expect(twins.connect(security).approveDeviceSigner(twin.deviceId, NEW_SIGNER))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistryTwinNotSuspended')
+          .withArgs(twin.deviceId, State.Lost);
+        await twins.connect(owner).reportFound(twin.deviceId, 'recovered');
+        const found = await twins.twinOf(twin.deviceId);
+        expect([found.state, found.deviceSigner]).to.deep.equal([BigInt(State.Suspended), deviceSigner.address]);
+        // Found, the approval route is the one way to a new key again.
+        await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, NEW_SIGNER))
+          .to.be.revertedWithCustomError(twins, 'TwinRegistrySignerNotApproved')
+          .withArgs(twin.deviceId, NEW_SIGNER);
+        await twins.connect(security).approveDeviceSigner(twin.deviceId, NEW_SIGNER);
+        await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, NEW_SIGNER))
+          .to.emit(twins, 'DeviceSignerChanged')
+          .withArgs(twin.deviceId, owner.address, deviceSigner.address, NEW_SIGNER);
+      });
+
+      it('still lets the owner rotate a twin lost while Active or Unknown', async function () {
+        const { twins, owner, security, deviceSigner, twin } = await loadFixture(ownedFixture);
+        await twins.connect(security).setState(twin.deviceId, State.Unknown, 'no data');
+        await twins.connect(owner).reportLost(twin.deviceId, 'left on a train');
+        await expect(twins.connect(owner).setDeviceSigner(twin.deviceId, NEW_SIGNER))
+          .to.emit(twins, 'DeviceSignerChanged')
+          .withArgs(twin.deviceId, owner.address, deviceSigner.address, NEW_SIGNER);
+      });
+    });
+
     it('only an approved security entity approves, only a nonzero signer, only an existing twin', async function () {
       const { twins, entities, owner, manufacturer, security, twin } = await loadFixture(suspendedFixture);
       for (const caller of [owner, manufacturer]) {

@@ -231,7 +231,10 @@ export const ACTIONS: Action[] = [
       Lost: { ok: 'DeviceSignerChanged' },
       Deactivated: deactivated,
     },
-    notes: { Suspended: '✗ `SignerNotApproved`, unless a security entity approved that signer' },
+    notes: {
+      Suspended: '✗ `SignerNotApproved`, unless a security entity approved that signer',
+      Lost: '✓ unless lost Suspended',
+    },
   },
   {
     label: 'approveDeviceSigner',

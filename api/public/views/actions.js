@@ -123,7 +123,19 @@ export function createActionsPanel(ctx, deviceId, { refresh } = {}) {
         ),
       );
     }
-    if (!isOwner && me.role === 'owner' && twin.forSale) {
+    // The registry refuses a purchase from a seller no longer approved (revoked or pending): say so, instead of
+    // taking a deposit for a purchase that cannot happen.
+    const sellerApproved = detail?.owner?.status === 'approved';
+    if (!isOwner && me.role === 'owner' && twin.forSale && !sellerApproved) {
+      forms.push(
+        h(
+          'p',
+          { class: 'muted', 'data-testid': 'buy-seller-not-approved' },
+          `Listed at ${formatEth(twin.price)}, but its seller is ${detail?.owner?.status ?? 'not a registered entity'}: the registry refuses the purchase.`,
+        ),
+      );
+    }
+    if (!isOwner && me.role === 'owner' && twin.forSale && sellerApproved) {
       forms.push(
         form(
           'buy',
@@ -210,7 +222,8 @@ export function createActionsPanel(ctx, deviceId, { refresh } = {}) {
     element,
     update(next) {
       // Keep forms (and their outcome lines) while nothing they depend on changed.
-      const key = (d) => JSON.stringify([d?.twin?.owner, d?.twin?.state, d?.twin?.forSale, d?.twin?.price, (d?.alerts ?? []).length]);
+      const key = (d) =>
+        JSON.stringify([d?.twin?.owner, d?.owner?.status, d?.twin?.state, d?.twin?.forSale, d?.twin?.price, (d?.alerts ?? []).length]);
       const changed = key(next) !== key(detail);
       detail = next;
       if (changed || !body.firstChild) draw();

@@ -4,6 +4,13 @@ import type { IndexedTwin } from '../../../oracle/src/index/twins';
 import type { Session } from '../auth/createSiweAuth';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
+import { errorSchema } from '../schemas/common';
+
+/** The OpenAPI responses of a read of device internals refused by {@link assertCanReadTwin}. */
+export const internalsRefusedResponses = {
+  401: { description: 'Not signed in (device internals are private)', schema: errorSchema },
+  403: { description: "Neither the twin's owner, its manufacturer nor a security entity", schema: errorSchema },
+} as const;
 
 /**
  * Who reads: anyone (no session), or a signed-in entity whose token was verified and whose registry record was

@@ -11,6 +11,7 @@ import {
 } from '../../../twin-core/src/messages/command';
 import { deviceTopic } from '../../../twin-core/src/messages/topics';
 import { commandTypedData, hashCommand, recoverCommandSigner } from '../../../twin-core/src/signing/commandSignature';
+import { assertCanReadTwin, internalsRefusedResponses, readerOf } from '../access/reader';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
@@ -265,16 +266,20 @@ export function commandRoutes(context: ApiContext) {
       path: '/twins/:deviceId/commands',
       operationId: 'listCommands',
       summary: "The twin's recent commands, newest first, with their status",
-      description: 'The API keeps the newest 200 commands of each twin.',
+      description:
+        "The API keeps the newest 200 commands of each twin. Device internals (arguments, the device's results and " +
+        "errors): the twin's owner, its manufacturer and security entities only, signed in.",
       tag: 'twins',
+      auth: 'bearer',
       params: deviceIdParams,
       query: z.object({ limit: z.coerce.number().int().min(1).max(200).optional() }),
       responses: {
         200: { description: 'The commands', schema: z.object({ items: z.array(commandSchema) }) },
+        ...internalsRefusedResponses,
         404: { description: 'No such twin', schema: errorSchema },
       },
-      handler: ({ params, query }) => {
-        requireTwin(context.index, params.deviceId);
+      handler: async ({ params, query, req }) => {
+        assertCanReadTwin(await readerOf(req, context), requireTwin(context.index, params.deviceId));
         return { items: listCommands(context.index, params.deviceId, query.limit).map(view) };
       },
     }),
@@ -283,13 +288,17 @@ export function commandRoutes(context: ApiContext) {
       path: '/twins/:deviceId/commands/:commandId',
       operationId: 'getCommand',
       summary: 'One command and its status',
+      description: "Device internals: the twin's owner, its manufacturer and security entities only, signed in.",
       tag: 'twins',
+      auth: 'bearer',
       params: z.object({ deviceId: deviceIdSchema, commandId: hashSchema }),
       responses: {
         200: { description: 'The command', schema: commandSchema },
+        ...internalsRefusedResponses,
         404: { description: 'No such twin or command', schema: errorSchema },
       },
-      handler: ({ params }) => {
+      handler: async ({ params, req }) => {
+        assertCanReadTwin(await readerOf(req, context), requireTwin(context.index, params.deviceId));
         const command = getCommand(context.index, params.deviceId, params.commandId as Hex);
         if (command === undefined)
           throw new ApiError('Command not found.', {

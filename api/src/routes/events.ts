@@ -12,14 +12,18 @@ import { addressSchema, deviceIdSchema, errorSchema } from '../schemas/common';
 const KEEP_ALIVE_MS = 15_000;
 /** How often a signed-in stream re-reads its entity: a revoked reader's stream ends within this. */
 const RECHECK_MS = 5_000;
-/** Events that carry device internals: sent only to readers who see the twin's. */
-const PRIVATE_EVENTS: ReadonlySet<FeedEventName> = new Set(['telemetry']);
+/**
+ * Events that carry device internals (readings; commands with their arguments and the device's results; the state
+ * document the device reports): sent only to readers who see the twin's, as their REST routes are.
+ */
+const PRIVATE_EVENTS: ReadonlySet<FeedEventName> = new Set(['telemetry', 'command', 'state-document']);
 
 /**
  * `GET /events`: server-sent events of new snapshots, telemetry readings, anchored batches, state changes and alerts,
- * for one twin, one owner's twins, or all, and some kinds only. Filtered here, on the server: telemetry (device
- * internals) goes only to the twin's owner, its manufacturer and security entities, signed in (a `Bearer` header,
- * or `?access_token=` since a browser's EventSource sends no header); a revoked reader's stream ends within 5 s.
+ * for one twin, one owner's twins, or all, and some kinds only. Filtered here, on the server: telemetry, commands and
+ * state documents (device internals) go only to the twin's owner, its manufacturer and security entities, signed in
+ * (a `Bearer` header, or `?access_token=` since a browser's EventSource sends no header); a revoked reader's stream
+ * ends within 5 s.
  * Each client address holds at most `eventStreamsPerClient` streams (429 beyond), all clients `eventStreamsMax`
  * (503 beyond). Each event's `data` is JSON; a comment line every 15 s keeps proxies from closing an idle stream.
  *
@@ -37,8 +41,9 @@ export function eventRoutes(context: ApiContext) {
       summary: 'Live events (server-sent events)',
       description:
         'Event names: `snapshot`, `telemetry`, `anchored` (a batch root confirmed on chain; `deviceIds` lists the ' +
-        'twins in it), `state` and `alert` (a security alert, new or changed). Filter with `deviceId` or `owner`, ' +
-        'and `types` (comma-separated). `telemetry` carries device internals: sent only for twins the signed-in ' +
+        'twins in it), `state`, `alert` (a security alert, new or changed), `chain`, `command` and ' +
+        '`state-document`. Filter with `deviceId` or `owner`, and `types` (comma-separated). `telemetry`, ' +
+        '`command` and `state-document` carry device internals: sent only for twins the signed-in ' +
         "reader sees (the twin's owner, manufacturer, a security entity); the token in `Authorization` or " +
         '`access_token`. Streams per client address are capped (429).',
       tag: 'events',

@@ -8,6 +8,7 @@ import {
   type DesiredState,
 } from '../../../twin-core/src/messages/stateDocument';
 import { capabilitiesSchema } from '../../../twin-core/src/messages/command';
+import { assertCanReadTwin, internalsRefusedResponses, readerOf } from '../access/reader';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
@@ -138,14 +139,19 @@ export function stateRoutes(context: ApiContext) {
       path: '/twins/:deviceId/state',
       operationId: 'getTwinStateDocument',
       summary: "The twin's state document: desired, reported, delta and version",
+      description:
+        "Device internals (what the device reports, what its owner wants): the twin's owner, its manufacturer and " +
+        'security entities only, signed in.',
       tag: 'twins',
+      auth: 'bearer',
       params: deviceIdParams,
       responses: {
         200: { description: 'The document (ETag: its version)', schema: stateDocumentSchema },
+        ...internalsRefusedResponses,
         404: { description: 'No such twin', schema: errorSchema },
       },
-      handler: ({ params, res }) => {
-        requireTwin(context.index, params.deviceId);
+      handler: async ({ params, req, res }) => {
+        assertCanReadTwin(await readerOf(req, context), requireTwin(context.index, params.deviceId));
         const document = documentOf(params.deviceId);
         res.setHeader('ETag', `"${document.version}"`);
         return document;
