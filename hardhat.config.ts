@@ -2,9 +2,10 @@ import { assertNodeVersion } from './twin-core/src/runtime/assertNodeVersion';
 assertNodeVersion(22, 'The twin registry');
 
 import '@nomicfoundation/hardhat-toolbox';
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from 'hardhat/builtin-tasks/task-names';
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from 'hardhat/builtin-tasks/task-names';
 import { subtask, type HardhatUserConfig } from 'hardhat/config';
 import type { NetworksUserConfig } from 'hardhat/types';
+import { join } from 'node:path';
 import { loadChainConfig, type ChainConfig } from './twin-core/src/config/chainConfig';
 import { taskError } from './tasks/lib/cli';
 import { printErrorsWithoutStackTraces } from './tasks/lib/oneLineErrors';
@@ -25,6 +26,23 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   }
   return { compilerPath: require.resolve('solc/soljson.js'), isSolcJs: true, version: SOLC_VERSION, longVersion };
 });
+
+/**
+ * The test files are `*.test.ts` under `test/` (or the files named on the command line). Hardhat would take every
+ * `.ts` there, so the helpers and the child processes tests spawn (e.g. `captureChild.ts`) would be run as tests too.
+ */
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
+  const files = (await runSuper(args)) as string[];
+  return args.testFiles.length > 0 ? files : files.filter((file) => /\.test\.[cm]?[jt]s$/.test(file));
+});
+
+/** The parallel test workers, from `TEST_JOBS` (default 3); a bad value stops the command with it named. */
+function testJobs(): number {
+  const value = process.env.TEST_JOBS ?? '3';
+  if (!/^[1-9][0-9]?$/.test(value))
+    throw taskError(`TEST_JOBS must be a whole number from 1 to 99, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
 
 /** The chain settings of the environment; a bad value stops the command with the variable named, no stack trace. */
 function chainConfig(): ChainConfig {
@@ -63,7 +81,15 @@ const config: HardhatUserConfig = {
     outputFile: process.env.GAS_REPORT_FILE,
     excludeContracts: ['ReentrantSeller'],
   },
-  mocha: { timeout: 120_000 },
+  mocha: {
+    timeout: 120_000,
+    // Test files run in parallel worker processes (most of a file's time is waiting on brokers, chains, databases and
+    // child processes, not CPU): TEST_JOBS workers (default 3), TEST_PARALLEL=false for one process.
+    parallel: process.env.TEST_PARALLEL !== 'false',
+    jobs: testJobs(),
+    // Loaded by each worker; hardhat/register first, so the root hooks' TypeScript loads.
+    require: ['hardhat/register', join(__dirname, 'test', 'helpers', 'rootHooks.ts')],
+  },
 };
 
 export default config;

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -11,11 +11,12 @@ import { buildRealDataset } from '../../analytics/src/dataset/buildRealDataset';
 const ROOT = join(__dirname, '..', '..');
 
 /** PIDs of the tcpdump processes started from this worktree (the agent's capture; other work runs elsewhere). */
-function captureProcessesOfThisWorktree(): string[] {
+/** The tcpdump processes this run's lab started: their agent's data directory is under the lab's `net-lab-<id>-`. */
+function captureProcessesOfLab(labId: string): string[] {
   const pids = spawnSync('pgrep', ['-x', 'tcpdump'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   return pids.filter((pid) => {
     try {
-      return readlinkSync(`/proc/${pid}/cwd`) === ROOT;
+      return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').some((entry) => entry.startsWith('TWIN_AGENT_DATA_DIR=') && entry.includes(`/net-lab-${labId}-`));
     } catch {
       return false;
     }
@@ -25,7 +26,6 @@ function captureProcessesOfThisWorktree(): string[] {
 describe('The evaluation on real traffic (issue 17): a short run in network namespaces', function () {
   this.timeout(600_000);
   let report: RealEvaluationReport;
-  let capturesBefore: string[] = [];
   const labId = `t${process.pid % 100000}`;
 
   before(async function () {
@@ -35,7 +35,6 @@ describe('The evaluation on real traffic (issue 17): a short run in network name
       this.skip();
     }
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'ensureBuilt.js'), 'agent'], { stdio: 'ignore' });
-    capturesBefore = captureProcessesOfThisWorktree();
     report = await runRealEvaluation({
       warmupSeconds: 60,
       behaviours: ['connection-flood', 'failed-connections'],
@@ -117,7 +116,7 @@ describe('The evaluation on real traffic (issue 17): a short run in network name
   });
 
   it('leaves no namespace, link or process behind', function () {
-    expect(captureProcessesOfThisWorktree().filter((pid) => !capturesBefore.includes(pid))).to.deep.equal([]);
+    expect(captureProcessesOfLab(labId)).to.deep.equal([]);
     const namespaces = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
     expect(namespaces).not.to.include(`net-${labId}-`);
     expect(spawnSync('ip', ['link', 'show', `net-${labId}-h`]).status).to.not.equal(0);
