@@ -206,7 +206,10 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         device.privateKey,
       );
       // The same answer signed by another key is ignored.
-      const forged = signMessage({ ...reply, body: { ...reply.body, error: { code: 'x', message: 'forged' } } }, generatePrivateKey());
+      const forged = signMessage(
+        { ...reply, body: { ...reply.body, error: { code: 'x', message: 'forged' } } },
+        generatePrivateKey(),
+      );
       await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(forged), { qos: 1 });
       await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(reply), { qos: 1 });
       const failed = await statusOf(h.aliceTwin, answered.commandId);
@@ -236,12 +239,21 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(body.reported.intervals.telemetrySeconds).to.be.a('number');
       // What the device declares, for a client to build its controls from (the dashboard's command panel).
       expect(body.capabilities.commands).to.include.members(['set-intervals', 'apply-state']);
-      expect(body.capabilities.actuators.map((actuator: { name: string }) => actuator.name)).to.include.members(['fan', 'light']);
+      expect(body.capabilities.actuators.map((actuator: { name: string }) => actuator.name)).to.include.members([
+        'fan',
+        'light',
+      ]);
     });
 
     it('a signed PUT with If-Match sets the desired state; the simulated device applies it and the delta closes', async function () {
-      const desired = { intervals: { telemetrySeconds: 1 }, actuators: { fan: { on: true, level: 60 }, light: { on: false } } };
-      const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, { command: 'apply-state', args: { desired, version: 1 } });
+      const desired = {
+        intervals: { telemetrySeconds: 1 },
+        actuators: { fan: { on: true, level: 60 }, light: { on: false } },
+      };
+      const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, {
+        command: 'apply-state',
+        args: { desired, version: 1 },
+      });
       const converged = nextEvent(
         `${h.api}/events?deviceId=${h.aliceTwin}&types=state-document`,
         'state-document',
@@ -273,11 +285,17 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(conflict.body.error.code).to.equal('version-conflict');
       const fresh = await signed(alice, h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 2 } });
       expect((await write('PUT', undefined, fresh.body)).status).to.equal(428);
-      const bob = await signed(h.wallet(CAST.bob), h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 2 } });
+      const bob = await signed(h.wallet(CAST.bob), h.aliceTwin, {
+        command: 'apply-state',
+        args: { desired: {}, version: 2 },
+      });
       expect((await write('PUT', '1', bob.body)).status).to.equal(403);
       const heater = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
         method: 'POST',
-        body: JSON.stringify({ command: 'apply-state', args: { desired: { actuators: { heater: { on: true } } }, version: 2 } }),
+        body: JSON.stringify({
+          command: 'apply-state',
+          args: { desired: { actuators: { heater: { on: true } } }, version: 2 },
+        }),
       });
       expect(heater.status).to.equal(400);
       expect(heater.body.error.message).to.include('desired.actuators.heater');
@@ -300,6 +318,38 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         (response) => Object.keys(response.body.delta).length === 0,
         20_000,
       );
+    });
+
+    it("switches a simulated device's snapshot probes off through the document; sensor sampling it does not declare is refused by name", async function () {
+      const alice = h.wallet(CAST.alice);
+      const before = await h.request(`/twins/${h.aliceTwin}/state`);
+      expect(before.body.capabilities.probes).to.include.members(['usb', 'processes']);
+      expect(before.body.capabilities.sensorSampling).to.equal(undefined);
+      expect(before.body.reported.probes.usb).to.equal(true);
+      const sampling = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
+        method: 'POST',
+        body: JSON.stringify({
+          command: 'apply-state',
+          args: { desired: { intervals: { sensorSeconds: 60 } }, version: 3 },
+        }),
+      });
+      expect(sampling.status).to.equal(400);
+      expect(sampling.body.error.message).to.include('desired.intervals.sensorSeconds');
+      const { body } = await signed(alice, h.aliceTwin, {
+        command: 'apply-state',
+        args: { desired: { probes: { usb: false } }, version: 3 },
+      });
+      const patched = await write('PATCH', '2', body);
+      expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+      expect(patched.body.desired.probes).to.deep.equal({ usb: false });
+      expect(patched.body.delta).to.deep.equal({ probes: { usb: false } });
+      const closed = await eventually(
+        () => h.request(`/twins/${h.aliceTwin}/state`),
+        (response) => Object.keys(response.body.delta).length === 0,
+        20_000,
+      );
+      expect(closed.body.reported.probes).to.deep.include({ usb: false, processes: true });
+      expect(closed.body.reportedTimes['probes.usb']).to.be.a('string');
     });
   });
 

@@ -28,7 +28,9 @@ const stateDocumentSchema = z
     commandId: hashSchema.optional().describe('The apply-state command a write sent to the device'),
     capabilities: capabilitiesSchema
       .nullable()
-      .describe("What the device declares in its latest signed online status (built-in commands, actuators); null before one"),
+      .describe(
+        'What the device declares in its latest signed online status (built-in commands, actuators); null before one',
+      ),
   })
   .meta({ id: 'TwinStateDocument' });
 
@@ -38,6 +40,14 @@ const writeBodySchema = commandRequestSchema.meta({
     'An owner-signed `apply-state` command (build it with `POST /twins/{deviceId}/commands/typed-data`): `args` is ' +
     '`{ desired, version }`, `version` the one the write makes (the current version + 1)',
 });
+
+/** A PATCH of the desired state: each group (intervals, probes, actuators) merged field by field. */
+function mergeDesired(current: DesiredState, patch: DesiredState): DesiredState {
+  const merged: DesiredState = { ...current };
+  for (const group of ['intervals', 'probes', 'actuators'] as const)
+    if (patch[group] !== undefined) Object.assign(merged, { [group]: { ...current[group], ...patch[group] } });
+  return merged;
+}
 
 /**
  * The twin's state document (issue 16): `desired` (the owner's, versioned), `reported` (the device's signed status)
@@ -59,10 +69,23 @@ export function stateRoutes(context: ApiContext) {
       ...extra,
     };
   };
-  const write = (mode: 'replace' | 'merge') =>
-    async ({ params, body, req, res }: { params: { deviceId: Hex }; body: z.output<typeof writeBodySchema>; req: { headers: Record<string, unknown> }; res: { setHeader(name: string, value: string): void } }) => {
+  const write =
+    (mode: 'replace' | 'merge') =>
+    async ({
+      params,
+      body,
+      req,
+      res,
+    }: {
+      params: { deviceId: Hex };
+      body: z.output<typeof writeBodySchema>;
+      req: { headers: Record<string, unknown> };
+      res: { setHeader(name: string, value: string): void };
+    }) => {
       requireTwin(context.index, params.deviceId);
-      const ifMatch = String(req.headers['if-match'] ?? '').replace(/^W\//, '').replace(/"/g, '');
+      const ifMatch = String(req.headers['if-match'] ?? '')
+        .replace(/^W\//, '')
+        .replace(/"/g, '');
       if (!/^\d+$/.test(ifMatch))
         throw new ApiError('If-Match: the version the write is based on is required (the ETag of GET).', {
           status: 428,
@@ -96,17 +119,7 @@ export function stateRoutes(context: ApiContext) {
           details: { field: 'args.version', version: current.version },
         });
       const desired: DesiredState =
-        mode === 'replace'
-          ? args.data.desired
-          : {
-              ...current.desired,
-              ...(args.data.desired.intervals || current.desired.intervals
-                ? { intervals: { ...current.desired.intervals, ...args.data.desired.intervals } }
-                : {}),
-              ...(args.data.desired.actuators || current.desired.actuators
-                ? { actuators: { ...current.desired.actuators, ...args.data.desired.actuators } }
-                : {}),
-            };
+        mode === 'replace' ? args.data.desired : mergeDesired(current.desired, args.data.desired);
       const { commandId } = await relayCommand(
         context,
         { v: 1, kind: 'command', deviceId: params.deviceId, ...body },

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
@@ -12,6 +12,8 @@ import { deviceTopic } from '../../../twin-core/src/messages/topics';
 import { generatePrivateKey, privateKeyToAddress } from '../../../twin-core/src/signing/deviceKey';
 import { hashCommand, signCommand } from '../../../twin-core/src/signing/commandSignature';
 import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
+import { reportedFromStatus, stateDelta } from '../../../twin-core/src/messages/stateRules';
+import { PROBE_DISABLED } from '../../../agent/src/collect/probeSwitches';
 import { startAedes, waitUntil, type AedesBroker } from '../../helpers/brokers';
 
 describe('Signed commands: the agent obeys only its owner (real aedes broker)', function () {
@@ -42,6 +44,8 @@ describe('Signed commands: the agent obeys only its owner (real aedes broker)', 
           },
           file: undefined,
         }),
+        // A file sensor (sysfs style), so that telemetry carries a reading the sensor period can thin out.
+        sensors: [{ name: 'soil', unit: '%', file: join(directory, 'soil'), scale: 1, offset: 0 }],
         identity: { serialNumber: 'cmd-1', manufacturer: 'Lab', hardwareModel: 'Box', hardwareRevision: '1' },
       },
     });
@@ -72,6 +76,7 @@ describe('Signed commands: the agent obeys only its owner (real aedes broker)', 
   before(async () => {
     broker = await startAedes();
     directory = mkdtempSync(join(tmpdir(), 'control-commands-'));
+    writeFileSync(join(directory, 'soil'), '41\n');
     agent = await start();
     client = connect(broker.url);
     await new Promise((resolve) => client.once('connect', resolve));
@@ -150,7 +155,10 @@ describe('Signed commands: the agent obeys only its owner (real aedes broker)', 
 
   it('applies a desired state (apply-state): intervals at once and actuators through their driver', async function () {
     const signed = signCommand(
-      command('apply-state', { desired: { intervals: { snapshotSeconds: 600 }, actuators: { light: { on: true, level: 30 } } }, version: 1 }),
+      command('apply-state', {
+        desired: { intervals: { snapshotSeconds: 600 }, actuators: { light: { on: true, level: 30 } } },
+        version: 1,
+      }),
       ownerKey,
       domain,
     );
@@ -160,9 +168,75 @@ describe('Signed commands: the agent obeys only its owner (real aedes broker)', 
     const answer = repliesTo(commandId)[1]!.body;
     expect(answer.status === 'succeeded' && answer.result).to.deep.equal({
       version: 1,
-      applied: { intervals: { snapshotSeconds: 600, telemetrySeconds: 0.5 }, actuators: { light: { on: true, level: 30 } } },
+      applied: {
+        intervals: { snapshotSeconds: 600, telemetrySeconds: 0.5 },
+        actuators: { light: { on: true, level: 30 } },
+      },
     });
     expect(agent!.intervals.snapshotSeconds).to.equal(600);
+  });
+
+  it('applies desired configuration: probes switched off leave their sections unavailable, sensors sampled at their period, and the delta closes', async function () {
+    const messages = (kind: string) =>
+      broker.received.filter((packet) => packet.topic === deviceTopic(agent!.deviceId, kind as 'status'));
+    const soilReadings = (from: number) =>
+      messages('telemetry')
+        .slice(from)
+        .filter((packet) =>
+          JSON.parse(packet.payload).body.sensors.some((reading: { name: string }) => reading.name === 'soil'),
+        );
+    // Before: every telemetry (every 0.5 s) reads the sensor, and the status declares what can be switched.
+    const before = messages('telemetry').length;
+    await waitUntil(() => soilReadings(before).length >= 2, 5_000, 'telemetry with the sensor');
+    const declared = JSON.parse(messages('status').at(-1)!.payload).body;
+    expect(declared.capabilities.probes).to.include.members(['usb', 'processes', 'dnsConfig']);
+    expect(declared.capabilities.sensorSampling).to.equal(true);
+    const desired = { intervals: { sensorSeconds: 3600 }, probes: { usb: false, processes: false } };
+    const signed = signCommand(command('apply-state', { desired, version: 2 }), ownerKey, domain);
+    const commandId = hashCommand(signed, domain);
+    await send(signed);
+    await waitUntil(() => repliesTo(commandId).length === 2, 5_000, 'the answer');
+    const answer = repliesTo(commandId)[1]!.body;
+    expect(answer.status, JSON.stringify(answer)).to.equal('succeeded');
+    expect(answer.status === 'succeeded' && (answer.result.applied as { probes: object }).probes).to.deep.equal({
+      usb: false,
+      processes: false,
+    });
+    // The status it reports now agrees with the desired state: the delta is empty.
+    await waitUntil(
+      () =>
+        Object.keys(stateDelta(desired, reportedFromStatus(JSON.parse(messages('status').at(-1)!.payload).body)))
+          .length === 0,
+      5_000,
+      'a status that agrees',
+    );
+    const status = JSON.parse(messages('status').at(-1)!.payload).body;
+    expect(status.intervals.sensorSeconds).to.equal(3600);
+    expect(status.probes).to.deep.include({ usb: false, processes: false, memory: true });
+    // Telemetry keeps flowing, without sensor readings until the hour is up.
+    const after = messages('telemetry').length;
+    await waitUntil(() => messages('telemetry').length >= after + 3, 5_000, 'telemetry at 0.5 s');
+    expect(soilReadings(after)).to.have.length(0);
+    // A snapshot leaves the switched-off sections unavailable and reads the others.
+    const snapshots = messages('snapshot').length;
+    await agent!.snapshotNow();
+    await waitUntil(() => messages('snapshot').length > snapshots, 10_000, 'a snapshot');
+    const body = JSON.parse(messages('snapshot').at(-1)!.payload).body;
+    expect(body.usb).to.deep.equal({ available: false, reason: PROBE_DISABLED });
+    expect(body.processes).to.deep.equal({ available: false, reason: PROBE_DISABLED });
+    expect(body.memory.available).to.equal(true);
+    // Switched on again, the probe reads again.
+    const again = signCommand(
+      command('apply-state', { desired: { probes: { usb: true } }, version: 3 }),
+      ownerKey,
+      domain,
+    );
+    await send(again);
+    await waitUntil(() => repliesTo(hashCommand(again, domain)).length === 2, 5_000, 'the answer');
+    const next = messages('snapshot').length;
+    await agent!.snapshotNow();
+    await waitUntil(() => messages('snapshot').length > next, 10_000, 'a snapshot');
+    expect(JSON.parse(messages('snapshot').at(-1)!.payload).body.usb.reason).to.not.equal(PROBE_DISABLED);
   });
 
   it('refuses an anonymous, a non-owner, an expired, a replayed and an unsupported command, and counts each', async function () {
