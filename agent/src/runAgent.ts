@@ -17,6 +17,7 @@ import { createDeviceCommands } from './commands/deviceCommands';
 import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
 import { ReplaySet } from './commands/replaySet';
 import { applyState } from './commands/applyState';
+import { AppliedState } from './commands/appliedState';
 import type { AgentConfig } from './config';
 import type { CollectOptions } from './collect/context';
 import { createCollector } from './collect/createCollector';
@@ -405,6 +406,21 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     publisher.publishDirect(onlineStatus()).catch(() => undefined);
     return { intervals: { ...intervals } };
   };
+  const applyDesired = (args: Parameters<typeof applyState>[0]) =>
+    applyState(args, {
+      setIntervals,
+      setProbes: (wanted) => (probes = collector.setProbes(wanted)),
+      actuate: (name, action) => actuators.actuate(name, action),
+      capabilities,
+    });
+  // The desired state obeyed before a restart is applied again at once (the owner signed it; it is not a replay).
+  const applied = new AppliedState(join(config.dataDir, 'desired-state.json'));
+  let kept: ReturnType<AppliedState['load']>;
+  try {
+    kept = applied.load(capabilities());
+  } catch (error) {
+    log('warn', 'the kept desired state is not applied', { error: (error as Error).message });
+  }
   const commands = createDeviceCommands({
     deviceId,
     key,
@@ -426,12 +442,12 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
       },
       'set-intervals': (args) => setIntervals(args),
       'apply-state': (args) =>
-        applyState(args, {
-          setIntervals,
-          setProbes: (wanted) => (probes = collector.setProbes(wanted)),
-          actuate: (name, action) => actuators.actuate(name, action),
-          capabilities,
-        }).finally(() => publisher.publishDirect(onlineStatus()).catch(() => undefined)),
+        applyDesired(args)
+          .then((result) => {
+            applied.record(args.desired, capabilities());
+            return result;
+          })
+          .finally(() => publisher.publishDirect(onlineStatus()).catch(() => undefined)),
       ping: () => {
         publisher.publishDirect(onlineStatus()).catch(() => undefined);
         return { agentVersion: AGENT_VERSION };
@@ -471,6 +487,11 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     () => collectAndSend('snapshot'),
   );
   every('static', () => config.staticIntervalHours * 3600, sendStatic);
+  if (kept !== undefined)
+    void applyDesired({ desired: kept, version: 1 })
+      .then(() => log('info', 'applied the kept desired state', { desired: kept }))
+      .catch((error: Error) => log('warn', 'the kept desired state failed to apply', { error: error.message }))
+      .finally(() => publisher.publishDirect(onlineStatus()).catch(() => undefined));
   void collectAndSend('snapshot');
 
   return {

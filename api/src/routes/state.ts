@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getTwinState, setDesiredState } from '../../../oracle/src/index/twinStates';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { mergeDesired } from '../../../twin-core/src/messages/stateRules';
 import {
   applyStateArgumentsSchema,
   desiredStateSchema,
@@ -40,14 +41,6 @@ const writeBodySchema = commandRequestSchema.meta({
     'An owner-signed `apply-state` command (build it with `POST /twins/{deviceId}/commands/typed-data`): `args` is ' +
     '`{ desired, version }`, `version` the one the write makes (the current version + 1)',
 });
-
-/** A PATCH of the desired state: each group (intervals, probes, actuators) merged field by field. */
-function mergeDesired(current: DesiredState, patch: DesiredState): DesiredState {
-  const merged: DesiredState = { ...current };
-  for (const group of ['intervals', 'probes', 'actuators'] as const)
-    if (patch[group] !== undefined) Object.assign(merged, { [group]: { ...current[group], ...patch[group] } });
-  return merged;
-}
 
 /**
  * The twin's state document (issue 16): `desired` (the owner's, versioned), `reported` (the device's signed status)

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { loadAgentConfig } from '../../../agent/src/config';
 import { runAgent, type RunningAgent } from '../../../agent/src/runAgent';
+import type { Logger } from '../../../agent/src/log';
 import { createOracleSigner } from '../../../oracle/src/publish/oracleSigner';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { commandReplySchema, type CommandReply, type UnsignedCommand } from '../../../twin-core/src/messages/command';
@@ -29,8 +30,9 @@ describe('Signed commands: the agent obeys only its owner (real aedes broker)', 
   let nonce = 1;
   const replies: CommandReply[] = [];
 
-  const start = () =>
+  const start = (log?: Logger) =>
     runAgent({
+      ...(log ? { log } : {}),
       config: {
         ...loadAgentConfig({
           environment: {
@@ -287,5 +289,40 @@ describe('Signed commands: the agent obeys only its owner (real aedes broker)', 
     await waitUntil(() => rejected('replayed') === 1, 5_000, 'the replay refused');
     expect(agent.counters.commandsExecuted).to.equal(0);
     await client.publishAsync(deviceTopic(agent.deviceId, 'command'), '', { qos: 1, retain: true });
+  });
+
+  it('applies the desired state it obeyed before the restart again at once, merged in order (the delta stays closed)', async function () {
+    // Obeyed before the restart: snapshotSeconds 600 and the light at 30 % (v1), sensors every hour with usb and
+    // processes off (v2), usb on again (v3). telemetrySeconds came from set-intervals, not a desired state.
+    const kept = {
+      intervals: { snapshotSeconds: 600, sensorSeconds: 3600 },
+      probes: { usb: true, processes: false },
+      actuators: { light: { on: true, level: 30 } },
+    };
+    const statuses = () => broker.received.filter((packet) => packet.topic === deviceTopic(agent!.deviceId, 'status'));
+    await waitUntil(
+      () => {
+        const last = statuses().at(-1);
+        const body = last === undefined ? undefined : JSON.parse(last.payload).body;
+        return body?.state === 'online' && Object.keys(stateDelta(kept, reportedFromStatus(body))).length === 0;
+      },
+      5_000,
+      'a status with the kept desired state',
+    );
+    expect(agent!.intervals).to.deep.equal({ snapshotSeconds: 600, telemetrySeconds: 3600, sensorSeconds: 3600 });
+    const status = JSON.parse(statuses().at(-1)!.payload).body;
+    expect(status.capabilities.actuators[0].state).to.deep.equal({ on: true, level: 30 });
+    // A kept file that no longer fits the device (an actuator it lost) is not applied, and says why.
+    await agent!.stop();
+    writeFileSync(
+      join(directory, 'desired-state.json'),
+      JSON.stringify({ desired: { actuators: { heater: { on: true } } } }),
+    );
+    const warnings: string[] = [];
+    agent = await start((level, message, fields) => {
+      if (level === 'warn') warnings.push(`${message} ${JSON.stringify(fields ?? {})}`);
+    });
+    expect(warnings.join('\n')).to.match(/kept desired state is not applied.*desired\.actuators\.heater/);
+    expect(agent.intervals.snapshotSeconds).to.equal(86_400);
   });
 });

@@ -85,6 +85,20 @@ export function desiredStateIssues(desired: DesiredState, capabilities: Capabili
 }
 
 /**
+ * A desired state with `patch` merged in, group by group (intervals, probes, actuators) and field by field: what a
+ * PATCH of the state document stores, and what a device holds after applying one desired state after another.
+ *
+ * @example
+ * mergeDesired({ intervals: { telemetrySeconds: 1 } }, { probes: { usb: false } }) // both
+ */
+export function mergeDesired(current: DesiredState, patch: DesiredState): DesiredState {
+  const merged: DesiredState = { ...current };
+  for (const group of ['intervals', 'probes', 'actuators'] as const)
+    if (patch[group] !== undefined) Object.assign(merged, { [group]: { ...current[group], ...patch[group] } });
+  return merged;
+}
+
+/**
  * The action that brings an actuator of `type` to a desired state.
  *
  * @example
