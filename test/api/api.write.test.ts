@@ -167,7 +167,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(forged.status).to.equal(403);
     });
 
-    it('marks a command the device never answers as expired, and records the answer a device signs as failed', async function () {
+    it('marks a command the device acknowledges (delivered) but never answers as expired, and records the answer a device signs as failed', async function () {
       const alice = h.wallet(CAST.alice);
       const device = h.harness.devices[0]!;
       // An API instance's login publishes commands; the device's own key publishes on its reply topic (the ACL).
@@ -183,7 +183,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       await new Promise((resolve) => listener.once('connect', resolve));
       await new Promise((resolve) => deviceClient.once('connect', resolve));
       // Each command reaches the device first straight from the broker: the one the API relays is a replay it ignores.
-      const silent = await signed(alice, h.aliceTwin, { command: 'ping', expiry: Math.floor(Date.now() / 1000) + 2 });
+      const silent = await signed(alice, h.aliceTwin, { command: 'ping', expiry: Math.floor(Date.now() / 1000) + 4 });
       const answered = await signed(alice, h.aliceTwin, { command: 'ping' });
       for (const { body } of [silent, answered])
         await listener.publishAsync(
@@ -194,12 +194,33 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await post(h.aliceTwin, silent.body)).status).to.equal(202);
       expect((await post(h.aliceTwin, answered.body)).status).to.equal(202);
-      const reply = signMessage(
+      // The silent one is acknowledged, never answered: delivered, then expired.
+      const acknowledged = signMessage(
         {
           v: 1,
           kind: 'reply',
           deviceId: h.aliceTwin,
           seq: 1,
+          ts: new Date().toISOString(),
+          body: { commandId: silent.commandId, status: 'delivered' },
+        },
+        device.privateKey,
+      );
+      await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(acknowledged), {
+        qos: 1,
+      });
+      const delivered = await eventually(
+        () => h.request(`/twins/${h.aliceTwin}/commands/${silent.commandId}`),
+        (response) => response.body.status !== 'pending',
+        10_000,
+      );
+      expect(delivered.body.status).to.equal('delivered');
+      const reply = signMessage(
+        {
+          v: 1,
+          kind: 'reply',
+          deviceId: h.aliceTwin,
+          seq: 2,
           ts: new Date().toISOString(),
           body: { commandId: answered.commandId, status: 'failed', error: { code: 'busy', message: 'try later' } },
         },
