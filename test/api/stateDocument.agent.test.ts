@@ -12,6 +12,7 @@ import { PROBE_DISABLED } from '../../agent/src/collect/probeSwitches';
 import { SIMULATED_MANUFACTURERS } from '../../agent/src/simulate';
 import { CAST, mined, mintOnNode } from '../oracle/chain/deployOnNode';
 import { signInSession } from '../helpers/siweSession';
+import { developmentKey, launchChromium, signInAs } from '../helpers/dashboardBrowser';
 import { eventually, nextEvent, startApiHarness, type ApiHarness } from './apiHarness';
 
 describe("the state document with a real agent: the owner's desired state reaches it through the API and its delta closes (real chain, broker, oracle, API)", function () {
@@ -22,7 +23,9 @@ describe("the state document with a real agent: the owner's desired state reache
   let deviceId: string;
 
   before(async function () {
-    h = await startApiHarness('state-agent', 1);
+    h = await startApiHarness('state-agent', 1, {
+      API_DEMO_ACCOUNTS: JSON.stringify([{ label: 'Alice (demo owner)', key: developmentKey(CAST.alice) }]),
+    });
     directory = mkdtempSync(join(tmpdir(), 'state-agent-'));
     writeFileSync(join(directory, 'soil'), '41\n');
     const config: AgentConfig = {
@@ -43,7 +46,12 @@ describe("the state document with a real agent: the owner's desired state reache
         file: undefined,
       }),
       sensors: [{ name: 'soil', unit: '%', file: join(directory, 'soil'), scale: 1, offset: 0 }],
-      identity: { serialNumber: 'state-agent-1', manufacturer: SIMULATED_MANUFACTURERS[0]!, hardwareModel: 'Box', hardwareRevision: '1' },
+      identity: {
+        serialNumber: 'state-agent-1',
+        manufacturer: SIMULATED_MANUFACTURERS[0]!,
+        hardwareModel: 'Box',
+        hardwareRevision: '1',
+      },
     };
     // The agent's own static document and key, minted by the manufacturer and sold to Alice.
     const identity = await readDeviceIdentity(config, {});
@@ -186,5 +194,46 @@ describe("the state document with a real agent: the owner's desired state reache
     const body = snapshot.body.message.body;
     expect(body.usb).to.deep.equal({ available: false, reason: PROBE_DISABLED });
     expect(body.memory.available).to.equal(true);
+  });
+
+  it('from the dashboard alone (Chromium), the owner turns the light off and switches the probe on again; the agent obeys', async function () {
+    const browser = await launchChromium();
+    if (!browser) this.skip();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${h.services.api.url}/#/twins/${deviceId}`);
+      await signInAs(page, h.wallet(CAST.alice).address);
+      // The command panel, built from what the agent declares: its light, now on at 30 %.
+      await page
+        .locator('[data-testid=actuator-light-state]', { hasText: 'Now on at 30 %' })
+        .waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid=actuator-light-turn_off]').click();
+      await page
+        .locator('[data-testid=command-row][data-command=light][data-status=succeeded]')
+        .waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid=actuator-light-state]', { hasText: 'Now off' }).waitFor({ timeout: 30_000 });
+      // The desired-state editor: the agent's probes are fields; USB back on, and the delta closes.
+      const usb = page.locator('[data-testid=state-row][data-field="probes.usb"]');
+      await usb.waitFor({ timeout: 20_000 });
+      expect(await page.locator('[data-testid=state-row][data-field="intervals.sensorSeconds"]').count()).to.equal(1);
+      const version = Number(await page.locator('[data-testid=state-version]').textContent());
+      await page.locator('[data-testid="desired-probes.usb"]').selectOption('on');
+      // The light is desired off too, as it now is (else the saved document would still want it on).
+      await page.locator('[data-testid="desired-actuators.light-on"]').selectOption('off');
+      await page.locator('[data-testid=state-save]').click();
+      await page
+        .locator('[data-testid=state-outcome][data-status=done]', { hasText: `version ${version + 1}` })
+        .waitFor({ timeout: 30_000 });
+      await usb.locator('td:nth-of-type(2)', { hasText: /^runs$/ }).waitFor({ timeout: 30_000 });
+      await page.locator('[data-testid=state-delta][data-fields="0"]').waitFor({ timeout: 30_000 });
+      const stored = (await h.request(`/twins/${deviceId}/state`)).body;
+      expect(stored.reported.probes.usb).to.equal(true);
+      expect(stored.reported.actuators.light.on).to.equal(false);
+      expect(errors, 'errors thrown in the page').to.deep.equal([]);
+    } finally {
+      await browser!.close();
+    }
   });
 });
