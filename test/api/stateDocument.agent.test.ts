@@ -178,11 +178,13 @@ describe("the state document with a real agent: the owner's desired state reache
   });
 
   it("the agent's next snapshot, read through the API, has the switched-off probe disabled", async function () {
-    const before = (await h.request(`/twins/${deviceId}`)).body.latestSnapshot?.seq ?? -1;
+    // The snapshot collected on this command (the one of the agent's start, before any desired state, may be
+    // indexed late): collected from now on.
+    const sentAt = Date.now();
     expect((await send({ command: 'collect-snapshot' })).status).to.equal('succeeded');
     const twin = await eventually(
       () => h.request(`/twins/${deviceId}`),
-      (answer) => (answer.body.latestSnapshot?.seq ?? -1) > before,
+      (answer) => answer.body.latestSnapshot != null && Date.parse(answer.body.latestSnapshot.collectedAt) >= sentAt,
       60_000,
       'a new snapshot',
     );
