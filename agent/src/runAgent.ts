@@ -202,6 +202,15 @@ export function mqttOptionsFromConfig(
     clientId: login.clientId,
     protocolVersion: config.mqttProtocolVersion,
     keepalive: config.mqttKeepaliveSeconds,
+    // A persistent session keeps the commands (QoS 1) sent while the device is away, for when it is back.
+    ...(config.mqttSessionHours > 0
+      ? {
+          clean: false,
+          ...(config.mqttProtocolVersion === 5
+            ? { properties: { sessionExpiryInterval: Math.round(config.mqttSessionHours * 3600) } }
+            : {}),
+        }
+      : {}),
     ...(login.username !== undefined ? { username: login.username } : {}),
     ...(config.mqttCaFile !== undefined ? { ca: readFileSync(config.mqttCaFile) } : {}),
     ...(config.mqttCertFile !== undefined ? { cert: readFileSync(config.mqttCertFile) } : {}),
