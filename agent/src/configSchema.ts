@@ -138,6 +138,12 @@ export const agentConfigShapeSchema = z.object({
   outboxMaxMessages: count.default(100_000),
   /** fsync each stored message (survives power loss; default false: survives a crash). */
   outboxFsync: boolean.default(false),
+  /**
+   * Hours the broker keeps the device's session while it is away (default 0: a clean session at every connect). Above
+   * 0 the session persists (`clean: false`; under MQTT 5 its expiry interval): the owner's commands and desired states
+   * sent meanwhile (QoS 1) are delivered when the device is back, and obeyed if still unexpired.
+   */
+  mqttSessionHours: z.number().min(0).max(24 * 7).default(0),
   /** MQTT protocol: 4 (3.1.1) or 5 (default 4; 5 answers commands on their MQTT 5 response topic). */
   mqttProtocolVersion: z.union([z.literal(4), z.literal(5)]).default(4),
   /**

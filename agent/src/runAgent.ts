@@ -12,21 +12,29 @@ import type { BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { AgentError } from './errors';
 import { createActuators } from './actuators/createActuators';
 import type { Capabilities } from '../../twin-core/src/messages/command';
-import { BUILTIN_COMMANDS } from '../../twin-core/src/messages/commandRules';
+import { BUILTIN_COMMANDS, SNAPSHOT_PROBES } from '../../twin-core/src/messages/commandRules';
 import { createDeviceCommands } from './commands/deviceCommands';
 import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
 import { ReplaySet } from './commands/replaySet';
 import { applyState } from './commands/applyState';
+import { AppliedState } from './commands/appliedState';
 import type { AgentConfig } from './config';
 import type { CollectOptions } from './collect/context';
 import { createCollector } from './collect/createCollector';
+import { probeReport } from './collect/probeSwitches';
 import { DeviceChannel } from './device/deviceChannel';
 import { loadOrCreateDeviceKey } from './identity/keyStore';
 import { SequenceStore } from './identity/sequenceStore';
 import { silentLogger, type Logger } from './log';
 import { MqttPublisher } from './transport/mqttPublisher';
 import { Outbox } from './transport/outbox';
-import { checkSnapshotBody, checkTelemetryBody, formatIssue, parseDeviceStaticDocument, type Checked } from './validate/validators';
+import {
+  checkSnapshotBody,
+  checkTelemetryBody,
+  formatIssue,
+  parseDeviceStaticDocument,
+  type Checked,
+} from './validate/validators';
 
 /**
  * The value of a passed check, or an error naming the field: the agent never signs a body its schema refuses.
@@ -36,7 +44,9 @@ import { checkSnapshotBody, checkTelemetryBody, formatIssue, parseDeviceStaticDo
  */
 export function valid<value>(checked: Checked<value>, root: string): value {
   if (checked.ok) return checked.value;
-  throw new AgentError(`The collected ${root} does not match its schema.`, { details: formatIssue(checked.issue, root) });
+  throw new AgentError(`The collected ${root} does not match its schema.`, {
+    details: formatIssue(checked.issue, root),
+  });
 }
 
 /** The agent's version, reported in its online status. */
@@ -166,7 +176,8 @@ export function agentBrokerLogin(
   key: Hex,
   devices?: readonly { deviceId: Hex; key: Hex }[],
 ): { clientId: string; username?: string; password?: () => string } {
-  const clientId = config.mqttClientId ?? brokerClientId(principal, principal.kind === 'device' ? config.dataDir : undefined);
+  const clientId =
+    config.mqttClientId ?? brokerClientId(principal, principal.kind === 'device' ? config.dataDir : undefined);
   if (config.mqttRealm === undefined && config.mqttPassword === undefined) {
     return { clientId, ...(config.mqttUsername !== undefined ? { username: config.mqttUsername } : {}) };
   }
@@ -191,6 +202,15 @@ export function mqttOptionsFromConfig(
     clientId: login.clientId,
     protocolVersion: config.mqttProtocolVersion,
     keepalive: config.mqttKeepaliveSeconds,
+    // A persistent session keeps the commands (QoS 1) sent while the device is away, for when it is back.
+    ...(config.mqttSessionHours > 0
+      ? {
+          clean: false,
+          ...(config.mqttProtocolVersion === 5
+            ? { properties: { sessionExpiryInterval: Math.round(config.mqttSessionHours * 3600) } }
+            : {}),
+        }
+      : {}),
     ...(login.username !== undefined ? { username: login.username } : {}),
     ...(config.mqttCaFile !== undefined ? { ca: readFileSync(config.mqttCaFile) } : {}),
     ...(config.mqttCertFile !== undefined ? { cert: readFileSync(config.mqttCertFile) } : {}),
@@ -223,8 +243,8 @@ export type RunningAgent = {
     twinRecordsRejected: Record<string, number>;
     collectionFailures: number;
   };
-  /** The publishing intervals now in force. */
-  intervals: { snapshotSeconds: number; telemetrySeconds: number };
+  /** The publishing intervals now in force (and the sensor period, once a desired state set one). */
+  intervals: { snapshotSeconds: number; telemetrySeconds: number; sensorSeconds?: number };
   /** Publishes the offline status and closes the connection; stored messages stay for the next run. */
   stop(): Promise<void>;
 };
@@ -260,10 +280,12 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     maxMessages: config.outboxMaxMessages,
     fsync: config.outboxFsync,
   });
-  const intervals = {
+  const intervals: RunningAgent['intervals'] = {
     snapshotSeconds: config.snapshotIntervalSeconds,
     telemetrySeconds: config.telemetryIntervalSeconds,
   };
+  /** The probe switches a desired state set (every probe runs until one is switched off). */
+  let probes: Record<string, boolean> = {};
   const counters = {
     commandsExecuted: 0,
     commandsRejected: {} as Record<string, number>,
@@ -271,7 +293,12 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     collectionFailures: 0,
   };
   const actuators = createActuators(config.actuators, config.commandTimeoutMs);
-  const capabilities = (): Capabilities => ({ commands: [...BUILTIN_COMMANDS], actuators: actuators.describe() });
+  const capabilities = (): Capabilities => ({
+    commands: [...BUILTIN_COMMANDS],
+    actuators: actuators.describe(),
+    probes: [...SNAPSHOT_PROBES],
+    sensorSampling: true,
+  });
   // Whose signed commands the device obeys: the chain's owner when it has an endpoint, else the twin record signed by
   // an oracle key pinned at provisioning; with neither, every command is refused (and counted).
   const owners: OwnerSource =
@@ -290,7 +317,8 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
         });
   if (config.rpcUrl === undefined && config.oracleAddresses.length === 0)
     log('warn', 'no oracle addresses and no RPC endpoint: every command will be refused', {
-      remedy: 'set TWIN_AGENT_ORACLE_ADDRESSES (pinned oracle keys) or TWIN_AGENT_RPC_URL and TWIN_AGENT_REGISTRY_ADDRESS',
+      remedy:
+        'set TWIN_AGENT_ORACLE_ADDRESSES (pinned oracle keys) or TWIN_AGENT_RPC_URL and TWIN_AGENT_REGISTRY_ADDRESS',
     });
 
   const will = channel.entry('status', { state: 'offline', reason: 'connection-lost' });
@@ -301,6 +329,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
       agentVersion: AGENT_VERSION,
       willSeq,
       intervals: { ...intervals },
+      probes: probeReport(probes),
       capabilities: capabilities(),
     });
   const login = agentBrokerLogin(config, { kind: 'device', id: deviceId }, identity.key);
@@ -312,9 +341,10 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     },
     outbox,
-    subscriptions: owners instanceof TwinRecordOwnerSource
-      ? [deviceTopic(deviceId, 'command'), deviceTopic(deviceId, 'twin')]
-      : [deviceTopic(deviceId, 'command')],
+    subscriptions:
+      owners instanceof TwinRecordOwnerSource
+        ? [deviceTopic(deviceId, 'command'), deviceTopic(deviceId, 'twin')]
+        : [deviceTopic(deviceId, 'command')],
     onConnect: () => [onlineStatus()],
     reconnectMinMs: config.reconnectMinMs,
     reconnectMaxMs: config.reconnectMaxMs,
@@ -331,7 +361,10 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     try {
       if (kind === 'snapshot')
         publisher.enqueue(channel.entry('snapshot', valid(checkSnapshotBody(await collector.snapshot()), 'snapshot')));
-      else publisher.enqueue(channel.entry('telemetry', valid(checkTelemetryBody(await collector.telemetry()), 'telemetry')));
+      else
+        publisher.enqueue(
+          channel.entry('telemetry', valid(checkTelemetryBody(await collector.telemetry()), 'telemetry')),
+        );
     } catch (error) {
       counters.collectionFailures++;
       log('error', `${kind} collection failed`, { error: (error as Error).message });
@@ -362,7 +395,15 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   /** Restarts a timer with its current period: a new interval applies at once, not after the old one runs out. */
   const reschedule = (name: string) => schedule.get(name)?.();
 
-  const setIntervals = (args: { snapshotSeconds?: number | undefined; telemetrySeconds?: number | undefined }) => {
+  const setIntervals = (args: {
+    snapshotSeconds?: number | undefined;
+    telemetrySeconds?: number | undefined;
+    sensorSeconds?: number | undefined;
+  }) => {
+    if (args.sensorSeconds !== undefined) {
+      intervals.sensorSeconds = args.sensorSeconds;
+      collector.setSensorSeconds(args.sensorSeconds);
+    }
     if (args.snapshotSeconds !== undefined) {
       intervals.snapshotSeconds = args.snapshotSeconds;
       reschedule('snapshot');
@@ -374,6 +415,21 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     publisher.publishDirect(onlineStatus()).catch(() => undefined);
     return { intervals: { ...intervals } };
   };
+  const applyDesired = (args: Parameters<typeof applyState>[0]) =>
+    applyState(args, {
+      setIntervals,
+      setProbes: (wanted) => (probes = collector.setProbes(wanted)),
+      actuate: (name, action) => actuators.actuate(name, action),
+      capabilities,
+    });
+  // The desired state obeyed before a restart is applied again at once (the owner signed it; it is not a replay).
+  const applied = new AppliedState(join(config.dataDir, 'desired-state.json'));
+  let kept: ReturnType<AppliedState['load']>;
+  try {
+    kept = applied.load(capabilities());
+  } catch (error) {
+    log('warn', 'the kept desired state is not applied', { error: (error as Error).message });
+  }
   const commands = createDeviceCommands({
     deviceId,
     key,
@@ -395,9 +451,12 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
       },
       'set-intervals': (args) => setIntervals(args),
       'apply-state': (args) =>
-        applyState(args, { setIntervals, actuate: (name, action) => actuators.actuate(name, action), capabilities }).finally(
-          () => publisher.publishDirect(onlineStatus()).catch(() => undefined),
-        ),
+        applyDesired(args)
+          .then((result) => {
+            applied.record(args.desired, capabilities());
+            return result;
+          })
+          .finally(() => publisher.publishDirect(onlineStatus()).catch(() => undefined)),
       ping: () => {
         publisher.publishDirect(onlineStatus()).catch(() => undefined);
         return { agentVersion: AGENT_VERSION };
@@ -437,6 +496,11 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     () => collectAndSend('snapshot'),
   );
   every('static', () => config.staticIntervalHours * 3600, sendStatic);
+  if (kept !== undefined)
+    void applyDesired({ desired: kept, version: 1 })
+      .then(() => log('info', 'applied the kept desired state', { desired: kept }))
+      .catch((error: Error) => log('warn', 'the kept desired state failed to apply', { error: error.message }))
+      .finally(() => publisher.publishDirect(onlineStatus()).catch(() => undefined));
   void collectAndSend('snapshot');
 
   return {

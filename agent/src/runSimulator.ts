@@ -14,13 +14,14 @@ import type { EpisodeConfig } from './simulate/behaviours';
 import { createSimulation } from './simulate/createSimulation';
 import { MqttPublisher } from './transport/mqttPublisher';
 import type { Capabilities } from '../../twin-core/src/messages/command';
-import { BUILTIN_COMMANDS } from '../../twin-core/src/messages/commandRules';
+import { BUILTIN_COMMANDS, SNAPSHOT_PROBES } from '../../twin-core/src/messages/commandRules';
 import { createActuators, type Actuators } from './actuators/createActuators';
 import { memoryDriver } from './actuators/driver';
 import { createDeviceCommands, type DeviceCommands } from './commands/deviceCommands';
 import { ChainOwnerSource, TwinRecordOwnerSource, type OwnerSource } from './commands/ownerSource';
 import { ReplaySet } from './commands/replaySet';
 import { applyState } from './commands/applyState';
+import { probeReport, withProbesSwitchedOff } from './collect/probeSwitches';
 import { Outbox } from './transport/outbox';
 
 /** Parameters of {@link runSimulator}. */
@@ -101,7 +102,12 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   // record (pinned oracle keys) or the chain, its own persisted nonces, a fan that cools it and a light.
   const ownersOf = (deviceId: Hex): OwnerSource =>
     config.rpcUrl !== undefined && config.registryAddress !== undefined
-      ? new ChainOwnerSource({ rpcUrl: config.rpcUrl, registry: config.registryAddress as Hex, deviceId, cacheSeconds: config.ownerCacheSeconds })
+      ? new ChainOwnerSource({
+          rpcUrl: config.rpcUrl,
+          registry: config.registryAddress as Hex,
+          deviceId,
+          cacheSeconds: config.ownerCacheSeconds,
+        })
       : new TwinRecordOwnerSource({
           deviceId,
           oracles: config.oracleAddresses,
@@ -120,7 +126,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
       read: () => driver.read(),
       async apply(action: Parameters<typeof driver.apply>[0]) {
         const state = await driver.apply(action);
-        simulation.setCooling(index, state.on ? (state.level ?? 100) : 0);
+        simulation.setCooling(index, state.on ? state.level ?? 100 : 0);
         return state;
       },
     };
@@ -128,7 +134,10 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   const capabilitiesOf = (index: number): Capabilities => ({
     commands: [...BUILTIN_COMMANDS],
     actuators: actuatorsOf[index]!.describe(),
+    probes: [...SNAPSHOT_PROBES],
   });
+  // Each device's probe switches (a desired state's `probes`): its snapshots carry those sections as disabled.
+  const probesOf: Record<string, boolean>[] = simulation.devices.map(() => ({}));
   const commandCounters = { executed: 0, rejected: {} as Record<string, number> };
   const commandChannels: DeviceCommands[] = [];
   const commandTopics = new Map<string, DeviceCommands>();
@@ -136,7 +145,10 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   // exactly those devices. A token carries at most MAX_FLEET_DEVICES_PER_TOKEN of them: a connection per slice.
   const fleetKey = generatePrivateKey();
   const fleet = { kind: 'fleet' as const, id: privateKeyToAddress(fleetKey) };
-  const devices = simulation.devices.map((device) => ({ deviceId: device.deviceId as Hex, key: device.privateKey as Hex }));
+  const devices = simulation.devices.map((device) => ({
+    deviceId: device.deviceId as Hex,
+    key: device.privateKey as Hex,
+  }));
   const slice = config.mqttRealm === undefined ? Math.max(1, devices.length) : MAX_FLEET_DEVICES_PER_TOKEN;
   const lanes: { publisher: MqttPublisher; outbox: Outbox }[] = [];
   const laneOf = new Int32Array(devices.length);
@@ -147,17 +159,21 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
       fsync: false,
     });
     const laneConfig =
-      config.mqttClientId !== undefined && lane > 0 ? { ...config, mqttClientId: `${config.mqttClientId}-${lane}` } : config;
+      config.mqttClientId !== undefined && lane > 0
+        ? { ...config, mqttClientId: `${config.mqttClientId}-${lane}` }
+        : config;
     const login = agentBrokerLogin(laneConfig, fleet, fleetKey, devices.slice(from, from + slice));
     const publisher = new MqttPublisher({
       url: config.mqttUrl,
       ...(login.password ? { password: login.password } : {}),
       options: mqttOptionsFromConfig(laneConfig, login),
-      subscriptions: devices.slice(from, from + slice).flatMap(({ deviceId }) =>
-        config.rpcUrl !== undefined && config.registryAddress !== undefined
-          ? [`twins/${deviceId}/command`]
-          : [`twins/${deviceId}/command`, `twins/${deviceId}/twin`],
-      ),
+      subscriptions: devices
+        .slice(from, from + slice)
+        .flatMap(({ deviceId }) =>
+          config.rpcUrl !== undefined && config.registryAddress !== undefined
+            ? [`twins/${deviceId}/command`]
+            : [`twins/${deviceId}/command`, `twins/${deviceId}/twin`],
+        ),
       outbox,
       maxInFlight: 1_000,
       reconnectMinMs: config.reconnectMinMs,
@@ -206,6 +222,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
       agentVersion: AGENT_VERSION,
       willSeq: null,
       intervals: simulation.intervalsOf(index),
+      probes: probeReport(probesOf[index]!),
       capabilities: capabilitiesOf(index),
     });
   for (const [index, device] of simulation.devices.entries()) {
@@ -230,7 +247,10 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
       key: device.privateKey,
       sequence,
       owners: ownersOf(deviceId),
-      seen: new ReplaySet(join(config.dataDir, 'simulator-commands', `${deviceId}.nonces.json`), config.commandReplayCapacity),
+      seen: new ReplaySet(
+        join(config.dataDir, 'simulator-commands', `${deviceId}.nonces.json`),
+        config.commandReplayCapacity,
+      ),
       capabilities: () => capabilitiesOf(index),
       publisher: laneFor(index),
       clockSkewSeconds: config.commandClockSkewSeconds,
@@ -248,6 +268,10 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
           try {
             return await applyState(args, {
               setIntervals,
+              setProbes: (wanted) => {
+                for (const [probe, on] of Object.entries(wanted)) if (on !== undefined) probesOf[index]![probe] = on;
+                return { ...probesOf[index] };
+              },
               actuate: (name, action) => actuatorsOf[index]!.actuate(name, action),
               capabilities: () => capabilitiesOf(index),
             });
@@ -278,7 +302,10 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     for (const topic of commands.topics) commandTopics.set(topic, commands);
   }
   for (const lane of lanes) {
-    lane.publisher.on('message', (topic, payload, packet) => void commandTopics.get(topic)?.onMessage(topic, payload, packet));
+    lane.publisher.on(
+      'message',
+      (topic, payload, packet) => void commandTopics.get(topic)?.onMessage(topic, payload, packet),
+    );
     lane.publisher.start();
   }
 
@@ -293,7 +320,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
         message.deviceIndex,
         message.kind === 'telemetry'
           ? channel.unsigned('telemetry', message.body)
-          : channel.unsigned('snapshot', message.body),
+          : channel.unsigned('snapshot', withProbesSwitchedOff(message.body, probesOf[message.deviceIndex]!)),
       );
     }
     if (signer.backlog > 10 * parameters.devices && !backlogWarned) {
@@ -330,7 +357,9 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
       await signer.close();
       for (const [index, channel] of channels.entries()) {
         const offline = channel.entry('status', { state: 'offline', reason: 'shutdown' });
-        await laneFor(index).publishDirect(offline).catch(() => undefined);
+        await laneFor(index)
+          .publishDirect(offline)
+          .catch(() => undefined);
       }
       for (const lane of lanes) await lane.publisher.stop();
     },

@@ -176,7 +176,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(forged.status).to.equal(403);
     });
 
-    it('marks a command the device never answers as expired, and records the answer a device signs as failed', async function () {
+    it('marks a command the device acknowledges (delivered) but never answers as expired, and records the answer a device signs as failed', async function () {
       const alice = h.wallet(CAST.alice);
       const device = h.harness.devices[0]!;
       // An API instance's login publishes commands; the device's own key publishes on its reply topic (the ACL).
@@ -192,7 +192,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       await new Promise((resolve) => listener.once('connect', resolve));
       await new Promise((resolve) => deviceClient.once('connect', resolve));
       // Each command reaches the device first straight from the broker: the one the API relays is a replay it ignores.
-      const silent = await signed(alice, h.aliceTwin, { command: 'ping', expiry: Math.floor(Date.now() / 1000) + 2 });
+      const silent = await signed(alice, h.aliceTwin, { command: 'ping', expiry: Math.floor(Date.now() / 1000) + 4 });
       const answered = await signed(alice, h.aliceTwin, { command: 'ping' });
       for (const { body } of [silent, answered])
         await listener.publishAsync(
@@ -203,19 +203,43 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect((await post(h.aliceTwin, silent.body)).status).to.equal(202);
       expect((await post(h.aliceTwin, answered.body)).status).to.equal(202);
-      const reply = signMessage(
+      // The silent one is acknowledged, never answered: delivered, then expired.
+      const acknowledged = signMessage(
         {
           v: 1,
           kind: 'reply',
           deviceId: h.aliceTwin,
           seq: 1,
           ts: new Date().toISOString(),
+          body: { commandId: silent.commandId, status: 'delivered' },
+        },
+        device.privateKey,
+      );
+      await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(acknowledged), {
+        qos: 1,
+      });
+      const delivered = await eventually(
+        () => h.request(`/twins/${h.aliceTwin}/commands/${silent.commandId}`),
+        (response) => response.body.status !== 'pending',
+        10_000,
+      );
+      expect(delivered.body.status).to.equal('delivered');
+      const reply = signMessage(
+        {
+          v: 1,
+          kind: 'reply',
+          deviceId: h.aliceTwin,
+          seq: 2,
+          ts: new Date().toISOString(),
           body: { commandId: answered.commandId, status: 'failed', error: { code: 'busy', message: 'try later' } },
         },
         device.privateKey,
       );
       // The same answer signed by another key is ignored.
-      const forged = signMessage({ ...reply, body: { ...reply.body, error: { code: 'x', message: 'forged' } } }, generatePrivateKey());
+      const forged = signMessage(
+        { ...reply, body: { ...reply.body, error: { code: 'x', message: 'forged' } } },
+        generatePrivateKey(),
+      );
       await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(forged), { qos: 1 });
       await deviceClient.publishAsync(deviceTopic(h.aliceTwin as Hex, 'reply'), JSON.stringify(reply), { qos: 1 });
       const failed = await statusOf(h.aliceTwin, answered.commandId);
@@ -245,12 +269,21 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(body.reported.intervals.telemetrySeconds).to.be.a('number');
       // What the device declares, for a client to build its controls from (the dashboard's command panel).
       expect(body.capabilities.commands).to.include.members(['set-intervals', 'apply-state']);
-      expect(body.capabilities.actuators.map((actuator: { name: string }) => actuator.name)).to.include.members(['fan', 'light']);
+      expect(body.capabilities.actuators.map((actuator: { name: string }) => actuator.name)).to.include.members([
+        'fan',
+        'light',
+      ]);
     });
 
     it('a signed PUT with If-Match sets the desired state; the simulated device applies it and the delta closes', async function () {
-      const desired = { intervals: { telemetrySeconds: 1 }, actuators: { fan: { on: true, level: 60 }, light: { on: false } } };
-      const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, { command: 'apply-state', args: { desired, version: 1 } });
+      const desired = {
+        intervals: { telemetrySeconds: 1 },
+        actuators: { fan: { on: true, level: 60 }, light: { on: false } },
+      };
+      const { body } = await signed(h.wallet(CAST.alice), h.aliceTwin, {
+        command: 'apply-state',
+        args: { desired, version: 1 },
+      });
       const converged = nextEvent(
         `${h.api}/events?deviceId=${h.aliceTwin}&types=state-document&access_token=${aliceSession.token}`,
         'state-document',
@@ -282,11 +315,17 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(conflict.body.error.code).to.equal('version-conflict');
       const fresh = await signed(alice, h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 2 } });
       expect((await write('PUT', undefined, fresh.body)).status).to.equal(428);
-      const bob = await signed(h.wallet(CAST.bob), h.aliceTwin, { command: 'apply-state', args: { desired: {}, version: 2 } });
+      const bob = await signed(h.wallet(CAST.bob), h.aliceTwin, {
+        command: 'apply-state',
+        args: { desired: {}, version: 2 },
+      });
       expect((await write('PUT', '1', bob.body)).status).to.equal(403);
       const heater = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
         method: 'POST',
-        body: JSON.stringify({ command: 'apply-state', args: { desired: { actuators: { heater: { on: true } } }, version: 2 } }),
+        body: JSON.stringify({
+          command: 'apply-state',
+          args: { desired: { actuators: { heater: { on: true } } }, version: 2 },
+        }),
       });
       expect(heater.status).to.equal(400);
       expect(heater.body.error.message).to.include('desired.actuators.heater');
@@ -309,6 +348,38 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         (response) => Object.keys(response.body.delta).length === 0,
         20_000,
       );
+    });
+
+    it("switches a simulated device's snapshot probes off through the document; sensor sampling it does not declare is refused by name", async function () {
+      const alice = h.wallet(CAST.alice);
+      const before = await h.request(`/twins/${h.aliceTwin}/state`);
+      expect(before.body.capabilities.probes).to.include.members(['usb', 'processes']);
+      expect(before.body.capabilities.sensorSampling).to.equal(undefined);
+      expect(before.body.reported.probes.usb).to.equal(true);
+      const sampling = await h.request(`/twins/${h.aliceTwin}/commands/typed-data`, {
+        method: 'POST',
+        body: JSON.stringify({
+          command: 'apply-state',
+          args: { desired: { intervals: { sensorSeconds: 60 } }, version: 3 },
+        }),
+      });
+      expect(sampling.status).to.equal(400);
+      expect(sampling.body.error.message).to.include('desired.intervals.sensorSeconds');
+      const { body } = await signed(alice, h.aliceTwin, {
+        command: 'apply-state',
+        args: { desired: { probes: { usb: false } }, version: 3 },
+      });
+      const patched = await write('PATCH', '2', body);
+      expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+      expect(patched.body.desired.probes).to.deep.equal({ usb: false });
+      expect(patched.body.delta).to.deep.equal({ probes: { usb: false } });
+      const closed = await eventually(
+        () => h.request(`/twins/${h.aliceTwin}/state`),
+        (response) => Object.keys(response.body.delta).length === 0,
+        20_000,
+      );
+      expect(closed.body.reported.probes).to.deep.include({ usb: false, processes: true });
+      expect(closed.body.reportedTimes['probes.usb']).to.be.a('string');
     });
   });
 

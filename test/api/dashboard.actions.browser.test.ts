@@ -10,6 +10,7 @@ import { signMintAttestation } from '../../twin-core/src/signing/mintAttestation
 import { signMessage } from '../../twin-core/src/signing/messageSignature';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { brokerLogin } from '../helpers/brokerLogin';
+import { signInSession } from '../helpers/siweSession';
 import { developmentKey, launchChromium, signInAs, signOut, standInWallet } from '../helpers/dashboardBrowser';
 import { eventually, startApiHarness, type ApiHarness } from './apiHarness';
 
@@ -72,14 +73,18 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     await page.locator('[data-testid=sign-in]').click();
     await page.locator('[data-testid=demo-account]').first().waitFor();
     expect(await page.locator('[data-testid=sign-in-panel]').textContent()).to.include('development keys');
-    expect(await page.locator('[data-testid=dev-key-warning]').textContent()).to.include('Never use them anywhere else');
+    expect(await page.locator('[data-testid=dev-key-warning]').textContent()).to.include(
+      'Never use them anywhere else',
+    );
     expect(await page.locator('[data-testid=demo-account]').count()).to.equal(3);
     await page.locator('[data-testid=sign-in-panel] button', { hasText: 'Cancel' }).click();
     const alice = h.wallet(CAST.alice).address;
     await signInAs(page, alice);
     expect((await page.locator('[data-testid=session-who]').textContent())?.trim()).to.match(/^Alice\s+owner$/);
     // The token is the API's: it reads the session back.
-    const token = await page.evaluate(() => JSON.parse((globalThis as any).sessionStorage.getItem('twin-dashboard-session')).token);
+    const token = await page.evaluate(
+      () => JSON.parse((globalThis as any).sessionStorage.getItem('twin-dashboard-session')).token,
+    );
     const sessionAnswer = await h.request('/auth/session', { headers: { authorization: `Bearer ${token}` } });
     expect(sessionAnswer.body).to.include({ address: alice, role: 'owner' });
   });
@@ -90,7 +95,9 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     await page.locator('[data-testid=list-price]').fill('0.25');
     await page.locator('[data-testid=action-list]').click();
     expect(await outcomeDone(page, 'list')).to.include('On chain: TwinListed');
-    await page.locator('[data-testid=twin-header] [data-testid=price]', { hasText: '0.25 ETH' }).waitFor({ timeout: 20_000 });
+    await page
+      .locator('[data-testid=twin-header] [data-testid=price]', { hasText: '0.25 ETH' })
+      .waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(tmpdir(), 'dashboard-twin-actions.png'), fullPage: false });
     await signOut(page);
   });
@@ -105,7 +112,7 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     try {
       await walletPage.goto(`${h.services.api.url}/#/twins/${h.aliceTwin}`);
       await walletPage.locator('[data-testid=sign-in]').click();
-        await walletPage.locator('[data-testid=sign-in-wallet]:not([disabled])').click();
+      await walletPage.locator('[data-testid=sign-in-wallet]:not([disabled])').click();
       await walletPage
         .locator(`[data-testid=session-who][data-address="${bob}"]`)
         .waitFor({ timeout: 20_000 })
@@ -151,7 +158,7 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     );
   });
 
-  it('lets a security entity suspend a twin with an alert\'s evidence and reactivate it after review', async function () {
+  it("lets a security entity suspend a twin with an alert's evidence and reactivate it after review", async function () {
     const target = h.manufacturerTwins[0]! as Hex;
     const security = h.wallet(CAST.security);
     // The alert as the security service publishes it: signed by the security entity, on the twin's alerts topic.
@@ -193,7 +200,41 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     await row.waitFor({ timeout: 30_000 });
     expect(await row.textContent()).to.include('connection-flood');
     await row.locator('[data-testid=alert-ack]').click();
+    await row.locator(`[data-testid=alert-ack][data-by="${security.address}"]`).waitFor({ timeout: 10_000 });
     expect(await row.locator('[data-testid=alert-ack]').textContent()).to.equal('Acknowledged');
+    // Kept by the API, not the browser: the inbox of another session (a fresh browser context) shows it too.
+    const alertId = alert.body.alertId;
+    const { headers } = await signInSession(h.api, security);
+    const inbox = await h.request('/alerts', { headers });
+    const listed = inbox.body.items.find((item: { alertId: string }) => item.alertId === alertId);
+    expect(listed.acknowledged.by).to.equal(security.address);
+    const elsewhere = await browser.newContext();
+    try {
+      const other = await elsewhere.newPage();
+      await other.goto(`${h.services.api.url}/#/alerts`);
+      await other.locator('[data-testid=alerts-sign-in]').waitFor();
+      await signInAs(other, security.address);
+      const ack = other.locator(`[data-testid=inbox-row][data-alert-id="${alertId}"] [data-testid=alert-ack]`);
+      await ack.waitFor({ timeout: 30_000 });
+      expect(await ack.textContent()).to.equal('Acknowledged');
+      expect(await ack.isDisabled()).to.equal(true);
+    } finally {
+      await elsewhere.close();
+    }
+    // Only security entities acknowledge; an unknown alert is named.
+    const path = `/alerts/${security.address}/${alertId}/acknowledge`;
+    const owner = await signInSession(h.api, h.wallet(CAST.alice));
+    expect((await h.request(path, { method: 'POST', headers: owner.headers })).status).to.equal(403);
+    const unknown = await h.request(`/alerts/${security.address}/no-such-alert/acknowledge`, {
+      method: 'POST',
+      headers,
+    });
+    expect(unknown.status).to.equal(404);
+    expect(unknown.body.error.details.field).to.equal('alertId');
+    // A second acknowledgement keeps the first.
+    const again = await h.request(path, { method: 'POST', headers });
+    expect(again.status).to.equal(200);
+    expect(again.body.at).to.equal(listed.acknowledged.at);
 
     await row.locator('[data-testid=alert-suspend]').click();
     await page.waitForFunction(
@@ -237,9 +278,13 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
 
     // The owner's notifications say it in words, not `key: value` dumps.
     await page.goto(`${h.services.api.url}/#/owners/${h.wallet(CAST.manufacturer).address}`);
-    const suspendedNote = page.locator('[data-testid=notification][data-kind=state-changed]', { hasText: 'active → suspended' });
+    const suspendedNote = page.locator('[data-testid=notification][data-kind=state-changed]', {
+      hasText: 'active → suspended',
+    });
     await suspendedNote.first().waitFor({ timeout: 20_000 });
-    expect(await suspendedNote.first().locator('[data-testid=notification-kind]').textContent()).to.equal('State changed');
+    expect(await suspendedNote.first().locator('[data-testid=notification-kind]').textContent()).to.equal(
+      'State changed',
+    );
     expect(await suspendedNote.first().textContent()).to.include('because: bafkreidashboardtestevidence');
 
     // On the twin page the same entity sees the alert's evidence offered for a suspension.
@@ -274,7 +319,9 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     await page.locator('[data-testid=mint-attestation]').fill(`0x${'11'.repeat(65)}`);
     await page.locator('[data-testid=action-mint]').click();
     await page.locator('[data-testid=action-outcome][data-status=error]').waitFor({ timeout: 20_000 });
-    expect(await page.locator('[data-testid=action-outcome]').textContent()).to.match(/mint by .* would revert|revert|Attestation|Signature/i);
+    expect(await page.locator('[data-testid=action-outcome]').textContent()).to.match(
+      /mint by .* would revert|revert|Attestation|Signature/i,
+    );
     await page.locator('[data-testid=mint-attestation]').fill(attestation);
     await page.locator('[data-testid=action-mint]').click();
     await page.locator('[data-testid=action-outcome][data-status=done]').waitFor({ timeout: 60_000 });
@@ -289,7 +336,9 @@ describe('dashboard actions in headless Chromium: sign-in, buy, triage (real API
     await page.locator('[data-testid=deactivate-reason]').fill('end of support');
     await page.locator('[data-testid=action-deactivate]').click();
     expect(await outcomeDone(page, 'deactivate')).to.include('On chain:');
-    await page.locator('[data-testid=twin-header] [data-testid=state-badge][data-state=deactivated]').waitFor({ timeout: 20_000 });
+    await page
+      .locator('[data-testid=twin-header] [data-testid=state-badge][data-state=deactivated]')
+      .waitFor({ timeout: 20_000 });
   });
 
   describe('when the seller of a listing is revoked (issue 14)', function () {

@@ -158,6 +158,29 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
     expect(await page.locator('[data-testid=state-raw]').getAttribute('open')).to.equal(null);
   });
 
+  it("switches a snapshot probe off from the editor and sees the device report it (the device's declared probes only)", async function () {
+    const before = (await h.request(`/twins/${h.aliceTwin}/state`)).body.version;
+    const usb = page.locator('[data-testid=state-row][data-field="probes.usb"]');
+    expect(await usb.locator('th').textContent()).to.equal('Probe: USB devices');
+    expect(await usb.locator('td').nth(1).textContent()).to.equal('runs');
+    // A simulated device does not sample its sensors on their own period: no such row.
+    expect(await page.locator('[data-testid=state-row][data-field="intervals.sensorSeconds"]').count()).to.equal(0);
+    await page.locator('[data-testid="desired-probes.usb"]').selectOption('off');
+    await page.locator('[data-testid=state-save]').click();
+    await page
+      .locator('[data-testid=state-outcome][data-status=done]', { hasText: `version ${before + 1}` })
+      .waitFor({ timeout: 30_000 });
+    // The second cell: what the device reports.
+    await usb.locator('td:nth-of-type(2)', { hasText: /^off$/ }).waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid=state-delta][data-fields="0"]').waitFor({ timeout: 30_000 });
+    expect(await usb.getAttribute('data-in-sync')).to.equal('true');
+    const stored = (await h.request(`/twins/${h.aliceTwin}/state`)).body;
+    expect(stored.desired.probes).to.deep.equal({ usb: false });
+    expect(stored.reported.probes.usb).to.equal(false);
+    // The light set before stays desired: the form sends what it shows.
+    expect(stored.desired.actuators.light).to.deep.equal({ on: true, level: 40 });
+  });
+
   it('shows a 412 conflict when another write came first, and reloads the newer version', async function () {
     const alice = h.wallet(CAST.alice);
     const current = (await read(`/twins/${h.aliceTwin}/state`)).body.version;

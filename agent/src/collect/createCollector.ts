@@ -29,6 +29,9 @@ import { readStaticDocument, type StaticOverrides } from './staticDocument';
 import { parseLoadavg, readSystem } from './system';
 import { readTlsServers } from './tls';
 import { readUsbDevices } from './usb';
+import { unavailable } from '../../../twin-core/src/messages/probeResult';
+import type { SnapshotProbe } from '../../../twin-core/src/messages/commandRules';
+import { PROBE_DISABLED, PROBE_SECTIONS } from './probeSwitches';
 
 /** What the agent loop calls: the static document once, a snapshot every ~30 s, telemetry every second. */
 export type Collector = {
@@ -41,6 +44,16 @@ export type Collector = {
   snapshot(): Promise<SnapshotBody>;
   /** The small, cheap reading: CPU %, memory %, load, task count, network behaviour, sensors. */
   telemetry(): Promise<TelemetryBody>;
+  /**
+   * Switches snapshot probes on (true) or off (false; the section reads unavailable, {@link PROBE_DISABLED}) and
+   * answers the switches now set. Every probe runs until switched off.
+   */
+  setProbes(probes: Partial<Record<string, boolean | undefined>>): Record<string, boolean>;
+  /**
+   * Telemetry reads the sensors at most every `seconds` (the ticks between carry no readings); undefined: every
+   * telemetry.
+   */
+  setSensorSeconds(seconds: number | undefined): void;
   /** Stops what the collector started (the packet capture child process). */
   close(): Promise<void>;
 };
@@ -68,7 +81,23 @@ export function createCollector(options: CollectOptions): Collector {
   const plugAndPlay = createPlugAndPlayProbe(options);
   const processor = createProcessorProbe(options);
   let previousCpu: ProcStatSample['cpu'] | undefined;
+  const switches: Record<string, boolean> = {};
+  let sensorSeconds: number | undefined;
+  let sensorsReadAt: number | undefined;
+  /** runProbe, unless the desired state switched `probe` off. */
+  const run = <value>(probe: SnapshotProbe, read: () => Promise<value>) =>
+    switches[probe] === false
+      ? Promise.resolve(unavailable(PROBE_DISABLED))
+      : runProbe(PROBE_SECTIONS[probe], timeoutMs, read, PROBE_SECTIONS[probe]);
 
+  /** Whether this telemetry reads the sensors (every time, unless a sensor period is set and has not run out). */
+  const sensorsDue = () => {
+    const now = options.now();
+    if (sensorSeconds !== undefined && sensorsReadAt !== undefined && now - sensorsReadAt < sensorSeconds * 1000)
+      return false;
+    sensorsReadAt = now;
+    return true;
+  };
   /** A telemetry field: its value, or null when it failed or timed out. */
   const field = async <value>(name: string, read: () => Promise<value>): Promise<value | null> => {
     const result = await runProbe(name, timeoutMs, read);
@@ -109,30 +138,30 @@ export function createCollector(options: CollectOptions): Collector {
         plugAndPlayDevices,
         processorPerformance,
       ] = await Promise.all([
-        runProbe('system', timeoutMs, () => readSystem(options), 'system'),
-        runProbe('processes', timeoutMs, processes, 'processes'),
-        runProbe('memory', timeoutMs, () => readMemory(paths), 'memory'),
-        runProbe('disks', timeoutMs, disks, 'disks'),
-        runProbe('filesystems', timeoutMs, () => readFilesystems(paths), 'filesystems'),
-        runProbe('kernelLog', timeoutMs, () => readKernelLog(options), 'kernelLog'),
-        runProbe('usb', timeoutMs, () => readUsbDevices(paths), 'usb'),
-        runProbe('pci', timeoutMs, () => readPciDevices(paths), 'pci'),
-        runProbe('activity', timeoutMs, activity, 'activity'),
-        runProbe('ipc', timeoutMs, () => readIpc(paths), 'ipc'),
-        runProbe('network', timeoutMs, () => readNetwork(options), 'network'),
-        runProbe('sharedLibraries', timeoutMs, () => readSharedLibraries(options), 'sharedLibraries'),
-        runProbe('icmp', timeoutMs, () => readIcmp(paths), 'icmp'),
-        runProbe('arp', timeoutMs, () => readArp(paths), 'arp'),
-        runProbe('dns.config', timeoutMs, () => readDnsConfig(paths), 'dns.config'),
-        runProbe('dns.cache', timeoutMs, () => readDnsCache(options), 'dns.cache'),
-        runProbe('tls', timeoutMs, () => readTlsServers(options), 'tls'),
-        runProbe('sensors', timeoutMs, () => readSensors(options), 'sensors'),
-        runProbe<NetworkBehaviour>('networkBehaviour', timeoutMs, snapshotBehaviour, 'networkBehaviour'),
-        runProbe('traffic', timeoutMs, () => traffic.snapshot(), 'traffic'),
-        runProbe('conntrack', timeoutMs, () => readConntrack(options, flowLimit), 'conntrack'),
-        runProbe('dns.servers', timeoutMs, () => readDnsServers(options), 'dns.servers'),
-        runProbe('plugAndPlay', timeoutMs, plugAndPlay, 'plugAndPlay'),
-        runProbe('processorPerformance', timeoutMs, processor, 'processorPerformance'),
+        run('system', () => readSystem(options)),
+        run('processes', processes),
+        run('memory', () => readMemory(paths)),
+        run('disks', disks),
+        run('filesystems', () => readFilesystems(paths)),
+        run('kernelLog', () => readKernelLog(options)),
+        run('usb', () => readUsbDevices(paths)),
+        run('pci', () => readPciDevices(paths)),
+        run('activity', activity),
+        run('ipc', () => readIpc(paths)),
+        run('network', () => readNetwork(options)),
+        run('sharedLibraries', () => readSharedLibraries(options)),
+        run('icmp', () => readIcmp(paths)),
+        run('arp', () => readArp(paths)),
+        run('dnsConfig', () => readDnsConfig(paths)),
+        run('dnsCache', () => readDnsCache(options)),
+        run('tls', () => readTlsServers(options)),
+        run('sensors', () => readSensors(options)),
+        run('networkBehaviour', snapshotBehaviour),
+        run('traffic', () => traffic.snapshot()),
+        run('conntrack', () => readConntrack(options, flowLimit)),
+        run('dnsServers', () => readDnsServers(options)),
+        run('plugAndPlay', plugAndPlay),
+        run('processorPerformance', processor),
       ]);
       return {
         collectedAt,
@@ -173,7 +202,7 @@ export function createCollector(options: CollectOptions): Collector {
         field('memory', () => readMemory(options.paths)),
         field('loadavg', async () => parseLoadavg(await readText(join(proc, 'loadavg')))),
         runProbe('networkBehaviour', timeoutMs, telemetryBehaviour),
-        field('sensors', () => readSensorResult(options)),
+        sensorsDue() ? field('sensors', () => readSensorResult(options)) : Promise.resolve(null),
       ]);
       if (!network.available) throw new Error(`telemetry: network behaviour unavailable: ${network.reason}`);
       const cpuPercent = cpu === null ? null : busyPercent(previousCpu, cpu);
@@ -189,6 +218,13 @@ export function createCollector(options: CollectOptions): Collector {
       };
     },
 
+    setProbes(probes) {
+      for (const [probe, on] of Object.entries(probes)) if (on !== undefined) switches[probe] = on;
+      return { ...switches };
+    },
+    setSensorSeconds(seconds) {
+      sensorSeconds = seconds;
+    },
     close: () => traffic.close(),
   };
 }

@@ -1,12 +1,12 @@
 // `#/alerts`: the security entity's inbox. Every alert's latest state (`GET /alerts`, signed in as a security entity),
-// triaged from here: acknowledge (kept in this browser), suspend the twin with the alert's evidence, reactivate it
+// triaged from here: acknowledge (`POST /alerts/{by}/{alertId}/acknowledge`: shared by every security entity's
+// session, the first one kept), suspend the twin with the alert's evidence, reactivate it
 // after review (both relayed `setState`), each outcome followed live on the event stream.
 import { badge, dataTable, deviceLink, h, replace, stateBadge, time } from '../dom.js';
 import { sameHex, shorten } from '../format.js';
 import { relay, session } from '../session.js';
+import { apiRequest } from '../api.js';
 
-const ACK_KEY = 'twin-dashboard-acknowledged-alerts';
-const acknowledged = () => new Set(JSON.parse(localStorage.getItem(ACK_KEY) ?? '[]'));
 const alertKey = (alert) => `${alert.by}:${alert.alertId}`;
 
 export async function renderAlerts(container, { query = {} }, ctx) {
@@ -49,7 +49,11 @@ export async function renderAlerts(container, { query = {} }, ctx) {
         'div',
         { class: 'card-head' },
         h('h1', {}, 'Alert inbox'),
-        h('p', { class: 'muted' }, 'What the security service detected. Acknowledging is kept in this browser only.'),
+        h(
+          'p',
+          { class: 'muted' },
+          'What the security service detected. An acknowledgement is shared with every security entity.',
+        ),
         filter,
       ),
       table.element,
@@ -71,8 +75,9 @@ export async function renderAlerts(container, { query = {} }, ctx) {
 
   function row(alert) {
     const twin = twins.get(alert.deviceId.toLowerCase());
-    const acked = acknowledged().has(alertKey(alert));
-    const outcome = outcomes.get(alertKey(alert)) ?? h('span', { class: 'action-outcome small', 'data-testid': 'action-outcome' });
+    const acked = alert.acknowledged != null;
+    const outcome =
+      outcomes.get(alertKey(alert)) ?? h('span', { class: 'action-outcome small', 'data-testid': 'action-outcome' });
     outcomes.set(alertKey(alert), outcome);
     const act = (label, testid, run) => {
       const button = h('button', { type: 'button', class: 'small', 'data-testid': testid }, label);
@@ -94,14 +99,33 @@ export async function renderAlerts(container, { query = {} }, ctx) {
       });
       return button;
     };
-    const ack = h('button', { type: 'button', class: 'small', 'data-testid': 'alert-ack', disabled: acked }, acked ? 'Acknowledged' : 'Acknowledge');
+    const ackTitle = (kept) => `Acknowledged by ${kept.by} at ${new Date(kept.at).toLocaleString()}`;
+    const ack = h(
+      'button',
+      {
+        type: 'button',
+        class: 'small',
+        'data-testid': 'alert-ack',
+        disabled: acked,
+        ...(acked ? { title: ackTitle(alert.acknowledged), 'data-by': alert.acknowledged.by } : {}),
+      },
+      acked ? 'Acknowledged' : 'Acknowledge',
+    );
     ack.addEventListener('click', () => {
-      const set = acknowledged();
-      set.add(alertKey(alert));
-      localStorage.setItem(ACK_KEY, JSON.stringify([...set]));
       ack.disabled = true;
-      ack.textContent = 'Acknowledged';
-      tr.classList.remove('alert-open');
+      const path = `/alerts/${encodeURIComponent(alert.by)}/${encodeURIComponent(alert.alertId)}/acknowledge`;
+      apiRequest('POST', path)
+        .then((kept) => {
+          ack.textContent = 'Acknowledged';
+          ack.title = ackTitle(kept);
+          ack.dataset.by = kept.by;
+          tr.classList.remove('alert-open');
+        })
+        .catch((error) => {
+          ack.disabled = false;
+          outcome.dataset.status = 'error';
+          replace(outcome, `Not acknowledged: ${error?.message ?? String(error)}`);
+        });
     });
     const suspended = twin?.state === 'suspended';
     const tr = h(
@@ -113,13 +137,23 @@ export async function renderAlerts(container, { query = {} }, ctx) {
         'data-state': twin?.state ?? '',
         class: alert.status === 'open' && !acked ? 'alert-open' : null,
       },
-      h('td', {}, twin?.hostname ? h('a', { href: `#/twins/${alert.deviceId}` }, twin.hostname) : deviceLink(alert.deviceId)),
+      h(
+        'td',
+        {},
+        twin?.hostname ? h('a', { href: `#/twins/${alert.deviceId}` }, twin.hostname) : deviceLink(alert.deviceId),
+      ),
       h('td', {}, twin ? stateBadge(twin.state) : '—'),
       h('td', {}, badge(alert.behaviour, 'danger')),
       h('td', { class: 'mono' }, Number(alert.score).toFixed(2)),
       h('td', { class: 'nowrap' }, time(alert.window?.from)),
       h('td', {}, alert.action, alert.status === 'closed' ? h('span', { class: 'muted small' }, ' (closed)') : null),
-      h('td', {}, alert.evidenceCid ? h('span', { class: 'mono', title: alert.evidenceCid }, shorten(alert.evidenceCid, 6, 6)) : '—'),
+      h(
+        'td',
+        {},
+        alert.evidenceCid
+          ? h('span', { class: 'mono', title: alert.evidenceCid }, shorten(alert.evidenceCid, 6, 6))
+          : '—',
+      ),
       h(
         'td',
         { class: 'triage' },

@@ -12,6 +12,24 @@ const INTERVALS = [
   ['telemetrySeconds', 'Telemetry interval', 0.5, 3600],
   ['snapshotSeconds', 'Snapshot interval', 5, 86400],
 ];
+/** Sensor sampling, for a device that declares it (`capabilities.sensorSampling`). */
+const SENSOR_INTERVAL = ['sensorSeconds', 'Sensor sampling interval', 0.5, 86400];
+/** The switchable snapshot probes, worded (`capabilities.probes`); an unlisted one is humanised. */
+const PROBE_LABELS = {
+  kernelLog: 'kernel log',
+  usb: 'USB devices',
+  pci: 'PCI devices',
+  ipc: 'IPC',
+  icmp: 'ICMP counters',
+  arp: 'ARP table',
+  dnsConfig: 'DNS configuration',
+  dnsCache: 'DNS cache',
+  dnsServers: 'DNS servers',
+  tls: 'TLS servers',
+  plugAndPlay: 'plug and play devices',
+};
+/** The state document's group of each kind of field. */
+const GROUPS = { interval: 'intervals', probe: 'probes', actuator: 'actuators' };
 const LEVEL_NAMES = { fan: 'speed', light: 'brightness' };
 
 /** `createStateEditor(ctx, deviceId, { editable })` → `{ element, setDocument(doc), onDocument(event) }`. */
@@ -83,12 +101,22 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
     if (editable) ctx.run(submit);
   });
 
-  /** The fields the device can take: its intervals (when it obeys set-intervals) and its actuators. */
+  /**
+   * The fields the device can take: its intervals (when it obeys set-intervals), its sensor sampling and the
+   * snapshot probes it can switch (when it declares them), and its actuators.
+   */
   function fieldsOf() {
     const list = [];
     if (!capabilities || capabilities.commands?.includes('set-intervals'))
-      for (const [key, label, min, max] of INTERVALS)
+      for (const [key, label, min, max] of [...INTERVALS, ...(capabilities?.sensorSampling ? [SENSOR_INTERVAL] : [])])
         list.push({ kind: 'interval', key, label, min, max, id: `intervals.${key}` });
+    for (const probe of capabilities?.probes ?? [])
+      list.push({
+        kind: 'probe',
+        key: probe,
+        label: `Probe: ${PROBE_LABELS[probe] ?? humanizeKey(probe).toLowerCase()}`,
+        id: `probes.${probe}`,
+      });
     const actuators = new Map((capabilities?.actuators ?? []).map((item) => [item.name, item]));
     for (const name of Object.keys(doc?.desired?.actuators ?? {}))
       if (!actuators.has(name)) actuators.set(name, { name, type: 'unknown' });
@@ -121,6 +149,16 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
         });
         inputs = { input };
         desiredCell = h('td', {}, input, ' s');
+      } else if (field.kind === 'probe') {
+        const select = h(
+          'select',
+          { 'aria-label': `Desired ${field.label}`, 'data-testid': `desired-${field.id}`, disabled: !editable },
+          h('option', { value: '' }, 'no preference'),
+          h('option', { value: 'on' }, 'runs'),
+          h('option', { value: 'off' }, 'off'),
+        );
+        inputs = { select };
+        desiredCell = h('td', {}, select);
       } else {
         const select = h(
           'select',
@@ -165,19 +203,25 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
     );
   }
 
-  const desiredOf = (field) =>
-    field.kind === 'interval' ? doc?.desired?.intervals?.[field.key] : doc?.desired?.actuators?.[field.key];
-  const reportedOf = (field) =>
-    field.kind === 'interval' ? doc?.reported?.intervals?.[field.key] : doc?.reported?.actuators?.[field.key];
-  const deltaOf = (field) =>
-    field.kind === 'interval' ? doc?.delta?.intervals?.[field.key] : doc?.delta?.actuators?.[field.key];
+  const desiredOf = (field) => doc?.desired?.[GROUPS[field.kind]]?.[field.key];
+  const reportedOf = (field) => doc?.reported?.[GROUPS[field.kind]]?.[field.key];
+  const deltaOf = (field) => doc?.delta?.[GROUPS[field.kind]]?.[field.key];
   const describe = (field, value) =>
-    value === undefined ? 'no preference' : field.kind === 'interval' ? `${value} s` : describeActuatorState(value);
+    value === undefined
+      ? 'no preference'
+      : field.kind === 'interval'
+      ? `${value} s`
+      : field.kind === 'probe'
+      ? value
+        ? 'runs'
+        : 'off'
+      : describeActuatorState(value);
 
   function fillInputs() {
     for (const field of fields) {
       const wanted = desiredOf(field);
       if (field.kind === 'interval') field.inputs.input.value = wanted === undefined ? '' : String(wanted);
+      else if (field.kind === 'probe') field.inputs.select.value = wanted === undefined ? '' : wanted ? 'on' : 'off';
       else {
         field.inputs.select.value = wanted === undefined ? '' : wanted.on ? 'on' : 'off';
         if (field.inputs.level) field.inputs.level.value = wanted?.level === undefined ? '' : String(wanted.level);
@@ -244,6 +288,9 @@ export function createStateEditor(ctx, deviceId, { editable = true } = {}) {
         if (!Number.isFinite(value) || value < field.min || value > field.max)
           throw new Error(`${field.label}: enter seconds between ${field.min} and ${field.max}, or leave it empty.`);
         (desired.intervals ??= {})[field.key] = value;
+      } else if (field.kind === 'probe') {
+        const choice = field.inputs.select.value;
+        if (choice !== '') (desired.probes ??= {})[field.key] = choice === 'on';
       } else {
         const choice = field.inputs.select.value;
         if (choice === '') continue;

@@ -1,5 +1,6 @@
 import type { ApiContext } from '../context';
 import type { AnyRoute } from '../http/defineRoute';
+import { alertRoutes } from './alerts';
 import { demoRoutes } from './demo';
 import { fleetRoutes } from './fleet';
 import { mintRoutes } from './mint';
@@ -12,5 +13,5 @@ import { mintRoutes } from './mint';
  * mountRoutes(router, dashboardRoutes(context))
  */
 export function dashboardRoutes(context: ApiContext): AnyRoute[] {
-  return [...fleetRoutes(context), ...mintRoutes(context), ...demoRoutes(context)];
+  return [...fleetRoutes(context), ...alertRoutes(context), ...mintRoutes(context), ...demoRoutes(context)];
 }

@@ -9,8 +9,9 @@ import { assertSessionRole } from '../auth/sessionRole';
 import type { ApiContext } from '../context';
 import { defineRoute } from '../http/defineRoute';
 import { addressSchema, errorSchema, pageOf, timeSchema } from '../schemas/common';
-import { alertSchema, entitySchema, twinSchema, twinStateSchema } from '../schemas/twins';
+import { entitySchema, twinSchema, twinStateSchema } from '../schemas/twins';
 import { sessionOf } from './auth';
+import { inboxAlertSchema, withAcknowledgements } from './alerts';
 
 const badInput = { description: 'Invalid input; the message names each bad field', schema: errorSchema };
 
@@ -95,7 +96,7 @@ const directoryEntrySchema = twinSchema
     latestSnapshot: true,
   })
   .extend({
-    hostname: z.string().nullable().meta({ description: "From the static document (null until it is read)" }),
+    hostname: z.string().nullable().meta({ description: 'From the static document (null until it is read)' }),
     model: z.string().nullable().meta({ description: 'Hardware model, from the static document' }),
     ownerName: z.string().nullable().meta({ description: "The owner's registered entity name" }),
     manufacturerName: z.string().nullable(),
@@ -103,7 +104,9 @@ const directoryEntrySchema = twinSchema
     detection: z
       .object({ behaviour: z.string(), score: z.number(), action: z.string(), at: timeSchema })
       .nullable()
-      .meta({ description: "The latest open security alert's detection (the security service's, not the simulator's)" }),
+      .meta({
+        description: "The latest open security alert's detection (the security service's, not the simulator's)",
+      }),
   })
   .meta({ id: 'DirectoryTwin' });
 
@@ -174,7 +177,9 @@ export function fleetRoutes(context: ApiContext) {
             ),
             oldestPendingAt: iso(oldestPending || null),
             lagSeconds: oldestPending ? Math.max(0, Math.round((now - oldestPending) / 100) / 10) : null,
-            lastConfirmedAt: iso(count("SELECT max(confirmed_at) AS n FROM batches WHERE status = 'confirmed'") || null),
+            lastConfirmedAt: iso(
+              count("SELECT max(confirmed_at) AS n FROM batches WHERE status = 'confirmed'") || null,
+            ),
             confirmedBatches: count("SELECT count(*) AS n FROM batches WHERE status = 'confirmed'"),
           },
           ingest: {
@@ -210,9 +215,7 @@ export function fleetRoutes(context: ApiContext) {
           ...(query.owner === undefined ? {} : { owner: query.owner }),
           ...(query.forSale === undefined ? {} : { forSale: query.forSale }),
         }).items;
-        const names = new Map(
-          listEntities(index).map((entity) => [entity.account.toLowerCase(), entity.name]),
-        );
+        const names = new Map(listEntities(index).map((entity) => [entity.account.toLowerCase(), entity.name]));
         const open = new Map(
           (
             index
@@ -278,7 +281,7 @@ export function fleetRoutes(context: ApiContext) {
       responses: {
         200: {
           description: 'The alerts',
-          schema: z.object({ items: z.array(alertSchema) }).meta({ id: 'FleetAlertPage' }),
+          schema: z.object({ items: z.array(inboxAlertSchema) }).meta({ id: 'FleetAlertPage' }),
         },
         400: badInput,
         401: { description: 'Not signed in, or the token is bad or expired', schema: errorSchema },
@@ -289,7 +292,7 @@ export function fleetRoutes(context: ApiContext) {
         assertSessionRole(session, ['security']);
         const all = alertsUpdatedSince(index, 0, 10_000).reverse();
         const kept = query.status === undefined ? all : all.filter((alert) => alert.status === query.status);
-        return { items: kept.slice(0, query.limit) };
+        return { items: withAcknowledgements(context, kept.slice(0, query.limit)) };
       },
     }),
   ];
@@ -303,7 +306,12 @@ function latestOpenDetections(context: ApiContext): Map<string, Detection> {
   for (const alert of alertsUpdatedSince(context.index, 0, 10_000)) {
     const key = alert.deviceId.toLowerCase();
     if (alert.status === 'open') {
-      detections.set(key, { behaviour: alert.behaviour, score: alert.score, action: alert.action, at: alert.updatedAt });
+      detections.set(key, {
+        behaviour: alert.behaviour,
+        score: alert.score,
+        action: alert.action,
+        at: alert.updatedAt,
+      });
     }
   }
   return detections;

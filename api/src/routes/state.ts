@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getTwinState, setDesiredState } from '../../../oracle/src/index/twinStates';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
+import { mergeDesired } from '../../../twin-core/src/messages/stateRules';
 import {
   applyStateArgumentsSchema,
   desiredStateSchema,
@@ -29,7 +30,9 @@ const stateDocumentSchema = z
     commandId: hashSchema.optional().describe('The apply-state command a write sent to the device'),
     capabilities: capabilitiesSchema
       .nullable()
-      .describe("What the device declares in its latest signed online status (built-in commands, actuators); null before one"),
+      .describe(
+        'What the device declares in its latest signed online status (built-in commands, actuators); null before one',
+      ),
   })
   .meta({ id: 'TwinStateDocument' });
 
@@ -60,10 +63,23 @@ export function stateRoutes(context: ApiContext) {
       ...extra,
     };
   };
-  const write = (mode: 'replace' | 'merge') =>
-    async ({ params, body, req, res }: { params: { deviceId: Hex }; body: z.output<typeof writeBodySchema>; req: { headers: Record<string, unknown> }; res: { setHeader(name: string, value: string): void } }) => {
+  const write =
+    (mode: 'replace' | 'merge') =>
+    async ({
+      params,
+      body,
+      req,
+      res,
+    }: {
+      params: { deviceId: Hex };
+      body: z.output<typeof writeBodySchema>;
+      req: { headers: Record<string, unknown> };
+      res: { setHeader(name: string, value: string): void };
+    }) => {
       requireTwin(context.index, params.deviceId);
-      const ifMatch = String(req.headers['if-match'] ?? '').replace(/^W\//, '').replace(/"/g, '');
+      const ifMatch = String(req.headers['if-match'] ?? '')
+        .replace(/^W\//, '')
+        .replace(/"/g, '');
       if (!/^\d+$/.test(ifMatch))
         throw new ApiError('If-Match: the version the write is based on is required (the ETag of GET).', {
           status: 428,
@@ -97,17 +113,7 @@ export function stateRoutes(context: ApiContext) {
           details: { field: 'args.version', version: current.version },
         });
       const desired: DesiredState =
-        mode === 'replace'
-          ? args.data.desired
-          : {
-              ...current.desired,
-              ...(args.data.desired.intervals || current.desired.intervals
-                ? { intervals: { ...current.desired.intervals, ...args.data.desired.intervals } }
-                : {}),
-              ...(args.data.desired.actuators || current.desired.actuators
-                ? { actuators: { ...current.desired.actuators, ...args.data.desired.actuators } }
-                : {}),
-            };
+        mode === 'replace' ? args.data.desired : mergeDesired(current.desired, args.data.desired);
       const { commandId } = await relayCommand(
         context,
         { v: 1, kind: 'command', deviceId: params.deviceId, ...body },

@@ -108,3 +108,49 @@ function alertFromRow(row: Row): IndexedAlert {
     updatedAt: toIso(row.updated_at as number),
   };
 }
+
+/** Who acknowledged an alert first, and when. */
+export type AlertAcknowledgement = { by: string; at: string };
+
+/**
+ * Records that `account` acknowledged the alert `alertId` of the security entity `by`; the first acknowledgement is
+ * kept (a second one changes nothing). Returns the one kept, or undefined when there is no such alert.
+ *
+ * @example
+ * acknowledgeAlert(index, alert.by, alert.alertId, session.address, Date.now()) // { by: '0x…', at: '2026-…' }
+ */
+export function acknowledgeAlert(
+  index: Index,
+  by: string,
+  alertId: string,
+  account: string,
+  now: number,
+): AlertAcknowledgement | undefined {
+  return index.transaction(() => {
+    const known = index.statement('SELECT 1 FROM alerts WHERE by_entity = ? AND alert_id = ?').get(by, alertId);
+    if (known === undefined) return undefined;
+    index
+      .statement(
+        `INSERT INTO alert_acknowledgements (by_entity, alert_id, acknowledged_by, acknowledged_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (by_entity, alert_id) DO NOTHING`,
+      )
+      .run(by, alertId, account, now);
+    return alertAcknowledgements(index).get(alertKey(by, alertId));
+  });
+}
+
+/** Every alert's acknowledgement, by {@link alertKey}. */
+export function alertAcknowledgements(index: Index): Map<string, AlertAcknowledgement> {
+  const rows = index.statement('SELECT * FROM alert_acknowledgements').all() as Row[];
+  return new Map(
+    rows.map((row) => [
+      alertKey(row.by_entity as string, row.alert_id as string),
+      { by: row.acknowledged_by as string, at: toIso(row.acknowledged_at as number) },
+    ]),
+  );
+}
+
+/** An alert's key across security entities: its entity (lower case) and its ID. */
+export function alertKey(by: string, alertId: string): string {
+  return `${by.toLowerCase()}:${alertId}`;
+}

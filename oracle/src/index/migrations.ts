@@ -342,6 +342,20 @@ INSERT INTO sequence_ledger (device_id, kind, seq)
   ON CONFLICT (device_id, kind) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > sequence_ledger.seq;
 `;
 
+/**
+ * Security entities' acknowledgements of alerts (issue 16's alert inbox): who acknowledged an alert first, and
+ * when, shared by every dashboard session instead of kept in one browser.
+ */
+const ALERT_ACKNOWLEDGEMENTS = `
+CREATE TABLE alert_acknowledgements (
+  by_entity       TEXT NOT NULL COLLATE NOCASE,
+  alert_id        TEXT NOT NULL,
+  acknowledged_by TEXT NOT NULL COLLATE NOCASE,
+  acknowledged_at INTEGER NOT NULL,
+  PRIMARY KEY (by_entity, alert_id)
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'twins, history, snapshots, batches, rejections, notifications, cursor', sql: INITIAL },
   { version: 2, name: 'entities and the chain event log', sql: MIRROR_BOOKKEEPING },
@@ -360,4 +374,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'owner-signed commands and their results', sql: COMMANDS },
   { version: 12, name: 'twin state documents (desired and reported)', sql: TWIN_STATES },
   { version: 13, name: 'batch membership claimed once; the replay ledger from the index', sql: EXACTLY_ONCE },
+  { version: 14, name: 'alert acknowledgements', sql: ALERT_ACKNOWLEDGEMENTS },
 ];

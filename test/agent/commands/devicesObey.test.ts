@@ -9,6 +9,8 @@ import { gpioDriver } from '../../../agent/src/actuators/gpioDriver';
 import { loadAgentConfig } from '../../../agent/src/config';
 import { runAgent, type RunningAgent } from '../../../agent/src/runAgent';
 import { createSimulation } from '../../../agent/src/simulate';
+import { PROBE_DISABLED, withProbesSwitchedOff } from '../../../agent/src/collect/probeSwitches';
+import { snapshotBodySchema } from '../../../twin-core/src/messages/snapshot';
 import { createOracleSigner } from '../../../oracle/src/publish/oracleSigner';
 import { commandReplySchema, type CommandReply } from '../../../twin-core/src/messages/command';
 import { deviceTopic } from '../../../twin-core/src/messages/topics';
@@ -18,7 +20,14 @@ import { hashCommand, signCommand } from '../../../twin-core/src/signing/command
 import { mosquittoPath, startMosquitto, waitUntil, type MosquittoBroker } from '../../helpers/brokers';
 
 const START = Date.UTC(2026, 0, 1);
-const options = { devices: 2, ratePerSecond: 1, snapshotIntervalSeconds: 30, scenario: 'normal' as const, seed: 'control-obey', startTimeMs: START };
+const options = {
+  devices: 2,
+  ratePerSecond: 1,
+  snapshotIntervalSeconds: 30,
+  scenario: 'normal' as const,
+  seed: 'control-obey',
+  startTimeMs: START,
+};
 const temperatures = (simulation: ReturnType<typeof createSimulation>, from: number, to: number) =>
   simulation
     .step(to)
@@ -40,13 +49,28 @@ describe('Simulated devices obey with visible effect', function () {
 
   it('a new telemetry interval changes the message rate at once, and a requested snapshot comes in the next step', function () {
     const simulation = createSimulation(options);
-    const count = (to: number) => simulation.step(to).filter((m) => m.deviceIndex === 0 && m.kind === 'telemetry').length;
+    const count = (to: number) =>
+      simulation.step(to).filter((m) => m.deviceIndex === 0 && m.kind === 'telemetry').length;
     expect(count(START + 20_000)).to.be.within(19, 21);
     simulation.setIntervals(0, { telemetrySeconds: 0.25 }, START + 20_000);
     expect(simulation.intervalsOf(0).telemetrySeconds).to.equal(0.25);
     expect(count(START + 30_000)).to.be.within(39, 41);
     simulation.requestSnapshot(0, START + 30_000);
     expect(simulation.step(START + 30_100).some((m) => m.deviceIndex === 0 && m.kind === 'snapshot')).to.equal(true);
+  });
+
+  it('a snapshot with probes switched off carries those sections as disabled, the others as read, and stays valid', function () {
+    const simulation = createSimulation(options);
+    const snapshot = simulation.step(START + 31_000).find((m) => m.deviceIndex === 0 && m.kind === 'snapshot');
+    if (snapshot?.kind !== 'snapshot') throw new Error('no snapshot');
+    const body = withProbesSwitchedOff(snapshot.body, { usb: false, dnsConfig: false, memory: true });
+    const disabled = { available: false, reason: PROBE_DISABLED };
+    expect(body.usb).to.deep.equal(disabled);
+    expect(body.dns.config).to.deep.equal(disabled);
+    expect(body.dns.cache).to.deep.equal(snapshot.body.dns.cache);
+    expect(body.memory).to.deep.equal(snapshot.body.memory);
+    expect(snapshot.body.usb).to.not.deep.equal(disabled);
+    expect(snapshotBodySchema.safeParse(body).success).to.equal(true);
   });
 });
 
@@ -57,17 +81,25 @@ describe('Actuator drivers', function () {
       actuator: 'fan',
       state: { on: true, level: 40 },
     });
-    expect(actuators.describe()).to.deep.equal([{ name: 'fan', type: 'fan', driver: 'memory', state: { on: true, level: 40 } }]);
+    expect(actuators.describe()).to.deep.equal([
+      { name: 'fan', type: 'fan', driver: 'memory', state: { on: true, level: 40 } },
+    ]);
     await actuators.actuate('fan', { action: 'turn_off' });
     expect(actuators.describe()[0]!.state).to.deep.equal({ on: false, level: 0 });
   });
 
   it('the GPIO driver fails with gpioset\'s error on a chip that does not exist (the device answers "failed")', async function () {
     if (!existsSync('/usr/bin/gpioset')) {
-      console.log('      skipped: Debian\'s gpiod (gpioset) is not installed (.ci/run installs it)');
+      console.log("      skipped: Debian's gpiod (gpioset) is not installed (.ci/run installs it)");
       this.skip();
     }
-    const relay = gpioDriver({ type: 'switch', chip: 'control-no-such-chip', line: 0, activeLow: false, timeoutMs: 2_000 });
+    const relay = gpioDriver({
+      type: 'switch',
+      chip: 'control-no-such-chip',
+      line: 0,
+      activeLow: false,
+      timeoutMs: 2_000,
+    });
     let error: Error | undefined;
     await relay.apply({ action: 'turn_on' }).catch((caught: Error) => (error = caught));
     expect(error?.message).to.match(/gpioset/);
@@ -79,7 +111,10 @@ describe('Actuator drivers', function () {
       try {
         // gpio-sim through configfs: one bank of 8 lines (needs root and the gpio-sim module).
         const bank = '/sys/kernel/config/gpio-sim/control-sim';
-        execFileSync('sh', ['-c', `mkdir -p ${bank}/bank0 && echo 8 > ${bank}/bank0/num_lines && echo 1 > ${bank}/live`]);
+        execFileSync('sh', [
+          '-c',
+          `mkdir -p ${bank}/bank0 && echo 8 > ${bank}/bank0/num_lines && echo 1 > ${bank}/live`,
+        ]);
       } catch {
         // not allowed here
       }
@@ -92,7 +127,13 @@ describe('Actuator drivers', function () {
       );
       this.skip();
     }
-    const line = gpioDriver({ type: 'switch', chip: available[available.length - 1]!, line: 0, activeLow: false, timeoutMs: 2_000 });
+    const line = gpioDriver({
+      type: 'switch',
+      chip: available[available.length - 1]!,
+      line: 0,
+      activeLow: false,
+      timeoutMs: 2_000,
+    });
     expect(await line.apply({ action: 'turn_on' })).to.deep.equal({ on: true, level: null });
     expect(await line.apply({ action: 'turn_off' })).to.deep.equal({ on: false, level: null });
   });
@@ -151,17 +192,28 @@ describe('MQTT 5: the answer goes to the response topic with the correlation dat
 
   it('answers on its reply topic with the correlation data, also for a response topic the broker would refuse it', async function () {
     const received: { topic: string; reply: CommandReply; correlation: string | undefined }[] = [];
-    client!.on('message', (topic, payload, packet) =>
-      topic.includes('/reply') && received.push({
-        topic,
-        reply: commandReplySchema.parse(JSON.parse(payload.toString())),
-        correlation: packet.properties?.correlationData?.toString('hex'),
-      }),
+    client!.on(
+      'message',
+      (topic, payload, packet) =>
+        topic.includes('/reply') &&
+        received.push({
+          topic,
+          reply: commandReplySchema.parse(JSON.parse(payload.toString())),
+          correlation: packet.properties?.correlationData?.toString('hex'),
+        }),
     );
     await client!.subscribeAsync(`twins/${agent!.deviceId}/#`, { qos: 1 });
     const send = async (nonce: string, responseTopic: string) => {
       const command = signCommand(
-        { v: 1, kind: 'command', deviceId: agent!.deviceId, command: 'ping', args: {}, nonce, expiry: Math.floor(Date.now() / 1000) + 60 },
+        {
+          v: 1,
+          kind: 'command',
+          deviceId: agent!.deviceId,
+          command: 'ping',
+          args: {},
+          nonce,
+          expiry: Math.floor(Date.now() / 1000) + 60,
+        },
         ownerKey,
         domain,
       );

@@ -131,7 +131,7 @@ describe('oracle index: migration 13 (exactly once)', function () {
       old.close();
       const upgraded = openIndex(temp.file);
       try {
-        expect(upgraded.schemaVersion).to.equal(13);
+        expect(upgraded.schemaVersion).to.equal(MIGRATIONS.length);
         expect(loadSequenceLedger(upgraded).sort((a, b) => a.deviceId.localeCompare(b.deviceId))).to.deep.equal([
           { deviceId: deviceIdOf(1), kind: 'snapshot', seq: 9 },
           { deviceId: deviceIdOf(2), kind: 'snapshot', seq: 7 },

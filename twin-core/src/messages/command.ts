@@ -4,6 +4,7 @@ import {
   ACTUATOR_TYPE_NAMES,
   BUILTIN_COMMANDS,
   checkCommandArguments,
+  SNAPSHOT_PROBES,
   namesAnInterval,
   SET_INTERVALS_MESSAGE,
   type ActuatorType,
@@ -20,6 +21,8 @@ export {
   COMMAND_STATUSES,
   MAX_COMMAND_BYTES,
   MAX_COMMAND_TTL_SECONDS,
+  SNAPSHOT_PROBES,
+  type SnapshotProbe,
   type ActuatorType,
   type BuiltinCommand,
   type CommandStatus,
@@ -91,6 +94,10 @@ export const capabilitiesSchema = z.strictObject({
       }),
     )
     .max(32),
+  /** The snapshot probes the device can switch on or off through `desired.probes`; absent: none. */
+  probes: z.array(z.enum(SNAPSHOT_PROBES)).max(SNAPSHOT_PROBES.length).optional(),
+  /** Whether the device samples its sensors at `desired.intervals.sensorSeconds`; absent: it does not. */
+  sensorSampling: z.boolean().optional(),
 });
 export type Capabilities = z.output<typeof capabilitiesSchema>;
 

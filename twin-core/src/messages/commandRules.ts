@@ -18,6 +18,39 @@ export type BuiltinCommand = (typeof BUILTIN_COMMANDS)[number];
 export const ACTUATOR_TYPE_NAMES = ['switch', 'light', 'fan'] as const;
 export type ActuatorType = (typeof ACTUATOR_TYPE_NAMES)[number];
 
+/**
+ * The snapshot probes a desired state may switch on or off (`desired.probes`), by the snapshot section each fills
+ * (`dnsConfig` is `dns.config`). A device declares those it can switch in `capabilities.probes`; a probe switched off
+ * leaves its section unavailable ("disabled by the desired state") instead of read.
+ */
+export const SNAPSHOT_PROBES = [
+  'system',
+  'processes',
+  'memory',
+  'disks',
+  'filesystems',
+  'kernelLog',
+  'usb',
+  'pci',
+  'activity',
+  'ipc',
+  'network',
+  'sharedLibraries',
+  'icmp',
+  'arp',
+  'dnsConfig',
+  'dnsCache',
+  'dnsServers',
+  'tls',
+  'sensors',
+  'networkBehaviour',
+  'traffic',
+  'conntrack',
+  'plugAndPlay',
+  'processorPerformance',
+] as const;
+export type SnapshotProbe = (typeof SNAPSHOT_PROBES)[number];
+
 /** An actuator's name (the command that drives it): 1-32 of a-z, 0-9, _ and -, starting with a letter. */
 export const ACTUATOR_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
@@ -39,7 +72,10 @@ export const SET_INTERVALS_MESSAGE = 'name snapshotSeconds, telemetrySeconds or 
  * @example
  * namesAnInterval({ snapshotSeconds: 60 }) // true
  */
-export function namesAnInterval(value: { snapshotSeconds?: number | undefined; telemetrySeconds?: number | undefined }): boolean {
+export function namesAnInterval(value: {
+  snapshotSeconds?: number | undefined;
+  telemetrySeconds?: number | undefined;
+}): boolean {
   return value.snapshotSeconds !== undefined || value.telemetrySeconds !== undefined;
 }
 

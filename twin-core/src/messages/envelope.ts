@@ -3,6 +3,7 @@ import { staticDocumentSchema } from '../static/schema';
 import { snapshotBodySchema } from './snapshot';
 import { telemetryBodySchema } from './telemetry';
 import { capabilitiesSchema } from './command';
+import { SNAPSHOT_PROBES } from './commandRules';
 
 export { DEVICE_MESSAGE_KINDS, MESSAGE_SCHEMA_VERSION, type DeviceMessageKind } from './kinds';
 import { DEVICE_MESSAGE_KINDS, MESSAGE_SCHEMA_VERSION, type DeviceMessageKind } from './kinds';
@@ -17,7 +18,16 @@ export const statusBodySchema = z.discriminatedUnion('state', [
     state: z.literal('online'),
     agentVersion: z.string().max(32),
     willSeq: z.number().int().nonnegative().nullable(),
-    intervals: z.strictObject({ snapshotSeconds: z.number().positive(), telemetrySeconds: z.number().positive() }),
+    intervals: z.strictObject({
+      snapshotSeconds: z.number().positive(),
+      telemetrySeconds: z.number().positive(),
+      /** How often telemetry reads the sensors, when the device samples them on their own period. */
+      sensorSeconds: z.number().positive().optional(),
+    }),
+    /** Which of the switchable snapshot probes (capabilities.probes) run now. */
+    probes: z
+      .strictObject(Object.fromEntries(SNAPSHOT_PROBES.map((probe) => [probe, z.boolean().optional()])))
+      .optional(),
     /** What the device can be commanded to do (its built-in commands and actuators with their state). */
     capabilities: capabilitiesSchema.optional(),
   }),

@@ -8,7 +8,8 @@ import type { ActuatorType } from './commandRules';
 
 /** What the device reports it is, in the same shape (from its latest signed `online` status). */
 export type ReportedState = {
-  intervals?: { snapshotSeconds: number; telemetrySeconds: number };
+  intervals?: { snapshotSeconds: number; telemetrySeconds: number; sensorSeconds?: number };
+  probes?: Record<string, boolean | undefined>;
   actuators?: Record<string, { on: boolean; level?: number }>;
 };
 
@@ -21,11 +22,14 @@ export type ReportedState = {
 export function reportedFromStatus(body: StatusBody): ReportedState | undefined {
   if (body.state !== 'online') return undefined;
   const reported: ReportedState = { intervals: { ...body.intervals } };
+  if (body.probes !== undefined) reported.probes = { ...body.probes };
   if (body.capabilities !== undefined)
     reported.actuators = Object.fromEntries(
       body.capabilities.actuators.map((actuator) => [
         actuator.name,
-        actuator.state.level === null ? { on: actuator.state.on } : { on: actuator.state.on, level: actuator.state.level },
+        actuator.state.level === null
+          ? { on: actuator.state.on }
+          : { on: actuator.state.on, level: actuator.state.level },
       ]),
     );
   return reported;
@@ -42,6 +46,8 @@ export function stateDelta(desired: DesiredState, reported: ReportedState | unde
   for (const [key, value] of Object.entries(desired.intervals ?? {}))
     if (value !== undefined && reported?.intervals?.[key as 'snapshotSeconds'] !== value)
       (delta.intervals ??= {})[key as 'snapshotSeconds'] = value;
+  for (const [probe, wanted] of Object.entries(desired.probes ?? {}))
+    if (wanted !== undefined && reported?.probes?.[probe] !== wanted) (delta.probes ??= {})[probe] = wanted;
   for (const [name, wanted] of Object.entries(desired.actuators ?? {})) {
     const actual = reported?.actuators?.[name];
     const levelDiffers = wanted.on && wanted.level !== undefined && actual?.level !== wanted.level;
@@ -60,6 +66,15 @@ export function desiredStateIssues(desired: DesiredState, capabilities: Capabili
   const issues: string[] = [];
   if (desired.intervals !== undefined && capabilities !== undefined && !capabilities.commands.includes('set-intervals'))
     issues.push('desired.intervals: the device does not declare set-intervals');
+  if (desired.intervals?.sensorSeconds !== undefined && capabilities?.sensorSampling !== true)
+    issues.push('desired.intervals.sensorSeconds: the device does not declare sensor sampling');
+  for (const probe of Object.keys(desired.probes ?? {}))
+    if (!(capabilities?.probes ?? []).includes(probe as never))
+      issues.push(
+        `desired.probes.${probe}: the device cannot switch this probe (it can: ${
+          capabilities?.probes?.join(', ') || 'none'
+        })`,
+      );
   for (const [name, wanted] of Object.entries(desired.actuators ?? {})) {
     const actuator = capabilities?.actuators.find((item) => item.name === name);
     if (actuator === undefined) issues.push(`desired.actuators.${name}: the device declares no such actuator`);
@@ -70,6 +85,20 @@ export function desiredStateIssues(desired: DesiredState, capabilities: Capabili
 }
 
 /**
+ * A desired state with `patch` merged in, group by group (intervals, probes, actuators) and field by field: what a
+ * PATCH of the state document stores, and what a device holds after applying one desired state after another.
+ *
+ * @example
+ * mergeDesired({ intervals: { telemetrySeconds: 1 } }, { probes: { usb: false } }) // both
+ */
+export function mergeDesired(current: DesiredState, patch: DesiredState): DesiredState {
+  const merged: DesiredState = { ...current };
+  for (const group of ['intervals', 'probes', 'actuators'] as const)
+    if (patch[group] !== undefined) Object.assign(merged, { [group]: { ...current[group], ...patch[group] } });
+  return merged;
+}
+
+/**
  * The action that brings an actuator of `type` to a desired state.
  *
  * @example
@@ -77,7 +106,9 @@ export function desiredStateIssues(desired: DesiredState, capabilities: Capabili
  */
 export function actionFor(type: ActuatorType, wanted: { on: boolean; level?: number }): ActuatorAction {
   if (!wanted.on) return { action: 'turn_off' };
-  if (type === 'light') return wanted.level === undefined ? { action: 'turn_on' } : { action: 'turn_on', brightness: wanted.level };
-  if (type === 'fan') return wanted.level === undefined ? { action: 'turn_on' } : { action: 'turn_on', speed: wanted.level };
+  if (type === 'light')
+    return wanted.level === undefined ? { action: 'turn_on' } : { action: 'turn_on', brightness: wanted.level };
+  if (type === 'fan')
+    return wanted.level === undefined ? { action: 'turn_on' } : { action: 'turn_on', speed: wanted.level };
   return { action: 'turn_on' };
 }
