@@ -178,7 +178,7 @@ export function createAnalyzer(options: CreateAnalyzerOptions = {}): Analyzer {
       const events: AlertEvent[] = [];
       for (const device of devices.values()) {
         const closed = flushDevice(device, nowMs, config);
-        if (closed.length > 0) (touch(device.deviceId), events.push(...closed));
+        if (closed.length > 0) touch(device.deviceId), events.push(...closed);
       }
       publish(events);
       return events;

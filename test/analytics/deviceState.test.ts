@@ -78,7 +78,8 @@ describe('analytics: a device state exported and imported (issue 15 item 8)', fu
     expect(after).to.deep.equal(before);
     const end = messages.at(-1)!.atMs + 600_000;
     expect(copy.flush(end)).to.deep.equal(original.flush(end));
-    for (const deviceId of deviceIds) expect(copy.exportDevice(deviceId)).to.deep.equal(original.exportDevice(deviceId));
+    for (const deviceId of deviceIds)
+      expect(copy.exportDevice(deviceId)).to.deep.equal(original.exportDevice(deviceId));
   });
 
   it('keeps NaN and infinities exactly, in the numbers and in the evidence', function () {
@@ -134,16 +135,26 @@ describe('analytics: a device state exported and imported (issue 15 item 8)', fu
       return copy;
     };
     expect(refused('not bytes')).to.contain('not bytes').and.contain('string');
-    expect(refused(new Uint8Array(10))).to.contain('truncated').and.contain('10 bytes');
+    expect(refused(new Uint8Array(10)))
+      .to.contain('truncated')
+      .and.contain('10 bytes');
     expect(refused(patched(0, [0x50, 0x4b]))).to.contain('not an analyzer device state');
     expect(refused(patched(4, [DEVICE_STATE_VERSION + 1, 0])))
       .to.contain('another format version')
       .and.contain(`version ${DEVICE_STATE_VERSION + 1}`);
-    expect(refused(patched(6, [99, 0]))).to.contain('another layout').and.contain('detectors: the state has 99');
-    expect(refused(patched(20, [1, 2, 3, 4]))).to.contain('another layout').and.contain('layout hash');
-    expect(refused(state.subarray(0, state.length - 1))).to.contain('truncated').and.contain(`${state.length - 1} bytes`);
+    expect(refused(patched(6, [99, 0])))
+      .to.contain('another layout')
+      .and.contain('detectors: the state has 99');
+    expect(refused(patched(20, [1, 2, 3, 4])))
+      .to.contain('another layout')
+      .and.contain('layout hash');
+    expect(refused(state.subarray(0, state.length - 1)))
+      .to.contain('truncated')
+      .and.contain(`${state.length - 1} bytes`);
     expect(refused(new Uint8Array([...state, 0]))).to.contain('over-long');
-    expect(refused(state, deviceIdOf(8))).to.contain('another device').and.contain(deviceId);
+    expect(refused(state, deviceIdOf(8)))
+      .to.contain('another device')
+      .and.contain(deviceId);
     // Saved with another set capacity.
     expect(thrownBy(() => createAnalyzer({ ...OPTIONS, setCapacity: 32 }).importDevice(state)))
       .to.be.instanceOf(InvalidDeviceStateError)
@@ -151,7 +162,9 @@ describe('analytics: a device state exported and imported (issue 15 item 8)', fu
       .that.contains('name-set capacity')
       .and.contains('setCapacity is 64');
     // One open alert counted, none open.
-    expect(refused(patched(48, [1, 0, 0, 0]))).to.contain('inconsistent').and.contain('1 open alerts counted, 0 open');
+    expect(refused(patched(48, [1, 0, 0, 0])))
+      .to.contain('inconsistent')
+      .and.contain('1 open alerts counted, 0 open');
     expect(target.statusOf(deviceId).known).to.equal(false);
     expect(target.stats().devices).to.equal(0);
   });

@@ -65,9 +65,9 @@ export function encodeDeviceState(device: DeviceState): Uint8Array {
   view.setUint32(52, device.baseline.snapshotsLearned, true);
   view.setUint8(56, device.baseline.namesSettled ? 1 : 0);
   let at = HEADER_BYTES;
-  for (const number of device.baseline.numbers) (view.setFloat64(at, number, true), (at += 8));
-  for (const number of device.slots) (view.setFloat64(at, number, true), (at += 8));
-  for (const word of names) (view.setUint32(at, word, true), (at += 4));
+  for (const number of device.baseline.numbers) view.setFloat64(at, number, true), (at += 8);
+  for (const number of device.slots) view.setFloat64(at, number, true), (at += 8);
+  for (const word of names) view.setUint32(at, word, true), (at += 4);
   bytes.set(id, at);
   bytes.set(evidence, at + id.length);
   return bytes;
@@ -87,7 +87,10 @@ export function decodeDeviceState(bytes: Uint8Array, device: DeviceState): void 
   const header = readHeader(bytes);
   const capacity = device.baseline.names.length / 4;
   if (header.capacity !== capacity) {
-    refuse('another name-set capacity', `the state's setCapacity is ${header.capacity}; this analyzer's is ${capacity}`);
+    refuse(
+      'another name-set capacity',
+      `the state's setCapacity is ${header.capacity}; this analyzer's is ${capacity}`,
+    );
   }
   if (header.deviceId !== device.deviceId) {
     refuse('another device', `the state is of ${header.deviceId}, not of ${device.deviceId}`);
@@ -147,7 +150,11 @@ function readHeader(bytes: unknown) {
   const evidenceBytes = view.getUint32(16, true);
   if (idBytes === 0 || idBytes > MAX_ID_BYTES) refuse('bad DeviceID length', `${idBytes} bytes`);
   const expected =
-    HEADER_BYTES + 8 * (BASELINE_NUMBERS + DETECTOR_NAMES.length * SLOT_FIELDS) + 16 * capacity + idBytes + evidenceBytes;
+    HEADER_BYTES +
+    8 * (BASELINE_NUMBERS + DETECTOR_NAMES.length * SLOT_FIELDS) +
+    16 * capacity +
+    idBytes +
+    evidenceBytes;
   if (bytes.length !== expected) {
     refuse(bytes.length < expected ? 'truncated' : 'over-long', `${bytes.length} bytes; its header says ${expected}`);
   }
