@@ -25,11 +25,7 @@ export type BuildRealDatasetOptions = {
  * @example
  * buildRealDataset({ recording: 'real.jsonl', out: 'real-windows', warmupMinutes: 5, windowSeconds: 10 })
  */
-export function buildRealDataset(options: BuildRealDatasetOptions): {
-  paths: DatasetPaths;
-  rows: number;
-  messages: number;
-} {
+export function buildRealDataset(options: BuildRealDatasetOptions): { paths: DatasetPaths; rows: number; messages: number } {
   let text: string;
   try {
     text = readFileSync(options.recording, 'utf8');
@@ -42,19 +38,13 @@ export function buildRealDataset(options: BuildRealDatasetOptions): {
     try {
       entry = JSON.parse(line);
     } catch {
-      throw new AnalyticsUsageError(
-        `${options.recording}: line ${index + 1} is not JSON (an eval:real --recording file?)`,
-      );
+      throw new AnalyticsUsageError(`${options.recording}: line ${index + 1} is not JSON (an eval:real --recording file?)`);
     }
     const ms = typeof entry.message?.ts === 'string' ? Date.parse(entry.message.ts) : Number.NaN;
     if (!BEHAVIOURS.includes(entry.label as Behaviour) || !Number.isFinite(ms) || !entry.message?.body) {
       throw new AnalyticsUsageError(`${options.recording}: line ${index + 1} is not an eval:real recording entry`);
     }
-    return {
-      label: entry.label as Behaviour,
-      ms,
-      message: entry.message as { ts: string; body: Record<string, unknown> },
-    };
+    return { label: entry.label as Behaviour, ms, message: entry.message as { ts: string; body: Record<string, unknown> } };
   });
   if (entries.length === 0) throw new AnalyticsUsageError(`${options.recording}: no messages`);
   const warmupSeconds = options.warmupMinutes * 60;

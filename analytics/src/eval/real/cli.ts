@@ -14,12 +14,7 @@ import { labUnavailable } from '../../../../lab/src';
 import { BaseError } from '../../../../twin-core/src/errors/BaseError';
 import { formatIssues } from '../../../../twin-core/src/errors/parseOrThrow';
 import { AnalyticsUsageError } from '../../errors';
-import {
-  ABNORMAL_BEHAVIOURS,
-  runRealEvaluation,
-  type AbnormalBehaviour,
-  type RealEvaluationReport,
-} from './runRealEvaluation';
+import { ABNORMAL_BEHAVIOURS, runRealEvaluation, type AbnormalBehaviour, type RealEvaluationReport } from './runRealEvaluation';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -61,33 +56,18 @@ export function labelAt(report: Pick<RealEvaluationReport, 'windows'>, ts: numbe
 export function formatRealReport(report: RealEvaluationReport): string {
   const number = (value: number | null, digits = 3) => (value === null ? '–' : value.toFixed(digits));
   const lines = [
-    `Real traffic: device ${report.deviceId.slice(0, 18)}…, ${report.messages.telemetry} telemetry and ${
-      report.messages.snapshots
-    } snapshots (signed by ${report.signer}), ${report.messages.rejected} rejected`,
+    `Real traffic: device ${report.deviceId.slice(0, 18)}…, ${report.messages.telemetry} telemetry and ${report.messages.snapshots} snapshots (signed by ${report.signer}), ${report.messages.rejected} rejected`,
     `judged ${(report.judgedHours * 60).toFixed(1)} min after the warm-up`,
     '',
     'behaviour              episodes  detected  FP  precision  recall  F1     median latency s',
   ];
   for (const score of report.detectors) {
     lines.push(
-      `${score.behaviour.padEnd(22)} ${String(score.episodes).padStart(8)}  ${String(score.detected).padStart(
-        8,
-      )}  ${String(score.falsePositives).padStart(2)}  ${number(score.precision).padStart(9)}  ${number(
-        score.recall,
-      ).padStart(6)}  ${number(score.f1).padEnd(5)}  ${number(score.medianLatencySeconds, 1)}`,
+      `${score.behaviour.padEnd(22)} ${String(score.episodes).padStart(8)}  ${String(score.detected).padStart(8)}  ${String(score.falsePositives).padStart(2)}  ${number(score.precision).padStart(9)}  ${number(score.recall).padStart(6)}  ${number(score.f1).padEnd(5)}  ${number(score.medianLatencySeconds, 1)}`,
     );
   }
-  lines.push(
-    '',
-    `false alerts (outside every labelled window): ${report.falseAlerts} over ${report.judgedHours.toFixed(
-      3,
-    )} device-hours = ${report.falseAlertsPerDeviceHour.toFixed(2)} per device-hour`,
-  );
-  lines.push(
-    `capture metrics reported (share of telemetry): ${Object.entries(report.captureCoverage)
-      .map(([name, share]) => `${name} ${(share * 100).toFixed(0)} %`)
-      .join(', ')}`,
-  );
+  lines.push('', `false alerts (outside every labelled window): ${report.falseAlerts} over ${report.judgedHours.toFixed(3)} device-hours = ${report.falseAlertsPerDeviceHour.toFixed(2)} per device-hour`);
+  lines.push(`capture metrics reported (share of telemetry): ${Object.entries(report.captureCoverage).map(([name, share]) => `${name} ${(share * 100).toFixed(0)} %`).join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -108,34 +88,18 @@ export async function main(argv: string[]): Promise<number> {
       values = parseArgs({
         args: argv,
         options: Object.fromEntries(
-          [
-            'warmup-seconds',
-            'episodes',
-            'episode-seconds',
-            'gap-seconds',
-            'grace-seconds',
-            'behaviours',
-            'seed',
-            'json',
-            'recording',
-          ].map((name) => [name, { type: 'string' as const }]),
+          ['warmup-seconds', 'episodes', 'episode-seconds', 'gap-seconds', 'grace-seconds', 'behaviours', 'seed', 'json', 'recording'].map(
+            (name) => [name, { type: 'string' as const }],
+          ),
         ),
       }).values as Record<string, string | undefined>;
     } catch (error) {
       throw new AnalyticsUsageError((error as Error).message, { metaMessages: [REAL_EVAL_USAGE] });
     }
     const parsed = argumentsSchema.safeParse(
-      Object.fromEntries(
-        Object.entries(values).map(([key, value]) => [
-          key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
-          value,
-        ]),
-      ),
+      Object.fromEntries(Object.entries(values).map(([key, value]) => [key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value])),
     );
-    if (!parsed.success)
-      throw new AnalyticsUsageError('Invalid arguments.', {
-        metaMessages: [...formatIssues(parsed.error.issues, 'arguments'), '', REAL_EVAL_USAGE],
-      });
+    if (!parsed.success) throw new AnalyticsUsageError('Invalid arguments.', { metaMessages: [...formatIssues(parsed.error.issues, 'arguments'), '', REAL_EVAL_USAGE] });
     const args = parsed.data;
     const reason = labUnavailable();
     if (reason) {
@@ -162,9 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     if (args.recording !== undefined) {
       writeFileSync(
         args.recording,
-        received
-          .map((entry) => JSON.stringify({ label: labelAt(report, entry.ts), message: entry.message }))
-          .join('\n') + '\n',
+        received.map((entry) => JSON.stringify({ label: labelAt(report, entry.ts), message: entry.message })).join('\n') + '\n',
       );
     }
     return 0;

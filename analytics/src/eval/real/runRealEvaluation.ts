@@ -78,11 +78,7 @@ const CAPTURED = [
 ] as const;
 
 /** Starts the real agent in the device namespace and resolves its DeviceID and signer once it runs. */
-async function startAgent(
-  lab: Lab,
-  options: RealEvaluationOptions,
-  brokerUrl: string,
-): Promise<{ child: ChildProcess; deviceId: string; signer: string }> {
+async function startAgent(lab: Lab, options: RealEvaluationOptions, brokerUrl: string): Promise<{ child: ChildProcess; deviceId: string; signer: string }> {
   const dataDir = join(lab.directory, 'agent');
   mkdirSync(dataDir, { recursive: true });
   const child = lab.spawnIn(lab.device, options.node, ['--max-semi-space-size=1', options.agentCli, 'run'], {
@@ -99,15 +95,11 @@ async function startAgent(
   });
   let said = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the agent did not start within 60 s: ${said.slice(-800)}`)),
-      60_000,
-    );
+    const timer = setTimeout(() => reject(new Error(`the agent did not start within 60 s: ${said.slice(-800)}`)), 60_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       said += chunk.toString();
       if (said.length > 100_000) said = said.slice(-20_000);
-      const running =
-        /"message":"agent running"[^\n]*"deviceId":"(0x[0-9a-f]{64})"[^\n]*"signer":"(0x[0-9a-fA-F]{40})"/.exec(said);
+      const running = /"message":"agent running"[^\n]*"deviceId":"(0x[0-9a-f]{64})"[^\n]*"signer":"(0x[0-9a-fA-F]{40})"/.exec(said);
       if (running) {
         clearTimeout(timer);
         resolve({ child, deviceId: running[1]!, signer: running[2]! });
@@ -140,16 +132,7 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
     const services = await startLabServices(lab);
     log(`lab up: ${lab.device.name} (${lab.device.address}) ↔ ${lab.network.name} (${lab.network.address})`);
     const traffic = (mode: string, seconds: number, seed: number) =>
-      lab.spawnIn(lab.device, PYTHON, [
-        options.trafficScript,
-        mode,
-        '--seconds',
-        String(seconds),
-        '--server',
-        services.https.address,
-        '--seed',
-        String(seed),
-      ]);
+      lab.spawnIn(lab.device, PYTHON, [options.trafficScript, mode, '--seconds', String(seconds), '--server', services.https.address, '--seed', String(seed)]);
     const analyzer = createAnalyzer({
       warmupSeconds: options.warmupSeconds,
       warmupSamples: Math.max(10, Math.floor(options.warmupSeconds * 0.8)),
@@ -160,23 +143,12 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
     const covered: Record<string, number> = Object.fromEntries(CAPTURED.map((name) => [name, 0]));
     analyzer.on('alert', (event: AlertEvent) => {
       if (event.type !== 'open') {
-        const known = alerts.find(
-          (alert) => alert.openedAtMs === event.alert.openedAtMs && alert.behaviour === event.alert.behaviour,
-        );
+        const known = alerts.find((alert) => alert.openedAtMs === event.alert.openedAtMs && alert.behaviour === event.alert.behaviour);
         if (known && event.type === 'close') known.closedAtMs = event.alert.closedAtMs;
         return;
       }
-      alerts.push({
-        deviceId: event.alert.deviceId,
-        behaviour: event.alert.behaviour,
-        openedAtMs: event.alert.openedAtMs,
-        closedAtMs: null,
-      });
-      log(
-        `alert ${event.alert.behaviour} at ${new Date(
-          event.alert.openedAtMs,
-        ).toISOString()} score ${event.alert.score.toFixed(2)}`,
-      );
+      alerts.push({ deviceId: event.alert.deviceId, behaviour: event.alert.behaviour, openedAtMs: event.alert.openedAtMs, closedAtMs: null });
+      log(`alert ${event.alert.behaviour} at ${new Date(event.alert.openedAtMs).toISOString()} score ${event.alert.score.toFixed(2)}`);
     });
     const background = traffic('background', 24 * 3600, options.seed);
     const agent = await startAgent(lab, options, `mqtt://${services.broker.address}:${services.broker.port}`);
@@ -189,8 +161,7 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
       try {
         message = JSON.parse(payload.toString('utf8'));
         const signer = recoverMessageSigner(message as never);
-        if (signer?.toLowerCase() !== agent.signer.toLowerCase() || message.deviceId !== agent.deviceId)
-          throw new Error('not signed by the device key');
+        if (signer?.toLowerCase() !== agent.signer.toLowerCase() || message.deviceId !== agent.deviceId) throw new Error('not signed by the device key');
         analyzer.analyze(message);
       } catch {
         counts.rejected++;
@@ -198,15 +169,12 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
       }
       if (parsed.kind === 'telemetry') {
         counts.telemetry++;
-        for (const name of CAPTURED)
-          if (message.body?.network?.[name] !== null && message.body?.network?.[name] !== undefined) covered[name]!++;
+        for (const name of CAPTURED) if (message.body?.network?.[name] !== null && message.body?.network?.[name] !== undefined) covered[name]!++;
       } else counts.snapshots++;
       received.push({ kind: parsed.kind, ts: Date.parse(message.ts ?? ''), message });
     });
     await new Promise<void>((resolve, reject) => {
-      judge!.once('connect', () =>
-        judge!.subscribe('twins/+/+', { qos: 1 }, (error) => (error ? reject(error) : resolve())),
-      );
+      judge!.once('connect', () => judge!.subscribe('twins/+/+', { qos: 1 }, (error) => (error ? reject(error) : resolve())));
     });
     const startedAtMs = Date.now();
     log(`warm-up: ${options.warmupSeconds} s of normal traffic`);
@@ -223,28 +191,13 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
         let netem = false;
         if (behaviour === 'timing-anomaly') {
           try {
-            lab.runIn(lab.device, 'tc', [
-              'qdisc',
-              'add',
-              'dev',
-              lab.deviceInterface,
-              'root',
-              'netem',
-              'delay',
-              '20ms',
-              '15ms',
-            ]);
+            lab.runIn(lab.device, 'tc', ['qdisc', 'add', 'dev', lab.deviceInterface, 'root', 'netem', 'delay', '20ms', '15ms']);
             netem = true;
           } catch {
             log('tc netem not available here: the timing anomaly is the irregular sender alone');
           }
         }
-        await Promise.all(
-          extras.map(
-            (child) =>
-              new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve))),
-          ),
-        );
+        await Promise.all(extras.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
         if (netem) lab.runIn(lab.device, 'tc', ['qdisc', 'del', 'dev', lab.deviceInterface, 'root']);
         windows.push({ behaviour, startMs, endMs: Date.now() });
       }
@@ -271,12 +224,7 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
       portTrace: false,
       processTrace: false,
     }));
-    const recording: Recording = {
-      episodes,
-      alerts,
-      normalDevices: [],
-      devicesByGroup: { mixed: 1, normal: 0 },
-    } as unknown as Recording;
+    const recording: Recording = { episodes, alerts, normalDevices: [], devicesByGroup: { mixed: 1, normal: 0 } } as unknown as Recording;
     const scores = scoreRecording(recording, {
       fromMs: judgedFromMs,
       toMs: endedAtMs,
@@ -301,9 +249,7 @@ export async function runRealEvaluation(options: RealEvaluationOptions): Promise
       falseAlertsPerDeviceHour: judgedHours > 0 ? falseAlerts / judgedHours : 0,
       alerts,
       messages: counts,
-      captureCoverage: Object.fromEntries(
-        CAPTURED.map((name) => [name, counts.telemetry === 0 ? 0 : covered[name]! / counts.telemetry]),
-      ),
+      captureCoverage: Object.fromEntries(CAPTURED.map((name) => [name, counts.telemetry === 0 ? 0 : covered[name]! / counts.telemetry])),
       received,
       startedAtMs,
       judgedFromMs,
