@@ -333,7 +333,13 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
       await Promise.all(queues.values());
       await saver.stop();
       // The last changes: what a restart resumes from.
-      await saver.runOnce().catch((error: Error) => log('error', 'state not saved at stop', { error: error.message }));
+      // (Ctrl-C in a terminal also reaches an embedded server of the same process group, which may be shutting down:
+      // the last periodic save stays then.)
+      await saver
+        .runOnce()
+        .catch((error: Error) =>
+          log('warn', 'state not saved at stop; the last periodic save stays', { error: error.message.split('\n')[0] }),
+        );
       directoryIndex.close();
       provider.destroy();
       if (parameters.shared === undefined) await store.close();
