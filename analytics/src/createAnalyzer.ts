@@ -19,6 +19,8 @@ import type { Alert, AlertEvent, AnalyzerEventMap, AnalyzerStats, DeviceStatus }
 export type CreateAnalyzerOptions = AnalyzerConfigInput & {
   /** Clock (ms since the epoch) for `statusOf`, `isQuiet` and `flush` when no instant is given. Default `Date.now`. */
   now?: () => number;
+  /** Record which devices change, for {@link Analyzer.takeChanges} (what a saver of the state needs). Default false. */
+  trackChanges?: boolean;
 };
 
 /** A running analyzer. */
@@ -58,7 +60,8 @@ export type Analyzer = {
   importDevice(state: Uint8Array, expectedDeviceId?: string): string;
   /**
    * The devices whose state changed (`changed`: export them) or was dropped (`removed`: reset or evicted) since the
-   * last call; each call starts a new round. Imports are not changes.
+   * last call; each call starts a new round. Imports are not changes. Recorded only with `trackChanges` (else
+   * always empty).
    */
   takeChanges(): { changed: string[]; removed: string[] };
 };
@@ -77,7 +80,7 @@ const EVIDENCE_BYTES = 1024;
  * analyzer.statusOf(deviceId) // { anomalous: false, normalSinceMs: …, normalForSeconds: 312, … }
  */
 export function createAnalyzer(options: CreateAnalyzerOptions = {}): Analyzer {
-  const { now = Date.now, ...configInput } = options;
+  const { now = Date.now, trackChanges = false, ...configInput } = options;
   const config = parseAnalyzerConfig(configInput);
   const emitter = createEmitter<AnalyzerEventMap>();
   const devices = new Map<string, DeviceState>();
@@ -85,10 +88,12 @@ export function createAnalyzer(options: CreateAnalyzerOptions = {}): Analyzer {
   const changed = new Set<string>();
   const removed = new Set<string>();
   const forget = (deviceId: string) => {
+    if (!trackChanges) return;
     changed.delete(deviceId);
     removed.add(deviceId);
   };
   const touch = (deviceId: string) => {
+    if (!trackChanges) return;
     removed.delete(deviceId);
     changed.add(deviceId);
   };

@@ -103,6 +103,7 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
   const store =
     parameters.shared?.store ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: config.dataDir, log }));
   const analyzer = createAnalyzer({
+    trackChanges: parameters.state !== undefined,
     warmupSeconds: config.warmupSeconds,
     warmupSamples: config.warmupSamples,
     quietSeconds: config.quietSeconds,
@@ -180,7 +181,10 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
       const item: Handled = { alert, evidenceCid, action: tx === null ? 'notified' : 'suspended', tx };
       handled.set(alert.id, item);
       state?.markHandled(alert.id);
-      if (tx !== null) suspended.set(alert.deviceId, item), state?.markWatched(alert.deviceId);
+      if (tx !== null) {
+        suspended.set(alert.deviceId, item);
+        state?.markWatched(alert.deviceId);
+      }
       await publish(item, type === 'close' ? 'closed' : 'open');
       if (type === 'close') handled.delete(alert.id);
       return;

@@ -104,9 +104,12 @@ export function createSecurityState(parameters: SecurityStateParameters): Securi
         (after) => listSecurityHandled(store, entity, { after }),
         (row) => row.alertId,
       );
+      // Only alerts still open in the analyzer are handled: a row of a closed one (or of a device learned again) goes.
+      const open = new Set(analyzer.openAlerts().map((alert) => alert.id));
       for (const row of handledRows) {
-        const item = handledOf(row.record, row.alertId);
+        const item = open.has(row.alertId) ? handledOf(row.record, row.alertId) : undefined;
         if (item !== undefined) handled.set(row.alertId, item);
+        else alerts.add(row.alertId);
       }
       const watchedRows = await pages(
         (after) => listSecurityWatched(store, entity, { after }),

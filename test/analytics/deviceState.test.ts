@@ -101,7 +101,10 @@ describe('analytics: a device state exported and imported (issue 15 item 8)', fu
   });
 
   it('says which devices changed or were dropped since the last call', function () {
-    const analyzer = createAnalyzer({ ...OPTIONS, maxDevices: 2 });
+    const untracked = createAnalyzer(OPTIONS);
+    untracked.analyze(telemetryMessage(deviceIdOf(1), 1, START_MS, telemetryBody()));
+    expect(untracked.takeChanges(), 'recorded only with trackChanges').to.deep.equal({ changed: [], removed: [] });
+    const analyzer = createAnalyzer({ ...OPTIONS, maxDevices: 2, trackChanges: true });
     const [a, b, c] = [1, 2, 3].map(deviceIdOf) as [string, string, string];
     analyzer.analyze(telemetryMessage(a, 1, START_MS, telemetryBody()));
     analyzer.analyze(telemetryMessage(b, 1, START_MS, telemetryBody()));
@@ -112,7 +115,7 @@ describe('analytics: a device state exported and imported (issue 15 item 8)', fu
     analyzer.analyze(telemetryMessage(c, 1, START_MS, telemetryBody())); // evicts a
     expect(analyzer.takeChanges()).to.deep.equal({ changed: [c], removed: [a] });
     analyzer.reset(b);
-    const copy = createAnalyzer(OPTIONS);
+    const copy = createAnalyzer({ ...OPTIONS, trackChanges: true });
     copy.importDevice(analyzer.exportDevice(c)!);
     expect(analyzer.takeChanges()).to.deep.equal({ changed: [], removed: [b] });
     expect(copy.takeChanges()).to.deep.equal({ changed: [], removed: [] });

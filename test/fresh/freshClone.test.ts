@@ -73,8 +73,11 @@ describe('A fresh clone: every README command builds what it needs and starts (n
   before(async function () {
     skipUnderCoverage(this, 'the fresh clone');
     tree = mkdtempSync(join(tmpdir(), 'twin-fresh-'));
-    // As root the embedded PostgreSQL of `npm start` runs as user postgres, which must reach `.data/` (store/README.md).
+    // As root the embedded PostgreSQL of `npm start` runs as user postgres, which must traverse every parent of its
+    // directory `.data/demo/postgres` (store/README.md): the tree, and `.data`, which the agent would create 0700.
     chmodSync(tree, 0o711);
+    mkdirSync(join(tree, '.data'));
+    chmodSync(join(tree, '.data'), 0o711);
     const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
       cwd: ROOT,
       encoding: 'utf8',

@@ -8,7 +8,13 @@ import { createSimulation } from '../../agent/src/simulate/createSimulation';
 import { loadSecurityConfig } from '../../security/src/config';
 import { runSecurity, type RunningSecurity, type RunSecurityParameters } from '../../security/src/runSecurity';
 import { startServices, type RunningServices } from '../../system/startServices';
-import { listSecurityDeviceStates, listSecurityHandled, listSecurityWatched, type Store } from '../../store/src';
+import {
+  listSecurityDeviceStates,
+  listSecurityHandled,
+  listSecurityWatched,
+  saveSecurityHandled,
+  type Store,
+} from '../../store/src';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { eventually } from '../api/apiHarness';
@@ -185,6 +191,9 @@ describe('the security service restarted on the same store: no re-learning, its 
     expect(handled[0]!.record).to.deep.include({ action: 'suspended' });
     expect(await listSecurityWatched(store, address)).to.have.length(1);
 
+    // A row of an alert no longer open (e.g. closed before a failed save) is dropped at load.
+    const stale = `${deviceId}/beaconing/1`;
+    await saveSecurityHandled(store, address, [{ ...handled[0]!, alertId: stale }]);
     // A new service on the same store: the device's state exactly as saved, warmed up, the alert open, the twin watched.
     first = await start(suspender);
     expect(first.analyzer.exportDevice(deviceId)).to.deep.equal(saved);
@@ -203,6 +212,8 @@ describe('the security service restarted on the same store: no re-learning, its 
     expect(first.analyzer.openAlerts().map((open) => open.id)).to.deep.equal([alert!.id]);
     expect(first.analyzer.statusOf(deviceId).warmedUp).to.equal(true);
     expect(first.stats()).to.include({ alerts: 0, suspensions: 0 });
+    await first.saveState();
+    expect((await listSecurityHandled(store, address)).map((row) => row.alertId)).to.deep.equal([alert!.id]);
 
     // The notify-only entity's state is its own: another baseline, its alert notified, no twin watched.
     await stopped(other);
