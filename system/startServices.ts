@@ -15,6 +15,7 @@ import { brokerRealm } from '../twin-core/src/broker/principal';
 import { readDeployment } from '../twin-core/src/deployment/deployment';
 import type { Index } from '../oracle/src/index';
 import { startChainBackedBroker, type EmbeddedBroker } from './embeddedBroker';
+import { loadStoreConfig, startStore, type Store } from '../store/src';
 
 /** A log line sink for every service; never given secrets. */
 export type ServiceLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -52,9 +53,11 @@ export type StartServicesParameters = {
   };
   /**
    * The security entity's service, in this process (sharing the IPFS store), with its key (an approved security
-   * entity); `SECURITY_*` in the environment configures the rest.
+   * entity); `SECURITY_*` in the environment configures the rest. Its state (baselines, open alerts, watched twins)
+   * is kept in `store`, or else in a store started here from `DATABASE_URL` and `STORE_*` in the environment (default:
+   * the embedded PostgreSQL under `<dataDir>/postgres`), closed at stop.
    */
-  security?: { key: string };
+  security?: { key: string; store?: Store };
   /** Environment the oracle and API configs also read (ORACLE_*, API_*; default `process.env`), winning. */
   environment?: NodeJS.ProcessEnv;
   log?: ServiceLog;
@@ -69,6 +72,8 @@ export type RunningServices = {
   oracle: RunningOracle;
   api: RunningApi;
   security: RunningSecurity | undefined;
+  /** The store keeping the security service's state (when it runs). */
+  securityStore: Store | undefined;
   simulator: RunningSimulator | undefined;
   /** Stops the simulator, then the API, the oracle and the broker, each once. */
   stop(): Promise<void>;
@@ -105,6 +110,8 @@ export async function startServices(parameters: StartServicesParameters): Promis
   const mqttUrl = parameters.mqttUrl ?? broker!.url;
   const stops: (() => Promise<void>)[] = [];
   if (broker) stops.unshift(() => broker.stop());
+  // The security service's store starts meanwhile (the embedded server's first start initialises it, seconds).
+  const securityStore = storeForSecurity(parameters, environment);
   try {
     const oracle = await runOracle(
       loadOracleConfig({
@@ -151,6 +158,8 @@ export async function startServices(parameters: StartServicesParameters): Promis
     });
     stops.unshift(() => api.stop());
     let security: RunningSecurity | undefined;
+    const store = await securityStore?.store;
+    if (securityStore?.owned) stops.unshift(() => store!.close());
     if (parameters.security !== undefined) {
       security = await runSecurity({
         config: loadSecurityConfig({
@@ -164,6 +173,7 @@ export async function startServices(parameters: StartServicesParameters): Promis
           },
         }),
         shared: { store: oracle.store },
+        state: { store: store! },
         log: (level, message, fields) => log(level, `security: ${message}`, fields),
       });
       stops.unshift(() => security!.stop());
@@ -200,6 +210,7 @@ export async function startServices(parameters: StartServicesParameters): Promis
       oracle,
       api,
       security,
+      securityStore: store,
       simulator,
       stop: () =>
         (stopping ??= (async () => {
@@ -210,6 +221,26 @@ export async function startServices(parameters: StartServicesParameters): Promis
     };
   } catch (error) {
     for (const stop of stops) await stop().catch(() => undefined);
+    // Closing twice does nothing: the store may have been in `stops` already.
+    if (securityStore?.owned) await securityStore.store.then((store) => store.close()).catch(() => undefined);
     throw error;
   }
+}
+
+/** The security service's store: the one given, or one started from the environment (owned: closed at stop). */
+function storeForSecurity(
+  parameters: StartServicesParameters,
+  environment: NodeJS.ProcessEnv,
+): { store: Promise<Store>; owned: boolean } | undefined {
+  if (parameters.security === undefined) return undefined;
+  if (parameters.security.store !== undefined)
+    return { store: Promise.resolve(parameters.security.store), owned: false };
+  const store = (async () =>
+    startStore(
+      loadStoreConfig({
+        environment: { STORE_EMBEDDED_DATA_DIR: join(parameters.dataDir, 'postgres'), ...environment },
+      }),
+    ))();
+  store.catch(() => undefined); // awaited later; a failure meanwhile is no unhandled rejection
+  return { store, owned: true };
 }

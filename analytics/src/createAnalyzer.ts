@@ -9,6 +9,7 @@ import { analyzeTelemetry, createTelemetryScratch } from './engine/analyzeTeleme
 import { parseAnalyzerConfig, type AnalyzerConfig, type AnalyzerConfigInput } from './engine/config';
 import { createEmitter, type Emitter } from './engine/createEmitter';
 import { createDeviceState, typedBytesPerDevice, type DeviceState } from './engine/deviceState';
+import { decodeDeviceState, deviceIdOfDeviceState, encodeDeviceState } from './engine/deviceStateCodec';
 import { deviceStatus } from './engine/deviceStatus';
 import { flushDevice } from './engine/flushDevice';
 import { parseAnalyzerMessage, type AnalyzerMessage } from './engine/messages';
@@ -18,6 +19,8 @@ import type { Alert, AlertEvent, AnalyzerEventMap, AnalyzerStats, DeviceStatus }
 export type CreateAnalyzerOptions = AnalyzerConfigInput & {
   /** Clock (ms since the epoch) for `statusOf`, `isQuiet` and `flush` when no instant is given. Default `Date.now`. */
   now?: () => number;
+  /** Record which devices change, for {@link Analyzer.takeChanges} (what a saver of the state needs). Default false. */
+  trackChanges?: boolean;
 };
 
 /** A running analyzer. */
@@ -43,6 +46,24 @@ export type Analyzer = {
   /** Forgets a device's state (re-baselining after an accepted change); true if it was known. */
   reset(deviceId: string): boolean;
   stats(): AnalyzerStats;
+  /**
+   * A device's whole state as bytes (see `engine/deviceStateCodec.ts`), undefined when unknown: what
+   * {@link Analyzer.importDevice} restores exactly, in this analyzer or another of the same `setCapacity`.
+   */
+  exportDevice(deviceId: string): Uint8Array | undefined;
+  /**
+   * Restores a device's state that {@link Analyzer.exportDevice} made, replacing what this analyzer held for it, and
+   * returns its DeviceID. Throws `InvalidDeviceStateError` naming what is wrong for bytes that are no device state,
+   * another format version or layout, another `setCapacity`, truncated or inconsistent bytes, or (with
+   * `expectedDeviceId`) another device's state; nothing changes then.
+   */
+  importDevice(state: Uint8Array, expectedDeviceId?: string): string;
+  /**
+   * The devices whose state changed (`changed`: export them) or was dropped (`removed`: reset or evicted) since the
+   * last call; each call starts a new round. Imports are not changes. Recorded only with `trackChanges` (else
+   * always empty).
+   */
+  takeChanges(): { changed: string[]; removed: string[] };
 };
 
 const NONE: readonly AlertEvent[] = Object.freeze([]);
@@ -59,11 +80,23 @@ const EVIDENCE_BYTES = 1024;
  * analyzer.statusOf(deviceId) // { anomalous: false, normalSinceMs: …, normalForSeconds: 312, … }
  */
 export function createAnalyzer(options: CreateAnalyzerOptions = {}): Analyzer {
-  const { now = Date.now, ...configInput } = options;
+  const { now = Date.now, trackChanges = false, ...configInput } = options;
   const config = parseAnalyzerConfig(configInput);
   const emitter = createEmitter<AnalyzerEventMap>();
   const devices = new Map<string, DeviceState>();
   const scratch = createTelemetryScratch();
+  const changed = new Set<string>();
+  const removed = new Set<string>();
+  const forget = (deviceId: string) => {
+    if (!trackChanges) return;
+    changed.delete(deviceId);
+    removed.add(deviceId);
+  };
+  const touch = (deviceId: string) => {
+    if (!trackChanges) return;
+    removed.delete(deviceId);
+    changed.add(deviceId);
+  };
   let messages = 0;
   let ignored = 0;
 
@@ -75,10 +108,19 @@ export function createAnalyzer(options: CreateAnalyzerOptions = {}): Analyzer {
       devices.set(deviceId, device);
       return device;
     }
-    if (devices.size >= config.maxDevices) devices.delete(devices.keys().next().value!);
     device = createDeviceState(deviceId, config.setCapacity);
-    devices.set(deviceId, device);
+    add(device);
     return device;
+  }
+
+  function add(device: DeviceState) {
+    devices.delete(device.deviceId);
+    if (devices.size >= config.maxDevices) {
+      const oldest = devices.keys().next().value!;
+      devices.delete(oldest);
+      forget(oldest);
+    }
+    devices.set(device.deviceId, device);
   }
 
   function publish(events: readonly AlertEvent[]) {
@@ -103,6 +145,7 @@ export function createAnalyzer(options: CreateAnalyzerOptions = {}): Analyzer {
       }
       device.lastSeq = message.seq;
       device.lastMs = atMs;
+      touch(device.deviceId);
       if (message.kind === 'telemetry') {
         const { events, sample } = analyzeTelemetry(device, {
           body: message.body,
@@ -138,12 +181,37 @@ export function createAnalyzer(options: CreateAnalyzerOptions = {}): Analyzer {
     },
     flush(nowMs = now()) {
       const events: AlertEvent[] = [];
-      for (const device of devices.values()) events.push(...flushDevice(device, nowMs, config));
+      for (const device of devices.values()) {
+        const closed = flushDevice(device, nowMs, config);
+        if (closed.length > 0) touch(device.deviceId), events.push(...closed);
+      }
       publish(events);
       return events;
     },
     reset(deviceId) {
-      return devices.delete(deviceId);
+      if (!devices.delete(deviceId)) return false;
+      forget(deviceId);
+      return true;
+    },
+    exportDevice(deviceId) {
+      const device = devices.get(deviceId);
+      return device === undefined ? undefined : encodeDeviceState(device);
+    },
+    importDevice(state, expectedDeviceId) {
+      const deviceId = deviceIdOfDeviceState(state);
+      const device = createDeviceState(
+        expectedDeviceId === undefined || expectedDeviceId === deviceId ? deviceId : expectedDeviceId,
+        config.setCapacity,
+      );
+      decodeDeviceState(state, device);
+      add(device);
+      return deviceId;
+    },
+    takeChanges() {
+      const round = { changed: [...changed], removed: [...removed] };
+      changed.clear();
+      removed.clear();
+      return round;
     },
     stats() {
       let openAlerts = 0;

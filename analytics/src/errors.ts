@@ -14,3 +14,8 @@ export class InvalidAnalyzerMessageError extends BaseError {
 export class AnalyticsUsageError extends BaseError {
   override name = 'AnalyticsUsageError';
 }
+
+/** A saved device state the analyzer cannot restore (not one, another format or layout, truncated, inconsistent). */
+export class InvalidDeviceStateError extends BaseError {
+  override name = 'InvalidDeviceStateError';
+}

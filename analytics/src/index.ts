@@ -17,3 +17,5 @@ export { TELEMETRY_DETECTORS, SNAPSHOT_DETECTORS, DETECTOR_NAMES } from './detec
 export type { DetectorName, TelemetryDetectorName, SnapshotFindingName } from './detect/types';
 export type { FeatureEvidence } from './baseline/describeFeature';
 export * from './topology';
+export { DEVICE_STATE_VERSION } from './engine/deviceStateCodec';
+export { fromJsonSafe, toJsonSafe } from './engine/jsonSafe';

@@ -49,6 +49,12 @@ export const securityConfigSchema = z.object({
   reactivateAfterSeconds: z.coerce.number().positive().default(120),
   /** How often suspended twins are checked for reactivation, ms. Default 5,000. */
   reviewIntervalMs: z.coerce.number().int().min(100).default(5_000),
+  /**
+   * How often the changed state (each device's baseline and detectors, handled alerts, watched twins) is saved to the
+   * store when the service has one (`npm start`, `npm run security`), ms; also saved at stop. Default 5,000: a crash
+   * loses at most this much learning.
+   */
+  stateSaveIntervalMs: z.coerce.number().int().min(100).default(5_000),
   /** Seconds of telemetry before a device is judged (the analyzer's warm-up). Default 600. */
   warmupSeconds: z.coerce.number().positive().default(600),
   /** Telemetry samples before a device is judged. Default 120. */

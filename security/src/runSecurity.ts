@@ -20,6 +20,8 @@ import { createSerialLoop } from '../../twin-core/src/runtime/serialLoop';
 import { alertMessage } from './alertMessage';
 import type { SecurityConfig } from './config';
 import { createSecurityChain, TWIN_STATE } from './securityChain';
+import { createSecurityState, type Handled } from './securityState';
+import type { Store } from '../../store/src';
 
 /** A log line sink; never given secrets. */
 export type SecurityLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -30,6 +32,12 @@ export type RunSecurityParameters = {
   log?: SecurityLog;
   /** The IPFS store of the process it shares (`npm start`); otherwise its own (Kubo, or its node on the network). */
   shared?: { store: BlobStore };
+  /**
+   * The store (PostgreSQL) keeping the service's state across restarts: each device's analyzer state, the alerts it
+   * handled, the twins it watches (its entity's rows). Without it the state lives in memory only and a restart
+   * learns every device again. The caller opens and closes it.
+   */
+  state?: { store: Store };
   /** The clock, ms (tests). */
   now?: () => number;
 };
@@ -50,11 +58,10 @@ export type RunningSecurity = {
   watching(): string[];
   /** One reactivation pass now (also run on a timer). */
   reviewOnce(): Promise<void>;
+  /** Saves the changed state to the store now (also run every `stateSaveIntervalMs`, and at stop); no store: nothing. */
+  saveState(): Promise<void>;
   stop(): Promise<void>;
 };
-
-/** What the service did about an alert, kept while it is relevant. */
-type Handled = { alert: Alert; evidenceCid: string; action: AlertBody['action']; tx: string | null };
 
 /**
  * Runs the security entity's service (seed 001 V.4): reads every device's telemetry and snapshots from the broker,
@@ -96,6 +103,7 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
   const store =
     parameters.shared?.store ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: config.dataDir, log }));
   const analyzer = createAnalyzer({
+    trackChanges: parameters.state !== undefined,
     warmupSeconds: config.warmupSeconds,
     warmupSamples: config.warmupSamples,
     quietSeconds: config.quietSeconds,
@@ -113,7 +121,26 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
   const handled = new Map<string, Handled>();
   /** Twins suspended by this service, with the alert that suspended them (when this run raised it). */
   const suspended = new Map<string, Handled | undefined>();
-  for (const deviceId of await chain.suspendedByMe()) suspended.set(deviceId, undefined);
+  const state =
+    parameters.state &&
+    createSecurityState({
+      store: parameters.state.store,
+      entity: wallet.address,
+      analyzer,
+      handled,
+      suspended,
+      log,
+      now,
+    });
+  const restored = await state?.load();
+  for (const deviceId of await chain.suspendedByMe()) {
+    if (suspended.has(deviceId)) continue;
+    suspended.set(deviceId, undefined);
+    state?.markWatched(deviceId);
+  }
+  const saver = createSerialLoop(async () => void (await state?.save()), {
+    onError: (error) => log('warn', 'state not saved', { error: (error as Error).message.split('\n')[0] }),
+  });
 
   let client: MqttClient | undefined;
   const publish = async (item: Handled, status: AlertBody['status']) => {
@@ -153,17 +180,23 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
       const tx = await maybeSuspend(alert, evidenceCid);
       const item: Handled = { alert, evidenceCid, action: tx === null ? 'notified' : 'suspended', tx };
       handled.set(alert.id, item);
-      if (tx !== null) suspended.set(alert.deviceId, item);
+      state?.markHandled(alert.id);
+      if (tx !== null) {
+        suspended.set(alert.deviceId, item);
+        state?.markWatched(alert.deviceId);
+      }
       await publish(item, type === 'close' ? 'closed' : 'open');
       if (type === 'close') handled.delete(alert.id);
       return;
     }
     known.alert = alert;
+    state?.markHandled(alert.id);
     if (type === 'update' && known.action === 'notified') {
       const tx = await maybeSuspend(alert, known.evidenceCid);
       if (tx === null) return;
       Object.assign(known, { action: 'suspended', tx });
       suspended.set(alert.deviceId, known);
+      state?.markWatched(alert.deviceId);
       await publish(known, 'open');
       return;
     }
@@ -194,6 +227,7 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
       const twin = await chain.twin(deviceId);
       if (twin.state !== TWIN_STATE.suspended) {
         suspended.delete(deviceId);
+        state?.markWatched(deviceId);
         continue;
       }
       if (!twin.reviewRequested || !analyzer.isQuiet(deviceId, config.reactivateAfterSeconds)) continue;
@@ -211,6 +245,7 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
       const tx = await chain.setState(deviceId, TWIN_STATE.active, reportCid);
       counters.reactivations++;
       suspended.delete(deviceId);
+      state?.markWatched(deviceId);
       log('info', 'twin reactivated', { deviceId, tx });
       if (item !== undefined) await publish({ ...item, evidenceCid: reportCid, action: 'reactivated', tx }, 'closed');
     }
@@ -280,7 +315,13 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
     judging.add(judged);
   });
   reviewer.start(config.reviewIntervalMs);
-  log('info', 'security service running', { address: wallet.address, policy: config.policy, watching: suspended.size });
+  if (state !== undefined) saver.start(config.stateSaveIntervalMs);
+  log('info', 'security service running', {
+    address: wallet.address,
+    policy: config.policy,
+    watching: suspended.size,
+    ...(restored ? { restored } : {}),
+  });
 
   return {
     address: wallet.address,
@@ -288,11 +329,21 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
     stats: () => ({ ...counters }),
     watching: () => [...suspended.keys()],
     reviewOnce: () => reviewer.runOnce(),
+    saveState: () => saver.runOnce(),
     async stop() {
       await reviewer.stop();
       await client?.endAsync(true);
       await Promise.all(judging);
       await Promise.all(queues.values());
+      await saver.stop();
+      // The last changes: what a restart resumes from.
+      // (Ctrl-C in a terminal also reaches an embedded server of the same process group, which may be shutting down:
+      // the last periodic save stays then.)
+      await saver
+        .runOnce()
+        .catch((error: Error) =>
+          log('warn', 'state not saved at stop; the last periodic save stays', { error: error.message.split('\n')[0] }),
+        );
       directoryIndex.close();
       provider.destroy();
       if (parameters.shared === undefined) await store.close();

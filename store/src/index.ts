@@ -48,3 +48,5 @@ export * from './cursor';
 export * from './events';
 export * from './feed';
 export { EVENTS_LOCK_KEY } from './migrations/v2EventsAndGaps';
+// The security service's state (issue 15 item 8): device states, handled alerts, watched twins per entity.
+export * from './security';

@@ -16,6 +16,7 @@ import { eventually } from '../api/apiHarness';
 import type { HeliaBlobStore } from '../../blobs/src';
 import { writeSwarmKey } from '../blobs/networkNodes';
 import { freePort } from '../helpers/brokers';
+import { createTestDatabase } from '../helpers/store';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from '../oracle/oracleHarness';
 import { signInSession, type TestSession } from '../helpers/siweSession';
@@ -67,7 +68,11 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       dataDir: join(harness.directory, 'system'),
       brokerPort: await freePort(),
       apiPort: 0,
-      security: { key: harness.node.wallet(CAST.security).privateKey },
+      // Its state in the store (a database of the test server): real PostgreSQL, as `npm start` runs it.
+      security: {
+        key: harness.node.wallet(CAST.security).privateKey,
+        store: await (await createTestDatabase()).open(),
+      },
       environment: {
         IPFS_SWARM_KEY_FILE: swarmKey,
         ORACLE_IPFS_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,
@@ -109,7 +114,10 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
     // The notifications reader logs in as an API instance (API_ROLE): owners read theirs through the API.
     const reader = harness.node.wallet(READER);
     await mined(harness.registry.entities.grantRole(id(API_ROLE_NAME), reader.address));
-    owner = connect(services.mqttUrl, brokerLogin(harness.deploymentFile, { kind: 'api', id: reader.address }, reader.privateKey));
+    owner = connect(
+      services.mqttUrl,
+      brokerLogin(harness.deploymentFile, { kind: 'api', id: reader.address }, reader.privateKey),
+    );
     owner.on('message', (_topic, payload) => ownerMessages.push(JSON.parse(payload.toString())));
     await owner.subscribeAsync(deviceTopic(deviceId, 'notifications'), { qos: 1 });
 

