@@ -86,10 +86,13 @@ const TARGETS = {
       { file: 'agent/tsconfig.json' },
       { file: 'agent/package.json' },
       { file: 'node_modules/typescript/package.json' },
+      // The CLI is bundled with what it loads from node_modules (mqtt.js, @noble/curves, esbuild itself).
+      { file: 'package-lock.json' },
     ],
     outputs: ['agent/dist'],
     required: [
       'agent/dist/agent/src/cli.js',
+      'agent/dist/agent/src/cli.inputs.json',
       'agent/dist/agent/src/index.js',
       'agent/dist/agent/src/device/signerWorker.js',
       'agent/dist/agent/bench/snapshot.js',
@@ -100,7 +103,7 @@ const TARGETS = {
     ],
     stamp: 'agent/dist/.twin-build.json',
     // First the validators generated from the zod schemas (the device carries no zod, issue 17), then the agent
-    // from clean: no output of a deleted source stays behind.
+    // from clean (no output of a deleted source stays behind), then its CLI bundled into one file over tsc's.
     build: (root) => ({
       steps: [
         {
@@ -114,6 +117,14 @@ const TARGETS = {
         {
           command: process.execPath,
           args: [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join('agent', 'tsconfig.json')],
+        },
+        {
+          command: process.execPath,
+          args: [
+            path.join(root, 'node_modules', 'ts-node', 'dist', 'bin.js'),
+            '-T',
+            path.join('agent', 'build', 'bundleCli.ts'),
+          ],
         },
       ],
       clean: ['agent/dist'],

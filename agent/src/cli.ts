@@ -217,11 +217,14 @@ if (require.main === module) {
   // The other V8 flags the agent runs with are in the first line (`twin-agent`, `npm run agent`): 1 MiB semi-spaces,
   // no Maglev and TurboFan on the main thread (issue 17, 7–10 MiB less peak RSS at the same CPU). They only take
   // effect on the command line: set here, once V8 has started, they change nothing measurable.
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`twin-agent: ${(error as Error).message}\n`);
-      process.exit(1);
-    },
-  );
+  // Exits once stdout has taken everything: to a pipe, Node.js writes what does not fit at once later, and an
+  // immediate exit cut `once --print`'s message (about 140 KB) when the reader was slow.
+  const exit = (code: number) => {
+    process.stdout.once('error', () => process.exit(code)); // a reader that went away (EPIPE)
+    process.stdout.write('', () => process.exit(code));
+  };
+  main(process.argv.slice(2)).then(exit, (error: unknown) => {
+    process.stderr.write(`twin-agent: ${(error as Error).message}\n`);
+    exit(1);
+  });
 }

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ethers } from 'ethers';
 import { computeDeviceId, formatDeviceId } from '../../twin-core/src/identity/deviceId';
 import { snapshotMessageSchema } from '../../twin-core/src/messages/envelope';
@@ -155,6 +156,31 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
       );
       expect(seqs[1]).to.be.greaterThan(seqs[0]!);
     });
+
+    it('writes the whole message into a pipe whose reader starts late (it exits only once stdout has taken it)', function () {
+      // The reader sleeps 3 s: the pipe takes 64 KiB at once, Node.js writes the rest when it drains. An exit right
+      // after the write cut the message at 65,536 bytes.
+      const piped = spawnSync(
+        'bash',
+        ['-c', 'set -o pipefail; "$NODE" "$CLI" once --print --config "$CONFIG" | (sleep 3; cat)'],
+        {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '/tmp',
+            NODE: process.execPath,
+            CLI,
+            CONFIG: configFile,
+          },
+          encoding: 'utf8',
+          timeout: 60_000,
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+      expect(piped.status, piped.stderr).to.equal(0);
+      expect(piped.stdout.length).to.be.greaterThan(65_536);
+      expect(snapshotMessageSchema.parse(JSON.parse(piped.stdout)).kind).to.equal('snapshot');
+    });
   });
 
   describe('when the configuration or the device is wrong', function () {
@@ -203,7 +229,7 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
   });
 
   describe('what it loads at run time', function () {
-    it('loads no module from Hardhat, ethers, IPFS, the API, zod or ajv (its validators are generated)', function () {
+    it('is one file (issue 17): it loads no module but its own bundle and Node.js built-ins', function () {
       const hook = join(directory, 'record-modules.js');
       writeFileSync(
         hook,
@@ -218,9 +244,19 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
         encoding: 'utf8',
       });
       expect(result.status, result.stderr).to.equal(0);
-      const modules = JSON.parse(require('node:fs').readFileSync(out, 'utf8')) as string[];
+      expect((JSON.parse(result.stdout) as { kind: string }).kind).to.equal('snapshot');
+      const modules = JSON.parse(readFileSync(out, 'utf8')) as string[];
+      // The recording works: the built-ins the collector reads with are there.
+      expect(modules).to.include('node:fs');
+      expect(modules.filter((file) => !builtinModules.includes(file.replace(/^node:/, '')))).to.deep.equal([CLI]);
+    });
+
+    it('bundles no code from Hardhat, ethers, IPFS, the API, zod or ajv (its validators are generated)', function () {
+      const { inputs } = JSON.parse(readFileSync(join(dirname(CLI), 'cli.inputs.json'), 'utf8')) as {
+        inputs: Record<string, number>;
+      };
       const packages = new Set(
-        modules
+        Object.keys(inputs)
           .filter((file) => file.includes('node_modules'))
           .map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)![1]!),
       );
@@ -236,8 +272,16 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
       ]) {
         expect(packages.has(forbidden), forbidden).to.equal(false);
       }
-      // The recording works: the signer's package is there.
+      // The list is real: the signer, the MQTT client and the generated validators are in it.
       expect(packages.has('@noble/curves')).to.equal(true);
+      expect(packages.has('mqtt')).to.equal(true);
+      expect(inputs).to.have.property('agent/src/validate/generated/messages.js').that.is.greaterThan(100_000);
+    });
+
+    it('keeps the V8 flags of agent/src/cli.ts on its first line', function () {
+      const firstLine = (file: string) => readFileSync(file, 'utf8').split('\n', 1)[0];
+      expect(firstLine(CLI)).to.equal(firstLine(join(ROOT, 'agent', 'src', 'cli.ts')));
+      expect(firstLine(CLI)).to.match(/^#!\/usr\/bin\/env -S node --max-semi-space-size=1 /);
     });
   });
 });
