@@ -16,6 +16,7 @@ export {
   type EmbeddedServer,
   type StartEmbeddedServerOptions,
 } from './server/startEmbeddedServer';
+export { grantServerSearch } from './server/grantServerSearch';
 export {
   clearStalePostmaster,
   postmasterPid,

@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync,
   copyFileSync,
   existsSync,
   lstatSync,
@@ -73,11 +72,8 @@ describe('A fresh clone: every README command builds what it needs and starts (n
   before(async function () {
     skipUnderCoverage(this, 'the fresh clone');
     tree = mkdtempSync(join(tmpdir(), 'twin-fresh-'));
-    // As root the embedded PostgreSQL of `npm start` runs as user postgres, which must traverse every parent of its
-    // directory `.data/demo/postgres` (store/README.md): the tree, and `.data`, which the agent would create 0700.
-    chmodSync(tree, 0o711);
-    mkdirSync(join(tree, '.data'));
-    chmodSync(join(tree, '.data'), 0o711);
+    // The tree is 0700, as a clone under /root would be: as root, npm start's embedded PostgreSQL (run as user
+    // postgres) is given search permission on the way to `.data/…/postgres` by the store itself (grantServerSearch).
     const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
       cwd: ROOT,
       encoding: 'utf8',

