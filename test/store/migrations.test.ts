@@ -50,6 +50,12 @@ describe('store migrations and the schema version', function () {
         'twin_updates',
         'twin_state_changes',
         'telemetry_batches',
+        'events',
+        'sequence_gaps',
+        'security_device_states',
+        'security_handled',
+        'security_watched',
+        'alert_acknowledgements',
       ]);
     });
 

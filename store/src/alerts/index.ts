@@ -1,2 +1,3 @@
 export * from './recordAlert';
 export * from './readAlerts';
+export * from './acknowledgeAlert';

@@ -1,6 +1,7 @@
 import { V1_INDEX_SCHEMA } from './v1IndexSchema';
 import { V2_EVENTS_AND_GAPS } from './v2EventsAndGaps';
 import { V3_SECURITY_STATE } from './v3SecurityState';
+import { V4_ALERT_ACKNOWLEDGEMENTS } from './v4AlertAcknowledgements';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -34,6 +35,11 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 3,
     name: "the security service's state: analyzer device states, handled alerts, watched twins, per entity",
     sql: V3_SECURITY_STATE,
+  },
+  {
+    version: 4,
+    name: "alert acknowledgements: who acknowledged a security entity's alert first, and when",
+    sql: V4_ALERT_ACKNOWLEDGEMENTS,
   },
 ];
 
