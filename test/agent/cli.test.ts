@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -159,27 +159,38 @@ describe('twin-agent CLI (built JavaScript, real processes)', function () {
 
     it('writes the whole message into a pipe whose reader starts late (it exits only once stdout has taken it)', function () {
       // The reader sleeps 3 s: the pipe takes 64 KiB at once, Node.js writes the rest when it drains. An exit right
-      // after the write cut the message at 65,536 bytes.
-      const piped = spawnSync(
-        'bash',
-        ['-c', 'set -o pipefail; "$NODE" "$CLI" once --print --config "$CONFIG" | (sleep 3; cat)'],
-        {
-          cwd: ROOT,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: process.env.HOME ?? '/tmp',
-            NODE: process.execPath,
-            CLI,
-            CONFIG: configFile,
-          },
-          encoding: 'utf8',
-          timeout: 60_000,
-          maxBuffer: 16 * 1024 * 1024,
-        },
+      // after the write cut the message at 65,536 bytes. The message must be larger than that whatever the machine
+      // runs, so 150 processes with long command lines are in its process table while it collects.
+      const padding = 'x'.repeat(400);
+      const sleepers = Array.from({ length: 150 }, () =>
+        spawn('bash', ['-c', 'sleep 60; :', `pipe-test-${padding}`], { stdio: 'ignore' }),
       );
-      expect(piped.status, piped.stderr).to.equal(0);
+      let piped: ReturnType<typeof spawnSync>;
+      try {
+        piped = spawnSync(
+          'bash',
+          ['-c', 'set -o pipefail; "$NODE" "$CLI" once --print --config "$CONFIG" | (sleep 3; cat)'],
+          {
+            cwd: ROOT,
+            env: {
+              PATH: process.env.PATH ?? '',
+              HOME: process.env.HOME ?? '/tmp',
+              NODE: process.execPath,
+              CLI,
+              CONFIG: configFile,
+              TWIN_AGENT_PROCESS_LIMIT: '2000',
+            },
+            encoding: 'utf8',
+            timeout: 60_000,
+            maxBuffer: 16 * 1024 * 1024,
+          },
+        );
+      } finally {
+        for (const sleeper of sleepers) sleeper.kill('SIGKILL');
+      }
+      expect(piped.status, String(piped.stderr)).to.equal(0);
       expect(piped.stdout.length).to.be.greaterThan(65_536);
-      expect(snapshotMessageSchema.parse(JSON.parse(piped.stdout)).kind).to.equal('snapshot');
+      expect(snapshotMessageSchema.parse(JSON.parse(String(piped.stdout))).kind).to.equal('snapshot');
     });
   });
 

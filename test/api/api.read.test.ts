@@ -135,7 +135,9 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
     });
 
     it('serves the recent telemetry readings, oldest first', async function () {
-      const { status, body } = await h.request(`/twins/${h.aliceTwin}/telemetry?limit=5`, { headers: aliceSession.headers });
+      const { status, body } = await h.request(`/twins/${h.aliceTwin}/telemetry?limit=5`, {
+        headers: aliceSession.headers,
+      });
       expect(status).to.equal(200);
       expect(body.items.length).to.be.within(1, 5);
       const seqs = body.items.map((item: { seq: number }) => item.seq);
@@ -169,7 +171,9 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(body.message).to.include({ kind: 'snapshot', deviceId: anchored.deviceId, seq: anchored.seq });
       expect(body.message.sig).to.match(/^0x[0-9a-f]{130}$/);
       expect(body.snapshot.anchored).to.equal(true);
-      const missing = await h.request(`/twins/${anchored.deviceId}/snapshots/999999`, { headers: aliceSession.headers });
+      const missing = await h.request(`/twins/${anchored.deviceId}/snapshots/999999`, {
+        headers: aliceSession.headers,
+      });
       expect(missing.status).to.equal(404);
       expect(missing.body.error.code).to.equal('snapshot-not-found');
     });

@@ -118,7 +118,12 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         30_000,
       );
       // A command's arguments and the device's result are device internals: an anonymous stream carries none.
-      const publicEvent = nextEvent(`${h.api}/events?deviceId=${h.aliceTwin}&types=command`, 'command', () => true, 12_000).then(
+      const publicEvent = nextEvent(
+        `${h.api}/events?deviceId=${h.aliceTwin}&types=command`,
+        'command',
+        () => true,
+        12_000,
+      ).then(
         () => 'received',
         (error: Error) => error.message,
       );
@@ -219,7 +224,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         qos: 1,
       });
       const delivered = await eventually(
-        () => h.request(`/twins/${h.aliceTwin}/commands/${silent.commandId}`),
+        () => h.request(`/twins/${h.aliceTwin}/commands/${silent.commandId}`, { headers: aliceSession.headers }),
         (response) => response.body.status !== 'pending',
         10_000,
       );
@@ -261,7 +266,9 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       });
 
     it("reports what the device's signed status says, at version 0 with nothing desired", async function () {
-      const { status, body, headers } = await h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers });
+      const { status, body, headers } = await h.request(`/twins/${h.aliceTwin}/state`, {
+        headers: aliceSession.headers,
+      });
       expect(status).to.equal(200);
       expect(headers.get('etag')).to.equal('"0"');
       expect(body).to.deep.include({ version: 0, desired: {}, delta: {} });
@@ -329,7 +336,9 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       });
       expect(heater.status).to.equal(400);
       expect(heater.body.error.message).to.include('desired.actuators.heater');
-      expect((await h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers })).body.version).to.equal(1);
+      expect((await h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers })).body.version).to.equal(
+        1,
+      );
     });
 
     it('a signed PATCH merges into the desired state', async function () {
@@ -352,7 +361,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
 
     it("switches a simulated device's snapshot probes off through the document; sensor sampling it does not declare is refused by name", async function () {
       const alice = h.wallet(CAST.alice);
-      const before = await h.request(`/twins/${h.aliceTwin}/state`);
+      const before = await h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers });
       expect(before.body.capabilities.probes).to.include.members(['usb', 'processes']);
       expect(before.body.capabilities.sensorSampling).to.equal(undefined);
       expect(before.body.reported.probes.usb).to.equal(true);
@@ -374,7 +383,7 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       expect(patched.body.desired.probes).to.deep.equal({ usb: false });
       expect(patched.body.delta).to.deep.equal({ probes: { usb: false } });
       const closed = await eventually(
-        () => h.request(`/twins/${h.aliceTwin}/state`),
+        () => h.request(`/twins/${h.aliceTwin}/state`, { headers: aliceSession.headers }),
         (response) => Object.keys(response.body.delta).length === 0,
         20_000,
       );

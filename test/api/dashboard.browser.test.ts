@@ -161,10 +161,14 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
 
     const search = page.locator('[data-testid=twin-search]');
     await search.fill('alice');
-    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('[data-testid=twin-row]').length === 1);
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelectorAll('[data-testid=twin-row]').length === 1,
+    );
     expect(await page.locator('[data-testid=twin-row]').getAttribute('data-device-id')).to.equal(h.aliceTwin);
     await search.fill(h.aliceTwin.slice(0, 14));
-    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('[data-testid=twin-row]').length === 1);
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelectorAll('[data-testid=twin-row]').length === 1,
+    );
     await search.fill('no-such-device-here');
     await page.locator('text=No twins match this search.').waitFor();
     await search.fill('');
@@ -189,7 +193,9 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
     const device = h.harness.devices[0]!;
     await page.goto(`${h.services.api.url}/#/twins/${h.aliceTwin}`);
     await page.locator('[data-testid=twin-title]').waitFor();
-    expect((await page.locator('[data-testid=twin-title]').textContent())?.trim()).to.equal(device.staticDocument.os.hostname);
+    expect((await page.locator('[data-testid=twin-title]').textContent())?.trim()).to.equal(
+      device.staticDocument.os.hostname,
+    );
     expect(await page.locator('[data-testid=twin-header]').textContent()).to.include('Alice');
     const shownSeq = async () =>
       Number(await page.locator('[data-testid=header-snapshot] [data-seq]').getAttribute('data-seq'));
@@ -198,7 +204,8 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
     // A snapshot every 2 s: the header follows the stream without a reload.
     await page.waitForFunction(
       (seq) =>
-        Number((globalThis as any).document.querySelector('[data-testid=header-snapshot] [data-seq]')?.dataset.seq) > seq,
+        Number((globalThis as any).document.querySelector('[data-testid=header-snapshot] [data-seq]')?.dataset.seq) >
+        seq,
       first,
       { timeout: 20_000 },
     );
@@ -224,11 +231,16 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
     // The exact bytes, from the API's gateway: private, so with the session token.
     const raw = await page.locator('[data-testid=snapshot-raw]').getAttribute('href');
     expect(raw).to.match(/^\/ipfs\/bafk/);
-    const anonymous = await page.evaluate(async (href) => (await fetch(href!, { headers: { accept: 'application/vnd.ipld.raw' } })).status, raw);
+    const anonymous = await page.evaluate(
+      async (href) => (await fetch(href!, { headers: { accept: 'application/vnd.ipld.raw' } })).status,
+      raw,
+    );
     expect(anonymous).to.equal(401);
     const signed = await page.evaluate(async (href) => {
       const { token } = JSON.parse((globalThis as any).sessionStorage.getItem('twin-dashboard-session'));
-      const response = await fetch(href!, { headers: { accept: 'application/vnd.ipld.raw', authorization: `Bearer ${token}` } });
+      const response = await fetch(href!, {
+        headers: { accept: 'application/vnd.ipld.raw', authorization: `Bearer ${token}` },
+      });
       return { status: response.status, body: JSON.parse(await response.text()) };
     }, raw);
     expect(signed.status).to.equal(200);

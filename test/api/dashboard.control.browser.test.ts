@@ -159,7 +159,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
   });
 
   it("switches a snapshot probe off from the editor and sees the device report it (the device's declared probes only)", async function () {
-    const before = (await h.request(`/twins/${h.aliceTwin}/state`)).body.version;
+    const before = (await read(`/twins/${h.aliceTwin}/state`)).body.version;
     const usb = page.locator('[data-testid=state-row][data-field="probes.usb"]');
     expect(await usb.locator('th').textContent()).to.equal('Probe: USB devices');
     expect(await usb.locator('td').nth(1).textContent()).to.equal('runs');
@@ -174,7 +174,7 @@ describe('dashboard control in headless Chromium: the owner commands a simulated
     await usb.locator('td:nth-of-type(2)', { hasText: /^off$/ }).waitFor({ timeout: 30_000 });
     await page.locator('[data-testid=state-delta][data-fields="0"]').waitFor({ timeout: 30_000 });
     expect(await usb.getAttribute('data-in-sync')).to.equal('true');
-    const stored = (await h.request(`/twins/${h.aliceTwin}/state`)).body;
+    const stored = (await read(`/twins/${h.aliceTwin}/state`)).body;
     expect(stored.desired.probes).to.deep.equal({ usb: false });
     expect(stored.reported.probes.usb).to.equal(false);
     // The light set before stays desired: the form sends what it shows.

@@ -87,7 +87,9 @@ describe('API: fleet summary, twin directory, alert inbox and demo routes (real 
 
     const byOwner = await h.request('/fleet/twins?q=alice');
     expect(byOwner.body.items.map((item: { deviceId: string }) => item.deviceId)).to.deep.equal([h.aliceTwin]);
-    const byHost = await h.request(`/fleet/twins?q=${encodeURIComponent(device.staticDocument.os.hostname.toUpperCase())}`);
+    const byHost = await h.request(
+      `/fleet/twins?q=${encodeURIComponent(device.staticDocument.os.hostname.toUpperCase())}`,
+    );
     expect(byHost.body.items.map((item: { deviceId: string }) => item.deviceId)).to.include(h.aliceTwin);
     const byPrefix = await h.request(`/fleet/twins?q=${h.aliceTwin.slice(0, 12)}`);
     expect(byPrefix.body.items[0].deviceId).to.equal(h.aliceTwin);
@@ -111,7 +113,7 @@ describe('API: fleet summary, twin directory, alert inbox and demo routes (real 
     expect(body.items.map((entity: { name: string }) => entity.name)).to.deep.equal(['Alice', 'Bob']);
   });
 
-  it('GET /alerts is the security entities\' inbox: refused to strangers and owners, served to them', async function () {
+  it("GET /alerts is the security entities' inbox: refused to strangers and owners, served to them", async function () {
     expect((await h.request('/alerts')).status).to.equal(401);
     const owner = await signIn(h.wallet(CAST.alice));
     const refused = await h.request('/alerts', { headers: { authorization: `Bearer ${owner}` } });
@@ -126,11 +128,12 @@ describe('API: fleet summary, twin directory, alert inbox and demo routes (real 
     const { status, body } = await h.request('/demo/accounts');
     expect(status).to.equal(200);
     expect(body.development).to.equal(true);
-    expect(body.items.map((item: { address: string; role: string; name: string }) => [item.address, item.role, item.name]))
-      .to.deep.equal([
-        [h.wallet(CAST.alice).address, 'owner', 'Alice'],
-        [h.wallet(CAST.security).address, 'security', 'Twin SOC'],
-      ]);
+    expect(
+      body.items.map((item: { address: string; role: string; name: string }) => [item.address, item.role, item.name]),
+    ).to.deep.equal([
+      [h.wallet(CAST.alice).address, 'owner', 'Alice'],
+      [h.wallet(CAST.security).address, 'security', 'Twin SOC'],
+    ]);
   });
 
   it('POST /demo/rpc forwards only the allowed JSON-RPC methods', async function () {
@@ -180,7 +183,7 @@ describe('API: fleet summary, twin directory, alert inbox and demo routes (real 
       ({
         config: { demoAccounts: accounts, rpcUrl: 'http://127.0.0.1:8545' },
         deployment: { chainId },
-      }) as unknown as ApiContext;
+      } as unknown as ApiContext);
 
     it('mounts nothing without demo accounts', function () {
       expect(demoRoutes(context(31337, []))).to.deep.equal([]);

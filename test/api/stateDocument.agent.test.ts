@@ -11,7 +11,7 @@ import { PROBE_DISABLED } from '../../agent/src/collect/probeSwitches';
 // A brand the test chain's manufacturer holds (the simulator's).
 import { SIMULATED_MANUFACTURERS } from '../../agent/src/simulate';
 import { CAST, mined, mintOnNode } from '../oracle/chain/deployOnNode';
-import { signInSession } from '../helpers/siweSession';
+import { signInSession, type TestSession } from '../helpers/siweSession';
 import { developmentKey, launchChromium, signInAs } from '../helpers/dashboardBrowser';
 import { eventually, nextEvent, startApiHarness, type ApiHarness } from './apiHarness';
 
@@ -21,6 +21,7 @@ describe("the state document with a real agent: the owner's desired state reache
   let directory: string;
   let agent: RunningAgent | undefined;
   let deviceId: string;
+  let owner: TestSession;
 
   before(async function () {
     h = await startApiHarness('state-agent', 1, {
@@ -64,9 +65,11 @@ describe("the state document with a real agent: the owner's desired state reache
         ['safeTransferFrom(address,address,uint256)'](manufacturer.address, h.wallet(CAST.alice).address, deviceId),
     );
     agent = await runAgent({ config, environment: {} });
+    // Commands and the state document are device internals: read as the owner.
+    owner = await signInSession(h.api, h.wallet(CAST.alice));
     // The API knows the twin, and the agent's signed online status with its capabilities.
     await eventually(
-      () => h.request(`/twins/${deviceId}/state`),
+      () => h.request(`/twins/${deviceId}/state`, { headers: owner.headers }),
       (answer) => answer.status === 200 && answer.body.capabilities?.sensorSampling === true,
       60_000,
       "the agent's declared capabilities",
@@ -104,7 +107,7 @@ describe("the state document with a real agent: the owner's desired state reache
     });
     expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
     const final = await eventually(
-      () => h.request(`/twins/${deviceId}/commands/${built.body.commandId}`),
+      () => h.request(`/twins/${deviceId}/commands/${built.body.commandId}`, { headers: owner.headers }),
       (answer) => ['succeeded', 'failed', 'expired'].includes(answer.body.status),
       30_000,
       'the answer',
@@ -120,7 +123,7 @@ describe("the state document with a real agent: the owner's desired state reache
   });
 
   it('reports what the agent declares: intervals, every probe running, its light', async function () {
-    const { body } = await h.request(`/twins/${deviceId}/state`);
+    const { body } = await h.request(`/twins/${deviceId}/state`, { headers: owner.headers });
     expect(body).to.deep.include({ version: 0, desired: {}, delta: {} });
     expect(body.reported.intervals).to.include({ telemetrySeconds: 1, snapshotSeconds: 3600 });
     expect(body.reported.probes).to.include({ usb: true, processes: true });
@@ -137,7 +140,7 @@ describe("the state document with a real agent: the owner's desired state reache
     };
     // The agent learns its owner from the oracle's retained twin record: the API may relay before it has; retried.
     const converged = nextEvent(
-      `${h.api}/events?deviceId=${deviceId}&types=state-document`,
+      `${h.api}/events?deviceId=${deviceId}&types=state-document&access_token=${owner.token}`,
       'state-document',
       (data) => data.version === 1 && Object.keys(data.delta).length === 0,
       60_000,
@@ -157,14 +160,14 @@ describe("the state document with a real agent: the owner's desired state reache
     expect(put.status, JSON.stringify(put.body)).to.equal(200);
     expect(Object.keys(put.body.delta)).to.have.members(['intervals', 'probes', 'actuators']);
     const final = await eventually(
-      () => h.request(`/twins/${deviceId}/commands/${put.body.commandId}`),
+      () => h.request(`/twins/${deviceId}/commands/${put.body.commandId}`, { headers: owner.headers }),
       (answer) => ['succeeded', 'failed', 'expired'].includes(answer.body.status),
       60_000,
       'the apply-state answer',
     );
     expect(final.body.status, JSON.stringify(final.body)).to.equal('succeeded');
     const closed = await eventually(
-      () => h.request(`/twins/${deviceId}/state`),
+      () => h.request(`/twins/${deviceId}/state`, { headers: owner.headers }),
       (answer) => Object.keys(answer.body.delta).length === 0,
       30_000,
       'the delta closed',
@@ -230,7 +233,7 @@ describe("the state document with a real agent: the owner's desired state reache
         .waitFor({ timeout: 30_000 });
       await usb.locator('td:nth-of-type(2)', { hasText: /^runs$/ }).waitFor({ timeout: 30_000 });
       await page.locator('[data-testid=state-delta][data-fields="0"]').waitFor({ timeout: 30_000 });
-      const stored = (await h.request(`/twins/${deviceId}/state`)).body;
+      const stored = (await h.request(`/twins/${deviceId}/state`, { headers: owner.headers })).body;
       expect(stored.reported.probes.usb).to.equal(true);
       expect(stored.reported.actuators.light.on).to.equal(false);
       expect(errors, 'errors thrown in the page').to.deep.equal([]);

@@ -109,6 +109,10 @@ describe('store: batches claimed from the shared queue', function () {
       const queued = await listUnbatchedSnapshots(store, { limit: 1_000 });
       let attached = 0;
       let refused = 0;
+      // The claimers start once one attach has landed, so both paths run whatever the machine's load (on a busy
+      // machine the claimers could otherwise take everything first); the rest race.
+      let firstAttached!: () => void;
+      const started = new Promise<void>((resolve) => (firstAttached = resolve));
       const attacher = async () => {
         for (const snapshot of queued.filter((_, position) => position % 3 === 0)) {
           const batch = await createBatch(store, { leafCount: 1 });
@@ -116,6 +120,7 @@ describe('store: batches claimed from the shared queue', function () {
           try {
             await attachBatch(store, batch.id, [leaf]);
             attached += 1;
+            firstAttached();
           } catch (error) {
             // A claimer took it first: its open batch keeps it.
             expect((error as StoreError).shortMessage).to.equal('The snapshot is in another batch.');
@@ -125,6 +130,7 @@ describe('store: batches claimed from the shared queue', function () {
       };
       const claimed: ClaimedBatch[] = [];
       const claimer = async () => {
+        await started;
         for (;;) {
           const batch = await claimUnbatchedSnapshots(store, { limit: 7 });
           if (batch === undefined) return;
