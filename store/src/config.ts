@@ -35,6 +35,10 @@ export const storeConfigSchema = z.object({
   telemetryRetentionDays: count.max(36_500).default(30),
   /** Daily partitions of `telemetry_readings` created ahead of today, days (default 3). */
   telemetryPartitionsAhead: z.coerce.number().int().min(0).max(366).default(3),
+  /** Open sequence gaps a device keeps at most; beyond, the lowest are given up and counted (default 64). */
+  maxOpenGapsPerDevice: count.max(1_000_000).default(64),
+  /** An open sequence gap is given up this many hours after its detection (default 24; 0 never). */
+  gapExpiryHours: z.coerce.number().min(0).max(876_000).default(24),
 });
 
 /** The store's configuration, after validation. */
@@ -52,6 +56,8 @@ export const STORE_CONFIG_ENV = {
   STORE_TRANSACTION_ATTEMPTS: 'transactionAttempts',
   STORE_TELEMETRY_RETENTION_DAYS: 'telemetryRetentionDays',
   STORE_TELEMETRY_PARTITIONS_AHEAD: 'telemetryPartitionsAhead',
+  STORE_MAX_OPEN_GAPS: 'maxOpenGapsPerDevice',
+  STORE_GAP_EXPIRY_HOURS: 'gapExpiryHours',
 } as const;
 
 /** Keys whose values never appear in an error message. */

@@ -10,8 +10,9 @@ const ADVANCE_MANY = {
 /**
  * Advances the ledger rows of many devices for one kind, inside the caller's transaction (so that they commit or
  * roll back with what they account for), and accounts for every number in the devices' sequence gaps, as
- * {@link advanceSequenceLedger} does one number (store_advance_sequences, the same gap rules): `deviceIds[i]` sent
- * `seqs[i]`. Devices are locked in DeviceID order and their numbers taken in increasing order, so two writers of
+ * {@link advanceSequenceLedger} does one number (store_advance_sequences, set-based since migration 5: three
+ * statements for the whole batch, the same gap rules as each device's numbers taken one by one in increasing order):
+ * `deviceIds[i]` sent `seqs[i]`. Devices are locked in DeviceID order and their numbers taken in increasing order, so two writers of
  * overlapping devices cannot deadlock. Every writer of a kind's numbers goes through this or
  * {@link advanceSequenceLedger}: the gaps count the device's one counter over every kind.
  *

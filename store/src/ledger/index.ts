@@ -1,3 +1,4 @@
 export * from './sequenceLedger';
 export * from './sequenceGaps';
 export * from './advanceSequenceLedgers';
+export * from './gapUpkeep';

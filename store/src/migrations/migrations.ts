@@ -2,6 +2,8 @@ import { V1_INDEX_SCHEMA } from './v1IndexSchema';
 import { V2_EVENTS_AND_GAPS } from './v2EventsAndGaps';
 import { V3_SECURITY_STATE } from './v3SecurityState';
 import { V4_ALERT_ACKNOWLEDGEMENTS } from './v4AlertAcknowledgements';
+import { V5_SET_BASED_SEQUENCES } from './v5SetBasedSequences';
+import { V6_GAP_BOUNDS } from './v6GapBounds';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -40,6 +42,16 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 4,
     name: "alert acknowledgements: who acknowledged a security entity's alert first, and when",
     sql: V4_ALERT_ACKNOWLEDGEMENTS,
+  },
+  {
+    version: 5,
+    name: "store_advance_sequences set-based: a batch's heads, gaps and ledger rows in three statements",
+    sql: V5_SET_BASED_SEQUENCES,
+  },
+  {
+    version: 6,
+    name: 'bounded sequence gaps: at most max_open_gaps a device, given up by age, counted on the head',
+    sql: V6_GAP_BOUNDS,
   },
 ];
 

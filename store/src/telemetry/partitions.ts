@@ -161,6 +161,7 @@ export type MaintainTelemetryOptions = {
  * @example
  * const config = loadStoreConfig()
  * await maintainTelemetryPartitions(store, config)
+ * await maintainSequenceGaps(store, config) // alongside: the sequence gaps' cap and expiry
  * setInterval(() => void maintainTelemetryPartitions(store, config).catch(warn), 3_600_000)
  */
 export async function maintainTelemetryPartitions(
