@@ -1,4 +1,4 @@
-import type { Alert } from '../../analytics/src/engine/types';
+import type { Alert } from '../../analytics/src';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { alertMessageSchema, type AlertBody, type AlertMessage } from '../../twin-core/src/messages/alert';
 import { signMessage } from '../../twin-core/src/signing/messageSignature';

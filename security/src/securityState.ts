@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import type { Analyzer } from '../../analytics/src/createAnalyzer';
-import type { Alert } from '../../analytics/src/engine/types';
-import { fromJsonSafe, toJsonSafe } from '../../analytics/src/engine/jsonSafe';
+import { fromJsonSafe, toJsonSafe, type Alert, type Analyzer } from '../../analytics/src';
 import {
   deleteSecurityDeviceStates,
   deleteSecurityHandled,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { alertsUpdatedSince, type IndexedAlert } from '../../../oracle/src/index/alerts';
+import { alertsUpdatedSince, type IndexedAlert } from '../../../oracle/src/index';
 import type { Index } from '../../../oracle/src/index/openIndex';
 import { commandsChangedSince, type IndexedCommand } from '../../../oracle/src/index/commands';
 import { getTwinState, type IndexedTwinState } from '../../../oracle/src/index/twinStates';

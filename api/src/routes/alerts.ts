@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acknowledgeAlert, alertAcknowledgements, alertKey, type IndexedAlert } from '../../../oracle/src/index/alerts';
+import { acknowledgeAlert, alertAcknowledgements, alertKey, type IndexedAlert } from '../../../oracle/src/index';
 import { assertSessionRole } from '../auth/sessionRole';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alertsUpdatedSince } from '../../../oracle/src/index/alerts';
+import { alertsUpdatedSince } from '../../../oracle/src/index';
 import { ENTITY_ROLES, ENTITY_STATUSES, listEntities } from '../../../oracle/src/index/entities';
 import { getBatch } from '../../../oracle/src/index/batches';
 import type { Index } from '../../../oracle/src/index/openIndex';

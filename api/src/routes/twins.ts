@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listTwins as listIndexedTwins } from '../../../oracle/src/index/twins';
-import { alertsOf } from '../../../oracle/src/index/alerts';
+import { alertsOf } from '../../../oracle/src/index';
 import { recentTelemetry } from '../../../oracle/src/index/telemetry';
 import type { ApiContext } from '../context';
 import { defineRoute } from '../http/defineRoute';

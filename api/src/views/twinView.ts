@@ -1,5 +1,5 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
-import { alertsOf } from '../../../oracle/src/index/alerts';
+import { alertsOf } from '../../../oracle/src/index';
 import { getBatch, type IndexedBatch } from '../../../oracle/src/index/batches';
 import { getEntity } from '../../../oracle/src/index/entities';
 import type { Index } from '../../../oracle/src/index/openIndex';
