@@ -97,11 +97,16 @@ export const oracleConfigSchema = z.object({
   /** Blocks on top of the anchoring transaction before a batch is final (default 1). */
   confirmations: z.coerce.number().int().nonnegative().default(1),
   /**
-   * How often, ms, batches other instances anchored (read from the chain, their manifests from IPFS) are imported
-   * into the index (default 5,000; also once at start). Needs an IPFS node shared with them (`IPFS_API_URL`).
+   * How often the oracle runs the store's upkeep, ms (default 3,600,000: hourly; also once at start): telemetry
+   * partitions created ahead and expired ones dropped (`STORE_TELEMETRY_RETENTION_DAYS`,
+   * `STORE_TELEMETRY_PARTITIONS_AHEAD`), sequence gaps capped per device and given up when expired
+   * (`STORE_MAX_OPEN_GAPS`, `STORE_GAP_EXPIRY_HOURS`). Instances running it at once are serialised by the store.
    */
-  peerBatchIntervalMs: count.default(5_000),
-  /** Where the journal, the index database and the IPFS blockstore live (default .data/oracle). */
+  maintenanceIntervalMs: count.min(1_000).max(86_400_000).default(3_600_000),
+  /**
+   * Where the journal and the IPFS blockstore live, and the embedded PostgreSQL server of the index when no
+   * `DATABASE_URL` is set (`<dataDir>/postgres`) (default .data/oracle).
+   */
   dataDir: z.string().min(1).default(join('.data', 'oracle')),
   /** Largest message accepted, bytes (default 1 MiB); larger ones are refused before parsing. */
   maxPayloadBytes: count.default(1_048_576),
@@ -124,10 +129,11 @@ export const oracleConfigSchema = z.object({
   /** Largest difference between a message's time and the oracle's clock, seconds (default 300). */
   maxClockSkewSeconds: count.default(300),
   /**
-   * Telemetry readings kept per device in the index for the dashboard's charts (default 120; 0 keeps none). Every
-   * reading also stays on IPFS in its batch. Costs about 1.5 KB per reading: 120 × 10,000 devices ≈ 1.8 GB.
+   * Telemetry readings kept per device in the index, the newest (0 keeps none). Default: no bound per device: the
+   * history is kept by age, `STORE_TELEMETRY_RETENTION_DAYS` (30 days) in daily partitions. Every reading also stays
+   * on IPFS in its batch.
    */
-  telemetryHistory: z.coerce.number().int().min(0).max(10_000).default(120),
+  telemetryHistory: z.coerce.number().int().min(0).max(10_000).optional(),
   /**
    * Rejected messages kept in the index with their detail, newest first (default 100,000, about 25 MB; the oldest
    * are deleted as new ones arrive). The counts per reason keep every rejection whatever is pruned.

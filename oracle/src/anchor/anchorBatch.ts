@@ -1,27 +1,34 @@
 import { utf8ToBytes } from '@noble/hashes/utils';
 import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
-import { getSnapshot } from '../index/snapshots';
+import type { Hex } from '../../../twin-core/src/encoding/hex';
 import {
-  claimBatchSnapshots,
+  batchSignedTx,
+  claimUnbatchedSnapshots,
   getBatch,
+  listBatchSnapshots,
   markBatchConfirmed,
   markBatchSubmitted,
   recordBatchTree,
-} from '../index/batches';
-import type { Index } from '../index/openIndex';
+  recordEvent,
+  setBatchSignedTx,
+  withTransaction,
+  type IndexedSnapshot,
+  type Store,
+} from '../../../store/src';
 import type { BlobStore } from '../../../blobs/src';
 import { AnchorDeferredError, type Anchorer } from './anchorer';
-import type { PendingSnapshot } from './batcher';
-import { buildBatchManifest } from './batchManifest';
+import { buildBatchManifest, type ManifestSnapshot } from './batchManifest';
 
 /** Parameters of {@link anchorBatch}. */
 export type AnchorBatchParameters = {
-  snapshots: PendingSnapshot[];
-  index: Index;
+  /** The shared index (PostgreSQL store). */
+  index: Store;
   store: BlobStore;
   anchorer: Anchorer;
+  /** Snapshots claimed at most for a new batch (the oracle's `batchSize`). */
+  limit?: number;
   now?: () => number;
-  /** The index batch to reuse when resuming one recorded before a crash. */
+  /** The stored batch to resume (one a previous run, or another instance, claimed and did not finish). */
   batchId?: number;
   /** Called once the root is on its way (sent, or found on chain): a resumed batch no longer holds back new ones. */
   onSent?: () => void;
@@ -35,19 +42,32 @@ export type AnchorBatchParameters = {
   }) => void;
 };
 
+/** A stored snapshot as a Merkle leaf of the manifest. */
+export function toManifestSnapshot(snapshot: IndexedSnapshot): ManifestSnapshot {
+  return {
+    deviceId: BigInt(snapshot.deviceId),
+    sequence: BigInt(snapshot.seq),
+    snapshotHash: snapshot.hash,
+    cid: snapshot.cid,
+    receivedAt: Date.parse(snapshot.receivedAt),
+    collectedAt: Date.parse(snapshot.collectedAt),
+  };
+}
+
 /**
- * Anchors one closed batch. First, before any await, it claims the snapshots for a new batch in the index
- * (`claimBatchSnapshots`: one that another batch claimed already is left out, so no snapshot is ever anchored in two
- * batches), fixing their leaf order; then it builds the Merkle tree, stores the manifest (every leaf with its
- * snapshot's CID, collection and reception times; see `batchManifest.ts`) on IPFS, records the root and each leaf's
- * proof, anchors the root with the manifest CID, and once the transaction is final marks the batch confirmed.
- * Resumed with `batchId` (a batch a previous run claimed), it anchors that batch's snapshots in their leaf order:
- * the same root, which the anchorer turns into nothing when it is on chain already. When the anchorer is released
- * (the oracle stopping) it rejects with `AnchorDeferredError`, the batch left unfinished for the next start.
- * Resolves to undefined when every snapshot was claimed already (nothing to anchor).
+ * Anchors one batch. New (no `batchId`): it claims up to `limit` queued snapshots, oldest received first, into a new
+ * batch (`claimUnbatchedSnapshots`: `FOR UPDATE SKIP LOCKED`, a snapshot's membership a unique row, so no snapshot
+ * is in two batches whichever instances claim at once), fixing their leaf order; resumed (`batchId`), it re-reads
+ * that batch's snapshots from the store in their leaf order: the same root, which the anchorer turns into nothing
+ * when it is on chain already. Then it builds the Merkle tree, stores the manifest (every leaf with its snapshot's
+ * CID, collection and reception times; see `batchManifest.ts`) on IPFS, records the root and each leaf's proof,
+ * anchors the root with the manifest CID (the signed transaction kept with the batch, sent again as is after a
+ * restart), and once final marks the batch confirmed with its outbox event (`anchored`, `{ batchId }`). When the
+ * anchorer is released (the oracle stopping) it rejects with `AnchorDeferredError`, the batch left unfinished for
+ * the next start. Resolves to undefined when nothing was free to claim (or the resumed batch is empty).
  *
  * @example
- * const batcher = new Batcher({ maxSize, maxAgeMs, onBatch: (snapshots) => anchorBatch({ snapshots, index, store, anchorer }) })
+ * const batcher = new Batcher({ maxSize, maxAgeMs, onBatch: () => anchorBatch({ index, store, anchorer, limit: maxSize }).then(() => undefined) })
  */
 export async function anchorBatch(
   parameters: AnchorBatchParameters,
@@ -55,82 +75,61 @@ export async function anchorBatch(
   const { index, store, anchorer } = parameters;
   const now = (parameters.now ?? Date.now)();
   let batch: number;
-  let snapshots: PendingSnapshot[];
+  let snapshots: IndexedSnapshot[];
   if (parameters.batchId !== undefined) {
     batch = parameters.batchId;
-    snapshots = parameters.snapshots;
+    snapshots = await listBatchSnapshots(index, batch);
   } else {
-    // Synchronous, before the first await: a second close of the same snapshots (a restart's recovery adding them
-    // again while this upload is pending) finds them claimed.
-    const claim = claimBatchSnapshots(
-      index,
-      parameters.snapshots.map((snapshot) => ({ deviceId: snapshot.deviceId, seq: Number(snapshot.sequence) })),
-      { createdAt: now },
-    );
+    const claim = await claimUnbatchedSnapshots(index, {
+      ...(parameters.limit !== undefined ? { limit: parameters.limit } : {}),
+      createdAt: now,
+    });
     if (claim === undefined) return undefined;
     batch = claim.batch.id;
-    snapshots = claim.positions.map((position) => parameters.snapshots[position]!);
+    snapshots = claim.snapshots;
   }
-  // Each leaf carries its collection time from the index, so that other instances importing the batch can index it.
-  const { tree, manifest } = buildBatchManifest(
-    snapshots.map((snapshot) => {
-      const indexed = getSnapshot(index, snapshot.deviceId, Number(snapshot.sequence));
-      return indexed === undefined ? snapshot : { ...snapshot, collectedAt: Date.parse(indexed.collectedAt) };
-    }),
-    now,
-  );
+  if (snapshots.length === 0) return undefined;
+  const { tree, manifest } = buildBatchManifest(snapshots.map(toManifestSnapshot), now);
   // A resumed batch keeps the manifest it stored before the crash.
-  const manifestCid = getBatch(index, batch)?.manifestCid ?? (await store.add(utf8ToBytes(canonicalJson(manifest))));
+  const stored = await getBatch(index, batch);
+  const manifestCid = stored?.manifestCid ?? (await store.add(utf8ToBytes(canonicalJson(manifest))));
   // The root and every leaf's proof are recorded before the transaction: after a crash the same batch (same leaves,
   // same order, same root) is anchored again, which the anchorer turns into nothing when the root is on chain.
-  recordBatchTree(index, batch, {
-    root: tree.root,
-    manifestCid,
-    proofs: snapshots.map((_, leafIndex) => tree.proof(leafIndex)),
-  });
-  // The signed transaction is kept with the batch: after a restart the same bytes are sent again, never a second
-  // transaction for the same root.
-  const signed = (
-    index.statement('SELECT signed_tx FROM batches WHERE id = ?').get(batch) as { signed_tx: string | null }
-  ).signed_tx;
+  if (stored?.status !== 'confirmed') {
+    await recordBatchTree(index, batch, {
+      root: tree.root,
+      manifestCid,
+      proofs: snapshots.map((_, leafIndex) => tree.proof(leafIndex)),
+    });
+  }
+  const submit = (txHash: Hex) =>
+    markBatchSubmitted(index, batch, { root: tree.root, manifestCid, leafCount: tree.leafCount, txHash });
   const result = await anchorer
     .anchor(tree.root, tree.leafCount, manifestCid, {
-      signed: signed ?? undefined,
-      onSigned: (raw) => index.statement('UPDATE batches SET signed_tx = ? WHERE id = ?').run(raw, batch),
+      signed: await batchSignedTx(index, batch),
+      onSigned: (raw) => setBatchSignedTx(index, batch, raw),
       ...(parameters.onSent ? { onSent: parameters.onSent } : {}),
     })
-    .catch((error: unknown) => {
+    .catch(async (error: unknown) => {
       // Stopping: the batch stays unfinished (submitted once its transaction is known) for the next start.
-      if (
-        error instanceof AnchorDeferredError &&
-        error.txHash !== null &&
-        getBatch(index, batch)?.status !== 'confirmed'
-      ) {
-        markBatchSubmitted(index, batch, {
-          root: tree.root,
-          manifestCid,
-          leafCount: tree.leafCount,
-          txHash: error.txHash,
-        });
+      if (error instanceof AnchorDeferredError && error.txHash !== null) {
+        if ((await getBatch(index, batch))?.status !== 'confirmed') await submit(error.txHash).catch(() => undefined);
       }
       throw error;
     });
   // The chain mirror may have seen the BatchAnchored event and confirmed the batch already.
-  if (getBatch(index, batch)?.status !== 'confirmed') {
-    if (result.txHash !== null) {
-      markBatchSubmitted(index, batch, {
-        root: tree.root,
-        manifestCid,
-        leafCount: tree.leafCount,
-        txHash: result.txHash,
+  const current = await getBatch(index, batch);
+  if (current?.status !== 'confirmed') {
+    if (result.txHash !== null) await submit(result.txHash);
+    await withTransaction(index, async (tx) => {
+      const submitted = await getBatch(tx, batch);
+      await markBatchConfirmed(tx, batch, {
+        txHash: result.txHash ?? submitted?.txHash ?? `0x${'0'.repeat(64)}`,
+        block: result.blockNumber,
+        ...(result.gasUsed !== null ? { gasUsed: result.gasUsed } : {}),
+        chainBatchId: Number(result.batchId),
       });
-    }
-    const submitted = getBatch(index, batch);
-    markBatchConfirmed(index, batch, {
-      txHash: result.txHash ?? submitted?.txHash ?? `0x${'0'.repeat(64)}`,
-      block: result.blockNumber,
-      ...(result.gasUsed !== null ? { gasUsed: result.gasUsed } : {}),
-      chainBatchId: Number(result.batchId),
+      await recordEvent(tx, { kind: 'anchored', payload: { batchId: batch } });
     });
   }
   parameters.onAnchored?.({

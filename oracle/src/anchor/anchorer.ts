@@ -43,7 +43,7 @@ export type AnchorOptions = {
    */
   signed?: string | undefined;
   /** Receives the signed transaction before its first broadcast, to keep it for a restart. */
-  onSigned?: (raw: string) => void;
+  onSigned?: (raw: string) => void | Promise<void>;
   /** Called once the root is on its way: the transaction broadcast, or the root found on chain. */
   onSent?: () => void;
 };
@@ -120,7 +120,7 @@ export class Anchorer {
     // once the previous one is in the node's pool); waiting for blocks and confirmations is concurrent.
     const { raw, hash } = await this.inTurn(async () => {
       const signed = options.signed ?? (await this.retrying(() => this.signAnchor(root, leafCount, manifestCid)));
-      if (options.signed === undefined) options.onSigned?.(signed);
+      if (options.signed === undefined) await options.onSigned?.(signed);
       const sent = await this.retrying(() => this.broadcast(signed));
       this.nextNonce = Math.max(this.nextNonce, Transaction.from(signed).nonce + 1);
       return { raw: signed, hash: sent };

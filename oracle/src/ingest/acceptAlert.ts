@@ -2,11 +2,7 @@ import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import { alertMessageSchema, type AlertMessage } from '../../../twin-core/src/messages/alert';
 import { parseDeviceTopic } from '../../../twin-core/src/messages/topics';
 import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
-import { recordAlert } from '../index/alerts';
-import { getEntity } from '../index/entities';
-import { insertNotification } from '../index/notifications';
-import type { Index } from '../index/openIndex';
-import { getTwin } from '../index/twins';
+import { getEntity, getTwin, insertNotification, recordAlert, recordEvent, withTransaction, type Store } from '../../../store/src';
 import type { Rejection } from './rejections';
 
 /** The notification kind of a security alert. */
@@ -14,7 +10,8 @@ export const ALERT_NOTIFICATION_KIND = 'security-alert';
 
 /** Parameters of {@link acceptAlert}. */
 export type AcceptAlertParameters = {
-  index: Index;
+  /** The shared index (PostgreSQL store). */
+  index: Store;
   topic: string;
   payload: Buffer;
   maxPayloadBytes: number;
@@ -29,13 +26,15 @@ export type AcceptAlertResult =
 /**
  * Judges a security alert from `twins/{deviceId}/alerts` and indexes it: the schema, the topic, the signature,
  * which must recover the `by` address of an approved security entity (per the mirrored entity registry), and the
- * twin. A new alert, and a change of its status or action, notify the twin's owner. Never throws.
+ * twin. A new alert, and a change of its status or action, notify the twin's owner. The alert, its notification and
+ * its outbox event (`alert`, `{ by, alertId }`, for new, status, action and update changes) commit together. Resolves
+ * to a refusal for a bad alert; rejects only when the store fails.
  *
  * @example
- * const verdict = acceptAlert({ index, topic, payload, maxPayloadBytes, now: Date.now() })
+ * const verdict = await acceptAlert({ index, topic, payload, maxPayloadBytes, now: Date.now() })
  * if (!verdict.ok) rejections.record(verdict.rejection)
  */
-export function acceptAlert(parameters: AcceptAlertParameters): AcceptAlertResult {
+export async function acceptAlert(parameters: AcceptAlertParameters): Promise<AcceptAlertResult> {
   const { index, topic, payload } = parameters;
   const topicParts = parseDeviceTopic(topic);
   const reject = (reason: Rejection['reason'], detail: string) =>
@@ -67,23 +66,28 @@ export function acceptAlert(parameters: AcceptAlertParameters): AcceptAlertResul
   if (signer.toLowerCase() !== message.by.toLowerCase()) {
     return reject('wrong-signer', `signed by ${signer}, not by ${message.by}`);
   }
-  const entity = getEntity(index, message.by);
+  const entity = await getEntity(index, message.by);
   if (entity?.role !== 'security' || entity.status !== 'approved') {
     return reject('not-security-entity', `${message.by} is not an approved security entity`);
   }
-  const twin = getTwin(index, message.deviceId);
+  const twin = await getTwin(index, message.deviceId);
   if (twin === undefined) return reject('unknown-twin', 'no twin with this DeviceID in the index');
-  const change = recordAlert(index, message, parameters.now);
-  if (change !== 'new' && change !== 'status' && change !== 'action')
-    return { ok: true, message, notification: undefined };
   const { alertId, behaviour, score, status, action, evidenceCid, tx, window } = message.body;
   const notificationPayload = { alertId, behaviour, score, status, action, evidenceCid, tx, window, by: message.by };
-  insertNotification(index, {
-    owner: twin.owner,
-    deviceId: message.deviceId,
-    kind: ALERT_NOTIFICATION_KIND,
-    payload: notificationPayload,
-    createdAt: parameters.now,
+  const notified = await withTransaction(index, async (transaction) => {
+    const change = await recordAlert(transaction, message, parameters.now);
+    if (change === 'stale') return false;
+    await recordEvent(transaction, { kind: 'alert', deviceId: message.deviceId, payload: { by: message.by, alertId } });
+    if (change !== 'new' && change !== 'status' && change !== 'action') return false;
+    await insertNotification(transaction, {
+      owner: twin.owner,
+      deviceId: message.deviceId,
+      kind: ALERT_NOTIFICATION_KIND,
+      payload: notificationPayload,
+      createdAt: parameters.now,
+    });
+    return true;
   });
+  if (!notified) return { ok: true, message, notification: undefined };
   return { ok: true, message, notification: { owner: twin.owner, payload: notificationPayload } };
 }

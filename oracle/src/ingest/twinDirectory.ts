@@ -1,19 +1,17 @@
 import type { Provider } from 'ethers';
-import { getTwin } from '../index/twins';
-import type { Index } from '../index/openIndex';
-import { TWIN_STATES } from '../index/twins';
+import { getTwin, TWIN_STATES, type Store } from '../../../store/src';
 import { createChainTwinDirectory } from './chainTwins';
 import type { TwinDirectory } from './validateMessage';
 
 /**
- * Twins as the oracle judges messages against them: the chain mirror in the index first (no RPC call per message),
+ * Twins as the oracle judges messages against them: the chain mirror in the shared index first (no RPC call per message),
  * the chain itself for a twin the mirror has not reached yet (minted within the confirmation window), cached briefly.
  *
  * @example
  * const twins = createTwinDirectory({ index, provider, twinRegistry: deployment.contracts.TwinRegistry })
  */
 export function createTwinDirectory(parameters: {
-  index: Index;
+  index: Store;
   provider: Provider;
   twinRegistry: string;
   cacheMs?: number;
@@ -21,7 +19,7 @@ export function createTwinDirectory(parameters: {
   const chain = createChainTwinDirectory(parameters);
   return {
     async twin(deviceId) {
-      const mirrored = getTwin(parameters.index, deviceId);
+      const mirrored = await getTwin(parameters.index, deviceId);
       if (mirrored !== undefined) {
         return {
           deviceSigner: mirrored.deviceSigner,

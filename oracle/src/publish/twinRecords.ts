@@ -1,11 +1,12 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import type { TwinRecordBody } from '../../../twin-core/src/messages/oracleMessage';
-import type { Index } from '../index/openIndex';
+import { twinsUpdatedSince, type Store } from '../../../store/src';
 import type { OracleSigner } from './oracleSigner';
 
 /** Parameters of {@link createTwinRecordPublisher}. */
 export type TwinRecordPublisherParameters = {
-  index: Index;
+  /** The shared index (PostgreSQL store). */
+  index: Store;
   signer: OracleSigner;
   chainId: number;
   registry: string;
@@ -21,7 +22,7 @@ export type TwinRecordPublisherParameters = {
 /** The publisher of twin records. */
 export type TwinRecordPublisher = {
   /** Publishes the record of every twin whose owner, state or signer changed since it was last published. */
-  publishChanged(): number;
+  publishChanged(): Promise<number>;
 };
 
 /**
@@ -31,44 +32,32 @@ export type TwinRecordPublisher = {
  *
  * @example
  * const records = createTwinRecordPublisher({ index, signer, chainId, registry, publish })
- * setInterval(() => records.publishChanged(), 1000)
+ * setInterval(() => void records.publishChanged(), 1000)
  */
 export function createTwinRecordPublisher(parameters: TwinRecordPublisherParameters): TwinRecordPublisher {
   const published = new Map<string, string>();
   const maxPerPass = parameters.maxPerPass ?? 250;
   let fromBlock = -1;
   return {
-    publishChanged() {
-      const rows = parameters.index
-        .statement(
-          `SELECT device_id, owner, state, device_signer, manufacturer, updated_block FROM twins
-           WHERE updated_block >= ? ORDER BY updated_block, device_id`,
-        )
-        .all(fromBlock) as {
-        device_id: string;
-        owner: string;
-        state: TwinRecordBody['state'];
-        device_signer: string;
-        manufacturer: string;
-        updated_block: number;
-      }[];
+    async publishChanged() {
+      const rows = await twinsUpdatedSince(parameters.index, fromBlock, 100_000);
       let count = 0;
       for (const row of rows) {
-        const fingerprint = `${row.owner}:${row.state}:${row.device_signer}:${row.updated_block}`;
-        if (published.get(row.device_id) === fingerprint) continue;
+        const fingerprint = `${row.owner}:${row.state}:${row.deviceSigner}:${row.updatedBlock}`;
+        if (published.get(row.deviceId) === fingerprint) continue;
         if (count >= maxPerPass) return count;
-        const record = parameters.signer.twinRecord(row.device_id as Hex, {
+        const record = parameters.signer.twinRecord(row.deviceId as Hex, {
           owner: row.owner,
-          state: row.state,
-          deviceSigner: row.device_signer,
+          state: row.state as TwinRecordBody['state'],
+          deviceSigner: row.deviceSigner,
           manufacturer: row.manufacturer,
           chainId: parameters.chainId,
           registry: parameters.registry,
-          block: Number(row.updated_block),
+          block: row.updatedBlock,
         });
-        parameters.publish(`twins/${row.device_id}/twin`, JSON.stringify(record));
-        published.set(row.device_id, fingerprint);
-        fromBlock = Math.max(fromBlock, Number(row.updated_block));
+        parameters.publish(`twins/${row.deviceId}/twin`, JSON.stringify(record));
+        published.set(row.deviceId, fingerprint);
+        fromBlock = Math.max(fromBlock, row.updatedBlock);
         count++;
       }
       return count;

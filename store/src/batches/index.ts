@@ -3,3 +3,4 @@ export * from './createBatch';
 export * from './getBatch';
 export * from './claimUnbatchedSnapshots';
 export * from './markBatch';
+export * from './recordBatchTree';

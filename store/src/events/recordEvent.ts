@@ -21,6 +21,18 @@ const INSERT = {
  * })
  */
 export async function recordEvent(db: Db, input: EventInput): Promise<void> {
+  const { kind, deviceId, json } = checkEvent(input);
+  await db.query(INSERT, [kind, deviceId, json]);
+}
+
+/**
+ * An event's kind, DeviceID key and payload JSON, checked as {@link recordEvent} records them; a StoreError naming
+ * what is wrong.
+ *
+ * @example
+ * const { kind, deviceId, json } = checkEvent({ kind: 'snapshot', deviceId, payload: { seq } })
+ */
+export function checkEvent(input: EventInput): { kind: string; deviceId: string | null; json: string } {
   if (typeof input.kind !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(input.kind)) {
     throw new StoreError('Invalid event kind.', {
       details: `kind: expected lower-case letters, digits and "-" (at most 64), got ${JSON.stringify(input.kind)}`,
@@ -40,5 +52,5 @@ export async function recordEvent(db: Db, input: EventInput): Promise<void> {
       details: `payload: ${bytes} bytes of JSON, at most ${MAX_EVENT_PAYLOAD_BYTES} (ids, not documents)`,
     });
   }
-  await db.query(INSERT, [input.kind, deviceId, json]);
+  return { kind: input.kind, deviceId, json };
 }

@@ -3,3 +3,4 @@ export * from './upsertTwin';
 export * from './updateTwin';
 export * from './deleteTwin';
 export * from './getTwin';
+export * from './twinsUpdatedSince';

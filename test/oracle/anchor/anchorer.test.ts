@@ -220,7 +220,7 @@ describe('Anchorer', function () {
         confirmations: 0,
         pollMs: 10,
         onRetry: (error) => retries.push(error.message),
-      }).anchor(batch.root, batch.leafCount, 'bafy-n', { signed: kept, onSigned: (raw) => signed.push(raw) });
+      }).anchor(batch.root, batch.leafCount, 'bafy-n', { signed: kept, onSigned: (raw) => void signed.push(raw) });
       expect(
         retries.some((message) => message.includes(`nonce ${keptNonce} of tx`)),
         retries.join('\n'),

@@ -1,0 +1,90 @@
+import {
+  advanceSequenceLedger,
+  insertSnapshot,
+  readSequenceLedger,
+  recordEvent,
+  withTransaction,
+  type IndexedSnapshot,
+  type LedgerAdvance,
+  type Store,
+} from '../../../store/src';
+import type { Rejection } from './rejections';
+
+/** What committing one accepted message did: stored, or refused as a replay the store knew (by another instance). */
+export type CommitResult<stored = undefined> = { ok: true; stored: stored } | { ok: false; rejection: Rejection };
+
+/**
+ * Whether an advance of the ledger says its number was accepted before: at or below the ledger's number of its kind
+ * and in none of the device's gaps (`seen`). A number filling a gap (`gap-filled`) is a late message, accepted.
+ */
+function isReplayAdvance(advance: LedgerAdvance, seq: number): boolean {
+  return advance.previous !== undefined && seq <= advance.previous && advance.note !== 'gap-filled';
+}
+
+const replay = (deviceId: string, seq: number, last: number | undefined, detail?: string) =>
+  ({
+    ok: false,
+    rejection: {
+      reason: 'replay',
+      detail: detail ?? `seq ${seq} is not above ${last}`,
+      deviceId,
+      field: 'seq',
+    },
+  }) as const;
+
+/**
+ * Stores an accepted snapshot in one transaction: the device's ledger row (kind `snapshot`) advanced first (its head
+ * row locked: every instance writing this device waits here), the snapshot with its queue row, and its outbox
+ * event (`snapshot`, `{ seq }`). The store decides, whatever this instance's memory said: a number another instance
+ * accepted (at or below the ledger, in no gap) or a (device, seq) already stored is refused as a replay, nothing
+ * written; a late number filling a gap is stored.
+ *
+ * @example
+ * const result = await commitSnapshot(index, { deviceId, seq, collectedAt, hash, cid, receivedAt })
+ * if (!result.ok) refuse(result.rejection)
+ */
+export function commitSnapshot(
+  index: Store,
+  snapshot: { deviceId: string; seq: number; collectedAt: string; hash: string; cid: string; receivedAt: number },
+): Promise<CommitResult<IndexedSnapshot>> {
+  return withTransaction(index, async (tx) => {
+    const advance = await advanceSequenceLedger(tx, { deviceId: snapshot.deviceId, kind: 'snapshot', seq: snapshot.seq });
+    if (isReplayAdvance(advance, snapshot.seq)) return replay(snapshot.deviceId, snapshot.seq, advance.previous);
+    const inserted = await insertSnapshot(tx, snapshot);
+    if (!inserted.inserted) {
+      return replay(snapshot.deviceId, snapshot.seq, advance.previous, `snapshot seq ${snapshot.seq} is stored already`);
+    }
+    await recordEvent(tx, { kind: 'snapshot', deviceId: snapshot.deviceId, payload: { seq: snapshot.seq } });
+    return { ok: true, stored: inserted.snapshot };
+  });
+}
+
+/**
+ * Advances the ledger for an accepted message indexed by its ledger row only (`static`, `status`), with the
+ * announced last will of an `online` status (`willSeq`), in one transaction. As for snapshots, the store decides:
+ * a number accepted before (by any instance) is refused as a replay, except the announced last will itself (an
+ * `offline` status whose number is the device's `will` row), which the broker publishes after the device's later
+ * messages.
+ *
+ * @example
+ * const result = await commitLedgerMessage(index, { deviceId, kind: 'status', seq, willSeq: body.willSeq, offline: false })
+ */
+export function commitLedgerMessage(
+  index: Store,
+  message: { deviceId: string; kind: 'static' | 'status'; seq: number; willSeq?: number | null; offline?: boolean },
+): Promise<CommitResult> {
+  return withTransaction(index, async (tx) => {
+    const advance = await advanceSequenceLedger(tx, { deviceId: message.deviceId, kind: message.kind, seq: message.seq });
+    if (isReplayAdvance(advance, message.seq)) {
+      const isAnnouncedWill =
+        message.kind === 'status' &&
+        message.offline === true &&
+        (await readSequenceLedger(tx).willSeq(message.deviceId)) === message.seq;
+      if (!isAnnouncedWill) return replay(message.deviceId, message.seq, advance.previous);
+    }
+    if (message.willSeq !== undefined && message.willSeq !== null) {
+      await advanceSequenceLedger(tx, { deviceId: message.deviceId, kind: 'will', seq: message.willSeq });
+    }
+    return { ok: true, stored: undefined };
+  });
+}

@@ -1,0 +1,283 @@
+import { utf8ToBytes } from '@noble/hashes/utils';
+import type { BlobStore } from '../../../blobs/src';
+import { isIndexedMessage, recordRejection, type Store } from '../../../store/src';
+import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
+import type { Hex } from '../../../twin-core/src/encoding/hex';
+import type { DeviceMessage } from '../../../twin-core/src/messages/envelope';
+import type { Notification } from '../../../twin-core/src/messages/notification';
+import { encodeStaticDocument } from '../../../twin-core/src/static/staticDocument';
+import type { PendingSnapshot } from '../anchor/batcher';
+import type { OracleConfig } from '../config';
+import { acceptAlert, ALERT_NOTIFICATION_KIND } from '../ingest/acceptAlert';
+import { checkMessage } from '../ingest/checkMessage';
+import { commitLedgerMessage, commitSnapshot } from '../ingest/commitMessages';
+import { commitTelemetry } from '../ingest/commitTelemetry';
+import type { VerifierPool } from '../ingest/createVerifierPool';
+import { RejectionCounter, type Rejection } from '../ingest/rejections';
+import type { TwinDirectory } from '../ingest/validateMessage';
+import type { ReplayGuard } from './replayGuard';
+import type { OracleLog } from './types';
+
+/** What the ingestion counts (part of the oracle's stats). */
+export type IngestionCounters = {
+  accepted: number;
+  telemetryBatches: number;
+  alerts: number;
+  replayedDuplicates: number;
+  /** Checks on the main thread without a verifier pool (`verifyThreads` 0). */
+  checkedInline: number;
+};
+
+/** Parameters of {@link createIngestion}. */
+export type IngestionParameters = {
+  config: OracleConfig;
+  index: Store;
+  store: BlobStore;
+  twins: TwinDirectory;
+  guard: ReplayGuard;
+  verifiers: VerifierPool | undefined;
+  /** Marks a journal entry processed. */
+  finish: (offset: number) => void;
+  /** Takes an accepted snapshot into the open batch. */
+  batch: (snapshot: PendingSnapshot) => void;
+  notify: (deviceId: Hex, body: Notification) => void;
+  log: OracleLog;
+};
+
+/** The oracle's ingestion: judging, storing and indexing what the receiver journaled, and alerts. */
+export type Ingestion = {
+  counters: IngestionCounters;
+  rejections: RejectionCounter;
+  /** Counts a refused message and records it in the index. */
+  refuse(rejection: Rejection, at: number): void;
+  /**
+   * Judges a journaled message and processes it when accepted. A message `replayed` from the journal at start that
+   * the index already holds was processed before the crash (its completion not yet on disk): the same message,
+   * completed without a second judgement (which would call it a replay of itself).
+   */
+  judgeAndProcess(offset: number, topic: string, payload: Buffer, receivedAt: number, replayed?: boolean): Promise<void>;
+  /** Indexes a security entity's alert and notifies the twin's owner on the notifications topic. */
+  handleAlert(topic: string, payload: Buffer, receivedAt: number): Promise<void>;
+  /** Stores the buffered telemetry now (one flush after the other). */
+  flushTelemetry(): Promise<void>;
+  /** Stops the telemetry timer (flush once more after). */
+  close(): void;
+};
+
+type BufferedTelemetry = { offset: number; receivedAt: number; message: Extract<DeviceMessage, { kind: 'telemetry' }> };
+
+/**
+ * The ingestion of one oracle instance. Snapshots and static documents go to IPFS at once and are committed in
+ * each device's judging order; telemetry is buffered and stored as one IPFS batch (size or age, as snapshot
+ * batches); every commit lets the store decide on replays (see `commitMessages.ts`, `commitTelemetry.ts`).
+ *
+ * @example
+ * const ingestion = createIngestion({ config, index, store, twins, guard, verifiers, finish, batch, notify, log })
+ * await ingestion.judgeAndProcess(offset, topic, payload, Date.now())
+ */
+export function createIngestion(parameters: IngestionParameters): Ingestion {
+  const { config, index, store, twins, guard, verifiers, finish, log } = parameters;
+  const counters: IngestionCounters = {
+    accepted: 0,
+    telemetryBatches: 0,
+    alerts: 0,
+    replayedDuplicates: 0,
+    checkedInline: 0,
+  };
+  const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
+  const refuse = (rejection: Rejection, at: number) => {
+    rejections.record(rejection);
+    recordRejection(index, { ...rejection, at }, { kept: config.rejectionsKept }).catch((error: Error) =>
+      log('warn', 'rejection not recorded', { error: error.message }),
+    );
+  };
+
+  /** The tail of each device's commits (snapshots, static documents): each waits for the one judged before it. */
+  const deviceCommits = new Map<string, Promise<void>>();
+  const inDeviceOrder = (deviceId: string, commit: () => Promise<void>): Promise<void> => {
+    const previous = deviceCommits.get(deviceId);
+    const run = previous === undefined ? commit() : previous.then(commit);
+    const tail = run.catch(() => undefined);
+    deviceCommits.set(deviceId, tail);
+    void tail.then(() => deviceCommits.get(deviceId) === tail && deviceCommits.delete(deviceId));
+    return run;
+  };
+
+  let telemetry: BufferedTelemetry[] = [];
+  let telemetryFlushes: Promise<void> = Promise.resolve();
+  /**
+   * Stores the buffered telemetry on IPFS as one batch and records its CID (with each device's latest reading and
+   * its ledger row), one flush after the other: a later batch never commits its ledger rows before an earlier one.
+   */
+  function flushTelemetry(): Promise<void> {
+    telemetryFlushes = telemetryFlushes.then(flushTelemetryNow);
+    return telemetryFlushes;
+  }
+  async function flushTelemetryNow(): Promise<void> {
+    const batch = telemetry;
+    telemetry = [];
+    if (batch.length === 0) return;
+    try {
+      const cid = await store.add(utf8ToBytes(canonicalJson(batch.map((item) => item.message))));
+      const { replays } = await commitTelemetry(index, {
+        cid,
+        keepReadings: config.telemetryHistory,
+        readings: batch.map(({ message }) => ({
+          deviceId: message.deviceId,
+          seq: message.seq,
+          ts: message.ts,
+          body: message.body,
+        })),
+      });
+      counters.telemetryBatches++;
+      counters.accepted += batch.length - replays.length;
+      for (const position of replays) {
+        const { message, receivedAt } = batch[position]!;
+        refuse(storeReplay(message), receivedAt);
+      }
+      for (const item of batch) finish(item.offset);
+    } catch (error) {
+      telemetry = [...batch, ...telemetry];
+      log('warn', 'telemetry batch not stored yet', { error: (error as Error).message });
+    }
+  }
+  const telemetryTimer = setInterval(() => void flushTelemetry(), config.batchAgeMs);
+
+  async function processAccepted(
+    offset: number,
+    payload: string,
+    message: DeviceMessage,
+    hash: Hex,
+    receivedAt: number,
+  ): Promise<void> {
+    if (message.kind === 'telemetry') {
+      // Marked processed only once its batch is on IPFS: a crash before that replays it from the journal.
+      telemetry.push({ offset, receivedAt, message });
+      if (telemetry.length >= config.batchSize) await flushTelemetry();
+      return;
+    }
+    let refusal: Rejection | undefined;
+    if (message.kind === 'snapshot') {
+      // Stored on IPFS at once; indexed (with its ledger row) after the device's earlier snapshots.
+      const stored = store.add(utf8ToBytes(payload));
+      stored.catch(() => undefined);
+      await inDeviceOrder(message.deviceId, async () => {
+        const cid = await stored;
+        const result = await commitSnapshot(index, {
+          deviceId: message.deviceId,
+          seq: message.seq,
+          collectedAt: message.body.collectedAt,
+          hash,
+          cid,
+          receivedAt,
+        });
+        if (!result.ok) {
+          refusal = result.rejection;
+          return;
+        }
+        parameters.batch({
+          deviceId: BigInt(message.deviceId),
+          sequence: BigInt(message.seq),
+          snapshotHash: hash,
+          cid,
+          receivedAt,
+        });
+      });
+    } else if (message.kind === 'static') {
+      const stored = store.add(encodeStaticDocument(message.body));
+      stored.catch(() => undefined);
+      await inDeviceOrder(message.deviceId, async () => {
+        await stored;
+        const result = await commitLedgerMessage(index, { deviceId: message.deviceId, kind: 'static', seq: message.seq });
+        if (!result.ok) refusal = result.rejection;
+      });
+    } else if (message.kind === 'status') {
+      await inDeviceOrder(message.deviceId, async () => {
+        const result = await commitLedgerMessage(index, {
+          deviceId: message.deviceId,
+          kind: 'status',
+          seq: message.seq,
+          willSeq: message.body.state === 'online' ? message.body.willSeq : null,
+          offline: message.body.state === 'offline',
+        });
+        if (!result.ok) refusal = result.rejection;
+      });
+    }
+    if (refusal !== undefined) refuse(refusal, receivedAt);
+    else counters.accepted++;
+    finish(offset);
+  }
+
+  async function judgeAndProcess(
+    offset: number,
+    topic: string,
+    payload: Buffer,
+    receivedAt: number,
+    replayed = false,
+  ): Promise<void> {
+    try {
+      if (verifiers === undefined) counters.checkedInline++;
+      const checked =
+        verifiers === undefined
+          ? checkMessage({ topic, payload, maxPayloadBytes: config.maxPayloadBytes })
+          : await verifiers.check(topic, payload);
+      if (checked.ok && replayed && (await isIndexedMessage(index, checked.message, checked.hash))) {
+        counters.replayedDuplicates++;
+        finish(offset);
+        return;
+      }
+      const verdict = checked.ok
+        ? await guard.judge(checked, { twins, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt })
+        : checked;
+      if (!verdict.ok) {
+        refuse(verdict.rejection, receivedAt);
+        finish(offset);
+        return;
+      }
+      // What is stored is what was verified: the canonical bytes of the message as received, never the raw payload.
+      await processAccepted(offset, verdict.canonical, verdict.message, verdict.hash, receivedAt);
+    } catch (error) {
+      log('error', 'processing failed', { offset, error: (error as Error).message });
+    }
+  }
+
+  async function handleAlert(topic: string, payload: Buffer, receivedAt: number): Promise<void> {
+    try {
+      const verdict = await acceptAlert({ index, topic, payload, maxPayloadBytes: config.maxPayloadBytes, now: receivedAt });
+      if (!verdict.ok) {
+        refuse(verdict.rejection, receivedAt);
+        return;
+      }
+      counters.alerts++;
+      if (verdict.notification !== undefined) {
+        parameters.notify(verdict.message.deviceId as Hex, {
+          kind: ALERT_NOTIFICATION_KIND,
+          deviceId: verdict.message.deviceId,
+          ...verdict.notification,
+        } as Notification);
+      }
+    } catch (error) {
+      log('error', 'alert not indexed', { topic, error: (error as Error).message });
+    }
+  }
+
+  return {
+    counters,
+    rejections,
+    refuse,
+    judgeAndProcess,
+    handleAlert,
+    flushTelemetry,
+    close: () => clearInterval(telemetryTimer),
+  };
+}
+
+/** The rejection of a telemetry reading the store refused as a replay (another instance accepted its number). */
+function storeReplay(message: { deviceId: string; seq: number }): Rejection {
+  return {
+    reason: 'replay',
+    detail: `seq ${message.seq} was accepted before (the shared ledger)`,
+    deviceId: message.deviceId,
+    field: 'seq',
+  };
+}

@@ -1,0 +1,61 @@
+import {
+  maintainSequenceGaps,
+  maintainTelemetryPartitions,
+  type Store,
+  type StoreConfig,
+} from '../../../store/src';
+import type { OracleLog } from './types';
+
+/** The store settings the upkeep follows. */
+export type MaintenanceSettings = Pick<
+  StoreConfig,
+  'telemetryRetentionDays' | 'telemetryPartitionsAhead' | 'maxOpenGapsPerDevice' | 'gapExpiryHours'
+>;
+
+/** The upkeep running: its counters, and how to stop it. */
+export type Maintenance = { runs: number; failures: number; stop(): void };
+
+/**
+ * Runs the store's upkeep now and every `intervalMs`: the telemetry history's daily partitions (created ahead,
+ * expired ones dropped: `maintainTelemetryPartitions`) and the sequence gaps (the per-device cap stored, expired gaps
+ * given up: `maintainSequenceGaps`). Instances running it at once are serialised by the store. A failed pass is
+ * logged and counted, and the next one tries again. Resolves once the first pass ended.
+ *
+ * @example
+ * const upkeep = await startMaintenance({ index, settings: loadStoreConfig(), intervalMs: 3_600_000, log })
+ * upkeep.stop()
+ */
+export async function startMaintenance(parameters: {
+  index: Store;
+  settings: MaintenanceSettings;
+  intervalMs: number;
+  log: OracleLog;
+}): Promise<Maintenance> {
+  const { index, settings, log } = parameters;
+  let running: Promise<void> = Promise.resolve();
+  const maintenance: Maintenance = {
+    runs: 0,
+    failures: 0,
+    stop: () => clearInterval(timer),
+  };
+  const pass = async () => {
+    try {
+      const partitions = await maintainTelemetryPartitions(index, settings);
+      const gaps = await maintainSequenceGaps(index, settings);
+      maintenance.runs++;
+      if (partitions.created.length > 0 || partitions.dropped.length > 0 || gaps.gaps > 0) {
+        log('info', 'store upkeep', { ...partitions, givenUpGaps: gaps.gaps, givenUpMissing: gaps.missing });
+      }
+    } catch (error) {
+      maintenance.failures++;
+      log('warn', 'store upkeep failed', { error: (error as Error).message });
+    }
+  };
+  const timer = setInterval(() => {
+    running = running.then(pass);
+  }, parameters.intervalMs);
+  timer.unref();
+  running = pass();
+  await running;
+  return maintenance;
+}
