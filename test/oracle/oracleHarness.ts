@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { loadAgentConfig } from '../../agent/src/config';
 import { runSimulator } from '../../agent/src/runSimulator';
 import { createSimulation } from '../../agent/src/simulate/createSimulation';
-import { openIndex } from '../../oracle/src/index/openIndex';
+import type { Store } from '../../store/src';
+import { createTestDatabase, type TestDatabase } from '../helpers/store';
 import { writeDeployment } from '../../twin-core/src/deployment/deployment';
 import { twinMintFields } from '../../twin-core/src/static/mintFields';
 import { CAST, deployOnNode, mintOnNode, type NodeRegistry } from './chain/deployOnNode';
@@ -18,25 +19,31 @@ export type OracleHarness = {
   registry: NodeRegistry;
   directory: string;
   deploymentFile: string;
-  /** Environment for an oracle instance (its own key of the node's accounts, its own data directory). */
+  /** The test file's database: every oracle instance of the harness indexes into it (`DATABASE_URL`). */
+  database: TestDatabase;
+  /** A store on that database, for the test's reads. */
+  index: Store;
+  /** Environment for an oracle instance (its own key of the node's accounts, its own data directory, the database). */
   oracleEnvironment(brokerUrl: string, extra?: Record<string, string>): Record<string, string>;
   /** Runs the simulated devices (the minted ones) against `brokerUrl` for `seconds`, waits until all is sent, and returns how many snapshots they published. */
   publishFromDevices(brokerUrl: string, seconds: number, during?: () => Promise<void>): Promise<number>;
   /** The simulated devices whose twins are minted. */
   devices: ReturnType<typeof createSimulation>['devices'];
-  /** Every snapshot in an oracle's index with its batch root and proof. */
-  anchoredSnapshots(dataDir: string): {
+  /** Every snapshot in the shared index with its batch root and proof. */
+  anchoredSnapshots(): Promise<{
     deviceId: string;
     seq: number;
     hash: string;
     root: string | null;
     status: string | null;
     proof: string[] | null;
-  }[];
+  }[]>;
   stop(): Promise<void>;
 };
 
 export async function startOracleHarness(seed: string, devices: number): Promise<OracleHarness> {
+  const database = await createTestDatabase();
+  const index = await database.open();
   const node = await startHardhatNode();
   const registry = await deployOnNode(node);
   const directory = mkdtempSync(join(tmpdir(), 'oracle-harness-'));
@@ -58,6 +65,8 @@ export async function startOracleHarness(seed: string, devices: number): Promise
     node,
     registry,
     directory,
+    database,
+    index,
     deploymentFile,
     oracleEnvironment: (brokerUrl, extra = {}) => ({
       RPC_URL: node.url,
@@ -68,6 +77,7 @@ export async function startOracleHarness(seed: string, devices: number): Promise
       ORACLE_BATCH_AGE_MS: '500',
       ORACLE_CONFIRMATIONS: '1',
       ORACLE_DATA_DIR: join(directory, 'oracle'),
+      DATABASE_URL: database.url,
       ...extra,
     }),
     devices: simulation.devices,
@@ -96,35 +106,31 @@ export async function startOracleHarness(seed: string, devices: number): Promise
       await simulator.stop();
       return simulator.produced.snapshot;
     },
-    anchoredSnapshots(dataDir) {
-      const index = openIndex(join(dataDir, 'index.sqlite'));
-      try {
-        const rows = index
-          .statement(
-            `SELECT s.device_id, s.seq, s.hash, s.proof, b.root, b.status FROM snapshots s LEFT JOIN batches b ON b.id = s.batch_id ORDER BY s.device_id, s.seq`,
-          )
-          .all() as {
-          device_id: string;
-          seq: number;
-          hash: string;
-          proof: string | null;
-          root: string | null;
-          status: string | null;
-        }[];
-        return rows.map((row) => ({
-          deviceId: row.device_id,
-          seq: Number(row.seq),
-          hash: row.hash,
-          root: row.root,
-          status: row.status,
-          proof: row.proof === null ? null : (JSON.parse(row.proof) as string[]),
-        }));
-      } finally {
-        index.close();
-      }
+    async anchoredSnapshots() {
+      const { rows } = await index.query<{
+        device_id: string;
+        seq: number;
+        hash: string;
+        proof: string[] | null;
+        root: string | null;
+        status: string | null;
+      }>(
+        `SELECT s.device_id, s.seq, s.hash, m.proof, b.root, b.status FROM snapshots s
+         LEFT JOIN batch_members m ON m.device_id = s.device_id AND m.seq = s.seq
+         LEFT JOIN batches b ON b.id = m.batch_id ORDER BY s.device_id, s.seq`,
+      );
+      return rows.map((row) => ({
+        deviceId: row.device_id,
+        seq: Number(row.seq),
+        hash: row.hash,
+        root: row.root,
+        status: row.status,
+        proof: row.proof,
+      }));
     },
     async stop() {
       clearInterval(miner);
+      await index.close();
       await node.stop();
       rmSync(directory, { recursive: true, force: true });
     },

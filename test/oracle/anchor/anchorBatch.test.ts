@@ -7,13 +7,19 @@ import { ethers, network } from 'hardhat';
 import { createBlobStore, type BlobStore } from '../../../blobs/src';
 import { anchorBatch } from '../../../oracle/src/anchor/anchorBatch';
 import { Anchorer } from '../../../oracle/src/anchor/anchorer';
-import type { PendingSnapshot } from '../../../oracle/src/anchor/batcher';
 import { unbatchedSnapshots, unfinishedBatches } from '../../../oracle/src/anchor/recovery';
-import { claimBatchSnapshots, listBatches } from '../../../oracle/src/index/batches';
-import { insertSnapshot, listBatchSnapshots } from '../../../oracle/src/index/snapshots';
-import type { Hex } from '../../../twin-core/src/encoding/hex';
+import {
+  claimUnbatchedSnapshots,
+  insertSnapshot,
+  listBatches,
+  listBatchSnapshots,
+  readEvents,
+  type Store,
+} from '../../../store/src';
 import { registryFixture } from '../../fixtures';
-import { deviceIdOf, tempIndex } from '../index/tempIndex';
+import { createTestDatabase } from '../../helpers/store';
+
+const deviceIdOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
 
 const ORACLE_KEY = ethers.Wallet.createRandom().privateKey;
 
@@ -37,38 +43,30 @@ async function withBlocks<result>(during: () => Promise<result>): Promise<result
 
 describe('anchorBatch (index, IPFS and chain together)', function () {
   this.timeout(60_000);
-  let temp: ReturnType<typeof tempIndex>;
+  let index: Store;
   let blobDirectory: string;
   let store: BlobStore;
-  let pending: PendingSnapshot[];
 
   beforeEach(async function () {
-    temp = tempIndex();
+    index = await (await createTestDatabase()).open();
     blobDirectory = mkdtempSync(join(tmpdir(), 'anchor-batch-blobs-'));
     store = await createBlobStore({ dataDir: blobDirectory });
-    pending = [1, 2, 3].map((seq) => {
-      const row = {
+    for (const seq of [1, 2, 3]) {
+      await insertSnapshot(index, {
         deviceId: deviceIdOf(seq),
         seq,
         collectedAt: Date.now(),
         hash: ethers.id(`snapshot-${seq}`),
         cid: `bafkrei-${seq}`,
-        receivedAt: Date.now() - 60_000, // older than any batch age: what a restart's journal replay holds
-      };
-      insertSnapshot(temp.index, row);
-      return {
-        deviceId: BigInt(row.deviceId),
-        sequence: BigInt(seq),
-        snapshotHash: row.hash as Hex,
-        cid: row.cid,
-        receivedAt: row.receivedAt,
-      };
-    });
+        // Older than any batch age (what a restart's journal replay holds), in seq order.
+        receivedAt: Date.now() - 60_000 + seq,
+      });
+    }
   });
   afterEach(async function () {
     await store.close();
     rmSync(blobDirectory, { recursive: true, force: true });
-    temp.close();
+    await index.close();
   });
 
   describe('when a second batch closes while the first one’s manifest upload is pending', function () {
@@ -76,29 +74,30 @@ describe('anchorBatch (index, IPFS and chain together)', function () {
       const { anchor, wallet } = await loadFixture(anchorFixture);
       const anchorer = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 1, pollMs: 10 });
       const fromBlock = await ethers.provider.getBlockNumber();
-      const { index } = temp;
 
-      const first = anchorBatch({ snapshots: pending, index, store, anchorer });
-      // The first call is at its first await (the manifest upload). A restart's recovery adds what it sees unbatched,
-      // and the batcher closes a batch with it and with the same snapshots again.
-      const recovered = unbatchedSnapshots(index);
-      const second = anchorBatch({ snapshots: [...recovered, ...pending], index, store, anchorer });
-      const [anchored, again] = await withBlocks(() => Promise.all([first, second]));
+      // Two batches close at once (a restart's recovery and the batcher, or two instances): each claims from the
+      // store's queue, and the claims skip each other's rows.
+      const first = anchorBatch({ limit: 3, index, store, anchorer });
+      const second = anchorBatch({ limit: 6, index, store, anchorer });
+      const results = await withBlocks(() => Promise.all([first, second]));
 
-      expect(recovered).to.deep.equal([]);
-      expect(again).to.equal(undefined);
-      expect(anchored).to.not.equal(undefined);
-      const batches = listBatches(index);
+      const anchored = results.filter((result) => result !== undefined);
+      expect(anchored).to.have.length(1);
+      expect(await unbatchedSnapshots(index)).to.deep.equal([]);
+      const batches = await listBatches(index);
       expect(batches.map((batch) => [batch.status, batch.leafCount])).to.deep.equal([['confirmed', 3]]);
       const events = await anchor.queryFilter(anchor.filters.BatchAnchored(), fromBlock + 1);
       expect(events.map((event) => [event.args.root, Number(event.args.leafCount)])).to.deep.equal([
-        [anchored!.root, 3],
+        [anchored[0]!.root, 3],
       ]);
-      for (const leaf of listBatchSnapshots(index, batches[0]!.id)) {
-        expect(await anchor.verifySnapshot(anchored!.root, leaf.proof!, leaf.deviceId, leaf.seq, leaf.hash)).to.equal(
+      for (const leaf of await listBatchSnapshots(index, batches[0]!.id)) {
+        expect(await anchor.verifySnapshot(anchored[0]!.root, leaf.proof!, leaf.deviceId, leaf.seq, leaf.hash)).to.equal(
           true,
         );
       }
+      // The confirmation's outbox event, once.
+      const outbox = (await readEvents(index, { after: 0 })).events.filter((event) => event.kind === 'anchored');
+      expect(outbox.map((event) => event.payload)).to.deep.equal([{ batchId: batches[0]!.id }]);
     });
   });
 
@@ -106,29 +105,32 @@ describe('anchorBatch (index, IPFS and chain together)', function () {
     it('resumes the claimed batch with its leaves in their order, and the snapshots stay out of new batches', async function () {
       const { anchor, wallet } = await loadFixture(anchorFixture);
       const anchorer = new Anchorer({ wallet, anchorAddress: await anchor.getAddress(), confirmations: 1, pollMs: 10 });
-      const { index } = temp;
-      const claim = claimBatchSnapshots(
-        index,
-        [pending[2]!, pending[0]!].map((snapshot) => ({ deviceId: snapshot.deviceId, seq: Number(snapshot.sequence) })),
-      )!;
+      const claim = (await claimUnbatchedSnapshots(index, { limit: 2 }))!;
+      expect(claim.snapshots.map((snapshot) => snapshot.seq)).to.deep.equal([1, 2]);
 
-      const [resumed] = unfinishedBatches(index);
-      expect(resumed?.batchId).to.equal(claim.batch.id);
-      expect(resumed?.snapshots.map((snapshot) => Number(snapshot.sequence))).to.deep.equal([3, 1]);
-      expect(unbatchedSnapshots(index).map((snapshot) => Number(snapshot.sequence))).to.deep.equal([2]);
-      // Every snapshot offered again to a new batch: only the free one (seq 2) is claimed.
-      const fresh = await withBlocks(() => anchorBatch({ snapshots: pending, index, store, anchorer }));
+      // Recovery reads the database: the claimed batch, and the one snapshot still queued.
+      expect(await unfinishedBatches(index)).to.deep.equal([claim.batch.id]);
+      expect((await unbatchedSnapshots(index)).map((snapshot) => Number(snapshot.sequence))).to.deep.equal([3]);
+      // A new batch claims only the free one (seq 3).
+      const fresh = await withBlocks(() => anchorBatch({ limit: 8, index, store, anchorer }));
       expect(fresh).to.not.equal(undefined);
-      expect(listBatchSnapshots(index, fresh!.batchId).map((leaf) => leaf.seq)).to.deep.equal([2]);
-      const result = await withBlocks(() =>
-        anchorBatch({ snapshots: resumed!.snapshots, batchId: resumed!.batchId, index, store, anchorer }),
-      );
+      expect((await listBatchSnapshots(index, fresh!.batchId)).map((leaf) => leaf.seq)).to.deep.equal([3]);
+      const result = await withBlocks(() => anchorBatch({ batchId: claim.batch.id, index, store, anchorer }));
       expect(result?.batchId).to.equal(claim.batch.id);
-      expect(listBatches(index).map((batch) => [batch.status, batch.leafCount])).to.deep.equal([
+      expect((await listBatchSnapshots(index, claim.batch.id)).map((leaf) => [leaf.seq, leaf.leafIndex])).to.deep.equal([
+        [1, 0],
+        [2, 1],
+      ]);
+      expect((await listBatches(index)).map((batch) => [batch.status, batch.leafCount])).to.deep.equal([
         ['confirmed', 2],
         ['confirmed', 1],
       ]);
       expect(await anchor.isAnchored(result!.root)).to.equal(true);
+      // Resumed again (a second start, or another instance): the same root, found on chain, nothing sent twice.
+      const again = await withBlocks(() => anchorBatch({ batchId: claim.batch.id, index, store, anchorer }));
+      expect(again?.root).to.equal(result!.root);
+      const anchoredEvents = await anchor.queryFilter(anchor.filters.BatchAnchored());
+      expect(anchoredEvents.filter((event) => event.args.root === result!.root)).to.have.length(1);
     });
   });
 });
