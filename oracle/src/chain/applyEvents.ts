@@ -1,12 +1,26 @@
 import { ZeroAddress } from 'ethers';
-import { confirmBatchByRoot } from '../index/batches';
-import { chainEventsOf, recordChainEvent, type StoredChainEvent } from '../index/chainEvents';
-import { deleteEntity, getEntity, upsertEntity, type IndexedEntity } from '../index/entities';
-import { insertNotification } from '../index/notifications';
-import type { Index } from '../index/openIndex';
-import { recordPeerBatch } from '../index/peerBatches';
-import { recordStateChange, recordTwinUpdate } from '../index/twinHistory';
-import { deleteTwin, getTwin, upsertTwin, type IndexedTwin } from '../index/twins';
+import {
+  MAX_CHAIN_EVENTS_LIMIT,
+  chainEventsOf,
+  confirmBatchByRoot,
+  deleteEntity,
+  deleteTwin,
+  getEntity,
+  getTwin,
+  insertNotification,
+  recordChainEvents,
+  recordEvents,
+  recordStateChange,
+  recordTwinUpdate,
+  upsertEntity,
+  upsertTwin,
+  type Db,
+  type EventInput,
+  type IndexedEntity,
+  type IndexedTwin,
+  type StoredChainEvent,
+  type Transaction,
+} from '../../../store/src';
 import { ChainMirrorError } from './errors';
 import {
   eventSubject,
@@ -20,70 +34,95 @@ import {
 /** Kinds of the owner notifications the mirror writes. */
 export const NOTIFICATION_KINDS = { stateChanged: 'state-changed', reviewRequested: 'review-requested' } as const;
 
+/** What {@link applyEvents} applied: the state changes to publish once committed, and the outbox events recorded. */
+export type AppliedEvents = { stateChanges: StateChangeEvent[]; events: number };
+
 /**
- * Applies decoded events, in chain order, to the index: the twin and entity records, the update and state
- * history, owner notifications, batch confirmations (a root the index does not know is recorded as a peer batch,
- * anchored by another oracle instance, for the peer importer), and the chain event log. An event already in the log
- * is skipped, so applying a range twice changes nothing. Call it inside the transaction that moves the cursor.
- * Returns the state changes applied, for the caller to publish once the transaction commits.
+ * Applies decoded events, in chain order, to the store inside the caller's transaction (the one that moves the
+ * cursor, after lockCursor): the twin and entity records, the update and state history, owner notifications, batch
+ * confirmations (a root no instance batched is ignored), the chain event log, and the outbox events of the live
+ * feed: `chain` `{ block, logIndex }` for each event applied (with its DeviceID when it is about a twin), `state` for
+ * each `TwinStateChanged`, `anchored` `{ batchId }` for each batch confirmed. An event already in the log is skipped,
+ * so applying a range twice changes nothing. Returns the state changes applied, for the caller to publish once the
+ * transaction commits.
  *
  * @example
- * const changes = index.transaction(() => { const changes = applyEvents(index, events, Date.now()); setCursor(…); return changes })
+ * const applied = await withTransaction(store, async (tx) => {
+ *   await lockCursor(tx, name) // … compare-and-set
+ *   const applied = await applyEvents(tx, events, Date.now())
+ *   await setCursor(tx, { name, lastProcessedBlock: to, lastBlockHash: hash })
+ *   return applied
+ * })
  */
-export function applyEvents(index: Index, events: readonly MirrorEvent[], now: number): StateChangeEvent[] {
+export async function applyEvents(
+  tx: Transaction,
+  events: readonly MirrorEvent[],
+  now: number,
+): Promise<AppliedEvents> {
   const stateChanges: StateChangeEvent[] = [];
-  for (const event of events) {
-    const { block, blockHash, tx, logIndex, contract, ...payload } = event;
-    if (
-      !recordChainEvent(index, {
+  const outbox: EventInput[] = [];
+  const added = await recordChainEvents(
+    tx,
+    events.map((event) => {
+      const { block, blockHash, tx: txHash, logIndex, contract, ...payload } = event;
+      return {
         block,
         logIndex,
         blockHash,
-        tx,
+        tx: txHash,
         contract,
         name: event.name,
         subject: eventSubject(event),
         payload,
-      })
-    ) {
-      continue;
-    }
-    const at = { block, tx, logIndex };
+      };
+    }),
+  );
+  // The records as this transaction left them: each read once (the cursor's lock keeps other writers out).
+  const twins = new Map<string, IndexedTwin | undefined>();
+  const entities = new Map<string, IndexedEntity | undefined>();
+  const twinOf = async (deviceId: string) => (twins.has(deviceId) ? twins.get(deviceId) : await getTwin(tx, deviceId));
+  const entityOf = async (account: string) => {
+    const key = account.toLowerCase();
+    return entities.has(key) ? entities.get(key) : await getEntity(tx, account);
+  };
+  for (const [n, event] of events.entries()) {
+    if (!added[n]) continue;
+    const { block, blockHash, tx: txHash, logIndex } = event;
+    const at = { block, tx: txHash, logIndex };
+    const location = { block, logIndex };
+    outbox.push({ kind: 'chain', deviceId: 'deviceId' in event ? event.deviceId : null, payload: location });
     switch (event.name) {
       case 'BatchAnchored': {
-        const confirmation = { txHash: tx, block, chainBatchId: event.batchId, confirmedAt: now };
-        // A root this oracle never batched was anchored by another instance: remembered for the peer importer.
-        if (confirmBatchByRoot(index, event.root, confirmation) === undefined) {
-          const { root, manifestCid, leafCount, oracle } = event;
-          recordPeerBatch(
-            index,
-            { root, manifestCid, leafCount, chainBatchId: event.batchId, oracle, tx, block, logIndex },
-            now,
-          );
-        }
+        const confirmation = { txHash, block, chainBatchId: event.batchId, confirmedAt: now };
+        const batch = await confirmBatchByRoot(tx, event.root, confirmation);
+        if (batch !== undefined) outbox.push({ kind: 'anchored', payload: { batchId: batch.id } });
         continue;
       }
       case 'EntityRegistered':
       case 'EntityProfileUpdated':
       case 'EntityApproved':
-      case 'EntityRevoked':
-        upsertEntity(index, projectEntity(getEntity(index, event.account), event)!);
+      case 'EntityRevoked': {
+        const entity = projectEntity(await entityOf(event.account), event)!;
+        await upsertEntity(tx, entity);
+        entities.set(event.account.toLowerCase(), entity);
         continue;
+      }
       // Brands are not part of the entity record: the chain event log above keeps them.
       case 'BrandRegistered':
       case 'BrandApproved':
       case 'BrandRevoked':
         continue;
     }
-    const twin = projectTwin(getTwin(index, event.deviceId), event);
-    if (twin !== undefined) upsertTwin(index, twin);
-    else if (isBurn(event)) deleteTwin(index, event.deviceId);
+    const twin = projectTwin(await twinOf(event.deviceId), event);
+    if (twin !== undefined) await upsertTwin(tx, twin);
+    else if (isBurn(event)) await deleteTwin(tx, event.deviceId);
+    twins.set(event.deviceId, twin);
     if (event.name === 'DeviceUpdateRecorded') {
-      recordTwinUpdate(index, { ...event, ...at });
+      await recordTwinUpdate(tx, { ...event, ...at });
     } else if (event.name === 'TwinStateChanged') {
       const { previousState, newState, by, reason, owner, deviceId } = event;
-      recordStateChange(index, { deviceId, previous: previousState, new: newState, by, reason, ...at });
-      const notificationId = insertNotification(index, {
+      await recordStateChange(tx, { deviceId, previous: previousState, new: newState, by, reason, ...at });
+      const notificationId = await insertNotification(tx, {
         owner,
         deviceId,
         kind: NOTIFICATION_KINDS.stateChanged,
@@ -91,10 +130,11 @@ export function applyEvents(index: Index, events: readonly MirrorEvent[], now: n
         createdAt: now,
         event: at,
       });
+      outbox.push({ kind: 'state', deviceId, payload: location });
       stateChanges.push({ ...event, blockHash, notificationId });
     } else if (event.name === 'ReviewRequested') {
       const { deviceId, owner, updateCount, note } = event;
-      insertNotification(index, {
+      await insertNotification(tx, {
         owner,
         deviceId,
         kind: NOTIFICATION_KINDS.reviewRequested,
@@ -104,7 +144,8 @@ export function applyEvents(index: Index, events: readonly MirrorEvent[], now: n
       });
     }
   }
-  return stateChanges;
+  await recordEvents(tx, outbox);
+  return { stateChanges, events: outbox.length };
 }
 
 /**
@@ -112,14 +153,14 @@ export function applyEvents(index: Index, events: readonly MirrorEvent[], now: n
  * events above the fork): a record whose creating event is gone is deleted.
  *
  * @example
- * rebuildFromEventLog(index, undone)
+ * await rebuildFromEventLog(tx, undone)
  */
-export function rebuildFromEventLog(index: Index, undone: readonly StoredChainEvent[]): void {
+export async function rebuildFromEventLog(db: Db, undone: readonly StoredChainEvent[]): Promise<void> {
   const subjects = new Map<string, string>();
   for (const event of undone) subjects.set(event.subject.toLowerCase(), event.contract);
   for (const [subject, contract] of subjects) {
     if (contract === 'SnapshotAnchor') continue;
-    const events = chainEventsOf(index, subject).map(
+    const events = (await chainEventsOf(db, subject, { limit: MAX_CHAIN_EVENTS_LIMIT })).map(
       (stored) =>
         ({
           ...(stored.payload as object),
@@ -132,13 +173,13 @@ export function rebuildFromEventLog(index: Index, undone: readonly StoredChainEv
     if (contract === 'TwinRegistry') {
       let twin: IndexedTwin | undefined;
       for (const event of events as (TwinEvent & EventLocation)[]) twin = projectTwin(twin, event);
-      if (twin === undefined) deleteTwin(index, subject);
-      else upsertTwin(index, twin);
+      if (twin === undefined) await deleteTwin(db, subject);
+      else await upsertTwin(db, twin);
     } else {
       let entity: IndexedEntity | undefined;
       for (const event of events as (EntityEvent & EventLocation)[]) entity = projectEntity(entity, event);
-      if (entity === undefined) deleteEntity(index, subject);
-      else upsertEntity(index, entity);
+      if (entity === undefined) await deleteEntity(db, subject);
+      else await upsertEntity(db, entity);
     }
   }
 }

@@ -2,13 +2,21 @@ import type { Log, Provider } from 'ethers';
 import { createSerialLoop, type LoopTimers } from '../../../twin-core/src/runtime/serialLoop';
 import type { Deployment } from '../../../twin-core/src/deployment/deployment';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
-import { getCursor, listCursors, setCursor } from '../index/cursor';
-import type { Index } from '../index/openIndex';
+import {
+  getCursor,
+  listCursors,
+  lockCursor,
+  setCursor,
+  tryLeadChainMirror,
+  withTransaction,
+  type ChainMirrorLead,
+  type Store,
+} from '../../../store/src';
 import { mirroredTopics } from './abi';
 import { applyEvents } from './applyEvents';
 import { ChainMirrorError } from './errors';
 import { createLogDecoder, type MirrorEvent, type StateChangeEvent } from './events';
-import { findForkPoint, rewindTo, type ForkPoint, type Rewind } from './reorg';
+import { findForkPoint, movedError, rewindTo, sameCursor, type ForkPoint, type Rewind } from './reorg';
 
 /** Timer functions, injectable so tests drive the polling loop themselves. */
 export type MirrorTimers = LoopTimers;
@@ -17,7 +25,8 @@ export type MirrorTimers = LoopTimers;
 export type ChainMirrorOptions = {
   provider: Provider;
   deployment: Deployment;
-  index: Index;
+  /** The shared store (PostgreSQL) the mirror writes: every instance's index. */
+  index: Store;
   /**
    * Confirmations a block needs before its events are applied, counted as ethers counts them: the head block has
    * one. With 3, an event mined in block b is applied once the head is b + 2. 0 behaves like 1.
@@ -25,6 +34,15 @@ export type ChainMirrorOptions = {
   confirmations: number;
   /** Most blocks one `getLogs` call (and one index transaction) covers (default 2,000). */
   batchBlocks?: number;
+  /**
+   * Whether {@link ChainMirror.syncOnce} and the loop run only while this instance leads the mirror (default true):
+   * of the instances on one database, one leads (`tryLeadChainMirror`, a session advisory lock named by the cursor)
+   * and the others wait, trying again at each step, and take over when the leader's session ends. False: sync
+   * whoever else does (the cursor's compare-and-set still keeps a range from being applied twice).
+   */
+  lead?: boolean;
+  /** How often the lead's session is probed, ms (default 5,000: `tryLeadChainMirror`'s `probeIntervalMs`). */
+  leadProbeMs?: number;
   /**
    * Called for each `TwinStateChanged` applied, in chain order, once the range holding it is committed (its owner
    * notification row is durable by then); not awaited: a slow or failing publisher never stalls the mirror.
@@ -49,23 +67,35 @@ export type SyncResult = {
   stateChanges: number;
   /** Present when a reorganisation was found and undone before applying. */
   rewind?: Rewind;
+  /** False when another instance leads the mirror: nothing was read or applied (the cursor as it is). */
+  leading: boolean;
 };
 
 /** A follower of the registry's events into the index. */
 export type ChainMirror = {
   /** The `chain_cursor` row it keeps: `chain-mirror:<chainId>:<TwinRegistry address>`. */
   readonly cursorName: string;
-  /** Applies every confirmed block after the cursor; concurrent calls run one after the other. */
+  /**
+   * Applies every confirmed block after the cursor, if this instance leads (trying to lead first when it does not;
+   * see {@link ChainMirrorOptions.lead}); concurrent calls run one after the other.
+   */
   syncOnce(): Promise<SyncResult>;
   /** Syncs now, then again `intervalMs` after each sync ends, until {@link stop}. */
   start(intervalMs: number): void;
-  /** Stops the loop and waits for a sync in progress. */
+  /** Stops the loop, waits for a sync in progress and gives the lead up (the next instance trying leads). */
   stop(): Promise<void>;
   readonly running: boolean;
+  /** Whether this instance leads the mirror now (always true with `lead: false`). */
+  readonly leading: boolean;
 };
 
 /**
- * Follows TwinRegistry, EntityRegistry and SnapshotAnchor events from the deployment block into the index.
+ * Follows TwinRegistry, EntityRegistry and SnapshotAnchor events from the deployment block into the shared store.
+ *
+ * Instances: of the mirrors on one database, one leads (see {@link ChainMirrorOptions.lead}); every transaction that
+ * moves the cursor (a range applied, a rewind) takes `lockCursor` and compares the cursor with the block its work was
+ * read from, writing nothing when another instance moved it (a leader whose session died may still be committing).
+ * So each range is applied, and each state change published, by one instance only.
  *
  * Confirmations: only blocks with at least `confirmations` confirmations are read, in ranges of `batchBlocks`; each
  * range's events and the cursor (last block, its hash) are written in one transaction, so a restart resumes after
@@ -114,12 +144,12 @@ export function createChainMirror(options: ChainMirrorOptions): ChainMirror {
         details: `the node is chain ${chainId}, the deployment is for chain ${deployment.chainId}`,
       });
     }
-    const foreign = listCursors(index).find(
+    const foreign = (await listCursors(index)).find(
       (cursor) => cursor.name.startsWith('chain-mirror:') && cursor.name !== cursorName,
     );
     if (foreign !== undefined) {
       throw new ChainMirrorError('The index mirrors another deployment.', {
-        details: `${index.file} holds cursor ${foreign.name}; this deployment's is ${cursorName}: use another data directory`,
+        details: `the database holds cursor ${foreign.name}; this deployment's is ${cursorName}: use another database`,
       });
     }
     checked = true;
@@ -148,11 +178,13 @@ export function createChainMirror(options: ChainMirrorOptions): ChainMirror {
       .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
       .map(decode)
       .filter((event): event is MirrorEvent => event !== undefined);
-    const stateChanges = index.transaction(() => {
-      const changes = applyEvents(index, events, now());
-      setCursor(index, { name: cursorName, lastProcessedBlock: to, lastBlockHash: hash }, now());
-      return changes;
+    const { stateChanges } = await withTransaction(index, async (tx) => {
+      if (!sameCursor(await lockCursor(tx, cursorName), base)) throw movedError(cursorName, base);
+      const applied = await applyEvents(tx, events, now());
+      await setCursor(tx, { name: cursorName, lastProcessedBlock: to, lastBlockHash: hash }, now());
+      return applied;
     });
+    // Committed: this instance alone applied the range, so it alone publishes its state changes.
     for (const change of stateChanges) publish(change);
     return {
       cursor: { block: to, hash } satisfies ForkPoint,
@@ -170,20 +202,39 @@ export function createChainMirror(options: ChainMirrorOptions): ChainMirror {
     }
   }
 
+  const leads = options.lead ?? true;
+  let lead: ChainMirrorLead | undefined;
+  let stopped = false;
+
+  /** Whether this instance leads, taking the lead when it is free. */
+  async function leadNow(): Promise<boolean> {
+    if (!leads) return true;
+    if (lead?.leading === true) return true;
+    lead = undefined;
+    if (stopped) return false;
+    const taken = await tryLeadChainMirror(index, {
+      name: cursorName,
+      ...(options.leadProbeMs === undefined ? {} : { probeIntervalMs: options.leadProbeMs }),
+      onLost: (error) => onError(error),
+    });
+    if (taken !== undefined && stopped) {
+      await taken.release();
+      return false;
+    }
+    lead = taken;
+    return taken !== undefined;
+  }
+
   async function sync(): Promise<SyncResult> {
     await checkOnce();
     const head = await provider.getBlockNumber();
     const safeBlock = head - Math.max(confirmations, 1) + 1;
-    const stored = getCursor(index, cursorName);
+    const stored = await getCursor(index, cursorName);
     let cursor: ForkPoint =
       stored === undefined
         ? { block: floor, hash: null }
         : { block: stored.lastProcessedBlock, hash: stored.lastBlockHash };
-    let rewind: Rewind | undefined;
-    if (cursor.hash !== null && (cursor.block > head || (await hashOf(cursor.block)) !== cursor.hash)) {
-      rewind = rewindTo(index, await findForkPoint(provider, index, floor), cursorName, now());
-      cursor = rewind.fork;
-    }
+    const leading = await leadNow();
     const result: SyncResult = {
       head,
       safeBlock,
@@ -191,9 +242,17 @@ export function createChainMirror(options: ChainMirrorOptions): ChainMirror {
       toBlock: cursor.block,
       events: 0,
       stateChanges: 0,
+      leading,
     };
-    if (rewind !== undefined) result.rewind = rewind;
-    while (cursor.block < safeBlock) {
+    if (!leading) return result;
+    if (cursor.hash !== null && (cursor.block > head || (await hashOf(cursor.block)) !== cursor.hash)) {
+      const rewind = await rewindTo(index, await findForkPoint(provider, index, floor), cursorName, cursor, now());
+      cursor = rewind.fork;
+      result.rewind = rewind;
+      result.fromBlock = cursor.block + 1;
+      result.toBlock = cursor.block;
+    }
+    while (cursor.block < safeBlock && (!leads || lead?.leading === true)) {
       const applied = await syncRange(cursor, cursor.block + 1, Math.min(cursor.block + batchBlocks, safeBlock));
       cursor = applied.cursor;
       result.toBlock = cursor.block;
@@ -208,9 +267,18 @@ export function createChainMirror(options: ChainMirrorOptions): ChainMirror {
     cursorName,
     syncOnce: () => loop.runOnce(),
     start: (intervalMs) => loop.start(intervalMs),
-    stop: () => loop.stop(),
+    async stop() {
+      stopped = true;
+      await loop.stop();
+      await lead?.release();
+      lead = undefined;
+      stopped = false;
+    },
     get running() {
       return loop.running;
+    },
+    get leading() {
+      return !leads || lead?.leading === true;
     },
   };
   return mirror;

@@ -1,26 +1,34 @@
 import type { Provider } from 'ethers';
-import { unconfirmBatchesAfter } from '../index/batches';
-import { chainEventBlocks, chainEventsAfter, deleteChainEventsAfter } from '../index/chainEvents';
-import { setCursor } from '../index/cursor';
-import { deleteChainNotificationsAfter } from '../index/notifications';
-import type { Index } from '../index/openIndex';
-import { undoPeerBatchesAfter } from '../index/peerBatches';
-import { deleteTwinHistoryAfter } from '../index/twinHistory';
+import {
+  MAX_CHAIN_EVENTS_LIMIT,
+  chainEventBlocks,
+  deleteChainNotificationsAfter,
+  deleteTwinHistoryAfter,
+  lockCursor,
+  setCursor,
+  takeChainEventsAfter,
+  unconfirmBatchesAfter,
+  withTransaction,
+  type Db,
+  type Store,
+} from '../../../store/src';
 import { rebuildFromEventLog } from './applyEvents';
+import { ChainMirrorError } from './errors';
 
 /** A block the mirror can resume after: its number and hash (null below the deployment). */
 export type ForkPoint = { block: number; hash: string | null };
 
 /**
  * The last block the index holds events of that is still on the node's chain: a binary search over the blocks of
- * the chain event log, comparing the hash each had when applied with the node's. A block is canonical exactly when
- * its descendants' are, so the search is sound. With none left, the fork point is `floor` (below the deployment).
+ * the chain event log (the first {@link MAX_CHAIN_EVENTS_LIMIT}), comparing the hash each had when applied with the
+ * node's. A block is canonical exactly when its descendants' are, so the search is sound. With none left, the fork
+ * point is `floor` (below the deployment).
  *
  * @example
- * const fork = await findForkPoint(provider, index, deployment.deploymentBlock - 1)
+ * const fork = await findForkPoint(provider, store, deployment.deploymentBlock - 1)
  */
-export async function findForkPoint(provider: Provider, index: Index, floor: number): Promise<ForkPoint> {
-  const blocks = chainEventBlocks(index);
+export async function findForkPoint(provider: Provider, db: Db, floor: number): Promise<ForkPoint> {
+  const blocks = await chainEventBlocks(db, { limit: MAX_CHAIN_EVENTS_LIMIT });
   let low = 0;
   let high = blocks.length - 1;
   let best: ForkPoint = { block: floor, hash: null };
@@ -39,28 +47,61 @@ export async function findForkPoint(provider: Provider, index: Index, floor: num
 }
 
 /** What {@link rewindTo} undid. */
-export type Rewind = { fork: ForkPoint; undoneEvents: number; unconfirmedBatches: number; undonePeerBatches: number };
+export type Rewind = { fork: ForkPoint; undoneEvents: number; unconfirmedBatches: number };
 
 /**
  * Undoes everything the mirror applied above `fork.block`, in one transaction: deletes the history rows,
- * notifications and logged events of those blocks, deletes the peer batches anchored in them (with the snapshots and
- * batch their import wrote: the importer imports them again if their events come back), turns the batches they
- * confirmed back to `submitted`, rebuilds the twins and entities they touched from the events that remain, and moves
- * cursor `cursorName` back to the fork. Owner notifications already published over MQTT cannot be recalled; their rows go.
+ * notifications and logged events of those blocks, turns the batches they confirmed back to `submitted`, rebuilds
+ * the twins and entities they touched from the events that remain, and moves cursor `cursorName` back to the fork.
+ * The transaction takes the cursor's lock first and compares the cursor with `from` (where the caller found it):
+ * when another instance moved it meanwhile, nothing is undone (a ChainMirrorError). Owner notifications already
+ * published over MQTT cannot be recalled; their rows go. No outbox event is recorded: readers re-read by id.
  *
  * @example
- * rewindTo(index, await findForkPoint(provider, index, floor), 'chain-mirror:31337:0x…')
+ * await rewindTo(store, await findForkPoint(provider, store, floor), 'chain-mirror:31337:0x…', cursor)
  */
-export function rewindTo(index: Index, fork: ForkPoint, cursorName: string, now = Date.now()): Rewind {
-  return index.transaction(() => {
-    const undone = chainEventsAfter(index, fork.block);
-    deleteTwinHistoryAfter(index, fork.block);
-    deleteChainNotificationsAfter(index, fork.block);
-    const undonePeerBatches = undoPeerBatchesAfter(index, fork.block);
-    const unconfirmedBatches = unconfirmBatchesAfter(index, fork.block);
-    deleteChainEventsAfter(index, fork.block);
-    rebuildFromEventLog(index, undone);
-    setCursor(index, { name: cursorName, lastProcessedBlock: fork.block, lastBlockHash: fork.hash }, now);
-    return { fork, undoneEvents: undone.length, unconfirmedBatches, undonePeerBatches };
+export async function rewindTo(
+  store: Store,
+  fork: ForkPoint,
+  cursorName: string,
+  from: ForkPoint,
+  now = Date.now(),
+): Promise<Rewind> {
+  return withTransaction(store, async (tx) => {
+    const current = await lockCursor(tx, cursorName);
+    if (!sameCursor(current, from)) throw movedError(cursorName, from);
+    const undone = await takeChainEventsAfter(tx, fork.block);
+    await deleteTwinHistoryAfter(tx, fork.block);
+    await deleteChainNotificationsAfter(tx, fork.block);
+    const unconfirmedBatches = await unconfirmBatchesAfter(tx, fork.block);
+    await rebuildFromEventLog(tx, undone);
+    await setCursor(tx, { name: cursorName, lastProcessedBlock: fork.block, lastBlockHash: fork.hash }, now);
+    return { fork, undoneEvents: undone.length, unconfirmedBatches };
+  });
+}
+
+/**
+ * Whether the stored cursor is still at `point` (no cursor: nothing processed, `point.hash` null).
+ *
+ * @example
+ * if (!sameCursor(await lockCursor(tx, name), base)) throw movedError(name, base)
+ */
+export function sameCursor(
+  current: { lastProcessedBlock: number; lastBlockHash: string | null } | undefined,
+  point: ForkPoint,
+): boolean {
+  if (current === undefined) return point.hash === null;
+  return current.lastProcessedBlock === point.block && (current.lastBlockHash ?? null) === point.hash;
+}
+
+/**
+ * The error of a compare-and-set that found the cursor moved by another instance.
+ *
+ * @example
+ * throw movedError(cursorName, base)
+ */
+export function movedError(cursorName: string, from: ForkPoint): ChainMirrorError {
+  return new ChainMirrorError('Another instance moved the chain cursor.', {
+    details: `${cursorName} is no longer at block ${from.block}: nothing applied (the mirror's leader moves it)`,
   });
 }

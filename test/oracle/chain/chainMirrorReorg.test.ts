@@ -1,26 +1,37 @@
 import { expect } from 'chai';
-import { createChainMirror, type MirrorTimers } from '../../../oracle/src/chain/createChainMirror';
+import {
+  createChainMirror,
+  type ChainMirror,
+  type ChainMirrorOptions,
+  type MirrorTimers,
+} from '../../../oracle/src/chain/createChainMirror';
 import { ChainMirrorError } from '../../../oracle/src/chain/errors';
-import { getCursor } from '../../../oracle/src/index/cursor';
-import { notificationsFor } from '../../../oracle/src/index/notifications';
-import { openIndex, type Index } from '../../../oracle/src/index/openIndex';
-import { listStateChanges } from '../../../oracle/src/index/twinHistory';
-import { getTwin, listTwins } from '../../../oracle/src/index/twins';
+import { getCursor, getTwin, listStateChanges, listTwins, notificationsFor, type Store } from '../../../store/src';
 import { State } from '../../fixtures';
 import { waitUntil } from '../../helpers/brokers';
-import { tempDirectory } from '../index/tempIndex';
+import { createTestDatabase } from '../../helpers/store';
 import { CAST, mined } from './deployOnNode';
-import { CONFIRMATIONS, dump, startMirrorHarness, type MirrorHarness } from './mirrorHarness';
+import { CONFIRMATIONS, dump, outbox, startMirrorHarness, type MirrorHarness } from './mirrorHarness';
 
-/** Runs `work` with an index on a fresh temp file, closed and removed afterwards. */
-async function withFreshIndex(work: (index: Index) => Promise<void>): Promise<void> {
-  const temp = tempDirectory('twin-mirror-other-');
-  const index = openIndex(temp.file);
+/**
+ * Runs `work` with a store on a fresh test database and a maker of mirrors on it (`options` gives the harness's);
+ * every mirror is stopped (its lead released) and the store closed afterwards.
+ */
+async function withFreshStore(
+  options: (overrides: Partial<ChainMirrorOptions>) => ChainMirrorOptions,
+  work: (index: Store, mirror: (overrides?: Partial<ChainMirrorOptions>) => ChainMirror) => Promise<void>,
+): Promise<void> {
+  const index = await (await createTestDatabase()).open();
+  const mirrors: ChainMirror[] = [];
   try {
-    await work(index);
+    await work(index, (overrides = {}) => {
+      const made = createChainMirror(options({ index, ...overrides }));
+      mirrors.push(made);
+      return made;
+    });
   } finally {
-    index.close();
-    temp.remove();
+    for (const made of mirrors) await made.stop();
+    await index.close();
   }
 }
 
@@ -47,26 +58,26 @@ describe('oracle chain mirror: polling, refusals and reorganisations (a real Har
   });
 
   it('start() syncs at once and then on its injected timer; stop() ends the loop', async function () {
-    await withFreshIndex(async (index) => {
+    await withFreshStore(h.options, async (index, mirror) => {
       const scheduled: { callback: () => void; ms: number }[] = [];
       const cleared: unknown[] = [];
       const timers: MirrorTimers = {
         setTimeout: (callback, ms) => scheduled.push({ callback, ms }),
         clearTimeout: (handle) => void cleared.push(handle),
       };
-      const loop = createChainMirror(h.options({ index, timers, batchBlocks: 1_000 }));
+      const loop = mirror({ timers, batchBlocks: 1_000 });
       try {
         loop.start(1_000);
         expect(loop.running).to.equal(true);
         await waitUntil(() => scheduled.length === 1, 20_000, 'the first sync');
         expect(scheduled[0]!.ms).to.equal(1_000);
-        expect(listTwins(index).total).to.equal(3);
+        expect((await listTwins(index)).total).to.equal(3);
 
         await mined(h.registry.twins.connect(as(CAST.manufacturer)).list(h.ids[0]!, 5n));
         await h.node.mine(CONFIRMATIONS - 1);
         scheduled[0]!.callback();
         await waitUntil(() => scheduled.length === 2, 20_000, 'the second sync');
-        expect(getTwin(index, h.ids[0]!)).to.include({ forSale: true, price: 5n });
+        expect(await getTwin(index, h.ids[0]!)).to.include({ forSale: true, price: 5n });
 
         await loop.stop();
         expect(loop.running).to.equal(false);
@@ -93,8 +104,8 @@ describe('oracle chain mirror: polling, refusals and reorganisations (a real Har
 
   it('undoes a reorganisation deeper than its confirmation depth and re-applies the new chain', async function () {
     // A second index follows the head (1 confirmation): a reorganisation of one block is deep for it.
-    await withFreshIndex(async (shallowIndex) => {
-      const shallow = createChainMirror(h.options({ index: shallowIndex, confirmations: 1, batchBlocks: 1_000 }));
+    await withFreshStore(h.options, async (shallowIndex, mirror) => {
+      const shallow = mirror({ confirmations: 1, batchBlocks: 1_000 });
       await shallow.syncOnce();
       const maker = as(CAST.manufacturer);
       const device = h.ids[1]!;
@@ -103,8 +114,8 @@ describe('oracle chain mirror: polling, refusals and reorganisations (a real Har
       await mined(h.registry.twins.connect(as(CAST.security)).setState(device, State.Suspended, 'bafy-orphaned'));
       h.published.length = 0;
       await shallow.syncOnce();
-      expect(getTwin(shallowIndex, device)).to.include({ state: 'suspended', forSale: false, price: 0n });
-      expect(notificationsFor(shallowIndex, maker.address).at(-1)!.payload).to.deep.include({
+      expect(await getTwin(shallowIndex, device)).to.include({ state: 'suspended', forSale: false, price: 0n });
+      expect((await notificationsFor(shallowIndex, maker.address)).at(-1)!.payload).to.deep.include({
         reason: 'bafy-orphaned',
       });
       expect(h.published).to.have.length(1);
@@ -117,22 +128,25 @@ describe('oracle chain mirror: polling, refusals and reorganisations (a real Har
       expect(result.rewind!.fork.block).to.be.below(orphaned.blockNumber);
       expect(result.rewind!.undoneEvents).to.equal(3); // TwinListed, TwinStateChanged, TwinDelisted
       await h.expectMirrors(shallowIndex, device);
-      expect(getTwin(shallowIndex, device)).to.include({ state: 'active', forSale: true, price: 10n });
-      expect(listStateChanges(shallowIndex, device)).to.have.length(0);
-      const reasons = notificationsFor(shallowIndex, maker.address).map(
+      expect(await getTwin(shallowIndex, device)).to.include({ state: 'active', forSale: true, price: 10n });
+      expect(await listStateChanges(shallowIndex, device)).to.have.length(0);
+      const reasons = (await notificationsFor(shallowIndex, maker.address)).map(
         (row) => (row.payload as { reason?: string }).reason,
       );
       expect(reasons).to.not.include('bafy-orphaned');
-      const orphanedEvents = shallowIndex.db
-        .prepare('SELECT count(*) AS n FROM chain_events WHERE tx = ?')
-        .get(orphaned.hash);
-      expect(orphanedEvents).to.deep.include({ n: 0 });
+      const orphanedEvents = await shallowIndex.query('SELECT 1 FROM chain_events WHERE tx = $1', [
+        orphaned.hash.toLowerCase(),
+      ]);
+      expect(orphanedEvents.rowCount).to.equal(0);
+      // The live feed: the undone events stay (readers re-read by id), the new chain's follow.
+      const states = (await outbox(shallowIndex, ['state'])).map((event) => event.payload.block);
+      expect(states).to.include(orphaned.blockNumber + 1);
 
       // The main mirror (3 confirmations) never applied the orphaned blocks: nothing to undo there.
       const main = await h.settle();
       expect(main.rewind).to.equal(undefined);
       await h.expectMirrors(h.index, device);
-      const [mine, theirs] = [dump(h.index), dump(shallowIndex)];
+      const [mine, theirs] = [await dump(h.index), await dump(shallowIndex)];
       for (const table of [
         'twins',
         'twin_updates',
@@ -147,13 +161,14 @@ describe('oracle chain mirror: polling, refusals and reorganisations (a real Har
   });
 
   it('applies nothing from a range the chain reorganised while it was being read, then catches up', async function () {
-    await withFreshIndex(async (index) => {
+    await withFreshStore(h.options, async (index, mirror) => {
       const maker = as(CAST.manufacturer);
       const device = h.ids[1]!;
-      const plain = createChainMirror(h.options({ index, confirmations: 1, batchBlocks: 1_000 }));
+      const plain = mirror({ confirmations: 1, batchBlocks: 1_000 });
       await plain.syncOnce();
-      const before = getCursor(index, plain.cursorName)!;
-      expect(getTwin(index, device)).to.include({ forSale: true, price: 10n });
+      await plain.stop(); // its lead released: the racing mirror below leads
+      const before = (await getCursor(index, plain.cursorName))!;
+      expect(await getTwin(index, device)).to.include({ forSale: true, price: 10n });
 
       const snapshot = (await h.node.provider.send('evm_snapshot', [])) as string;
       await mined(h.registry.twins.connect(maker).delist(device));
@@ -176,18 +191,20 @@ describe('oracle chain mirror: polling, refusals and reorganisations (a real Har
           return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
         },
       });
-      const racing = createChainMirror(h.options({ provider, index, confirmations: 1, batchBlocks: 1_000 }));
+      const racing = mirror({ provider, confirmations: 1, batchBlocks: 1_000 });
       const error = await rejectionOf(racing.syncOnce());
       expect(armed).to.equal(false);
       expect(error).to.be.instanceOf(ChainMirrorError);
       expect(String(error)).to.include('changed while blocks were read');
-      expect(getCursor(index, plain.cursorName)).to.deep.include({ lastProcessedBlock: before.lastProcessedBlock });
-      expect(getTwin(index, device)).to.include({ forSale: true, price: 10n });
+      expect(await getCursor(index, plain.cursorName)).to.deep.include({
+        lastProcessedBlock: before.lastProcessedBlock,
+      });
+      expect(await getTwin(index, device)).to.include({ forSale: true, price: 10n });
 
       const result = await racing.syncOnce();
       expect(result.rewind).to.equal(undefined);
       expect(result.events).to.equal(1);
-      expect(getTwin(index, device)).to.include({ forSale: true, price: 11n });
+      expect(await getTwin(index, device)).to.include({ forSale: true, price: 11n });
       await h.expectMirrors(index, device);
     });
     expect(h.errors).to.deep.equal([]);

@@ -5,11 +5,10 @@ import {
   type ChainMirrorOptions,
 } from '../../../oracle/src/chain/createChainMirror';
 import type { StateChangeEvent } from '../../../oracle/src/chain/events';
-import { openIndex, type Index } from '../../../oracle/src/index/openIndex';
-import { getTwin, TWIN_STATES } from '../../../oracle/src/index/twins';
+import { getTwin, TWIN_STATES, type Store } from '../../../store/src';
 import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
 import { exampleDocuments, mintArguments } from '../../fixtures';
-import { tempDirectory } from '../index/tempIndex';
+import { createTestDatabase, type TestDatabase } from '../../helpers/store';
 import { CAST, deployOnNode, mintOnNode, type NodeRegistry } from './deployOnNode';
 import { startHardhatNode, type HardhatNode } from './hardhatNode';
 
@@ -38,53 +37,75 @@ const ORDER: Record<string, string> = {
   batches: 'id',
 };
 
-/** Every row of the chain-derived tables in a stable order (row ids left out), to compare two indexes. */
-export function dump(index: Index): Record<string, unknown[]> {
-  return Object.fromEntries(
-    TABLES.map((table) => [
-      table,
-      (index.db.prepare(`SELECT * FROM ${table} ORDER BY ${ORDER[table]}`).all() as Record<string, unknown>[]).map(
-        (row) => Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'id' || table === 'batches')),
-      ),
-    ]),
+/** Every row of the chain-derived tables in a stable order (row ids left out), to compare two databases. */
+export async function dump(index: Store): Promise<Record<string, unknown[]>> {
+  const tables = await Promise.all(
+    TABLES.map(async (table) => {
+      const { rows } = await index.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY ${ORDER[table]}`);
+      return [
+        table,
+        rows.map((row) =>
+          Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'id' || table === 'batches')),
+        ),
+      ] as const;
+    }),
   );
+  return Object.fromEntries(tables);
 }
 
 /** Row counts of the chain-derived tables. */
-export function counts(index: Index): Record<string, number> {
-  return Object.fromEntries(
-    TABLES.map((table) => [table, (index.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n]),
+export async function counts(index: Store): Promise<Record<string, number>> {
+  const tables = await Promise.all(
+    TABLES.map(async (table) => {
+      const { rows } = await index.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+      return [table, Number(rows[0]!.n)] as const;
+    }),
   );
+  return Object.fromEntries(tables);
 }
 
-/** A node with the registry deployed, an index on a temp file and a mirror of it with {@link CONFIRMATIONS}. */
+/** The outbox events of `kinds` in commit order: what every API instance's feed streams. */
+export async function outbox(
+  index: Store,
+  kinds: readonly string[] = ['chain', 'state', 'anchored'],
+): Promise<{ kind: string; deviceId: string | null; payload: Record<string, number> }[]> {
+  const { rows } = await index.query<{ kind: string; device_id: string | null; payload: Record<string, number> }>(
+    'SELECT kind, device_id, payload FROM events WHERE kind = ANY($1::text[]) ORDER BY seq',
+    [kinds],
+  );
+  return rows.map((row) => ({ kind: row.kind, deviceId: row.device_id, payload: row.payload }));
+}
+
+/** A node with the registry deployed, a test database and a mirror of it with {@link CONFIRMATIONS}. */
 export type MirrorHarness = {
   node: HardhatNode;
   registry: NodeRegistry;
   /** The example twins' mint arguments and DeviceIDs (0x + 64 hex). */
   minted: ReturnType<typeof mintArguments>[];
   ids: string[];
-  file: string;
-  index: Index;
+  database: TestDatabase;
+  index: Store;
   mirror: ChainMirror;
   /** What the mirrors built with {@link MirrorHarness.options} published and reported. */
   published: StateChangeEvent[];
   errors: unknown[];
   /** Mirror options on this node and deployment, the harness's index, clock and recorders, then `overrides`. */
   options(overrides?: Partial<ChainMirrorOptions>): ChainMirrorOptions;
-  /** Closes the index and mirror and opens them again on the same file (a restart). */
+  /** Closes the store and mirror and opens them again on the same database (a restart). */
   restart(): Promise<void>;
+  /** A mirror of this chain on a fresh database of its own (stopped and closed by {@link close}). */
+  fresh(overrides?: Partial<ChainMirrorOptions>): Promise<{ index: Store; mirror: ChainMirror }>;
   /** Mines until the last transaction has {@link CONFIRMATIONS}, then syncs `target` (default: the main mirror). */
   settle(target?: ChainMirror): ReturnType<ChainMirror['syncOnce']>;
   /** Asserts that `target`'s twin equals what the contract's `twinOf` returns. */
-  expectMirrors(target: Index, deviceId: string): Promise<void>;
+  expectMirrors(target: Store, deviceId: string): Promise<void>;
   /** Mints the example twins from the manufacturer, the second one listed at `secondPrice`. */
   mintExamples(secondPrice: bigint): Promise<Awaited<ReturnType<typeof mintOnNode>>[]>;
   close(): Promise<void>;
 };
 
 /**
- * Starts a Hardhat node, deploys the registry with its cast, and opens an index and a mirror.
+ * Starts a Hardhat node, deploys the registry with its cast, and opens a test database and a mirror.
  *
  * @example
  * before(async () => (harness = await startMirrorHarness())); after(() => harness.close())
@@ -98,15 +119,16 @@ export async function startMirrorHarness(): Promise<MirrorHarness> {
     await node.stop();
     throw error;
   }
-  const temp = tempDirectory('twin-mirror-');
+  const database = await createTestDatabase();
+  const extra: { index: Store; mirror: ChainMirror }[] = [];
   const minted = exampleDocuments().map((example) => mintArguments(example.document));
   const harness: MirrorHarness = {
     node,
     registry,
     minted,
     ids: minted.map((twin) => formatDeviceId(twin.deviceId)),
-    file: temp.file,
-    index: openIndex(temp.file),
+    database,
+    index: await database.open(),
     mirror: undefined as unknown as ChainMirror,
     published: [],
     errors: [],
@@ -123,9 +145,15 @@ export async function startMirrorHarness(): Promise<MirrorHarness> {
     }),
     async restart() {
       await harness.mirror.stop();
-      harness.index.close();
-      harness.index = openIndex(temp.file);
+      await harness.index.close();
+      harness.index = await database.open();
       harness.mirror = createChainMirror(harness.options());
+    },
+    async fresh(overrides = {}) {
+      const index = await (await createTestDatabase()).open();
+      const mirror = createChainMirror(harness.options({ index, ...overrides }));
+      extra.push({ index, mirror });
+      return { index, mirror };
     },
     async settle(target = harness.mirror) {
       await node.mine(CONFIRMATIONS - 1);
@@ -133,7 +161,7 @@ export async function startMirrorHarness(): Promise<MirrorHarness> {
     },
     async expectMirrors(target, deviceId) {
       const onChain = await registry.twins.twinOf(deviceId);
-      const twin = getTwin(target, deviceId);
+      const twin = await getTwin(target, deviceId);
       expect(twin, deviceId).to.not.equal(undefined);
       const { owner, deviceSigner, manufacturer, state, forSale, price, staticHash, updateCount, reviewRequested } =
         twin!;
@@ -169,8 +197,11 @@ export async function startMirrorHarness(): Promise<MirrorHarness> {
     },
     async close() {
       await harness.mirror?.stop();
-      harness.index.close();
-      temp.remove();
+      for (const other of extra.splice(0)) {
+        await other.mirror.stop();
+        await other.index.close();
+      }
+      await harness.index.close();
       await node.stop();
     },
   };
