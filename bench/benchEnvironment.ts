@@ -5,6 +5,7 @@ import type { Deployment } from '../twin-core/src/deployment/deployment';
 import { BENCH_CAST, deployBenchRegistry } from './chain/deployBenchRegistry';
 import { mintTwins, type MintFigures } from './chain/mintTwins';
 import { startBenchChain, type BenchChain } from './chain/startBenchChain';
+import { createBenchDatabases, type BenchDatabases } from './lib/benchDatabases';
 
 /** The simulation seed of every benchmark device (twins minted and messages signed from it). */
 export const BENCH_SEED = 'bench';
@@ -26,30 +27,44 @@ export type BenchChainSetup = {
   mints: MintFigures[];
 };
 
-/** A work directory and, once a section asks for it, the shared chain. */
+/** A work directory and, once a section asks for them, the shared chain and PostgreSQL server. */
 export type BenchEnvironment = {
   workDir: string;
+  /**
+   * The run's PostgreSQL (the store every oracle and API of the run uses): the embedded server under
+   * `<workDir>/postgres`, or the external server of `DATABASE_URL`; a database per oracle run.
+   */
+  databases: BenchDatabases;
   /** The chain with at least `twins` twins minted (started, deployed and minted on first use). */
   chainWith(twins: number): Promise<BenchChainSetup>;
-  /** Stops the chain and removes the work directory (unless kept). */
+  /** Stops the chain and the PostgreSQL server, and removes the work directory and databases (unless kept). */
   stop(options: { keepWork: boolean }): Promise<void>;
 };
 
 /**
- * Creates the benchmark's environment: a temporary work directory and a lazily started Hardhat node (JSON-RPC, own
- * process). Minting runs with automining off and `evm_mine` in bulk; afterwards the node mines a block every
- * {@link BLOCK_INTERVAL_MS} (`evm_setAutomine false` + `evm_setIntervalMining`).
+ * Creates the benchmark's environment: a temporary work directory, a lazily started Hardhat node (JSON-RPC, own
+ * process) and a lazily started PostgreSQL (embedded, or `databaseUrl`'s server). Minting runs with automining off
+ * and `evm_mine` in bulk; afterwards the node mines a block every {@link BLOCK_INTERVAL_MS}
+ * (`evm_setAutomine false` + `evm_setIntervalMining`).
  *
  * @example
- * const environment = createBenchEnvironment(log)
+ * const environment = createBenchEnvironment(log, { databaseUrl: process.env.DATABASE_URL })
  * const { chain, deploymentFile } = await environment.chainWith(10_000)
  */
-export function createBenchEnvironment(log: (line: string) => void): BenchEnvironment {
+export function createBenchEnvironment(
+  log: (line: string) => void,
+  options: { databaseUrl?: string } = {},
+): BenchEnvironment {
   const workDir = mkdtempSync(join(tmpdir(), 'twin-bench-'));
+  const databases = createBenchDatabases({
+    workDir,
+    ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
+  });
   let setup: Promise<BenchChainSetup> | undefined;
   let minting = Promise.resolve();
   return {
     workDir,
+    databases,
     async chainWith(twins) {
       setup ??= (async () => {
         const chain = await startBenchChain();
@@ -89,6 +104,7 @@ export function createBenchEnvironment(log: (line: string) => void): BenchEnviro
     },
     async stop({ keepWork }) {
       if (setup) await (await setup.catch(() => undefined))?.chain.stop();
+      await databases.stop({ keep: keepWork }).catch((error: Error) => log(`PostgreSQL stop failed: ${error.message}`));
       if (!keepWork) rmSync(workDir, { recursive: true, force: true });
     },
   };

@@ -6,6 +6,7 @@ import type { ApiBenchResult } from './api/runApiBench';
 import { createBenchEnvironment } from './benchEnvironment';
 import { deployRunAnchor } from './chain/deployRunAnchor';
 import type { GasBenchResult } from './gas/runGasBench';
+import type { BenchServerInfo } from './lib/benchDatabases';
 import { describeMachine, loadNow, type MachineInfo } from './lib/machine';
 import type { BenchOptions } from './options';
 import { SOAK_LOAD } from './options';
@@ -23,6 +24,11 @@ export type BenchResults = {
   command: string;
   options: Omit<BenchOptions, 'outDir'>;
   machine: MachineInfo;
+  /**
+   * The PostgreSQL server the oracles and APIs of the run shared (embedded, or `DATABASE_URL`'s), when a section used
+   * one.
+   */
+  store?: BenchServerInfo;
   /** The 1-minute load average when the run ended. */
   loadAverageAtEnd: number;
   durationSeconds: number;
@@ -41,7 +47,8 @@ const notSelected = (name: string) =>
 
 /**
  * Runs the selected sections in order (gas, agent, ingest, api, soak), each isolated from the others' failures, on a
- * shared chain started when first needed, and returns every figure with the table of targets.
+ * shared chain and a shared PostgreSQL (embedded, or the server of `DATABASE_URL`: a database per oracle run)
+ * started when first needed, and returns every figure with the table of targets.
  *
  * @example
  * const results = await runBench(parseBenchArguments(['--quick']), console.log)
@@ -51,8 +58,10 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   const generatedAt = new Date().toISOString();
   const machine = describeMachine();
   const selected = (name: string) => options.sections.includes(name as never);
-  const environment = createBenchEnvironment(log);
+  const databaseUrl = process.env.DATABASE_URL;
+  const environment = createBenchEnvironment(log, databaseUrl ? { databaseUrl } : {});
   const sections: Partial<BenchResults['sections']> = {};
+  let store: BenchServerInfo | undefined;
   try {
     sections.gas = selected('gas')
       ? await runSection(
@@ -99,6 +108,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
               minutes: options.soakMinutes,
               sampleEverySeconds: 10,
               workDir: environment.workDir,
+              databases: environment.databases,
               log,
             });
           },
@@ -106,6 +116,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         )
       : notSelected('soak');
   } finally {
+    store = await environment.databases.info().catch(() => undefined);
     await environment.stop({ keepWork: options.keepWork });
     if (options.keepWork) log(`work directory kept: ${environment.workDir}`);
   }
@@ -116,6 +127,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     command: `npm run bench --${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
     options: recorded,
     machine,
+    ...(store ? { store } : {}),
     loadAverageAtEnd: loadNow(),
     durationSeconds: Math.round((performance.now() - began) / 1000),
     sections: sections as BenchResults['sections'],

@@ -1,33 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { Store } from '../../store/src';
 import { startBroker } from '../ingest/startBroker';
+import type { BenchDatabase } from '../lib/benchDatabases';
 import { loadNow } from '../lib/machine';
-import { cpuShare, sampleProcess } from '../lib/processSample';
 import { profileWindow } from '../lib/profileWindow';
 import { spawnEntry } from '../lib/spawnEntry';
 import { round } from '../lib/stats';
-import type { ProfileSummary } from '../lib/summarizeCpuProfile';
-import type { LoadParameters, LoadResult } from './autocannonProcess';
+import { measureEndpoint, type EndpointFigures } from './measureEndpoint';
 import { startApiProcess } from './startApiProcess';
 
-/** One endpoint under load, with the API process's CPU and peak RSS meanwhile. */
-export type EndpointFigures = LoadResult & {
-  route: string;
-  /** Share of one core the API process used, and its CPU time per request, ms. */
-  apiCpuShare: number;
-  apiCpuMsPerRequest: number;
-  apiRssMiB: number;
-  /** Under `--profile`: where the API process's CPU time went during the measured run. */
-  profile?: ProfileSummary;
-};
+export type { EndpointFigures } from './measureEndpoint';
 
-/** What the index held while the API was measured, and where it came from. */
+/** What the store held while the API was measured, and where it came from. */
 export type ApiPopulation = {
   twins: number;
   snapshots: number;
   telemetryDevices: number;
-  /** How the index was filled. */
+  /** How the store was filled. */
   source: string;
   /** Whether a twin's view served its static document from IPFS (checked once before the load). */
   staticDocumentServed?: boolean;
@@ -41,6 +31,13 @@ export type ApiBenchResult = {
   twin: EndpointFigures;
   /** `GET /api/v1/twins?page=…`, a random page (20 twins, the default) per request. */
   page: EndpointFigures;
+  /**
+   * The baseline, same run, same load: a bare `node:http` server answering every twin path with one twin view's
+   * bytes (`bench/api/bareHttpProcess.ts`), measured after the API stopped.
+   */
+  bare: EndpointFigures;
+  /** The twin view's requests per second as a share of the bare server's (1: as fast as Node's HTTP stack alone). */
+  twinToBare: number;
   loadAverage: number;
 };
 
@@ -51,9 +48,11 @@ export type ApiBenchParameters = {
   oracleKey: string;
   /** Holds API_ROLE: the API's broker login. */
   apiKey: string;
-  /** An oracle data directory holding the twins (its index and IPFS store). */
+  /** An oracle data directory holding the twins' blobs (its IPFS store). */
   dataDir: string;
-  /** How the data directory was filled (recorded with the figures). */
+  /** The oracle's store holding the twins: the API gets it as `DATABASE_URL`. */
+  database: BenchDatabase;
+  /** How the store was filled (recorded with the figures). */
   source: string;
   workDir: string;
   connections: number;
@@ -64,40 +63,46 @@ export type ApiBenchParameters = {
   log: (line: string) => void;
 };
 
-function population(dataDir: string, source: string): { deviceIds: string[]; population: ApiPopulation } {
-  const db = new DatabaseSync(join(dataDir, 'index.sqlite'), { readOnly: true });
-  try {
-    const count = (sql: string) => Number((db.prepare(sql).get() as { n: number }).n);
-    const deviceIds = (db.prepare('SELECT device_id AS id FROM twins').all() as { id: string }[]).map((r) => r.id);
-    return {
-      deviceIds,
-      population: {
-        twins: deviceIds.length,
-        snapshots: count('SELECT count(*) AS n FROM snapshots'),
-        telemetryDevices: count('SELECT count(*) AS n FROM latest_telemetry'),
-        source,
-      },
-    };
-  } finally {
-    db.close();
-  }
+async function population(index: Store, source: string): Promise<{ deviceIds: string[]; population: ApiPopulation }> {
+  const count = async (sql: string) => Number((await index.query<{ n: number }>(sql)).rows[0]!.n);
+  const deviceIds = (await index.query<{ id: string }>('SELECT device_id AS id FROM twins')).rows.map((r) => r.id);
+  return {
+    deviceIds,
+    population: {
+      twins: deviceIds.length,
+      snapshots: await count('SELECT count(*)::float8 AS n FROM snapshots'),
+      telemetryDevices: await count('SELECT count(*)::float8 AS n FROM latest_telemetry'),
+      source,
+    },
+  };
 }
 
+const log = (parameters: ApiBenchParameters, figures: EndpointFigures) =>
+  parameters.log(
+    `  ${figures.route}: ${figures.perSecond} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, ` +
+      `${figures.non2xx} non-2xx, ${figures.errors} errors`,
+  );
+
 /**
- * Measures the API on a populated oracle data directory: runs it with its oracle (`npm run api -- --with-oracle`)
- * in one process, then drives `GET /api/v1/twins/:deviceId` (a random twin each time) and `GET /api/v1/twins?page=…`
- * (a random page) with autocannon from another process, one endpoint after the other.
+ * Measures the API on a populated store: runs it with its oracle (`npm run api -- --with-oracle`, the run's database
+ * as `DATABASE_URL`, the oracle data directory's IPFS store) in one process, then drives `GET /api/v1/twins/:deviceId`
+ * (a random twin each time) and `GET /api/v1/twins?page=…` (a random page) with autocannon from another process, one
+ * endpoint after the other; then, the API stopped, a bare `node:http` server answering the twin paths with one twin
+ * view's bytes, under the same load: the ratio of the two is the API's cost beside Node's HTTP stack.
  *
  * @example
- * const api = await runApiBench({ rpcUrl, deploymentFile, oracleKey, dataDir, source, workDir, connections: 10, durationSeconds: 10, log })
+ * const api = await runApiBench({ rpcUrl, deploymentFile, oracleKey, apiKey, dataDir, database, source, workDir, connections: 10, durationSeconds: 10, log })
  */
 export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBenchResult> {
-  const { deviceIds, population: filled } = population(parameters.dataDir, parameters.source);
+  const index = await parameters.database.open({ schema: 'check' });
+  const { deviceIds, population: filled } = await population(index, parameters.source).finally(() => index.close());
+  if (deviceIds.length === 0) throw new Error(`the store ${parameters.database.name} holds no twin`);
   const broker = await startBroker('aedes', {
     rpcUrl: parameters.rpcUrl,
     deploymentFile: parameters.deploymentFile,
-    indexFile: join(parameters.dataDir, 'index.sqlite'),
+    databaseUrl: parameters.database.url,
   });
+  const load = { workDir: parameters.workDir, connections: parameters.connections, durationSeconds: parameters.durationSeconds };
   try {
     const api = await startApiProcess({
       rpcUrl: parameters.rpcUrl,
@@ -106,73 +111,66 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
       oracleKey: parameters.oracleKey,
       apiKey: parameters.apiKey,
       dataDir: parameters.dataDir,
+      databaseUrl: parameters.database.url,
       twins: filled.twins,
       env: { ORACLE_MQTT_PROTOCOL_VERSION: '4', ORACLE_MQTT_SHARED: 'false', ORACLE_MAX_CLOCK_SKEW_SECONDS: '86400' },
       profiler: parameters.profileDir !== undefined,
     });
-    const profiler = parameters.profileDir ? profileWindow(api.process) : undefined;
+    const profiler = parameters.profileDir
+      ? { window: profileWindow(api.process), profileDir: parameters.profileDir }
+      : undefined;
     if (parameters.profileDir) mkdirSync(parameters.profileDir, { recursive: true });
+    let twin: EndpointFigures;
+    let page: EndpointFigures;
+    const bodyFile = join(parameters.workDir, 'api-twin-view.json');
     try {
       const sample = await fetch(`${api.origin}/api/v1/twins/${deviceIds[0]}`);
-      const view = (await sample.json()) as { static?: unknown };
+      const body = Buffer.from(await sample.arrayBuffer());
+      const view = JSON.parse(body.toString('utf8')) as { static?: unknown };
       filled.staticDocumentServed = sample.status === 200 && view.static !== null && view.static !== undefined;
+      writeFileSync(bodyFile, body);
+      const twinPaths = deviceIds.map((id) => `/api/v1/twins/${id}`);
       const pages = Math.max(1, Math.ceil(filled.twins / 20));
-      const routes = {
-        twin: deviceIds.map((id) => `/api/v1/twins/${id}`),
-        page: Array.from({ length: pages }, (_, i) => `/api/v1/twins?page=${i + 1}`),
-      };
-      const figures: Partial<Record<keyof typeof routes, EndpointFigures>> = {};
-      for (const [name, paths] of Object.entries(routes) as [keyof typeof routes, string[]][]) {
-        const pathsFile = join(parameters.workDir, `api-${name}-paths.json`);
-        writeFileSync(pathsFile, JSON.stringify(paths));
-        const load: LoadParameters = {
-          origin: api.origin,
-          pathsFile,
-          connections: parameters.connections,
-          durationSeconds: parameters.durationSeconds,
-        };
-        const driver = spawnEntry({ entry: 'bench/api/autocannonProcess.ts', args: [JSON.stringify(load)] });
-        const isMeasuring = (m: unknown) => ((m as { type?: string }).type === 'measuring' ? true : undefined);
-        await driver.waitFor(isMeasuring, 5 * 60_000, `autocannon warm-up on ${name}`);
-        await profiler?.start();
-        const before = sampleProcess(api.process.pid);
-        let peakRss = before?.rssMiB ?? Number.NaN;
-        const sample = () => (peakRss = Math.max(peakRss, sampleProcess(api.process.pid)?.rssMiB ?? 0));
-        const sampler = setInterval(sample, 500);
-        const result = await driver
-          .waitFor(
-            (m) => ((m as { type?: string }).type === 'result' ? (m as { result: LoadResult }).result : undefined),
-            10 * 60_000,
-            `autocannon on ${name}`,
-          )
-          .finally(() => clearInterval(sampler));
-        const after = sampleProcess(api.process.pid);
-        const profile = profiler && (await profiler.stop(join(parameters.profileDir!, `api-${name}.cpuprofile`)));
-        const route = name === 'twin' ? 'GET /api/v1/twins/:deviceId' : 'GET /api/v1/twins?page=…';
-        const cpuMs = before && after ? after.cpuMs - before.cpuMs : Number.NaN;
-        figures[name] = {
-          route,
-          ...result,
-          apiCpuShare: round(cpuShare(before, after), 2),
-          apiCpuMsPerRequest: round(cpuMs / Math.max(1, result.requests), 2),
-          apiRssMiB: round(peakRss),
-          ...(profile ? { profile } : {}),
-        };
-        parameters.log(
-          `  ${route}: ${result.perSecond} req/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ` +
-            `${result.non2xx} non-2xx, ${result.errors} errors`,
-        );
-      }
+      const endpoint = { origin: api.origin, pid: api.process.pid, ...load, ...(profiler ? { profiler } : {}) };
+      twin = await measureEndpoint({ ...endpoint, name: 'twin', route: 'GET /api/v1/twins/:deviceId', paths: twinPaths });
+      log(parameters, twin);
+      page = await measureEndpoint({
+        ...endpoint,
+        name: 'page',
+        route: 'GET /api/v1/twins?page=…',
+        paths: Array.from({ length: pages }, (_, i) => `/api/v1/twins?page=${i + 1}`),
+      });
+      log(parameters, page);
+    } finally {
       await api.stop();
+    }
+    const server = spawnEntry({ entry: 'bench/api/bareHttpProcess.ts', args: [bodyFile] });
+    try {
+      const { port } = await server.waitFor(
+        (m) => ((m as { type?: string }).type === 'ready' ? (m as { port: number }) : undefined),
+        60_000,
+        'the bare node:http server',
+      );
+      const bare = await measureEndpoint({
+        ...load,
+        name: 'bare',
+        route: 'bare node:http, one twin view',
+        origin: `http://127.0.0.1:${port}`,
+        pid: server.pid,
+        paths: deviceIds.map((id) => `/api/v1/twins/${id}`),
+      });
+      log(parameters, bare);
       return {
         population: filled,
         connections: parameters.connections,
-        twin: figures.twin!,
-        page: figures.page!,
+        twin,
+        page,
+        bare,
+        twinToBare: round(twin.perSecond / Math.max(1e-9, bare.perSecond), 3),
         loadAverage: loadNow(),
       };
     } finally {
-      await api.stop();
+      await server.kill(5_000);
     }
   } finally {
     await broker.stop();

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { freePort, pollUntil, waitForPort } from '../lib/ports';
 import { spawnEntry, type EntryProcess } from '../lib/spawnEntry';
 
@@ -12,8 +13,10 @@ export type StartApiProcessParameters = {
   oracleKey: string;
   /** Holds API_ROLE: the API's broker login (`API_MQTT_KEY`). */
   apiKey: string;
-  /** The oracle data directory to serve (its index and embedded IPFS store). */
+  /** The oracle data directory (its embedded IPFS store; the API's own files go under `<dataDir>/api`). */
   dataDir: string;
+  /** The store to serve: the oracle in the API's process and the API share it (`DATABASE_URL`). */
+  databaseUrl: string;
   /** Wait until the API lists at least this many twins. */
   twins: number;
   /** Extra environment (e.g. the MQTT protocol of the oracle for aedes). */
@@ -23,12 +26,12 @@ export type StartApiProcessParameters = {
 };
 
 /**
- * Runs `api/src/cli.ts --with-oracle` (what `npm run api -- --with-oracle` runs) on a free port, serving the oracle
- * data directory `dataDir`, with the per-client rate limit raised out of the way (autocannon is one client: the
- * default 600 a minute would answer 429), and waits until it lists `twins` twins.
+ * Runs `api/src/cli.ts --with-oracle` (what `npm run api -- --with-oracle` runs) on a free port, on the store of
+ * `databaseUrl` and the oracle data directory `dataDir`, with the per-client rate limit raised out of the way
+ * (autocannon is one client: the default 600 a minute would answer 429), and waits until it lists `twins` twins.
  *
  * @example
- * const api = await startApiProcess({ rpcUrl, mqttUrl, deploymentFile, oracleKey, dataDir, twins: 10_000 })
+ * const api = await startApiProcess({ rpcUrl, mqttUrl, deploymentFile, oracleKey, apiKey, dataDir, databaseUrl, twins: 10_000 })
  */
 export async function startApiProcess(parameters: StartApiProcessParameters): Promise<ApiProcess> {
   const port = await freePort();
@@ -38,12 +41,13 @@ export async function startApiProcess(parameters: StartApiProcessParameters): Pr
     profiler: parameters.profiler ?? false,
     env: {
       ...process.env,
+      DATABASE_URL: parameters.databaseUrl,
       RPC_URL: parameters.rpcUrl,
       MQTT_URL: parameters.mqttUrl,
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
       API_DEPLOYMENT_FILE: parameters.deploymentFile,
-      API_ORACLE_DATA_DIR: parameters.dataDir,
+      API_DATA_DIR: join(parameters.dataDir, 'api'),
       API_RATE_LIMIT_PER_MINUTE: String(2 ** 31 - 1),
       ORACLE_ORACLE_KEY: parameters.oracleKey,
       ORACLE_DEPLOYMENT_FILE: parameters.deploymentFile,

@@ -2,18 +2,17 @@
  * The embedded MQTT broker (aedes, `system/embeddedBroker.ts`) alone in a child process, so that its CPU and memory
  * are its own, with the authentication and authorisation `npm start` runs (`startChainBackedBroker`): every client
  * logs in with a signed token the chain vouches for, and every publish and subscription is held to the ACL. Twins
- * come from the oracle's index (`indexFile`, opened read-only beside the oracle, as the API does) when given, else
- * from the chain.
+ * come from the chain mirror in the oracle's store (with `mirror`: the database of `DATABASE_URL`, the run's, read
+ * through a pool of its own as every instance does), else from the chain.
  *
  * argv[2]: the port; argv[3]: {@link AedesProcessOptions} as JSON. Reports `{ type: 'ready', url }` over IPC; answers
  * `{ type: 'stats' }` with `{ type: 'stats', stats }` (the authoriser's counters); stops on `{ type: 'stop' }`, SIGTERM
  * or when the parent goes away.
  *
  * @example
- * spawnEntry({ entry: 'bench/ingest/aedesProcess.ts', args: ['1883', JSON.stringify({ rpcUrl, deploymentFile })] })
+ * spawnEntry({ entry: 'bench/ingest/aedesProcess.ts', args: ['1883', JSON.stringify({ rpcUrl, deploymentFile, mirror: true })], env: { ...process.env, DATABASE_URL } })
  */
-import { existsSync } from 'node:fs';
-import { openIndex, type Index } from '../../oracle/src/index/openIndex';
+import { openStore, type Store } from '../../store/src';
 import { startChainBackedBroker } from '../../system/embeddedBroker';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import type { BrokerLimits } from '../../broker/src';
@@ -22,27 +21,29 @@ import type { BrokerLimits } from '../../broker/src';
 export type AedesProcessOptions = {
   rpcUrl: string;
   deploymentFile: string;
-  /** The oracle's `index.sqlite` (the chain mirror the broker reads twins from, as in `npm start`). */
-  indexFile?: string;
+  /**
+   * Read twins from the oracle's store, the database of `DATABASE_URL` (already migrated): the chain mirror, as in
+   * `npm start`. The URL comes through the environment, not the command line, which any user can read.
+   */
+  mirror?: boolean;
   limits?: Partial<BrokerLimits>;
 };
 
 async function main(): Promise<void> {
   const port = Number(process.argv[2] ?? 0);
   const options = JSON.parse(process.argv[3] ?? '{}') as AedesProcessOptions;
-  let index: Index | undefined;
-  const mirror = () => {
-    if (index === undefined && options.indexFile !== undefined && existsSync(options.indexFile)) {
-      index = openIndex(options.indexFile);
-    }
-    return index;
-  };
+  const databaseUrl = process.env.DATABASE_URL;
+  if (options.mirror === true && (databaseUrl === undefined || databaseUrl === '')) {
+    throw new Error('mirror: true needs DATABASE_URL (the oracle store the broker reads twins from)');
+  }
+  const index: Store | undefined =
+    options.mirror === true ? await openStore({ databaseUrl: databaseUrl!, poolSize: 2, schema: 'check' }) : undefined;
   const broker = await startChainBackedBroker({
     host: '127.0.0.1',
     port,
     rpcUrl: options.rpcUrl,
     deployment: readDeployment(options.deploymentFile),
-    index: mirror,
+    ...(index === undefined ? {} : { index: () => index }),
     ...(options.limits ? { limits: options.limits } : {}),
     log: (level, message, fields) => level === 'warn' && process.stderr.write(`${JSON.stringify({ message, ...fields })}\n`),
   });
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await broker.stop().catch(() => undefined);
-    index?.close();
+    await index?.close().catch(() => undefined);
     process.exit(0);
   };
   process.on('message', (message: { type?: string }) => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { BrokerAuthStats } from '../../broker/src';
+import type { BenchDatabase } from '../lib/benchDatabases';
 import { BENCH_SEED } from '../benchEnvironment';
 import { brokerUsername } from '../../twin-core/src/broker/principal';
 import type { Hex } from '../../twin-core/src/encoding/hex';
@@ -36,8 +37,10 @@ export type IngestRunParameters = {
   oracleKey: string;
   /** Twins on chain: the oracle starts once its mirror holds them all. */
   twinsOnChain: number;
-  /** The oracle's directory: new, or holding only a mirrored index (`seedFromTemplate`). */
+  /** The oracle's directory (journal, IPFS store): new. */
   dataDir: string;
+  /** The oracle's store: a new database, or a copy of the mirror template (`seedFromTemplate`). */
+  database: BenchDatabase;
   /** Rate of the paced snapshot phase, snapshots per second. */
   pacedRatePerSecond: number;
   /** CPU-profile the oracle from the first published message to the last completion, into this `.cpuprofile`. */
@@ -72,25 +75,29 @@ export type IngestRunResult = {
 };
 
 /**
- * One ingest run: starts the broker, the oracle (own process, new data directory) and the publisher (own process),
- * waits until the oracle mirrors every twin, then publishes the prepared phases in order (static documents,
- * telemetry at full speed, snapshots at full speed, snapshots at `pacedRatePerSecond`), each carried end to end
- * before the next; stops everything and returns the figures. The data directory is kept (the API benchmark reads it).
+ * One ingest run: starts the broker, the oracle (own process, new data directory, the run's database as
+ * `DATABASE_URL`) and the publisher (own process), waits until the oracle mirrors every twin, then publishes the
+ * prepared phases in order (static documents, telemetry at full speed, snapshots at full speed, snapshots at
+ * `pacedRatePerSecond`), each carried end to end before the next, following completions in the database through a
+ * store of the benchmark's own; stops everything and returns the figures. The data directory and the database are
+ * kept (the API benchmark serves them).
  *
  * @example
- * const run = await measureIngestRun({ broker: 'aedes', devices: 1000, prepared, chain, deploymentFile, oracleKey, twinsOnChain: 10_000, dataDir, pacedRatePerSecond: 500, log })
+ * const run = await measureIngestRun({ broker: 'aedes', devices: 1000, prepared, chain, deploymentFile, oracleKey, twinsOnChain: 10_000, dataDir, database, pacedRatePerSecond: 500, log })
  */
 export async function measureIngestRun(parameters: IngestRunParameters): Promise<IngestRunResult> {
   const { log } = parameters;
   const broker = await startBroker(parameters.broker, {
     rpcUrl: parameters.chain.url,
     deploymentFile: parameters.deploymentFile,
-    indexFile: join(parameters.dataDir, 'index.sqlite'),
+    databaseUrl: parameters.database.url,
     fleetDevices: parameters.devices,
   });
   const oracleUsername = brokerUsername({ kind: 'oracle', id: privateKeyToAddress(parameters.oracleKey as Hex) });
   const stops: (() => Promise<void>)[] = [() => broker.stop()];
   try {
+    const index = await parameters.database.open({ schema: 'check' });
+    stops.push(() => index.close());
     mkdirSync(parameters.dataDir, { recursive: true });
     if (parameters.profileFile) mkdirSync(dirname(parameters.profileFile), { recursive: true });
     const started = Date.now();
@@ -102,6 +109,7 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
           oracleKey: parameters.oracleKey,
           deploymentFile: parameters.deploymentFile,
           dataDir: parameters.dataDir,
+          databaseUrl: parameters.database.url,
         }),
         // A broker with logins: the share group is a secret (oracle/src/config.ts, loadOracleConfig).
         ...(broker.passwordLogin
@@ -153,7 +161,7 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
         ...(phase === 'paced' ? { ratePerSecond: parameters.pacedRatePerSecond } : {}),
         publisher,
         oracle,
-        dataDir: parameters.dataDir,
+        index,
         pids: { broker: broker.pid, chain: parameters.chain.pid, publisher: publisher.pid },
       });
       phases[phase] = figures;

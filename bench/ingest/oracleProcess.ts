@@ -1,12 +1,13 @@
 /**
  * The oracle alone in a child process (what `npm run oracle` runs: `loadOracleConfig` from the environment, then
  * `runOracle`), reporting over IPC so the benchmark can follow it without sharing its CPU or memory:
- * `{ type: 'ready' }`, then every 500 ms `{ type: 'stats', … }` (the oracle's counters, twins in its index, its own
+ * `{ type: 'ready' }`, then every 500 ms `{ type: 'stats', … }` (the oracle's counters, twins in its store, its own
  * RSS and CPU); on `{ type: 'stop' }` it stops the oracle (closing the open batch) and answers `{ type: 'stopped' }`.
- * Warnings and errors go to stderr as JSON lines.
+ * Warnings and errors go to stderr as JSON lines. The store is the oracle's own (`runOracle` starts it from the
+ * environment): the benchmark passes the run's database as `DATABASE_URL`.
  *
  * @example
- * spawnEntry({ entry: 'bench/ingest/oracleProcess.ts', env: { ...process.env, ORACLE_ORACLE_KEY: key, … } })
+ * spawnEntry({ entry: 'bench/ingest/oracleProcess.ts', env: { ...process.env, DATABASE_URL: url, ORACLE_ORACLE_KEY: key, … } })
  */
 import { loadOracleConfig } from '../../oracle/src/config';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
@@ -16,7 +17,7 @@ export type OracleProcessStats = {
   type: 'stats';
   at: number;
   stats: ReturnType<RunningOracle['stats']>;
-  /** Twins the chain mirror has put in the index. */
+  /** Twins the chain mirror has put in the store. */
   twins: number;
   rssMiB: number;
   heapUsedMiB: number;
@@ -32,7 +33,16 @@ async function main(): Promise<void> {
   const oracle = await runOracle(config, (level, message, fields) => {
     if (level !== 'info') process.stderr.write(`${JSON.stringify({ level, message, ...fields })}\n`);
   });
-  const twins = oracle.index.statement('SELECT count(*) AS n FROM twins');
+  let twins = 0;
+  let counting: Promise<void> | undefined;
+  // The mirror's twin count, read from the store at most one query at a time (the report itself never waits).
+  const countTwins = () =>
+    (counting ??= oracle.index
+      .query<{ n: number }>({ name: 'bench.countTwins', text: 'SELECT count(*)::float8 AS n FROM twins' })
+      .then(({ rows }) => void (twins = Number(rows[0]!.n)))
+      .catch((error: Error) => void process.stderr.write(`twin count failed: ${error.message}\n`))
+      .finally(() => (counting = undefined)));
+  await countTwins();
   const report = () => {
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
@@ -40,18 +50,22 @@ async function main(): Promise<void> {
       type: 'stats',
       at: Date.now(),
       stats: oracle.stats(),
-      twins: Number((twins.get() as { n: number }).n),
+      twins,
       rssMiB: memory.rss / 2 ** 20,
       heapUsedMiB: memory.heapUsed / 2 ** 20,
       cpuMs: (cpu.user + cpu.system) / 1000,
     } satisfies OracleProcessStats);
   };
-  const timer = setInterval(report, 500);
+  const timer = setInterval(() => {
+    report();
+    void countTwins();
+  }, 500);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
+    await counting;
     report();
     await oracle.stop().catch((error: Error) => process.stderr.write(`oracle stop failed: ${error.message}\n`));
     process.send?.({ type: 'stopped', stats: oracle.stats() });

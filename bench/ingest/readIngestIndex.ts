@@ -1,9 +1,9 @@
-import { DatabaseSync } from 'node:sqlite';
+import type { Store } from '../../store/src';
 
 /** A moment something completed end to end, and how many messages it completed. */
 export type Completion = { at: number; count: number };
 
-/** What the oracle's index says a run completed, read without disturbing the oracle (read-only, WAL). */
+/** What the store says a run completed, read beside the oracle (its own connections, committed rows only). */
 export type IngestIndexReading = {
   /** Telemetry batches stored on IPFS and recorded, by the time they were recorded. */
   telemetry: Completion[];
@@ -11,72 +11,56 @@ export type IngestIndexReading = {
   batches: Completion[];
   /** Confirmation time of each snapshot in a confirmed batch, by `deviceId:seq`. */
   anchoredAt: Map<string, number>;
-  /** Snapshots in the index, anchored or not. */
+  /** Snapshots in the store, anchored or not. */
   snapshots: number;
 };
 
+const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
+
 /**
- * Reads the completions of a run from the oracle's SQLite index (`index.sqlite` in its data directory), opened
- * read-only while the oracle writes it.
+ * Reads the completions of a run from the oracle's store (the PostgreSQL database it writes): telemetry batches by
+ * the time they were recorded, confirmed batches by confirmation time and, with `snapshots`, each anchored snapshot's
+ * confirmation time (through its unique batch membership).
  *
  * @example
- * const reading = readIngestIndex('/tmp/bench/oracle-aedes-1000/index.sqlite', { snapshots: true })
+ * const store = await database.open()
+ * const reading = await readIngestIndex(store, { snapshots: true })
  */
-export function readIngestIndex(file: string, what: { snapshots: boolean }): IngestIndexReading {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    db.exec('PRAGMA busy_timeout = 5000');
-    const telemetry = (
-      db
-        .prepare('SELECT created_at AS at, message_count AS count FROM telemetry_batches ORDER BY created_at')
-        .all() as {
-        at: number;
-        count: number;
-      }[]
-    ).map((row) => ({ at: Number(row.at), count: Number(row.count) }));
-    const batches = (
-      db
-        .prepare(
-          `SELECT confirmed_at AS at, leaf_count AS count FROM batches
-           WHERE status = 'confirmed' AND confirmed_at IS NOT NULL ORDER BY confirmed_at`,
-        )
-        .all() as { at: number; count: number }[]
-    ).map((row) => ({ at: Number(row.at), count: Number(row.count) }));
-    const anchoredAt = new Map<string, number>();
-    if (what.snapshots) {
-      const rows = db
-        .prepare(
-          `SELECT s.device_id AS deviceId, s.seq AS seq, b.confirmed_at AS at FROM snapshots s
-           JOIN batches b ON b.id = s.batch_id WHERE b.status = 'confirmed' AND b.confirmed_at IS NOT NULL`,
-        )
-        .all() as { deviceId: string; seq: number; at: number }[];
-      for (const row of rows) anchoredAt.set(`${row.deviceId}:${Number(row.seq)}`, Number(row.at));
-    }
-    const snapshots = Number((db.prepare('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n);
-    return { telemetry, batches, anchoredAt, snapshots };
-  } finally {
-    db.close();
+export async function readIngestIndex(store: Store, what: { snapshots: boolean }): Promise<IngestIndexReading> {
+  const telemetry = (
+    await store.query<{ at: number; count: number }>(
+      `SELECT ${ms('created_at')} AS at, message_count AS count FROM telemetry_batches ORDER BY created_at`,
+    )
+  ).rows.map((row) => ({ at: Number(row.at), count: Number(row.count) }));
+  const batches = (
+    await store.query<{ at: number; count: number }>(
+      `SELECT ${ms('confirmed_at')} AS at, leaf_count AS count FROM batches
+       WHERE status = 'confirmed' AND confirmed_at IS NOT NULL ORDER BY confirmed_at`,
+    )
+  ).rows.map((row) => ({ at: Number(row.at), count: Number(row.count) }));
+  const anchoredAt = new Map<string, number>();
+  if (what.snapshots) {
+    const { rows } = await store.query<{ device_id: string; seq: number; at: number }>(
+      `SELECT m.device_id, m.seq, ${ms('b.confirmed_at')} AS at FROM batch_members m
+       JOIN batches b ON b.id = m.batch_id WHERE b.status = 'confirmed' AND b.confirmed_at IS NOT NULL`,
+    );
+    for (const row of rows) anchoredAt.set(`${row.device_id}:${Number(row.seq)}`, Number(row.at));
   }
+  const { rows } = await store.query<{ n: number }>('SELECT count(*)::float8 AS n FROM snapshots');
+  return { telemetry, batches, anchoredAt, snapshots: Number(rows[0]!.n) };
 }
 
 /**
  * Counts what completed so far, cheaply (for polling): telemetry messages recorded, snapshots anchored.
  *
  * @example
- * const { telemetry, anchored } = countCompleted(indexFile)
+ * const { telemetry, anchored } = await countCompleted(store)
  */
-export function countCompleted(file: string): { telemetry: number; anchored: number } {
-  const db = new DatabaseSync(file, { readOnly: true });
-  try {
-    db.exec('PRAGMA busy_timeout = 5000');
-    const telemetry = db.prepare('SELECT coalesce(sum(message_count), 0) AS n FROM telemetry_batches').get() as {
-      n: number;
-    };
-    const anchored = db
-      .prepare(`SELECT coalesce(sum(leaf_count), 0) AS n FROM batches WHERE status = 'confirmed'`)
-      .get() as { n: number };
-    return { telemetry: Number(telemetry.n), anchored: Number(anchored.n) };
-  } finally {
-    db.close();
-  }
+export async function countCompleted(store: Store): Promise<{ telemetry: number; anchored: number }> {
+  const { rows } = await store.query<{ telemetry: number; anchored: number }>({
+    name: 'bench.countCompleted',
+    text: `SELECT (SELECT coalesce(sum(message_count), 0) FROM telemetry_batches)::float8 AS telemetry,
+                  (SELECT coalesce(sum(leaf_count), 0) FROM batches WHERE status = 'confirmed')::float8 AS anchored`,
+  });
+  return { telemetry: Number(rows[0]!.telemetry), anchored: Number(rows[0]!.anchored) };
 }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import type { Store } from '../../store/src';
 import { loadNow } from '../lib/machine';
 import { pollUntil } from '../lib/ports';
 import { cpuShare, sampleProcess, type ProcessSample } from '../lib/processSample';
@@ -40,8 +40,8 @@ export type RunIngestPhaseParameters = {
   ratePerSecond?: number;
   publisher: EntryProcess;
   oracle: OracleProcess;
-  /** The oracle's data directory (its `index.sqlite` is read). */
-  dataDir: string;
+  /** The oracle's store (its PostgreSQL database), read for what completed. */
+  index: Store;
   /** Other processes whose CPU share is recorded (broker, chain, publisher…), by name. */
   pids: Record<string, number>;
   /** Give up when nothing completes for this long after publishing ended (default 60 s). */
@@ -54,23 +54,22 @@ function isPublished(message: unknown): PublishedPhase | undefined {
 
 /**
  * Publishes one phase's prepared messages and waits until the oracle has carried them end to end: telemetry stored
- * on IPFS in a batch and recorded in the index; snapshots in a batch whose anchoring transaction is final; static
- * documents accepted. Then reads the index for throughput and latency.
+ * on IPFS in a batch and recorded in the store; snapshots in a batch whose anchoring transaction is final; static
+ * documents accepted. Then reads the store for throughput and latency.
  *
  * @example
- * const figures = await runIngestPhase({ phase: 'snapshots', messagesDirectory, publisher, oracle, dataDir, pids })
+ * const figures = await runIngestPhase({ phase: 'snapshots', messagesDirectory, publisher, oracle, index, pids })
  */
 export async function runIngestPhase(parameters: RunIngestPhaseParameters): Promise<PhaseFigures> {
-  const { phase, publisher, oracle, dataDir } = parameters;
-  const indexFile = join(dataDir, 'index.sqlite');
+  const { phase, publisher, oracle, index } = parameters;
   const snapshots = phase === 'snapshots' || phase === 'paced';
-  const completedNow = () => {
+  const completedNow = async () => {
     if (phase === 'static') return oracle.latest().stats.accepted;
-    const counts = countCompleted(indexFile);
+    const counts = await countCompleted(index);
     return phase === 'telemetry' ? counts.telemetry : counts.anchored;
   };
   const acceptedBefore = oracle.latest().stats.accepted;
-  const baseline = completedNow();
+  const baseline = await completedNow();
   const pids = { oracle: oracle.pid, ...parameters.pids };
   const before: Record<string, ProcessSample | undefined> = {};
   for (const [name, pid] of Object.entries(pids)) before[name] = sampleProcess(pid);
@@ -83,18 +82,20 @@ export async function runIngestPhase(parameters: RunIngestPhaseParameters): Prom
   });
   const published = await publisher.waitFor(isPublished, 30 * 60_000, `the ${phase} phase to be published`);
   // Progress: something completed, or the oracle accepted more (completions may come in bunches).
-  const progressNow = () => completedNow() + oracle.latest().stats.accepted;
-  let progress = { count: progressNow(), at: Date.now() };
+  let completed = await completedNow();
+  let progress = { count: completed + oracle.latest().stats.accepted, at: Date.now() };
   const stallMs = parameters.stallMs ?? 60_000;
-  const complete = await pollUntil(
-    () => {
-      const count = progressNow();
+  await pollUntil(
+    async () => {
+      completed = await completedNow();
+      const count = completed + oracle.latest().stats.accepted;
       if (count > progress.count) progress = { count, at: Date.now() };
-      return completedNow() - baseline >= published.count || Date.now() - progress.at > stallMs;
+      return completed - baseline >= published.count || Date.now() - progress.at > stallMs;
     },
     60 * 60_000,
     250,
-  ).then(() => completedNow() - baseline >= published.count);
+  );
+  const complete = (await completedNow()) - baseline >= published.count;
 
   const cpu: Record<string, number> = {};
   for (const [name, pid] of Object.entries(pids)) cpu[name] = round(cpuShare(before[name], sampleProcess(pid)), 2);
@@ -106,16 +107,20 @@ export async function runIngestPhase(parameters: RunIngestPhaseParameters): Prom
     const deltas = points.map((point, i) => ({ at: point.at, count: point.count - (points[i - 1]?.count ?? 0) }));
     figures = throughput(deltas, published.firstAt, published.count);
   } else {
-    const reading = readIngestIndex(indexFile, { snapshots });
+    const reading = await readIngestIndex(index, { snapshots });
+    // The store keeps DeviceIDs in lower case.
+    const messages = published.messages.map(
+      ([deviceId, seq, at]): [string, number, number] => [deviceId.toLowerCase(), seq, at],
+    );
     // A snapshot completes when its batch is final: one completion per snapshot of this phase.
     const completions = snapshots
-      ? published.messages.flatMap(([deviceId, seq]) => {
+      ? messages.flatMap(([deviceId, seq]) => {
           const at = reading.anchoredAt.get(`${deviceId}:${seq}`);
           return at === undefined ? [] : [{ at, count: 1 }];
         })
       : reading.telemetry;
     figures = throughput(completions, published.firstAt, published.count);
-    if (snapshots) latency = anchoredLatency(published.messages, reading.anchoredAt);
+    if (snapshots) latency = anchoredLatency(messages, reading.anchoredAt);
   }
   const publishSeconds = Math.max(0.001, (published.lastAt - published.firstAt) / 1000);
   return {

@@ -13,6 +13,7 @@ import { BENCH_SEED } from '../benchEnvironment';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { freePort, waitForPort } from '../lib/ports';
 import { spawnEntry } from '../lib/spawnEntry';
+import type { AedesProcessOptions } from './aedesProcess';
 
 /** The brokers the ingest benchmark runs against. */
 export type BrokerKind = 'aedes' | 'mosquitto';
@@ -23,8 +24,8 @@ export type BrokerKind = 'aedes' | 'mosquitto';
 export type BenchBrokerChain = {
   rpcUrl: string;
   deploymentFile: string;
-  /** The oracle's index the broker reads twins from (the chain mirror), when the run has one. */
-  indexFile?: string;
+  /** The oracle's store (its database, migrated) the broker reads twins from (the chain mirror), when the run has one. */
+  databaseUrl?: string;
   /** Mosquitto: the publisher's fleet, devices `0 … fleetDevices − 1` of {@link BENCH_SEED}, added to the ACL. */
   fleetDevices?: number;
 };
@@ -90,10 +91,15 @@ export function mosquittoBinary(): string | undefined {
 export async function startBroker(kind: BrokerKind, chain: BenchBrokerChain): Promise<BenchBroker> {
   const port = await freePort();
   if (kind === 'aedes') {
-    const child = spawnEntry({
-      entry: 'bench/ingest/aedesProcess.ts',
-      args: [String(port), JSON.stringify({ ...chain, limits: BENCH_BROKER_LIMITS })],
-    });
+    const options: AedesProcessOptions = {
+      rpcUrl: chain.rpcUrl,
+      deploymentFile: chain.deploymentFile,
+      mirror: chain.databaseUrl !== undefined,
+      limits: BENCH_BROKER_LIMITS,
+    };
+    const env = { ...process.env };
+    if (chain.databaseUrl !== undefined) env.DATABASE_URL = chain.databaseUrl;
+    const child = spawnEntry({ entry: 'bench/ingest/aedesProcess.ts', args: [String(port), JSON.stringify(options)], env });
     const { url } = await child.waitFor(
       (message) => ((message as { type?: string }).type === 'ready' ? (message as { url: string }) : undefined),
       60_000,

@@ -19,11 +19,12 @@ export type OracleProcess = {
 };
 
 /**
- * The environment every benchmark oracle starts from: its chain, broker, key, deployment and data directory, and for
- * aedes (MQTT 3.1.1, no shared subscriptions) the protocol settings `npm start` uses too.
+ * The environment every benchmark oracle starts from: its chain, broker, key, deployment, data directory (journal,
+ * IPFS store) and store (`DATABASE_URL`: the run's PostgreSQL database), and for aedes (MQTT 3.1.1, no shared
+ * subscriptions) the protocol settings `npm start` uses too.
  *
  * @example
- * startOracleProcess({ env: { ...benchOracleEnv({ rpcUrl, broker, oracleKey, deploymentFile, dataDir }), ORACLE_MQTT_CLIENT_ID: 'x' } })
+ * startOracleProcess({ env: { ...benchOracleEnv({ rpcUrl, broker, oracleKey, deploymentFile, dataDir, databaseUrl }), ORACLE_MQTT_CLIENT_ID: 'x' } })
  */
 export function benchOracleEnv(parameters: {
   rpcUrl: string;
@@ -31,8 +32,10 @@ export function benchOracleEnv(parameters: {
   oracleKey: string;
   deploymentFile: string;
   dataDir: string;
+  databaseUrl: string;
 }): Record<string, string> {
   return {
+    DATABASE_URL: parameters.databaseUrl,
     RPC_URL: parameters.rpcUrl,
     MQTT_URL: parameters.broker.url,
     ORACLE_ORACLE_KEY: parameters.oracleKey,
@@ -59,7 +62,7 @@ export type StartOracleProcessParameters = {
  * Spawns `bench/ingest/oracleProcess.ts` with the given configuration and waits until the oracle runs.
  *
  * @example
- * const oracle = await startOracleProcess({ env: { RPC_URL, MQTT_URL, ORACLE_ORACLE_KEY, ORACLE_DATA_DIR } })
+ * const oracle = await startOracleProcess({ env: { DATABASE_URL, RPC_URL, MQTT_URL, ORACLE_ORACLE_KEY, ORACLE_DATA_DIR } })
  * await oracle.waitForTwins(10_000, 120_000)
  */
 export async function startOracleProcess(parameters: StartOracleProcessParameters): Promise<OracleProcess> {

@@ -2,15 +2,14 @@ import { join } from 'node:path';
 import { runApiBench, type ApiBenchResult } from '../api/runApiBench';
 import { BENCH_SEED, type BenchEnvironment } from '../benchEnvironment';
 import { deployRunAnchor } from '../chain/deployRunAnchor';
-import { createMirrorTemplate, seedFromTemplate } from '../ingest/createMirrorTemplate';
 import { measureIngestRun } from '../ingest/measureIngestRun';
 import type { BenchOptions } from '../options';
 import { prepareInProcess, type IngestDataDir } from './runIngestSection';
 
 /**
- * The API section at the largest device count: on the oracle data directory the ingest section left for it, or,
- * without one (`--only api`), on one filled through the real path first (twins mirrored from the chain, a static
- * document and one telemetry reading per device published through the oracle; no snapshots).
+ * The API section at the largest device count: on the oracle data directory and database the ingest section left
+ * for it, or, without one (`--only api`), on ones filled through the real path first (twins mirrored from the chain,
+ * a static document and one telemetry reading per device published through the oracle; no snapshots).
  *
  * @example
  * const api = await runApiSection(environment, options, ingestDataDirs, log)
@@ -32,11 +31,12 @@ export async function runApiSection(
       `carried through the oracle (${devices} static documents, ${sizes.telemetry} telemetry readings, ` +
       `${sizes.snapshots + sizes.paced} snapshots)`;
   } else {
-    log(`api: filling an index for ${devices} devices through the oracle`);
+    log(`api: filling a store for ${devices} devices through the oracle`);
     const plan = { devices, seed: BENCH_SEED, telemetry: devices, snapshots: 0, paced: 0 };
     const prepared = await prepareInProcess(plan, join(environment.workDir, `messages-api-${devices}`));
     const dataDir = join(environment.workDir, `oracle-api-${devices}`);
-    seedFromTemplate(await createMirrorTemplate(setup, join(environment.workDir, 'mirror-template-api')), dataDir);
+    // A new database: the run's oracle mirrors the chain into it before anything is published.
+    const database = await environment.databases.create(`oracle_api_${devices}`);
     const deploymentFile = await deployRunAnchor(setup, join(environment.workDir, 'deployment-api.json'));
     await measureIngestRun({
       broker: 'aedes',
@@ -47,10 +47,11 @@ export async function runApiSection(
       oracleKey: setup.oracleKey,
       twinsOnChain: setup.twins,
       dataDir,
+      database,
       pacedRatePerSecond: options.sizes.pacedRatePerSecond,
       log,
     });
-    filled = { dataDir, deploymentFile, broker: 'aedes' };
+    filled = { dataDir, database, deploymentFile, broker: 'aedes' };
     source =
       `the chain mirror of ${setup.twins} minted twins, with a static document and one telemetry reading per device ` +
       'published through the oracle (no snapshots)';
@@ -61,6 +62,7 @@ export async function runApiSection(
     oracleKey: setup.oracleKey,
     apiKey: setup.apiKey,
     dataDir: filled.dataDir,
+    database: filled.database,
     source,
     workDir: environment.workDir,
     connections: options.sizes.apiConnections,

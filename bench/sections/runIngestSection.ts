@@ -6,6 +6,7 @@ import { createMirrorTemplate, seedFromTemplate, type MirrorTemplate } from '../
 import { measureIngestRun, type IngestRunResult } from '../ingest/measureIngestRun';
 import type { IngestPlan, PreparedMessages } from '../ingest/prepareMessages';
 import { mosquittoBinary, type BrokerKind } from '../ingest/startBroker';
+import type { BenchDatabase } from '../lib/benchDatabases';
 import { spawnEntry } from '../lib/spawnEntry';
 import type { BenchOptions } from '../options';
 
@@ -15,8 +16,8 @@ export type IngestSectionResult = {
   /** Twins on chain (the oracle mirrors all of them, whatever the run's device count). */
   twinsOnChain: number;
   mint: MintFigures[];
-  /** The first chain mirror of every twin (each run starts from a copy of that index). */
-  mirror: Omit<MirrorTemplate, 'directory'>;
+  /** The first chain mirror of every twin (each run's database starts as a copy of that database). */
+  mirror: Omit<MirrorTemplate, 'database'>;
   plan: { telemetry: number; snapshots: number; paced: number; pacedRatePerSecond: number };
   prepared: (PreparedMessages & { devices: number })[];
   runs: IngestRunResult[];
@@ -25,8 +26,8 @@ export type IngestSectionResult = {
   failed: { broker: BrokerKind; devices: number; error: string }[];
 };
 
-/** What a run leaves for the API section: its oracle data directory and the deployment it anchored to. */
-export type IngestDataDir = { dataDir: string; deploymentFile: string; broker: BrokerKind };
+/** What a run leaves for the API section: its oracle data directory, its database and the deployment it anchored to. */
+export type IngestDataDir = { dataDir: string; database: BenchDatabase; deploymentFile: string; broker: BrokerKind };
 
 /**
  * Prepares the messages of a plan in a child process (all cores, before anything is measured).
@@ -45,8 +46,9 @@ export async function prepareInProcess(plan: IngestPlan, directory: string): Pro
 
 /**
  * The ingest section: mints the largest device count's twins, then for each device count prepares the messages once
- * and runs them through each broker (aedes; Mosquitto when installed). Returns the figures, and the oracle data
- * directory of the largest run for the API section.
+ * and runs them through each broker (aedes; Mosquitto when installed), each run on its own copy of the mirror
+ * template's database. Returns the figures, and the oracle data directory and database of each device count's last
+ * run for the API section.
  *
  * @example
  * const { result, dataDirs } = await runIngestSection(environment, options, log)
@@ -59,7 +61,11 @@ export async function runIngestSection(
   const { sizes } = options;
   const devicesList = [...sizes.devices].sort((a, b) => a - b);
   const setup = await environment.chainWith(Math.max(...devicesList));
-  const template = await createMirrorTemplate(setup, join(environment.workDir, 'mirror-template'));
+  const template = await createMirrorTemplate(setup, {
+    databases: environment.databases,
+    name: 'mirror',
+    directory: join(environment.workDir, 'mirror-template'),
+  });
   log(
     `ingest: an oracle mirrored ${template.twins} twins from the chain in ${template.seconds} s (the runs start from it)`,
   );
@@ -107,7 +113,11 @@ export async function runIngestSection(
         ? join(environment.workDir, 'profiles', `oracle-${broker}-${devices}.cpuprofile`)
         : undefined;
       try {
-        seedFromTemplate(template, dataDir);
+        const database = await seedFromTemplate(template, {
+          databases: environment.databases,
+          name: `oracle_${broker}_${devices}`,
+          dataDir,
+        });
         const deploymentFile = await deployRunAnchor(
           setup,
           join(environment.workDir, `deployment-${broker}-${devices}.json`),
@@ -121,12 +131,13 @@ export async function runIngestSection(
           oracleKey: setup.oracleKey,
           twinsOnChain: setup.twins,
           dataDir,
+          database,
           pacedRatePerSecond: sizes.pacedRatePerSecond,
           ...(profileFile ? { profileFile } : {}),
           log,
         });
         result.runs.push(run);
-        dataDirs.set(devices, { dataDir, deploymentFile, broker });
+        dataDirs.set(devices, { dataDir, database, deploymentFile, broker });
       } catch (error) {
         const message = (error as Error).message;
         log(`ingest: ${broker}, ${devices} devices FAILED: ${message.split('\n')[0]}`);

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILT_AGENT, ensureAgentBuilt } from '../agent/ensureAgentBuilt';
 import type { BenchChain } from '../chain/startBenchChain';
+import type { BenchDatabases } from '../lib/benchDatabases';
 import { BENCH_ORACLE_SETTINGS } from '../ingest/measureIngestRun';
 import { startBroker } from '../ingest/startBroker';
 import { benchOracleEnv, startOracleProcess } from '../ingest/startOracleProcess';
@@ -48,25 +49,28 @@ export type SoakParameters = {
   snapshotIntervalSeconds: number;
   sampleEverySeconds: number;
   workDir: string;
+  /** The run's PostgreSQL: the soak's oracle gets a new database (`soak`). */
+  databases: BenchDatabases;
   log: (line: string) => void;
 };
 
 /**
- * Runs the oracle (own process, new data directory, aedes) under steady load from the agent's simulator (the built
+ * Runs the oracle (own process, new data directory and database, aedes) under steady load from the agent's simulator (the built
  * CLI, `twin-agent simulate`, signing live on its worker threads) for `minutes`, sampling the oracle's RSS every
  * `sampleEverySeconds`, and reports start, end, peak and slope so that "memory flat" can be judged.
  *
  * @example
- * const soak = await runSoak({ chain, deploymentFile, oracleKey, twinsOnChain, seed: 'bench', devices: 1000, minutes: 10, … })
+ * const soak = await runSoak({ chain, deploymentFile, oracleKey, twinsOnChain, seed: 'bench', devices: 1000, minutes: 10, databases, … })
  */
 export async function runSoak(parameters: SoakParameters): Promise<SoakResult> {
   ensureAgentBuilt();
   const dataDir = join(parameters.workDir, 'soak-oracle');
   mkdirSync(dataDir, { recursive: true });
+  const database = await parameters.databases.create('soak');
   const broker = await startBroker('aedes', {
     rpcUrl: parameters.chain.url,
     deploymentFile: parameters.deploymentFile,
-    indexFile: join(dataDir, 'index.sqlite'),
+    databaseUrl: database.url,
   });
   try {
     const oracle = await startOracleProcess({
@@ -77,6 +81,7 @@ export async function runSoak(parameters: SoakParameters): Promise<SoakResult> {
           oracleKey: parameters.oracleKey,
           deploymentFile: parameters.deploymentFile,
           dataDir,
+          databaseUrl: database.url,
         }),
         ORACLE_MAX_CLOCK_SKEW_SECONDS: String(BENCH_ORACLE_SETTINGS.maxClockSkewSeconds),
       },

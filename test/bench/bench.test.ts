@@ -5,12 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResults } from '../../bench/runBench';
 import { skipUnderCoverage } from '../helpers/coverage';
+import { testServer } from '../helpers/store';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Runs `npm run bench -- <args>` in the repository and collects its output. */
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env };
+/**
+ * Runs `npm run bench -- <args>` in the repository and collects its output; `databaseUrl` is the server the bench
+ * creates its databases on (`DATABASE_URL`).
+ */
+function runBench(
+  args: string[],
+  databaseUrl: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl };
   for (const key of ['HARDHAT_NETWORK', 'BENCH_VERBOSE']) delete env[key];
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['run', '--silent', 'bench', '--', ...args], { cwd: ROOT, env });
@@ -45,7 +52,8 @@ describe('npm run bench -- --quick', function () {
   before(async function () {
     skipUnderCoverage(this, 'npm run bench');
     outDir = mkdtempSync(join(tmpdir(), 'bench-test-'));
-    run = await runBench(['--quick', '--out-dir', outDir]);
+    // The suite's PostgreSQL: the bench creates a database per oracle run on it, and drops them at the end.
+    run = await runBench(['--quick', '--out-dir', outDir], (await testServer()).adminUrl);
     const latest = join(outDir, 'latest.json');
     expect(existsSync(latest), `no results written; stderr:\n${run.stderr.slice(-3_000)}`).to.equal(true);
     results = JSON.parse(readFileSync(latest, 'utf8')) as BenchResults;
@@ -73,6 +81,11 @@ describe('npm run bench -- --quick', function () {
     expect(machine.loadAverage).to.have.length(3);
     machine.loadAverage.forEach((load, i) => expectNumber(load, `load average ${i}`));
     expectNumber(results.loadAverageAtEnd, 'load average at the end');
+  });
+
+  it('records the PostgreSQL server the oracles and the API shared: the external one of DATABASE_URL', function () {
+    expect(results.store?.kind).to.equal('external');
+    expect(results.store?.version).to.match(/^\d+\.\d+/);
   });
 
   it('has gas figures: every action with a target, and anchoring per snapshot', function () {
@@ -111,13 +124,19 @@ describe('npm run bench -- --quick', function () {
     }
   });
 
-  it('has API figures for one twin and for a page, on a populated index', function () {
+  it('has API figures for one twin, for a page and for a bare node:http server, on a populated store', function () {
     const { api } = results.sections;
     expectRanOrSkipped('api', api);
     if (api.status !== 'ok') return;
     expect(api.result.population.twins).to.be.greaterThan(0);
+    expect(api.result.population.telemetryDevices, 'the ingest run left telemetry in the store').to.be.greaterThan(0);
     expect(api.result.population.source).to.be.a('string').that.is.not.empty;
-    for (const endpoint of [api.result.twin, api.result.page]) {
+    expect(api.result.twin.non2xx, 'every twin view answered 2xx').to.equal(0);
+    expect(api.result.bare.non2xx).to.equal(0);
+    expect(api.result.bare.route).to.match(/bare node:http/);
+    expectNumber(api.result.twinToBare, 'twin view / bare node:http');
+    expect(api.result.twinToBare).to.be.greaterThan(0);
+    for (const endpoint of [api.result.twin, api.result.page, api.result.bare]) {
       expectNumber(endpoint.perSecond, `${endpoint.route} per second`);
       expectNumber(endpoint.p50Ms, `${endpoint.route} p50`);
       expectNumber(endpoint.p99Ms, `${endpoint.route} p99`);
