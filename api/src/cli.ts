@@ -8,7 +8,7 @@ import { runApi, type ApiLog, type RunningApi } from './runApi';
 const USAGE = `Usage: npm run api -- [--config FILE] [--with-oracle [--oracle-config FILE]]
 
 Runs the API and the dashboard until SIGINT/SIGTERM.
-  alone            reads the oracle's index (API_ORACLE_DATA_DIR, same machine) and blobs through its own IPFS node
+  alone            reads the index the oracle writes (DATABASE_URL, PostgreSQL) and blobs through its own IPFS node
                    on the private network (IPFS_SWARM_KEY_FILE, IPFS_PEERS; under API_DATA_DIR) or Kubo (IPFS_API_URL)
   --with-oracle    runs an oracle in this process and shares its index and IPFS store (embedded Helia or Kubo):
                    one "node" of the system; ORACLE_* configures the oracle (ORACLE_ORACLE_KEY is required)

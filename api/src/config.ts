@@ -30,15 +30,17 @@ export const apiConfigSchema = z.object({
     .default('http://127.0.0.1:8545'),
   /** Deployment file with the contract addresses (default deployments/localhost.json). */
   deploymentFile: z.string().min(1).default(join('deployments', 'localhost.json')),
-  /** The oracle's data directory: the API reads its index database (`index.sqlite`) there (default .data/oracle). */
-  oracleDataDir: z.string().min(1).default(join('.data', 'oracle')),
   /**
    * Where a standalone API reads blobs: Kubo (`IPFS_API_URL`), or its own embedded node under `<dataDir>/ipfs` on the
    * private network of instances (`IPFS_SWARM_KEY_FILE`, `IPFS_PEERS` naming the oracle's node). With an oracle in
    * the process (`npm start`, `--with-oracle`) the API shares the oracle's store and these are the oracle's.
    */
   ...ipfsConfigShape,
-  /** The API's own files: its embedded IPFS node when it runs alone on the private network (default .data/api). */
+  /**
+   * The API's own files (default .data/api): its embedded IPFS node when it runs alone on the private network, and
+   * without `DATABASE_URL` an embedded PostgreSQL of its own under `<dataDir>/postgres` (the index: the store's
+   * settings are `DATABASE_URL` and `STORE_*`, store/README.md; the oracle must write to the same database).
+   */
   dataDir: z.string().min(1).default(join('.data', 'api')),
   /** Broker the API publishes device commands to (default mqtt://127.0.0.1:1883). */
   mqttUrl: z
@@ -115,8 +117,6 @@ export const apiConfigSchema = z.object({
     ])
     .pipe(z.array(z.strictObject({ label: z.string().min(1).max(64), key: privateKey })).max(16))
     .default([]),
-  /** How often the event feed reads the index for new snapshots, readings, anchors and state changes, ms. */
-  feedIntervalMs: z.coerce.number().int().min(50).max(60_000).default(250),
   /**
    * The demo switch: everyone reads device internals (snapshot and telemetry bodies, behaviour labels, alert
    * evidence, notifications) without signing in. Default false: only the twin's owner, its manufacturer and approved

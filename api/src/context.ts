@@ -1,9 +1,9 @@
 import type { Contract, JsonRpcProvider } from 'ethers';
-import type { Index } from '../../oracle/src/index/openIndex';
+import type { Store } from '../../store/src';
 import type { BlobStore } from '../../blobs/src';
 import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import type { ApiConfig } from './config';
-import type { IndexFeed } from './feed/createIndexFeed';
+import type { ApiFeed } from './feed/feedEvents';
 import type { ApiMetrics } from './metrics/createMetrics';
 import type { DocumentCache } from './views/createDocumentCache';
 
@@ -17,11 +17,13 @@ export type ApiContext = {
   provider: JsonRpcProvider;
   /** `SnapshotAnchor`, read-only (`verifySnapshot`). */
   anchor: Contract;
-  index: Index;
+  /** The shared index on PostgreSQL (the store's `Store`; `store` is the IPFS blob store). */
+  index: Store;
   store: BlobStore;
   /** The store's JSON documents, cached by CID (immutable). */
   documents: DocumentCache;
-  feed: IndexFeed;
+  /** The live events, from the index's outbox. */
+  feed: ApiFeed;
   metrics: ApiMetrics;
   /** Publishes to the broker (QoS 1), resolving once the broker has it; `properties` are sent with MQTT 5 only. */
   publish(

@@ -2,16 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { connect, type IClientOptions } from 'mqtt';
 import type { BrokerAuthStats } from '../../broker/src';
 import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFresh } from '../../twin-core/src/broker';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
-import { getEntity } from '../../oracle/src/index/entities';
 import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
-import { openIndex, type Index } from '../../oracle/src/index/openIndex';
+import { getEntity, startStoreFromEnvironment, type Store } from '../../store/src';
 import { type BlobStore, createBlobStore, ipfsConfigOf, sharesBlobs } from '../../blobs/src';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { createSiweAuth } from './auth/createSiweAuth';
@@ -19,7 +17,7 @@ import type { ApiConfig } from './config';
 import type { ApiContext } from './context';
 import { createApp } from './createApp';
 import { BaseError } from '../../twin-core/src/errors/BaseError';
-import { createIndexFeed } from './feed/createIndexFeed';
+import { createStoreFeed } from './feed/createStoreFeed';
 import { createMetrics, type OracleStats } from './metrics/createMetrics';
 import { createRelayer } from './relay/createRelayer';
 import { createRelayBudget } from './relay/relayBudget';
@@ -34,12 +32,18 @@ export type RunApiParameters = {
   config: ApiConfig;
   log?: ApiLog;
   /**
-   * The oracle's open index and IPFS store when the oracle runs in this process (`npm start`); otherwise the API
-   * opens the index under `oracleDataDir` and reads blobs through Kubo (`ipfsApiUrl`) or its own embedded node on
+   * The index (the PostgreSQL store) and IPFS store when the oracle runs in this process (`npm start`); otherwise the
+   * API starts its own store from the environment (`DATABASE_URL`, else an embedded server under
+   * `<dataDir>/postgres`, which only this API uses) and reads blobs through Kubo (`ipfsApiUrl`) or its own embedded node on
    * the private IPFS network (`ipfsSwarmKeyFile`, `ipfsPeers`), under `<dataDir>/ipfs`. With the embedded broker in
    * the process too, its counters (`brokerStats`) go on `/metrics`.
    */
-  shared?: { index: Index; store: BlobStore; oracleStats?: OracleStats; brokerStats?: () => BrokerAuthStats | undefined };
+  shared?: {
+    index: Store;
+    store: BlobStore;
+    oracleStats?: OracleStats;
+    brokerStats?: () => BrokerAuthStats | undefined;
+  };
 };
 
 /** A running API. */
@@ -78,15 +82,22 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   }
   const deployment = readDeployment(config.deploymentFile);
   // Opened before the port: from listen() to the request handler below nothing awaits, so no request is lost.
-  const store =
-    parameters.shared?.store ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: config.dataDir, log }));
+  const index = parameters.shared?.index ?? (await openOwnIndex(config, log));
+  let store: BlobStore;
+  try {
+    store =
+      parameters.shared?.store ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: config.dataDir, log }));
+  } catch (error) {
+    if (parameters.shared === undefined) await index.close();
+    throw error;
+  }
   const server = createServer();
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   }).catch(async (error: unknown) => {
-    if (parameters.shared === undefined) await store.close();
+    if (parameters.shared === undefined) await Promise.all([store.close(), index.close()]);
     throw error;
   });
   const port = (server.address() as AddressInfo).port;
@@ -99,10 +110,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     pollingInterval: 1_000,
     cacheTimeout: -1,
   });
-  const index = parameters.shared?.index ?? openIndex(join(config.oracleDataDir, 'index.sqlite'));
-  const feed = createIndexFeed({
-    index,
-    intervalMs: config.feedIntervalMs,
+  const feed = createStoreFeed(index, {
     onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
   });
   const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMegabytes * 1024 * 1024) });
@@ -168,29 +176,35 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   let brokerError = 'connecting';
   mqtt.on('error', (error) => {
     // A refused login repeats at every reconnect: logged once per distinct reason.
-    if (error.message !== brokerError) log('warn', 'broker connection failed', { error: error.message, mqttUrl: config.mqttUrl });
+    if (error.message !== brokerError)
+      log('warn', 'broker connection failed', { error: error.message, mqttUrl: config.mqttUrl });
     brokerError = error.message;
   });
   mqtt.on('offline', () => (brokerError = brokerError === 'connecting' ? 'unreachable' : brokerError));
   mqtt.on('connect', () => (brokerError = ''));
   // The devices' signed status (capabilities) and answers to commands; open commands expire on time.
-  const devices = createDeviceFollower({ index });
+  const devices = createDeviceFollower({
+    index,
+    onError: (error, topic) => log('warn', 'device message not handled', { topic, error: (error as Error).message }),
+  });
   mqtt.on('connect', () =>
-    mqtt.subscribe(devices.topics, { qos: 1 }, (error) => error && log('warn', 'device topics refused', { error: error.message })),
+    mqtt.subscribe(
+      devices.topics,
+      { qos: 1 },
+      (error) => error && log('warn', 'device topics refused', { error: error.message }),
+    ),
   );
   mqtt.on('message', (topic, payload) => {
-    try {
-      devices.onMessage(topic, payload);
-    } catch (error) {
-      log('warn', 'device message not handled', { topic, error: (error as Error).message });
-    }
+    void devices.onMessage(topic, payload);
   });
+  let expiring = false;
   const expiryTimer = setInterval(() => {
-    try {
-      if (index.isOpen) devices.expire();
-    } catch (error) {
-      log('warn', 'command expiry failed', { error: (error as Error).message });
-    }
+    if (expiring) return;
+    expiring = true;
+    devices
+      .expire()
+      .catch((error: unknown) => log('warn', 'command expiry failed', { error: (error as Error).message }))
+      .finally(() => (expiring = false));
   }, 1_000);
   expiryTimer.unref();
 
@@ -252,7 +266,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     server,
     context,
     async stop() {
-      feed.stop();
+      await feed.stop();
       clearInterval(expiryTimer);
       server.closeIdleConnections();
       // Event streams never end on their own: close every open connection so the port is freed now.
@@ -262,9 +276,24 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
       await mqtt.endAsync(true);
       provider.destroy();
       if (parameters.shared === undefined) {
-        index.close();
+        await index.close();
         await store.close();
       }
     },
   };
+}
+
+/**
+ * The API's own index when no oracle shares its own: `DATABASE_URL` (the one every instance shares), else an
+ * embedded server under `<dataDir>/postgres` (only this API's: nothing writes to it but the API, so say so).
+ */
+async function openOwnIndex(config: ApiConfig, log: ApiLog): Promise<Store> {
+  const index = await startStoreFromEnvironment({ dataDir: config.dataDir });
+  if (index.server !== undefined) {
+    log('warn', 'no DATABASE_URL: the API uses an embedded PostgreSQL of its own, which no oracle writes to', {
+      dataDir: config.dataDir,
+      hint: 'set DATABASE_URL to the database the oracle writes (see README), or run with --with-oracle',
+    });
+  }
+  return index;
 }

@@ -51,3 +51,6 @@ export * from './feed';
 export { EVENTS_LOCK_KEY } from './migrations/v2EventsAndGaps';
 // The security service's state (issue 15 item 8): device states, handled alerts, watched twins per entity.
 export * from './security';
+// What components start when they are not given a store, and the API's one-statement reads (views, counts).
+export * from './startStoreFromEnvironment';
+export * from './apiReads';

@@ -1,6 +1,5 @@
 import type { Request } from 'express';
-import { getEntity, type IndexedEntity } from '../../../oracle/src/index/entities';
-import type { IndexedTwin } from '../../../oracle/src/index/twins';
+import { getEntity, type IndexedEntity, type IndexedTwin } from '../../../store/src';
 import type { Session } from '../auth/createSiweAuth';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
@@ -61,7 +60,7 @@ export async function readerOf(
   }
   if (token === undefined) return { session: undefined, entity: undefined, open };
   const session = await context.auth.authenticate(token);
-  return { session, entity: getEntity(context.index, session.address), open };
+  return { session, entity: await getEntity(context.index, session.address), open };
 }
 
 /**
@@ -69,7 +68,7 @@ export async function readerOf(
  * its current owner, its manufacturer, or an approved security entity, or anyone when reads are open.
  *
  * @example
- * canReadTwin(reader, requireTwin(index, deviceId))
+ * canReadTwin(reader, await requireTwin(index, deviceId))
  */
 export function canReadTwin(reader: Reader, twin: Pick<IndexedTwin, 'owner' | 'manufacturer'>): boolean {
   if (reader.open) return true;
@@ -85,7 +84,7 @@ export function canReadTwin(reader: Reader, twin: Pick<IndexedTwin, 'owner' | 'm
  * `not-twin-reader` for a signed-in one who is neither its owner, its manufacturer nor a security entity.
  *
  * @example
- * assertCanReadTwin(await readerOf(req, context), twin)
+ * assertCanReadTwin(await readerOf(req, context), await requireTwin(index, deviceId))
  */
 export function assertCanReadTwin(reader: Reader, twin: IndexedTwin): void {
   if (canReadTwin(reader, twin)) return;

@@ -1,6 +1,22 @@
 import type { NextFunction, Request, Response } from 'express';
 import { BaseError } from '../../../twin-core/src/errors/BaseError';
+import { StoreError } from '../../../store/src';
 import { ApiError } from '../errors';
+
+/**
+ * A failure of the index (PostgreSQL unreachable, a statement cancelled, the pool exhausted) as a 503 the client may
+ * retry: `index-unavailable`, with the store's short message and SQL state (never the connection string: the store
+ * redacts it).
+ */
+function fromStore(error: StoreError): ApiError {
+  return new ApiError(`The index (PostgreSQL) did not answer: ${error.shortMessage}`, {
+    status: 503,
+    code: 'index-unavailable',
+    details: { reason: error.shortMessage, ...(error.sqlState === undefined ? {} : { sqlState: error.sqlState }) },
+    headers: { 'Retry-After': '2' },
+    cause: error,
+  });
+}
 
 /** Body-parser errors by their `type`, and Express's own 4xx (a malformed URL's `URIError`), as API errors. */
 function fromBodyParser(error: { type?: string; status?: number; message: string }): ApiError | undefined {
@@ -29,8 +45,8 @@ function fromBodyParser(error: { type?: string; status?: number; message: string
 
 /**
  * The last middleware: every error becomes `{ error: { code, message, details } }` with its status. An
- * {@link ApiError} is sent as it is; anything else is logged and answered 500 `internal-error` without its
- * internals.
+ * {@link ApiError} is sent as it is; a StoreError (the index failed) is logged and answered 503
+ * `index-unavailable`; anything else is logged and answered 500 `internal-error` without its internals.
  *
  * @example
  * app.use(errorHandler((level, message, fields) => console.error(message, fields), metrics.countError))
@@ -44,6 +60,8 @@ export function errorHandler(
     const apiError =
       error instanceof ApiError
         ? error
+        : error instanceof StoreError
+        ? fromStore(error)
         : (error !== null && typeof error === 'object'
             ? fromBodyParser(error as { type?: string; message: string })
             : undefined) ?? new ApiError('Internal error.', { status: 500, code: 'internal-error', cause: error });

@@ -1,8 +1,16 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerBrokerMetrics, type BrokerAuthStats } from '../../../broker/src';
-import type { Index } from '../../../oracle/src/index/openIndex';
-import { countRejectionsByReason } from '../../../oracle/src/index/rejections';
-import type { IndexFeed } from '../feed/createIndexFeed';
+import {
+  countRejectionsByReason,
+  gapTotals,
+  givenUpGaps,
+  indexTotals,
+  type GapTotals,
+  type GivenUpGaps,
+  type IndexTotals,
+  type Store,
+} from '../../../store/src';
+import type { ApiFeed } from '../feed/feedEvents';
 import type { Relayer } from '../relay/createRelayer';
 import type { DocumentCache } from '../views/createDocumentCache';
 
@@ -17,8 +25,8 @@ export type OracleStats = () => {
 
 /** Options of {@link createMetrics}. */
 export type MetricsOptions = {
-  index: Index;
-  feed: IndexFeed;
+  index: Store;
+  feed: ApiFeed;
   oracleStats?: OracleStats;
   /** The IPFS document cache's counters. */
   documentStats?: DocumentCache['stats'];
@@ -41,7 +49,8 @@ export type ApiMetrics = {
 
 /**
  * Prometheus metrics (`GET /metrics`, text format): messages in and rejections by reason (the oracle's counters
- * when it shares the process, else the index's records), anchored batch sizes, time to anchor and gas spent (from
+ * when it shares the process, else the index's records), the devices' sequence gaps (loss detection), the live
+ * feed's counters, anchored batch sizes, time to anchor and gas spent (from
  * the anchored batches as they confirm), API latency by route, the embedded broker's refusals when it shares the
  * process, and the Node process's own metrics.
  *
@@ -53,6 +62,78 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
   const { index, feed, oracleStats, documentStats, relayer, deviceStats } = options;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'twin_api_process_' });
+
+  // What the index says, read once per scrape (the gauges below share it); a scrape while the index is down
+  // still answers, with twin_api_index_up 0 and those gauges left out.
+  type IndexFigures = {
+    totals: IndexTotals;
+    gaps: GapTotals;
+    givenUp: GivenUpGaps;
+    rejections: Record<string, number>;
+  };
+  let figures: { at: number; read: Promise<IndexFigures | undefined> } | undefined;
+  const readFigures = () => {
+    if (figures === undefined || Date.now() - figures.at > 1_000) {
+      figures = {
+        at: Date.now(),
+        read: Promise.all([indexTotals(index), gapTotals(index), givenUpGaps(index), countRejectionsByReason(index)])
+          .then(([totals, gaps, givenUp, rejections]) => ({ totals, gaps, givenUp, rejections }))
+          .catch(() => undefined),
+      };
+    }
+    return figures.read;
+  };
+  new Gauge({
+    name: 'twin_api_index_up',
+    help: 'Whether the index (PostgreSQL) answered the last scrape: 1 or 0.',
+    registers: [registry],
+    async collect() {
+      this.set((await readFigures()) === undefined ? 0 : 1);
+    },
+  });
+  const gapGauge = (name: string, help: string, value: (read: IndexFigures) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const read = await readFigures();
+        if (read !== undefined) this.set(value(read));
+      },
+    });
+  gapGauge(
+    'twin_sequence_gap_devices',
+    'Devices with at least one open sequence gap (messages never received).',
+    (read) => read.gaps.devices,
+  );
+  gapGauge('twin_sequence_gaps_open', 'Open sequence gaps over all devices.', (read) => read.gaps.openGaps);
+  gapGauge(
+    'twin_sequence_gap_missing',
+    'Sequence numbers missing in the open gaps, over all devices.',
+    (read) => read.gaps.missing,
+  );
+  gapGauge(
+    'twin_sequence_gaps_given_up_total',
+    'Sequence gaps given up (older than STORE_GAP_EXPIRY_HOURS or beyond the cap per device), over all devices.',
+    (read) => read.givenUp.gaps,
+  );
+  gapGauge(
+    'twin_sequence_gap_given_up_missing_total',
+    'Sequence numbers in the given-up gaps, over all devices.',
+    (read) => read.givenUp.missing,
+  );
+  new Gauge({
+    name: 'twin_api_feed_events_total',
+    help: "Outbox events the API's live feed read since start, and those it dropped being too far behind.",
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      const stats = feed.stats();
+      this.set({ result: 'read' }, stats.events);
+      this.set({ result: 'dropped' }, stats.dropped);
+      this.set({ result: 'error' }, stats.errors);
+    },
+  });
   if (options.brokerStats !== undefined) registerBrokerMetrics(registry, options.brokerStats);
 
   if (relayer !== undefined) {
@@ -106,14 +187,10 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     name: 'twin_messages_received_total',
     help: 'Device messages the oracle received from the broker (in-process oracle only; else messages indexed).',
     registers: [registry],
-    collect() {
+    async collect() {
       if (oracleStats !== undefined) return void this.set(oracleStats().received);
-      const snapshots = Number((index.statement('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n);
-      const telemetry = Number(
-        (index.statement('SELECT coalesce(sum(message_count), 0) AS n FROM telemetry_batches').get() as { n: number })
-          .n,
-      );
-      this.set(snapshots + telemetry);
+      const read = await readFigures();
+      if (read !== undefined) this.set(read.totals.snapshots + read.totals.telemetryMessages);
     },
   });
   new Gauge({
@@ -129,9 +206,9 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     help: 'Device messages refused, by reason.',
     labelNames: ['reason'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      const counts = oracleStats?.().rejections ?? countRejectionsByReason(index);
+      const counts = oracleStats?.().rejections ?? (await readFigures())?.rejections ?? {};
       for (const [reason, count] of Object.entries(counts)) this.set({ reason }, count);
     },
   });
@@ -178,14 +255,9 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     name: 'twin_snapshots_pending_anchor',
     help: 'Snapshots accepted whose batch is not confirmed on chain yet.',
     registers: [registry],
-    collect() {
-      const row = index
-        .statement(
-          `SELECT count(*) AS n FROM snapshots s LEFT JOIN batches b ON b.id = s.batch_id
-           WHERE s.batch_id IS NULL OR b.status <> 'confirmed'`,
-        )
-        .get() as { n: number };
-      this.set(Number(row.n));
+    async collect() {
+      const read = await readFigures();
+      if (read !== undefined) this.set(read.totals.pendingAnchor);
     },
   });
   new Gauge({

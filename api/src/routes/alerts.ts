@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acknowledgeAlert, alertAcknowledgements, alertKey, type IndexedAlert } from '../../../oracle/src/index';
+import { acknowledgeAlert, alertAcknowledgements, alertKey, type IndexedAlert } from '../../../store/src';
 import { assertSessionRole } from '../auth/sessionRole';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
@@ -20,10 +20,10 @@ export const inboxAlertSchema = alertSchema.extend({ acknowledged: acknowledgeme
  * The inbox's alerts with their acknowledgements.
  *
  * @example
- * withAcknowledgements(context, alertsUpdatedSince(context.index, 0))
+ * await withAcknowledgements(context, await alertsUpdatedSince(context.index, 0))
  */
-export function withAcknowledgements(context: ApiContext, alerts: IndexedAlert[]) {
-  const acknowledgements = alertAcknowledgements(context.index);
+export async function withAcknowledgements(context: ApiContext, alerts: IndexedAlert[]) {
+  const acknowledgements = await alertAcknowledgements(context.index);
   return alerts.map((alert) => ({
     ...alert,
     acknowledged: acknowledgements.get(alertKey(alert.by, alert.alertId)) ?? null,
@@ -60,7 +60,7 @@ export function alertRoutes(context: ApiContext) {
       handler: async ({ params, req }) => {
         const session = await sessionOf(req, context.auth);
         assertSessionRole(session, ['security']);
-        const kept = acknowledgeAlert(context.index, params.by, params.alertId, session.address, Date.now());
+        const kept = await acknowledgeAlert(context.index, params.by, params.alertId, session.address, Date.now());
         if (kept === undefined)
           throw new ApiError(`alertId: no alert ${params.alertId} of ${params.by}.`, {
             status: 404,

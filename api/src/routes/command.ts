@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { getCommand, insertCommand, listCommands, updateCommandStatus } from '../../../oracle/src/index/commands';
+import { getCommand, listCommands, type IndexedCommand, type Transaction } from '../../../store/src';
 import { fromHex, type Hex } from '../../../twin-core/src/encoding/hex';
 import {
   commandArgumentIssues,
@@ -17,12 +17,19 @@ import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
 import { deviceIdParams, deviceIdSchema, errorSchema, hashSchema } from '../schemas/common';
 import { requireTwin } from '../views/twinView';
+import { changeCommandStatus, recordCommand } from '../commands/indexWrites';
 
 const shape = signedCommandSchema.shape;
 
 /** A signed command as a client sends it: the DeviceID is the path's, `v` and `kind` are implied. */
 export const commandRequestSchema = z
-  .strictObject({ command: shape.command, args: shape.args.default({}), nonce: shape.nonce, expiry: shape.expiry, sig: shape.sig })
+  .strictObject({
+    command: shape.command,
+    args: shape.args.default({}),
+    nonce: shape.nonce,
+    expiry: shape.expiry,
+    sig: shape.sig,
+  })
   .meta({
     id: 'SignedCommandRequest',
     description:
@@ -66,12 +73,17 @@ const typedDataSchema = z
       primaryType: z.literal('Command'),
       message: z.record(z.string(), z.string()),
     }),
-    command: z.object({ command: z.string(), args: z.record(z.string(), z.unknown()), nonce: z.string(), expiry: z.number() }),
+    command: z.object({
+      command: z.string(),
+      args: z.record(z.string(), z.unknown()),
+      nonce: z.string(),
+      expiry: z.number(),
+    }),
     commandId: hashSchema,
   })
   .meta({ id: 'CommandTypedData' });
 
-const view = (command: NonNullable<ReturnType<typeof getCommand>>) => {
+const view = (command: IndexedCommand) => {
   const { sig: _sig, updateSeq: _seq, ...rest } = command;
   return rest;
 };
@@ -79,8 +91,9 @@ const view = (command: NonNullable<ReturnType<typeof getCommand>>) => {
 /**
  * Relays an owner-signed command as the device will judge it: the signer must be the twin's current owner, the
  * expiry within {@link MAX_COMMAND_TTL_SECONDS}, the arguments what the device declares, the nonce unused; records it
- * `pending` and publishes it (MQTT 5: response topic and correlation data). Throws the ApiError to answer otherwise.
- * `beforeRecord` runs once the signature is checked (the state document's version check).
+ * `pending` (announced on the feed) and publishes it (MQTT 5: response topic and correlation data). Throws the
+ * ApiError to answer otherwise. `beforeRecord` runs once the signature is checked, in the transaction that records
+ * the command (the state document's compare-and-set: both commit or neither).
  *
  * @example
  * const { commandId } = await relayCommand(context, { v: 1, kind: 'command', deviceId, ...body })
@@ -88,14 +101,18 @@ const view = (command: NonNullable<ReturnType<typeof getCommand>>) => {
 export async function relayCommand(
   context: ApiContext,
   command: SignedCommand,
-  beforeRecord?: () => void,
+  beforeRecord?: (tx: Transaction) => Promise<void>,
 ): Promise<{ commandId: Hex; signer: Hex }> {
   const deviceId = command.deviceId as Hex;
   const domain = { chainId: context.deployment.chainId, registry: context.deployment.contracts.TwinRegistry };
-  const twin = requireTwin(context.index, deviceId);
+  const twin = await requireTwin(context.index, deviceId);
   const signer = recoverCommandSigner(command, domain);
   if (signer === undefined)
-    throw new ApiError('The signature is malformed.', { status: 400, code: 'invalid-signature', details: { field: 'sig' } });
+    throw new ApiError('The signature is malformed.', {
+      status: 400,
+      code: 'invalid-signature',
+      details: { field: 'sig' },
+    });
   if (signer.toLowerCase() !== twin.owner.toLowerCase())
     throw new ApiError("The command is not signed by the twin's current owner.", {
       status: 403,
@@ -109,26 +126,24 @@ export async function relayCommand(
       code: 'invalid-expiry',
       details: { field: 'expiry', expiry: command.expiry, now },
     });
-  checkArguments(context, deviceId, command.command, command.args);
+  await checkArguments(context, deviceId, command.command, command.args);
   const commandId = hashCommand(command, domain);
-  if (getCommand(context.index, deviceId, commandId) !== undefined || !nonceUnused(context, deviceId, command.nonce))
-    throw new ApiError('nonce: already used for this device.', {
-      status: 409,
-      code: 'command-replayed',
-      details: { field: 'nonce', nonce: command.nonce },
-    });
-  beforeRecord?.();
-  const stored = insertCommand(context.index, {
-    commandId,
-    deviceId,
-    command: command.command,
-    args: command.args as Record<string, unknown>,
-    nonce: command.nonce,
-    expiry: command.expiry,
-    signer,
-    sig: command.sig,
-    createdAt: Date.now(),
-  });
+  // The command ID and the nonce are unique per device in the index: a replay inserts nothing (any instance's).
+  const stored = await recordCommand(
+    context.index,
+    {
+      commandId,
+      deviceId,
+      command: command.command,
+      args: command.args as Record<string, unknown>,
+      nonce: command.nonce,
+      expiry: command.expiry,
+      signer,
+      sig: command.sig,
+      createdAt: Date.now(),
+    },
+    beforeRecord,
+  );
   if (!stored)
     throw new ApiError('nonce: already used for this device.', {
       status: 409,
@@ -141,13 +156,15 @@ export async function relayCommand(
       correlationData: Buffer.from(fromHex(commandId)),
     });
   } catch (error) {
-    updateCommandStatus(context.index, {
+    await changeCommandStatus(context.index, {
       deviceId,
       commandId,
       status: 'failed',
       error: { code: 'broker-unavailable', message: (error as Error).message },
       at: Date.now(),
-    });
+    }).catch((failure: unknown) =>
+      context.log('warn', 'command failure not recorded', { commandId, error: (failure as Error).message }),
+    );
     throw new ApiError('The broker did not take the command.', {
       status: 503,
       code: 'broker-unavailable',
@@ -159,12 +176,9 @@ export async function relayCommand(
   return { commandId, signer };
 }
 
-const nonceUnused = (context: ApiContext, deviceId: string, nonce: string) =>
-  context.index.statement('SELECT 1 FROM commands WHERE device_id = ? AND nonce = ?').get(deviceId.toLowerCase(), nonce) === undefined;
-
 /** Throws a 400 naming each field the device cannot take. */
-function checkArguments(context: ApiContext, deviceId: string, command: string, args: unknown): void {
-  const issues = commandArgumentIssues(command, args, context.devices.capabilities(deviceId));
+async function checkArguments(context: ApiContext, deviceId: string, command: string, args: unknown): Promise<void> {
+  const issues = commandArgumentIssues(command, args, await context.devices.capabilities(deviceId));
   if (issues.length > 0)
     throw new ApiError(`The device cannot take this command: ${issues[0]}`, {
       status: 400,
@@ -202,9 +216,9 @@ export function commandRoutes(context: ApiContext) {
         400: { description: 'Invalid command, or one the device does not declare', schema: errorSchema },
         404: { description: 'No such twin', schema: errorSchema },
       },
-      handler: ({ params, body }) => {
-        requireTwin(context.index, params.deviceId);
-        checkArguments(context, params.deviceId, body.command, body.args);
+      handler: async ({ params, body }) => {
+        await requireTwin(context.index, params.deviceId);
+        await checkArguments(context, params.deviceId, body.command, body.args);
         const command = {
           v: 1 as const,
           kind: 'command' as const,
@@ -239,7 +253,7 @@ export function commandRoutes(context: ApiContext) {
       description:
         "The signature is the authority: it must recover to the twin's current owner. The API also checks that the " +
         `command expires within ${MAX_COMMAND_TTL_SECONDS} s, that its nonce is unused for the device, and that the ` +
-        "device declares the command (its capabilities), records it as `pending` and publishes it (QoS 1; with MQTT " +
+        'device declares the command (its capabilities), records it as `pending` and publishes it (QoS 1; with MQTT ' +
         '5, a response topic and correlation data). The device acknowledges (`delivered`) and answers ' +
         '(`succeeded` or `failed`) on `twins/{deviceId}/reply`; past its expiry an unanswered command is `expired`. ' +
         'Follow it with `GET /twins/{deviceId}/commands/{commandId}` or the `command` event of `GET /events`.',
@@ -257,8 +271,13 @@ export function commandRoutes(context: ApiContext) {
         503: { description: 'The broker is unreachable', schema: errorSchema },
       },
       handler: async ({ params, body }) => {
-        const { commandId } = await relayCommand(context, { v: 1, kind: 'command', deviceId: params.deviceId, ...body });
-        return view(getCommand(context.index, params.deviceId, commandId)!);
+        const { commandId } = await relayCommand(context, {
+          v: 1,
+          kind: 'command',
+          deviceId: params.deviceId,
+          ...body,
+        });
+        return view((await getCommand(context.index, params.deviceId, commandId))!);
       },
     }),
     defineRoute({
@@ -279,8 +298,8 @@ export function commandRoutes(context: ApiContext) {
         404: { description: 'No such twin', schema: errorSchema },
       },
       handler: async ({ params, query, req }) => {
-        assertCanReadTwin(await readerOf(req, context), requireTwin(context.index, params.deviceId));
-        return { items: listCommands(context.index, params.deviceId, query.limit).map(view) };
+        assertCanReadTwin(await readerOf(req, context), await requireTwin(context.index, params.deviceId));
+        return { items: (await listCommands(context.index, params.deviceId, query.limit)).map(view) };
       },
     }),
     defineRoute({
@@ -298,8 +317,8 @@ export function commandRoutes(context: ApiContext) {
         404: { description: 'No such twin or command', schema: errorSchema },
       },
       handler: async ({ params, req }) => {
-        assertCanReadTwin(await readerOf(req, context), requireTwin(context.index, params.deviceId));
-        const command = getCommand(context.index, params.deviceId, params.commandId as Hex);
+        assertCanReadTwin(await readerOf(req, context), await requireTwin(context.index, params.deviceId));
+        const command = await getCommand(context.index, params.deviceId, params.commandId as Hex);
         if (command === undefined)
           throw new ApiError('Command not found.', {
             status: 404,

@@ -1,6 +1,6 @@
 import { Wallet } from 'ethers';
 import { z } from 'zod';
-import { getEntity } from '../../../oracle/src/index/entities';
+import { getEntity } from '../../../store/src';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../http/defineRoute';
@@ -88,18 +88,20 @@ export function demoRoutes(context: ApiContext): AnyRoute[] {
           schema: z.object({ development: z.literal(true), items: z.array(demoAccountSchema) }),
         },
       },
-      handler: () => ({
+      handler: async () => ({
         development: true as const,
-        items: wallets.map(({ label, wallet }) => {
-          const entity = getEntity(context.index, wallet.address);
-          return {
-            label,
-            address: wallet.address,
-            role: entity?.role ?? null,
-            name: entity?.name ?? null,
-            privateKey: wallet.privateKey,
-          };
-        }),
+        items: await Promise.all(
+          wallets.map(async ({ label, wallet }) => {
+            const entity = await getEntity(context.index, wallet.address);
+            return {
+              label,
+              address: wallet.address,
+              role: entity?.role ?? null,
+              name: entity?.name ?? null,
+              privateKey: wallet.privateKey,
+            };
+          }),
+        ),
       }),
     }),
     defineRoute({

@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { getEntity } from '../../../oracle/src/index/entities';
-import { notificationsFor } from '../../../oracle/src/index/notifications';
+import { getEntity, getTwins, notificationsFor } from '../../../store/src';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
 import { addressParams, errorSchema } from '../schemas/common';
 import { entitySchema, notificationSchema } from '../schemas/twins';
-import { getTwin } from '../../../oracle/src/index/twins';
 import { canReadTwin, readerOf } from '../access/reader';
 
 const badInput = { description: 'Invalid input; the message names each bad field', schema: errorSchema };
@@ -31,8 +29,8 @@ export function entityRoutes(context: ApiContext) {
         400: badInput,
         404: { description: 'No entity registered at this address', schema: errorSchema },
       },
-      handler: ({ params }) => {
-        const entity = getEntity(context.index, params.address);
+      handler: async ({ params }) => {
+        const entity = await getEntity(context.index, params.address);
         if (entity === undefined) {
           throw new ApiError('Entity not found.', {
             status: 404,
@@ -70,7 +68,7 @@ export function entityRoutes(context: ApiContext) {
       },
       handler: async ({ params, query, req }) => {
         const reader = await readerOf(req, context);
-        const items = notificationsFor(context.index, params.address, {
+        const items = await notificationsFor(context.index, params.address, {
           limit: query.limit,
           newestFirst: true,
           ...(query.before === undefined ? {} : { beforeId: query.before }),
@@ -79,9 +77,13 @@ export function entityRoutes(context: ApiContext) {
         const self = entity !== undefined && entity.account.toLowerCase() === params.address.toLowerCase();
         if (reader.open || self || entity?.role === 'security') return { items };
         if (entity?.role === 'manufacturer') {
+          const twins = await getTwins(
+            context.index,
+            items.map((item) => item.deviceId),
+          );
           return {
             items: items.filter((item) => {
-              const twin = getTwin(context.index, item.deviceId);
+              const twin = twins.get(item.deviceId.toLowerCase() as `0x${string}`);
               return twin !== undefined && canReadTwin(reader, twin);
             }),
           };

@@ -1,10 +1,19 @@
 import { z } from 'zod';
-import { alertsUpdatedSince } from '../../../oracle/src/index';
-import { ENTITY_ROLES, ENTITY_STATUSES, listEntities } from '../../../oracle/src/index/entities';
-import { getBatch } from '../../../oracle/src/index/batches';
-import type { Index } from '../../../oracle/src/index/openIndex';
-import { latestSnapshot } from '../../../oracle/src/index/snapshots';
-import { TWIN_STATES, listTwins, type IndexedTwin } from '../../../oracle/src/index/twins';
+import {
+  ENTITY_ROLES,
+  ENTITY_STATUSES,
+  TWIN_STATES,
+  alertsUpdatedSince,
+  fleetCounts,
+  latestSnapshotsOf,
+  listEntities,
+  listTwins,
+  openAlertsByDevice,
+  type IndexedTwin,
+  type LatestSnapshotSummary,
+  type ListTwinsQuery,
+  type Store,
+} from '../../../store/src';
 import { assertSessionRole } from '../auth/sessionRole';
 import type { ApiContext } from '../context';
 import { defineRoute } from '../http/defineRoute';
@@ -110,8 +119,6 @@ const directoryEntrySchema = twinSchema
   })
   .meta({ id: 'DirectoryTwin' });
 
-type OpenAlertRow = { device_id: string; open: number };
-
 /**
  * The fleet routes: the overview's aggregates, the searchable and sortable twin directory with names, hostnames
  * and models, and every security alert (the security entities' inbox).
@@ -133,9 +140,6 @@ export function fleetRoutes(context: ApiContext) {
     } else missing.delete(cid);
     return value;
   };
-  const count = (sql: string, ...values: (string | number)[]) =>
-    Number((index.statement(sql).get(...values) as { n: number | null } | undefined)?.n ?? 0);
-  const iso = (ms: number | null) => (ms === null || ms === 0 ? null : new Date(ms).toISOString());
 
   return [
     defineRoute({
@@ -148,45 +152,32 @@ export function fleetRoutes(context: ApiContext) {
         'ingestion, and the ingest rate over the last minute.',
       tag: 'fleet',
       responses: { 200: { description: 'The summary', schema: fleetSummarySchema } },
-      handler: () => {
+      handler: async () => {
         const now = Date.now();
+        const counts = await fleetCounts(index, now - RATE_WINDOW_MS);
         const byState = Object.fromEntries(TWIN_STATES.map((state) => [state, 0])) as Record<string, number>;
-        for (const row of index.statement('SELECT state, count(*) AS n FROM twins GROUP BY state').all() as {
-          state: string;
-          n: number;
-        }[]) {
-          byState[row.state] = row.n;
-        }
-        const oldestPending = count(
-          `SELECT min(s.received_at) AS n FROM snapshots s LEFT JOIN batches b ON b.id = s.batch_id
-           WHERE s.batch_id IS NULL OR b.status <> 'confirmed'`,
-        );
-        const since = now - RATE_WINDOW_MS;
+        Object.assign(byState, counts.byState);
+        const oldestPending = counts.oldestPendingAt === null ? null : Date.parse(counts.oldestPendingAt);
         const perMinute = (n: number) => Math.round((n * 60_000 * 100) / RATE_WINDOW_MS) / 100;
         return {
-          twins: count('SELECT count(*) AS n FROM twins'),
+          twins: counts.twins,
           byState,
-          forSale: count('SELECT count(*) AS n FROM twins WHERE for_sale = 1'),
-          reviewRequested: count('SELECT count(*) AS n FROM twins WHERE review_requested = 1'),
-          openAlerts: count("SELECT count(*) AS n FROM alerts WHERE status = 'open'"),
-          alertedTwins: count("SELECT count(DISTINCT device_id) AS n FROM alerts WHERE status = 'open'"),
+          forSale: counts.forSale,
+          reviewRequested: counts.reviewRequested,
+          openAlerts: counts.openAlerts,
+          alertedTwins: counts.alertedTwins,
           anchoring: {
-            pendingSnapshots: count(
-              `SELECT count(*) AS n FROM snapshots s LEFT JOIN batches b ON b.id = s.batch_id
-               WHERE s.batch_id IS NULL OR b.status <> 'confirmed'`,
-            ),
-            oldestPendingAt: iso(oldestPending || null),
-            lagSeconds: oldestPending ? Math.max(0, Math.round((now - oldestPending) / 100) / 10) : null,
-            lastConfirmedAt: iso(
-              count("SELECT max(confirmed_at) AS n FROM batches WHERE status = 'confirmed'") || null,
-            ),
-            confirmedBatches: count("SELECT count(*) AS n FROM batches WHERE status = 'confirmed'"),
+            pendingSnapshots: counts.pendingSnapshots,
+            oldestPendingAt: counts.oldestPendingAt,
+            lagSeconds: oldestPending === null ? null : Math.max(0, Math.round((now - oldestPending) / 100) / 10),
+            lastConfirmedAt: counts.lastConfirmedAt,
+            confirmedBatches: counts.confirmedBatches,
           },
           ingest: {
             windowSeconds: RATE_WINDOW_MS / 1000,
-            snapshotsPerMinute: perMinute(count('SELECT count(*) AS n FROM snapshots WHERE received_at >= ?', since)),
-            readingsPerMinute: perMinute(count('SELECT count(*) AS n FROM telemetry_readings WHERE ts >= ?', since)),
-            lastSnapshotAt: iso(count('SELECT max(received_at) AS n FROM snapshots') || null),
+            snapshotsPerMinute: perMinute(counts.recentSnapshots),
+            readingsPerMinute: perMinute(counts.recentReadings),
+            lastSnapshotAt: counts.lastSnapshotAt,
           },
           chain: { chainId: context.deployment.chainId, contracts: { ...context.deployment.contracts } },
           at: new Date(now).toISOString(),
@@ -209,23 +200,25 @@ export function fleetRoutes(context: ApiContext) {
         400: badInput,
       },
       handler: async ({ query }) => {
-        const twins = listTwins(index, {
-          pageSize: DIRECTORY_MAX_TWINS,
+        const twins = await firstTwins(index, DIRECTORY_MAX_TWINS, {
           ...(query.state === undefined ? {} : { state: query.state }),
           ...(query.owner === undefined ? {} : { owner: query.owner }),
           ...(query.forSale === undefined ? {} : { forSale: query.forSale }),
-        }).items;
-        const names = new Map(listEntities(index).map((entity) => [entity.account.toLowerCase(), entity.name]));
-        const open = new Map(
-          (
-            index
-              .statement("SELECT device_id, count(*) AS open FROM alerts WHERE status = 'open' GROUP BY device_id")
-              .all() as OpenAlertRow[]
-          ).map((row) => [row.device_id.toLowerCase(), row.open]),
-        );
-        const detections = latestOpenDetections(context);
+        });
+        const [entities, open, detections, snapshots] = await Promise.all([
+          listEntities(index),
+          openAlertsByDevice(index),
+          latestOpenDetections(context),
+          latestSnapshotsOf(
+            index,
+            twins.map((twin) => twin.deviceId),
+          ),
+        ]);
+        const names = new Map(entities.map((entity) => [entity.account.toLowerCase(), entity.name]));
         const entries = await Promise.all(
-          twins.map((twin, order) => directoryEntry(context, readStatic, twin, order, names, open, detections)),
+          twins.map((twin, order) =>
+            directoryEntry(readStatic, twin, order, names, open, detections, snapshots.get(twin.deviceId)),
+          ),
         );
         const needle = query.q?.toLowerCase() ?? '';
         const matched = needle === '' ? entries : entries.filter((entry) => matches(entry.item, needle));
@@ -257,8 +250,8 @@ export function fleetRoutes(context: ApiContext) {
         },
         400: badInput,
       },
-      handler: ({ query }) => ({
-        items: listEntities(index, {
+      handler: async ({ query }) => ({
+        items: await listEntities(index, {
           ...(query.role === undefined ? {} : { role: query.role }),
           ...(query.status === undefined ? {} : { status: query.status }),
         }),
@@ -290,9 +283,9 @@ export function fleetRoutes(context: ApiContext) {
       handler: async ({ query, req }) => {
         const session = await sessionOf(req, context.auth);
         assertSessionRole(session, ['security']);
-        const all = alertsUpdatedSince(index, 0, 10_000).reverse();
+        const all = (await alertsUpdatedSince(index, 0, 10_000)).reverse();
         const kept = query.status === undefined ? all : all.filter((alert) => alert.status === query.status);
-        return { items: withAcknowledgements(context, kept.slice(0, query.limit)) };
+        return { items: await withAcknowledgements(context, kept.slice(0, query.limit)) };
       },
     }),
   ];
@@ -300,10 +293,21 @@ export function fleetRoutes(context: ApiContext) {
 
 type Detection = { behaviour: string; score: number; action: string; at: string };
 
-function latestOpenDetections(context: ApiContext): Map<string, Detection> {
+/** The first `max` twins matching `filter`, in mint order (the store's pages are at most 500). */
+async function firstTwins(index: Store, max: number, filter: Omit<ListTwinsQuery, 'page' | 'pageSize'>) {
+  const twins: IndexedTwin[] = [];
+  for (let page = 1; twins.length < max; page++) {
+    const { items, total } = await listTwins(index, { ...filter, page, pageSize: 500 });
+    twins.push(...items.slice(0, max - twins.length));
+    if (items.length === 0 || page * 500 >= total) break;
+  }
+  return twins;
+}
+
+async function latestOpenDetections(context: ApiContext): Promise<Map<string, Detection>> {
   const detections = new Map<string, Detection>();
   // Oldest change first: the latest open alert of each twin wins.
-  for (const alert of alertsUpdatedSince(context.index, 0, 10_000)) {
+  for (const alert of await alertsUpdatedSince(context.index, 0, 10_000)) {
     const key = alert.deviceId.toLowerCase();
     if (alert.status === 'open') {
       detections.set(key, {
@@ -320,19 +324,14 @@ function latestOpenDetections(context: ApiContext): Map<string, Detection> {
 type DirectoryEntry = { order: number; item: ReturnType<typeof publicSummary> & DirectoryExtras };
 
 /** The twin's public record and latest snapshot, as `twinSummary` lists them but without any device internals. */
-function publicSummary(index: Index, twin: IndexedTwin) {
-  const snapshot = latestSnapshot(index, twin.deviceId);
+function publicSummary(twin: IndexedTwin, snapshot: LatestSnapshotSummary | undefined) {
   return {
     ...twin,
     price: twin.price.toString(),
     latestSnapshot:
       snapshot === undefined
         ? null
-        : {
-            seq: snapshot.seq,
-            collectedAt: snapshot.collectedAt,
-            anchored: snapshot.batchId !== null && getBatch(index, snapshot.batchId)?.status === 'confirmed',
-          },
+        : { seq: snapshot.seq, collectedAt: snapshot.collectedAt, anchored: snapshot.anchored },
   };
 }
 type DirectoryExtras = {
@@ -345,13 +344,13 @@ type DirectoryExtras = {
 };
 
 async function directoryEntry(
-  context: ApiContext,
   readStatic: (cid: string) => Promise<Record<string, unknown> | null>,
   twin: IndexedTwin,
   order: number,
   names: Map<string, string>,
   open: Map<string, number>,
   detections: Map<string, Detection>,
+  snapshot: LatestSnapshotSummary | undefined,
 ): Promise<DirectoryEntry> {
   const value = await readStatic(twin.staticCid);
   const document = value as { identity?: { hardwareModel?: unknown }; os?: { hostname?: unknown } } | null;
@@ -359,7 +358,7 @@ async function directoryEntry(
   return {
     order,
     item: {
-      ...publicSummary(context.index, twin),
+      ...publicSummary(twin, snapshot),
       hostname: text(document?.os?.hostname),
       model: text(document?.identity?.hardwareModel),
       ownerName: names.get(twin.owner.toLowerCase()) ?? null,

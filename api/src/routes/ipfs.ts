@@ -153,7 +153,7 @@ export function ipfsRoutes(context: ApiContext) {
             details: { cid: params.cid.slice(0, 200) },
           });
         }
-        const kind = blobKind(context.index, params.cid) ?? leaves.kindOf(params.cid);
+        const kind = (await blobKind(context.index, params.cid)) ?? leaves.kindOf(params.cid);
         const notHere = new ApiError('No such block here.', {
           status: 404,
           code: 'block-not-found',
@@ -161,7 +161,7 @@ export function ipfsRoutes(context: ApiContext) {
         });
         if (kind === undefined) throw notHere;
         const reader = await readerOf(req, context);
-        if (!canReadBlob(context.index, reader, kind)) {
+        if (!(await canReadBlob(context.index, reader, kind))) {
           const anonymous = reader.session === undefined;
           throw new ApiError(
             anonymous

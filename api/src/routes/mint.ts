@@ -1,7 +1,6 @@
 import { getAddress } from 'ethers';
 import { z } from 'zod';
-import { getEntity } from '../../../oracle/src/index/entities';
-import { getTwin } from '../../../oracle/src/index/twins';
+import { getEntity, getTwin } from '../../../store/src';
 import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
 import { twinMintFields } from '../../../twin-core/src/static/mintFields';
 import { encodeStaticDocument, parseStaticDocument } from '../../../twin-core/src/static/staticDocument';
@@ -14,7 +13,9 @@ import { addressSchema, errorSchema } from '../schemas/common';
 import { sessionOf } from './auth';
 
 const mintRequestSchema = z.strictObject({
-  document: z.record(z.string(), z.unknown()).meta({ description: "The device's static document (its agent reads it)" }),
+  document: z
+    .record(z.string(), z.unknown())
+    .meta({ description: "The device's static document (its agent reads it)" }),
   deviceSigner: addressSchema.meta({ description: "The device's signing key, whose attestation this is" }),
   attestation: z
     .string()
@@ -69,7 +70,7 @@ export function mintRoutes(context: ApiContext) {
       },
       handler: async ({ body, req }) => {
         const session = await sessionOf(req, context.auth);
-        const entity = getEntity(context.index, session.address);
+        const entity = await getEntity(context.index, session.address);
         if (entity === undefined || entity.status !== 'approved' || entity.role !== 'manufacturer') {
           throw new ApiError('Only an approved manufacturer mints twins.', {
             status: 403,
@@ -90,7 +91,7 @@ export function mintRoutes(context: ApiContext) {
         }
         const fields = twinMintFields(document);
         const deviceId = formatDeviceId(fields.deviceId);
-        if (getTwin(context.index, deviceId) !== undefined) {
+        if ((await getTwin(context.index, deviceId)) !== undefined) {
           throw new ApiError('A twin with this DeviceID is already minted.', {
             status: 409,
             code: 'twin-exists',

@@ -1,7 +1,14 @@
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
-import { countRejectionsByReason, keptRejections, pageRejections } from '../../../oracle/src/index/rejections';
-import { readSequenceLedger } from '../../../oracle/src/index/sequenceLedger';
+import {
+  countRejectionsByReason,
+  keptRejections,
+  pageRejections,
+  readSequenceLedger,
+  type Store,
+} from '../../../store/src';
+import { DEVICE_MESSAGE_KINDS } from '../../../twin-core/src/messages/envelope';
+import type { SequenceLedger } from '../../../oracle/src/ingest/validateMessage';
 import { createTwinDirectory } from '../../../oracle/src/ingest/twinDirectory';
 import { dryRunMessage, messageTopic } from '../../../oracle/src/ingest/dryRunMessage';
 import { REJECTION_REASONS, REJECTION_TRIGGERS } from '../../../oracle/src/ingest/rejections';
@@ -111,7 +118,7 @@ export function rejectionRoutes(context: ApiContext) {
         200: { description: 'A page of rejections', schema: rejectionPageSchema },
         400: { description: 'Invalid filter; the message names the field', schema: errorSchema },
       },
-      handler: ({ query }) => {
+      handler: async ({ query }) => {
         if (query.from !== undefined && query.to !== undefined && Date.parse(query.from) > Date.parse(query.to)) {
           throw new ApiError('Invalid query parameter: from is after to.', {
             status: 400,
@@ -119,19 +126,23 @@ export function rejectionRoutes(context: ApiContext) {
             details: [{ in: 'query parameter', field: 'from', message: 'must not be after to' }],
           });
         }
-        const items = pageRejections(context.index, {
-          deviceId: query.deviceId,
-          reason: query.reason,
-          from: query.from,
-          to: query.to,
-          beforeId: query.before,
-          limit: query.limit,
-        });
+        const [items, counts, kept] = await Promise.all([
+          pageRejections(context.index, {
+            deviceId: query.deviceId,
+            reason: query.reason,
+            from: query.from,
+            to: query.to,
+            beforeId: query.before,
+            limit: query.limit,
+          }),
+          countRejectionsByReason(context.index),
+          keptRejections(context.index),
+        ]);
         return {
           items,
           next: items.length === query.limit ? items[items.length - 1]!.id : null,
-          counts: countRejectionsByReason(context.index),
-          kept: keptRejections(context.index),
+          counts,
+          kept,
           reasons: REJECTION_TRIGGERS,
         };
       },
@@ -176,7 +187,7 @@ export function rejectionRoutes(context: ApiContext) {
           topic: query.topic ?? messageTopic(payload),
           payload,
           twins,
-          ledger: readSequenceLedger(context.index),
+          ledger: await ledgerOf(context.index, payload),
           maxPayloadBytes: context.config.checkMessageMaxBytes,
           now: Date.now(),
         });
@@ -184,4 +195,26 @@ export function rejectionRoutes(context: ApiContext) {
       },
     }),
   ];
+}
+
+/**
+ * The ledger rows of the message's device (each kind and the will), read now from the index: the dry run judges
+ * synchronously, as the oracle's replay check did before the store decided replays.
+ */
+async function ledgerOf(index: Store, payload: Buffer): Promise<SequenceLedger> {
+  let deviceId: unknown;
+  try {
+    deviceId = (JSON.parse(payload.toString('utf8')) as { deviceId?: unknown } | null)?.deviceId;
+  } catch {
+    deviceId = undefined;
+  }
+  const rows = new Map<string, number | undefined>();
+  if (typeof deviceId === 'string' && /^0x[0-9a-fA-F]{64}$/.test(deviceId)) {
+    const ledger = readSequenceLedger(index);
+    const kinds = [...DEVICE_MESSAGE_KINDS, 'will'];
+    const seqs = await Promise.all(kinds.map((kind) => ledger.last(deviceId as string, kind)));
+    kinds.forEach((kind, n) => rows.set(`${deviceId as string}`.toLowerCase() + ':' + kind, seqs[n]));
+  }
+  const read = (device: string, kind: string) => rows.get(`${device.toLowerCase()}:${kind}`);
+  return { last: read, willSeq: (device) => read(device, 'will') };
 }

@@ -1,5 +1,4 @@
-import { getBatch } from '../../../oracle/src/index/batches';
-import { getSnapshot, pageSnapshots } from '../../../oracle/src/index/snapshots';
+import { getBatch, getSnapshot, pageSnapshots } from '../../../store/src';
 import { hashSnapshotLeaf } from '../../../twin-core/src/merkle/snapshotLeaf';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
@@ -20,9 +19,9 @@ const notFound = { description: 'No such twin or snapshot', schema: errorSchema 
  */
 export function snapshotRoutes(context: ApiContext) {
   const { index } = context;
-  const requireSnapshot = (deviceId: `0x${string}`, seq: number) => {
-    requireTwin(index, deviceId);
-    const snapshot = getSnapshot(index, deviceId, seq);
+  const requireSnapshot = async (deviceId: `0x${string}`, seq: number) => {
+    await requireTwin(index, deviceId);
+    const snapshot = await getSnapshot(index, deviceId, seq);
     if (snapshot === undefined) {
       throw new ApiError('Snapshot not found.', {
         status: 404,
@@ -47,8 +46,8 @@ export function snapshotRoutes(context: ApiContext) {
         400: badInput,
         404: notFound,
       },
-      handler: ({ params, query }) => {
-        requireTwin(index, params.deviceId);
+      handler: async ({ params, query }) => {
+        await requireTwin(index, params.deviceId);
         if (query.from !== undefined && query.to !== undefined && Date.parse(query.from) > Date.parse(query.to)) {
           throw new ApiError('Invalid query parameter: from is after to.', {
             status: 400,
@@ -56,13 +55,13 @@ export function snapshotRoutes(context: ApiContext) {
             details: [{ in: 'query parameter', field: 'from', message: 'must not be after to' }],
           });
         }
-        const page = pageSnapshots(index, params.deviceId, {
+        const page = await pageSnapshots(index, params.deviceId, {
           page: query.page,
           pageSize: query.pageSize,
           ...(query.from === undefined ? {} : { fromTime: query.from }),
           ...(query.to === undefined ? {} : { toTime: query.to }),
         });
-        return { ...page, items: page.items.map((snapshot) => snapshotView(index, snapshot)) };
+        return { ...page, items: await Promise.all(page.items.map((snapshot) => snapshotView(index, snapshot))) };
       },
     }),
     defineRoute({
@@ -85,8 +84,8 @@ export function snapshotRoutes(context: ApiContext) {
         502: { description: 'IPFS did not return the snapshot', schema: errorSchema },
       },
       handler: async ({ params, req }) => {
-        assertCanReadTwin(await readerOf(req, context), requireTwin(index, params.deviceId));
-        const snapshot = requireSnapshot(params.deviceId, params.seq);
+        assertCanReadTwin(await readerOf(req, context), await requireTwin(index, params.deviceId));
+        const snapshot = await requireSnapshot(params.deviceId, params.seq);
         const { value, error } = await context.documents.read(snapshot.cid, 5_000);
         if (value === null) {
           throw new ApiError('The snapshot could not be read from IPFS.', {
@@ -95,7 +94,7 @@ export function snapshotRoutes(context: ApiContext) {
             details: { cid: snapshot.cid, reason: error },
           });
         }
-        return { snapshot: snapshotView(index, snapshot), message: value };
+        return { snapshot: await snapshotView(index, snapshot), message: value };
       },
     }),
     defineRoute({
@@ -116,8 +115,8 @@ export function snapshotRoutes(context: ApiContext) {
         502: { description: 'The chain did not answer', schema: errorSchema },
       },
       handler: async ({ params }) => {
-        const snapshot = requireSnapshot(params.deviceId, params.seq);
-        const batch = snapshot.batchId === null ? undefined : getBatch(index, snapshot.batchId);
+        const snapshot = await requireSnapshot(params.deviceId, params.seq);
+        const batch = snapshot.batchId === null ? undefined : await getBatch(index, snapshot.batchId);
         if (batch === undefined || batch.status !== 'confirmed' || batch.root === null || snapshot.proof === null) {
           throw new ApiError('The snapshot is not anchored yet.', {
             status: 409,

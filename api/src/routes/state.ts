@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getTwinState, setDesiredState } from '../../../oracle/src/index/twinStates';
+import { getTwinState } from '../../../store/src';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { mergeDesired } from '../../../twin-core/src/messages/stateRules';
 import {
@@ -16,6 +16,7 @@ import { defineRoute } from '../http/defineRoute';
 import { deviceIdParams, errorSchema, hashSchema } from '../schemas/common';
 import { requireTwin } from '../views/twinView';
 import { commandRequestSchema, relayCommand } from './command';
+import { writeDesiredState } from '../commands/indexWrites';
 
 const stateDocumentSchema = z
   .object({
@@ -53,13 +54,16 @@ const writeBodySchema = commandRequestSchema.meta({
  * mountRoutes(router, stateRoutes(context))
  */
 export function stateRoutes(context: ApiContext) {
-  const documentOf = (deviceId: string, extra: { commandId?: Hex } = {}) => {
-    const state = getTwinState(context.index, deviceId);
+  const documentOf = async (deviceId: string, extra: { commandId?: Hex } = {}) => {
+    const [state, capabilities] = await Promise.all([
+      getTwinState(context.index, deviceId),
+      context.devices.capabilities(deviceId),
+    ]);
     return {
       deviceId,
       ...state,
       delta: stateDelta(state.desired, state.reported ?? undefined),
-      capabilities: context.devices.capabilities(deviceId) ?? null,
+      capabilities: capabilities ?? null,
       ...extra,
     };
   };
@@ -76,7 +80,7 @@ export function stateRoutes(context: ApiContext) {
       req: { headers: Record<string, unknown> };
       res: { setHeader(name: string, value: string): void };
     }) => {
-      requireTwin(context.index, params.deviceId);
+      await requireTwin(context.index, params.deviceId);
       const ifMatch = String(req.headers['if-match'] ?? '')
         .replace(/^W\//, '')
         .replace(/"/g, '');
@@ -86,7 +90,7 @@ export function stateRoutes(context: ApiContext) {
           code: 'precondition-required',
           details: { field: 'If-Match' },
         });
-      const current = getTwinState(context.index, params.deviceId);
+      const current = await getTwinState(context.index, params.deviceId);
       if (Number(ifMatch) !== current.version)
         throw new ApiError(`If-Match: the document is at version ${current.version}, not ${ifMatch}.`, {
           status: 412,
@@ -117,8 +121,8 @@ export function stateRoutes(context: ApiContext) {
       const { commandId } = await relayCommand(
         context,
         { v: 1, kind: 'command', deviceId: params.deviceId, ...body },
-        () => {
-          if (setDesiredState(context.index, params.deviceId, desired, current.version, Date.now()) === undefined)
+        async (tx) => {
+          if ((await writeDesiredState(tx, params.deviceId, desired, current.version, Date.now())) === undefined)
             throw new ApiError('If-Match: another write came first.', {
               status: 412,
               code: 'version-conflict',
@@ -126,7 +130,7 @@ export function stateRoutes(context: ApiContext) {
             });
         },
       );
-      const document = documentOf(params.deviceId, { commandId });
+      const document = await documentOf(params.deviceId, { commandId });
       res.setHeader('ETag', `"${document.version}"`);
       return document;
     };
@@ -157,8 +161,8 @@ export function stateRoutes(context: ApiContext) {
         404: { description: 'No such twin', schema: errorSchema },
       },
       handler: async ({ params, req, res }) => {
-        assertCanReadTwin(await readerOf(req, context), requireTwin(context.index, params.deviceId));
-        const document = documentOf(params.deviceId);
+        assertCanReadTwin(await readerOf(req, context), await requireTwin(context.index, params.deviceId));
+        const document = await documentOf(params.deviceId);
         res.setHeader('ETag', `"${document.version}"`);
         return document;
       },

@@ -1,3 +1,4 @@
+import { indexTotals } from '../../../store/src';
 import { formatEther, parseEther } from 'ethers';
 import { z } from 'zod';
 import type { ApiContext, ComponentHealth } from '../context';
@@ -66,11 +67,11 @@ export async function checkHealth(context: ApiContext) {
       return context.store.describe();
     }),
     probe(async () => {
-      const row = context.index.statement('SELECT count(*) AS twins FROM twins').get() as { twins: number };
-      const cursor = context.index.statement('SELECT max(last_processed_block) AS block FROM chain_cursor').get() as {
-        block: number | null;
-      };
-      return `schema v${context.index.schemaVersion}, ${row.twins} twins, mirrored to block ${cursor.block ?? 'none'}`;
+      const totals = await indexTotals(context.index);
+      return (
+        `PostgreSQL ${Math.floor(context.index.serverVersion / 10_000)}, schema v${context.index.schemaVersion}, ` +
+        `${totals.twins} twins, mirrored to block ${totals.mirroredBlock ?? 'none'}`
+      );
     }),
   ]);
   const components = { chain, broker: context.brokerHealth(), ipfs, index };

@@ -9,7 +9,7 @@ import {
   whatIf,
   type DeviceObservation,
 } from '../../../analytics/src';
-import { getTwin, latestSnapshot, listTwins, type IndexedTwin } from '../../../oracle/src/index';
+import { getTwins, latestSnapshot, listTwins, type IndexedTwin } from '../../../store/src';
 import { canReadTwin, readerOf, type Reader } from '../access/reader';
 import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import type { ApiContext } from '../context';
@@ -55,7 +55,7 @@ export function topologyRoutes(context: ApiContext) {
     const twins: IndexedTwin[] = [];
     let registered = 0;
     for (let page = 1; twins.length < TOPOLOGY_MAX_TWINS; page++) {
-      const { items, total } = listTwins(index, { page, pageSize: 500 });
+      const { items, total } = await listTwins(index, { page, pageSize: 500 });
       registered = total;
       twins.push(...items.slice(0, TOPOLOGY_MAX_TWINS - twins.length));
       if (page * 500 >= total) break;
@@ -66,7 +66,7 @@ export function topologyRoutes(context: ApiContext) {
     const queue = [...twins];
     const worker = async () => {
       for (let twin = queue.shift(); twin !== undefined; twin = queue.shift()) {
-        const snapshot = latestSnapshot(index, twin.deviceId);
+        const snapshot = await latestSnapshot(index, twin.deviceId);
         if (snapshot === undefined) {
           withoutSnapshot++;
           continue;
@@ -135,8 +135,9 @@ export function topologyRoutes(context: ApiContext) {
       });
     }
   };
-  const requireTwins = (deviceIds: readonly string[]) => {
-    const missing = deviceIds.filter((deviceId) => getTwin(index, deviceId) === undefined);
+  const requireTwins = async (deviceIds: readonly string[]) => {
+    const known = await getTwins(index, deviceIds);
+    const missing = deviceIds.filter((deviceId) => !known.has(deviceId.toLowerCase() as `0x${string}`));
     if (missing.length > 0) {
       throw new ApiError('Twin not found.', { status: 404, code: 'twin-not-found', details: { deviceIds: missing } });
     }
@@ -168,7 +169,7 @@ export function topologyRoutes(context: ApiContext) {
       responses: { 200: { description: 'The graph', schema: topologySchema }, ...common },
       handler: async ({ query, req }) => {
         const reader = await readerOf(req, context);
-        if (query.around !== undefined) requireTwins([query.around]);
+        if (query.around !== undefined) await requireTwins([query.around]);
         const { topology, twins, sources } = await fleet();
         const { mayRead, viewer: seen } = access(reader, twins);
         const full = redactTopology(topology, mayRead);
@@ -202,7 +203,7 @@ export function topologyRoutes(context: ApiContext) {
       handler: async ({ query, req }) => {
         const reader = await readerOf(req, context);
         const named = query.isolate ?? [];
-        requireTwins(named);
+        await requireTwins(named);
         const { topology, twins } = await fleet();
         const suspended = query.suspended
           ? [...twins.values()].filter((twin) => twin.state === 'suspended').map((twin) => twin.deviceId as string)

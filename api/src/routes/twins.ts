@@ -1,13 +1,19 @@
 import { z } from 'zod';
-import { listTwins as listIndexedTwins } from '../../../oracle/src/index/twins';
-import { alertsOf } from '../../../oracle/src/index';
-import { recentTelemetry } from '../../../oracle/src/index/telemetry';
+import {
+  alertsOf,
+  gapsOf,
+  givenUpGaps,
+  listTwins as listIndexedTwins,
+  recentTelemetry,
+  telemetryBuckets,
+} from '../../../store/src';
 import type { ApiContext } from '../context';
 import { defineRoute } from '../http/defineRoute';
 import { deviceIdParams, errorSchema } from '../schemas/common';
 import { alertSchema, listTwinsQuery, telemetryReadingSchema, twinPageSchema, twinViewSchema } from '../schemas/twins';
-import { requireTwin, twinSummary, twinView } from '../views/twinView';
+import { requireTwin, twinSummaries, twinView } from '../views/twinView';
 import { assertCanReadTwin, readerOf } from '../access/reader';
+import { gapListSchema, telemetryHistorySchema, telemetryQuery } from '../schemas/telemetryHistory';
 
 const notFound = { description: 'No twin with this DeviceID', schema: errorSchema };
 const badInput = { description: 'Invalid input; the message names each bad field', schema: errorSchema };
@@ -39,8 +45,11 @@ export function twinRoutes(context: ApiContext) {
       },
       handler: async ({ query, req }) => {
         const reader = await readerOf(req, context);
-        const page = listIndexedTwins(context.index, query);
-        return { ...page, items: page.items.map((twin) => twinSummary(context.index, twin, reader)) };
+        const page = await listIndexedTwins(context.index, query);
+        return {
+          ...page,
+          items: await twinSummaries(context.index, page.items, reader),
+        };
       },
     }),
     defineRoute({
@@ -68,18 +77,24 @@ export function twinRoutes(context: ApiContext) {
       method: 'get',
       path: '/twins/:deviceId/telemetry',
       operationId: 'listTelemetry',
-      summary: 'Recent telemetry readings of a twin, oldest first',
+      summary: 'Recent telemetry readings of a twin, oldest first; or its history in time buckets',
       description:
-        "What the charts start from; new readings arrive on `GET /events`. Device internals: the twin's owner, its " +
-        'manufacturer and security entities only, signed in.',
+        'Without `bucket`: the newest `limit` readings, what the live charts start from (new readings arrive on ' +
+        '`GET /events`). With `bucket` (seconds): the readings from `from` to `to` (ISO 8601 or epoch ms; default ' +
+        'the last 24 h) in time buckets, each with the average, minimum and maximum of every numeric metric, at ' +
+        "most 2,000 buckets (400 naming `bucket` beyond). Device internals: the twin's owner, its manufacturer and " +
+        'security entities only, signed in.',
       tag: 'twins',
       auth: 'bearer',
       params: deviceIdParams,
-      query: z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(120) }),
+      query: telemetryQuery,
       responses: {
         200: {
-          description: 'The readings',
-          schema: z.object({ items: z.array(telemetryReadingSchema) }).meta({ id: 'TelemetryPage' }),
+          description: 'The readings (`items`), or with `bucket` the buckets (`buckets`)',
+          schema: z.union([
+            z.object({ items: z.array(telemetryReadingSchema) }).meta({ id: 'TelemetryPage' }),
+            telemetryHistorySchema,
+          ]),
         },
         400: badInput,
         401: { description: 'Not signed in (device internals are private)', schema: errorSchema },
@@ -87,9 +102,25 @@ export function twinRoutes(context: ApiContext) {
         404: notFound,
       },
       handler: async ({ params, query, req }) => {
-        const twin = requireTwin(context.index, params.deviceId);
+        const twin = await requireTwin(context.index, params.deviceId);
         assertCanReadTwin(await readerOf(req, context), twin);
-        return { items: recentTelemetry(context.index, params.deviceId, query.limit) };
+        if (query.bucket === undefined)
+          return { items: await recentTelemetry(context.index, params.deviceId, query.limit) };
+        const to = query.to ?? Date.now();
+        const from = query.from ?? to - 86_400_000;
+        const buckets = await telemetryBuckets(context.index, {
+          deviceId: params.deviceId,
+          from,
+          to,
+          bucketSeconds: query.bucket,
+        });
+        return {
+          deviceId: params.deviceId,
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          bucketSeconds: query.bucket,
+          buckets,
+        };
       },
     }),
     defineRoute({
@@ -111,9 +142,40 @@ export function twinRoutes(context: ApiContext) {
         400: badInput,
         404: notFound,
       },
-      handler: ({ params, query }) => {
-        requireTwin(context.index, params.deviceId);
-        return { items: alertsOf(context.index, params.deviceId, query.limit) };
+      handler: async ({ params, query }) => {
+        await requireTwin(context.index, params.deviceId);
+        return { items: await alertsOf(context.index, params.deviceId, query.limit) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/twins/:deviceId/gaps',
+      operationId: 'listSequenceGaps',
+      summary: "A device's sequence gaps: numbers below its highest never received",
+      description:
+        'Loss detection (issue 15): the oracle counts every sequence number a device used; a jump opens a gap, a ' +
+        'late or resent message closes its number. Open gaps lowest first, and what was given up (older than ' +
+        '`STORE_GAP_EXPIRY_HOURS`, or beyond the cap per device). Public, like the rejections: numbers, no readings.',
+      tag: 'twins',
+      params: deviceIdParams,
+      responses: {
+        200: { description: 'The gaps', schema: gapListSchema },
+        400: badInput,
+        404: notFound,
+      },
+      handler: async ({ params }) => {
+        await requireTwin(context.index, params.deviceId);
+        const [gaps, givenUp] = await Promise.all([
+          gapsOf(context.index, params.deviceId),
+          givenUpGaps(context.index, params.deviceId),
+        ]);
+        return {
+          deviceId: params.deviceId,
+          gaps: gaps.map(({ fromSeq, toSeq, missing, detectedAt }) => ({ fromSeq, toSeq, missing, detectedAt })),
+          openGaps: gaps.length,
+          missing: gaps.reduce((sum, gap) => sum + gap.missing, 0),
+          givenUp,
+        };
       },
     }),
   ];

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { TWIN_STATES } from '../../../oracle/src/index/twins';
-import { ENTITY_ROLES, ENTITY_STATUSES } from '../../../oracle/src/index/entities';
+import { ENTITY_ROLES, ENTITY_STATUSES, TWIN_STATES } from '../../../store/src';
 import { telemetryBodySchema } from '../../../twin-core/src/messages/telemetry';
 import { addressSchema, hashSchema, pageOf, timeSchema } from './common';
 

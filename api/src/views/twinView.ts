@@ -1,19 +1,24 @@
 import type { Hex } from '../../../twin-core/src/encoding/hex';
-import { alertsOf } from '../../../oracle/src/index';
-import { getBatch, type IndexedBatch } from '../../../oracle/src/index/batches';
-import { getEntity } from '../../../oracle/src/index/entities';
-import type { Index } from '../../../oracle/src/index/openIndex';
-import { latestSnapshot, type IndexedSnapshot } from '../../../oracle/src/index/snapshots';
-import { latestTelemetry } from '../../../oracle/src/index/telemetry';
-import { listStateChanges, listTwinUpdates } from '../../../oracle/src/index/twinHistory';
-import { getTwin, type IndexedTwin } from '../../../oracle/src/index/twins';
+import {
+  getBatch,
+  getTwin,
+  latestSnapshotsOf,
+  latestTelemetryOf,
+  readTwinView,
+  type LatestSnapshotSummary,
+  type IndexedBatch,
+  type IndexedSnapshot,
+  type IndexedTwin,
+  type LatestTelemetry,
+  type Store,
+} from '../../../store/src';
 import { ApiError } from '../errors';
 import type { DocumentCache } from './createDocumentCache';
 import { canReadTwin, type Reader } from '../access/reader';
 import { gatewayPath } from '../routes/ipfs';
 
-/** What the views read: the oracle's index and the IPFS documents (through the cache). */
-export type ViewSources = { index: Index; documents: DocumentCache; ipfsTimeoutMs?: number };
+/** What the views read: the index and the IPFS documents (through the cache). */
+export type ViewSources = { index: Store; documents: DocumentCache; ipfsTimeoutMs?: number };
 
 /** A batch as the API shows it. */
 export function batchView(batch: IndexedBatch) {
@@ -34,10 +39,15 @@ export function batchView(batch: IndexedBatch) {
  * A snapshot as the API shows it: `anchored` once its batch's transaction is confirmed.
  *
  * @example
- * const view = snapshotView(index, getSnapshot(index, deviceId, 7)!)
+ * const view = await snapshotView(index, (await getSnapshot(index, deviceId, 7))!)
  */
-export function snapshotView(index: Index, snapshot: IndexedSnapshot) {
-  const batch = snapshot.batchId === null ? undefined : getBatch(index, snapshot.batchId);
+export async function snapshotView(index: Store, snapshot: IndexedSnapshot) {
+  const batch = snapshot.batchId === null ? undefined : await getBatch(index, snapshot.batchId);
+  return snapshotViewOf(snapshot, batch);
+}
+
+/** {@link snapshotView} with its batch already read (undefined: none). */
+export function snapshotViewOf(snapshot: IndexedSnapshot, batch: IndexedBatch | undefined) {
   return {
     deviceId: snapshot.deviceId,
     seq: snapshot.seq,
@@ -53,17 +63,38 @@ export function snapshotView(index: Index, snapshot: IndexedSnapshot) {
 }
 
 /**
- * A twin as listed: the mirrored chain record, its latest snapshot and, for a reader who sees the twin's internals,
- * the latest behaviour label (null for the public: it comes from the telemetry body).
+ * Twins as listed: the mirrored chain record, its latest snapshot and, for a reader who sees the twin's internals,
+ * the latest behaviour label (null for the public: it comes from the telemetry body). Two statements for the list.
  *
  * @example
- * const items = listTwins(index, query).items.map((twin) => twinSummary(index, twin, reader))
+ * const items = await twinSummaries(index, (await listTwins(index, query)).items, reader)
  */
-export function twinSummary(index: Index, twin: IndexedTwin, reader: Reader) {
-  const snapshot = latestSnapshot(index, twin.deviceId);
+export async function twinSummaries(index: Store, twins: readonly IndexedTwin[], reader: Reader) {
+  const readable = twins.filter((twin) => canReadTwin(reader, twin)).map((twin) => twin.deviceId);
+  const [snapshots, telemetry] = await Promise.all([
+    latestSnapshotsOf(
+      index,
+      twins.map((twin) => twin.deviceId),
+    ),
+    latestTelemetryOf(index, readable),
+  ]);
+  return twins.map((twin) => {
+    const key = twin.deviceId.toLowerCase() as Hex;
+    return twinSummaryOf(twin, reader, snapshots.get(key), telemetry.get(key));
+  });
+}
+
+/** One twin's {@link twinSummaries} entry, from rows already read. */
+export function twinSummaryOf(
+  twin: IndexedTwin,
+  reader: Reader,
+  snapshot: LatestSnapshotSummary | undefined,
+  telemetry: LatestTelemetry | undefined,
+) {
   const readable = canReadTwin(reader, twin);
-  const telemetry = readable ? latestTelemetry(index, twin.deviceId) : undefined;
-  const label = (telemetry?.body as { label?: { behaviour: string; anomalous: boolean } } | undefined)?.label;
+  const label = readable
+    ? (telemetry?.body as { label?: { behaviour: string; anomalous: boolean } } | undefined)?.label
+    : undefined;
   return {
     ...twin,
     price: twin.price.toString(),
@@ -72,49 +103,57 @@ export function twinSummary(index: Index, twin: IndexedTwin, reader: Reader) {
     latestSnapshot:
       snapshot === undefined
         ? null
-        : {
-            seq: snapshot.seq,
-            collectedAt: snapshot.collectedAt,
-            anchored: snapshot.batchId !== null && getBatch(index, snapshot.batchId)?.status === 'confirmed',
-          },
+        : { seq: snapshot.seq, collectedAt: snapshot.collectedAt, anchored: snapshot.anchored },
     behaviour: label?.behaviour ?? null,
     anomalous: label?.anomalous ?? null,
   };
 }
 
 /** The twin `deviceId` or a 404 `twin-not-found`. */
-export function requireTwin(index: Index, deviceId: Hex): IndexedTwin {
-  const twin = getTwin(index, deviceId);
-  if (twin === undefined) {
-    throw new ApiError('Twin not found.', { status: 404, code: 'twin-not-found', details: { deviceId } });
-  }
+export async function requireTwin(index: Store, deviceId: Hex): Promise<IndexedTwin> {
+  const twin = await getTwin(index, deviceId);
+  if (twin === undefined) throw twinNotFound(deviceId);
   return twin;
 }
+
+const twinNotFound = (deviceId: Hex) =>
+  new ApiError('Twin not found.', { status: 404, code: 'twin-not-found', details: { deviceId } });
 
 /**
  * The merged view of one twin: the chain record (as mirrored), the static document from IPFS, the latest snapshot
  * and whether it is anchored, the update and state histories, the alerts and the two entities; the latest telemetry
- * only for a reader who sees the twin's internals (`twin.access` says which view this is).
+ * only for a reader who sees the twin's internals (`twin.access` says which view this is). The index is read in one
+ * statement (`readTwinView`), the static document through the cache.
  *
  * @example
  * res.json(await twinView({ index, documents }, deviceId, reader))
  */
 export async function twinView(sources: ViewSources, deviceId: Hex, reader: Reader) {
   const { index, documents } = sources;
-  const twin = requireTwin(index, deviceId);
+  const rows = await readTwinView(index, deviceId, { alertLimit: 20 });
+  if (rows === undefined) throw twinNotFound(deviceId);
+  const { twin } = rows;
   const staticDocument = await documents.read(twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
-  const snapshot = latestSnapshot(index, deviceId);
-  const telemetry = canReadTwin(reader, twin) ? latestTelemetry(index, deviceId) : undefined;
+  const snapshot = rows.latestSnapshot?.snapshot;
+  const batch = rows.latestSnapshot?.batch ?? undefined;
+  const telemetry = canReadTwin(reader, twin) ? rows.latestTelemetry ?? undefined : undefined;
   return {
-    twin: twinSummary(index, twin, reader),
+    twin: twinSummaryOf(
+      twin,
+      reader,
+      snapshot === undefined
+        ? undefined
+        : { seq: snapshot.seq, collectedAt: snapshot.collectedAt, anchored: batch?.status === 'confirmed' },
+      telemetry,
+    ),
     static: staticDocument.value,
     staticError: staticDocument.error,
-    latestSnapshot: snapshot === undefined ? null : snapshotView(index, snapshot),
+    latestSnapshot: snapshot === undefined ? null : snapshotViewOf(snapshot, batch),
     latestTelemetry: telemetry === undefined ? null : { seq: telemetry.seq, ts: telemetry.ts, body: telemetry.body },
-    updates: listTwinUpdates(index, deviceId),
-    stateHistory: listStateChanges(index, deviceId),
-    alerts: alertsOf(index, deviceId, 20),
-    owner: getEntity(index, twin.owner) ?? null,
-    manufacturer: getEntity(index, twin.manufacturer) ?? null,
+    updates: rows.updates,
+    stateHistory: rows.stateHistory,
+    alerts: rows.alerts,
+    owner: rows.owner,
+    manufacturer: rows.manufacturer,
   };
 }
