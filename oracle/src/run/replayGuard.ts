@@ -13,9 +13,10 @@ export type ReplayGuard = {
   /** What this instance judged (the store's ledger at start, then every message it accepted). */
   ledger: SequenceLedger;
   /**
-   * Judges a checked message: against this instance's memory first, which only refuses fast. A message memory calls
-   * a replay is asked of the store: a late number filling one of the device's open gaps (`fills-gap`) is judged again
-   * as new (it heals a loss). Whatever memory accepts is decided again by the store inside the insert's transaction
+   * Judges a checked message: against this instance's memory first. A message memory calls a replay is asked of the
+   * store, which refuses it when it is one there too; otherwise (a late number filling one of the device's open gaps,
+   * which heals a loss, or a number below one this instance judged and has not committed yet) it is judged again as
+   * new. Whatever memory accepts is decided again by the store inside the insert's transaction
    * (`commitSnapshot`, `commitLedgerMessage`, `commitTelemetry`), where another instance's acceptance refuses it.
    */
   judge(checked: CheckedMessage, parameters: Omit<JudgeCheckedMessageParameters, 'ledger'>): Promise<MessageVerdict>;
@@ -54,7 +55,9 @@ export async function createReplayGuard(index: Store): Promise<ReplayGuard> {
       if (!verdict.ok && verdict.rejection.reason === 'replay') {
         const { deviceId, kind, seq } = checked.message;
         const { status } = await sequenceStatus(index, { deviceId, kind, seq });
-        if (status === 'fills-gap') {
+        // Not a replay in the store: a late number filling a gap, or one below a number this instance judged and
+        // has not committed yet (telemetry waits for its batch). Its commit decides.
+        if (status !== 'replay') {
           const unknown: SequenceLedger = { last: () => undefined, willSeq: ledger.willSeq };
           verdict = await judgeCheckedMessage(checked, { ...parameters, ledger: unknown });
         }

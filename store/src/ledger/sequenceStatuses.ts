@@ -8,6 +8,14 @@ import type { SequenceStatus } from './sequenceGaps';
  * statuses read below are what the rest of the caller's transaction writes against; then each number's status
  * against the ledger of its kind and the device's gaps, in one statement.
  */
+/*
+ * A device with no head row yet has nothing to lock: two callers judging its first numbers are serialised by a
+ * transaction advisory lock per device (two-key space, namespace SEQUENCE_STATUS_LOCK_SPACE), in DeviceID order.
+ */
+const LOCK_DEVICES = {
+  name: 'store.ledger.lockDevices',
+  text: `SELECT count(pg_advisory_xact_lock($2::int, hashtext(d))) FROM (SELECT d FROM unnest($1::text[]) AS u(d) ORDER BY d) s`,
+};
 const LOCK_HEADS = {
   name: 'store.ledger.lockHeads',
   text: `SELECT device_id FROM sequence_heads WHERE device_id = ANY($1::text[]) ORDER BY device_id FOR UPDATE`,
@@ -22,12 +30,17 @@ const STATUSES = {
          ORDER BY i.ord`,
 };
 
+/** The first key of the advisory locks {@link sequenceStatuses} takes per device (the second: the DeviceID's hash). */
+export const SEQUENCE_STATUS_LOCK_SPACE = 0x5e05;
+
 /**
  * The replay status of many messages of one kind ({@link sequenceStatus} for each: `new`, `fills-gap` or `replay`,
  * with the ledger's `last`), in the caller's transaction, after locking the devices' head rows in DeviceID order:
  * until that transaction ends no other instance moves these devices' ledgers or gaps, so what the caller then writes
  * (a telemetry batch without its replays) is judged against the state it commits on. Every number is compared with
- * the ledger as it was before the batch (numbers of one device in a batch are the caller's to order).
+ * the ledger as it was before the batch (numbers of one device in a batch are the caller's to order). Callers of this
+ * function judging a device's first numbers (no head row yet) are serialised by a transaction advisory lock per
+ * device.
  *
  * @example
  * await withTransaction(store, async (tx) => {
@@ -49,7 +62,9 @@ export async function sequenceStatuses(
   if (deviceIds.length === 0) return [];
   const devices = deviceIds.map((deviceId) => deviceIdKey(deviceId));
   const numbers = seqs.map((seq) => sequenceNumber(seq, 'sequence number'));
-  await tx.query(LOCK_HEADS, [[...new Set(devices)].sort()]);
+  const sorted = [...new Set(devices)].sort();
+  await tx.query(LOCK_DEVICES, [sorted, SEQUENCE_STATUS_LOCK_SPACE]);
+  await tx.query(LOCK_HEADS, [sorted]);
   const { rows } = await tx.query<{ last: number | null; in_gap: boolean }>(STATUSES, [devices, numbers, kind]);
   return rows.map((row, index) => {
     const last = row.last ?? undefined;
