@@ -4,6 +4,7 @@ import { V3_SECURITY_STATE } from './v3SecurityState';
 import { V4_ALERT_ACKNOWLEDGEMENTS } from './v4AlertAcknowledgements';
 import { V5_SET_BASED_SEQUENCES } from './v5SetBasedSequences';
 import { V6_GAP_BOUNDS } from './v6GapBounds';
+import { V7_SECURITY_SEQUENCES } from './v7SecuritySequences';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -52,6 +53,11 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 6,
     name: 'bounded sequence gaps: at most max_open_gaps a device, given up by age, counted on the head',
     sql: V6_GAP_BOUNDS,
+  },
+  {
+    version: 7,
+    name: "the security service's replay ledger: each device's highest accepted number per kind, per entity",
+    sql: V7_SECURITY_SEQUENCES,
   },
 ];
 

@@ -1,3 +1,4 @@
 export * from './types';
 export * from './deviceStates';
 export * from './handled';
+export * from './sequences';
