@@ -102,7 +102,11 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
     deploymentFile: parameters.deploymentFile,
     databaseUrl: parameters.database.url,
   });
-  const load = { workDir: parameters.workDir, connections: parameters.connections, durationSeconds: parameters.durationSeconds };
+  const load = {
+    workDir: parameters.workDir,
+    connections: parameters.connections,
+    durationSeconds: parameters.durationSeconds,
+  };
   try {
     const api = await startApiProcess({
       rpcUrl: parameters.rpcUrl,
@@ -132,7 +136,12 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
       const twinPaths = deviceIds.map((id) => `/api/v1/twins/${id}`);
       const pages = Math.max(1, Math.ceil(filled.twins / 20));
       const endpoint = { origin: api.origin, pid: api.process.pid, ...load, ...(profiler ? { profiler } : {}) };
-      twin = await measureEndpoint({ ...endpoint, name: 'twin', route: 'GET /api/v1/twins/:deviceId', paths: twinPaths });
+      twin = await measureEndpoint({
+        ...endpoint,
+        name: 'twin',
+        route: 'GET /api/v1/twins/:deviceId',
+        paths: twinPaths,
+      });
       log(parameters, twin);
       page = await measureEndpoint({
         ...endpoint,

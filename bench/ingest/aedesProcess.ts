@@ -45,7 +45,8 @@ async function main(): Promise<void> {
     deployment: readDeployment(options.deploymentFile),
     ...(index === undefined ? {} : { index: () => index }),
     ...(options.limits ? { limits: options.limits } : {}),
-    log: (level, message, fields) => level === 'warn' && process.stderr.write(`${JSON.stringify({ message, ...fields })}\n`),
+    log: (level, message, fields) =>
+      level === 'warn' && process.stderr.write(`${JSON.stringify({ message, ...fields })}\n`),
   });
   let stopping = false;
   const stop = async () => {

@@ -139,8 +139,8 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
       broker.realm !== undefined
         ? [JSON.stringify({ realm: broker.realm, seed: BENCH_SEED, devices: parameters.devices })]
         : broker.passwordLogin
-          ? [JSON.stringify({ password: broker.passwordLogin.fleet })]
-          : [];
+        ? [JSON.stringify({ password: broker.passwordLogin.fleet })]
+        : [];
     const publisher = spawnEntry({ entry: 'bench/ingest/publisherProcess.ts', args: [broker.url, ...login] });
     stops.unshift(() => publisher.kill(5_000));
     const { connections } = await publisher.waitFor(

@@ -109,9 +109,11 @@ export async function runIngestPhase(parameters: RunIngestPhaseParameters): Prom
   } else {
     const reading = await readIngestIndex(index, { snapshots });
     // The store keeps DeviceIDs in lower case.
-    const messages = published.messages.map(
-      ([deviceId, seq, at]): [string, number, number] => [deviceId.toLowerCase(), seq, at],
-    );
+    const messages = published.messages.map(([deviceId, seq, at]): [string, number, number] => [
+      deviceId.toLowerCase(),
+      seq,
+      at,
+    ]);
     // A snapshot completes when its batch is final: one completion per snapshot of this phase.
     const completions = snapshots
       ? messages.flatMap(([deviceId, seq]) => {

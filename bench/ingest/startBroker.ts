@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { JsonRpcProvider } from 'ethers';
 import { createVirtualDevice } from '../../agent/src/simulate/device';
-import { brokerPrincipalsFromChain, mosquittoPassword, writeMosquittoFiles, type BrokerAuthStats } from '../../broker/src';
+import {
+  brokerPrincipalsFromChain,
+  mosquittoPassword,
+  writeMosquittoFiles,
+  type BrokerAuthStats,
+} from '../../broker/src';
 import { brokerClientId } from '../../twin-core/src/broker/brokerClientId';
 import { brokerRealm, brokerUsername } from '../../twin-core/src/broker/principal';
 import { generatePrivateKey, privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
@@ -99,7 +104,11 @@ export async function startBroker(kind: BrokerKind, chain: BenchBrokerChain): Pr
     };
     const env = { ...process.env };
     if (chain.databaseUrl !== undefined) env.DATABASE_URL = chain.databaseUrl;
-    const child = spawnEntry({ entry: 'bench/ingest/aedesProcess.ts', args: [String(port), JSON.stringify(options)], env });
+    const child = spawnEntry({
+      entry: 'bench/ingest/aedesProcess.ts',
+      args: [String(port), JSON.stringify(options)],
+      env,
+    });
     const { url } = await child.waitFor(
       (message) => ((message as { type?: string }).type === 'ready' ? (message as { url: string }) : undefined),
       60_000,
@@ -114,7 +123,8 @@ export async function startBroker(kind: BrokerKind, chain: BenchBrokerChain): Pr
       async authStats() {
         if (!child.child.connected) return undefined;
         const answer = child.waitFor(
-          (message) => ((message as { type?: string }).type === 'stats' ? (message as { stats: BrokerAuthStats }) : undefined),
+          (message) =>
+            (message as { type?: string }).type === 'stats' ? (message as { stats: BrokerAuthStats }) : undefined,
           10_000,
           'aedes stats',
         );
@@ -139,7 +149,10 @@ export async function startBroker(kind: BrokerKind, chain: BenchBrokerChain): Pr
   const fleetPrincipal = { kind: 'fleet' as const, id: privateKeyToAddress(generatePrivateKey()) };
   let files: { passwordFile: string; aclFile: string };
   try {
-    const devices = Array.from({ length: chain.fleetDevices ?? 0 }, (_, index) => createVirtualDevice(BENCH_SEED, index).deviceId);
+    const devices = Array.from(
+      { length: chain.fleetDevices ?? 0 },
+      (_, index) => createVirtualDevice(BENCH_SEED, index).deviceId,
+    );
     const entries = [...(await brokerPrincipalsFromChain({ provider, deployment })), { ...fleetPrincipal, devices }];
     files = writeMosquittoFiles({ directory, entries, secret });
   } finally {

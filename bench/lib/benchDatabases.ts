@@ -1,7 +1,13 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openStore, startEmbeddedServer, type EmbeddedServer, type OpenStoreOptions, type Store } from '../../store/src';
+import {
+  openStore,
+  startEmbeddedServer,
+  type EmbeddedServer,
+  type OpenStoreOptions,
+  type Store,
+} from '../../store/src';
 
 /** One database of the benchmark's PostgreSQL server, migrated to the store's schema. */
 export type BenchDatabase = {
@@ -62,7 +68,8 @@ const NAME = /^[a-z][a-z0-9_]{0,29}$/;
  * await databases.stop({ keep: false })
  */
 export function createBenchDatabases(parameters: CreateBenchDatabasesParameters): BenchDatabases {
-  const external = parameters.databaseUrl !== undefined && parameters.databaseUrl !== '' ? parameters.databaseUrl : undefined;
+  const external =
+    parameters.databaseUrl !== undefined && parameters.databaseUrl !== '' ? parameters.databaseUrl : undefined;
   const prefix = `twin_bench_${Date.now().toString(36)}_`;
   const created: string[] = [];
   let embedded: Promise<EmbeddedServer> | undefined;

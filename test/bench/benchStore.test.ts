@@ -113,11 +113,22 @@ describe('bench: the PostgreSQL store of the runs', function () {
     const recordedAt = Date.UTC(2026, 5, 1, 12, 0, 0, 250);
     await recordTelemetryBatch(store, {
       cid: 'bafytelemetry1',
-      messages: [1, 2, 3].map((seq) => ({ deviceId: device(1), seq, ts: recordedAt - 1_000, body: { cpuPercent: seq } })),
+      messages: [1, 2, 3].map((seq) => ({
+        deviceId: device(1),
+        seq,
+        ts: recordedAt - 1_000,
+        body: { cpuPercent: seq },
+      })),
       now: recordedAt,
     });
     for (const seq of [1, 2]) {
-      await insertSnapshot(store, { deviceId: device(7), seq, collectedAt: recordedAt, hash: hash(seq), cid: `bafy${seq}` });
+      await insertSnapshot(store, {
+        deviceId: device(7),
+        seq,
+        collectedAt: recordedAt,
+        hash: hash(seq),
+        cid: `bafy${seq}`,
+      });
     }
     await insertSnapshot(store, { deviceId: device(8), seq: 1, collectedAt: recordedAt, hash: hash(9), cid: 'bafy9' });
     const claimed = await claimUnbatchedSnapshots(store, { limit: 2 });
