@@ -2,8 +2,15 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { loadOracleConfig } from '../../oracle/src/config';
-import { getBatch } from '../../oracle/src/index/batches';
-import { openIndex } from '../../oracle/src/index/openIndex';
+import {
+  getBatch,
+  getSnapshot,
+  latestTelemetry,
+  listBatches,
+  listTelemetryBatches,
+  pageRejections,
+  readEvents,
+} from '../../store/src';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
@@ -13,6 +20,7 @@ import { telemetryBody } from '../agent/transport/publisherBehaviour';
 import { CAST, mined, type NodeRegistry } from './chain/deployOnNode';
 import type { HardhatNode } from './chain/hardhatNode';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
+import { waitFor } from './waitFor';
 import {
   notificationMessageSchema,
   twinRecordMessageSchema,
@@ -22,7 +30,6 @@ import { createOracleSigner } from '../../oracle/src/publish/oracleSigner';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { rawCidV1 } from '../../twin-core/src/encoding/rawCid';
 import { canonicalMessage } from '../../twin-core/src/signing/messageSignature';
-import { pageRejections } from '../../oracle/src/index/rejections';
 
 const SEED = 'oracle-e2e';
 const DEVICES = 4;
@@ -59,7 +66,9 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     oracle = await runOracle(
       config,
       (level, message, fields) => process.env.ORACLE_TEST_LOG && console.log(level, message, JSON.stringify(fields)),
+      { index: harness.index },
     );
+    expect(oracle.index).to.equal(harness.index);
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     producedSnapshots = await harness.publishFromDevices(broker.url, 3);
@@ -68,65 +77,52 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     await waitUntil(() => oracle!.stats().anchoredSnapshots >= producedSnapshots, 60_000, 'every snapshot anchored');
     const stats = oracle.stats();
     expect(stats.accepted).to.be.greaterThanOrEqual(producedSnapshots);
-    expect(Object.values(stats.rejections).reduce((sum, count) => sum + count, 0)).to.equal(0);
+    expect(Object.values(stats.rejections).reduce((sum, count) => sum + count, 0), JSON.stringify(stats.rejections)).to.equal(0);
 
-    const index = openIndex(join(config.dataDir, 'index.sqlite'));
-    try {
-      const rows = index
-        .statement('SELECT device_id, seq, hash, batch_id, proof FROM snapshots ORDER BY device_id, seq')
-        .all() as {
-        device_id: string;
-        seq: number;
-        hash: string;
-        batch_id: number;
-        proof: string;
-      }[];
-      expect(rows).to.have.length(producedSnapshots);
-      for (const row of rows) {
-        const batch = getBatch(index, Number(row.batch_id))!;
-        expect(batch.status).to.equal('confirmed');
-        const proof = JSON.parse(row.proof) as string[];
-        expect(await registry.anchor.verifySnapshot(batch.root!, proof, row.device_id, row.seq, row.hash)).to.equal(
-          true,
-        );
-      }
-      const [first] = rows;
-      const batch = getBatch(index, Number(first!.batch_id))!;
-      const tampered = `0x${(BigInt(first!.hash) ^ 1n).toString(16).padStart(64, '0')}`;
-      expect(
-        await registry.anchor.verifySnapshot(
-          batch.root!,
-          JSON.parse(first!.proof),
-          first!.device_id,
-          first!.seq,
-          tampered,
-        ),
-      ).to.equal(false);
-      const duplicates = index.statement('SELECT count(*) AS n FROM batches WHERE status = ?').get('confirmed') as {
-        n: number;
-      };
-      expect(Number(await registry.anchor.batchCount())).to.equal(Number(duplicates.n));
-    } finally {
-      index.close();
+    const index = harness.index;
+    const rows = await harness.anchoredSnapshots();
+    expect(rows).to.have.length(producedSnapshots);
+    for (const row of rows) {
+      expect(row.status).to.equal('confirmed');
+      expect(await registry.anchor.verifySnapshot(row.root!, row.proof!, row.deviceId, row.seq, row.hash)).to.equal(
+        true,
+      );
     }
+    const [first] = rows;
+    const tampered = `0x${(BigInt(first!.hash) ^ 1n).toString(16).padStart(64, '0')}`;
+    expect(
+      await registry.anchor.verifySnapshot(first!.root!, first!.proof!, first!.deviceId, first!.seq, tampered),
+    ).to.equal(false);
+    const confirmed = await listBatches(index, { status: 'confirmed', limit: 1_000 });
+    expect(Number(await registry.anchor.batchCount())).to.equal(confirmed.length);
+    expect((await getBatch(index, confirmed[0]!.id))?.root).to.equal(confirmed[0]!.root);
+    // The outbox: one snapshot event per snapshot (ids only), one anchored event per batch.
+    const { events } = await readEvents(index, { after: 0, limit: 10_000 });
+    const snapshotEvents = events.filter((event) => event.kind === 'snapshot');
+    expect(snapshotEvents.map((event) => `${event.deviceId}:${(event.payload as { seq: number }).seq}`).sort()).to.deep.equal(
+      rows.map((row) => `${row.deviceId}:${row.seq}`).sort(),
+    );
+    // Each confirmed batch announced (by the anchorer, the chain mirror, or both: whoever confirms it).
+    const anchoredEvents = events.filter((event) => event.kind === 'anchored');
+    const announced = new Set(anchoredEvents.map((event) => (event.payload as { batchId: number }).batchId));
+    expect([...announced].sort((x, y) => x - y)).to.deep.equal(confirmed.map((batch) => batch.id).sort((x, y) => x - y));
   });
 
   it('stores telemetry on IPFS in batches and keeps each device latest reading', async function () {
-    const { listTelemetryBatches, latestTelemetry } = await import('../../oracle/src/index/telemetry');
     await waitUntil(() => oracle!.stats().telemetryBatches >= 1, 20_000, 'a telemetry batch');
-    const index = openIndex(join(directory, 'oracle', 'index.sqlite'));
-    try {
-      const batches = listTelemetryBatches(index);
-      expect(batches.length).to.be.greaterThan(0);
-      expect(batches[0]!.cid).to.match(/^bafk/);
-      const simulation = { devices: harness.devices };
-      for (const device of simulation.devices) {
-        const latest = latestTelemetry(index, device.deviceId);
-        expect(latest?.batchCid).to.be.a('string');
-        expect((latest!.body as { network: unknown }).network).to.be.an('object');
-      }
-    } finally {
-      index.close();
+    const index = harness.index;
+    const batches = await listTelemetryBatches(index);
+    expect(batches.length).to.be.greaterThan(0);
+    expect(batches[0]!.cid).to.match(/^bafk/);
+    const { events } = await readEvents(index, { after: 0, limit: 10_000 });
+    for (const device of harness.devices) {
+      const latest = await latestTelemetry(index, device.deviceId);
+      expect(latest?.batchCid).to.be.a('string');
+      expect((latest!.body as { network: unknown }).network).to.be.an('object');
+      // Its telemetry events (one per device per batch, its highest number): the last is the latest reading.
+      const telemetry = events.filter((event) => event.kind === 'telemetry' && event.deviceId === device.deviceId);
+      expect(telemetry.length).to.be.greaterThan(0);
+      expect((telemetry.at(-1)!.payload as { seq: number }).seq).to.equal(latest!.seq);
     }
   });
 
@@ -236,19 +232,19 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
         20_000,
         'the tampered snapshot refused',
       );
-      const [refusal] = pageRejections(oracle!.index, { reason: 'invalid-schema', deviceId: device.deviceId, limit: 1 });
+      const [refusal] = await pageRejections(oracle!.index, { reason: 'invalid-schema', deviceId: device.deviceId, limit: 1 });
       expect(refusal!.detail).to.match(/^body: Unrecognized key: "notice"/);
       expect(oracle!.stats().accepted).to.equal(before.accepted);
       // The message as its device signed it is accepted; what is stored (its CID) is its RFC 8785 form, whose hash
       // is the anchored one.
       await intruder.publishAsync(topic, signed.payload, { qos: 1 });
-      const row = () =>
-        oracle!.index.statement('SELECT hash, cid FROM snapshots WHERE device_id = ? AND seq = ?').get(device.deviceId, seq) as
-          | { hash: string; cid: string }
-          | undefined;
-      await waitUntil(() => row() !== undefined, 20_000, 'the signed snapshot indexed');
+      const row = async () => {
+        const snapshot = await getSnapshot(oracle!.index, device.deviceId, seq);
+        return snapshot === undefined ? undefined : { hash: snapshot.hash, cid: snapshot.cid };
+      };
+      await waitFor(async () => (await row()) !== undefined, 20_000, 'the signed snapshot indexed');
       const { stored, hash } = canonicalMessage(JSON.parse(signed.payload));
-      expect(row()).to.deep.equal({ hash, cid: rawCidV1(new TextEncoder().encode(stored)) });
+      expect(await row()).to.deep.equal({ hash, cid: rawCidV1(new TextEncoder().encode(stored)) });
       expect(stored).to.not.contain('notice');
     } finally {
       await intruder.endAsync();
@@ -263,7 +259,7 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
         ORACLE_MQTT_SHARED: 'false',
       }),
     });
-    oracle = await runOracle(config);
+    oracle = await runOracle(config, undefined, { index: harness.index });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const topic = deviceTopic(harness.devices[1]!.deviceId, 'telemetry');
     const genuine = broker.received.find((packet) => packet.topic === topic)!;

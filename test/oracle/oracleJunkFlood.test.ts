@@ -3,10 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
-import { openIndex } from '../../oracle/src/index/openIndex';
-import { countRejectionsByReason } from '../../oracle/src/index/rejections';
+import { countRejectionsByReason } from '../../store/src';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
 import { mosquittoPath, startMosquitto, waitUntil, type MosquittoBroker } from '../helpers/brokers';
+import { waitFor } from './waitFor';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
 import { groupMemory, kill, startOracleProcess, type OracleProcess } from './oracleProcess';
 
@@ -112,15 +112,15 @@ describe('The oracle under the 90 × 1 MB junk attack (Mosquitto), killed (SIGKI
       let produced = await harness.publishFromDevices(broker.url, 3);
       produced += await harness.publishFromDevices(broker.url, 3, attack);
       firstPeak = groupMemory(oracle.child).peakBytes;
-      indexedAtKill = harness.anchoredSnapshots(dataDir).length;
+      indexedAtKill = (await harness.anchoredSnapshots()).length;
       await kill(oracle.child, 'SIGKILL'); // right after the attack, whatever it was doing
       oracle = startOracleProcess(env);
       produced += await harness.publishFromDevices(broker.url, 3);
       await started(oracle);
       produced += await harness.publishFromDevices(broker.url, 3);
 
-      await waitUntil(
-        () => harness.anchoredSnapshots(dataDir).length >= produced,
+      await waitFor(
+        async () => (await harness.anchoredSnapshots()).length >= produced,
         120_000,
         `every legitimate snapshot indexed (${produced})\n${oracle.output()}`,
       );
@@ -130,13 +130,11 @@ describe('The oracle under the 90 × 1 MB junk attack (Mosquitto), killed (SIGKI
       const output = oracle.output();
       oracle = undefined;
 
-      const rows = harness.anchoredSnapshots(dataDir);
+      const rows = (await harness.anchoredSnapshots());
       expect(rows).to.have.length(produced);
       expect(indexedAtKill).to.be.within(1, produced - 1); // snapshots before the attack, and after the kill
       expect(new Set(rows.map((row) => `${row.deviceId}:${row.seq}`)).size).to.equal(produced);
-      const index = openIndex(join(dataDir, 'index.sqlite'));
-      const rejections = countRejectionsByReason(index);
-      index.close();
+      const rejections = await countRejectionsByReason(harness.index);
       // Every junk message refused (the replay after the kill may judge one twice). What the first oracle had
       // processed but not yet marked is replayed too, and its devices' messages are refused as replays: no other
       // reason, nothing of theirs refused otherwise.

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { mosquittoPath, startMosquitto, waitUntil, type MosquittoBroker } from '../helpers/brokers';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
 import { kill, startOracleProcess, type OracleProcess } from './oracleProcess';
+import { waitFor } from './waitFor';
 
 const DEVICES = 20;
 const KILLS = 5;
@@ -79,12 +79,11 @@ describe('The oracle killed (SIGKILL) again and again at random moments', functi
         running = start();
       }
     });
-    const dataDir = join(harness.directory, 'oracle');
     const context = () => `kills at ${moments.join(', ')}\nlast oracle:\n${running.output().slice(-4_000)}`;
     await waitUntil(() => seen.size >= produced, 30_000, `the subscriber to see ${produced} snapshots (${seen.size})`);
-    await waitUntil(
-      () => {
-        const rows = harness.anchoredSnapshots(dataDir);
+    await waitFor(
+      async () => {
+        const rows = await harness.anchoredSnapshots();
         return rows.length >= seen.size && rows.every((row) => row.status === 'confirmed');
       },
       180_000,
@@ -94,7 +93,7 @@ describe('The oracle killed (SIGKILL) again and again at random moments', functi
     oracle = undefined;
 
     expect(seen.size, 'snapshots the subscriber saw, against those the devices published').to.equal(produced);
-    const rows = harness.anchoredSnapshots(dataDir);
+    const rows = await harness.anchoredSnapshots();
     // Indexed once: the index holds exactly the snapshots published (its key is the device and the number).
     expect(rows.map((row) => `${row.deviceId}:${row.seq}`).sort(), context()).to.deep.equal([...seen].sort());
     // Anchored once: each verifies against its batch's root on chain, and the leaves of every batch on chain add up

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { freePort, startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
+import { waitFor } from './waitFor';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
 import { kill, startOracleProcess } from './oracleProcess';
 
@@ -48,10 +48,9 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
 
     const second = startOracleProcess(env);
     oracle = second.child;
-    const dataDir = join(harness.directory, 'oracle');
-    await waitUntil(
-      () => {
-        const rows = harness.anchoredSnapshots(dataDir);
+    await waitFor(
+      async () => {
+        const rows = (await harness.anchoredSnapshots());
         return rows.length >= produced && rows.every((row) => row.status === 'confirmed');
       },
       120_000,
@@ -60,7 +59,7 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
     await kill(oracle, 'SIGTERM');
     oracle = undefined;
 
-    const rows = harness.anchoredSnapshots(dataDir);
+    const rows = (await harness.anchoredSnapshots());
     expect(rows).to.have.length(produced);
     expect(killedOutput).to.contain('oracle subscribed');
     // Started as `npm run oracle` starts it (ts-node -T), its verifier threads run: none failed to start.
@@ -117,16 +116,15 @@ describe('The oracle killed (SIGKILL) after acknowledging snapshots it could not
     await new Promise((resolveWait) => setTimeout(resolveWait, 1_500)); // past any periodic save
     await kill(oracle, 'SIGKILL');
     oracle = undefined;
-    const dataDir = join(harness.directory, 'oracle');
     expect(produced).to.be.greaterThan(0);
-    expect(harness.anchoredSnapshots(dataDir)).to.deep.equal([]);
+    expect((await harness.anchoredSnapshots())).to.deep.equal([]);
 
     const second = startOracleProcess(harness.oracleEnvironment(broker.url, base));
     oracle = second.child;
     // (Its retained status messages, delivered again on subscribing, are refused as replays: they were processed.)
-    await waitUntil(
-      () => {
-        const rows = harness.anchoredSnapshots(dataDir);
+    await waitFor(
+      async () => {
+        const rows = (await harness.anchoredSnapshots());
         return rows.length >= produced && rows.every((row) => row.status === 'confirmed');
       },
       60_000,
@@ -134,7 +132,7 @@ describe('The oracle killed (SIGKILL) after acknowledging snapshots it could not
     );
     await kill(oracle, 'SIGTERM');
     oracle = undefined;
-    const rows = harness.anchoredSnapshots(dataDir);
+    const rows = (await harness.anchoredSnapshots());
     expect(rows).to.have.length(produced);
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);

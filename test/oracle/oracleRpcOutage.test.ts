@@ -4,6 +4,7 @@ import { loadOracleConfig } from '../../oracle/src/config';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy';
+import { waitFor } from './waitFor';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
 
 const SEED = 'oracle-outage';
@@ -36,7 +37,7 @@ describe('The oracle through an RPC outage (its JSON-RPC endpoint behind a TCP p
         ORACLE_MQTT_SHARED: 'false',
       }),
     });
-    oracle = await runOracle(config);
+    oracle = await runOracle(config, undefined, { index: harness.index });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await proxy.cut();
 
@@ -45,8 +46,8 @@ describe('The oracle through an RPC outage (its JSON-RPC endpoint behind a TCP p
     expect(oracle.stats().anchoredSnapshots).to.equal(0);
 
     await proxy.restore();
-    await waitUntil(() => oracle!.stats().anchoredSnapshots >= produced, 120_000, 'the backlog to drain');
-    const rows = harness.anchoredSnapshots(config.dataDir);
+    await waitFor(async () => oracle!.stats().anchoredSnapshots >= produced, 120_000, 'the backlog to drain');
+    const rows = (await harness.anchoredSnapshots());
     expect(rows).to.have.length(produced);
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);

@@ -2,8 +2,10 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { loadOracleConfig } from '../../oracle/src/config';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
+import type { Store } from '../../store/src';
 import { mosquittoPath, startMosquitto, waitUntil, type MosquittoBroker } from '../helpers/brokers';
 import { CAST, mined } from './chain/deployOnNode';
+import { waitFor } from './waitFor';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
 
 const SEED = 'oracle-shared';
@@ -14,6 +16,7 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
   let harness: OracleHarness;
   let broker: MosquittoBroker;
   const oracles: RunningOracle[] = [];
+  const stores: Store[] = [];
 
   before(async function () {
     if (mosquittoPath() === undefined) {
@@ -28,6 +31,7 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
   });
   after(async () => {
     for (const oracle of oracles) await oracle.stop().catch(() => undefined);
+    for (const store of stores) await store.close().catch(() => undefined);
     await broker?.stop();
     await harness?.stop();
   });
@@ -46,26 +50,33 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
         }),
       });
       expect(config.mqttProtocolVersion).to.equal(5);
-      oracles.push(await runOracle(config));
+      // A pool of its own per instance, on the harness's database.
+      const index = await harness.database.open();
+      stores.push(index);
+      oracles.push(await runOracle(config, undefined, { index }));
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     const produced = await harness.publishFromDevices(broker.url, 4);
 
-    await waitUntil(
-      () => oracles.reduce((sum, oracle) => sum + oracle.stats().anchoredSnapshots, 0) >= produced,
+    await waitFor(
+      async () => oracles.reduce((sum, oracle) => sum + oracle.stats().anchoredSnapshots, 0) >= produced,
       90_000,
       'every snapshot anchored',
     );
-    const [a, b] = instances.map((instance) =>
-      harness.anchoredSnapshots(join(harness.directory, `oracle-${instance.name}`)),
-    );
-    expect(a!.length).to.be.greaterThan(0);
-    expect(b!.length).to.be.greaterThan(0);
-    const keys = (rows: typeof a) => rows!.map((row) => `${row.deviceId}:${row.seq}`);
-    const overlap = keys(a).filter((key) => keys(b).includes(key));
-    expect(overlap).to.deep.equal([]);
-    expect(a!.length + b!.length).to.equal(produced);
+    // One shared index: every snapshot once (its key is the device and the number), each in one confirmed batch;
+    // both instances took a share of the messages.
+    const rows = await harness.anchoredSnapshots();
+    const keys = rows.map((row) => `${row.deviceId}:${row.seq}`);
+    expect(new Set(keys).size).to.equal(keys.length);
+    expect(rows.length).to.equal(produced);
+    expect(rows.every((row) => row.status === 'confirmed')).to.equal(true);
+    expect(oracles.every((oracle) => oracle.stats().accepted > 0)).to.equal(true);
+    for (const row of rows) {
+      expect(
+        await harness.registry.anchor.verifySnapshot(row.root!, row.proof!, row.deviceId, row.seq, row.hash),
+      ).to.equal(true);
+    }
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);
     expect(oracles.every((oracle) => Object.values(oracle.stats().rejections).every((count) => count === 0))).to.equal(

@@ -7,17 +7,10 @@ import { countRejectionsByReason, type Store } from '../../store/src';
 import { mosquittoPath, startMosquitto, type MosquittoBroker } from '../helpers/brokers';
 import { CAST, mined } from './chain/deployOnNode';
 import { startOracleHarness, type OracleHarness } from './oracleHarness';
+import { waitFor } from './waitFor';
 
 const SEED = 'oracle-shared-index';
 const DEVICES = 4;
-
-async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const replays = (oracle: RunningOracle) => oracle.stats().rejections.replay ?? 0;
 

@@ -12,6 +12,9 @@ import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
 import { writeDeployment } from '../../twin-core/src/deployment/deployment';
 import { twinMintFields } from '../../twin-core/src/static/mintFields';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
+import { createTestDatabase, type TestDatabase } from '../helpers/store';
+import type { Store } from '../../store/src';
+import { waitFor } from './waitFor';
 import { CAST, deployOnNode, mintOnNode, type NodeRegistry } from './chain/deployOnNode';
 import { startHardhatNode, type HardhatNode } from './chain/hardhatNode';
 
@@ -38,6 +41,8 @@ describe('The oracle on an instamine chain (a Hardhat node mining only on transa
   let environment: Record<string, string>;
   let child: ChildProcess | undefined;
   let restarted: RunningOracle | undefined;
+  let database: TestDatabase;
+  let index: Store | undefined;
 
   before(async function () {
     node = await startHardhatNode(); // automine, no block time: a block only when a transaction comes
@@ -55,7 +60,9 @@ describe('The oracle on an instamine chain (a Hardhat node mining only on transa
     }).devices;
     await mintOnNode(node, registry, twinMintFields(device!.staticDocument), device!.privateKey);
     broker = await startAedes();
+    database = await createTestDatabase();
     environment = {
+      DATABASE_URL: database.url,
       RPC_URL: node.url,
       MQTT_URL: broker.url,
       ORACLE_ORACLE_KEY: node.wallet(CAST.oracle).privateKey,
@@ -78,6 +85,7 @@ describe('The oracle on an instamine chain (a Hardhat node mining only on transa
       }
     }
     await restarted?.stop().catch(() => undefined);
+    await index?.close();
     await broker?.stop();
     await node?.stop();
     if (directory) rmSync(directory, { recursive: true, force: true });
@@ -131,11 +139,13 @@ describe('The oracle on an instamine chain (a Hardhat node mining only on transa
 
   it('a new start does not wait for a block either, and confirms what the first run left unfinished', async function () {
     const config = loadOracleConfig({ environment });
-    restarted = await within(runOracle(config), STOP_BOUND_MS, 'the restart on an instamine chain');
+    // In this process, on the first run's database (its unfinished batch is read from there).
+    index = await database.open();
+    restarted = await within(runOracle(config, undefined, { index }), STOP_BOUND_MS, 'the restart on an instamine chain');
     // What the first run left unfinished is confirmed now (by the chain mirror or the resumed anchoring).
     await node.mine(1);
-    await waitUntil(
-      () => unfinishedBatches(restarted!.index).length === 0,
+    await waitFor(
+      async () => (await unfinishedBatches(restarted!.index)).length === 0,
       30_000,
       'every batch the first run left unfinished confirmed',
     );
