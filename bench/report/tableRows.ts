@@ -95,7 +95,12 @@ export function tableRows(results: Omit<BenchResults, 'table'>): TableRow[] {
           ]),
         );
       }
-      rows.push(row(section, 'oracle RSS after start (idle)', run.oracle.startRssMiB, 'MiB'));
+      rows.push(
+        row(section, 'oracle RSS after start (idle)', run.oracle.startRssMiB, 'MiB', [
+          'max',
+          BENCH_TARGETS.oracleIdleRssMiB,
+        ]),
+      );
       rows.push(row(section, 'oracle RSS peak', run.oracle.peakRssMiB, 'MiB'));
     }
     for (const skipped of ingest.result.skipped)
