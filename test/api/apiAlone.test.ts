@@ -57,7 +57,8 @@ describe('API alone (npm run api, its own process) reading blobs from the oracle
         RPC_URL: h.harness.node.url,
         MQTT_URL: h.services.mqttUrl,
         API_DEPLOYMENT_FILE: h.harness.deploymentFile,
-        API_ORACLE_DATA_DIR: join(h.harness.directory, 'system', 'oracle'),
+        // The index the oracle writes: the test file's database (the API alone no longer reads an oracle's file).
+        DATABASE_URL: h.harness.database.url,
         API_PORT: String(port),
         API_DATA_DIR: join(directory, 'api'),
         IPFS_SWARM_KEY_FILE: key,

@@ -60,7 +60,9 @@ export async function startApiHarness(
     brokerPort: await freePort(),
     apiPort: 0,
     simulator: { devices, seed, scenario: 'normal', ratePerSecond: 2, snapshotIntervalSeconds: 2 },
-    environment: { ORACLE_BATCH_SIZE: '8', ORACLE_BATCH_AGE_MS: '500', API_FEED_INTERVAL_MS: '100', ...environment },
+    // Every service on the test file's database (the harness's store), as one PostgreSQL serves them in production.
+    index: harness.index,
+    environment: { ORACLE_BATCH_SIZE: '8', ORACLE_BATCH_AGE_MS: '500', ...environment },
   });
   const api = `${services.api.url}/api/v1`;
   return {
