@@ -11,7 +11,7 @@ import {
 } from '../broker/src';
 import { brokerRealm } from '../twin-core/src/broker/principal';
 import type { Deployment } from '../twin-core/src/deployment/deployment';
-import type { Index } from '../oracle/src/index';
+import type { Store } from '../store/src';
 
 /** A running in-process MQTT broker. */
 export type EmbeddedBroker = {
@@ -106,8 +106,11 @@ export type ChainBackedBrokerParameters = {
   port: number;
   rpcUrl: string;
   deployment: Deployment;
-  /** The chain mirror (the oracle's index) once there is one: twins are read from it, else from the chain. */
-  index?: () => Index | undefined;
+  /**
+   * The shared index the chain mirror writes (the store), or a function giving it once it is open: twins are read
+   * from it (`getTwin`), else from the chain.
+   */
+  index?: Store | (() => Store | undefined);
   limits?: Partial<BrokerLimits>;
   log?: BrokerAuthorizerParameters['log'];
 };
@@ -117,17 +120,24 @@ export type ChainBackedBrokerParameters = {
  * twins from the mirror when `index` gives one), for the deployment's realm. Stopping it also closes the provider.
  *
  * @example
- * const broker = await startChainBackedBroker({ host: '127.0.0.1', port: 1883, rpcUrl, deployment, index: () => oracle?.index })
+ * const broker = await startChainBackedBroker({ host: '127.0.0.1', port: 1883, rpcUrl, deployment, index: store })
  */
 export async function startChainBackedBroker(parameters: ChainBackedBrokerParameters): Promise<EmbeddedBroker> {
   const { deployment } = parameters;
-  const provider = new JsonRpcProvider(parameters.rpcUrl, deployment.chainId, { staticNetwork: true, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(parameters.rpcUrl, deployment.chainId, {
+    staticNetwork: true,
+    cacheTimeout: -1,
+  });
   try {
     const broker = await startEmbeddedBroker({
       host: parameters.host,
       port: parameters.port,
       auth: {
-        directory: createBrokerDirectory({ provider, deployment, ...(parameters.index ? { index: parameters.index } : {}) }),
+        directory: createBrokerDirectory({
+          provider,
+          deployment,
+          ...(parameters.index ? { index: parameters.index } : {}),
+        }),
         realm: brokerRealm(deployment),
         ...(parameters.limits ? { limits: parameters.limits } : {}),
         ...(parameters.log ? { log: parameters.log } : {}),

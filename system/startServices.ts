@@ -13,9 +13,8 @@ import { runSecurity, type RunningSecurity } from '../security/src/runSecurity';
 import type { BrokerLimits } from '../broker/src';
 import { brokerRealm } from '../twin-core/src/broker/principal';
 import { readDeployment } from '../twin-core/src/deployment/deployment';
-import type { Index } from '../oracle/src/index';
 import { startChainBackedBroker, type EmbeddedBroker } from './embeddedBroker';
-import { loadStoreConfig, startStore, type Store } from '../store/src';
+import { startStoreFromEnvironment, type Store } from '../store/src';
 
 /** A log line sink for every service; never given secrets. */
 export type ServiceLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -28,8 +27,16 @@ export type StartServicesParameters = {
   oracleKey: string;
   /** Pays for relayed user requests; without it the relay routes answer 503. */
   relayerKey?: string;
-  /** Where the oracle (journal, index, IPFS blocks) and the simulator keep their files. */
+  /**
+   * Where the oracle (journal, IPFS blocks), the simulator and the embedded PostgreSQL (`<dataDir>/postgres`, unless
+   * `DATABASE_URL` or `index`) keep their files.
+   */
   dataDir: string;
+  /**
+   * The shared index (PostgreSQL store) every service uses; without it one is started here from the environment
+   * (`DATABASE_URL`, or the embedded server under `<dataDir>/postgres`; `STORE_*`) and closed last at stop.
+   */
+  index?: Store;
   /** An external broker; without it the embedded broker runs on `brokerPort`. */
   mqttUrl?: string;
   brokerPort?: number;
@@ -52,10 +59,10 @@ export type StartServicesParameters = {
     episodes?: Partial<EpisodeConfig>;
   };
   /**
-   * The security entity's service, in this process (sharing the IPFS store), with its key (an approved security
-   * entity); `SECURITY_*` in the environment configures the rest. Its state (baselines, open alerts, watched twins)
-   * is kept in `store`, or else in a store started here from `DATABASE_URL` and `STORE_*` in the environment (default:
-   * the embedded PostgreSQL under `<dataDir>/postgres`), closed at stop.
+   * The security entity's service, in this process (sharing the IPFS store and the index), with its key (an approved
+   * security entity); `SECURITY_*` in the environment configures the rest. Its state (baselines, open alerts,
+   * watched twins, the messages it has seen) is kept in the shared index. `store`: the index to use when `index` is
+   * not given (kept for callers of before; the same one store).
    */
   security?: { key: string; store?: Store };
   /** Environment the oracle and API configs also read (ORACLE_*, API_*; default `process.env`), winning. */
@@ -72,17 +79,17 @@ export type RunningServices = {
   oracle: RunningOracle;
   api: RunningApi;
   security: RunningSecurity | undefined;
-  /** The store keeping the security service's state (when it runs). */
-  securityStore: Store | undefined;
+  /** The shared index (PostgreSQL) the oracle, the API, the broker and the security service use. */
+  index: Store;
   simulator: RunningSimulator | undefined;
-  /** Stops the simulator, then the API, the oracle and the broker, each once. */
+  /** Stops the simulator, then the security service, the API, the oracle and the broker, each once; the index last. */
   stop(): Promise<void>;
 };
 
 /**
  * Starts the off-chain half of the system against a chain that has the registry deployed: the MQTT broker (embedded
- * unless external), the oracle with its IPFS store, the API and dashboard sharing the oracle's index and store, the
- * security entity's service, and the simulated devices. What `npm start` runs after its local chain, and what each test of the whole uses.
+ * unless external), the shared index (one PostgreSQL store), the oracle with its IPFS store, the API and dashboard,
+ * the security entity's service (all on that one index and IPFS store), and the simulated devices. What `npm start` runs after its local chain, and what each test of the whole uses.
  *
  * @example
  * const services = await startServices({ rpcUrl, deploymentFile, oracleKey, dataDir: '.data', apiPort: 8080 })
@@ -93,26 +100,42 @@ export async function startServices(parameters: StartServicesParameters): Promis
   const environment = parameters.environment ?? process.env;
   const deployment = readDeployment(parameters.deploymentFile);
   const realm = brokerRealm(deployment);
-  // The embedded broker judges every client against the chain: twins from the oracle's mirror once it runs.
-  let mirrorIndex: Index | undefined;
-  const broker =
-    parameters.mqttUrl !== undefined
-      ? undefined
-      : await startChainBackedBroker({
-          host: '127.0.0.1',
-          port: parameters.brokerPort ?? 1883,
-          rpcUrl: parameters.rpcUrl,
-          deployment,
-          index: () => mirrorIndex,
-          ...(parameters.brokerLimits ? { limits: parameters.brokerLimits } : {}),
-          log: (level, message, fields) => log(level, `broker: ${message}`, fields),
-        });
+  // One store for every service: the one given, or one started from the environment (the embedded server's first
+  // start initialises its cluster, seconds: the broker starts meanwhile).
+  const given = parameters.index ?? parameters.security?.store;
+  const starting =
+    given !== undefined
+      ? Promise.resolve(given)
+      : startStoreFromEnvironment({ dataDir: parameters.dataDir, environment });
+  starting.catch(() => undefined); // awaited below; a failure meanwhile is no unhandled rejection
+  let started: Store | undefined;
+  // The embedded broker judges every client against the chain: twins from the shared index once it is open.
+  let broker: EmbeddedBroker | undefined;
+  try {
+    broker =
+      parameters.mqttUrl !== undefined
+        ? undefined
+        : await startChainBackedBroker({
+            host: '127.0.0.1',
+            port: parameters.brokerPort ?? 1883,
+            rpcUrl: parameters.rpcUrl,
+            deployment,
+            index: () => started,
+            ...(parameters.brokerLimits ? { limits: parameters.brokerLimits } : {}),
+            log: (level, message, fields) => log(level, `broker: ${message}`, fields),
+          });
+  } catch (error) {
+    if (given === undefined) await starting.then((store) => store.close()).catch(() => undefined);
+    throw error;
+  }
   const mqttUrl = parameters.mqttUrl ?? broker!.url;
   const stops: (() => Promise<void>)[] = [];
   if (broker) stops.unshift(() => broker.stop());
-  // The security service's store starts meanwhile (the embedded server's first start initialises it, seconds).
-  const securityStore = storeForSecurity(parameters, environment);
   try {
+    const index = await starting;
+    started = index;
+    // Closed last (stops run first to last, each new one put first).
+    if (given === undefined) stops.push(() => index.close());
     const oracle = await runOracle(
       loadOracleConfig({
         environment: {
@@ -128,19 +151,15 @@ export async function startServices(parameters: StartServicesParameters): Promis
         },
       }),
       (level, message, fields) => log(level, `oracle: ${message}`, fields),
+      { index },
     );
-    stops.unshift(() => {
-      mirrorIndex = undefined;
-      return oracle.stop();
-    });
-    mirrorIndex = oracle.index;
+    stops.unshift(() => oracle.stop());
     const api = await runApi({
       config: loadApiConfig({
         environment: {
           RPC_URL: parameters.rpcUrl,
           MQTT_URL: mqttUrl,
           API_DEPLOYMENT_FILE: parameters.deploymentFile,
-          API_ORACLE_DATA_DIR: join(parameters.dataDir, 'oracle'),
           API_HOST: parameters.apiHost ?? '127.0.0.1',
           API_PORT: String(parameters.apiPort ?? 8080),
           ...(parameters.relayerKey ? { API_RELAYER_KEY: parameters.relayerKey } : {}),
@@ -149,7 +168,7 @@ export async function startServices(parameters: StartServicesParameters): Promis
         },
       }),
       shared: {
-        index: oracle.index,
+        index,
         store: oracle.store,
         oracleStats: () => oracle.stats(),
         ...(broker ? { brokerStats: () => broker.stats() } : {}),
@@ -158,8 +177,6 @@ export async function startServices(parameters: StartServicesParameters): Promis
     });
     stops.unshift(() => api.stop());
     let security: RunningSecurity | undefined;
-    const store = await securityStore?.store;
-    if (securityStore?.owned) stops.unshift(() => store!.close());
     if (parameters.security !== undefined) {
       security = await runSecurity({
         config: loadSecurityConfig({
@@ -173,7 +190,7 @@ export async function startServices(parameters: StartServicesParameters): Promis
           },
         }),
         shared: { store: oracle.store },
-        state: { store: store! },
+        state: { store: index },
         log: (level, message, fields) => log(level, `security: ${message}`, fields),
       });
       stops.unshift(() => security!.stop());
@@ -210,7 +227,7 @@ export async function startServices(parameters: StartServicesParameters): Promis
       oracle,
       api,
       security,
-      securityStore: store,
+      index,
       simulator,
       stop: () =>
         (stopping ??= (async () => {
@@ -222,25 +239,7 @@ export async function startServices(parameters: StartServicesParameters): Promis
   } catch (error) {
     for (const stop of stops) await stop().catch(() => undefined);
     // Closing twice does nothing: the store may have been in `stops` already.
-    if (securityStore?.owned) await securityStore.store.then((store) => store.close()).catch(() => undefined);
+    if (given === undefined) await starting.then((store) => store.close()).catch(() => undefined);
     throw error;
   }
-}
-
-/** The security service's store: the one given, or one started from the environment (owned: closed at stop). */
-function storeForSecurity(
-  parameters: StartServicesParameters,
-  environment: NodeJS.ProcessEnv,
-): { store: Promise<Store>; owned: boolean } | undefined {
-  if (parameters.security === undefined) return undefined;
-  if (parameters.security.store !== undefined)
-    return { store: Promise.resolve(parameters.security.store), owned: false };
-  const store = (async () =>
-    startStore(
-      loadStoreConfig({
-        environment: { STORE_EMBEDDED_DATA_DIR: join(parameters.dataDir, 'postgres'), ...environment },
-      }),
-    ))();
-  store.catch(() => undefined); // awaited later; a failure meanwhile is no unhandled rejection
-  return { store, owned: true };
 }

@@ -228,6 +228,13 @@ function announce(services: RunningServices, dataDir: string, { demo, port }: { 
   console.log(`  MQTT broker     ${services.mqttUrl}${services.broker ? ' (embedded aedes)' : ''}`);
   console.log(`  IPFS            ${services.oracle.store.describe()}`);
   console.log(`  Oracle          data in ${dataDir}`);
+  console.log(
+    `  Index           PostgreSQL, ${
+      process.env.DATABASE_URL
+        ? 'external (DATABASE_URL)'
+        : `embedded in ${resolve(process.env.STORE_EMBEDDED_DATA_DIR ?? join(dataDir, 'postgres'))}`
+    }: shared by the oracle, the API and the security service`,
+  );
   if (services.security) {
     const security = services.security.analyzer.config;
     console.log(
@@ -239,7 +246,10 @@ function announce(services: RunningServices, dataDir: string, { demo, port }: { 
   if (services.simulator) console.log(`  Devices         ${services.simulator.deviceIds.length} simulated`);
   console.log(`\nDashboard: ${services.api.url}/`);
   // Against an external chain (no port) the tasks need no LOCAL_RPC_URL; the agent still needs the realm.
-  printOtherTerminal(port ?? DEFAULT_RPC_PORT, services.broker ? { url: services.mqttUrl, realm: services.realm } : undefined);
+  printOtherTerminal(
+    port ?? DEFAULT_RPC_PORT,
+    services.broker ? { url: services.mqttUrl, realm: services.realm } : undefined,
+  );
   console.log('\nReady. Ctrl-C stops everything.');
 }
 

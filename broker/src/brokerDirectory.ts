@@ -1,13 +1,12 @@
 import { Contract, id as roleId, type Provider } from 'ethers';
 import type { Deployment } from '../../twin-core/src/deployment/deployment';
-import { getTwin, listCursors, type Index } from '../../oracle/src/index';
-import { TWIN_STATES } from '../../oracle/src/index';
+import { chainEventTotals, getTwin, listCursors, TWIN_STATES, type Store } from '../../store/src';
 
 /** A twin as the broker judges its device: its current device signer and state name. */
 export type BrokerTwin = { deviceSigner: string; state: (typeof TWIN_STATES)[number] };
 
 /**
- * What the broker asks of the chain: each answer from the chain mirror (the oracle's index) when there is one, else
+ * What the broker asks of the chain: each answer from the chain mirror (the shared index) when there is one, else
  * from the chain itself; `version` moves whenever an answer may have changed (a mirror step, a new block), and the
  * broker then checks every connected client again.
  */
@@ -43,10 +42,10 @@ export type CreateBrokerDirectoryParameters = {
   provider: Provider;
   deployment: Deployment;
   /**
-   * The chain mirror's index (the oracle's), read for twins; a function when the index opens after the broker
-   * starts (`npm start` starts the broker before the oracle). Without it, twins are read from the chain.
+   * The shared index (the store the chain mirror writes), read for twins; a function when the store opens after
+   * the broker starts. Without it, twins are read from the chain.
    */
-  index?: Index | (() => Index | undefined);
+  index?: Store | (() => Store | undefined);
 };
 
 /**
@@ -77,11 +76,14 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
   return {
     async twin(deviceId) {
       const index = indexOf();
-      const mirrored = index === undefined ? undefined : getTwin(index, deviceId);
+      const mirrored = index === undefined ? undefined : await getTwin(index, deviceId);
       if (mirrored !== undefined) return { deviceSigner: mirrored.deviceSigner, state: mirrored.state };
       return cached(`twin:${deviceId}`, async () => {
         if (!((await twins.getFunction('exists').staticCall(deviceId)) as boolean)) return undefined;
-        const record = (await twins.getFunction('twinOf').staticCall(deviceId)) as { deviceSigner: string; state: bigint };
+        const record = (await twins.getFunction('twinOf').staticCall(deviceId)) as {
+          deviceSigner: string;
+          state: bigint;
+        };
         return { deviceSigner: record.deviceSigner, state: TWIN_STATES[Number(record.state)] ?? 'unknown' };
       });
     },
@@ -97,21 +99,15 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
       const index = indexOf();
       if (index === undefined) return this.version();
       // The registry's events the mirror recorded (not the anchor's batches): their count and newest block (a reorg
-      // deletes rows). One scan of a small table a second.
-      const row = index
-        .statement(
-          "SELECT count(*) AS n, coalesce(max(block), 0) AS m FROM chain_events WHERE contract IN ('TwinRegistry', 'EntityRegistry')",
-        )
-        .get() as {
-        n: number;
-        m: number;
-      };
-      return Number(row.n) * 1_000_003 + Number(row.m);
+      // deletes rows). One statement a second.
+      const totals = await chainEventTotals(index, { contracts: ['TwinRegistry', 'EntityRegistry'] });
+      return totals.events * 1_000_003 + totals.lastBlock;
     },
     async version() {
       const index = indexOf();
       const head = await provider.getBlockNumber();
-      const mirrored = index === undefined ? 0 : Math.max(0, ...listCursors(index).map((c) => c.lastProcessedBlock));
+      const mirrored =
+        index === undefined ? 0 : Math.max(0, ...(await listCursors(index)).map((c) => c.lastProcessedBlock));
       const version = head * 1_000_003 + mirrored;
       if (version !== cachedAt) {
         cache.clear();

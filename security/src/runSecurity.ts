@@ -3,7 +3,7 @@ import { JsonRpcProvider, Wallet } from 'ethers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFresh } from '../../twin-core/src/broker';
 import { createAnalyzer, type Alert, type AlertEvent, type Analyzer } from '../../analytics/src';
-import { openIndex } from '../../oracle/src/index/openIndex';
+import { createChainTwinDirectory } from '../../oracle/src/ingest/chainTwins';
 import { createTwinDirectory } from '../../oracle/src/ingest/twinDirectory';
 import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
 import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
@@ -20,6 +20,7 @@ import { alertMessage } from './alertMessage';
 import type { SecurityConfig } from './config';
 import { createSecurityChain, TWIN_STATE } from './securityChain';
 import { createSecurityState, type Handled } from './securityState';
+import { createSequenceClaims } from './sequenceClaims';
 import type { Store } from '../../store/src';
 
 /** A log line sink; never given secrets. */
@@ -32,9 +33,11 @@ export type RunSecurityParameters = {
   /** The IPFS store of the process it shares (`npm start`); otherwise its own (Kubo, or its node on the network). */
   shared?: { store: BlobStore };
   /**
-   * The store (PostgreSQL) keeping the service's state across restarts: each device's analyzer state, the alerts it
-   * handled, the twins it watches (its entity's rows). Without it the state lives in memory only and a restart
-   * learns every device again. The caller opens and closes it.
+   * The shared index (PostgreSQL store) the service reads and keeps its state in across restarts and instances: the
+   * twins the chain mirror wrote (the directory messages are judged against), each device's analyzer state, the
+   * alerts it handled, the twins it watches and the replay ledger (its entity's rows: a message one instance or run
+   * accepted is a replay to every other). Without it the state lives in memory only (twins read from the chain) and a
+   * restart learns every device again. The caller opens and closes it.
    */
   state?: { store: Store };
   /** The clock, ms (tests). */
@@ -108,12 +111,14 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
     quietSeconds: config.quietSeconds,
     now,
   });
-  const directoryIndex = openIndex(':memory:');
-  const twins = createTwinDirectory({
-    index: directoryIndex,
-    provider,
-    twinRegistry: deployment.contracts.TwinRegistry,
-  });
+  const twinRegistry = deployment.contracts.TwinRegistry;
+  const twins =
+    parameters.state === undefined
+      ? createChainTwinDirectory({ provider, twinRegistry })
+      : createTwinDirectory({ index: parameters.state.store, provider, twinRegistry });
+  // The replay ledger: the store decides (claims); the map of numbers this instance accepted only refuses early.
+  const claims =
+    parameters.state && createSequenceClaims({ store: parameters.state.store, entity: wallet.address, now });
   const lastSeq = new Map<string, number>();
   const ledger: SequenceLedger = { last: (id, kind) => lastSeq.get(`${id}:${kind}`), willSeq: () => undefined };
   const counters = { messages: 0, rejected: 0, alerts: 0, suspensions: 0, reactivations: 0, failures: 0 };
@@ -292,13 +297,18 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
       maxClockSkewMs: config.maxClockSkewSeconds * 1000,
       now: now(),
     })
-      .then((verdict) => {
+      .then(async (verdict) => {
         if (!verdict.ok) {
           counters.rejected++;
           return;
         }
         const { message } = verdict;
-        lastSeq.set(`${message.deviceId}:${message.kind}`, message.seq);
+        if (claims !== undefined && !(await claims.claim(message.deviceId, message.kind, message.seq))) {
+          counters.rejected++; // a replay: another instance or an earlier run accepted it
+          return;
+        }
+        const key = `${message.deviceId}:${message.kind}`;
+        lastSeq.set(key, Math.max(lastSeq.get(key) ?? -1, message.seq));
         try {
           analyzer.analyze(message);
         } catch (error) {
@@ -343,7 +353,6 @@ export async function runSecurity(parameters: RunSecurityParameters): Promise<Ru
         .catch((error: Error) =>
           log('warn', 'state not saved at stop; the last periodic save stays', { error: error.message.split('\n')[0] }),
         );
-      directoryIndex.close();
       provider.destroy();
       if (parameters.shared === undefined) await store.close();
     },

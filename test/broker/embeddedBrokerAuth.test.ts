@@ -366,12 +366,15 @@ describe('The embedded broker: every party authenticated by the chain and held t
       expect(intruderAccepted).to.equal(0);
       // Every snapshot the devices published reaches the index: the oracle lost nothing to the intruder.
       expect(published).to.be.greaterThanOrEqual(harness.devices.length * 2);
-      const indexed = () =>
-        Number((oracle!.index.statement('SELECT count(*) AS n FROM snapshots').get() as { n: number }).n);
-      await waitUntil(() => indexed() >= published, 30_000, 'every published snapshot indexed').catch((error) => {
-        throw new Error(`${(error as Error).message}: ${indexed()} of ${published}; oracle ${JSON.stringify(oracle!.stats())}; broker ${JSON.stringify(broker.stats())}`);
-      });
-      expect(indexed()).to.equal(published);
+      const indexed = async () =>
+        Number((await oracle!.index.query<{ n: string }>('SELECT count(*) AS n FROM snapshots')).rows[0]!.n);
+      const deadline = Date.now() + 30_000;
+      while ((await indexed()) < published && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const count = await indexed();
+      const state = `oracle ${JSON.stringify(oracle!.stats())}; broker ${JSON.stringify(broker.stats())}`;
+      expect(count, `snapshots indexed of ${published} published; ${state}`).to.equal(published);
       expect(broker.stats()!.connectionsRefused['wrong-client-id']).to.be.greaterThanOrEqual(5);
     });
 

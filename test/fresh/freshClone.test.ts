@@ -98,6 +98,8 @@ describe('A fresh clone: every README command builds what it needs and starts (n
     for (const key of ['FORCE_COLOR', 'HARDHAT_NETWORK', 'RPC_URL', 'PRIVATE_KEY', 'CHAIN_ID', 'LOCAL_RPC_URL']) {
       delete env[key];
     }
+    // A fresh clone has no database configured: npm start runs its embedded PostgreSQL (the shared index).
+    for (const key of Object.keys(env)) if (key === 'DATABASE_URL' || key.startsWith('STORE_')) delete env[key];
     // A machine the agent cannot identify by itself (a container without machine-id) is given the missing fields.
     const board = await readBoardInfo(DEFAULT_SYSTEM_PATHS);
     if (board.serialNumber === null) {
@@ -165,6 +167,16 @@ describe('A fresh clone: every README command builds what it needs and starts (n
       const health = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/health`)).json()) as { status: string };
       expect(health.status, JSON.stringify(health)).to.equal('up');
       expect(output).to.match(/Security {8}0x[0-9a-fA-F]{40} \(demo security entity #5\)/);
+      // The shared index: the embedded PostgreSQL under the data directory, the chain mirror's twins in it.
+      expect(output).to.include(`Index           PostgreSQL, embedded in ${join(tree, '.data', 'demo', 'postgres')}`);
+      expect(exists(join('.data', 'demo', 'postgres', 'PG_VERSION')), 'the embedded cluster').to.equal(true);
+      let total = 0;
+      for (const deadline = Date.now() + 30_000; total === 0 && Date.now() < deadline; ) {
+        const page = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/twins`)).json()) as { total?: number };
+        total = page.total ?? 0;
+        if (total === 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(total, 'the demo twins mirrored into the index and listed by the API').to.be.greaterThan(0);
       // Ctrl-C signals the whole group: npm itself dies of it (as in a terminal), the system stops cleanly.
       killGroup(child.pid, 'SIGINT');
       const { code, signal } = await closed;

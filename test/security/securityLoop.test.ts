@@ -68,11 +68,10 @@ describe("the security entity's loop on a local chain: anomaly, alert, suspensio
       dataDir: join(harness.directory, 'system'),
       brokerPort: await freePort(),
       apiPort: 0,
-      // Its state in the store (a database of the test server): real PostgreSQL, as `npm start` runs it.
-      security: {
-        key: harness.node.wallet(CAST.security).privateKey,
-        store: await (await createTestDatabase()).open(),
-      },
+      // One shared index for every service (a database of the test server): real PostgreSQL, as `npm start` runs it;
+      // the security service keeps its state there.
+      index: await (await createTestDatabase()).open(),
+      security: { key: harness.node.wallet(CAST.security).privateKey },
       environment: {
         IPFS_SWARM_KEY_FILE: swarmKey,
         ORACLE_IPFS_LISTEN: `/ip4/127.0.0.1/tcp/${await freePort()}`,

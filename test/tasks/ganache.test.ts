@@ -7,6 +7,7 @@ import hre from 'hardhat';
 import { createVirtualDevice, SIMULATED_MANUFACTURERS } from '../../agent/src/simulate';
 import { BUILT_AGENT, ensureAgentBuilt } from '../../bench/agent/ensureAgentBuilt';
 import { startServices } from '../../system/startServices';
+import { createTestDatabase } from '../helpers/store';
 import { EntityRegistry__factory, SnapshotAnchor__factory, TwinRegistry__factory } from '../../typechain-types';
 import { eventually } from '../api/apiHarness';
 import { freePort } from '../helpers/brokers';
@@ -180,6 +181,7 @@ describe('the CLI story and the oracle on a second EVM implementation: ganache (
       deploymentFile: join(directory, 'external.json'),
       oracleKey: ganache.keys[1]!,
       dataDir: join(directory, 'system'),
+      index: await (await createTestDatabase()).open(),
       brokerPort: await freePort(),
       apiPort: 0,
       simulator: { devices: 4, seed: '7', scenario: 'normal', ratePerSecond: 2, snapshotIntervalSeconds: 2 },
