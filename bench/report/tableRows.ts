@@ -123,7 +123,14 @@ export function tableRows(results: Omit<BenchResults, 'table'>): TableRow[] {
     rows.push(row(section, 'GET /twins?page= req/s', api.result.page.perSecond, '/s'));
     rows.push(row(section, 'GET /twins?page= p99', api.result.page.p99Ms, 'ms'));
     rows.push(row(section, 'bare node:http req/s (same run, same load)', api.result.bare.perSecond, '/s'));
-    rows.push(row(section, 'GET /twins/:deviceId / bare node:http', api.result.twinToBare, 'x'));
+    rows.push(
+      row(
+        section,
+        'GET /twins/:deviceId, share of bare node:http',
+        Math.round(api.result.twinToBare * 1_000) / 10,
+        '%',
+      ),
+    );
   }
   if (agent.status !== 'ok') rows.push(absent('agent', agent));
   else {
