@@ -146,6 +146,56 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
     });
   });
 
+  describe('telemetry history and sequence gaps (issue 15)', function () {
+    it('serves per-bucket avg/min/max of each metric to the owner, from ISO or epoch-ms bounds', async function () {
+      const to = Date.now() + 1_000;
+      const { status, body } = await h.request(
+        `/twins/${h.aliceTwin}/telemetry?bucket=60&from=${new Date(to - 3_600_000).toISOString()}&to=${to}`,
+        { headers: aliceSession.headers },
+      );
+      expect(status, JSON.stringify(body)).to.equal(200);
+      expect(body).to.include({ deviceId: h.aliceTwin, bucketSeconds: 60, to: new Date(to).toISOString() });
+      expect(body.buckets.length).to.be.greaterThan(0);
+      const bucket = body.buckets.at(-1);
+      expect(bucket.readings).to.be.greaterThan(0);
+      const cpu = bucket.metrics.cpuPercent;
+      expect(cpu.min).to.be.at.most(cpu.avg);
+      expect(cpu.avg).to.be.at.most(cpu.max);
+      expect(Date.parse(bucket.start) % 60_000).to.equal(0);
+    });
+
+    it('keeps the buckets private and refuses bad or unbounded ranges naming the field', async function () {
+      expect((await h.request(`/twins/${h.aliceTwin}/telemetry?bucket=60`)).status).to.equal(401);
+      const bad = async (query: string) => {
+        const { status, body } = await h.request(`/twins/${h.aliceTwin}/telemetry?${query}`, {
+          headers: aliceSession.headers,
+        });
+        expect(status, query).to.equal(400);
+        return body.error.details.map((issue: { field: string }) => issue.field);
+      };
+      expect(await bad('bucket=1&from=0')).to.deep.equal(['bucket']); // decades in 1-s buckets
+      expect(await bad('bucket=0')).to.deep.equal(['bucket']);
+      expect(await bad('bucket=ten')).to.deep.equal(['bucket']);
+      expect(await bad('from=2026-01-01T00:00:00Z')).to.deep.equal(['from']); // no bucket
+      expect(await bad('bucket=60&from=yesterday')).to.deep.equal(['from']);
+      expect(await bad(`bucket=60&from=${Date.now()}&to=${Date.now() - 60_000}`)).to.deep.equal(['from']);
+    });
+
+    it("serves a device's sequence gaps, and their totals in the metrics", async function () {
+      const { status, body } = await h.request(`/twins/${h.aliceTwin}/gaps`);
+      expect(status, JSON.stringify(body)).to.equal(200);
+      expect(body.deviceId).to.equal(h.aliceTwin);
+      expect(body.gaps).to.be.an('array');
+      expect(body.openGaps).to.equal(body.gaps.length);
+      expect(body.givenUp).to.have.keys(['gaps', 'missing']);
+      expect((await h.request(`/twins/0x${'ee'.repeat(32)}/gaps`)).status).to.equal(404);
+      const metrics = await (await fetch(`${h.api}/metrics`)).text();
+      expect(metrics).to.match(/^twin_sequence_gaps_open \d+$/m);
+      expect(metrics).to.match(/^twin_sequence_gap_missing \d+$/m);
+      expect(metrics).to.match(/^twin_api_index_up 1$/m);
+    });
+  });
+
   describe('snapshots', function () {
     it('pages the history newest first and bounds it by time', async function () {
       const all = await h.request(`/twins/${h.aliceTwin}/snapshots?pageSize=500`);
@@ -239,6 +289,17 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(data.root).to.match(/^0x[0-9a-f]{64}$/);
       expect(data.leafCount).to.be.greaterThan(0);
       expect(data.deviceIds.length).to.be.greaterThan(0);
+    });
+
+    it('numbers each event with its outbox id, and resumes after a Last-Event-ID with what was missed', async function () {
+      const first = await nextEvent(`${h.api}/events?types=snapshot`, 'snapshot', () => true, 20_000);
+      expect(first.id).to.be.a('number');
+      // Resuming just before it: the first snapshot event sent is that one, replayed from the outbox.
+      const resumed = await nextEvent(`${h.api}/events?types=snapshot`, 'snapshot', () => true, 20_000, {
+        'Last-Event-ID': String(first.id! - 1),
+      });
+      expect(resumed.id).to.equal(first.id);
+      expect(resumed.data).to.deep.equal(first.data);
     });
 
     it('refuses an unknown event type with 400', async function () {

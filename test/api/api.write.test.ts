@@ -199,13 +199,19 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
       // Each command reaches the device first straight from the broker: the one the API relays is a replay it ignores.
       const silent = await signed(alice, h.aliceTwin, { command: 'ping', expiry: Math.floor(Date.now() / 1000) + 4 });
       const answered = await signed(alice, h.aliceTwin, { command: 'ping' });
+      const unknown = () => h.services.api.context.devices.stats().refused['unknown-command'] ?? 0;
+      const unknownBefore = unknown();
       for (const { body } of [silent, answered])
         await listener.publishAsync(
           deviceTopic(h.aliceTwin as Hex, 'command'),
           JSON.stringify({ v: 1, kind: 'command', deviceId: h.aliceTwin, ...body }),
           { qos: 1 },
         );
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The device's own answers to those are refused by the API (no such command yet): wait until it has judged
+      // them (its follower works through the index, asynchronously), so none is applied to the relayed commands.
+      for (const deadline = Date.now() + 5_000; unknown() < unknownBefore + 2 && Date.now() < deadline; )
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 200));
       expect((await post(h.aliceTwin, silent.body)).status).to.equal(202);
       expect((await post(h.aliceTwin, answered.body)).status).to.equal(202);
       // The silent one is acknowledged, never answered: delivered, then expired.

@@ -128,11 +128,12 @@ export async function nextEvent(
   name: string,
   accept: (data: any) => boolean,
   timeoutMs: number,
-): Promise<{ contentType: string | null; data: any }> {
+  headers: Record<string, string> = {},
+): Promise<{ contentType: string | null; data: any; id: number | undefined }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    const response = await fetch(url, { signal: controller.signal });
+    const response = await fetch(url, { signal: controller.signal, headers });
     const decoder = new TextDecoder();
     let buffer = '';
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -143,8 +144,13 @@ export async function nextEvent(
         buffer = buffer.slice(end + 2);
         const event = /^event: (.+)$/m.exec(block)?.[1];
         const data = /^data: (.+)$/m.exec(block)?.[1];
+        const id = /^id: (\d+)$/m.exec(block)?.[1];
         if (event === name && data !== undefined && accept(JSON.parse(data))) {
-          return { contentType: response.headers.get('content-type'), data: JSON.parse(data) };
+          return {
+            contentType: response.headers.get('content-type'),
+            data: JSON.parse(data),
+            id: id === undefined ? undefined : Number(id),
+          };
         }
       }
     }

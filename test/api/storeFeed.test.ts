@@ -182,14 +182,14 @@ describe('api: the live feed on the store outbox (createStoreFeed)', function ()
   it("records the API's command and state-document events with their writes, and none for a refused write", async function () {
     const arrived = collect(feed, ['command', 'state-document'], 5);
     const input = {
-      commandId: `0x${'0a'.repeat(32)}`,
+      commandId: `0x${'0a'.repeat(32)}` as `0x${string}`,
       deviceId: deviceIdOf(2),
       command: 'ping',
       args: {},
       nonce: '7',
       expiry: Math.floor(Date.now() / 1000) + 60,
       signer: ALICE,
-      sig: `0x${'11'.repeat(65)}`,
+      sig: `0x${'11'.repeat(65)}` as `0x${string}`,
       createdAt: Date.now(),
     };
     // The desired state and the command commit together; a replayed nonce rolls the desired state back.

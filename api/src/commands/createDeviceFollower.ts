@@ -124,7 +124,8 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
     replies++;
   }
 
-  let queue: Promise<void> = Promise.resolve();
+  // One queue per device (its messages in arrival order), devices side by side.
+  const queues = new Map<string, Promise<void>>();
   let queued = 0;
   return {
     topics: [allDevicesTopic('status'), allDevicesTopic('reply')],
@@ -134,12 +135,17 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
         return Promise.resolve();
       }
       queued++;
-      queue = queue.then(() =>
+      const key = /^twins\/([^/]+)\//.exec(topic)?.[1]?.toLowerCase() ?? '';
+      const next = (queues.get(key) ?? Promise.resolve()).then(() =>
         handle(topic, payload)
           .catch((error: unknown) => parameters.onError?.(error, topic))
           .finally(() => queued--),
       );
-      return queue;
+      queues.set(key, next);
+      void next.then(() => {
+        if (queues.get(key) === next) queues.delete(key);
+      });
+      return next;
     },
     async capabilities(deviceId) {
       const key = deviceId.toLowerCase() as Hex;
