@@ -82,7 +82,11 @@ export async function runOracle(
       log,
     });
     closing.push(() => upkeep.stop());
-    const store: BlobStore = await createBlobStore({ ...ipfsConfigOf(config), dataDir: join(config.dataDir, 'ipfs'), log });
+    const store: BlobStore = await createBlobStore({
+      ...ipfsConfigOf(config),
+      dataDir: join(config.dataDir, 'ipfs'),
+      log,
+    });
     closing.push(() => store.close());
     // PostgreSQL commits are durable: the processed mark moves once the index committed, no checkpoint needed.
     const journal = new Journal({
@@ -119,9 +123,13 @@ export async function runOracle(
     // Notifications and twin records carry the oracle's signature, in the envelope of device messages.
     const signer = createOracleSigner(config.oracleKey as Hex);
     const notify = (deviceId: Hex, body: Notification) =>
-      void client?.publish(deviceTopic(deviceId, 'notifications'), JSON.stringify(signer.notification(deviceId, body)), {
-        qos: 1,
-      });
+      void client?.publish(
+        deviceTopic(deviceId, 'notifications'),
+        JSON.stringify(signer.notification(deviceId, body)),
+        {
+          qos: 1,
+        },
+      );
     const mirror = createChainMirror({
       provider,
       deployment,

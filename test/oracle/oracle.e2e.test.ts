@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { loadOracleConfig } from '../../oracle/src/config';
 import {
@@ -40,13 +39,12 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
   let node: HardhatNode;
   let registry: NodeRegistry;
   let broker: AedesBroker;
-  let directory: string;
   let oracle: RunningOracle | undefined;
   let producedSnapshots = 0;
 
   before(async function () {
     harness = await startOracleHarness(SEED, DEVICES);
-    ({ node, registry, directory } = harness);
+    ({ node, registry } = harness);
     broker = await startAedes();
   });
 
@@ -77,7 +75,10 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     await waitUntil(() => oracle!.stats().anchoredSnapshots >= producedSnapshots, 60_000, 'every snapshot anchored');
     const stats = oracle.stats();
     expect(stats.accepted).to.be.greaterThanOrEqual(producedSnapshots);
-    expect(Object.values(stats.rejections).reduce((sum, count) => sum + count, 0), JSON.stringify(stats.rejections)).to.equal(0);
+    expect(
+      Object.values(stats.rejections).reduce((sum, count) => sum + count, 0),
+      JSON.stringify(stats.rejections),
+    ).to.equal(0);
 
     const index = harness.index;
     const rows = await harness.anchoredSnapshots();
@@ -99,13 +100,15 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     // The outbox: one snapshot event per snapshot (ids only), one anchored event per batch.
     const { events } = await readEvents(index, { after: 0, limit: 10_000 });
     const snapshotEvents = events.filter((event) => event.kind === 'snapshot');
-    expect(snapshotEvents.map((event) => `${event.deviceId}:${(event.payload as { seq: number }).seq}`).sort()).to.deep.equal(
-      rows.map((row) => `${row.deviceId}:${row.seq}`).sort(),
-    );
+    expect(
+      snapshotEvents.map((event) => `${event.deviceId}:${(event.payload as { seq: number }).seq}`).sort(),
+    ).to.deep.equal(rows.map((row) => `${row.deviceId}:${row.seq}`).sort());
     // Each confirmed batch announced (by the anchorer, the chain mirror, or both: whoever confirms it).
     const anchoredEvents = events.filter((event) => event.kind === 'anchored');
     const announced = new Set(anchoredEvents.map((event) => (event.payload as { batchId: number }).batchId));
-    expect([...announced].sort((x, y) => x - y)).to.deep.equal(confirmed.map((batch) => batch.id).sort((x, y) => x - y));
+    expect([...announced].sort((x, y) => x - y)).to.deep.equal(
+      confirmed.map((batch) => batch.id).sort((x, y) => x - y),
+    );
   });
 
   it('stores telemetry on IPFS in batches and keeps each device latest reading', async function () {
@@ -147,10 +150,13 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     expect(notification!.deviceId).to.equal(deviceId);
 
     // A forger on the broker: its own key, or the oracle's signature over other words.
-    const forged = createOracleSigner(generatePrivateKey()).notification(deviceId as Hex, {
-      ...notification!.body,
-      reason: 'call +1-555-0100',
-    } as never);
+    const forged = createOracleSigner(generatePrivateKey()).notification(
+      deviceId as Hex,
+      {
+        ...notification!.body,
+        reason: 'call +1-555-0100',
+      } as never,
+    );
     const forgedVerdict = await verifyOracleMessage(JSON.stringify(forged), notificationMessageSchema, isOracle);
     expect(forgedVerdict).to.deep.include({ ok: false, reason: 'not-an-oracle' });
     const tampered = { ...notification!, body: { ...notification!.body, reason: 'call +1-555-0100' } };
@@ -168,7 +174,11 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     await subscriber.subscribeAsync(deviceTopic(deviceId, 'twin'), { qos: 1 });
     await waitUntil(() => records.length > 0, 10_000, 'the retained twin record');
     const oracleAddress = node.wallet(CAST.oracle).address.toLowerCase();
-    const verdict = await verifyOracleMessage(records[0]!, twinRecordMessageSchema, (a) => a.toLowerCase() === oracleAddress);
+    const verdict = await verifyOracleMessage(
+      records[0]!,
+      twinRecordMessageSchema,
+      (a) => a.toLowerCase() === oracleAddress,
+    );
     expect(verdict.ok, JSON.stringify(verdict)).to.equal(true);
     const body = verdict.ok ? verdict.message.body : undefined;
     expect(body!.registry.toLowerCase()).to.equal(registry.deployment.contracts.TwinRegistry.toLowerCase());
@@ -215,10 +225,11 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     const topic = deviceTopic(device.deviceId, 'snapshot');
     const { body } = JSON.parse(broker.received.find((packet) => packet.topic === topic)!.payload.toString());
     const seq = 2_000_000_000;
-    const signed = new DeviceChannel({ deviceId: device.deviceId, key: device.privateKey, sequence: { next: () => seq } }).entry(
-      'snapshot',
-      body,
-    );
+    const signed = new DeviceChannel({
+      deviceId: device.deviceId,
+      key: device.privateKey,
+      sequence: { next: () => seq },
+    }).entry('snapshot', body);
     // The attack of the issue: a genuine signed snapshot, republished with a field its device never signed.
     const tampered = JSON.parse(signed.payload) as { body: Record<string, unknown> };
     tampered.body.notice = 'your device is suspended, call +1-555-0100';
@@ -232,7 +243,11 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
         20_000,
         'the tampered snapshot refused',
       );
-      const [refusal] = await pageRejections(oracle!.index, { reason: 'invalid-schema', deviceId: device.deviceId, limit: 1 });
+      const [refusal] = await pageRejections(oracle!.index, {
+        reason: 'invalid-schema',
+        deviceId: device.deviceId,
+        limit: 1,
+      });
       expect(refusal!.detail).to.match(/^body: Unrecognized key: "notice"/);
       expect(oracle!.stats().accepted).to.equal(before.accepted);
       // The message as its device signed it is accepted; what is stored (its CID) is its RFC 8785 form, whose hash

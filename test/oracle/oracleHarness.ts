@@ -30,14 +30,16 @@ export type OracleHarness = {
   /** The simulated devices whose twins are minted. */
   devices: ReturnType<typeof createSimulation>['devices'];
   /** Every snapshot in the shared index with its batch root and proof. */
-  anchoredSnapshots(): Promise<{
-    deviceId: string;
-    seq: number;
-    hash: string;
-    root: string | null;
-    status: string | null;
-    proof: string[] | null;
-  }[]>;
+  anchoredSnapshots(): Promise<
+    {
+      deviceId: string;
+      seq: number;
+      hash: string;
+      root: string | null;
+      status: string | null;
+      proof: string[] | null;
+    }[]
+  >;
   stop(): Promise<void>;
 };
 

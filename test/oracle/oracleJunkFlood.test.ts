@@ -130,7 +130,7 @@ describe('The oracle under the 90 × 1 MB junk attack (Mosquitto), killed (SIGKI
       const output = oracle.output();
       oracle = undefined;
 
-      const rows = (await harness.anchoredSnapshots());
+      const rows = await harness.anchoredSnapshots();
       expect(rows).to.have.length(produced);
       expect(indexedAtKill).to.be.within(1, produced - 1); // snapshots before the attack, and after the kill
       expect(new Set(rows.map((row) => `${row.deviceId}:${row.seq}`)).size).to.equal(produced);

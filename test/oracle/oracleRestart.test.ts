@@ -50,7 +50,7 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
     oracle = second.child;
     await waitFor(
       async () => {
-        const rows = (await harness.anchoredSnapshots());
+        const rows = await harness.anchoredSnapshots();
         return rows.length >= produced && rows.every((row) => row.status === 'confirmed');
       },
       120_000,
@@ -59,7 +59,7 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
     await kill(oracle, 'SIGTERM');
     oracle = undefined;
 
-    const rows = (await harness.anchoredSnapshots());
+    const rows = await harness.anchoredSnapshots();
     expect(rows).to.have.length(produced);
     expect(killedOutput).to.contain('oracle subscribed');
     // Started as `npm run oracle` starts it (ts-node -T), its verifier threads run: none failed to start.
@@ -117,14 +117,14 @@ describe('The oracle killed (SIGKILL) after acknowledging snapshots it could not
     await kill(oracle, 'SIGKILL');
     oracle = undefined;
     expect(produced).to.be.greaterThan(0);
-    expect((await harness.anchoredSnapshots())).to.deep.equal([]);
+    expect(await harness.anchoredSnapshots()).to.deep.equal([]);
 
     const second = startOracleProcess(harness.oracleEnvironment(broker.url, base));
     oracle = second.child;
     // (Its retained status messages, delivered again on subscribing, are refused as replays: they were processed.)
     await waitFor(
       async () => {
-        const rows = (await harness.anchoredSnapshots());
+        const rows = await harness.anchoredSnapshots();
         return rows.length >= produced && rows.every((row) => row.status === 'confirmed');
       },
       60_000,
@@ -132,7 +132,7 @@ describe('The oracle killed (SIGKILL) after acknowledging snapshots it could not
     );
     await kill(oracle, 'SIGTERM');
     oracle = undefined;
-    const rows = (await harness.anchoredSnapshots());
+    const rows = await harness.anchoredSnapshots();
     expect(rows).to.have.length(produced);
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);

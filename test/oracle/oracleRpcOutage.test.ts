@@ -47,7 +47,7 @@ describe('The oracle through an RPC outage (its JSON-RPC endpoint behind a TCP p
 
     await proxy.restore();
     await waitFor(async () => oracle!.stats().anchoredSnapshots >= produced, 120_000, 'the backlog to drain');
-    const rows = (await harness.anchoredSnapshots());
+    const rows = await harness.anchoredSnapshots();
     expect(rows).to.have.length(produced);
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);

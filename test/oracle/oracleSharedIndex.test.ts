@@ -75,7 +75,9 @@ describe('Two oracle instances on one index (PostgreSQL), each receiving every m
     const [a, b] = oracles as [RunningOracle, RunningOracle];
     // Every message reached both: one accepted it, the other refused it as a replay.
     await waitFor(
-      () => a.stats().received === b.stats().received && a.stats().accepted + b.stats().accepted + replays(a) + replays(b) >= 2 * a.stats().received,
+      () =>
+        a.stats().received === b.stats().received &&
+        a.stats().accepted + b.stats().accepted + replays(a) + replays(b) >= 2 * a.stats().received,
       60_000,
       'every message judged by both instances',
     );

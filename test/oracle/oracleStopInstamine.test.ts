@@ -141,7 +141,11 @@ describe('The oracle on an instamine chain (a Hardhat node mining only on transa
     const config = loadOracleConfig({ environment });
     // In this process, on the first run's database (its unfinished batch is read from there).
     index = await database.open();
-    restarted = await within(runOracle(config, undefined, { index }), STOP_BOUND_MS, 'the restart on an instamine chain');
+    restarted = await within(
+      runOracle(config, undefined, { index }),
+      STOP_BOUND_MS,
+      'the restart on an instamine chain',
+    );
     // What the first run left unfinished is confirmed now (by the chain mirror or the resumed anchoring).
     await node.mine(1);
     await waitFor(

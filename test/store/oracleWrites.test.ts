@@ -175,7 +175,9 @@ describe('store: the oracle’s writes', function () {
       )) as StoreError;
       expect(extra.shortMessage).to.equal('The batch does not hold these leaves.');
       expect((await getSnapshot(fresh, device(7), 1))?.proof).to.deep.equal(proofs[0]); // rolled back, not cleared
-      const unknown = (await rejectionOf(recordBatchTree(fresh, 999, { root, manifestCid: 'x', proofs }))) as StoreError;
+      const unknown = (await rejectionOf(
+        recordBatchTree(fresh, 999, { root, manifestCid: 'x', proofs }),
+      )) as StoreError;
       expect(unknown.shortMessage).to.equal('Unknown batch.');
 
       expect(await batchSignedTx(fresh, claim.batch.id)).to.equal(undefined);

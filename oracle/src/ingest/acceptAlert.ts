@@ -2,7 +2,15 @@ import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import { alertMessageSchema, type AlertMessage } from '../../../twin-core/src/messages/alert';
 import { parseDeviceTopic } from '../../../twin-core/src/messages/topics';
 import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
-import { getEntity, getTwin, insertNotification, recordAlert, recordEvent, withTransaction, type Store } from '../../../store/src';
+import {
+  getEntity,
+  getTwin,
+  insertNotification,
+  recordAlert,
+  recordEvent,
+  withTransaction,
+  type Store,
+} from '../../../store/src';
 import type { Rejection } from './rejections';
 
 /** The notification kind of a security alert. */

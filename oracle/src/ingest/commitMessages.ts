@@ -30,7 +30,7 @@ const replay = (deviceId: string, seq: number, last: number | undefined, detail?
       deviceId,
       field: 'seq',
     },
-  }) as const;
+  } as const);
 
 /**
  * Stores an accepted snapshot in one transaction: the device's ledger row (kind `snapshot`) advanced first (its head
@@ -48,11 +48,20 @@ export function commitSnapshot(
   snapshot: { deviceId: string; seq: number; collectedAt: string; hash: string; cid: string; receivedAt: number },
 ): Promise<CommitResult<IndexedSnapshot>> {
   return withTransaction(index, async (tx) => {
-    const advance = await advanceSequenceLedger(tx, { deviceId: snapshot.deviceId, kind: 'snapshot', seq: snapshot.seq });
+    const advance = await advanceSequenceLedger(tx, {
+      deviceId: snapshot.deviceId,
+      kind: 'snapshot',
+      seq: snapshot.seq,
+    });
     if (isReplayAdvance(advance, snapshot.seq)) return replay(snapshot.deviceId, snapshot.seq, advance.previous);
     const inserted = await insertSnapshot(tx, snapshot);
     if (!inserted.inserted) {
-      return replay(snapshot.deviceId, snapshot.seq, advance.previous, `snapshot seq ${snapshot.seq} is stored already`);
+      return replay(
+        snapshot.deviceId,
+        snapshot.seq,
+        advance.previous,
+        `snapshot seq ${snapshot.seq} is stored already`,
+      );
     }
     await recordEvent(tx, { kind: 'snapshot', deviceId: snapshot.deviceId, payload: { seq: snapshot.seq } });
     return { ok: true, stored: inserted.snapshot };
@@ -74,7 +83,11 @@ export function commitLedgerMessage(
   message: { deviceId: string; kind: 'static' | 'status'; seq: number; willSeq?: number | null; offline?: boolean },
 ): Promise<CommitResult> {
   return withTransaction(index, async (tx) => {
-    const advance = await advanceSequenceLedger(tx, { deviceId: message.deviceId, kind: message.kind, seq: message.seq });
+    const advance = await advanceSequenceLedger(tx, {
+      deviceId: message.deviceId,
+      kind: message.kind,
+      seq: message.seq,
+    });
     if (isReplayAdvance(advance, message.seq)) {
       const isAnnouncedWill =
         message.kind === 'status' &&

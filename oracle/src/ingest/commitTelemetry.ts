@@ -1,10 +1,4 @@
-import {
-  recordEvents,
-  recordTelemetryBatch,
-  sequenceStatuses,
-  withTransaction,
-  type Store,
-} from '../../../store/src';
+import { recordEvents, recordTelemetryBatch, sequenceStatuses, withTransaction, type Store } from '../../../store/src';
 
 /** One accepted telemetry message, as the batch records it. */
 export type TelemetryReading = { deviceId: string; seq: number; ts: string; body: unknown };

@@ -14,10 +14,13 @@ export type TwinRecord = {
 /** Where twins are looked up (the chain mirror, or the chain itself); undefined for a twin that does not exist. */
 export type TwinDirectory = { twin(deviceId: string): Promise<TwinRecord | undefined> | TwinRecord | undefined };
 
-/** The highest sequence number seen per device and kind, and the announced last-will number. */
+/**
+ * The highest sequence number seen per device and kind, and the announced last-will number: the oracle's memory
+ * (synchronous), or the store's ledger read per call (`readSequenceLedger(store)`, asynchronous).
+ */
 export type SequenceLedger = {
-  last(deviceId: string, kind: DeviceMessage['kind']): number | undefined;
-  willSeq(deviceId: string): number | undefined;
+  last(deviceId: string, kind: DeviceMessage['kind']): number | undefined | Promise<number | undefined>;
+  willSeq(deviceId: string): number | undefined | Promise<number | undefined>;
 };
 
 /** Parameters of {@link validateMessage}. */
@@ -96,9 +99,11 @@ export async function judgeCheckedMessage(
     return reject('wrong-signer', `signed by ${signer}, the twin's device signer is ${twin.deviceSigner}`, 'sig');
   }
 
-  const last = ledger.last(message.deviceId, message.kind);
+  const last = await ledger.last(message.deviceId, message.kind);
   const isAnnouncedWill =
-    message.kind === 'status' && message.body.state === 'offline' && ledger.willSeq(message.deviceId) === message.seq;
+    message.kind === 'status' &&
+    message.body.state === 'offline' &&
+    (await ledger.willSeq(message.deviceId)) === message.seq;
   if (last !== undefined && message.seq <= last && !isAnnouncedWill) {
     return reject('replay', `seq ${message.seq} is not above ${last}`, 'seq');
   }

@@ -55,7 +55,13 @@ export type Ingestion = {
    * the index already holds was processed before the crash (its completion not yet on disk): the same message,
    * completed without a second judgement (which would call it a replay of itself).
    */
-  judgeAndProcess(offset: number, topic: string, payload: Buffer, receivedAt: number, replayed?: boolean): Promise<void>;
+  judgeAndProcess(
+    offset: number,
+    topic: string,
+    payload: Buffer,
+    receivedAt: number,
+    replayed?: boolean,
+  ): Promise<void>;
   /** Indexes a security entity's alert and notifies the twin's owner on the notifications topic. */
   handleAlert(topic: string, payload: Buffer, receivedAt: number): Promise<void>;
   /** Stores the buffered telemetry now (one flush after the other). */
@@ -188,7 +194,11 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
       stored.catch(() => undefined);
       await inDeviceOrder(message.deviceId, async () => {
         await stored;
-        const result = await commitLedgerMessage(index, { deviceId: message.deviceId, kind: 'static', seq: message.seq });
+        const result = await commitLedgerMessage(index, {
+          deviceId: message.deviceId,
+          kind: 'static',
+          seq: message.seq,
+        });
         if (!result.ok) refusal = result.rejection;
       });
     } else if (message.kind === 'status') {
@@ -243,18 +253,27 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
 
   async function handleAlert(topic: string, payload: Buffer, receivedAt: number): Promise<void> {
     try {
-      const verdict = await acceptAlert({ index, topic, payload, maxPayloadBytes: config.maxPayloadBytes, now: receivedAt });
+      const verdict = await acceptAlert({
+        index,
+        topic,
+        payload,
+        maxPayloadBytes: config.maxPayloadBytes,
+        now: receivedAt,
+      });
       if (!verdict.ok) {
         refuse(verdict.rejection, receivedAt);
         return;
       }
       counters.alerts++;
       if (verdict.notification !== undefined) {
-        parameters.notify(verdict.message.deviceId as Hex, {
-          kind: ALERT_NOTIFICATION_KIND,
-          deviceId: verdict.message.deviceId,
-          ...verdict.notification,
-        } as Notification);
+        parameters.notify(
+          verdict.message.deviceId as Hex,
+          {
+            kind: ALERT_NOTIFICATION_KIND,
+            deviceId: verdict.message.deviceId,
+            ...verdict.notification,
+          } as Notification,
+        );
       }
     } catch (error) {
       log('error', 'alert not indexed', { topic, error: (error as Error).message });

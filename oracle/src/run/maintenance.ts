@@ -1,9 +1,4 @@
-import {
-  maintainSequenceGaps,
-  maintainTelemetryPartitions,
-  type Store,
-  type StoreConfig,
-} from '../../../store/src';
+import { maintainSequenceGaps, maintainTelemetryPartitions, type Store, type StoreConfig } from '../../../store/src';
 import type { OracleLog } from './types';
 
 /** The store settings the upkeep follows. */

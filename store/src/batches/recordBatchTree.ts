@@ -43,7 +43,8 @@ export async function recordBatchTree(
     if (rows[0] === undefined) {
       const batch = await getBatch(tx, id);
       throw new StoreError(batch === undefined ? 'Unknown batch.' : 'The batch cannot change.', {
-        details: batch === undefined ? `no batch ${id} in the store` : `batch ${id} is ${batch.status}, root ${batch.root}`,
+        details:
+          batch === undefined ? `no batch ${id} in the store` : `batch ${id} is ${batch.status}, root ${batch.root}`,
       });
     }
     const { rowCount } = await tx.query(LEAVES, [id, proofs]);

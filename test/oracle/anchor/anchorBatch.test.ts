@@ -91,9 +91,9 @@ describe('anchorBatch (index, IPFS and chain together)', function () {
         [anchored[0]!.root, 3],
       ]);
       for (const leaf of await listBatchSnapshots(index, batches[0]!.id)) {
-        expect(await anchor.verifySnapshot(anchored[0]!.root, leaf.proof!, leaf.deviceId, leaf.seq, leaf.hash)).to.equal(
-          true,
-        );
+        expect(
+          await anchor.verifySnapshot(anchored[0]!.root, leaf.proof!, leaf.deviceId, leaf.seq, leaf.hash),
+        ).to.equal(true);
       }
       // The confirmation's outbox event, once.
       const outbox = (await readEvents(index, { after: 0 })).events.filter((event) => event.kind === 'anchored');
@@ -117,10 +117,12 @@ describe('anchorBatch (index, IPFS and chain together)', function () {
       expect((await listBatchSnapshots(index, fresh!.batchId)).map((leaf) => leaf.seq)).to.deep.equal([3]);
       const result = await withBlocks(() => anchorBatch({ batchId: claim.batch.id, index, store, anchorer }));
       expect(result?.batchId).to.equal(claim.batch.id);
-      expect((await listBatchSnapshots(index, claim.batch.id)).map((leaf) => [leaf.seq, leaf.leafIndex])).to.deep.equal([
-        [1, 0],
-        [2, 1],
-      ]);
+      expect((await listBatchSnapshots(index, claim.batch.id)).map((leaf) => [leaf.seq, leaf.leafIndex])).to.deep.equal(
+        [
+          [1, 0],
+          [2, 1],
+        ],
+      );
       expect((await listBatches(index)).map((batch) => [batch.status, batch.leafCount])).to.deep.equal([
         ['confirmed', 2],
         ['confirmed', 1],

@@ -100,7 +100,7 @@ describe('oracle: security alerts (acceptAlert)', async function () {
   it("indexes a security entity's signed alert and notifies the twin's owner", async function () {
     const verdict = await accept(alert(security));
     expect(verdict.ok).to.equal(true);
-    expect((await alertsOf(index, deviceId))).to.have.length(1);
+    expect(await alertsOf(index, deviceId)).to.have.length(1);
     expect((await alertsOf(index, deviceId))[0]).to.include({
       behaviour: 'connection-flood',
       status: 'open',
@@ -124,7 +124,7 @@ describe('oracle: security alerts (acceptAlert)', async function () {
     expect(await notifications()).to.have.length(3);
     const stale = await accept(alert(security, { status: 'open' }, '2026-11-21T10:00:32.000Z'));
     expect(stale.ok).to.equal(true);
-    const [latest] = (await alertsOf(index, deviceId));
+    const [latest] = await alertsOf(index, deviceId);
     expect(latest).to.include({ status: 'closed', action: 'suspended', score: 0.9 });
     expect(latest!.tx).to.equal(`0x${'12'.repeat(32)}`);
     // One event per change (new, update, action, status), none for the older message.
@@ -138,8 +138,10 @@ describe('oracle: security alerts (acceptAlert)', async function () {
     expect(!verdict.ok && verdict.rejection.reason).to.equal('wrong-signer');
     const unrecoverable = { ...alert(security), sig: `0x${'00'.repeat(65)}` };
     expect(await accept(unrecoverable)).to.deep.include({ ok: false });
-    expect((await accept(unrecoverable) as { rejection: { reason: string } }).rejection.reason).to.equal('bad-signature');
-    expect((await alertsOf(index, deviceId))).to.have.length(0);
+    expect(((await accept(unrecoverable)) as { rejection: { reason: string } }).rejection.reason).to.equal(
+      'bad-signature',
+    );
+    expect(await alertsOf(index, deviceId)).to.have.length(0);
   });
 
   it('refuses an alert with a field its signer did not sign, naming it, instead of indexing it stripped', async function () {
@@ -147,7 +149,7 @@ describe('oracle: security alerts (acceptAlert)', async function () {
     const verdict = await accept(extra);
     expect(!verdict.ok && verdict.rejection.reason).to.equal('invalid-schema');
     expect(!verdict.ok && verdict.rejection.detail).to.contain('note');
-    expect((await alertsOf(index, deviceId))).to.have.length(0);
+    expect(await alertsOf(index, deviceId)).to.have.length(0);
   });
 
   it('refuses an alert signed by an entity that is not an approved security entity', async function () {
