@@ -13,6 +13,7 @@ import {
   listSecurityHandled,
   listSecurityWatched,
   saveSecurityHandled,
+  readSecuritySequences,
   type Store,
 } from '../../store/src';
 import type { Hex } from '../../twin-core/src/encoding/hex';
@@ -41,6 +42,8 @@ describe('the security service restarted on the same store: no re-learning, its 
   const running: RunningSecurity[] = [];
   let suspender: RunSecurityParameters;
   let notifier: RunSecurityParameters;
+  let channel: DeviceChannel;
+  let lastBody: unknown;
 
   /** A security service (stopped by `after` unless the test stops it). */
   async function start(parameters: RunSecurityParameters): Promise<RunningSecurity> {
@@ -87,16 +90,18 @@ describe('the security service restarted on the same store: no re-learning, its 
     const watcher = harness.node.wallet(WATCHER);
     await mined(harness.registry.entities.connect(watcher).register(3, 'Notify-only SOC', ZeroHash, ''));
     await mined(harness.registry.entities.approve(watcher.address));
+    // One shared index (a database of the test server) for the oracle, the API and the security services.
+    store = await (await createTestDatabase()).open();
     services = await startServices({
       rpcUrl: harness.node.url,
       deploymentFile: harness.deploymentFile,
       oracleKey: harness.node.wallet(CAST.oracle).privateKey,
       dataDir: join(harness.directory, 'system'),
+      index: store,
       brokerPort: await freePort(),
       apiPort: 0,
       environment: { ORACLE_BATCH_SIZE: '16', ORACLE_BATCH_AGE_MS: '500' },
     });
-    store = await (await createTestDatabase()).open();
     const shared = { store: services.oracle.store };
     suspender = {
       config: configOf(harness.node.wallet(CAST.security).privateKey, { SECURITY_SUSPEND_SCORE: '0.5' }),
@@ -121,7 +126,7 @@ describe('the security service restarted on the same store: no re-learning, its 
       episodes: { periodSeconds: 3_600, minSeconds: 3_600, maxSeconds: 3_600 },
     });
     const device = normal.devices[0]!;
-    const channel = new DeviceChannel({
+    channel = new DeviceChannel({
       deviceId,
       key: device.privateKey,
       sequence: new SequenceStore(join(harness.directory, 'device-seq'), 1_000),
@@ -137,6 +142,7 @@ describe('the security service restarted on the same store: no re-learning, its 
       const fromAttack = attack.step(at);
       for (const message of phase === 'attack' ? fromAttack : fromNormal) {
         if (message.kind !== 'telemetry') continue;
+        lastBody = message.body;
         publisher!.publish(
           deviceTopic(deviceId, 'telemetry'),
           JSON.stringify(channel.message('telemetry', message.body)),
@@ -249,5 +255,70 @@ describe('the security service restarted on the same store: no re-learning, its 
     expect(first.watching()).to.deep.equal([]);
     await first.saveState();
     expect(await listSecurityWatched(store, address)).to.deep.equal([]);
+  });
+
+  it('a message one instance accepted is a replay to a restarted service and to another instance of the entity', async function () {
+    clearInterval(publishing);
+    publishing = undefined;
+    const address = harness.node.wallet(CAST.security).address;
+    const first = running.find((security) => security.address === address)!;
+    /** Publishes fresh messages until `security` receives them (its subscription is made after it starts). */
+    const subscribed = async (security: RunningSecurity) => {
+      await eventually(
+        async () => {
+          const payload = JSON.stringify(channel.message('telemetry', lastBody as never));
+          await publisher!.publishAsync(deviceTopic(deviceId, 'telemetry'), payload, { qos: 1 });
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return security.stats().messages;
+        },
+        (messages) => messages > 0,
+        20_000,
+        'the new instance to receive messages',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the probes judged and claimed
+    };
+    const second = await start(suspender); // another instance of the same entity, on the same store
+    await subscribed(second);
+    const instances = [first, second];
+    const counts = () => instances.map((security) => ({ ...security.stats() }));
+    const publishOnce = async (payload: string) => {
+      const before = counts();
+      await publisher!.publishAsync(deviceTopic(deviceId, 'telemetry'), payload, { qos: 1 });
+      await eventually(
+        async () => counts(),
+        (now) => now.every((stats, n) => stats.messages === before[n]!.messages + 1),
+        10_000,
+        'both instances to receive the message',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200)); // judged and claimed
+      return counts().map((stats, n) => ({
+        accepted: stats.messages - stats.rejected - (before[n]!.messages - before[n]!.rejected),
+        rejected: stats.rejected - before[n]!.rejected,
+      }));
+    };
+    const message = channel.message('telemetry', lastBody as never);
+    const payload = JSON.stringify(message);
+    // Both receive it; the store's ledger lets exactly one of them accept it.
+    const fresh = await publishOnce(payload);
+    expect(fresh.map((result) => result.accepted).sort()).to.deep.equal([0, 1]);
+    expect((await readSecuritySequences(store, address, [deviceId])).get(`${deviceId}:telemetry`)).to.equal(
+      message.seq,
+    );
+    // Sent again (a replay): refused by both, the one that accepted it and the one that never did.
+    const replayed = await publishOnce(payload);
+    expect(replayed).to.deep.equal([
+      { accepted: 0, rejected: 1 },
+      { accepted: 0, rejected: 1 },
+    ]);
+    // A restarted instance refuses it too: it never saw the message, the store remembers.
+    await stopped(second);
+    const restarted = await start(suspender);
+    await subscribed(restarted);
+    instances[1] = restarted;
+    const again = await publishOnce(payload);
+    expect(again).to.deep.equal([
+      { accepted: 0, rejected: 1 },
+      { accepted: 0, rejected: 1 },
+    ]);
   });
 });
