@@ -14,6 +14,8 @@ import { exampleDocuments } from '../fixtures';
 import { freePort } from '../helpers/brokers';
 import { childEnvironment, COMMAND_TIMEOUT_MS, field, hardhat, killGroup, ROOT } from '../helpers/hardhatCli';
 import { skipUnderCoverage } from '../helpers/coverage';
+import { createTestDatabase } from '../helpers/store';
+import type { Store } from '../../store/src';
 
 const READY_TIMEOUT_MS = 90_000;
 /**
@@ -42,6 +44,8 @@ describe('hardhat start (end to end, real processes)', function () {
   let apiPort: number;
   let brokerPort: number;
   let dataDir: string;
+  /** The shared index `npm start` runs on here: a database of the test server (DATABASE_URL). */
+  let index: Store | undefined;
 
   before(async function () {
     skipUnderCoverage(this, 'hardhat start end to end');
@@ -50,7 +54,13 @@ describe('hardhat start (end to end, real processes)', function () {
     apiPort = await freePort();
     brokerPort = await freePort();
     dataDir = join(deploymentsDir, 'data');
-    env = childEnvironment({ DEPLOYMENTS_DIR: deploymentsDir, LOCAL_RPC_URL: `http://127.0.0.1:${port}` });
+    const database = await createTestDatabase();
+    index = await database.open();
+    env = childEnvironment({
+      DEPLOYMENTS_DIR: deploymentsDir,
+      LOCAL_RPC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: database.url,
+    });
     const signers = await hre.ethers.getSigners(); // the demo cast's accounts: the same default accounts
     manufacturer = signers[2]!.address; // DEMO_ACCOUNTS.manufacturer
     security = signers[5]!.address; // DEMO_ACCOUNTS.security
@@ -105,6 +115,7 @@ describe('hardhat start (end to end, real processes)', function () {
         await nodeExited;
       }
     }
+    await index?.close();
     if (deploymentsDir !== undefined) rmSync(deploymentsDir, { recursive: true, force: true });
   });
 
@@ -118,6 +129,7 @@ describe('hardhat start (end to end, real processes)', function () {
     expect(nodeOutput).to.include(`${DEVICES} simulated device twins minted`);
     expect(nodeOutput).to.include(`Security        ${security} (demo security entity #5)`);
     expect(nodeOutput).to.include(`after a ${SECURITY_WARMUP_SECONDS} s warm-up`);
+    expect(nodeOutput).to.include('Index           PostgreSQL, external (DATABASE_URL)');
     // Not on the default ports: it says what another terminal needs.
     expect(nodeOutput).to.include(`export LOCAL_RPC_URL=http://127.0.0.1:${port}`);
     expect(nodeOutput).to.include(`export TWIN_AGENT_MQTT_URL=mqtt://127.0.0.1:${brokerPort}`);
@@ -169,6 +181,12 @@ describe('hardhat start (end to end, real processes)', function () {
     }
     expect(verified, 'an anchored snapshot within 90 s').to.not.equal(undefined);
     expect(verified!.verified).to.equal(true);
+    // One shared index: the oracle's snapshots, the mirror's twins and the security service's state in one database.
+    const count = async (table: string) =>
+      Number((await index!.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+    expect(await count('twins')).to.equal(DEVICES + 1);
+    expect(await count('snapshots')).to.be.greaterThan(0);
+    expect(await count('security_sequences'), 'the security service claims what it judges').to.be.greaterThan(0);
   });
 
   it("offers the dashboard the demo cast's development keys (and only the cast's)", async function () {
