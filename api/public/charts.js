@@ -63,7 +63,7 @@ function dataset(label, index, axis) {
 
 /**
  * `createTelemetryCharts({ cpu, memory, network, sensors })` with one canvas each → `{ available, load(items),
- * append(reading), size, destroy() }`. Keeps the last MAX_POINTS readings; a reading already shown (same seq and
+ * append(reading), reset(), size, destroy() }`. Keeps the last MAX_POINTS readings; a reading already shown (same seq and
  * ts) is skipped. Each canvas gets `data-points` (readings shown) after every redraw.
  */
 export function createTelemetryCharts(canvases) {
@@ -71,12 +71,15 @@ export function createTelemetryCharts(canvases) {
   const readings = [];
   const seen = new Set();
   const keyOf = (reading) => `${reading.seq}|${reading.ts}`;
+  /** How the x axis labels a point: the clock (live), or the day and time (a look back over days). */
+  let label = (reading) => formatClock(reading.ts);
   if (typeof Chart !== 'function') {
     for (const canvas of Object.values(canvases)) canvas.replaceWith(unavailable());
     return {
       available: false,
       load() {},
       append() {},
+      reset() {},
       destroy() {},
       get size() {
         return 0;
@@ -117,7 +120,7 @@ export function createTelemetryCharts(canvases) {
 
   function redraw() {
     timer = null;
-    const labels = readings.map((reading) => formatClock(reading.ts));
+    const labels = readings.map((reading) => label(reading));
     for (const name of ['cpu', 'memory', 'network']) {
       const chart = charts[name];
       chart.data.labels = labels;
@@ -171,6 +174,17 @@ export function createTelemetryCharts(canvases) {
       clearTimeout(timer);
       redraw();
     },
+    /** Forgets every reading shown (a change of range); `withDay` labels points with their day too. */
+    reset({ withDay = false } = {}) {
+      readings.length = 0;
+      seen.clear();
+      label = withDay
+        ? (reading) =>
+            `${new Date(reading.ts).toLocaleDateString([], { month: 'short', day: 'numeric' })} ${formatClock(
+              reading.ts,
+            ).slice(0, 5)}`
+        : (reading) => formatClock(reading.ts);
+    },
     /** Adds one live reading; redraws at most every RENDER_DELAY_MS. */
     append(reading) {
       if (add(reading)) schedule();
@@ -192,4 +206,21 @@ function unavailable() {
   note.className = 'muted chart-unavailable';
   note.textContent = 'Charts unavailable: the chart library did not load.';
   return note;
+}
+
+/**
+ * The buckets of `GET /twins/{id}/telemetry?bucket=` as readings the charts draw: each bucket's averages, at its
+ * start (`sensors.<name>` back into the body's sensors list, `network.<field>` into its network object).
+ */
+export function bucketsAsReadings(buckets) {
+  return (Array.isArray(buckets) ? buckets : []).map((bucket, index) => {
+    const body = { network: {}, sensors: [] };
+    for (const [metric, stats] of Object.entries(bucket.metrics ?? {})) {
+      const value = num(stats?.avg);
+      if (metric.startsWith('network.')) body.network[metric.slice(8)] = value;
+      else if (metric.startsWith('sensors.')) body.sensors.push({ name: metric.slice(8), value });
+      else body[metric] = value;
+    }
+    return { seq: index, ts: bucket.start, body };
+  });
 }

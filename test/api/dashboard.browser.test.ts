@@ -104,6 +104,24 @@ describe('dashboard in headless Chromium (real API, oracle, chain, broker, IPFS)
     );
     const points = Number(await page.locator('[data-testid=chart-cpu]').getAttribute('data-points'));
     expect(points).to.be.greaterThan(0);
+    // Looking back an hour: the charts draw the history in 30-s buckets (GET /twins/{id}/telemetry?bucket=30).
+    const history = page.waitForResponse((response) => /\/telemetry\?.*bucket=30/.test(response.url()));
+    await page.locator('[data-testid=chart-range]').selectOption('1h');
+    const answer = await history;
+    expect(answer.status()).to.equal(200);
+    const buckets = ((await answer.json()) as { buckets: unknown[] }).buckets.length;
+    expect(buckets).to.be.greaterThan(0);
+    await page.waitForFunction(
+      (count) => {
+        const { document } = globalThis as unknown as {
+          document: { querySelector(s: string): { getAttribute(name: string): string | null } | null };
+        };
+        return document.querySelector('[data-testid=chart-cpu]')?.getAttribute('data-points') === String(count);
+      },
+      buckets,
+      { timeout: 10_000 },
+    );
+    await page.locator('[data-testid=chart-range]').selectOption('live');
     expect((await page.locator('[data-testid=behaviour]').textContent())?.trim()).to.equal('normal');
     expect(await page.locator('[data-testid=alerts]').textContent()).to.include('No security alerts.');
   });

@@ -1,5 +1,5 @@
 // `#/twins/<deviceId>`: the merged twin view with live charts, snapshots and their proofs, static data, history.
-import { createTelemetryCharts } from '../charts.js';
+import { bucketsAsReadings, createTelemetryCharts } from '../charts.js';
 import { addressLink, badge, definitionList, h, hex, replace, stateBadge } from '../dom.js';
 import { formatClock, formatEth, formatNumber, sameHex, shorten } from '../format.js';
 import { alertsTable, stateHistoryTable, updatesTable } from './history.js';
@@ -9,6 +9,13 @@ import { createSnapshotTable } from './snapshots.js';
 import { renderStaticParams } from './static.js';
 
 const TELEMETRY_LIMIT = 120;
+/** How far the charts look back: the live window, or the history in buckets (`GET /twins/{id}/telemetry?bucket=`). */
+const RANGES = [
+  { value: 'live', label: 'Live', ms: 0, bucket: 0 },
+  { value: '1h', label: 'Last hour', ms: 3_600_000, bucket: 30 },
+  { value: '24h', label: 'Last 24 h', ms: 86_400_000, bucket: 600 },
+  { value: '7d', label: 'Last 7 days', ms: 7 * 86_400_000, bucket: 3_600 },
+];
 const CHARTS = [
   ['cpu', 'CPU', 'CPU usage over time, percent'],
   ['memory', 'Memory', 'Memory used over time, percent'],
@@ -32,6 +39,12 @@ export async function renderTwin(container, { deviceId }, ctx) {
   const header = h('section', { class: 'card twin-header', 'data-testid': 'twin-header' });
   const live = createLivePanel();
   const canvases = {};
+  const rangeSelect = h(
+    'select',
+    { 'data-testid': 'chart-range', 'aria-label': 'Chart range', hidden: true },
+    RANGES.map((range) => h('option', { value: range.value }, range.label)),
+  );
+  const rangeBar = h('div', { class: 'chart-range' }, h('label', {}, 'Charts: ', rangeSelect));
   const chartGrid = h(
     'div',
     { class: 'chart-grid' },
@@ -63,6 +76,7 @@ export async function renderTwin(container, { deviceId }, ctx) {
     actions.element,
     control.element,
     live.element,
+    rangeBar,
     chartGrid,
     alertsHolder,
     snapshots.element,
@@ -99,6 +113,7 @@ export async function renderTwin(container, { deviceId }, ctx) {
       telemetry: (data) => {
         if (!mine(data)) return;
         live.received(data);
+        if (rangeSelect.value !== 'live') return; // a look back: the live readings wait for Live again
         if (ready) charts.append(data);
         else buffered.push(data);
       },
@@ -145,17 +160,36 @@ export async function renderTwin(container, { deviceId }, ctx) {
     charts.load([]);
     return;
   }
-  let recent = [];
-  try {
-    const data = await ctx.get(`${base}/telemetry`, { limit: TELEMETRY_LIMIT });
-    recent = Array.isArray(data.items) ? data.items : [];
-  } finally {
-    if (ctx.alive) {
-      charts.load(recent);
-      ready = true;
-      for (const reading of buffered.splice(0)) charts.append(reading);
+  rangeSelect.hidden = false;
+  const loadLive = async () => {
+    let recent = [];
+    try {
+      const data = await ctx.get(`${base}/telemetry`, { limit: TELEMETRY_LIMIT });
+      recent = Array.isArray(data.items) ? data.items : [];
+    } finally {
+      if (ctx.alive && rangeSelect.value === 'live') {
+        charts.load(recent);
+        ready = true;
+        for (const reading of buffered.splice(0)) charts.append(reading);
+      }
     }
-  }
+  };
+  rangeSelect.addEventListener('change', () => {
+    const range = RANGES.find((candidate) => candidate.value === rangeSelect.value) ?? RANGES[0];
+    ready = false;
+    buffered.length = 0;
+    charts.reset({ withDay: range.ms > 86_400_000 });
+    if (range.value === 'live') return void ctx.run(loadLive);
+    const to = Date.now();
+    ctx.run(async () => {
+      const data = await ctx.get(`${base}/telemetry`, { bucket: range.bucket, from: to - range.ms, to });
+      if (ctx.alive && rangeSelect.value === range.value) {
+        charts.reset({ withDay: range.ms > 86_400_000 });
+        charts.load(bucketsAsReadings(data.buckets));
+      }
+    });
+  });
+  await loadLive();
 }
 
 function headerContent(detail) {
@@ -309,9 +343,11 @@ function createLivePanel() {
       detection.dataset.open = String(open.length);
       replace(
         detection,
-        open.slice(0, 3).map((alert) =>
-          badge(alert.behaviour, 'danger', { title: `score ${Number(alert.score).toFixed(2)} · ${alert.action}` }),
-        ),
+        open
+          .slice(0, 3)
+          .map((alert) =>
+            badge(alert.behaviour, 'danger', { title: `score ${Number(alert.score).toFixed(2)} · ${alert.action}` }),
+          ),
         open.length > 3 ? ` +${open.length - 3}` : null,
       );
     },

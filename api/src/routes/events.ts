@@ -169,6 +169,7 @@ export function eventRoutes(context: ApiContext) {
                 );
             } catch (error) {
               context.log('warn', 'event replay failed', { error: (error as Error).message });
+              if (closed) return;
               res.write(`event: resync\ndata: ${JSON.stringify({ reason: 'index-unavailable' })}\n\n`);
             }
             const held = waiting ?? [];
