@@ -109,7 +109,7 @@ export async function runOracle(
           })
         : undefined;
     closing.push(() => verifiers?.close());
-    const guard = await createReplayGuard(index);
+    const guard = await createReplayGuard(index, { telemetryUnkept: config.telemetryHistory === 0 });
     const anchoring = await startAnchoring({
       config,
       index,

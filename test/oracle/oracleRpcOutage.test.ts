@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { loadOracleConfig } from '../../oracle/src/config';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
 import { startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';

@@ -17,6 +17,7 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
   let broker: MosquittoBroker;
   const oracles: RunningOracle[] = [];
   const stores: Store[] = [];
+  const problems: string[] = [];
 
   before(async function () {
     if (mosquittoPath() === undefined) {
@@ -53,7 +54,15 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
       // A pool of its own per instance, on the harness's database.
       const index = await harness.database.open();
       stores.push(index);
-      oracles.push(await runOracle(config, undefined, { index }));
+      oracles.push(
+        await runOracle(
+          config,
+          (level, message, fields) => {
+            if (level !== 'info') problems.push(`${instance.name} ${level}: ${message} ${JSON.stringify(fields)}`);
+          },
+          { index },
+        ),
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
 
@@ -63,7 +72,9 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
       async () => oracles.reduce((sum, oracle) => sum + oracle.stats().anchoredSnapshots, 0) >= produced,
       90_000,
       'every snapshot anchored',
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${problems.slice(0, 20).join('\n')}`);
+    });
     // One shared index: every snapshot once (its key is the device and the number), each in one confirmed batch;
     // both instances took a share of the messages.
     const rows = await harness.anchoredSnapshots();

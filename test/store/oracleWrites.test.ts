@@ -3,6 +3,7 @@ import {
   StoreError,
   batchSignedTx,
   claimUnbatchedSnapshots,
+  ensureTelemetryPartitions,
   getBatch,
   getSnapshot,
   insertSnapshot,
@@ -12,6 +13,7 @@ import {
   recordEvents,
   recordTelemetryBatch,
   sequenceStatuses,
+  storedReadings,
   setBatchSignedTx,
   twinsUpdatedSince,
   upsertTwin,
@@ -127,6 +129,22 @@ describe('store: the oracle’s writes', function () {
     expect(await telemetry(30, { a: { x: 0, y: 1 }, b: 2 })).to.equal(true);
     expect(await telemetry(30, { a: { x: 0, y: 1 }, b: 3 })).to.equal(false);
     expect(await telemetry(31, { t: 1 })).to.equal(false);
+  });
+
+  it('storedReadings tells the telemetry readings the store holds, in the order given', async function () {
+    // Today's readings, kept in today's partition (what the oracle's upkeep creates); the latest is the highest.
+    await ensureTelemetryPartitions(store, Date.now());
+    const now = (seq: number) => ({ ...reading(8, seq), ts: new Date(Date.now() - 1_000 + seq).toISOString() });
+    await recordTelemetryBatch(store, { cid: 'bafy-stored', messages: [now(5), now(9)] });
+    expect(await storedReadings(store, [device(8), device(8), device(8), device(9)], [9, 7, 5, 5])).to.deep.equal([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    expect(await storedReadings(store, [], [])).to.deep.equal([]);
+    const mismatch = (await rejectionOf(storedReadings(store, [device(8)], []))) as StoreError;
+    expect(mismatch.shortMessage).to.equal('Invalid telemetry lookup.');
   });
 
   it('recordEvents records many events in one statement, numbered in the order given, or none on rollback', async function () {

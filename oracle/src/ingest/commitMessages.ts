@@ -33,11 +33,13 @@ const replay = (deviceId: string, seq: number, last: number | undefined, detail?
   } as const);
 
 /**
- * Stores an accepted snapshot in one transaction: the device's ledger row (kind `snapshot`) advanced first (its head
- * row locked: every instance writing this device waits here), the snapshot with its queue row, and its outbox
- * event (`snapshot`, `{ seq }`). The store decides, whatever this instance's memory said: a number another instance
- * accepted (at or below the ledger, in no gap) or a (device, seq) already stored is refused as a replay, nothing
- * written; a late number filling a gap is stored.
+ * Stores an accepted snapshot in one transaction: the snapshot with its queue row and the device's ledger row (kind
+ * `snapshot`, `insertSnapshot`), and its outbox event (`snapshot`, `{ seq }`). The store decides, whatever this
+ * instance's memory said: a (device, seq) already stored, by any instance (every accepted snapshot is kept; two
+ * instances inserting one at once are serialised by the key), is refused as a replay, nothing written. A number
+ * below the ledger that no snapshot has (a late one, also one the device sent before its first number the store
+ * saw, which with a shared subscription another instance may commit first) is stored: a replay is a message
+ * received before, and an older one is refused as `stale` by the judge.
  *
  * @example
  * const result = await commitSnapshot(index, { deviceId, seq, collectedAt, hash, cid, receivedAt })
@@ -48,18 +50,12 @@ export function commitSnapshot(
   snapshot: { deviceId: string; seq: number; collectedAt: string; hash: string; cid: string; receivedAt: number },
 ): Promise<CommitResult<IndexedSnapshot>> {
   return withTransaction(index, async (tx) => {
-    const advance = await advanceSequenceLedger(tx, {
-      deviceId: snapshot.deviceId,
-      kind: 'snapshot',
-      seq: snapshot.seq,
-    });
-    if (isReplayAdvance(advance, snapshot.seq)) return replay(snapshot.deviceId, snapshot.seq, advance.previous);
     const inserted = await insertSnapshot(tx, snapshot);
     if (!inserted.inserted) {
       return replay(
         snapshot.deviceId,
         snapshot.seq,
-        advance.previous,
+        inserted.previousSeq,
         `snapshot seq ${snapshot.seq} is stored already`,
       );
     }

@@ -1,4 +1,4 @@
-import { loadSequenceLedger, sequenceStatus, type Store } from '../../../store/src';
+import { getSnapshot, loadSequenceLedger, sequenceStatus, storedReadings, type Store } from '../../../store/src';
 import type { DeviceMessage } from '../../../twin-core/src/messages/envelope';
 import type { CheckedMessage } from '../ingest/checkMessage';
 import {
@@ -24,12 +24,17 @@ export type ReplayGuard = {
 
 /**
  * The replay guard of one oracle instance, its memory loaded from the store's ledger (every instance's rows).
+ * `telemetryUnkept`: the index keeps no telemetry history (`telemetryHistory` 0), so telemetry replays are told by the
+ * ledger and the gaps, not by the stored readings.
  *
  * @example
  * const guard = await createReplayGuard(index)
  * const verdict = await guard.judge(checked, { twins, maxClockSkewMs, now })
  */
-export async function createReplayGuard(index: Store): Promise<ReplayGuard> {
+export async function createReplayGuard(
+  index: Store,
+  options: { telemetryUnkept?: boolean } = {},
+): Promise<ReplayGuard> {
   const lastSeq = new Map<string, number>();
   const wills = new Map<string, number>();
   for (const entry of await loadSequenceLedger(index)) {
@@ -48,19 +53,25 @@ export async function createReplayGuard(index: Store): Promise<ReplayGuard> {
       wills.set(message.deviceId.toLowerCase(), message.body.willSeq);
     }
   };
+  /**
+   * Whether the store holds the message memory calls a replay: a snapshot or a telemetry reading of that device and
+   * number (whichever instance stored it), or for the kinds kept as ledger rows only (status, static) a number at or
+   * below the ledger in no gap. Otherwise it is a late number (filling a gap, sent before the first the store saw,
+   * or below one this instance judged and has not committed yet), judged again as new; its commit decides.
+   */
+  const storeHolds = async (message: DeviceMessage): Promise<boolean> => {
+    const { deviceId, kind, seq } = message;
+    if (kind === 'snapshot') return (await getSnapshot(index, deviceId, seq)) !== undefined;
+    if (kind === 'telemetry' && !options.telemetryUnkept) return (await storedReadings(index, [deviceId], [seq]))[0]!;
+    return (await sequenceStatus(index, { deviceId, kind, seq })).status === 'replay';
+  };
   return {
     ledger,
     async judge(checked, parameters) {
       let verdict = await judgeCheckedMessage(checked, { ...parameters, ledger });
-      if (!verdict.ok && verdict.rejection.reason === 'replay') {
-        const { deviceId, kind, seq } = checked.message;
-        const { status } = await sequenceStatus(index, { deviceId, kind, seq });
-        // Not a replay in the store: a late number filling a gap, or one below a number this instance judged and
-        // has not committed yet (telemetry waits for its batch). Its commit decides.
-        if (status !== 'replay') {
-          const unknown: SequenceLedger = { last: () => undefined, willSeq: ledger.willSeq };
-          verdict = await judgeCheckedMessage(checked, { ...parameters, ledger: unknown });
-        }
+      if (!verdict.ok && verdict.rejection.reason === 'replay' && !(await storeHolds(checked.message))) {
+        const unknown: SequenceLedger = { last: () => undefined, willSeq: ledger.willSeq };
+        verdict = await judgeCheckedMessage(checked, { ...parameters, ledger: unknown });
       }
       if (verdict.ok) remember(verdict.message);
       return verdict;

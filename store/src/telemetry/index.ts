@@ -3,3 +3,4 @@ export * from './recordTelemetryBatch';
 export * from './readTelemetry';
 export * from './partitions';
 export * from './telemetryBuckets';
+export * from './storedReadings';
