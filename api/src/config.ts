@@ -123,6 +123,11 @@ export const apiConfigSchema = z.object({
    * security entities do. Shown in `/health` (`reads`).
    */
   openReads: boolean.default(false),
+  /**
+   * Twin views (`GET /twins/{id}`) kept in memory (default 20,000; 0 reads the index on every request): each is one
+   * statement's rows, dropped when an outbox event names its twin (whichever instance wrote), and after 1 s.
+   */
+  twinViewCacheEntries: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
   /** Event streams (`GET /events`) one client address may hold open at once (default 4); more are 429. */
   eventStreamsPerClient: z.coerce.number().int().min(1).max(1_000).default(4),
   /** Event streams open at once over all clients (default 1,000); more are 503. */

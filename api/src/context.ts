@@ -20,6 +20,8 @@ export type ApiContext = {
   /** The shared index on PostgreSQL (the store's `Store`; `store` is the IPFS blob store). */
   index: Store;
   store: BlobStore;
+  /** The twin view's rows, cached by DeviceID and invalidated by the outbox feed. */
+  views: import('./views/createTwinViewCache').TwinViewCache;
   /** The store's JSON documents, cached by CID (immutable). */
   documents: DocumentCache;
   /** The live events, from the index's outbox. */

@@ -22,6 +22,7 @@ import { createMetrics, type OracleStats } from './metrics/createMetrics';
 import { createRelayer } from './relay/createRelayer';
 import { createRelayBudget } from './relay/relayBudget';
 import { createDocumentCache } from './views/createDocumentCache';
+import { createTwinViewCache } from './views/createTwinViewCache';
 import { createDeviceFollower } from './commands/createDeviceFollower';
 
 /** A log line sink; never given secrets. */
@@ -113,6 +114,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   const feed = createStoreFeed(index, {
     onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
   });
+  const views = createTwinViewCache({ index, feed, maxEntries: config.twinViewCacheEntries });
   const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMegabytes * 1024 * 1024) });
   const relayer =
     config.relayerKey === undefined
@@ -132,6 +134,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     index,
     feed,
     documentStats: documents.stats,
+    viewStats: () => views.stats(),
     // The device follower starts with the broker connection below; its counters are read only on a scrape.
     deviceStats: () => devices.stats(),
     ...(parameters.shared?.oracleStats ? { oracleStats: parameters.shared.oracleStats } : {}),
@@ -226,6 +229,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     index,
     store,
     documents,
+    views,
     feed,
     metrics,
     auth,
@@ -266,6 +270,7 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     server,
     context,
     async stop() {
+      views.close();
       await feed.stop();
       clearInterval(expiryTimer);
       server.closeIdleConnections();

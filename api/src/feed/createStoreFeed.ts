@@ -40,6 +40,17 @@ export function createStoreFeed(index: Store, options: StoreFeedOptions = {}): A
   let backlog = 0;
   let chain: Promise<void> = Promise.resolve();
   let stopped = false;
+  let following = false;
+  const outboxListeners = new Set<{ event(event: StoreEvent): void; reset(reason: string): void }>();
+  const reset = (reason: string) => {
+    for (const listener of outboxListeners) {
+      try {
+        listener.reset(reason);
+      } catch (error) {
+        fail(error);
+      }
+    }
+  };
 
   const handle = async (event: StoreEvent) => {
     const names = feedNamesOf(event.kind);
@@ -61,6 +72,13 @@ export function createStoreFeed(index: Store, options: StoreFeedOptions = {}): A
   };
   outbox.on('event', (event) => {
     counters.events++;
+    for (const listener of outboxListeners) {
+      try {
+        listener.event(event);
+      } catch (error) {
+        fail(error);
+      }
+    }
     if (backlog >= maxBacklog) {
       counters.dropped++;
       handled = event.seq;
@@ -78,12 +96,28 @@ export function createStoreFeed(index: Store, options: StoreFeedOptions = {}): A
       }
     });
   });
-  outbox.on('error', (error) => fail(error));
+  outbox.on('error', (error) => {
+    following = false;
+    reset('feed-error');
+    fail(error);
+  });
+  outbox.on('connected', () => {
+    // Caught up from its cursor after a reconnect: invalidations missed meanwhile come now, in order.
+    following = true;
+  });
+  outbox.on('skipped', () => reset('pruned'));
 
   return {
     on: (event, listener) => void emitter.on(event, listener as (...args: unknown[]) => void),
     off: (event, listener) => void emitter.off(event, listener as (...args: unknown[]) => void),
     listenerCount: () => FEED_EVENT_NAMES.reduce((sum, name) => sum + emitter.listenerCount(name), 0),
+    onOutbox(listener) {
+      outboxListeners.add(listener);
+      return () => void outboxListeners.delete(listener);
+    },
+    get following() {
+      return following && !stopped;
+    },
     async replay(after, limit = 1_000) {
       const { events, prunedThrough } = await readEvents(index, { after, limit: Math.min(limit, 10_000) });
       const replayed: TelemetryMemory = new Map();
@@ -102,6 +136,8 @@ export function createStoreFeed(index: Store, options: StoreFeedOptions = {}): A
     stats: () => ({ ...counters }),
     async stop() {
       stopped = true;
+      reset('stopped');
+      outboxListeners.clear();
       await outbox.close();
       await chain;
       emitter.removeAllListeners();

@@ -1,4 +1,4 @@
-import type { IndexedAlert, IndexedCommand, IndexedTwin, IndexedTwinState } from '../../../store/src';
+import type { IndexedAlert, IndexedCommand, IndexedTwin, IndexedTwinState, StoreEvent } from '../../../store/src';
 import type { DesiredState } from '../../../twin-core/src/messages/stateDocument';
 
 /** The events the API streams (`GET /events`), each about one device or one batch. */
@@ -58,6 +58,15 @@ export type ApiFeed = {
   off<name extends FeedEventName>(event: name, listener: (data: FeedEvents[name], item: FeedItem<name>) => void): void;
   /** Listeners currently attached, all events together. */
   listenerCount(): number;
+  /**
+   * Follows the outbox itself: `event` for each outbox event as it is read, before its rows are (in commit order,
+   * nothing read: what a cache invalidates by), `reset` when events may have been missed (the outbox was pruned past
+   * the feed, events were dropped, or the feed's connection failed: everything may be stale). Returns a function
+   * removing the listener.
+   */
+  onOutbox(listener: { event(event: StoreEvent): void; reset(reason: string): void }): () => void;
+  /** Whether the feed follows the outbox now (connected, nothing missed since): a cache may trust invalidations. */
+  readonly following: boolean;
   /**
    * The items of the events numbered above `after`, read now (at most `limit` events, default 1,000): what an SSE
    * client resuming with `Last-Event-ID` missed. `through` is the last event number read; `skipped` is true when

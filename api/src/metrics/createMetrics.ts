@@ -28,6 +28,8 @@ export type MetricsOptions = {
   index: Store;
   feed: ApiFeed;
   oracleStats?: OracleStats;
+  /** The twin view cache's counters. */
+  viewStats?: () => { hits: number; misses: number; entries: number };
   /** The IPFS document cache's counters. */
   documentStats?: DocumentCache['stats'];
   /** The relayer, when the API has one: its spend and balance. */
@@ -267,6 +269,18 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
     registers: [registry],
     collect() {
       const stats = documentStats?.();
+      if (stats === undefined) return;
+      this.set({ result: 'hit' }, stats.hits);
+      this.set({ result: 'miss' }, stats.misses);
+    },
+  });
+  new Gauge({
+    name: 'twin_api_twin_view_cache_reads_total',
+    help: 'Twin views the API answered, by where their index rows came from: the cache (hit) or the index (miss).',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      const stats = options.viewStats?.();
       if (stats === undefined) return;
       this.set({ result: 'hit' }, stats.hits);
       this.set({ result: 'miss' }, stats.misses);

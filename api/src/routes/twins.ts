@@ -71,7 +71,11 @@ export function twinRoutes(context: ApiContext) {
         404: notFound,
       },
       handler: async ({ params, req }) =>
-        twinView({ index: context.index, documents: context.documents }, params.deviceId, await readerOf(req, context)),
+        twinView(
+          { index: context.index, documents: context.documents, views: context.views },
+          params.deviceId,
+          await readerOf(req, context),
+        ),
     }),
     defineRoute({
       method: 'get',

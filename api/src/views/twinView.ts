@@ -14,11 +14,18 @@ import {
 } from '../../../store/src';
 import { ApiError } from '../errors';
 import type { DocumentCache } from './createDocumentCache';
+import type { TwinViewCache } from './createTwinViewCache';
 import { canReadTwin, type Reader } from '../access/reader';
 import { gatewayPath } from '../routes/ipfs';
 
 /** What the views read: the index and the IPFS documents (through the cache). */
-export type ViewSources = { index: Store; documents: DocumentCache; ipfsTimeoutMs?: number };
+export type ViewSources = {
+  index: Store;
+  documents: DocumentCache;
+  /** The cached rows (invalidated by the feed); without it each view is read from the index. */
+  views?: TwinViewCache;
+  ipfsTimeoutMs?: number;
+};
 
 /** A batch as the API shows it. */
 export function batchView(batch: IndexedBatch) {
@@ -130,7 +137,7 @@ const twinNotFound = (deviceId: Hex) =>
  */
 export async function twinView(sources: ViewSources, deviceId: Hex, reader: Reader) {
   const { index, documents } = sources;
-  const rows = await readTwinView(index, deviceId, { alertLimit: 20 });
+  const rows = await (sources.views?.read(deviceId) ?? readTwinView(index, deviceId, { alertLimit: 20 }));
   if (rows === undefined) throw twinNotFound(deviceId);
   const { twin } = rows;
   const staticDocument = await documents.read(twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
