@@ -1,14 +1,6 @@
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
-import {
-  countRejectionsByReason,
-  keptRejections,
-  pageRejections,
-  readSequenceLedger,
-  type Store,
-} from '../../../store/src';
-import { DEVICE_MESSAGE_KINDS } from '../../../twin-core/src/messages/envelope';
-import type { SequenceLedger } from '../../../oracle/src/ingest/validateMessage';
+import { countRejectionsByReason, keptRejections, pageRejections, readSequenceLedger } from '../../../store/src';
 import { createTwinDirectory } from '../../../oracle/src/ingest/twinDirectory';
 import { dryRunMessage, messageTopic } from '../../../oracle/src/ingest/dryRunMessage';
 import { REJECTION_REASONS, REJECTION_TRIGGERS } from '../../../oracle/src/ingest/rejections';
@@ -187,7 +179,7 @@ export function rejectionRoutes(context: ApiContext) {
           topic: query.topic ?? messageTopic(payload),
           payload,
           twins,
-          ledger: await ledgerOf(context.index, payload),
+          ledger: readSequenceLedger(context.index),
           maxPayloadBytes: context.config.checkMessageMaxBytes,
           now: Date.now(),
         });
@@ -195,26 +187,4 @@ export function rejectionRoutes(context: ApiContext) {
       },
     }),
   ];
-}
-
-/**
- * The ledger rows of the message's device (each kind and the will), read now from the index: the dry run judges
- * synchronously, as the oracle's replay check did before the store decided replays.
- */
-async function ledgerOf(index: Store, payload: Buffer): Promise<SequenceLedger> {
-  let deviceId: unknown;
-  try {
-    deviceId = (JSON.parse(payload.toString('utf8')) as { deviceId?: unknown } | null)?.deviceId;
-  } catch {
-    deviceId = undefined;
-  }
-  const rows = new Map<string, number | undefined>();
-  if (typeof deviceId === 'string' && /^0x[0-9a-fA-F]{64}$/.test(deviceId)) {
-    const ledger = readSequenceLedger(index);
-    const kinds = [...DEVICE_MESSAGE_KINDS, 'will'];
-    const seqs = await Promise.all(kinds.map((kind) => ledger.last(deviceId as string, kind)));
-    kinds.forEach((kind, n) => rows.set(`${deviceId as string}`.toLowerCase() + ':' + kind, seqs[n]));
-  }
-  const read = (device: string, kind: string) => rows.get(`${device.toLowerCase()}:${kind}`);
-  return { last: read, willSeq: (device) => read(device, 'will') };
 }
