@@ -267,6 +267,8 @@ export async function runOracle(
         receiver.close();
         // What the threads still hold is checked here; anything not processed by the end is replayed from the journal.
         await verifiers?.close();
+        // Messages being processed finish their commits (bounded); the telemetry buffered is stored.
+        await ingestion.settle(10_000);
         ingestion.close();
         await ingestion.flushTelemetry();
         await anchoring.stop();

@@ -81,6 +81,27 @@ describe('Oracle configuration', function () {
     );
   });
 
+  it('runs the store upkeep hourly by default, as configured, and refuses an interval out of range by name', function () {
+    expect(loadOracleConfig({ environment: { ORACLE_ORACLE_KEY: KEY } })).to.include({
+      maintenanceIntervalMs: 3_600_000,
+      telemetryHistory: undefined,
+    });
+    expect(
+      loadOracleConfig({ environment: { ORACLE_ORACLE_KEY: KEY, ORACLE_MAINTENANCE_INTERVAL_MS: '60000' } })
+        .maintenanceIntervalMs,
+    ).to.equal(60_000);
+    for (const bad of ['10', '86400001', 'hourly']) {
+      expect(
+        () => loadOracleConfig({ environment: { ORACLE_ORACLE_KEY: KEY, ORACLE_MAINTENANCE_INTERVAL_MS: bad } }),
+        bad,
+      ).to.throw(ConfigError, 'ORACLE_MAINTENANCE_INTERVAL_MS');
+    }
+    // The peer-batch import went with the SQLite index: its key is no longer read.
+    expect(
+      loadOracleConfig({ environment: { ORACLE_ORACLE_KEY: KEY, ORACLE_PEER_BATCH_INTERVAL_MS: 'x' } }),
+    ).to.not.have.property('peerBatchIntervalMs');
+  });
+
   it('requires the oracle key', function () {
     expect(() => loadOracleConfig({ environment: {} })).to.throw(ConfigError, 'oracleKey');
   });

@@ -68,6 +68,8 @@ export type Ingestion = {
   flushTelemetry(): Promise<void>;
   /** Stops the telemetry timer (flush once more after). */
   close(): void;
+  /** Resolves once the messages being judged and processed now are done (at most `timeoutMs`). */
+  settle(timeoutMs: number): Promise<void>;
 };
 
 type BufferedTelemetry = { offset: number; receivedAt: number; message: Extract<DeviceMessage, { kind: 'telemetry' }> };
@@ -218,12 +220,26 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     finish(offset);
   }
 
-  async function judgeAndProcess(
+  /** Messages being judged and processed now: the stop waits for them (their commits) before closing the journal. */
+  const inFlight = new Set<Promise<void>>();
+  function judgeAndProcess(
     offset: number,
     topic: string,
     payload: Buffer,
     receivedAt: number,
     replayed = false,
+  ): Promise<void> {
+    const run = judgeAndProcessNow(offset, topic, payload, receivedAt, replayed);
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+    return run;
+  }
+  async function judgeAndProcessNow(
+    offset: number,
+    topic: string,
+    payload: Buffer,
+    receivedAt: number,
+    replayed: boolean,
   ): Promise<void> {
     try {
       if (verifiers === undefined) counters.checkedInline++;
@@ -288,6 +304,12 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     handleAlert,
     flushTelemetry,
     close: () => clearInterval(telemetryTimer),
+    async settle(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([Promise.allSettled([...inFlight]).then(() => undefined), bound]);
+      clearTimeout(timer);
+    },
   };
 }
 

@@ -287,10 +287,14 @@ export class Journal {
    * behind it.
    */
   complete(offset: number): void {
-    if (offset <= this.processedThrough || offset > this.frontier) return;
+    // After close (processing that ended as the oracle stopped): the entry is replayed at the next start.
+    if (this.closed || offset <= this.processedThrough || offset > this.frontier) return;
     this.completedEarly.add(offset);
     this.advance();
   }
+
+  /** Set by {@link close}: nothing is written after. */
+  private closed = false;
 
   /** The offset through which every entry is processed (-1 when none). */
   get processedMark(): number {
@@ -311,6 +315,8 @@ export class Journal {
 
   /** Commits what is waiting, records the processed mark (dropping processed segments) and closes the file. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
     if (this.markTimer !== undefined) clearTimeout(this.markTimer);
     this.persistMark();

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { startMaintenance } from '../../../oracle/src/run/maintenance';
+import type { Store } from '../../../store/src';
+import { createTestDatabase } from '../../helpers/store';
+import { waitFor } from '../waitFor';
+
+const SETTINGS = {
+  telemetryRetentionDays: 30,
+  telemetryPartitionsAhead: 2,
+  maxOpenGapsPerDevice: 7,
+  gapExpiryHours: 24,
+};
+
+describe('oracle: the store upkeep (startMaintenance)', function () {
+  this.timeout(60_000);
+  let index: Store;
+  before(async function () {
+    index = await (await createTestDatabase()).open();
+  });
+  after(async function () {
+    await index.close();
+  });
+
+  it('runs at start, before it resolves: today’s and the days ahead’s partitions, the gap cap stored', async function () {
+    const lines: string[] = [];
+    const upkeep = await startMaintenance({
+      index,
+      settings: SETTINGS,
+      intervalMs: 3_600_000,
+      log: (level, message) => lines.push(`${level} ${message}`),
+    });
+    try {
+      expect(upkeep).to.include({ runs: 1, failures: 0 });
+      const { rows } = await index.query<{ day: string }>(
+        "SELECT to_char(day, 'YYYY-MM-DD') AS day FROM telemetry_partitions ORDER BY day",
+      );
+      const today = new Date().toISOString().slice(0, 10);
+      expect(rows.map((row) => row.day)).to.include(today);
+      expect(rows.length).to.be.at.least(3); // today and 2 ahead (yesterday too by default)
+      const policy = await index.query<{ max_open_gaps: number }>('SELECT max_open_gaps FROM sequence_gap_policy');
+      expect(policy.rows[0]!.max_open_gaps).to.equal(7);
+      expect(lines).to.include('info store upkeep');
+    } finally {
+      upkeep.stop();
+    }
+  });
+
+  it('runs again every interval, one pass after the other, until stopped', async function () {
+    const upkeep = await startMaintenance({ index, settings: SETTINGS, intervalMs: 100, log: () => undefined });
+    await waitFor(() => upkeep.runs >= 3, 10_000, 'three passes');
+    upkeep.stop();
+    const runs = upkeep.runs;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(upkeep.runs).to.be.at.most(runs + 1); // at most the pass under way when stopped
+    expect(upkeep.failures).to.equal(0);
+  });
+
+  it('counts and logs a failed pass, and keeps going', async function () {
+    const closed = await (await createTestDatabase()).open();
+    await closed.close();
+    const lines: string[] = [];
+    const upkeep = await startMaintenance({
+      index: closed,
+      settings: SETTINGS,
+      intervalMs: 100,
+      log: (level, message, fields) => lines.push(`${level} ${message} ${JSON.stringify(fields)}`),
+    });
+    await waitFor(() => upkeep.failures >= 2, 10_000, 'two failed passes');
+    upkeep.stop();
+    expect(upkeep.runs).to.equal(0);
+    expect(lines[0]).to.match(/^warn store upkeep failed /);
+  });
+});
