@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { loadOracleConfig } from '../../oracle/src/config';
 import {
@@ -284,5 +286,30 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     await waitUntil(() => oracle!.stats().rejections.replay >= 1, 20_000, 'the replay to be refused after the restart');
     expect(oracle!.stats().accepted).to.equal(0);
     await intruder.endAsync();
+  });
+  it('without a store given nor DATABASE_URL, runs on the embedded PostgreSQL under its data directory, stopped with it', async function () {
+    this.timeout(120_000);
+    await oracle!.stop();
+    oracle = undefined;
+    if (process.env.DATABASE_URL !== undefined) this.skip(); // the environment names a server: that one is used
+    const dataDir = join(harness.directory, 'oracle-embedded');
+    const config = loadOracleConfig({
+      environment: harness.oracleEnvironment(broker.url, {
+        ORACLE_MQTT_PROTOCOL_VERSION: '4',
+        ORACLE_MQTT_SHARED: 'false',
+        ORACLE_DATA_DIR: dataDir,
+        ORACLE_MQTT_CLIENT_ID: 'twin-oracle-embedded-index',
+      }),
+    });
+    const own = await runOracle(config);
+    try {
+      const { rows } = await own.index.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
+      expect(rows[0]!.n).to.equal(0); // a database of its own, not the harness's
+      expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).to.equal(true);
+    } finally {
+      await own.stop();
+    }
+    // Closed at stop: the embedded server is down.
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).to.equal(false);
   });
 });
