@@ -209,9 +209,13 @@ describe('API: sign-in, device commands and relayed chain writes (real server, o
         );
       // The device's own answers to those are refused by the API (no such command yet): wait until it has judged
       // them (its follower works through the index, asynchronously), so none is applied to the relayed commands.
-      for (const deadline = Date.now() + 5_000; unknown() < unknownBefore + 2 && Date.now() < deadline; )
+      // (the device may acknowledge and answer each: until at least two are judged and no more come for 500 ms).
+      for (let last = -1, since = Date.now(), deadline = Date.now() + 8_000; Date.now() < deadline; ) {
+        const now = unknown();
+        if (now !== last) [last, since] = [now, Date.now()];
+        else if (now >= unknownBefore + 2 && Date.now() - since >= 500) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       expect((await post(h.aliceTwin, silent.body)).status).to.equal(202);
       expect((await post(h.aliceTwin, answered.body)).status).to.equal(202);
       // The silent one is acknowledged, never answered: delivered, then expired.
