@@ -36,8 +36,13 @@ async function main(): Promise<void> {
   if (options.mirror === true && (databaseUrl === undefined || databaseUrl === '')) {
     throw new Error('mirror: true needs DATABASE_URL (the oracle store the broker reads twins from)');
   }
+  // The publisher's fleet logs in all at once (25 tokens of 400 devices at 10,000), each device looked up in the
+  // mirror: a lookup may wait longer for a pool connection than the store's 10 s default while the broker checks the
+  // tokens' device proofs (seen at 10,000 devices: refusals as chain-unavailable).
   const index: Store | undefined =
-    options.mirror === true ? await openStore({ databaseUrl: databaseUrl!, poolSize: 2, schema: 'check' }) : undefined;
+    options.mirror === true
+      ? await openStore({ databaseUrl: databaseUrl!, poolSize: 4, connectTimeoutMs: 120_000, schema: 'check' })
+      : undefined;
   const broker = await startChainBackedBroker({
     host: '127.0.0.1',
     port,
