@@ -41,6 +41,8 @@ export type IngestRunParameters = {
   dataDir: string;
   /** The oracle's store: a new database, or a copy of the mirror template (`seedFromTemplate`). */
   database: BenchDatabase;
+  /** The embedded PostgreSQL's postmaster, when the run started it: its CPU share (with its backends) is recorded. */
+  postgresPid?: number;
   /** Rate of the paced snapshot phase, snapshots per second. */
   pacedRatePerSecond: number;
   /** CPU-profile the oracle from the first published message to the last completion, into this `.cpuprofile`. */
@@ -163,6 +165,7 @@ export async function measureIngestRun(parameters: IngestRunParameters): Promise
         oracle,
         index,
         pids: { broker: broker.pid, chain: parameters.chain.pid, publisher: publisher.pid },
+        ...(parameters.postgresPid === undefined ? {} : { treePids: { postgres: parameters.postgresPid } }),
       });
       phases[phase] = figures;
       const latency = figures.latency ? `, p50 ${figures.latency.p50Ms} ms, p99 ${figures.latency.p99Ms} ms` : '';

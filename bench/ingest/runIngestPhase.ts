@@ -1,7 +1,7 @@
 import type { Store } from '../../store/src';
 import { loadNow } from '../lib/machine';
 import { pollUntil } from '../lib/ports';
-import { cpuShare, sampleProcess, type ProcessSample } from '../lib/processSample';
+import { cpuShare, sampleProcess, sampleProcessTree, type ProcessSample } from '../lib/processSample';
 import type { EntryProcess } from '../lib/spawnEntry';
 import { round, type LatencySummary } from '../lib/stats';
 import { acceptRate, anchoredLatency, throughput, type Throughput } from './ingestFigures';
@@ -44,6 +44,8 @@ export type RunIngestPhaseParameters = {
   index: Store;
   /** Other processes whose CPU share is recorded (broker, chain, publisher…), by name. */
   pids: Record<string, number>;
+  /** Processes recorded with their children (the embedded PostgreSQL: postmaster and backends), by name. */
+  treePids?: Record<string, number>;
   /** Give up when nothing completes for this long after publishing ended (default 60 s). */
   stallMs?: number;
 };
@@ -70,9 +72,11 @@ export async function runIngestPhase(parameters: RunIngestPhaseParameters): Prom
   };
   const acceptedBefore = oracle.latest().stats.accepted;
   const baseline = await completedNow();
-  const pids = { oracle: oracle.pid, ...parameters.pids };
+  const pids = { oracle: oracle.pid, ...parameters.pids, ...parameters.treePids };
+  const trees = new Set(Object.keys(parameters.treePids ?? {}));
+  const sample = (name: string, pid: number) => (trees.has(name) ? sampleProcessTree(pid) : sampleProcess(pid));
   const before: Record<string, ProcessSample | undefined> = {};
-  for (const [name, pid] of Object.entries(pids)) before[name] = sampleProcess(pid);
+  for (const [name, pid] of Object.entries(pids)) before[name] = sample(name, pid);
   const samplesFrom = oracle.history.length;
 
   publisher.child.send({
@@ -98,7 +102,7 @@ export async function runIngestPhase(parameters: RunIngestPhaseParameters): Prom
   const complete = (await completedNow()) - baseline >= published.count;
 
   const cpu: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(pids)) cpu[name] = round(cpuShare(before[name], sampleProcess(pid)), 2);
+  for (const [name, pid] of Object.entries(pids)) cpu[name] = round(cpuShare(before[name], sample(name, pid)), 2);
   const samples = oracle.history.slice(samplesFrom);
   let figures: Throughput;
   let latency: LatencySummary | undefined;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import {
   openStore,
+  postmasterPid,
   startEmbeddedServer,
   type EmbeddedServer,
   type OpenStoreOptions,
@@ -38,6 +39,8 @@ export type BenchDatabases = {
   create(name: string, options?: { template?: BenchDatabase }): Promise<BenchDatabase>;
   /** The server, once a database was created (undefined before). */
   info(): Promise<BenchServerInfo | undefined>;
+  /** The embedded server's postmaster PID once it runs (its CPU is sampled with its backends); undefined otherwise. */
+  serverPid(): number | undefined;
   /** Stops the embedded server; on an external one, drops this run's databases unless `keep`. */
   stop(options: { keep: boolean }): Promise<void>;
 };
@@ -73,12 +76,15 @@ export function createBenchDatabases(parameters: CreateBenchDatabasesParameters)
   const prefix = `twin_bench_${Date.now().toString(36)}_`;
   const created: string[] = [];
   let embedded: Promise<EmbeddedServer> | undefined;
+  let embeddedDir: string | undefined;
   const server = async (): Promise<{ adminUrl: string; urlFor(name: string): string }> => {
     if (external !== undefined) return { adminUrl: external, urlFor: (name) => withDatabase(external, name) };
     embedded ??= (async () => {
       // Root runs the server as user postgres, which must pass through the work directory (mkdtemp makes it 0700).
       chmodSync(parameters.workDir, 0o711);
-      return startEmbeddedServer({ dataDir: join(parameters.workDir, 'postgres') });
+      const started = await startEmbeddedServer({ dataDir: join(parameters.workDir, 'postgres') });
+      embeddedDir = started.dataDir;
+      return started;
     })();
     const running = await embedded;
     return { adminUrl: running.url, urlFor: running.urlFor };
@@ -89,6 +95,7 @@ export function createBenchDatabases(parameters: CreateBenchDatabasesParameters)
     open: (options = {}) => openStore({ poolSize: 2, ...options, databaseUrl: url }),
   });
   return {
+    serverPid: () => (embeddedDir === undefined ? undefined : postmasterPid(embeddedDir)),
     async create(name, options = {}) {
       if (!NAME.test(name)) throw new Error(`bench database name "${name}": lower-case letters, digits, _ (≤ 30)`);
       const full = prefix + name;
@@ -128,6 +135,7 @@ export function createBenchDatabases(parameters: CreateBenchDatabasesParameters)
       }
       const running = await embedded?.catch(() => undefined);
       embedded = undefined;
+      embeddedDir = undefined;
       await running?.stop();
     },
   };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU time and resident memory of one process, read from /proc. */
 export type ProcessSample = {
@@ -45,4 +45,50 @@ export function sampleProcess(pid: number | undefined): ProcessSample | undefine
 export function cpuShare(before: ProcessSample | undefined, after: ProcessSample | undefined): number {
   if (before === undefined || after === undefined || after.at <= before.at) return Number.NaN;
   return (after.cpuMs - before.cpuMs) / (after.at - before.at);
+}
+
+/**
+ * Samples a process with its children (Linux /proc): its own CPU time, that of its children already ended and
+ * reaped (`cutime`, `cstime`) and that of its live children; RSS is the sum over the live ones (shared pages counted
+ * in each). What a PostgreSQL server costs: the postmaster with a backend per connection. Undefined when it is gone.
+ *
+ * @example
+ * const before = sampleProcessTree(postmasterPid); … cpuShare(before, sampleProcessTree(postmasterPid))
+ */
+export function sampleProcessTree(pid: number | undefined): ProcessSample | undefined {
+  if (pid === undefined) return undefined;
+  const root = readStat(pid);
+  if (root === undefined) return undefined;
+  let ticks = root.ticks + root.childTicks;
+  let rssKiB = root.rssKiB;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
+    const child = readStat(Number(entry));
+    if (child === undefined || child.ppid !== pid) continue;
+    ticks += child.ticks;
+    rssKiB += child.rssKiB;
+  }
+  return { at: Date.now(), cpuMs: (ticks * 1000) / USER_HZ, rssMiB: rssKiB / 1024 };
+}
+
+function readStat(pid: number): { ppid: number; ticks: number; childTicks: number; rssKiB: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the name: state (0), ppid (1) … utime (11), stime (12), cutime (13), cstime (14) … rss pages (21).
+    return {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      childTicks: Number(fields[13]) + Number(fields[14]),
+      rssKiB: Number(fields[21]) * 4,
+    };
+  } catch {
+    return undefined;
+  }
 }

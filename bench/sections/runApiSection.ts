@@ -4,7 +4,7 @@ import { BENCH_SEED, type BenchEnvironment } from '../benchEnvironment';
 import { deployRunAnchor } from '../chain/deployRunAnchor';
 import { measureIngestRun } from '../ingest/measureIngestRun';
 import type { BenchOptions } from '../options';
-import { prepareInProcess, type IngestDataDir } from './runIngestSection';
+import { postgres, prepareInProcess, type IngestDataDir } from './runIngestSection';
 
 /**
  * The API section at the largest device count: on the oracle data directory and database the ingest section left
@@ -48,6 +48,7 @@ export async function runApiSection(
       twinsOnChain: setup.twins,
       dataDir,
       database,
+      ...postgres(environment),
       pacedRatePerSecond: options.sizes.pacedRatePerSecond,
       log,
     });

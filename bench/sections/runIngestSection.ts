@@ -29,6 +29,12 @@ export type IngestSectionResult = {
 /** What a run leaves for the API section: its oracle data directory, its database and the deployment it anchored to. */
 export type IngestDataDir = { dataDir: string; database: BenchDatabase; deploymentFile: string; broker: BrokerKind };
 
+/** The embedded PostgreSQL's postmaster, for the runs' CPU shares (none for an external server). */
+export function postgres(environment: BenchEnvironment): { postgresPid?: number } {
+  const pid = environment.databases.serverPid();
+  return pid === undefined ? {} : { postgresPid: pid };
+}
+
 /**
  * Prepares the messages of a plan in a child process (all cores, before anything is measured).
  *
@@ -132,6 +138,7 @@ export async function runIngestSection(
           twinsOnChain: setup.twins,
           dataDir,
           database,
+          ...postgres(environment),
           pacedRatePerSecond: sizes.pacedRatePerSecond,
           ...(profileFile ? { profileFile } : {}),
           log,

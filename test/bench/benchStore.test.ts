@@ -14,6 +14,7 @@ import {
 } from '../../store/src';
 import { countCompleted, readIngestIndex } from '../../bench/ingest/readIngestIndex';
 import { createBenchDatabases, type BenchDatabases } from '../../bench/lib/benchDatabases';
+import { sampleProcess, sampleProcessTree } from '../../bench/lib/processSample';
 import { adminQuery, testServer } from '../helpers/store';
 import { rejectionOf } from '../helpers/thrownBy';
 
@@ -173,7 +174,18 @@ describe('bench: the PostgreSQL store of the runs', function () {
     const embedded = createBenchDatabases({ workDir: own });
     try {
       expect(await embedded.info(), 'nothing started before a database is asked for').to.equal(undefined);
+      expect(embedded.serverPid()).to.equal(undefined);
       const database = await embedded.create('mirror');
+      // The postmaster with its backends: more CPU and memory than the postmaster alone.
+      const pid = embedded.serverPid();
+      expect(pid).to.be.a('number');
+      const busy = await database.open();
+      await busy.query('SELECT count(*) FROM generate_series(1, 3000000)');
+      const tree = sampleProcessTree(pid)!;
+      const alone = sampleProcess(pid)!;
+      expect(tree.rssMiB).to.be.greaterThan(alone.rssMiB);
+      expect(tree.cpuMs).to.be.greaterThan(alone.cpuMs);
+      await busy.close();
       expect(existsSync(join(own, 'postgres', 'PG_VERSION'))).to.equal(true);
       const info = await embedded.info();
       expect(info).to.deep.include({ kind: 'embedded', durable: true });
