@@ -39,6 +39,11 @@ export const storeConfigSchema = z.object({
   maxOpenGapsPerDevice: count.max(1_000_000).default(64),
   /** An open sequence gap is given up this many hours after its detection (default 24; 0 never). */
   gapExpiryHours: z.coerce.number().min(0).max(876_000).default(24),
+  /**
+   * Outbox events (the live feed's) are kept this many minutes, then pruned by the upkeep (default 60). The outbox only
+   * bridges a feed's reconnect or an SSE client's resume; what it announced stays in the tables.
+   */
+  eventRetentionMinutes: count.max(525_600).default(60),
 });
 
 /** The store's configuration, after validation. */
@@ -58,6 +63,7 @@ export const STORE_CONFIG_ENV = {
   STORE_TELEMETRY_PARTITIONS_AHEAD: 'telemetryPartitionsAhead',
   STORE_MAX_OPEN_GAPS: 'maxOpenGapsPerDevice',
   STORE_GAP_EXPIRY_HOURS: 'gapExpiryHours',
+  STORE_EVENT_RETENTION_MINUTES: 'eventRetentionMinutes',
 } as const;
 
 /** Keys whose values never appear in an error message. */

@@ -1,9 +1,13 @@
 import type { Interface, Log } from 'ethers';
 import type { Deployment } from '../../../twin-core/src/deployment/deployment';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
-import { ENTITY_ROLES, type EntityRoleName } from '../index/entities';
-import { deviceIdKey } from '../index/values';
-import { TWIN_STATES, type TwinStateName } from '../index/twins';
+import {
+  deviceIdKey,
+  ENTITY_ROLES,
+  TWIN_STATES,
+  type EntityRoleName,
+  type TwinStateName,
+} from '../../../store/src';
 import { mirroredInterface, type MirroredContract } from './abi';
 import { ChainMirrorError } from './errors';
 

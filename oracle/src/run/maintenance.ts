@@ -1,11 +1,18 @@
-import { maintainSequenceGaps, maintainTelemetryPartitions, type Store, type StoreConfig } from '../../../store/src';
+import {
+  maintainSequenceGaps,
+  maintainTelemetryPartitions,
+  pruneEvents,
+  type Store,
+  type StoreConfig,
+} from '../../../store/src';
 import type { OracleLog } from './types';
 
 /** The store settings the upkeep follows. */
 export type MaintenanceSettings = Pick<
   StoreConfig,
   'telemetryRetentionDays' | 'telemetryPartitionsAhead' | 'maxOpenGapsPerDevice' | 'gapExpiryHours'
->;
+> &
+  Partial<Pick<StoreConfig, 'eventRetentionMinutes'>>;
 
 /** The upkeep running: its counters, and how to stop it. */
 export type Maintenance = { runs: number; failures: number; stop(): void };
@@ -13,7 +20,8 @@ export type Maintenance = { runs: number; failures: number; stop(): void };
 /**
  * Runs the store's upkeep now and every `intervalMs`: the telemetry history's daily partitions (created ahead,
  * expired ones dropped: `maintainTelemetryPartitions`) and the sequence gaps (the per-device cap stored, expired gaps
- * given up: `maintainSequenceGaps`). Instances running it at once are serialised by the store. A failed pass is
+ * given up: `maintainSequenceGaps`) and the event outbox (events older than `eventRetentionMinutes`, default 60,
+ * pruned: `pruneEvents`). Instances running it at once are serialised by the store. A failed pass is
  * logged and counted, and the next one tries again. Resolves once the first pass ended.
  *
  * @example
@@ -37,9 +45,16 @@ export async function startMaintenance(parameters: {
     try {
       const partitions = await maintainTelemetryPartitions(index, settings);
       const gaps = await maintainSequenceGaps(index, settings);
+      const retentionMs = (settings.eventRetentionMinutes ?? 60) * 60_000;
+      const prunedEvents = await pruneEvents(index, { olderThan: Date.now() - retentionMs });
       maintenance.runs++;
-      if (partitions.created.length > 0 || partitions.dropped.length > 0 || gaps.gaps > 0) {
-        log('info', 'store upkeep', { ...partitions, givenUpGaps: gaps.gaps, givenUpMissing: gaps.missing });
+      if (partitions.created.length > 0 || partitions.dropped.length > 0 || gaps.gaps > 0 || prunedEvents > 0) {
+        log('info', 'store upkeep', {
+          ...partitions,
+          givenUpGaps: gaps.gaps,
+          givenUpMissing: gaps.missing,
+          prunedEvents,
+        });
       }
     } catch (error) {
       maintenance.failures++;

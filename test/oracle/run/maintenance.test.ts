@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startMaintenance } from '../../../oracle/src/run/maintenance';
-import type { Store } from '../../../store/src';
+import { recordEvent, type Store } from '../../../store/src';
 import { createTestDatabase } from '../../helpers/store';
 import { waitFor } from '../waitFor';
 
@@ -53,6 +53,21 @@ describe('oracle: the store upkeep (startMaintenance)', function () {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(upkeep.runs).to.be.at.most(runs + 1); // at most the pass under way when stopped
     expect(upkeep.failures).to.equal(0);
+  });
+
+  it('prunes the outbox events older than eventRetentionMinutes, keeping the newer ones', async function () {
+    await recordEvent(index, { kind: 'chain', payload: { block: 1, logIndex: 0 } });
+    await index.query("UPDATE events SET created_at = now() - interval '2 hours'");
+    await recordEvent(index, { kind: 'chain', payload: { block: 2, logIndex: 0 } });
+    const upkeep = await startMaintenance({
+      index,
+      settings: { ...SETTINGS, eventRetentionMinutes: 60 },
+      intervalMs: 3_600_000,
+      log: () => undefined,
+    });
+    upkeep.stop();
+    const { rows } = await index.query<{ payload: { block: number } }>('SELECT payload FROM events ORDER BY seq');
+    expect(rows.map((row) => row.payload.block)).to.deep.equal([2]);
   });
 
   it('counts and logs a failed pass, and keeps going', async function () {
