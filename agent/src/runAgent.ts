@@ -28,6 +28,9 @@ import { SequenceStore } from './identity/sequenceStore';
 import { silentLogger, type Logger } from './log';
 import { MqttPublisher } from './transport/mqttPublisher';
 import { Outbox } from './transport/outbox';
+import { ResendBuffer } from './transport/resendBuffer';
+import { resendHandler } from './commands/resend';
+import type { DeviceMessage } from '../../twin-core/src/messages/envelope';
 import {
   checkSnapshotBody,
   checkTelemetryBody,
@@ -354,17 +357,21 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   publisher.on('disconnect', (reason) => log('warn', 'broker connection lost', { reason, pending: outbox.size }));
   publisher.on('transportError', (error) => log('warn', 'mqtt error', { error: error.message }));
 
+  // What the device published lately, for the owner's resend command (a range the oracle never indexed).
+  const resendable = new ResendBuffer({ maxBytes: config.resendBufferBytes });
+  const send = (message: DeviceMessage) => {
+    const entry = channel.toEntry(message);
+    resendable.record(deviceId, message.seq, entry);
+    publisher.enqueue(entry);
+  };
   const busy = { snapshot: false, telemetry: false };
   async function collectAndSend(kind: 'snapshot' | 'telemetry'): Promise<void> {
     if (busy[kind]) return;
     busy[kind] = true;
     try {
       if (kind === 'snapshot')
-        publisher.enqueue(channel.entry('snapshot', valid(checkSnapshotBody(await collector.snapshot()), 'snapshot')));
-      else
-        publisher.enqueue(
-          channel.entry('telemetry', valid(checkTelemetryBody(await collector.telemetry()), 'telemetry')),
-        );
+        send(channel.message('snapshot', valid(checkSnapshotBody(await collector.snapshot()), 'snapshot')));
+      else send(channel.message('telemetry', valid(checkTelemetryBody(await collector.telemetry()), 'telemetry')));
     } catch (error) {
       counters.collectionFailures++;
       log('error', `${kind} collection failed`, { error: (error as Error).message });
@@ -373,7 +380,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     }
   }
   async function sendStatic(): Promise<void> {
-    publisher.enqueue(channel.entry('static', identity.staticDocument));
+    send(channel.message('static', identity.staticDocument));
   }
 
   const handles = new Map<string, unknown>();
@@ -461,6 +468,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
         publisher.publishDirect(onlineStatus()).catch(() => undefined);
         return { agentVersion: AGENT_VERSION };
       },
+      resend: resendHandler(resendable, deviceId, (entry) => publisher.enqueue(entry)),
       actuate: async (name, action) => {
         const result = await actuators.actuate(name, action);
         // The new state is in the retained status too, for whoever reads capabilities.
@@ -483,7 +491,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   });
   publisher.on('message', (topic, payload, packet) => void commands.onMessage(topic, payload, packet));
 
-  publisher.enqueue(channel.entry('static', identity.staticDocument));
+  void sendStatic();
   publisher.start();
   every(
     'telemetry',
