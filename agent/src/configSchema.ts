@@ -139,6 +139,12 @@ export const agentConfigShapeSchema = z.object({
   /** fsync each stored message (survives power loss; default false: survives a crash). */
   outboxFsync: boolean.default(false),
   /**
+   * Bytes of recently published snapshots, telemetry and static documents kept in memory for the owner's `resend`
+   * command (default 4 MiB, the oldest forgotten first; 0 keeps none). The simulator keeps this much for all its
+   * devices together. A restart empties it (the outbox keeps what the broker has not acknowledged).
+   */
+  resendBufferBytes: z.number().int().min(0).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  /**
    * Hours the broker keeps the device's session while it is away (default 0: a clean session at every connect). Above
    * 0 the session persists (`clean: false`; under MQTT 5 its expiry interval): the owner's commands and desired states
    * sent meanwhile (QoS 1) are delivered when the device is back, and obeyed if still unexpired.

@@ -1,14 +1,7 @@
 import { join } from 'node:path';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { formatDeviceId, hashDeviceIdentity } from '../../twin-core/src/identity/deviceIdHash';
 import type { Hex } from '../../twin-core/src/encoding/hex';
-import type { StaticDocument } from '../../twin-core/src/static/schema';
 import { deviceTopic } from '../../twin-core/src/messages/topics';
-import { privateKeyToAddress, type PrivateKey } from '../../twin-core/src/signing/deviceKey';
-import { brokerClientId } from '../../twin-core/src/broker/brokerClientId';
-import { brokerCredentials } from '../../twin-core/src/broker/brokerCredentials';
-import type { BrokerPrincipal } from '../../twin-core/src/broker/principal';
 import { AgentError } from './errors';
 import { createActuators } from './actuators/createActuators';
 import type { Capabilities } from '../../twin-core/src/messages/command';
@@ -19,22 +12,17 @@ import { ReplaySet } from './commands/replaySet';
 import { applyState } from './commands/applyState';
 import { AppliedState } from './commands/appliedState';
 import type { AgentConfig } from './config';
-import type { CollectOptions } from './collect/context';
 import { createCollector } from './collect/createCollector';
 import { probeReport } from './collect/probeSwitches';
 import { DeviceChannel } from './device/deviceChannel';
-import { loadOrCreateDeviceKey } from './identity/keyStore';
 import { SequenceStore } from './identity/sequenceStore';
 import { silentLogger, type Logger } from './log';
 import { MqttPublisher } from './transport/mqttPublisher';
 import { Outbox } from './transport/outbox';
-import {
-  checkSnapshotBody,
-  checkTelemetryBody,
-  formatIssue,
-  parseDeviceStaticDocument,
-  type Checked,
-} from './validate/validators';
+import { ResendBuffer } from './transport/resendBuffer';
+import { resendHandler } from './commands/resend';
+import type { DeviceMessage } from '../../twin-core/src/messages/envelope';
+import { checkSnapshotBody, checkTelemetryBody, formatIssue, type Checked } from './validate/validators';
 
 /**
  * The value of a passed check, or an error naming the field: the agent never signs a body its schema refuses.
@@ -65,159 +53,11 @@ const realTimers: Timers = {
   now: () => Date.now(),
 };
 
-/** What the collectors need, from the agent configuration. */
-export function collectOptionsFromConfig(config: AgentConfig, now: () => number = Date.now): CollectOptions {
-  return {
-    paths: { proc: config.procRoot, sys: config.sysRoot, etc: config.etcRoot, dev: config.devRoot },
-    probeTimeoutMs: config.probeTimeoutMs,
-    commandTimeoutMs: config.commandTimeoutMs,
-    processLimit: config.processLimit,
-    socketLimit: config.socketLimit,
-    sharedLibrariesProcessLimit: config.sharedLibrariesProcessLimit,
-    kernelLogLines: config.kernelLogLines,
-    tlsServers: config.tlsServers,
-    sensorPlugins: config.sensors,
-    owner: { ownerId: config.ownerId, location: config.location },
-    capture: {
-      mode: config.captureMode,
-      command: config.captureCommand,
-      interface: config.captureInterface,
-      snaplenBytes: config.captureSnaplenBytes,
-      maxPacketsPerSec: config.captureMaxPacketsPerSec,
-      includeLoopback: config.captureIncludeLoopback,
-      maxFlows: config.captureMaxFlows,
-      maxRecords: config.captureMaxRecords,
-      burstGapMs: config.captureBurstGapMs,
-      flowLimit: config.flowLimit,
-    },
-    now,
-  };
-}
-
-/** The device's identity as the agent sees it: key, DeviceID, signer address and static document. */
-export type DeviceIdentityInfo = {
-  key: PrivateKey;
-  keyCreated: boolean;
-  deviceId: Hex;
-  signer: Hex;
-  /** The static document the twin was (or will be) minted from: collected once, then kept in the data directory. */
-  staticDocument: StaticDocument;
-  /** The DeviceID the device would have if its static parameters were read again, when that differs. */
-  identityDrift?: Hex | undefined;
-};
-
-/** The file keeping the device's static document, so every publication has the hash recorded at mint. */
-export function staticDocumentFile(config: AgentConfig): string {
-  return join(config.dataDir, 'static-document.json');
-}
-
-/**
- * Reads the device's static document and loads (or creates) its key: everything `agent identity` prints and the
- * twin needs at mint. The document is collected on first use and kept in `dataDir/static-document.json`: a static
- * document must stay byte-identical, or its hash would no longer match the one recorded at mint. Later reads collect
- * again only to report drift (e.g. an OS upgrade changed the identity parameters).
- *
- * @example
- * const { deviceId, signer } = await readDeviceIdentity(config)
- */
-export async function readDeviceIdentity(
-  config: AgentConfig,
-  environment: NodeJS.ProcessEnv = process.env,
-  log: Logger = silentLogger,
-): Promise<DeviceIdentityInfo> {
-  const collector = createCollector(collectOptionsFromConfig(config));
-  const collected = (onNote?: (note: string) => void) =>
-    collector.staticDocument(
-      {
-        identity: config.identity,
-        ...(config.staticIp !== undefined ? { network: { staticIp: config.staticIp } } : {}),
-      },
-      onNote,
-    );
-  const file = staticDocumentFile(config);
-  let staticDocument: StaticDocument;
-  let identityDrift: Hex | undefined;
-  if (existsSync(file)) {
-    staticDocument = parseDeviceStaticDocument(JSON.parse(readFileSync(file, 'utf8')));
-    const current = await collected().then(
-      (document) => formatDeviceId(hashDeviceIdentity(document.identity)),
-      () => undefined,
-    );
-    if (current !== undefined && current !== formatDeviceId(hashDeviceIdentity(staticDocument.identity)))
-      identityDrift = current;
-  } else {
-    // Notes about unreported identity fields are for the first collection: the document is kept from then on.
-    staticDocument = await collected((note) => log('warn', note));
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    writeFileSync(file, `${JSON.stringify(staticDocument, null, 2)}\n`);
-  }
-  const { key, created } = loadOrCreateDeviceKey({
-    file: join(config.dataDir, 'device.key'),
-    fromEnvironment: environment.TWIN_AGENT_DEVICE_KEY,
-  });
-  return {
-    key,
-    keyCreated: created,
-    deviceId: formatDeviceId(hashDeviceIdentity(staticDocument.identity)),
-    signer: privateKeyToAddress(key),
-    staticDocument,
-    ...(identityDrift !== undefined ? { identityDrift } : {}),
-  };
-}
-
-/**
- * The agent's broker login: client ID (`mqttClientId`, else bound to the principal with a suffix kept in the data
- * directory), username and a password that is a fresh token signed by `key` for `mqttRealm` each time it is read, or
- * `mqttPassword` as given; neither without a realm or a password (an open broker).
- */
-export function agentBrokerLogin(
-  config: AgentConfig,
-  principal: BrokerPrincipal,
-  key: Hex,
-  devices?: readonly { deviceId: Hex; key: Hex }[],
-): { clientId: string; username?: string; password?: () => string } {
-  const clientId =
-    config.mqttClientId ?? brokerClientId(principal, principal.kind === 'device' ? config.dataDir : undefined);
-  if (config.mqttRealm === undefined && config.mqttPassword === undefined) {
-    return { clientId, ...(config.mqttUsername !== undefined ? { username: config.mqttUsername } : {}) };
-  }
-  const credentials = brokerCredentials({
-    principal,
-    key,
-    clientId,
-    realm: (config.mqttRealm ?? '').toLowerCase(),
-    ...(devices ? { devices } : {}),
-    ...(config.mqttUsername !== undefined ? { username: config.mqttUsername } : {}),
-    ...(config.mqttPassword !== undefined ? { password: config.mqttPassword } : {}),
-  });
-  return { clientId, username: credentials.username, password: credentials.refresh };
-}
-
-/** MQTT client options from the configuration and the broker login: TLS files, client ID, username, keep-alive. */
-export function mqttOptionsFromConfig(
-  config: AgentConfig,
-  login: { clientId: string; username?: string },
-): IClientOptions {
-  return {
-    clientId: login.clientId,
-    protocolVersion: config.mqttProtocolVersion,
-    keepalive: config.mqttKeepaliveSeconds,
-    // A persistent session keeps the commands (QoS 1) sent while the device is away, for when it is back.
-    ...(config.mqttSessionHours > 0
-      ? {
-          clean: false,
-          ...(config.mqttProtocolVersion === 5
-            ? { properties: { sessionExpiryInterval: Math.round(config.mqttSessionHours * 3600) } }
-            : {}),
-        }
-      : {}),
-    ...(login.username !== undefined ? { username: login.username } : {}),
-    ...(config.mqttCaFile !== undefined ? { ca: readFileSync(config.mqttCaFile) } : {}),
-    ...(config.mqttCertFile !== undefined ? { cert: readFileSync(config.mqttCertFile) } : {}),
-    ...(config.mqttKeyFile !== undefined ? { key: readFileSync(config.mqttKeyFile) } : {}),
-    rejectUnauthorized: config.mqttRejectUnauthorized,
-  };
-}
+import { collectOptionsFromConfig } from './collect/collectOptions';
+import { readDeviceIdentity, staticDocumentFile } from './device/deviceIdentity';
+import { agentBrokerLogin, mqttOptionsFromConfig } from './transport/brokerLogin';
+export { collectOptionsFromConfig, readDeviceIdentity, staticDocumentFile, agentBrokerLogin, mqttOptionsFromConfig };
+export type { DeviceIdentityInfo } from './device/deviceIdentity';
 
 /** Parameters of {@link runAgent}. */
 export type RunAgentParameters = {
@@ -354,17 +194,21 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   publisher.on('disconnect', (reason) => log('warn', 'broker connection lost', { reason, pending: outbox.size }));
   publisher.on('transportError', (error) => log('warn', 'mqtt error', { error: error.message }));
 
+  // What the device published lately, for the owner's resend command (a range the oracle never indexed).
+  const resendable = new ResendBuffer({ maxBytes: config.resendBufferBytes });
+  const send = (message: DeviceMessage) => {
+    const entry = channel.toEntry(message);
+    resendable.record(deviceId, message.seq, entry);
+    publisher.enqueue(entry);
+  };
   const busy = { snapshot: false, telemetry: false };
   async function collectAndSend(kind: 'snapshot' | 'telemetry'): Promise<void> {
     if (busy[kind]) return;
     busy[kind] = true;
     try {
       if (kind === 'snapshot')
-        publisher.enqueue(channel.entry('snapshot', valid(checkSnapshotBody(await collector.snapshot()), 'snapshot')));
-      else
-        publisher.enqueue(
-          channel.entry('telemetry', valid(checkTelemetryBody(await collector.telemetry()), 'telemetry')),
-        );
+        send(channel.message('snapshot', valid(checkSnapshotBody(await collector.snapshot()), 'snapshot')));
+      else send(channel.message('telemetry', valid(checkTelemetryBody(await collector.telemetry()), 'telemetry')));
     } catch (error) {
       counters.collectionFailures++;
       log('error', `${kind} collection failed`, { error: (error as Error).message });
@@ -373,7 +217,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
     }
   }
   async function sendStatic(): Promise<void> {
-    publisher.enqueue(channel.entry('static', identity.staticDocument));
+    send(channel.message('static', identity.staticDocument));
   }
 
   const handles = new Map<string, unknown>();
@@ -461,6 +305,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
         publisher.publishDirect(onlineStatus()).catch(() => undefined);
         return { agentVersion: AGENT_VERSION };
       },
+      resend: resendHandler(resendable, deviceId, (entry) => publisher.enqueue(entry)),
       actuate: async (name, action) => {
         const result = await actuators.actuate(name, action);
         // The new state is in the retained status too, for whoever reads capabilities.
@@ -483,7 +328,7 @@ export async function runAgent(parameters: RunAgentParameters): Promise<RunningA
   });
   publisher.on('message', (topic, payload, packet) => void commands.onMessage(topic, payload, packet));
 
-  publisher.enqueue(channel.entry('static', identity.staticDocument));
+  void sendStatic();
   publisher.start();
   every(
     'telemetry',

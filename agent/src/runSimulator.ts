@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import type { UnsignedDeviceMessage } from '../../twin-core/src/messages/envelope';
+import { ResendBuffer } from './transport/resendBuffer';
+import { resendHandler } from './commands/resend';
 import type { AgentConfig } from './config';
 import { DeviceChannel, entryFor } from './device/deviceChannel';
 import { SignerPool } from './device/signerPool';
@@ -208,10 +210,16 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
   // lane per device so each device's messages keep their order; the event loop stays free for MQTT.
   const signer = new SignerPool(parameters.signingWorkers === undefined ? {} : { size: parameters.signingWorkers });
   let backlogWarned = false;
+  // What the devices published lately (all together within resendBufferBytes), for their owners' resend commands.
+  const resendable = new ResendBuffer({ maxBytes: config.resendBufferBytes });
   const send = (index: number, unsigned: UnsignedDeviceMessage) => {
     produced[unsigned.kind]++;
     signer.sign(index, unsigned, channels[index]!.key).then(
-      (payload) => laneFor(index).enqueue(entryFor(unsigned, payload)),
+      (payload) => {
+        const entry = entryFor(unsigned, payload);
+        if (unsigned.kind !== 'status') resendable.record(unsigned.deviceId, unsigned.seq, entry);
+        laneFor(index).enqueue(entry);
+      },
       (error: Error) => log('warn', 'signing failed', { error: error.message }),
     );
   };
@@ -283,6 +291,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
           send(index, onlineStatus(index));
           return { agentVersion: AGENT_VERSION };
         },
+        resend: resendHandler(resendable, deviceId, (entry) => laneFor(index).enqueue(entry)),
         actuate: async (name, action) => {
           const result = await actuatorsOf[index]!.actuate(name, action);
           send(index, onlineStatus(index));

@@ -225,6 +225,7 @@ describe('The validators generated from the zod schemas (issue 17)', function ()
           desired: { intervals: { snapshotSeconds: 60, telemetrySeconds: 2 }, actuators: { fan: { on: true, level: 60 } } },
           version: 3,
         },
+        resend: { fromSeq: 120, toSeq: 180 },
       };
       let cases = 0;
       for (const name of BUILTIN_COMMANDS) {
@@ -238,6 +239,21 @@ describe('The validators generated from the zod schemas (issue 17)', function ()
       for (const input of [{}, { snapshotSeconds: 4 }, { telemetrySeconds: 3_601 }, { telemetrySeconds: 0.5 }])
         sameAsZod(BUILTIN_COMMAND_ARGUMENTS['set-intervals'], setIntervals, input);
       expect(setIntervals({}).ok).to.equal(false);
+      // resend: a range in order, at most MAX_RESEND_RANGE wide (the refinement), whole numbers ≥ 0.
+      const resend = (value: unknown) => checkBuiltinArguments('resend', value);
+      for (const input of [
+        { fromSeq: 5, toSeq: 4 },
+        { fromSeq: 0, toSeq: 10_000 },
+        { fromSeq: 0, toSeq: 9_999 },
+        { fromSeq: -1, toSeq: 3 },
+        { fromSeq: 1.5, toSeq: 3 },
+        { fromSeq: 1 },
+        { fromSeq: 1, toSeq: 2, kind: 'snapshot' },
+      ])
+        sameAsZod(BUILTIN_COMMAND_ARGUMENTS.resend, resend, input);
+      expect(resend({ fromSeq: 5, toSeq: 4 })).to.deep.include({ ok: false });
+      expect(resend({ fromSeq: 0, toSeq: 10_000 }).ok).to.equal(false);
+      expect(resend({ fromSeq: 0, toSeq: 9_999 }).ok).to.equal(true);
       const applyState = (value: unknown) => checkBuiltinArguments('apply-state', value);
       for (const input of [
         { desired: {}, version: 1 },

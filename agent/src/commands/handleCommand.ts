@@ -23,6 +23,8 @@ export type CommandHandlers = {
   ping: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   /** Applies a desired state (intervals, actuators) and answers what the device now reports. */
   'apply-state': (args: { desired: DesiredState; version: number }) => Promise<Record<string, unknown>>;
+  /** Publishes again the messages of a range of sequence numbers the device still holds (`resend`). */
+  resend: (args: { fromSeq: number; toSeq: number }) => Promise<Record<string, unknown>> | Record<string, unknown>;
   /** Drives an actuator; resolves with its state read back from the driver. */
   actuate: (name: string, action: ActuatorAction) => Promise<Record<string, unknown>>;
 };

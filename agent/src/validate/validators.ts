@@ -3,6 +3,7 @@ import type { ActuatorAction, Capabilities, SignedCommand } from '../../../twin-
 import {
   checkCommandArguments,
   namesAnInterval,
+  resendRangeIssue,
   SET_INTERVALS_MESSAGE,
   type ActuatorType,
   type BuiltinCommand,
@@ -126,6 +127,18 @@ function argumentsValidator(kind: 'builtin' | 'actuator', name: string): Generat
 const setIntervalsRefinement = ((value: { snapshotSeconds?: number; telemetrySeconds?: number }) =>
   namesAnInterval(value) ? undefined : { path: '', message: SET_INTERVALS_MESSAGE }) as Refinement;
 
+/** `resend` names a range in order and at most MAX_RESEND_RANGE wide (command.ts refines with the same function). */
+const resendRefinement = ((value: { fromSeq: number; toSeq: number }) => {
+  const message = resendRangeIssue(value);
+  return message === undefined ? undefined : { path: 'toSeq', message };
+}) as Refinement;
+
+/** The refinement of each built-in command's arguments beyond their generated check. */
+const BUILTIN_REFINEMENTS: Partial<Record<BuiltinCommand, Refinement>> = {
+  'set-intervals': setIntervalsRefinement,
+  resend: resendRefinement,
+};
+
 /**
  * Checks a built-in command's arguments (`set-intervals` → `{ snapshotSeconds?, telemetrySeconds? }`, at least one).
  *
@@ -133,7 +146,7 @@ const setIntervalsRefinement = ((value: { snapshotSeconds?: number; telemetrySec
  * checkBuiltinArguments('set-intervals', { snapshotSeconds: 60 }).ok // true
  */
 export function checkBuiltinArguments(command: BuiltinCommand, args: unknown): Checked<unknown> {
-  return checker<unknown>(argumentsValidator('builtin', command), command === 'set-intervals' ? setIntervalsRefinement : undefined)(args);
+  return checker<unknown>(argumentsValidator('builtin', command), BUILTIN_REFINEMENTS[command])(args);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   checkCommandArguments,
   SNAPSHOT_PROBES,
   namesAnInterval,
+  resendRangeIssue,
   SET_INTERVALS_MESSAGE,
   type ActuatorType,
   type BuiltinCommand,
@@ -21,6 +22,7 @@ export {
   COMMAND_STATUSES,
   MAX_COMMAND_BYTES,
   MAX_COMMAND_TTL_SECONDS,
+  MAX_RESEND_RANGE,
   SNAPSHOT_PROBES,
   type SnapshotProbe,
   type ActuatorType,
@@ -42,6 +44,20 @@ export const BUILTIN_COMMAND_ARGUMENTS = {
     .refine(namesAnInterval, { message: SET_INTERVALS_MESSAGE }),
   ping: z.strictObject({}),
   'apply-state': applyStateArgumentsSchema,
+  resend: z
+    .strictObject({
+      fromSeq: z
+        .number()
+        .int()
+        .min(0)
+        .max(Number.MAX_SAFE_INTEGER)
+        .describe('The first sequence number to publish again'),
+      toSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('The last one (at most 10,000 in all)'),
+    })
+    .superRefine((value, context) => {
+      const issue = resendRangeIssue(value);
+      if (issue !== undefined) context.addIssue({ code: 'custom', message: issue, path: ['toSeq'] });
+    }),
 } as const satisfies Record<BuiltinCommand, z.ZodType>;
 
 /**

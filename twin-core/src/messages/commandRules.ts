@@ -8,10 +8,18 @@ import { desiredStateIssues } from './stateRules';
 /**
  * The commands every agent obeys, whatever it declares: none runs code on the device and each is safe to repeat:
  * collect and publish a snapshot now, republish the static document, change the publishing intervals within bounds
- * (at once: the timers are rescheduled), answer a ping with an `online` status, or apply a desired state (the
- * state document's `PUT /twins/{id}/state`: intervals and actuators).
+ * (at once: the timers are rescheduled), answer a ping with an `online` status, apply a desired state (the
+ * state document's `PUT /twins/{id}/state`: intervals and actuators), or publish again the messages of a range of
+ * sequence numbers it still holds (`resend`: heals what the oracle lost, e.g. when a broker dropped its queue).
  */
-export const BUILTIN_COMMANDS = ['collect-snapshot', 'publish-static', 'set-intervals', 'ping', 'apply-state'] as const;
+export const BUILTIN_COMMANDS = [
+  'collect-snapshot',
+  'publish-static',
+  'set-intervals',
+  'ping',
+  'apply-state',
+  'resend',
+] as const;
 export type BuiltinCommand = (typeof BUILTIN_COMMANDS)[number];
 
 /** The actuator types a device may declare (their actions: `ACTUATOR_TYPES` in command.ts). */
@@ -77,6 +85,23 @@ export function namesAnInterval(value: {
   telemetrySeconds?: number | undefined;
 }): boolean {
   return value.snapshotSeconds !== undefined || value.telemetrySeconds !== undefined;
+}
+
+/** Most sequence numbers one `resend` may name (`toSeq - fromSeq + 1`). */
+export const MAX_RESEND_RANGE = 10_000;
+
+/**
+ * What is wrong with `resend` arguments beyond their fields' bounds (the refinement JSON Schema cannot say): `toSeq`
+ * below `fromSeq`, or a range wider than {@link MAX_RESEND_RANGE}. Undefined when right.
+ *
+ * @example
+ * resendRangeIssue({ fromSeq: 10, toSeq: 5 }) // 'toSeq must be at least fromSeq'
+ */
+export function resendRangeIssue(value: { fromSeq: number; toSeq: number }): string | undefined {
+  if (value.toSeq < value.fromSeq) return 'toSeq must be at least fromSeq';
+  if (value.toSeq - value.fromSeq + 1 > MAX_RESEND_RANGE)
+    return `the range may name at most ${MAX_RESEND_RANGE} sequence numbers`;
+  return undefined;
 }
 
 /**
