@@ -5,6 +5,8 @@ import {
   createBatch,
   claimUnbatchedSnapshots,
   confirmBatchByRoot,
+  confirmBatchByRootOnce,
+  confirmBatchOnce,
   getBatch,
   listBatchSnapshots,
   listBatches,
@@ -42,8 +44,12 @@ async function queueSnapshots(store: Store, count: number, from = Date.UTC(2026,
 describe('store: batches claimed from the shared queue', function () {
   this.timeout(120_000);
   let store: Store;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  /** A second pool on the same database: another instance. */
+  const openSecond = () => database.open({ poolSize: 4 });
   beforeEach(async function () {
-    store = await (await createTestDatabase()).open({ poolSize: 8 });
+    database = await createTestDatabase();
+    store = await database.open({ poolSize: 8 });
   });
 
   describe('when two claimers run at the same time', function () {
@@ -215,6 +221,30 @@ describe('store: batches claimed from the shared queue', function () {
   });
 
   describe('when a batch is anchored', function () {
+    it('is confirmed once when the anchorer and the chain mirror confirm it at the same time', async function () {
+      await queueSnapshots(store, 2, Date.UTC(2026, 1, 1));
+      const { batch } = (await claimUnbatchedSnapshots(store))!;
+      await markBatchSubmitted(store, batch.id, {
+        root: hash(0xbee),
+        manifestCid: 'bafyonce',
+        leafCount: 2,
+        txHash: hash(2),
+      });
+      const second = await openSecond();
+      try {
+        const results = await Promise.all([
+          ...Array.from({ length: 4 }, () => confirmBatchOnce(store, batch.id, { txHash: hash(2), block: 7 })),
+          ...Array.from({ length: 4 }, () =>
+            confirmBatchByRootOnce(second, hash(0xbee), { txHash: hash(2), block: 7 }),
+          ),
+        ]);
+        expect(results.filter((result) => result !== undefined)).to.have.length(1);
+        expect((await getBatch(store, batch.id))!).to.include({ status: 'confirmed', block: 7 });
+      } finally {
+        await second.close();
+      }
+    });
+
     it('goes submitted, then confirmed (by its root too), and a reorganisation turns it back', async function () {
       await queueSnapshots(store, 3);
       const { batch } = (await claimUnbatchedSnapshots(store))!;
@@ -234,6 +264,10 @@ describe('store: batches claimed from the shared queue', function () {
       expect(confirmed).to.include({ status: 'confirmed', block: 42, chainBatchId: 9 });
       expect(confirmed!.gasUsed).to.equal(2n ** 70n);
       expect(await confirmBatchByRoot(store, hash(0xdef), { txHash: hash(1), block: 1 })).to.equal(undefined);
+
+      // Confirming it again once (the chain mirror after the anchorer, or the other way round) changes nothing.
+      expect(await confirmBatchOnce(store, batch.id, { txHash: hash(1), block: 42 })).to.equal(undefined);
+      expect(await confirmBatchByRootOnce(store, hash(0xabc), { txHash: hash(1), block: 42 })).to.equal(undefined);
 
       const failing = (await rejectionOf(markBatchFailed(store, batch.id, 'too late'))) as StoreError;
       expect(failing.shortMessage).to.equal('The batch cannot change.');

@@ -6,7 +6,7 @@ import {
   claimUnbatchedSnapshots,
   getBatch,
   listBatchSnapshots,
-  markBatchConfirmed,
+  confirmBatchOnce,
   markBatchSubmitted,
   recordBatchTree,
   recordEvent,
@@ -117,21 +117,19 @@ export async function anchorBatch(
       }
       throw error;
     });
-  // The chain mirror may have seen the BatchAnchored event and confirmed the batch already.
-  const current = await getBatch(index, batch);
-  if (current?.status !== 'confirmed') {
-    if (result.txHash !== null) await submit(result.txHash);
-    await withTransaction(index, async (tx) => {
-      const submitted = await getBatch(tx, batch);
-      await markBatchConfirmed(tx, batch, {
-        txHash: result.txHash ?? submitted?.txHash ?? `0x${'0'.repeat(64)}`,
-        block: result.blockNumber,
-        ...(result.gasUsed !== null ? { gasUsed: result.gasUsed } : {}),
-        chainBatchId: Number(result.batchId),
-      });
-      await recordEvent(tx, { kind: 'anchored', payload: { batchId: batch } });
+  // The chain mirror (or another instance resuming this batch) may confirm it too, before or while this runs: the
+  // first confirmation committed wins, and only it records the anchored event (confirmBatchOnce locks the row).
+  if (result.txHash !== null) await submit(result.txHash).catch(() => undefined); // a confirmed batch stays so
+  await withTransaction(index, async (tx) => {
+    const submitted = await getBatch(tx, batch);
+    const confirmed = await confirmBatchOnce(tx, batch, {
+      txHash: result.txHash ?? submitted?.txHash ?? `0x${'0'.repeat(64)}`,
+      block: result.blockNumber,
+      ...(result.gasUsed !== null ? { gasUsed: result.gasUsed } : {}),
+      chainBatchId: Number(result.batchId),
     });
-  }
+    if (confirmed !== undefined) await recordEvent(tx, { kind: 'anchored', payload: { batchId: batch } });
+  });
   parameters.onAnchored?.({
     batchId: batch,
     root: tree.root,

@@ -2,7 +2,7 @@ import { ZeroAddress } from 'ethers';
 import {
   MAX_CHAIN_EVENTS_LIMIT,
   chainEventsOf,
-  confirmBatchByRoot,
+  confirmBatchByRootOnce,
   deleteEntity,
   deleteTwin,
   getEntity,
@@ -94,7 +94,7 @@ export async function applyEvents(
     switch (event.name) {
       case 'BatchAnchored': {
         const confirmation = { txHash, block, chainBatchId: event.batchId, confirmedAt: now };
-        const batch = await confirmBatchByRoot(tx, event.root, confirmation);
+        const batch = await confirmBatchByRootOnce(tx, event.root, confirmation);
         if (batch !== undefined) outbox.push({ kind: 'anchored', payload: { batchId: batch.id } });
         continue;
       }

@@ -4,3 +4,4 @@ export * from './getBatch';
 export * from './claimUnbatchedSnapshots';
 export * from './markBatch';
 export * from './recordBatchTree';
+export * from './confirmBatchOnce';
