@@ -7,7 +7,7 @@ import { resendHandler } from './commands/resend';
 import type { AgentConfig } from './config';
 import { DeviceChannel, entryFor } from './device/deviceChannel';
 import { SignerPool } from './device/signerPool';
-import { SequenceStore } from './identity/sequenceStore';
+import { DeviceSequences } from './identity/deviceSequences';
 import { silentLogger, type Logger } from './log';
 import { AGENT_VERSION, agentBrokerLogin, mqttOptionsFromConfig } from './runAgent';
 import { generatePrivateKey, privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
@@ -96,9 +96,15 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     startTimeMs,
     ...(parameters.episodes === undefined ? {} : { episodes: parameters.episodes }),
   });
-  const sequence = new SequenceStore(join(config.dataDir, 'simulator-sequence'), 100_000);
+  // Each device numbers its messages on its own (a hole in a device's numbers is a lost message to the oracle).
+  const sequences = new DeviceSequences(join(config.dataDir, 'simulator-sequence'));
   const channels = simulation.devices.map(
-    (device) => new DeviceChannel({ deviceId: device.deviceId as Hex, key: device.privateKey, sequence }),
+    (device) =>
+      new DeviceChannel({
+        deviceId: device.deviceId as Hex,
+        key: device.privateKey,
+        sequence: sequences.of(device.deviceId),
+      }),
   );
   // Every virtual device obeys its owner's signed commands, as a real agent does: owner from the oracle's twin
   // record (pinned oracle keys) or the chain, its own persisted nonces, a fan that cools it and a light.
@@ -253,7 +259,7 @@ export async function runSimulator(parameters: RunSimulatorParameters): Promise<
     const commands = createDeviceCommands({
       deviceId,
       key: device.privateKey,
-      sequence,
+      sequence: sequences.of(deviceId),
       owners: ownersOf(deviceId),
       seen: new ReplaySet(
         join(config.dataDir, 'simulator-commands', `${deviceId}.nonces.json`),

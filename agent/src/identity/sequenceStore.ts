@@ -39,6 +39,13 @@ export class SequenceStore {
     return this.nextValue++;
   }
 
+  /** Takes every number up to `value` (leasing as needed): {@link next} returns more than `value` from then on. */
+  reserveThrough(value: number): void {
+    if (value < this.nextValue) return;
+    if (value >= this.leasedUntil) this.lease(value + this.blockSize);
+    this.nextValue = value + 1;
+  }
+
   /** The number {@link next} will return, without taking it. */
   peek(): number {
     return this.nextValue;

@@ -3,7 +3,7 @@ import type { Hex } from '../../../twin-core/src/encoding/hex';
 import { commandReplySchema, type Capabilities } from '../../../twin-core/src/messages/command';
 import { statusMessageSchema, type StatusMessage } from '../../../twin-core/src/messages/envelope';
 import { reportedFromStatus } from '../../../twin-core/src/messages/stateDocument';
-import { changeCommandStatus, expireCommandsAnnounced, writeReportedState } from './indexWrites';
+import { accountReply, changeCommandStatus, expireCommandsAnnounced, writeReportedState } from './indexWrites';
 import { allDevicesTopic, parseDeviceTopic } from '../../../twin-core/src/messages/topics';
 import { recoverMessageSigner } from '../../../twin-core/src/signing/messageSignature';
 
@@ -111,6 +111,7 @@ export function createDeviceFollower(parameters: DeviceFollowerParameters): Devi
     const reply = commandReplySchema.safeParse(json);
     if (!reply.success || reply.data.deviceId !== deviceId) return refuse('invalid-message', topic);
     if (!(await signedByDevice(deviceId, reply.data, topic))) return;
+    await accountReply(index, deviceId, reply.data.seq);
     const { body } = reply.data;
     const updated = await changeCommandStatus(index, {
       deviceId,

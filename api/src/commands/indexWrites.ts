@@ -1,4 +1,5 @@
 import {
+  advanceSequenceLedger,
   expireDueCommands,
   insertCommand,
   recordEvent,
@@ -116,4 +117,16 @@ export async function writeReportedState(
     if (changed) await documentEvent(tx, deviceId);
     return changed;
   });
+}
+
+/**
+ * Accounts for a device-signed reply's sequence number in the device's replay ledger and sequence gaps (kind
+ * `reply`): a device numbers every message on one counter, and the oracle never sees replies, so without this each
+ * answer the device gives would leave a gap that never closes.
+ *
+ * @example
+ * await accountReply(index, deviceId, reply.seq)
+ */
+export async function accountReply(index: Store, deviceId: string, seq: number): Promise<void> {
+  await withTransaction(index, (tx) => advanceSequenceLedger(tx, { deviceId, kind: 'reply', seq }));
 }

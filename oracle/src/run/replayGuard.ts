@@ -71,7 +71,15 @@ export async function createReplayGuard(
       let verdict = await judgeCheckedMessage(checked, { ...parameters, ledger });
       if (!verdict.ok && verdict.rejection.reason === 'replay' && !(await storeHolds(checked.message))) {
         const unknown: SequenceLedger = { last: () => undefined, willSeq: ledger.willSeq };
-        verdict = await judgeCheckedMessage(checked, { ...parameters, ledger: unknown });
+        // A number in one of the device's open gaps is a message that was lost (a resend, a late delivery): taken
+        // whatever its age, the gap being its replay protection, so an owner's resend heals an outage of any length.
+        const { deviceId, kind, seq } = checked.message;
+        const fillsGap = (await sequenceStatus(index, { deviceId, kind, seq })).status === 'fills-gap';
+        verdict = await judgeCheckedMessage(checked, {
+          ...parameters,
+          ledger: unknown,
+          ...(fillsGap ? { maxClockSkewMs: Number.POSITIVE_INFINITY } : {}),
+        });
       }
       if (verdict.ok) remember(verdict.message);
       return verdict;
