@@ -12,7 +12,10 @@ export const COMMAND_TITLES = {
   'set-intervals': 'Change the publishing intervals',
   ping: 'Ping (answer with an online status)',
   'apply-state': 'Apply the desired state',
+  resend: 'Resend messages the index lost (a range of sequence numbers)',
 };
+/** Most numbers one resend may name (twin-core's MAX_RESEND_RANGE). */
+const MAX_RESEND_RANGE = 10_000;
 const STATUS_KINDS = { pending: 'pending', delivered: 'info', succeeded: 'ok', failed: 'danger', expired: 'warn' };
 const STATUS_TEXT = {
   pending: 'pending: sent, not yet acknowledged',
@@ -42,6 +45,7 @@ export function describeArguments(command, args = {}) {
     return parts.join(', ');
   }
   if (command === 'apply-state') return `desired state, version ${args.version}`;
+  if (command === 'resend') return `numbers ${args.fromSeq}–${args.toSeq}`;
   if (typeof args.action === 'string') {
     const level = args.speed ?? args.brightness;
     return `${args.action.replace('_', ' ')}${level != null ? ` at ${level} %` : ''}`;
@@ -279,12 +283,61 @@ export function createCommandPanel(ctx, deviceId) {
             },
           ),
         );
+      } else if (command === 'resend') {
+        items.push(resendForm());
       } else {
         items.push(commandForm(command, COMMAND_TITLES[command] ?? command, [], () => ({ command, args: {} })));
       }
     }
     for (const actuator of capabilities.actuators ?? []) items.push(actuatorForm(actuator));
     replace(forms, items.length ? items : h('p', { class: 'muted' }, 'The device declares no command.'));
+  }
+
+  /** The resend form, filled in with the device's open sequence gaps (GET /twins/{id}/gaps) when it has some. */
+  function resendForm() {
+    const from = numberInput('fromSeq', 'First sequence number', { min: 0, step: 1 });
+    const to = numberInput('toSeq', 'Last sequence number', { min: 0, step: 1 });
+    const note = h('span', { class: 'muted small', 'data-testid': 'command-resend-gaps' }, 'Reading the gaps…');
+    const form = commandForm(
+      'resend',
+      COMMAND_TITLES.resend,
+      [
+        ['From', from],
+        ['To', to],
+      ],
+      () => {
+        const fromSeq = Number(from.value);
+        const toSeq = Number(to.value);
+        if (from.value.trim() === '' || !Number.isSafeInteger(fromSeq) || fromSeq < 0)
+          throw new Error('From: enter a whole sequence number.');
+        if (to.value.trim() === '' || !Number.isSafeInteger(toSeq) || toSeq < fromSeq)
+          throw new Error('To: enter a whole number at least From.');
+        if (toSeq - fromSeq + 1 > MAX_RESEND_RANGE)
+          throw new Error(`To: a resend names at most ${formatNumber(MAX_RESEND_RANGE, 0)} numbers.`);
+        return { command: 'resend', args: { fromSeq, toSeq } };
+      },
+    );
+    form.querySelector('strong')?.after(note);
+    ctx.run(async () => {
+      try {
+        const gaps = await ctx.get(`/twins/${encodeURIComponent(deviceId)}/gaps`);
+        if (!ctx.alive) return;
+        if (gaps.openGaps === 0) {
+          replace(note, 'No open gap: every number the device used has reached the index.');
+          return;
+        }
+        from.value = String(gaps.gaps[0].fromSeq);
+        to.value = String(Math.min(gaps.gaps[gaps.gaps.length - 1].toSeq, gaps.gaps[0].fromSeq + MAX_RESEND_RANGE - 1));
+        replace(
+          note,
+          `${formatNumber(gaps.missing, 0)} numbers missing in ${formatNumber(gaps.openGaps, 0)} gaps: the device ` +
+            'publishes again those it still holds.',
+        );
+      } catch {
+        replace(note, 'The gaps could not be read.');
+      }
+    });
+    return form;
   }
 
   function actuatorForm(actuator) {
