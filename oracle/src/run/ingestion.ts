@@ -15,7 +15,9 @@ import { commitTelemetry } from '../ingest/commitTelemetry';
 import type { VerifierPool } from '../ingest/createVerifierPool';
 import { RejectionCounter, type Rejection } from '../ingest/rejections';
 import type { TwinDirectory } from '../ingest/validateMessage';
+import { createOwnMessages } from './ownMessages';
 import type { ReplayGuard } from './replayGuard';
+import { createStoreRetry, type StoreRetryCounters } from './storeRetry';
 import type { OracleLog } from './types';
 
 /** What the ingestion counts (part of the oracle's stats). */
@@ -24,6 +26,11 @@ export type IngestionCounters = {
   telemetryBatches: number;
   alerts: number;
   replayedDuplicates: number;
+  /**
+   * Identical copies of messages this instance had indexed (redelivered by the broker or the device's client, a
+   * commit retried after it had succeeded): completed without a rejection.
+   */
+  duplicates: number;
   /** Checks on the main thread without a verifier pool (`verifyThreads` 0). */
   checkedInline: number;
 };
@@ -31,6 +38,7 @@ export type IngestionCounters = {
 /** Parameters of {@link createIngestion}. */
 export type IngestionParameters = {
   config: OracleConfig;
+  /** The shared index, best a gated view (`gateStore`): a burst then waits in memory for a connection. */
   index: Store;
   store: BlobStore;
   twins: TwinDirectory;
@@ -47,6 +55,8 @@ export type IngestionParameters = {
 /** The oracle's ingestion: judging, storing and indexing what the receiver journaled, and alerts. */
 export type Ingestion = {
   counters: IngestionCounters;
+  /** Store work repeated after a transient failure, and given up (left in the journal). */
+  storeRetries: StoreRetryCounters;
   rejections: RejectionCounter;
   /** Counts a refused message and records it in the index. */
   refuse(rejection: Rejection, at: number): void;
@@ -72,7 +82,14 @@ export type Ingestion = {
   settle(timeoutMs: number): Promise<void>;
 };
 
-type BufferedTelemetry = { offset: number; receivedAt: number; message: Extract<DeviceMessage, { kind: 'telemetry' }> };
+type BufferedTelemetry = {
+  offset: number;
+  receivedAt: number;
+  message: Extract<DeviceMessage, { kind: 'telemetry' }>;
+  hash: Hex;
+  /** In a flush whose commit failed: it may have committed before failing (the answer lost). */
+  retried?: boolean;
+};
 
 /**
  * The ingestion of one oracle instance. Snapshots and static documents go to IPFS at once and are committed in
@@ -90,8 +107,12 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     telemetryBatches: 0,
     alerts: 0,
     replayedDuplicates: 0,
+    duplicates: 0,
     checkedInline: 0,
   };
+  // Transient store failures (a pool wait timed out, a connection broke) are retried, never a lost message.
+  const retry = createStoreRetry({ log });
+  const own = createOwnMessages();
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
   const refuse = (rejection: Rejection, at: number) => {
     rejections.record(rejection);
@@ -127,24 +148,35 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     if (batch.length === 0) return;
     try {
       const cid = await store.add(utf8ToBytes(canonicalJson(batch.map((item) => item.message))));
-      const { replays } = await commitTelemetry(index, {
-        cid,
-        keepReadings: config.telemetryHistory,
-        readings: batch.map(({ message }) => ({
-          deviceId: message.deviceId,
-          seq: message.seq,
-          ts: message.ts,
-          body: message.body,
-        })),
+      const { replays } = await retry.run('telemetry commit', (attempt) => {
+        if (attempt > 1) for (const item of batch) item.retried = true;
+        return commitTelemetry(index, {
+          cid,
+          keepReadings: config.telemetryHistory,
+          readings: batch.map(({ message }) => ({
+            deviceId: message.deviceId,
+            seq: message.seq,
+            ts: message.ts,
+            body: message.body,
+          })),
+        });
       });
       counters.telemetryBatches++;
+      const refused = new Set(replays);
+      batch.forEach((item, position) => refused.has(position) || own.add(item.message, item.hash));
       counters.accepted += batch.length - replays.length;
       for (const position of replays) {
-        const { message, receivedAt } = batch[position]!;
-        refuse(storeReplay(message), receivedAt);
+        const item = batch[position]!;
+        if (own.has(item.message, item.hash)) counters.duplicates++;
+        else if (item.retried && (await isIndexedMessage(index, item.message, item.hash).catch(() => false))) {
+          // Committed by an attempt whose answer was lost (the store holds this very reading).
+          own.add(item.message, item.hash);
+          counters.accepted++;
+        } else refuse(storeReplay(item.message), item.receivedAt);
       }
       for (const item of batch) finish(item.offset);
     } catch (error) {
+      for (const item of batch) item.retried = true;
       telemetry = [...batch, ...telemetry];
       log('warn', 'telemetry batch not stored yet', { error: (error as Error).message });
     }
@@ -160,7 +192,7 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
   ): Promise<void> {
     if (message.kind === 'telemetry') {
       // Marked processed only once its batch is on IPFS: a crash before that replays it from the journal.
-      telemetry.push({ offset, receivedAt, message });
+      telemetry.push({ offset, receivedAt, message, hash });
       if (telemetry.length >= config.batchSize) await flushTelemetry();
       return;
     }
@@ -171,14 +203,16 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
       stored.catch(() => undefined);
       await inDeviceOrder(message.deviceId, async () => {
         const cid = await stored;
-        const result = await commitSnapshot(index, {
-          deviceId: message.deviceId,
-          seq: message.seq,
-          collectedAt: message.body.collectedAt,
-          hash,
-          cid,
-          receivedAt,
-        });
+        const result = await commitOnce('snapshot commit', message, hash, () =>
+          commitSnapshot(index, {
+            deviceId: message.deviceId,
+            seq: message.seq,
+            collectedAt: message.body.collectedAt,
+            hash,
+            cid,
+            receivedAt,
+          }),
+        );
         if (!result.ok) {
           refusal = result.rejection;
           return;
@@ -196,28 +230,48 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
       stored.catch(() => undefined);
       await inDeviceOrder(message.deviceId, async () => {
         await stored;
-        const result = await commitLedgerMessage(index, {
-          deviceId: message.deviceId,
-          kind: 'static',
-          seq: message.seq,
-        });
+        const result = await commitOnce('static document commit', message, hash, () =>
+          commitLedgerMessage(index, { deviceId: message.deviceId, kind: 'static', seq: message.seq }),
+        );
         if (!result.ok) refusal = result.rejection;
       });
     } else if (message.kind === 'status') {
       await inDeviceOrder(message.deviceId, async () => {
-        const result = await commitLedgerMessage(index, {
-          deviceId: message.deviceId,
-          kind: 'status',
-          seq: message.seq,
-          willSeq: message.body.state === 'online' ? message.body.willSeq : null,
-          offline: message.body.state === 'offline',
-        });
+        const result = await commitOnce('status commit', message, hash, () =>
+          commitLedgerMessage(index, {
+            deviceId: message.deviceId,
+            kind: 'status',
+            seq: message.seq,
+            willSeq: message.body.state === 'online' ? message.body.willSeq : null,
+            offline: message.body.state === 'offline',
+          }),
+        );
         if (!result.ok) refusal = result.rejection;
       });
     }
-    if (refusal !== undefined) refuse(refusal, receivedAt);
-    else counters.accepted++;
+    if (refusal === undefined) {
+      own.add(message, hash);
+      counters.accepted++;
+    } else if (refusal.reason === 'replay' && own.has(message, hash)) counters.duplicates++;
+    else refuse(refusal, receivedAt);
     finish(offset);
+  }
+
+  /**
+   * A commit, retried on transient store failures: a later attempt the store refuses as a replay of this very
+   * message (same hash) is the earlier attempt's commit, its answer lost: committed.
+   */
+  function commitOnce<result extends { ok: boolean }>(
+    what: string,
+    message: DeviceMessage,
+    hash: Hex,
+    commit: () => Promise<result>,
+  ): Promise<result | { ok: true }> {
+    return retry.run(what, async (attempt) => {
+      const result = await commit();
+      if (!result.ok && attempt > 1 && (await isIndexedMessage(index, message, hash))) return { ok: true as const };
+      return result;
+    });
   }
 
   /** Messages being judged and processed now: the stop waits for them (their commits) before closing the journal. */
@@ -247,35 +301,45 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
         verifiers === undefined
           ? checkMessage({ topic, payload, maxPayloadBytes: config.maxPayloadBytes })
           : await verifiers.check(topic, payload);
-      if (checked.ok && replayed && (await isIndexedMessage(index, checked.message, checked.hash))) {
+      if (
+        checked.ok &&
+        replayed &&
+        (await retry.run('journal replay check', () => isIndexedMessage(index, checked.message, checked.hash)))
+      ) {
         counters.replayedDuplicates++;
         finish(offset);
         return;
       }
+      // The twin lookup and the replay check read the store: retried on transient failures (nothing is remembered
+      // of a judgement that did not end).
       const verdict = checked.ok
-        ? await guard.judge(checked, { twins, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt })
+        ? await retry.run('judgement', () =>
+            guard.judge(checked, { twins, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt }),
+          )
         : checked;
       if (!verdict.ok) {
-        refuse(verdict.rejection, receivedAt);
+        if (checked.ok && verdict.rejection.reason === 'replay' && own.has(checked.message, checked.hash)) {
+          counters.duplicates++;
+        } else refuse(verdict.rejection, receivedAt);
         finish(offset);
         return;
       }
       // What is stored is what was verified: the canonical bytes of the message as received, never the raw payload.
       await processAccepted(offset, verdict.canonical, verdict.message, verdict.hash, receivedAt);
     } catch (error) {
-      log('error', 'processing failed', { offset, error: (error as Error).message });
+      // Not completed: the entry stays in the journal and is judged again at the next start.
+      log('error', 'processing failed; the message stays in the journal (replayed at the next start)', {
+        offset,
+        error: (error as Error).message,
+      });
     }
   }
 
   async function handleAlert(topic: string, payload: Buffer, receivedAt: number): Promise<void> {
     try {
-      const verdict = await acceptAlert({
-        index,
-        topic,
-        payload,
-        maxPayloadBytes: config.maxPayloadBytes,
-        now: receivedAt,
-      });
+      const verdict = await retry.run('alert', () =>
+        acceptAlert({ index, topic, payload, maxPayloadBytes: config.maxPayloadBytes, now: receivedAt }),
+      );
       if (!verdict.ok) {
         refuse(verdict.rejection, receivedAt);
         return;
@@ -298,6 +362,7 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
 
   return {
     counters,
+    storeRetries: retry.counters,
     rejections,
     refuse,
     judgeAndProcess,
