@@ -2,12 +2,12 @@ import { Contract, id as roleId, type Provider } from 'ethers';
 import type { Deployment } from '../../twin-core/src/deployment/deployment';
 import {
   chainEventTotals,
+  createTwinLoader,
   deviceIdKey,
-  getTwin,
-  getTwins,
   listCursors,
   TWIN_STATES,
   type Store,
+  type TwinLoader,
 } from '../../store/src';
 
 /** A twin as the broker judges its device: its current device signer and state name. */
@@ -74,6 +74,13 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
   const twins = new Contract(deployment.contracts.TwinRegistry, TWIN_ABI, provider);
   const entities = new Contract(deployment.contracts.EntityRegistry, ENTITY_ABI, provider);
   const indexOf = () => (typeof parameters.index === 'function' ? parameters.index() : parameters.index);
+  // The mirror's twins read in batches: logins at once (a fleet's 400 devices each) share statements.
+  const loaders = new WeakMap<Store, TwinLoader>();
+  const loaderOf = (index: Store) => {
+    let loader = loaders.get(index);
+    if (loader === undefined) loaders.set(index, (loader = createTwinLoader(index)));
+    return loader;
+  };
   const cache = new Map<string, Promise<unknown>>();
   let cachedAt = -1;
   const cached = <value>(key: string, load: () => Promise<value>): Promise<value> => {
@@ -98,7 +105,7 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
   return {
     async twin(deviceId) {
       const index = indexOf();
-      const mirrored = index === undefined ? undefined : await getTwin(index, deviceId);
+      const mirrored = index === undefined ? undefined : await loaderOf(index).load(deviceId);
       if (mirrored !== undefined) return { deviceSigner: mirrored.deviceSigner, state: mirrored.state };
       return chainTwin(deviceId);
     },
@@ -106,7 +113,7 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
       const index = indexOf();
       // A DeviceID that is none (not 0x + 64 hex) has no twin in the mirror; the chain is asked as for one device.
       const valid = deviceIds.filter((deviceId) => isDeviceIdKey(deviceId));
-      const mirrored = index === undefined || valid.length === 0 ? new Map() : await getTwins(index, valid);
+      const mirrored = index === undefined || valid.length === 0 ? new Map() : await loaderOf(index).loadMany(valid);
       const answers = new Map<string, BrokerTwin | undefined>();
       for (const deviceId of deviceIds) {
         const twin = isDeviceIdKey(deviceId) ? mirrored.get(deviceIdKey(deviceId)) : undefined;
