@@ -111,7 +111,11 @@ describe('The oracle under a burst on a small pool (a real broker, the shared in
       },
       120_000,
       'every message processed',
-    );
+    ).catch((error: Error) => {
+      const stats = oracle!.stats();
+      const { accepted, duplicates, rejections, journal, store } = stats;
+      throw new Error(`${error.message}: ${JSON.stringify({ accepted, duplicates, rejections, journal, store, errors })}`);
+    });
     const stats = oracle.stats();
     expect(errors, errors.join('\n')).to.deep.equal([]);
     expect(Object.entries(stats.rejections).filter(([, n]) => n > 0)).to.deep.equal([]);

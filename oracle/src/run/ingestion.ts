@@ -1,7 +1,6 @@
 import { utf8ToBytes } from '@noble/hashes/utils';
 import type { BlobStore } from '../../../blobs/src';
 import { isIndexedMessage, recordRejection, type Store } from '../../../store/src';
-import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import type { DeviceMessage } from '../../../twin-core/src/messages/envelope';
 import type { Notification } from '../../../twin-core/src/messages/notification';
@@ -11,13 +10,13 @@ import type { OracleConfig } from '../config';
 import { acceptAlert, ALERT_NOTIFICATION_KIND } from '../ingest/acceptAlert';
 import { checkMessage } from '../ingest/checkMessage';
 import { commitLedgerMessage, commitSnapshot } from '../ingest/commitMessages';
-import { commitTelemetry } from '../ingest/commitTelemetry';
 import type { VerifierPool } from '../ingest/createVerifierPool';
 import { RejectionCounter, type Rejection } from '../ingest/rejections';
 import type { TwinDirectory } from '../ingest/validateMessage';
 import { createOwnMessages } from './ownMessages';
 import type { ReplayGuard } from './replayGuard';
 import { createStoreRetry, type StoreRetryCounters } from './storeRetry';
+import { createTelemetryBuffer } from './telemetryBuffer';
 import type { OracleLog } from './types';
 
 /** What the ingestion counts (part of the oracle's stats). */
@@ -82,15 +81,6 @@ export type Ingestion = {
   settle(timeoutMs: number): Promise<void>;
 };
 
-type BufferedTelemetry = {
-  offset: number;
-  receivedAt: number;
-  message: Extract<DeviceMessage, { kind: 'telemetry' }>;
-  hash: Hex;
-  /** In a flush whose commit failed: it may have committed before failing (the answer lost). */
-  retried?: boolean;
-};
-
 /**
  * The ingestion of one oracle instance. Snapshots and static documents go to IPFS at once and are committed in
  * each device's judging order; telemetry is buffered and stored as one IPFS batch (size or age, as snapshot
@@ -132,56 +122,19 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     return run;
   };
 
-  let telemetry: BufferedTelemetry[] = [];
-  let telemetryFlushes: Promise<void> = Promise.resolve();
-  /**
-   * Stores the buffered telemetry on IPFS as one batch and records its CID (with each device's latest reading and
-   * its ledger row), one flush after the other: a later batch never commits its ledger rows before an earlier one.
-   */
-  function flushTelemetry(): Promise<void> {
-    telemetryFlushes = telemetryFlushes.then(flushTelemetryNow);
-    return telemetryFlushes;
-  }
-  async function flushTelemetryNow(): Promise<void> {
-    const batch = telemetry;
-    telemetry = [];
-    if (batch.length === 0) return;
-    try {
-      const cid = await store.add(utf8ToBytes(canonicalJson(batch.map((item) => item.message))));
-      const { replays } = await retry.run('telemetry commit', (attempt) => {
-        if (attempt > 1) for (const item of batch) item.retried = true;
-        return commitTelemetry(index, {
-          cid,
-          keepReadings: config.telemetryHistory,
-          readings: batch.map(({ message }) => ({
-            deviceId: message.deviceId,
-            seq: message.seq,
-            ts: message.ts,
-            body: message.body,
-          })),
-        });
-      });
-      counters.telemetryBatches++;
-      const refused = new Set(replays);
-      batch.forEach((item, position) => refused.has(position) || own.add(item.message, item.hash));
-      counters.accepted += batch.length - replays.length;
-      for (const position of replays) {
-        const item = batch[position]!;
-        if (own.has(item.message, item.hash)) counters.duplicates++;
-        else if (item.retried && (await isIndexedMessage(index, item.message, item.hash).catch(() => false))) {
-          // Committed by an attempt whose answer was lost (the store holds this very reading).
-          own.add(item.message, item.hash);
-          counters.accepted++;
-        } else refuse(storeReplay(item.message), item.receivedAt);
-      }
-      for (const item of batch) finish(item.offset);
-    } catch (error) {
-      for (const item of batch) item.retried = true;
-      telemetry = [...batch, ...telemetry];
-      log('warn', 'telemetry batch not stored yet', { error: (error as Error).message });
-    }
-  }
-  const telemetryTimer = setInterval(() => void flushTelemetry(), config.batchAgeMs);
+  const telemetry = createTelemetryBuffer({
+    index,
+    store,
+    batchSize: config.batchSize,
+    batchAgeMs: config.batchAgeMs,
+    keepReadings: config.telemetryHistory,
+    retry,
+    own,
+    counters,
+    refuse,
+    finish,
+    log,
+  });
 
   async function processAccepted(
     offset: number,
@@ -191,9 +144,7 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     receivedAt: number,
   ): Promise<void> {
     if (message.kind === 'telemetry') {
-      // Marked processed only once its batch is on IPFS: a crash before that replays it from the journal.
-      telemetry.push({ offset, receivedAt, message, hash });
-      if (telemetry.length >= config.batchSize) await flushTelemetry();
+      await telemetry.push({ offset, receivedAt, message, hash });
       return;
     }
     let refusal: Rejection | undefined;
@@ -367,23 +318,13 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     refuse,
     judgeAndProcess,
     handleAlert,
-    flushTelemetry,
-    close: () => clearInterval(telemetryTimer),
+    flushTelemetry: () => telemetry.flush(),
+    close: () => telemetry.close(),
     async settle(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
       await Promise.race([Promise.allSettled([...inFlight]).then(() => undefined), bound]);
       clearTimeout(timer);
     },
-  };
-}
-
-/** The rejection of a telemetry reading the store refused as a replay (another instance accepted its number). */
-function storeReplay(message: { deviceId: string; seq: number }): Rejection {
-  return {
-    reason: 'replay',
-    detail: `seq ${message.seq} was accepted before (the shared ledger)`,
-    deviceId: message.deviceId,
-    field: 'seq',
   };
 }
