@@ -1,6 +1,14 @@
 import { Contract, id as roleId, type Provider } from 'ethers';
 import type { Deployment } from '../../twin-core/src/deployment/deployment';
-import { chainEventTotals, getTwin, listCursors, TWIN_STATES, type Store } from '../../store/src';
+import {
+  chainEventTotals,
+  createTwinLoader,
+  deviceIdKey,
+  listCursors,
+  TWIN_STATES,
+  type Store,
+  type TwinLoader,
+} from '../../store/src';
 
 /** A twin as the broker judges its device: its current device signer and state name. */
 export type BrokerTwin = { deviceSigner: string; state: (typeof TWIN_STATES)[number] };
@@ -12,6 +20,11 @@ export type BrokerTwin = { deviceSigner: string; state: (typeof TWIN_STATES)[num
  */
 export type BrokerDirectory = {
   twin(deviceId: string): Promise<BrokerTwin | undefined>;
+  /**
+   * The twins of many devices at once (a fleet's login), by the DeviceIDs as given (undefined: no such twin): with a
+   * mirror one statement for all of them. Without it, the broker asks {@link twin} for each.
+   */
+  twins?(deviceIds: readonly string[]): Promise<Map<string, BrokerTwin | undefined>>;
   /** Whether `account` holds the entity registry role `roleName` (`ORACLE_ROLE`, `API_ROLE`). */
   hasRole(roleName: string, account: string): Promise<boolean>;
   /** Whether `account` is an approved security entity. */
@@ -61,6 +74,13 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
   const twins = new Contract(deployment.contracts.TwinRegistry, TWIN_ABI, provider);
   const entities = new Contract(deployment.contracts.EntityRegistry, ENTITY_ABI, provider);
   const indexOf = () => (typeof parameters.index === 'function' ? parameters.index() : parameters.index);
+  // The mirror's twins read in batches: logins at once (a fleet's 400 devices each) share statements.
+  const loaders = new WeakMap<Store, TwinLoader>();
+  const loaderOf = (index: Store) => {
+    let loader = loaders.get(index);
+    if (loader === undefined) loaders.set(index, (loader = createTwinLoader(index)));
+    return loader;
+  };
   const cache = new Map<string, Promise<unknown>>();
   let cachedAt = -1;
   const cached = <value>(key: string, load: () => Promise<value>): Promise<value> => {
@@ -73,19 +93,36 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
     }
     return answer;
   };
+  const chainTwin = (deviceId: string) =>
+    cached(`twin:${deviceId}`, async (): Promise<BrokerTwin | undefined> => {
+      if (!((await twins.getFunction('exists').staticCall(deviceId)) as boolean)) return undefined;
+      const record = (await twins.getFunction('twinOf').staticCall(deviceId)) as {
+        deviceSigner: string;
+        state: bigint;
+      };
+      return { deviceSigner: record.deviceSigner, state: TWIN_STATES[Number(record.state)] ?? 'unknown' };
+    });
   return {
     async twin(deviceId) {
       const index = indexOf();
-      const mirrored = index === undefined ? undefined : await getTwin(index, deviceId);
+      const mirrored = index === undefined ? undefined : await loaderOf(index).load(deviceId);
       if (mirrored !== undefined) return { deviceSigner: mirrored.deviceSigner, state: mirrored.state };
-      return cached(`twin:${deviceId}`, async () => {
-        if (!((await twins.getFunction('exists').staticCall(deviceId)) as boolean)) return undefined;
-        const record = (await twins.getFunction('twinOf').staticCall(deviceId)) as {
-          deviceSigner: string;
-          state: bigint;
-        };
-        return { deviceSigner: record.deviceSigner, state: TWIN_STATES[Number(record.state)] ?? 'unknown' };
-      });
+      return chainTwin(deviceId);
+    },
+    async twins(deviceIds) {
+      const index = indexOf();
+      // A DeviceID that is none (not 0x + 64 hex) has no twin in the mirror; the chain is asked as for one device.
+      const valid = deviceIds.filter((deviceId) => isDeviceIdKey(deviceId));
+      const mirrored = index === undefined || valid.length === 0 ? new Map() : await loaderOf(index).loadMany(valid);
+      const answers = new Map<string, BrokerTwin | undefined>();
+      for (const deviceId of deviceIds) {
+        const twin = isDeviceIdKey(deviceId) ? mirrored.get(deviceIdKey(deviceId)) : undefined;
+        answers.set(
+          deviceId,
+          twin !== undefined ? { deviceSigner: twin.deviceSigner, state: twin.state } : await chainTwin(deviceId),
+        );
+      }
+      return answers;
     },
     hasRole: (roleName, account) =>
       cached(`role:${roleName}:${account.toLowerCase()}`, async () =>
@@ -116,4 +153,13 @@ export function createBrokerDirectory(parameters: CreateBrokerDirectoryParameter
       return version;
     },
   };
+}
+
+function isDeviceIdKey(deviceId: string): boolean {
+  try {
+    deviceIdKey(deviceId);
+    return true;
+  } catch {
+    return false;
+  }
 }

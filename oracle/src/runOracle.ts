@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { connect, type MqttClient } from 'mqtt';
 import { type BlobStore, createBlobStore, ipfsConfigOf } from '../../blobs/src';
-import { loadStoreConfig, startStoreFromEnvironment, type Store } from '../../store/src';
+import { gateStore, loadStoreConfig, startStoreFromEnvironment, type Store } from '../../store/src';
 import { keepBrokerCredentialsFresh } from '../../twin-core/src/broker/brokerCredentials';
 import { brokerRealm } from '../../twin-core/src/broker/principal';
 import { deploymentPath, readDeployment } from '../../twin-core/src/deployment/deployment';
@@ -97,7 +97,15 @@ export async function runOracle(
       log,
     });
     closing.push(() => journal.close());
-    const twins = createTwinDirectory({ index, provider, twinRegistry: deployment.contracts.TwinRegistry });
+    // The ingestion's store work (twin lookups, replay checks, commits) through a few slots below the pool size: a
+    // burst of messages waits in memory for a connection instead of timing out in the pool's queue; the other slots
+    // stay for the chain mirror, anchoring and upkeep.
+    const ingestIndex = gateStore(index, { slots: ingestSlots(index) });
+    const twins = createTwinDirectory({
+      index: ingestIndex,
+      provider,
+      twinRegistry: deployment.contracts.TwinRegistry,
+    });
     // Parsing, hashing and signature recovery on worker threads (results per device in arrival order).
     const verifiers =
       config.verifyThreads > 0
@@ -109,7 +117,7 @@ export async function runOracle(
           })
         : undefined;
     closing.push(() => verifiers?.close());
-    const guard = await createReplayGuard(index, { telemetryUnkept: config.telemetryHistory === 0 });
+    const guard = await createReplayGuard(ingestIndex, { telemetryUnkept: config.telemetryHistory === 0 });
     const anchoring = await startAnchoring({
       config,
       index,
@@ -154,7 +162,7 @@ export async function runOracle(
 
     const ingestion = createIngestion({
       config,
-      index,
+      index: ingestIndex,
       store,
       twins,
       guard,
@@ -248,6 +256,13 @@ export async function runOracle(
         telemetryBatches: counters.telemetryBatches,
         alerts: counters.alerts,
         replayedDuplicates: counters.replayedDuplicates,
+        duplicates: counters.duplicates,
+        store: {
+          ...ingestion.storeRetries,
+          ...ingestIndex.gate.stats(),
+          twinLookups: twins.lookups.twins,
+          twinStatements: twins.lookups.statements,
+        },
         maintenanceRuns: upkeep.runs,
         maintenanceFailures: upkeep.failures,
         rejections: ingestion.rejections.snapshot(),
@@ -282,4 +297,13 @@ export async function runOracle(
       },
     };
   }
+}
+
+/**
+ * The ingestion's share of the pool: all but two connections (at least one), for the chain mirror, anchoring, the
+ * upkeep and the twin records.
+ */
+function ingestSlots(index: Store): number {
+  const size = index.pool.options.max ?? 10;
+  return Math.max(1, size - 2);
 }

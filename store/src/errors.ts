@@ -71,3 +71,49 @@ export function wrapPgError(error: unknown, shortMessage: string, secrets: reado
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * SQL states of failures that pass by themselves: serialization failure, deadlock, the server shutting down or
+ * restarting (57P01–57P03), too many connections (53300), a lock not available (55P03), a statement cancelled by
+ * its timeout (57014) and the connection exceptions (class 08).
+ */
+export const TRANSIENT_SQL_STATES: readonly string[] = [
+  ...RETRYABLE_SQL_STATES,
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '55P03',
+  '57014',
+];
+
+/** What pg says (no SQL state) when the pool waited too long, or a connection broke. */
+const TRANSIENT_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|the database system is (starting up|shutting down)|Client has encountered a connection error/i;
+
+/**
+ * Whether `error` is a failure of the store that a later attempt may not meet: a pool connection not given in time,
+ * a connection refused or broken, the server restarting, a serialization failure or deadlock, a statement timeout.
+ * What a caller retries (with a pause) rather than giving up on its work; a constraint violation or a bad value is
+ * not transient.
+ *
+ * @example
+ * try { await commit() } catch (error) { if (isTransientStoreError(error)) await retryLater(); else throw error }
+ */
+export function isTransientStoreError(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 5; depth++) {
+    const { sqlState, code, message, details } = cause as {
+      sqlState?: unknown;
+      code?: unknown;
+      message?: unknown;
+      details?: unknown;
+    };
+    const state = typeof sqlState === 'string' ? sqlState : typeof code === 'string' ? code : undefined;
+    if (state !== undefined && (TRANSIENT_SQL_STATES.includes(state) || state.startsWith('08'))) return true;
+    if (state !== undefined && /^E[A-Z]+$/.test(state) && TRANSIENT_MESSAGES.test(state)) return true;
+    if (typeof message === 'string' && TRANSIENT_MESSAGES.test(message)) return true;
+    if (typeof details === 'string' && TRANSIENT_MESSAGES.test(details)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}

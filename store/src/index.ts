@@ -26,6 +26,7 @@ export {
 export { freePort } from './server/freePort';
 export { MIN_SERVER_VERSION, openStore, type OpenStoreOptions } from './pool/openStore';
 export { runQuery } from './pool/runQuery';
+export { gateStore, type GatedStore, type StoreGateStats } from './pool/gateStore';
 export type { Queryable, Statement, Store, Transaction, TransactionSettings } from './pool/types';
 export { inTransaction, storeOf, withTransaction, type Db, type TransactionOptions } from './pool/withTransaction';
 export { EMBEDDED_DATABASE, ensureDatabase, startStore } from './startStore';

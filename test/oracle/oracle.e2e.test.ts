@@ -200,10 +200,16 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     // A forged message: right device and topic, signed by a key that is not the twin's device signer.
     const forger = new DeviceChannel({ deviceId, key: generatePrivateKey(), sequence: { next: () => 1e9 } });
     intruder.publish(topic, forger.entry('telemetry', telemetryBody(1)).payload, { qos: 1 });
-    // A replay: a genuine telemetry message the oracle already accepted, sent again.
+    // A genuine telemetry message the oracle already accepted, sent again as it was: an identical copy (what a
+    // redelivery is), completed as a duplicate, nothing indexed.
     const genuine = broker.received.find((packet) => packet.topic === topic)!;
     intruder.publish(topic, genuine.payload, { qos: 1 });
-    await waitUntil(() => oracle!.stats().received >= before.received + 5, 20_000, 'the bad messages');
+    // A replay: another message of the device under that accepted number.
+    const { seq } = JSON.parse(genuine.payload.toString()) as { seq: number };
+    const device = harness.devices[0]!;
+    const again = new DeviceChannel({ deviceId, key: device.privateKey, sequence: { next: () => seq } });
+    intruder.publish(topic, again.entry('telemetry', telemetryBody(77)).payload, { qos: 1 });
+    await waitUntil(() => oracle!.stats().received >= before.received + 6, 20_000, 'the bad messages');
     await waitUntil(
       () => {
         const now = oracle!.stats().rejections;
@@ -212,13 +218,16 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
           now['invalid-schema'] >= 1 &&
           now.oversize >= 1 &&
           now['wrong-signer'] >= 1 &&
-          now.replay >= 1
+          now.replay >= 1 &&
+          oracle!.stats().duplicates >= before.duplicates + 1
         );
       },
       10_000,
       'the rejections to be counted',
     );
     expect(oracle!.stats().accepted).to.equal(before.accepted);
+    expect(oracle!.stats().duplicates).to.equal(before.duplicates + 1);
+    expect(oracle!.stats().rejections.replay).to.equal((before.rejections.replay ?? 0) + 1);
     await intruder.endAsync();
   });
 
@@ -245,11 +254,11 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
         20_000,
         'the tampered snapshot refused',
       );
-      const [refusal] = await pageRejections(oracle!.index, {
-        reason: 'invalid-schema',
-        deviceId: device.deviceId,
-        limit: 1,
-      });
+      // Counted at once, recorded in the index just after (its own write).
+      const recorded = () =>
+        pageRejections(oracle!.index, { reason: 'invalid-schema', deviceId: device.deviceId, limit: 1 });
+      await waitFor(async () => (await recorded()).length > 0, 10_000, 'the refusal recorded');
+      const [refusal] = await recorded();
       expect(refusal!.detail).to.match(/^body: Unrecognized key: "notice"/);
       expect(oracle!.stats().accepted).to.equal(before.accepted);
       // The message as its device signed it is accepted; what is stored (its CID) is its RFC 8785 form, whose hash

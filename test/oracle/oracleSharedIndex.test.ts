@@ -108,12 +108,24 @@ describe('Two oracle instances on one index (PostgreSQL), each receiving every m
     // The refusals are recorded in the shared index, with the replay reason.
     expect((await countRejectionsByReason(harness.index)).replay).to.equal(replays(a) + replays(b));
 
-    // A snapshot accepted before, published again: both instances refuse it, nothing new is indexed.
+    expect(a.stats().duplicates + b.stats().duplicates).to.equal(0);
+
+    // A snapshot accepted before, published again: the instance that indexed it completes the identical copy as a
+    // duplicate (what a redelivery is); the other instance, which never indexed it, refuses it as a replay. Nothing
+    // new is indexed.
     expect(snapshots.length).to.be.greaterThan(0);
     const before = [replays(a), replays(b)];
     const again = snapshots[0]!;
     await capture.publishAsync(again.topic, again.payload, { qos: 1 });
-    await waitFor(() => replays(a) === before[0]! + 1 && replays(b) === before[1]! + 1, 20_000, 'the replay refused');
+    await waitFor(
+      () =>
+        replays(a) + replays(b) === before[0]! + before[1]! + 1 && a.stats().duplicates + b.stats().duplicates === 1,
+      20_000,
+      'the copy completed by one instance and refused by the other',
+    );
+    const [refuser, indexer] = replays(a) === before[0]! + 1 ? [a, b] : [b, a];
+    expect(indexer.stats().duplicates).to.equal(1);
+    expect(refuser.stats().duplicates).to.equal(0);
     expect(await harness.anchoredSnapshots()).to.have.length(produced);
   });
 });

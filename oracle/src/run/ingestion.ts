@@ -1,7 +1,6 @@
 import { utf8ToBytes } from '@noble/hashes/utils';
 import type { BlobStore } from '../../../blobs/src';
 import { isIndexedMessage, recordRejection, type Store } from '../../../store/src';
-import { canonicalJson } from '../../../twin-core/src/encoding/canonicalJson';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
 import type { DeviceMessage } from '../../../twin-core/src/messages/envelope';
 import type { Notification } from '../../../twin-core/src/messages/notification';
@@ -11,11 +10,13 @@ import type { OracleConfig } from '../config';
 import { acceptAlert, ALERT_NOTIFICATION_KIND } from '../ingest/acceptAlert';
 import { checkMessage } from '../ingest/checkMessage';
 import { commitLedgerMessage, commitSnapshot } from '../ingest/commitMessages';
-import { commitTelemetry } from '../ingest/commitTelemetry';
 import type { VerifierPool } from '../ingest/createVerifierPool';
 import { RejectionCounter, type Rejection } from '../ingest/rejections';
 import type { TwinDirectory } from '../ingest/validateMessage';
+import { createOwnMessages } from './ownMessages';
 import type { ReplayGuard } from './replayGuard';
+import { createStoreRetry, type StoreRetryCounters } from './storeRetry';
+import { createTelemetryBuffer } from './telemetryBuffer';
 import type { OracleLog } from './types';
 
 /** What the ingestion counts (part of the oracle's stats). */
@@ -24,6 +25,11 @@ export type IngestionCounters = {
   telemetryBatches: number;
   alerts: number;
   replayedDuplicates: number;
+  /**
+   * Identical copies of messages this instance had indexed (redelivered by the broker or the device's client, a
+   * commit retried after it had succeeded): completed without a rejection.
+   */
+  duplicates: number;
   /** Checks on the main thread without a verifier pool (`verifyThreads` 0). */
   checkedInline: number;
 };
@@ -31,6 +37,7 @@ export type IngestionCounters = {
 /** Parameters of {@link createIngestion}. */
 export type IngestionParameters = {
   config: OracleConfig;
+  /** The shared index, best a gated view (`gateStore`): a burst then waits in memory for a connection. */
   index: Store;
   store: BlobStore;
   twins: TwinDirectory;
@@ -47,6 +54,8 @@ export type IngestionParameters = {
 /** The oracle's ingestion: judging, storing and indexing what the receiver journaled, and alerts. */
 export type Ingestion = {
   counters: IngestionCounters;
+  /** Store work repeated after a transient failure, and given up (left in the journal). */
+  storeRetries: StoreRetryCounters;
   rejections: RejectionCounter;
   /** Counts a refused message and records it in the index. */
   refuse(rejection: Rejection, at: number): void;
@@ -72,8 +81,6 @@ export type Ingestion = {
   settle(timeoutMs: number): Promise<void>;
 };
 
-type BufferedTelemetry = { offset: number; receivedAt: number; message: Extract<DeviceMessage, { kind: 'telemetry' }> };
-
 /**
  * The ingestion of one oracle instance. Snapshots and static documents go to IPFS at once and are committed in
  * each device's judging order; telemetry is buffered and stored as one IPFS batch (size or age, as snapshot
@@ -90,8 +97,12 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     telemetryBatches: 0,
     alerts: 0,
     replayedDuplicates: 0,
+    duplicates: 0,
     checkedInline: 0,
   };
+  // Transient store failures (a pool wait timed out, a connection broke) are retried, never a lost message.
+  const retry = createStoreRetry({ log });
+  const own = createOwnMessages();
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
   const refuse = (rejection: Rejection, at: number) => {
     rejections.record(rejection);
@@ -111,45 +122,19 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     return run;
   };
 
-  let telemetry: BufferedTelemetry[] = [];
-  let telemetryFlushes: Promise<void> = Promise.resolve();
-  /**
-   * Stores the buffered telemetry on IPFS as one batch and records its CID (with each device's latest reading and
-   * its ledger row), one flush after the other: a later batch never commits its ledger rows before an earlier one.
-   */
-  function flushTelemetry(): Promise<void> {
-    telemetryFlushes = telemetryFlushes.then(flushTelemetryNow);
-    return telemetryFlushes;
-  }
-  async function flushTelemetryNow(): Promise<void> {
-    const batch = telemetry;
-    telemetry = [];
-    if (batch.length === 0) return;
-    try {
-      const cid = await store.add(utf8ToBytes(canonicalJson(batch.map((item) => item.message))));
-      const { replays } = await commitTelemetry(index, {
-        cid,
-        keepReadings: config.telemetryHistory,
-        readings: batch.map(({ message }) => ({
-          deviceId: message.deviceId,
-          seq: message.seq,
-          ts: message.ts,
-          body: message.body,
-        })),
-      });
-      counters.telemetryBatches++;
-      counters.accepted += batch.length - replays.length;
-      for (const position of replays) {
-        const { message, receivedAt } = batch[position]!;
-        refuse(storeReplay(message), receivedAt);
-      }
-      for (const item of batch) finish(item.offset);
-    } catch (error) {
-      telemetry = [...batch, ...telemetry];
-      log('warn', 'telemetry batch not stored yet', { error: (error as Error).message });
-    }
-  }
-  const telemetryTimer = setInterval(() => void flushTelemetry(), config.batchAgeMs);
+  const telemetry = createTelemetryBuffer({
+    index,
+    store,
+    batchSize: config.batchSize,
+    batchAgeMs: config.batchAgeMs,
+    keepReadings: config.telemetryHistory,
+    retry,
+    own,
+    counters,
+    refuse,
+    finish,
+    log,
+  });
 
   async function processAccepted(
     offset: number,
@@ -159,9 +144,7 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     receivedAt: number,
   ): Promise<void> {
     if (message.kind === 'telemetry') {
-      // Marked processed only once its batch is on IPFS: a crash before that replays it from the journal.
-      telemetry.push({ offset, receivedAt, message });
-      if (telemetry.length >= config.batchSize) await flushTelemetry();
+      await telemetry.push({ offset, receivedAt, message, hash });
       return;
     }
     let refusal: Rejection | undefined;
@@ -171,14 +154,16 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
       stored.catch(() => undefined);
       await inDeviceOrder(message.deviceId, async () => {
         const cid = await stored;
-        const result = await commitSnapshot(index, {
-          deviceId: message.deviceId,
-          seq: message.seq,
-          collectedAt: message.body.collectedAt,
-          hash,
-          cid,
-          receivedAt,
-        });
+        const result = await commitOnce('snapshot commit', message, hash, () =>
+          commitSnapshot(index, {
+            deviceId: message.deviceId,
+            seq: message.seq,
+            collectedAt: message.body.collectedAt,
+            hash,
+            cid,
+            receivedAt,
+          }),
+        );
         if (!result.ok) {
           refusal = result.rejection;
           return;
@@ -196,28 +181,48 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
       stored.catch(() => undefined);
       await inDeviceOrder(message.deviceId, async () => {
         await stored;
-        const result = await commitLedgerMessage(index, {
-          deviceId: message.deviceId,
-          kind: 'static',
-          seq: message.seq,
-        });
+        const result = await commitOnce('static document commit', message, hash, () =>
+          commitLedgerMessage(index, { deviceId: message.deviceId, kind: 'static', seq: message.seq }),
+        );
         if (!result.ok) refusal = result.rejection;
       });
     } else if (message.kind === 'status') {
       await inDeviceOrder(message.deviceId, async () => {
-        const result = await commitLedgerMessage(index, {
-          deviceId: message.deviceId,
-          kind: 'status',
-          seq: message.seq,
-          willSeq: message.body.state === 'online' ? message.body.willSeq : null,
-          offline: message.body.state === 'offline',
-        });
+        const result = await commitOnce('status commit', message, hash, () =>
+          commitLedgerMessage(index, {
+            deviceId: message.deviceId,
+            kind: 'status',
+            seq: message.seq,
+            willSeq: message.body.state === 'online' ? message.body.willSeq : null,
+            offline: message.body.state === 'offline',
+          }),
+        );
         if (!result.ok) refusal = result.rejection;
       });
     }
-    if (refusal !== undefined) refuse(refusal, receivedAt);
-    else counters.accepted++;
+    if (refusal === undefined) {
+      own.add(message, hash);
+      counters.accepted++;
+    } else if (refusal.reason === 'replay' && own.has(message, hash)) counters.duplicates++;
+    else refuse(refusal, receivedAt);
     finish(offset);
+  }
+
+  /**
+   * A commit, retried on transient store failures: a later attempt the store refuses as a replay of this very
+   * message (same hash) is the earlier attempt's commit, its answer lost: committed.
+   */
+  function commitOnce<result extends { ok: boolean }>(
+    what: string,
+    message: DeviceMessage,
+    hash: Hex,
+    commit: () => Promise<result>,
+  ): Promise<result | { ok: true }> {
+    return retry.run(what, async (attempt) => {
+      const result = await commit();
+      if (!result.ok && attempt > 1 && (await isIndexedMessage(index, message, hash))) return { ok: true as const };
+      return result;
+    });
   }
 
   /** Messages being judged and processed now: the stop waits for them (their commits) before closing the journal. */
@@ -247,35 +252,45 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
         verifiers === undefined
           ? checkMessage({ topic, payload, maxPayloadBytes: config.maxPayloadBytes })
           : await verifiers.check(topic, payload);
-      if (checked.ok && replayed && (await isIndexedMessage(index, checked.message, checked.hash))) {
+      if (
+        checked.ok &&
+        replayed &&
+        (await retry.run('journal replay check', () => isIndexedMessage(index, checked.message, checked.hash)))
+      ) {
         counters.replayedDuplicates++;
         finish(offset);
         return;
       }
+      // The twin lookup and the replay check read the store: retried on transient failures (nothing is remembered
+      // of a judgement that did not end).
       const verdict = checked.ok
-        ? await guard.judge(checked, { twins, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt })
+        ? await retry.run('judgement', () =>
+            guard.judge(checked, { twins, maxClockSkewMs: config.maxClockSkewSeconds * 1000, now: receivedAt }),
+          )
         : checked;
       if (!verdict.ok) {
-        refuse(verdict.rejection, receivedAt);
+        if (checked.ok && verdict.rejection.reason === 'replay' && own.has(checked.message, checked.hash)) {
+          counters.duplicates++;
+        } else refuse(verdict.rejection, receivedAt);
         finish(offset);
         return;
       }
       // What is stored is what was verified: the canonical bytes of the message as received, never the raw payload.
       await processAccepted(offset, verdict.canonical, verdict.message, verdict.hash, receivedAt);
     } catch (error) {
-      log('error', 'processing failed', { offset, error: (error as Error).message });
+      // Not completed: the entry stays in the journal and is judged again at the next start.
+      log('error', 'processing failed; the message stays in the journal (replayed at the next start)', {
+        offset,
+        error: (error as Error).message,
+      });
     }
   }
 
   async function handleAlert(topic: string, payload: Buffer, receivedAt: number): Promise<void> {
     try {
-      const verdict = await acceptAlert({
-        index,
-        topic,
-        payload,
-        maxPayloadBytes: config.maxPayloadBytes,
-        now: receivedAt,
-      });
+      const verdict = await retry.run('alert', () =>
+        acceptAlert({ index, topic, payload, maxPayloadBytes: config.maxPayloadBytes, now: receivedAt }),
+      );
       if (!verdict.ok) {
         refuse(verdict.rejection, receivedAt);
         return;
@@ -298,27 +313,18 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
 
   return {
     counters,
+    storeRetries: retry.counters,
     rejections,
     refuse,
     judgeAndProcess,
     handleAlert,
-    flushTelemetry,
-    close: () => clearInterval(telemetryTimer),
+    flushTelemetry: () => telemetry.flush(),
+    close: () => telemetry.close(),
     async settle(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
       await Promise.race([Promise.allSettled([...inFlight]).then(() => undefined), bound]);
       clearTimeout(timer);
     },
-  };
-}
-
-/** The rejection of a telemetry reading the store refused as a replay (another instance accepted its number). */
-function storeReplay(message: { deviceId: string; seq: number }): Rejection {
-  return {
-    reason: 'replay',
-    detail: `seq ${message.seq} was accepted before (the shared ledger)`,
-    deviceId: message.deviceId,
-    field: 'seq',
   };
 }

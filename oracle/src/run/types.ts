@@ -1,9 +1,10 @@
 import type { BlobStore } from '../../../blobs/src';
-import type { Store } from '../../../store/src';
+import type { Store, StoreGateStats } from '../../../store/src';
 import type { ChainMirror } from '../chain/createChainMirror';
 import type { ReceiverStats } from '../ingest/createReceiver';
 import type { VerifierPoolChecks } from '../ingest/createVerifierPool';
 import type { JournalStats } from '../ingest/journal';
+import type { StoreRetryCounters } from './storeRetry';
 
 /** A log line sink; never given secrets. */
 export type OracleLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
@@ -20,6 +21,14 @@ export type OracleStats = {
   alerts: number;
   /** Journal entries replayed at start that the index already held (processed before a crash), completed as such. */
   replayedDuplicates: number;
+  /** Identical copies of messages this instance had indexed (a redelivery), completed without a rejection. */
+  duplicates: number;
+  /**
+   * The ingestion's store work: attempts repeated after a transient failure (`retries`) and given up (`givenUp`:
+   * left in the journal), the slots it may hold on the pool and the work waiting for one (now, at the peak), and its
+   * twin lookups with the statements they took.
+   */
+  store: StoreGateStats & StoreRetryCounters & { twinLookups: number; twinStatements: number };
   /** Upkeep passes of the store run (telemetry partitions, sequence gaps), and those that failed. */
   maintenanceRuns: number;
   maintenanceFailures: number;

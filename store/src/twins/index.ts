@@ -4,3 +4,4 @@ export * from './updateTwin';
 export * from './deleteTwin';
 export * from './getTwin';
 export * from './twinsUpdatedSince';
+export * from './twinLoader';

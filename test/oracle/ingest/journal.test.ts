@@ -141,6 +141,30 @@ describe('Journal (write-ahead, before the MQTT acknowledgement)', function () {
       expect(payloadsOf(new Journal({ directory }).replay())).to.deep.equal(['whole', 'after']);
     });
 
+    it('cuts the torn end off at the next start: a clean stop after it leaves nothing a later start calls damage', async function () {
+      const first = new Journal({ directory });
+      await first.append('t', bytes('whole'), 1);
+      const wholeSize = statSync(join(directory, segmentsOf(directory)[0]!)).size;
+      await first.append('t', junk(100_000), 2);
+      first.close();
+      const [segment] = segmentsOf(directory);
+      truncateSync(join(directory, segment!), statSync(join(directory, segment!)).size - 5_000); // killed mid-write
+      const logs: string[] = [];
+      const log = (level: string, message: string) => logs.push(`${level}: ${message}`);
+      const second = new Journal({ directory, log });
+      expect(statSync(join(directory, segment!)).size).to.equal(wholeSize);
+      expect(logs).to.deep.equal(['info: journal: a torn last entry cut off (killed mid-write, never acknowledged)']);
+      expect(payloadsOf(second.replay())).to.deep.equal(['whole']); // not completed: the segment stays
+      await second.append('t', bytes('after'), 3);
+      second.close(); // a clean stop, the torn segment no longer the last
+      logs.length = 0;
+      const third = new Journal({ directory, log });
+      expect(payloadsOf(third.replay())).to.deep.equal(['whole', 'after']);
+      expect(third.stats().damaged).to.equal(0);
+      expect(logs).to.deep.equal([]);
+      third.close();
+    });
+
     it('drops a last segment holding nothing whole and reuses its offset', async function () {
       const first = new Journal({ directory });
       await first.append('t', bytes('a'), 1);

@@ -1,6 +1,7 @@
 import {
   closeSync,
   fstatSync,
+  ftruncateSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -165,6 +166,10 @@ export class Journal {
       if (lastOffset === undefined) {
         this.dropSegment(this.segments.length - 1);
         if (last.bytes > 0) this.log('warn', 'journal: a last segment without a whole entry dropped', { ...report });
+      } else if (report.torn) {
+        // An entry cut short by a kill mid-write (never acknowledged): cut off now. Left in place, the segment is no
+        // longer the last once appends begin the next one, and every later start would report it as damage.
+        this.cutTornEnd(last, report.wholeBytes);
       }
     }
     this.nextOffset = next;
@@ -401,6 +406,23 @@ export class Journal {
     const [segment] = this.segments.splice(index, 1);
     unlinkSync(this.segmentFile(segment!.start));
     this.bytesOnDisk -= segment!.bytes;
+  }
+
+  /** Truncates a segment to its whole entries (a torn end after a kill), synced. */
+  private cutTornEnd(segment: Segment, wholeBytes: number): void {
+    const fd = openSync(this.segmentFile(segment.start), 'r+');
+    try {
+      ftruncateSync(fd, wholeBytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.log('info', 'journal: a torn last entry cut off (killed mid-write, never acknowledged)', {
+      segment: segment.start,
+      bytes: segment.bytes - wholeBytes,
+    });
+    this.bytesOnDisk -= segment.bytes - wholeBytes;
+    segment.bytes = wholeBytes;
   }
 
   private readMark(): number {

@@ -37,6 +37,8 @@ export type SegmentReport = {
   damaged: number;
   /** The file ends inside an entry (torn by a kill or a power cut mid-write: never acknowledged). */
   torn: boolean;
+  /** The file's bytes up to the end of its last whole entry (where a torn end begins). */
+  wholeBytes: number;
   /** A short description of the first damage, for the log. */
   firstDamage?: string;
 };
@@ -178,6 +180,7 @@ export function* readSegment(file: string, maxDataBytes: number, report: Segment
             continue;
           }
           report.entries++;
+          report.wholeBytes = blockStart + at;
           yield entry;
         }
       }
@@ -194,7 +197,7 @@ export function* readSegment(file: string, maxDataBytes: number, report: Segment
 
 /** An empty {@link SegmentReport}. */
 export function newSegmentReport(): SegmentReport {
-  return { entries: 0, damaged: 0, torn: false };
+  return { entries: 0, damaged: 0, torn: false, wholeBytes: 0 };
 }
 
 function decodeEntry(data: Buffer): JournalEntry | undefined {
