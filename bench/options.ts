@@ -72,6 +72,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --soak               also run the oracle soak (steady load, RSS sampled every 10 s)
   --soak-minutes N     soak length (default 10; 1 with --quick)
   --devices LIST       ingest device counts (default 1000,10000; 100 with --quick)
+  --api-seconds N      seconds of measured load per API endpoint (default 10; 2 with --quick)
   --brokers LIST       aedes,mosquitto (default both; Mosquitto is skipped when not installed)
   --profile            CPU-profile the oracle in each ingest run (node --cpu-prof); keeps the work directory
   --keep-work          keep the work directory (chain data, messages, oracle data directories)
@@ -106,6 +107,7 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
   let soakMinutes: number | undefined;
   let brokers: BrokerKind[] = ['aedes', 'mosquitto'];
   let devices: number[] | undefined;
+  let apiSeconds: number | undefined;
   let outDir = 'bench/results';
   let profile = false;
   let keepWork = false;
@@ -115,6 +117,7 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
     else if (flag === '--only') sections = list(flag, argv[++i], BENCH_SECTIONS);
     else if (flag === '--soak') soak = true;
     else if (flag === '--soak-minutes') soakMinutes = positive(flag, argv[++i]);
+    else if (flag === '--api-seconds') apiSeconds = positive(flag, argv[++i]);
     else if (flag === '--brokers') brokers = list(flag, argv[++i], ['aedes', 'mosquitto'] as const);
     else if (flag === '--devices') devices = (argv[++i] ?? '').split(',').map((value) => positive(flag, value));
     else if (flag === '--out-dir') {
@@ -127,7 +130,11 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
     else throw new Error(`unknown option ${flag}\n${BENCH_USAGE}`);
   }
   if (soak && !sections.includes('soak')) sections = [...sections, 'soak'];
-  const sizes = { ...BENCH_SIZES[quick ? 'quick' : 'full'], ...(devices ? { devices } : {}) };
+  const sizes = {
+    ...BENCH_SIZES[quick ? 'quick' : 'full'],
+    ...(devices ? { devices } : {}),
+    ...(apiSeconds ? { apiSeconds } : {}),
+  };
   return {
     quick,
     sections,

@@ -125,9 +125,16 @@ export const apiConfigSchema = z.object({
   openReads: boolean.default(false),
   /**
    * Twin views (`GET /twins/{id}`) kept in memory (default 20,000; 0 reads the index on every request): each is one
-   * statement's rows, dropped when an outbox event names its twin (whichever instance wrote), and after 1 s.
+   * statement's rows and the response bodies rendered from them, dropped when an outbox event names its twin
+   * (whichever instance wrote), and after `twinViewCacheTtlSeconds`.
    */
   twinViewCacheEntries: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
+  /**
+   * Longest a cached twin view is served, seconds (default 30): bounds the two changes a view shows that record no
+   * outbox event (a snapshot's batch formed, then submitted; its confirmation has one). Every other change drops the
+   * view when its event arrives.
+   */
+  twinViewCacheTtlSeconds: z.coerce.number().min(0.001).max(3_600).default(30),
   /** Event streams (`GET /events`) one client address may hold open at once (default 4); more are 429. */
   eventStreamsPerClient: z.coerce.number().int().min(1).max(1_000).default(4),
   /** Event streams open at once over all clients (default 1,000); more are 503. */

@@ -114,7 +114,12 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   const feed = createStoreFeed(index, {
     onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
   });
-  const views = createTwinViewCache({ index, feed, maxEntries: config.twinViewCacheEntries });
+  const views = createTwinViewCache({
+    index,
+    feed,
+    maxEntries: config.twinViewCacheEntries,
+    ttlMs: config.twinViewCacheTtlSeconds * 1_000,
+  });
   const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMegabytes * 1024 * 1024) });
   const relayer =
     config.relayerKey === undefined

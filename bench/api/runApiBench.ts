@@ -38,6 +38,11 @@ export type ApiBenchResult = {
   bare: EndpointFigures;
   /** The twin view's requests per second as a share of the bare server's (1: as fast as Node's HTTP stack alone). */
   twinToBare: number;
+  /**
+   * The twin view cache over the twin endpoint's warm-up and measured run (`twin_api_twin_view_cache_reads_total`):
+   * views served from memory and read from the index; undefined when the API's metrics did not show it.
+   */
+  twinCache?: { hits: number; misses: number; hitRate: number };
   loadAverage: number;
 };
 
@@ -75,6 +80,15 @@ async function population(index: Store, source: string): Promise<{ deviceIds: st
       source,
     },
   };
+}
+
+/** The twin view cache's counters, from the API's `/metrics`. */
+async function twinCacheReads(origin: string): Promise<{ hits: number; misses: number } | undefined> {
+  const text = await (await fetch(`${origin}/api/v1/metrics`)).text();
+  const read = (result: string) =>
+    Number(new RegExp(`^twin_api_twin_view_cache_reads_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1]);
+  const counts = { hits: read('hit'), misses: read('miss') };
+  return Number.isFinite(counts.hits) && Number.isFinite(counts.misses) ? counts : undefined;
 }
 
 const log = (parameters: ApiBenchParameters, figures: EndpointFigures) =>
@@ -126,6 +140,7 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
     if (parameters.profileDir) mkdirSync(parameters.profileDir, { recursive: true });
     let twin: EndpointFigures;
     let page: EndpointFigures;
+    let twinCache: ApiBenchResult['twinCache'];
     const bodyFile = join(parameters.workDir, 'api-twin-view.json');
     try {
       const sample = await fetch(`${api.origin}/api/v1/twins/${deviceIds[0]}`);
@@ -136,6 +151,7 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
       const twinPaths = deviceIds.map((id) => `/api/v1/twins/${id}`);
       const pages = Math.max(1, Math.ceil(filled.twins / 20));
       const endpoint = { origin: api.origin, pid: api.process.pid, ...load, ...(profiler ? { profiler } : {}) };
+      const cacheBefore = await twinCacheReads(api.origin);
       twin = await measureEndpoint({
         ...endpoint,
         name: 'twin',
@@ -143,6 +159,13 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
         paths: twinPaths,
       });
       log(parameters, twin);
+      const cacheAfter = await twinCacheReads(api.origin);
+      if (cacheBefore && cacheAfter) {
+        const hits = cacheAfter.hits - cacheBefore.hits;
+        const misses = cacheAfter.misses - cacheBefore.misses;
+        twinCache = { hits, misses, hitRate: round(hits / Math.max(1, hits + misses), 3) };
+        parameters.log(`  twin view cache: ${hits} hits, ${misses} misses (${round(twinCache.hitRate * 100, 1)} %)`);
+      }
       page = await measureEndpoint({
         ...endpoint,
         name: 'page',
@@ -176,6 +199,7 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
         page,
         bare,
         twinToBare: round(twin.perSecond / Math.max(1e-9, bare.perSecond), 3),
+        ...(twinCache ? { twinCache } : {}),
         loadAverage: loadNow(),
       };
     } finally {

@@ -131,6 +131,9 @@ export function tableRows(results: Omit<BenchResults, 'table'>): TableRow[] {
         '%',
       ),
     );
+    const cache = api.result.twinCache;
+    if (cache)
+      rows.push(row(section, 'GET /twins/:deviceId, view cache hit rate', Math.round(cache.hitRate * 1_000) / 10, '%'));
   }
   if (agent.status !== 'ok') rows.push(absent('agent', agent));
   else {

@@ -134,6 +134,51 @@ describe('API: reading twins, snapshots and proofs (real server, oracle, chain, 
       expect(malformed.body.error.message).to.include('deviceId');
     });
 
+    it('serves the cached bytes with an ETag (304 on If-None-Match) and a new snapshot right after its event', async function () {
+      const device = h.harness.devices[1]!;
+      const url = `${h.api}/twins/${device.deviceId}`;
+      // A 304 once nothing changed between the two reads; a changed view carries another ETag.
+      let notModified = 0;
+      for (let i = 0; i < 20 && notModified === 0; i++) {
+        const first = await fetch(url);
+        const etag = first.headers.get('etag')!;
+        expect(first.status).to.equal(200);
+        expect(first.headers.get('content-type')).to.equal('application/json; charset=utf-8');
+        expect(etag).to.match(/^W\/"[0-9a-f]+-[A-Za-z0-9+/]{27}"$/);
+        expect(Number(first.headers.get('content-length'))).to.equal((await first.arrayBuffer()).byteLength);
+        // fetch would add `Cache-Control: no-cache` (a reload, never answered 304) unless the request has its own.
+        const again = await fetch(url, { headers: { 'If-None-Match': etag, 'Cache-Control': 'max-age=0' } });
+        if (again.status === 304) notModified++;
+        else expect([again.status, again.headers.get('etag')]).to.not.deep.equal([200, etag]);
+        await again.arrayBuffer();
+      }
+      expect(notModified).to.equal(1);
+      // Read the view all along (so it is cached), until the feed streams the twin's next snapshot: the read that
+      // follows the event shows it (the outbox event dropped the cached view before the feed streamed it).
+      let reading = true;
+      const hot = (async () => {
+        // Every 100 ms: well within the harness's rate limit (600 a minute) for the tests after this one.
+        while (reading) {
+          await (await fetch(url)).arrayBuffer();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      try {
+        const event = await nextEvent(
+          `${h.api}/events?types=snapshot&deviceId=${device.deviceId}`,
+          'snapshot',
+          () => true,
+          30_000,
+        );
+        const { status, body } = await h.request(`/twins/${device.deviceId}`);
+        expect(status).to.equal(200);
+        expect(body.latestSnapshot.seq).to.be.at.least(event.data.seq);
+      } finally {
+        reading = false;
+        await hot;
+      }
+    });
+
     it('serves the recent telemetry readings, oldest first', async function () {
       const { status, body } = await h.request(`/twins/${h.aliceTwin}/telemetry?limit=5`, {
         headers: aliceSession.headers,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createStoreFeed } from '../../api/src/feed/createStoreFeed';
 import type { ApiFeed } from '../../api/src/feed/feedEvents';
+import { jsonBody } from '../../api/src/http/jsonBody';
 import { createTwinViewCache, type TwinViewCache } from '../../api/src/views/createTwinViewCache';
 import { insertSnapshot, recordEvent, upsertTwin, withTransaction, type Store } from '../../store/src';
 import { createTestDatabase } from '../helpers/store';
@@ -115,6 +116,29 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
     await reading;
     const fresh = (await views.read(deviceIdOf(2)))!;
     expect(fresh.latestSnapshot!.snapshot.seq).to.equal(seq);
+  });
+
+  it('keeps the bodies rendered from a view with its rows, past 1 s, until an event names its twin', async function () {
+    const defaults = createTwinViewCache({ index: store, feed });
+    try {
+      const first = (await defaults.readView(deviceIdOf(1)))!;
+      const body = jsonBody({ seq: first.rows.latestSnapshot?.snapshot.seq ?? null, n: 12n });
+      expect(body.bytes.toString()).to.match(/"n":"12"}$/);
+      first.bodies.set('public', body);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const hit = (await defaults.readView(deviceIdOf(1)))!;
+      expect(hit.bodies.get('public')).to.equal(body);
+      expect(hit.bodies.get('full')).to.equal(undefined);
+      expect(defaults.stats()).to.deep.include({ hits: 1, misses: 1 });
+      await snapshot(1);
+      await settled(store, feed);
+      const fresh = (await defaults.readView(deviceIdOf(1)))!;
+      expect(fresh.bodies.size).to.equal(0);
+      expect(defaults.stats()).to.deep.include({ hits: 1, misses: 2 });
+      expect(await defaults.readView(`0x${'7'.repeat(64)}`)).to.equal(undefined);
+    } finally {
+      defaults.close();
+    }
   });
 
   it('expires entries after ttlMs, and keeps nothing once the feed stopped', async function () {

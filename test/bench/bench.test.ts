@@ -136,6 +136,11 @@ describe('npm run bench -- --quick', function () {
     expect(api.result.bare.route).to.match(/bare node:http/);
     expectNumber(api.result.twinToBare, 'twin view / bare node:http');
     expect(api.result.twinToBare).to.be.greaterThan(0);
+    // The view cache's counters over the twin endpoint's run, read from the API's /metrics.
+    const cache = api.result.twinCache;
+    expect(cache, 'twin view cache counters').to.not.equal(undefined);
+    expect(cache!.hits + cache!.misses).to.be.at.least(api.result.twin.requests);
+    expect(cache!.hitRate).to.be.within(0, 1);
     for (const endpoint of [api.result.twin, api.result.page, api.result.bare]) {
       expectNumber(endpoint.perSecond, `${endpoint.route} per second`);
       expectNumber(endpoint.p50Ms, `${endpoint.route} p50`);

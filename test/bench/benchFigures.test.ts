@@ -80,6 +80,9 @@ describe('bench figures (bench/)', function () {
     expect(quick.soakMinutes).to.equal(1);
     expect(quick.brokers).to.deep.equal(['aedes']);
     expect(parseBenchArguments(['--soak-minutes', '3', '--devices', '500']).sizes.devices).to.deep.equal([500]);
+    const longer = parseBenchArguments(['--quick', '--api-seconds', '12']).sizes;
+    expect([longer.apiSeconds, longer.devices]).to.deep.equal([12, BENCH_SIZES.quick.devices]);
+    expect(() => parseBenchArguments(['--api-seconds', '0'])).to.throw(/--api-seconds must be a positive integer/);
     expect(() => parseBenchArguments(['--only', 'gas,speed'])).to.throw(/unknown "speed"/);
     expect(() => parseBenchArguments(['--fast'])).to.throw(/unknown option --fast/);
   });

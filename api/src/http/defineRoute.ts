@@ -24,8 +24,8 @@ export type RouteInput<params, query, body> = {
 
 /**
  * One API route, the single source of its validation and of its OpenAPI description. The handler's result is sent
- * as JSON with `status` (default 200); a handler that writes the response itself (an event stream, metrics text)
- * returns undefined.
+ * as JSON with `status` (default 200), a `JsonBody` (`http/jsonBody.ts`) as the bytes it holds; a handler that writes
+ * the response itself (an event stream, metrics text) returns undefined.
  */
 export type RouteDefinition<
   paramsSchema extends z.ZodType = z.ZodType,

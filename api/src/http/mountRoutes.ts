@@ -3,10 +3,12 @@ import type { z } from 'zod';
 import { formatIssues } from '../../../twin-core/src/errors/parseOrThrow';
 import { ApiError } from '../errors';
 import type { AnyRoute } from './defineRoute';
+import { JsonBody, sendJsonBody } from './jsonBody';
 
 /**
  * Mounts each route on `router`: parameters, query and body validated by the route's zod schemas (a 400
- * `invalid-input` naming each bad field otherwise), then the handler, whose result is sent as JSON.
+ * `invalid-input` naming each bad field otherwise), then the handler, whose result is sent as JSON (a {@link JsonBody}
+ * as its bytes, already serialised).
  *
  * @example
  * mountRoutes(router, [listTwins, getTwin])
@@ -22,7 +24,9 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[]): void {
           const query = parse(route.query, req.query, 'query parameter');
           const body = parse(route.body, req.body, 'body');
           const result = await route.handler({ params, query, body, req, res });
-          if (result !== undefined && !res.headersSent) res.status(route.status ?? 200).json(result);
+          if (result === undefined || res.headersSent) return;
+          if (result instanceof JsonBody) sendJsonBody(req, res, route.status ?? 200, result);
+          else res.status(route.status ?? 200).json(result);
         } catch (error) {
           next(error);
         }

@@ -11,7 +11,7 @@ import type { ApiContext } from '../context';
 import { defineRoute } from '../http/defineRoute';
 import { deviceIdParams, errorSchema } from '../schemas/common';
 import { alertSchema, listTwinsQuery, telemetryReadingSchema, twinPageSchema, twinViewSchema } from '../schemas/twins';
-import { requireTwin, twinSummaries, twinView } from '../views/twinView';
+import { requireTwin, twinSummaries, twinViewBody } from '../views/twinView';
 import { assertCanReadTwin, readerOf } from '../access/reader';
 import { gapListSchema, telemetryHistorySchema, telemetryQuery } from '../schemas/telemetryHistory';
 
@@ -71,7 +71,7 @@ export function twinRoutes(context: ApiContext) {
         404: notFound,
       },
       handler: async ({ params, req }) =>
-        twinView(
+        twinViewBody(
           { index: context.index, documents: context.documents, views: context.views },
           params.deviceId,
           await readerOf(req, context),

@@ -11,7 +11,9 @@ import {
   type IndexedTwin,
   type LatestTelemetry,
   type Store,
+  type TwinViewRows,
 } from '../../../store/src';
+import { jsonBody, type JsonBody } from '../http/jsonBody';
 import { ApiError } from '../errors';
 import type { DocumentCache } from './createDocumentCache';
 import type { TwinViewCache } from './createTwinViewCache';
@@ -136,11 +138,37 @@ const twinNotFound = (deviceId: Hex) =>
  * res.json(await twinView({ index, documents }, deviceId, reader))
  */
 export async function twinView(sources: ViewSources, deviceId: Hex, reader: Reader) {
-  const { index, documents } = sources;
-  const rows = await (sources.views?.read(deviceId) ?? readTwinView(index, deviceId, { alertLimit: 20 }));
+  const rows = await (sources.views?.read(deviceId) ?? readTwinView(sources.index, deviceId, { alertLimit: 20 }));
   if (rows === undefined) throw twinNotFound(deviceId);
+  return twinViewOf(sources, rows, reader);
+}
+
+/**
+ * {@link twinView} serialised, from the view cache when it holds this twin's body for this reader's variant (the
+ * public view or the full one: nothing else in it depends on the reader). A body is kept with the cached rows it
+ * came from, and only when its static document was read: an IPFS failure is retried on the next request.
+ *
+ * @example
+ * return twinViewBody({ index, documents, views }, deviceId, reader) // a JsonBody: mountRoutes sends its bytes
+ */
+export async function twinViewBody(sources: ViewSources, deviceId: Hex, reader: Reader): Promise<JsonBody> {
+  const cached = sources.views ? await sources.views.readView(deviceId) : undefined;
+  const rows =
+    cached?.rows ?? (sources.views ? undefined : await readTwinView(sources.index, deviceId, { alertLimit: 20 }));
+  if (rows === undefined) throw twinNotFound(deviceId);
+  const variant = canReadTwin(reader, rows.twin) ? 'full' : 'public';
+  const kept = cached?.bodies.get(variant);
+  if (kept !== undefined) return kept;
+  const view = await twinViewOf(sources, rows, reader);
+  const body = jsonBody(view);
+  if (view.staticError === null) cached?.bodies.set(variant, body);
+  return body;
+}
+
+/** The twin view from its rows (the static document read through the cache). */
+async function twinViewOf(sources: ViewSources, rows: TwinViewRows, reader: Reader) {
   const { twin } = rows;
-  const staticDocument = await documents.read(twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
+  const staticDocument = await sources.documents.read(twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
   const snapshot = rows.latestSnapshot?.snapshot;
   const batch = rows.latestSnapshot?.batch ?? undefined;
   const telemetry = canReadTwin(reader, twin) ? rows.latestTelemetry ?? undefined : undefined;
