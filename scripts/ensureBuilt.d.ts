@@ -1,7 +1,7 @@
 // Types of scripts/ensureBuilt.js (plain CommonJS so that it runs before ts-node); see that file.
 
-/** What can be built on demand: the contracts with their TypeChain types, and the agent's `agent/dist`. */
-export type BuildTarget = 'contracts' | 'agent';
+/** What can be built on demand: the contracts with their TypeChain types, the agent's `agent/dist`, the oracle's `oracle/dist`. */
+export type BuildTarget = 'contracts' | 'agent' | 'oracle';
 
 /** The repository root. */
 export declare const ROOT: string;

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Builds what the entry points need, on demand: the contracts with their TypeChain types (`artifacts/`,
- * `typechain-types/`) and the agent (`agent/dist/`). A target is rebuilt when its outputs are missing, when its
+ * `typechain-types/`), the agent (`agent/dist/`) and the oracle's bundled CLI (`oracle/dist/`). A target is rebuilt when its outputs are missing, when its
  * inputs changed since the last build (a SHA-256 of every source file, the build configuration and the tool
  * versions), or when its outputs changed since then (a rebuild by another tool, e.g. solidity-coverage's
  * instrumented artifacts). A warm check reads the sources and stats the outputs: milliseconds, no compiler started.
@@ -26,7 +26,7 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 
 /**
- * @typedef {'contracts' | 'agent'} BuildTarget
+ * @typedef {'contracts' | 'agent' | 'oracle'} BuildTarget
  * @typedef {{ dir: string, extensions: string[] } | { file: string }} InputSpec
  * @typedef {{
  *   description: string,
@@ -130,6 +130,35 @@ const TARGETS = {
       clean: ['agent/dist'],
     }),
   },
+  oracle: {
+    description: "the oracle's CLI into oracle/dist",
+    // Every repository module the oracle's CLI loads (oracle/build/bundleCli.ts); its packages stay external.
+    inputs: [
+      { dir: 'oracle/src', extensions: ['.ts'] },
+      { dir: 'oracle/build', extensions: ['.ts'] },
+      { dir: 'twin-core/src', extensions: ['.ts'] },
+      { dir: 'store/src', extensions: ['.ts'] },
+      { dir: 'blobs/src', extensions: ['.ts', '.mts', '.mjs'] },
+      { file: 'node_modules/esbuild/package.json' },
+      { file: 'tsconfig.json' },
+    ],
+    outputs: ['oracle/dist'],
+    required: ['oracle/dist/cli.js', 'oracle/dist/verifierWorker.js'],
+    stamp: 'oracle/dist/.twin-build.json',
+    build: (root) => ({
+      steps: [
+        {
+          command: process.execPath,
+          args: [
+            path.join(root, 'node_modules', 'ts-node', 'dist', 'bin.js'),
+            '-T',
+            path.join('oracle', 'build', 'bundleCli.ts'),
+          ],
+        },
+      ],
+      clean: ['oracle/dist'],
+    }),
+  },
 };
 
 /** Every file under `dir` (relative to `root`), sorted; none when it does not exist. */
@@ -206,7 +235,7 @@ function readStamp(root, spec) {
  */
 function checkBuilt(target, root = ROOT) {
   const spec = TARGETS[target];
-  if (spec === undefined) throw new Error(`unknown build target "${target}" (contracts or agent)`);
+  if (spec === undefined) throw new Error(`unknown build target "${target}" (contracts, agent or oracle)`);
   const missing = spec.required.find((file) => !fs.existsSync(path.join(root, file)));
   if (missing !== undefined) return { fresh: false, reason: `${missing} is missing` };
   const stamp = readStamp(root, spec);
@@ -332,7 +361,7 @@ if (require.main === module) {
   const unknown = targets.filter((target) => !Object.hasOwn(TARGETS, target));
   if (targets.length === 0 || unknown.length > 0) {
     process.stderr.write(
-      `usage: node scripts/ensureBuilt.js [--force] contracts|agent…${
+      `usage: node scripts/ensureBuilt.js [--force] contracts|agent|oracle…${
         unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''
       }\n`,
     );

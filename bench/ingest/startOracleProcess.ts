@@ -1,3 +1,4 @@
+import { ORACLE_NODE_FLAGS } from '../../oracle/build/bundleCli';
 import type { BrokerKind } from './startBroker';
 import { pollUntil } from '../lib/ports';
 import { spawnEntry, type EntryProcess } from '../lib/spawnEntry';
@@ -70,6 +71,8 @@ export async function startOracleProcess(parameters: StartOracleProcessParameter
     entry: 'bench/ingest/oracleProcess.ts',
     env: { ...process.env, ...parameters.env },
     profiler: parameters.profiler ?? false,
+    // The V8 flags `npm run oracle` runs the oracle with (its young generation bounded).
+    nodeOptions: ORACLE_NODE_FLAGS,
   });
   const history: OracleProcessStats[] = [];
   child.child.on('message', (message: { type?: string }) => {

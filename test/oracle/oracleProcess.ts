@@ -1,20 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { ORACLE_BUNDLE_FILE, ORACLE_NODE_FLAGS } from '../../oracle/build/bundleCli';
+import { ensureBuilt } from '../../scripts/ensureBuilt';
 
 const ROOT = resolve(__dirname, '..', '..');
 
-/** An oracle run as `npm run oracle` runs it (`oracle/src/cli.ts`), in a process group of its own. */
+/** An oracle run as `npm run oracle` runs it (the bundled `oracle/dist/cli.js`), in a process group of its own. */
 export type OracleProcess = { child: ChildProcess; output: () => string };
 
 /**
- * Starts the oracle's CLI with `env` (stderr, its JSON log lines, kept in `output()`).
+ * Starts the oracle's CLI with `env` (stderr, its JSON log lines, kept in `output()`) as `npm run oracle` does: the
+ * bundle of oracle/build/bundleCli.ts (built first when missing or stale) on this Node with the oracle's V8 flags.
  *
  * @example
  * const oracle = startOracleProcess(harness.oracleEnvironment(broker.url))
  */
 export function startOracleProcess(env: Record<string, string>): OracleProcess {
-  const child = spawn('npx', ['ts-node', '-T', join('oracle', 'src', 'cli.ts')], {
+  ensureBuilt(['oracle']);
+  const child = spawn(process.execPath, [...ORACLE_NODE_FLAGS, ORACLE_BUNDLE_FILE], {
     cwd: ROOT,
     env: { ...process.env, ...env, FORCE_COLOR: '0' },
     detached: true,
@@ -43,7 +47,7 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise
   while (groupPids(child).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-/** The processes of the oracle's group: npx, then Node running the oracle. */
+/** The processes of the oracle's group (Node running the oracle, and any child it started). */
 function groupPids(child: ChildProcess): string[] {
   const pids: string[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {

@@ -30,6 +30,7 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
       ORACLE_MQTT_SHARED: 'false',
       ORACLE_BATCH_SIZE: '1000',
       ORACLE_BATCH_AGE_MS: '2500',
+      ORACLE_VERIFY_THREADS: '1',
     });
     const first = startOracleProcess(env);
     oracle = first.child;
@@ -62,8 +63,15 @@ describe('The oracle killed (SIGKILL) in the middle of a batch and restarted', f
     const rows = await harness.anchoredSnapshots();
     expect(rows).to.have.length(produced);
     expect(killedOutput).to.contain('oracle subscribed');
-    // Started as `npm run oracle` starts it (ts-node -T), its verifier threads run: none failed to start.
+    // Started as `npm run oracle` starts it (the bundle), its verifier threads run: none failed to start.
     expect(killedOutput + second.output()).to.not.contain('verifier thread failed');
+    // …and checked what the restarted oracle received (its thread started with its first message).
+    const stopped = second
+      .output()
+      .split('\n')
+      .find((line) => line.includes('"oracle stopped"'));
+    expect(stopped, second.output()).to.not.equal(undefined);
+    expect((JSON.parse(stopped!) as { checks: { onThreads: number } }).checks.onThreads).to.be.greaterThan(0);
     for (const row of rows) {
       expect(
         await harness.registry.anchor.verifySnapshot(row.root!, row.proof!, row.deviceId, row.seq, row.hash),

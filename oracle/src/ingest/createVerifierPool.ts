@@ -4,7 +4,8 @@ import { checkMessage, type CheckedMessage, type RefusedMessage } from './checkM
 import type { CheckBatch, CheckedBatch } from './verifierWorker';
 
 type Waiting = { topic: string; payload: Uint8Array; resolve: (result: CheckedMessage | RefusedMessage) => void };
-type Lane = { worker: Worker | undefined; queued: Waiting[]; inFlight: Map<number, Waiting[]> };
+/** A lane's thread: `idle` until its first message (started then), `undefined` once failed or closed. */
+type Lane = { worker: Worker | 'idle' | undefined; queued: Waiting[]; inFlight: Map<number, Waiting[]> };
 
 /** Checks device messages ({@link checkMessage}) on worker threads. */
 export type VerifierPool = {
@@ -14,7 +15,10 @@ export type VerifierPool = {
    * thread.
    */
   check(topic: string, payload: Uint8Array): Promise<CheckedMessage | RefusedMessage>;
-  /** Threads running (0 once closed, or after every one failed). */
+  /**
+   * Threads running: each starts with the first message of its lane (an idle oracle keeps none, about 20 MiB of RSS
+   * each), so 0 before any check, and once closed or after every one failed.
+   */
   readonly threads: number;
   /**
    * Messages checked so far: on the worker threads, and on the caller's thread (a thread that failed or had not
@@ -91,17 +95,18 @@ export function createVerifierPool(parameters: CreateVerifierPoolParameters): Ve
     parameters.onError?.(error);
     const worker = lane.worker;
     lane.worker = undefined;
-    void worker?.terminate();
+    if (worker !== 'idle') void worker?.terminate();
     // In order: what the thread had, then what was still queued for it.
     for (const batch of [...lane.inFlight.values()]) batch.forEach(inline);
     lane.inFlight.clear();
     lane.queued.splice(0).forEach(inline);
   };
 
-  const createLane = (): Lane => {
+  /** Starts the lane's thread (on its first message). */
+  const start = (lane: Lane): Worker => {
     const worker = new Worker(workerBootstrap(), { eval: true });
     worker.unref();
-    const lane: Lane = { worker, queued: [], inFlight: new Map() };
+    lane.worker = worker;
     worker.on('message', (batch: CheckedBatch) => {
       const waiting = lane.inFlight.get(batch.batchId) ?? [];
       lane.inFlight.delete(batch.batchId);
@@ -112,18 +117,31 @@ export function createVerifierPool(parameters: CreateVerifierPoolParameters): Ve
     worker.on('exit', (code) => {
       if (lane.worker === worker) fail(lane, new Error(`verifier thread exited (${code})`));
     });
-    return lane;
+    return worker;
   };
-  const lanes = Array.from({ length: Math.max(1, parameters.threads) }, createLane);
+  const lanes = Array.from(
+    { length: Math.max(1, parameters.threads) },
+    (): Lane => ({ worker: 'idle', queued: [], inFlight: new Map() }),
+  );
 
   const flush = () => {
     flushScheduled = false;
     for (const lane of lanes) {
       if (lane.queued.length === 0 || lane.worker === undefined) continue;
+      let worker = lane.worker;
+      if (worker === 'idle') {
+        try {
+          worker = start(lane);
+        } catch (error) {
+          // What the lane has queued is checked here, as after a thread's failure.
+          fail(lane, error as Error);
+          continue;
+        }
+      }
       const batchId = nextBatchId++;
       const items = lane.queued.splice(0);
       lane.inFlight.set(batchId, items);
-      lane.worker.postMessage({
+      worker.postMessage({
         batchId,
         maxPayloadBytes,
         items: items.map(({ topic, payload }) => ({ topic, payload })),
@@ -145,7 +163,7 @@ export function createVerifierPool(parameters: CreateVerifierPoolParameters): Ve
       });
     },
     get threads() {
-      return lanes.filter((lane) => lane.worker !== undefined).length;
+      return lanes.filter((lane) => lane.worker !== undefined && lane.worker !== 'idle').length;
     },
     get checked() {
       return { ...checked };
@@ -157,7 +175,7 @@ export function createVerifierPool(parameters: CreateVerifierPoolParameters): Ve
         for (const batch of lane.inFlight.values()) batch.forEach(inline);
         lane.inFlight.clear();
         lane.queued.splice(0).forEach(inline);
-        await worker?.terminate();
+        if (worker !== 'idle') await worker?.terminate();
       }
     },
   };

@@ -342,7 +342,29 @@ for (const mode of ['on the main thread', 'on a verifier thread'] as const)
         expect(multi.threads).to.equal(0);
       });
 
-      it('runs its threads in a process started as `npm run oracle` starts the oracle (ts-node -T)', async function () {
+      it('starts a thread only with the first message of its lane: an idle pool runs none', async function () {
+        const lazy = createVerifierPool({ threads: 2, maxPayloadBytes: 64 * 1024 });
+        expect(lazy.threads).to.equal(0);
+        let next = 0;
+        const entry = new DeviceChannel({
+          deviceId: device.deviceId,
+          key: device.privateKey,
+          sequence: { next: () => next++ },
+          now: () => NOW,
+        }).entry('telemetry', telemetryBody(0));
+        const checked = await lazy.check(entry.topic, Buffer.from(entry.payload));
+        expect(checked.ok && checked.signer).to.equal(device.address);
+        // One device, one lane: its thread started, the other lane's did not.
+        expect(lazy.threads).to.equal(1);
+        expect(lazy.checked).to.deep.equal({ onThreads: 1, onMainThread: 0 });
+        await lazy.close();
+        expect(lazy.threads).to.equal(0);
+        const unused = createVerifierPool({ threads: 2, maxPayloadBytes: 64 * 1024 });
+        await unused.close();
+        expect(unused.threads).to.equal(0);
+      });
+
+      it('runs its threads in a process run through ts-node (ts-node -T, as the benchmarks run the oracle)', async function () {
         this.timeout(120_000);
         const { code, stdout, stderr } = await runProcess(
           'npx',

@@ -1,5 +1,5 @@
 /**
- * Run by validateMessage.test.ts as `npm run oracle` runs the oracle (`ts-node -T`, whose process.execArgv carries
+ * Run by validateMessage.test.ts through ts-node (`ts-node -T`, as the benchmarks run the oracle, whose process.execArgv carries
  * ts-node's own script, unlike Hardhat's test process): a verifier pool of 2 threads checks `MESSAGES` telemetry
  * messages of 4 devices, then prints `{"threads":…,"checked":{"onThreads":…,"onMainThread":…},"errors":[…]}`.
  */
