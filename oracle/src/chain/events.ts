@@ -1,13 +1,7 @@
 import type { Interface, Log } from 'ethers';
 import type { Deployment } from '../../../twin-core/src/deployment/deployment';
 import type { Hex } from '../../../twin-core/src/encoding/hex';
-import {
-  deviceIdKey,
-  ENTITY_ROLES,
-  TWIN_STATES,
-  type EntityRoleName,
-  type TwinStateName,
-} from '../../../store/src';
+import { deviceIdKey, ENTITY_ROLES, TWIN_STATES, type EntityRoleName, type TwinStateName } from '../../../store/src';
 import { mirroredInterface, type MirroredContract } from './abi';
 import { ChainMirrorError } from './errors';
 
