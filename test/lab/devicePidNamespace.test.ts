@@ -54,14 +54,23 @@ describe("The lab device's own PID namespace (issue 17)", function () {
   it("shows a device process the device's processes only, with a /proc of its own, and passes it signals", async function () {
     lab = createLab({ id: `p${process.pid % 100000}` });
     const sleeper = lab.spawnIn(lab.device, 'sleep', ['300']);
-    const listing = lab.spawnIn(lab.device, 'sh', ['-c', 'echo "$$"; for p in /proc/[0-9]*; do echo "${p#/proc/} $(cat $p/comm)"; done'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    listing.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    expect(await new Promise((resolve) => listing.once('exit', resolve))).to.equal(0);
-    const [self, ...rows] = output.trim().split('\n');
-    const processes = rows.map((row) => row.split(' ')).map(([pid, comm]) => ({ pid: Number(pid), comm }));
+    const list = async () => {
+      const listing = lab!.spawnIn(lab!.device, 'sh', ['-c', 'echo "$$"; for p in /proc/[0-9]*; do echo "${p#/proc/} $(cat $p/comm)"; done'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      listing.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      expect(await new Promise((resolve) => listing.once('exit', resolve))).to.equal(0);
+      const [self, ...rows] = output.trim().split('\n');
+      return { self, processes: rows.map((row) => row.split(' ')).map(([pid, comm]) => ({ pid: Number(pid), comm })) };
+    };
+    // The sleeper enters the namespace through the lab's init (its exec may not have happened yet): list until it shows.
+    let { self, processes } = await list();
+    const deadline = Date.now() + 10_000;
+    while (!processes.some((row) => row.comm === 'sleep') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ({ self, processes } = await list());
+    }
     // PID 1 is the lab's init; then the sleeper and this shell: no kernel thread, no host process (the test runner)
     expect(processes.find((row) => row.pid === 1)?.comm).to.equal('python3');
     expect(processes.map((row) => row.comm)).to.include.members(['sleep', 'sh']);
