@@ -1,7 +1,6 @@
 import { assertNodeVersion } from '../../twin-core/src/runtime/assertNodeVersion';
 import { BaseError } from '../../twin-core/src/errors/BaseError';
-import { loadOracleConfig } from '../../oracle/src/config';
-import { runOracle } from '../../oracle/src/runOracle';
+import { loadOracleConfig, runOracle } from '../../oracle/src';
 import { loadApiConfig } from './config';
 import { runApi, type ApiLog, type RunningApi } from './runApi';
 

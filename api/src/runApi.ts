@@ -8,7 +8,7 @@ import type { BrokerAuthStats } from '../../broker/src';
 import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFresh } from '../../twin-core/src/broker';
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
-import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
+import { useLinearGetUrl } from '../../oracle/src';
 import { getEntity, startStoreFromEnvironment, type Store } from '../../store/src';
 import { type BlobStore, createBlobStore, ipfsConfigOf, sharesBlobs } from '../../blobs/src';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';

@@ -3,11 +3,14 @@ import { JsonRpcProvider, Wallet } from 'ethers';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFresh } from '../../twin-core/src/broker';
 import { createAnalyzer, type Alert, type AlertEvent, type Analyzer } from '../../analytics/src';
-import { createChainTwinDirectory } from '../../oracle/src/ingest/chainTwins';
-import { createTwinDirectory } from '../../oracle/src/ingest/twinDirectory';
-import { useLinearGetUrl } from '../../oracle/src/chain/useLinearGetUrl';
-import { useFastCrypto } from '../../oracle/src/crypto/useFastCrypto';
-import { validateMessage, type SequenceLedger } from '../../oracle/src/ingest/validateMessage';
+import {
+  createChainTwinDirectory,
+  createTwinDirectory,
+  useLinearGetUrl,
+  useFastCrypto,
+  validateMessage,
+  type SequenceLedger,
+} from '../../oracle/src';
 import { type BlobStore, createBlobStore, ipfsConfigOf, sharesBlobs } from '../../blobs/src';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { canonicalJson } from '../../twin-core/src/encoding/canonicalJson';

@@ -90,8 +90,9 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
     }
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);
-    expect(oracles.every((oracle) => Object.values(oracle.stats().rejections).every((count) => count === 0))).to.equal(
-      true,
-    );
+    expect(
+      oracles.every((oracle) => Object.values(oracle.stats().rejections).every((count) => count === 0)),
+      `rejections: ${JSON.stringify(oracles.map((oracle) => oracle.stats().rejections))}`,
+    ).to.equal(true);
   });
 });

@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
-import { loadAgentConfig } from '../../agent/src/config';
-import { runSimulator, type RunningSimulator } from '../../agent/src/runSimulator';
+import { loadAgentConfig, runSimulator, type RunningSimulator } from '../../agent/src';
 import { loadApiConfig } from '../../api/src/config';
 import { runApi, type RunningApi } from '../../api/src/runApi';
-import { loadOracleConfig } from '../../oracle/src/config';
-import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
+import { loadOracleConfig, runOracle, type RunningOracle } from '../../oracle/src';
 import { mosquittoPath, startMosquitto, waitUntil, type MosquittoBroker } from '../helpers/brokers';
 import { CAST } from '../oracle/chain/deployOnNode';
 import { eventually } from '../api/apiHarness';

@@ -1,9 +1,13 @@
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { countRejectionsByReason, keptRejections, pageRejections, readSequenceLedger } from '../../../store/src';
-import { createTwinDirectory } from '../../../oracle/src/ingest/twinDirectory';
-import { dryRunMessage, messageTopic } from '../../../oracle/src/ingest/dryRunMessage';
-import { REJECTION_REASONS, REJECTION_TRIGGERS } from '../../../oracle/src/ingest/rejections';
+import {
+  createTwinDirectory,
+  dryRunMessage,
+  messageTopic,
+  REJECTION_REASONS,
+  REJECTION_TRIGGERS,
+} from '../../../oracle/src';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { defineRoute } from '../http/defineRoute';
