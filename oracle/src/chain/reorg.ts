@@ -1,10 +1,9 @@
 import type { Provider } from 'ethers';
 import {
-  MAX_CHAIN_EVENTS_LIMIT,
-  chainEventBlocks,
   deleteChainNotificationsAfter,
   deleteTwinHistoryAfter,
   lockCursor,
+  newestChainEventBlocks,
   setCursor,
   takeChainEventsAfter,
   unconfirmBatchesAfter,
@@ -18,32 +17,45 @@ import { ChainMirrorError } from './errors';
 /** A block the mirror can resume after: its number and hash (null below the deployment). */
 export type ForkPoint = { block: number; hash: string | null };
 
+/** How many event blocks {@link findForkPoint} reads from the store at once, newest first. */
+export const FORK_SEARCH_PAGE = 1_000;
+
 /**
- * The last block the index holds events of that is still on the node's chain: a binary search over the blocks of
- * the chain event log (the first {@link MAX_CHAIN_EVENTS_LIMIT}), comparing the hash each had when applied with the
- * node's. A block is canonical exactly when its descendants' are, so the search is sound. With none left, the fork
- * point is `floor` (below the deployment).
+ * The last block the index holds events of that is still on the node's chain, comparing the hash each block had
+ * when applied with the node's. A block is canonical exactly when its descendants' are, so the search is sound. It
+ * pages backwards from the newest event block ({@link FORK_SEARCH_PAGE} at a time, so however many blocks the log
+ * holds, and a shallow reorganisation near the head costs one page and a few node requests): the first page whose
+ * oldest block is still canonical holds the fork, found there by binary search. With none left, the fork point is
+ * `floor` (below the deployment).
  *
  * @example
  * const fork = await findForkPoint(provider, store, deployment.deploymentBlock - 1)
  */
 export async function findForkPoint(provider: Provider, db: Db, floor: number): Promise<ForkPoint> {
-  const blocks = await chainEventBlocks(db, { limit: MAX_CHAIN_EVENTS_LIMIT });
-  let low = 0;
-  let high = blocks.length - 1;
-  let best: ForkPoint = { block: floor, hash: null };
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const stored = blocks[middle]!;
-    const onChain = await provider.getBlock(stored.block);
-    if (onChain?.hash?.toLowerCase() === stored.hash) {
-      best = { block: stored.block, hash: stored.hash };
-      low = middle + 1;
-    } else {
-      high = middle - 1;
+  const canonical = async (stored: { block: number; hash: string }) =>
+    (await provider.getBlock(stored.block))?.hash?.toLowerCase() === stored.hash;
+  let below: number | undefined;
+  for (;;) {
+    const page = await newestChainEventBlocks(db, {
+      limit: FORK_SEARCH_PAGE,
+      ...(below === undefined ? {} : { below }),
+    });
+    if (page.length === 0) return { block: floor, hash: null };
+    if (await canonical(page[0]!)) return { block: page[0]!.block, hash: page[0]!.hash };
+    const oldest = page[page.length - 1]!;
+    if (page.length > 1 && (await canonical(oldest))) {
+      // page[low] is not canonical, page[high] is: narrow down to the newest canonical one.
+      let low = 0;
+      let high = page.length - 1;
+      while (high - low > 1) {
+        const middle = (low + high) >> 1;
+        if (await canonical(page[middle]!)) high = middle;
+        else low = middle;
+      }
+      return { block: page[high]!.block, hash: page[high]!.hash };
     }
+    below = oldest.block;
   }
-  return best;
 }
 
 /** What {@link rewindTo} undid. */

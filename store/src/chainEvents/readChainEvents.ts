@@ -14,6 +14,11 @@ const BLOCKS = {
   name: 'store.chainEvents.blocks',
   text: 'SELECT DISTINCT block, block_hash FROM chain_events ORDER BY block LIMIT $1',
 };
+const NEWEST_BLOCKS = {
+  name: 'store.chainEvents.newestBlocks',
+  text: `SELECT DISTINCT block, block_hash FROM chain_events WHERE block < $1
+         ORDER BY block DESC LIMIT $2`,
+};
 
 /** Rows a chain-event listing returns by default ({@link ChainEventsOptions}). */
 export const DEFAULT_CHAIN_EVENTS_LIMIT = 10_000;
@@ -69,5 +74,26 @@ export async function chainEventBlocks(
   options: ChainEventsOptions = {},
 ): Promise<{ block: number; hash: string }[]> {
   const { rows } = await db.query<{ block: number; block_hash: string }>(BLOCKS, [limitOf(options)]);
+  return rows.map((row) => ({ block: row.block, hash: row.block_hash }));
+}
+
+/** Options of {@link newestChainEventBlocks}: the blocks below `below` (default: all), `limit` at most. */
+export type NewestChainEventBlocksOptions = ChainEventsOptions & { below?: number };
+
+/**
+ * The blocks holding an applied event, with the hash each had when applied, newest first: the `limit` newest
+ * ({@link ChainEventsOptions}) below block `below` (default: every block). Paging backwards from the head is how a
+ * reorganisation's fork point is found, however many blocks the mirror holds.
+ *
+ * @example
+ * const page = await newestChainEventBlocks(store, { limit: 1_000 }) // [{ block: 812, hash: '0x…' }, …]
+ * const next = await newestChainEventBlocks(store, { limit: 1_000, below: page.at(-1)!.block })
+ */
+export async function newestChainEventBlocks(
+  db: Db,
+  options: NewestChainEventBlocksOptions = {},
+): Promise<{ block: number; hash: string }[]> {
+  const below = options.below === undefined ? Number.MAX_SAFE_INTEGER : blockBound(options.below);
+  const { rows } = await db.query<{ block: number; block_hash: string }>(NEWEST_BLOCKS, [below, limitOf(options)]);
   return rows.map((row) => ({ block: row.block, hash: row.block_hash }));
 }
