@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { createServer, connect, type Socket } from 'node:net';
-import { StoreError, openStore, tryLeadChainMirror, type ChainMirrorLead, type Store } from '../../store/src';
+import {
+  StoreError,
+  isLeadTaken,
+  openStore,
+  tryLeadChainMirror,
+  type ChainMirrorLead,
+  type Store,
+} from '../../store/src';
 import { createTestDatabase, type TestDatabase } from '../helpers/store';
 import { rejectionOf } from '../helpers/thrownBy';
 
@@ -78,6 +85,33 @@ describe('store: the chain mirror’s leader lock', function () {
       const second = await lead(b);
       expect(second).to.not.equal(undefined);
       expect(await lead(a)).to.equal(undefined);
+    });
+
+    it('lets a follower find the lead taken through its pool, opening no session of its own', async function () {
+      const follower = await database.open();
+      const sessions = async () =>
+        (
+          await store.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE application_name = 'twin-store-leader' AND datname = current_database()`,
+          )
+        ).rows[0]!.n;
+      expect(await isLeadTaken(follower, 'chain-mirror')).to.equal(false);
+      const held = await lead(store);
+      expect(await isLeadTaken(follower, 'chain-mirror')).to.equal(true);
+      expect(await isLeadTaken(follower, 'chain-mirror:31337:0xother')).to.equal(false);
+      const connections = (await follower.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity'))
+        .rows[0]!.n;
+      for (let step = 0; step < 20; step++) expect(await lead(follower)).to.equal(undefined);
+      expect(await sessions()).to.equal(1); // the leader's only
+      expect(
+        (await follower.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity')).rows[0]!.n,
+      ).to.equal(connections);
+      await held!.release();
+      expect(await isLeadTaken(follower, 'chain-mirror')).to.equal(false);
+      const next = await lead(follower);
+      expect(next?.leading).to.equal(true);
+      await next!.release();
     });
 
     it("passes the lead on when the leader's connection dies, and tells the old leader", async function () {

@@ -5,6 +5,32 @@ import type { Store } from '../pool/types';
 /** The first key of the session advisory locks that elect a leader (the second is the name's `hashtext`). */
 export const LEADER_LOCK_NAMESPACE = 736_100_150;
 
+const LEAD_TAKEN = {
+  name: 'store.lead.taken',
+  text: `SELECT EXISTS (
+           SELECT 1 FROM pg_locks
+           WHERE locktype = 'advisory' AND granted AND objsubid = 2
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             AND classid = $1::int::oid AND objid = hashtext($2)::oid
+         ) AS taken`,
+};
+
+/**
+ * Whether some session holds the leader lock of `name` now (read from `pg_locks` through the pool). A free lock
+ * may still be taken by another instance before this one tries: only `pg_try_advisory_lock` decides.
+ *
+ * @example
+ * if (!(await isLeadTaken(store, 'chain-mirror'))) lead = await tryLeadChainMirror(store)
+ */
+export async function isLeadTaken(store: Store, name: string): Promise<boolean> {
+  try {
+    const { rows } = await store.query<{ taken: boolean }>(LEAD_TAKEN, [LEADER_LOCK_NAMESPACE, name]);
+    return rows[0]?.taken === true;
+  } catch (error) {
+    throw wrapPgError(error, `Cannot read the leader lock of ${name}.`);
+  }
+}
+
 /** Options of {@link tryLeadChainMirror}. */
 export type LeadOptions = {
   /** What is led: one leader per name (default `chain-mirror`; the mirror's cursor name for one per deployment). */
@@ -53,6 +79,9 @@ export async function tryLeadChainMirror(
   options: LeadOptions = {},
 ): Promise<ChainMirrorLead | undefined> {
   const name = options.name ?? 'chain-mirror';
+  // A follower asks at every step: while another session holds the lock, one pooled query says so, and no session
+  // of its own is opened (and closed) each time.
+  if (await isLeadTaken(store, name)) return undefined;
   const poolOptions = store.pool.options;
   const client = new pg.Client({
     connectionString: poolOptions.connectionString,
