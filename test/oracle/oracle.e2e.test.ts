@@ -277,7 +277,7 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     }
   });
 
-  it('remembers the sequence numbers it accepted across a restart: a replay after it is still refused', async function () {
+  it('remembers the sequence numbers it accepted across a restart: a copy after it is a duplicate, a replay still refused', async function () {
     await oracle!.stop();
     const config = loadOracleConfig({
       environment: harness.oracleEnvironment(broker.url, {
@@ -291,9 +291,21 @@ describe('The oracle end to end (Hardhat node over JSON-RPC, aedes, Helia, simul
     const genuine = broker.received.find((packet) => packet.topic === topic)!;
     const intruder = connect(broker.url);
     await new Promise((resolve) => intruder.once('connect', resolve));
+    // The same bytes: the restarted instance finds this very reading in the index (it remembers nothing of its own).
     intruder.publish(topic, genuine.payload, { qos: 1 });
+    await waitUntil(() => oracle!.stats().duplicates >= 1, 20_000, 'the copy completed after the restart');
+    // Another message of the device under that number: a replay.
+    const { seq } = JSON.parse(genuine.payload.toString()) as { seq: number };
+    const again = new DeviceChannel({
+      deviceId: harness.devices[1]!.deviceId,
+      key: harness.devices[1]!.privateKey,
+      sequence: { next: () => seq },
+    });
+    intruder.publish(topic, again.entry('telemetry', telemetryBody(78)).payload, { qos: 1 });
     await waitUntil(() => oracle!.stats().rejections.replay >= 1, 20_000, 'the replay to be refused after the restart');
     expect(oracle!.stats().accepted).to.equal(0);
+    // What the broker delivers again after the restart (unacknowledged at the stop) are copies too, not replays.
+    expect(oracle!.stats().rejections.replay).to.equal(1);
     await intruder.endAsync();
   });
   it('without a store given nor DATABASE_URL, runs on the embedded PostgreSQL under its data directory, stopped with it', async function () {

@@ -3,6 +3,7 @@ import {
   insertSnapshot,
   readSequenceLedger,
   recordEvent,
+  recordLedgerHash,
   withTransaction,
   type IndexedSnapshot,
   type LedgerAdvance,
@@ -69,14 +70,22 @@ export function commitSnapshot(
  * announced last will of an `online` status (`willSeq`), in one transaction. As for snapshots, the store decides:
  * a number accepted before (by any instance) is refused as a replay, except the announced last will itself (an
  * `offline` status whose number is the device's `will` row), which the broker publishes after the device's later
- * messages.
+ * messages. With `hash`, the row keeps the hash of the message it now holds: a copy of it is then known anywhere.
  *
  * @example
  * const result = await commitLedgerMessage(index, { deviceId, kind: 'status', seq, willSeq: body.willSeq, offline: false })
  */
 export function commitLedgerMessage(
   index: Store,
-  message: { deviceId: string; kind: 'static' | 'status'; seq: number; willSeq?: number | null; offline?: boolean },
+  message: {
+    deviceId: string;
+    kind: 'static' | 'status';
+    seq: number;
+    willSeq?: number | null;
+    offline?: boolean;
+    /** The message's canonical hash, kept on its ledger row (`recordLedgerHash`) when the row moves to it. */
+    hash?: string;
+  },
 ): Promise<CommitResult> {
   return withTransaction(index, async (tx) => {
     const advance = await advanceSequenceLedger(tx, {
@@ -90,6 +99,9 @@ export function commitLedgerMessage(
         message.offline === true &&
         (await readSequenceLedger(tx).willSeq(message.deviceId)) === message.seq;
       if (!isAnnouncedWill) return replay(message.deviceId, message.seq, advance.previous);
+    }
+    if (advance.advanced && message.hash !== undefined) {
+      await recordLedgerHash(tx, { deviceId: message.deviceId, kind: message.kind, seq: message.seq }, message.hash);
     }
     if (message.willSeq !== undefined && message.willSeq !== null) {
       await advanceSequenceLedger(tx, { deviceId: message.deviceId, kind: 'will', seq: message.willSeq });

@@ -26,8 +26,9 @@ export type IngestionCounters = {
   alerts: number;
   replayedDuplicates: number;
   /**
-   * Identical copies of messages this instance had indexed (redelivered by the broker or the device's client, a
-   * commit retried after it had succeeded): completed without a rejection.
+   * Identical copies of messages the index holds (redelivered by the broker or the device's client, to this
+   * instance or from another's dropped session; a commit retried after it had succeeded): completed without a
+   * rejection.
    */
   duplicates: number;
   /** Checks on the main thread without a verifier pool (`verifyThreads` 0). */
@@ -182,7 +183,7 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
       await inDeviceOrder(message.deviceId, async () => {
         await stored;
         const result = await commitOnce('static document commit', message, hash, () =>
-          commitLedgerMessage(index, { deviceId: message.deviceId, kind: 'static', seq: message.seq }),
+          commitLedgerMessage(index, { deviceId: message.deviceId, kind: 'static', seq: message.seq, hash }),
         );
         if (!result.ok) refusal = result.rejection;
       });
@@ -195,6 +196,7 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
             seq: message.seq,
             willSeq: message.body.state === 'online' ? message.body.willSeq : null,
             offline: message.body.state === 'offline',
+            hash,
           }),
         );
         if (!result.ok) refusal = result.rejection;
@@ -203,9 +205,25 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
     if (refusal === undefined) {
       own.add(message, hash);
       counters.accepted++;
-    } else if (refusal.reason === 'replay' && own.has(message, hash)) counters.duplicates++;
+    } else if (refusal.reason === 'replay' && (await isCopyOfIndexed(message, hash))) counters.duplicates++;
     else refuse(refusal, receivedAt);
     finish(offset);
+  }
+
+  /**
+   * Whether a message the replay check refused is an identical copy of one the index holds: one this instance
+   * committed lately (`own`), or one any instance committed (with a shared subscription the broker hands an
+   * unacknowledged message to another instance when the first one's session drops, and a device's client resends
+   * after a reconnect to whichever instance is next): a snapshot with its hash, a reading with its body, a status or
+   * static message that is its ledger row's last (same number and hash).
+   */
+  async function isCopyOfIndexed(message: DeviceMessage, hash: Hex): Promise<boolean> {
+    if (own.has(message, hash)) return true;
+    const indexed = await retry
+      .run('copy check', () => isIndexedMessage(index, message, hash, { exact: true }))
+      .catch(() => false);
+    if (indexed) own.add(message, hash);
+    return indexed;
   }
 
   /**
@@ -269,7 +287,11 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
           )
         : checked;
       if (!verdict.ok) {
-        if (checked.ok && verdict.rejection.reason === 'replay' && own.has(checked.message, checked.hash)) {
+        if (
+          checked.ok &&
+          verdict.rejection.reason === 'replay' &&
+          (await isCopyOfIndexed(checked.message, checked.hash))
+        ) {
           counters.duplicates++;
         } else refuse(verdict.rejection, receivedAt);
         finish(offset);

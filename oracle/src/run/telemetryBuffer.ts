@@ -94,10 +94,12 @@ export function createTelemetryBuffer(parameters: TelemetryBufferParameters): Te
       for (const position of replays) {
         const item = batch[position]!;
         if (own.has(item.message, item.hash)) counters.duplicates++;
-        else if (item.retried && (await isIndexedMessage(index, item.message, item.hash).catch(() => false))) {
-          // Committed by an attempt whose answer was lost (the store holds this very reading).
+        else if (await isIndexedMessage(index, item.message, item.hash).catch(() => false)) {
+          // The store holds this very reading: committed by an attempt of this batch whose answer was lost, or by
+          // another instance (a shared subscription handing it on after a dropped session): a copy, not a replay.
           own.add(item.message, item.hash);
-          counters.accepted++;
+          if (item.retried) counters.accepted++;
+          else counters.duplicates++;
         } else refuse(storeReplay(item.message), item.receivedAt);
       }
       for (const item of batch) finish(item.offset);

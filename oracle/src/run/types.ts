@@ -21,7 +21,7 @@ export type OracleStats = {
   alerts: number;
   /** Journal entries replayed at start that the index already held (processed before a crash), completed as such. */
   replayedDuplicates: number;
-  /** Identical copies of messages this instance had indexed (a redelivery), completed without a rejection. */
+  /** Identical copies of messages the index holds (a redelivery, to any instance), completed without a rejection. */
   duplicates: number;
   /**
    * The ingestion's store work: attempts repeated after a transient failure (`retries`) and given up (`givenUp`:

@@ -7,17 +7,32 @@ const SNAPSHOT_HASH = {
   name: 'store.indexed.snapshotHash',
   text: 'SELECT hash FROM snapshots WHERE device_id = $1 AND seq = $2',
 };
+const LEDGER_HASH = {
+  name: 'store.indexed.ledgerHash',
+  text: 'SELECT seq, last_hash FROM sequence_ledger WHERE device_id = $1 AND kind = $2',
+};
 const TELEMETRY_BODIES = {
   name: 'store.indexed.telemetryBodies',
   text: `SELECT body FROM telemetry_readings WHERE device_id = $1 AND seq = $2
          UNION ALL SELECT body FROM latest_telemetry WHERE device_id = $1 AND seq = $2`,
 };
 
+/** Options of {@link isIndexedMessage}. */
+export type IsIndexedMessageOptions = {
+  /**
+   * For the kinds indexed by their ledger row only (status, static): true asks for this very message, the one the
+   * row last accepted (same number and hash, `recordLedgerHash`); false (default) for any at or below the row's
+   * number, which is all a row written before migration 8 can say.
+   */
+  exact?: boolean;
+};
+
 /**
  * Whether the store already holds this very message (any instance wrote it): a snapshot with the same hash, a
  * telemetry reading with the same body (compared as canonical JSON: `jsonb` keeps no member order), or, for kinds
- * indexed by their ledger row only (status, static), a ledger row at or above its number. What the oracle asks of a
- * message its journal replays at start: one processed before a crash is completed, not judged a replay of itself.
+ * indexed by their ledger row only (status, static), a ledger row at or above its number (`exact`: the row's last
+ * message, same number and hash). What the oracle asks of a message its journal replays at start (one processed
+ * before a crash is completed, not judged a replay of itself) and of a copy another instance indexed (`exact`).
  *
  * @example
  * if (replayed && (await isIndexedMessage(store, checked.message, checked.hash))) journal.complete(offset)
@@ -26,8 +41,17 @@ export async function isIndexedMessage(
   db: Db,
   message: { deviceId: string; kind: string; seq: number; body?: unknown },
   hash: string,
+  options: IsIndexedMessageOptions = {},
 ): Promise<boolean> {
   const deviceId = deviceIdKey(message.deviceId);
+  if (options.exact === true && message.kind !== 'snapshot' && message.kind !== 'telemetry') {
+    const { rows } = await db.query<{ seq: string | number; last_hash: string | null }>(LEDGER_HASH, [
+      deviceId,
+      message.kind,
+    ]);
+    const row = rows[0];
+    return row !== undefined && Number(row.seq) === message.seq && row.last_hash === hash.toLowerCase();
+  }
   const last = await readSequenceLedger(db).last(deviceId, message.kind);
   if (last === undefined || message.seq > last) return false;
   if (message.kind === 'snapshot') {

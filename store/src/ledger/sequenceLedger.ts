@@ -1,6 +1,17 @@
 import { inTransaction, type Db } from '../pool/withTransaction';
 import type { Transaction } from '../pool/types';
 import { deviceIdKey, sequenceNumber } from '../values';
+import { StoreError } from '../errors';
+
+/** A canonical message hash as stored: 0x and 64 lowercase hex digits. */
+function hexHash(hash: string): string {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) {
+    throw new StoreError('Invalid message hash.', {
+      details: `expected 0x and 64 hex digits, got ${hash.slice(0, 80)}`,
+    });
+  }
+  return hash.toLowerCase();
+}
 
 /** One row of the sequence ledger: the highest number accepted for a device and kind (`will` for the last will). */
 export type LedgerEntry = { deviceId: string; kind: string; seq: number };
@@ -26,6 +37,10 @@ export type LedgerAdvance = {
 const ADVANCE = {
   name: 'store.ledger.advance',
   text: 'SELECT previous, advanced, note FROM store_advance_sequence($1, $2, $3)',
+};
+const SET_HASH = {
+  name: 'store.ledger.setHash',
+  text: 'UPDATE sequence_ledger SET last_hash = $4 WHERE device_id = $1 AND kind = $2 AND seq = $3',
 };
 const SELECT = {
   name: 'store.ledger.select',
@@ -65,6 +80,25 @@ export async function advanceSequenceLedger(tx: Transaction, entry: LedgerEntry)
   ]);
   const row = rows[0]!;
   return { previous: row.previous ?? undefined, advanced: row.advanced, note: row.note };
+}
+
+/**
+ * Records the canonical hash of the message a ledger row of a ledger-only kind (`status`, `static`) now holds, in
+ * the caller's transaction, after {@link advanceSequenceLedger} moved the row to `seq` (a row holding another number
+ * is left as it is). `isIndexedMessage(…, { exact: true })` then tells an identical copy of that message from another
+ * message under its number.
+ *
+ * @example
+ * const advance = await advanceSequenceLedger(tx, { deviceId, kind: 'status', seq })
+ * if (advance.advanced) await recordLedgerHash(tx, { deviceId, kind: 'status', seq }, hash)
+ */
+export async function recordLedgerHash(tx: Transaction, entry: LedgerEntry, hash: string): Promise<void> {
+  await tx.query(SET_HASH, [
+    deviceIdKey(entry.deviceId),
+    entry.kind,
+    sequenceNumber(entry.seq, 'ledger sequence number'),
+    hexHash(hash),
+  ]);
 }
 
 /**

@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import { commitLedgerMessage, commitSnapshot } from '../../../oracle/src/ingest/commitMessages';
 import { commitTelemetry } from '../../../oracle/src/ingest/commitTelemetry';
-import { ensureTelemetryPartitions, gapsOf, getSnapshot, readEvents, type Store } from '../../../store/src';
+import {
+  ensureTelemetryPartitions,
+  gapsOf,
+  getSnapshot,
+  isIndexedMessage,
+  readEvents,
+  type Store,
+} from '../../../store/src';
 import { createTestDatabase } from '../../helpers/store';
 
 const device = (n: number) => `0x${n.toString(16).padStart(64, '0')}`;
@@ -80,6 +87,28 @@ describe('oracle: committing accepted messages (the store decides replays)', fun
     const will = { deviceId: device(3), kind: 'status' as const, seq: 9, offline: true };
     expect((await commitLedgerMessage(index, will)).ok).to.equal(true);
     expect((await commitLedgerMessage(index, { ...will, offline: false })).ok).to.equal(false);
+  });
+
+  it('keeps the hash of the status or static message a ledger row holds: any instance tells a copy of it from a replay', async function () {
+    const hash = (byte: string) => `0x${byte.repeat(32)}`;
+    const message = (kind: 'status' | 'static', seq: number) => ({ deviceId: device(4), kind, seq });
+    expect((await commitLedgerMessage(index, { ...message('status', 5), hash: hash('5A') })).ok).to.equal(true);
+    expect((await commitLedgerMessage(index, { ...message('static', 6), hash: hash('6b') })).ok).to.equal(true);
+    // Read through the other instance's pool: the very message (number and hash, any case) is indexed.
+    expect(await isIndexedMessage(other, message('status', 5), hash('5a'), { exact: true })).to.equal(true);
+    expect(await isIndexedMessage(other, message('static', 6), hash('6B'), { exact: true })).to.equal(true);
+    // Another message under that number, another kind, a number the row never held: not this message.
+    expect(await isIndexedMessage(other, message('status', 5), hash('5c'), { exact: true })).to.equal(false);
+    expect(await isIndexedMessage(other, message('status', 6), hash('6b'), { exact: true })).to.equal(false);
+    expect(await isIndexedMessage(other, message('status', 4), hash('5a'), { exact: true })).to.equal(false);
+    // Without exact, any number at or below the row's (what a journal replay at start asks).
+    expect(await isIndexedMessage(other, message('status', 4), hash('5c'))).to.equal(true);
+    // A refused replay leaves the row's hash as it was; the next accepted message replaces it.
+    expect((await commitLedgerMessage(other, { ...message('status', 5), hash: hash('5c') })).ok).to.equal(false);
+    expect(await isIndexedMessage(index, message('status', 5), hash('5a'), { exact: true })).to.equal(true);
+    expect((await commitLedgerMessage(other, { ...message('status', 7), hash: hash('7d') })).ok).to.equal(true);
+    expect(await isIndexedMessage(index, message('status', 5), hash('5a'), { exact: true })).to.equal(false);
+    expect(await isIndexedMessage(index, message('status', 7), hash('7d'), { exact: true })).to.equal(true);
   });
 
   it('records a telemetry batch without the readings the store holds, with one event per device', async function () {
