@@ -23,6 +23,7 @@ import { generatePrivateKey } from '../../twin-core/src/signing/deviceKey';
 import { canonicalMessage, signDeviceMessage } from '../../twin-core/src/signing/messageSignature';
 import { writeSwarmKey } from '../blobs/networkNodes';
 import { freePort, startAedes, waitUntil, type AedesBroker } from '../helpers/brokers';
+import { waitFor } from '../oracle/waitFor';
 import { runProcess } from '../helpers/runProcess';
 import { createTestDatabase, type TestDatabase } from '../helpers/store';
 import { CAST, mined } from '../oracle/chain/deployOnNode';
@@ -62,6 +63,7 @@ async function tables(index: Store) {
 
 /** Runs `npm run rebuild` as a user would, with `env` on top of ours; its summary is stdout's JSON. */
 async function rebuildCli(env: Record<string, string>, args: string[] = []) {
+  const started = Date.now();
   const output = await runProcess('npm', ['run', '--silent', 'rebuild', '--', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env, FORCE_COLOR: '0' },
@@ -72,7 +74,7 @@ async function rebuildCli(env: Record<string, string>, args: string[] = []) {
   } catch {
     summary = undefined;
   }
-  return { ...output, summary };
+  return { ...output, summary, elapsedMs: Date.now() - started };
 }
 
 /**
@@ -203,7 +205,7 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
     // The live index has mirrored everything (the suspension, the three foreign batches logged).
     const batchCount = Number(await registry.anchor.batchCount());
     expect(batchCount).to.be.greaterThanOrEqual(5);
-    await waitUntil(
+    await waitFor(
       async () =>
         (await getTwin(harness.index, harness.devices[0]!.deviceId))?.state === 'suspended' &&
         Number(
@@ -240,6 +242,10 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
     expect(about(bad.partialCid, bad.forgedCid)?.reason).to.contain('not by a device signer the chain recorded');
     expect(about(bad.partialCid, bad.absentLeafCid)?.reason).to.contain('cannot be fetched');
     expect(summary.snapshots.restored).to.equal(live.snapshots.length + 1);
+    console.log(
+      `      rebuilt ${summary.snapshots.restored} snapshots in ${summary.batches.rebuilt + summary.batches.partial} ` +
+        `batches and ${summary.chain.events} chain events in ${summary.durationMs} ms (the CLI process: ${first.elapsedMs} ms)`,
+    );
     // The log names them too, one line each, with progress lines.
     expect(first.stderr).to.contain('rebuild: chain replayed');
     expect(first.stderr.match(/rebuild: batch rebuilt/g)?.length).to.equal(live.batches.length);
@@ -260,16 +266,15 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
     expect(again.updates).to.deep.equal(live.updates);
     expect(again.notifications).to.deep.equal(live.notifications);
     // Every live snapshot, and the one good leaf of the partial batch (which only the chain held).
-    const extra = (row: { seq: number | string }) => Number(row.seq) >= 50_000;
+    const extra = (row: Record<string, unknown>) => Number(row.seq) >= 50_000;
     expect(again.snapshots.filter((row) => !extra(row))).to.deep.equal(live.snapshots);
     expect(again.snapshots.filter(extra).map((row) => Number(row.seq))).to.deep.equal([50_000]);
     const partialRoot = again.batches.find((batch) => batch.manifest_cid === bad.partialCid)!.root;
     expect(again.batches.filter((batch) => batch.root !== partialRoot)).to.deep.equal(live.batches);
     expect(again.members.filter((row) => !extra(row))).to.deep.equal(live.members);
     for (const row of again.members as { device_id: string; seq: number; root: string; proof: string[] }[]) {
-      const hash = again.snapshots.find(
-        (s) => s.device_id === row.device_id && Number(s.seq) === Number(row.seq),
-      )!.hash;
+      const hash = again.snapshots.find((s) => s.device_id === row.device_id && Number(s.seq) === Number(row.seq))!
+        .hash as string;
       expect(await harness.registry.anchor.verifySnapshot(row.root, row.proof, row.device_id, row.seq, hash)).to.equal(
         true,
       );
@@ -320,18 +325,44 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
     await emptyStore.close();
   });
 
-  it('changes nothing when run again with --resume (the function), and reports what is still missing', async function () {
+  it('resumes a half-done rebuild with --resume (the function): the batches missing rebuilt, the rest skipped', async function () {
     const before = await tables(rebuilt);
-    const summary = await runRebuild(loadRebuildConfig({ environment: rebuildEnv }), () => undefined, {
-      resume: true,
-      environment: rebuildEnv,
-    });
+    // Half done: the last two batches the live oracle anchored never made it (as if the run had been killed).
+    const { rows: last } = await rebuilt.query<{ id: number }>(
+      `SELECT id FROM batches WHERE manifest_cid <> $1 ORDER BY block DESC, chain_batch_id DESC LIMIT 2`,
+      [bad.partialCid],
+    );
+    const ids = last.map((row) => row.id);
+    const { rows: dropped } = await rebuilt.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM batch_members WHERE batch_id = ANY($1::bigint[])',
+      [ids],
+    );
+    expect(dropped[0]!.n).to.be.greaterThan(0);
+    await rebuilt.query(
+      `DELETE FROM snapshots s USING batch_members m WHERE m.device_id = s.device_id AND m.seq = s.seq
+       AND m.batch_id = ANY($1::bigint[])`,
+      [ids],
+    );
+    await rebuilt.query('DELETE FROM batches WHERE id = ANY($1::bigint[])', [ids]);
     const live = await tables(harness.index);
-    expect(summary.batches).to.deep.include({ rebuilt: 0, held: live.batches.length, partial: 1, failed: 2 });
-    expect(summary.snapshots.restored).to.equal(0);
+    const resume = () =>
+      runRebuild(loadRebuildConfig({ environment: rebuildEnv }), () => undefined, {
+        resume: true,
+        environment: rebuildEnv,
+      });
+    const summary = await resume();
+    expect(summary.batches).to.deep.include({ rebuilt: 2, held: live.batches.length - 2, partial: 1, failed: 2 });
     expect(summary.chain.events).to.equal(0);
-    expect(summary.problemCount).to.equal(4);
-    expect(await tables(rebuilt)).to.deep.equal(before);
+    expect(summary.snapshots.restored).to.equal(dropped[0]!.n);
+    const resumed = await tables(rebuilt);
+    expect(resumed).to.deep.equal(before);
+
+    // A second run changes nothing, and still reports what cannot be rebuilt.
+    const again = await resume();
+    expect(again.batches).to.deep.include({ rebuilt: 0, held: live.batches.length, partial: 1, failed: 2 });
+    expect(again.snapshots.restored).to.equal(0);
+    expect(again.problemCount).to.equal(4);
+    expect(await tables(rebuilt)).to.deep.equal(resumed);
   });
 
   it('refuses a database that holds an index without --resume', async function () {
