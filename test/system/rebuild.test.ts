@@ -124,8 +124,8 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
       IPFS_SWARM_KEY_FILE: key,
       IPFS_PEERS: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`,
       ORACLE_IPFS_LISTEN: 'none',
-      IPFS_FETCH_TIMEOUT_MS: '1500',
-      REBUILD_FETCH_TIMEOUT_MS: '3000',
+      IPFS_FETCH_TIMEOUT_MS: '5000',
+      REBUILD_FETCH_TIMEOUT_MS: '5000',
     };
   });
 

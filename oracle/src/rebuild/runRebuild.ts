@@ -6,6 +6,7 @@ import { createChainProvider } from '../chain/createChainProvider';
 import { useLinearGetUrl } from '../chain/useLinearGetUrl';
 import { useFastCrypto } from '../crypto/useFastCrypto';
 import type { OracleLog } from '../run/types';
+import { awaitPeers } from './awaitPeers';
 import type { RebuildConfig } from './config';
 import { rebuildIndex, type RebuildSummary } from './rebuildIndex';
 
@@ -45,6 +46,7 @@ export async function runRebuild(
     const blobs =
       options.blobs ?? (await createBlobStore({ ...ipfsConfigOf(config), dataDir: join(config.dataDir, 'ipfs'), log }));
     if (options.blobs === undefined) closing.push(() => blobs.close());
+    await awaitPeers(blobs, Math.min(config.fetchTimeoutMs, 15_000), log);
     log('info', 'rebuild: blob store open', { blobs: blobs.describe() });
     const provider = createChainProvider({
       rpcUrl: config.rpcUrl,
