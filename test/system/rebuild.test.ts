@@ -204,7 +204,7 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
 
     // The live index has mirrored everything (the suspension, the three foreign batches logged).
     const batchCount = Number(await registry.anchor.batchCount());
-    expect(batchCount).to.be.greaterThanOrEqual(5);
+    expect(batchCount - 3, 'batches the live oracle anchored').to.be.greaterThanOrEqual(3);
     await waitFor(
       async () =>
         (await getTwin(harness.index, harness.devices[0]!.deviceId))?.state === 'suspended' &&
@@ -325,7 +325,7 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
     await emptyStore.close();
   });
 
-  it('resumes a half-done rebuild with --resume (the function): the batches missing rebuilt, the rest skipped', async function () {
+  it('resumes a half-done rebuild with --resume: the batches missing rebuilt, the rest skipped; again, nothing changes', async function () {
     const before = await tables(rebuilt);
     // Half done: the last two batches the live oracle anchored never made it (as if the run had been killed).
     const { rows: last } = await rebuilt.query<{ id: number }>(
@@ -357,11 +357,12 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
     const resumed = await tables(rebuilt);
     expect(resumed).to.deep.equal(before);
 
-    // A second run changes nothing, and still reports what cannot be rebuilt.
-    const again = await resume();
-    expect(again.batches).to.deep.include({ rebuilt: 0, held: live.batches.length, partial: 1, failed: 2 });
-    expect(again.snapshots.restored).to.equal(0);
-    expect(again.problemCount).to.equal(4);
+    // A second run (the CLI with --resume) changes nothing, and still reports what cannot be rebuilt.
+    const again = await rebuildCli(rebuildEnv, ['--resume']);
+    expect(again.code, again.stderr.slice(-2_000)).to.equal(3);
+    expect(again.summary!.batches).to.deep.include({ rebuilt: 0, held: live.batches.length, partial: 1, failed: 2 });
+    expect(again.summary!.snapshots.restored).to.equal(0);
+    expect(again.summary!.problemCount).to.equal(4);
     expect(await tables(rebuilt)).to.deep.equal(resumed);
   });
 
