@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -364,6 +365,42 @@ describe('npm run rebuild: the index rebuilt from the chain and IPFS matches the
     expect(again.summary!.snapshots.restored).to.equal(0);
     expect(again.summary!.problemCount).to.equal(4);
     expect(await tables(rebuilt)).to.deep.equal(resumed);
+  });
+
+  it('resumes a rebuild killed (SIGKILL) halfway: the same index as a run to the end', async function () {
+    const killedTarget = await createTestDatabase({ empty: true });
+    const env = { ...rebuildEnv, DATABASE_URL: killedTarget.url, ORACLE_DATA_DIR: join(harness.directory, 'killed') };
+    const live = await tables(harness.index);
+    const child = spawn('npm', ['run', '--silent', 'rebuild'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, FORCE_COLOR: '0' },
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    // Killed while it waits on the manifest nobody holds: the live batches rebuilt, the last ones not yet.
+    await waitUntil(
+      () => (stderr.match(/rebuild: batch rebuilt/g)?.length ?? 0) >= live.batches.length,
+      120_000,
+      `the live batches rebuilt\n${stderr.slice(-2_000)}`,
+    );
+    process.kill(-child.pid!, 'SIGKILL');
+    await exited;
+    const store = await killedTarget.open();
+    try {
+      const halfway = await tables(store);
+      expect(halfway.batches).to.deep.equal(live.batches);
+      const summary = await runRebuild(loadRebuildConfig({ environment: env }), () => undefined, {
+        resume: true,
+        environment: env,
+      });
+      expect(summary.batches).to.deep.include({ rebuilt: 0, held: live.batches.length, partial: 1, failed: 2 });
+      expect(await tables(store)).to.deep.equal(await tables(rebuilt));
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a database that holds an index without --resume', async function () {
