@@ -26,3 +26,17 @@ export {
 } from './ingest/validateMessage';
 export { useLinearGetUrl } from './chain/useLinearGetUrl';
 export { useFastCrypto } from './crypto/useFastCrypto';
+export {
+  FetchTimeoutError,
+  REBUILD_CONFIG_ENV,
+  RebuildError,
+  loadRebuildConfig,
+  rebuildConfigSchema,
+  rebuildIndex,
+  runRebuild,
+  type RebuildConfig,
+  type RebuildIndexParameters,
+  type RebuildProblem,
+  type RebuildSummary,
+  type RunRebuildOptions,
+} from './rebuild';

@@ -55,3 +55,5 @@ export * from './security';
 // What components start when they are not given a store, and the API's one-statement reads (views, counts).
 export * from './startStoreFromEnvironment';
 export * from './apiReads';
+// What an index holds (the rebuild's check for an empty target).
+export * from './indexHoldings';

@@ -202,9 +202,10 @@ describe('A fresh clone: every README command builds what it needs and starts (n
     }
   });
 
-  it('npm run oracle, security, eval and dataset start (they need nothing built)', async function () {
+  it('npm run oracle, rebuild, security, eval and dataset start (they need nothing built)', async function () {
     for (const [script, usage] of [
       ['oracle', 'Usage: npm run oracle --'],
+      ['rebuild', 'Usage: npm run rebuild --'],
       ['security', 'Usage: npm run security --'],
       ['eval', 'Usage: npm run eval --'],
       ['dataset', 'Usage: npm run dataset --'],

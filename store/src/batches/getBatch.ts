@@ -48,3 +48,20 @@ export async function listBatches(
   );
   return rows.map(batchFromRow);
 }
+
+/**
+ * The leaves batch `id` holds: each member's DeviceID and seq, in leaf order (what a rebuild resumed skips).
+ *
+ * @example
+ * const held = new Set((await batchMemberKeys(store, batch.id)).map(({ deviceId, seq }) => `${deviceId}#${seq}`))
+ */
+export async function batchMemberKeys(db: Db, id: number): Promise<{ deviceId: string; seq: number }[]> {
+  const { rows } = await db.query<{ device_id: string; seq: string | number }>(
+    {
+      name: 'store.batches.memberKeys',
+      text: 'SELECT device_id, seq FROM batch_members WHERE batch_id = $1 ORDER BY leaf_index NULLS LAST, device_id, seq',
+    },
+    [id],
+  );
+  return rows.map((row) => ({ deviceId: row.device_id, seq: Number(row.seq) }));
+}

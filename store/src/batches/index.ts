@@ -5,3 +5,4 @@ export * from './claimUnbatchedSnapshots';
 export * from './markBatch';
 export * from './recordBatchTree';
 export * from './confirmBatchOnce';
+export * from './restoreAnchoredBatch';

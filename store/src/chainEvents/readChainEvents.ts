@@ -10,6 +10,11 @@ const OF = {
   name: 'store.chainEvents.of',
   text: `SELECT ${CHAIN_EVENT_COLUMNS} FROM chain_events WHERE subject = $1::text ORDER BY block, log_index LIMIT $2`,
 };
+const NAMED = {
+  name: 'store.chainEvents.named',
+  text: `SELECT ${CHAIN_EVENT_COLUMNS} FROM chain_events WHERE name = $1 AND (block, log_index) > ($2, $3)
+         ORDER BY block, log_index LIMIT $4`,
+};
 const BLOCKS = {
   name: 'store.chainEvents.blocks',
   text: 'SELECT DISTINCT block, block_hash FROM chain_events ORDER BY block LIMIT $1',
@@ -96,4 +101,29 @@ export async function newestChainEventBlocks(
   const below = options.below === undefined ? Number.MAX_SAFE_INTEGER : blockBound(options.below);
   const { rows } = await db.query<{ block: number; block_hash: string }>(NEWEST_BLOCKS, [below, limitOf(options)]);
   return rows.map((row) => ({ block: row.block, hash: row.block_hash }));
+}
+
+/**
+ * Applied events named `name` (e.g. `BatchAnchored`) after the position `after` (block, log index; default: from
+ * the start), in chain order: the first `limit` ({@link ChainEventsOptions}). Page on with the last one's position.
+ *
+ * @example
+ * let after = { block: -1, logIndex: -1 }
+ * for (let page; (page = await chainEventsNamed(store, 'BatchAnchored', { after, limit: 100 })).length > 0; ) {
+ *   after = page.at(-1)!
+ * }
+ */
+export async function chainEventsNamed(
+  db: Db,
+  name: string,
+  options: ChainEventsOptions & { after?: { block: number; logIndex: number } } = {},
+): Promise<StoredChainEvent[]> {
+  const after = options.after ?? { block: -1, logIndex: -1 };
+  const { rows } = await db.query<Row>(NAMED, [
+    pgText(name),
+    blockBound(after.block),
+    blockBound(after.logIndex, 'log index'),
+    limitOf(options),
+  ]);
+  return rows.map(chainEventFromRow);
 }
