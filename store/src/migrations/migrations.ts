@@ -6,6 +6,7 @@ import { V5_SET_BASED_SEQUENCES } from './v5SetBasedSequences';
 import { V6_GAP_BOUNDS } from './v6GapBounds';
 import { V7_SECURITY_SEQUENCES } from './v7SecuritySequences';
 import { V8_LEDGER_HASHES } from './v8LedgerHashes';
+import { V9_CHAIN_EVENT_NAMES } from './v9ChainEventNames';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -64,6 +65,11 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 8,
     name: 'the hash of the last status or static message each ledger row accepted: copies told from replays',
     sql: V8_LEDGER_HASHES,
+  },
+  {
+    version: 9,
+    name: 'the chain event log indexed by event name, in chain order',
+    sql: V9_CHAIN_EVENT_NAMES,
   },
 ];
 
