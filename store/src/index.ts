@@ -55,3 +55,6 @@ export * from './security';
 // What components start when they are not given a store, and the API's one-statement reads (views, counts).
 export * from './startStoreFromEnvironment';
 export * from './apiReads';
+// The API's relayer budgets, and a named lock across instances (the relayer's sends), issue 15.
+export * from './relayBudgets';
+export { NAMED_LOCK_NAMESPACE, withAdvisoryLock } from './locks/withAdvisoryLock';

@@ -5,6 +5,7 @@ import { V4_ALERT_ACKNOWLEDGEMENTS } from './v4AlertAcknowledgements';
 import { V5_SET_BASED_SEQUENCES } from './v5SetBasedSequences';
 import { V6_GAP_BOUNDS } from './v6GapBounds';
 import { V7_SECURITY_SEQUENCES } from './v7SecuritySequences';
+import { V8_RELAY_BUDGETS } from './v8RelayBudgets';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -58,6 +59,11 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 7,
     name: "the security service's replay ledger: each device's highest accepted number per kind, per entity",
     sql: V7_SECURITY_SEQUENCES,
+  },
+  {
+    version: 8,
+    name: "the API's relayer budgets: gas and requests per entity and window, bounded reservations",
+    sql: V8_RELAY_BUDGETS,
   },
 ];
 
