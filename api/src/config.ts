@@ -146,6 +146,11 @@ export const apiConfigSchema = z.object({
   /** Relayed requests one entity may send per window (default 30). */
   relayBudgetRequests: z.coerce.number().int().min(0).default(30),
   /**
+   * How long a budget reservation stays open, seconds (default 600): one its instance never settled (it crashed
+   * between reserving and the receipt) stays counted at its reserved gas until the end of its window.
+   */
+  relayReservationSeconds: z.coerce.number().int().min(1).max(86_400).default(600),
+  /**
    * Below this balance, ETH, the relayer shows as low in `/health` (default 0.1). A plain decimal of at most 18
    * places: `/health` converts it to wei, and a number JavaScript writes with an exponent (`1e-7`) would not convert.
    */

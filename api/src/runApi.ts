@@ -9,7 +9,7 @@ import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFr
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
 import { useLinearGetUrl } from '../../oracle/src';
-import { getEntity, startStoreFromEnvironment, type Store } from '../../store/src';
+import { getEntity, startStoreFromEnvironment, withAdvisoryLock, type Store } from '../../store/src';
 import { type BlobStore, createBlobStore, ipfsConfigOf, sharesBlobs } from '../../blobs/src';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { createSiweAuth } from './auth/createSiweAuth';
@@ -128,11 +128,25 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
           wallet: new Wallet(config.relayerKey, provider),
           deployment,
           maxGas: BigInt(config.relayMaxGas),
+          // Budgets and sends shared by every instance on the index (issue 15): one budget per entity, one nonce
+          // sequence per relayer key.
           budget: createRelayBudget({
-            windowMs: config.relayBudgetWindowSeconds * 1000,
+            index,
+            windowSeconds: config.relayBudgetWindowSeconds,
             gas: BigInt(config.relayBudgetGas),
             requests: config.relayBudgetRequests,
+            reservationSeconds: config.relayReservationSeconds,
+            onError: (error, what) =>
+              log('warn', `relay budget ${what} failed: the reservation stays counted at its gas until it expires`, {
+                error: (error as Error).message,
+              }),
           }),
+          sendLock: (task) =>
+            withAdvisoryLock(
+              index,
+              `relayer-send:${privateKeyToAddress(config.relayerKey as Hex).toLowerCase()}`,
+              task,
+            ),
         });
   const metrics = createMetrics({
     ...(relayer ? { relayer } : {}),

@@ -1,5 +1,6 @@
 import { getAddress } from 'ethers';
 import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
+import { StoreError } from '../../../store/src';
 import { ApiError } from '../errors';
 import type { RelayContext } from './createRelayer';
 import { chainUnavailable, relayCallError } from './decodeRevert';
@@ -67,29 +68,27 @@ export async function relayRequest(
     await checkSigned(context, BigInt(request.nonce), forwardRequest);
     await simulate(context, call, forwardRequest);
     // The signer's budget, last before broadcast: only a request that would be sent and succeed spends it.
-    let reservation;
-    try {
-      reservation = context.budget?.reserve(from, forwardRequest.gas);
-    } catch (error) {
-      context.spend.overBudget++;
+    // In the shared index: an index that does not answer is a 503 index-unavailable, and nothing is sent.
+    const reservation = await context.budget?.reserve(from, forwardRequest.gas).catch((error: unknown) => {
+      if (error instanceof ApiError && error.code === 'relay-budget-exceeded') context.spend.overBudget++;
       throw error;
-    }
+    });
     const sent = await context.queue
       .run(() => context.forwarder.execute(forwardRequest))
-      .catch((error: unknown) => {
-        reservation?.release();
-        throw relayCallError(error, `The relayed ${call.action}`);
+      .catch(async (error: unknown) => {
+        await reservation?.release();
+        throw error instanceof StoreError ? error : relayCallError(error, `The relayed ${call.action}`);
       });
     // Broadcast: from here the reservation stands until the receipt says what was used.
-    const receipt = await sent.wait(context.confirmations).catch((error: unknown) => {
-      reservation?.settle(forwardRequest.gas);
+    const receipt = await sent.wait(context.confirmations).catch(async (error: unknown) => {
+      await reservation?.settle(forwardRequest.gas);
       throw relayCallError(error, `The relayed ${call.action} (transaction ${sent.hash})`);
     });
     if (receipt === null) {
-      reservation?.settle(forwardRequest.gas);
+      await reservation?.settle(forwardRequest.gas);
       throw chainUnavailable(new Error(`no receipt for ${sent.hash}`));
     }
-    reservation?.settle(receipt.gasUsed);
+    await reservation?.settle(receipt.gasUsed);
     context.spend.relayed++;
     context.spend.gasUsed += receipt.gasUsed;
     context.spend.weiSpent += receipt.gasUsed * (receipt.gasPrice ?? 0n);

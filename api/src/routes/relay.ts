@@ -19,7 +19,7 @@ const relayResponses = {
     description: "The signer's relay budget (gas or requests per window) is spent: what is left, when it refills",
     schema: errorSchema,
   },
-  503: { description: 'No relayer configured, or the chain is unreachable', schema: errorSchema },
+  503: { description: 'No relayer configured, or the chain or the index is unreachable', schema: errorSchema },
 };
 
 /**
@@ -99,10 +99,10 @@ export function relayRoutes(context: ApiContext) {
             .meta({ id: 'RelayBudget' }),
         },
         400: relayResponses[400],
-        503: relayResponses[503],
+        503: { description: 'No relayer configured, or the index is unreachable', schema: errorSchema },
       },
-      handler: ({ params }) => {
-        const standing = relayer().budgetOf(params.address);
+      handler: async ({ params }) => {
+        const standing = await relayer().budgetOf(params.address);
         if (standing !== undefined) return standing;
         throw new ApiError('This relayer has no budgets.', { status: 404, code: 'relay-budget-none' });
       },
