@@ -86,6 +86,28 @@ describe('API: two instances relaying with one key on one PostgreSQL share the b
     await h?.stop();
   });
 
+  it('sends once a signed request posted to both instances at once (the other 409 or 401, spending nothing)', async function () {
+    const before = await relayerNonce();
+    const bob = h.wallet(CAST.bob);
+    const prepared = await post(first, '/relay/prepare', {
+      from: bob.address,
+      action: 'recordUpdate',
+      deviceId: bobTwin,
+      args: { component: 'firmware', version: '1.9.0' },
+    });
+    const { domain, types, message } = prepared.body;
+    const body = { request: message, signature: await bob.signTypedData(domain, types, message) };
+    const results = await Promise.all([post(first, '/relay', body), post(other, '/relay', body)]);
+    const statuses = results.map((result) => result.status).sort();
+    expect(statuses[0], JSON.stringify(results.map((result) => result.body))).to.equal(200);
+    // 409: it waited for the send lock and found the request sent; 401: it checked after the send was mined.
+    expect([401, 409], JSON.stringify(results[1]!.body)).to.include(statuses[1]);
+    expect(await relayerNonce()).to.equal(before + 1);
+    const [a, b] = await Promise.all([first, other].map((base) => standing(base, bob.address)));
+    expect(b).to.deep.equal(a);
+    expect(a.used.requests).to.equal(1); // the refused one's reservation given back
+  });
+
   it('relays requests sent to both instances at once: every one mined, no relayer nonce taken twice', async function () {
     const before = await relayerNonce();
     const hashes: string[] = [];
@@ -136,11 +158,11 @@ describe('API: two instances relaying with one key on one PostgreSQL share the b
     expect(a).to.deep.include({ windowSeconds: 900, limit: { gas: '2000000', requests: 3 } });
     expect(a.used.requests).to.equal(3);
     expect(Number(a.used.gas)).to.be.greaterThan(0);
-    // Bob spent 2 through the second instance: the first says so too, and still relays his third.
-    const bob = h.wallet(CAST.bob);
-    expect((await standing(first, bob.address)).used).to.deep.equal((await standing(other, bob.address)).used);
-    expect((await standing(first, bob.address)).remaining.requests).to.equal(1);
-    expect((await relayUpdate(first, bob, bobTwin, '2.10.0')).status).to.equal(200);
-    expect((await standing(other, bob.address)).remaining.requests).to.equal(0);
+    // The manufacturer spent 2 through the second instance: the first says so too, and still relays a third.
+    const maker = h.wallet(CAST.manufacturer);
+    expect((await standing(first, maker.address)).used).to.deep.equal((await standing(other, maker.address)).used);
+    expect((await standing(first, maker.address)).remaining.requests).to.equal(1);
+    expect((await relayUpdate(first, maker, manufacturerTwin, '2.10.0')).status).to.equal(200);
+    expect((await standing(other, maker.address)).remaining.requests).to.equal(0);
   });
 });

@@ -74,10 +74,15 @@ export async function relayRequest(
       throw error;
     });
     const sent = await context.queue
-      .run(() => context.forwarder.execute(forwardRequest))
+      .run(async () => {
+        // Under the send lock: a request another instance sent meanwhile (the same signed nonce) is not sent again.
+        await checkNotSent(context, from, BigInt(request.nonce));
+        return context.forwarder.execute(forwardRequest);
+      })
       .catch(async (error: unknown) => {
         await reservation?.release();
-        throw error instanceof StoreError ? error : relayCallError(error, `The relayed ${call.action}`);
+        if (error instanceof StoreError || error instanceof ApiError) throw error;
+        throw relayCallError(error, `The relayed ${call.action}`);
       });
     // Broadcast: from here the reservation stands until the receipt says what was used.
     const receipt = await sent.wait(context.confirmations).catch(async (error: unknown) => {
@@ -101,6 +106,23 @@ export async function relayRequest(
     };
   } finally {
     context.inFlight.delete(key);
+  }
+}
+
+/**
+ * The signer's forwarder nonce in the pending state is still the signed one: no instance broadcast this request yet
+ * (the in-flight set only knows this process's requests), else 409 `relay-request-pending`.
+ */
+async function checkNotSent(context: RelayContext, from: string, signedNonce: bigint): Promise<void> {
+  const pending = await context.forwarder.nonces(from, { blockTag: 'pending' }).catch((error: unknown) => {
+    throw chainUnavailable(error);
+  });
+  if (pending !== signedNonce) {
+    throw new ApiError('This request was relayed already (by another instance).', {
+      status: 409,
+      code: 'relay-request-pending',
+      details: { from, nonce: signedNonce.toString(), pendingNonce: pending.toString() },
+    });
   }
 }
 

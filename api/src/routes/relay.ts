@@ -14,6 +14,10 @@ const relayResponses = {
   200: { description: 'Relayed and mined', schema: relayResultSchema },
   400: { description: 'Invalid, expired, or not an allowed action', schema: errorSchema },
   401: { description: 'The signature does not match the request or its nonce', schema: errorSchema },
+  409: {
+    description: 'The request is being relayed already, by this instance or another (sent once)',
+    schema: errorSchema,
+  },
   422: { description: 'The registry would revert; details name the custom error', schema: errorSchema },
   429: {
     description: "The signer's relay budget (gas or requests per window) is spent: what is left, when it refills",
