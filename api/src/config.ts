@@ -75,8 +75,9 @@ export const apiConfigSchema = z.object({
   /** Largest gas a relayed request may ask for (default 1,000,000). */
   relayMaxGas: z.coerce.number().int().positive().default(1_000_000),
   /**
-   * HS256 key of the sign-in tokens, at least 32 characters. Instances behind one load balancer share it. Default: a
-   * random key per process (tokens do not survive a restart). Never logged.
+   * HS256 key of the sign-in tokens, at least 32 characters. Never logged. Default: a random key kept in the index
+   * (`shared_secrets`, written by the first instance), so every instance on one database shares it and tokens survive
+   * a restart; set it to keep the key out of the database.
    */
   jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Lifetime of a sign-in token, seconds (default 900). */

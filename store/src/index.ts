@@ -55,6 +55,7 @@ export * from './security';
 // What components start when they are not given a store, and the API's one-statement reads (views, counts).
 export * from './startStoreFromEnvironment';
 export * from './apiReads';
-// The API's relayer budgets, and a named lock across instances (the relayer's sends), issue 15.
+// The API's relayer budgets, its sign-in state, and a named lock across instances (the relayer's sends), issue 15.
 export * from './relayBudgets';
+export * from './apiAuth';
 export { NAMED_LOCK_NAMESPACE, withAdvisoryLock } from './locks/withAdvisoryLock';

@@ -13,7 +13,7 @@ const BUDGET = { API_RELAY_BUDGET_REQUESTS: '3', API_RELAY_BUDGET_WINDOW_SECONDS
  * API and a second one with a pool of its own on the same database, the same key and the same budgets. An entity's
  * budget is one, whichever instance it spends through, and the instances never take the same relayer nonce.
  */
-describe('API: two instances relaying with one key on one PostgreSQL share the budgets and the nonces', function () {
+describe('API: two instances on one PostgreSQL, relaying with one key, share the sign-in, the budgets and the nonces', function () {
   this.timeout(180_000);
   let h: ApiHarness;
   let second: RunningApi;
@@ -70,6 +70,8 @@ describe('API: two instances relaying with one key on one PostgreSQL share the b
           API_DEPLOYMENT_FILE: h.harness.deploymentFile,
           API_RATE_LIMIT_PER_MINUTE: '100000',
           API_RELAYER_KEY: relayer().privateKey,
+          // Behind one load balancer both serve one public URL: the sign-in messages' domain.
+          API_PUBLIC_URL: h.services.api.url,
           ...BUDGET,
         },
       }),
@@ -84,6 +86,25 @@ describe('API: two instances relaying with one key on one PostgreSQL share the b
     await secondIndex?.close();
     await lockIndex?.close();
     await h?.stop();
+  });
+
+  it('signs in across instances: the nonce from one, the sign-in on the other, the session good on both, once', async function () {
+    const alice = h.wallet(CAST.alice);
+    const nonce = await post(first, '/auth/nonce', {});
+    expect(nonce.status).to.equal(200);
+    const built = await post(other, '/auth/message', { address: alice.address, nonce: nonce.body.nonce });
+    expect(built.status, JSON.stringify(built.body)).to.equal(200);
+    const signed = { message: built.body.message, signature: await alice.signMessage(built.body.message) };
+    const session = await post(other, '/auth/sign-in', signed);
+    expect(session.status, JSON.stringify(session.body)).to.equal(200);
+    for (const base of [first, other]) {
+      const read = await fetch(`${base}/auth/session`, { headers: { authorization: `Bearer ${session.body.token}` } });
+      expect(read.status, base).to.equal(200);
+      expect(((await read.json()) as any).address).to.equal(alice.address);
+      // The same signed message again, on either instance: refused.
+      const replay = await post(base, '/auth/sign-in', signed);
+      expect([replay.status, replay.body.error.code]).to.deep.equal([401, 'siwe-nonce-invalid']);
+    }
   });
 
   it('sends once a signed request posted to both instances at once (the other 409 or 401, spending nothing)', async function () {

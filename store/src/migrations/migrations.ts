@@ -6,6 +6,7 @@ import { V5_SET_BASED_SEQUENCES } from './v5SetBasedSequences';
 import { V6_GAP_BOUNDS } from './v6GapBounds';
 import { V7_SECURITY_SEQUENCES } from './v7SecuritySequences';
 import { V8_RELAY_BUDGETS } from './v8RelayBudgets';
+import { V9_API_AUTH } from './v9ApiAuth';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -64,6 +65,11 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 8,
     name: "the API's relayer budgets: gas and requests per entity and window, bounded reservations",
     sql: V8_RELAY_BUDGETS,
+  },
+  {
+    version: 9,
+    name: "the API's sign-in state: shared secrets, used sign-in nonces",
+    sql: V9_API_AUTH,
   },
 ];
 
