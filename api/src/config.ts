@@ -75,8 +75,9 @@ export const apiConfigSchema = z.object({
   /** Largest gas a relayed request may ask for (default 1,000,000). */
   relayMaxGas: z.coerce.number().int().positive().default(1_000_000),
   /**
-   * HS256 key of the sign-in tokens, at least 32 characters. Instances behind one load balancer share it. Default: a
-   * random key per process (tokens do not survive a restart). Never logged.
+   * HS256 key of the sign-in tokens, at least 32 characters. Never logged. Default: a random key kept in the index
+   * (`shared_secrets`, written by the first instance), so every instance on one database shares it and tokens survive
+   * a restart; set it to keep the key out of the database.
    */
   jwtSecret: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Lifetime of a sign-in token, seconds (default 900). */
@@ -145,6 +146,11 @@ export const apiConfigSchema = z.object({
   relayBudgetGas: z.coerce.number().int().min(0).default(2_000_000),
   /** Relayed requests one entity may send per window (default 30). */
   relayBudgetRequests: z.coerce.number().int().min(0).default(30),
+  /**
+   * How long a budget reservation stays open, seconds (default 600): one its instance never settled (it crashed
+   * between reserving and the receipt) stays counted at its reserved gas until the end of its window.
+   */
+  relayReservationSeconds: z.coerce.number().int().min(1).max(86_400).default(600),
   /**
    * Below this balance, ETH, the relayer shows as low in `/health` (default 0.1). A plain decimal of at most 18
    * places: `/health` converts it to wei, and a number JavaScript writes with an exponent (`1e-7`) would not convert.

@@ -9,7 +9,14 @@ import { brokerClientId, brokerCredentials, brokerRealm, keepBrokerCredentialsFr
 import type { Hex } from '../../twin-core/src/encoding/hex';
 import { privateKeyToAddress } from '../../twin-core/src/signing/deviceKey';
 import { useLinearGetUrl } from '../../oracle/src';
-import { getEntity, startStoreFromEnvironment, type Store } from '../../store/src';
+import {
+  consumeSignInNonce,
+  getEntity,
+  sharedSecret,
+  startStoreFromEnvironment,
+  withAdvisoryLock,
+  type Store,
+} from '../../store/src';
 import { type BlobStore, createBlobStore, ipfsConfigOf, sharesBlobs } from '../../blobs/src';
 import { readDeployment } from '../../twin-core/src/deployment/deployment';
 import { createSiweAuth } from './auth/createSiweAuth';
@@ -84,6 +91,18 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   const deployment = readDeployment(config.deploymentFile);
   // Opened before the port: from listen() to the request handler below nothing awaits, so no request is lost.
   const index = parameters.shared?.index ?? (await openOwnIndex(config, log));
+  // The session key every instance on the index shares (issue 15: a session from one instance is good on all), unless
+  // configured: API_JWT_SECRET keeps it out of the database.
+  let secret: Uint8Array;
+  try {
+    secret =
+      config.jwtSecret === undefined
+        ? await sharedSecret(index, 'api-session')
+        : new TextEncoder().encode(config.jwtSecret);
+  } catch (error) {
+    if (parameters.shared === undefined) await index.close();
+    throw error;
+  }
   let store: BlobStore;
   try {
     store =
@@ -128,11 +147,25 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
           wallet: new Wallet(config.relayerKey, provider),
           deployment,
           maxGas: BigInt(config.relayMaxGas),
+          // Budgets and sends shared by every instance on the index (issue 15): one budget per entity, one nonce
+          // sequence per relayer key.
           budget: createRelayBudget({
-            windowMs: config.relayBudgetWindowSeconds * 1000,
+            index,
+            windowSeconds: config.relayBudgetWindowSeconds,
             gas: BigInt(config.relayBudgetGas),
             requests: config.relayBudgetRequests,
+            reservationSeconds: config.relayReservationSeconds,
+            onError: (error, what) =>
+              log('warn', `relay budget ${what} failed: the reservation stays counted at its gas until it expires`, {
+                error: (error as Error).message,
+              }),
           }),
+          sendLock: (task) =>
+            withAdvisoryLock(
+              index,
+              `relayer-send:${privateKeyToAddress(config.relayerKey as Hex).toLowerCase()}`,
+              task,
+            ),
         });
   const metrics = createMetrics({
     ...(relayer ? { relayer } : {}),
@@ -216,7 +249,6 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   }, 1_000);
   expiryTimer.unref();
 
-  const secret = config.jwtSecret === undefined ? randomBytes(32) : new TextEncoder().encode(config.jwtSecret);
   const auth = createSiweAuth({
     domain: publicUrl.host,
     uri: publicUrl.origin,
@@ -224,6 +256,8 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
     secret,
     tokenTtlSeconds: config.tokenTtlSeconds,
     lookupEntity: (address) => getEntity(index, address),
+    // Used sign-in nonces in the index: a nonce from any instance signs in on any other, once.
+    usedNonces: { consume: (nonce, expiresAtMs) => consumeSignInNonce(index, { nonce, expiresAt: expiresAtMs }) },
   });
 
   const context: ApiContext = {

@@ -57,3 +57,7 @@ export * from './startStoreFromEnvironment';
 export * from './apiReads';
 // What an index holds (the rebuild's check for an empty target).
 export * from './indexHoldings';
+// The API's relayer budgets, its sign-in state, and a named lock across instances (the relayer's sends), issue 15.
+export * from './relayBudgets';
+export * from './apiAuth';
+export { NAMED_LOCK_NAMESPACE, withAdvisoryLock } from './locks/withAdvisoryLock';

@@ -3,7 +3,8 @@ import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
 import { checkEntity } from './checkEntity';
 import { formatSiweMessage } from './formatSiweMessage';
-import { createNonceStore } from './nonceStore';
+import { createNonceStore, type NonceStore } from './nonceStore';
+import { createSignedNonces } from './signedNonces';
 import { parseSiweMessage, type ParsedSiweMessage } from './parseSiweMessage';
 import { createRequireSession, type RequireSessionParameters } from './requireSession';
 import { signSessionToken } from './signSessionToken';
@@ -29,6 +30,12 @@ export type CreateSiweAuthParameters = {
   nonceTtlSeconds?: number | undefined;
   /** At most this many outstanding nonces are kept in memory; the oldest are evicted. Default 10 000. */
   maxOutstandingNonces?: number | undefined;
+  /**
+   * The ledger of used nonces every instance shares (runApi: the store's `consumeSignInNonce`). With it, nonces are
+   * issued with no state (they carry their expiry and a MAC under the session key: `createSignedNonces`), so a client
+   * may take one from any instance and sign in on any other, once; without it, they are kept in this process.
+   */
+  usedNonces?: { consume(nonce: string, expiresAtMs: number): Promise<boolean> } | undefined;
   /** Reads the entity index (the SQLite mirror of the registry). */
   lookupEntity: LookupEntity;
   /** The clock, in milliseconds since the epoch. Default `Date.now`. */
@@ -125,7 +132,16 @@ export function createSiweAuth(parameters: CreateSiweAuthParameters): SiweAuth {
   const now = parameters.now ?? Date.now;
   const origin = assertOptions({ ...parameters, tokenTtlSeconds, nonceTtlSeconds, maxOutstandingNonces });
   const secret = Uint8Array.from(parameters.secret);
-  const nonces = createNonceStore({ ttlSeconds: nonceTtlSeconds, maxOutstanding: maxOutstandingNonces, now });
+  const { usedNonces } = parameters;
+  const nonces =
+    usedNonces === undefined
+      ? createNonceStore({ ttlSeconds: nonceTtlSeconds, maxOutstanding: maxOutstandingNonces, now })
+      : createSignedNonces({ secret, ttlSeconds: nonceTtlSeconds, now });
+  const consumeNonce = async (nonce: string): Promise<boolean> => {
+    if (usedNonces === undefined) return (nonces as NonceStore).consume(nonce);
+    const expiresAtMs = nonces.peek(nonce);
+    return expiresAtMs !== undefined && (await usedNonces.consume(nonce, expiresAtMs));
+  };
 
   const verifyToken = (token: string) =>
     verifySessionToken({ token, domain, secret, now: now(), maxTokenAgeSeconds: tokenTtlSeconds });
@@ -205,7 +221,7 @@ export function createSiweAuth(parameters: CreateSiweAuthParameters): SiweAuth {
     async signIn({ message, signature }) {
       const parsed = parseSiweMessage(message);
       assertBinding(parsed);
-      if (!nonces.consume(parsed.nonce)) throw nonceInvalid();
+      if (!(await consumeNonce(parsed.nonce))) throw nonceInvalid();
       assertTimes(parsed);
       if (recoverSigner(message, signature) !== parsed.address) {
         throw new ApiError('Signature does not match the address.', { status: 401, code: 'siwe-signature-invalid' });

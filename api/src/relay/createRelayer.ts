@@ -22,6 +22,12 @@ export type CreateRelayerParameters = {
   confirmations?: number | undefined;
   /** Per-entity budgets in gas and requests, checked before broadcast (default: none). */
   budget?: RelayBudget | undefined;
+  /**
+   * Runs each send (the nonce read, signing and broadcast) holding a lock shared with every instance relaying with
+   * this key (runApi: `withAdvisoryLock` on the index), so two API instances never take the same relayer nonce.
+   * Default: none (the sends of this process are still serialised).
+   */
+  sendLock?: (<result>(task: () => Promise<result>) => Promise<result>) | undefined;
 };
 
 /** What the relayer spent since start. */
@@ -49,7 +55,7 @@ export type Relayer = {
   /** What it spent since start. */
   spend(): RelayerSpend;
   /** An entity's budget standing (undefined without budgets). */
-  budgetOf(entity: string): BudgetStanding | undefined;
+  budgetOf(entity: string): Promise<BudgetStanding | undefined>;
 };
 
 /** What {@link prepareRequest} and {@link relayRequest} share: the relayer's connections and settings. */
@@ -66,7 +72,7 @@ export type RelayContext = {
   domain: () => Promise<
     TypedDataDomain & { name: string; version: string; chainId: number; verifyingContract: string }
   >;
-  /** Serialises the relayer's sends. */
+  /** Serialises the relayer's sends (in this process, and with `sendLock` across instances). */
   queue: SendQueue;
   /** `from:nonce` of the requests being relayed now, so a request submitted twice is sent once. */
   inFlight: Set<string>;
@@ -114,7 +120,7 @@ export function createRelayer(parameters: CreateRelayerParameters): Relayer {
       });
       return domain;
     },
-    queue: createSendQueue(),
+    queue: createSendQueue(parameters.sendLock === undefined ? {} : { lock: parameters.sendLock }),
     inFlight: new Set(),
     budget: parameters.budget,
     spend: { relayed: 0, gasUsed: 0n, weiSpent: 0n, overBudget: 0 },
@@ -125,7 +131,7 @@ export function createRelayer(parameters: CreateRelayerParameters): Relayer {
     address: () => wallet.getAddress(),
     balance: async () => provider.getBalance(await wallet.getAddress()),
     spend: () => ({ ...context.spend }),
-    budgetOf: (entity) => context.budget?.standing(entity),
+    budgetOf: async (entity) => context.budget?.standing(entity),
   };
 }
 

@@ -1,5 +1,6 @@
 import { getAddress } from 'ethers';
 import { formatDeviceId } from '../../../twin-core/src/identity/deviceId';
+import { StoreError } from '../../../store/src';
 import { ApiError } from '../errors';
 import type { RelayContext } from './createRelayer';
 import { chainUnavailable, relayCallError } from './decodeRevert';
@@ -67,29 +68,32 @@ export async function relayRequest(
     await checkSigned(context, BigInt(request.nonce), forwardRequest);
     await simulate(context, call, forwardRequest);
     // The signer's budget, last before broadcast: only a request that would be sent and succeed spends it.
-    let reservation;
-    try {
-      reservation = context.budget?.reserve(from, forwardRequest.gas);
-    } catch (error) {
-      context.spend.overBudget++;
+    // In the shared index: an index that does not answer is a 503 index-unavailable, and nothing is sent.
+    const reservation = await context.budget?.reserve(from, forwardRequest.gas).catch((error: unknown) => {
+      if (error instanceof ApiError && error.code === 'relay-budget-exceeded') context.spend.overBudget++;
       throw error;
-    }
+    });
     const sent = await context.queue
-      .run(() => context.forwarder.execute(forwardRequest))
-      .catch((error: unknown) => {
-        reservation?.release();
+      .run(async () => {
+        // Under the send lock: a request another instance sent meanwhile (the same signed nonce) is not sent again.
+        await checkNotSent(context, from, BigInt(request.nonce));
+        return context.forwarder.execute(forwardRequest);
+      })
+      .catch(async (error: unknown) => {
+        await reservation?.release();
+        if (error instanceof StoreError || error instanceof ApiError) throw error;
         throw relayCallError(error, `The relayed ${call.action}`);
       });
     // Broadcast: from here the reservation stands until the receipt says what was used.
-    const receipt = await sent.wait(context.confirmations).catch((error: unknown) => {
-      reservation?.settle(forwardRequest.gas);
+    const receipt = await sent.wait(context.confirmations).catch(async (error: unknown) => {
+      await reservation?.settle(forwardRequest.gas);
       throw relayCallError(error, `The relayed ${call.action} (transaction ${sent.hash})`);
     });
     if (receipt === null) {
-      reservation?.settle(forwardRequest.gas);
+      await reservation?.settle(forwardRequest.gas);
       throw chainUnavailable(new Error(`no receipt for ${sent.hash}`));
     }
-    reservation?.settle(receipt.gasUsed);
+    await reservation?.settle(receipt.gasUsed);
     context.spend.relayed++;
     context.spend.gasUsed += receipt.gasUsed;
     context.spend.weiSpent += receipt.gasUsed * (receipt.gasPrice ?? 0n);
@@ -102,6 +106,23 @@ export async function relayRequest(
     };
   } finally {
     context.inFlight.delete(key);
+  }
+}
+
+/**
+ * The signer's forwarder nonce in the pending state is still the signed one: no instance broadcast this request yet
+ * (the in-flight set only knows this process's requests), else 409 `relay-request-pending`.
+ */
+async function checkNotSent(context: RelayContext, from: string, signedNonce: bigint): Promise<void> {
+  const pending = await context.forwarder.nonces(from, { blockTag: 'pending' }).catch((error: unknown) => {
+    throw chainUnavailable(error);
+  });
+  if (pending !== signedNonce) {
+    throw new ApiError('This request was relayed already (by another instance).', {
+      status: 409,
+      code: 'relay-request-pending',
+      details: { from, nonce: signedNonce.toString(), pendingNonce: pending.toString() },
+    });
   }
 }
 

@@ -4,19 +4,27 @@ export type SendQueue = {
   run<result>(task: () => Promise<result>): Promise<result>;
 };
 
+/** Options of {@link createSendQueue}. */
+export type CreateSendQueueOptions = {
+  /** Runs each task holding a lock other processes share (the relayer's sends across API instances). */
+  lock?: <result>(task: () => Promise<result>) => Promise<result>;
+};
+
 /**
  * A queue that serialises the relayer's sends, so each transaction is broadcast before the next one takes a nonce
- * and concurrent relays never reuse the relayer's nonce.
+ * and concurrent relays never reuse the relayer's nonce; with `lock`, each task also holds a lock every instance
+ * relaying with the same key takes, so their sends do not interleave either.
  *
  * @example
- * const queue = createSendQueue()
+ * const queue = createSendQueue({ lock: (task) => withAdvisoryLock(index, `relayer-send:${address}`, task) })
  * const tx = await queue.run(() => forwarder.execute(request))
  */
-export function createSendQueue(): SendQueue {
+export function createSendQueue(options: CreateSendQueueOptions = {}): SendQueue {
+  const { lock } = options;
   let tail: Promise<unknown> = Promise.resolve();
   return {
     run(task) {
-      const result = tail.then(task);
+      const result = tail.then(lock === undefined ? task : () => lock(task));
       tail = result.catch(() => undefined);
       return result;
     },

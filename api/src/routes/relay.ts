@@ -14,12 +14,16 @@ const relayResponses = {
   200: { description: 'Relayed and mined', schema: relayResultSchema },
   400: { description: 'Invalid, expired, or not an allowed action', schema: errorSchema },
   401: { description: 'The signature does not match the request or its nonce', schema: errorSchema },
+  409: {
+    description: 'The request is being relayed already, by this instance or another (sent once)',
+    schema: errorSchema,
+  },
   422: { description: 'The registry would revert; details name the custom error', schema: errorSchema },
   429: {
     description: "The signer's relay budget (gas or requests per window) is spent: what is left, when it refills",
     schema: errorSchema,
   },
-  503: { description: 'No relayer configured, or the chain is unreachable', schema: errorSchema },
+  503: { description: 'No relayer configured, or the chain or the index is unreachable', schema: errorSchema },
 };
 
 /**
@@ -99,10 +103,10 @@ export function relayRoutes(context: ApiContext) {
             .meta({ id: 'RelayBudget' }),
         },
         400: relayResponses[400],
-        503: relayResponses[503],
+        503: { description: 'No relayer configured, or the index is unreachable', schema: errorSchema },
       },
-      handler: ({ params }) => {
-        const standing = relayer().budgetOf(params.address);
+      handler: async ({ params }) => {
+        const standing = await relayer().budgetOf(params.address);
         if (standing !== undefined) return standing;
         throw new ApiError('This relayer has no budgets.', { status: 404, code: 'relay-budget-none' });
       },

@@ -2,6 +2,8 @@ import {
   maintainSequenceGaps,
   maintainTelemetryPartitions,
   pruneEvents,
+  pruneRelayBudgets,
+  pruneSignInNonces,
   type Store,
   type StoreConfig,
 } from '../../../store/src';
@@ -21,7 +23,9 @@ export type Maintenance = { runs: number; failures: number; stop(): void };
  * Runs the store's upkeep now and every `intervalMs`: the telemetry history's daily partitions (created ahead,
  * expired ones dropped: `maintainTelemetryPartitions`) and the sequence gaps (the per-device cap stored, expired gaps
  * given up: `maintainSequenceGaps`) and the event outbox (events older than `eventRetentionMinutes`, default 60,
- * pruned: `pruneEvents`). Instances running it at once are serialised by the store. A failed pass is
+ * pruned: `pruneEvents`), the API's relayer budgets (ended windows, expired reservations: `pruneRelayBudgets`) and
+ * its used sign-in nonces that expired (`pruneSignInNonces`). Instances running it at once are serialised by the
+ * store. A failed pass is
  * logged and counted, and the next one tries again. Resolves once the first pass ended.
  *
  * @example
@@ -47,13 +51,19 @@ export async function startMaintenance(parameters: {
       const gaps = await maintainSequenceGaps(index, settings);
       const retentionMs = (settings.eventRetentionMinutes ?? 60) * 60_000;
       const prunedEvents = await pruneEvents(index, { olderThan: Date.now() - retentionMs });
+      const budgets = await pruneRelayBudgets(index);
+      const prunedNonces = await pruneSignInNonces(index);
       maintenance.runs++;
-      if (partitions.created.length > 0 || partitions.dropped.length > 0 || gaps.gaps > 0 || prunedEvents > 0) {
+      const pruned = prunedEvents + budgets.windows + budgets.reservations + prunedNonces;
+      if (partitions.created.length > 0 || partitions.dropped.length > 0 || gaps.gaps > 0 || pruned > 0) {
         log('info', 'store upkeep', {
           ...partitions,
           givenUpGaps: gaps.gaps,
           givenUpMissing: gaps.missing,
           prunedEvents,
+          prunedBudgetWindows: budgets.windows,
+          prunedReservations: budgets.reservations,
+          prunedSignInNonces: prunedNonces,
         });
       }
     } catch (error) {

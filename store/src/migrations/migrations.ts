@@ -7,6 +7,8 @@ import { V6_GAP_BOUNDS } from './v6GapBounds';
 import { V7_SECURITY_SEQUENCES } from './v7SecuritySequences';
 import { V8_LEDGER_HASHES } from './v8LedgerHashes';
 import { V9_CHAIN_EVENT_NAMES } from './v9ChainEventNames';
+import { V10_RELAY_BUDGETS } from './v10RelayBudgets';
+import { V11_API_AUTH } from './v11ApiAuth';
 
 /**
  * One forward step of the store's schema. Versions start at 1 and increase by one; a released migration never
@@ -70,6 +72,16 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     version: 9,
     name: 'the chain event log indexed by event name, in chain order',
     sql: V9_CHAIN_EVENT_NAMES,
+  },
+  {
+    version: 10,
+    name: "the API's relayer budgets: gas and requests per entity and window, bounded reservations",
+    sql: V10_RELAY_BUDGETS,
+  },
+  {
+    version: 11,
+    name: "the API's sign-in state: shared secrets, used sign-in nonces",
+    sql: V11_API_AUTH,
   },
 ];
 

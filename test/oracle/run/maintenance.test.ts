@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startMaintenance } from '../../../oracle/src/run/maintenance';
-import { recordEvent, type Store } from '../../../store/src';
+import { recordEvent, reserveRelayBudget, type Store } from '../../../store/src';
 import { createTestDatabase } from '../../helpers/store';
 import { waitFor } from '../waitFor';
 
@@ -68,6 +68,26 @@ describe('oracle: the store upkeep (startMaintenance)', function () {
     upkeep.stop();
     const { rows } = await index.query<{ payload: { block: number } }>('SELECT payload FROM events ORDER BY seq');
     expect(rows.map((row) => row.payload.block)).to.deep.equal([2]);
+  });
+
+  it("prunes the API's relayer budgets: ended windows and expired reservations, keeping the current ones", async function () {
+    const policy = { windowSeconds: 600, gas: 1_000_000n, requests: 10 };
+    const reserve = (entity: string, now: number) =>
+      reserveRelayBudget(index, { entity, gas: 1_000n, policy, reservationSeconds: 60, now });
+    await reserve('0x70997970C51812dc3A010C7d01b50e0d17dc79C8', Date.now() - 2 * 3_600_000); // ended, expired
+    await reserve('0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC', Date.now()); // current, open
+    const lines: string[] = [];
+    const upkeep = await startMaintenance({
+      index,
+      settings: SETTINGS,
+      intervalMs: 3_600_000,
+      log: (level, message, fields) => lines.push(`${level} ${message} ${JSON.stringify(fields)}`),
+    });
+    upkeep.stop();
+    const count = async (table: string) =>
+      (await index.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
+    expect([await count('relay_budget_windows'), await count('relay_budget_reservations')]).to.deep.equal([1, 1]);
+    expect(lines.join('\n')).to.include('"prunedBudgetWindows":1').and.include('"prunedReservations":1');
   });
 
   it('counts and logs a failed pass, and keeps going', async function () {
