@@ -2,11 +2,27 @@ import { expect } from 'chai';
 import { createStoreFeed } from '../../api/src/feed/createStoreFeed';
 import type { ApiFeed } from '../../api/src/feed/feedEvents';
 import { jsonBody } from '../../api/src/http/jsonBody';
-import { createTwinViewCache, type TwinViewCache } from '../../api/src/views/createTwinViewCache';
-import { insertSnapshot, recordEvent, upsertTwin, withTransaction, type Store } from '../../store/src';
+import {
+  createTwinViewCache,
+  type RenderTwinView,
+  type TwinViewCache,
+  type TwinViewCacheOptions,
+  type TwinViewVariant,
+} from '../../api/src/views/createTwinViewCache';
+import {
+  attachBatch,
+  confirmBatchOnce,
+  createBatch,
+  insertSnapshot,
+  recordEvent,
+  upsertTwin,
+  withTransaction,
+  type Store,
+} from '../../store/src';
 import { createTestDatabase } from '../helpers/store';
 
 const MAKER = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
+const OWNER = '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65';
 const HASH = `0x${'ab'.repeat(32)}`;
 const deviceIdOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as `0x${string}`;
 
@@ -20,12 +36,36 @@ async function settled(store: Store, feed: ApiFeed): Promise<void> {
   }
 }
 
+/** A render showing what the tests look at: the variant, the latest snapshot and its batch, a bigint. */
+const render: RenderTwinView = async (rows, variant) => ({
+  body: jsonBody({
+    variant,
+    seq: rows.latestSnapshot?.snapshot.seq ?? null,
+    batch: rows.latestSnapshot?.batch?.status ?? null,
+    owner: rows.twin.owner,
+    n: 12n,
+  }),
+  keep: true,
+});
+const publicView = () => 'public' as TwinViewVariant;
+type Shown = { variant: string; seq: number | null; batch: string | null; owner: string };
+const read = async (views: TwinViewCache, n: number, variant = publicView): Promise<Shown | undefined> => {
+  const body = await views.body(deviceIdOf(n), variant);
+  return body === undefined ? undefined : (JSON.parse(body.bytes.toString()) as Shown);
+};
+
 describe('api: the twin view cache, invalidated by the outbox (createTwinViewCache)', function () {
   this.timeout(60_000);
   let store: Store;
   let feed: ApiFeed;
   let views: TwinViewCache;
-  let seq = 0;
+  let seq = 200; // above the other instance's snapshot (seq 100) of the first test
+  const caches: TwinViewCache[] = [];
+  const cache = (options: Partial<TwinViewCacheOptions> = {}) => {
+    const made = createTwinViewCache({ index: store, feed, render, ...options });
+    caches.push(made);
+    return made;
+  };
   const snapshot = (n: number) =>
     withTransaction(store, async (tx) => {
       seq++;
@@ -37,14 +77,30 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
         cid: `bafy-${seq}`,
       });
       await recordEvent(tx, { kind: 'snapshot', deviceId: deviceIdOf(n), payload: { seq } });
+      return seq;
+    });
+  /** A batch of the latest snapshots of twins `ns`, attached without an event (as the oracle forms one). */
+  const batchOf = async (ns: number[], seqs: number[]) => {
+    const batch = await createBatch(store, { leafCount: ns.length });
+    await attachBatch(
+      store,
+      batch.id,
+      ns.map((n, leafIndex) => ({ deviceId: deviceIdOf(n), seq: seqs[leafIndex]!, leafIndex, proof: [] })),
+    );
+    return batch.id;
+  };
+  const confirm = (batchId: number) =>
+    withTransaction(store, async (tx) => {
+      await confirmBatchOnce(tx, batchId, { txHash: HASH, block: 5 });
+      await recordEvent(tx, { kind: 'anchored', payload: { batchId } });
     });
 
   before(async function () {
     store = await (await createTestDatabase()).open();
-    for (const n of [1, 2])
+    for (const n of [1, 2, 3, 4])
       await upsertTwin(store, {
         deviceId: deviceIdOf(n),
-        owner: MAKER,
+        owner: n <= 2 ? MAKER : OWNER,
         manufacturer: MAKER,
         deviceSigner: MAKER,
         state: 'active',
@@ -59,33 +115,29 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
       });
     feed = createStoreFeed(store);
     await feed.ready;
-    views = createTwinViewCache({ index: store, feed, ttlMs: 60_000 });
+    views = cache();
   });
   after(async function () {
-    views.close();
+    for (const made of caches) made.close();
     await feed.stop();
     await store.close();
   });
 
   it('reads a view once, then from memory, until an event names its twin (whoever wrote it)', async function () {
-    expect((await views.read(deviceIdOf(1)))!.latestSnapshot).to.equal(null);
-    expect((await views.read(deviceIdOf(2)))!.latestSnapshot).to.equal(null);
+    expect(await read(views, 1)).to.include({ seq: null, variant: 'public' });
+    expect(await read(views, 2)).to.include({ seq: null });
     expect(views.stats()).to.deep.include({ hits: 0, misses: 2, entries: 2 });
-    await views.read(deviceIdOf(1).toUpperCase().replace('0X', '0x'));
+    const first = await views.body(deviceIdOf(1).toUpperCase().replace('0X', '0x'), publicView);
+    expect(first!.bytes.toString()).to.match(/"n":"12"}$/);
     expect(views.stats().hits).to.equal(1);
+    expect(await views.body(deviceIdOf(1), publicView)).to.equal(first); // the very bytes, not rendered again
     // Another instance's write (here, a second pool on the database): its event drops twin 1 only.
     const other = await (
       await import('../../store/src')
     ).openStore({ databaseUrl: (store.pool.options as { connectionString: string }).connectionString });
     try {
       await withTransaction(other, async (tx) => {
-        await insertSnapshot(tx, {
-          deviceId: deviceIdOf(1),
-          seq: 100,
-          collectedAt: Date.now(),
-          hash: HASH,
-          cid: 'bafy-other',
-        });
+        await insertSnapshot(tx, { deviceId: deviceIdOf(1), seq: 100, collectedAt: Date.now(), hash: HASH, cid: 'x' });
         await recordEvent(tx, { kind: 'snapshot', deviceId: deviceIdOf(1), payload: { seq: 100 } });
       });
     } finally {
@@ -93,70 +145,158 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
     }
     await settled(store, feed);
     expect(views.stats().entries).to.equal(1);
-    expect((await views.read(deviceIdOf(1)))!.latestSnapshot!.snapshot.seq).to.equal(100);
-    expect((await views.read(deviceIdOf(2)))!.latestSnapshot).to.equal(null); // still cached, still right
-    expect(views.stats()).to.deep.include({ hits: 2, misses: 3 });
+    expect(await read(views, 1)).to.include({ seq: 100 });
+    expect(await read(views, 2)).to.include({ seq: null }); // still cached, still right
+    expect(views.stats()).to.deep.include({ hits: 3, misses: 3 });
+    // A variant not rendered yet is read and kept beside the other.
+    expect(await read(views, 2, () => 'full')).to.include({ variant: 'full' });
+    expect(await read(views, 2, () => 'full')).to.include({ variant: 'full' });
+    expect(await read(views, 2)).to.include({ variant: 'public' });
+    expect(views.stats()).to.deep.include({ hits: 5, misses: 4 });
+    expect(await views.body(`0x${'7'.repeat(64)}`, publicView)).to.equal(undefined);
+    expect(await views.body(`0x${'7'.repeat(64)}`, publicView)).to.equal(undefined);
+    expect(views.stats()).to.deep.include({ hits: 6, misses: 5 });
   });
 
-  it('drops every view on an event without a DeviceID (an entity changed), none on a command event', async function () {
-    await views.read(deviceIdOf(1));
-    await views.read(deviceIdOf(2));
+  it('drops only what an event without a DeviceID changes: an entity its twins, a rewind everything', async function () {
+    for (const n of [1, 2, 3, 4]) await read(views, n);
+    expect(views.stats().entries).to.equal(5);
     await recordEvent(store, { kind: 'command', deviceId: deviceIdOf(1), payload: { commandId: '0x01' } });
+    await recordEvent(store, { kind: 'chain', payload: { block: 2, logIndex: 0, name: 'BatchAnchored' } });
+    await recordEvent(store, {
+      kind: 'chain',
+      payload: { block: 2, logIndex: 1, name: 'BrandApproved', account: MAKER },
+    });
     await settled(store, feed);
-    expect(views.stats().entries).to.equal(2);
-    await recordEvent(store, { kind: 'chain', deviceId: null, payload: { block: 1, logIndex: 0 } });
+    expect(views.stats().entries).to.equal(5);
+    // OWNER's profile changed: the views of twins 3 and 4 (its own) go, those of MAKER's twins 1 and 2 stay.
+    await recordEvent(store, {
+      kind: 'chain',
+      payload: { block: 3, logIndex: 0, name: 'EntityProfileUpdated', account: OWNER.toLowerCase() },
+    });
+    await settled(store, feed);
+    expect(views.stats().entries).to.equal(3);
+    const misses = views.stats().misses;
+    await read(views, 1);
+    await read(views, 3);
+    expect(views.stats().misses).to.equal(misses + 1);
+    // MAKER made every twin: all four go (the unknown DeviceID's entry stays).
+    await recordEvent(store, {
+      kind: 'chain',
+      payload: { block: 3, logIndex: 1, name: 'EntityApproved', account: MAKER },
+    });
+    await settled(store, feed);
+    expect(views.stats().entries).to.equal(1);
+    for (const n of [1, 2]) await read(views, n);
+    // A chain event about no twin that does not say what (an older writer's), or a rewind: everything.
+    await recordEvent(store, { kind: 'chain', deviceId: null, payload: { block: 4, logIndex: 0 } });
+    await settled(store, feed);
+    expect(views.stats().entries).to.equal(0);
+    for (const n of [1, 2]) await read(views, n);
+    await recordEvent(store, { kind: 'rewind', payload: { block: 1 } });
     await settled(store, feed);
     expect(views.stats().entries).to.equal(0);
   });
 
+  it("drops on an anchored event only the views its batch changes: its twins' and the unbatched", async function () {
+    const seqs = [await snapshot(1), await snapshot(2), await snapshot(3)];
+    await snapshot(4);
+    const first = await batchOf([1, 2], seqs.slice(0, 2));
+    const second = await batchOf([3], seqs.slice(2));
+    await settled(store, feed);
+    for (const n of [1, 2, 3, 4])
+      expect(await read(views, n)).to.include({ batch: n <= 2 ? 'open' : n === 3 ? 'open' : null });
+    await confirm(second);
+    await settled(store, feed);
+    // Twin 3's view (in the batch) and twin 4's (unbatched: it could have joined it) went; 1 and 2 stay.
+    expect(views.stats().entries).to.equal(2);
+    expect(await read(views, 3)).to.include({ batch: 'confirmed' });
+    expect(await read(views, 1)).to.include({ batch: 'open' });
+    await confirm(first);
+    await settled(store, feed);
+    expect(await read(views, 1)).to.include({ batch: 'confirmed' });
+    expect(await read(views, 2)).to.include({ batch: 'confirmed' });
+    // Settled now: another batch's anchoring leaves them.
+    const hits = views.stats().hits;
+    const third = await batchOf([4], [seq]);
+    await confirm(third);
+    await settled(store, feed);
+    for (const n of [1, 2, 3]) await read(views, n);
+    expect(views.stats().hits).to.equal(hits + 3);
+    expect(await read(views, 4)).to.include({ batch: 'confirmed' });
+  });
+
   it('never keeps what a read overlapping an invalidation of its twin returned', async function () {
-    const reading = views.read(deviceIdOf(2));
-    await snapshot(2);
+    const reading = read(views, 2);
+    const latest = await snapshot(2);
     await settled(store, feed);
     await reading;
-    const fresh = (await views.read(deviceIdOf(2)))!;
-    expect(fresh.latestSnapshot!.snapshot.seq).to.equal(seq);
+    expect(await read(views, 2)).to.include({ seq: latest, batch: null });
   });
 
-  it('keeps the bodies rendered from a view with its rows, past 1 s, until an event names its twin', async function () {
-    const defaults = createTwinViewCache({ index: store, feed });
-    try {
-      const first = (await defaults.readView(deviceIdOf(1)))!;
-      const body = jsonBody({ seq: first.rows.latestSnapshot?.snapshot.seq ?? null, n: 12n });
-      expect(body.bytes.toString()).to.match(/"n":"12"}$/);
-      first.bodies.set('public', body);
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
-      const hit = (await defaults.readView(deviceIdOf(1)))!;
-      expect(hit.bodies.get('public')).to.equal(body);
-      expect(hit.bodies.get('full')).to.equal(undefined);
-      expect(defaults.stats()).to.deep.include({ hits: 1, misses: 1 });
-      await snapshot(1);
-      await settled(store, feed);
-      const fresh = (await defaults.readView(deviceIdOf(1)))!;
-      expect(fresh.bodies.size).to.equal(0);
-      expect(defaults.stats()).to.deep.include({ hits: 1, misses: 2 });
-      expect(await defaults.readView(`0x${'7'.repeat(64)}`)).to.equal(undefined);
-    } finally {
-      defaults.close();
-    }
-  });
-
-  it('expires entries after ttlMs, and keeps nothing once the feed stopped', async function () {
-    const short = createTwinViewCache({ index: store, feed, ttlMs: 30 });
-    await short.read(deviceIdOf(1));
-    await short.read(deviceIdOf(1));
-    expect(short.stats().hits).to.equal(1);
+  it('keeps settled views past ttlMs, expires views in transit, and keeps nothing once the feed stopped', async function () {
+    const short = cache({ ttlMs: 30 });
+    expect(await read(short, 1)).to.include({ batch: 'confirmed' });
+    expect(await read(short, 2)).to.include({ batch: null });
     await new Promise((resolve) => setTimeout(resolve, 60));
-    await short.read(deviceIdOf(1));
-    expect(short.stats()).to.deep.include({ hits: 1, misses: 2 });
-    short.close();
+    await read(short, 1);
+    await read(short, 2);
+    expect(short.stats()).to.deep.include({ hits: 1, misses: 3 });
     const alone = createStoreFeed(store);
     await alone.ready;
-    const unfollowed = createTwinViewCache({ index: store, feed: alone });
+    const unfollowed = cache({ feed: alone });
     await alone.stop();
     expect(alone.following).to.equal(false);
-    await unfollowed.read(deviceIdOf(1));
-    await unfollowed.read(deviceIdOf(1));
+    await read(unfollowed, 1);
+    await read(unfollowed, 1);
     expect(unfollowed.stats()).to.deep.include({ hits: 0, misses: 2, entries: 0 });
+  });
+
+  it('warms a cold cache with every twin, a page a statement, then answers from memory', async function () {
+    const warm = cache({ warm: true, warmPageSize: 3 });
+    const deadline = Date.now() + 10_000;
+    while (warm.stats().entries < 4 || warm.stats().warming) {
+      if (Date.now() > deadline) throw new Error(`warmed ${JSON.stringify(warm.stats())}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(warm.stats()).to.deep.include({ entries: 4, warmed: 4, hits: 0, misses: 0, warming: false });
+    expect(warm.stats().lastWarmMs).to.be.a('number');
+    for (const n of [1, 2, 3, 4]) expect(await read(warm, n)).to.deep.equal(await read(views, n));
+    expect(warm.stats()).to.deep.include({ hits: 4, misses: 0 });
+    // Emptied (a rewind): it warms again by itself.
+    await recordEvent(store, { kind: 'rewind', payload: { block: 1 } });
+    await settled(store, feed);
+    expect(warm.stats().entries).to.equal(0);
+    while (warm.stats().entries < 4) {
+      if (Date.now() > deadline + 5_000) throw new Error(`rewarmed ${JSON.stringify(warm.stats())}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(warm.stats().warmed).to.equal(8);
+  });
+
+  it('holds at most maxBytes (bodies plus the overhead an entry), the least recently read going first', async function () {
+    const size = (await views.body(deviceIdOf(1), publicView))!.bytes.length + 1_024;
+    const small = cache({ maxBytes: size * 2 + 10, warm: true });
+    const deadline = Date.now() + 10_000;
+    while (small.stats().warming || small.stats().entries === 0) {
+      if (Date.now() > deadline) throw new Error(`warmed ${JSON.stringify(small.stats())}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(small.stats().entries).to.equal(2); // the warm-up stopped at the bound
+    for (const n of [1, 2, 3, 4]) {
+      await read(small, n);
+      expect(small.stats().bytes).to.be.at.most(size * 2 + 10);
+    }
+    expect(small.stats().entries).to.equal(2);
+    const misses = small.stats().misses;
+    await read(small, 4);
+    await read(small, 3);
+    await read(small, 1);
+    expect(small.stats().misses).to.equal(misses + 1);
+    expect(cache({ maxBytes: 0 }).stats().entries).to.equal(0);
+    const off = cache({ maxBytes: 0 });
+    await read(off, 1);
+    await read(off, 1);
+    expect(off.stats()).to.deep.include({ hits: 0, misses: 2, entries: 0, bytes: 0 });
   });
 });
