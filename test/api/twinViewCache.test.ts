@@ -226,6 +226,28 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
     expect(await read(views, 4)).to.include({ batch: 'confirmed' });
   });
 
+  it('drops on a telemetry event only the full variant (the public one shows no telemetry)', async function () {
+    const full = () => 'full' as TwinViewVariant;
+    const publicBody = await views.body(deviceIdOf(3), publicView);
+    const fullBody = await views.body(deviceIdOf(3), full);
+    const before = views.stats();
+    await recordEvent(store, { kind: 'telemetry', deviceId: deviceIdOf(3), payload: { seq: 1 } });
+    await settled(store, feed);
+    expect(views.stats().bytes).to.equal(before.bytes - fullBody!.bytes.length);
+    expect(await views.body(deviceIdOf(3), publicView)).to.equal(publicBody);
+    expect(views.stats()).to.deep.include({ hits: before.hits + 1, misses: before.misses });
+    expect(await views.body(deviceIdOf(3), full)).to.not.equal(fullBody);
+    expect(views.stats().misses).to.equal(before.misses + 1);
+    // A full read overlapping a telemetry event is not kept; a public one is.
+    const reading = views.body(deviceIdOf(4), full);
+    await recordEvent(store, { kind: 'telemetry', deviceId: deviceIdOf(4), payload: { seq: 2 } });
+    await settled(store, feed);
+    await reading;
+    const misses = views.stats().misses;
+    await views.body(deviceIdOf(4), full);
+    expect(views.stats().misses).to.equal(misses + 1);
+  });
+
   it('never keeps what a read overlapping an invalidation of its twin returned', async function () {
     const reading = read(views, 2);
     const latest = await snapshot(2);

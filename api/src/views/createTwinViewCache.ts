@@ -83,7 +83,7 @@ type Entry = {
 /**
  * A cache of the twin view's serialised bodies (one statement, `readTwinView`, per change rather than per request),
  * bounded by bytes and kept valid by the outbox rather than by time: each event drops exactly the views it can change
- * ({@link invalidationOf}: its device's; an anchored batch's, by the batch each view shows; an entity's, by the
+ * ({@link invalidationOf}: its device's, or for its telemetry only the full variant's; an anchored batch's, by the batch each view shows; an entity's, by the
  * twins it owns or made; everything on a rewind or an event it does not know), any instance's write (the feed is
  * the database's); a gap in the feed (an error, a prune) empties the cache and turns it off until the feed follows
  * again. A read that overlaps an invalidation of what it shows is answered but not kept. Only a view whose latest
@@ -130,9 +130,24 @@ export function createTwinViewCache(options: TwinViewCacheOptions): TwinViewCach
     floor = ++counter;
     scheduleWarm();
   };
-  /** Whether what a read started at `stamp` saw for `keys` is still what the feed says. */
-  const current = (keys: ViewKeys, stamp: number) =>
-    enabled && !closed && feed.following && stamp >= floor && keys.all.every((key) => (dropped.get(key) ?? 0) <= stamp);
+  const unchanged = (key: string, stamp: number) => (dropped.get(key) ?? 0) <= stamp;
+  /** Whether what a read started at `stamp` saw for `keys` (and the internals, for the full variant) still holds. */
+  const current = (deviceKey: string, keys: ViewKeys, stamp: number, variant: TwinViewVariant | undefined) =>
+    enabled &&
+    !closed &&
+    feed.following &&
+    stamp >= floor &&
+    keys.all.every((key) => unchanged(key, stamp)) &&
+    (variant !== 'full' || unchanged(`i:${deviceKey}`, stamp));
+  /** Drops the full variant of a twin's view (its telemetry changed; the public one shows none). */
+  const dropInternals = (deviceKey: string) => {
+    const entry = entries.get(deviceKey);
+    const full = entry?.bodies.get('full');
+    if (entry === undefined || full === undefined) return;
+    entry.bodies.delete('full');
+    entry.bytes -= full.bytes.length;
+    bytes -= full.bytes.length;
+  };
   const keep = (
     deviceKey: string,
     rows: TwinViewRows | undefined,
@@ -140,7 +155,7 @@ export function createTwinViewCache(options: TwinViewCacheOptions): TwinViewCach
     add?: [TwinViewVariant, JsonBody],
   ) => {
     const keys = viewKeysOf(deviceKey, rows);
-    if (!current(keys, stamp)) return;
+    if (!current(deviceKey, keys, stamp, add?.[0])) return;
     let entry = entries.get(deviceKey);
     if (entry === undefined || !valid(entry)) {
       remove(deviceKey);
@@ -173,7 +188,14 @@ export function createTwinViewCache(options: TwinViewCacheOptions): TwinViewCach
       if (invalidation === 'none') return;
       if (invalidation === 'all') return clear();
       drop(invalidation);
-      const touched = new Set(invalidation);
+      // A device's keys by lookup; a batch's or an entity's by the entries that hold them (rarer events).
+      const touched = new Set<string>();
+      for (const key of invalidation) {
+        if (key.startsWith('d:')) remove(key.slice(2));
+        else if (key.startsWith('i:')) dropInternals(key.slice(2));
+        else touched.add(key);
+      }
+      if (touched.size === 0) return;
       for (const [key, entry] of entries) if (entry.keys.all.some((k) => touched.has(k))) remove(key);
     },
     reset: clear,

@@ -3,12 +3,14 @@ import type { StoreEvent, TwinViewRows } from '../../../store/src';
 /**
  * What a cached twin view depends on, as keys an outbox event can name: its device (`d:<DeviceID>`), its owner's and
  * manufacturer's entity records (`a:<address>`), and, while its latest snapshot is in transit, that snapshot's batch
- * (`b:<id>`, or `b:none` before it is batched). `settled`: nothing it shows changes without an outbox event.
+ * (`b:<id>`, or `b:none` before it is batched). `settled`: nothing it shows changes without an outbox event. The
+ * full variant also shows the device internals the public one leaves out (its latest telemetry and behaviour
+ * label): key `i:<DeviceID>`, which a telemetry event names.
  */
 export type ViewKeys = { all: string[]; settled: boolean };
 
 /** Outbox kinds that change the view of the device they name. */
-const DEVICE_KINDS = new Set(['snapshot', 'telemetry', 'alert', 'state', 'chain', 'anchored']);
+const DEVICE_KINDS = new Set(['snapshot', 'alert', 'state', 'chain', 'anchored']);
 /** Outbox kinds no twin view shows. */
 const UNSHOWN_KINDS = new Set(['command', 'state-document']);
 /** Registry events about no twin that change no view (a batch's confirmation comes as its `anchored` event). */
@@ -34,7 +36,8 @@ export function viewKeysOf(deviceKey: string, rows: TwinViewRows | undefined): V
 
 /**
  * Which cached views an outbox event changes: `none`, `all`, or those holding any of the keys returned
- * ({@link viewKeysOf}). A device's event: its view. `anchored` `{ batchId }`: the views whose latest snapshot is in
+ * ({@link viewKeysOf}). A device's event: its view; a telemetry event only its full variant (`i:`, the public one
+ * shows no telemetry). `anchored` `{ batchId }`: the views whose latest snapshot is in
  * that batch, or not yet in any (it may have joined it without an event). A registry event about no twin: an
  * entity's (`account` in its payload) the views of the twins it owns or made; a batch's or a brand's none; any
  * other, or one without the fields (an older writer), every view. A `rewind` or any kind not known here: every view.
@@ -44,6 +47,7 @@ export function viewKeysOf(deviceKey: string, rows: TwinViewRows | undefined): V
  */
 export function invalidationOf(event: StoreEvent): 'none' | 'all' | string[] {
   if (UNSHOWN_KINDS.has(event.kind)) return 'none';
+  if (event.kind === 'telemetry' && event.deviceId !== null) return [`i:${event.deviceId.toLowerCase()}`];
   if (event.deviceId !== null && DEVICE_KINDS.has(event.kind)) return [`d:${event.deviceId.toLowerCase()}`];
   const payload = (event.payload ?? {}) as Record<string, unknown>;
   if (event.kind === 'anchored' && Number.isSafeInteger(payload.batchId)) {
