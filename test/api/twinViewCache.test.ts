@@ -1,10 +1,8 @@
 import { expect } from 'chai';
 import { createStoreFeed } from '../../api/src/feed/createStoreFeed';
 import type { ApiFeed } from '../../api/src/feed/feedEvents';
-import { jsonBody } from '../../api/src/http/jsonBody';
 import {
   createTwinViewCache,
-  type RenderTwinView,
   type TwinViewCache,
   type TwinViewCacheOptions,
   type TwinViewVariant,
@@ -15,44 +13,11 @@ import {
   createBatch,
   insertSnapshot,
   recordEvent,
-  upsertTwin,
   withTransaction,
   type Store,
 } from '../../store/src';
 import { createTestDatabase } from '../helpers/store';
-
-const MAKER = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
-const OWNER = '0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65';
-const HASH = `0x${'ab'.repeat(32)}`;
-const deviceIdOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as `0x${string}`;
-
-/** Waits until the feed has read every event committed so far (its cursor reached the outbox's last). */
-async function settled(store: Store, feed: ApiFeed): Promise<void> {
-  const { rows } = await store.query<{ seq: number }>('SELECT coalesce(max(seq), 0)::int AS seq FROM events');
-  const deadline = Date.now() + 10_000;
-  while ((feed.cursor ?? 0) < rows[0]!.seq) {
-    if (Date.now() > deadline) throw new Error(`the feed is at ${feed.cursor}, not ${rows[0]!.seq}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** A render showing what the tests look at: the variant, the latest snapshot and its batch, a bigint. */
-const render: RenderTwinView = async (rows, variant) => ({
-  body: jsonBody({
-    variant,
-    seq: rows.latestSnapshot?.snapshot.seq ?? null,
-    batch: rows.latestSnapshot?.batch?.status ?? null,
-    owner: rows.twin.owner,
-    n: 12n,
-  }),
-  keep: true,
-});
-const publicView = () => 'public' as TwinViewVariant;
-type Shown = { variant: string; seq: number | null; batch: string | null; owner: string };
-const read = async (views: TwinViewCache, n: number, variant = publicView): Promise<Shown | undefined> => {
-  const body = await views.body(deviceIdOf(n), variant);
-  return body === undefined ? undefined : (JSON.parse(body.bytes.toString()) as Shown);
-};
+import { addTwins, deviceIdOf, HASH, MAKER, OWNER, publicView, read, render, settled } from './twinViewCacheHarness';
 
 describe('api: the twin view cache, invalidated by the outbox (createTwinViewCache)', function () {
   this.timeout(60_000);
@@ -97,22 +62,7 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
 
   before(async function () {
     store = await (await createTestDatabase()).open();
-    for (const n of [1, 2, 3, 4])
-      await upsertTwin(store, {
-        deviceId: deviceIdOf(n),
-        owner: n <= 2 ? MAKER : OWNER,
-        manufacturer: MAKER,
-        deviceSigner: MAKER,
-        state: 'active',
-        forSale: false,
-        price: 0n,
-        staticHash: HASH,
-        staticCid: `bafy-static-${n}`,
-        updateCount: 0,
-        reviewRequested: false,
-        mintedBlock: 1,
-        updatedBlock: 1,
-      });
+    await addTwins(store);
     feed = createStoreFeed(store);
     await feed.ready;
     views = cache();
@@ -272,53 +222,5 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
     await read(unfollowed, 1);
     await read(unfollowed, 1);
     expect(unfollowed.stats()).to.deep.include({ hits: 0, misses: 2, entries: 0 });
-  });
-
-  it('warms a cold cache with every twin, a page a statement, then answers from memory', async function () {
-    const warm = cache({ warm: true, warmPageSize: 3 });
-    const deadline = Date.now() + 10_000;
-    while (warm.stats().entries < 4 || warm.stats().warming) {
-      if (Date.now() > deadline) throw new Error(`warmed ${JSON.stringify(warm.stats())}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(warm.stats()).to.deep.include({ entries: 4, warmed: 4, hits: 0, misses: 0, warming: false });
-    expect(warm.stats().lastWarmMs).to.be.a('number');
-    for (const n of [1, 2, 3, 4]) expect(await read(warm, n)).to.deep.equal(await read(views, n));
-    expect(warm.stats()).to.deep.include({ hits: 4, misses: 0 });
-    // Emptied (a rewind): it warms again by itself.
-    await recordEvent(store, { kind: 'rewind', payload: { block: 1 } });
-    await settled(store, feed);
-    expect(warm.stats().entries).to.equal(0);
-    while (warm.stats().entries < 4) {
-      if (Date.now() > deadline + 5_000) throw new Error(`rewarmed ${JSON.stringify(warm.stats())}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(warm.stats().warmed).to.equal(8);
-  });
-
-  it('holds at most maxBytes (bodies plus the overhead an entry), the least recently read going first', async function () {
-    const size = (await views.body(deviceIdOf(1), publicView))!.bytes.length + 1_024;
-    const small = cache({ maxBytes: size * 2 + 10, warm: true });
-    const deadline = Date.now() + 10_000;
-    while (small.stats().warming || small.stats().entries === 0) {
-      if (Date.now() > deadline) throw new Error(`warmed ${JSON.stringify(small.stats())}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    expect(small.stats().entries).to.equal(2); // the warm-up stopped at the bound
-    for (const n of [1, 2, 3, 4]) {
-      await read(small, n);
-      expect(small.stats().bytes).to.be.at.most(size * 2 + 10);
-    }
-    expect(small.stats().entries).to.equal(2);
-    const misses = small.stats().misses;
-    await read(small, 4);
-    await read(small, 3);
-    await read(small, 1);
-    expect(small.stats().misses).to.equal(misses + 1);
-    expect(cache({ maxBytes: 0 }).stats().entries).to.equal(0);
-    const off = cache({ maxBytes: 0 });
-    await read(off, 1);
-    await read(off, 1);
-    expect(off.stats()).to.deep.include({ hits: 0, misses: 2, entries: 0, bytes: 0 });
   });
 });

@@ -236,12 +236,13 @@ export function createTwinViewCache(options: TwinViewCacheOptions): TwinViewCach
     const variant = options.warmVariant ?? 'public';
     let added = 0;
     let after: string | undefined;
-    do {
+    pages: do {
       if (closed || !feed.following) return added;
       const stamp = counter;
       const page = await readTwinViewPage(index, { after, limit: pageSize, alertLimit: 20 });
       for (const [key, rows] of page.views) {
-        if (bytes + ENTRY_OVERHEAD_BYTES > maxBytes || entries.size >= maxEntries) return added;
+        // Full: stop here rather than evict what this warm-up just read.
+        if (bytes + ENTRY_OVERHEAD_BYTES > maxBytes || entries.size >= maxEntries) break pages;
         if (entries.has(key)) continue;
         const rendered = await render(rows, variant);
         if (!rendered.keep || entries.has(key)) continue;
