@@ -63,6 +63,10 @@ export type BenchOptions = {
   /** Record a V8 CPU profile of the oracle in each ingest run (and keep the work directory). */
   profile: boolean;
   keepWork: boolean;
+  /** Runs of the API's twin endpoint, each on a fresh API process (`--api-runs`, default 1). */
+  apiRuns: number;
+  /** Another checkout whose API is measured alternately with this one's, on the same store (`--api-compare`). */
+  apiCompare: string | undefined;
 };
 
 export const BENCH_USAGE = `Usage: npm run bench -- [options]
@@ -73,6 +77,9 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --soak-minutes N     soak length (default 10; 1 with --quick)
   --devices LIST       ingest device counts (default 1000,10000; 100 with --quick)
   --api-seconds N      seconds of measured load per API endpoint (default 10; 2 with --quick)
+  --api-runs N         measure the twin view N times, a fresh API process each (default 1; the median is reported)
+  --api-compare DIR    also measure the API of another checkout DIR (e.g. the commit before a change, with its
+                       node_modules and builds), alternating with this one on the same store, N runs each
   --brokers LIST       aedes,mosquitto (default both; Mosquitto is skipped when not installed)
   --profile            CPU-profile the oracle in each ingest run (node --cpu-prof); keeps the work directory
   --keep-work          keep the work directory (chain data, messages, oracle data directories)
@@ -111,6 +118,8 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
   let outDir = 'bench/results';
   let profile = false;
   let keepWork = false;
+  let apiRuns = 1;
+  let apiCompare: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--quick') quick = true;
@@ -118,7 +127,13 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
     else if (flag === '--soak') soak = true;
     else if (flag === '--soak-minutes') soakMinutes = positive(flag, argv[++i]);
     else if (flag === '--api-seconds') apiSeconds = positive(flag, argv[++i]);
-    else if (flag === '--brokers') brokers = list(flag, argv[++i], ['aedes', 'mosquitto'] as const);
+    else if (flag === '--api-runs') apiRuns = positive(flag, argv[++i]);
+    else if (flag === '--api-compare') {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('--'))
+        throw new Error(`--api-compare needs a directory\n${BENCH_USAGE}`);
+      apiCompare = value;
+    } else if (flag === '--brokers') brokers = list(flag, argv[++i], ['aedes', 'mosquitto'] as const);
     else if (flag === '--devices') devices = (argv[++i] ?? '').split(',').map((value) => positive(flag, value));
     else if (flag === '--out-dir') {
       const value = argv[++i];
@@ -144,5 +159,7 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
     outDir,
     profile,
     keepWork: keepWork || profile,
+    apiRuns,
+    apiCompare,
   };
 }

@@ -125,15 +125,25 @@ export const apiConfigSchema = z.object({
    */
   openReads: boolean.default(false),
   /**
-   * Twin views (`GET /twins/{id}`) kept in memory (default 20,000; 0 reads the index on every request): each is one
-   * statement's rows and the response bodies rendered from them, dropped when an outbox event names its twin
-   * (whichever instance wrote), and after `twinViewCacheTtlSeconds`.
+   * Twin views (`GET /twins/{id}`) kept in memory at most (default 1,000,000; 0 reads the index on every request):
+   * each is the response bodies rendered from one statement's rows, dropped when an outbox event changes it
+   * (whichever instance wrote). `twinViewCacheMegabytes` is the bound that binds first.
    */
-  twinViewCacheEntries: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
+  twinViewCacheEntries: z.coerce.number().int().min(0).max(10_000_000).default(1_000_000),
   /**
-   * Longest a cached twin view is served, seconds (default 30): bounds the two changes a view shows that record no
-   * outbox event (a snapshot's batch formed, then submitted; its confirmation has one). Every other change drops the
-   * view when its event arrives.
+   * Memory for cached twin views, MiB (default 256; 0 turns the cache off): their serialised bodies plus 1 KiB an
+   * entry; the least recently read go first.
+   */
+  twinViewCacheMegabytes: z.coerce.number().min(0).max(65_536).default(256),
+  /**
+   * Read every twin's view into the cache at start, and again after anything emptied it (default true): a page of
+   * 500 twins a statement, in the background.
+   */
+  twinViewCacheWarm: boolean.default(true),
+  /**
+   * Longest a cached twin view in transit is served, seconds (default 30): one whose latest snapshot's batch is not
+   * confirmed, since a batch is formed and then submitted without an outbox event (its confirmation has one). A
+   * settled view is kept until an event changes it.
    */
   twinViewCacheTtlSeconds: z.coerce.number().min(0.001).max(3_600).default(30),
   /** Event streams (`GET /events`) one client address may hold open at once (default 4); more are 429. */

@@ -30,6 +30,7 @@ import { createRelayer } from './relay/createRelayer';
 import { createRelayBudget } from './relay/relayBudget';
 import { createDocumentCache } from './views/createDocumentCache';
 import { createTwinViewCache } from './views/createTwinViewCache';
+import { renderTwinView } from './views/twinView';
 import { createDeviceFollower } from './commands/createDeviceFollower';
 
 /** A log line sink; never given secrets. */
@@ -133,13 +134,17 @@ export async function runApi(parameters: RunApiParameters): Promise<RunningApi> 
   const feed = createStoreFeed(index, {
     onError: (error) => log('warn', 'event feed error', { error: (error as Error).message }),
   });
+  const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMegabytes * 1024 * 1024) });
   const views = createTwinViewCache({
     index,
     feed,
+    render: (rows, variant) => renderTwinView({ documents }, rows, variant),
     maxEntries: config.twinViewCacheEntries,
+    maxBytes: Math.round(config.twinViewCacheMegabytes * 1024 * 1024),
     ttlMs: config.twinViewCacheTtlSeconds * 1_000,
+    warm: config.twinViewCacheWarm,
+    warmVariant: config.openReads ? 'full' : 'public',
   });
-  const documents = createDocumentCache({ store, maxBytes: Math.round(config.documentCacheMegabytes * 1024 * 1024) });
   const relayer =
     config.relayerKey === undefined
       ? undefined

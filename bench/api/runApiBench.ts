@@ -43,6 +43,25 @@ export type ApiBenchResult = {
    * views served from memory and read from the index; undefined when the API's metrics did not show it.
    */
   twinCache?: { hits: number; misses: number; hitRate: number };
+  /** Seconds from the API listing every twin to its twin view cache being warm (the run `twin` comes from). */
+  warmSeconds: number;
+  /**
+   * Every measured run of the twin endpoint (`--api-runs`, and with `--api-compare` the other tree's API between
+   * them, one fresh API process each): `twin` is this tree's median by requests per second.
+   */
+  runs: TwinRun[];
+  loadAverage: number;
+};
+
+/** One measured run of `GET /twins/:deviceId` on a fresh API process. */
+export type TwinRun = {
+  /** `this`, or the directory of the other tree (`--api-compare`). */
+  tree: string;
+  run: number;
+  twin: EndpointFigures;
+  twinCache?: { hits: number; misses: number; hitRate: number };
+  warmSeconds: number;
+  /** The 1-minute load average when the run ended. */
   loadAverage: number;
 };
 
@@ -63,8 +82,12 @@ export type ApiBenchParameters = {
   connections: number;
   /** Seconds of measured load per endpoint. */
   durationSeconds: number;
-  /** CPU-profile the API process during each measured run, writing `api-<endpoint>.cpuprofile` here. */
+  /** CPU-profile the API process during the first run of each endpoint, writing `api-<endpoint>.cpuprofile` here. */
   profileDir?: string;
+  /** Runs of the twin endpoint, each on a fresh API process (default 1). */
+  runs?: number;
+  /** Another checkout (e.g. the commit before a change): its API measured the same way, alternating with this one. */
+  compareRoot?: string;
   log: (line: string) => void;
 };
 
@@ -121,8 +144,10 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
     connections: parameters.connections,
     durationSeconds: parameters.durationSeconds,
   };
-  try {
-    const api = await startApiProcess({
+  const bodyFile = join(parameters.workDir, 'api-twin-view.json');
+  const twinPaths = deviceIds.map((id) => `/api/v1/twins/${id}`);
+  const startApi = (root: string | undefined, profiler: boolean) =>
+    startApiProcess({
       rpcUrl: parameters.rpcUrl,
       mqttUrl: broker.url,
       deploymentFile: parameters.deploymentFile,
@@ -132,50 +157,79 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
       databaseUrl: parameters.database.url,
       twins: filled.twins,
       env: { ORACLE_MQTT_PROTOCOL_VERSION: '4', ORACLE_MQTT_SHARED: 'false', ORACLE_MAX_CLOCK_SKEW_SECONDS: '86400' },
-      profiler: parameters.profileDir !== undefined,
+      profiler,
+      ...(root !== undefined ? { root } : {}),
     });
-    const profiler = parameters.profileDir
-      ? { window: profileWindow(api.process), profileDir: parameters.profileDir }
-      : undefined;
-    if (parameters.profileDir) mkdirSync(parameters.profileDir, { recursive: true });
-    let twin: EndpointFigures;
-    let page: EndpointFigures;
-    let twinCache: ApiBenchResult['twinCache'];
-    const bodyFile = join(parameters.workDir, 'api-twin-view.json');
-    try {
-      const sample = await fetch(`${api.origin}/api/v1/twins/${deviceIds[0]}`);
-      const body = Buffer.from(await sample.arrayBuffer());
-      const view = JSON.parse(body.toString('utf8')) as { static?: unknown };
-      filled.staticDocumentServed = sample.status === 200 && view.static !== null && view.static !== undefined;
-      writeFileSync(bodyFile, body);
-      const twinPaths = deviceIds.map((id) => `/api/v1/twins/${id}`);
-      const pages = Math.max(1, Math.ceil(filled.twins / 20));
-      const endpoint = { origin: api.origin, pid: api.process.pid, ...load, ...(profiler ? { profiler } : {}) };
-      const cacheBefore = await twinCacheReads(api.origin);
-      twin = await measureEndpoint({
-        ...endpoint,
-        name: 'twin',
-        route: 'GET /api/v1/twins/:deviceId',
-        paths: twinPaths,
-      });
-      log(parameters, twin);
-      const cacheAfter = await twinCacheReads(api.origin);
-      if (cacheBefore && cacheAfter) {
-        const hits = cacheAfter.hits - cacheBefore.hits;
-        const misses = cacheAfter.misses - cacheBefore.misses;
-        twinCache = { hits, misses, hitRate: round(hits / Math.max(1, hits + misses), 3) };
-        parameters.log(`  twin view cache: ${hits} hits, ${misses} misses (${round(twinCache.hitRate * 100, 1)} %)`);
+  try {
+    const runs: TwinRun[] = [];
+    let page: EndpointFigures | undefined;
+    const trees = [undefined, ...(parameters.compareRoot !== undefined ? [parameters.compareRoot] : [])];
+    for (let run = 1; run <= (parameters.runs ?? 1); run++) {
+      // Alternate which tree goes first, so that neither always gets the quieter slot.
+      for (const root of run % 2 === 1 ? trees : [...trees].reverse()) {
+        const first = run === 1 && root === undefined;
+        const profiling = first && parameters.profileDir !== undefined;
+        const api = await startApi(root, profiling);
+        try {
+          const profiler = profiling
+            ? { window: profileWindow(api.process), profileDir: parameters.profileDir! }
+            : undefined;
+          if (profiler) mkdirSync(profiler.profileDir, { recursive: true });
+          if (first) {
+            const sample = await fetch(`${api.origin}/api/v1/twins/${deviceIds[0]}`);
+            const body = Buffer.from(await sample.arrayBuffer());
+            const view = JSON.parse(body.toString('utf8')) as { static?: unknown };
+            filled.staticDocumentServed = sample.status === 200 && view.static !== null && view.static !== undefined;
+            writeFileSync(bodyFile, body);
+          }
+          const endpoint = { origin: api.origin, pid: api.process.pid, ...load, ...(profiler ? { profiler } : {}) };
+          const cacheBefore = await twinCacheReads(api.origin);
+          const twin = await measureEndpoint({
+            ...endpoint,
+            name: 'twin',
+            route: 'GET /api/v1/twins/:deviceId',
+            paths: twinPaths,
+          });
+          const tree = root ?? 'this';
+          parameters.log(`  run ${run}, ${tree} (warm in ${round(api.warmSeconds, 1)} s):`);
+          log(parameters, twin);
+          const cacheAfter = await twinCacheReads(api.origin);
+          let twinCache: TwinRun['twinCache'];
+          if (cacheBefore && cacheAfter) {
+            const hits = cacheAfter.hits - cacheBefore.hits;
+            const misses = cacheAfter.misses - cacheBefore.misses;
+            twinCache = { hits, misses, hitRate: round(hits / Math.max(1, hits + misses), 3) };
+            parameters.log(
+              `  twin view cache: ${hits} hits, ${misses} misses (${round(twinCache.hitRate * 100, 1)} %)`,
+            );
+          }
+          runs.push({
+            tree,
+            run,
+            twin,
+            ...(twinCache ? { twinCache } : {}),
+            warmSeconds: api.warmSeconds,
+            loadAverage: loadNow(),
+          });
+          if (first) {
+            const pages = Math.max(1, Math.ceil(filled.twins / 20));
+            page = await measureEndpoint({
+              ...endpoint,
+              name: 'page',
+              route: 'GET /api/v1/twins?page=…',
+              paths: Array.from({ length: pages }, (_, i) => `/api/v1/twins?page=${i + 1}`),
+            });
+            log(parameters, page);
+          }
+        } finally {
+          await api.stop();
+        }
       }
-      page = await measureEndpoint({
-        ...endpoint,
-        name: 'page',
-        route: 'GET /api/v1/twins?page=…',
-        paths: Array.from({ length: pages }, (_, i) => `/api/v1/twins?page=${i + 1}`),
-      });
-      log(parameters, page);
-    } finally {
-      await api.stop();
     }
+    const mine = runs.filter((run) => run.tree === 'this').sort((a, b) => a.twin.perSecond - b.twin.perSecond);
+    const median = mine[Math.floor((mine.length - 1) / 2)]!;
+    const twin = median.twin;
+    const twinCache = median.twinCache;
     const server = spawnEntry({ entry: 'bench/api/bareHttpProcess.ts', args: [bodyFile] });
     try {
       const { port } = await server.waitFor(
@@ -196,10 +250,12 @@ export async function runApiBench(parameters: ApiBenchParameters): Promise<ApiBe
         population: filled,
         connections: parameters.connections,
         twin,
-        page,
+        page: page!,
         bare,
         twinToBare: round(twin.perSecond / Math.max(1e-9, bare.perSecond), 3),
         ...(twinCache ? { twinCache } : {}),
+        warmSeconds: median.warmSeconds,
+        runs,
         loadAverage: loadNow(),
       };
     } finally {

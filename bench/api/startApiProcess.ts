@@ -2,8 +2,27 @@ import { join } from 'node:path';
 import { freePort, pollUntil, waitForPort } from '../lib/ports';
 import { spawnEntry, type EntryProcess } from '../lib/spawnEntry';
 
+/**
+ * The twin view cache's state from the API's `/metrics`: `warming`, `ready`, or `unknown` (an API without the gauge).
+ *
+ * @example
+ * await viewCacheState('http://127.0.0.1:8080') // 'ready'
+ */
+export async function viewCacheState(origin: string): Promise<'warming' | 'ready' | 'unknown'> {
+  const response = await fetch(`${origin}/api/v1/metrics`).catch(() => undefined);
+  if (response?.status !== 200) return 'unknown';
+  const match = /^twin_api_twin_view_cache_warming (\d+)/m.exec(await response.text());
+  return match === null ? 'unknown' : match[1] === '1' ? 'warming' : 'ready';
+}
+
 /** The API with an oracle in its process (`npm run api -- --with-oracle`), in a child process. */
-export type ApiProcess = { origin: string; process: EntryProcess; stop(): Promise<void> };
+export type ApiProcess = {
+  origin: string;
+  process: EntryProcess;
+  /** Seconds from the API listing every twin to its twin view cache being warm (0: nothing to wait for). */
+  warmSeconds: number;
+  stop(): Promise<void>;
+};
 
 /** Parameters of {@link startApiProcess}. */
 export type StartApiProcessParameters = {
@@ -23,6 +42,8 @@ export type StartApiProcessParameters = {
   env?: Record<string, string>;
   /** Preload the profiler hook, to CPU-profile the API over a window (`profileWindow`). */
   profiler?: boolean;
+  /** Run the API of another checkout (`--api-compare`; default this repository's). */
+  root?: string;
 };
 
 /**
@@ -39,6 +60,7 @@ export async function startApiProcess(parameters: StartApiProcessParameters): Pr
     entry: 'api/src/cli.ts',
     args: ['--with-oracle'],
     profiler: parameters.profiler ?? false,
+    ...(parameters.root !== undefined ? { root: parameters.root } : {}),
     env: {
       ...process.env,
       DATABASE_URL: parameters.databaseUrl,
@@ -57,6 +79,7 @@ export async function startApiProcess(parameters: StartApiProcessParameters): Pr
     },
   });
   const origin = `http://127.0.0.1:${port}`;
+  let warmSeconds = 0;
   try {
     await Promise.race([
       waitForPort(port, 180_000),
@@ -74,9 +97,14 @@ export async function startApiProcess(parameters: StartApiProcessParameters): Pr
       500,
     );
     if (!listed) throw new Error(`the API does not list ${parameters.twins} twins`);
+    const listedAt = Date.now();
+    // A twin view cache that warms at start (API_TWIN_VIEW_CACHE_WARM): measure the steady state, once it is warm.
+    const warm = await pollUntil(async () => (await viewCacheState(origin)) !== 'warming', 300_000, 250);
+    if (!warm) throw new Error('the twin view cache is still warming after 300 s');
+    warmSeconds = (Date.now() - listedAt) / 1000;
   } catch (error) {
     await child.kill(5_000);
     throw error;
   }
-  return { origin, process: child, stop: () => child.kill(15_000) };
+  return { origin, process: child, warmSeconds, stop: () => child.kill(15_000) };
 }

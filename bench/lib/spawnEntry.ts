@@ -30,6 +30,8 @@ export type SpawnEntryParameters = {
   echoPrefix?: string;
   /** Preload `profilerHook.ts`: the child can then be CPU-profiled over a window (`profileWindow`). */
   profiler?: boolean;
+  /** The tree to run `entry` from (default this repository): another checkout, to measure it side by side. */
+  root?: string;
 };
 
 /**
@@ -48,10 +50,14 @@ export function spawnEntry(parameters: SpawnEntryParameters): EntryProcess {
       '-r',
       'ts-node/register/transpile-only',
       ...(parameters.profiler ? ['-r', join(__dirname, 'profilerHook.ts')] : []),
-      join(REPO_ROOT, parameters.entry),
+      join(parameters.root ?? REPO_ROOT, parameters.entry),
       ...(parameters.args ?? []),
     ],
-    { cwd: REPO_ROOT, env: parameters.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+    {
+      cwd: parameters.root ?? REPO_ROOT,
+      env: parameters.env ?? process.env,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    },
   );
   let tail = '';
   const echo = parameters.echoPrefix ?? (process.env.BENCH_VERBOSE === '1' ? `[${parameters.entry}] ` : undefined);

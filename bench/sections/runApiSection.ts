@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runApiBench, type ApiBenchResult } from '../api/runApiBench';
 import { BENCH_SEED, type BenchEnvironment } from '../benchEnvironment';
 import { deployRunAnchor } from '../chain/deployRunAnchor';
@@ -68,6 +68,8 @@ export async function runApiSection(
     workDir: environment.workDir,
     connections: options.sizes.apiConnections,
     durationSeconds: options.sizes.apiSeconds,
+    runs: options.apiRuns,
+    ...(options.apiCompare !== undefined ? { compareRoot: resolve(options.apiCompare) } : {}),
     ...(options.profile ? { profileDir: join(environment.workDir, 'profiles') } : {}),
     log,
   });

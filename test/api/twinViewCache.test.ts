@@ -1,31 +1,36 @@
 import { expect } from 'chai';
 import { createStoreFeed } from '../../api/src/feed/createStoreFeed';
 import type { ApiFeed } from '../../api/src/feed/feedEvents';
-import { jsonBody } from '../../api/src/http/jsonBody';
-import { createTwinViewCache, type TwinViewCache } from '../../api/src/views/createTwinViewCache';
-import { insertSnapshot, recordEvent, upsertTwin, withTransaction, type Store } from '../../store/src';
+import {
+  createTwinViewCache,
+  type TwinViewCache,
+  type TwinViewCacheOptions,
+  type TwinViewVariant,
+} from '../../api/src/views/createTwinViewCache';
+import {
+  attachBatch,
+  confirmBatchOnce,
+  createBatch,
+  insertSnapshot,
+  recordEvent,
+  withTransaction,
+  type Store,
+} from '../../store/src';
 import { createTestDatabase } from '../helpers/store';
-
-const MAKER = '0x90F79bf6EB2c4f870365E785982E1f101E93b906';
-const HASH = `0x${'ab'.repeat(32)}`;
-const deviceIdOf = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as `0x${string}`;
-
-/** Waits until the feed has read every event committed so far (its cursor reached the outbox's last). */
-async function settled(store: Store, feed: ApiFeed): Promise<void> {
-  const { rows } = await store.query<{ seq: number }>('SELECT coalesce(max(seq), 0)::int AS seq FROM events');
-  const deadline = Date.now() + 10_000;
-  while ((feed.cursor ?? 0) < rows[0]!.seq) {
-    if (Date.now() > deadline) throw new Error(`the feed is at ${feed.cursor}, not ${rows[0]!.seq}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { addTwins, deviceIdOf, HASH, MAKER, OWNER, publicView, read, render, settled } from './twinViewCacheHarness';
 
 describe('api: the twin view cache, invalidated by the outbox (createTwinViewCache)', function () {
   this.timeout(60_000);
   let store: Store;
   let feed: ApiFeed;
   let views: TwinViewCache;
-  let seq = 0;
+  let seq = 200; // above the other instance's snapshot (seq 100) of the first test
+  const caches: TwinViewCache[] = [];
+  const cache = (options: Partial<TwinViewCacheOptions> = {}) => {
+    const made = createTwinViewCache({ index: store, feed, render, ...options });
+    caches.push(made);
+    return made;
+  };
   const snapshot = (n: number) =>
     withTransaction(store, async (tx) => {
       seq++;
@@ -37,55 +42,52 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
         cid: `bafy-${seq}`,
       });
       await recordEvent(tx, { kind: 'snapshot', deviceId: deviceIdOf(n), payload: { seq } });
+      return seq;
+    });
+  /** A batch of the latest snapshots of twins `ns`, attached without an event (as the oracle forms one). */
+  const batchOf = async (ns: number[], seqs: number[]) => {
+    const batch = await createBatch(store, { leafCount: ns.length });
+    await attachBatch(
+      store,
+      batch.id,
+      ns.map((n, leafIndex) => ({ deviceId: deviceIdOf(n), seq: seqs[leafIndex]!, leafIndex, proof: [] })),
+    );
+    return batch.id;
+  };
+  const confirm = (batchId: number) =>
+    withTransaction(store, async (tx) => {
+      await confirmBatchOnce(tx, batchId, { txHash: HASH, block: 5 });
+      await recordEvent(tx, { kind: 'anchored', payload: { batchId } });
     });
 
   before(async function () {
     store = await (await createTestDatabase()).open();
-    for (const n of [1, 2])
-      await upsertTwin(store, {
-        deviceId: deviceIdOf(n),
-        owner: MAKER,
-        manufacturer: MAKER,
-        deviceSigner: MAKER,
-        state: 'active',
-        forSale: false,
-        price: 0n,
-        staticHash: HASH,
-        staticCid: `bafy-static-${n}`,
-        updateCount: 0,
-        reviewRequested: false,
-        mintedBlock: 1,
-        updatedBlock: 1,
-      });
+    await addTwins(store);
     feed = createStoreFeed(store);
     await feed.ready;
-    views = createTwinViewCache({ index: store, feed, ttlMs: 60_000 });
+    views = cache();
   });
   after(async function () {
-    views.close();
+    for (const made of caches) made.close();
     await feed.stop();
     await store.close();
   });
 
   it('reads a view once, then from memory, until an event names its twin (whoever wrote it)', async function () {
-    expect((await views.read(deviceIdOf(1)))!.latestSnapshot).to.equal(null);
-    expect((await views.read(deviceIdOf(2)))!.latestSnapshot).to.equal(null);
+    expect(await read(views, 1)).to.include({ seq: null, variant: 'public' });
+    expect(await read(views, 2)).to.include({ seq: null });
     expect(views.stats()).to.deep.include({ hits: 0, misses: 2, entries: 2 });
-    await views.read(deviceIdOf(1).toUpperCase().replace('0X', '0x'));
+    const first = await views.body(deviceIdOf(1).toUpperCase().replace('0X', '0x'), publicView);
+    expect(first!.bytes.toString()).to.match(/"n":"12"}$/);
     expect(views.stats().hits).to.equal(1);
+    expect(await views.body(deviceIdOf(1), publicView)).to.equal(first); // the very bytes, not rendered again
     // Another instance's write (here, a second pool on the database): its event drops twin 1 only.
     const other = await (
       await import('../../store/src')
     ).openStore({ databaseUrl: (store.pool.options as { connectionString: string }).connectionString });
     try {
       await withTransaction(other, async (tx) => {
-        await insertSnapshot(tx, {
-          deviceId: deviceIdOf(1),
-          seq: 100,
-          collectedAt: Date.now(),
-          hash: HASH,
-          cid: 'bafy-other',
-        });
+        await insertSnapshot(tx, { deviceId: deviceIdOf(1), seq: 100, collectedAt: Date.now(), hash: HASH, cid: 'x' });
         await recordEvent(tx, { kind: 'snapshot', deviceId: deviceIdOf(1), payload: { seq: 100 } });
       });
     } finally {
@@ -93,70 +95,132 @@ describe('api: the twin view cache, invalidated by the outbox (createTwinViewCac
     }
     await settled(store, feed);
     expect(views.stats().entries).to.equal(1);
-    expect((await views.read(deviceIdOf(1)))!.latestSnapshot!.snapshot.seq).to.equal(100);
-    expect((await views.read(deviceIdOf(2)))!.latestSnapshot).to.equal(null); // still cached, still right
-    expect(views.stats()).to.deep.include({ hits: 2, misses: 3 });
+    expect(await read(views, 1)).to.include({ seq: 100 });
+    expect(await read(views, 2)).to.include({ seq: null }); // still cached, still right
+    expect(views.stats()).to.deep.include({ hits: 3, misses: 3 });
+    // A variant not rendered yet is read and kept beside the other.
+    expect(await read(views, 2, () => 'full')).to.include({ variant: 'full' });
+    expect(await read(views, 2, () => 'full')).to.include({ variant: 'full' });
+    expect(await read(views, 2)).to.include({ variant: 'public' });
+    expect(views.stats()).to.deep.include({ hits: 5, misses: 4 });
+    expect(await views.body(`0x${'7'.repeat(64)}`, publicView)).to.equal(undefined);
+    expect(await views.body(`0x${'7'.repeat(64)}`, publicView)).to.equal(undefined);
+    expect(views.stats()).to.deep.include({ hits: 6, misses: 5 });
   });
 
-  it('drops every view on an event without a DeviceID (an entity changed), none on a command event', async function () {
-    await views.read(deviceIdOf(1));
-    await views.read(deviceIdOf(2));
+  it('drops only what an event without a DeviceID changes: an entity its twins, a rewind everything', async function () {
+    for (const n of [1, 2, 3, 4]) await read(views, n);
+    expect(views.stats().entries).to.equal(5);
     await recordEvent(store, { kind: 'command', deviceId: deviceIdOf(1), payload: { commandId: '0x01' } });
+    await recordEvent(store, { kind: 'chain', payload: { block: 2, logIndex: 0, name: 'BatchAnchored' } });
+    await recordEvent(store, {
+      kind: 'chain',
+      payload: { block: 2, logIndex: 1, name: 'BrandApproved', account: MAKER },
+    });
     await settled(store, feed);
-    expect(views.stats().entries).to.equal(2);
-    await recordEvent(store, { kind: 'chain', deviceId: null, payload: { block: 1, logIndex: 0 } });
+    expect(views.stats().entries).to.equal(5);
+    // OWNER's profile changed: the views of twins 3 and 4 (its own) go, those of MAKER's twins 1 and 2 stay.
+    await recordEvent(store, {
+      kind: 'chain',
+      payload: { block: 3, logIndex: 0, name: 'EntityProfileUpdated', account: OWNER.toLowerCase() },
+    });
+    await settled(store, feed);
+    expect(views.stats().entries).to.equal(3);
+    const misses = views.stats().misses;
+    await read(views, 1);
+    await read(views, 3);
+    expect(views.stats().misses).to.equal(misses + 1);
+    // MAKER made every twin: all four go (the unknown DeviceID's entry stays).
+    await recordEvent(store, {
+      kind: 'chain',
+      payload: { block: 3, logIndex: 1, name: 'EntityApproved', account: MAKER },
+    });
+    await settled(store, feed);
+    expect(views.stats().entries).to.equal(1);
+    for (const n of [1, 2]) await read(views, n);
+    // A chain event about no twin that does not say what (an older writer's), or a rewind: everything.
+    await recordEvent(store, { kind: 'chain', deviceId: null, payload: { block: 4, logIndex: 0 } });
+    await settled(store, feed);
+    expect(views.stats().entries).to.equal(0);
+    for (const n of [1, 2]) await read(views, n);
+    await recordEvent(store, { kind: 'rewind', payload: { block: 1 } });
     await settled(store, feed);
     expect(views.stats().entries).to.equal(0);
   });
 
-  it('never keeps what a read overlapping an invalidation of its twin returned', async function () {
-    const reading = views.read(deviceIdOf(2));
-    await snapshot(2);
+  it("drops on an anchored event only the views its batch changes: its twins' and the unbatched", async function () {
+    const seqs = [await snapshot(1), await snapshot(2), await snapshot(3)];
+    await snapshot(4);
+    const first = await batchOf([1, 2], seqs.slice(0, 2));
+    const second = await batchOf([3], seqs.slice(2));
+    await settled(store, feed);
+    for (const n of [1, 2, 3, 4])
+      expect(await read(views, n)).to.include({ batch: n <= 2 ? 'open' : n === 3 ? 'open' : null });
+    await confirm(second);
+    await settled(store, feed);
+    // Twin 3's view (in the batch) and twin 4's (unbatched: it could have joined it) went; 1 and 2 stay.
+    expect(views.stats().entries).to.equal(2);
+    expect(await read(views, 3)).to.include({ batch: 'confirmed' });
+    expect(await read(views, 1)).to.include({ batch: 'open' });
+    await confirm(first);
+    await settled(store, feed);
+    expect(await read(views, 1)).to.include({ batch: 'confirmed' });
+    expect(await read(views, 2)).to.include({ batch: 'confirmed' });
+    // Settled now: another batch's anchoring leaves them.
+    const hits = views.stats().hits;
+    const third = await batchOf([4], [seq]);
+    await confirm(third);
+    await settled(store, feed);
+    for (const n of [1, 2, 3]) await read(views, n);
+    expect(views.stats().hits).to.equal(hits + 3);
+    expect(await read(views, 4)).to.include({ batch: 'confirmed' });
+  });
+
+  it('drops on a telemetry event only the full variant (the public one shows no telemetry)', async function () {
+    const full = () => 'full' as TwinViewVariant;
+    const publicBody = await views.body(deviceIdOf(3), publicView);
+    const fullBody = await views.body(deviceIdOf(3), full);
+    const before = views.stats();
+    await recordEvent(store, { kind: 'telemetry', deviceId: deviceIdOf(3), payload: { seq: 1 } });
+    await settled(store, feed);
+    expect(views.stats().bytes).to.equal(before.bytes - fullBody!.bytes.length);
+    expect(await views.body(deviceIdOf(3), publicView)).to.equal(publicBody);
+    expect(views.stats()).to.deep.include({ hits: before.hits + 1, misses: before.misses });
+    expect(await views.body(deviceIdOf(3), full)).to.not.equal(fullBody);
+    expect(views.stats().misses).to.equal(before.misses + 1);
+    // A full read overlapping a telemetry event is not kept; a public one is.
+    const reading = views.body(deviceIdOf(4), full);
+    await recordEvent(store, { kind: 'telemetry', deviceId: deviceIdOf(4), payload: { seq: 2 } });
     await settled(store, feed);
     await reading;
-    const fresh = (await views.read(deviceIdOf(2)))!;
-    expect(fresh.latestSnapshot!.snapshot.seq).to.equal(seq);
+    const misses = views.stats().misses;
+    await views.body(deviceIdOf(4), full);
+    expect(views.stats().misses).to.equal(misses + 1);
   });
 
-  it('keeps the bodies rendered from a view with its rows, past 1 s, until an event names its twin', async function () {
-    const defaults = createTwinViewCache({ index: store, feed });
-    try {
-      const first = (await defaults.readView(deviceIdOf(1)))!;
-      const body = jsonBody({ seq: first.rows.latestSnapshot?.snapshot.seq ?? null, n: 12n });
-      expect(body.bytes.toString()).to.match(/"n":"12"}$/);
-      first.bodies.set('public', body);
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
-      const hit = (await defaults.readView(deviceIdOf(1)))!;
-      expect(hit.bodies.get('public')).to.equal(body);
-      expect(hit.bodies.get('full')).to.equal(undefined);
-      expect(defaults.stats()).to.deep.include({ hits: 1, misses: 1 });
-      await snapshot(1);
-      await settled(store, feed);
-      const fresh = (await defaults.readView(deviceIdOf(1)))!;
-      expect(fresh.bodies.size).to.equal(0);
-      expect(defaults.stats()).to.deep.include({ hits: 1, misses: 2 });
-      expect(await defaults.readView(`0x${'7'.repeat(64)}`)).to.equal(undefined);
-    } finally {
-      defaults.close();
-    }
+  it('never keeps what a read overlapping an invalidation of its twin returned', async function () {
+    const reading = read(views, 2);
+    const latest = await snapshot(2);
+    await settled(store, feed);
+    await reading;
+    expect(await read(views, 2)).to.include({ seq: latest, batch: null });
   });
 
-  it('expires entries after ttlMs, and keeps nothing once the feed stopped', async function () {
-    const short = createTwinViewCache({ index: store, feed, ttlMs: 30 });
-    await short.read(deviceIdOf(1));
-    await short.read(deviceIdOf(1));
-    expect(short.stats().hits).to.equal(1);
+  it('keeps settled views past ttlMs, expires views in transit, and keeps nothing once the feed stopped', async function () {
+    const short = cache({ ttlMs: 30 });
+    expect(await read(short, 1)).to.include({ batch: 'confirmed' });
+    expect(await read(short, 2)).to.include({ batch: null });
     await new Promise((resolve) => setTimeout(resolve, 60));
-    await short.read(deviceIdOf(1));
-    expect(short.stats()).to.deep.include({ hits: 1, misses: 2 });
-    short.close();
+    await read(short, 1);
+    await read(short, 2);
+    expect(short.stats()).to.deep.include({ hits: 1, misses: 3 });
     const alone = createStoreFeed(store);
     await alone.ready;
-    const unfollowed = createTwinViewCache({ index: store, feed: alone });
+    const unfollowed = cache({ feed: alone });
     await alone.stop();
     expect(alone.following).to.equal(false);
-    await unfollowed.read(deviceIdOf(1));
-    await unfollowed.read(deviceIdOf(1));
+    await read(unfollowed, 1);
+    await read(unfollowed, 1);
     expect(unfollowed.stats()).to.deep.include({ hits: 0, misses: 2, entries: 0 });
   });
 });

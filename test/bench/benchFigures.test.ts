@@ -83,6 +83,11 @@ describe('bench figures (bench/)', function () {
     const longer = parseBenchArguments(['--quick', '--api-seconds', '12']).sizes;
     expect([longer.apiSeconds, longer.devices]).to.deep.equal([12, BENCH_SIZES.quick.devices]);
     expect(() => parseBenchArguments(['--api-seconds', '0'])).to.throw(/--api-seconds must be a positive integer/);
+    expect([full.apiRuns, full.apiCompare]).to.deep.equal([1, undefined]);
+    const compared = parseBenchArguments(['--only', 'api', '--api-runs', '3', '--api-compare', '../before']);
+    expect([compared.apiRuns, compared.apiCompare]).to.deep.equal([3, '../before']);
+    expect(() => parseBenchArguments(['--api-runs', '0'])).to.throw(/--api-runs must be a positive integer/);
+    expect(() => parseBenchArguments(['--api-compare'])).to.throw(/--api-compare needs a directory/);
     expect(() => parseBenchArguments(['--only', 'gas,speed'])).to.throw(/unknown "speed"/);
     expect(() => parseBenchArguments(['--fast'])).to.throw(/unknown option --fast/);
   });

@@ -58,6 +58,24 @@ describe('crypto backend', function () {
     expect(javascriptCryptoBackend.recoverPublicKey(randomBytes(32), overOrder, 1)).to.equal(undefined);
   });
 
+  it('signs exactly as the JavaScript backend and ethers (RFC 6979, low s), the signature recovering the signer', function () {
+    for (let round = 0; round < 20; round++) {
+      const wallet = ethers.Wallet.createRandom();
+      const digest = randomBytes(32);
+      const key = ethers.getBytes(wallet.privateKey);
+      const native = fast.sign(digest, key);
+      const reference = javascriptCryptoBackend.sign(digest, key);
+      expect(toHex(native.compact)).to.equal(toHex(reference.compact));
+      expect(native.recovery).to.equal(reference.recovery);
+      const expected = wallet.signingKey.sign(digest);
+      expect(toHex(native.compact)).to.equal(ethers.concat([expected.r, expected.s]));
+      expect(27 + native.recovery).to.equal(expected.v);
+      expect(toHex(fast.recoverPublicKey(digest, native.compact, native.recovery)!)).to.equal(
+        wallet.signingKey.publicKey,
+      );
+    }
+  });
+
   for (const backend of ['javascript', 'fast'] as const) {
     describe(`when the ${backend} backend is installed`, function () {
       beforeEach(function () {

@@ -26,6 +26,7 @@ import {
   markBatchConfirmed,
   openAlertsByDevice,
   readTwinView,
+  readTwinViewPage,
   recordAlert,
   recordChainEvent,
   recordStateChange,
@@ -222,6 +223,33 @@ describe('store: the API reads (apiReads)', function () {
     const bare = (await readTwinView(store, deviceIdOf(3)))!;
     expect([bare.latestSnapshot, bare.latestTelemetry, bare.updates, bare.alerts]).to.deep.equal([null, null, [], []]);
     expect(await readTwinView(store, deviceIdOf(99))).to.equal(undefined);
+  });
+
+  it('readTwinViewPage reads pages of twins in DeviceID order, each exactly what readTwinView gives', async function () {
+    const { rows } = await store.query<{ id: string }>('SELECT device_id AS id FROM twins ORDER BY device_id');
+    const ids = rows.map((row) => row.id);
+    expect(ids.length).to.be.at.least(3);
+    const seen: string[] = [];
+    let page = await readTwinViewPage(store, { limit: 2, alertLimit: 1 });
+    for (;;) {
+      expect(page.views.size).to.be.at.most(2);
+      for (const [key, view] of page.views) {
+        seen.push(key);
+        expect(view).to.deep.equal(await readTwinView(store, key, { alertLimit: 1 }));
+      }
+      if (page.next === undefined) break;
+      page = await readTwinViewPage(store, {
+        after: page.next.toUpperCase().replace('0X', '0x'),
+        limit: 2,
+        alertLimit: 1,
+      });
+    }
+    expect(seen).to.deep.equal(ids);
+    expect((await readTwinViewPage(store, { after: ids.at(-1)! })).views.size).to.equal(0);
+    await readTwinViewPage(store, { limit: 0 }).then(
+      () => expect.fail('a page of 0 twins was accepted'),
+      (error: Error) => expect(error.message).to.match(/^Invalid page size\./),
+    );
   });
 
   it('blobKindOf names what a CID is and who reads it, and nothing for an unknown one', async function () {

@@ -13,6 +13,7 @@ import {
 import type { ApiFeed } from '../feed/feedEvents';
 import type { Relayer } from '../relay/createRelayer';
 import type { DocumentCache } from '../views/createDocumentCache';
+import type { TwinViewCacheStats } from '../views/createTwinViewCache';
 
 /** The oracle's own counters, when it runs in the API's process. */
 export type OracleStats = () => {
@@ -29,7 +30,7 @@ export type MetricsOptions = {
   feed: ApiFeed;
   oracleStats?: OracleStats;
   /** The twin view cache's counters. */
-  viewStats?: () => { hits: number; misses: number; entries: number };
+  viewStats?: () => TwinViewCacheStats;
   /** The IPFS document cache's counters. */
   documentStats?: DocumentCache['stats'];
   /** The relayer, when the API has one: its spend and balance. */
@@ -284,6 +285,33 @@ export function createMetrics(options: MetricsOptions): ApiMetrics {
       if (stats === undefined) return;
       this.set({ result: 'hit' }, stats.hits);
       this.set({ result: 'miss' }, stats.misses);
+    },
+  });
+  new Gauge({
+    name: 'twin_api_twin_view_cache_bytes',
+    help: "Bytes the API's twin view cache holds (serialised bodies plus 1 KiB an entry; API_TWIN_VIEW_CACHE_MEGABYTES bounds it).",
+    registers: [registry],
+    collect() {
+      const stats = options.viewStats?.();
+      if (stats !== undefined) this.set(stats.bytes);
+    },
+  });
+  new Gauge({
+    name: 'twin_api_twin_view_cache_entries',
+    help: "Twins whose view the API's twin view cache holds.",
+    registers: [registry],
+    collect() {
+      const stats = options.viewStats?.();
+      if (stats !== undefined) this.set(stats.entries);
+    },
+  });
+  new Gauge({
+    name: 'twin_api_twin_view_cache_warming',
+    help: 'Whether the twin view cache is reading every twin into memory now (1), at start or after it was emptied.',
+    registers: [registry],
+    collect() {
+      const stats = options.viewStats?.();
+      if (stats !== undefined) this.set(stats.warming ? 1 : 0);
     },
   });
   new Gauge({

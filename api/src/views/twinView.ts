@@ -16,7 +16,7 @@ import {
 import { jsonBody, type JsonBody } from '../http/jsonBody';
 import { ApiError } from '../errors';
 import type { DocumentCache } from './createDocumentCache';
-import type { TwinViewCache } from './createTwinViewCache';
+import type { TwinViewCache, TwinViewVariant } from './createTwinViewCache';
 import { canReadTwin, type Reader } from '../access/reader';
 import { gatewayPath } from '../routes/ipfs';
 
@@ -24,7 +24,7 @@ import { gatewayPath } from '../routes/ipfs';
 export type ViewSources = {
   index: Store;
   documents: DocumentCache;
-  /** The cached rows (invalidated by the feed); without it each view is read from the index. */
+  /** The cached bodies (invalidated by the feed); without it each view is read from the index. */
   views?: TwinViewCache;
   ipfsTimeoutMs?: number;
 };
@@ -100,7 +100,16 @@ export function twinSummaryOf(
   snapshot: LatestSnapshotSummary | undefined,
   telemetry: LatestTelemetry | undefined,
 ) {
-  const readable = canReadTwin(reader, twin);
+  return summaryOf(twin, canReadTwin(reader, twin), snapshot, telemetry);
+}
+
+/** {@link twinSummaryOf} for a reader who sees the twin's internals (`readable`) or not. */
+function summaryOf(
+  twin: IndexedTwin,
+  readable: boolean,
+  snapshot: LatestSnapshotSummary | undefined,
+  telemetry: LatestTelemetry | undefined,
+) {
   const label = readable
     ? (telemetry?.body as { label?: { behaviour: string; anomalous: boolean } } | undefined)?.label
     : undefined;
@@ -138,44 +147,67 @@ const twinNotFound = (deviceId: Hex) =>
  * res.json(await twinView({ index, documents }, deviceId, reader))
  */
 export async function twinView(sources: ViewSources, deviceId: Hex, reader: Reader) {
-  const rows = await (sources.views?.read(deviceId) ?? readTwinView(sources.index, deviceId, { alertLimit: 20 }));
+  const rows = await readTwinView(sources.index, deviceId, { alertLimit: 20 });
   if (rows === undefined) throw twinNotFound(deviceId);
-  return twinViewOf(sources, rows, reader);
+  return twinViewOf(sources, rows, canReadTwin(reader, rows.twin));
 }
 
+/** The variant of a twin's view `reader` gets: with the device internals, or the public one. */
+export const variantFor =
+  (reader: Reader) =>
+  (twin: IndexedTwin): TwinViewVariant =>
+    canReadTwin(reader, twin) ? 'full' : 'public';
+
 /**
- * {@link twinView} serialised, from the view cache when it holds this twin's body for this reader's variant (the
- * public view or the full one: nothing else in it depends on the reader). A body is kept with the cached rows it
- * came from, and only when its static document was read: an IPFS failure is retried on the next request.
+ * {@link twinView} serialised: from the view cache when there is one (its body for this reader's variant, the public
+ * view or the full one: nothing else in it depends on the reader), else read and rendered now.
  *
  * @example
  * return twinViewBody({ index, documents, views }, deviceId, reader) // a JsonBody: mountRoutes sends its bytes
  */
 export async function twinViewBody(sources: ViewSources, deviceId: Hex, reader: Reader): Promise<JsonBody> {
-  const cached = sources.views ? await sources.views.readView(deviceId) : undefined;
-  const rows =
-    cached?.rows ?? (sources.views ? undefined : await readTwinView(sources.index, deviceId, { alertLimit: 20 }));
+  if (sources.views !== undefined) {
+    const body = await sources.views.body(deviceId, variantFor(reader));
+    if (body === undefined) throw twinNotFound(deviceId);
+    return body;
+  }
+  const rows = await readTwinView(sources.index, deviceId, { alertLimit: 20 });
   if (rows === undefined) throw twinNotFound(deviceId);
-  const variant = canReadTwin(reader, rows.twin) ? 'full' : 'public';
-  const kept = cached?.bodies.get(variant);
-  if (kept !== undefined) return kept;
-  const view = await twinViewOf(sources, rows, reader);
-  const body = jsonBody(view);
-  if (view.staticError === null) cached?.bodies.set(variant, body);
-  return body;
+  return (await renderTwinView(sources, rows, variantFor(reader)(rows.twin))).body;
+}
+
+/**
+ * Renders one variant of a twin's view from its rows (the static document read through the document cache), with
+ * whether the body may be served again: not when the static document could not be read (the next request retries).
+ * What the view cache renders with.
+ *
+ * @example
+ * const views = createTwinViewCache({ index, feed, render: (rows, variant) => renderTwinView({ index, documents }, rows, variant) })
+ */
+export async function renderTwinView(
+  sources: Pick<ViewSources, 'documents' | 'ipfsTimeoutMs'>,
+  rows: TwinViewRows,
+  variant: TwinViewVariant,
+): Promise<{ body: JsonBody; keep: boolean }> {
+  const view = await twinViewOf(sources, rows, variant === 'full');
+  return { body: jsonBody(view), keep: view.staticError === null };
 }
 
 /** The twin view from its rows (the static document read through the cache). */
-async function twinViewOf(sources: ViewSources, rows: TwinViewRows, reader: Reader) {
+async function twinViewOf(
+  sources: Pick<ViewSources, 'documents' | 'ipfsTimeoutMs'>,
+  rows: TwinViewRows,
+  readable: boolean,
+) {
   const { twin } = rows;
   const staticDocument = await sources.documents.read(twin.staticCid, sources.ipfsTimeoutMs ?? 2_000);
   const snapshot = rows.latestSnapshot?.snapshot;
   const batch = rows.latestSnapshot?.batch ?? undefined;
-  const telemetry = canReadTwin(reader, twin) ? rows.latestTelemetry ?? undefined : undefined;
+  const telemetry = readable ? rows.latestTelemetry ?? undefined : undefined;
   return {
-    twin: twinSummaryOf(
+    twin: summaryOf(
       twin,
-      reader,
+      readable,
       snapshot === undefined
         ? undefined
         : { seq: snapshot.seq, collectedAt: snapshot.collectedAt, anchored: batch?.status === 'confirmed' },

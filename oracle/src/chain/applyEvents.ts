@@ -41,7 +41,8 @@ export type AppliedEvents = { stateChanges: StateChangeEvent[]; events: number }
  * Applies decoded events, in chain order, to the store inside the caller's transaction (the one that moves the
  * cursor, after lockCursor): the twin and entity records, the update and state history, owner notifications, batch
  * confirmations (a root no instance batched is ignored), the chain event log, and the outbox events of the live
- * feed: `chain` `{ block, logIndex }` for each event applied (with its DeviceID when it is about a twin), `state` for
+ * feed: `chain` `{ block, logIndex }` for each event applied (with its DeviceID when it is about a twin; else
+ * with its `name` and, for an entity's or brand's, its `account`), `state` for
  * each `TwinStateChanged`, `anchored` `{ batchId }` for each batch confirmed. An event already in the log is skipped,
  * so applying a range twice changes nothing. Returns the state changes applied, for the caller to publish once the
  * transaction commits.
@@ -90,7 +91,16 @@ export async function applyEvents(
     const { block, blockHash, tx: txHash, logIndex } = event;
     const at = { block, tx: txHash, logIndex };
     const location = { block, logIndex };
-    outbox.push({ kind: 'chain', deviceId: 'deviceId' in event ? event.deviceId : null, payload: location });
+    // An event about no twin names what it is about, so that a cache drops only the views it changes.
+    outbox.push(
+      'deviceId' in event
+        ? { kind: 'chain', deviceId: event.deviceId, payload: location }
+        : {
+            kind: 'chain',
+            deviceId: null,
+            payload: { ...location, name: event.name, ...('account' in event ? { account: event.account } : {}) },
+          },
+    );
     switch (event.name) {
       case 'BatchAnchored': {
         const confirmation = { txHash, block, chainBatchId: event.batchId, confirmedAt: now };

@@ -4,6 +4,7 @@ import {
   deleteTwinHistoryAfter,
   lockCursor,
   newestChainEventBlocks,
+  recordEvent,
   setCursor,
   takeChainEventsAfter,
   unconfirmBatchesAfter,
@@ -67,7 +68,8 @@ export type Rewind = { fork: ForkPoint; undoneEvents: number; unconfirmedBatches
  * the twins and entities they touched from the events that remain, and moves cursor `cursorName` back to the fork.
  * The transaction takes the cursor's lock first and compares the cursor with `from` (where the caller found it):
  * when another instance moved it meanwhile, nothing is undone (a ChainMirrorError). Owner notifications already
- * published over MQTT cannot be recalled; their rows go. No outbox event is recorded: readers re-read by id.
+ * published over MQTT cannot be recalled; their rows go. One outbox event, `rewind` `{ block }` (no DeviceID), tells
+ * every instance's caches that anything may have changed (the API's twin views are dropped); streams skip it.
  *
  * @example
  * await rewindTo(store, await findForkPoint(provider, store, floor), 'chain-mirror:31337:0x…', cursor)
@@ -88,6 +90,7 @@ export async function rewindTo(
     const unconfirmedBatches = await unconfirmBatchesAfter(tx, fork.block);
     await rebuildFromEventLog(tx, undone);
     await setCursor(tx, { name: cursorName, lastProcessedBlock: fork.block, lastBlockHash: fork.hash }, now);
+    await recordEvent(tx, { kind: 'rewind', payload: { block: fork.block } });
     return { fork, undoneEvents: undone.length, unconfirmedBatches };
   });
 }

@@ -26,9 +26,7 @@ export type TwinViewRows = {
 };
 
 // Numerics (wei) as text inside JSON, so that no digit is lost; timestamps come back as ISO text.
-const VIEW = {
-  name: 'store.apiReads.twinView',
-  text: `SELECT to_jsonb(t) || jsonb_build_object('price', t.price::text) AS twin,
+const COLUMNS = `to_jsonb(t) || jsonb_build_object('price', t.price::text) AS twin,
            (SELECT jsonb_build_object('snapshot', to_jsonb(ls), 'batch',
                      CASE WHEN b.id IS NULL THEN NULL
                           ELSE to_jsonb(b) || jsonb_build_object('gas_used', b.gas_used::text) END)
@@ -43,8 +41,15 @@ const VIEW = {
            (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.id DESC), '[]'::jsonb)
               FROM (SELECT * FROM alerts WHERE device_id = t.device_id ORDER BY id DESC LIMIT $2) a) AS alerts,
            (SELECT to_jsonb(e) FROM entities e WHERE e.account = t.owner) AS owner,
-           (SELECT to_jsonb(e) FROM entities e WHERE e.account = t.manufacturer) AS manufacturer
-         FROM twins t WHERE t.device_id = $1`,
+           (SELECT to_jsonb(e) FROM entities e WHERE e.account = t.manufacturer) AS manufacturer`;
+const VIEW = {
+  name: 'store.apiReads.twinView',
+  text: `SELECT ${COLUMNS} FROM twins t WHERE t.device_id = $1`,
+};
+// The same columns for a page of twins in DeviceID order (keyset: after the last one of the page before).
+const PAGE = {
+  name: 'store.apiReads.twinViewPage',
+  text: `SELECT ${COLUMNS} FROM twins t WHERE t.device_id > $1::text ORDER BY t.device_id LIMIT $3`,
 };
 
 /**
@@ -66,7 +71,48 @@ export async function readTwinView(
     pageSize(options.alertLimit, 20, 1_000),
   ]);
   const row = rows[0];
-  if (row === undefined) return undefined;
+  return row === undefined ? undefined : twinViewOfRow(row);
+}
+
+/** Parameters of {@link readTwinViewPage}. */
+export type ReadTwinViewPageParameters = {
+  /** Start after this DeviceID (any notation); undefined: at the first. */
+  after?: string | bigint | undefined;
+  /** Twins in the page (default 500, at most 1,000). */
+  limit?: number;
+  alertLimit?: number;
+};
+
+/**
+ * {@link readTwinView} for a page of twins in one statement, in DeviceID order: each twin's rows exactly as
+ * `readTwinView` returns them, keyed by its DeviceID (lower-case hex), and the key to pass as `after` for the next
+ * page (undefined after the last). What a cache warms from.
+ *
+ * @example
+ * let page = await readTwinViewPage(store, { limit: 500 })
+ * while (page.next !== undefined) page = await readTwinViewPage(store, { after: page.next, limit: 500 })
+ */
+export async function readTwinViewPage(
+  db: Db,
+  parameters: ReadTwinViewPageParameters = {},
+): Promise<{ views: Map<Hex, TwinViewRows>; next: Hex | undefined }> {
+  const limit = pageSize(parameters.limit, 500, 1_000);
+  const { rows } = await db.query<Record<string, unknown>>(PAGE, [
+    parameters.after === undefined ? '' : deviceIdKey(parameters.after),
+    pageSize(parameters.alertLimit, 20, 1_000),
+    limit,
+  ]);
+  const views = new Map<Hex, TwinViewRows>();
+  for (const row of rows) {
+    const view = twinViewOfRow(row);
+    views.set(view.twin.deviceId.toLowerCase() as Hex, view);
+  }
+  const last = rows.length === limit ? [...views.keys()].at(-1) : undefined;
+  return { views, next: last };
+}
+
+/** One row of the twin view's statement, converted. */
+function twinViewOfRow(row: Record<string, unknown>): TwinViewRows {
   const latest = row.latest as { snapshot: Row; batch: Row | null } | null;
   const telemetry = row.telemetry as Row | null;
   return {

@@ -212,9 +212,13 @@ describe('oracle chain mirror: following the registry (a real Hardhat node over 
     // The live feed: one chain event per anchoring, one anchored event for the batch this store knows.
     const events = (await outbox(h.index)).slice(-3);
     expect(events).to.deep.equal([
-      { kind: 'chain', deviceId: null, payload: { block: receipt.blockNumber, logIndex: 0 } },
+      { kind: 'chain', deviceId: null, payload: { block: receipt.blockNumber, logIndex: 0, name: 'BatchAnchored' } },
       { kind: 'anchored', deviceId: null, payload: { batchId: batch.id } },
-      { kind: 'chain', deviceId: null, payload: { block: receipt.blockNumber + 1, logIndex: 0 } },
+      {
+        kind: 'chain',
+        deviceId: null,
+        payload: { block: receipt.blockNumber + 1, logIndex: 0, name: 'BatchAnchored' },
+      },
     ]);
   });
 

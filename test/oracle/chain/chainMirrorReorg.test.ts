@@ -141,6 +141,9 @@ describe('oracle chain mirror: polling, refusals and reorganisations (a real Har
       // The live feed: the undone events stay (readers re-read by id), the new chain's follow.
       const states = (await outbox(shallowIndex, ['state'])).map((event) => event.payload.block);
       expect(states).to.include(orphaned.blockNumber + 1);
+      // …and one `rewind` event at the fork, which drops every cached twin view.
+      const rewinds = (await outbox(shallowIndex, ['rewind'])).map((event) => event.payload.block);
+      expect(rewinds).to.deep.equal([result.rewind!.fork.block]);
 
       // The main mirror (3 confirmations) never applied the orphaned blocks: nothing to undo there.
       const main = await h.settle();

@@ -17,6 +17,11 @@ export type CryptoBackend = {
    * digest with recovery bit 0 or 1, or undefined when no key did (a malformed or invalid signature).
    */
   recoverPublicKey(digest: Uint8Array, compact: Uint8Array, recovery: 0 | 1): Uint8Array | undefined;
+  /**
+   * The ECDSA signature of a 32-byte digest with a 32-byte private key: compact (r ‖ s, s in the lower half of the
+   * order) with its recovery bit, deterministic (RFC 6979), so every backend gives the same bytes.
+   */
+  sign(digest: Uint8Array, privateKey: Uint8Array): { compact: Uint8Array; recovery: 0 | 1 };
 };
 
 /** The pure-JavaScript backend: the default, and the reference the accelerated ones are tested against. */
@@ -32,6 +37,10 @@ export const javascriptCryptoBackend: CryptoBackend = {
     } catch {
       return undefined;
     }
+  },
+  sign(digest, privateKey) {
+    const signature = secp256k1.sign(digest, privateKey, { lowS: true });
+    return { compact: signature.toCompactRawBytes(), recovery: signature.recovery as 0 | 1 };
   },
 };
 

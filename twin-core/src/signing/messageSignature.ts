@@ -88,8 +88,8 @@ export function signMessage<message extends object>(message: message, key: Priva
  * const sig = signHash(canonicalMessage(unsigned).hash, key)
  */
 export function signHash(hash: Hex, key: PrivateKey): Hex {
-  const signature = secp256k1.sign(eip191Digest(hash), fromHex(key), { lowS: true });
-  return toHex(concatBytes(signature.toCompactRawBytes(), new Uint8Array([27 + signature.recovery])));
+  const { compact, recovery } = cryptoBackend().sign(eip191Digest(hash), fromHex(key));
+  return toHex(concatBytes(compact, new Uint8Array([27 + recovery])));
 }
 
 /**
