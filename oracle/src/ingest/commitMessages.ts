@@ -99,8 +99,11 @@ export function commitLedgerMessage(
         message.offline === true &&
         (await readSequenceLedger(tx).willSeq(message.deviceId)) === message.seq;
       if (!isAnnouncedWill) return replay(message.deviceId, message.seq, advance.previous);
-    }
-    if (advance.advanced && message.hash !== undefined) {
+      // The will's own row keeps its hash: a copy of the will, handed to another instance, is known there too.
+      if (message.hash !== undefined) {
+        await recordLedgerHash(tx, { deviceId: message.deviceId, kind: 'will', seq: message.seq }, message.hash);
+      }
+    } else if (advance.advanced && message.hash !== undefined) {
       await recordLedgerHash(tx, { deviceId: message.deviceId, kind: message.kind, seq: message.seq }, message.hash);
     }
     if (message.willSeq !== undefined && message.willSeq !== null) {

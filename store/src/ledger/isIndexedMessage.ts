@@ -9,7 +9,8 @@ const SNAPSHOT_HASH = {
 };
 const LEDGER_HASH = {
   name: 'store.indexed.ledgerHash',
-  text: 'SELECT seq, last_hash FROM sequence_ledger WHERE device_id = $1 AND kind = $2',
+  text: `SELECT seq, last_hash FROM sequence_ledger
+         WHERE device_id = $1 AND (kind = $2 OR ($2 = 'status' AND kind = 'will'))`,
 };
 const TELEMETRY_BODIES = {
   name: 'store.indexed.telemetryBodies',
@@ -49,8 +50,8 @@ export async function isIndexedMessage(
       deviceId,
       message.kind,
     ]);
-    const row = rows[0];
-    return row !== undefined && Number(row.seq) === message.seq && row.last_hash === hash.toLowerCase();
+    // A status may be the row's last one or the announced last will (the `will` row's).
+    return rows.some((row) => Number(row.seq) === message.seq && row.last_hash === hash.toLowerCase());
   }
   const last = await readSequenceLedger(db).last(deviceId, message.kind);
   if (last === undefined || message.seq > last) return false;

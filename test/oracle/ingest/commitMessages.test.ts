@@ -109,6 +109,15 @@ describe('oracle: committing accepted messages (the store decides replays)', fun
     expect((await commitLedgerMessage(other, { ...message('status', 7), hash: hash('7d') })).ok).to.equal(true);
     expect(await isIndexedMessage(index, message('status', 5), hash('5a'), { exact: true })).to.equal(false);
     expect(await isIndexedMessage(index, message('status', 7), hash('7d'), { exact: true })).to.equal(true);
+    // The announced last will (below the ledger's number, accepted as the will): its copy is known on its own row.
+    expect((await commitLedgerMessage(index, { ...message('status', 8), willSeq: 3, hash: hash('8e') })).ok).to.equal(
+      true,
+    );
+    const will = { ...message('status', 3), offline: true };
+    expect((await commitLedgerMessage(index, { ...will, hash: hash('3f') })).ok).to.equal(true);
+    expect(await isIndexedMessage(other, message('status', 3), hash('3f'), { exact: true })).to.equal(true);
+    expect(await isIndexedMessage(other, message('status', 3), hash('3e'), { exact: true })).to.equal(false);
+    expect(await isIndexedMessage(other, message('status', 8), hash('8e'), { exact: true })).to.equal(true);
   });
 
   it('records a telemetry batch without the readings the store holds, with one event per device', async function () {
