@@ -73,6 +73,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --soak-minutes N     soak length (default 10; 1 with --quick)
   --devices LIST       ingest device counts (default 1000,10000; 100 with --quick)
   --api-seconds N      seconds of measured load per API endpoint (default 10; 2 with --quick)
+  --telemetry N        telemetry messages per ingest run (default 50000; 1000 with --quick)
+  --snapshots N        snapshots per ingest run, at full speed (default 10000; 300 with --quick)
   --brokers LIST       aedes,mosquitto (default both; Mosquitto is skipped when not installed)
   --profile            CPU-profile the oracle in each ingest run (node --cpu-prof); keeps the work directory
   --keep-work          keep the work directory (chain data, messages, oracle data directories)
@@ -108,6 +110,8 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
   let brokers: BrokerKind[] = ['aedes', 'mosquitto'];
   let devices: number[] | undefined;
   let apiSeconds: number | undefined;
+  let telemetry: number | undefined;
+  let snapshots: number | undefined;
   let outDir = 'bench/results';
   let profile = false;
   let keepWork = false;
@@ -118,6 +122,8 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
     else if (flag === '--soak') soak = true;
     else if (flag === '--soak-minutes') soakMinutes = positive(flag, argv[++i]);
     else if (flag === '--api-seconds') apiSeconds = positive(flag, argv[++i]);
+    else if (flag === '--telemetry') telemetry = positive(flag, argv[++i]);
+    else if (flag === '--snapshots') snapshots = positive(flag, argv[++i]);
     else if (flag === '--brokers') brokers = list(flag, argv[++i], ['aedes', 'mosquitto'] as const);
     else if (flag === '--devices') devices = (argv[++i] ?? '').split(',').map((value) => positive(flag, value));
     else if (flag === '--out-dir') {
@@ -134,6 +140,8 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
     ...BENCH_SIZES[quick ? 'quick' : 'full'],
     ...(devices ? { devices } : {}),
     ...(apiSeconds ? { apiSeconds } : {}),
+    ...(telemetry ? { telemetry } : {}),
+    ...(snapshots ? { snapshots } : {}),
   };
   return {
     quick,
