@@ -79,6 +79,9 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --profile            CPU-profile the oracle in each ingest run (node --cpu-prof); keeps the work directory
   --keep-work          keep the work directory (chain data, messages, oracle data directories)
   --out-dir DIR        where the results go (default bench/results)
+
+  BENCH_ORACLE_BUNDLE=oracle/dist-old/cli.js  runs that build of the oracle's CLI instead of oracle/dist (a copy of
+                       oracle/dist in a sibling folder, e.g. of another commit), to compare two builds
 `;
 
 function list<item extends string>(flag: string, value: string | undefined, allowed: readonly item[]): item[] {

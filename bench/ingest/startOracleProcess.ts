@@ -79,10 +79,12 @@ export type StartOracleProcessParameters = {
  * await oracle.waitForTwins(10_000, 120_000)
  */
 export async function startOracleProcess(parameters: StartOracleProcessParameters): Promise<OracleProcess> {
-  ensureBuilt(['oracle']);
+  // BENCH_ORACLE_BUNDLE: another build of the CLI (a copy of oracle/dist in a sibling folder), to compare builds.
+  const bundle = process.env.BENCH_ORACLE_BUNDLE;
+  if (bundle === undefined || bundle === '') ensureBuilt(['oracle']);
   const env = { ...process.env, ...parameters.env };
   const child = spawnEntry({
-    entry: relative(REPO_ROOT, ORACLE_BUNDLE_FILE),
+    entry: relative(REPO_ROOT, bundle || ORACLE_BUNDLE_FILE),
     env,
     profiler: parameters.profiler ?? false,
     // The V8 flags `npm run oracle` runs the oracle with (its young generation bounded).
@@ -112,7 +114,12 @@ export async function startOracleProcess(parameters: StartOracleProcessParameter
       'the oracle to start',
     );
     // The oracle has migrated its store by now.
-    counter = await openStore({ databaseUrl: env.DATABASE_URL!, poolSize: 1, schema: 'check', applicationName: 'bench-twins' });
+    counter = await openStore({
+      databaseUrl: env.DATABASE_URL!,
+      poolSize: 1,
+      schema: 'check',
+      applicationName: 'bench-twins',
+    });
     await countTwins();
     await pollUntil(() => history.length > 0, 10_000, 50);
   } catch (error) {

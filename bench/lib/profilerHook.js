@@ -22,7 +22,9 @@ process.on('message', (/** @type {{ type?: string, file?: string }} */ message) 
     const started = new Session();
     session = started;
     started.connect();
-    started.post('Profiler.enable', () => started.post('Profiler.start', () => process.send?.({ type: 'profile-started' })));
+    started.post('Profiler.enable', () =>
+      started.post('Profiler.start', () => process.send?.({ type: 'profile-started' })),
+    );
   } else if (message.type === 'profile-stop' && session !== undefined) {
     const active = session;
     session = undefined;
