@@ -80,10 +80,15 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --api-runs N         measure the twin view N times, a fresh API process each (default 1; the median is reported)
   --api-compare DIR    also measure the API of another checkout DIR (e.g. the commit before a change, with its
                        node_modules and builds), alternating with this one on the same store, N runs each
+  --telemetry N        telemetry messages per ingest run (default 50000; 1000 with --quick)
+  --snapshots N        snapshots per ingest run, at full speed (default 10000; 300 with --quick)
   --brokers LIST       aedes,mosquitto (default both; Mosquitto is skipped when not installed)
   --profile            CPU-profile the oracle in each ingest run (node --cpu-prof); keeps the work directory
   --keep-work          keep the work directory (chain data, messages, oracle data directories)
   --out-dir DIR        where the results go (default bench/results)
+
+  BENCH_ORACLE_BUNDLE=oracle/dist-old/cli.js  runs that build of the oracle's CLI instead of oracle/dist (a copy of
+                       oracle/dist in a sibling folder, e.g. of another commit), to compare two builds
 `;
 
 function list<item extends string>(flag: string, value: string | undefined, allowed: readonly item[]): item[] {
@@ -115,6 +120,8 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
   let brokers: BrokerKind[] = ['aedes', 'mosquitto'];
   let devices: number[] | undefined;
   let apiSeconds: number | undefined;
+  let telemetry: number | undefined;
+  let snapshots: number | undefined;
   let outDir = 'bench/results';
   let profile = false;
   let keepWork = false;
@@ -133,7 +140,9 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
       if (value === undefined || value.startsWith('--'))
         throw new Error(`--api-compare needs a directory\n${BENCH_USAGE}`);
       apiCompare = value;
-    } else if (flag === '--brokers') brokers = list(flag, argv[++i], ['aedes', 'mosquitto'] as const);
+    } else if (flag === '--telemetry') telemetry = positive(flag, argv[++i]);
+    else if (flag === '--snapshots') snapshots = positive(flag, argv[++i]);
+    else if (flag === '--brokers') brokers = list(flag, argv[++i], ['aedes', 'mosquitto'] as const);
     else if (flag === '--devices') devices = (argv[++i] ?? '').split(',').map((value) => positive(flag, value));
     else if (flag === '--out-dir') {
       const value = argv[++i];
@@ -149,6 +158,8 @@ export function parseBenchArguments(argv: string[]): BenchOptions {
     ...BENCH_SIZES[quick ? 'quick' : 'full'],
     ...(devices ? { devices } : {}),
     ...(apiSeconds ? { apiSeconds } : {}),
+    ...(telemetry ? { telemetry } : {}),
+    ...(snapshots ? { snapshots } : {}),
   };
   return {
     quick,

@@ -61,7 +61,7 @@ export type IngestRunResult = {
   mirrorSeconds: number;
   phases: Partial<Record<IngestPhase, PhaseFigures>>;
   oracle: {
-    /** RSS once started and mirrored, before any load (ts-node and its TypeScript compiler included). */
+    /** RSS once started and mirrored, before any load (the bundled oracle, as `npm run oracle` runs it). */
     startRssMiB: number;
     peakRssMiB: number;
     endRssMiB: number;

@@ -1,8 +1,17 @@
-import { ORACLE_NODE_FLAGS } from '../../oracle/build/bundleCli';
+import { relative } from 'node:path';
+import { ORACLE_BUNDLE_FILE, ORACLE_NODE_FLAGS } from '../../oracle/build/bundleCli';
+import type { OracleIpcStats } from '../../oracle/src/run/reportOverIpc';
+import { ensureBuilt } from '../../scripts/ensureBuilt';
+import { openStore, type Store } from '../../store/src';
 import type { BrokerKind } from './startBroker';
 import { pollUntil } from '../lib/ports';
-import { spawnEntry, type EntryProcess } from '../lib/spawnEntry';
-import type { OracleProcessStats } from './oracleProcess';
+import { REPO_ROOT, spawnEntry, type EntryProcess } from '../lib/spawnEntry';
+
+/**
+ * What the oracle reports every 500 ms (its counters, RSS and CPU: `oracle/src/run/reportOverIpc.ts`), with the twins
+ * the chain mirror has put in its store (counted by the benchmark, at most one query at a time).
+ */
+export type OracleProcessStats = OracleIpcStats & { twins: number };
 
 /** The oracle in its own process, followed over IPC. */
 export type OracleProcess = {
@@ -60,23 +69,43 @@ export type StartOracleProcessParameters = {
 };
 
 /**
- * Spawns `bench/ingest/oracleProcess.ts` with the given configuration and waits until the oracle runs.
+ * Starts the oracle as `npm run oracle` runs it (`node --max-semi-space-size=8 oracle/dist/cli.js`, the bundle built
+ * first when missing or stale) with the given configuration and an IPC channel, over which the CLI reports its
+ * counters, RSS and CPU; waits until the oracle runs. The twins of its store are counted through a connection of the
+ * benchmark's own (`DATABASE_URL` of `env`), so that the oracle process is exactly the one users run.
  *
  * @example
  * const oracle = await startOracleProcess({ env: { DATABASE_URL, RPC_URL, MQTT_URL, ORACLE_ORACLE_KEY, ORACLE_DATA_DIR } })
  * await oracle.waitForTwins(10_000, 120_000)
  */
 export async function startOracleProcess(parameters: StartOracleProcessParameters): Promise<OracleProcess> {
+  // BENCH_ORACLE_BUNDLE: another build of the CLI (a copy of oracle/dist in a sibling folder), to compare builds.
+  const bundle = process.env.BENCH_ORACLE_BUNDLE;
+  if (bundle === undefined || bundle === '') ensureBuilt(['oracle']);
+  const env = { ...process.env, ...parameters.env };
   const child = spawnEntry({
-    entry: 'bench/ingest/oracleProcess.ts',
-    env: { ...process.env, ...parameters.env },
+    entry: relative(REPO_ROOT, bundle || ORACLE_BUNDLE_FILE),
+    env,
     profiler: parameters.profiler ?? false,
     // The V8 flags `npm run oracle` runs the oracle with (its young generation bounded).
     nodeOptions: ORACLE_NODE_FLAGS,
   });
   const history: OracleProcessStats[] = [];
+  let twins = 0;
+  let counter: Store | undefined;
+  let counting: Promise<void> | undefined;
+  const countTwins = () =>
+    counter === undefined
+      ? undefined
+      : (counting ??= counter
+          .query<{ n: number }>({ name: 'bench.countTwins', text: 'SELECT count(*)::float8 AS n FROM twins' })
+          .then(({ rows }) => void (twins = Number(rows[0]!.n)))
+          .catch((error: Error) => void process.stderr.write(`twin count failed: ${error.message}\n`))
+          .finally(() => (counting = undefined)));
   child.child.on('message', (message: { type?: string }) => {
-    if (message.type === 'stats') history.push(message as OracleProcessStats);
+    if (message.type !== 'stats') return;
+    history.push({ ...(message as OracleIpcStats), twins });
+    void countTwins();
   });
   try {
     await child.waitFor(
@@ -84,9 +113,18 @@ export async function startOracleProcess(parameters: StartOracleProcessParameter
       parameters.startTimeoutMs ?? 30 * 60_000,
       'the oracle to start',
     );
+    // The oracle has migrated its store by now.
+    counter = await openStore({
+      databaseUrl: env.DATABASE_URL!,
+      poolSize: 1,
+      schema: 'check',
+      applicationName: 'bench-twins',
+    });
+    await countTwins();
     await pollUntil(() => history.length > 0, 10_000, 50);
   } catch (error) {
     await child.kill(5_000);
+    await counter?.close().catch(() => undefined);
     throw error;
   }
   let stopped: Promise<void> | undefined;
@@ -103,6 +141,8 @@ export async function startOracleProcess(parameters: StartOracleProcessParameter
         const timer = setTimeout(() => void child.kill(1_000), 120_000);
         await child.exited;
         clearTimeout(timer);
+        await counting;
+        await counter!.close().catch(() => undefined);
       })()),
   };
 }

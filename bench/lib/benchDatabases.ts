@@ -67,7 +67,7 @@ const NAME = /^[a-z][a-z0-9_]{0,29}$/;
  * const databases = createBenchDatabases({ workDir, databaseUrl: process.env.DATABASE_URL })
  * const template = await databases.create('mirror')
  * const run = await databases.create('oracle_aedes_1000', { template })
- * spawnEntry({ entry: 'bench/ingest/oracleProcess.ts', env: { ...process.env, DATABASE_URL: run.url } })
+ * startOracleProcess({ env: { ...benchOracleEnv({ …, databaseUrl: run.url }) } })
  * await databases.stop({ keep: false })
  */
 export function createBenchDatabases(parameters: CreateBenchDatabasesParameters): BenchDatabases {

@@ -1,7 +1,7 @@
 import { REPO_ROOT, type EntryProcess } from './spawnEntry';
 import { summarizeCpuProfile, type ProfileSummary } from './summarizeCpuProfile';
 
-/** Starts and stops the CPU profiler of a child spawned with `profiler: true` (see `profilerHook.ts`). */
+/** Starts and stops the CPU profiler of a child spawned with `profiler: true` (see `profilerHook.js`). */
 export type ProfileWindow = {
   start(): Promise<void>;
   /** Stops profiling, writes the profile to `file` and returns its summary. */

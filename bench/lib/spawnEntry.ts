@@ -20,7 +20,7 @@ export type EntryProcess = {
 
 /** Parameters of {@link spawnEntry}. */
 export type SpawnEntryParameters = {
-  /** Path of the `.ts` entry, relative to the repository root. */
+  /** Path of the entry, relative to the repository root: `.ts` (run through ts-node) or plain `.js`. */
   entry: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
@@ -28,18 +28,18 @@ export type SpawnEntryParameters = {
   nodeOptions?: string[];
   /** Copy the child's stderr to ours with this prefix (BENCH_VERBOSE=1 does it for every child). */
   echoPrefix?: string;
-  /** Preload `profilerHook.ts`: the child can then be CPU-profiled over a window (`profileWindow`). */
+  /** Preload `profilerHook.js`: the child can then be CPU-profiled over a window (`profileWindow`). */
   profiler?: boolean;
   /** The tree to run `entry` from (default this repository): another checkout, to measure it side by side. */
   root?: string;
 };
 
 /**
- * Starts `entry` with this Node (the project's Node 24 under npm) and ts-node's transpile-only loader, in the
+ * Starts `entry` with this Node (the project's Node 24 under npm) and, for a `.ts` entry, ts-node's transpile-only loader, in the
  * repository root, with stdout ignored, stderr kept, and an IPC channel.
  *
  * @example
- * const oracle = spawnEntry({ entry: 'bench/ingest/oracleProcess.ts', env })
+ * const oracle = spawnEntry({ entry: 'oracle/dist/cli.js', env })
  * await oracle.waitFor((m) => ((m as { type?: string }).type === 'ready' ? m : undefined), 120_000, 'oracle ready')
  */
 export function spawnEntry(parameters: SpawnEntryParameters): EntryProcess {
@@ -47,9 +47,8 @@ export function spawnEntry(parameters: SpawnEntryParameters): EntryProcess {
     process.execPath,
     [
       ...(parameters.nodeOptions ?? []),
-      '-r',
-      'ts-node/register/transpile-only',
-      ...(parameters.profiler ? ['-r', join(__dirname, 'profilerHook.ts')] : []),
+      ...(parameters.entry.endsWith('.js') ? [] : ['-r', 'ts-node/register/transpile-only']),
+      ...(parameters.profiler ? ['-r', join(__dirname, 'profilerHook.js')] : []),
       join(parameters.root ?? REPO_ROOT, parameters.entry),
       ...(parameters.args ?? []),
     ],

@@ -2,11 +2,14 @@ import { assertNodeVersion } from '../../twin-core/src/runtime/assertNodeVersion
 import { BaseError } from '../../twin-core/src/errors/BaseError';
 import { loadOracleConfig } from './config';
 import { runOracle, type OracleLog } from './runOracle';
+import { reportOverIpc } from './run/reportOverIpc';
 
 const USAGE = `Usage: npm run oracle -- [--config FILE]
 
 Runs the oracle until SIGINT/SIGTERM. Configuration: a JSON file (--config or ORACLE_CONFIG) and the environment
 (ORACLE_* keys, RPC_URL, MQTT_URL, IPFS_*); ORACLE_ORACLE_KEY is required. See oracle/src/config.ts.
+Started with an IPC channel (a supervisor such as the benchmarks), it also reports its counters, RSS and CPU every
+500 ms and stops on { type: 'stop' } (oracle/src/run/reportOverIpc.ts).
 `;
 
 /** One JSON object per line on stderr; never given secrets. */
@@ -20,16 +23,23 @@ async function main(argv: string[]): Promise<number> {
   }
   const at = argv.indexOf('--config');
   const file = at >= 0 ? argv[at + 1] : process.env.ORACLE_CONFIG;
+  // A supervisor that goes away while the oracle still starts (its first chain sync can take minutes).
+  const orphaned = () => process.exit(0);
+  if (process.connected) process.once('disconnect', orphaned);
   try {
     const config = loadOracleConfig({ file });
     const oracle = await runOracle(config, log);
+    process.off('disconnect', orphaned);
     log('info', 'oracle running', { rpc: config.rpcUrl, broker: config.mqttUrl, dataDir: config.dataDir });
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    let stopRequested = () => undefined as void;
+    const stopping = new Promise<void>((resolve) => (stopRequested = resolve));
+    process.once('SIGINT', stopRequested);
+    process.once('SIGTERM', stopRequested);
+    const reporter = reportOverIpc({ stats: () => oracle.stats(), stop: () => stopRequested() });
+    await stopping;
     await oracle.stop();
     log('info', 'oracle stopped', oracle.stats());
+    await reporter?.stopped(oracle.stats());
     return 0;
   } catch (error) {
     process.stderr.write(`oracle: ${error instanceof BaseError ? error.message : (error as Error).message}\n`);

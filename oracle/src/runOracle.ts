@@ -262,6 +262,8 @@ export async function runOracle(
           ...ingestIndex.gate.stats(),
           twinLookups: twins.lookups.twins,
           twinStatements: twins.lookups.statements,
+          snapshotTransactions: ingestion.snapshotCommits.transactions,
+          snapshotsCommitted: ingestion.snapshotCommits.snapshots,
         },
         maintenanceRuns: upkeep.runs,
         maintenanceFailures: upkeep.failures,

@@ -68,7 +68,7 @@ describe('bench figures (bench/)', function () {
     });
   });
 
-  it('parses the command line: quick sizes, sections, soak, brokers', function () {
+  it('parses the command line: quick sizes, sections, soak, brokers, ingest sizes', function () {
     const full = parseBenchArguments([]);
     expect(full.quick).to.equal(false);
     expect(full.sections).to.deep.equal(['gas', 'ingest', 'api', 'agent']);
@@ -82,6 +82,13 @@ describe('bench figures (bench/)', function () {
     expect(parseBenchArguments(['--soak-minutes', '3', '--devices', '500']).sizes.devices).to.deep.equal([500]);
     const longer = parseBenchArguments(['--quick', '--api-seconds', '12']).sizes;
     expect([longer.apiSeconds, longer.devices]).to.deep.equal([12, BENCH_SIZES.quick.devices]);
+    const moderate = parseBenchArguments(['--quick', '--telemetry', '10000', '--snapshots', '3000']).sizes;
+    expect([moderate.telemetry, moderate.snapshots, moderate.paced]).to.deep.equal([
+      10_000,
+      3_000,
+      BENCH_SIZES.quick.paced,
+    ]);
+    expect(() => parseBenchArguments(['--snapshots', 'many'])).to.throw(/--snapshots must be a positive integer/);
     expect(() => parseBenchArguments(['--api-seconds', '0'])).to.throw(/--api-seconds must be a positive integer/);
     expect([full.apiRuns, full.apiCompare]).to.deep.equal([1, undefined]);
     const compared = parseBenchArguments(['--only', 'api', '--api-runs', '3', '--api-compare', '../before']);

@@ -92,7 +92,10 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);
     expect(
       oracles.every((oracle) => Object.values(oracle.stats().rejections).every((count) => count === 0)),
-      `rejections: ${JSON.stringify(oracles.map((oracle) => oracle.stats().rejections))}`,
+      `rejections: ${JSON.stringify(oracles.map((oracle) => oracle.stats().rejections))}\n${problems
+        .filter((line) => line.includes('rejected'))
+        .slice(0, 5)
+        .join('\n')}`,
     ).to.equal(true);
   });
 });

@@ -1,9 +1,11 @@
 import {
   advanceSequenceLedger,
   insertSnapshot,
+  insertSnapshots,
   readSequenceLedger,
   recordEvent,
   recordLedgerHash,
+  recordEvents,
   withTransaction,
   type IndexedSnapshot,
   type LedgerAdvance,
@@ -62,6 +64,46 @@ export function commitSnapshot(
     }
     await recordEvent(tx, { kind: 'snapshot', deviceId: snapshot.deviceId, payload: { seq: snapshot.seq } });
     return { ok: true, stored: inserted.snapshot };
+  });
+}
+
+/** One accepted snapshot, as {@link commitSnapshots} stores it. */
+export type AcceptedSnapshot = {
+  deviceId: string;
+  seq: number;
+  collectedAt: string;
+  hash: string;
+  cid: string;
+  receivedAt: number;
+};
+
+/**
+ * Stores many accepted snapshots in one transaction, as {@link commitSnapshot} stores one: every snapshot with its
+ * queue row, the devices' ledger rows and gaps (`insertSnapshots`: one insert statement, one ledger advance for the
+ * set, devices locked in DeviceID order), and one outbox event per stored snapshot (`snapshot`, `{ seq }`, one
+ * multi-row insert): one commit, one numbering of the events and one notification for the whole set instead of one
+ * per snapshot. The store decides as for one: a (device, seq) already stored, by any instance, is refused as a replay
+ * (the others are stored all the same). Resolves, in the order given, to each snapshot's result.
+ *
+ * @example
+ * const results = await commitSnapshots(index, [snapshot, other])
+ * results.forEach((result, n) => result.ok || refuse(result.rejection))
+ */
+export function commitSnapshots(index: Store, snapshots: readonly AcceptedSnapshot[]): Promise<CommitResult[]> {
+  if (snapshots.length === 0) return Promise.resolve([]);
+  return withTransaction(index, async (tx) => {
+    const inserted = await insertSnapshots(tx, snapshots);
+    await recordEvents(
+      tx,
+      snapshots
+        .filter((_, position) => inserted[position])
+        .map((snapshot) => ({ kind: 'snapshot', deviceId: snapshot.deviceId, payload: { seq: snapshot.seq } })),
+    );
+    return snapshots.map((snapshot, position) =>
+      inserted[position]
+        ? ({ ok: true, stored: undefined } as const)
+        : replay(snapshot.deviceId, snapshot.seq, undefined, `snapshot seq ${snapshot.seq} is stored already`),
+    );
   });
 }
 

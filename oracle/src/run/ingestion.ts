@@ -9,11 +9,12 @@ import type { PendingSnapshot } from '../anchor/batcher';
 import type { OracleConfig } from '../config';
 import { acceptAlert, ALERT_NOTIFICATION_KIND } from '../ingest/acceptAlert';
 import { checkMessage } from '../ingest/checkMessage';
-import { commitLedgerMessage, commitSnapshot } from '../ingest/commitMessages';
+import { commitLedgerMessage } from '../ingest/commitMessages';
 import type { VerifierPool } from '../ingest/createVerifierPool';
 import { RejectionCounter, type Rejection } from '../ingest/rejections';
 import type { TwinDirectory } from '../ingest/validateMessage';
 import { createOwnMessages } from './ownMessages';
+import { createSnapshotCommits, type SnapshotCommitCounters } from './snapshotCommits';
 import type { ReplayGuard } from './replayGuard';
 import { createStoreRetry, type StoreRetryCounters } from './storeRetry';
 import { createTelemetryBuffer } from './telemetryBuffer';
@@ -57,6 +58,8 @@ export type Ingestion = {
   counters: IngestionCounters;
   /** Store work repeated after a transient failure, and given up (left in the journal). */
   storeRetries: StoreRetryCounters;
+  /** The snapshot commits' transactions, and the snapshots they stored (`createSnapshotCommits`). */
+  snapshotCommits: SnapshotCommitCounters;
   rejections: RejectionCounter;
   /** Counts a refused message and records it in the index. */
   refuse(rejection: Rejection, at: number): void;
@@ -104,6 +107,8 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
   // Transient store failures (a pool wait timed out, a connection broke) are retried, never a lost message.
   const retry = createStoreRetry({ log });
   const own = createOwnMessages();
+  // Snapshots accepted while one transaction stores others are stored together by the next (one commit).
+  const snapshotCommits = createSnapshotCommits({ index });
   const rejections = new RejectionCounter((rejection) => log('warn', 'message rejected', { ...rejection }));
   const refuse = (rejection: Rejection, at: number) => {
     rejections.record(rejection);
@@ -156,7 +161,7 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
       await inDeviceOrder(message.deviceId, async () => {
         const cid = await stored;
         const result = await commitOnce('snapshot commit', message, hash, () =>
-          commitSnapshot(index, {
+          snapshotCommits.commit({
             deviceId: message.deviceId,
             seq: message.seq,
             collectedAt: message.body.collectedAt,
@@ -336,6 +341,7 @@ export function createIngestion(parameters: IngestionParameters): Ingestion {
   return {
     counters,
     storeRetries: retry.counters,
+    snapshotCommits: snapshotCommits.counters,
     rejections,
     refuse,
     judgeAndProcess,

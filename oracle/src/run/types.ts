@@ -26,9 +26,16 @@ export type OracleStats = {
   /**
    * The ingestion's store work: attempts repeated after a transient failure (`retries`) and given up (`givenUp`:
    * left in the journal), the slots it may hold on the pool and the work waiting for one (now, at the peak), and its
-   * twin lookups with the statements they took.
+   * twin lookups with the statements they took, and the transactions that stored snapshots (`snapshotTransactions`,
+   * holding `snapshotsCommitted`: group commit).
    */
-  store: StoreGateStats & StoreRetryCounters & { twinLookups: number; twinStatements: number };
+  store: StoreGateStats &
+    StoreRetryCounters & {
+      twinLookups: number;
+      twinStatements: number;
+      snapshotTransactions: number;
+      snapshotsCommitted: number;
+    };
   /** Upkeep passes of the store run (telemetry partitions, sequence gaps), and those that failed. */
   maintenanceRuns: number;
   maintenanceFailures: number;

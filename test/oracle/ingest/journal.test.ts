@@ -40,6 +40,23 @@ describe('Journal (write-ahead, before the MQTT acknowledgement)', function () {
     journal.close();
   });
 
+  it('flushes on the thread pool without blocking appends, across rotations and a close while a flush runs', async function () {
+    // Small segments: rotations (a synchronous flush and close) happen while group commits still flush on the pool.
+    const journal = new Journal({ directory, segmentBytes: 40_000, maxBytes: 100_000_000, commitDelayMs: 0 });
+    const appended: Promise<number>[] = [];
+    for (let n = 0; n < 300; n++) {
+      appended.push(journal.append('t', bytes(`p${n}`.padEnd(1_000, '.')), n));
+      if (n % 7 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const last = journal.append('t', bytes('last'), 300);
+    journal.close(); // while the last commit may still flush: its descriptor closes after it
+    expect(await Promise.all([...appended, last])).to.deep.equal(Array.from({ length: 301 }, (_, n) => n));
+    expect(segmentsOf(directory).length).to.be.above(5);
+    const replayed = payloadsOf(new Journal({ directory, segmentBytes: 40_000 }).replay());
+    expect(replayed).to.have.length(301);
+    expect(replayed.at(-1)).to.equal('last');
+  });
+
   it('stores the raw bytes: control bytes and invalid UTF-8 come back as they went in, with a few bytes of framing', async function () {
     const payload = junk(1_000_000);
     const journal = new Journal({ directory });

@@ -1,6 +1,7 @@
 import {
   closeSync,
   fstatSync,
+  fsync,
   ftruncateSync,
   fsyncSync,
   mkdirSync,
@@ -81,7 +82,8 @@ type Segment = { start: number; bytes: number };
 /**
  * The oracle's write-ahead journal: a message is appended (one `write`, its raw bytes, with a CRC-32 per fragment;
  * see `records.ts`) before its MQTT acknowledgement, so a kill at any instant loses nothing the broker considers
- * delivered; an fsync follows within a few milliseconds (group commit). Segments rotate by size and are deleted once
+ * delivered; an fsync follows within a few milliseconds (group commit, on libuv's thread pool: the main thread goes on
+ * receiving while the disk flushes; rotation and close flush synchronously). Segments rotate by size and are deleted once
  * every entry in them is processed; their total size stays within `maxBytes` (an append that would pass it is
  * refused: {@link fits}). After a restart, {@link replay} streams the unprocessed entries (bounded memory, whatever
  * is on disk); damaged or torn records are skipped and counted. A directory of the first format (`.jsonl`) is
@@ -116,6 +118,9 @@ export class Journal {
   private readonly recoveredEnd: number;
   private fd: number | undefined;
   private syncWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Group-commit fsyncs running on the thread pool, per file descriptor; a file closed meanwhile closes after them. */
+  private readonly flushing = new Map<number, number>();
+  private readonly closeWhenFlushed = new Set<number>();
   private commitTimer: NodeJS.Timeout | undefined;
   private markTimer: NodeJS.Timeout | undefined;
   private damaged = 0;
@@ -325,7 +330,7 @@ export class Journal {
     if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
     if (this.markTimer !== undefined) clearTimeout(this.markTimer);
     this.persistMark();
-    this.commit();
+    if (this.fd === undefined) this.commitNow();
     this.closeActive();
   }
 
@@ -370,7 +375,34 @@ export class Journal {
     }
   }
 
+  /**
+   * The group commit: an fsync of the segment on the thread pool (the event loop goes on meanwhile); the appends it
+   * covers resolve once it is done. Their bytes were written before it started, so the flush covers them.
+   */
   private commit(): void {
+    this.commitTimer = undefined;
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    const fd = this.fd;
+    if (fd === undefined) {
+      for (const waiter of waiters) waiter.resolve();
+      return;
+    }
+    this.flushing.set(fd, (this.flushing.get(fd) ?? 0) + 1);
+    fsync(fd, (error) => {
+      const left = this.flushing.get(fd)! - 1;
+      if (left > 0) this.flushing.set(fd, left);
+      else {
+        this.flushing.delete(fd);
+        if (this.closeWhenFlushed.delete(fd)) closeSync(fd);
+      }
+      for (const waiter of waiters) error ? waiter.reject(error) : waiter.resolve();
+    });
+  }
+
+  /** Flushes the segment now, on this thread (rotation, close): the appends waiting resolve once it is on disk. */
+  private commitNow(): void {
+    if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     const waiters = this.syncWaiters;
     this.syncWaiters = [];
@@ -397,8 +429,10 @@ export class Journal {
 
   private closeActive(): void {
     if (this.fd === undefined) return;
-    this.commit();
-    closeSync(this.fd);
+    this.commitNow();
+    // A group commit still flushing it keeps the descriptor open until it is done (never a reused number).
+    if (this.flushing.has(this.fd)) this.closeWhenFlushed.add(this.fd);
+    else closeSync(this.fd);
     this.fd = undefined;
   }
 
