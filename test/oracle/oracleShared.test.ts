@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { connect } from 'mqtt';
+import { generatePrivateKey, signDeviceMessage } from '../../twin-core/src';
 import { join } from 'node:path';
 import { loadOracleConfig } from '../../oracle/src/config';
 import { runOracle, type RunningOracle } from '../../oracle/src/runOracle';
@@ -66,6 +68,33 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
 
+    // Both instances warmed first (their verifier threads start with their first message): a device's first
+    // message handed to a cold instance while the other judges its later ones would be judged below the numbers
+    // the other accepted, a known limit for status and static messages (oracle README).
+    const warmer = connect(broker.url, { protocolVersion: 5 });
+    await new Promise((resolve) => warmer.once('connect', resolve));
+    for (let attempt = 0; attempt < 50 && oracles.some((oracle) => oracle.stats().received === 0); attempt++) {
+      // A signed message of no twin: checked on a verifier thread, then refused as unknown.
+      const stranger = signDeviceMessage(
+        {
+          v: 1,
+          kind: 'telemetry',
+          deviceId: `0x${'0e'.repeat(32)}`,
+          seq: attempt,
+          ts: new Date().toISOString(),
+          body: {},
+        } as never,
+        generatePrivateKey(),
+      );
+      await warmer.publishAsync(`twins/0x${'0e'.repeat(32)}/telemetry`, JSON.stringify(stranger), { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await warmer.endAsync();
+    const refusedOf = (oracle: RunningOracle) =>
+      Object.values(oracle.stats().rejections).reduce((sum, count) => sum + count, 0);
+    await waitFor(() => oracles.every((oracle) => refusedOf(oracle) > 0), 10_000, 'both instances warmed');
+    const warm = oracles.map((oracle) => ({ ...oracle.stats().rejections }));
+
     const produced = await harness.publishFromDevices(broker.url, 4);
 
     await waitFor(
@@ -90,8 +119,11 @@ describe('Two oracle instances on one MQTT 5 shared subscription (Mosquitto)', f
     }
     const events = await harness.registry.anchor.queryFilter(harness.registry.anchor.filters.BatchAnchored(), 0);
     expect(events.reduce((sum, event) => sum + Number(event.args.leafCount), 0)).to.equal(produced);
+    // Nothing refused but the warm-up's junk.
     expect(
-      oracles.every((oracle) => Object.values(oracle.stats().rejections).every((count) => count === 0)),
+      oracles.every((oracle, position) =>
+        Object.entries(oracle.stats().rejections).every(([reason, count]) => count === (warm[position]![reason] ?? 0)),
+      ),
       `rejections: ${JSON.stringify(oracles.map((oracle) => oracle.stats().rejections))}\n${problems
         .filter((line) => line.includes('rejected'))
         .slice(0, 5)
